@@ -1,0 +1,139 @@
+"""The command line: ``python run.py COMMAND`` or ``etscap COMMAND``.
+
+A user error prints one message (no traceback) and exits non-zero: 2 for bad inputs,
+3 for targets that cannot be met, 4 for a solver that stopped early, 1 otherwise.
+``--debug`` shows the traceback and the HiGHS log instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from . import schema
+from .errors import EtscapError
+from .inputs import load_dataset
+from .overrides import parse_assignment
+from .pipeline import prepare, solve as solve_dataset
+from .results import check_can_write
+
+DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "inputs" / "china"
+MILESTONES = (2025, 2027, 2030, 2035, 2040, 2050, 2060)
+log = logging.getLogger("etscap")
+
+
+class _Cli(click.Group):
+    """Turns an EtscapError into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EtscapError as err:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(err.exit_code)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug/--no-debug", default=False, help="Show tracebacks and the HiGHS log.")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.version_option(package_name="etscap", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """etscap: choose an emissions trading scheme's cap, sector caps and free
+    allocation at least abatement cost under national targets (LP solved by HiGHS).
+
+    Start with `solve` on the default China dataset; `inputs` lists every input file
+    and column; `validate` checks a dataset without solving it.
+    """
+    ctx.obj = {"debug": debug, "quiet": quiet}
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    for noisy in ("pyomo", "distributed", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if not debug else logging.INFO)
+
+
+def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [parse_assignment(v) for v in values]
+
+
+@cli.command()
+@click.argument("dataset", required=False, type=click.Path(path_type=Path),
+                default=DEFAULT_DATASET, metavar="[DATASET]")
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help="Results folder.  [default: results/<scenario name>]")
+@click.option("--force", is_flag=True, help="Replace the results folder if it exists.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override an input, e.g. discount_rate=0.03, market.banking=true, "
+                   "sectors.aluminium.trading_from=2029, 'mac.cement.*.cost_cny_per_t*=1.2'. "
+                   "Repeatable.")
+@click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
+              help="HiGHS option, e.g. presolve=off, solver=ipm, time_limit=60. Repeatable.")
+@click.pass_context
+def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool,
+          sets: tuple[str, ...], solver_options: tuple[str, ...]) -> None:
+    """Solve DATASET (a folder; default: the China dataset) and write the results.
+
+    Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json. An existing
+    results folder is only replaced with --force.
+    """
+    prepared = prepare(dataset, _pairs(sets))
+    out = out or Path("results") / prepared.name
+    check_can_write(out, force)
+    log.info("solving %s (%s)", prepared.name, prepared.path)
+    results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
+                            verbose=ctx.obj["debug"])
+    written = results.write(out, force=force)
+    if not ctx.obj["quiet"]:
+        click.echo(_headline(results))
+        click.echo(f"results written to {written}/")
+
+
+def _headline(results: Any) -> str:
+    summary = results.summary
+    years = results.years.set_index("year")
+    shown = [y for y in MILESTONES if y in years.index] or list(years.index[:: max(1, len(years) // 6)])
+    table = pd.DataFrame({
+        "ETS cap Mt": years.loc[shown, "ets_cap_mt"],
+        "emissions Mt": years.loc[shown, "emissions_mt"],
+        "price CNY/t": years.loc[shown, "allowance_price_cny_per_t"],
+        "national value CNY/t": years.loc[shown, "national_carbon_value_cny_per_t"],
+        "cost bn CNY": years.loc[shown, "abatement_cost_bn_cny"],
+    })
+    lines = [
+        f"{summary['scenario']}: {summary['status']}, abatement cost "
+        f"{summary['objective_bn_cny']:,.1f} bn CNY (present value), "
+        f"built in {summary['build_seconds']:.2f} s, solved in {summary['solve_seconds']:.2f} s",
+        table.to_string(float_format=lambda x: f"{x:,.1f}", na_rep="-"),
+    ]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Check with this override.")
+@click.pass_context
+def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
+    """Check DATASET against the input declarations without solving it."""
+    checked = prepare(load_dataset(dataset), _pairs(sets))
+    if not ctx.obj["quiet"]:
+        click.echo(
+            f"{dataset}: valid ({len(checked.sectors)} sectors, {len(checked.mac)} cost steps, "
+            f"years {checked.setting('first_year')}-{checked.setting('last_year')})"
+        )
+
+
+@cli.command()
+def inputs() -> None:
+    """Print every input file, key and column with its type, unit, default and range."""
+    click.echo(schema.markdown())
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="etscap")

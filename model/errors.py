@@ -1,0 +1,63 @@
+"""The one exception type users see, and its few kinds.
+
+Every error a user can cause (a bad input file, an unknown override key, a target
+that cannot be met, a solver that stops early) is an ``EtscapError``. The CLI prints
+its message without a traceback and exits with the kind's ``exit_code``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EtscapError(Exception):
+    """An error the user can fix; the message says where and how."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where it is, what was found, what was expected."""
+
+    file: str
+    row: int | None  # as a spreadsheet user counts it: the header is row 1
+    column: str | None
+    found: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        found = f"found {self.found!r}, " if self.found is not None else ""
+        return f"{', '.join(where)}: {found}expected {self.expected}"
+
+
+class InputError(EtscapError):
+    """A dataset or override that does not meet its declaration."""
+
+    exit_code = 2
+    max_listed = 50
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        lines = [str(p) for p in self.problems[: self.max_listed]]
+        hidden = len(self.problems) - len(lines)
+        if hidden > 0:
+            lines.append(f"... and {hidden} more problems")
+        super().__init__("\n".join(lines))
+
+
+class InfeasibleError(EtscapError):
+    """The targets (or fixed caps, or allocation rules) cannot all be met."""
+
+    exit_code = 3
+
+
+class SolverError(EtscapError):
+    """HiGHS stopped without an optimal solution for a reason other than infeasibility."""
+
+    exit_code = 4

@@ -1,0 +1,182 @@
+"""One way to name and change any input: ``--set``, sweep grids and Monte Carlo draws.
+
+Keys:
+
+- a scenario key: ``discount_rate``, ``market.banking``, ``solver.method``;
+- a table cell or column: ``TABLE.ROW.COLUMN`` with the table's key columns as ROW,
+  e.g. ``sectors.aluminium.trading_from``, ``targets.2035.national_cap_mt``,
+  ``mac.cement.T4.cost_cny_per_t``; ``*`` in ROW matches every row
+  (``mac.cement.*.cost_cny_per_t``).
+
+A key ending in ``*`` multiplies the current numbers by the value and one ending in
+``+`` adds to them (``mac.cement.*.cost_cny_per_t*=1.2``); otherwise the value
+replaces them. Values are checked against the declarations in ``schema.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .errors import InputError, Problem
+from .inputs import Dataset
+
+
+@dataclass(frozen=True)
+class Override:
+    """A parsed override: where it applies and how."""
+
+    key: str  # as written, without the operator
+    operation: str  # "=", "*" or "+"
+    value: Any
+
+    @property
+    def label(self) -> str:
+        return f"{self.key}{'' if self.operation == '=' else self.operation}"
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """Split ``KEY=VALUE`` (also ``KEY*=VALUE`` and ``KEY+=VALUE``) as typed on the CLI."""
+    if "=" not in text:
+        raise InputError(Problem(f"--set {text}", None, None, None, "KEY=VALUE, e.g. discount_rate=0.03"))
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Dataset:
+    """A copy of ``dataset`` with the overrides applied, checked as a loaded dataset is."""
+    items = overrides.items() if isinstance(overrides, Mapping) else overrides
+    settings = dict(dataset.settings)
+    tables = {name: dataset.table(name).copy() for name in schema.TABLES_BY_NAME}
+    problems: list[Problem] = []
+    for raw_key, value in items:
+        override = _parse(raw_key, value)
+        try:
+            if override.key in schema.SCENARIO:
+                _set_setting(settings, override)
+            else:
+                _set_cells(tables, override)
+        except _OverrideProblem as err:
+            problems.append(Problem(f"--set {raw_key}={value}", None, None, None, str(err)))
+    if problems:
+        raise InputError(problems)
+    return dataset.replace(settings=settings, **tables)
+
+
+class _OverrideProblem(Exception):
+    pass
+
+
+def _parse(raw_key: str, value: Any) -> Override:
+    key = raw_key.strip()
+    operation = "="
+    if key and key[-1] in "*+" and not key.endswith(".*"):
+        operation, key = key[-1], key[:-1]
+    return Override(key, operation, value)
+
+
+def _set_setting(settings: dict[str, Any], override: Override) -> None:
+    field = schema.SCENARIO[override.key]
+    current = settings[override.key]
+    value = _combined(field, current, override)
+    try:
+        settings[override.key] = field.convert(value)
+    except ValueError:
+        raise _OverrideProblem(field.expected()) from None
+
+
+def _combined(field: schema.Field, current: Any, override: Override) -> Any:
+    if override.operation == "=":
+        return override.value
+    if field.kind not in ("int", "float"):
+        raise _OverrideProblem(f"'=' for {field.name}: {override.operation}= needs a number")
+    try:
+        amount = float(override.value)
+    except (TypeError, ValueError):
+        raise _OverrideProblem(f"a number after {override.operation}=") from None
+    if current is None or (isinstance(current, float) and np.isnan(current)):
+        raise _OverrideProblem(f"a value in {field.name} to change (it is blank)")
+    result = current * amount if override.operation == "*" else current + amount
+    return int(round(result)) if field.kind == "int" else float(result)
+
+
+def _set_cells(tables: dict[str, pd.DataFrame], override: Override) -> None:
+    parts = override.key.split(".")
+    table_name = parts[0]
+    if table_name not in schema.TABLES_BY_NAME:
+        raise _OverrideProblem(
+            "a scenario key or TABLE.ROW.COLUMN with TABLE one of "
+            + ", ".join(schema.TABLES_BY_NAME) + _nearest(override.key)
+        )
+    spec = schema.TABLES_BY_NAME[table_name]
+    n_key = len(spec.key)
+    if len(parts) != n_key + 2:
+        example = ".".join([table_name, *(f"<{k}>" for k in spec.key), "<column>"])
+        raise _OverrideProblem(f"{example} for {spec.file}")
+    row_key, column = parts[1:-1], parts[-1]
+    if column not in spec.by_name or column in spec.key:
+        columns = [f.name for f in spec.fields if f.name not in spec.key]
+        raise _OverrideProblem(f"a column of {spec.file} that may be changed{_did_you_mean(column, columns)}")
+    table = tables[table_name]
+    match = np.ones(len(table), dtype=bool)
+    for key_column, wanted in zip(spec.key, row_key):
+        if wanted == "*":
+            continue
+        values = table[key_column].astype(str).to_numpy()
+        match &= values == wanted
+        if not (values == wanted).any():
+            raise _OverrideProblem(
+                f"a {key_column} of {spec.file}{_did_you_mean(wanted, sorted(set(values)))}"
+            )
+    if not match.any():
+        raise _OverrideProblem(f"a row of {spec.file} matching {'.'.join(row_key)}")
+    field = spec.by_name[column]
+    rows = table.index[match]
+    new_values = [_cell(field, table.at[row, column], override) for row in rows]
+    table[column] = table[column].astype(object)
+    table.loc[rows, column] = pd.Series(new_values, index=rows, dtype=object)
+    table[column] = _restore_dtype(field, table[column])
+
+
+def _cell(field: schema.Field, current: Any, override: Override) -> Any:
+    value = _combined(field, None if pd.isna(current) else current, override)
+    try:
+        return field.convert(value if isinstance(value, str) else value)
+    except ValueError:
+        raise _OverrideProblem(field.expected()) from None
+
+
+def _restore_dtype(field: schema.Field, column: pd.Series) -> pd.Series:
+    if field.kind == "int":
+        return pd.to_numeric(column, errors="coerce").astype("Int64")
+    if field.kind == "float":
+        return pd.to_numeric(column, errors="coerce").astype(float)
+    if field.kind == "bool":
+        return column.astype(bool)
+    return column
+
+
+def known_keys(dataset: Dataset) -> list[str]:
+    """Every key that can be overridden in this dataset (rows named by their keys)."""
+    keys = list(schema.SCENARIO)
+    for name, spec in schema.TABLES_BY_NAME.items():
+        table = dataset.table(name)
+        columns = [f.name for f in spec.fields if f.name not in spec.key and f.kind != "str"]
+        for _, row in table[list(spec.key)].iterrows():
+            prefix = ".".join([name, *(str(row[k]) for k in spec.key)])
+            keys += [f"{prefix}.{column}" for column in columns]
+    return keys
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=3)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def _nearest(key: str) -> str:
+    return _did_you_mean(key, list(schema.SCENARIO))

@@ -1,0 +1,137 @@
+"""The LP's numbers by sector, step and year, derived in bulk from a validated dataset.
+
+Business-as-usual (BAU) emissions grow with output and intensity from the base year;
+each cost step offers a share of BAU at a cost that changes yearly (learning); each
+sector is outside the ETS, in its simulation phase, or trading in a given year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .inputs import Dataset, interpolate_by_year
+
+OUTSIDE, SIMULATION, TRADING = "outside", "simulation", "trading"
+PHASES = (OUTSIDE, SIMULATION, TRADING)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Everything the formulation needs, as tidy tables keyed by sector, step and year."""
+
+    dataset: Dataset
+    years: np.ndarray  # int, first_year .. last_year
+    discount_factor: pd.Series  # by year: (1 + r)^-(t - first_year)
+    sector_years: pd.DataFrame  # index (sector, year): phase, bau_mt, rule_cap_mt
+    steps: pd.DataFrame  # index (sector, step, year): potential_mt, cost_cny_per_t
+    targets: pd.DataFrame  # index year: national_cap_mt, ets_cap_mt (NaN: chosen), min_auction_share
+    banking: bool
+    initial_bank_mt: float
+
+    @property
+    def first_year(self) -> int:
+        return int(self.years[0])
+
+    @property
+    def market_years(self) -> np.ndarray:
+        """Years with an allowance market: any sector trading, or every year with banking."""
+        if self.banking:
+            return self.years
+        phase = self.sector_years["phase"]
+        trading_years = phase.index[phase == TRADING].get_level_values("year").unique()
+        return self.years[np.isin(self.years, trading_years)]
+
+    def structure_key(self) -> tuple:
+        """What fixes the LP's rows and columns; datasets with equal keys differ only in numbers."""
+        return (
+            tuple(self.years),
+            tuple(self.sector_years.index),
+            tuple(self.sector_years["phase"]),
+            tuple(self.steps.index),
+            tuple(self.targets["ets_cap_mt"].isna()),
+            self.banking,
+        )
+
+
+def derive_parameters(dataset: Dataset) -> Parameters:
+    """BAU, phases, step potentials and costs, and yearly targets for every model year."""
+    settings = dataset.settings
+    years = np.arange(settings["first_year"], settings["last_year"] + 1)
+    rate = settings["discount_rate"]
+    discount_factor = pd.Series(
+        (1.0 + rate) ** -(years - years[0]).astype(float), index=pd.Index(years, name="year")
+    )
+    sector_years = _sector_years(dataset, years)
+    return Parameters(
+        dataset=dataset,
+        years=years,
+        discount_factor=discount_factor,
+        sector_years=sector_years,
+        steps=_steps(dataset, years, sector_years["bau_mt"]),
+        targets=_targets(dataset, years),
+        banking=bool(settings["market.banking"]),
+        initial_bank_mt=float(settings["market.initial_bank_mt"]),
+    )
+
+
+def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
+    sectors = dataset.sectors.set_index("sector")
+    base_year = dataset.settings["base_year"]
+    index = pd.MultiIndex.from_product([sectors.index, years], names=["sector", "year"])
+    table = sectors.reindex(index.get_level_values("sector"))
+    table.index = index
+    elapsed = index.get_level_values("year").to_numpy() - base_year
+    yearly_factor = (1.0 + table["output_growth"]) * (1.0 + table["intensity_change"])
+    bau = table["base_emissions_mt"] * yearly_factor.pow(elapsed)
+    year = index.get_level_values("year").to_numpy()
+    covered_from = table["covered_from"].to_numpy(dtype=float, na_value=np.inf)
+    trading_from = table["trading_from"].to_numpy(dtype=float, na_value=np.nan)
+    trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
+    phase = np.where(year < covered_from, OUTSIDE, np.where(year < trading_from, SIMULATION, TRADING))
+    rule_cap = np.where(phase == SIMULATION, (1.0 - table["simulation_reduction"]) * bau, np.nan)
+    return pd.DataFrame(
+        {
+            "phase": phase,
+            "bau_mt": bau.to_numpy(dtype=float),
+            "rule_cap_mt": rule_cap,
+        },
+        index=index,
+    )
+
+
+def _steps(dataset: Dataset, years: np.ndarray, bau_mt: pd.Series) -> pd.DataFrame:
+    """Every (sector, step, year) whose step is available; zero-potential steps are kept
+    so that a change of a number never changes the LP's columns."""
+    mac = dataset.mac
+    base_year = dataset.settings["base_year"]
+    grid = mac.loc[mac.index.repeat(len(years))].reset_index(drop=True)
+    grid["year"] = np.tile(years, len(mac))
+    available = grid["available_from"].to_numpy(dtype=float, na_value=-np.inf)
+    grid = grid[grid["year"].to_numpy() >= available]
+    bau = bau_mt.reindex(pd.MultiIndex.from_arrays([grid["sector"], grid["year"]])).to_numpy()
+    elapsed = (grid["year"] - base_year).to_numpy(dtype=float)
+    steps = pd.DataFrame(
+        {
+            "potential_mt": grid["potential_share"].to_numpy() * bau,
+            "cost_cny_per_t": grid["cost_cny_per_t"].to_numpy()
+            * (1.0 + grid["cost_change"].to_numpy()) ** elapsed,
+        },
+        index=pd.MultiIndex.from_arrays(
+            [grid["sector"], grid["step"], grid["year"]], names=["sector", "step", "year"]
+        ),
+    )
+    return steps
+
+
+def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
+    targets = dataset.targets
+    return pd.DataFrame(
+        {
+            "national_cap_mt": interpolate_by_year(targets, "national_cap_mt", years),
+            "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
+            "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
+        }
+    )

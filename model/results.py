@@ -1,0 +1,199 @@
+"""Tidy result tables from a solved model, and writing them safely to a folder.
+
+Prices are in year-t money: the dual of a price row divided by that year's discount
+factor, sign-flipped so that a binding cap gives a positive price (CNY per t CO2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .errors import EtscapError
+from .parameters import SIMULATION, TRADING, Parameters
+from .solve import Solution
+
+USED_TOLERANCE_MT = 1e-7  # abatement below this counts as unused when finding marginal costs
+FLOAT_FORMAT = "%.9g"
+TABLE_FILES = {"years": "years.csv", "sector_years": "sector_years.csv", "abatement_steps": "abatement_steps.csv"}
+
+
+@dataclass
+class Results:
+    """A solve's tables (tidy: one row per year, sector-year or step-year) and its summary."""
+
+    years: pd.DataFrame
+    sector_years: pd.DataFrame
+    abatement_steps: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLE_FILES}
+
+    def write(self, out: str | Path, force: bool = False) -> Path:
+        """Write the tables and summary.json to ``out``; the folder appears whole or not at all."""
+        return write_folder(out, self._write_into, force)
+
+    def _write_into(self, folder: Path) -> None:
+        for name, table in self.tables().items():
+            table.to_csv(folder / TABLE_FILES[name], index=False, float_format=FLOAT_FORMAT,
+                         lineterminator="\n")
+        (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
+
+    @classmethod
+    def read(cls, folder: str | Path) -> "Results":
+        """Results written by ``write``."""
+        folder = Path(folder)
+        missing = [f for f in [*TABLE_FILES.values(), "summary.json"] if not (folder / f).is_file()]
+        if missing:
+            raise EtscapError(f"{folder} is not a results folder: {', '.join(missing)} missing")
+        tables = {name: pd.read_csv(folder / file) for name, file in TABLE_FILES.items()}
+        return cls(**tables, summary=json.loads((folder / "summary.json").read_text()))
+
+
+def check_can_write(out: str | Path, force: bool) -> Path:
+    """Refuse early (before solving) if ``out`` exists and ``force`` is not given."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise EtscapError(f"results folder {out} already exists: pass --force to replace it, "
+                          "or --out to choose another folder")
+    if out.exists() and not out.is_dir():
+        raise EtscapError(f"{out} exists and is not a folder: choose another --out")
+    return out
+
+
+def write_folder(out: str | Path, write_into: Any, force: bool = False) -> Path:
+    """Fill a fresh hidden folder with ``write_into(folder)``, then move it into place.
+
+    An interrupted run leaves an existing ``out`` untouched.
+    """
+    out = check_can_write(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.writing-", dir=out.parent))
+    try:
+        write_into(staging)
+        if out.exists():
+            retired = out.with_name(f".{out.name}.replaced-{uuid.uuid4().hex[:8]}")
+            os.replace(out, retired)
+            os.replace(staging, out)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+# -- building the tables ------------------------------------------------------------------
+
+
+def build_results(model: pyo.ConcreteModel, solution: Solution, seconds: dict[str, float]) -> Results:
+    """Tables from the solved model's values and duals, plus the run's summary."""
+    p: Parameters = model.parameters
+    steps = _abatement_steps(p, solution)
+    sector_years = _sector_years(model, p, solution, steps)
+    years = _years(p, solution, sector_years)
+    summary = _summary(model, p, solution, seconds)
+    return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary)
+
+
+def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """CNY/t in year-t money from the raw duals of '<=' rows indexed by ``years``."""
+    price = -duals / p.discount_factor.reindex(years).to_numpy()
+    return np.where(np.abs(price) < 1e-9, 0.0, price)
+
+
+def _abatement_steps(p: Parameters, solution: Solution) -> pd.DataFrame:
+    steps = p.steps.copy()
+    steps["abatement_mt"] = solution.values["abatement_mt"]
+    steps["abatement_cost_bn_cny"] = steps["abatement_mt"] * steps["cost_cny_per_t"] / 1e3
+    return steps.reset_index()
+
+
+def _sector_years(model: pyo.ConcreteModel, p: Parameters, solution: Solution,
+                  steps: pd.DataFrame) -> pd.DataFrame:
+    table = p.sector_years[["phase", "bau_mt"]].copy()
+    by_sector_year = steps.groupby(["sector", "year"], sort=False)
+    table["abatement_mt"] = by_sector_year["abatement_mt"].sum().reindex(table.index, fill_value=0.0)
+    table["emissions_mt"] = table["bau_mt"] - table["abatement_mt"]
+    covered = pd.MultiIndex.from_tuples(list(model.covered), names=["sector", "year"])
+    table["cap_mt"] = pd.Series(solution.values["sector_cap_mt"], index=covered).reindex(table.index)
+    table["abatement_cost_bn_cny"] = (
+        by_sector_year["abatement_cost_bn_cny"].sum().reindex(table.index, fill_value=0.0)
+    )
+    used = steps[steps["abatement_mt"] > USED_TOLERANCE_MT]
+    table["marginal_cost_cny_per_t"] = (
+        used.groupby(["sector", "year"])["cost_cny_per_t"].max().reindex(table.index)
+    )
+    simulation = pd.MultiIndex.from_tuples(list(model.simulation), names=["sector", "year"])
+    own_price = prices(p, solution.duals["simulation_compliance"], simulation.get_level_values("year"))
+    table["own_price_cny_per_t"] = pd.Series(own_price, index=simulation).reindex(table.index)
+    table = table[["phase", "bau_mt", "emissions_mt", "abatement_mt", "cap_mt",
+                   "abatement_cost_bn_cny", "marginal_cost_cny_per_t", "own_price_cny_per_t"]]
+    return table.reset_index()
+
+
+def _years(p: Parameters, solution: Solution, sector_years: pd.DataFrame) -> pd.DataFrame:
+    years = p.years
+    table = pd.DataFrame(index=pd.Index(years, name="year"))
+    table["national_cap_mt"] = p.targets["national_cap_mt"].to_numpy()
+    table["ets_cap_mt"] = solution.values["ets_cap_mt"]
+    bank = solution.values.get("bank_mt")
+    table["bank_mt"] = bank if bank is not None else 0.0
+    market_years = p.market_years
+    price = prices(p, solution.duals["market_balance"], market_years)
+    table["allowance_price_cny_per_t"] = pd.Series(price, index=market_years).reindex(years)
+    table["national_carbon_value_cny_per_t"] = prices(p, solution.duals["national_target"], years)
+    by_year = sector_years.groupby("year")
+    covered = sector_years[sector_years["phase"].isin([SIMULATION, TRADING])].groupby("year")
+    table["emissions_mt"] = by_year["emissions_mt"].sum().reindex(years)
+    table["ets_emissions_mt"] = covered["emissions_mt"].sum().reindex(years, fill_value=0.0)
+    table["abatement_mt"] = by_year["abatement_mt"].sum().reindex(years)
+    table["abatement_cost_bn_cny"] = by_year["abatement_cost_bn_cny"].sum().reindex(years)
+    table["discount_factor"] = p.discount_factor.to_numpy()
+    return table.reset_index()
+
+
+def _summary(model: pyo.ConcreteModel, p: Parameters, solution: Solution,
+             seconds: dict[str, float]) -> dict[str, Any]:
+    return {
+        "status": solution.status.lower(),
+        "objective_bn_cny": solution.objective / 1e3,
+        "objective": "present value of abatement cost at first_year, billion CNY",
+        "scenario": p.dataset.name,
+        "dataset": str(p.dataset.path),
+        "inputs_sha256": p.dataset.sha256(),
+        "solver": "highs",
+        "solver_version": solution.solver_version,
+        "solver_options": solution.options,
+        "iterations": solution.iterations,
+        "build_seconds": round(seconds.get("build", 0.0), 4),
+        "solve_seconds": round(solution.seconds.get("compile", 0.0) + solution.seconds.get("solve", 0.0), 4),
+        "seconds": {k: round(v, 4) for k, v in {**seconds, **solution.seconds}.items()},
+        "model": {"name": model.name, "variables": int(sum(len(v) for v in solution.values.values())),
+                  "constraints": int(sum(len(d) for d in solution.duals.values()))},
+        "versions": _versions(),
+    }
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("etscap", "pyomo", "highspy", "pandas", "numpy", "scipy", "click"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions

@@ -1,0 +1,424 @@
+"""Every input, declared once: name, type, unit, default, allowed range, meaning.
+
+Validation (``inputs.py``), ``--set`` overrides (``overrides.py``) and the input
+reference in the README (``run.py inputs``) are all driven from these declarations,
+so a new input is added here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REQUIRED: Any = object()  # sentinel default: the value must be given
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input value: a scenario setting or a table column."""
+
+    name: str
+    kind: str  # "str", "int", "float" or "bool"
+    unit: str
+    description: str
+    default: Any = REQUIRED  # None: may be left blank (the description says what blank means)
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def expected(self) -> str:
+        """What a valid value looks like, in words, for error messages."""
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        noun = {
+            "int": "a whole number",
+            "float": "a number",
+            "bool": "true or false",
+            "str": "text",
+        }[self.kind]
+        if self.minimum is not None and self.maximum is not None:
+            noun += f" from {_fmt(self.minimum)} to {_fmt(self.maximum)}"
+        elif self.minimum is not None:
+            noun += f" of at least {_fmt(self.minimum)}"
+        elif self.maximum is not None:
+            noun += f" of at most {_fmt(self.maximum)}"
+        if self.unit and self.kind in ("int", "float") and self.unit != "year":
+            noun += f" ({self.unit})"
+        return noun
+
+    def convert(self, raw: Any) -> Any:
+        """One value from TOML or the command line, in this field's type and range.
+
+        Raises ValueError (with the expectation in words) if it does not fit.
+        """
+        if isinstance(raw, str):
+            parsed, bad = self.parse_column(pd.Series([raw], dtype=object))
+            if bad[0]:
+                raise ValueError(self.expected())
+            value = parsed.iloc[0]
+            return None if pd.isna(value) else value
+        if raw is None:
+            if self.required:
+                raise ValueError(self.expected())
+            return self.default
+        ok = {
+            "str": False,  # text arrives as str above
+            "bool": isinstance(raw, bool),
+            "int": isinstance(raw, int) and not isinstance(raw, bool),
+            "float": isinstance(raw, (int, float)) and not isinstance(raw, bool),
+        }[self.kind]
+        if not ok or self.out_of_range(pd.Series([raw]))[0]:
+            raise ValueError(self.expected())
+        return float(raw) if self.kind == "float" else raw
+
+    def parse_column(self, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+        """Parse a column of text cells; returns typed values and a mask of bad cells.
+
+        Blank cells take the default; a blank required cell is bad.
+        """
+        text = raw.astype(str).str.strip()
+        blank = (text == "").to_numpy()
+        if self.kind == "str":
+            values = text.astype(object)
+            bad = np.zeros(len(text), dtype=bool)
+        elif self.kind == "bool":
+            lower = text.str.lower()
+            values = lower.isin(_TRUE).astype(object)
+            bad = ~(lower.isin(_TRUE) | lower.isin(_FALSE)).to_numpy() & ~blank
+        else:
+            numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(float)
+            bad = (numbers.isna().to_numpy() | ~np.isfinite(numbers.fillna(0).to_numpy()))
+            bad &= ~blank
+            if self.kind == "int":
+                bad |= ~blank & ~bad & (numbers.fillna(0) % 1 != 0).to_numpy()
+            values = numbers
+        default = None if self.required else self.default
+        values = values.where(~blank, default) if default is not None else values.where(~blank)
+        if self.kind == "int":
+            values = pd.to_numeric(values, errors="coerce").round().astype("Int64")
+        elif self.kind == "float":
+            values = values.astype(float)
+        bad = bad | (blank & self.required)
+        bad = bad | (~bad & self.out_of_range(values))
+        return values, bad
+
+    def out_of_range(self, values: pd.Series) -> np.ndarray:
+        """Mask of non-blank values outside the allowed range or choices."""
+        given = values.notna().to_numpy()
+        if self.choices:
+            return given & ~values.isin(self.choices).to_numpy()
+        if self.kind not in ("int", "float"):
+            return np.zeros(len(values), dtype=bool)
+        numbers = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+        outside = np.zeros(len(values), dtype=bool)
+        if self.minimum is not None:
+            outside |= numbers < self.minimum
+        if self.maximum is not None:
+            outside |= numbers > self.maximum
+        return given & outside
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+def year_field(name: str, description: str, default: Any = REQUIRED) -> Field:
+    return Field(name, "int", "year", description, default, FIRST_YEAR, LAST_YEAR)
+
+
+def share_field(name: str, description: str, default: Any = REQUIRED) -> Field:
+    return Field(name, "float", "fraction", description, default, 0.0, 1.0)
+
+
+SOURCE_COLUMN = Field(
+    "source", "str", "", "Where the row's figures come from, or 'estimate: ...'.", ""
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One CSV file of a dataset: its key columns and every column's declaration."""
+
+    file: str
+    description: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    required: bool = True
+    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+
+# -- scenario.toml -------------------------------------------------------------------
+
+SCENARIO_FILE = "scenario.toml"
+
+SCENARIO_FIELDS: tuple[Field, ...] = (
+    Field("name", "str", "", "Short name of the scenario; names the default results folder."),
+    Field("description", "str", "", "One line on what the scenario represents.", ""),
+    year_field("base_year", "Year of the base emissions and output in sectors.csv."),
+    year_field("first_year", "First year of the modelled horizon (discounting starts here)."),
+    year_field("last_year", "Last year of the modelled horizon."),
+    Field(
+        "discount_rate",
+        "float",
+        "fraction per year",
+        "Discounts costs to first_year; with banking, prices rise at this rate.",
+        REQUIRED,
+        0.0,
+        0.5,
+    ),
+    Field(
+        "market.banking",
+        "bool",
+        "",
+        "Whether allowances may be banked for later years (never borrowed).",
+        False,
+    ),
+    Field(
+        "market.initial_bank_mt",
+        "float",
+        "Mt CO2",
+        "Allowances banked before first_year; without banking they must be used in first_year.",
+        0.0,
+        0.0,
+        1e6,
+    ),
+    Field(
+        "allocation.objective",
+        "str",
+        "",
+        "Stage-2 rule for sector caps and free allocation.",
+        "min_max_burden",
+        choices=("min_max_burden", "max_auction_revenue"),
+    ),
+    Field(
+        "allocation.cost_tolerance",
+        "float",
+        "fraction",
+        "Stage 2 may raise the stage-1 abatement cost by at most this share.",
+        0.0,
+        0.0,
+        1.0,
+    ),
+    year_field(
+        "allocation.absolute_cap_from",
+        "From this year sector caps may not rise year on year; blank: never.",
+        None,
+    ),
+    share_field(
+        "allocation.max_burden_share",
+        "With max_auction_revenue: the largest compliance burden as a share of value added.",
+        0.05,
+    ),
+    Field(
+        "solver.presolve",
+        "str",
+        "",
+        "HiGHS presolve.",
+        "choose",
+        choices=("choose", "on", "off"),
+    ),
+    Field(
+        "solver.method",
+        "str",
+        "",
+        "HiGHS LP algorithm (HiGHS option 'solver').",
+        "choose",
+        choices=("choose", "simplex", "ipm", "pdlp"),
+    ),
+    Field("solver.threads", "int", "", "HiGHS threads; 0: HiGHS decides.", 0, 0, 1024),
+    Field(
+        "solver.time_limit_s",
+        "float",
+        "seconds",
+        "Stop HiGHS after this long; blank: no limit.",
+        None,
+        0.0,
+        1e7,
+    ),
+)
+SCENARIO = {f.name: f for f in SCENARIO_FIELDS}
+
+# -- CSV tables ----------------------------------------------------------------------
+
+SECTORS = TableSpec(
+    "sectors.csv",
+    "One row per sector, ETS-covered or not; together they make up national emissions.",
+    ("sector",),
+    (
+        Field("sector", "str", "", "Sector name (letters, digits, underscore)."),
+        year_field(
+            "covered_from",
+            "First year the ETS covers the sector; blank: never (e.g. the rest of the economy).",
+            None,
+        ),
+        year_field(
+            "trading_from",
+            "First year of real trading; before it, from covered_from, the sector is in its "
+            "simulation phase and meets its own rule cap. Blank: same as covered_from.",
+            None,
+        ),
+        Field(
+            "base_emissions_mt", "float", "Mt CO2", "Emissions in base_year.", REQUIRED, 0.0, 1e5
+        ),
+        Field("base_output", "float", "output_unit", "Physical output in base_year.", None, 0.0),
+        Field("output_unit", "str", "", "Unit of base_output (e.g. TWh, Mt crude steel).", ""),
+        Field(
+            "output_growth",
+            "float",
+            "fraction per year",
+            "Business-as-usual growth of physical output.",
+            0.0,
+            -0.5,
+            1.0,
+        ),
+        Field(
+            "intensity_change",
+            "float",
+            "fraction per year",
+            "Business-as-usual change of emissions per unit of output (usually negative).",
+            0.0,
+            -0.5,
+            1.0,
+        ),
+        Field(
+            "value_added_bn_cny",
+            "float",
+            "billion CNY",
+            "Value added of the sector; compliance burden is reported as a share of it.",
+            REQUIRED,
+            0.0,
+            1e7,
+        ),
+        share_field(
+            "free_share_min", "Smallest share of the sector cap allocated free.", 0.0
+        ),
+        share_field("free_share_max", "Largest share of the sector cap allocated free.", 1.0),
+        Field(
+            "leakage_exposed",
+            "bool",
+            "",
+            "Exposed to carbon leakage: keeps at least free_share_min in every year.",
+            False,
+        ),
+        share_field(
+            "simulation_reduction",
+            "In the simulation phase the sector must cut this share of its BAU emissions "
+            "on its own (rule cap = (1 - share) x BAU).",
+            0.0,
+        ),
+        SOURCE_COLUMN,
+    ),
+)
+
+MAC = TableSpec(
+    "mac.csv",
+    "Marginal abatement cost steps: each row is one block of abatement at one cost.",
+    ("sector", "step"),
+    (
+        Field("sector", "str", "", "A sector of sectors.csv."),
+        Field("step", "str", "", "Name of the step, unique within the sector."),
+        share_field(
+            "potential_share", "Abatement available in the step, as a share of BAU emissions."
+        ),
+        Field(
+            "cost_cny_per_t",
+            "float",
+            "CNY per t CO2",
+            "Cost of abating one tonne in the step, in base_year money.",
+            REQUIRED,
+            0.0,
+            1e5,
+        ),
+        year_field("available_from", "First year the step can be used; blank: always.", None),
+        Field(
+            "cost_change",
+            "float",
+            "fraction per year",
+            "Yearly change of the step's cost from base_year (learning if negative).",
+            0.0,
+            -0.5,
+            0.5,
+        ),
+        SOURCE_COLUMN,
+    ),
+)
+
+TARGETS = TableSpec(
+    "targets.csv",
+    "National targets by year; years between rows are interpolated linearly.",
+    ("year",),
+    (
+        year_field("year", "Target year."),
+        Field(
+            "national_cap_mt",
+            "float",
+            "Mt CO2",
+            "National emission cap: allowances issued plus emissions of sectors outside the ETS.",
+            REQUIRED,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "ets_cap_mt",
+            "float",
+            "Mt CO2",
+            "Allowances issued; blank: chosen by the model (all rows blank or all given).",
+            None,
+            0.0,
+            1e6,
+        ),
+        share_field(
+            "min_auction_share", "Smallest share of the ETS cap that is auctioned.", 0.0
+        ),
+        SOURCE_COLUMN,
+    ),
+)
+
+TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS)
+TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
+
+
+def markdown() -> str:
+    """The input reference as Markdown tables (kept in the README; a test checks it)."""
+    lines = [f"#### `{SCENARIO_FILE}`", "", "| key | type | unit | default | allowed | meaning |"]
+    lines.append("|---|---|---|---|---|---|")
+    for f in SCENARIO_FIELDS:
+        lines.append(_markdown_row(f))
+    for table in TABLES:
+        lines += ["", f"#### `{table.file}` (one row per {', '.join(table.key)})", ""]
+        lines += [table.description, ""]
+        lines += ["| column | type | unit | default | allowed | meaning |", "|---|---|---|---|---|---|"]
+        lines += [_markdown_row(f) for f in table.fields]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_row(f: Field) -> str:
+    if f.required:
+        default = "required"
+    elif f.default is None:
+        default = "blank"
+    elif f.default == "":
+        default = "''"
+    else:
+        default = str(f.default).lower() if f.kind == "bool" else _fmt_any(f.default)
+    allowed = f.expected()
+    return f"| `{f.name}` | {f.kind} | {f.unit} | {default} | {allowed} | {f.description} |"
+
+
+def _fmt_any(x: Any) -> str:
+    return _fmt(x) if isinstance(x, (int, float)) else str(x)

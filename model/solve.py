@@ -1,0 +1,232 @@
+"""Hand a Pyomo model to HiGHS in memory and read back primal values and duals.
+
+The model is compiled by Pyomo's standard-form compiler (``compile_standard_form``)
+into sparse matrices that go to highspy directly: no LP file, and any constraint a
+script added to the model is included. Values are loaded back into the model's
+variables and duals into its ``dual`` suffix; ``Solution`` also holds them as arrays
+per component, in the component's index order, for the results tables.
+
+Dual signs are HiGHS's (and Pyomo's) for a minimisation: a binding ``<=`` row has a
+dual <= 0, so a price is ``-dual / discount factor``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from .errors import EtscapError, InfeasibleError, SolverError
+
+log = logging.getLogger(__name__)
+
+# scenario.toml [solver] keys -> HiGHS option names
+SETTING_TO_HIGHS = {
+    "solver.presolve": "presolve",
+    "solver.method": "solver",
+    "solver.threads": "threads",
+    "solver.time_limit_s": "time_limit",
+}
+
+
+@dataclass
+class Solution:
+    """What HiGHS returned, mapped back to the model's components."""
+
+    status: str
+    objective: float  # in the objective's own units and sense
+    values: dict[str, np.ndarray]  # Var name -> values in index order
+    duals: dict[str, np.ndarray]  # Constraint name -> duals in index order (raw HiGHS sign)
+    solver_version: str
+    options: dict[str, Any]
+    seconds: dict[str, float] = field(default_factory=dict)
+    iterations: dict[str, int] = field(default_factory=dict)
+
+
+def solver_options(settings: Mapping[str, Any], extra: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """HiGHS options from the scenario's [solver] table, then ``--solver-option`` pairs."""
+    options: dict[str, Any] = {}
+    for key, highs_name in SETTING_TO_HIGHS.items():
+        value = settings.get(key)
+        if value is None or (key == "solver.threads" and value == 0):
+            continue
+        options[highs_name] = value
+    options.update(extra or {})
+    return options
+
+
+def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = None,
+                verbose: bool = False) -> Solution:
+    """Solve the model's LP with HiGHS; load values and duals into the model."""
+    started = time.perf_counter()
+    compiled = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    objectives = compiled.objectives
+    if len(objectives) != 1:
+        raise EtscapError(f"the model must have exactly one active objective, found {len(objectives)}")
+    highs = _new_highs(verbose)
+    _set_options(highs, dict(options or {}))
+    highs.passModel(_highs_lp(compiled, objectives[0].sense))
+    compiled_at = time.perf_counter()
+    highs.run()
+    solved_at = time.perf_counter()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    _raise_unless_optimal(highs, status, model.name)
+    solution = highs.getSolution()
+    info = highs.getInfo()
+    values = _load_values(model, compiled.columns, np.asarray(solution.col_value))
+    duals = _load_duals(model, compiled.rows, np.asarray(solution.row_dual))
+    return Solution(
+        status=status,
+        objective=float(info.objective_function_value),
+        values=values,
+        duals=duals,
+        solver_version=highs.version(),
+        options=dict(options or {}),
+        seconds={"compile": compiled_at - started, "solve": solved_at - compiled_at},
+        iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count)},
+    )
+
+
+# -- HiGHS handoff -----------------------------------------------------------------------
+
+_banner_shown = False
+
+
+@contextlib.contextmanager
+def _c_stdout_silenced() -> Iterator[None]:
+    """Silence C-level stdout: HiGHS prints a banner when the first Highs object is made."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _new_highs(verbose: bool) -> highspy.Highs:
+    global _banner_shown
+    if _banner_shown or verbose:
+        highs = highspy.Highs()
+    else:
+        with _c_stdout_silenced():
+            highs = highspy.Highs()
+    _banner_shown = True
+    highs.setOptionValue("output_flag", bool(verbose))
+    return highs
+
+
+def _set_options(highs: highspy.Highs, options: dict[str, Any]) -> None:
+    for name, value in options.items():
+        try:
+            status = highs.setOptionValue(name, _typed_option(highs, name, value))
+        except (TypeError, ValueError) as err:
+            raise SolverError(f"HiGHS option {name}={value!r} was refused ({err})") from None
+        if status != highspy.HighsStatus.kOk:
+            raise SolverError(
+                f"HiGHS option {name}={value!r} was refused: check the name and value in the "
+                "[solver] table of scenario.toml or --solver-option (see the HiGHS options list)"
+            )
+
+
+def _typed_option(highs: highspy.Highs, name: str, value: Any) -> Any:
+    """Command-line option values arrive as text; give them the option's own type."""
+    if not isinstance(value, str):
+        return value
+    status, kind = highs.getOptionType(name)
+    if status != highspy.HighsStatus.kOk:
+        raise ValueError("unknown option")
+    if kind == highspy.HighsOptionType.kBool:
+        if value.lower() not in ("true", "false", "on", "off", "1", "0"):
+            raise ValueError("expected true or false")
+        return value.lower() in ("true", "on", "1")
+    if kind == highspy.HighsOptionType.kInt:
+        return int(value)
+    if kind == highspy.HighsOptionType.kDouble:
+        return float(value)
+    return value
+
+
+def _highs_lp(compiled: Any, sense: Any) -> highspy.HighsLp:
+    """A HighsLp from the compiler's mixed-form matrices (rows keep their own sense)."""
+    columns = compiled.columns
+    matrix = compiled.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = matrix.shape[1]
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = np.asarray(compiled.c.toarray()).ravel()
+    lp.offset_ = float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0
+    lp.col_lower_ = np.fromiter((-np.inf if v.lb is None else v.lb for v in columns), float, len(columns))
+    lp.col_upper_ = np.fromiter((np.inf if v.ub is None else v.ub for v in columns), float, len(columns))
+    rhs = np.asarray(compiled.rhs, dtype=float)
+    kind = np.fromiter((row.bound_type for row in compiled.rows), int, len(compiled.rows))
+    lp.row_lower_ = np.where(kind <= 0, rhs, -np.inf)  # 0: equality, -1: lower bound
+    lp.row_upper_ = np.where(kind >= 0, rhs, np.inf)  # 1: upper bound
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    lp.sense_ = highspy.ObjSense.kMaximize if sense == pyo.maximize else highspy.ObjSense.kMinimize
+    return lp
+
+
+def _raise_unless_optimal(highs: highspy.Highs, status: str, name: str) -> None:
+    model_status = highs.getModelStatus()
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        return
+    if model_status in (highspy.HighsModelStatus.kInfeasible,
+                        highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        raise InfeasibleError(
+            f"model {name!r} is infeasible: the national targets, fixed ETS caps and "
+            "simulation rule caps cannot all be met with the abatement potentials given "
+            "(loosen national_cap_mt or ets_cap_mt in targets.csv, or add potential in mac.csv)"
+        )
+    raise SolverError(
+        f"HiGHS stopped with status {status!r} on model {name!r} "
+        "(raise solver.time_limit_s, or try solver.method = 'ipm')"
+    )
+
+
+# -- mapping back to components ------------------------------------------------------------
+
+
+def _load_values(model: pyo.ConcreteModel, columns: list, col_value: np.ndarray) -> dict[str, np.ndarray]:
+    for var, value in zip(columns, col_value.tolist()):
+        var.set_value(value, skip_validation=True)
+    values: dict[str, np.ndarray] = {}
+    for component in model.component_objects(pyo.Var, active=True, descend_into=True):
+        values[component.name] = np.fromiter(
+            (0.0 if v.value is None else v.value for v in component.values()), float, len(component)
+        )
+    return values
+
+
+def _load_duals(model: pyo.ConcreteModel, rows: list, row_dual: np.ndarray) -> dict[str, np.ndarray]:
+    dual_by_row: dict[int, float] = {}
+    constraint_of: dict[int, Any] = {}
+    for row, dual in zip(rows, row_dual.tolist()):
+        key = id(row.constraint)
+        dual_by_row[key] = dual_by_row.get(key, 0.0) + dual  # a ranged row appears twice
+        constraint_of[key] = row.constraint
+    suffix = getattr(model, "dual", None)
+    if isinstance(suffix, pyo.Suffix):
+        suffix.clear()
+        for key, constraint in constraint_of.items():
+            suffix[constraint] = dual_by_row[key]
+    duals: dict[str, np.ndarray] = {}
+    for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
+        duals[component.name] = np.fromiter(
+            (dual_by_row.get(id(c), 0.0) for c in component.values()), float, len(component)
+        )
+    return duals
