@@ -40,23 +40,44 @@ class _Cli(click.Group):
             ctx.exit(err.exit_code)
 
 
+def _configure(ctx: click.Context, debug: bool | None = None, quiet: bool | None = None) -> None:
+    """Record --debug/--quiet (given before or after the command) and set up logging."""
+    settings = ctx.find_root().ensure_object(dict)
+    if debug is not None:
+        settings["debug"] = debug
+    if quiet:
+        settings["quiet"] = True
+    settings.setdefault("debug", False)
+    settings.setdefault("quiet", False)
+    level = logging.DEBUG if settings["debug"] else logging.WARNING if settings["quiet"] else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    for noisy in ("pyomo", "distributed", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.INFO if settings["debug"] else logging.WARNING)
+
+
+def verbosity_options(command: Any) -> Any:
+    """--debug/--quiet on every command, as on the group (Calliope's shared options)."""
+    command = click.option(
+        "--debug/--no-debug", default=None, expose_value=False,
+        callback=lambda ctx, _, value: _configure(ctx, debug=value),
+        help="Show tracebacks and the HiGHS log.",
+    )(command)
+    return click.option(
+        "--quiet", "-q", is_flag=True, default=None, expose_value=False,
+        callback=lambda ctx, _, value: _configure(ctx, quiet=value), help="Print errors only.",
+    )(command)
+
+
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug/--no-debug", default=False, help="Show tracebacks and the HiGHS log.")
-@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@verbosity_options
 @click.version_option(package_name="etscap", message="%(prog)s %(version)s")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+def cli() -> None:
     """etscap: choose an emissions trading scheme's cap, sector caps and free
     allocation at least abatement cost under national targets (LP solved by HiGHS).
 
     Start with `solve` on the default China dataset; `inputs` lists every input file
     and column; `validate` checks a dataset without solving it.
     """
-    ctx.obj = {"debug": debug, "quiet": quiet}
-    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    for noisy in ("pyomo", "distributed", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if not debug else logging.INFO)
 
 
 def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -75,6 +96,7 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
                    "Repeatable.")
 @click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
               help="HiGHS option, e.g. presolve=off, solver=ipm, time_limit=60. Repeatable.")
+@verbosity_options
 @click.pass_context
 def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool,
           sets: tuple[str, ...], solver_options: tuple[str, ...]) -> None:
@@ -98,7 +120,9 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool,
 def _headline(results: Any) -> str:
     summary = results.summary
     years = results.years.set_index("year")
-    shown = [y for y in MILESTONES if y in years.index] or list(years.index[:: max(1, len(years) // 6)])
+    shown = [y for y in MILESTONES if y in years.index]
+    if len(years) <= 8 or not shown:
+        shown = list(years.index)
     table = pd.DataFrame({
         "ETS cap Mt": years.loc[shown, "ets_cap_mt"],
         "emissions Mt": years.loc[shown, "emissions_mt"],
@@ -118,6 +142,7 @@ def _headline(results: Any) -> str:
 @cli.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Check with this override.")
+@verbosity_options
 @click.pass_context
 def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
     """Check DATASET against the input declarations without solving it."""
@@ -130,9 +155,15 @@ def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
 
 
 @cli.command()
-def inputs() -> None:
+@click.option("--update", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rewrite the input reference inside this Markdown file (e.g. README.md).")
+@verbosity_options
+def inputs(update: Path | None) -> None:
     """Print every input file, key and column with its type, unit, default and range."""
-    click.echo(schema.markdown())
+    if update is None:
+        click.echo(schema.markdown())
+        return
+    update.write_text(schema.with_reference(update.read_text()))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,7 +7,9 @@ its message without a traceback and exits with the kind's ``exit_code``.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Iterable
 
 
 class EtscapError(Exception):
@@ -47,8 +49,11 @@ class InputError(EtscapError):
         lines = [str(p) for p in self.problems[: self.max_listed]]
         hidden = len(self.problems) - len(lines)
         if hidden > 0:
-            lines.append(f"... and {hidden} more problems")
-        super().__init__("\n".join(lines))
+            lines.append(f"... and {hidden} more")
+        if len(self.problems) == 1:
+            super().__init__(lines[0])
+        else:
+            super().__init__(f"{len(self.problems)} problems in the inputs:\n" + "\n".join(f"  {line}" for line in lines))
 
 
 class InfeasibleError(EtscapError):
@@ -61,3 +66,13 @@ class SolverError(EtscapError):
     """HiGHS stopped without an optimal solution for a reason other than infeasibility."""
 
     exit_code = 4
+
+
+def did_you_mean(word: str, known: Iterable[object]) -> str:
+    """' (did you mean 'x'?)' for the closest known names, or '' if none is close."""
+    names = [str(k) for k in known]
+    close = [n for n in names if n.startswith(str(word)) and word] + difflib.get_close_matches(
+        str(word), names, n=3
+    )
+    close = list(dict.fromkeys(close))[:3]
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""

@@ -8,7 +8,6 @@ was expected.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import io
 import json
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # larger input files are refused rather than read
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -141,7 +140,7 @@ def _read_scenario(folder: Path, problems: list[Problem]) -> dict[str, Any]:
     for key, raw in flat.items():
         if key not in schema.SCENARIO:
             problems.append(
-                Problem(name, None, key, _short(raw), "a known key" + _did_you_mean(key, schema.SCENARIO))
+                Problem(name, None, key, _short(raw), "a known key" + did_you_mean(key, schema.SCENARIO))
             )
     for key, spec in schema.SCENARIO.items():
         raw = flat.get(key)
@@ -187,7 +186,7 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
     for column in raw.columns:
         if column not in spec.by_name:
             problems.append(
-                Problem(spec.file, 1, column, column, "a known column" + _did_you_mean(column, spec.by_name))
+                Problem(spec.file, 1, column, column, "a known column" + did_you_mean(column, spec.by_name))
             )
     missing = [f.name for f in spec.fields if f.required and f.name not in raw.columns]
     for column in missing:
@@ -242,7 +241,7 @@ def check_dataset(dataset: Dataset) -> list[Problem]:
     known = set(sectors["sector"])
     for row, name in mac["sector"].items():
         if name not in known:
-            problems.append(Problem(file, row, "sector", name, "a sector of sectors.csv" + _did_you_mean(name, known)))
+            problems.append(Problem(file, row, "sector", name, "a sector of sectors.csv" + did_you_mean(name, known)))
     problems += _duplicates(file, mac, ["sector", "step"])
     total = mac.groupby("sector", sort=False)["potential_share"].sum()
     for name, share in total[total > 1 + 1e-9].items():
@@ -272,11 +271,6 @@ def _duplicates(file: str, table: pd.DataFrame, key: list[str]) -> list[Problem]
                 "a key not used in an earlier row")
         for row in table.index[repeated.to_numpy()]
     ]
-
-
-def _did_you_mean(word: str, known: Any) -> str:
-    close = difflib.get_close_matches(str(word), [str(k) for k in known], n=3)
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 def _short(value: Any) -> str:

@@ -15,7 +15,6 @@ replaces them. Values are checked against the declarations in ``schema.py``.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
 from .inputs import Dataset
 
 
@@ -121,7 +120,7 @@ def _set_cells(tables: dict[str, pd.DataFrame], override: Override) -> None:
     row_key, column = parts[1:-1], parts[-1]
     if column not in spec.by_name or column in spec.key:
         columns = [f.name for f in spec.fields if f.name not in spec.key]
-        raise _OverrideProblem(f"a column of {spec.file} that may be changed{_did_you_mean(column, columns)}")
+        raise _OverrideProblem(f"a column of {spec.file} that may be changed{did_you_mean(column, columns)}")
     table = tables[table_name]
     match = np.ones(len(table), dtype=bool)
     for key_column, wanted in zip(spec.key, row_key):
@@ -131,7 +130,7 @@ def _set_cells(tables: dict[str, pd.DataFrame], override: Override) -> None:
         match &= values == wanted
         if not (values == wanted).any():
             raise _OverrideProblem(
-                f"a {key_column} of {spec.file}{_did_you_mean(wanted, sorted(set(values)))}"
+                f"a {key_column} of {spec.file}{did_you_mean(wanted, sorted(set(values)))}"
             )
     if not match.any():
         raise _OverrideProblem(f"a row of {spec.file} matching {'.'.join(row_key)}")
@@ -173,10 +172,5 @@ def known_keys(dataset: Dataset) -> list[str]:
     return keys
 
 
-def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=3)
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-
-
 def _nearest(key: str) -> str:
-    return _did_you_mean(key, list(schema.SCENARIO))
+    return did_you_mean(key, list(schema.SCENARIO))

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import pyomo.environ as pyo
 
+from .checks import failed
 from .errors import EtscapError
 from .formulation import build_model
 from .inputs import Dataset, load_dataset
 from .overrides import apply_overrides
 from .results import Results, build_results
 from .solve import solve_model, solver_options
+
+log = logging.getLogger(__name__)
 
 
 def prepare(source: Dataset | str | Path,
@@ -36,7 +40,8 @@ def solve(
     ``highs_options`` are passed to HiGHS after the scenario's [solver] table.
     """
     started = time.perf_counter()
-    if isinstance(source, pyo.ConcreteModel):
+    user_model = isinstance(source, pyo.ConcreteModel)
+    if user_model:
         if overrides:
             raise EtscapError("overrides apply to a dataset: pass them to build_model's dataset instead")
         model = source
@@ -47,4 +52,11 @@ def solve(
     built = time.perf_counter()
     settings = model.parameters.dataset.settings
     solution = solve_model(model, solver_options(settings, highs_options), verbose=verbose)
-    return build_results(model, solution, seconds={"build": built - started})
+    results = build_results(model, solution, seconds={"build": built - started})
+    problems = failed(results.summary["checks"])
+    if problems and not user_model:
+        raise EtscapError("the solution failed verification: " + "; ".join(problems)
+                          + " (please report this with the dataset)")
+    for problem in problems:  # a script's own constraints may legitimately break a check
+        log.warning("check failed on a model changed by a script: %s", problem)
+    return results

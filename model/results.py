@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from .checks import run_checks
 from .errors import EtscapError
 from .parameters import SIMULATION, TRADING, Parameters
 from .solve import Solution
@@ -107,6 +108,7 @@ def build_results(model: pyo.ConcreteModel, solution: Solution, seconds: dict[st
     sector_years = _sector_years(model, p, solution, steps)
     years = _years(p, solution, sector_years)
     summary = _summary(model, p, solution, seconds)
+    summary["checks"] = run_checks(years, sector_years, steps, summary["market"])
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary)
 
 
@@ -176,6 +178,7 @@ def _summary(model: pyo.ConcreteModel, p: Parameters, solution: Solution,
         "scenario": p.dataset.name,
         "dataset": str(p.dataset.path),
         "inputs_sha256": p.dataset.sha256(),
+        "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt},
         "solver": "highs",
         "solver_version": solution.solver_version,
         "solver_options": solution.options,

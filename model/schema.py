@@ -34,7 +34,7 @@ class Field:
     def required(self) -> bool:
         return self.default is REQUIRED
 
-    def expected(self) -> str:
+    def expected(self, with_unit: bool = True) -> str:
         """What a valid value looks like, in words, for error messages."""
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
@@ -50,7 +50,7 @@ class Field:
             noun += f" of at least {_fmt(self.minimum)}"
         elif self.maximum is not None:
             noun += f" of at most {_fmt(self.maximum)}"
-        if self.unit and self.kind in ("int", "float") and self.unit != "year":
+        if with_unit and self.unit and self.kind in ("int", "float") and self.unit != "year":
             noun += f" ({self.unit})"
         return noun
 
@@ -407,6 +407,15 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+README_BEGIN, README_END = "<!-- inputs:begin -->", "<!-- inputs:end -->"
+
+
+def with_reference(document: str) -> str:
+    """``document`` with the text between the README's input markers replaced by ``markdown()``."""
+    start, end = document.index(README_BEGIN) + len(README_BEGIN), document.index(README_END)
+    return document[:start] + "\n" + markdown() + document[end:]
+
+
 def _markdown_row(f: Field) -> str:
     if f.required:
         default = "required"
@@ -416,7 +425,7 @@ def _markdown_row(f: Field) -> str:
         default = "''"
     else:
         default = str(f.default).lower() if f.kind == "bool" else _fmt_any(f.default)
-    allowed = f.expected()
+    allowed = f.expected(with_unit=False)
     return f"| `{f.name}` | {f.kind} | {f.unit} | {default} | {allowed} | {f.description} |"
 
 

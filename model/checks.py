@@ -1,0 +1,137 @@
+"""Verify a solution from its output tables alone, independent of the model code.
+
+Each check returns the worst violation found (0 when it holds exactly); a check passes
+when the worst violation is within tolerance. The checks restate the economics:
+targets and balances hold, no step is used beyond its potential, equal marginal cost
+in every traded year, and the Hotelling rule while the bank is positive.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .parameters import OUTSIDE, SIMULATION, TRADING
+
+TOLERANCE_MT = 1e-5  # quantities, Mt
+TOLERANCE_PRICE = 1e-5  # relative, on prices and costs
+
+
+def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFrame,
+               market: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every check by name: {"passed": bool, "worst_violation": float, "unit": str}."""
+    checks: dict[str, tuple[Callable[..., float], str, float]] = {
+        "national_target": (_national_target, "Mt", TOLERANCE_MT),
+        "cap_split": (_cap_split, "Mt", TOLERANCE_MT),
+        "market_balance": (_market_balance, "Mt", TOLERANCE_MT),
+        "simulation_compliance": (_simulation_compliance, "Mt", TOLERANCE_MT),
+        "abatement_within_potential": (_abatement_within_potential, "Mt", TOLERANCE_MT),
+        "emissions_add_up": (_emissions_add_up, "Mt", TOLERANCE_MT),
+        "bank_limits": (_bank_limits, "Mt", TOLERANCE_MT),
+        "equal_marginal_cost": (_equal_marginal_cost, "relative", TOLERANCE_PRICE),
+        "hotelling": (_hotelling, "relative", TOLERANCE_PRICE),
+    }
+    report = {}
+    for name, (check, unit, tolerance) in checks.items():
+        worst = float(check(years, sector_years, steps, market))
+        report[name] = {"passed": bool(worst <= tolerance), "worst_violation": worst, "unit": unit}
+    return report
+
+
+def failed(report: dict[str, dict[str, Any]]) -> list[str]:
+    return [f"{name} (worst violation {r['worst_violation']:.3g} {r['unit']})"
+            for name, r in report.items() if not r["passed"]]
+
+
+def _worst(violations: Any) -> float:
+    values = np.asarray(violations, dtype=float)
+    return float(max(0.0, np.nanmax(values))) if values.size else 0.0
+
+
+def _by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str,
+             years: pd.Series) -> np.ndarray:
+    selected = sector_years[sector_years["phase"].isin(phases)]
+    return selected.groupby("year")[column].sum().reindex(years, fill_value=0.0).to_numpy()
+
+
+def _national_target(years, sector_years, steps, market) -> float:
+    outside = _by_year(sector_years, (OUTSIDE,), "emissions_mt", years["year"])
+    return _worst(years["ets_cap_mt"].to_numpy() + outside - years["national_cap_mt"].to_numpy())
+
+
+def _cap_split(years, sector_years, steps, market) -> float:
+    caps = _by_year(sector_years, (SIMULATION, TRADING), "cap_mt", years["year"])
+    return _worst(np.abs(caps - years["ets_cap_mt"].to_numpy()))
+
+
+def _market_balance(years, sector_years, steps, market) -> float:
+    emissions = _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    caps = _by_year(sector_years, (TRADING,), "cap_mt", years["year"])
+    bank = years["bank_mt"].to_numpy()
+    brought_in = np.concatenate([[market.get("initial_bank_mt", 0.0)], bank[:-1]])
+    return _worst(emissions + bank - brought_in - caps)
+
+
+def _simulation_compliance(years, sector_years, steps, market) -> float:
+    simulation = sector_years[sector_years["phase"] == SIMULATION]
+    return _worst(simulation["emissions_mt"] - simulation["cap_mt"])
+
+
+def _abatement_within_potential(years, sector_years, steps, market) -> float:
+    return _worst(np.maximum(-steps["abatement_mt"], steps["abatement_mt"] - steps["potential_mt"]))
+
+
+def _emissions_add_up(years, sector_years, steps, market) -> float:
+    abated = steps.groupby(["sector", "year"])["abatement_mt"].sum()
+    table = sector_years.set_index(["sector", "year"])
+    abated = abated.reindex(table.index, fill_value=0.0)
+    return _worst(np.abs(table["bau_mt"] - abated - table["emissions_mt"]))
+
+
+def _bank_limits(years, sector_years, steps, market) -> float:
+    bank = years["bank_mt"].to_numpy()
+    end = abs(bank[-1]) if bank.size else 0.0
+    banked_without_banking = 0.0 if market.get("banking") else float(np.abs(bank).max(initial=0.0))
+    return _worst([*(-bank), end, banked_without_banking])
+
+
+def _equal_marginal_cost(years, sector_years, steps, market) -> float:
+    """No used step costs more than the price it faces, no unused step costs less:
+    trading sectors face the allowance price, simulation sectors their own price,
+    sectors outside the ETS the national carbon value."""
+    table = sector_years.set_index(["sector", "year"])
+    year_of = table.index.get_level_values("year")
+    by_year = years.set_index("year")
+    phase = table["phase"].to_numpy()
+    faced = pd.Series(
+        np.select(
+            [phase == TRADING, phase == SIMULATION, phase == OUTSIDE],
+            [by_year["allowance_price_cny_per_t"].reindex(year_of).to_numpy(),
+             table["own_price_cny_per_t"].to_numpy(),
+             by_year["national_carbon_value_cny_per_t"].reindex(year_of).to_numpy()],
+            np.nan,
+        ),
+        index=table.index,
+    )
+    step_price = faced.reindex(pd.MultiIndex.from_frame(steps[["sector", "year"]])).to_numpy()
+    cost = steps["cost_cny_per_t"].to_numpy()
+    used = steps["abatement_mt"].to_numpy() > TOLERANCE_MT
+    spare = steps["potential_mt"].to_numpy() - steps["abatement_mt"].to_numpy() > TOLERANCE_MT
+    scale = np.maximum(1.0, np.abs(step_price))
+    too_dear = np.where(used, (cost - step_price) / scale, 0.0)
+    too_cheap = np.where(spare, (step_price - cost) / scale, 0.0)
+    return _worst(np.nan_to_num(np.maximum(too_dear, too_cheap), nan=0.0))
+
+
+def _hotelling(years, sector_years, steps, market) -> float:
+    """While allowances are banked, the price rises at the discount rate."""
+    if not market.get("banking"):
+        return 0.0
+    price = years["allowance_price_cny_per_t"].to_numpy()
+    growth = years["discount_factor"].to_numpy()[:-1] / years["discount_factor"].to_numpy()[1:]
+    banked = years["bank_mt"].to_numpy()[:-1] > TOLERANCE_MT
+    expected = price[:-1] * growth
+    gap = np.abs(price[1:] - expected) / np.maximum(1.0, np.abs(expected))
+    return _worst(np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0))

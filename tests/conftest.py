@@ -1,0 +1,79 @@
+"""Shared fixtures: the bundled datasets and a writer for small hand-made datasets."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOY = ROOT / "inputs" / "toy"
+CHINA = ROOT / "inputs" / "china"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def write_dataset(
+    folder: Path,
+    *,
+    sectors: list[dict[str, Any]],
+    mac: list[dict[str, Any]],
+    targets: list[dict[str, Any]],
+    first_year: int = 2025,
+    last_year: int = 2025,
+    base_year: int | None = None,
+    discount_rate: float = 0.1,
+    banking: bool = False,
+    initial_bank_mt: float = 0.0,
+    extra_settings: dict[str, dict[str, Any]] | None = None,
+) -> Path:
+    """Write a dataset folder from rows given as dicts (missing optional columns stay blank)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        'name = "case"',
+        f"base_year = {base_year or first_year}",
+        f"first_year = {first_year}",
+        f"last_year = {last_year}",
+        f"discount_rate = {discount_rate}",
+        "[market]",
+        f"banking = {_toml_value(banking)}",
+        f"initial_bank_mt = {initial_bank_mt}",
+    ]
+    for table, values in (extra_settings or {}).items():
+        lines.append(f"[{table}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    (folder / "scenario.toml").write_text("\n".join(lines) + "\n")
+    defaults = {"value_added_bn_cny": 100}
+    _write_csv(folder / "sectors.csv", [{**defaults, **row} for row in sectors])
+    _write_csv(folder / "mac.csv", mac)
+    _write_csv(folder / "targets.csv", targets)
+    return folder
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+
+
+@pytest.fixture
+def toy_path() -> Path:
+    return TOY
+
+
+@pytest.fixture
+def china_path() -> Path:
+    return CHINA

@@ -1,0 +1,104 @@
+"""End to end through the command line, on the toy and the default China dataset."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from model.cli import cli
+from tests.conftest import ROOT
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_solve_toy(tmp_path, toy_path):
+    result = _run("solve", toy_path, "--out", tmp_path / "toy")
+    assert result.exit_code == 0, result.output
+    assert "toy: optimal" in result.output
+    years = pd.read_csv(tmp_path / "toy" / "years.csv")
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([40, 40, 60])
+
+
+def test_solve_default_dataset(tmp_path):
+    """The default China dataset solves, passes every check, and prices rise over time."""
+    result = _run("-q", "solve", "--out", tmp_path / "china")
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    years = pd.read_csv(tmp_path / "china" / "years.csv").set_index("year")
+    summary = pd.read_json(tmp_path / "china" / "summary.json", typ="series")
+    assert all(check["passed"] for check in summary["checks"].values())
+    price = years["allowance_price_cny_per_t"]
+    assert 40 <= price[2025] <= 110  # the sourced 2024-25 range of CEA prices
+    assert price[2060] > price[2035] > price[2025]
+    assert years.loc[2035, "national_cap_mt"] == pytest.approx(10350)
+    assert (years["emissions_mt"] <= years["national_cap_mt"] + 1e-6).all()
+
+
+def test_set_overrides_and_solver_options(tmp_path, toy_path):
+    result = _run("solve", toy_path, "--out", tmp_path / "o", "--set", "market.banking=true",
+                  "--solver-option", "presolve=off", "--solver-option", "solver=ipm")
+    assert result.exit_code == 0, result.output
+    years = pd.read_csv(tmp_path / "o" / "years.csv")
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([40, 40, 44])
+    summary = pd.read_json(tmp_path / "o" / "summary.json", typ="series")
+    assert summary["solver_options"]["presolve"] == "off"
+
+
+def test_existing_results_folder_is_refused(tmp_path, toy_path):
+    assert _run("solve", toy_path, "--out", tmp_path / "r").exit_code == 0
+    result = _run("solve", toy_path, "--out", tmp_path / "r")
+    assert result.exit_code == 1
+    assert "already exists: pass --force" in result.output
+    assert _run("solve", toy_path, "--out", tmp_path / "r", "--force").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--set", "discount_rat=0.1"], 2, "did you mean 'discount_rate'?"),
+        (["--set", "targets.*.national_cap_mt=10"], 3, "infeasible"),
+        (["--solver-option", "no_such_option=1"], 4, "HiGHS option no_such_option='1' was refused"),
+    ],
+)
+def test_user_errors_exit_without_traceback(tmp_path, toy_path, args, code, message):
+    result = _run("solve", toy_path, "--out", tmp_path / "x", *args)
+    assert result.exit_code == code
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate(toy_path, tmp_path):
+    good = _run("validate", toy_path)
+    assert good.exit_code == 0 and "valid (3 sectors, 6 cost steps, years 2025-2027)" in good.output
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    result = _run("validate", bad)
+    assert result.exit_code == 2
+    assert "scenario.toml: expected the file" in result.output
+
+
+def test_inputs_lists_every_column():
+    result = _run("inputs")
+    assert result.exit_code == 0
+    for name in ("national_cap_mt", "potential_share", "simulation_reduction", "market.banking"):
+        assert f"`{name}`" in result.output
+
+
+def test_run_py_is_the_same_cli(tmp_path, toy_path):
+    """python run.py works as a script and prints one error line, not a traceback."""
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "solve", str(toy_path), "--out", str(tmp_path / "z"),
+         "--set", "discount_rate=9"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == (
+        "error: --set discount_rate=9: expected a number from 0 to 0.5 (fraction per year)"
+    )
+    assert completed.stdout == ""

@@ -1,0 +1,252 @@
+"""Stage-1 LP: one test per constraint family (same names as in formulation.py), plus
+hand-computed cases: merit order, equal marginal costs, Hotelling under banking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from model import InfeasibleError, build_model, load_dataset, solve
+from tests.conftest import write_dataset
+
+TOY_PV_COST_BN = (490 + 1150 / 1.1 + 1950 / 1.21) / 1e3  # inputs/toy/README.md
+
+
+@pytest.fixture(scope="module")
+def toy_results():
+    from tests.conftest import TOY
+
+    return solve(TOY)
+
+
+def _by_year(results, column):
+    return results.years.set_index("year")[column]
+
+
+def _cell(results, sector, year, column):
+    table = results.sector_years.set_index(["sector", "year"])
+    return table.loc[(sector, year), column]
+
+
+# -- the toy case, solved by hand in inputs/toy/README.md ---------------------------------
+
+
+def test_toy_matches_hand_solution(toy_results):
+    assert toy_results.summary["objective_bn_cny"] == pytest.approx(TOY_PV_COST_BN, rel=1e-9)
+    assert _by_year(toy_results, "allowance_price_cny_per_t").tolist() == pytest.approx([40, 40, 60])
+    assert _by_year(toy_results, "abatement_cost_bn_cny").tolist() == pytest.approx([0.49, 1.15, 1.95])
+    steps = toy_results.abatement_steps.set_index(["sector", "step", "year"])["abatement_mt"]
+    assert steps[("power", "B", 2025)] == pytest.approx(2.0)
+    assert steps[("power", "B", 2026)] == pytest.approx(17.5)
+    assert steps[("steel", "B", 2027)] == pytest.approx(5.0)
+    assert steps[("rest", "B", 2027)] == pytest.approx(0.0)
+
+
+def test_national_target(toy_results):
+    """Allowances issued plus outside emissions equal the cap when it binds; its dual,
+    the national carbon value, equals the allowance price when the ETS cap is chosen."""
+    years = toy_results.years.set_index("year")
+    outside = toy_results.sector_years.query("phase == 'outside'").groupby("year")["emissions_mt"].sum()
+    assert (years["ets_cap_mt"] + outside).tolist() == pytest.approx([170, 152.5, 135])
+    assert years["national_carbon_value_cny_per_t"].tolist() == pytest.approx([40, 40, 60])
+
+
+def test_cap_split(toy_results):
+    covered = toy_results.sector_years.query("phase != 'outside'").groupby("year")["cap_mt"].sum()
+    assert covered.tolist() == pytest.approx(_by_year(toy_results, "ets_cap_mt").tolist())
+    assert _by_year(toy_results, "ets_cap_mt").tolist() == pytest.approx([125, 107.5, 90])
+
+
+def test_simulation_rule_cap(toy_results):
+    """Steel in its 2025 simulation phase gets (1 - 0.06) x 50 Mt, no more, no less."""
+    assert _cell(toy_results, "steel", 2025, "phase") == "simulation"
+    assert _cell(toy_results, "steel", 2025, "cap_mt") == pytest.approx(47.0)
+
+
+def test_simulation_compliance(toy_results):
+    """Steel meets its own cap with its own cheapest step: own price 20, not the market's 40."""
+    assert _cell(toy_results, "steel", 2025, "emissions_mt") == pytest.approx(47.0)
+    assert _cell(toy_results, "steel", 2025, "own_price_cny_per_t") == pytest.approx(20.0)
+    assert _by_year(toy_results, "allowance_price_cny_per_t")[2025] == pytest.approx(40.0)
+    assert np.isnan(_cell(toy_results, "steel", 2026, "own_price_cny_per_t"))
+
+
+def test_market_balance(toy_results):
+    """Trading emissions use up the trading caps exactly (no banking in the toy)."""
+    trading = toy_results.sector_years.query("phase == 'trading'").groupby("year")
+    assert trading["emissions_mt"].sum().tolist() == pytest.approx(trading["cap_mt"].sum().tolist())
+    assert trading["emissions_mt"].sum().tolist() == pytest.approx([78, 107.5, 90])
+
+
+def test_abatement_cost(toy_results):
+    """The objective is the discounted sum of step cost x abatement (million CNY / 1000)."""
+    steps = toy_results.abatement_steps
+    discount = 1.1 ** -(steps["year"] - 2025)
+    assert (steps["abatement_mt"] * steps["cost_cny_per_t"] * discount).sum() / 1e3 == pytest.approx(
+        toy_results.summary["objective_bn_cny"]
+    )
+
+
+# -- analytic cases ---------------------------------------------------------------------
+
+
+def _one_sector(tmp_path, national_cap, steps, banking=False, years=(2025,), **kwargs):
+    return write_dataset(
+        tmp_path / "case",
+        first_year=years[0], last_year=years[-1], banking=banking,
+        sectors=[{"sector": "power", "covered_from": years[0], "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": f"S{i}", "potential_share": share, "cost_cny_per_t": cost}
+             for i, (share, cost) in enumerate(steps)],
+        targets=[{"year": y, "national_cap_mt": cap} for y, cap in zip(years, national_cap)],
+        **kwargs,
+    )
+
+
+def test_merit_order_price_is_cost_of_partly_used_step(tmp_path):
+    """Abate 15 Mt from steps 10@10, 10@30, 10@50: price 30, cost 10x10 + 5x30."""
+    results = solve(_one_sector(tmp_path, [85], [(0.1, 10), (0.1, 30), (0.1, 50)]))
+    used = results.abatement_steps["abatement_mt"].tolist()
+    assert used == pytest.approx([10, 5, 0])
+    assert results.years["allowance_price_cny_per_t"].iloc[0] == pytest.approx(30.0)
+    assert results.summary["objective_bn_cny"] == pytest.approx(0.25)
+    assert results.sector_years["marginal_cost_cny_per_t"].iloc[0] == pytest.approx(30.0)
+
+
+def test_loose_target_gives_zero_price(tmp_path):
+    results = solve(_one_sector(tmp_path, [120], [(0.1, 10)]))
+    assert results.years["allowance_price_cny_per_t"].iloc[0] == 0.0
+    assert results.summary["objective_bn_cny"] == 0.0
+
+
+def test_ets_price_equals_non_ets_marginal_cost_when_cap_chosen(tmp_path):
+    """With the ETS cap left to the model, the cut goes where it is cheapest: here the
+    marginal step is outside the ETS (rest B at 35), and the allowance price equals it."""
+    folder = write_dataset(
+        tmp_path / "case",
+        sectors=[
+            {"sector": "power", "covered_from": 2025, "base_emissions_mt": 100},
+            {"sector": "rest", "base_emissions_mt": 50},
+        ],
+        mac=[
+            {"sector": "power", "step": "A", "potential_share": 0.2, "cost_cny_per_t": 10},
+            {"sector": "power", "step": "B", "potential_share": 0.3, "cost_cny_per_t": 40},
+            {"sector": "rest", "step": "A", "potential_share": 0.1, "cost_cny_per_t": 30},
+            {"sector": "rest", "step": "B", "potential_share": 0.4, "cost_cny_per_t": 35},
+        ],
+        targets=[{"year": 2025, "national_cap_mt": 110}],
+    )
+    results = solve(folder)
+    years = results.years.iloc[0]
+    assert years["allowance_price_cny_per_t"] == pytest.approx(35.0)
+    assert years["national_carbon_value_cny_per_t"] == pytest.approx(35.0)
+    assert years["ets_cap_mt"] == pytest.approx(80.0)  # power abates only its 10 CNY/t step
+    assert _cell(results, "rest", 2025, "abatement_mt") == pytest.approx(20.0)
+
+
+def test_fixed_ets_cap_separates_allowance_price_from_national_value(tmp_path):
+    """Fixing the ETS cap at 90 Mt leaves power's price at its 10 CNY/t step while the
+    rest of the economy carries the remaining cut at 35 CNY/t."""
+    folder = write_dataset(
+        tmp_path / "case",
+        sectors=[
+            {"sector": "power", "covered_from": 2025, "base_emissions_mt": 100},
+            {"sector": "rest", "base_emissions_mt": 50},
+        ],
+        mac=[
+            {"sector": "power", "step": "A", "potential_share": 0.2, "cost_cny_per_t": 10},
+            {"sector": "rest", "step": "A", "potential_share": 0.1, "cost_cny_per_t": 30},
+            {"sector": "rest", "step": "B", "potential_share": 0.4, "cost_cny_per_t": 35},
+        ],
+        targets=[{"year": 2025, "national_cap_mt": 120, "ets_cap_mt": 90}],
+    )
+    years = solve(folder).years.iloc[0]
+    assert years["ets_cap_mt"] == pytest.approx(90.0)
+    assert years["allowance_price_cny_per_t"] == pytest.approx(10.0)
+    assert years["national_carbon_value_cny_per_t"] == pytest.approx(35.0)
+
+
+def test_hotelling_price_path_under_banking(tmp_path):
+    """Cheap step A (10% at 10) in every year, dear step B (80% at 100) in 2027's deep cut.
+    Banking A's surplus from 2025-26 makes B marginal in 2027 at 100, so the price is
+    100 / 1.1^2 and 100 / 1.1 before it, and 5 then 10 Mt sit in the bank."""
+    folder = _one_sector(tmp_path, [95, 95, 60], [(0.1, 10), (0.8, 100)], banking=True,
+                         years=(2025, 2026, 2027))
+    results = solve(folder)
+    years = results.years.set_index("year")
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([100 / 1.21, 100 / 1.1, 100])
+    assert years["bank_mt"].tolist() == pytest.approx([5, 10, 0])
+    price = years["allowance_price_cny_per_t"].to_numpy()
+    assert price[1:] / price[:-1] == pytest.approx([1.1, 1.1])
+    assert results.summary["checks"]["hotelling"]["passed"]
+
+
+def test_banking_off_keeps_years_apart(tmp_path):
+    folder = _one_sector(tmp_path, [95, 95, 60], [(0.1, 10), (0.8, 100)], years=(2025, 2026, 2027))
+    years = solve(folder).years.set_index("year")
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([10, 10, 100])
+    assert years["bank_mt"].tolist() == [0, 0, 0]
+
+
+def test_initial_bank_is_spent(tmp_path):
+    """An initial bank of 5 Mt covers part of the 2025 cut: only 10 Mt must be abated."""
+    folder = _one_sector(tmp_path, [85], [(0.1, 10), (0.1, 30)], initial_bank_mt=5.0)
+    results = solve(folder)
+    assert results.years["abatement_mt"].iloc[0] == pytest.approx(10.0)
+    assert results.years["allowance_price_cny_per_t"].iloc[0] == pytest.approx(10.0)
+
+
+def test_infeasible_target_raises(tmp_path):
+    folder = _one_sector(tmp_path, [50], [(0.1, 10), (0.1, 30)])
+    with pytest.raises(InfeasibleError, match="infeasible"):
+        solve(folder)
+
+
+# -- the model as a public object ----------------------------------------------------------
+
+
+def test_script_adds_its_own_constraint(toy_path):
+    """A script caps the rest of the economy's 2025 emissions at 40 Mt: it must abate 10,
+    the extra cut lets power abate less, and the new row's dual is in m.dual."""
+    m = build_model(load_dataset(toy_path))
+    m.rest_limit = pyo.Constraint(expr=m.emissions_mt["rest", 2025] <= 40)
+    results = solve(m)
+    assert _cell(results, "rest", 2025, "emissions_mt") == pytest.approx(40.0)
+    assert _cell(results, "power", 2025, "abatement_mt") == pytest.approx(17.0)
+    # rest B (80 CNY/t) is now used: its dual is 80 - 10 (power's A step becomes marginal)
+    assert -m.dual[m.rest_limit] == pytest.approx(80 - 10)
+    assert pyo.value(m.emissions_mt["rest", 2025]) == pytest.approx(40.0)
+
+
+def test_components_have_domain_names(toy_path):
+    m = build_model(load_dataset(toy_path))
+    for name in ("national_target", "cap_split", "simulation_rule_cap", "simulation_compliance",
+                 "market_balance", "abatement_mt", "ets_cap_mt", "sector_cap_mt", "emissions_mt"):
+        assert m.find_component(name) is not None, name
+    assert ("steel", 2025) in m.simulation_compliance
+    assert 2027 in m.market_balance
+
+
+def test_no_two_rows_state_the_same_thing(china_path):
+    """No row of the compiled LP is a multiple of another: duals are never split."""
+    m = build_model(load_dataset(china_path))
+    compiled = LinearStandardFormCompiler().write(m, mixed_form=True)
+    matrix = compiled.A.tocsr()
+    seen = set()
+    for i in range(matrix.shape[0]):
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        values = matrix.data[start:end]
+        key = (tuple(matrix.indices[start:end]), tuple(np.round(values / values[0], 12)))
+        assert key not in seen, compiled.rows[i].constraint.name
+        seen.add(key)
+
+
+def test_abatement_bounds_are_step_potentials(china_path):
+    """One abatement variable per available (sector, step, year), bounded by its potential."""
+    dataset = load_dataset(china_path)
+    m = build_model(dataset)
+    assert len(m.abatement_mt) == len(m.parameters.steps)
+    potential = pd.Series([v.ub for v in m.abatement_mt.values()])
+    assert potential.to_numpy() == pytest.approx(m.parameters.steps["potential_mt"].to_numpy())

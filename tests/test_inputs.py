@@ -1,0 +1,127 @@
+"""Reading, validating and deriving the LP's numbers from a dataset folder."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from model import InputError, derive_parameters, load_dataset
+from model.inputs import interpolate_by_year
+
+
+def test_china_dataset_loads(china_path):
+    dataset = load_dataset(china_path)
+    assert len(dataset.sectors) == 9
+    assert set(dataset.sectors["sector"]) >= {"power", "steel", "cement", "aluminium", "rest_of_economy"}
+    assert dataset.setting("first_year") == 2025 and dataset.setting("last_year") == 2060
+    assert dataset.sectors["source"].str.len().min() > 0  # every row names its source
+    assert dataset.mac["source"].str.len().min() > 0
+
+
+def test_bau_grows_with_output_and_intensity(china_path):
+    p = derive_parameters(load_dataset(china_path))
+    bau = p.sector_years["bau_mt"]
+    assert bau[("power", 2030)] == pytest.approx(4500 * (1.025 * 0.99) ** 10)
+    assert bau[("cement", 2025)] == pytest.approx(1370 * (0.99 * 0.995) ** 5)
+
+
+def test_phases_follow_coverage_dates(china_path):
+    phase = derive_parameters(load_dataset(china_path)).sector_years["phase"]
+    assert phase[("power", 2025)] == "trading"
+    assert phase[("steel", 2026)] == "simulation" and phase[("steel", 2027)] == "trading"
+    assert phase[("chemicals", 2026)] == "outside" and phase[("chemicals", 2027)] == "simulation"
+    assert (phase.xs("rest_of_economy") == "outside").all()
+
+
+def test_steps_available_from_and_learning(china_path):
+    steps = derive_parameters(load_dataset(china_path)).steps
+    deep = steps.xs(("power", "T6_renewables_storage_at_scale"), level=("sector", "step"))
+    assert deep.index.min() == 2030
+    assert deep.loc[2040, "cost_cny_per_t"] == pytest.approx(400 * 0.98 ** 20)
+    bau_2040 = 4500 * (1.025 * 0.99) ** 20
+    assert deep.loc[2040, "potential_mt"] == pytest.approx(0.30 * bau_2040)
+
+
+def test_targets_interpolate_between_rows(toy_path):
+    p = derive_parameters(load_dataset(toy_path))
+    assert p.targets["national_cap_mt"].tolist() == pytest.approx([170, 152.5, 135])
+    assert p.targets["ets_cap_mt"].isna().all()
+
+
+def test_interpolation_keeps_blank_neighbours_blank():
+    import pandas as pd
+
+    table = pd.DataFrame({"year": [2025, 2030, 2035], "ets_cap_mt": [100.0, 90.0, np.nan]})
+    values = interpolate_by_year(table, "ets_cap_mt", np.arange(2025, 2036))
+    assert values[2027] == pytest.approx(96.0)
+    assert values[2030] == pytest.approx(90.0)
+    assert np.isnan(values[2031]) and np.isnan(values[2035])
+
+
+# -- bad inputs: one message naming file, row, column, value and expectation ----------------
+
+
+def _broken_copy(tmp_path, toy_path, file, old, new):
+    folder = tmp_path / "broken"
+    shutil.copytree(toy_path, folder)
+    path = folder / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "file, old, new, message",
+    [
+        ("mac.csv", "power,B,0.3,40", "power,B,0.3,forty",
+         "mac.csv, row 3, column cost_cny_per_t: found 'forty', expected a number from 0 to 100000 (CNY per t CO2)"),
+        ("mac.csv", "rest,A,", "rst,A,",
+         "mac.csv, row 6, column sector: found 'rst', expected a sector of sectors.csv (did you mean 'rest'?)"),
+        ("sectors.csv", "steel,2025,2026", "steel,2025,2024",
+         "sectors.csv, row 3, column trading_from: found '2024', expected a year not before covered_from (2025)"),
+        ("sectors.csv", "power,2025,2025,100", "power,2025,2025,-100",
+         "sectors.csv, row 2, column base_emissions_mt: found '-100', expected a number from 0 to 100000 (Mt CO2)"),
+        ("targets.csv", "2027,135", "2026,135",
+         "targets.csv, column year: found '2025-2026', expected target years covering the horizon 2025-2027 (add rows for the missing ends)"),
+        ("scenario.toml", "discount_rate = 0.1", "discount_rate = 0.1\nbogus = 1",
+         "scenario.toml, column bogus: found '1', expected a known key"),
+        ("scenario.toml", "banking = false", "banking = flase",
+         "scenario.toml: expected valid TOML (Invalid value (at line 10, column 11))"),
+        ("mac.csv", "power,A,0.2", "power,A,0.9",
+         "mac.csv, row 3, column potential_share: found '1.2 in total for power', expected shares of one sector summing to at most 1"),
+    ],
+)
+def test_bad_input_message(tmp_path, toy_path, file, old, new, message):
+    with pytest.raises(InputError) as caught:
+        load_dataset(_broken_copy(tmp_path, toy_path, file, old, new))
+    assert str(caught.value) == message
+
+
+def test_all_problems_reported_together(tmp_path, toy_path):
+    folder = _broken_copy(tmp_path, toy_path, "mac.csv", "power,B,0.3,40", "power,B,x,y")
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    assert [p.column for p in caught.value.problems] == ["potential_share", "cost_cny_per_t"]
+    assert str(caught.value).startswith("2 problems in the inputs:")
+
+
+def test_missing_file_and_column(tmp_path, toy_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(toy_path, folder)
+    (folder / "targets.csv").unlink()
+    text = (folder / "mac.csv").read_text().replace("cost_cny_per_t", "cost")
+    (folder / "mac.csv").write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    message = str(caught.value)
+    assert "mac.csv, row 1, column cost: found 'cost', expected a known column (did you mean 'cost_cny_per_t'" in message
+    assert "mac.csv, row 1, column cost_cny_per_t: expected a column named 'cost_cny_per_t'" in message
+    assert "targets.csv: expected the file" in message
+
+
+def test_not_a_folder(tmp_path):
+    with pytest.raises(InputError, match="expected a dataset folder"):
+        load_dataset(tmp_path / "nowhere")

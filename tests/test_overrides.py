@@ -1,0 +1,72 @@
+"""Overrides: one syntax for --set, sweeps and Monte Carlo draws."""
+
+from __future__ import annotations
+
+import pytest
+
+from model import InputError, apply_overrides, load_dataset, solve
+from model.overrides import known_keys
+
+
+@pytest.fixture(scope="module")
+def toy():
+    from tests.conftest import TOY
+
+    return load_dataset(TOY)
+
+
+def test_scenario_key(toy):
+    changed = apply_overrides(toy, {"discount_rate": "0.03", "market.banking": "true"})
+    assert changed.setting("discount_rate") == 0.03
+    assert changed.setting("market.banking") is True
+    assert toy.setting("discount_rate") == 0.1  # the original is untouched
+
+
+def test_table_cell(toy):
+    changed = apply_overrides(toy, {"sectors.steel.trading_from": "2027", "targets.2027.national_cap_mt": 140})
+    assert changed.sectors.set_index("sector").loc["steel", "trading_from"] == 2027
+    assert changed.targets.set_index("year").loc[2027, "national_cap_mt"] == 140.0
+
+
+def test_wildcard_multiply(toy):
+    changed = apply_overrides(toy, {"mac.power.*.cost_cny_per_t*": 1.5})
+    costs = changed.mac.set_index(["sector", "step"])["cost_cny_per_t"]
+    assert costs[("power", "A")] == pytest.approx(15.0)
+    assert costs[("power", "B")] == pytest.approx(60.0)
+    assert costs[("steel", "A")] == pytest.approx(20.0)
+
+
+def test_add_to_value(toy):
+    changed = apply_overrides(toy, [("targets.*.national_cap_mt+", "-5")])
+    assert changed.targets["national_cap_mt"].tolist() == [165.0, 130.0]
+
+
+def test_override_changes_the_solution(toy):
+    """Power's costs x1.5 lift the 2025 price set by power's step B from 40 to 60."""
+    results = solve(toy, overrides={"mac.power.*.cost_cny_per_t*": 1.5})
+    assert results.years["allowance_price_cny_per_t"].iloc[0] == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("discount_rat", "0.1", "did you mean 'discount_rate'?"),
+        ("discount_rate", "2", "expected a number from 0 to 0.5"),
+        ("market.banking", "maybe", "expected true or false"),
+        ("sectors.stel.covered_from", "2020", "expected a sector of sectors.csv (did you mean 'steel'?)"),
+        ("sectors.steel.coverd_from", "2020", "did you mean 'covered_from'"),
+        ("mac.power.cost_cny_per_t", "1", "expected mac.<sector>.<step>.<column> for mac.csv"),
+        ("sectors.steel.trading_from", "2020", "expected a year not before covered_from (2025)"),
+    ],
+)
+def test_bad_override(toy, key, value, message):
+    with pytest.raises(InputError) as caught:
+        apply_overrides(toy, {key: value})
+    assert message in str(caught.value)
+
+
+def test_known_keys_name_every_cell(toy):
+    keys = known_keys(toy)
+    assert "discount_rate" in keys
+    assert "mac.power.B.cost_cny_per_t" in keys
+    assert "targets.2027.national_cap_mt" in keys

@@ -1,0 +1,75 @@
+"""Result tables, summary, and writing folders safely."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model import EtscapError, Results, solve
+from model.results import write_folder
+
+
+@pytest.fixture(scope="module")
+def toy_results():
+    from tests.conftest import TOY
+
+    return solve(TOY)
+
+
+def test_tables_have_the_promised_columns(toy_results):
+    assert list(toy_results.years.columns)[:1] == ["year"]
+    for column in ("ets_cap_mt", "bank_mt", "allowance_price_cny_per_t", "national_carbon_value_cny_per_t",
+                   "emissions_mt", "ets_emissions_mt", "abatement_cost_bn_cny"):
+        assert column in toy_results.years.columns
+    assert list(toy_results.sector_years.columns) == [
+        "sector", "year", "phase", "bau_mt", "emissions_mt", "abatement_mt", "cap_mt",
+        "abatement_cost_bn_cny", "marginal_cost_cny_per_t", "own_price_cny_per_t",
+    ]
+
+
+def test_summary(toy_results):
+    summary = toy_results.summary
+    assert summary["status"] == "optimal"
+    assert summary["solver"] == "highs" and summary["solver_version"]
+    assert len(summary["inputs_sha256"]) == 64
+    assert all(check["passed"] for check in summary["checks"].values())
+    assert {"pyomo", "highspy", "pandas"} <= set(summary["versions"])
+
+
+def test_write_and_read_back(tmp_path, toy_results):
+    out = toy_results.write(tmp_path / "out")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "abatement_steps.csv", "sector_years.csv", "summary.json", "years.csv"]
+    again = Results.read(out)
+    assert again.years["allowance_price_cny_per_t"].tolist() == pytest.approx([40, 40, 60])
+    assert json.loads((out / "summary.json").read_text())["status"] == "optimal"
+
+
+def test_existing_folder_needs_force(tmp_path, toy_results):
+    out = toy_results.write(tmp_path / "out")
+    with pytest.raises(EtscapError, match="already exists: pass --force"):
+        toy_results.write(out)
+    toy_results.write(out, force=True)
+    assert (out / "years.csv").is_file()
+
+
+def test_interrupted_write_keeps_previous_results(tmp_path, toy_results):
+    out = toy_results.write(tmp_path / "out")
+    before = (out / "years.csv").read_bytes()
+
+    def crash(folder):
+        (folder / "years.csv").write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_folder(out, crash, force=True)
+    assert (out / "years.csv").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left behind
+
+
+def test_same_inputs_give_identical_files(tmp_path, toy_path):
+    first = solve(toy_path).write(tmp_path / "a")
+    second = solve(toy_path).write(tmp_path / "b")
+    for name in ("years.csv", "sector_years.csv", "abatement_steps.csv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
