@@ -32,7 +32,10 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
         "bank_limits": (_bank_limits, "Mt", TOLERANCE_MT),
         "equal_marginal_cost": (_equal_marginal_cost, "relative", TOLERANCE_PRICE),
         "hotelling": (_hotelling, "relative", TOLERANCE_PRICE),
+        "allocation_bounds": (_allocation_bounds, "Mt", TOLERANCE_MT),
     }
+    if not market.get("equilibrium", True):  # stage 2 moved abatement within a cost tolerance
+        checks.pop("equal_marginal_cost")
     report = {}
     for name, (check, unit, tolerance) in checks.items():
         worst = float(check(years, sector_years, steps, market))
@@ -135,3 +138,20 @@ def _hotelling(years, sector_years, steps, market) -> float:
     expected = price[:-1] * growth
     gap = np.abs(price[1:] - expected) / np.maximum(1.0, np.abs(expected))
     return _worst(np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0))
+
+
+def _allocation_bounds(years, sector_years, steps, market) -> float:
+    """Free allocation within its share bounds (trading), the whole rule cap free
+    (simulation), and at least the minimum share of the ETS cap auctioned."""
+    if "free_mt" not in sector_years:
+        return 0.0
+    trading = sector_years[sector_years["phase"] == TRADING]
+    simulation = sector_years[sector_years["phase"] == SIMULATION]
+    free_total = _by_year(sector_years, (SIMULATION, TRADING), "free_mt", years["year"])
+    auction_floor = (1 - years["min_auction_share"].to_numpy()) * years["ets_cap_mt"].to_numpy()
+    return _worst([
+        *(trading["free_share_min"] * trading["cap_mt"] - trading["free_mt"]),
+        *(trading["free_mt"] - trading["free_share_max"] * trading["cap_mt"]),
+        *np.abs(simulation["free_mt"] - simulation["cap_mt"]),
+        *(free_total - auction_floor),
+    ])

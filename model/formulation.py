@@ -16,8 +16,6 @@ minimisation is <= 0 and the price in year-t money is -dual / discount factor.
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -25,8 +23,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from .inputs import Dataset
 from .parameters import OUTSIDE, SIMULATION, TRADING, Parameters, derive_parameters
-
-Terms = tuple[np.ndarray, np.ndarray, np.ndarray]  # (row position, VarData, coefficient)
+from .rows import add_linear_rows, linear_expressions, positions, var_array
 
 
 def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:
@@ -42,6 +39,8 @@ def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:
     define_simulation_rule_cap(m, parameters)
     define_simulation_compliance(m, parameters)
     define_market_balance(m, parameters)
+    define_intensity_based_caps(m, parameters)
+    define_absolute_caps(m, parameters)
     define_abatement_cost(m, parameters)
     m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     return m
@@ -72,10 +71,10 @@ def define_sets(m: pyo.ConcreteModel, p: Parameters) -> None:
 def define_variables(m: pyo.ConcreteModel, p: Parameters) -> None:
     """Abatement by step (bounded by its potential), ETS cap, sector caps and the bank."""
     m.abatement_mt = pyo.Var(m.abatement_steps, domain=pyo.NonNegativeReals, doc="Mt CO2 abated")
-    for var, potential in zip(_vars(m.abatement_mt), p.steps["potential_mt"].to_numpy()):
+    for var, potential in zip(var_array(m.abatement_mt), p.steps["potential_mt"].to_numpy()):
         var.setub(float(potential))
     m.ets_cap_mt = pyo.Var(m.years, domain=pyo.NonNegativeReals, doc="allowances issued, Mt")
-    for var, fixed in zip(_vars(m.ets_cap_mt), p.targets["ets_cap_mt"].to_numpy()):
+    for var, fixed in zip(var_array(m.ets_cap_mt), p.targets["ets_cap_mt"].to_numpy()):
         if not np.isnan(fixed):
             var.fix(float(fixed))
     m.sector_cap_mt = pyo.Var(m.covered, domain=pyo.NonNegativeReals, doc="sector allowance budget, Mt")
@@ -84,20 +83,15 @@ def define_variables(m: pyo.ConcreteModel, p: Parameters) -> None:
         m.bank_mt[p.years[-1]].setub(0.0)  # nothing is left in the bank after the horizon
 
 
-def _vars(var: pyo.Var) -> np.ndarray:
-    """The VarData of an indexed Var as an object array, in its index order."""
-    return np.fromiter(var.values(), dtype=object, count=len(var))
-
-
 # -- expressions -----------------------------------------------------------------------
 
 
 def define_emissions(m: pyo.ConcreteModel, p: Parameters) -> None:
     """Emissions[s,t] = BAU[s,t] - abatement summed over the sector's steps."""
     sector_years = p.sector_years.index
-    rows = _positions(sector_years, _step_sector_year(p))
-    expressions = _linear_expressions(
-        len(sector_years), (rows, _vars(m.abatement_mt), -np.ones(len(rows))),
+    rows = positions(sector_years, p.step_sector_years())
+    expressions = linear_expressions(
+        len(sector_years), (rows, var_array(m.abatement_mt), -np.ones(len(rows))),
         p.sector_years["bau_mt"].to_numpy(),
     )
     m.emissions_mt = pyo.Expression(
@@ -113,12 +107,12 @@ def define_national_target(m: pyo.ConcreteModel, p: Parameters) -> None:
     """Allowances issued plus emissions of sectors outside the ETS stay within the national cap.
 
     Its dual is the national carbon value."""
-    outside = _step_phase(p) == OUTSIDE
+    outside = p.step_phase() == OUTSIDE
     year_rows = _year_positions(p, p.years)
-    step_rows = _year_positions(p, _step_years(p)[outside])
+    step_rows = _year_positions(p, p.step_years()[outside])
     terms = [
-        (year_rows, _vars(m.ets_cap_mt), np.ones(len(year_rows))),
-        (step_rows, _vars(m.abatement_mt)[outside], -np.ones(len(step_rows))),
+        (year_rows, var_array(m.ets_cap_mt), np.ones(len(year_rows))),
+        (step_rows, var_array(m.abatement_mt)[outside], -np.ones(len(step_rows))),
     ]
     bau = p.sector_years["bau_mt"].where(p.sector_years["phase"] == OUTSIDE, 0.0)
     constant = bau.groupby(level="year").sum().reindex(p.years).to_numpy()
@@ -135,8 +129,8 @@ def define_cap_split(m: pyo.ConcreteModel, p: Parameters) -> None:
     cap_rows = _year_positions(p, covered.get_level_values("year").to_numpy())
     year_rows = _year_positions(p, p.years)
     terms = [
-        (cap_rows, _vars(m.sector_cap_mt), np.ones(len(cap_rows))),
-        (year_rows, _vars(m.ets_cap_mt), -np.ones(len(year_rows))),
+        (cap_rows, var_array(m.sector_cap_mt), np.ones(len(cap_rows))),
+        (year_rows, var_array(m.ets_cap_mt), -np.ones(len(year_rows))),
     ]
     add_linear_rows(
         m, "cap_split", m.years, p.years.size, terms, np.zeros(p.years.size),
@@ -147,10 +141,10 @@ def define_cap_split(m: pyo.ConcreteModel, p: Parameters) -> None:
 
 def define_simulation_rule_cap(m: pyo.ConcreteModel, p: Parameters) -> None:
     """In its simulation phase a sector's cap is set by rule: (1 - reduction) x BAU."""
-    simulation = _simulation_index(m)
+    simulation = simulation_index(m)
     rule_cap = p.sector_years["rule_cap_mt"].reindex(simulation).to_numpy()
     rows = np.arange(len(simulation))
-    cap_vars = _vars(m.sector_cap_mt)[_positions(_covered_index(m), simulation)]
+    cap_vars = var_array(m.sector_cap_mt)[positions(covered_index(m), simulation)]
     add_linear_rows(
         m, "simulation_rule_cap", m.simulation, len(simulation),
         [(rows, cap_vars, np.ones(len(rows)))], np.zeros(len(rows)),
@@ -162,13 +156,13 @@ def define_simulation_compliance(m: pyo.ConcreteModel, p: Parameters) -> None:
     """A simulation-phase sector keeps its emissions within its own cap, without trading.
 
     Its dual is the sector's own carbon price."""
-    simulation = _simulation_index(m)
-    in_simulation = _step_phase(p) == SIMULATION
-    step_rows = _positions(simulation, _step_sector_year(p)[in_simulation])
+    simulation = simulation_index(m)
+    in_simulation = p.step_phase() == SIMULATION
+    step_rows = positions(simulation, p.step_sector_years()[in_simulation])
     rows = np.arange(len(simulation))
-    cap_vars = _vars(m.sector_cap_mt)[_positions(_covered_index(m), simulation)]
+    cap_vars = var_array(m.sector_cap_mt)[positions(covered_index(m), simulation)]
     terms = [
-        (step_rows, _vars(m.abatement_mt)[in_simulation], -np.ones(len(step_rows))),
+        (step_rows, var_array(m.abatement_mt)[in_simulation], -np.ones(len(step_rows))),
         (rows, cap_vars, -np.ones(len(rows))),
     ]
     add_linear_rows(
@@ -183,20 +177,20 @@ def define_market_balance(m: pyo.ConcreteModel, p: Parameters) -> None:
     bank counts in the first year). Its dual is the allowance price."""
     market_years = np.array(list(m.market_years), dtype=int)
     n = market_years.size
-    trading = _step_phase(p) == TRADING
-    step_years = _step_years(p)[trading]
+    trading = p.step_phase() == TRADING
+    step_years = p.step_years()[trading]
     keep = np.isin(step_years, market_years)
-    covered = _covered_index(m)
+    covered = covered_index(m)
     cap_trading = (p.sector_years["phase"].reindex(covered) == TRADING).to_numpy()
     cap_years = covered.get_level_values("year").to_numpy()[cap_trading]
     terms = [
-        (np.searchsorted(market_years, step_years[keep]), _vars(m.abatement_mt)[trading][keep],
+        (np.searchsorted(market_years, step_years[keep]), var_array(m.abatement_mt)[trading][keep],
          -np.ones(keep.sum())),
-        (np.searchsorted(market_years, cap_years), _vars(m.sector_cap_mt)[cap_trading],
+        (np.searchsorted(market_years, cap_years), var_array(m.sector_cap_mt)[cap_trading],
          -np.ones(cap_years.size)),
     ]
     if p.banking:
-        bank = _vars(m.bank_mt)
+        bank = var_array(m.bank_mt)
         rows = np.arange(n)
         terms.append((rows, bank, np.ones(n)))  # bank at the end of year t
         terms.append((rows[1:], bank[:-1], -np.ones(n - 1)))  # bank brought in from t - 1
@@ -211,106 +205,78 @@ def define_market_balance(m: pyo.ConcreteModel, p: Parameters) -> None:
     )
 
 
+def define_intensity_based_caps(m: pyo.ConcreteModel, p: Parameters) -> None:
+    """Before absolute caps, trading sectors' caps follow intensity x output: each gets the
+    same share of its BAU emissions (a benchmark tightened by a common factor each year)."""
+    covered = covered_index(m)
+    phase = p.sector_years["phase"].reindex(covered).to_numpy()
+    years = covered.get_level_values("year").to_numpy()
+    before_absolute = years < (p.absolute_cap_from or np.inf)
+    rows = np.flatnonzero((phase == TRADING) & before_absolute)
+    factor_years = np.unique(years[rows])
+    m.benchmark_factor = pyo.Var(factor_years.tolist(), domain=pyo.NonNegativeReals,
+                                 doc="cap / BAU of every trading sector, before absolute caps")
+    index = covered[rows]
+    n = rows.size
+    terms = [
+        (np.arange(n), var_array(m.sector_cap_mt)[rows], np.ones(n)),
+        (np.arange(n), var_array(m.benchmark_factor)[np.searchsorted(factor_years, years[rows])],
+         -p.sector_years["bau_mt"].reindex(index).to_numpy()),
+    ]
+    add_linear_rows(
+        m, "intensity_based_caps", index.tolist(), n, terms, np.zeros(n),
+        lower=np.zeros(n), upper=np.zeros(n), doc="sector_cap - benchmark_factor x BAU = 0 (Mt)",
+    )
+
+
+def define_absolute_caps(m: pyo.ConcreteModel, p: Parameters) -> None:
+    """From allocation.absolute_cap_from, a trading sector's cap does not rise year on year."""
+    covered = covered_index(m)
+    if p.absolute_cap_from is None:
+        index = covered[:0]
+    else:
+        phase = p.sector_years["phase"].reindex(covered).to_numpy()
+        years = covered.get_level_values("year").to_numpy()
+        previous = pd.MultiIndex.from_arrays([covered.get_level_values("sector"), years - 1])
+        index = covered[(phase == TRADING) & (years >= p.absolute_cap_from) & previous.isin(covered)]
+    previous = pd.MultiIndex.from_arrays(
+        [index.get_level_values("sector"), index.get_level_values("year") - 1])
+    caps = var_array(m.sector_cap_mt)
+    n = len(index)
+    terms = [
+        (np.arange(n), caps[positions(covered, index)], np.ones(n)),
+        (np.arange(n), caps[positions(covered, previous)], -np.ones(n)),
+    ]
+    add_linear_rows(
+        m, "absolute_caps", index.tolist(), n, terms, np.zeros(n), upper=np.zeros(n),
+        doc="sector_cap[t] - sector_cap[t-1] <= 0 (Mt)",
+    )
+
+
 def define_abatement_cost(m: pyo.ConcreteModel, p: Parameters) -> None:
     """Objective: present value of abatement cost, million CNY (Mt x CNY/t)."""
-    discount = p.discount_factor.reindex(_step_years(p)).to_numpy()
+    discount = p.discount_factor.reindex(p.step_years()).to_numpy()
     coefs = discount * p.steps["cost_cny_per_t"].to_numpy()
     m.abatement_cost = pyo.Objective(
         expr=LinearExpression(
-            constant=0.0, linear_coefs=coefs.tolist(), linear_vars=_vars(m.abatement_mt).tolist()
+            constant=0.0, linear_coefs=coefs.tolist(), linear_vars=var_array(m.abatement_mt).tolist()
         ),
         sense=pyo.minimize,
     )
 
 
-# -- bulk row building -----------------------------------------------------------------
-
-
-def add_linear_rows(
-    m: pyo.ConcreteModel,
-    name: str,
-    index: pyo.Set | Sequence,
-    n_rows: int,
-    terms: list[Terms],
-    constant: np.ndarray,
-    lower: np.ndarray | None = None,
-    upper: np.ndarray | None = None,
-    doc: str = "",
-) -> pyo.Constraint:
-    """Add the indexed constraint ``name``: lower <= constant + sum(coef * var) <= upper.
-
-    ``terms`` hold, for every nonzero, the row's position in ``index``; rows are built
-    from sorted slices, so the Python work is one expression per row.
-    """
-    expressions = _linear_expressions(n_rows, _concat(terms), constant)
-    keys = list(index)
-    constraint = pyo.Constraint(index, doc=doc)
-    m.add_component(name, constraint)
-    for i, (key, body) in enumerate(zip(keys, expressions)):
-        lo = None if lower is None else float(lower[i])
-        up = None if upper is None else float(upper[i])
-        constraint[key] = (lo, body, up)
-    return constraint
-
-
-def _concat(terms: list[Terms]) -> Terms:
-    if not terms:
-        return np.zeros(0, dtype=int), np.zeros(0, dtype=object), np.zeros(0)
-    return (
-        np.concatenate([t[0] for t in terms]).astype(int),
-        np.concatenate([t[1] for t in terms]),
-        np.concatenate([t[2] for t in terms]).astype(float),
-    )
-
-
-def _linear_expressions(n_rows: int, terms: Terms, constant: np.ndarray) -> list[LinearExpression]:
-    rows, variables, coefs = terms
-    order = np.argsort(rows, kind="stable")
-    rows, variables, coefs = rows[order], variables[order], coefs[order]
-    bounds = np.searchsorted(rows, np.arange(n_rows + 1))
-    return [
-        LinearExpression(
-            constant=float(constant[i]),
-            linear_coefs=coefs[bounds[i]: bounds[i + 1]].tolist(),
-            linear_vars=variables[bounds[i]: bounds[i + 1]].tolist(),
-        )
-        for i in range(n_rows)
-    ]
-
-
 # -- index arithmetic ------------------------------------------------------------------
-
-
-def _positions(index: pd.Index, keys: pd.Index | np.ndarray) -> np.ndarray:
-    """Position of each key in ``index`` (all keys must be present)."""
-    positions = index.get_indexer(keys)
-    if (positions < 0).any():
-        raise ValueError("internal: key not found in index")
-    return positions
 
 
 def _year_positions(p: Parameters, years: np.ndarray) -> np.ndarray:
     return np.asarray(years, dtype=int) - p.first_year
 
 
-def _step_years(p: Parameters) -> np.ndarray:
-    return p.steps.index.get_level_values("year").to_numpy()
-
-
-def _step_sector_year(p: Parameters) -> pd.MultiIndex:
-    return pd.MultiIndex.from_arrays(
-        [p.steps.index.get_level_values("sector"), p.steps.index.get_level_values("year")],
-        names=["sector", "year"],
-    )
-
-
-def _step_phase(p: Parameters) -> np.ndarray:
-    return p.sector_years["phase"].reindex(_step_sector_year(p)).to_numpy()
-
-
-def _covered_index(m: pyo.ConcreteModel) -> pd.MultiIndex:
+def covered_index(m: pyo.ConcreteModel) -> pd.MultiIndex:
+    """The (sector, year) pairs the ETS covers, in the order of sector_cap_mt."""
     return pd.MultiIndex.from_tuples(list(m.covered), names=["sector", "year"])
 
 
-def _simulation_index(m: pyo.ConcreteModel) -> pd.MultiIndex:
+def simulation_index(m: pyo.ConcreteModel) -> pd.MultiIndex:
+    """The (sector, year) pairs in the simulation phase, in the order of its rows."""
     return pd.MultiIndex.from_tuples(list(m.simulation), names=["sector", "year"])

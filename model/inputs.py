@@ -40,6 +40,9 @@ class Dataset:
     sectors: pd.DataFrame
     mac: pd.DataFrame
     targets: pd.DataFrame
+    allocation: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.ALLOCATION))
+    benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
+    facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
 
     @property
     def name(self) -> str:
@@ -83,13 +86,8 @@ def load_dataset(path: str | Path) -> Dataset:
     tables = {spec.file: _read_table(folder, spec, problems) for spec in schema.TABLES}
     if problems:
         raise InputError(problems)
-    dataset = Dataset(
-        path=folder,
-        settings=settings,
-        sectors=tables[schema.SECTORS.file],
-        mac=tables[schema.MAC.file],
-        targets=tables[schema.TARGETS.file],
-    )
+    dataset = Dataset(path=folder, settings=settings,
+                      **{spec.file.removesuffix(".csv"): tables[spec.file] for spec in schema.TABLES})
     problems = check_dataset(dataset)
     if problems:
         raise InputError(problems)
@@ -163,7 +161,14 @@ def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def empty_table(spec: schema.TableSpec) -> pd.DataFrame:
+    """A table with the declared columns and no rows (an optional file that is absent)."""
+    return parse_table(spec, pd.DataFrame(columns=[f.name for f in spec.fields], dtype=str), [])
+
+
 def _read_table(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -> pd.DataFrame:
+    if not spec.required and not (folder / spec.file).exists():
+        return empty_table(spec)
     data = _read_bytes(folder, spec.file, problems)
     text = _decode(spec.file, data, problems) if data is not None else None
     if text is None:
@@ -191,7 +196,7 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
     missing = [f.name for f in spec.fields if f.required and f.name not in raw.columns]
     for column in missing:
         problems.append(Problem(spec.file, 1, column, None, f"a column named {column!r}"))
-    if len(raw) == 0:
+    if len(raw) == 0 and spec.required:
         problems.append(Problem(spec.file, None, None, "no data rows", "at least one row"))
     typed = pd.DataFrame(index=raw.index)
     for field in spec.fields:
@@ -261,6 +266,40 @@ def check_dataset(dataset: Dataset) -> list[Problem]:
                 Problem(file, None, "year", f"{years.min()}-{years.max()}",
                         f"target years covering the horizon {first}-{last} (add rows for the missing ends)")
             )
+    problems += _check_optional_tables(dataset)
+    return problems
+
+
+def _check_optional_tables(dataset: Dataset) -> list[Problem]:
+    """allocation.csv, benchmarks.csv and facilities.csv refer to known sectors and units."""
+    problems: list[Problem] = []
+    sectors = dataset.sectors.set_index("sector")
+    known = list(sectors.index)
+    covered = sectors.index[sectors["covered_from"].notna().to_numpy()]
+    for spec, table in ((schema.ALLOCATION, dataset.allocation), (schema.BENCHMARKS, dataset.benchmarks),
+                        (schema.FACILITIES, dataset.facilities)):
+        unknown = ~table["sector"].isin(known).to_numpy()
+        for row in table.index[unknown]:
+            name = table.at[row, "sector"]
+            problems.append(Problem(spec.file, row, "sector", name, "a sector of sectors.csv" + did_you_mean(name, known)))
+        if spec is schema.FACILITIES:
+            for row in table.index[~unknown & ~table["sector"].isin(covered).to_numpy()]:
+                problems.append(Problem(spec.file, row, "sector", table.at[row, "sector"],
+                                        "a sector the ETS covers (covered_from given)"))
+        problems += _duplicates(spec.file, table, list(spec.key))
+    allocation = dataset.allocation
+    for row in allocation.index[(allocation["free_share_min"] > allocation["free_share_max"]).to_numpy()]:
+        problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min", str(allocation.loc[row, "free_share_min"]),
+                                f"at most free_share_max ({allocation.loc[row, 'free_share_max']})"))
+    benchmarks, facilities = dataset.benchmarks, dataset.facilities
+    benchmarked = facilities["sector"].isin(benchmarks["sector"]).to_numpy()
+    has_benchmark = pd.MultiIndex.from_frame(facilities[["sector", "unit_type"]]).isin(
+        pd.MultiIndex.from_frame(benchmarks[["sector", "unit_type"]]))
+    for row in facilities.index[benchmarked & ~has_benchmark]:
+        units = benchmarks.loc[benchmarks["sector"] == facilities.at[row, "sector"], "unit_type"]
+        unit_type = facilities.at[row, "unit_type"]
+        problems.append(Problem(schema.FACILITIES.file, row, "unit_type", unit_type,
+                                "a unit_type of benchmarks.csv for this sector" + did_you_mean(unit_type, units)))
     return problems
 
 

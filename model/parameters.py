@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import schema
+from .errors import InputError, Problem
 from .inputs import Dataset, interpolate_by_year
 
 OUTSIDE, SIMULATION, TRADING = "outside", "simulation", "trading"
@@ -30,6 +32,7 @@ class Parameters:
     targets: pd.DataFrame  # index year: national_cap_mt, ets_cap_mt (NaN: chosen), min_auction_share
     banking: bool
     initial_bank_mt: float
+    absolute_cap_from: int | None  # from this year caps of trading sectors may not rise
 
     @property
     def first_year(self) -> int:
@@ -43,6 +46,20 @@ class Parameters:
         phase = self.sector_years["phase"]
         trading_years = phase.index[phase == TRADING].get_level_values("year").unique()
         return self.years[np.isin(self.years, trading_years)]
+
+    def step_years(self) -> np.ndarray:
+        return self.steps.index.get_level_values("year").to_numpy()
+
+    def step_sector_years(self) -> pd.MultiIndex:
+        """The (sector, year) of every step row."""
+        return pd.MultiIndex.from_arrays(
+            [self.steps.index.get_level_values("sector"), self.steps.index.get_level_values("year")],
+            names=["sector", "year"],
+        )
+
+    def step_phase(self) -> np.ndarray:
+        """The phase of each step's sector in the step's year."""
+        return self.sector_years["phase"].reindex(self.step_sector_years()).to_numpy()
 
     def structure_key(self) -> tuple:
         """What fixes the LP's rows and columns; datasets with equal keys differ only in numbers."""
@@ -74,6 +91,7 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         targets=_targets(dataset, years),
         banking=bool(settings["market.banking"]),
         initial_bank_mt=float(settings["market.initial_bank_mt"]),
+        absolute_cap_from=settings["allocation.absolute_cap_from"],
     )
 
 
@@ -92,14 +110,44 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
     phase = np.where(year < covered_from, OUTSIDE, np.where(year < trading_from, SIMULATION, TRADING))
     rule_cap = np.where(phase == SIMULATION, (1.0 - table["simulation_reduction"]) * bau, np.nan)
+    output = table["base_output"].astype(float) * (1.0 + table["output_growth"]).pow(elapsed)
+    free_share_min, free_share_max = _free_share_bounds(dataset, table)
     return pd.DataFrame(
         {
             "phase": phase,
             "bau_mt": bau.to_numpy(dtype=float),
             "rule_cap_mt": rule_cap,
+            "output": output.to_numpy(dtype=float),
+            "value_added_bn_cny": table["value_added_bn_cny"].to_numpy(dtype=float),
+            "free_share_min": free_share_min,
+            "free_share_max": free_share_max,
         },
         index=index,
     )
+
+
+def _free_share_bounds(dataset: Dataset, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Free-share bounds by sector-year: sectors.csv, replaced by allocation.csv's schedule
+    from its first year on (interpolated, then held); leakage-exposed sectors keep their floor."""
+    bounds = table[["free_share_min", "free_share_max"]].astype(float).copy()
+    years = table.index.get_level_values("year").to_numpy()
+    for sector, schedule in dataset.allocation.groupby("sector", sort=False):
+        rows = (table.index.get_level_values("sector") == sector) & (years >= schedule["year"].min())
+        held = np.minimum(years[rows], schedule["year"].max())
+        for column in ("free_share_min", "free_share_max"):
+            bounds.loc[rows, column] = interpolate_by_year(schedule, column, held).to_numpy()
+    floor = np.where(table["leakage_exposed"].to_numpy(dtype=bool), table["free_share_min"].to_numpy(float), 0.0)
+    free_share_min = np.maximum(bounds["free_share_min"].to_numpy(), floor)
+    below_floor = bounds["free_share_max"].to_numpy() < free_share_min - 1e-12
+    if below_floor.any():
+        sector, year = table.index[below_floor][0]
+        raise InputError(Problem(
+            schema.ALLOCATION.file, None, "free_share_max",
+            f"{bounds['free_share_max'].to_numpy()[below_floor][0]:g} for {sector} in {year}",
+            f"at least the leakage floor {free_share_min[below_floor][0]:g} (sectors.csv free_share_min "
+            f"of a leakage-exposed sector), or leakage_exposed = false",
+        ))
+    return free_share_min, bounds["free_share_max"].to_numpy()
 
 
 def _steps(dataset: Dataset, years: np.ndarray, bau_mt: pd.Series) -> pd.DataFrame:

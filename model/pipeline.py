@@ -9,12 +9,13 @@ from typing import Any, Iterable, Mapping
 
 import pyomo.environ as pyo
 
+from .allocation import allocate
 from .checks import failed
 from .errors import EtscapError
 from .formulation import build_model
 from .inputs import Dataset, load_dataset
 from .overrides import apply_overrides
-from .results import Results, build_results
+from .results import Results, allowance_prices, build_results
 from .solve import solve_model, solver_options
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,13 @@ def solve(
     *,
     overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
     highs_options: Mapping[str, Any] | None = None,
+    allocation: bool = True,
     verbose: bool = False,
 ) -> Results:
     """Solve a dataset (folder or Dataset) or a model made by ``build_model``.
 
+    Stage 1 finds the least-cost abatement, ETS cap and prices; stage 2 (unless
+    ``allocation=False``) chooses sector caps and free allocation on the same model.
     ``overrides`` change inputs before building (see ``model.overrides``);
     ``highs_options`` are passed to HiGHS after the scenario's [solver] table.
     """
@@ -47,12 +51,17 @@ def solve(
         model = source
         if not hasattr(model, "parameters"):
             raise EtscapError("solve() needs a model made by model.build_model()")
+        if hasattr(model, "free_allocation_mt"):
+            raise EtscapError("this model has been solved with its allocation stage already: "
+                              "build a new one with model.build_model()")
     else:
         model = build_model(prepare(source, overrides))
     built = time.perf_counter()
-    settings = model.parameters.dataset.settings
-    solution = solve_model(model, solver_options(settings, highs_options), verbose=verbose)
-    results = build_results(model, solution, seconds={"build": built - started})
+    options = solver_options(model.parameters.dataset.settings, highs_options)
+    least_cost = solve_model(model, options, verbose=verbose)
+    allocated = (allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
+                 if allocation else None)
+    results = build_results(model, least_cost, allocated, seconds={"build": built - started})
     problems = failed(results.summary["checks"])
     if problems and not user_model:
         raise EtscapError("the solution failed verification: " + "; ".join(problems)

@@ -23,6 +23,7 @@ import pyomo.environ as pyo
 
 from .checks import run_checks
 from .errors import EtscapError
+from .formulation import covered_index, simulation_index
 from .parameters import SIMULATION, TRADING, Parameters
 from .solve import Solution
 
@@ -101,13 +102,17 @@ def write_folder(out: str | Path, write_into: Any, force: bool = False) -> Path:
 # -- building the tables ------------------------------------------------------------------
 
 
-def build_results(model: pyo.ConcreteModel, solution: Solution, seconds: dict[str, float]) -> Results:
-    """Tables from the solved model's values and duals, plus the run's summary."""
+def build_results(model: pyo.ConcreteModel, least_cost: Solution, allocated: Solution | None,
+                  seconds: dict[str, float]) -> Results:
+    """Tables from the solved model: prices from the least-cost stage's duals, quantities,
+    caps and free allocation from the final stage; plus the run's summary and checks."""
     p: Parameters = model.parameters
-    steps = _abatement_steps(p, solution)
-    sector_years = _sector_years(model, p, solution, steps)
-    years = _years(p, solution, sector_years)
-    summary = _summary(model, p, solution, seconds)
+    final = allocated or least_cost
+    price = allowance_prices(p, least_cost)
+    steps = _abatement_steps(p, final)
+    sector_years = _sector_years(model, p, least_cost, final, steps, price, allocated is not None)
+    years = _years(p, least_cost, final, sector_years, price)
+    summary = _summary(model, p, least_cost, allocated, seconds)
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"])
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary)
 
@@ -118,6 +123,13 @@ def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:
     return np.where(np.abs(price) < 1e-9, 0.0, price)
 
 
+def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
+    """The allowance price by year (CNY/t, year-t money); NaN in years without a market."""
+    market_years = p.market_years
+    price = prices(p, least_cost.duals["market_balance"], market_years)
+    return pd.Series(price, index=pd.Index(market_years, name="year")).reindex(p.years)
+
+
 def _abatement_steps(p: Parameters, solution: Solution) -> pd.DataFrame:
     steps = p.steps.copy()
     steps["abatement_mt"] = solution.values["abatement_mt"]
@@ -125,14 +137,14 @@ def _abatement_steps(p: Parameters, solution: Solution) -> pd.DataFrame:
     return steps.reset_index()
 
 
-def _sector_years(model: pyo.ConcreteModel, p: Parameters, solution: Solution,
-                  steps: pd.DataFrame) -> pd.DataFrame:
+def _sector_years(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution, final: Solution,
+                  steps: pd.DataFrame, price: pd.Series, allocated: bool) -> pd.DataFrame:
     table = p.sector_years[["phase", "bau_mt"]].copy()
     by_sector_year = steps.groupby(["sector", "year"], sort=False)
     table["abatement_mt"] = by_sector_year["abatement_mt"].sum().reindex(table.index, fill_value=0.0)
     table["emissions_mt"] = table["bau_mt"] - table["abatement_mt"]
-    covered = pd.MultiIndex.from_tuples(list(model.covered), names=["sector", "year"])
-    table["cap_mt"] = pd.Series(solution.values["sector_cap_mt"], index=covered).reindex(table.index)
+    covered = covered_index(model)
+    table["cap_mt"] = pd.Series(final.values["sector_cap_mt"], index=covered).reindex(table.index)
     table["abatement_cost_bn_cny"] = (
         by_sector_year["abatement_cost_bn_cny"].sum().reindex(table.index, fill_value=0.0)
     )
@@ -140,54 +152,85 @@ def _sector_years(model: pyo.ConcreteModel, p: Parameters, solution: Solution,
     table["marginal_cost_cny_per_t"] = (
         used.groupby(["sector", "year"])["cost_cny_per_t"].max().reindex(table.index)
     )
-    simulation = pd.MultiIndex.from_tuples(list(model.simulation), names=["sector", "year"])
-    own_price = prices(p, solution.duals["simulation_compliance"], simulation.get_level_values("year"))
+    simulation = simulation_index(model)
+    own_price = prices(p, least_cost.duals["simulation_compliance"], simulation.get_level_values("year"))
     table["own_price_cny_per_t"] = pd.Series(own_price, index=simulation).reindex(table.index)
-    table = table[["phase", "bau_mt", "emissions_mt", "abatement_mt", "cap_mt",
-                   "abatement_cost_bn_cny", "marginal_cost_cny_per_t", "own_price_cny_per_t"]]
-    return table.reset_index()
+    table["implied_benchmark_t_per_unit"] = table["cap_mt"] / p.sector_years["output"]
+    columns = ["phase", "bau_mt", "emissions_mt", "abatement_mt", "cap_mt", "abatement_cost_bn_cny",
+               "marginal_cost_cny_per_t", "own_price_cny_per_t", "implied_benchmark_t_per_unit"]
+    if allocated:
+        _allocation_columns(table, p, pd.Series(final.values["free_allocation_mt"], index=covered), price)
+        columns[5:5] = ["free_mt", "free_share", "auctioned_mt", "net_purchase_mt"]
+        columns[10:10] = ["burden_bn_cny", "burden_share_of_value_added"]
+        columns += ["free_share_min", "free_share_max"]
+    return table[columns].reset_index()
 
 
-def _years(p: Parameters, solution: Solution, sector_years: pd.DataFrame) -> pd.DataFrame:
+def _allocation_columns(table: pd.DataFrame, p: Parameters, free_mt: pd.Series, price: pd.Series) -> None:
+    """Free allocation, what is auctioned and bought, and the burden it leaves (DESIGN stage 2)."""
+    trading = table["phase"] == TRADING
+    table["free_mt"] = free_mt.reindex(table.index)
+    table["free_share"] = table["free_mt"] / table["cap_mt"].where(table["cap_mt"] > 0)
+    table["auctioned_mt"] = table["cap_mt"] - table["free_mt"]
+    table["net_purchase_mt"] = (table["emissions_mt"] - table["free_mt"]).where(trading)
+    year_price = price.reindex(table.index.get_level_values("year")).fillna(0.0).to_numpy()
+    market_cost_bn = (year_price * table["net_purchase_mt"].fillna(0.0) / 1e3).where(table["cap_mt"].notna())
+    table["burden_bn_cny"] = table["abatement_cost_bn_cny"].where(table["cap_mt"].notna()) + market_cost_bn
+    table["burden_share_of_value_added"] = table["burden_bn_cny"] / p.sector_years["value_added_bn_cny"]
+    bounds = p.sector_years[["free_share_min", "free_share_max"]].where(trading)
+    table[["free_share_min", "free_share_max"]] = bounds
+
+
+def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: pd.DataFrame,
+           price: pd.Series) -> pd.DataFrame:
     years = p.years
     table = pd.DataFrame(index=pd.Index(years, name="year"))
     table["national_cap_mt"] = p.targets["national_cap_mt"].to_numpy()
-    table["ets_cap_mt"] = solution.values["ets_cap_mt"]
-    bank = solution.values.get("bank_mt")
+    table["ets_cap_mt"] = final.values["ets_cap_mt"]
+    bank = final.values.get("bank_mt")
     table["bank_mt"] = bank if bank is not None else 0.0
-    market_years = p.market_years
-    price = prices(p, solution.duals["market_balance"], market_years)
-    table["allowance_price_cny_per_t"] = pd.Series(price, index=market_years).reindex(years)
-    table["national_carbon_value_cny_per_t"] = prices(p, solution.duals["national_target"], years)
+    table["allowance_price_cny_per_t"] = price.to_numpy()
+    table["national_carbon_value_cny_per_t"] = prices(p, least_cost.duals["national_target"], years)
     by_year = sector_years.groupby("year")
     covered = sector_years[sector_years["phase"].isin([SIMULATION, TRADING])].groupby("year")
     table["emissions_mt"] = by_year["emissions_mt"].sum().reindex(years)
     table["ets_emissions_mt"] = covered["emissions_mt"].sum().reindex(years, fill_value=0.0)
     table["abatement_mt"] = by_year["abatement_mt"].sum().reindex(years)
     table["abatement_cost_bn_cny"] = by_year["abatement_cost_bn_cny"].sum().reindex(years)
+    if "free_mt" in sector_years:
+        table["min_auction_share"] = p.targets["min_auction_share"].to_numpy()
+        table["free_allocation_mt"] = covered["free_mt"].sum().reindex(years, fill_value=0.0)
+        auctioned = covered["auctioned_mt"].sum().reindex(years, fill_value=0.0)
+        table["auction_revenue_bn_cny"] = (price.fillna(0.0) * auctioned).to_numpy() / 1e3
     table["discount_factor"] = p.discount_factor.to_numpy()
     return table.reset_index()
 
 
-def _summary(model: pyo.ConcreteModel, p: Parameters, solution: Solution,
+def _summary(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution, allocated: Solution | None,
              seconds: dict[str, float]) -> dict[str, Any]:
+    settings = p.dataset.settings
+    solved = {**least_cost.seconds, **(allocated.seconds if allocated else {})}
     return {
-        "status": solution.status.lower(),
-        "objective_bn_cny": solution.objective / 1e3,
+        "status": least_cost.status.lower(),
+        "objective_bn_cny": least_cost.objective / 1e3,
         "objective": "present value of abatement cost at first_year, billion CNY",
+        "allocation": ({"objective": settings["allocation.objective"],
+                        "cost_tolerance": settings["allocation.cost_tolerance"],
+                        "status": allocated.status.lower()} if allocated else None),
         "scenario": p.dataset.name,
         "dataset": str(p.dataset.path),
         "inputs_sha256": p.dataset.sha256(),
-        "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt},
+        "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
+                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
         "solver": "highs",
-        "solver_version": solution.solver_version,
-        "solver_options": solution.options,
-        "iterations": solution.iterations,
+        "solver_version": least_cost.solver_version,
+        "solver_options": least_cost.options,
+        "iterations": least_cost.iterations,
         "build_seconds": round(seconds.get("build", 0.0), 4),
-        "solve_seconds": round(solution.seconds.get("compile", 0.0) + solution.seconds.get("solve", 0.0), 4),
-        "seconds": {k: round(v, 4) for k, v in {**seconds, **solution.seconds}.items()},
-        "model": {"name": model.name, "variables": int(sum(len(v) for v in solution.values.values())),
-                  "constraints": int(sum(len(d) for d in solution.duals.values()))},
+        "solve_seconds": round(sum(solved.values()), 4),
+        "seconds": {k: round(v, 4) for k, v in {**seconds, **solved}.items()},
+        "model": {"name": model.name, "variables": int(sum(len(v) for v in least_cost.values.values())),
+                  "constraints": int(sum(len(d) for d in least_cost.duals.values()))},
         "versions": _versions(),
     }
 

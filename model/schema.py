@@ -389,7 +389,62 @@ TARGETS = TableSpec(
     ),
 )
 
-TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS)
+ALLOCATION = TableSpec(
+    "allocation.csv",
+    "Optional free-share bounds by sector and year (e.g. a phase-out schedule); they replace "
+    "sectors.csv's bounds in the years given, interpolated between rows of the same sector. "
+    "A leakage-exposed sector never goes below its sectors.csv floor.",
+    ("sector", "year"),
+    (
+        Field("sector", "str", "", "A sector of sectors.csv."),
+        year_field("year", "Year the bounds apply to."),
+        share_field("free_share_min", "Smallest share of the sector cap allocated free."),
+        share_field("free_share_max", "Largest share of the sector cap allocated free."),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+BENCHMARKS = TableSpec(
+    "benchmarks.csv",
+    "Optional allocation benchmarks by sector and unit type: a facility's share of its "
+    "sector's free allocation is benchmark x output.",
+    ("sector", "unit_type"),
+    (
+        Field("sector", "str", "", "A sector of sectors.csv."),
+        Field("unit_type", "str", "", "A unit type used in facilities.csv."),
+        Field(
+            "benchmark_t_per_unit",
+            "float",
+            "t CO2 per unit of output",
+            "Free allowances per unit of output (e.g. t CO2 per MWh).",
+            REQUIRED,
+            0.0,
+            1e4,
+        ),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+FACILITIES = TableSpec(
+    "facilities.csv",
+    "Optional registry of installations, in base_year; the sector's emissions and free "
+    "allocation are shared among its facilities.",
+    ("facility_id",),
+    (
+        Field("facility_id", "str", "", "Unique identifier of the installation."),
+        Field("sector", "str", "", "A sector of sectors.csv."),
+        Field("output", "float", "sector output_unit", "Output in base_year.", REQUIRED, 0.0, 1e7),
+        Field("emissions_mt", "float", "Mt CO2", "Emissions in base_year.", REQUIRED, 0.0, 1e5),
+        Field("region", "str", "", "Province or region (for reporting).", ""),
+        Field("unit_type", "str", "", "Type of unit, matched to benchmarks.csv.", ""),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES)
 TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
 
 

@@ -65,8 +65,9 @@ def solver_options(settings: Mapping[str, Any], extra: Mapping[str, str] | None 
 
 
 def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = None,
-                verbose: bool = False) -> Solution:
-    """Solve the model's LP with HiGHS; load values and duals into the model."""
+                verbose: bool = False, dual_suffix: bool = True) -> Solution:
+    """Solve the model's LP with HiGHS; load values into the model's variables and, with
+    ``dual_suffix``, duals into its ``dual`` suffix."""
     started = time.perf_counter()
     compiled = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     objectives = compiled.objectives
@@ -83,7 +84,7 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     solution = highs.getSolution()
     info = highs.getInfo()
     values = _load_values(model, compiled.columns, np.asarray(solution.col_value))
-    duals = _load_duals(model, compiled.rows, np.asarray(solution.row_dual))
+    duals = _load_duals(model, compiled.rows, np.asarray(solution.row_dual), dual_suffix)
     return Solution(
         status=status,
         objective=float(info.objective_function_value),
@@ -212,7 +213,8 @@ def _load_values(model: pyo.ConcreteModel, columns: list, col_value: np.ndarray)
     return values
 
 
-def _load_duals(model: pyo.ConcreteModel, rows: list, row_dual: np.ndarray) -> dict[str, np.ndarray]:
+def _load_duals(model: pyo.ConcreteModel, rows: list, row_dual: np.ndarray,
+                dual_suffix: bool) -> dict[str, np.ndarray]:
     dual_by_row: dict[int, float] = {}
     constraint_of: dict[int, Any] = {}
     for row, dual in zip(rows, row_dual.tolist()):
@@ -220,7 +222,7 @@ def _load_duals(model: pyo.ConcreteModel, rows: list, row_dual: np.ndarray) -> d
         dual_by_row[key] = dual_by_row.get(key, 0.0) + dual  # a ranged row appears twice
         constraint_of[key] = row.constraint
     suffix = getattr(model, "dual", None)
-    if isinstance(suffix, pyo.Suffix):
+    if dual_suffix and isinstance(suffix, pyo.Suffix):
         suffix.clear()
         for key, constraint in constraint_of.items():
             suffix[constraint] = dual_by_row[key]

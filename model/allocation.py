@@ -1,0 +1,296 @@
+"""Stage 2: sector caps and free allocation, chosen on the solved stage-1 model.
+
+With trading, many splits of the ETS cap cost the same; stage 2 keeps the stage-1
+outcome (abatement, ETS cap and bank fixed, or total cost within
+``allocation.cost_tolerance``) and chooses each covered sector's cap and free allocation:
+
+    burden[s,t] = abatement cost[s,t] + price[t] x (emissions[s,t] - free[s,t])   (million CNY)
+
+A simulation-phase sector cannot trade: its whole rule cap is given free and its burden
+is its abatement cost. Two objectives, each made lexicographic so the answer is defined:
+
+- ``min_max_burden``: minimise the largest burden share of value added in each year
+  (summed over years); then, without raising it, auction as much as possible.
+- ``max_auction_revenue``: maximise auction revenue with every burden share at most
+  ``allocation.max_burden_share``; then, without losing revenue, minimise the largest
+  burden shares.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from .errors import InfeasibleError
+from .formulation import covered_index
+from .parameters import SIMULATION, TRADING, Parameters
+from .rows import Terms, add_linear_rows, linear_expressions, positions, var_array
+from .solve import Solution, solve_model
+
+LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second
+# allocation rules in the order they are suspected when stage 2 is infeasible
+FAMILIES = ("burden_limit", "minimum_auction", "free_share_floor", "free_share_ceiling", "absolute_caps")
+
+
+def allocate(model: pyo.ConcreteModel, stage1: Solution, prices_cny_per_t: pd.Series,
+             options: Mapping[str, Any] | None = None, verbose: bool = False) -> Solution:
+    """Add stage 2 to the solved model and solve it; returns the final (second) solution."""
+    settings = model.parameters.dataset.settings
+    define_allocation(model, prices_cny_per_t, stage1.objective, settings["allocation.cost_tolerance"])
+    first, second = _objectives(model, settings["allocation.objective"])
+    model.burden_limit.activate() if first is model.auction_revenue else model.burden_limit.deactivate()
+    _activate_only(model, first)
+    primary = _solve_or_explain(model, options, verbose)
+    keep = (pyo.value(first.expr) * (1 - LEXICOGRAPHIC_SLACK) - LEXICOGRAPHIC_SLACK
+            if first.sense == pyo.maximize else
+            pyo.value(first.expr) * (1 + LEXICOGRAPHIC_SLACK) + LEXICOGRAPHIC_SLACK)
+    model.keep_first_objective = pyo.Constraint(
+        expr=(first.expr >= keep) if first.sense == pyo.maximize else (first.expr <= keep))
+    _activate_only(model, second)
+    final = solve_model(model, options, verbose=verbose, dual_suffix=False)
+    final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) for k, v in final.seconds.items()}
+    return final
+
+
+def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_cost: float,
+                      cost_tolerance: float) -> None:
+    """Stage-2 variables, rows and objectives on the same model (stage-1 objective off)."""
+    p: Parameters = m.parameters
+    _keep_stage1_outcome(m, stage1_cost, cost_tolerance)
+    m.free_allocation_mt = pyo.Var(m.covered, domain=pyo.NonNegativeReals, doc="free allowances, Mt")
+    define_free_share_floor(m, p)
+    define_free_share_ceiling(m, p)
+    define_simulation_free_allocation(m, p)
+    define_minimum_auction(m, p)
+    define_burden(m, p, prices_cny_per_t)
+    define_burden_epigraph(m, p, prices_cny_per_t)
+    define_burden_limit(m, p, prices_cny_per_t)
+    define_auction_revenue(m, p, prices_cny_per_t)
+    m.abatement_cost.deactivate()
+
+
+def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_tolerance: float) -> None:
+    """Fix what stage 1 decided, or bound its cost when a tolerance is given."""
+    if cost_tolerance > 0:
+        m.stage1_cost_limit = pyo.Constraint(
+            expr=m.abatement_cost.expr <= stage1_cost * (1 + cost_tolerance),
+            doc="abatement cost within the tolerance of its least value (million CNY, PV)")
+        return
+    # Equal bounds rather than var.fix: rows left with only fixed variables (the national
+    # targets) would be checked exactly by Pyomo's compiler, while HiGHS applies tolerances.
+    for var in [*m.abatement_mt.values(), *m.ets_cap_mt.values(),
+                *(m.bank_mt.values() if hasattr(m, "bank_mt") else [])]:
+        if not var.fixed:
+            var.setlb(var.value)
+            var.setub(var.value)
+
+
+def _rows_of(m: pyo.ConcreteModel, p: Parameters, phase: str) -> tuple[pd.MultiIndex, np.ndarray]:
+    covered = covered_index(m)
+    rows = np.flatnonzero(p.sector_years["phase"].reindex(covered).to_numpy() == phase)
+    return covered[rows], rows
+
+
+def define_free_share_floor(m: pyo.ConcreteModel, p: Parameters) -> None:
+    """A trading sector gets at least free_share_min of its cap free."""
+    index, rows = _rows_of(m, p, TRADING)
+    share = p.sector_years["free_share_min"].reindex(index).to_numpy()
+    _free_versus_cap(m, "free_share_floor", index, rows, share, lower=True)
+
+
+def define_free_share_ceiling(m: pyo.ConcreteModel, p: Parameters) -> None:
+    """A trading sector gets at most free_share_max of its cap free."""
+    index, rows = _rows_of(m, p, TRADING)
+    share = p.sector_years["free_share_max"].reindex(index).to_numpy()
+    _free_versus_cap(m, "free_share_ceiling", index, rows, share, lower=False)
+
+
+def _free_versus_cap(m, name, index, rows, share, lower: bool) -> None:
+    n = rows.size
+    terms = [(np.arange(n), var_array(m.free_allocation_mt)[rows], np.ones(n)),
+             (np.arange(n), var_array(m.sector_cap_mt)[rows], -share)]
+    bound = np.zeros(n)
+    add_linear_rows(m, name, index.tolist(), n, terms, np.zeros(n),
+                    lower=bound if lower else None, upper=None if lower else bound,
+                    doc=f"free {'>=' if lower else '<='} share x sector_cap (Mt)")
+
+
+def define_simulation_free_allocation(m: pyo.ConcreteModel, p: Parameters) -> None:
+    """A simulation-phase sector cannot trade: its whole rule cap is given free."""
+    index, rows = _rows_of(m, p, SIMULATION)
+    n = rows.size
+    terms = [(np.arange(n), var_array(m.free_allocation_mt)[rows], np.ones(n)),
+             (np.arange(n), var_array(m.sector_cap_mt)[rows], -np.ones(n))]
+    add_linear_rows(m, "simulation_free_allocation", index.tolist(), n, terms, np.zeros(n),
+                    lower=np.zeros(n), upper=np.zeros(n), doc="free - sector_cap = 0 (Mt)")
+
+
+def define_minimum_auction(m: pyo.ConcreteModel, p: Parameters) -> None:
+    """At least min_auction_share of the ETS cap is auctioned each year."""
+    covered = covered_index(m)
+    years = np.unique(covered.get_level_values("year"))
+    position = np.searchsorted(years, covered.get_level_values("year"))
+    free_ceiling = 1.0 - p.targets["min_auction_share"].reindex(years).to_numpy()
+    terms = [(position, var_array(m.free_allocation_mt), np.ones(len(covered))),
+             (position, var_array(m.sector_cap_mt), -free_ceiling[position])]
+    add_linear_rows(m, "minimum_auction", years.tolist(), years.size, terms, np.zeros(years.size),
+                    upper=np.zeros(years.size), doc="sum free - (1 - min auction share) x sum caps <= 0 (Mt)")
+
+
+def define_burden(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
+    """burden[s,t] = abatement cost + price x (emissions - free), million CNY in year-t money;
+    the market term only for trading sectors (a simulation-phase sector cannot trade)."""
+    covered = covered_index(m)
+    terms, constant = _burden_terms(m, p, prices_cny_per_t)
+    m.burden_mcny = pyo.Expression(
+        covered.tolist(), initialize=dict(zip(covered.tolist(), linear_expressions(len(covered), terms, constant))),
+        doc="compliance burden, million CNY (year-t money)")
+
+
+def _burden_terms(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> tuple[Terms, np.ndarray]:
+    covered = covered_index(m)
+    covered_steps = p.step_sector_years().isin(covered)
+    step_rows = positions(covered, p.step_sector_years()[covered_steps])
+    price = prices_cny_per_t.reindex(covered.get_level_values("year")).fillna(0.0).to_numpy()
+    trading = (p.sector_years["phase"].reindex(covered) == TRADING).to_numpy()
+    market_price = np.where(trading, price, 0.0)
+    step_cost = p.steps["cost_cny_per_t"].to_numpy()[covered_steps]
+    n = len(covered)
+    terms = (np.concatenate([step_rows, np.arange(n)]),
+             np.concatenate([var_array(m.abatement_mt)[covered_steps], var_array(m.free_allocation_mt)]),
+             np.concatenate([step_cost - market_price[step_rows], -market_price]))
+    constant = market_price * p.sector_years["bau_mt"].reindex(covered).to_numpy()
+    return terms, constant
+
+
+def _burden_share_terms(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> tuple[Terms, np.ndarray]:
+    """burden / value added in percent (not a fraction: keeps HiGHS's absolute tolerances
+    far below a tonne of allowances) as terms and constants per covered sector-year."""
+    (rows, variables, coefs), constant = _burden_terms(m, p, prices_cny_per_t)
+    value_added_mcny = p.sector_years["value_added_bn_cny"].reindex(covered_index(m)).to_numpy() * 1e3
+    percent = 100.0 / value_added_mcny
+    return (rows, variables, coefs * percent[rows]), constant * percent
+
+
+def define_burden_epigraph(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
+    """largest_burden_share_pct[t] >= 100 x burden[s,t] / value added[s] for every covered sector-year."""
+    covered = covered_index(m)
+    years = np.unique(covered.get_level_values("year"))
+    m.largest_burden_share_pct = pyo.Var(years.tolist(), doc="largest burden share of value added in the year, %")
+    (rows, variables, coefs), constant = _burden_share_terms(m, p, prices_cny_per_t)
+    n = len(covered)
+    year_of_row = np.searchsorted(years, covered.get_level_values("year"))
+    terms = [(rows, variables, coefs), (np.arange(n), var_array(m.largest_burden_share_pct)[year_of_row], -np.ones(n))]
+    add_linear_rows(m, "burden_epigraph", covered.tolist(), n, terms, constant, upper=np.zeros(n),
+                    doc="100 x burden / value added - largest_burden_share_pct <= 0")
+    m.burden_objective = pyo.Objective(
+        expr=LinearExpression(constant=0.0, linear_coefs=[1.0] * years.size,
+                              linear_vars=var_array(m.largest_burden_share_pct).tolist()),
+        sense=pyo.minimize, doc="sum over years of the largest burden share")
+
+
+def define_burden_limit(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
+    """With max_auction_revenue: every burden share stays within allocation.max_burden_share."""
+    covered = covered_index(m)
+    limit = p.dataset.settings["allocation.max_burden_share"]
+    terms, constant = _burden_share_terms(m, p, prices_cny_per_t)
+    n = len(covered)
+    add_linear_rows(m, "burden_limit", covered.tolist(), n, [terms], constant, upper=np.full(n, 100.0 * limit),
+                    doc="100 x burden / value added <= 100 x max_burden_share")
+
+
+def define_auction_revenue(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
+    """Auction revenue, million CNY: price x (caps - free allocation) summed over years."""
+    covered = covered_index(m)
+    price = prices_cny_per_t.reindex(covered.get_level_values("year")).fillna(0.0).to_numpy()
+    m.auction_revenue = pyo.Objective(
+        expr=LinearExpression(
+            constant=0.0,
+            linear_coefs=[*price.tolist(), *(-price).tolist()],
+            linear_vars=[*var_array(m.sector_cap_mt).tolist(), *var_array(m.free_allocation_mt).tolist()],
+        ),
+        sense=pyo.maximize, doc="auction revenue, million CNY (year-t money, undiscounted)")
+
+
+def _objectives(m: pyo.ConcreteModel, name: str) -> tuple[pyo.Objective, pyo.Objective]:
+    if name == "max_auction_revenue":
+        return m.auction_revenue, m.burden_objective
+    return m.burden_objective, m.auction_revenue
+
+
+def _activate_only(m: pyo.ConcreteModel, objective: pyo.Objective) -> None:
+    for candidate in (m.abatement_cost, m.burden_objective, m.auction_revenue):
+        candidate.activate() if candidate is objective else candidate.deactivate()
+
+
+def _solve_or_explain(m: pyo.ConcreteModel, options: Mapping[str, Any] | None, verbose: bool) -> Solution:
+    """Solve; if the allocation rules cannot all hold, name the rule family and years."""
+    try:
+        return solve_model(m, options, verbose=verbose, dual_suffix=False)
+    except InfeasibleError:
+        raise InfeasibleError(_explain_allocation_infeasibility(m, options)) from None
+
+
+def _explain_allocation_infeasibility(m: pyo.ConcreteModel, options: Mapping[str, Any] | None) -> str:
+    """The first rule family whose removal makes stage 2 feasible, and the years in which
+    it must be broken (those where an elastic version of it needs slack)."""
+    for name in (n for n in FAMILIES if m.find_component(n).active):
+        family = m.find_component(name)
+        family.deactivate()
+        try:
+            solve_model(m, options, dual_suffix=False)
+        except InfeasibleError:
+            continue
+        finally:
+            family.activate()
+        years = _years_needing_slack(m, family, options)
+        return (f"the allocation rules cannot all be met: {name} fails in "
+                f"{', '.join(map(str, years)) or 'some years'}; {_HINTS[name]}")
+    return ("the allocation rules cannot all be met together (check free-share bounds in sectors.csv "
+            "and allocation.csv, min_auction_share in targets.csv and allocation.max_burden_share)")
+
+
+def _years_needing_slack(m: pyo.ConcreteModel, family: pyo.Constraint, options: Mapping[str, Any] | None) -> list[int]:
+    """Replace ``family`` by rows with nonnegative slack, minimise the total slack, and
+    return the years of rows that still need some; the model is left as it was."""
+    keys = list(family.keys())
+    objectives = [o for o in m.component_data_objects(pyo.Objective, active=True)]
+    m.allocation_slack = pyo.Var(range(len(keys)), domain=pyo.NonNegativeReals)
+    m.allocation_elastic_rows = pyo.Constraint(range(len(keys)))
+    for i, key in enumerate(keys):
+        row = family[key]
+        if row.upper is not None:
+            m.allocation_elastic_rows[i] = row.body - m.allocation_slack[i] <= row.upper
+        else:
+            m.allocation_elastic_rows[i] = row.body + m.allocation_slack[i] >= row.lower
+    m.allocation_slack_total = pyo.Objective(expr=sum(m.allocation_slack.values()))
+    family.deactivate()
+    for objective in objectives:
+        objective.deactivate()
+    try:
+        solution = solve_model(m, options, dual_suffix=False)
+        slack = solution.values["allocation_slack"]
+        return sorted({_year_of(key) for key, needed in zip(keys, slack) if needed > 1e-7})
+    finally:
+        family.activate()
+        for objective in objectives:
+            objective.activate()
+        for component in ("allocation_slack_total", "allocation_elastic_rows", "allocation_slack"):
+            m.del_component(component)
+
+
+def _year_of(key: Any) -> int:
+    return int(key[-1]) if isinstance(key, tuple) else int(key)
+
+
+_HINTS: dict[str, str] = {
+    "free_share_floor": "lower free_share_min (sectors.csv or allocation.csv) or min_auction_share (targets.csv)",
+    "free_share_ceiling": "raise free_share_max in sectors.csv or allocation.csv",
+    "minimum_auction": "lower min_auction_share in targets.csv or the free-share floors of leakage-exposed sectors",
+    "absolute_caps": "move allocation.absolute_cap_from later or loosen the national cap path",
+    "burden_limit": "raise allocation.max_burden_share or use objective = 'min_max_burden'",
+}

@@ -1,0 +1,222 @@
+"""Stage 2: sector caps and free allocation (constraint families as in allocation.py)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import InfeasibleError, load_dataset, solve
+from tests.conftest import TOY, write_dataset
+
+
+@pytest.fixture(scope="module")
+def toy_results():
+    return solve(TOY)
+
+
+@pytest.fixture(scope="module")
+def china_results():
+    from tests.conftest import CHINA
+
+    return solve(CHINA)
+
+
+def _covered(results):
+    return results.sector_years[results.sector_years["phase"] != "outside"]
+
+
+def _trading(results):
+    return results.sector_years[results.sector_years["phase"] == "trading"]
+
+
+@pytest.mark.parametrize("which", ["toy_results", "china_results"])
+def test_free_share_floor_and_ceiling(which, request):
+    """free_share_min x cap <= free <= free_share_max x cap in every trading sector-year."""
+    trading = _trading(request.getfixturevalue(which))
+    assert (trading["free_mt"] >= trading["free_share_min"] * trading["cap_mt"] - 1e-6).all()
+    assert (trading["free_mt"] <= trading["free_share_max"] * trading["cap_mt"] + 1e-6).all()
+    assert request.getfixturevalue(which).summary["checks"]["allocation_bounds"]["passed"]
+
+
+def test_simulation_free_allocation(toy_results):
+    """Steel in its 2025 simulation phase receives its whole rule cap free and buys nothing."""
+    steel = toy_results.sector_years.set_index(["sector", "year"]).loc[("steel", 2025)]
+    assert steel["free_mt"] == pytest.approx(47.0)
+    assert steel["burden_bn_cny"] == pytest.approx(0.06)  # its own abatement, 3 Mt at 20
+
+
+@pytest.mark.parametrize("which", ["toy_results", "china_results"])
+def test_caps_sum_to_the_ets_cap(which, request):
+    results = request.getfixturevalue(which)
+    caps = _covered(results).groupby("year")["cap_mt"].sum()
+    assert caps.to_numpy() == pytest.approx(results.years.set_index("year")["ets_cap_mt"].reindex(caps.index).to_numpy())
+
+
+def test_minimum_auction(china_results):
+    years = china_results.years.set_index("year")
+    auctioned = 1 - years["free_allocation_mt"] / years["ets_cap_mt"]
+    assert (auctioned >= years["min_auction_share"] - 1e-9).all()
+    assert auctioned[2040] == pytest.approx(0.30, abs=1e-6) or auctioned[2040] > 0.30
+
+
+def test_intensity_based_caps(toy_results):
+    """Before absolute caps (never, in the toy) trading caps are the same share of BAU:
+    2026 power 100 and steel 50 Mt BAU share a 107.5 Mt cap 2:1."""
+    caps = toy_results.sector_years.set_index(["sector", "year"])["cap_mt"]
+    assert caps[("power", 2026)] == pytest.approx(107.5 * 2 / 3)
+    assert caps[("steel", 2026)] == pytest.approx(107.5 / 3)
+
+
+def test_absolute_caps(china_results):
+    """From 2027 no trading sector's cap rises year on year."""
+    trading = _trading(china_results).query("year >= 2027").sort_values(["sector", "year"])
+    caps = trading.pivot(index="year", columns="sector", values="cap_mt")
+    rises = caps.diff().iloc[1:]
+    assert (rises.fillna(0) <= 1e-6).all().all()
+
+
+def test_stage_2_keeps_stage_1_abatement_and_prices(toy_path):
+    """Free allocation changes who pays, not what is abated: with and without stage 2 the
+    abatement and prices are the same, and so is the total cost."""
+    allocated = solve(toy_path)
+    least_cost = solve(toy_path, allocation=False)
+    assert allocated.abatement_steps["abatement_mt"].to_numpy() == pytest.approx(
+        least_cost.abatement_steps["abatement_mt"].to_numpy())
+    assert allocated.years["allowance_price_cny_per_t"].tolist() == pytest.approx([40, 40, 60])
+    assert "free_mt" not in least_cost.sector_years
+
+
+def test_moving_free_shares_leaves_abatement_and_price_unchanged(toy_path):
+    """Forcing power to auction 60% of its cap shifts the burden onto power; what is abated,
+    the price and the ETS cap do not move."""
+    base = solve(toy_path)
+    shifted = solve(toy_path, overrides={"sectors.power.free_share_max": 0.4})
+    assert shifted.abatement_steps["abatement_mt"].to_numpy() == pytest.approx(
+        base.abatement_steps["abatement_mt"].to_numpy())
+    for column in ("allowance_price_cny_per_t", "ets_cap_mt"):
+        assert shifted.years[column].to_numpy() == pytest.approx(base.years[column].to_numpy())
+    power = shifted.sector_years.query("sector == 'power'")
+    assert (power["free_share"] <= 0.4 + 1e-9).all()
+    assert power["burden_bn_cny"].sum() > base.sector_years.query("sector == 'power'")["burden_bn_cny"].sum()
+
+
+def test_cost_tolerance_bounds_stage_1_cost(toy_path):
+    """With a 10% tolerance stage 2 may move abatement, but the cost stays within 10%."""
+    results = solve(toy_path, overrides={"allocation.cost_tolerance": 0.1})
+    steps = results.abatement_steps
+    cost_pv = (steps["abatement_mt"] * steps["cost_cny_per_t"] * 1.1 ** -(steps["year"] - 2025)).sum() / 1e3
+    assert cost_pv <= results.summary["objective_bn_cny"] * 1.1 + 1e-9
+    assert results.summary["market"]["equilibrium"] is False
+
+
+def _brute_force_min_max(cap, emissions, abatement_cost, price, value_added, floor, ceiling, auction_min):
+    """Smallest achievable largest burden share over every free share on a 1% grid."""
+    grid = np.linspace(0, 1, 101)
+    shares = np.stack(np.meshgrid(*[grid] * len(cap), indexing="ij"), axis=-1).reshape(-1, len(cap))
+    allowed = ((shares >= floor - 1e-12) & (shares <= ceiling + 1e-12)).all(axis=1)
+    free = shares * cap
+    allowed &= free.sum(axis=1) <= (1 - auction_min) * cap.sum() + 1e-9
+    burden_share = (abatement_cost + price * (emissions - free)) / value_added
+    return burden_share[allowed].max(axis=1).min()
+
+
+def test_min_max_burden_is_optimal_by_brute_force(tmp_path):
+    """Three trading sectors, one year: the LP's largest burden share equals the smallest
+    found by trying every free share on a 1% grid (within the grid's resolution)."""
+    folder = write_dataset(
+        tmp_path / "case",
+        sectors=[
+            {"sector": "a", "covered_from": 2025, "base_emissions_mt": 100, "value_added_bn_cny": 50,
+             "free_share_min": 0.2, "free_share_max": 0.9},
+            {"sector": "b", "covered_from": 2025, "base_emissions_mt": 60, "value_added_bn_cny": 10},
+            {"sector": "c", "covered_from": 2025, "base_emissions_mt": 40, "value_added_bn_cny": 80,
+             "free_share_min": 0.5},
+        ],
+        mac=[{"sector": s, "step": "A", "potential_share": 0.3, "cost_cny_per_t": c}
+             for s, c in (("a", 20), ("b", 40), ("c", 70))],
+        targets=[{"year": 2025, "national_cap_mt": 170, "min_auction_share": 0.3}],
+    )
+    results = solve(folder)
+    table = results.sector_years.set_index("sector")
+    price = results.years["allowance_price_cny_per_t"].iloc[0]
+    lp_best = table["burden_share_of_value_added"].max()
+    value_added = np.array([50e3, 10e3, 80e3])
+    brute = _brute_force_min_max(
+        table["cap_mt"].to_numpy(), table["emissions_mt"].to_numpy(),
+        table["abatement_cost_bn_cny"].to_numpy() * 1e3, price, value_added,
+        np.array([0.2, 0.0, 0.5]), np.array([0.9, 1.0, 1.0]), 0.3,
+    )
+    grid_resolution = 0.01 * price * table["cap_mt"].max() / value_added.min()
+    assert brute - grid_resolution <= lp_best <= brute + 1e-12
+
+
+def test_max_auction_revenue_respects_burden_limit(toy_path):
+    results = solve(toy_path, overrides={"allocation.objective": "max_auction_revenue",
+                                         "allocation.max_burden_share": 0.025})
+    covered = _covered(results)
+    assert (covered["burden_share_of_value_added"] <= 0.025 + 1e-9).all()
+    revenue = results.years["auction_revenue_bn_cny"].sum()
+    default = solve(toy_path).years["auction_revenue_bn_cny"].sum()
+    assert revenue >= default - 1e-9
+
+
+def test_burden_limit_that_cannot_hold_is_named(toy_path):
+    """Steel's 2027 burden is at least 0.4 + 60 x (40 - 30) / 1000 = 1.0 bn CNY = 2% of its
+    value added even with all of its cap free, so a 1.5% limit fails in 2027."""
+    with pytest.raises(InfeasibleError, match="burden_limit fails in 2027"):
+        solve(toy_path, overrides={"allocation.objective": "max_auction_revenue",
+                                   "allocation.max_burden_share": 0.015})
+
+
+def test_phase_out_schedule_is_followed(tmp_path, toy_path):
+    """An allocation.csv schedule cuts power's free share to at most 0.5 in 2026 and 0 in
+    2027 (interpolated from 1 in 2025): the allocation follows it."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(toy_path, folder)
+    (folder / "allocation.csv").write_text(
+        "sector,year,free_share_min,free_share_max,source\n"
+        "power,2025,0,1,test\npower,2027,0,0,test\n")
+    results = solve(folder)
+    power = results.sector_years.query("sector == 'power'").set_index("year")
+    assert power["free_share_max"].tolist() == pytest.approx([1.0, 0.5, 0.0])
+    assert power.loc[2026, "free_share"] <= 0.5 + 1e-9
+    assert power.loc[2027, "free_mt"] == pytest.approx(0.0, abs=1e-7)
+
+
+def test_leakage_floor_survives_a_phase_out(tmp_path, toy_path):
+    """Steel is leakage-exposed with a 0.5 floor: a schedule cannot push it lower."""
+    import shutil
+
+    from model import InputError
+
+    folder = tmp_path / "toy"
+    shutil.copytree(toy_path, folder)
+    (folder / "allocation.csv").write_text(
+        "sector,year,free_share_min,free_share_max\nsteel,2025,0,1\nsteel,2027,0,0.2\n")
+    with pytest.raises(InputError, match="at least the leakage floor 0.5"):
+        load_dataset(folder) and solve(folder)
+
+
+def test_infeasible_allocation_names_rule_and_year(toy_path):
+    """Auctioning 80% of the cap is impossible when steel must keep half of its cap free
+    in the years it trades."""
+    with pytest.raises(InfeasibleError) as caught:
+        solve(toy_path, overrides={"targets.*.min_auction_share": 0.9})
+    message = str(caught.value)
+    assert "minimum_auction fails in 2025, 2026, 2027" in message or "free_share_floor fails in" in message
+    assert "min_auction_share" in message
+
+
+def test_china_2027_and_2030_allocation(china_results):
+    """Headline numbers of the closing note: sector caps, free shares, burden shares."""
+    table = china_results.sector_years.set_index(["sector", "year"])
+    for year in (2027, 2030):
+        covered = table.xs(year, level="year").query("phase != 'outside'")
+        assert covered["cap_mt"].sum() == pytest.approx(
+            china_results.years.set_index("year").loc[year, "ets_cap_mt"])
+        assert covered["burden_share_of_value_added"].max() < 0.05
