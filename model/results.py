@@ -178,6 +178,7 @@ def _summary(model: pyo.ConcreteModel, p: Parameters, solution: Solution,
         "scenario": p.dataset.name,
         "dataset": str(p.dataset.path),
         "inputs_sha256": p.dataset.sha256(),
+        "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt},
         "solver": "highs",
         "solver_version": solution.solver_version,
