@@ -33,7 +33,7 @@ from .solve import Solution, solve_model
 
 LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second
 # allocation rules in the order they are suspected when stage 2 is infeasible
-FAMILIES = ("burden_limit", "minimum_auction", "free_share_floor", "free_share_ceiling", "absolute_caps")
+FAMILIES = ("burden_limit", "minimum_auction", "free_share_floor", "free_share_ceiling")
 
 
 def allocate(model: pyo.ConcreteModel, stage1: Solution, prices_cny_per_t: pd.Series,
@@ -291,6 +291,5 @@ _HINTS: dict[str, str] = {
     "free_share_floor": "lower free_share_min (sectors.csv or allocation.csv) or min_auction_share (targets.csv)",
     "free_share_ceiling": "raise free_share_max in sectors.csv or allocation.csv",
     "minimum_auction": "lower min_auction_share in targets.csv or the free-share floors of leakage-exposed sectors",
-    "absolute_caps": "move allocation.absolute_cap_from later or loosen the national cap path",
     "burden_limit": "raise allocation.max_burden_share or use objective = 'min_max_burden'",
 }

@@ -96,14 +96,17 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
                    "Repeatable.")
 @click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
               help="HiGHS option, e.g. presolve=off, solver=ipm, time_limit=60. Repeatable.")
+@click.option("--report", "with_report", is_flag=True,
+              help="Also write plots/, report.html and results.xlsx (as the report command does).")
 @verbosity_options
 @click.pass_context
 def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool,
-          sets: tuple[str, ...], solver_options: tuple[str, ...]) -> None:
+          sets: tuple[str, ...], solver_options: tuple[str, ...], with_report: bool) -> None:
     """Solve DATASET (a folder; default: the China dataset) and write the results.
 
-    Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json. An existing
-    results folder is only replaced with --force.
+    Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json, and with
+    --report the plots, report.html and results.xlsx. An existing results folder is only
+    replaced with --force.
     """
     prepared = prepare(dataset, _pairs(sets))
     out = out or Path("results") / prepared.name
@@ -115,6 +118,34 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool,
     if not ctx.obj["quiet"]:
         click.echo(_headline(results))
         click.echo(f"results written to {written}/")
+    if with_report:
+        _write_report(ctx, written, year=None)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path), metavar="RESULTS_DIR")
+@click.option("--year", type=int,
+              help="Year of the MAC curves (of a study: of the price distribution).  "
+                   "[default: 2030 if modelled, else the last year]")
+@verbosity_options
+@click.pass_context
+def report(ctx: click.Context, folder: Path, year: int | None) -> None:
+    """Draw the plots and write report.html and results.xlsx into RESULTS_DIR.
+
+    RESULTS_DIR is a folder written by `solve`, or a study folder (scenarios.csv and
+    study.json): then the price fan chart, one year's price distribution and, for a
+    sweep, the headline outputs against the swept value. Only plots/, report.html and
+    results.xlsx are written; the folder's other files are left as they are.
+    """
+    _write_report(ctx, folder, year)
+
+
+def _write_report(ctx: click.Context, folder: Path, year: int | None) -> None:
+    from .report import write_report  # matplotlib is imported only when a report is asked for
+
+    written = write_report(folder, year=year)
+    if not ctx.obj["quiet"]:
+        click.echo(f"report written to {folder}/: " + ", ".join(str(p.relative_to(folder)) for p in written))
 
 
 def _headline(results: Any) -> str:

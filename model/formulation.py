@@ -39,7 +39,7 @@ def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:
     define_simulation_rule_cap(m, parameters)
     define_simulation_compliance(m, parameters)
     define_market_balance(m, parameters)
-    define_intensity_based_caps(m, parameters)
+    define_trading_cap_shares(m, parameters)
     define_absolute_caps(m, parameters)
     define_abatement_cost(m, parameters)
     m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
@@ -205,51 +205,59 @@ def define_market_balance(m: pyo.ConcreteModel, p: Parameters) -> None:
     )
 
 
-def define_intensity_based_caps(m: pyo.ConcreteModel, p: Parameters) -> None:
-    """Before absolute caps, trading sectors' caps follow intensity x output: each gets the
-    same share of its BAU emissions (a benchmark tightened by a common factor each year)."""
+def define_trading_cap_shares(m: pyo.ConcreteModel, p: Parameters) -> None:
+    """Each trading sector's cap is its share of the trading sectors' total cap: shares follow
+    BAU emissions (intensity x output, one stringency for all) before absolute caps and are
+    frozen from ``allocation.absolute_cap_from`` (see ``parameters._cap_shares``)."""
     covered = covered_index(m)
-    phase = p.sector_years["phase"].reindex(covered).to_numpy()
     years = covered.get_level_values("year").to_numpy()
-    before_absolute = years < (p.absolute_cap_from or np.inf)
-    rows = np.flatnonzero((phase == TRADING) & before_absolute)
-    factor_years = np.unique(years[rows])
-    m.benchmark_factor = pyo.Var(factor_years.tolist(), domain=pyo.NonNegativeReals,
-                                 doc="cap / BAU of every trading sector, before absolute caps")
+    rows = np.flatnonzero(p.sector_years["phase"].reindex(covered).to_numpy() == TRADING)
+    trading_years = np.unique(years[rows])
+    m.trading_cap_mt = pyo.Var(trading_years.tolist(), domain=pyo.NonNegativeReals,
+                               doc="sum of the trading sectors' caps, Mt")
     index = covered[rows]
     n = rows.size
     terms = [
         (np.arange(n), var_array(m.sector_cap_mt)[rows], np.ones(n)),
-        (np.arange(n), var_array(m.benchmark_factor)[np.searchsorted(factor_years, years[rows])],
-         -p.sector_years["bau_mt"].reindex(index).to_numpy()),
+        (np.arange(n), var_array(m.trading_cap_mt)[np.searchsorted(trading_years, years[rows])],
+         -p.sector_years["cap_share"].reindex(index).to_numpy()),
     ]
     add_linear_rows(
-        m, "intensity_based_caps", index.tolist(), n, terms, np.zeros(n),
-        lower=np.zeros(n), upper=np.zeros(n), doc="sector_cap - benchmark_factor x BAU = 0 (Mt)",
+        m, "trading_cap_shares", index.tolist(), n, terms, np.zeros(n),
+        lower=np.zeros(n), upper=np.zeros(n), doc="sector_cap - cap_share x trading_cap = 0 (Mt)",
     )
 
 
 def define_absolute_caps(m: pyo.ConcreteModel, p: Parameters) -> None:
-    """From allocation.absolute_cap_from, a trading sector's cap does not rise year on year."""
+    """From ``allocation.absolute_cap_from`` no trading sector's cap rises year on year.
+
+    With frozen shares the incumbents' caps move together, so one row per year bounds
+    their sum (one row per sector would repeat it); a sector leaving its simulation phase
+    gets a row of its own against its last rule cap."""
     covered = covered_index(m)
-    if p.absolute_cap_from is None:
-        index = covered[:0]
-    else:
-        phase = p.sector_years["phase"].reindex(covered).to_numpy()
-        years = covered.get_level_values("year").to_numpy()
-        previous = pd.MultiIndex.from_arrays([covered.get_level_values("sector"), years - 1])
-        index = covered[(phase == TRADING) & (years >= p.absolute_cap_from) & previous.isin(covered)]
-    previous = pd.MultiIndex.from_arrays(
-        [index.get_level_values("sector"), index.get_level_values("year") - 1])
+    phase = p.sector_years["phase"].reindex(covered).to_numpy()
+    years = covered.get_level_values("year").to_numpy()
+    previous = pd.MultiIndex.from_arrays([covered.get_level_values("sector"), years - 1])
+    previous_phase = p.sector_years["phase"].reindex(previous).to_numpy()
+    absolute = (phase == TRADING) & (years >= (p.absolute_cap_from or np.inf))
+    incumbent = np.flatnonzero(absolute & (previous_phase == TRADING))
+    entrant = np.flatnonzero(absolute & (previous_phase == SIMULATION))
     caps = var_array(m.sector_cap_mt)
-    n = len(index)
-    terms = [
-        (np.arange(n), caps[positions(covered, index)], np.ones(n)),
-        (np.arange(n), caps[positions(covered, previous)], -np.ones(n)),
-    ]
+    incumbent_years = np.unique(years[incumbent])
+    row = np.searchsorted(incumbent_years, years[incumbent])
+    terms = [(row, caps[incumbent], np.ones(incumbent.size)),
+             (row, caps[positions(covered, previous[incumbent])], -np.ones(incumbent.size))]
     add_linear_rows(
-        m, "absolute_caps", index.tolist(), n, terms, np.zeros(n), upper=np.zeros(n),
-        doc="sector_cap[t] - sector_cap[t-1] <= 0 (Mt)",
+        m, "absolute_cap_incumbents", incumbent_years.tolist(), incumbent_years.size, terms,
+        np.zeros(incumbent_years.size), upper=np.zeros(incumbent_years.size),
+        doc="sum of incumbent trading caps[t] - the same sum [t-1] <= 0 (Mt)",
+    )
+    n = entrant.size
+    terms = [(np.arange(n), caps[entrant], np.ones(n)),
+             (np.arange(n), caps[positions(covered, previous[entrant])], -np.ones(n))]
+    add_linear_rows(
+        m, "absolute_cap_entrants", covered[entrant].tolist(), n, terms, np.zeros(n), upper=np.zeros(n),
+        doc="first trading cap - last simulation rule cap <= 0 (Mt)",
     )
 
 

@@ -112,7 +112,7 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     rule_cap = np.where(phase == SIMULATION, (1.0 - table["simulation_reduction"]) * bau, np.nan)
     output = table["base_output"].astype(float) * (1.0 + table["output_growth"]).pow(elapsed)
     free_share_min, free_share_max = _free_share_bounds(dataset, table)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "phase": phase,
             "bau_mt": bau.to_numpy(dtype=float),
@@ -124,6 +124,31 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
         },
         index=index,
     )
+    table["cap_share"] = _cap_shares(table, trading_from, dataset.settings["allocation.absolute_cap_from"])
+    return table
+
+
+def _cap_shares(table: pd.DataFrame, trading_from: np.ndarray, absolute_cap_from: int | None) -> np.ndarray:
+    """Each trading sector's share of the trading sectors' caps: in proportion to BAU
+    emissions of the year (intensity x output, one stringency for all) before absolute
+    caps; from absolute_cap_from, in proportion to BAU of the year the sector's absolute
+    cap starts (shares frozen, so no cap rises while the total does not)."""
+    year = table.index.get_level_values("year").to_numpy()
+    sector = table.index.get_level_values("sector")
+    start = np.inf if absolute_cap_from is None else absolute_cap_from
+    entry = np.where(np.isfinite(trading_from), np.maximum(start, trading_from), year)
+    reference_year = np.where(year < start, year, entry)
+    reference_year = np.maximum(reference_year, year.min()).astype(int)  # horizon may start later
+    reference_bau = table["bau_mt"].reindex(pd.MultiIndex.from_arrays([sector, reference_year])).to_numpy()
+    trading = table["phase"].to_numpy() == TRADING
+    weight = pd.Series(np.where(trading, reference_bau, 0.0), index=table.index)
+    by_year = weight.groupby(level="year")
+    total = by_year.transform("sum").to_numpy()
+    share = np.divide(weight.to_numpy(), total, out=np.zeros(len(weight)), where=total > 0)
+    # zero BAU everywhere in a year: split equally rather than divide by zero
+    trading_count = pd.Series(trading, index=table.index).groupby(level="year").transform("sum").to_numpy()
+    share = np.where(total > 0, share, 1.0 / np.maximum(trading_count, 1))
+    return np.where(trading, share, np.nan)
 
 
 def _free_share_bounds(dataset: Dataset, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -220,6 +220,7 @@ def _summary(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution, allo
         "scenario": p.dataset.name,
         "dataset": str(p.dataset.path),
         "inputs_sha256": p.dataset.sha256(),
+        "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
         "solver": "highs",

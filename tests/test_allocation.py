@@ -62,8 +62,8 @@ def test_minimum_auction(china_results):
     assert auctioned[2040] == pytest.approx(0.30, abs=1e-6) or auctioned[2040] > 0.30
 
 
-def test_intensity_based_caps(toy_results):
-    """Before absolute caps (never, in the toy) trading caps are the same share of BAU:
+def test_trading_cap_shares(toy_results):
+    """Before absolute caps (never, in the toy) trading caps follow BAU with one stringency:
     2026 power 100 and steel 50 Mt BAU share a 107.5 Mt cap 2:1."""
     caps = toy_results.sector_years.set_index(["sector", "year"])["cap_mt"]
     assert caps[("power", 2026)] == pytest.approx(107.5 * 2 / 3)
@@ -71,11 +71,17 @@ def test_intensity_based_caps(toy_results):
 
 
 def test_absolute_caps(china_results):
-    """From 2027 no trading sector's cap rises year on year."""
-    trading = _trading(china_results).query("year >= 2027").sort_values(["sector", "year"])
-    caps = trading.pivot(index="year", columns="sector", values="cap_mt")
-    rises = caps.diff().iloc[1:]
+    """From 2027 no covered sector's cap rises year on year, and the shares of the sectors
+    already trading are frozen: steel's cap stays the same multiple of power's."""
+    covered = _covered(china_results).query("year >= 2026")
+    caps = covered.pivot(index="year", columns="sector", values="cap_mt")
+    trading = covered.pivot(index="year", columns="sector", values="phase") == "trading"
+    rises = caps.diff().where(trading).loc[2027:]  # a trading cap against the year before's cap
     assert (rises.fillna(0) <= 1e-6).all().all()
+    ratio = (caps["steel"] / caps["power"]).loc[2027:]
+    assert ratio.to_numpy() == pytest.approx(np.full(len(ratio), ratio.iloc[0]))
+    bau = china_results.sector_years.set_index(["sector", "year"])["bau_mt"]
+    assert ratio.iloc[0] == pytest.approx(bau[("steel", 2027)] / bau[("power", 2027)])
 
 
 def test_stage_2_keeps_stage_1_abatement_and_prices(toy_path):

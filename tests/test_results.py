@@ -39,6 +39,8 @@ def test_summary(toy_results):
     assert len(summary["inputs_sha256"]) == 64
     assert all(check["passed"] for check in summary["checks"].values())
     assert {"pyomo", "highspy", "pandas"} <= set(summary["versions"])
+    assert summary["settings"]["name"] == "toy" and summary["settings"]["discount_rate"] == 0.1
+    assert summary["settings"]["market.banking"] is False
 
 
 def test_write_and_read_back(tmp_path, toy_results):

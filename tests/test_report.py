@@ -1,0 +1,440 @@
+"""Reports: plots (as Figures), report.html, results.xlsx, study folders, and the CLI.
+
+Each dataset is solved once per module. Study folders are built synthetically in the
+format of model/studies.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import struct
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from model import EtscapError, Results, load_dataset, solve
+from model.cli import cli
+from model.report import (
+    Study, axis_label, figure_png, header_with_unit, headline, plot_bank, plot_burden_share,
+    plot_cap_and_emissions, plot_free_share, plot_mac_curves, plot_price_distribution, plot_price_fan,
+    plot_prices, plot_sweep, results_figures, unit_of, write_report,
+)
+from tests.conftest import CHINA, TOY
+
+TOY_PV_COST_BN = (490 + 1150 / 1.1 + 1950 / 1.21) / 1e3  # inputs/toy/README.md
+TOY_COST_PER_TONNE = (0.49 + 1.15 + 1.95) * 1e3 / (30 + 47.5 + 65)  # CNY/t: 3.59 bn CNY / 142.5 Mt
+
+
+@pytest.fixture(scope="module")
+def toy_results():
+    return solve(TOY)
+
+
+@pytest.fixture(scope="module")
+def china_results():
+    return solve(CHINA)
+
+
+@pytest.fixture(scope="module")
+def toy_least_cost():
+    """Stage 1 only: no allocation columns."""
+    return solve(TOY, allocation=False)
+
+
+@pytest.fixture(scope="module")
+def toy_banked():
+    return solve(TOY, overrides={"market.banking": True})
+
+
+@pytest.fixture(params=["toy", "china"])
+def dataset_results(request):
+    """Each bundled dataset's results, with its dataset folder."""
+    return request.getfixturevalue(f"{request.param}_results"), {"toy": TOY, "china": CHINA}[request.param]
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", png[16:24])
+
+
+def _line(ax, label):
+    return next(line for line in ax.get_lines() if line.get_label() == label)
+
+
+# -- units ---------------------------------------------------------------------------------
+
+
+def test_units_come_from_column_names():
+    assert unit_of("allowance_price_cny_per_t") == "CNY/t CO2"
+    assert unit_of("targets.2035.national_cap_mt") == "Mt CO2"
+    assert unit_of("burden_bn_cny") == "bn CNY"
+    assert unit_of("free_share") == unit_of("burden_share_of_value_added") == "fraction"
+    assert unit_of("phase") is None
+    assert axis_label("ets_cap_mt") == "ETS cap (Mt CO2)"
+    assert axis_label("free_share", percent=True) == "Free share (%)"
+    assert header_with_unit("allowance_price_cny_per_t") == "allowance_price_cny_per_t (CNY/t CO2)"
+    assert header_with_unit("sector") == "sector"
+
+
+# -- plots ---------------------------------------------------------------------------------
+
+
+def test_cap_and_emissions_plot(dataset_results):
+    results, _ = dataset_results
+    figure = plot_cap_and_emissions(results)
+    ax = figure.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+        "ETS cap and emissions by sector", "Year", "Emissions (Mt CO2)")
+    years = results.years
+    assert _line(ax, "ETS cap").get_ydata() == pytest.approx(years["ets_cap_mt"].to_numpy())
+    assert _line(ax, "National cap").get_ydata() == pytest.approx(years["national_cap_mt"].to_numpy())
+    stack_top = ax.collections[-1].get_paths()[0].vertices[:, 1].max()
+    assert stack_top == pytest.approx(years["emissions_mt"].max())
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert len(labels) == results.sector_years["sector"].nunique() + 2
+    assert _png_size(figure_png(figure))[0] >= 1600  # slide width at 150 dpi
+
+
+def test_cap_and_emissions_stacks_ets_sectors_first(toy_results):
+    figure = plot_cap_and_emissions(toy_results)
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert labels == ["National cap", "ETS cap", "rest (outside ETS)", "steel", "power"]
+
+
+def test_prices_plot(dataset_results):
+    results, _ = dataset_results
+    ax = plot_prices(results).axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+        "Allowance price and national carbon value", "Year", "Price (CNY/t CO2)")
+    years = results.years
+    assert _line(ax, "Allowance price").get_ydata() == pytest.approx(years["allowance_price_cny_per_t"].to_numpy())
+    assert _line(ax, "National carbon value").get_ydata() == pytest.approx(
+        years["national_carbon_value_cny_per_t"].to_numpy())
+
+
+def test_prices_plot_shows_simulation_own_price(toy_results):
+    ax = plot_prices(toy_results).axes[0]
+    (points,) = [c for c in ax.collections if c.get_label() == "Own price, steel (simulation)"]
+    assert points.get_offsets().tolist() == [[2025, 20]]  # inputs/toy/README.md
+
+
+def test_mac_curves_plot_default_year(dataset_results):
+    """One panel per covered sector in 2030 (the toy: its last year, 2027); the price line
+    at that year's price; the shaded part is the abatement used."""
+    results, _ = dataset_results
+    figure = plot_mac_curves(results)
+    year = 2030 if 2030 in results.years["year"].values else 2027
+    assert figure.get_suptitle() == f"Marginal abatement cost curves of the ETS sectors, {year}"
+    rows = results.sector_years.query("year == @year and phase != 'outside'")
+    assert [ax.get_title() for ax in figure.axes] == rows["sector"].tolist()
+    price = results.years.set_index("year").loc[year, "allowance_price_cny_per_t"]
+    for ax, row in zip(figure.axes, rows.itertuples()):
+        price_line = next(line for line in ax.get_lines() if line.get_linestyle() == "--")
+        assert price_line.get_ydata()[0] == pytest.approx(price)
+        used = sum(bar.get_width() for bar in ax.containers[0] if bar.get_height() > 0)
+        assert used == pytest.approx(row.abatement_mt)
+    assert figure.axes[0].get_ylabel() == "Abatement cost (CNY/t CO2)"
+    assert figure.axes[-1].get_xlabel() == "Cumulative potential (Mt CO2)"
+    assert f"Allowance price {year}: {price:,.0f} CNY/t" in [t.get_text() for t in figure.legends[0].get_texts()]
+    figure_png(figure)
+
+
+def test_mac_curves_in_a_simulation_year(toy_results):
+    figure = plot_mac_curves(toy_results, year=2025)
+    power, steel = figure.axes
+    assert steel.get_title() == "steel (simulation)"
+    own_price = next(line for line in steel.get_lines() if line.get_linestyle() == ":")
+    assert own_price.get_ydata()[0] == pytest.approx(20)
+    assert sum(bar.get_width() for bar in power.containers[0]) == pytest.approx(22)  # 20 at 10 + 2 at 40
+    with pytest.raises(EtscapError, match="year 2031 is not in the results .years 2025-2027."):
+        plot_mac_curves(toy_results, year=2031)
+
+
+def test_allocation_plots_need_stage2_columns(toy_least_cost):
+    assert {"free_share", "burden_share"}.isdisjoint(results_figures(toy_least_cost))
+
+
+def test_allocation_plots(dataset_results):
+    allocated, _ = dataset_results
+    figures = results_figures(allocated)
+    assert list(figures)[-2:] == ["free_share", "burden_share"]
+
+    heatmap = figures["free_share"].axes[0]
+    assert (heatmap.get_title(), heatmap.get_xlabel()) == ("Free allocation share by sector and year", "Year")
+    covered = allocated.sector_years.dropna(subset=["free_share"])
+    shown = [t.get_text() for t in heatmap.get_yticklabels()]
+    assert sorted(shown) == sorted(covered["sector"].unique())
+    cells = heatmap.collections[0].get_array()
+    assert np.ma.count(cells) == len(covered)  # one coloured cell per covered sector-year
+    assert cells.sum() == pytest.approx(covered["free_share"].sum())
+    assert figures["free_share"].axes[1].get_ylabel() == "Free share of sector cap (%)"
+
+    burden = figures["burden_share"].axes[0]
+    assert burden.get_ylabel() == "Burden share of value added (%)"
+    power = _line(burden, "power")
+    expected = allocated.sector_years.query("sector == 'power'")["burden_share_of_value_added"]
+    assert power.get_ydata() == pytest.approx(expected.to_numpy(), nan_ok=True)
+    for figure in figures.values():
+        figure_png(figure)
+
+
+def test_free_share_heatmap_writes_shares_on_a_short_horizon(toy_results):
+    """Power's free share falls 100% -> 86% -> 67% (min-max burden); steel keeps 100%."""
+    ax = plot_free_share(toy_results).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["100%", "86%", "67%", "100%", "100%", "100%"]
+
+
+def test_bank_plot_only_when_banking(toy_results, toy_banked):
+    assert "bank" not in results_figures(toy_results)
+    figures = results_figures(toy_banked)
+    ax = figures["bank"].axes[0]
+    assert (ax.get_title(), ax.get_ylabel()) == ("Allowance bank", "Bank at year end (Mt CO2)")
+    assert [bar.get_height() for bar in ax.patches] == pytest.approx(toy_banked.years["bank_mt"].to_numpy())
+    assert max(bar.get_height() for bar in ax.patches) > 0
+
+
+def test_plot_burden_share_and_bank_are_figures(toy_banked):
+    """The plot functions work on Results made in memory, as in a notebook."""
+    for plot in (plot_bank, plot_burden_share, plot_free_share):
+        assert type(plot(toy_banked)).__name__ == "Figure"
+
+
+# -- files in a results folder -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def toy_report(tmp_path_factory, toy_results):
+    folder = toy_results.write(tmp_path_factory.mktemp("toy") / "toy")
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    return folder, write_report(folder), before
+
+
+@pytest.fixture(scope="module")
+def china_report(tmp_path_factory, china_results):
+    folder = china_results.write(tmp_path_factory.mktemp("china") / "china")
+    return folder, write_report(folder), {}
+
+
+@pytest.fixture(params=["toy", "china"])
+def report(request):
+    return request.getfixturevalue(f"{request.param}_report")
+
+
+def test_report_files(report):
+    folder, written, _ = report
+    assert [p.relative_to(folder).as_posix() for p in written] == [
+        "plots/cap_and_emissions.png", "plots/prices.png", "plots/mac_curves.png", "plots/free_share.png",
+        "plots/burden_share.png", "report.html", "results.xlsx"]
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == [
+        "burden_share.png", "cap_and_emissions.png", "free_share.png", "mac_curves.png", "prices.png"]
+    for png in (folder / "plots").iterdir():
+        width, height = _png_size(png.read_bytes())
+        assert width >= 1600 and height >= 550  # a two-sector heatmap is wide and short
+
+
+def test_report_leaves_other_files_alone(toy_report):
+    folder, _, before = toy_report
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()}
+    assert {name: after[name] for name in before if name in after} == {
+        name: digest for name, digest in before.items()}
+    assert not [p for p in folder.rglob(".*")]  # no temporary files left behind
+
+
+def test_html_is_self_contained_with_every_plot(report):
+    folder, _, _ = report
+    page = (folder / "report.html").read_text()
+    assert "http://" not in page and "https://" not in page
+    assert not re.search(r"<(script|link|iframe)\b", page)
+    sources = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    pngs = sorted((folder / "plots").glob("*.png"))
+    assert len(re.findall(r"<img\b", page)) == len(pngs) == len(sources)
+    assert sorted(base64.b64decode(s) for s in sources) == sorted(p.read_bytes() for p in pngs)
+
+
+def test_html_has_settings_and_headline_numbers(toy_report):
+    page = (toy_report[0] / "report.html").read_text()
+    assert "<h1>etscap report: toy</h1>" in page
+    assert "<td>discount_rate</td>\n      <td>0.1</td>" in page
+    assert "<td>market.banking</td>\n      <td>no</td>" in page
+    assert f"<td>{TOY_PV_COST_BN:,.2f}</td>" in page
+    assert f"<td>{TOY_COST_PER_TONNE:,.2f}</td>" in page  # 25.19
+    assert "allowance_price_cny_per_t (CNY/t CO2)" in page
+    assert "<td>60.00</td>" in page  # the 2027 price
+
+
+def test_html_shows_milestone_years_of_a_long_horizon(china_report):
+    page = (china_report[0] / "report.html").read_text()
+    assert "Sectors in 2025, 2030, 2035, 2040, 2050, 2060</h2>" in page
+
+
+def test_headline_numbers(toy_results):
+    numbers = headline(toy_results)
+    assert numbers["total_abatement_cost_pv_bn_cny"] == pytest.approx(TOY_PV_COST_BN)
+    assert numbers["total_abatement_mt"] == pytest.approx(142.5)
+    assert numbers["cost_per_tonne_abated_cny_per_t"] == pytest.approx(TOY_COST_PER_TONNE)
+
+
+def test_workbook_holds_every_table(report):
+    folder, _, _ = report
+    results = Results.read(folder)
+    sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
+    assert list(sheets) == ["years", "sector_years", "abatement_steps", "summary"]
+    for name, table in results.tables().items():
+        assert len(sheets[name]) == len(table)
+        assert list(sheets[name].columns) == [header_with_unit(c) for c in table.columns]
+    price = sheets["years"]["allowance_price_cny_per_t (CNY/t CO2)"]
+    assert price.to_numpy() == pytest.approx(results.years["allowance_price_cny_per_t"].to_numpy(), nan_ok=True)
+    summary = sheets["summary"].set_index("key")["value"]
+    assert float(summary["objective_bn_cny"]) == pytest.approx(results.summary["objective_bn_cny"])
+
+
+def test_report_with_stage2_columns_and_another_table(tmp_path, toy_results):
+    """Allocation plots appear when the columns do; any other CSV table becomes a sheet."""
+    folder = toy_results.write(tmp_path / "allocated")
+    pd.DataFrame({"sector": ["power"], "benchmark_t_per_unit": [0.8]}).to_csv(folder / "benchmarks.csv", index=False)
+    written = write_report(folder)
+    assert {"free_share.png", "burden_share.png"} <= {p.name for p in written}
+    sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
+    assert list(sheets) == ["years", "sector_years", "abatement_steps", "benchmarks", "summary"]
+    assert "free_share (fraction)" in sheets["sector_years"].columns
+    assert "auction_revenue_bn_cny (bn CNY)" in sheets["years"].columns
+    assert sheets["benchmarks"].columns.tolist() == ["sector", "benchmark_t_per_unit (t CO2/unit of output)"]
+    assert (folder / "report.html").read_text().count("<img") == 5
+
+
+def test_not_a_results_folder(tmp_path):
+    with pytest.raises(EtscapError, match="is not a folder"):
+        write_report(tmp_path / "missing")
+    with pytest.raises(EtscapError, match="years.csv, sector_years.csv, abatement_steps.csv, summary.json "
+                                          "missing: give a folder written by `solve`"):
+        write_report(tmp_path)
+
+
+# -- study folders -------------------------------------------------------------------------
+
+MC_FACTORS = 0.5 + 0.05 * np.arange(21)  # price multipliers of 21 Monte Carlo scenarios
+
+
+def write_study(folder, results: Results, kind: str, parameter: str, values, factors, failed=()):
+    """A study folder as issue 5 will write it: scenario i's prices are factors[i] x the
+    toy's; scenarios in ``failed`` are infeasible and have no rows in the tables."""
+    folder.mkdir()
+    status = ["infeasible" if i in failed else "optimal" for i in range(len(values))]
+    scenarios = pd.DataFrame({
+        "scenario": range(len(values)), "status": status,
+        "message": ["targets cannot be met" if s != "optimal" else "" for s in status],
+        parameter: values,
+        "objective_bn_cny": [results.summary["objective_bn_cny"] * f if s == "optimal" else np.nan
+                             for f, s in zip(factors, status)],
+    })
+    scenarios.to_csv(folder / "scenarios.csv", index=False)
+    optimal = [i for i in range(len(values)) if i not in failed]
+    years = pd.concat([results.years.assign(
+        allowance_price_cny_per_t=results.years["allowance_price_cny_per_t"] * factors[i]) for i in optimal])
+    years.insert(0, "scenario", np.repeat(optimal, len(results.years)))
+    years.to_parquet(folder / "years.parquet", index=False)
+    sector_years = pd.concat([results.sector_years] * len(optimal))
+    sector_years.insert(0, "scenario", np.repeat(optimal, len(results.sector_years)))
+    sector_years.to_parquet(folder / "sector_years.parquet", index=False)
+    (folder / "study.json").write_text(json.dumps(
+        {"kind": kind, "dataset": "inputs/toy", "parameters": [parameter], "n": len(values), "seed": 7}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def montecarlo(tmp_path_factory, toy_results):
+    folder = write_study(tmp_path_factory.mktemp("mc") / "mc", toy_results, "montecarlo",
+                         "mac.*.*.cost_cny_per_t*", MC_FACTORS, MC_FACTORS)
+    return folder, write_report(folder)
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory, toy_results):
+    caps = [125.0, 130.0, 135.0, 140.0, 145.0]
+    folder = write_study(tmp_path_factory.mktemp("sweep") / "sweep", toy_results, "sweep",
+                         "targets.2027.national_cap_mt", caps, [1.6, 1.4, 1.2, 1.0, 0.8], failed=(0,))
+    return folder, write_report(folder)
+
+
+def test_price_fan_chart(montecarlo):
+    study = Study.read(montecarlo[0])
+    ax = plot_price_fan(study.years).axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+        "Allowance price across 21 scenarios", "Year", "Allowance price (CNY/t CO2)")
+    assert _line(ax, "Median").get_ydata() == pytest.approx([40, 40, 60])  # factor 1.0 is the median
+    band = ax.collections[0].get_paths()[0].vertices
+    at_2027 = band[np.isclose(band[:, 0], 2027), 1]
+    assert at_2027.min() == pytest.approx(60 * 0.55) and at_2027.max() == pytest.approx(60 * 1.45)
+
+
+def test_price_distribution(montecarlo):
+    study = Study.read(montecarlo[0])
+    ax = plot_price_distribution(study.years).axes[0]  # no 2030 in the toy: its last year
+    assert (ax.get_title(), ax.get_xlabel()) == ("Allowance price in 2027 across 21 scenarios",
+                                                 "Allowance price (CNY/t CO2)")
+    assert sum(bar.get_height() for bar in ax.patches) == 21
+    assert _line(ax, "Median: 60 CNY/t").get_xdata()[0] == pytest.approx(60)
+    assert plot_price_distribution(study.years, 2025).axes[0].get_title() == (
+        "Allowance price in 2025 across 21 scenarios")
+
+
+def test_sweep_plot(sweep):
+    study = Study.read(sweep[0])
+    figure = plot_sweep(study)
+    price, cost = figure.axes
+    assert figure.get_suptitle() == "Sweep of targets.2027.national_cap_mt"
+    assert price.get_xlabel() == cost.get_xlabel() == "targets.2027.national_cap_mt (Mt CO2)"
+    assert (price.get_ylabel(), cost.get_ylabel()) == ("Allowance price (CNY/t CO2)", "Abatement cost (bn CNY)")
+    line_2027 = _line(price, "2027")
+    assert line_2027.get_xdata().tolist() == [130, 135, 140, 145]
+    assert line_2027.get_ydata() == pytest.approx([60 * 1.4, 60 * 1.2, 60, 60 * 0.8])
+    assert cost.get_lines()[0].get_ydata() == pytest.approx(np.array([1.4, 1.2, 1.0, 0.8]) * TOY_PV_COST_BN)
+    assert _line(cost, "Infeasible or error").get_xdata().tolist() == [125]
+
+
+def test_study_report_files(montecarlo, sweep):
+    for (folder, written), plots in ((montecarlo, ["price_fan", "price_distribution"]),
+                                     (sweep, ["price_fan", "price_distribution", "sweep"])):
+        assert [p.relative_to(folder).as_posix() for p in written] == [
+            *(f"plots/{name}.png" for name in plots), "report.html", "results.xlsx"]
+        page = (folder / "report.html").read_text()
+        assert page.count("<img ") == len(plots) and "http" not in page
+        sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
+        assert list(sheets) == ["scenarios", "price_percentiles", "years", "sector_years", "study"]
+        assert len(sheets["years"]) == 3 * (sheets["scenarios"]["status"] == "optimal").sum()
+    page = (sweep[0] / "report.html").read_text()
+    assert "<td>scenarios infeasible</td>\n      <td>1</td>" in page
+    percentiles = pd.read_excel(montecarlo[0] / "results.xlsx", sheet_name="price_percentiles")
+    assert percentiles["allowance_price_median_cny_per_t (CNY/t CO2)"].tolist() == pytest.approx([40, 40, 60])
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+def test_cli_report(toy_report):
+    folder = toy_report[0]
+    result = CliRunner().invoke(cli, ["report", str(folder), "--year", "2025"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"report written to {folder}/: plots/cap_and_emissions.png")
+    assert "Marginal abatement cost curves of the ETS sectors, 2025" in (folder / "report.html").read_text()
+    wrong_year = CliRunner().invoke(cli, ["report", str(folder), "--year", "2040"])
+    assert wrong_year.exit_code == 1
+    assert wrong_year.output == "error: year 2040 is not in the results (years 2025-2027): choose --year within them\n"
+
+
+def test_cli_solve_with_report(tmp_path):
+    out = tmp_path / "toy"
+    result = CliRunner().invoke(cli, ["-q", "solve", str(TOY), "--out", str(out), "--report"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "abatement_steps.csv", "plots/burden_share.png", "plots/cap_and_emissions.png", "plots/free_share.png",
+        "plots/mac_curves.png", "plots/prices.png", "report.html", "results.xlsx", "sector_years.csv",
+        "summary.json", "years.csv"]
+    sheets = pd.read_excel(out / "results.xlsx", sheet_name=None)
+    assert sheets["years"]["allowance_price_cny_per_t (CNY/t CO2)"].tolist() == pytest.approx([40, 40, 60])
