@@ -23,12 +23,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from .errors import InfeasibleError
-from .formulation import covered_index
+from .lp import Objective, RowBlock, Term, VarBlock, add_objective, add_rows, add_variables, linear_expressions, positions
 from .parameters import SIMULATION, TRADING, Parameters
-from .rows import Terms, add_linear_rows, linear_expressions, positions, var_array
 from .solve import Solution, solve_model
 
 LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second
@@ -61,15 +59,19 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
     """Stage-2 variables, rows and objectives on the same model (stage-1 objective off)."""
     p: Parameters = m.parameters
     _keep_stage1_outcome(m, stage1_cost, cost_tolerance)
-    m.free_allocation_mt = pyo.Var(m.covered, domain=pyo.NonNegativeReals, doc="free allowances, Mt")
-    define_free_share_floor(m, p)
-    define_free_share_ceiling(m, p)
-    define_simulation_free_allocation(m, p)
-    define_minimum_auction(m, p)
+    n_covered = len(p.covered_index())
+    add_variables(m, VarBlock("free_allocation_mt", p.covered_index().tolist(), np.zeros(n_covered),
+                              np.full(n_covered, np.inf), "free allowances, Mt"), m.covered)
+    years = _covered_years(p)
+    add_variables(m, VarBlock("largest_burden_share_pct", years.tolist(), np.full(years.size, -np.inf),
+                              np.full(years.size, np.inf), "largest burden share of value added in the year, %"))
+    for block in (define_free_share_floor(p), define_free_share_ceiling(p), define_simulation_free_allocation(p),
+                  define_minimum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
+                  define_burden_limit(p, prices_cny_per_t)):
+        add_rows(m, block)
     define_burden(m, p, prices_cny_per_t)
-    define_burden_epigraph(m, p, prices_cny_per_t)
-    define_burden_limit(m, p, prices_cny_per_t)
-    define_auction_revenue(m, p, prices_cny_per_t)
+    add_objective(m, define_burden_objective(p))
+    add_objective(m, define_auction_revenue(p, prices_cny_per_t))
     m.abatement_cost.deactivate()
 
 
@@ -84,136 +86,138 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
     # targets) would be checked exactly by Pyomo's compiler, while HiGHS applies tolerances.
     for var in [*m.abatement_mt.values(), *m.ets_cap_mt.values(),
                 *(m.bank_mt.values() if hasattr(m, "bank_mt") else [])]:
-        if not var.fixed:
-            var.setlb(var.value)
-            var.setub(var.value)
+        var.setlb(var.value)
+        var.setub(var.value)
 
 
-def _rows_of(m: pyo.ConcreteModel, p: Parameters, phase: str) -> tuple[pd.MultiIndex, np.ndarray]:
-    covered = covered_index(m)
-    rows = np.flatnonzero(p.sector_years["phase"].reindex(covered).to_numpy() == phase)
-    return covered[rows], rows
+def _covered_years(p: Parameters) -> np.ndarray:
+    return np.unique(p.covered_index().get_level_values("year")).astype(int)
 
 
-def define_free_share_floor(m: pyo.ConcreteModel, p: Parameters) -> None:
+def _positions_in_phase(p: Parameters, phase: str) -> np.ndarray:
+    return np.flatnonzero(p.sector_years["phase"].reindex(p.covered_index()).to_numpy() == phase)
+
+
+def define_free_share_floor(p: Parameters) -> RowBlock:
     """A trading sector gets at least free_share_min of its cap free."""
-    index, rows = _rows_of(m, p, TRADING)
-    share = p.sector_years["free_share_min"].reindex(index).to_numpy()
-    _free_versus_cap(m, "free_share_floor", index, rows, share, lower=True)
+    return _free_versus_cap(p, "free_share_floor", "free_share_min", lower=True)
 
 
-def define_free_share_ceiling(m: pyo.ConcreteModel, p: Parameters) -> None:
+def define_free_share_ceiling(p: Parameters) -> RowBlock:
     """A trading sector gets at most free_share_max of its cap free."""
-    index, rows = _rows_of(m, p, TRADING)
-    share = p.sector_years["free_share_max"].reindex(index).to_numpy()
-    _free_versus_cap(m, "free_share_ceiling", index, rows, share, lower=False)
+    return _free_versus_cap(p, "free_share_ceiling", "free_share_max", lower=False)
 
 
-def _free_versus_cap(m, name, index, rows, share, lower: bool) -> None:
-    n = rows.size
-    terms = [(np.arange(n), var_array(m.free_allocation_mt)[rows], np.ones(n)),
-             (np.arange(n), var_array(m.sector_cap_mt)[rows], -share)]
-    bound = np.zeros(n)
-    add_linear_rows(m, name, index.tolist(), n, terms, np.zeros(n),
-                    lower=bound if lower else None, upper=None if lower else bound,
-                    doc=f"free {'>=' if lower else '<='} share x sector_cap (Mt)")
+def _free_versus_cap(p: Parameters, name: str, bound: str, lower: bool) -> RowBlock:
+    trading = _positions_in_phase(p, TRADING)
+    keys = p.covered_index()[trading]
+    share = p.sector_years[bound].reindex(keys).to_numpy()
+    n = trading.size
+    return RowBlock(
+        name, keys.tolist(),
+        [Term("free_allocation_mt", np.arange(n), trading, np.ones(n)),
+         Term("sector_cap_mt", np.arange(n), trading, -share)],
+        constant=np.zeros(n), lower=np.zeros(n) if lower else None, upper=None if lower else np.zeros(n),
+        doc=f"free {'>=' if lower else '<='} {bound} x sector_cap (Mt)",
+    )
 
 
-def define_simulation_free_allocation(m: pyo.ConcreteModel, p: Parameters) -> None:
+def define_simulation_free_allocation(p: Parameters) -> RowBlock:
     """A simulation-phase sector cannot trade: its whole rule cap is given free."""
-    index, rows = _rows_of(m, p, SIMULATION)
-    n = rows.size
-    terms = [(np.arange(n), var_array(m.free_allocation_mt)[rows], np.ones(n)),
-             (np.arange(n), var_array(m.sector_cap_mt)[rows], -np.ones(n))]
-    add_linear_rows(m, "simulation_free_allocation", index.tolist(), n, terms, np.zeros(n),
-                    lower=np.zeros(n), upper=np.zeros(n), doc="free - sector_cap = 0 (Mt)")
+    simulation = _positions_in_phase(p, SIMULATION)
+    n = simulation.size
+    return RowBlock(
+        "simulation_free_allocation", p.covered_index()[simulation].tolist(),
+        [Term("free_allocation_mt", np.arange(n), simulation, np.ones(n)),
+         Term("sector_cap_mt", np.arange(n), simulation, -np.ones(n))],
+        constant=np.zeros(n), lower=np.zeros(n), upper=np.zeros(n), doc="free - sector_cap = 0 (Mt)",
+    )
 
 
-def define_minimum_auction(m: pyo.ConcreteModel, p: Parameters) -> None:
+def define_minimum_auction(p: Parameters) -> RowBlock:
     """At least min_auction_share of the ETS cap is auctioned each year."""
-    covered = covered_index(m)
-    years = np.unique(covered.get_level_values("year"))
-    position = np.searchsorted(years, covered.get_level_values("year"))
+    covered_years = p.covered_index().get_level_values("year").to_numpy()
+    years = _covered_years(p)
+    row = np.searchsorted(years, covered_years)
+    n_covered = covered_years.size
     free_ceiling = 1.0 - p.targets["min_auction_share"].reindex(years).to_numpy()
-    terms = [(position, var_array(m.free_allocation_mt), np.ones(len(covered))),
-             (position, var_array(m.sector_cap_mt), -free_ceiling[position])]
-    add_linear_rows(m, "minimum_auction", years.tolist(), years.size, terms, np.zeros(years.size),
-                    upper=np.zeros(years.size), doc="sum free - (1 - min auction share) x sum caps <= 0 (Mt)")
+    return RowBlock(
+        "minimum_auction", years.tolist(),
+        [Term("free_allocation_mt", row, np.arange(n_covered), np.ones(n_covered)),
+         Term("sector_cap_mt", row, np.arange(n_covered), -free_ceiling[row])],
+        constant=np.zeros(years.size), upper=np.zeros(years.size),
+        doc="sum free - (1 - min auction share) x sum caps <= 0 (Mt)",
+    )
+
+
+def _burden_terms(p: Parameters, prices_cny_per_t: pd.Series, scale: np.ndarray) -> tuple[list[Term], np.ndarray]:
+    """scale x burden[s,t] as terms and constants by covered sector-year, where burden =
+    abatement cost + price x (BAU - abatement - free) for trading sectors (million CNY)."""
+    covered = p.covered_index()
+    covered_steps = np.flatnonzero(p.step_sector_years().isin(covered))
+    step_rows = positions(covered, p.step_sector_years()[covered_steps])
+    price = prices_cny_per_t.reindex(covered.get_level_values("year")).fillna(0.0).to_numpy()
+    market_price = np.where((p.sector_years["phase"].reindex(covered) == TRADING).to_numpy(), price, 0.0)
+    step_cost = p.steps["cost_cny_per_t"].to_numpy()[covered_steps]
+    n = len(covered)
+    terms = [Term("abatement_mt", step_rows, covered_steps, (step_cost - market_price[step_rows]) * scale[step_rows]),
+             Term("free_allocation_mt", np.arange(n), np.arange(n), -market_price * scale)]
+    return terms, market_price * p.sector_years["bau_mt"].reindex(covered).to_numpy() * scale
 
 
 def define_burden(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
     """burden[s,t] = abatement cost + price x (emissions - free), million CNY in year-t money;
     the market term only for trading sectors (a simulation-phase sector cannot trade)."""
-    covered = covered_index(m)
-    terms, constant = _burden_terms(m, p, prices_cny_per_t)
+    covered = p.covered_index()
+    terms, constant = _burden_terms(p, prices_cny_per_t, np.ones(len(covered)))
     m.burden_mcny = pyo.Expression(
-        covered.tolist(), initialize=dict(zip(covered.tolist(), linear_expressions(len(covered), terms, constant))),
+        covered.tolist(), initialize=dict(zip(covered.tolist(), linear_expressions(m, len(covered), terms, constant))),
         doc="compliance burden, million CNY (year-t money)")
 
 
-def _burden_terms(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> tuple[Terms, np.ndarray]:
-    covered = covered_index(m)
-    covered_steps = p.step_sector_years().isin(covered)
-    step_rows = positions(covered, p.step_sector_years()[covered_steps])
-    price = prices_cny_per_t.reindex(covered.get_level_values("year")).fillna(0.0).to_numpy()
-    trading = (p.sector_years["phase"].reindex(covered) == TRADING).to_numpy()
-    market_price = np.where(trading, price, 0.0)
-    step_cost = p.steps["cost_cny_per_t"].to_numpy()[covered_steps]
-    n = len(covered)
-    terms = (np.concatenate([step_rows, np.arange(n)]),
-             np.concatenate([var_array(m.abatement_mt)[covered_steps], var_array(m.free_allocation_mt)]),
-             np.concatenate([step_cost - market_price[step_rows], -market_price]))
-    constant = market_price * p.sector_years["bau_mt"].reindex(covered).to_numpy()
-    return terms, constant
+def _burden_percent_terms(p: Parameters, prices_cny_per_t: pd.Series) -> tuple[list[Term], np.ndarray]:
+    """100 x burden / value added. Percent, not a fraction, keeps HiGHS's absolute tolerances
+    far below a tonne of allowances."""
+    value_added_mcny = p.sector_years["value_added_bn_cny"].reindex(p.covered_index()).to_numpy() * 1e3
+    return _burden_terms(p, prices_cny_per_t, 100.0 / value_added_mcny)
 
 
-def _burden_share_terms(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> tuple[Terms, np.ndarray]:
-    """burden / value added in percent (not a fraction: keeps HiGHS's absolute tolerances
-    far below a tonne of allowances) as terms and constants per covered sector-year."""
-    (rows, variables, coefs), constant = _burden_terms(m, p, prices_cny_per_t)
-    value_added_mcny = p.sector_years["value_added_bn_cny"].reindex(covered_index(m)).to_numpy() * 1e3
-    percent = 100.0 / value_added_mcny
-    return (rows, variables, coefs * percent[rows]), constant * percent
-
-
-def define_burden_epigraph(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
+def define_burden_epigraph(p: Parameters, prices_cny_per_t: pd.Series) -> RowBlock:
     """largest_burden_share_pct[t] >= 100 x burden[s,t] / value added[s] for every covered sector-year."""
-    covered = covered_index(m)
-    years = np.unique(covered.get_level_values("year"))
-    m.largest_burden_share_pct = pyo.Var(years.tolist(), doc="largest burden share of value added in the year, %")
-    (rows, variables, coefs), constant = _burden_share_terms(m, p, prices_cny_per_t)
+    covered = p.covered_index()
+    terms, constant = _burden_percent_terms(p, prices_cny_per_t)
     n = len(covered)
-    year_of_row = np.searchsorted(years, covered.get_level_values("year"))
-    terms = [(rows, variables, coefs), (np.arange(n), var_array(m.largest_burden_share_pct)[year_of_row], -np.ones(n))]
-    add_linear_rows(m, "burden_epigraph", covered.tolist(), n, terms, constant, upper=np.zeros(n),
+    year_of_row = np.searchsorted(_covered_years(p), covered.get_level_values("year"))
+    terms.append(Term("largest_burden_share_pct", np.arange(n), year_of_row, -np.ones(n)))
+    return RowBlock("burden_epigraph", covered.tolist(), terms, constant, upper=np.zeros(n),
                     doc="100 x burden / value added - largest_burden_share_pct <= 0")
-    m.burden_objective = pyo.Objective(
-        expr=LinearExpression(constant=0.0, linear_coefs=[1.0] * years.size,
-                              linear_vars=var_array(m.largest_burden_share_pct).tolist()),
-        sense=pyo.minimize, doc="sum over years of the largest burden share")
 
 
-def define_burden_limit(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
+def define_burden_limit(p: Parameters, prices_cny_per_t: pd.Series) -> RowBlock:
     """With max_auction_revenue: every burden share stays within allocation.max_burden_share."""
-    covered = covered_index(m)
-    limit = p.dataset.settings["allocation.max_burden_share"]
-    terms, constant = _burden_share_terms(m, p, prices_cny_per_t)
-    n = len(covered)
-    add_linear_rows(m, "burden_limit", covered.tolist(), n, [terms], constant, upper=np.full(n, 100.0 * limit),
+    covered = p.covered_index()
+    terms, constant = _burden_percent_terms(p, prices_cny_per_t)
+    limit = 100.0 * p.dataset.settings["allocation.max_burden_share"]
+    return RowBlock("burden_limit", covered.tolist(), terms, constant, upper=np.full(len(covered), limit),
                     doc="100 x burden / value added <= 100 x max_burden_share")
 
 
-def define_auction_revenue(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
+def define_burden_objective(p: Parameters) -> Objective:
+    """Sum over years of the largest burden share (percent of value added)."""
+    n = _covered_years(p).size
+    return Objective("burden_objective", [Term("largest_burden_share_pct", np.zeros(n, dtype=int), np.arange(n),
+                                               np.ones(n))], doc="sum over years of the largest burden share, %")
+
+
+def define_auction_revenue(p: Parameters, prices_cny_per_t: pd.Series) -> Objective:
     """Auction revenue, million CNY: price x (caps - free allocation) summed over years."""
-    covered = covered_index(m)
+    covered = p.covered_index()
     price = prices_cny_per_t.reindex(covered.get_level_values("year")).fillna(0.0).to_numpy()
-    m.auction_revenue = pyo.Objective(
-        expr=LinearExpression(
-            constant=0.0,
-            linear_coefs=[*price.tolist(), *(-price).tolist()],
-            linear_vars=[*var_array(m.sector_cap_mt).tolist(), *var_array(m.free_allocation_mt).tolist()],
-        ),
-        sense=pyo.maximize, doc="auction revenue, million CNY (year-t money, undiscounted)")
+    n = len(covered)
+    rows, every = np.zeros(n, dtype=int), np.arange(n)
+    return Objective("auction_revenue", [Term("sector_cap_mt", rows, every, price),
+                                         Term("free_allocation_mt", rows, every, -price)],
+                     sense="maximize", doc="auction revenue, million CNY (year-t money, undiscounted)")
 
 
 def _objectives(m: pyo.ConcreteModel, name: str) -> tuple[pyo.Objective, pyo.Objective]:

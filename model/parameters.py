@@ -43,9 +43,20 @@ class Parameters:
         """Years with an allowance market: any sector trading, or every year with banking."""
         if self.banking:
             return self.years
+        return self.years[np.isin(self.years, self.trading_years())]
+
+    def covered_index(self) -> pd.MultiIndex:
+        """(sector, year) pairs the ETS covers, sector by sector: the order of sector caps."""
+        return self.sector_years.index[self.sector_years["phase"].to_numpy() != OUTSIDE]
+
+    def simulation_index(self) -> pd.MultiIndex:
+        """(sector, year) pairs in the simulation phase."""
+        return self.sector_years.index[self.sector_years["phase"].to_numpy() == SIMULATION]
+
+    def trading_years(self) -> np.ndarray:
+        """Years in which at least one sector trades."""
         phase = self.sector_years["phase"]
-        trading_years = phase.index[phase == TRADING].get_level_values("year").unique()
-        return self.years[np.isin(self.years, trading_years)]
+        return np.unique(phase.index[phase.to_numpy() == TRADING].get_level_values("year")).astype(int)
 
     def step_years(self) -> np.ndarray:
         return self.steps.index.get_level_values("year").to_numpy()
@@ -61,16 +72,6 @@ class Parameters:
         """The phase of each step's sector in the step's year."""
         return self.sector_years["phase"].reindex(self.step_sector_years()).to_numpy()
 
-    def structure_key(self) -> tuple:
-        """What fixes the LP's rows and columns; datasets with equal keys differ only in numbers."""
-        return (
-            tuple(self.years),
-            tuple(self.sector_years.index),
-            tuple(self.sector_years["phase"]),
-            tuple(self.steps.index),
-            tuple(self.targets["ets_cap_mt"].isna()),
-            self.banking,
-        )
 
 
 def derive_parameters(dataset: Dataset) -> Parameters:

@@ -23,7 +23,6 @@ import pyomo.environ as pyo
 
 from .checks import run_checks
 from .errors import EtscapError
-from .formulation import covered_index, simulation_index
 from .parameters import SIMULATION, TRADING, Parameters
 from .solve import Solution
 
@@ -143,7 +142,7 @@ def _sector_years(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution,
     by_sector_year = steps.groupby(["sector", "year"], sort=False)
     table["abatement_mt"] = by_sector_year["abatement_mt"].sum().reindex(table.index, fill_value=0.0)
     table["emissions_mt"] = table["bau_mt"] - table["abatement_mt"]
-    covered = covered_index(model)
+    covered = p.covered_index()
     table["cap_mt"] = pd.Series(final.values["sector_cap_mt"], index=covered).reindex(table.index)
     table["abatement_cost_bn_cny"] = (
         by_sector_year["abatement_cost_bn_cny"].sum().reindex(table.index, fill_value=0.0)
@@ -152,7 +151,7 @@ def _sector_years(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution,
     table["marginal_cost_cny_per_t"] = (
         used.groupby(["sector", "year"])["cost_cny_per_t"].max().reindex(table.index)
     )
-    simulation = simulation_index(model)
+    simulation = p.simulation_index()
     own_price = prices(p, least_cost.duals["simulation_compliance"], simulation.get_level_values("year"))
     table["own_price_cny_per_t"] = pd.Series(own_price, index=simulation).reindex(table.index)
     table["implied_benchmark_t_per_unit"] = table["cap_mt"] / p.sector_years["output"]

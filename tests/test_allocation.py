@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from model import InfeasibleError, load_dataset, solve

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from model import EtscapError, Results, load_dataset, solve
+from model import EtscapError, Results, solve
 from model.cli import cli
 from model.report import (
     Study, axis_label, figure_png, header_with_unit, headline, plot_bank, plot_burden_share,
