@@ -25,8 +25,8 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .errors import InfeasibleError
-from .lp import Objective, RowBlock, Term, VarBlock, add_objective, add_rows, add_variables, linear_expressions, positions
-from .parameters import SIMULATION, TRADING, Parameters
+from .lp import Objective, RowBlock, Term, VarBlock, add_objective, add_rows, add_variables, linear_expressions
+from .parameters import OUTSIDE, SIMULATION, TRADING, Parameters
 from .solve import Solution, solve_model
 
 LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second
@@ -59,8 +59,8 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
     """Stage-2 variables, rows and objectives on the same model (stage-1 objective off)."""
     p: Parameters = m.parameters
     _keep_stage1_outcome(m, stage1_cost, cost_tolerance)
-    n_covered = len(p.covered_index())
-    add_variables(m, VarBlock("free_allocation_mt", p.covered_index().tolist(), np.zeros(n_covered),
+    n_covered = len(p.covered_index)
+    add_variables(m, VarBlock("free_allocation_mt", p.covered_index.tolist(), np.zeros(n_covered),
                               np.full(n_covered, np.inf), "free allowances, Mt"), m.covered)
     years = _covered_years(p)
     add_variables(m, VarBlock("largest_burden_share_pct", years.tolist(), np.full(years.size, -np.inf),
@@ -91,11 +91,11 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
 
 
 def _covered_years(p: Parameters) -> np.ndarray:
-    return np.unique(p.covered_index().get_level_values("year")).astype(int)
+    return np.unique(p.covered_index.get_level_values("year")).astype(int)
 
 
 def _positions_in_phase(p: Parameters, phase: str) -> np.ndarray:
-    return np.flatnonzero(p.sector_years["phase"].reindex(p.covered_index()).to_numpy() == phase)
+    return np.flatnonzero(p.sector_years["phase"].reindex(p.covered_index).to_numpy() == phase)
 
 
 def define_free_share_floor(p: Parameters) -> RowBlock:
@@ -110,7 +110,7 @@ def define_free_share_ceiling(p: Parameters) -> RowBlock:
 
 def _free_versus_cap(p: Parameters, name: str, bound: str, lower: bool) -> RowBlock:
     trading = _positions_in_phase(p, TRADING)
-    keys = p.covered_index()[trading]
+    keys = p.covered_index[trading]
     share = p.sector_years[bound].reindex(keys).to_numpy()
     n = trading.size
     return RowBlock(
@@ -127,7 +127,7 @@ def define_simulation_free_allocation(p: Parameters) -> RowBlock:
     simulation = _positions_in_phase(p, SIMULATION)
     n = simulation.size
     return RowBlock(
-        "simulation_free_allocation", p.covered_index()[simulation].tolist(),
+        "simulation_free_allocation", p.covered_index[simulation].tolist(),
         [Term("free_allocation_mt", np.arange(n), simulation, np.ones(n)),
          Term("sector_cap_mt", np.arange(n), simulation, -np.ones(n))],
         constant=np.zeros(n), lower=np.zeros(n), upper=np.zeros(n), doc="free - sector_cap = 0 (Mt)",
@@ -136,7 +136,7 @@ def define_simulation_free_allocation(p: Parameters) -> RowBlock:
 
 def define_minimum_auction(p: Parameters) -> RowBlock:
     """At least min_auction_share of the ETS cap is auctioned each year."""
-    covered_years = p.covered_index().get_level_values("year").to_numpy()
+    covered_years = p.covered_index.get_level_values("year").to_numpy()
     years = _covered_years(p)
     row = np.searchsorted(years, covered_years)
     n_covered = covered_years.size
@@ -153,22 +153,22 @@ def define_minimum_auction(p: Parameters) -> RowBlock:
 def _burden_terms(p: Parameters, prices_cny_per_t: pd.Series, scale: np.ndarray) -> tuple[list[Term], np.ndarray]:
     """scale x burden[s,t] as terms and constants by covered sector-year, where burden =
     abatement cost + price x (BAU - abatement - free) for trading sectors (million CNY)."""
-    covered = p.covered_index()
-    covered_steps = np.flatnonzero(p.step_sector_years().isin(covered))
-    step_rows = positions(covered, p.step_sector_years()[covered_steps])
-    price = prices_cny_per_t.reindex(covered.get_level_values("year")).fillna(0.0).to_numpy()
-    market_price = np.where((p.sector_years["phase"].reindex(covered) == TRADING).to_numpy(), price, 0.0)
+    covered = p.covered_index
+    covered_steps = np.flatnonzero(p.step_phase != OUTSIDE)
+    step_rows = p.covered_position(p.step_rows[covered_steps])
+    price = prices_cny_per_t.to_numpy()[p.year_position(p.year_of_row[p.covered_rows])]
+    market_price = np.where(p.phase[p.covered_rows] == TRADING, np.nan_to_num(price), 0.0)
     step_cost = p.steps["cost_cny_per_t"].to_numpy()[covered_steps]
     n = len(covered)
     terms = [Term("abatement_mt", step_rows, covered_steps, (step_cost - market_price[step_rows]) * scale[step_rows]),
              Term("free_allocation_mt", np.arange(n), np.arange(n), -market_price * scale)]
-    return terms, market_price * p.sector_years["bau_mt"].reindex(covered).to_numpy() * scale
+    return terms, market_price * p.sector_years["bau_mt"].to_numpy()[p.covered_rows] * scale
 
 
 def define_burden(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:
     """burden[s,t] = abatement cost + price x (emissions - free), million CNY in year-t money;
     the market term only for trading sectors (a simulation-phase sector cannot trade)."""
-    covered = p.covered_index()
+    covered = p.covered_index
     terms, constant = _burden_terms(p, prices_cny_per_t, np.ones(len(covered)))
     m.burden_mcny = pyo.Expression(
         covered.tolist(), initialize=dict(zip(covered.tolist(), linear_expressions(m, len(covered), terms, constant))),
@@ -178,13 +178,13 @@ def define_burden(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Seri
 def _burden_percent_terms(p: Parameters, prices_cny_per_t: pd.Series) -> tuple[list[Term], np.ndarray]:
     """100 x burden / value added. Percent, not a fraction, keeps HiGHS's absolute tolerances
     far below a tonne of allowances."""
-    value_added_mcny = p.sector_years["value_added_bn_cny"].reindex(p.covered_index()).to_numpy() * 1e3
+    value_added_mcny = p.sector_years["value_added_bn_cny"].reindex(p.covered_index).to_numpy() * 1e3
     return _burden_terms(p, prices_cny_per_t, 100.0 / value_added_mcny)
 
 
 def define_burden_epigraph(p: Parameters, prices_cny_per_t: pd.Series) -> RowBlock:
     """largest_burden_share_pct[t] >= 100 x burden[s,t] / value added[s] for every covered sector-year."""
-    covered = p.covered_index()
+    covered = p.covered_index
     terms, constant = _burden_percent_terms(p, prices_cny_per_t)
     n = len(covered)
     year_of_row = np.searchsorted(_covered_years(p), covered.get_level_values("year"))
@@ -195,7 +195,7 @@ def define_burden_epigraph(p: Parameters, prices_cny_per_t: pd.Series) -> RowBlo
 
 def define_burden_limit(p: Parameters, prices_cny_per_t: pd.Series) -> RowBlock:
     """With max_auction_revenue: every burden share stays within allocation.max_burden_share."""
-    covered = p.covered_index()
+    covered = p.covered_index
     terms, constant = _burden_percent_terms(p, prices_cny_per_t)
     limit = 100.0 * p.dataset.settings["allocation.max_burden_share"]
     return RowBlock("burden_limit", covered.tolist(), terms, constant, upper=np.full(len(covered), limit),
@@ -211,7 +211,7 @@ def define_burden_objective(p: Parameters) -> Objective:
 
 def define_auction_revenue(p: Parameters, prices_cny_per_t: pd.Series) -> Objective:
     """Auction revenue, million CNY: price x (caps - free allocation) summed over years."""
-    covered = p.covered_index()
+    covered = p.covered_index
     price = prices_cny_per_t.reindex(covered.get_level_values("year")).fillna(0.0).to_numpy()
     n = len(covered)
     rows, every = np.zeros(n, dtype=int), np.arange(n)

@@ -55,8 +55,17 @@ def _worst(violations: Any) -> float:
 
 def _by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str,
              years: pd.Series) -> np.ndarray:
-    selected = sector_years[sector_years["phase"].isin(phases)]
-    return selected.groupby("year")[column].sum().reindex(years, fill_value=0.0).to_numpy()
+    """Sum of ``column`` over the sectors in ``phases``, for each of ``years`` (sorted)."""
+    position = np.searchsorted(years.to_numpy(), sector_years["year"].to_numpy())
+    selected = np.isin(sector_years["phase"].to_numpy(), phases)
+    values = np.where(selected, np.nan_to_num(sector_years[column].to_numpy(dtype=float)), 0.0)
+    return np.bincount(position, weights=values, minlength=len(years))
+
+
+def _row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
+    """For each step row, the position of its (sector, year) in ``sector_years``."""
+    keys = pd.MultiIndex.from_arrays([sector_years["sector"], sector_years["year"]])
+    return keys.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["year"]]))
 
 
 def _national_target(years, sector_years, steps, market) -> float:
@@ -87,10 +96,9 @@ def _abatement_within_potential(years, sector_years, steps, market) -> float:
 
 
 def _emissions_add_up(years, sector_years, steps, market) -> float:
-    abated = steps.groupby(["sector", "year"])["abatement_mt"].sum()
-    table = sector_years.set_index(["sector", "year"])
-    abated = abated.reindex(table.index, fill_value=0.0)
-    return _worst(np.abs(table["bau_mt"] - abated - table["emissions_mt"]))
+    abated = np.bincount(_row_of_step(sector_years, steps), weights=steps["abatement_mt"].to_numpy(),
+                         minlength=len(sector_years))
+    return _worst(np.abs(sector_years["bau_mt"].to_numpy() - abated - sector_years["emissions_mt"].to_numpy()))
 
 
 def _bank_limits(years, sector_years, steps, market) -> float:
@@ -104,21 +112,16 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     """No used step costs more than the price it faces, no unused step costs less:
     trading sectors face the allowance price, simulation sectors their own price,
     sectors outside the ETS the national carbon value."""
-    table = sector_years.set_index(["sector", "year"])
-    year_of = table.index.get_level_values("year")
-    by_year = years.set_index("year")
-    phase = table["phase"].to_numpy()
-    faced = pd.Series(
-        np.select(
-            [phase == TRADING, phase == SIMULATION, phase == OUTSIDE],
-            [by_year["allowance_price_cny_per_t"].reindex(year_of).to_numpy(),
-             table["own_price_cny_per_t"].to_numpy(),
-             by_year["national_carbon_value_cny_per_t"].reindex(year_of).to_numpy()],
-            np.nan,
-        ),
-        index=table.index,
+    year_row = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
+    phase = sector_years["phase"].to_numpy()
+    faced = np.select(
+        [phase == TRADING, phase == SIMULATION, phase == OUTSIDE],
+        [years["allowance_price_cny_per_t"].to_numpy()[year_row],
+         sector_years["own_price_cny_per_t"].to_numpy(),
+         years["national_carbon_value_cny_per_t"].to_numpy()[year_row]],
+        np.nan,
     )
-    step_price = faced.reindex(pd.MultiIndex.from_frame(steps[["sector", "year"]])).to_numpy()
+    step_price = faced[_row_of_step(sector_years, steps)]
     cost = steps["cost_cny_per_t"].to_numpy()
     used = steps["abatement_mt"].to_numpy() > TOLERANCE_MT
     spare = steps["potential_mt"].to_numpy() - steps["abatement_mt"].to_numpy() > TOLERANCE_MT

@@ -18,12 +18,11 @@ minimisation is <= 0 and the price in year-t money is -dual / discount factor.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 
 from .inputs import Dataset
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows,
-                 add_variables, linear_expressions, positions)
+                 add_variables, linear_expressions)
 from .parameters import OUTSIDE, SIMULATION, TRADING, Parameters, derive_parameters
 
 
@@ -74,9 +73,9 @@ def define_sets(m: pyo.ConcreteModel, p: Parameters) -> None:
     m.abatement_steps = pyo.Set(
         initialize=list(p.steps.index), dimen=3, ordered=True, doc="(sector, step, year) available"
     )
-    m.covered = pyo.Set(initialize=p.covered_index().tolist(), dimen=2, ordered=True,
+    m.covered = pyo.Set(initialize=p.covered_index.tolist(), dimen=2, ordered=True,
                         doc="(sector, year) covered by the ETS, trading or in simulation")
-    m.simulation = pyo.Set(initialize=p.simulation_index().tolist(), dimen=2, ordered=True,
+    m.simulation = pyo.Set(initialize=p.simulation_index.tolist(), dimen=2, ordered=True,
                            doc="(sector, year) in the simulation phase: own compliance against a rule cap")
     m.market_years = pyo.Set(initialize=p.market_years.tolist(), ordered=True)
 
@@ -84,17 +83,17 @@ def define_sets(m: pyo.ConcreteModel, p: Parameters) -> None:
 def define_variables(p: Parameters) -> list[VarBlock]:
     """Abatement by step (bounded by its potential), the ETS cap (fixed where targets.csv
     gives it), sector caps, the trading sectors' total cap, and the bank."""
-    n_years, n_covered = p.years.size, len(p.covered_index())
+    n_years, n_covered = p.years.size, len(p.covered_index)
     ets_cap = p.targets["ets_cap_mt"].to_numpy()
     blocks = [
         VarBlock("abatement_mt", list(p.steps.index), np.zeros(len(p.steps)),
                  p.steps["potential_mt"].to_numpy(), "Mt CO2 abated"),
         VarBlock("ets_cap_mt", p.years.tolist(), np.nan_to_num(ets_cap, nan=0.0),
                  np.where(np.isnan(ets_cap), np.inf, ets_cap), "allowances issued, Mt"),
-        VarBlock("sector_cap_mt", p.covered_index().tolist(), np.zeros(n_covered), np.full(n_covered, np.inf),
+        VarBlock("sector_cap_mt", p.covered_index.tolist(), np.zeros(n_covered), np.full(n_covered, np.inf),
                  "sector allowance budget, Mt"),
-        VarBlock("trading_cap_mt", p.trading_years().tolist(), np.zeros(p.trading_years().size),
-                 np.full(p.trading_years().size, np.inf), "sum of the trading sectors' caps, Mt"),
+        VarBlock("trading_cap_mt", p.trading_years.tolist(), np.zeros(p.trading_years.size),
+                 np.full(p.trading_years.size, np.inf), "sum of the trading sectors' caps, Mt"),
     ]
     if p.banking:
         upper = np.full(n_years, np.inf)
@@ -110,7 +109,7 @@ def define_variables(p: Parameters) -> list[VarBlock]:
 def define_emissions(m: pyo.ConcreteModel, p: Parameters) -> None:
     """Emissions[s,t] = BAU[s,t] - abatement summed over the sector's steps."""
     sector_years = p.sector_years.index
-    rows = positions(sector_years, p.step_sector_years())
+    rows = p.step_rows
     expressions = linear_expressions(
         m, len(sector_years), [Term("abatement_mt", rows, np.arange(rows.size), -np.ones(rows.size))],
         p.sector_years["bau_mt"].to_numpy(),
@@ -128,14 +127,14 @@ def define_national_target(p: Parameters) -> RowBlock:
     """Allowances issued plus emissions of sectors outside the ETS stay within the national cap.
 
     Its dual is the national carbon value."""
-    outside = np.flatnonzero(p.step_phase() == OUTSIDE)
+    outside = np.flatnonzero(p.step_phase == OUTSIDE)
     n = p.years.size
-    bau = p.sector_years["bau_mt"].where(p.sector_years["phase"] == OUTSIDE, 0.0)
+    outside_bau = np.where(p.phase == OUTSIDE, p.sector_years["bau_mt"].to_numpy(), 0.0)
     return RowBlock(
         "national_target", p.years.tolist(),
         [Term("ets_cap_mt", np.arange(n), np.arange(n), np.ones(n)),
-         Term("abatement_mt", _year_positions(p, p.step_years()[outside]), outside, -np.ones(outside.size))],
-        constant=bau.groupby(level="year").sum().reindex(p.years).to_numpy(),
+         Term("abatement_mt", p.year_position(p.step_years[outside]), outside, -np.ones(outside.size))],
+        constant=p.sum_by_year(outside_bau),
         upper=p.targets["national_cap_mt"].to_numpy(),
         doc="ets_cap + outside emissions <= national cap (Mt)",
     )
@@ -143,11 +142,11 @@ def define_national_target(p: Parameters) -> RowBlock:
 
 def define_cap_split(p: Parameters) -> RowBlock:
     """The ETS cap is split without remainder into the covered sectors' caps."""
-    covered_years = p.covered_index().get_level_values("year").to_numpy()
+    covered_years = p.year_of_row[p.covered_rows]
     n = p.years.size
     return RowBlock(
         "cap_split", p.years.tolist(),
-        [Term("sector_cap_mt", _year_positions(p, covered_years), np.arange(covered_years.size),
+        [Term("sector_cap_mt", p.year_position(covered_years), np.arange(covered_years.size),
               np.ones(covered_years.size)),
          Term("ets_cap_mt", np.arange(n), np.arange(n), -np.ones(n))],
         constant=np.zeros(n), lower=np.zeros(n), upper=np.zeros(n),
@@ -157,12 +156,12 @@ def define_cap_split(p: Parameters) -> RowBlock:
 
 def define_simulation_rule_cap(p: Parameters) -> RowBlock:
     """In its simulation phase a sector's cap is set by rule: (1 - reduction) x BAU."""
-    simulation = p.simulation_index()
-    rule_cap = p.sector_years["rule_cap_mt"].reindex(simulation).to_numpy()
+    simulation = p.simulation_index
+    rule_cap = p.sector_years["rule_cap_mt"].to_numpy()[p.simulation_rows]
     n = len(simulation)
     return RowBlock(
         "simulation_rule_cap", simulation.tolist(),
-        [Term("sector_cap_mt", np.arange(n), positions(p.covered_index(), simulation), np.ones(n))],
+        [Term("sector_cap_mt", np.arange(n), p.covered_position(p.simulation_rows), np.ones(n))],
         constant=np.zeros(n), lower=rule_cap, upper=rule_cap, doc="sector_cap = rule cap (Mt)",
     )
 
@@ -171,15 +170,15 @@ def define_simulation_compliance(p: Parameters) -> RowBlock:
     """A simulation-phase sector keeps its emissions within its own cap, without trading.
 
     Its dual is the sector's own carbon price."""
-    simulation = p.simulation_index()
-    in_simulation = np.flatnonzero(p.step_phase() == SIMULATION)
+    simulation = p.simulation_index
+    in_simulation = np.flatnonzero(p.step_phase == SIMULATION)
     n = len(simulation)
     return RowBlock(
         "simulation_compliance", simulation.tolist(),
-        [Term("abatement_mt", positions(simulation, p.step_sector_years()[in_simulation]), in_simulation,
+        [Term("abatement_mt", np.searchsorted(p.simulation_rows, p.step_rows[in_simulation]), in_simulation,
               -np.ones(in_simulation.size)),
-         Term("sector_cap_mt", np.arange(n), positions(p.covered_index(), simulation), -np.ones(n))],
-        constant=p.sector_years["bau_mt"].reindex(simulation).to_numpy(), upper=np.zeros(n),
+         Term("sector_cap_mt", np.arange(n), p.covered_position(p.simulation_rows), -np.ones(n))],
+        constant=p.sector_years["bau_mt"].to_numpy()[p.simulation_rows], upper=np.zeros(n),
         doc="emissions - sector_cap <= 0 (Mt)",
     )
 
@@ -189,12 +188,11 @@ def define_market_balance(p: Parameters) -> RowBlock:
     bank counts in the first year). Its dual is the allowance price."""
     market_years = p.market_years
     n = market_years.size
-    trading_steps = np.flatnonzero((p.step_phase() == TRADING) & np.isin(p.step_years(), market_years))
-    covered = p.covered_index()
-    trading_caps = np.flatnonzero((p.sector_years["phase"].reindex(covered) == TRADING).to_numpy())
-    cap_years = covered.get_level_values("year").to_numpy()[trading_caps]
+    trading_steps = np.flatnonzero((p.step_phase == TRADING) & np.isin(p.step_years, market_years))
+    trading_caps = np.flatnonzero(p.phase[p.covered_rows] == TRADING)
+    cap_years = p.year_of_row[p.covered_rows][trading_caps]
     terms = [
-        Term("abatement_mt", np.searchsorted(market_years, p.step_years()[trading_steps]), trading_steps,
+        Term("abatement_mt", np.searchsorted(market_years, p.step_years[trading_steps]), trading_steps,
              -np.ones(trading_steps.size)),
         Term("sector_cap_mt", np.searchsorted(market_years, cap_years), trading_caps, -np.ones(cap_years.size)),
     ]
@@ -202,13 +200,13 @@ def define_market_balance(p: Parameters) -> RowBlock:
         rows = np.arange(n)
         terms.append(Term("bank_mt", rows, rows, np.ones(n)))  # bank at the end of year t
         terms.append(Term("bank_mt", rows[1:], rows[:-1], -np.ones(n - 1)))  # brought in from t - 1
-    trading_bau = p.sector_years["bau_mt"].where(p.sector_years["phase"] == TRADING, 0.0)
+    trading_bau = np.where(p.phase == TRADING, p.sector_years["bau_mt"].to_numpy(), 0.0)
     upper = np.zeros(n)
     if n and market_years[0] == p.first_year:
         upper[0] = p.initial_bank_mt
     return RowBlock(
         "market_balance", market_years.tolist(), terms,
-        constant=trading_bau.groupby(level="year").sum().reindex(market_years).to_numpy(), upper=upper,
+        constant=p.sum_by_year(trading_bau)[p.year_position(market_years)], upper=upper,
         doc="trading emissions + bank[t] - bank[t-1] - trading caps <= 0 (Mt)",
     )
 
@@ -217,31 +215,29 @@ def define_trading_cap_shares(p: Parameters) -> RowBlock:
     """Each trading sector's cap is its share of the trading sectors' total cap: shares follow
     BAU emissions (intensity x output, one stringency for all) before absolute caps and are
     frozen from ``allocation.absolute_cap_from`` (see ``parameters._cap_shares``)."""
-    covered = p.covered_index()
-    years = covered.get_level_values("year").to_numpy()
-    trading = np.flatnonzero(p.sector_years["phase"].reindex(covered).to_numpy() == TRADING)
+    trading = np.flatnonzero(p.phase[p.covered_rows] == TRADING)
+    rows = p.covered_rows[trading]
     n = trading.size
     return RowBlock(
-        "trading_cap_shares", covered[trading].tolist(),
+        "trading_cap_shares", p.sector_years.index[rows].tolist(),
         [Term("sector_cap_mt", np.arange(n), trading, np.ones(n)),
-         Term("trading_cap_mt", np.arange(n), np.searchsorted(p.trading_years(), years[trading]),
-              -p.sector_years["cap_share"].reindex(covered[trading]).to_numpy())],
+         Term("trading_cap_mt", np.arange(n), np.searchsorted(p.trading_years, p.year_of_row[rows]),
+              -p.sector_years["cap_share"].to_numpy()[rows])],
         constant=np.zeros(n), lower=np.zeros(n), upper=np.zeros(n),
         doc="sector_cap - cap_share x trading_cap = 0 (Mt)",
     )
 
 
-def _absolute_cap_rows(p: Parameters, previous_phase_wanted: str) -> tuple[np.ndarray, pd.MultiIndex]:
-    """Covered positions trading in an absolute-cap year whose sector was in ``previous_phase_wanted``
-    the year before, and the (sector, year - 1) keys of those previous caps."""
-    covered = p.covered_index()
-    years = covered.get_level_values("year").to_numpy()
-    previous = pd.MultiIndex.from_arrays([covered.get_level_values("sector"), years - 1])
-    phase = p.sector_years["phase"].reindex(covered).to_numpy()
-    previous_phase = p.sector_years["phase"].reindex(previous).to_numpy()
-    absolute = (phase == TRADING) & (years >= (p.absolute_cap_from or np.inf))
+def _absolute_cap_rows(p: Parameters, previous_phase_wanted: str) -> tuple[np.ndarray, np.ndarray]:
+    """Positions among the sector caps of pairs trading in an absolute-cap year whose sector
+    was in ``previous_phase_wanted`` the year before, and the positions of those previous caps."""
+    rows = p.covered_rows
+    year = p.year_of_row[rows]
+    has_previous = year > p.first_year
+    previous_phase = np.where(has_previous, p.phase[rows - 1], OUTSIDE)  # the grid's row - 1 is year - 1
+    absolute = (p.phase[rows] == TRADING) & (year >= (p.absolute_cap_from or np.inf))
     chosen = np.flatnonzero(absolute & (previous_phase == previous_phase_wanted))
-    return chosen, previous[chosen]
+    return chosen, p.covered_position(rows[chosen] - 1)
 
 
 def define_absolute_cap_incumbents(p: Parameters) -> RowBlock:
@@ -249,14 +245,14 @@ def define_absolute_cap_incumbents(p: Parameters) -> RowBlock:
 
     Their shares are frozen, so their caps move together and one row per year bounds
     their sum (a row per sector would repeat it)."""
-    covered = p.covered_index()
     incumbent, previous = _absolute_cap_rows(p, TRADING)
-    years = np.unique(covered.get_level_values("year").to_numpy()[incumbent])
-    row = np.searchsorted(years, covered.get_level_values("year").to_numpy()[incumbent])
+    incumbent_years = p.year_of_row[p.covered_rows[incumbent]]
+    years = np.unique(incumbent_years)
+    row = np.searchsorted(years, incumbent_years)
     return RowBlock(
         "absolute_cap_incumbents", years.tolist(),
         [Term("sector_cap_mt", row, incumbent, np.ones(incumbent.size)),
-         Term("sector_cap_mt", row, positions(covered, previous), -np.ones(incumbent.size))],
+         Term("sector_cap_mt", row, previous, -np.ones(incumbent.size))],
         constant=np.zeros(years.size), upper=np.zeros(years.size),
         doc="sum of incumbent trading caps[t] - the same sum [t-1] <= 0 (Mt)",
     )
@@ -265,13 +261,12 @@ def define_absolute_cap_incumbents(p: Parameters) -> RowBlock:
 def define_absolute_cap_entrants(p: Parameters) -> RowBlock:
     """From ``allocation.absolute_cap_from`` a sector leaving its simulation phase starts
     trading with a cap no larger than its last rule cap."""
-    covered = p.covered_index()
     entrant, previous = _absolute_cap_rows(p, SIMULATION)
     n = entrant.size
     return RowBlock(
-        "absolute_cap_entrants", covered[entrant].tolist(),
+        "absolute_cap_entrants", p.covered_index[entrant].tolist(),
         [Term("sector_cap_mt", np.arange(n), entrant, np.ones(n)),
-         Term("sector_cap_mt", np.arange(n), positions(covered, previous), -np.ones(n))],
+         Term("sector_cap_mt", np.arange(n), previous, -np.ones(n))],
         constant=np.zeros(n), upper=np.zeros(n),
         doc="first trading cap - last simulation rule cap <= 0 (Mt)",
     )
@@ -279,12 +274,8 @@ def define_absolute_cap_entrants(p: Parameters) -> RowBlock:
 
 def define_abatement_cost(p: Parameters) -> Objective:
     """Objective: present value of abatement cost, million CNY (Mt x CNY/t)."""
-    discount = p.discount_factor.reindex(p.step_years()).to_numpy()
+    discount = p.discount_factor.to_numpy()[p.year_position(p.step_years)]
     n = len(p.steps)
     return Objective("abatement_cost", [Term("abatement_mt", np.zeros(n, dtype=int), np.arange(n),
                                              discount * p.steps["cost_cny_per_t"].to_numpy())],
                      doc="present value of abatement cost, million CNY")
-
-
-def _year_positions(p: Parameters, years: np.ndarray) -> np.ndarray:
-    return np.asarray(years, dtype=int) - p.first_year

@@ -8,6 +8,7 @@ was expected.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -62,6 +63,7 @@ class Dataset:
             raise InputError(problems)
         return updated
 
+    @functools.cached_property
     def sha256(self) -> str:
         """Checksum of the dataset's content (settings and tables, after overrides)."""
         digest = hashlib.sha256()
@@ -278,6 +280,8 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     covered = sectors.index[sectors["covered_from"].notna().to_numpy()]
     for spec, table in ((schema.ALLOCATION, dataset.allocation), (schema.BENCHMARKS, dataset.benchmarks),
                         (schema.FACILITIES, dataset.facilities)):
+        if table.empty:
+            continue
         unknown = ~table["sector"].isin(known).to_numpy()
         for row in table.index[unknown]:
             name = table.at[row, "sector"]
@@ -292,6 +296,8 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
         problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min", str(allocation.loc[row, "free_share_min"]),
                                 f"at most free_share_max ({allocation.loc[row, 'free_share_max']})"))
     benchmarks, facilities = dataset.benchmarks, dataset.facilities
+    if benchmarks.empty or facilities.empty:
+        return problems
     benchmarked = facilities["sector"].isin(benchmarks["sector"]).to_numpy()
     has_benchmark = pd.MultiIndex.from_frame(facilities[["sector", "unit_type"]]).isin(
         pd.MultiIndex.from_frame(benchmarks[["sector", "unit_type"]]))

@@ -3,11 +3,16 @@
 Business-as-usual (BAU) emissions grow with output and intensity from the base year;
 each cost step offers a share of BAU at a cost that changes yearly (learning); each
 sector is outside the ETS, in its simulation phase, or trading in a given year.
+
+``sector_years`` is a full grid, sector by sector and year by year, so the row of
+(sector i, year t) is ``i x n_years + (t - first_year)``: lookups are arithmetic, not
+index searches, which keeps deriving and formulating fast for many scenarios.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -27,8 +32,9 @@ class Parameters:
     dataset: Dataset
     years: np.ndarray  # int, first_year .. last_year
     discount_factor: pd.Series  # by year: (1 + r)^-(t - first_year)
-    sector_years: pd.DataFrame  # index (sector, year): phase, bau_mt, rule_cap_mt
+    sector_years: pd.DataFrame  # grid index (sector, year): phase, bau_mt, rule_cap_mt, output, ...
     steps: pd.DataFrame  # index (sector, step, year): potential_mt, cost_cny_per_t
+    step_rows: np.ndarray  # for each step, the row of its (sector, year) in sector_years
     targets: pd.DataFrame  # index year: national_cap_mt, ets_cap_mt (NaN: chosen), min_auction_share
     banking: bool
     initial_bank_mt: float
@@ -38,40 +44,68 @@ class Parameters:
     def first_year(self) -> int:
         return int(self.years[0])
 
-    @property
+    @cached_property
+    def phase(self) -> np.ndarray:
+        """Phase of every sector-year row."""
+        return self.sector_years["phase"].to_numpy()
+
+    @cached_property
+    def year_of_row(self) -> np.ndarray:
+        """Year of every sector-year row."""
+        return np.tile(self.years, len(self.sector_years) // max(self.years.size, 1))
+
+    @cached_property
     def market_years(self) -> np.ndarray:
         """Years with an allowance market: any sector trading, or every year with banking."""
         if self.banking:
             return self.years
-        return self.years[np.isin(self.years, self.trading_years())]
+        return self.years[np.isin(self.years, self.trading_years)]
 
-    def covered_index(self) -> pd.MultiIndex:
-        """(sector, year) pairs the ETS covers, sector by sector: the order of sector caps."""
-        return self.sector_years.index[self.sector_years["phase"].to_numpy() != OUTSIDE]
-
-    def simulation_index(self) -> pd.MultiIndex:
-        """(sector, year) pairs in the simulation phase."""
-        return self.sector_years.index[self.sector_years["phase"].to_numpy() == SIMULATION]
-
+    @cached_property
     def trading_years(self) -> np.ndarray:
         """Years in which at least one sector trades."""
-        phase = self.sector_years["phase"]
-        return np.unique(phase.index[phase.to_numpy() == TRADING].get_level_values("year")).astype(int)
+        return np.unique(self.year_of_row[self.phase == TRADING]).astype(int)
 
+    @cached_property
+    def covered_rows(self) -> np.ndarray:
+        """Rows of the covered (sector, year) pairs: the order of sector caps."""
+        return np.flatnonzero(self.phase != OUTSIDE)
+
+    @cached_property
+    def simulation_rows(self) -> np.ndarray:
+        """Rows of the simulation-phase (sector, year) pairs."""
+        return np.flatnonzero(self.phase == SIMULATION)
+
+    @cached_property
+    def covered_index(self) -> pd.MultiIndex:
+        """(sector, year) pairs the ETS covers, sector by sector."""
+        return self.sector_years.index[self.covered_rows]
+
+    @cached_property
+    def simulation_index(self) -> pd.MultiIndex:
+        """(sector, year) pairs in the simulation phase."""
+        return self.sector_years.index[self.simulation_rows]
+
+    @cached_property
     def step_years(self) -> np.ndarray:
-        return self.steps.index.get_level_values("year").to_numpy()
+        return self.year_of_row[self.step_rows]
 
-    def step_sector_years(self) -> pd.MultiIndex:
-        """The (sector, year) of every step row."""
-        return pd.MultiIndex.from_arrays(
-            [self.steps.index.get_level_values("sector"), self.steps.index.get_level_values("year")],
-            names=["sector", "year"],
-        )
-
+    @cached_property
     def step_phase(self) -> np.ndarray:
         """The phase of each step's sector in the step's year."""
-        return self.sector_years["phase"].reindex(self.step_sector_years()).to_numpy()
+        return self.phase[self.step_rows]
 
+    def covered_position(self, rows: np.ndarray) -> np.ndarray:
+        """Position among the covered pairs (the sector caps) of covered ``rows``."""
+        return np.searchsorted(self.covered_rows, rows)
+
+    def year_position(self, years: np.ndarray) -> np.ndarray:
+        return np.asarray(years, dtype=int) - self.first_year
+
+    def sum_by_year(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Sum of per-row ``values`` (at sector-year ``rows``, default all) for each model year."""
+        year = self.year_of_row if rows is None else self.year_of_row[rows]
+        return np.bincount(year - self.first_year, weights=values, minlength=self.years.size)
 
 
 def derive_parameters(dataset: Dataset) -> Parameters:
@@ -83,12 +117,14 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         (1.0 + rate) ** -(years - years[0]).astype(float), index=pd.Index(years, name="year")
     )
     sector_years = _sector_years(dataset, years)
+    steps, step_rows = _steps(dataset, years, sector_years["bau_mt"].to_numpy())
     return Parameters(
         dataset=dataset,
         years=years,
         discount_factor=discount_factor,
         sector_years=sector_years,
-        steps=_steps(dataset, years, sector_years["bau_mt"]),
+        steps=steps,
+        step_rows=step_rows,
         targets=_targets(dataset, years),
         banking=bool(settings["market.banking"]),
         initial_bank_mt=float(settings["market.initial_bank_mt"]),
@@ -97,107 +133,111 @@ def derive_parameters(dataset: Dataset) -> Parameters:
 
 
 def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
-    sectors = dataset.sectors.set_index("sector")
-    base_year = dataset.settings["base_year"]
-    index = pd.MultiIndex.from_product([sectors.index, years], names=["sector", "year"])
-    table = sectors.reindex(index.get_level_values("sector"))
-    table.index = index
-    elapsed = index.get_level_values("year").to_numpy() - base_year
-    yearly_factor = (1.0 + table["output_growth"]) * (1.0 + table["intensity_change"])
-    bau = table["base_emissions_mt"] * yearly_factor.pow(elapsed)
-    year = index.get_level_values("year").to_numpy()
-    covered_from = table["covered_from"].to_numpy(dtype=float, na_value=np.inf)
-    trading_from = table["trading_from"].to_numpy(dtype=float, na_value=np.nan)
+    sectors = dataset.sectors
+    n_years = years.size
+
+    def per_row(column: str, missing: float = np.nan) -> np.ndarray:
+        return np.repeat(sectors[column].to_numpy(dtype=float, na_value=missing), n_years)
+
+    year = np.tile(years, len(sectors))
+    elapsed = year - dataset.settings["base_year"]
+    output_growth = per_row("output_growth")
+    bau = per_row("base_emissions_mt") * ((1.0 + output_growth) * (1.0 + per_row("intensity_change"))) ** elapsed
+    covered_from = per_row("covered_from", np.inf)
+    trading_from = per_row("trading_from")
     trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
     phase = np.where(year < covered_from, OUTSIDE, np.where(year < trading_from, SIMULATION, TRADING))
-    rule_cap = np.where(phase == SIMULATION, (1.0 - table["simulation_reduction"]) * bau, np.nan)
-    output = table["base_output"].astype(float) * (1.0 + table["output_growth"]).pow(elapsed)
-    free_share_min, free_share_max = _free_share_bounds(dataset, table)
+    free_share_min, free_share_max = _free_share_bounds(dataset, year, per_row)
+    index = pd.MultiIndex.from_product([sectors["sector"].to_numpy(), years], names=["sector", "year"])
     table = pd.DataFrame(
         {
             "phase": phase,
-            "bau_mt": bau.to_numpy(dtype=float),
-            "rule_cap_mt": rule_cap,
-            "output": output.to_numpy(dtype=float),
-            "value_added_bn_cny": table["value_added_bn_cny"].to_numpy(dtype=float),
+            "bau_mt": bau,
+            "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - per_row("simulation_reduction")) * bau, np.nan),
+            "output": per_row("base_output") * (1.0 + output_growth) ** elapsed,
+            "value_added_bn_cny": per_row("value_added_bn_cny"),
             "free_share_min": free_share_min,
             "free_share_max": free_share_max,
         },
         index=index,
     )
-    table["cap_share"] = _cap_shares(table, trading_from, dataset.settings["allocation.absolute_cap_from"])
+    table["cap_share"] = _cap_shares(bau, phase, year, trading_from, years,
+                                     dataset.settings["allocation.absolute_cap_from"])
     return table
 
 
-def _cap_shares(table: pd.DataFrame, trading_from: np.ndarray, absolute_cap_from: int | None) -> np.ndarray:
+def _cap_shares(bau: np.ndarray, phase: np.ndarray, year: np.ndarray, trading_from: np.ndarray,
+                years: np.ndarray, absolute_cap_from: int | None) -> np.ndarray:
     """Each trading sector's share of the trading sectors' caps: in proportion to BAU
     emissions of the year (intensity x output, one stringency for all) before absolute
     caps; from absolute_cap_from, in proportion to BAU of the year the sector's absolute
     cap starts (shares frozen, so no cap rises while the total does not)."""
-    year = table.index.get_level_values("year").to_numpy()
-    sector = table.index.get_level_values("sector")
     start = np.inf if absolute_cap_from is None else absolute_cap_from
     entry = np.where(np.isfinite(trading_from), np.maximum(start, trading_from), year)
     reference_year = np.where(year < start, year, entry)
-    reference_year = np.maximum(reference_year, year.min()).astype(int)  # horizon may start later
-    reference_bau = table["bau_mt"].reindex(pd.MultiIndex.from_arrays([sector, reference_year])).to_numpy()
-    trading = table["phase"].to_numpy() == TRADING
-    weight = pd.Series(np.where(trading, reference_bau, 0.0), index=table.index)
-    by_year = weight.groupby(level="year")
-    total = by_year.transform("sum").to_numpy()
-    share = np.divide(weight.to_numpy(), total, out=np.zeros(len(weight)), where=total > 0)
+    reference_year = np.clip(reference_year, years[0], years[-1]).astype(int)  # horizon may start later
+    row = np.arange(year.size)
+    reference_bau = bau[row - (year - reference_year)]  # same sector, reference year
+    trading = phase == TRADING
+    weight = np.where(trading, reference_bau, 0.0)
+    year_position = year - years[0]
+    total = np.bincount(year_position, weights=weight, minlength=years.size)[year_position]
+    count = np.bincount(year_position, weights=trading, minlength=years.size)[year_position]
     # zero BAU everywhere in a year: split equally rather than divide by zero
-    trading_count = pd.Series(trading, index=table.index).groupby(level="year").transform("sum").to_numpy()
-    share = np.where(total > 0, share, 1.0 / np.maximum(trading_count, 1))
+    share = np.divide(weight, total, out=1.0 / np.maximum(count, 1), where=total > 0)
     return np.where(trading, share, np.nan)
 
 
-def _free_share_bounds(dataset: Dataset, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.ndarray, np.ndarray]:
     """Free-share bounds by sector-year: sectors.csv, replaced by allocation.csv's schedule
     from its first year on (interpolated, then held); leakage-exposed sectors keep their floor."""
-    bounds = table[["free_share_min", "free_share_max"]].astype(float).copy()
-    years = table.index.get_level_values("year").to_numpy()
-    for sector, schedule in dataset.allocation.groupby("sector", sort=False):
-        rows = (table.index.get_level_values("sector") == sector) & (years >= schedule["year"].min())
-        held = np.minimum(years[rows], schedule["year"].max())
-        for column in ("free_share_min", "free_share_max"):
-            bounds.loc[rows, column] = interpolate_by_year(schedule, column, held).to_numpy()
-    floor = np.where(table["leakage_exposed"].to_numpy(dtype=bool), table["free_share_min"].to_numpy(float), 0.0)
-    free_share_min = np.maximum(bounds["free_share_min"].to_numpy(), floor)
-    below_floor = bounds["free_share_max"].to_numpy() < free_share_min - 1e-12
-    if below_floor.any():
-        sector, year = table.index[below_floor][0]
+    lower, upper = per_row("free_share_min"), per_row("free_share_max")
+    sector = np.repeat(dataset.sectors["sector"].to_numpy(), year.size // max(len(dataset.sectors), 1))
+    scheduled_min, scheduled_max = lower.copy(), upper.copy()
+    for name, schedule in dataset.allocation.groupby("sector", sort=False):
+        rows = (sector == name) & (year >= schedule["year"].min())
+        held = np.minimum(year[rows], schedule["year"].max())
+        scheduled_min[rows] = interpolate_by_year(schedule, "free_share_min", held).to_numpy()
+        scheduled_max[rows] = interpolate_by_year(schedule, "free_share_max", held).to_numpy()
+    floor = np.where(per_row("leakage_exposed", 0.0) > 0, lower, 0.0)
+    free_share_min = np.maximum(scheduled_min, floor)
+    below_floor = np.flatnonzero(scheduled_max < free_share_min - 1e-12)
+    if below_floor.size:
+        first = below_floor[0]
         raise InputError(Problem(
             schema.ALLOCATION.file, None, "free_share_max",
-            f"{bounds['free_share_max'].to_numpy()[below_floor][0]:g} for {sector} in {year}",
-            f"at least the leakage floor {free_share_min[below_floor][0]:g} (sectors.csv free_share_min "
+            f"{scheduled_max[first]:g} for {sector[first]} in {year[first]}",
+            f"at least the leakage floor {free_share_min[first]:g} (sectors.csv free_share_min "
             f"of a leakage-exposed sector), or leakage_exposed = false",
         ))
-    return free_share_min, bounds["free_share_max"].to_numpy()
+    return free_share_min, scheduled_max
 
 
-def _steps(dataset: Dataset, years: np.ndarray, bau_mt: pd.Series) -> pd.DataFrame:
-    """Every (sector, step, year) whose step is available; zero-potential steps are kept
-    so that a change of a number never changes the LP's columns."""
+def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every (sector, step, year) whose step is available, and the sector-year row of each;
+    zero-potential steps are kept so that a change of a number never changes the LP's columns."""
     mac = dataset.mac
-    base_year = dataset.settings["base_year"]
-    grid = mac.loc[mac.index.repeat(len(years))].reset_index(drop=True)
-    grid["year"] = np.tile(years, len(mac))
-    available = grid["available_from"].to_numpy(dtype=float, na_value=-np.inf)
-    grid = grid[grid["year"].to_numpy() >= available]
-    bau = bau_mt.reindex(pd.MultiIndex.from_arrays([grid["sector"], grid["year"]])).to_numpy()
-    elapsed = (grid["year"] - base_year).to_numpy(dtype=float)
+    n_years = years.size
+    year = np.tile(years, len(mac))
+    available = year >= np.repeat(mac["available_from"].to_numpy(dtype=float, na_value=-np.inf), n_years)
+
+    def per_row(column: str) -> np.ndarray:
+        return np.repeat(mac[column].to_numpy(), n_years)[available]
+
+    year = year[available]
+    sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(mac["sector"])
+    rows = (np.repeat(sector_code, n_years)[available]) * n_years + (year - years[0])
+    elapsed = (year - dataset.settings["base_year"]).astype(float)
     steps = pd.DataFrame(
         {
-            "potential_mt": grid["potential_share"].to_numpy() * bau,
-            "cost_cny_per_t": grid["cost_cny_per_t"].to_numpy()
-            * (1.0 + grid["cost_change"].to_numpy()) ** elapsed,
+            "potential_mt": per_row("potential_share").astype(float) * bau[rows],
+            "cost_cny_per_t": per_row("cost_cny_per_t").astype(float)
+            * (1.0 + per_row("cost_change").astype(float)) ** elapsed,
         },
-        index=pd.MultiIndex.from_arrays(
-            [grid["sector"], grid["step"], grid["year"]], names=["sector", "step", "year"]
-        ),
+        index=pd.MultiIndex.from_arrays([per_row("sector"), per_row("step"), year],
+                                        names=["sector", "step", "year"]),
     )
-    return steps
+    return steps, rows
 
 
 def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:

@@ -61,7 +61,7 @@ def solve(
     least_cost = solve_model(model, options, verbose=verbose)
     allocated = (allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
                  if allocation else None)
-    results = build_results(model, least_cost, allocated, seconds={"build": built - started})
+    results = build_results(model.parameters, least_cost, allocated, seconds={"build": built - started})
     problems = failed(results.summary["checks"])
     if problems and not user_model:
         raise EtscapError("the solution failed verification: " + "; ".join(problems)

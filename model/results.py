@@ -6,6 +6,7 @@ factor, sign-flipped so that a binding cap gives a positive price (CNY per t CO2
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -19,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from .checks import run_checks
 from .errors import EtscapError
@@ -101,17 +101,17 @@ def write_folder(out: str | Path, write_into: Any, force: bool = False) -> Path:
 # -- building the tables ------------------------------------------------------------------
 
 
-def build_results(model: pyo.ConcreteModel, least_cost: Solution, allocated: Solution | None,
+def build_results(p: Parameters, least_cost: Solution, allocated: Solution | None,
                   seconds: dict[str, float]) -> Results:
-    """Tables from the solved model: prices from the least-cost stage's duals, quantities,
-    caps and free allocation from the final stage; plus the run's summary and checks."""
-    p: Parameters = model.parameters
+    """Tables from a solved model's parameters and solutions: prices from the least-cost
+    stage's duals, quantities, caps and free allocation from the final stage; plus the
+    run's summary and checks."""
     final = allocated or least_cost
     price = allowance_prices(p, least_cost)
     steps = _abatement_steps(p, final)
-    sector_years = _sector_years(model, p, least_cost, final, steps, price, allocated is not None)
+    sector_years = _sector_years(p, least_cost, final, steps, price, allocated is not None)
     years = _years(p, least_cost, final, sector_years, price)
-    summary = _summary(model, p, least_cost, allocated, seconds)
+    summary = _summary(p, least_cost, allocated, seconds)
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"])
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary)
 
@@ -136,39 +136,44 @@ def _abatement_steps(p: Parameters, solution: Solution) -> pd.DataFrame:
     return steps.reset_index()
 
 
-def _sector_years(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution, final: Solution,
+def _sector_years(p: Parameters, least_cost: Solution, final: Solution,
                   steps: pd.DataFrame, price: pd.Series, allocated: bool) -> pd.DataFrame:
     table = p.sector_years[["phase", "bau_mt"]].copy()
-    by_sector_year = steps.groupby(["sector", "year"], sort=False)
-    table["abatement_mt"] = by_sector_year["abatement_mt"].sum().reindex(table.index, fill_value=0.0)
+    n = len(table)
+    abatement = steps["abatement_mt"].to_numpy()
+    table["abatement_mt"] = np.bincount(p.step_rows, weights=abatement, minlength=n)
     table["emissions_mt"] = table["bau_mt"] - table["abatement_mt"]
-    covered = p.covered_index()
-    table["cap_mt"] = pd.Series(final.values["sector_cap_mt"], index=covered).reindex(table.index)
-    table["abatement_cost_bn_cny"] = (
-        by_sector_year["abatement_cost_bn_cny"].sum().reindex(table.index, fill_value=0.0)
-    )
-    used = steps[steps["abatement_mt"] > USED_TOLERANCE_MT]
-    table["marginal_cost_cny_per_t"] = (
-        used.groupby(["sector", "year"])["cost_cny_per_t"].max().reindex(table.index)
-    )
-    simulation = p.simulation_index()
-    own_price = prices(p, least_cost.duals["simulation_compliance"], simulation.get_level_values("year"))
-    table["own_price_cny_per_t"] = pd.Series(own_price, index=simulation).reindex(table.index)
+    table["cap_mt"] = _spread(n, p.covered_rows, final.values["sector_cap_mt"])
+    table["abatement_cost_bn_cny"] = np.bincount(p.step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
+                                                 minlength=n)
+    used = abatement > USED_TOLERANCE_MT
+    dearest = np.full(n, -np.inf)
+    np.maximum.at(dearest, p.step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
+    table["marginal_cost_cny_per_t"] = np.where(np.isfinite(dearest), dearest, np.nan)
+    own_price = prices(p, least_cost.duals["simulation_compliance"], p.simulation_index.get_level_values("year"))
+    table["own_price_cny_per_t"] = _spread(n, p.simulation_rows, own_price)
     table["implied_benchmark_t_per_unit"] = table["cap_mt"] / p.sector_years["output"]
     columns = ["phase", "bau_mt", "emissions_mt", "abatement_mt", "cap_mt", "abatement_cost_bn_cny",
                "marginal_cost_cny_per_t", "own_price_cny_per_t", "implied_benchmark_t_per_unit"]
     if allocated:
-        _allocation_columns(table, p, pd.Series(final.values["free_allocation_mt"], index=covered), price)
+        _allocation_columns(table, p, _spread(n, p.covered_rows, final.values["free_allocation_mt"]), price)
         columns[5:5] = ["free_mt", "free_share", "auctioned_mt", "net_purchase_mt"]
         columns[10:10] = ["burden_bn_cny", "burden_share_of_value_added"]
         columns += ["free_share_min", "free_share_max"]
     return table[columns].reset_index()
 
 
-def _allocation_columns(table: pd.DataFrame, p: Parameters, free_mt: pd.Series, price: pd.Series) -> None:
+def _spread(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` placed at ``rows`` of an all-NaN column of length ``n``."""
+    column = np.full(n, np.nan)
+    column[rows] = values
+    return column
+
+
+def _allocation_columns(table: pd.DataFrame, p: Parameters, free_mt: np.ndarray, price: pd.Series) -> None:
     """Free allocation, what is auctioned and bought, and the burden it leaves (DESIGN stage 2)."""
     trading = table["phase"] == TRADING
-    table["free_mt"] = free_mt.reindex(table.index)
+    table["free_mt"] = free_mt
     table["free_share"] = table["free_mt"] / table["cap_mt"].where(table["cap_mt"] > 0)
     table["auctioned_mt"] = table["cap_mt"] - table["free_mt"]
     table["net_purchase_mt"] = (table["emissions_mt"] - table["free_mt"]).where(trading)
@@ -190,22 +195,26 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     table["bank_mt"] = bank if bank is not None else 0.0
     table["allowance_price_cny_per_t"] = price.to_numpy()
     table["national_carbon_value_cny_per_t"] = prices(p, least_cost.duals["national_target"], years)
-    by_year = sector_years.groupby("year")
-    covered = sector_years[sector_years["phase"].isin([SIMULATION, TRADING])].groupby("year")
-    table["emissions_mt"] = by_year["emissions_mt"].sum().reindex(years)
-    table["ets_emissions_mt"] = covered["emissions_mt"].sum().reindex(years, fill_value=0.0)
-    table["abatement_mt"] = by_year["abatement_mt"].sum().reindex(years)
-    table["abatement_cost_bn_cny"] = by_year["abatement_cost_bn_cny"].sum().reindex(years)
+    year_row = sector_years["year"].to_numpy() - p.first_year
+    covered = sector_years["phase"].isin([SIMULATION, TRADING]).to_numpy()
+
+    def by_year(column: str, only_covered: bool = False) -> np.ndarray:
+        values = np.nan_to_num(sector_years[column].to_numpy(dtype=float))
+        return np.bincount(year_row, weights=values * covered if only_covered else values, minlength=years.size)
+
+    table["emissions_mt"] = by_year("emissions_mt")
+    table["ets_emissions_mt"] = by_year("emissions_mt", only_covered=True)
+    table["abatement_mt"] = by_year("abatement_mt")
+    table["abatement_cost_bn_cny"] = by_year("abatement_cost_bn_cny")
     if "free_mt" in sector_years:
         table["min_auction_share"] = p.targets["min_auction_share"].to_numpy()
-        table["free_allocation_mt"] = covered["free_mt"].sum().reindex(years, fill_value=0.0)
-        auctioned = covered["auctioned_mt"].sum().reindex(years, fill_value=0.0)
-        table["auction_revenue_bn_cny"] = (price.fillna(0.0) * auctioned).to_numpy() / 1e3
+        table["free_allocation_mt"] = by_year("free_mt", only_covered=True)
+        table["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
     table["discount_factor"] = p.discount_factor.to_numpy()
     return table.reset_index()
 
 
-def _summary(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution, allocated: Solution | None,
+def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
              seconds: dict[str, float]) -> dict[str, Any]:
     settings = p.dataset.settings
     solved = {**least_cost.seconds, **(allocated.seconds if allocated else {})}
@@ -218,7 +227,7 @@ def _summary(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution, allo
                         "status": allocated.status.lower()} if allocated else None),
         "scenario": p.dataset.name,
         "dataset": str(p.dataset.path),
-        "inputs_sha256": p.dataset.sha256(),
+        "inputs_sha256": p.dataset.sha256,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
@@ -229,12 +238,13 @@ def _summary(model: pyo.ConcreteModel, p: Parameters, least_cost: Solution, allo
         "build_seconds": round(seconds.get("build", 0.0), 4),
         "solve_seconds": round(sum(solved.values()), 4),
         "seconds": {k: round(v, 4) for k, v in {**seconds, **solved}.items()},
-        "model": {"name": model.name, "variables": int(sum(len(v) for v in least_cost.values.values())),
+        "model": {"name": p.dataset.name, "variables": int(sum(len(v) for v in least_cost.values.values())),
                   "constraints": int(sum(len(d) for d in least_cost.duals.values()))},
-        "versions": _versions(),
+        "versions": dict(_versions()),
     }
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for package in ("etscap", "pyomo", "highspy", "pandas", "numpy", "scipy", "click"):

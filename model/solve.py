@@ -73,14 +73,14 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     objectives = compiled.objectives
     if len(objectives) != 1:
         raise EtscapError(f"the model must have exactly one active objective, found {len(objectives)}")
-    highs = _new_highs(verbose)
-    _set_options(highs, dict(options or {}))
+    highs = new_highs(verbose)
+    set_options(highs, dict(options or {}))
     highs.passModel(_highs_lp(compiled, objectives[0].sense))
     compiled_at = time.perf_counter()
     highs.run()
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
-    _raise_unless_optimal(highs, status, model.name)
+    raise_unless_optimal(highs, model.name)
     solution = highs.getSolution()
     info = highs.getInfo()
     values = _load_values(model, compiled.columns, np.asarray(solution.col_value))
@@ -116,7 +116,8 @@ def _c_stdout_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def _new_highs(verbose: bool) -> highspy.Highs:
+def new_highs(verbose: bool) -> highspy.Highs:
+    """A Highs object, quiet unless ``verbose``."""
     global _banner_shown
     if _banner_shown or verbose:
         highs = highspy.Highs()
@@ -128,7 +129,8 @@ def _new_highs(verbose: bool) -> highspy.Highs:
     return highs
 
 
-def _set_options(highs: highspy.Highs, options: dict[str, Any]) -> None:
+def set_options(highs: highspy.Highs, options: Mapping[str, Any]) -> None:
+    """Set HiGHS options; a refused name or value is a SolverError naming it."""
     for name, value in options.items():
         try:
             status = highs.setOptionValue(name, _typed_option(highs, name, value))
@@ -182,8 +184,10 @@ def _highs_lp(compiled: Any, sense: Any) -> highspy.HighsLp:
     return lp
 
 
-def _raise_unless_optimal(highs: highspy.Highs, status: str, name: str) -> None:
+def raise_unless_optimal(highs: highspy.Highs, name: str) -> None:
+    """An InfeasibleError or SolverError unless HiGHS found an optimum."""
     model_status = highs.getModelStatus()
+    status = highs.modelStatusToString(model_status)
     if model_status == highspy.HighsModelStatus.kOptimal:
         return
     if model_status in (highspy.HighsModelStatus.kInfeasible,

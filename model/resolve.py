@@ -1,0 +1,106 @@
+"""Re-solve many scenarios of one structure without rebuilding: the fast path of studies.
+
+A ``Resolver`` keeps stage 1 of one dataset as a HiGHS LP in memory, rendered from the
+same ``formulate`` blocks as the Pyomo model. A scenario with the same structure (years,
+sectors, phases, steps: see ``LinearProgram.structure``) differs only in numbers (costs,
+potentials, targets, rule caps, cap shares); those are pushed into HiGHS and the LP is
+re-solved from the previous basis. The tables are the same as those of
+``model.solve(dataset, allocation=False)``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import EtscapError
+from .formulation import formulate
+from .inputs import Dataset
+from .lp import HighsArrays, LinearProgram, highs_arrays, to_highs
+from .parameters import Parameters, derive_parameters
+from .results import Results, build_results
+from .solve import Solution, new_highs, raise_unless_optimal, set_options, solver_options
+
+
+class StructureChanged(EtscapError):
+    """The scenario's LP has other rows or columns than the one kept in HiGHS: rebuild."""
+
+
+class Resolver:
+    """Stage 1 of one dataset kept in HiGHS, re-solved for scenarios of the same structure."""
+
+    def __init__(self, source: Dataset | Parameters, highs_options: Mapping[str, Any] | None = None):
+        parameters = source if isinstance(source, Parameters) else derive_parameters(source)
+        self.options = solver_options(parameters.dataset.settings, highs_options)
+        lp = formulate(parameters)
+        self.structure = lp.structure()
+        self.arrays = highs_arrays(lp)
+        self.highs = new_highs(verbose=False)
+        set_options(self.highs, self.options)
+        self.highs.passModel(to_highs(self.arrays))
+        self.solves = 0
+
+    def fits(self, parameters: Parameters) -> bool:
+        """Whether ``parameters`` give an LP of the kept structure."""
+        return formulate(parameters).structure() == self.structure
+
+    def solve(self, source: Dataset | Parameters) -> Results:
+        """Push the scenario's numbers into HiGHS, re-solve warm, and tabulate."""
+        started = time.perf_counter()
+        parameters = source if isinstance(source, Parameters) else derive_parameters(source)
+        lp = formulate(parameters)
+        if lp.structure() != self.structure:
+            raise StructureChanged(f"scenario {parameters.dataset.name!r} changes the LP's structure")
+        arrays = highs_arrays(lp)
+        self._push(arrays)
+        pushed = time.perf_counter()
+        self.highs.run()
+        solved = time.perf_counter()
+        raise_unless_optimal(self.highs, parameters.dataset.name)
+        solution = self._solution(lp, arrays, {"push": pushed - started, "solve": solved - pushed})
+        self.solves += 1
+        return build_results(parameters, solution, None, seconds={"build": pushed - started})
+
+    def _push(self, new: HighsArrays) -> None:
+        """Change in HiGHS only what differs from the LP it holds."""
+        old, highs = self.arrays, self.highs
+        changed = np.flatnonzero(new.col_cost != old.col_cost)
+        if changed.size:
+            highs.changeColsCost(changed.size, changed.astype(np.int32), new.col_cost[changed])
+        changed = np.flatnonzero((new.col_lower != old.col_lower) | (new.col_upper != old.col_upper))
+        if changed.size:
+            highs.changeColsBounds(changed.size, changed.astype(np.int32), new.col_lower[changed],
+                                   new.col_upper[changed])
+        changed = np.flatnonzero((new.row_lower != old.row_lower) | (new.row_upper != old.row_upper))
+        if changed.size:
+            highs.changeRowsBounds(changed.size, changed.astype(np.int32), new.row_lower[changed],
+                                   new.row_upper[changed])
+        same_pattern = (np.array_equal(new.matrix.indptr, old.matrix.indptr)
+                        and np.array_equal(new.matrix.indices, old.matrix.indices))
+        if not same_pattern:
+            highs.passModel(to_highs(new))  # a coefficient appeared or vanished: start afresh
+        else:
+            columns = np.repeat(np.arange(new.matrix.shape[1]), np.diff(new.matrix.indptr))
+            for entry in np.flatnonzero(new.matrix.data != old.matrix.data):
+                highs.changeCoeff(int(new.matrix.indices[entry]), int(columns[entry]), float(new.matrix.data[entry]))
+        self.arrays = new
+
+    def _solution(self, lp: LinearProgram, arrays: HighsArrays, seconds: dict[str, float]) -> Solution:
+        result = self.highs.getSolution()
+        col_value, row_dual = np.asarray(result.col_value), np.asarray(result.row_dual)
+        values, start = {}, 0
+        for name, block in lp.variables.items():
+            values[name] = col_value[start: start + len(block.keys)]
+            start += len(block.keys)
+        duals = {block.name: row_dual[arrays.row_offsets[block.name]: arrays.row_offsets[block.name] + len(block.keys)]
+                 for block in lp.rows}
+        info = self.highs.getInfo()
+        return Solution(
+            status=self.highs.modelStatusToString(self.highs.getModelStatus()),
+            objective=float(info.objective_function_value),
+            values=values, duals=duals, solver_version=self.highs.version(), options=dict(self.options),
+            seconds=seconds,
+            iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count)},
+        )
