@@ -194,12 +194,12 @@ def define_burden_epigraph(p: Parameters, prices_cny_per_t: pd.Series) -> RowBlo
 
 
 def define_burden_limit(p: Parameters, prices_cny_per_t: pd.Series) -> RowBlock:
-    """With max_auction_revenue: every burden share stays within allocation.max_burden_share."""
+    """With max_auction_revenue: every burden share stays within the year's max_burden_share."""
     covered = p.covered_index
     terms, constant = _burden_percent_terms(p, prices_cny_per_t)
-    limit = 100.0 * p.dataset.settings["allocation.max_burden_share"]
-    return RowBlock("burden_limit", covered.tolist(), terms, constant, upper=np.full(len(covered), limit),
-                    doc="100 x burden / value added <= 100 x max_burden_share")
+    limit = 100.0 * p.targets["max_burden_share"].to_numpy()[p.year_position(p.year_of_row[p.covered_rows])]
+    return RowBlock("burden_limit", covered.tolist(), terms, constant, upper=limit,
+                    doc="100 x burden / value added <= 100 x max_burden_share of the year")
 
 
 def define_burden_objective(p: Parameters) -> Objective:
@@ -295,5 +295,6 @@ _HINTS: dict[str, str] = {
     "free_share_floor": "lower free_share_min (sectors.csv or allocation.csv) or min_auction_share (targets.csv)",
     "free_share_ceiling": "raise free_share_max in sectors.csv or allocation.csv",
     "minimum_auction": "lower min_auction_share in targets.csv or the free-share floors of leakage-exposed sectors",
-    "burden_limit": "raise allocation.max_burden_share or use objective = 'min_max_burden'",
+    "burden_limit": "raise max_burden_share in targets.csv (or allocation.max_burden_share) "
+                    "or use objective = 'min_max_burden'",
 }

@@ -20,7 +20,8 @@ from .errors import EtscapError
 from .inputs import load_dataset
 from .overrides import parse_assignment
 from .pipeline import prepare, solve as solve_dataset
-from .results import check_can_write
+from .registry import make_registry
+from .results import check_can_write, write_file
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "inputs" / "china"
 MILESTONES = (2025, 2027, 2030, 2035, 2040, 2050, 2060)
@@ -183,6 +184,28 @@ def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
             f"{dataset}: valid ({len(checked.sectors)} sectors, {len(checked.mac)} cost steps, "
             f"years {checked.setting('first_year')}-{checked.setting('last_year')})"
         )
+
+
+@cli.command("make-registry")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Installations per sector = entities in sectors.csv x SCALE (at least one).")
+@click.option("--seed", type=int, default=2025, show_default=True, help="Random seed: same seed, same registry.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write.  [default: DATASET/facilities.csv]")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@verbosity_options
+@click.pass_context
+def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed: int, out: Path | None,
+                          force: bool) -> None:
+    """Write a synthetic registry of installations (facilities.csv) for DATASET, calibrated
+    to its sector totals and entity counts; every row is labelled synthetic."""
+    registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
+    out = out or dataset / "facilities.csv"
+    write_file(out, lambda path: registry.to_csv(path, index=False, float_format="%.9g", lineterminator="\n"),
+               force=force)
+    if not ctx.obj["quiet"]:
+        click.echo(f"{len(registry)} installations in {registry['sector'].nunique()} sectors written to {out}")
 
 
 @cli.command()

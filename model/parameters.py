@@ -155,7 +155,7 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
             "bau_mt": bau,
             "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - per_row("simulation_reduction")) * bau, np.nan),
             "output": per_row("base_output") * (1.0 + output_growth) ** elapsed,
-            "value_added_bn_cny": per_row("value_added_bn_cny"),
+            "value_added_bn_cny": per_row("value_added_bn_cny") * (1.0 + output_growth) ** elapsed,
             "free_share_min": free_share_min,
             "free_share_max": free_share_max,
         },
@@ -247,5 +247,7 @@ def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
             "national_cap_mt": interpolate_by_year(targets, "national_cap_mt", years),
             "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
             "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
+            "max_burden_share": interpolate_by_year(targets, "max_burden_share", years).fillna(
+                dataset.settings["allocation.max_burden_share"]),
         }
     )

@@ -49,6 +49,7 @@ HTML_FILE = "report.html"
 WORKBOOK_FILE = "results.xlsx"
 STUDY_FILES = ("scenarios.csv", "study.json")
 EXCEL_MAX_ROWS = 1_048_575  # rows below the header in one sheet
+WORKBOOK_FACILITY_ROWS = 20_000  # above this the workbook holds a facility summary, not the rows
 
 # -- units ---------------------------------------------------------------------------------
 
@@ -605,8 +606,25 @@ def write_results_report(folder: Path, year: int | None = None) -> list[Path]:
     page = results_html(results, figures, images)
     written.append(write_atomic(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8")))
     tables = {**results.tables(), **other_tables(folder), "summary": summary_table(results.summary)}
+    if len(results.facilities) > WORKBOOK_FACILITY_ROWS:  # a registry x years is too slow to open in a sheet
+        tables["facilities"] = facility_summary(results.facilities)
     written.append(write_workbook(folder / WORKBOOK_FILE, tables))
     return written
+
+
+def facility_summary(facilities: pd.DataFrame) -> pd.DataFrame:
+    """Installations by sector and year: how many, how many short, total shortfall and
+    surplus, and their compliance cost (the rows themselves are in facilities.csv)."""
+    short = facilities["shortfall_mt"] > 0
+    table = facilities.assign(
+        short=short, shortfall=facilities["shortfall_mt"].where(short, 0.0),
+        surplus=(-facilities["shortfall_mt"]).where(~short, 0.0),
+    ).groupby(["sector", "year"], sort=False).agg(
+        installations=("facility_id", "size"), installations_short=("short", "sum"),
+        shortfall_mt=("shortfall", "sum"), surplus_mt=("surplus", "sum"),
+        compliance_cost_bn_cny=("compliance_cost_bn_cny", "sum"),
+    )
+    return table.reset_index()
 
 
 # -- a study folder (sweeps, Monte Carlo) --------------------------------------------------

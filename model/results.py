@@ -20,15 +20,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.csv
 
 from .checks import run_checks
+from .facilities import facility_years
 from .errors import EtscapError
 from .parameters import SIMULATION, TRADING, Parameters
 from .solve import Solution
 
 USED_TOLERANCE_MT = 1e-7  # abatement below this counts as unused when finding marginal costs
-FLOAT_FORMAT = "%.9g"
-TABLE_FILES = {"years": "years.csv", "sector_years": "sector_years.csv", "abatement_steps": "abatement_steps.csv"}
+DECIMALS = 9
+TABLE_FILES = {"years": "years.csv", "sector_years": "sector_years.csv", "abatement_steps": "abatement_steps.csv",
+               "facilities": "facilities.csv"}
+OPTIONAL_TABLES = ("facilities",)  # written only when not empty
 
 
 @dataclass
@@ -39,9 +44,12 @@ class Results:
     sector_years: pd.DataFrame
     abatement_steps: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    facilities: pd.DataFrame = field(default_factory=pd.DataFrame)  # installation x year, if a registry is given
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in TABLE_FILES}
+        """The tables to write: every table but the optional ones left empty."""
+        return {name: getattr(self, name) for name in TABLE_FILES
+                if name not in OPTIONAL_TABLES or not getattr(self, name).empty}
 
     def write(self, out: str | Path, force: bool = False) -> Path:
         """Write the tables and summary.json to ``out``; the folder appears whole or not at all."""
@@ -49,19 +57,29 @@ class Results:
 
     def _write_into(self, folder: Path) -> None:
         for name, table in self.tables().items():
-            table.to_csv(folder / TABLE_FILES[name], index=False, float_format=FLOAT_FORMAT,
-                         lineterminator="\n")
+            write_csv(table, folder / TABLE_FILES[name])
         (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
 
     @classmethod
     def read(cls, folder: str | Path) -> "Results":
         """Results written by ``write``."""
         folder = Path(folder)
-        missing = [f for f in [*TABLE_FILES.values(), "summary.json"] if not (folder / f).is_file()]
+        required = [f for name, f in TABLE_FILES.items() if name not in OPTIONAL_TABLES]
+        missing = [f for f in [*required, "summary.json"] if not (folder / f).is_file()]
         if missing:
             raise EtscapError(f"{folder} is not a results folder: {', '.join(missing)} missing")
-        tables = {name: pd.read_csv(folder / file) for name, file in TABLE_FILES.items()}
+        tables = {name: pd.read_csv(folder / file, low_memory=False) for name, file in TABLE_FILES.items()
+                  if (folder / file).is_file()}
         return cls(**tables, summary=json.loads((folder / "summary.json").read_text()))
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """CSV with numbers rounded to DECIMALS places (a gram of CO2, a thousandth of a fen):
+    stable bytes for the same inputs, and fast (Arrow's writer) for registry-sized tables."""
+    numbers = table.select_dtypes("number").columns
+    rounded = table.assign(**{c: table[c].round(DECIMALS) for c in numbers})
+    pyarrow.csv.write_csv(pyarrow.Table.from_pandas(rounded, preserve_index=False), path,
+                          pyarrow.csv.WriteOptions(quoting_style="needed"))
 
 
 def check_can_write(out: str | Path, force: bool) -> Path:
@@ -72,6 +90,24 @@ def check_can_write(out: str | Path, force: bool) -> Path:
                           "or --out to choose another folder")
     if out.exists() and not out.is_dir():
         raise EtscapError(f"{out} exists and is not a folder: choose another --out")
+    return out
+
+
+def write_file(out: str | Path, write_to: Any, force: bool = False) -> Path:
+    """Write one file through a temporary file in the same folder, then move it into place;
+    an existing file is only replaced with ``force``."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise EtscapError(f"{out} already exists: pass --force to replace it, or --out to choose another file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{out.name}.writing-", dir=out.parent)
+    os.close(handle)
+    try:
+        write_to(Path(staging))
+        os.replace(staging, out)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
     return out
 
 
@@ -113,7 +149,8 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     years = _years(p, least_cost, final, sector_years, price)
     summary = _summary(p, least_cost, allocated, seconds)
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"])
-    return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary)
+    return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
+                   facilities=facility_years(p, sector_years, years))
 
 
 def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -208,6 +245,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     table["abatement_cost_bn_cny"] = by_year("abatement_cost_bn_cny")
     if "free_mt" in sector_years:
         table["min_auction_share"] = p.targets["min_auction_share"].to_numpy()
+        table["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
         table["free_allocation_mt"] = by_year("free_mt", only_covered=True)
         table["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
     table["discount_factor"] = p.discount_factor.to_numpy()

@@ -219,10 +219,15 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "From this year sector caps may not rise year on year; blank: never.",
         None,
     ),
-    share_field(
+    Field(
         "allocation.max_burden_share",
-        "With max_auction_revenue: the largest compliance burden as a share of value added.",
+        "float",
+        "fraction",
+        "With max_auction_revenue: the largest compliance burden as a share of value added, "
+        "in years where targets.csv does not give one.",
         0.05,
+        0.0,
+        10.0,
     ),
     Field(
         "solver.presolve",
@@ -299,7 +304,7 @@ SECTORS = TableSpec(
             "value_added_bn_cny",
             "float",
             "billion CNY",
-            "Value added of the sector; compliance burden is reported as a share of it.",
+            "Value added of the sector in base_year, growing with output; compliance burden is reported as a share of it.",
             REQUIRED,
             0.0,
             1e7,
@@ -320,6 +325,16 @@ SECTORS = TableSpec(
             "In the simulation phase the sector must cut this share of its BAU emissions "
             "on its own (rule cap = (1 - share) x BAU).",
             0.0,
+        ),
+        Field(
+            "entities",
+            "int",
+            "count",
+            "Installations the ETS covers in the sector; used only by the synthetic registry "
+            "generator (run.py make-registry). Blank: none generated.",
+            None,
+            0,
+            1e6,
         ),
         SOURCE_COLUMN,
     ),
@@ -385,6 +400,16 @@ TARGETS = TableSpec(
         share_field(
             "min_auction_share", "Smallest share of the ETS cap that is auctioned.", 0.0
         ),
+        Field(
+            "max_burden_share",
+            "float",
+            "fraction",
+            "With objective max_auction_revenue: the largest compliance burden as a share of value "
+            "added in the year; blank: allocation.max_burden_share.",
+            None,
+            0.0,
+            10.0,
+        ),
         SOURCE_COLUMN,
     ),
 )
@@ -422,6 +447,12 @@ BENCHMARKS = TableSpec(
             0.0,
             1e4,
         ),
+        share_field(
+            "output_share",
+            "Share of the sector's output made by this unit type; used only by the synthetic "
+            "registry generator (run.py make-registry). Blank: equal shares.",
+            None,
+        ),
         SOURCE_COLUMN,
     ),
     required=False,
@@ -435,7 +466,9 @@ FACILITIES = TableSpec(
     (
         Field("facility_id", "str", "", "Unique identifier of the installation."),
         Field("sector", "str", "", "A sector of sectors.csv."),
-        Field("output", "float", "sector output_unit", "Output in base_year.", REQUIRED, 0.0, 1e7),
+        Field("output", "float", "sector output_unit",
+              "Output in base_year; blank: free allocation is shared by emissions (grandfathering).",
+              None, 0.0, 1e7),
         Field("emissions_mt", "float", "Mt CO2", "Emissions in base_year.", REQUIRED, 0.0, 1e5),
         Field("region", "str", "", "Province or region (for reporting).", ""),
         Field("unit_type", "str", "", "Type of unit, matched to benchmarks.csv.", ""),

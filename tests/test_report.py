@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from model import EtscapError, Results, solve
 from model.cli import cli
 from model.report import (
-    Study, axis_label, figure_png, header_with_unit, headline, plot_bank, plot_burden_share,
+    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, plot_bank, plot_burden_share,
     plot_cap_and_emissions, plot_free_share, plot_mac_curves, plot_price_distribution, plot_price_fan,
     plot_prices, plot_sweep, results_figures, unit_of, write_report,
 )
@@ -283,8 +283,14 @@ def test_workbook_holds_every_table(report):
     folder, _, _ = report
     results = Results.read(folder)
     sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
-    assert list(sheets) == ["years", "sector_years", "abatement_steps", "summary"]
+    with_registry = not results.facilities.empty
+    assert list(sheets) == ["years", "sector_years", "abatement_steps", *(["facilities"] * with_registry), "summary"]
     for name, table in results.tables().items():
+        if name == "facilities":  # 6,837 installations x 34 years: summarised by sector and year
+            summary = facility_summary(table)
+            assert len(sheets[name]) == len(summary)
+            assert sheets[name]["installations"].sum() == len(table)
+            continue
         assert len(sheets[name]) == len(table)
         assert list(sheets[name].columns) == [header_with_unit(c) for c in table.columns]
     price = sheets["years"]["allowance_price_cny_per_t (CNY/t CO2)"]
