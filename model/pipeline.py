@@ -10,7 +10,8 @@ from typing import Any, Iterable, Mapping
 import pyomo.environ as pyo
 
 from .checks import failed
-from .errors import EtscapError
+from .diagnose import explain_infeasibility
+from .errors import EtscapError, InfeasibleError
 from .formulation import build_model
 from .inputs import Dataset, load_dataset
 from .overrides import apply_overrides
@@ -51,7 +52,11 @@ def solve(
         model = build_model(prepare(source, overrides))
     built = time.perf_counter()
     settings = model.parameters.dataset.settings
-    solution = solve_model(model, solver_options(settings, highs_options), verbose=verbose)
+    options = solver_options(settings, highs_options)
+    try:
+        solution = solve_model(model, options, verbose=verbose)
+    except InfeasibleError:
+        raise explain_infeasibility(model, options) from None
     results = build_results(model, solution, seconds={"build": built - started})
     problems = failed(results.summary["checks"])
     if problems and not user_model:
