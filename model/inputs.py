@@ -260,17 +260,20 @@ def _csv_cells(file: str, text: str, problems: list[Problem]) -> pd.DataFrame | 
                                         f"at most {MAX_TABLE_ROWS} data rows"))
                 return None
     except csv.Error as err:
-        if "unexpected end of data" in str(err):
-            problems.append(Problem(file, row + 1, None, "a quote (\") that is never closed",
-                                    "well-formed CSV (every opening quote closed)"))
-        else:
-            problems.append(Problem(file, row + 1, None, None, f"well-formed CSV ({err})"))
+        problems.append(_malformed(file, row + 1, err))
         return None
     keep = _distinct_columns(file, header, problems)
     cells = pd.DataFrame([[fields[i] for i in keep] for fields in records.values()],
                          columns=[header[i] for i in keep], dtype=object)
     cells.index = pd.Index(list(records), name="row", dtype=int)
     return cells
+
+
+def _malformed(file: str, row: int, err: csv.Error) -> Problem:
+    if "unexpected end of data" in str(err):
+        return Problem(file, row, None, "a quote (\") that is never closed",
+                       "well-formed CSV (every opening quote closed)")
+    return Problem(file, row, None, None, f"well-formed CSV ({err})")
 
 
 def _distinct_columns(file: str, header: list[str], problems: list[Problem]) -> list[int]:
