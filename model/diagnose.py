@@ -38,10 +38,11 @@ def explain_infeasibility(model: pyo.ConcreteModel, options: Mapping[str, Any] |
     elastic, relaxation_mt, caps = elastic_copy(model)
     p: Parameters = model.parameters
     lateness = {key: 1.0 + p.years[-1] - key[2] for key in relaxation_mt}
+    cost = [objective.expr for objective in elastic.component_data_objects(pyo.Objective, active=True)]
     try:
         _solve_keeping(elastic, "smallest_total", sum(relaxation_mt.values()), options)
         _solve_keeping(elastic, "latest", sum(lateness[k] * v for k, v in relaxation_mt.items()), options)
-        _solve_keeping(elastic, None, elastic.abatement_cost.expr, options)
+        _solve_keeping(elastic, None, sum(cost), options)  # the model's own objective
     except InfeasibleError:
         return InfeasibleError(
             f"model {model.name!r} is infeasible even with every target relaxed: a constraint "
