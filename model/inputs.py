@@ -29,6 +29,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than 
 MAX_TABLE_ROWS = 10_000  # data rows per CSV file
 ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # no '.', which --set keys split on
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # safe as a folder name
 MAX_BAU_MT = 1e6  # BAU emissions of one sector in any year, Mt CO2 (the world emits ~4e4)
 MAX_COST_CNY_PER_T = 1e6  # a step's cost in any year after cost_change
@@ -393,6 +394,11 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
         if name and name not in known:
             problems.append(Problem(file, row, "sector", _short(name),
                                     "a sector of sectors.csv" + did_you_mean(name, known)))
+    for row, name in mac["step"].items():
+        if name and not STEP_NAME.match(name):
+            problems.append(Problem(file, row, "step", _short(name),
+                                    "a name of letters, digits, '_' and '-' starting with a letter or digit "
+                                    "(it is part of --set keys and of output files)"))
     problems += _duplicates(file, mac, ["sector", "step"])
     total = mac.groupby("sector", sort=False)["potential_share"].sum()
     for name, share in total[total > 1 + 1e-9].items():
