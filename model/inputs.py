@@ -360,10 +360,8 @@ def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
 def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     file = schema.SECTORS.file
-    for row, name in sectors["sector"].items():
-        if name and not SECTOR_NAME.match(name):
-            problems.append(Problem(file, row, "sector", _short(name),
-                                    "a name of letters, digits and _ starting with a letter"))
+    problems += _misnamed(file, sectors, "sector", SECTOR_NAME,
+                          "a name of letters, digits and _ starting with a letter")
     problems += _duplicates(file, sectors, ["sector"])
     covered, trading = sectors["covered_from"], sectors["trading_from"]
     for row in sectors.index[(trading.notna() & covered.isna()).to_numpy()]:
@@ -390,15 +388,13 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
     problems: list[Problem] = []
     file = schema.MAC.file
     known = set(sectors["sector"])
-    for row, name in mac["sector"].items():
-        if name and name not in known:
+    for row, name in _given(mac["sector"]).items():
+        if name not in known:
             problems.append(Problem(file, row, "sector", _short(name),
                                     "a sector of sectors.csv" + did_you_mean(name, known)))
-    for row, name in mac["step"].items():
-        if name and not STEP_NAME.match(name):
-            problems.append(Problem(file, row, "step", _short(name),
-                                    "a name of letters, digits, '_' and '-' starting with a letter or digit "
-                                    "(it is part of --set keys and of output files)"))
+    problems += _misnamed(file, mac, "step", STEP_NAME,
+                          "a name of letters, digits, '_' and '-' starting with a letter or digit "
+                          "(it is part of --set keys and of output files)")
     problems += _duplicates(file, mac, ["sector", "step"])
     total = mac.groupby("sector", sort=False)["potential_share"].sum()
     for name, share in total[total > 1 + 1e-9].items():
@@ -439,6 +435,16 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
                     f"target years covering the horizon {first}-{last} (add rows for the missing ends)")
         )
     return problems
+
+
+def _given(names: pd.Series) -> pd.Series:
+    """The names that are not blank (a blank name is reported as a bad cell)."""
+    return names[names.notna() & (names != "")]
+
+
+def _misnamed(file: str, table: pd.DataFrame, column: str, pattern: re.Pattern, expected: str) -> list[Problem]:
+    return [Problem(file, int(row), column, _short(name), expected)
+            for row, name in _given(table[column]).items() if not pattern.match(name)]
 
 
 def _peak_over_horizon(base: pd.Series, yearly_factor: pd.Series, settings: dict[str, Any]) -> pd.Series:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 REQUIRED: Any = object()  # sentinel default: the value must be given
+MAX_WHOLE_NUMBER = 2**53  # larger whole numbers do not survive a float
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
@@ -102,7 +103,8 @@ class Field:
             bad &= ~blank
             if self.kind == "int":
                 bad |= ~blank & ~bad & (numbers.fillna(0) % 1 != 0).to_numpy()
-            values = numbers
+                bad |= ~blank & ~bad & (numbers.abs() > MAX_WHOLE_NUMBER).to_numpy()
+            values = numbers.where(~bad)  # a bad cell is blank to later steps
         default = None if self.required else self.default
         values = values.where(~blank, default) if default is not None else values.where(~blank)
         if self.kind == "int":
