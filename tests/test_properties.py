@@ -8,13 +8,16 @@ so it is feasible by construction. The properties:
 
 - every solution passes every verification check;
 - a tighter national target never lowers a price or the total cost;
-- scaling every cost by k scales the prices and the total cost by k.
+- scaling every cost by k scales the prices and the total cost by k;
+- random byte edits of the toy dataset give a message, never a traceback.
 
 Examples are derandomised so that CI runs the same cases every time.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +26,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import Dataset, derive_parameters, solve
+from model import Dataset, EtscapError, derive_parameters, load_dataset, schema, solve
 from model.inputs import check_dataset, parse_table
-from model.parameters import OUTSIDE, SIMULATION
-from model import schema
+from model.parameters import SIMULATION
+from tests.conftest import TOY
 
 FIRST_YEAR = 2025
 PRICES = ["allowance_price_cny_per_t", "national_carbon_value_cny_per_t"]
-EXAMPLES = {"checks": 60, "tighter": 40, "scaled": 40}
+EXAMPLES = {"checks": 60, "tighter": 40, "scaled": 40, "edits": 100}
 PROPERTY_SETTINGS = dict(deadline=None, derandomize=True, database=None,
                          suppress_health_check=[HealthCheck.too_slow])
 
@@ -144,3 +147,27 @@ def test_costs_times_k_scale_prices_and_cost_by_k(dataset, k):
     assert _prices(scaled).to_numpy() == pytest.approx(k * _prices(base).to_numpy(), rel=1e-6, abs=1e-6)
     own = [r.sector_years["own_price_cny_per_t"].fillna(0.0).to_numpy() for r in (base, scaled)]
     assert own[1] == pytest.approx(k * own[0], rel=1e-6, abs=1e-6)
+
+
+TOY_FILES = ["scenario.toml", "sectors.csv", "mac.csv", "targets.csv"]
+EDIT_TOKENS = [b"", b",", b"\n", b'"', b" ", b"\xff", b"\x00", b"-1", b"1e308", b"inf", b"nan", b"=",
+               b"[", b"2100", b"true", b"power"]
+
+
+@settings(max_examples=EXAMPLES["edits"], **PROPERTY_SETTINGS)
+@given(st.lists(st.tuples(st.sampled_from(TOY_FILES), st.floats(0, 1), st.integers(0, 4),
+                          st.sampled_from(EDIT_TOKENS)), min_size=1, max_size=3))
+def test_random_edits_give_a_message_never_a_traceback(edits):
+    """Bytes of the toy dataset replaced at random: the dataset loads (and solves, or is
+    explained as infeasible) or fails with an InputError; nothing else escapes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "toy"
+        shutil.copytree(TOY, folder)
+        for name, where, removed, token in edits:
+            data = (folder / name).read_bytes()
+            at = int(where * len(data))
+            (folder / name).write_bytes(data[:at] + token + data[at + removed:])
+        try:
+            solve(load_dataset(folder))
+        except EtscapError as err:
+            assert str(err)
