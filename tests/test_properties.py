@@ -33,7 +33,7 @@ from tests.conftest import TOY
 
 FIRST_YEAR = 2025
 PRICES = ["allowance_price_cny_per_t", "national_carbon_value_cny_per_t"]
-EXAMPLES = {"checks": 60, "tighter": 40, "scaled": 40, "edits": 100}
+EXAMPLES = {"checks": 50, "tighter": 30, "scaled": 30, "edits": 80}
 PROPERTY_SETTINGS = dict(deadline=None, derandomize=True, database=None,
                          suppress_health_check=[HealthCheck.too_slow])
 
