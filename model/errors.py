@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class EtscapError(Exception):
@@ -57,9 +60,17 @@ class InputError(EtscapError):
 
 
 class InfeasibleError(EtscapError):
-    """The targets (or fixed caps, or allocation rules) cannot all be met."""
+    """The targets (or fixed caps, or allocation rules) cannot all be met.
+
+    ``relaxation``, when the cause was diagnosed, is a table (a pandas DataFrame) of the
+    smallest relaxation of each target that makes the model feasible (``model.diagnose``).
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, relaxation: pd.DataFrame | None = None):
+        super().__init__(message)
+        self.relaxation = relaxation
 
 
 class SolverError(EtscapError):

@@ -7,6 +7,8 @@ was expected.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import dataclasses
 import functools
 import hashlib
@@ -24,8 +26,15 @@ import pandas as pd
 from . import schema
 from .errors import InputError, Problem, did_you_mean
 
-MAX_FILE_BYTES = 200 * 1024 * 1024  # larger input files are refused rather than read
+MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
+MAX_TABLE_ROWS = 10_000  # data rows per CSV file
+ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # no '.', which --set keys split on
+SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # safe as a folder name
+MAX_BAU_MT = 1e6  # BAU emissions of one sector in any year, Mt CO2 (the world emits ~4e4)
+MAX_COST_CNY_PER_T = 1e6  # a step's cost in any year after cost_change
+MAX_ABATEMENT_VARIABLES = 200_000  # (step, year) pairs: bounds the LP's size and build time
 
 
 @dataclass(frozen=True)
@@ -86,49 +95,93 @@ def load_dataset(path: str | Path) -> Dataset:
     problems: list[Problem] = []
     settings = _read_scenario(folder, problems)
     tables = {spec.file: _read_table(folder, spec, problems) for spec in schema.TABLES}
-    if problems:
-        raise InputError(problems)
     dataset = Dataset(path=folder, settings=settings,
                       **{spec.file.removesuffix(".csv"): tables[spec.file] for spec in schema.TABLES})
-    problems = check_dataset(dataset)
+    if _only_cell_problems(problems, settings):
+        problems += _not_already_reported(check_dataset(dataset), problems)
     if problems:
         raise InputError(problems)
     return dataset
+
+
+CROSS_CHECKED_SETTINGS = ("name", "base_year", "first_year", "last_year")
+
+
+def _only_cell_problems(problems: list[Problem], settings: dict[str, Any]) -> bool:
+    """Whether every file was read whole, so that checks across rows and files can run
+    next to the problems in single cells (a bad cell is blank to those checks)."""
+    complete_settings = all(key in settings for key in CROSS_CHECKED_SETTINGS)
+    cells_only = all(p.file == schema.SCENARIO_FILE or ((p.row or 0) >= 2 and p.column) for p in problems)
+    return complete_settings and cells_only
+
+
+def _not_already_reported(found: list[Problem], reported: list[Problem]) -> list[Problem]:
+    """Problems across rows, without those that follow from a bad cell already reported."""
+    bad_cells = {(p.file, p.row, p.column) for p in reported}
+    bad_columns = {(p.file, p.column) for p in reported}
+    return [p for p in found if (p.file, p.row, p.column) not in bad_cells
+            and not (p.row is None and (p.file, p.column) in bad_columns)]
 
 
 # -- reading ---------------------------------------------------------------------------
 
 
 def _read_bytes(folder: Path, name: str, problems: list[Problem]) -> bytes | None:
+    """The file's bytes, or None with a problem if it is missing, a link out of the
+    dataset folder, not a plain file (a pipe or device could hang a read) or too large."""
     file = folder / name
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         problems.append(Problem(name, None, None, None, f"the file {file} to exist"))
         return None
-    size = file.stat().st_size
+    resolved = file.resolve()
+    if not resolved.is_relative_to(folder.resolve()):
+        problems.append(Problem(name, None, None, f"a link to {resolved}",
+                                "a file inside the dataset folder (copy the file instead of linking it)"))
+        return None
+    if not resolved.is_file():
+        problems.append(Problem(name, None, None, "something that is not a plain file", "a plain file"))
+        return None
+    size = resolved.stat().st_size
     if size > MAX_FILE_BYTES:
         problems.append(
             Problem(name, None, None, f"{size} bytes", f"at most {MAX_FILE_BYTES} bytes")
         )
         return None
-    return file.read_bytes()
+    return resolved.read_bytes()
 
 
-def _decode(name: str, data: bytes, problems: list[Problem]) -> str | None:
+def _decode(name: str, data: bytes, problems: list[Problem], by_row: bool) -> str | None:
+    """UTF-8 text (a byte-order mark is allowed); ``by_row`` says where a bad byte is as a
+    spreadsheet row, otherwise as a line of the text file."""
+    save_as = "a UTF-8 text file" + (" (in Excel: Save As 'CSV UTF-8')" if by_row else "")
+    if data.startswith(ZIP_SIGNATURE):
+        problems.append(Problem(name, None, None, "an Excel workbook or other zip file", save_as))
+        return None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        problems.append(Problem(name, None, None, "UTF-16 text", save_as))
+        return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        problems.append(
-            Problem(name, None, None, f"a byte that is not UTF-8 at offset {err.start}",
-                    "a UTF-8 text file (save as 'CSV UTF-8')")
-        )
+        line = data[: err.start].count(b"\n") + 1
+        byte = f"byte 0x{data[err.start]:02x}, which is not UTF-8"
+        if by_row:
+            problems.append(Problem(name, line, None, byte, save_as))
+        else:
+            problems.append(Problem(name, None, None, f"{byte}, on line {line}", save_as))
         return None
 
 
 def _read_scenario(folder: Path, problems: list[Problem]) -> dict[str, Any]:
     name = schema.SCENARIO_FILE
     data = _read_bytes(folder, name, problems)
-    text = _decode(name, data, problems) if data is not None else None
+    text = _decode(name, data, problems, by_row=False) if data is not None else None
     if text is None:
+        return {}
+    if not text.strip():
+        required = [f.name for f in schema.SCENARIO_FIELDS if f.required]
+        problems.append(Problem(name, None, None, "an empty file",
+                                "the settings " + ", ".join(required[:-1]) + " and " + required[-1]))
         return {}
     try:
         document = tomllib.loads(text)
@@ -147,8 +200,10 @@ def _read_scenario(folder: Path, problems: list[Problem]) -> dict[str, Any]:
         try:
             settings[key] = spec.convert(raw)
         except ValueError:
-            found = None if raw is None else _short(raw)
-            problems.append(Problem(name, None, key, found, spec.expected()))
+            if raw is None:
+                problems.append(Problem(name, None, key, None, f"a value, {spec.expected()}; the key is missing"))
+            else:
+                problems.append(Problem(name, None, key, _short(raw), spec.expected()))
     return settings
 
 
@@ -172,20 +227,85 @@ def _read_table(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -
     if not spec.required and not (folder / spec.file).exists():
         return empty_table(spec)
     data = _read_bytes(folder, spec.file, problems)
-    text = _decode(spec.file, data, problems) if data is not None else None
+    text = _decode(spec.file, data, problems, by_row=True) if data is not None else None
     if text is None:
         return pd.DataFrame()
     if not text.strip():
         problems.append(Problem(spec.file, None, None, "an empty file", "a header row and data rows"))
         return pd.DataFrame()
+    raw = _csv_cells(spec.file, text, problems)
+    return pd.DataFrame() if raw is None else parse_table(spec, raw, problems)
+
+
+def _csv_cells(file: str, text: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """The CSV's cells as text, indexed by spreadsheet row (header = row 1).
+
+    Blank rows are skipped but counted; a row whose number of fields differs from the
+    header's (a misplaced comma) is reported and left out; a repeated column name is
+    reported and only its first column kept.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    row = 1
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        problems.append(Problem(spec.file, None, None, None, f"a well-formed CSV file ({err})"))
-        return pd.DataFrame()
-    raw.columns = [str(c).strip() for c in raw.columns]
-    raw.index = pd.RangeIndex(2, len(raw) + 2, name="row")
-    return parse_table(spec, raw, problems)
+        header = [name.strip() for name in next(reader)]
+        if not any(header):
+            problems.append(Problem(file, 1, None, "a blank row", "the column names on row 1"))
+            return None
+        records: dict[int, list[str]] = {}
+        for fields in reader:
+            row += 1
+            if not any(field.strip() for field in fields):
+                continue
+            if len(fields) != len(header):
+                problems.append(Problem(
+                    file, row, None, f"{len(fields)} fields",
+                    f"{len(header)} fields as in the header row (a misplaced comma? "
+                    "quote a value that contains one)"))
+                continue
+            records[row] = fields
+            if len(records) > MAX_TABLE_ROWS:
+                problems.append(Problem(file, None, None, f"more than {MAX_TABLE_ROWS} data rows",
+                                        f"at most {MAX_TABLE_ROWS} data rows"))
+                return None
+    except csv.Error as err:
+        problems.append(_malformed(file, row + 1, err))
+        return None
+    keep = _distinct_columns(file, header, problems)
+    cells = pd.DataFrame([[fields[i] for i in keep] for fields in records.values()],
+                         columns=[header[i] for i in keep], dtype=object)
+    cells.index = pd.Index(list(records), name="row", dtype=int)
+    return cells
+
+
+def _malformed(file: str, row: int, err: csv.Error) -> Problem:
+    if "unexpected end of data" in str(err):
+        return Problem(file, row, None, "a quote (\") that is never closed",
+                       "well-formed CSV (every opening quote closed)")
+    return Problem(file, row, None, None, f"well-formed CSV ({err})")
+
+
+def _distinct_columns(file: str, header: list[str], problems: list[Problem]) -> list[int]:
+    """Positions of the named columns, each name's first; blank and repeated names are reported."""
+    keep: list[int] = []
+    for i, name in enumerate(header):
+        if not name:
+            problems.append(Problem(file, 1, _column_letter(i), "", "a column name (or delete the empty column)"))
+        elif name in header[:i]:
+            first = _column_letter(header.index(name))
+            problems.append(Problem(file, 1, name, name, f"each column named once (also column {first})"))
+        else:
+            keep.append(i)
+    return keep
+
+
+def _column_letter(position: int) -> str:
+    """The spreadsheet's letter for a column: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
@@ -201,14 +321,17 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
     if len(raw) == 0 and spec.required:
         problems.append(Problem(spec.file, None, None, "no data rows", "at least one row"))
     typed = pd.DataFrame(index=raw.index)
+    bad_cells: list[Problem] = []
     for field in spec.fields:
         column = raw[field.name] if field.name in raw.columns else pd.Series("", index=raw.index)
         values, bad = field.parse_column(column)
         if field.name in missing:
             bad[:] = False
         for row in raw.index[bad]:
-            problems.append(Problem(spec.file, int(row), field.name, column.loc[row].strip(), field.expected()))
+            bad_cells.append(Problem(spec.file, int(row), field.name, _short(column.loc[row].strip()),
+                                     field.expected()))
         typed[field.name] = values
+    problems += sorted(bad_cells, key=lambda p: p.row)  # row by row, as a reader scans the file
     return typed
 
 
@@ -216,21 +339,37 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
 
 
 def check_dataset(dataset: Dataset) -> list[Problem]:
-    """Problems that involve more than one cell: keys, coverage, sums, orderings."""
+    """Problems that involve more than one cell: keys, coverage, sums, orderings, and
+    limits on what the numbers grow to over the horizon and on the model's size."""
+    return [
+        *_check_scenario(dataset.settings),
+        *_check_sectors(dataset.sectors, dataset.settings),
+        *_check_mac(dataset.mac, dataset.sectors, dataset.settings),
+        *_check_targets(dataset.targets, dataset.settings),
+        *_check_optional_tables(dataset),
+    ]
+
+
+def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
-    settings = dataset.settings
     first, last, base = settings["first_year"], settings["last_year"], settings["base_year"]
     scenario = schema.SCENARIO_FILE
+    if not SCENARIO_NAME.match(settings["name"]):
+        problems.append(Problem(scenario, None, "name", _short(settings["name"]),
+                                "a name of letters, digits, '_', '-' and '.' starting with a letter "
+                                "or digit, at most 64 long (it names the results folder)"))
     if last < first:
         problems.append(Problem(scenario, None, "last_year", str(last), f"a year not before first_year ({first})"))
     if base > first:
         problems.append(Problem(scenario, None, "base_year", str(base), f"a year not after first_year ({first})"))
+    return problems
 
-    sectors = dataset.sectors
+
+def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
     file = schema.SECTORS.file
-    for row, name in sectors["sector"].items():
-        if not SECTOR_NAME.match(name):
-            problems.append(Problem(file, row, "sector", name, "a name of letters, digits and _ starting with a letter"))
+    problems += _misnamed(file, sectors, "sector", SECTOR_NAME,
+                          "a name of letters, digits and _ starting with a letter")
     problems += _duplicates(file, sectors, ["sector"])
     covered, trading = sectors["covered_from"], sectors["trading_from"]
     for row in sectors.index[(trading.notna() & covered.isna()).to_numpy()]:
@@ -239,16 +378,31 @@ def check_dataset(dataset: Dataset) -> list[Problem]:
         problems.append(Problem(file, row, "trading_from", str(trading[row]), f"a year not before covered_from ({covered[row]})"))
     for row in sectors.index[(sectors["free_share_min"] > sectors["free_share_max"]).to_numpy()]:
         problems.append(
-            Problem(file, row, "free_share_min", str(sectors.loc[row, "free_share_min"]),
-                    f"at most free_share_max ({sectors.loc[row, 'free_share_max']})")
+            Problem(file, row, "free_share_min", _number(sectors.loc[row, "free_share_min"]),
+                    f"at most free_share_max ({_number(sectors.loc[row, 'free_share_max'])})")
         )
+    yearly_factor = (1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])
+    peak = _peak_over_horizon(sectors["base_emissions_mt"], yearly_factor, settings)
+    for row in sectors.index[(peak > MAX_BAU_MT).to_numpy()]:
+        problems.append(Problem(
+            file, row, "output_growth", _number(sectors.loc[row, "output_growth"]),
+            f"growth that keeps BAU emissions within {MAX_BAU_MT:.0f} Mt CO2 over the horizon "
+            f"(with intensity_change {_number(sectors.loc[row, 'intensity_change'])} they reach "
+            f"{peak[row]:.3g} Mt)"))
+    return problems
 
-    mac = dataset.mac
+
+def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
     file = schema.MAC.file
     known = set(sectors["sector"])
-    for row, name in mac["sector"].items():
+    for row, name in _given(mac["sector"]).items():
         if name not in known:
-            problems.append(Problem(file, row, "sector", name, "a sector of sectors.csv" + did_you_mean(name, known)))
+            problems.append(Problem(file, row, "sector", _short(name),
+                                    "a sector of sectors.csv" + did_you_mean(name, known)))
+    problems += _misnamed(file, mac, "step", STEP_NAME,
+                          "a name of letters, digits, '_' and '-' starting with a letter or digit "
+                          "(it is part of --set keys and of output files)")
     problems += _duplicates(file, mac, ["sector", "step"])
     total = mac.groupby("sector", sort=False)["potential_share"].sum()
     for name, share in total[total > 1 + 1e-9].items():
@@ -257,18 +411,37 @@ def check_dataset(dataset: Dataset) -> list[Problem]:
             Problem(file, int(rows[-1]), "potential_share", f"{share:.4g} in total for {name}",
                     "shares of one sector summing to at most 1")
         )
+    peak = _peak_over_horizon(mac["cost_cny_per_t"], 1.0 + mac["cost_change"], settings)
+    for row in mac.index[(peak > MAX_COST_CNY_PER_T).to_numpy()]:
+        problems.append(Problem(
+            file, row, "cost_change", _number(mac.loc[row, "cost_change"]),
+            f"a change that keeps the cost within {MAX_COST_CNY_PER_T:.0f} CNY per t CO2 over the "
+            f"horizon (it reaches {peak[row]:.3g} CNY per t CO2)"))
+    first, last = settings["first_year"], settings["last_year"]
+    available_from = mac["available_from"].fillna(first).clip(lower=first).astype(float)
+    variables = float(np.clip(last - available_from + 1, 0, None).sum())
+    if variables > MAX_ABATEMENT_VARIABLES:
+        problems.append(Problem(
+            file, None, None, f"{variables:.0f} step-years", f"at most {MAX_ABATEMENT_VARIABLES} "
+            "abatement variables (steps times years available; fewer steps or a shorter horizon)"))
+    return problems
 
-    targets = dataset.targets
+
+def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
     file = schema.TARGETS.file
+    first, last = settings["first_year"], settings["last_year"]
     problems += _duplicates(file, targets, ["year"])
-    if len(targets):
-        years = targets["year"]
-        if years.min() > first or years.max() < last:
-            problems.append(
-                Problem(file, None, "year", f"{years.min()}-{years.max()}",
-                        f"target years covering the horizon {first}-{last} (add rows for the missing ends)")
-            )
-    problems += _check_optional_tables(dataset)
+    for row in targets.index[(targets["ets_cap_mt"] > targets["national_cap_mt"]).to_numpy()]:
+        problems.append(Problem(file, row, "ets_cap_mt", _number(targets.loc[row, "ets_cap_mt"]),
+                                f"at most national_cap_mt ({_number(targets.loc[row, 'national_cap_mt'])}), "
+                                "which counts the allowances issued"))
+    years = targets["year"].dropna()
+    if len(years) and (years.min() > first or years.max() < last):
+        problems.append(
+            Problem(file, None, "year", f"{years.min()}-{years.max()}",
+                    f"target years covering the horizon {first}-{last} (add rows for the missing ends)")
+        )
     return problems
 
 
@@ -309,13 +482,36 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     return problems
 
 
+
+def _given(names: pd.Series) -> pd.Series:
+    """The names that are not blank (a blank name is reported as a bad cell)."""
+    return names[names.notna() & (names != "")]
+
+
+def _misnamed(file: str, table: pd.DataFrame, column: str, pattern: re.Pattern, expected: str) -> list[Problem]:
+    return [Problem(file, int(row), column, _short(name), expected)
+            for row, name in _given(table[column]).items() if not pattern.match(name)]
+
+
+def _peak_over_horizon(base: pd.Series, yearly_factor: pd.Series, settings: dict[str, Any]) -> pd.Series:
+    """Largest value of base x factor^(t - base_year) over the horizon (it peaks at an end)."""
+    elapsed = [settings["first_year"] - settings["base_year"], settings["last_year"] - settings["base_year"]]
+    with np.errstate(over="ignore"):
+        return np.maximum(*(base * yearly_factor.astype(float) ** years for years in elapsed))
+
+
 def _duplicates(file: str, table: pd.DataFrame, key: list[str]) -> list[Problem]:
-    repeated = table.duplicated(subset=key, keep="first")
+    repeated = table.duplicated(subset=key, keep="first") & table[key].notna().all(axis=1)
     return [
         Problem(file, int(row), key[-1], " / ".join(str(table.loc[row, k]) for k in key),
                 "a key not used in an earlier row")
         for row in table.index[repeated.to_numpy()]
     ]
+
+
+def _number(value: float) -> str:
+    """A number as a person writes it: 180, not 180.0."""
+    return f"{value:.10g}"
 
 
 def _short(value: Any) -> str:

@@ -11,7 +11,8 @@ import pyomo.environ as pyo
 
 from .allocation import allocate
 from .checks import failed
-from .errors import EtscapError
+from .diagnose import explain_infeasibility
+from .errors import EtscapError, InfeasibleError
 from .formulation import build_model
 from .inputs import Dataset, load_dataset
 from .overrides import apply_overrides
@@ -58,7 +59,10 @@ def solve(
         model = build_model(prepare(source, overrides))
     built = time.perf_counter()
     options = solver_options(model.parameters.dataset.settings, highs_options)
-    least_cost = solve_model(model, options, verbose=verbose)
+    try:
+        least_cost = solve_model(model, options, verbose=verbose)
+    except InfeasibleError:
+        raise explain_infeasibility(model, options) from None
     allocated = (allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
                  if allocation else None)
     results = build_results(model.parameters, least_cost, allocated, seconds={"build": built - started})

@@ -7,6 +7,7 @@ so a new input is added here and nowhere else.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 REQUIRED: Any = object()  # sentinel default: the value must be given
+MAX_WHOLE_NUMBER = 2**53  # larger whole numbers do not survive a float
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
@@ -75,7 +77,9 @@ class Field:
             "int": isinstance(raw, int) and not isinstance(raw, bool),
             "float": isinstance(raw, (int, float)) and not isinstance(raw, bool),
         }[self.kind]
-        if not ok or self.out_of_range(pd.Series([raw]))[0]:
+        if not ok or (self.kind in ("int", "float") and not _finite(raw)):
+            raise ValueError(self.expected())
+        if self.out_of_range(pd.Series([raw]))[0]:
             raise ValueError(self.expected())
         return float(raw) if self.kind == "float" else raw
 
@@ -99,7 +103,8 @@ class Field:
             bad &= ~blank
             if self.kind == "int":
                 bad |= ~blank & ~bad & (numbers.fillna(0) % 1 != 0).to_numpy()
-            values = numbers
+                bad |= ~blank & ~bad & (numbers.abs() > MAX_WHOLE_NUMBER).to_numpy()
+            values = numbers.where(~bad)  # a bad cell is blank to later steps
         default = None if self.required else self.default
         values = values.where(~blank, default) if default is not None else values.where(~blank)
         if self.kind == "int":
@@ -126,7 +131,17 @@ class Field:
         return given & outside
 
 
+def _finite(number: int | float) -> bool:
+    """False for nan, inf and integers too large for a float (TOML allows all three)."""
+    try:
+        return math.isfinite(float(number))
+    except OverflowError:
+        return False
+
+
 def _fmt(x: float) -> str:
+    if abs(x) >= 1e9 and float(x).is_integer():
+        return f"{x:.0e}".replace("e+", "e")  # 1e15, not sixteen digits
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
@@ -280,7 +295,7 @@ SECTORS = TableSpec(
         Field(
             "base_emissions_mt", "float", "Mt CO2", "Emissions in base_year.", REQUIRED, 0.0, 1e5
         ),
-        Field("base_output", "float", "output_unit", "Physical output in base_year.", None, 0.0),
+        Field("base_output", "float", "output_unit", "Physical output in base_year.", None, 0.0, 1e15),
         Field("output_unit", "str", "", "Unit of base_output (e.g. TWh, Mt crude steel).", ""),
         Field(
             "output_growth",
@@ -392,7 +407,8 @@ TARGETS = TableSpec(
             "ets_cap_mt",
             "float",
             "Mt CO2",
-            "Allowances issued; blank: chosen by the model (all rows blank or all given).",
+            "Allowances issued, fixed in this year and between two rows that both give it; "
+            "elsewhere (blank) chosen by the model.",
             None,
             0.0,
             1e6,

@@ -23,6 +23,7 @@ from typing import Any, Iterator, Mapping
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from .errors import EtscapError, InfeasibleError, SolverError
@@ -69,7 +70,10 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     """Solve the model's LP with HiGHS; load values into the model's variables and, with
     ``dual_suffix``, duals into its ``dual`` suffix."""
     started = time.perf_counter()
-    compiled = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    try:
+        compiled = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    except InfeasibleConstraintException as err:  # a row left with constants only, e.g. a fixed cap
+        raise InfeasibleError(f"model {model.name!r} is infeasible: {err}") from None
     objectives = compiled.objectives
     if len(objectives) != 1:
         raise EtscapError(f"the model must have exactly one active objective, found {len(objectives)}")

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from model import InputError, derive_parameters, load_dataset
+from model import InputError, derive_parameters, load_dataset, solve
 from model.inputs import interpolate_by_year
 
 
@@ -125,3 +125,45 @@ def test_missing_file_and_column(tmp_path, toy_path):
 def test_not_a_folder(tmp_path):
     with pytest.raises(InputError, match="expected a dataset folder"):
         load_dataset(tmp_path / "nowhere")
+
+
+# -- accepted on purpose ---------------------------------------------------------------------
+
+
+def _toy_copy(tmp_path, toy_path):
+    folder = tmp_path / "toy"
+    shutil.copytree(toy_path, folder)
+    return folder
+
+
+def test_byte_order_mark_and_excel_blank_rows_are_read(tmp_path, toy_path):
+    """Excel's 'CSV UTF-8' starts with a BOM and may end with rows of bare commas."""
+    folder = _toy_copy(tmp_path, toy_path)
+    mac = folder / "mac.csv"
+    mac.write_bytes(b"\xef\xbb\xbf" + mac.read_bytes() + b",,,,,,\n\n")
+    assert load_dataset(folder).mac.equals(load_dataset(toy_path).mac)
+
+
+def test_sector_without_steps_cannot_abate(tmp_path, toy_path):
+    """A sector listed in sectors.csv with no rows in mac.csv is valid: it just cannot abate."""
+    folder = _toy_copy(tmp_path, toy_path)
+    mac = folder / "mac.csv"
+    mac.write_text("".join(line for line in mac.read_text().splitlines(keepends=True)
+                           if not line.startswith("rest,")))
+    folder.joinpath("targets.csv").write_text("year,national_cap_mt\n2025,200\n2027,200\n")
+    results = solve(folder)
+    rest = results.sector_years.query("sector == 'rest'")
+    assert rest["abatement_mt"].tolist() == [0, 0, 0]
+
+
+def test_step_available_after_the_horizon_is_never_used(tmp_path, toy_path):
+    folder = _broken_copy(tmp_path, toy_path, "mac.csv", "power,B,0.3,40,,", "power,B,0.3,40,2040,")
+    steps = derive_parameters(load_dataset(folder)).steps
+    assert ("power", "B") not in steps.index.droplevel("year")
+
+
+def test_target_rows_beyond_the_horizon_are_interpolated(tmp_path, toy_path):
+    folder = _toy_copy(tmp_path, toy_path)
+    folder.joinpath("targets.csv").write_text("year,national_cap_mt\n2020,200\n2030,100\n")
+    p = derive_parameters(load_dataset(folder))
+    assert p.targets["national_cap_mt"].tolist() == pytest.approx([150, 140, 130])

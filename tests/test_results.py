@@ -79,3 +79,23 @@ def test_same_inputs_give_identical_files(tmp_path, toy_path):
     second = solve(toy_path).write(tmp_path / "b")
     for name in ("years.csv", "sector_years.csv", "abatement_steps.csv"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
+def test_stale_results_folder_is_recognisable(tmp_path, toy_path):
+    """summary.json records the inputs' checksum: it changes with any input value (a file
+    edit or an override) and not with how a number is written."""
+    import shutil
+
+    from model import load_dataset
+
+    dataset = tmp_path / "toy"
+    shutil.copytree(toy_path, dataset)
+    out = solve(dataset).write(tmp_path / "out")
+    recorded = Results.read(out).summary["inputs_sha256"]
+    assert recorded == load_dataset(dataset).sha256
+    mac = dataset / "mac.csv"
+    mac.write_text(mac.read_text().replace("power,B,0.3,40,", "power,B,0.30,40.0,"))
+    assert load_dataset(dataset).sha256 == recorded
+    assert solve(dataset, overrides={"discount_rate": 0.05}).summary["inputs_sha256"] != recorded
+    mac.write_text(mac.read_text().replace("power,B,0.30,40.0,", "power,B,0.3,41,"))
+    assert load_dataset(dataset).sha256 != recorded

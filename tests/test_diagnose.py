@@ -1,0 +1,126 @@
+"""Infeasible targets explained: the smallest relaxation, by year and target, and the
+sectors at their full abatement potential; on the exception and in the CLI's message."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+from click.testing import CliRunner
+
+from model import InfeasibleError, build_model, load_dataset, solve
+from model.cli import cli
+from tests.conftest import write_dataset
+
+POWER_STEPS = [  # 10% at 10 and 10% at 30 CNY/t: 20% of BAU in total
+    {"sector": "power", "step": "A", "potential_share": 0.1, "cost_cny_per_t": 10},
+    {"sector": "power", "step": "B", "potential_share": 0.1, "cost_cny_per_t": 30},
+]
+
+
+def _power_only(tmp_path, caps, banking=False, ets_caps=None):
+    years = list(caps)
+    return write_dataset(
+        tmp_path / "case", first_year=years[0], last_year=years[-1], banking=banking,
+        sectors=[{"sector": "power", "covered_from": years[0], "base_emissions_mt": 100}],
+        mac=POWER_STEPS,
+        targets=[{"year": y, "national_cap_mt": cap, "ets_cap_mt": (ets_caps or {}).get(y)}
+                 for y, cap in caps.items()],
+    )
+
+
+def _relaxation(folder) -> InfeasibleError:
+    with pytest.raises(InfeasibleError) as caught:
+        solve(folder)
+    return caught.value
+
+
+def test_known_minimal_relaxation(tmp_path):
+    """BAU 100, 20% potential, national cap 70: the cap must rise by exactly 10 Mt."""
+    error = _relaxation(_power_only(tmp_path, {2025: 70}))
+    expected = pd.DataFrame({
+        "year": [2025], "target": ["national_target"], "sector": [""], "cap_mt": [70.0],
+        "relaxation_mt": [10.0], "sectors_at_full_potential": ["power"],
+    })
+    pd.testing.assert_frame_equal(error.relaxation, expected)
+    assert str(error) == (
+        "model 'case' is infeasible: the targets cannot all be met with the abatement potential "
+        "given. The smallest relaxation that makes them feasible:\n"
+        "   year          target sector  cap Mt  raise by Mt sectors at full potential\n"
+        "   2025 national_target             70           10                     power\n"
+        "Raise these caps (national_cap_mt or ets_cap_mt in targets.csv; for a simulation_rule_cap, "
+        "a smaller simulation_reduction in sectors.csv) or add abatement potential in mac.csv."
+    )
+
+
+def test_only_the_years_that_are_short_are_listed(tmp_path):
+    error = _relaxation(_power_only(tmp_path, {2025: 85, 2026: 75, 2027: 65}))
+    assert error.relaxation[["year", "relaxation_mt"]].values.tolist() == [[2026, 5.0], [2027, 15.0]]
+
+
+def test_with_banking_the_short_year_is_relaxed_by_what_the_bank_cannot_cover(tmp_path):
+    """2025-26 each bank 5 Mt (abate 20, need 15); 2027 needs 40 and has 20 + 10 banked:
+    10 Mt short, reported in 2027 although relaxing 2025 would bank the same 10 Mt."""
+    error = _relaxation(_power_only(tmp_path, {2025: 85, 2026: 85, 2027: 60}, banking=True))
+    assert error.relaxation[["year", "target", "relaxation_mt"]].values.tolist() == [
+        [2027, "national_target", 10.0]]
+    assert error.relaxation["sectors_at_full_potential"].tolist() == ["power"]
+
+
+def test_fixed_ets_cap_below_what_trading_sectors_can_reach(tmp_path):
+    """A fixed ETS cap of 70 against 80 Mt of least trading emissions: raise it by 10."""
+    error = _relaxation(_power_only(tmp_path, {2025: 150}, ets_caps={2025: 70}))
+    assert error.relaxation.drop(columns="sector").values.tolist() == [
+        [2025, "ets_cap_mt", 70.0, 10.0, "power"]]
+
+
+def test_simulation_rule_cap_beyond_the_sector_potential(tmp_path):
+    """Steel must cut 30% on its own in its simulation phase but can cut 20%."""
+    folder = write_dataset(
+        tmp_path / "case",
+        sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100},
+                 {"sector": "steel", "covered_from": 2025, "trading_from": 2026,
+                  "base_emissions_mt": 100, "simulation_reduction": 0.3}],
+        mac=POWER_STEPS + [{**step, "sector": "steel"} for step in POWER_STEPS],
+        targets=[{"year": 2025, "national_cap_mt": 200}],
+    )
+    error = _relaxation(folder)
+    assert error.relaxation.values.tolist() == [
+        [2025, "simulation_rule_cap", "steel", 70.0, 10.0, "steel"]]
+
+
+def test_cap_that_no_abatement_can_touch_is_diagnosed(tmp_path):
+    """A fixed ETS cap of 90 plus 50 Mt outside the ETS that cannot abate: the national cap
+    of 120 leaves a row of constants, which is reported, not a traceback."""
+    folder = write_dataset(
+        tmp_path / "case",
+        sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100},
+                 {"sector": "rest", "base_emissions_mt": 50}],
+        mac=POWER_STEPS,
+        targets=[{"year": 2025, "national_cap_mt": 120, "ets_cap_mt": 90}],
+    )
+    error = _relaxation(folder)
+    assert error.relaxation.values.tolist() == [[2025, "national_target", "", 120.0, 20.0, ""]]
+
+
+def test_script_constraint_that_cannot_be_met(toy_path):
+    m = build_model(load_dataset(toy_path))
+    m.impossible = pyo.Constraint(expr=m.emissions_mt["rest", 2025] <= 0)
+    with pytest.raises(InfeasibleError) as caught:
+        solve(m)
+    assert str(caught.value) == (
+        "model 'toy' is infeasible even with every target relaxed: a constraint added by a "
+        "script, or the bank rules, cannot be met"
+    )
+    assert caught.value.relaxation is None
+
+
+def test_cli_prints_the_relaxation_and_exits_3(tmp_path):
+    folder = _power_only(tmp_path, {2025: 70})
+    result = CliRunner().invoke(cli, ["solve", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[1].startswith("error: model 'case' is infeasible")  # after the 'solving' line
+    assert lines[3] == "   2025 national_target             70           10                     power"
+    assert not (tmp_path / "out").exists()
