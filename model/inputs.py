@@ -27,7 +27,6 @@ from . import schema
 from .errors import InputError, Problem, did_you_mean
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
-MAX_TABLE_ROWS = 10_000  # data rows per CSV file
 ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # no '.', which --set keys split on
@@ -233,11 +232,11 @@ def _read_table(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -
     if not text.strip():
         problems.append(Problem(spec.file, None, None, "an empty file", "a header row and data rows"))
         return pd.DataFrame()
-    raw = _csv_cells(spec.file, text, problems)
+    raw = _csv_cells(spec.file, text, problems, spec.max_rows)
     return pd.DataFrame() if raw is None else parse_table(spec, raw, problems)
 
 
-def _csv_cells(file: str, text: str, problems: list[Problem]) -> pd.DataFrame | None:
+def _csv_cells(file: str, text: str, problems: list[Problem], max_rows: int) -> pd.DataFrame | None:
     """The CSV's cells as text, indexed by spreadsheet row (header = row 1).
 
     Blank rows are skipped but counted; a row whose number of fields differs from the
@@ -263,9 +262,9 @@ def _csv_cells(file: str, text: str, problems: list[Problem]) -> pd.DataFrame | 
                     "quote a value that contains one)"))
                 continue
             records[row] = fields
-            if len(records) > MAX_TABLE_ROWS:
-                problems.append(Problem(file, None, None, f"more than {MAX_TABLE_ROWS} data rows",
-                                        f"at most {MAX_TABLE_ROWS} data rows"))
+            if len(records) > max_rows:
+                problems.append(Problem(file, None, None, f"more than {max_rows} data rows",
+                                        f"at most {max_rows} data rows"))
                 return None
     except csv.Error as err:
         problems.append(_malformed(file, row + 1, err))

@@ -171,6 +171,7 @@ class TableSpec:
     key: tuple[str, ...]
     fields: tuple[Field, ...]
     required: bool = True
+    max_rows: int = 10_000  # more data rows are refused (a runaway file, not a dataset)
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -491,6 +492,7 @@ FACILITIES = TableSpec(
         SOURCE_COLUMN,
     ),
     required=False,
+    max_rows=200_000,
 )
 
 TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from model import InputError, inputs, load_dataset
+from model import InputError, inputs, load_dataset, schema
 
 
 @pytest.fixture
@@ -75,11 +75,11 @@ def test_huge_file_fails_fast(toy_copy):
 
 
 def test_too_many_rows_fail_before_parsing(toy_copy):
-    rows = "".join(f"power,S{i},0,10,,0,\n" for i in range(inputs.MAX_TABLE_ROWS + 1))
+    rows = "".join(f"power,S{i},0,10,,0,\n" for i in range(schema.MAC.max_rows + 1))
     (toy_copy / "mac.csv").write_text("sector,step,potential_share,cost_cny_per_t,available_from,cost_change,source\n" + rows)
     assert _message(toy_copy) == (
-        f"mac.csv: found 'more than {inputs.MAX_TABLE_ROWS} data rows', "
-        f"expected at most {inputs.MAX_TABLE_ROWS} data rows"
+        f"mac.csv: found 'more than {schema.MAC.max_rows} data rows', "
+        f"expected at most {schema.MAC.max_rows} data rows"
     )
 
 
