@@ -84,10 +84,12 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
         return
     # Equal bounds rather than var.fix: rows left with only fixed variables (the national
     # targets) would be checked exactly by Pyomo's compiler, while HiGHS applies tolerances.
-    for var in [*m.abatement_mt.values(), *m.ets_cap_mt.values(),
-                *(m.bank_mt.values() if hasattr(m, "bank_mt") else [])]:
-        var.setlb(var.value)
-        var.setub(var.value)
+    held = [m.find_component(columns.name) for columns in m.parameters.abatement]
+    held += [m.ets_cap_mt, *([m.bank_mt] if hasattr(m, "bank_mt") else [])]
+    for component in held:
+        for var in component.values():
+            var.setlb(var.value)
+            var.setub(var.value)
 
 
 def _covered_years(p: Parameters) -> np.ndarray:
@@ -154,14 +156,16 @@ def _burden_terms(p: Parameters, prices_cny_per_t: pd.Series, scale: np.ndarray)
     """scale x burden[s,t] as terms and constants by covered sector-year, where burden =
     abatement cost + price x (BAU - abatement - free) for trading sectors (million CNY)."""
     covered = p.covered_index
-    covered_steps = np.flatnonzero(p.step_phase != OUTSIDE)
-    step_rows = p.covered_position(p.step_rows[covered_steps])
     price = prices_cny_per_t.to_numpy()[p.year_position(p.year_of_row[p.covered_rows])]
     market_price = np.where(p.phase[p.covered_rows] == TRADING, np.nan_to_num(price), 0.0)
-    step_cost = p.steps["cost_cny_per_t"].to_numpy()[covered_steps]
     n = len(covered)
-    terms = [Term("abatement_mt", step_rows, covered_steps, (step_cost - market_price[step_rows]) * scale[step_rows]),
-             Term("free_allocation_mt", np.arange(n), np.arange(n), -market_price * scale)]
+    terms = []
+    for columns in p.abatement:
+        chosen = np.flatnonzero(p.phase[columns.rows] != OUTSIDE)
+        row = p.covered_position(columns.rows[chosen])
+        terms.append(Term(columns.name, row, chosen,
+                          (columns.cost_cny_per_t[chosen] - market_price[row]) * scale[row]))
+    terms.append(Term("free_allocation_mt", np.arange(n), np.arange(n), -market_price * scale))
     return terms, market_price * p.sector_years["bau_mt"].to_numpy()[p.covered_rows] * scale
 
 

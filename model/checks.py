@@ -20,8 +20,13 @@ TOLERANCE_PRICE = 1e-5  # relative, on prices and costs
 
 
 def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFrame,
-               market: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every check by name: {"passed": bool, "worst_violation": float, "unit": str}."""
+               market: dict[str, Any], facilities: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
+    """Every check by name: {"passed": bool, "worst_violation": float, "unit": str}.
+
+    At facility resolution (``steps`` has a ``facility_id`` column) an installation's own
+    steps face its own price in the simulation phase, and its emissions must stay within
+    its free allowances (its share of the rule cap); ``facilities`` gives both."""
+    market = {**market, "facilities": facilities}
     checks: dict[str, tuple[Callable[..., float], str, float]] = {
         "national_target": (_national_target, "Mt", TOLERANCE_MT),
         "cap_split": (_cap_split, "Mt", TOLERANCE_MT),
@@ -33,6 +38,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
         "equal_marginal_cost": (_equal_marginal_cost, "relative", TOLERANCE_PRICE),
         "hotelling": (_hotelling, "relative", TOLERANCE_PRICE),
         "allocation_bounds": (_allocation_bounds, "Mt", TOLERANCE_MT),
+        "facility_compliance": (_facility_compliance, "Mt", TOLERANCE_MT),
     }
     if not market.get("equilibrium", True):  # stage 2 moved abatement within a cost tolerance
         checks.pop("equal_marginal_cost")
@@ -122,6 +128,12 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
         np.nan,
     )
     step_price = faced[_row_of_step(sector_years, steps)]
+    facilities = market.get("facilities")
+    if "facility_id" in steps and facilities is not None and len(facilities):
+        own = facilities[facilities["phase"] == SIMULATION].set_index(["facility_id", "year"])["price_cny_per_t"]
+        installation = pd.MultiIndex.from_arrays([steps["facility_id"], steps["year"]])
+        own_price = own.reindex(installation).to_numpy()
+        step_price = np.where(np.isnan(own_price), step_price, own_price)
     cost = steps["cost_cny_per_t"].to_numpy()
     used = steps["abatement_mt"].to_numpy() > TOLERANCE_MT
     spare = steps["potential_mt"].to_numpy() - steps["abatement_mt"].to_numpy() > TOLERANCE_MT
@@ -141,6 +153,16 @@ def _hotelling(years, sector_years, steps, market) -> float:
     expected = price[:-1] * growth
     gap = np.abs(price[1:] - expected) / np.maximum(1.0, np.abs(expected))
     return _worst(np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0))
+
+
+def _facility_compliance(years, sector_years, steps, market) -> float:
+    """At facility resolution an installation in the simulation phase emits no more than its
+    free allowances, its share of the rule cap."""
+    facilities = market.get("facilities")
+    if "facility_id" not in steps or facilities is None or facilities.empty:
+        return 0.0
+    simulation = facilities[facilities["phase"] == SIMULATION]
+    return _worst(simulation["emissions_mt"] - simulation["free_mt"])
 
 
 def _allocation_bounds(years, sector_years, steps, market) -> float:

@@ -95,21 +95,24 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
               help="Override an input, e.g. discount_rate=0.03, market.banking=true, "
                    "sectors.aluminium.trading_from=2029, 'mac.cement.*.cost_cny_per_t*=1.2'. "
                    "Repeatable.")
+@click.option("--resolution", type=click.Choice(["sector", "facility"]),
+              help="Abate by sector or installation by installation (same as --set model.resolution=...).")
 @click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
               help="HiGHS option, e.g. presolve=off, solver=ipm, time_limit=60. Repeatable.")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write plots/, report.html and results.xlsx (as the report command does).")
 @verbosity_options
 @click.pass_context
-def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool,
-          sets: tuple[str, ...], solver_options: tuple[str, ...], with_report: bool) -> None:
+def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets: tuple[str, ...],
+          resolution: str | None, solver_options: tuple[str, ...], with_report: bool) -> None:
     """Solve DATASET (a folder; default: the China dataset) and write the results.
 
-    Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json, and with
-    --report the plots, report.html and results.xlsx. An existing results folder is only
-    replaced with --force.
+    Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json (and, with a
+    registry, facilities.csv and facility_years.parquet), and with --report the plots,
+    report.html and results.xlsx. An existing results folder is only replaced with --force.
     """
-    prepared = prepare(dataset, _pairs(sets))
+    overrides = _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
+    prepared = prepare(dataset, overrides)
     out = out or Path("results") / prepared.name
     check_can_write(out, force)
     log.info("solving %s (%s)", prepared.name, prepared.path)

@@ -1,10 +1,11 @@
-"""Share each sector's results among its installations (facilities.csv).
+"""Results by installation and covered year (facilities.csv, facility_years.parquet).
 
-At sector resolution an installation's emissions are its sector's emissions in proportion
-to its base-year emissions, and its free allowances are its sector's free allocation in
-proportion to benchmark x output (output alone where its sector has no benchmarks,
-base-year emissions where it has no output). Its shortfall (positive: it must buy) is
-priced at the allowance price when trading, at its sector's own price in simulation.
+An installation's free allowances are its share (benchmark x output) of its sector's
+free allocation; in the simulation phase, its share of the rule cap. At sector resolution
+its emissions are its sector's in proportion to base-year emissions; at facility
+resolution they come from its own abatement. Its shortfall (positive: it must buy) is
+priced at the allowance price when trading and at the own price in simulation (its own
+at facility resolution, its sector's otherwise).
 """
 
 from __future__ import annotations
@@ -12,57 +13,53 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .parameters import OUTSIDE, Parameters
+from .parameters import OUTSIDE, SIMULATION, Parameters
 
 
-def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFrame) -> pd.DataFrame:
-    """One row per installation and covered year: emissions, free allowances, shortfall, cost."""
-    facilities = p.dataset.facilities
-    if facilities.empty or "free_mt" not in sector_years:
+def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFrame,
+                   abatement_mt: np.ndarray | None = None, own_price: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per installation and covered year: emissions, free allowances, shortfall, cost.
+
+    ``abatement_mt`` and ``own_price`` (by facility-year row) come from a facility-resolution
+    solve; without them the installation takes its share of its sector's emissions. Without
+    stage 2 only simulation-phase free allowances (the rule cap's share) are known."""
+    grid = p.facility_years
+    if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
-    sector_code = pd.Index(p.dataset.sectors["sector"]).get_indexer(facilities["sector"])
-    emissions_weight = _within_sector_share(sector_code, facilities["emissions_mt"].to_numpy(dtype=float))
-    allocation_weight = _within_sector_share(sector_code, _allocation_basis(p, facilities))
-    n_facilities, n_years = len(facilities), p.years.size
-    rows = np.repeat(sector_code * n_years, n_years) + np.tile(np.arange(n_years), n_facilities)
-    covered = p.phase[rows] != OUTSIDE
-    rows = rows[covered]
-    facility = np.repeat(np.arange(n_facilities), n_years)[covered]
-    emissions = sector_years["emissions_mt"].to_numpy()[rows] * emissions_weight[facility]
-    free = sector_years["free_mt"].to_numpy()[rows] * allocation_weight[facility]
-    price = np.where(sector_years["phase"].to_numpy()[rows] == "simulation",
-                     sector_years["own_price_cny_per_t"].to_numpy()[rows],
-                     years["allowance_price_cny_per_t"].to_numpy()[p.year_of_row[rows] - p.first_year])
+    covered = np.flatnonzero(grid["phase"].to_numpy() != OUTSIDE)
+    sector_row = grid["sector_row"].to_numpy()[covered]
+    phase = grid["phase"].to_numpy()[covered]
+    if abatement_mt is None:
+        emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * grid["emission_share"].to_numpy()[covered]
+        abatement = grid["bau_mt"].to_numpy()[covered] - emissions
+        price_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row]
+    else:
+        abatement = abatement_mt[covered]
+        emissions = grid["bau_mt"].to_numpy()[covered] - abatement
+        price_in_simulation = own_price[covered]
+    # free allowances: a share of the sector's (stage 2); in simulation the share of the rule cap
+    sector_free = (sector_years["free_mt"].to_numpy()[sector_row] if "free_mt" in sector_years
+                   else np.full(covered.size, np.nan))
+    free = np.where(phase == SIMULATION, grid["cap_mt"].to_numpy()[covered],
+                    sector_free * grid["allocation_share"].to_numpy()[covered])
+    year = grid.index.get_level_values("year").to_numpy()[covered]
+    allowance_price = years["allowance_price_cny_per_t"].to_numpy()[year - p.first_year]
+    price = np.where(phase == SIMULATION, price_in_simulation, allowance_price)
     shortfall = emissions - free
+    facilities = p.dataset.facilities
+    facility = covered // p.years.size
     return pd.DataFrame({
-        "facility_id": facilities["facility_id"].to_numpy()[facility],
-        "sector": facilities["sector"].to_numpy()[facility],
-        "year": p.year_of_row[rows],
-        "phase": sector_years["phase"].to_numpy()[rows],
+        "facility_id": grid.index.get_level_values("facility_id").to_numpy()[covered],
+        "sector": grid["sector"].to_numpy()[covered],
+        "year": year,
+        "phase": phase,
         "region": facilities["region"].to_numpy()[facility],
         "unit_type": facilities["unit_type"].to_numpy()[facility],
+        "bau_mt": grid["bau_mt"].to_numpy()[covered],
+        "abatement_mt": abatement,
         "emissions_mt": emissions,
         "free_mt": free,
         "shortfall_mt": shortfall,
         "price_cny_per_t": price,
         "compliance_cost_bn_cny": np.nan_to_num(price) * shortfall / 1e3,
     })
-
-
-def _allocation_basis(p: Parameters, facilities: pd.DataFrame) -> np.ndarray:
-    """benchmark x output where the sector has benchmarks, output where it has none,
-    base-year emissions where output is blank."""
-    benchmarks = p.dataset.benchmarks.set_index(["sector", "unit_type"])["benchmark_t_per_unit"]
-    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
-    benchmark = benchmarks.reindex(keys).to_numpy(dtype=float) if len(benchmarks) else np.full(len(facilities), np.nan)
-    output = facilities["output"].to_numpy(dtype=float)
-    basis = np.where(np.isnan(benchmark), output, benchmark * output)
-    # a sector with any installation lacking output shares by emissions throughout
-    lacking = pd.Series(np.isnan(basis)).groupby(facilities["sector"].to_numpy()).transform("any").to_numpy()
-    return np.where(lacking, facilities["emissions_mt"].to_numpy(dtype=float), basis)
-
-
-def _within_sector_share(sector_code: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    total = np.bincount(sector_code, weights=weight)[sector_code]
-    count = np.bincount(sector_code)[sector_code]
-    return np.divide(weight, total, out=1.0 / count, where=total > 0)

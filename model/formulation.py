@@ -17,12 +17,15 @@ minimisation is <= 0 and the price in year-t money is -dual / discount factor.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import Dataset
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows,
                  add_variables, linear_expressions)
+from .installations import AbatementColumns
 from .parameters import OUTSIDE, SIMULATION, TRADING, Parameters, derive_parameters
 
 
@@ -54,6 +57,7 @@ def formulate(p: Parameters) -> LinearProgram:
             define_cap_split(p),
             define_simulation_rule_cap(p),
             define_simulation_compliance(p),
+            define_facility_compliance(p),
             define_market_balance(p),
             define_trading_cap_shares(p),
             define_absolute_cap_incumbents(p),
@@ -86,8 +90,8 @@ def define_variables(p: Parameters) -> list[VarBlock]:
     n_years, n_covered = p.years.size, len(p.covered_index)
     ets_cap = p.targets["ets_cap_mt"].to_numpy()
     blocks = [
-        VarBlock("abatement_mt", list(p.steps.index), np.zeros(len(p.steps)),
-                 p.steps["potential_mt"].to_numpy(), "Mt CO2 abated"),
+        *(VarBlock(columns.name, columns.keys.tolist(), np.zeros(len(columns)), columns.potential_mt,
+                   f"Mt CO2 abated, by {', '.join(columns.keys.names)}") for columns in p.abatement),
         VarBlock("ets_cap_mt", p.years.tolist(), np.nan_to_num(ets_cap, nan=0.0),
                  np.where(np.isnan(ets_cap), np.inf, ets_cap), "allowances issued, Mt"),
         VarBlock("sector_cap_mt", p.covered_index.tolist(), np.zeros(n_covered), np.full(n_covered, np.inf),
@@ -109,9 +113,9 @@ def define_variables(p: Parameters) -> list[VarBlock]:
 def define_emissions(m: pyo.ConcreteModel, p: Parameters) -> None:
     """Emissions[s,t] = BAU[s,t] - abatement summed over the sector's steps."""
     sector_years = p.sector_years.index
-    rows = p.step_rows
     expressions = linear_expressions(
-        m, len(sector_years), [Term("abatement_mt", rows, np.arange(rows.size), -np.ones(rows.size))],
+        m, len(sector_years), _abatement_terms(p, lambda columns: np.ones(len(columns), dtype=bool),
+                                               lambda columns, chosen: columns.rows[chosen]),
         p.sector_years["bau_mt"].to_numpy(),
     )
     m.emissions_mt = pyo.Expression(
@@ -127,13 +131,13 @@ def define_national_target(p: Parameters) -> RowBlock:
     """Allowances issued plus emissions of sectors outside the ETS stay within the national cap.
 
     Its dual is the national carbon value."""
-    outside = np.flatnonzero(p.step_phase == OUTSIDE)
     n = p.years.size
     outside_bau = np.where(p.phase == OUTSIDE, p.sector_years["bau_mt"].to_numpy(), 0.0)
     return RowBlock(
         "national_target", p.years.tolist(),
         [Term("ets_cap_mt", np.arange(n), np.arange(n), np.ones(n)),
-         Term("abatement_mt", p.year_position(p.step_years[outside]), outside, -np.ones(outside.size))],
+         *_abatement_terms(p, lambda columns: p.phase[columns.rows] == OUTSIDE,
+                           lambda columns, chosen: p.year_of_row[columns.rows[chosen]] - p.first_year)],
         constant=p.sum_by_year(outside_bau),
         upper=p.targets["national_cap_mt"].to_numpy(),
         doc="ets_cap + outside emissions <= national cap (Mt)",
@@ -169,17 +173,37 @@ def define_simulation_rule_cap(p: Parameters) -> RowBlock:
 def define_simulation_compliance(p: Parameters) -> RowBlock:
     """A simulation-phase sector keeps its emissions within its own cap, without trading.
 
-    Its dual is the sector's own carbon price."""
-    simulation = p.simulation_index
-    in_simulation = np.flatnonzero(p.step_phase == SIMULATION)
-    n = len(simulation)
+    Its dual is the sector's own carbon price. At facility resolution the sectors of
+    facilities.csv meet it installation by installation instead (facility_compliance)."""
+    rows = p.sector_simulation_rows
+    n = rows.size
+    in_rows = lambda columns: np.isin(columns.rows, rows)  # noqa: E731
     return RowBlock(
-        "simulation_compliance", simulation.tolist(),
-        [Term("abatement_mt", np.searchsorted(p.simulation_rows, p.step_rows[in_simulation]), in_simulation,
-              -np.ones(in_simulation.size)),
-         Term("sector_cap_mt", np.arange(n), p.covered_position(p.simulation_rows), -np.ones(n))],
-        constant=p.sector_years["bau_mt"].to_numpy()[p.simulation_rows], upper=np.zeros(n),
+        "simulation_compliance", p.sector_years.index[rows].tolist(),
+        [*_abatement_terms(p, in_rows, lambda columns, chosen: np.searchsorted(rows, columns.rows[chosen]),
+                           families=("abatement_mt",)),
+         Term("sector_cap_mt", np.arange(n), p.covered_position(rows), -np.ones(n))],
+        constant=p.sector_years["bau_mt"].to_numpy()[rows], upper=np.zeros(n),
         doc="emissions - sector_cap <= 0 (Mt)",
+    )
+
+
+def define_facility_compliance(p: Parameters) -> RowBlock:
+    """At facility resolution, an installation in its sector's simulation phase keeps its
+    emissions within its share of the rule cap (benchmark x output), without trading.
+
+    Its dual is the installation's own carbon price."""
+    rows = p.facility_simulation_rows
+    grid = p.facility_years
+    keys = grid.index[rows].tolist() if len(grid) else []
+    in_rows = lambda columns: np.isin(columns.facility_rows, rows)  # noqa: E731
+    return RowBlock(
+        "facility_compliance", keys,
+        _abatement_terms(p, in_rows, lambda columns, chosen: np.searchsorted(rows, columns.facility_rows[chosen]),
+                         families=("facility_abatement_mt",)),
+        constant=grid["bau_mt"].to_numpy()[rows] if len(grid) else np.zeros(0),
+        upper=grid["cap_mt"].to_numpy()[rows] if len(grid) else np.zeros(0),
+        doc="installation emissions <= its share of the rule cap (Mt)",
     )
 
 
@@ -188,12 +212,13 @@ def define_market_balance(p: Parameters) -> RowBlock:
     bank counts in the first year). Its dual is the allowance price."""
     market_years = p.market_years
     n = market_years.size
-    trading_steps = np.flatnonzero((p.step_phase == TRADING) & np.isin(p.step_years, market_years))
     trading_caps = np.flatnonzero(p.phase[p.covered_rows] == TRADING)
     cap_years = p.year_of_row[p.covered_rows][trading_caps]
+    in_market = lambda columns: (p.phase[columns.rows] == TRADING) & np.isin(  # noqa: E731
+        p.year_of_row[columns.rows], market_years)
     terms = [
-        Term("abatement_mt", np.searchsorted(market_years, p.step_years[trading_steps]), trading_steps,
-             -np.ones(trading_steps.size)),
+        *_abatement_terms(p, in_market,
+                          lambda columns, chosen: np.searchsorted(market_years, p.year_of_row[columns.rows[chosen]])),
         Term("sector_cap_mt", np.searchsorted(market_years, cap_years), trading_caps, -np.ones(cap_years.size)),
     ]
     if p.banking:
@@ -274,8 +299,22 @@ def define_absolute_cap_entrants(p: Parameters) -> RowBlock:
 
 def define_abatement_cost(p: Parameters) -> Objective:
     """Objective: present value of abatement cost, million CNY (Mt x CNY/t)."""
-    discount = p.discount_factor.to_numpy()[p.year_position(p.step_years)]
-    n = len(p.steps)
-    return Objective("abatement_cost", [Term("abatement_mt", np.zeros(n, dtype=int), np.arange(n),
-                                             discount * p.steps["cost_cny_per_t"].to_numpy())],
-                     doc="present value of abatement cost, million CNY")
+    discount = p.discount_factor.to_numpy()
+    return Objective("abatement_cost", [
+        Term(columns.name, np.zeros(len(columns), dtype=int), np.arange(len(columns)),
+             discount[p.year_of_row[columns.rows] - p.first_year] * columns.cost_cny_per_t)
+        for columns in p.abatement], doc="present value of abatement cost, million CNY")
+
+
+def _abatement_terms(p: Parameters, chosen_by: Callable[[AbatementColumns], np.ndarray],
+                     row_of: Callable[[AbatementColumns, np.ndarray], np.ndarray],
+                     families: tuple[str, ...] | None = None) -> list[Term]:
+    """-1 x abatement for the chosen columns of every abatement family (emissions = BAU -
+    abatement), in the rows ``row_of`` gives them."""
+    terms = []
+    for columns in p.abatement:
+        if families is not None and columns.name not in families:
+            continue
+        chosen = np.flatnonzero(chosen_by(columns))
+        terms.append(Term(columns.name, row_of(columns, chosen), chosen, -np.ones(chosen.size)))
+    return terms

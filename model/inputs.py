@@ -52,6 +52,7 @@ class Dataset:
     allocation: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.ALLOCATION))
     benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
+    facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
 
     @property
     def name(self) -> str:
@@ -444,6 +445,23 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
     return problems
 
 
+def _check_facility_mac(dataset: Dataset) -> list[Problem]:
+    """facility_mac.csv names known installations, once per step, shares summing to at most 1."""
+    steps, file = dataset.facility_mac, schema.FACILITY_MAC.file
+    if steps.empty:
+        return []
+    known = set(dataset.facilities["facility_id"])
+    problems = [Problem(file, row, "facility_id", steps.at[row, "facility_id"], "an installation of facilities.csv")
+                for row in steps.index[~steps["facility_id"].isin(known).to_numpy()]]
+    problems += _duplicates(file, steps, ["facility_id", "step"])
+    total = steps.groupby("facility_id", sort=False)["potential_share"].sum()
+    for name, share in total[total > 1 + 1e-9].items():
+        row = int(steps.index[(steps["facility_id"] == name).to_numpy()][-1])
+        problems.append(Problem(file, row, "potential_share", f"{share:.4g} in total for {name}",
+                                "shares of one installation summing to at most 1"))
+    return problems
+
+
 def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     """allocation.csv, benchmarks.csv and facilities.csv refer to known sectors and units."""
     problems: list[Problem] = []
@@ -467,6 +485,7 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     for row in allocation.index[(allocation["free_share_min"] > allocation["free_share_max"]).to_numpy()]:
         problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min", str(allocation.loc[row, "free_share_min"]),
                                 f"at most free_share_max ({allocation.loc[row, 'free_share_max']})"))
+    problems += _check_facility_mac(dataset)
     benchmarks, facilities = dataset.benchmarks, dataset.facilities
     if benchmarks.empty or facilities.empty:
         return problems

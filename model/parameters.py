@@ -20,6 +20,7 @@ import pandas as pd
 from . import schema
 from .errors import InputError, Problem
 from .inputs import Dataset, interpolate_by_year
+from .installations import AbatementColumns, PooledMembers, facility_grid, installation_columns
 
 OUTSIDE, SIMULATION, TRADING = "outside", "simulation", "trading"
 PHASES = (OUTSIDE, SIMULATION, TRADING)
@@ -33,12 +34,42 @@ class Parameters:
     years: np.ndarray  # int, first_year .. last_year
     discount_factor: pd.Series  # by year: (1 + r)^-(t - first_year)
     sector_years: pd.DataFrame  # grid index (sector, year): phase, bau_mt, rule_cap_mt, output, ...
-    steps: pd.DataFrame  # index (sector, step, year): potential_mt, cost_cny_per_t
+    steps: pd.DataFrame  # sectors abated at sector level; index (sector, step, year): potential_mt, cost_cny_per_t
     step_rows: np.ndarray  # for each step, the row of its (sector, year) in sector_years
     targets: pd.DataFrame  # index year: national_cap_mt, ets_cap_mt (NaN: chosen), min_auction_share
     banking: bool
     initial_bank_mt: float
     absolute_cap_from: int | None  # from this year caps of trading sectors may not rise
+    facility_years: pd.DataFrame  # installations x years (empty without facilities.csv)
+    installation_columns: tuple[AbatementColumns, ...] = ()  # facility resolution only
+    pooled_members: PooledMembers | None = None  # installation steps merged into pooled columns
+
+    @property
+    def facility_resolution(self) -> bool:
+        return bool(self.installation_columns)
+
+    @cached_property
+    def abatement(self) -> tuple[AbatementColumns, ...]:
+        """Every family of abatement variables: sector steps, then installation steps."""
+        sector_steps = AbatementColumns("abatement_mt", self.steps.index, self.steps["potential_mt"].to_numpy(),
+                                        self.steps["cost_cny_per_t"].to_numpy(), self.step_rows)
+        return (sector_steps, *self.installation_columns)
+
+    @cached_property
+    def sector_simulation_rows(self) -> np.ndarray:
+        """Simulation-phase rows of sectors that meet their rule cap as a sector (at facility
+        resolution, each installation meets its own share instead)."""
+        if not self.facility_resolution:
+            return self.simulation_rows
+        by_installation = np.unique(self.facility_years["sector_row"].to_numpy())
+        return self.simulation_rows[~np.isin(self.simulation_rows, by_installation)]
+
+    @cached_property
+    def facility_simulation_rows(self) -> np.ndarray:
+        """Facility-year rows in the simulation phase, where installations meet their own caps."""
+        if not self.facility_resolution:
+            return np.zeros(0, dtype=int)
+        return np.flatnonzero(self.facility_years["phase"].to_numpy() == SIMULATION)
 
     @property
     def first_year(self) -> int:
@@ -117,7 +148,13 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         (1.0 + rate) ** -(years - years[0]).astype(float), index=pd.Index(years, name="year")
     )
     sector_years = _sector_years(dataset, years)
-    steps, step_rows = _steps(dataset, years, sector_years["bau_mt"].to_numpy())
+    grid = facility_grid(dataset, sector_years, years) if len(dataset.facilities) else pd.DataFrame()
+    by_installation = settings["model.resolution"] == "facility" and len(grid) > 0
+    steps, step_rows = _steps(dataset, years, sector_years["bau_mt"].to_numpy(),
+                              skip_sectors=set(dataset.facilities["sector"]) if by_installation else set())
+    installation_families, pooled_members = (
+        installation_columns(dataset, grid, years, pool=settings["model.pool_installations"])
+        if by_installation else ((), None))
     return Parameters(
         dataset=dataset,
         years=years,
@@ -129,6 +166,9 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         banking=bool(settings["market.banking"]),
         initial_bank_mt=float(settings["market.initial_bank_mt"]),
         absolute_cap_from=settings["allocation.absolute_cap_from"],
+        facility_years=grid,
+        installation_columns=tuple(installation_families),
+        pooled_members=pooled_members,
     )
 
 
@@ -213,10 +253,12 @@ def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.
     return free_share_min, scheduled_max
 
 
-def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every (sector, step, year) whose step is available, and the sector-year row of each;
-    zero-potential steps are kept so that a change of a number never changes the LP's columns."""
-    mac = dataset.mac
+def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
+           skip_sectors: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every (sector, step, year) whose step is available, and the sector-year row of each,
+    for the sectors not abated installation by installation; zero-potential steps are kept
+    so that a change of a number never changes the LP's columns."""
+    mac = dataset.mac[~dataset.mac["sector"].isin(skip_sectors).to_numpy()]
     n_years = years.size
     year = np.tile(years, len(mac))
     available = year >= np.repeat(mac["available_from"].to_numpy(dtype=float, na_value=-np.inf), n_years)

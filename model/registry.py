@@ -2,8 +2,9 @@
 
 No public facility-level registry of China's ETS exists, so ``make_registry`` draws one:
 for every covered sector with ``entities`` in sectors.csv, that many installations whose
-sizes are lognormal, whose unit types follow ``output_share`` in benchmarks.csv, and whose
-emission intensities scatter around their unit type's benchmark. Output and emissions
+sizes are lognormal, whose unit types follow ``output_share`` in benchmarks.csv, whose
+emission intensities scatter around their unit type's benchmark, and whose abatement
+costs fall in a few classes (``cost_factor`` times the sector's step costs). Output and emissions
 are then scaled so that they add up exactly to the sector's base-year totals. The result
 is labelled synthetic in every row; the same seed always gives the same registry.
 """
@@ -17,6 +18,9 @@ from .inputs import Dataset
 
 SIZE_SIGMA = 1.0  # spread of installation sizes (lognormal sigma): a few large, many small
 INTENSITY_SIGMA = 0.08  # spread of intensities around the unit type's benchmark
+# Abatement cost classes (cost_factor on the sector's step costs) and how common each is:
+# installations of one technology vintage share costs, so costs come in classes
+COST_CLASSES = {0.8: 0.15, 0.9: 0.25, 1.0: 0.30, 1.15: 0.20, 1.3: 0.10}
 # Provinces and rough weights for where installations are (synthetic: for reporting only)
 REGIONS = {
     "Shandong": 10, "Hebei": 8, "Jiangsu": 8, "Inner Mongolia": 7, "Shanxi": 6, "Guangdong": 6,
@@ -35,7 +39,8 @@ def make_registry(dataset: Dataset, seed: int = 2025, scale: float = 1.0) -> pd.
     chosen = sectors[sectors["covered_from"].notna().to_numpy() & sectors["entities"].notna().to_numpy()]
     tables = [_sector_registry(row, dataset.benchmarks, rng, scale, seed) for _, row in chosen.iterrows()]
     if not tables:
-        return pd.DataFrame(columns=["facility_id", "sector", "output", "emissions_mt", "region", "unit_type", "source"])
+        return pd.DataFrame(columns=["facility_id", "sector", "output", "emissions_mt", "region", "unit_type",
+                                     "cost_factor", "source"])
     return pd.concat(tables, ignore_index=True)
 
 
@@ -53,6 +58,7 @@ def _sector_registry(sector: pd.Series, benchmarks: pd.DataFrame, rng: np.random
     emissions = output_share * intensity
     emissions *= float(sector["base_emissions_mt"]) / emissions.sum()
     regions = rng.choice(list(REGIONS), size=count, p=np.array(list(REGIONS.values())) / sum(REGIONS.values()))
+    cost_factor = rng.choice(list(COST_CLASSES), size=count, p=list(COST_CLASSES.values()))
     name = sector["sector"]
     return pd.DataFrame({
         "facility_id": [f"{name}-{i:05d}" for i in range(1, count + 1)],
@@ -61,6 +67,7 @@ def _sector_registry(sector: pd.Series, benchmarks: pd.DataFrame, rng: np.random
         "emissions_mt": emissions,
         "region": regions,
         "unit_type": unit_type,
+        "cost_factor": cost_factor,
         "source": f"synthetic (make_registry seed {seed}), calibrated to sectors.csv totals",
     })
 

@@ -58,6 +58,8 @@ class Results:
     def _write_into(self, folder: Path) -> None:
         for name, table in self.tables().items():
             write_csv(table, folder / TABLE_FILES[name])
+        if not self.facilities.empty:  # the same rows for tools that read large tables
+            self.facilities.to_parquet(folder / "facility_years.parquet", index=False)
         (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
 
     @classmethod
@@ -144,13 +146,16 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     run's summary and checks."""
     final = allocated or least_cost
     price = allowance_prices(p, least_cost)
-    steps = _abatement_steps(p, final)
-    sector_years = _sector_years(p, least_cost, final, steps, price, allocated is not None)
+    steps, step_rows = _abatement_steps(p, final)
+    sector_years = _sector_years(p, least_cost, final, steps, step_rows, price, allocated is not None)
     years = _years(p, least_cost, final, sector_years, price)
     summary = _summary(p, least_cost, allocated, seconds)
-    summary["checks"] = run_checks(years, sector_years, steps, summary["market"])
+    installations = (facility_years(p, sector_years, years, facility_abatement(p, final),
+                                    facility_own_prices(p, least_cost))
+                     if p.facility_resolution else facility_years(p, sector_years, years))
+    summary["checks"] = run_checks(years, sector_years, steps, summary["market"], installations)
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
-                   facilities=facility_years(p, sector_years, years))
+                   facilities=installations)
 
 
 def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -166,29 +171,41 @@ def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
     return pd.Series(price, index=pd.Index(market_years, name="year")).reindex(p.years)
 
 
-def _abatement_steps(p: Parameters, solution: Solution) -> pd.DataFrame:
-    steps = p.steps.copy()
-    steps["abatement_mt"] = solution.values["abatement_mt"]
-    steps["abatement_cost_bn_cny"] = steps["abatement_mt"] * steps["cost_cny_per_t"] / 1e3
-    return steps.reset_index()
+def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per abatement column of every family (sector steps; at facility resolution
+    also installation steps and pooled steps), and the sector-year row of each."""
+    tables = []
+    for columns in p.abatement:
+        keys = columns.keys.to_frame(index=False)
+        if "sector" not in keys:
+            keys.insert(0, "sector", p.facility_years["sector"].to_numpy()[columns.facility_rows])
+        abatement = solution.values[columns.name]
+        tables.append(keys.assign(potential_mt=columns.potential_mt, cost_cny_per_t=columns.cost_cny_per_t,
+                                  abatement_mt=abatement,
+                                  abatement_cost_bn_cny=abatement * columns.cost_cny_per_t / 1e3))
+    steps = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    if p.facility_resolution:
+        steps = steps.reindex(columns=["sector", "facility_id", "step", "pool", "year", "potential_mt",
+                                       "cost_cny_per_t", "abatement_mt", "abatement_cost_bn_cny"])
+        steps["pool"] = steps["pool"].astype("Int64")
+    return steps, np.concatenate([columns.rows for columns in p.abatement])
 
 
-def _sector_years(p: Parameters, least_cost: Solution, final: Solution,
-                  steps: pd.DataFrame, price: pd.Series, allocated: bool) -> pd.DataFrame:
+def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: pd.DataFrame,
+                  step_rows: np.ndarray, price: pd.Series, allocated: bool) -> pd.DataFrame:
     table = p.sector_years[["phase", "bau_mt"]].copy()
     n = len(table)
     abatement = steps["abatement_mt"].to_numpy()
-    table["abatement_mt"] = np.bincount(p.step_rows, weights=abatement, minlength=n)
+    table["abatement_mt"] = np.bincount(step_rows, weights=abatement, minlength=n)
     table["emissions_mt"] = table["bau_mt"] - table["abatement_mt"]
     table["cap_mt"] = _spread(n, p.covered_rows, final.values["sector_cap_mt"])
-    table["abatement_cost_bn_cny"] = np.bincount(p.step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
+    table["abatement_cost_bn_cny"] = np.bincount(step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
                                                  minlength=n)
     used = abatement > USED_TOLERANCE_MT
     dearest = np.full(n, -np.inf)
-    np.maximum.at(dearest, p.step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
+    np.maximum.at(dearest, step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
     table["marginal_cost_cny_per_t"] = np.where(np.isfinite(dearest), dearest, np.nan)
-    own_price = prices(p, least_cost.duals["simulation_compliance"], p.simulation_index.get_level_values("year"))
-    table["own_price_cny_per_t"] = _spread(n, p.simulation_rows, own_price)
+    table["own_price_cny_per_t"] = _own_prices(p, least_cost)
     table["implied_benchmark_t_per_unit"] = table["cap_mt"] / p.sector_years["output"]
     columns = ["phase", "bau_mt", "emissions_mt", "abatement_mt", "cap_mt", "abatement_cost_bn_cny",
                "marginal_cost_cny_per_t", "own_price_cny_per_t", "implied_benchmark_t_per_unit"]
@@ -198,6 +215,53 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution,
         columns[10:10] = ["burden_bn_cny", "burden_share_of_value_added"]
         columns += ["free_share_min", "free_share_max"]
     return table[columns].reset_index()
+
+
+def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
+    """Each simulation-phase sector's own price; for a sector whose installations meet their
+    own caps, the mean of theirs weighted by BAU emissions."""
+    n = len(p.sector_years)
+    rows = p.sector_simulation_rows
+    own = _spread(n, rows, prices(p, least_cost.duals["simulation_compliance"], p.year_of_row[rows]))
+    if p.facility_resolution and p.facility_simulation_rows.size:
+        facility_rows = p.facility_simulation_rows
+        grid = p.facility_years
+        sector_rows = grid["sector_row"].to_numpy()[facility_rows]
+        weight = grid["bau_mt"].to_numpy()[facility_rows]
+        price = facility_own_prices(p, least_cost)[facility_rows]
+        total = np.bincount(sector_rows, weights=weight, minlength=n)
+        mean = np.bincount(sector_rows, weights=weight * price, minlength=n)
+        by_installation = np.unique(sector_rows)
+        own[by_installation] = mean[by_installation] / total[by_installation]
+    return own
+
+
+def facility_own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
+    """By facility-year row: an installation's own price in its sector's simulation phase
+    (CNY/t, year-t money), NaN otherwise; facility resolution only."""
+    rows = p.facility_simulation_rows
+    own = np.full(len(p.facility_years), np.nan)
+    own[rows] = prices(p, least_cost.duals["facility_compliance"],
+                       p.facility_years.index.get_level_values("year").to_numpy()[rows])
+    return own
+
+
+def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
+    """Abatement by facility-year row at facility resolution: an installation's own columns,
+    plus its share (by potential) of the pooled columns it was merged into."""
+    n = len(p.facility_years)
+    total = np.zeros(n)
+    for columns in p.installation_columns:
+        if columns.facility_rows is not None:
+            total += np.bincount(columns.facility_rows, weights=solution.values[columns.name], minlength=n)
+    members = p.pooled_members
+    if members is not None:
+        pooled = next(c for c in p.installation_columns if c.facility_rows is None)
+        used_share = np.divide(solution.values[pooled.name], pooled.potential_mt,
+                               out=np.zeros(len(pooled)), where=pooled.potential_mt > 0)
+        total += np.bincount(members.facility_rows, weights=members.potential_mt * used_share[members.pooled_column],
+                             minlength=n)
+    return total
 
 
 def _spread(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -271,6 +271,24 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         0.0,
         1e7,
     ),
+    Field(
+        "model.resolution",
+        "str",
+        "",
+        "'sector': abatement by sector; 'facility': abatement by installation for the sectors "
+        "in facilities.csv, each meeting its own cap in the simulation phase.",
+        "sector",
+        choices=("sector", "facility"),
+    ),
+    Field(
+        "model.pool_installations",
+        "bool",
+        "",
+        "At facility resolution, merge the steps of installations that face no constraint of "
+        "their own (outside the ETS or trading) when they share sector, step and cost: the same "
+        "optimum from a far smaller LP.",
+        True,
+    ),
 )
 SCENARIO = {f.name: f for f in SCENARIO_FIELDS}
 
@@ -489,13 +507,43 @@ FACILITIES = TableSpec(
         Field("emissions_mt", "float", "Mt CO2", "Emissions in base_year.", REQUIRED, 0.0, 1e5),
         Field("region", "str", "", "Province or region (for reporting).", ""),
         Field("unit_type", "str", "", "Type of unit, matched to benchmarks.csv.", ""),
+        Field(
+            "cost_factor",
+            "float",
+            "",
+            "At facility resolution, the installation's abatement costs are its sector's step "
+            "costs times this factor (unless facility_mac.csv gives its own steps).",
+            1.0,
+            0.0,
+            100.0,
+        ),
         SOURCE_COLUMN,
     ),
     required=False,
     max_rows=200_000,
 )
 
-TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES)
+FACILITY_MAC = TableSpec(
+    "facility_mac.csv",
+    "Optional abatement steps of individual installations (facility resolution); an "
+    "installation listed here uses these steps instead of its sector's.",
+    ("facility_id", "step"),
+    (
+        Field("facility_id", "str", "", "An installation of facilities.csv."),
+        Field("step", "str", "", "Name of the step, unique within the installation."),
+        share_field("potential_share", "Abatement available in the step, as a share of the installation's BAU."),
+        Field("cost_cny_per_t", "float", "CNY per t CO2", "Cost of abating one tonne, in base_year money.",
+              REQUIRED, 0.0, 1e5),
+        year_field("available_from", "First year the step can be used; blank: always.", None),
+        Field("cost_change", "float", "fraction per year", "Yearly change of the step's cost from base_year.",
+              0.0, -0.5, 0.5),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+    max_rows=200_000,
+)
+
+TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC)
 TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
 
 

@@ -1,0 +1,121 @@
+"""Facility resolution: installations abate on their own steps and, in the simulation
+phase, meet their own share of the rule cap; pooling merges what can be merged exactly."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from model import apply_overrides, derive_parameters, load_dataset, solve
+from model.cli import cli
+from model.registry import make_registry
+from tests.conftest import CHINA, TOY
+
+FACILITY = {"model.resolution": "facility"}
+UNPOOLED = {"model.resolution": "facility", "model.pool_installations": False}
+
+
+@pytest.fixture(scope="module")
+def toy_with_registry(tmp_path_factory):
+    """The toy with five installations whose free shares follow their emissions (no output,
+    no benchmarks) and whose costs are their sector's: no installation binds on its own."""
+    folder = tmp_path_factory.mktemp("toy") / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
+    return load_dataset(folder)
+
+
+def _sector_numbers(results):
+    years = results.years[["allowance_price_cny_per_t", "national_carbon_value_cny_per_t", "ets_cap_mt"]]
+    sectors = results.sector_years[["emissions_mt", "abatement_mt", "cap_mt", "own_price_cny_per_t"]]
+    return years.to_numpy(dtype=float), sectors.to_numpy(dtype=float), results.summary["objective_bn_cny"]
+
+
+def test_facility_resolution_sums_to_sector_resolution(toy_with_registry):
+    """When installations do not bind individually the sector results are the same."""
+    by_sector = _sector_numbers(solve(toy_with_registry))
+    by_installation = solve(apply_overrides(toy_with_registry, FACILITY))
+    ours = _sector_numbers(by_installation)
+    assert ours[0] == pytest.approx(by_sector[0], nan_ok=True)
+    assert ours[1] == pytest.approx(by_sector[1], nan_ok=True)
+    assert ours[2] == pytest.approx(by_sector[2], rel=1e-9)
+    installations = by_installation.facilities.set_index(["facility_id", "year"])
+    assert installations.loc[("s1", 2025), "abatement_mt"] == pytest.approx(3.0 * 25 / 50)
+    assert installations.loc[("s1", 2025), "price_cny_per_t"] == pytest.approx(20.0)  # steel's own price
+
+
+def test_facility_compliance(toy_with_registry):
+    """With s1 allowed only 40% of steel's rule cap in 2025 (output shares), it must cut
+    25 - 0.4 x 47 = 6.2 Mt itself: 2.5 Mt on step A (10% of its 25 Mt at 20) and 3.7 Mt on
+    step B at 60, so its own price is 60 while s2 and s3 cut little at 20."""
+    folder = toy_with_registry.path.parent / "binding"
+    shutil.copytree(toy_with_registry.path, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,60,60,1\np2,power,40,40,1\ns1,steel,10,25,1\ns2,steel,9,15,1\ns3,steel,6,10,1\n")
+    results = solve(load_dataset(folder), overrides=FACILITY)
+    installations = results.facilities.set_index(["facility_id", "year"])
+    s1 = installations.loc[("s1", 2025)]
+    assert s1["free_mt"] == pytest.approx(0.4 * 47)
+    assert s1["emissions_mt"] == pytest.approx(0.4 * 47)
+    assert s1["price_cny_per_t"] == pytest.approx(60.0)
+    # s2 may emit 0.36 x 47 = 16.9 Mt > its 15 Mt BAU: no cut, no own price
+    assert installations.loc[("s2", 2025), "price_cny_per_t"] == pytest.approx(0.0)
+    assert installations.loc[("s2", 2025), "abatement_mt"] == pytest.approx(0.0)
+    assert results.summary["checks"]["facility_compliance"]["passed"]
+    assert results.summary["checks"]["equal_marginal_cost"]["passed"]
+
+
+@pytest.fixture(scope="module")
+def small_china(tmp_path_factory):
+    """The default dataset with a registry of about 200 installations in five cost classes."""
+    china = load_dataset(CHINA)
+    registry = make_registry(china, seed=5, scale=0.03)
+    folder = tmp_path_factory.mktemp("china") / "china"
+    shutil.copytree(CHINA, folder)
+    registry.to_csv(folder / "facilities.csv", index=False)
+    return load_dataset(folder)
+
+
+def test_pooling_gives_the_same_optimum(small_china):
+    """Merging the steps of installations that face no constraint of their own changes
+    neither the objective nor any price, and shrinks the LP."""
+    pooled_parameters = derive_parameters(apply_overrides(small_china, FACILITY))
+    full_parameters = derive_parameters(apply_overrides(small_china, UNPOOLED))
+    pooled_columns = sum(len(c) for c in pooled_parameters.abatement)
+    full_columns = sum(len(c) for c in full_parameters.abatement)
+    assert pooled_columns < full_columns / 3
+    pooled = solve(pooled_parameters.dataset, allocation=False)
+    full = solve(full_parameters.dataset, allocation=False)
+    assert pooled.summary["objective_bn_cny"] == pytest.approx(full.summary["objective_bn_cny"], rel=1e-7)
+    for column in ("allowance_price_cny_per_t", "national_carbon_value_cny_per_t"):
+        assert pooled.years[column].to_numpy() == pytest.approx(full.years[column].to_numpy(), rel=1e-7, abs=1e-6)
+    # steps of equal cost in different sectors may share the cut differently (equally cheap)
+    assert pooled.years["emissions_mt"].to_numpy() == pytest.approx(full.years["emissions_mt"].to_numpy(), rel=1e-7)
+    assert len(pooled.abatement_steps) == pooled_columns
+
+
+def test_installation_abatement_adds_up(small_china):
+    results = solve(small_china, overrides=FACILITY)
+    by_sector_year = results.facilities.groupby(["sector", "year"])[["abatement_mt", "free_mt"]].sum()
+    sectors = results.sector_years.set_index(["sector", "year"]).loc[by_sector_year.index]
+    assert by_sector_year["abatement_mt"].to_numpy() == pytest.approx(sectors["abatement_mt"].to_numpy(), rel=1e-7)
+    assert by_sector_year["free_mt"].to_numpy() == pytest.approx(sectors["free_mt"].to_numpy(), rel=1e-7)
+    assert all(check["passed"] for check in results.summary["checks"].values())
+
+
+def test_cli_resolution_flag(tmp_path, toy_with_registry):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "solve", str(toy_with_registry.path), "--resolution", "facility",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out / "facility_years.parquet")
+    assert set(table["facility_id"]) == {"p1", "p2", "s1", "s2", "s3"}
+    assert np.allclose(table.groupby("year")["emissions_mt"].sum().to_numpy(),
+                       pd.read_csv(out / "years.csv")["ets_emissions_mt"].to_numpy())
