@@ -41,15 +41,19 @@ class _Cli(click.Group):
             ctx.exit(err.exit_code)
 
 
-def _configure(ctx: click.Context, debug: bool | None = None, quiet: bool | None = None) -> None:
-    """Record --debug/--quiet (given before or after the command) and set up logging."""
+def _configure(ctx: click.Context, debug: bool | None = None, quiet: bool | None = None,
+               verbose: bool | None = None) -> None:
+    """Record --debug/--verbose/--quiet (given before or after the command) and set up logging."""
     settings = ctx.find_root().ensure_object(dict)
     if debug is not None:
         settings["debug"] = debug
     if quiet:
         settings["quiet"] = True
+    if verbose:
+        settings["verbose"] = True
     settings.setdefault("debug", False)
     settings.setdefault("quiet", False)
+    settings.setdefault("verbose", False)
     level = logging.DEBUG if settings["debug"] else logging.WARNING if settings["quiet"] else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
     for noisy in ("pyomo", "distributed", "matplotlib"):
@@ -57,11 +61,15 @@ def _configure(ctx: click.Context, debug: bool | None = None, quiet: bool | None
 
 
 def verbosity_options(command: Any) -> Any:
-    """--debug/--quiet on every command, as on the group (Calliope's shared options)."""
+    """--debug/--verbose/--quiet on every command, as on the group (Calliope's shared options)."""
     command = click.option(
         "--debug/--no-debug", default=None, expose_value=False,
         callback=lambda ctx, _, value: _configure(ctx, debug=value),
         help="Show tracebacks and the HiGHS log.",
+    )(command)
+    command = click.option(
+        "--verbose", "-v", is_flag=True, default=None, expose_value=False,
+        callback=lambda ctx, _, value: _configure(ctx, verbose=value), help="Show the HiGHS log.",
     )(command)
     return click.option(
         "--quiet", "-q", is_flag=True, default=None, expose_value=False,
@@ -117,7 +125,7 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     check_can_write(out, force)
     log.info("solving %s (%s)", prepared.name, prepared.path)
     results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
-                            verbose=ctx.obj["debug"])
+                            verbose=ctx.obj["debug"] or ctx.obj["verbose"])
     written = results.write(out, force=force)
     if not ctx.obj["quiet"]:
         click.echo(_headline(results))

@@ -58,13 +58,21 @@ def solve(
     else:
         model = build_model(prepare(source, overrides))
     built = time.perf_counter()
+    log.info("built the model in %.2f s: %s abatement columns", built - started,
+             f"{sum(len(columns) for columns in model.parameters.abatement):,}")
     options = solver_options(model.parameters.dataset.settings, highs_options)
     try:
         least_cost = solve_model(model, options, verbose=verbose)
     except InfeasibleError:
+        log.info("infeasible: finding the smallest relaxation of the targets")
         raise explain_infeasibility(model, options) from None
-    allocated = (allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
-                 if allocation else None)
+    log.info("least cost found in %.2f s (HiGHS %s, %s simplex iterations)", sum(least_cost.seconds.values()),
+             least_cost.solver_version, least_cost.iterations["simplex"])
+    allocated = None
+    if allocation:
+        allocated = allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
+        log.info("allocation (%s) in %.2f s", model.parameters.dataset.settings["allocation.objective"],
+                 sum(allocated.seconds.values()))
     results = build_results(model.parameters, least_cost, allocated, seconds={"build": built - started})
     problems = failed(results.summary["checks"])
     if problems and not user_model:
