@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from model import Results, solve
+
 ROOT = Path(__file__).resolve().parent.parent
 TOY = ROOT / "inputs" / "toy"
 CHINA = ROOT / "inputs" / "china"
@@ -77,3 +79,15 @@ def toy_path() -> Path:
 @pytest.fixture
 def china_path() -> Path:
     return CHINA
+
+
+@pytest.fixture(scope="session")
+def toy_results() -> Results:
+    """The toy solved once for the whole session (tests must not change it)."""
+    return solve(TOY)
+
+
+@pytest.fixture(scope="session")
+def china_results() -> Results:
+    """The default dataset solved once for the whole session (tests must not change it)."""
+    return solve(CHINA)

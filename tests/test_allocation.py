@@ -7,19 +7,7 @@ import numpy as np
 import pytest
 
 from model import InfeasibleError, load_dataset, solve
-from tests.conftest import TOY, write_dataset
-
-
-@pytest.fixture(scope="module")
-def toy_results():
-    return solve(TOY)
-
-
-@pytest.fixture(scope="module")
-def china_results():
-    from tests.conftest import CHINA
-
-    return solve(CHINA)
+from tests.conftest import write_dataset
 
 
 def _covered(results):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from model import load_dataset, solve
+from model import load_dataset
 from model.cli import cli
 from model.registry import make_registry
 from tests.conftest import CHINA
@@ -16,11 +16,6 @@ from tests.conftest import CHINA
 @pytest.fixture(scope="module")
 def china():
     return load_dataset(CHINA)
-
-
-@pytest.fixture(scope="module")
-def china_results(china):
-    return solve(china)
 
 
 def test_registry_is_calibrated_to_sector_totals(china):

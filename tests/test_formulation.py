@@ -15,13 +15,6 @@ from tests.conftest import write_dataset
 TOY_PV_COST_BN = (490 + 1150 / 1.1 + 1950 / 1.21) / 1e3  # inputs/toy/README.md
 
 
-@pytest.fixture(scope="module")
-def toy_results():
-    from tests.conftest import TOY
-
-    return solve(TOY)
-
-
 def _by_year(results, column):
     return results.years.set_index("year")[column]
 
@@ -121,23 +114,26 @@ def test_loose_target_gives_zero_price(tmp_path):
     assert results.summary["objective_bn_cny"] == 0.0
 
 
-def test_ets_price_equals_non_ets_marginal_cost_when_cap_chosen(tmp_path):
-    """With the ETS cap left to the model, the cut goes where it is cheapest: here the
-    marginal step is outside the ETS (rest B at 35), and the allowance price equals it."""
-    folder = write_dataset(
+def _power_and_rest(tmp_path, mac, targets):
+    """Power trading from 2025 (100 Mt BAU) and a rest of the economy outside (50 Mt)."""
+    return write_dataset(
         tmp_path / "case",
         sectors=[
             {"sector": "power", "covered_from": 2025, "base_emissions_mt": 100},
             {"sector": "rest", "base_emissions_mt": 50},
         ],
-        mac=[
-            {"sector": "power", "step": "A", "potential_share": 0.2, "cost_cny_per_t": 10},
-            {"sector": "power", "step": "B", "potential_share": 0.3, "cost_cny_per_t": 40},
-            {"sector": "rest", "step": "A", "potential_share": 0.1, "cost_cny_per_t": 30},
-            {"sector": "rest", "step": "B", "potential_share": 0.4, "cost_cny_per_t": 35},
-        ],
-        targets=[{"year": 2025, "national_cap_mt": 110}],
+        mac=[{"sector": sector, "step": step, "potential_share": share, "cost_cny_per_t": cost}
+             for sector, step, share, cost in mac],
+        targets=targets,
     )
+
+
+def test_ets_price_equals_non_ets_marginal_cost_when_cap_chosen(tmp_path):
+    """With the ETS cap left to the model, the cut goes where it is cheapest: here the
+    marginal step is outside the ETS (rest B at 35), and the allowance price equals it."""
+    folder = _power_and_rest(
+        tmp_path, [("power", "A", 0.2, 10), ("power", "B", 0.3, 40), ("rest", "A", 0.1, 30), ("rest", "B", 0.4, 35)],
+        [{"year": 2025, "national_cap_mt": 110}])
     results = solve(folder)
     years = results.years.iloc[0]
     assert years["allowance_price_cny_per_t"] == pytest.approx(35.0)
@@ -149,19 +145,9 @@ def test_ets_price_equals_non_ets_marginal_cost_when_cap_chosen(tmp_path):
 def test_fixed_ets_cap_separates_allowance_price_from_national_value(tmp_path):
     """Fixing the ETS cap at 90 Mt leaves power's price at its 10 CNY/t step while the
     rest of the economy carries the remaining cut at 35 CNY/t."""
-    folder = write_dataset(
-        tmp_path / "case",
-        sectors=[
-            {"sector": "power", "covered_from": 2025, "base_emissions_mt": 100},
-            {"sector": "rest", "base_emissions_mt": 50},
-        ],
-        mac=[
-            {"sector": "power", "step": "A", "potential_share": 0.2, "cost_cny_per_t": 10},
-            {"sector": "rest", "step": "A", "potential_share": 0.1, "cost_cny_per_t": 30},
-            {"sector": "rest", "step": "B", "potential_share": 0.4, "cost_cny_per_t": 35},
-        ],
-        targets=[{"year": 2025, "national_cap_mt": 120, "ets_cap_mt": 90}],
-    )
+    folder = _power_and_rest(
+        tmp_path, [("power", "A", 0.2, 10), ("rest", "A", 0.1, 30), ("rest", "B", 0.4, 35)],
+        [{"year": 2025, "national_cap_mt": 120, "ets_cap_mt": 90}])
     years = solve(folder).years.iloc[0]
     assert years["ets_cap_mt"] == pytest.approx(90.0)
     assert years["allowance_price_cny_per_t"] == pytest.approx(10.0)

@@ -31,16 +31,6 @@ TOY_COST_PER_TONNE = (0.49 + 1.15 + 1.95) * 1e3 / (30 + 47.5 + 65)  # CNY/t: 3.5
 
 
 @pytest.fixture(scope="module")
-def toy_results():
-    return solve(TOY)
-
-
-@pytest.fixture(scope="module")
-def china_results():
-    return solve(CHINA)
-
-
-@pytest.fixture(scope="module")
 def toy_least_cost():
     """Stage 1 only: no allocation columns."""
     return solve(TOY, allocation=False)

@@ -10,13 +10,6 @@ from model import EtscapError, Results, solve
 from model.results import write_folder
 
 
-@pytest.fixture(scope="module")
-def toy_results():
-    from tests.conftest import TOY
-
-    return solve(TOY)
-
-
 def test_tables_have_the_promised_columns(toy_results):
     assert list(toy_results.years.columns)[:1] == ["year"]
     for column in ("ets_cap_mt", "bank_mt", "allowance_price_cny_per_t", "national_carbon_value_cny_per_t",
