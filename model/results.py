@@ -102,16 +102,17 @@ def write_folder(out: str | Path, write_into: Any, force: bool = False) -> Path:
 
 
 def build_results(p: Parameters, least_cost: Solution, allocated: Solution | None,
-                  seconds: dict[str, float]) -> Results:
+                  seconds: dict[str, float], hash_inputs: bool = True) -> Results:
     """Tables from a solved model's parameters and solutions: prices from the least-cost
     stage's duals, quantities, caps and free allocation from the final stage; plus the
-    run's summary and checks."""
+    run's summary and checks. ``hash_inputs=False`` leaves the summary's inputs_sha256
+    blank (a study's scenario is named by its base dataset and overrides instead)."""
     final = allocated or least_cost
     price = allowance_prices(p, least_cost)
     steps = _abatement_steps(p, final)
     sector_years = _sector_years(p, least_cost, final, steps, price, allocated is not None)
     years = _years(p, least_cost, final, sector_years, price)
-    summary = _summary(p, least_cost, allocated, seconds)
+    summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"])
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary)
 
@@ -215,7 +216,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
 
 
 def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
-             seconds: dict[str, float]) -> dict[str, Any]:
+             seconds: dict[str, float], hash_inputs: bool = True) -> dict[str, Any]:
     settings = p.dataset.settings
     solved = {**least_cost.seconds, **(allocated.seconds if allocated else {})}
     return {
@@ -227,7 +228,7 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
                         "status": allocated.status.lower()} if allocated else None),
         "scenario": p.dataset.name,
         "dataset": str(p.dataset.path),
-        "inputs_sha256": p.dataset.sha256,
+        "inputs_sha256": p.dataset.sha256 if hash_inputs else None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
