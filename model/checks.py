@@ -36,6 +36,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
     }
     if not market.get("equilibrium", True):  # stage 2 moved abatement within a cost tolerance
         checks.pop("equal_marginal_cost")
+    steps = steps.assign(sector_year_row=_row_of_step(sector_years, steps))  # joined once for all checks
     report = {}
     for name, (check, unit, tolerance) in checks.items():
         worst = float(check(years, sector_years, steps, market))
@@ -96,7 +97,7 @@ def _abatement_within_potential(years, sector_years, steps, market) -> float:
 
 
 def _emissions_add_up(years, sector_years, steps, market) -> float:
-    abated = np.bincount(_row_of_step(sector_years, steps), weights=steps["abatement_mt"].to_numpy(),
+    abated = np.bincount(steps["sector_year_row"].to_numpy(), weights=steps["abatement_mt"].to_numpy(),
                          minlength=len(sector_years))
     return _worst(np.abs(sector_years["bau_mt"].to_numpy() - abated - sector_years["emissions_mt"].to_numpy()))
 
@@ -121,7 +122,7 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
          years["national_carbon_value_cny_per_t"].to_numpy()[year_row]],
         np.nan,
     )
-    step_price = faced[_row_of_step(sector_years, steps)]
+    step_price = faced[steps["sector_year_row"].to_numpy()]
     cost = steps["cost_cny_per_t"].to_numpy()
     used = steps["abatement_mt"].to_numpy() > TOLERANCE_MT
     spare = steps["potential_mt"].to_numpy() - steps["abatement_mt"].to_numpy() > TOLERANCE_MT

@@ -15,6 +15,7 @@ replaces them. Values are checked against the declarations in ``schema.py``.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -51,7 +52,8 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
     """A copy of ``dataset`` with the overrides applied, checked as a loaded dataset is."""
     items = overrides.items() if isinstance(overrides, Mapping) else overrides
     settings = dict(dataset.settings)
-    tables = {name: dataset.table(name).copy() for name in schema.TABLES_BY_NAME}
+    changed: dict[str, pd.DataFrame] = {}  # copies of the tables an override changes; the rest are shared
+    tables = ChainMap(changed, {name: dataset.table(name) for name in schema.TABLES_BY_NAME})
     problems: list[Problem] = []
     for raw_key, value in items:
         override = parse_override(raw_key, value)
@@ -64,7 +66,7 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
             problems.append(Problem(f"--set {raw_key}={value}", None, None, None, str(err)))
     if problems:
         raise InputError(problems)
-    return dataset.replace(settings=settings, **tables)
+    return dataset.replace(settings=settings, **changed)
 
 
 class _OverrideProblem(Exception):
@@ -105,14 +107,18 @@ def _combined(field: schema.Field, current: Any, override: Override) -> Any:
     return int(round(result)) if field.kind == "int" else float(result)
 
 
-def _set_cells(tables: dict[str, pd.DataFrame], override: Override) -> None:
+def _set_cells(tables: ChainMap, override: Override) -> None:
+    """Change the cells ``override`` names, in a copy of their table (made on first change)."""
     table_name, field, match = _cells(tables, override.key)
-    table, column = tables[table_name], field.name
-    rows = table.index[match]
-    new_values = [_cell(field, table.at[row, column], override) for row in rows]
-    table[column] = table[column].astype(object)
-    table.loc[rows, column] = pd.Series(new_values, index=rows, dtype=object)
-    table[column] = _restore_dtype(field, table[column])
+    column = field.name
+    current = tables[table_name][column]
+    new_values = [_cell(field, value, override) for value in current[match].tolist()]
+    if table_name not in tables.maps[0]:
+        tables.maps[0][table_name] = tables[table_name].copy()
+    table = tables[table_name]
+    updated = current.astype(object)
+    updated[match] = new_values
+    table[column] = _restore_dtype(field, updated)
 
 
 def _cells(tables: Mapping[str, pd.DataFrame], key: str) -> tuple[str, schema.Field, np.ndarray]:
