@@ -457,13 +457,14 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
         **dict(info or {}),
         "allocation": allocation, "reuse_model": reuse_model and not allocation,
         "inputs_sha256": base.sha256,
+        "run_on": f"{workers} Dask worker{'s' * (workers != 1)}" if dask_client else "this process",
         "workers": workers, "scenarios_per_task": size,
         "seconds": {"start": round(ready - started, 3), "scenarios": round(finished - ready, 3)},
         "elapsed_seconds": round(finished - started, 3),
         "scenarios_per_second": round(len(inputs) / max(finished - ready, 1e-9), 2),
         "versions": {**_versions(), **{p: _version(p) for p in ("dask", "distributed", "pyarrow")}},
     }
-    log.info("%s: %d optimal, %d infeasible, %d errors in %.1f s", kind, counts.get(OPTIMAL, 0),
+    log.debug("%s: %d optimal, %d infeasible, %d errors in %.1f s", kind, counts.get(OPTIMAL, 0),
              counts.get(INFEASIBLE, 0), counts.get(ERROR, 0), finished - started)
     return study
 
