@@ -202,11 +202,16 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
         raise InputError(problems)
     out = values.get("out")
     return StudyFile(
-        path=path, dataset=path.parent / values["dataset"], out=path.parent / out if out else None,
+        path=path, dataset=_beside(path, values["dataset"]), out=_beside(path, out) if out else None,
         allocation=values["allocation"], csv=values["csv"], abatement_steps=values["abatement_steps"],
         mode=values["sweep.mode"], grid=grid, n=values.get("montecarlo.n"), seed=values.get("montecarlo.seed"),
         distributions=distributions,
     )
+
+
+def _beside(study_file: Path, relative: str) -> Path:
+    """A path written in a study file: relative to the file's folder (absolute paths stay)."""
+    return Path(os.path.normpath(study_file.parent / relative))
 
 
 def _problem(file: str, key: str, found: Any, expected: str) -> Problem:
