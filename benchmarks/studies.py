@@ -77,7 +77,7 @@ def main() -> None:
 
     started = time.perf_counter()
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         up = time.perf_counter()
         study = monte_carlo(china, args.draws, distributions, seed=42, client=client)
         done = time.perf_counter()

@@ -74,8 +74,11 @@ class _OverrideProblem(Exception):
 
 
 def parse_override(raw_key: str, value: Any) -> Override:
-    """``KEY`` as written (a trailing ``*`` multiplies, ``+`` adds) with its value."""
+    """``KEY`` as written (a trailing ``*`` multiplies, ``+`` adds) with its value (a numpy
+    scalar, as from a DataFrame of scenarios, counts as the Python number it holds)."""
     key = raw_key.strip()
+    if isinstance(value, np.generic):
+        value = value.item()
     operation = "="
     if key and key[-1] in "*+" and not key.endswith(".*"):
         operation, key = key[-1], key[:-1]

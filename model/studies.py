@@ -90,7 +90,7 @@ STUDY_FIELDS: tuple[Field, ...] = (
           choices=("product", "zip")),
     Field("montecarlo.n", "int", "", "Number of draws (scenarios).", REQUIRED, 1, 1e6),
     Field("montecarlo.seed", "int", "", "Seed of numpy.random.default_rng: the same seed gives the same "
-          "draws and results.", REQUIRED, 0, 2**63 - 1),
+          "draws and results.", REQUIRED, 0, 2**32 - 1),
 )
 STUDY = {f.name: f for f in STUDY_FIELDS}
 
@@ -98,7 +98,7 @@ STUDY = {f.name: f for f in STUDY_FIELDS}
 DISTRIBUTIONS: dict[str, tuple[Field, ...]] = {
     "normal": (Field("mean", "float", "", "Mean."),
                Field("sd", "float", "", "Standard deviation.", REQUIRED, 0.0)),
-    "lognormal": (Field("mean", "float", "", "Mean of the logarithm (0: median 1)."),
+    "lognormal": (Field("mean", "float", "", "Mean of the logarithm; 0 gives a median of 1."),
                   Field("sigma", "float", "", "Standard deviation of the logarithm.", REQUIRED, 0.0)),
     "uniform": (Field("low", "float", "", "Lowest value."), Field("high", "float", "", "Highest value.")),
     "triangular": (Field("low", "float", "", "Lowest value."), Field("mode", "float", "", "Most likely value."),
@@ -495,7 +495,7 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         return
     if client == "local":
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None,
+        with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=":0",
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as local:
             yield local
         return
