@@ -64,9 +64,11 @@ def _by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str,
 
 
 def _row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
-    """For each step row, the position of its (sector, year) in ``sector_years``."""
-    keys = pd.MultiIndex.from_arrays([sector_years["sector"], sector_years["year"]])
-    return keys.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["year"]]))
+    """For each step row, the position of its (sector, year) in ``sector_years`` (-1: none)."""
+    sectors = pd.concat([sector_years["sector"], steps["sector"]], ignore_index=True)
+    code = pd.factorize(sectors)[0].astype(np.int64) * 10_000  # sector and year as one integer key
+    key = code + np.concatenate([sector_years["year"].to_numpy(np.int64), steps["year"].to_numpy(np.int64)])
+    return pd.Index(key[:len(sector_years)]).get_indexer(key[len(sector_years):])
 
 
 def _national_target(years, sector_years, steps, market) -> float:
