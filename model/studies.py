@@ -613,9 +613,10 @@ def _resolver(base: Dataset, base_key: str, parameters: Parameters, lp: LinearPr
         if key == _thread.base_keys[base_key]:
             base_parameters = derive_parameters(base)
             resolver = Resolver(base_parameters, hash_inputs=False)
-            with contextlib.suppress(EtscapError):  # an infeasible base: scenarios then solve cold
+            with contextlib.suppress(EtscapError):
                 resolver.solve(base_parameters, start="reference")
-            resolvers[key] = (resolver, "reference")
+            # an infeasible base leaves no optimum to start from: its scenarios then solve cold
+            resolvers[key] = (resolver, "reference" if resolver.reference_basis is not None else "cold")
         else:
             resolvers[key] = (Resolver(parameters, hash_inputs=False), "cold")
         while len(resolvers) > RESOLVERS_PER_THREAD:

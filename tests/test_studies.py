@@ -333,3 +333,21 @@ def test_example_study_files_match_their_scripts(example, kind):
     else:
         assert (study_file.n, study_file.seed) == (script.DRAWS, script.SEED)
         assert {k: d.as_dict() for k, d in study_file.distributions.items()} == script.DISTRIBUTIONS
+
+
+def test_scenarios_start_from_the_base_optimum_only(toy):
+    """A scenario of the base's LP structure re-solves from the base dataset's optimal basis;
+    any other (or one of an infeasible base, which has no optimum) solves cold, so no
+    scenario's numbers depend on which scenarios its worker solved before."""
+    from model import apply_overrides, derive_parameters
+    from model.formulation import formulate
+    from model.studies import _resolver
+
+    def start(base, scenario):
+        parameters = derive_parameters(scenario)
+        return _resolver(base, base.sha256, parameters, formulate(parameters))[1]
+
+    assert start(toy, apply_overrides(toy, {"targets.2027.national_cap_mt": 130})) == "reference"
+    assert start(toy, apply_overrides(toy, {"sectors.steel.trading_from": 2027})) == "cold"
+    infeasible = apply_overrides(toy, {"targets.*.national_cap_mt": 50})
+    assert start(infeasible, apply_overrides(infeasible, {"targets.*.national_cap_mt": 140})) == "cold"
