@@ -42,6 +42,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
     }
     if not market.get("equilibrium", True):  # stage 2 moved abatement within a cost tolerance
         checks.pop("equal_marginal_cost")
+    steps = steps.assign(sector_year_row=_row_of_step(sector_years, steps))  # joined once for all checks
     report = {}
     for name, (check, unit, tolerance) in checks.items():
         worst = float(check(years, sector_years, steps, market))
@@ -69,9 +70,11 @@ def _by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str,
 
 
 def _row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
-    """For each step row, the position of its (sector, year) in ``sector_years``."""
-    keys = pd.MultiIndex.from_arrays([sector_years["sector"], sector_years["year"]])
-    return keys.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["year"]]))
+    """For each step row, the position of its (sector, year) in ``sector_years`` (-1: none)."""
+    sectors = pd.concat([sector_years["sector"], steps["sector"]], ignore_index=True)
+    code = pd.factorize(sectors)[0].astype(np.int64) * 10_000  # sector and year as one integer key
+    key = code + np.concatenate([sector_years["year"].to_numpy(np.int64), steps["year"].to_numpy(np.int64)])
+    return pd.Index(key[:len(sector_years)]).get_indexer(key[len(sector_years):])
 
 
 def _national_target(years, sector_years, steps, market) -> float:
@@ -102,7 +105,7 @@ def _abatement_within_potential(years, sector_years, steps, market) -> float:
 
 
 def _emissions_add_up(years, sector_years, steps, market) -> float:
-    abated = np.bincount(_row_of_step(sector_years, steps), weights=steps["abatement_mt"].to_numpy(),
+    abated = np.bincount(steps["sector_year_row"].to_numpy(), weights=steps["abatement_mt"].to_numpy(),
                          minlength=len(sector_years))
     return _worst(np.abs(sector_years["bau_mt"].to_numpy() - abated - sector_years["emissions_mt"].to_numpy()))
 
@@ -127,7 +130,7 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
          years["national_carbon_value_cny_per_t"].to_numpy()[year_row]],
         np.nan,
     )
-    step_price = faced[_row_of_step(sector_years, steps)]
+    step_price = faced[steps["sector_year_row"].to_numpy()]
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):
         own = facilities[facilities["phase"] == SIMULATION].set_index(["facility_id", "year"])["price_cny_per_t"]

@@ -7,6 +7,8 @@ A user error prints one message (no traceback) and exits non-zero: 2 for bad inp
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -22,6 +24,7 @@ from .overrides import parse_assignment
 from .pipeline import prepare, solve as solve_dataset
 from .registry import make_registry
 from .results import check_can_write, write_file
+from .studies import MONTECARLO, SWEEP, Study, read_study_file, run_study_file, study_file_reference
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "inputs" / "china"
 MILESTONES = (2025, 2027, 2030, 2035, 2040, 2050, 2060)
@@ -182,6 +185,100 @@ def _headline(results: Any) -> str:
     return "\n".join(lines)
 
 
+def study_options(command: Any) -> Any:
+    """The options of `sweep` and `montecarlo`."""
+    for option in reversed([
+        click.argument("study_file", type=click.Path(path_type=Path), metavar="STUDY.toml"),
+        click.option("--out", "-o", type=click.Path(path_type=Path),
+                     help="Study folder.  [default: the study file's out, else results/<study file name>]"),
+        click.option("--force", is_flag=True, help="Replace the study folder if it exists."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="Run on the Dask scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), whose workers "
+                          "can import etscap.  [default: a local cluster, one worker per core]"),
+        click.option("--serial", is_flag=True, help="Solve every scenario in this process, without Dask."),
+        click.option("--report", "with_report", is_flag=True,
+                     help="Also write plots/, report.html and results.xlsx (as the report command does)."),
+    ]):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@study_options
+@verbosity_options
+@click.pass_context
+def sweep(ctx: click.Context, **options: Any) -> None:
+    """Solve the dataset of STUDY.toml for every value of the keys in its [sweep] table
+    (every combination, or with mode = "zip" the values side by side).
+
+    Writes scenarios.csv (one row per scenario: status, message, the values set, the
+    abatement cost), years.parquet and sector_years.parquet (optimal scenarios, with a
+    scenario column) and study.json. Infeasible scenarios are recorded, not dropped.
+    """
+    _run_study(ctx, SWEEP, **options)
+
+
+@cli.command()
+@study_options
+@verbosity_options
+@click.pass_context
+def montecarlo(ctx: click.Context, **options: Any) -> None:
+    """Solve the dataset of STUDY.toml for n draws of the inputs in its
+    [montecarlo.distributions] table (normal, lognormal, uniform, triangular), seeded.
+
+    Writes the same files as `sweep`; the same seed gives the same draws and results.
+    """
+    _run_study(ctx, MONTECARLO, **options)
+
+
+def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None, force: bool,
+               scheduler: str | None, serial: bool, with_report: bool) -> None:
+    if serial and scheduler:
+        raise click.UsageError("--serial and --scheduler exclude each other: choose one")
+    spec = read_study_file(study_file, kind)
+    out = out or spec.out or Path("results") / study_file.stem
+    check_can_write(out, force)
+    if not serial:
+        importlib.import_module("distributed")  # importing it sets its loggers to INFO: set them back
+        _configure(ctx)
+    with contextlib.ExitStack() as stack:
+        bar = _ProgressBar(stack, shown=not ctx.obj["quiet"])
+        study = run_study_file(spec, kind, client=None if serial else scheduler or "local", progress=bar)
+    written = study.write(out, force=force, csv=spec.csv)
+    if not ctx.obj["quiet"]:
+        click.echo(_study_headline(study))
+        click.echo(f"study written to {written}/")
+    if with_report:
+        _write_report(ctx, written, year=None)
+
+
+class _ProgressBar:
+    """click's progress bar on stderr, opened once the number of scenarios is known."""
+
+    def __init__(self, stack: contextlib.ExitStack, shown: bool):
+        self.stack, self.shown, self.bar = stack, shown, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        if self.bar is None:
+            self.bar = self.stack.enter_context(click.progressbar(
+                length=total, label="scenarios", file=sys.stderr, show_pos=True, show_eta=True))
+        self.bar.update(done - self.bar.pos)
+
+
+def _study_headline(study: Study) -> str:
+    info, status = study.info, study.scenarios["status"].value_counts()
+    counts = ", ".join(f"{status.get(s, 0)} {label}" for s, label in
+                       (("optimal", "optimal"), ("infeasible", "infeasible"), ("error", "errors")))
+    lines = [f"{info['kind']} of {info['dataset']}: {info['n']} scenarios ({counts}) in "
+             f"{info['elapsed_seconds']:.1f} s on {info['run_on']} ({info['scenarios_per_second']:.1f} "
+             f"scenarios/s once started)"]
+    if status.get("optimal", 0) < info["n"]:
+        lines.append("scenarios not solved are listed with their message in scenarios.csv")
+    return "\n".join(lines)
+
+
 @cli.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Check with this override.")
@@ -221,14 +318,17 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
 
 @cli.command()
 @click.option("--update", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Rewrite the input reference inside this Markdown file (e.g. README.md).")
+              help="Rewrite the input and study-file references inside this Markdown file (e.g. README.md).")
 @verbosity_options
 def inputs(update: Path | None) -> None:
     """Print every input file, key and column with its type, unit, default and range."""
     if update is None:
         click.echo(schema.markdown())
         return
-    update.write_text(schema.with_reference(update.read_text()))
+    document = schema.with_reference(update.read_text())
+    if "<!-- study-file:begin -->" in document:
+        document = schema.with_section(document, "study-file", study_file_reference())
+    update.write_text(document)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,6 +15,7 @@ replaces them. Values are checked against the declarations in ``schema.py``.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -51,10 +52,11 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
     """A copy of ``dataset`` with the overrides applied, checked as a loaded dataset is."""
     items = overrides.items() if isinstance(overrides, Mapping) else overrides
     settings = dict(dataset.settings)
-    tables = {name: dataset.table(name).copy() for name in schema.TABLES_BY_NAME}
+    changed: dict[str, pd.DataFrame] = {}  # copies of the tables an override changes; the rest are shared
+    tables = ChainMap(changed, {name: dataset.table(name) for name in schema.TABLES_BY_NAME})
     problems: list[Problem] = []
     for raw_key, value in items:
-        override = _parse(raw_key, value)
+        override = parse_override(raw_key, value)
         try:
             if override.key in schema.SCENARIO:
                 _set_setting(settings, override)
@@ -64,15 +66,19 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
             problems.append(Problem(f"--set {raw_key}={value}", None, None, None, str(err)))
     if problems:
         raise InputError(problems)
-    return dataset.replace(settings=settings, **tables)
+    return dataset.replace(settings=settings, **changed)
 
 
 class _OverrideProblem(Exception):
     pass
 
 
-def _parse(raw_key: str, value: Any) -> Override:
+def parse_override(raw_key: str, value: Any) -> Override:
+    """``KEY`` as written (a trailing ``*`` multiplies, ``+`` adds) with its value (a numpy
+    scalar, as from a DataFrame of scenarios, counts as the Python number it holds)."""
     key = raw_key.strip()
+    if isinstance(value, np.generic):
+        value = value.item()
     operation = "="
     if key and key[-1] in "*+" and not key.endswith(".*"):
         operation, key = key[-1], key[:-1]
@@ -104,13 +110,28 @@ def _combined(field: schema.Field, current: Any, override: Override) -> Any:
     return int(round(result)) if field.kind == "int" else float(result)
 
 
-def _set_cells(tables: dict[str, pd.DataFrame], override: Override) -> None:
-    parts = override.key.split(".")
+def _set_cells(tables: ChainMap, override: Override) -> None:
+    """Change the cells ``override`` names, in a copy of their table (made on first change)."""
+    table_name, field, match = _cells(tables, override.key)
+    column = field.name
+    current = tables[table_name][column]
+    new_values = [_cell(field, value, override) for value in current[match].tolist()]
+    if table_name not in tables.maps[0]:
+        tables.maps[0][table_name] = tables[table_name].copy()
+    table = tables[table_name]
+    updated = current.astype(object)
+    updated[match] = new_values
+    table[column] = _restore_dtype(field, updated)
+
+
+def _cells(tables: Mapping[str, pd.DataFrame], key: str) -> tuple[str, schema.Field, np.ndarray]:
+    """The table, column declaration and row mask that ``TABLE.ROW.COLUMN`` names."""
+    parts = key.split(".")
     table_name = parts[0]
     if table_name not in schema.TABLES_BY_NAME:
         raise _OverrideProblem(
             "a scenario key or TABLE.ROW.COLUMN with TABLE one of "
-            + ", ".join(schema.TABLES_BY_NAME) + _nearest(override.key)
+            + ", ".join(schema.TABLES_BY_NAME) + _nearest(key)
         )
     spec = schema.TABLES_BY_NAME[table_name]
     n_key = len(spec.key)
@@ -134,12 +155,23 @@ def _set_cells(tables: dict[str, pd.DataFrame], override: Override) -> None:
             )
     if not match.any():
         raise _OverrideProblem(f"a row of {spec.file} matching {'.'.join(row_key)}")
-    field = spec.by_name[column]
-    rows = table.index[match]
-    new_values = [_cell(field, table.at[row, column], override) for row in rows]
-    table[column] = table[column].astype(object)
-    table.loc[rows, column] = pd.Series(new_values, index=rows, dtype=object)
-    table[column] = _restore_dtype(field, table[column])
+    return table_name, spec.by_name[column], match
+
+
+def override_field(dataset: Dataset, raw_key: str, where: str | None = None) -> schema.Field:
+    """The declaration of the input that ``raw_key`` (operator included) changes.
+
+    Checks the key alone, before any value is known (sweeps and Monte Carlo check their
+    keys once, up front); a key that names nothing raises an InputError located at
+    ``where`` (default ``--set KEY``), listing the nearest valid names.
+    """
+    key = parse_override(raw_key, None).key
+    if key in schema.SCENARIO:
+        return schema.SCENARIO[key]
+    try:
+        return _cells({name: dataset.table(name) for name in schema.TABLES_BY_NAME}, key)[1]
+    except _OverrideProblem as err:
+        raise InputError(Problem(where or f"--set {raw_key}", None, None, None, str(err))) from None
 
 
 def _cell(field: schema.Field, current: Any, override: Override) -> Any:

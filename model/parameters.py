@@ -11,6 +11,7 @@ index searches, which keeps deriving and formulating fast for many scenarios.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -188,7 +189,7 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
     phase = np.where(year < covered_from, OUTSIDE, np.where(year < trading_from, SIMULATION, TRADING))
     free_share_min, free_share_max = _free_share_bounds(dataset, year, per_row)
-    index = pd.MultiIndex.from_product([sectors["sector"].to_numpy(), years], names=["sector", "year"])
+    index = _grid_index(tuple(sectors["sector"].tolist()), int(years[0]), int(years[-1]))
     table = pd.DataFrame(
         {
             "phase": phase,
@@ -276,10 +277,34 @@ def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
             "cost_cny_per_t": per_row("cost_cny_per_t").astype(float)
             * (1.0 + per_row("cost_change").astype(float)) ** elapsed,
         },
-        index=pd.MultiIndex.from_arrays([per_row("sector"), per_row("step"), year],
-                                        names=["sector", "step", "year"]),
+        index=_steps_index(tuple(mac["sector"].tolist()), tuple(mac["step"].tolist()),
+                           available.tobytes(), int(years[0]), int(years[-1])),
     )
     return steps, rows
+
+
+# A study derives parameters for many scenarios of one dataset: their indexes are the same
+# (immutable) objects, made once, since building a MultiIndex of text keys costs more than
+# all the arithmetic of a scenario.
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_index(sectors: tuple[str, ...], first_year: int, last_year: int) -> pd.MultiIndex:
+    """(sector, year) for every sector and model year, sector by sector."""
+    return pd.MultiIndex.from_product([np.array(sectors, dtype=object), np.arange(first_year, last_year + 1)],
+                                      names=["sector", "year"])
+
+
+@functools.lru_cache(maxsize=16)
+def _steps_index(sectors: tuple[str, ...], steps: tuple[str, ...], available: bytes, first_year: int,
+                 last_year: int) -> pd.MultiIndex:
+    """(sector, step, year) of the available steps: ``available`` is the mask over mac rows x years."""
+    years = np.arange(first_year, last_year + 1)
+    mask = np.frombuffer(available, dtype=bool)
+    return pd.MultiIndex.from_arrays(
+        [np.repeat(np.array(sectors, dtype=object), years.size)[mask],
+         np.repeat(np.array(steps, dtype=object), years.size)[mask], np.tile(years, len(sectors))[mask]],
+        names=["sector", "step", "year"])
 
 
 def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:

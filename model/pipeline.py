@@ -74,10 +74,17 @@ def solve(
         log.info("allocation (%s) in %.2f s", model.parameters.dataset.settings["allocation.objective"],
                  sum(allocated.seconds.values()))
     results = build_results(model.parameters, least_cost, allocated, seconds={"build": built - started})
+    if not user_model:
+        return verified(results)
+    for problem in failed(results.summary["checks"]):  # a script's own constraints may break a check
+        log.warning("check failed on a model changed by a script: %s", problem)
+    return results
+
+
+def verified(results: Results) -> Results:
+    """``results``, if they pass every check of ``checks.py``; else an EtscapError naming the failures."""
     problems = failed(results.summary["checks"])
-    if problems and not user_model:
+    if problems:
         raise EtscapError("the solution failed verification: " + "; ".join(problems)
                           + " (please report this with the dataset)")
-    for problem in problems:  # a script's own constraints may legitimately break a check
-        log.warning("check failed on a model changed by a script: %s", problem)
     return results

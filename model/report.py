@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -38,6 +37,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter, St
 from .errors import EtscapError
 from .parameters import OUTSIDE, SIMULATION, TRADING
 from .results import TABLE_FILES, Results
+from .studies import STUDY_FILES, Study
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ SHORT_HORIZON_YEARS = 8  # a horizon this short shows every year instead of the 
 PLOTS_FOLDER = "plots"
 HTML_FILE = "report.html"
 WORKBOOK_FILE = "results.xlsx"
-STUDY_FILES = ("scenarios.csv", "study.json")
 EXCEL_MAX_ROWS = 1_048_575  # rows below the header in one sheet
 WORKBOOK_FACILITY_ROWS = 20_000  # above this the workbook holds a facility summary, not the rows
 
@@ -628,38 +627,6 @@ def facility_summary(facilities: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- a study folder (sweeps, Monte Carlo) --------------------------------------------------
-
-
-@dataclass
-class Study:
-    """A study's scenarios (one row each, with its overridden inputs and status) and the
-    tables of its optimal scenarios, with a leading ``scenario`` column."""
-
-    info: dict[str, Any]
-    scenarios: pd.DataFrame
-    years: pd.DataFrame
-    sector_years: pd.DataFrame
-
-    @property
-    def parameters(self) -> list[str]:
-        return list(self.info.get("parameters", []))
-
-    @classmethod
-    def read(cls, folder: str | Path) -> "Study":
-        folder = Path(folder)
-        missing = [f for f in (*STUDY_FILES, "years.parquet") if not (folder / f).is_file()]
-        if missing:
-            raise EtscapError(f"{folder} is not a study folder: {', '.join(missing)} missing")
-        try:
-            info = json.loads((folder / "study.json").read_text())
-        except json.JSONDecodeError as err:
-            raise EtscapError(f"{folder / 'study.json'} is not valid JSON ({err}): "
-                              "write the study again") from err
-        scenarios = pd.read_csv(folder / "scenarios.csv")
-        years = pd.read_parquet(folder / "years.parquet")
-        sector_path = folder / "sector_years.parquet"
-        sector_years = pd.read_parquet(sector_path) if sector_path.is_file() else pd.DataFrame()
-        return cls(info=info, scenarios=scenarios, years=years, sector_years=sector_years)
 
 
 def is_study_folder(folder: Path) -> bool:

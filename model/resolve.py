@@ -6,6 +6,13 @@ sectors, phases, steps: see ``LinearProgram.structure``) differs only in numbers
 potentials, targets, rule caps, cap shares); those are pushed into HiGHS and the LP is
 re-solved from the previous basis. The tables are the same as those of
 ``model.solve(dataset, allocation=False)``.
+
+Where the LP has many optima (a degenerate vertex: two steps at one cost, a cap at the
+end of a step), the optimum HiGHS reports can depend on the basis it starts from. A
+sequence of re-solves is then order dependent; ``start="reference"`` (every re-solve
+starts from the basis of the Resolver's first optimal solve) or ``start="cold"`` make
+each scenario's numbers independent of what was solved before, as studies need when
+scenarios are spread over workers in any order.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from .results import Results, build_results
 from .solve import Solution, new_highs, raise_unless_optimal, set_options, solver_options
 
 
+STARTS = ("previous", "reference", "cold")
+
+
 class StructureChanged(EtscapError):
     """The scenario's LP has other rows or columns than the one kept in HiGHS: rebuild."""
 
@@ -31,7 +41,11 @@ class StructureChanged(EtscapError):
 class Resolver:
     """Stage 1 of one dataset kept in HiGHS, re-solved for scenarios of the same structure."""
 
-    def __init__(self, source: Dataset | Parameters, highs_options: Mapping[str, Any] | None = None):
+    def __init__(self, source: Dataset | Parameters, highs_options: Mapping[str, Any] | None = None,
+                 hash_inputs: bool = True):
+        """``hash_inputs=False``: results carry no inputs_sha256 (hashing each scenario's
+        dataset costs more than re-solving it; studies record the base's checksum)."""
+        self.hash_inputs = hash_inputs
         parameters = source if isinstance(source, Parameters) else derive_parameters(source)
         self.options = solver_options(parameters.dataset.settings, highs_options)
         lp = formulate(parameters)
@@ -41,27 +55,44 @@ class Resolver:
         set_options(self.highs, self.options)
         self.highs.passModel(to_highs(self.arrays))
         self.solves = 0
+        self.reference_basis: Any = None  # the basis of the first optimal solve
 
     def fits(self, parameters: Parameters) -> bool:
         """Whether ``parameters`` give an LP of the kept structure."""
         return formulate(parameters).structure() == self.structure
 
-    def solve(self, source: Dataset | Parameters) -> Results:
-        """Push the scenario's numbers into HiGHS, re-solve warm, and tabulate."""
+    def solve(self, source: Dataset | Parameters, *, start: str = "previous",
+              lp: LinearProgram | None = None) -> Results:
+        """Push the scenario's numbers into HiGHS, re-solve, and tabulate.
+
+        ``start``: "previous" warm-starts from the last solve's basis (fastest along a
+        sequence); "reference" from the basis of the first optimal solve (each result is
+        then independent of the order of the scenarios); "cold" from no basis. ``lp`` is
+        the scenario's formulation, if the caller has it already.
+        """
+        if start not in STARTS:
+            raise ValueError(f"start must be one of {STARTS}, not {start!r}")
         started = time.perf_counter()
         parameters = source if isinstance(source, Parameters) else derive_parameters(source)
-        lp = formulate(parameters)
+        lp = lp or formulate(parameters)
         if lp.structure() != self.structure:
             raise StructureChanged(f"scenario {parameters.dataset.name!r} changes the LP's structure")
         arrays = highs_arrays(lp)
         self._push(arrays)
+        if start == "cold" or (start == "reference" and self.reference_basis is None):
+            self.highs.clearSolver()
+        elif start == "reference":
+            self.highs.setBasis(self.reference_basis)
         pushed = time.perf_counter()
         self.highs.run()
         solved = time.perf_counter()
         raise_unless_optimal(self.highs, parameters.dataset.name)
+        if self.reference_basis is None:
+            self.reference_basis = self.highs.getBasis()
         solution = self._solution(lp, arrays, {"push": pushed - started, "solve": solved - pushed})
         self.solves += 1
-        return build_results(parameters, solution, None, seconds={"build": pushed - started})
+        return build_results(parameters, solution, None, seconds={"build": pushed - started},
+                             hash_inputs=self.hash_inputs)
 
     def _push(self, new: HighsArrays) -> None:
         """Change in HiGHS only what differs from the LP it holds."""

@@ -140,16 +140,17 @@ def write_folder(out: str | Path, write_into: Any, force: bool = False) -> Path:
 
 
 def build_results(p: Parameters, least_cost: Solution, allocated: Solution | None,
-                  seconds: dict[str, float]) -> Results:
+                  seconds: dict[str, float], hash_inputs: bool = True) -> Results:
     """Tables from a solved model's parameters and solutions: prices from the least-cost
     stage's duals, quantities, caps and free allocation from the final stage; plus the
-    run's summary and checks."""
+    run's summary and checks. ``hash_inputs=False`` leaves the summary's inputs_sha256
+    blank (a study's scenario is named by its base dataset and overrides instead)."""
     final = allocated or least_cost
     price = allowance_prices(p, least_cost)
     steps, step_rows = _abatement_steps(p, final)
     sector_years = _sector_years(p, least_cost, final, steps, step_rows, price, allocated is not None)
     years = _years(p, least_cost, final, sector_years, price)
-    summary = _summary(p, least_cost, allocated, seconds)
+    summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
     installations = (facility_years(p, sector_years, years, facility_abatement(p, final),
                                     facility_own_prices(p, least_cost))
                      if p.facility_resolution else facility_years(p, sector_years, years))
@@ -193,28 +194,34 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
 
 def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: pd.DataFrame,
                   step_rows: np.ndarray, price: pd.Series, allocated: bool) -> pd.DataFrame:
-    table = p.sector_years[["phase", "bau_mt"]].copy()
-    n = len(table)
+    n = len(p.sector_years)
+    bau = p.sector_years["bau_mt"].to_numpy()
     abatement = steps["abatement_mt"].to_numpy()
-    table["abatement_mt"] = np.bincount(step_rows, weights=abatement, minlength=n)
-    table["emissions_mt"] = table["bau_mt"] - table["abatement_mt"]
-    table["cap_mt"] = _spread(n, p.covered_rows, final.values["sector_cap_mt"])
-    table["abatement_cost_bn_cny"] = np.bincount(step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
-                                                 minlength=n)
+    abated = np.bincount(step_rows, weights=abatement, minlength=n)
+    cap = _spread(n, p.covered_rows, final.values["sector_cap_mt"])
     used = abatement > USED_TOLERANCE_MT
     dearest = np.full(n, -np.inf)
     np.maximum.at(dearest, step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
-    table["marginal_cost_cny_per_t"] = np.where(np.isfinite(dearest), dearest, np.nan)
-    table["own_price_cny_per_t"] = _own_prices(p, least_cost)
-    table["implied_benchmark_t_per_unit"] = table["cap_mt"] / p.sector_years["output"]
-    columns = ["phase", "bau_mt", "emissions_mt", "abatement_mt", "cap_mt", "abatement_cost_bn_cny",
-               "marginal_cost_cny_per_t", "own_price_cny_per_t", "implied_benchmark_t_per_unit"]
+    table = pd.DataFrame({  # built at once: a study builds it for every scenario
+        "phase": p.sector_years["phase"],
+        "bau_mt": bau,
+        "emissions_mt": bau - abated,
+        "abatement_mt": abated,
+        "cap_mt": cap,
+        "abatement_cost_bn_cny": np.bincount(step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
+                                             minlength=n),
+        "marginal_cost_cny_per_t": np.where(np.isfinite(dearest), dearest, np.nan),
+        "own_price_cny_per_t": _own_prices(p, least_cost),
+        "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
+    }, index=p.sector_years.index)
     if allocated:
+        columns = list(table.columns)
         _allocation_columns(table, p, _spread(n, p.covered_rows, final.values["free_allocation_mt"]), price)
         columns[5:5] = ["free_mt", "free_share", "auctioned_mt", "net_purchase_mt"]
         columns[10:10] = ["burden_bn_cny", "burden_share_of_value_added"]
         columns += ["free_share_min", "free_share_max"]
-    return table[columns].reset_index()
+        table = table[columns]
+    return table.reset_index()
 
 
 def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
@@ -289,13 +296,6 @@ def _allocation_columns(table: pd.DataFrame, p: Parameters, free_mt: np.ndarray,
 def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: pd.DataFrame,
            price: pd.Series) -> pd.DataFrame:
     years = p.years
-    table = pd.DataFrame(index=pd.Index(years, name="year"))
-    table["national_cap_mt"] = p.targets["national_cap_mt"].to_numpy()
-    table["ets_cap_mt"] = final.values["ets_cap_mt"]
-    bank = final.values.get("bank_mt")
-    table["bank_mt"] = bank if bank is not None else 0.0
-    table["allowance_price_cny_per_t"] = price.to_numpy()
-    table["national_carbon_value_cny_per_t"] = prices(p, least_cost.duals["national_target"], years)
     year_row = sector_years["year"].to_numpy() - p.first_year
     covered = sector_years["phase"].isin([SIMULATION, TRADING]).to_numpy()
 
@@ -303,21 +303,30 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         values = np.nan_to_num(sector_years[column].to_numpy(dtype=float))
         return np.bincount(year_row, weights=values * covered if only_covered else values, minlength=years.size)
 
-    table["emissions_mt"] = by_year("emissions_mt")
-    table["ets_emissions_mt"] = by_year("emissions_mt", only_covered=True)
-    table["abatement_mt"] = by_year("abatement_mt")
-    table["abatement_cost_bn_cny"] = by_year("abatement_cost_bn_cny")
+    bank = final.values.get("bank_mt")
+    columns = {
+        "year": years,
+        "national_cap_mt": p.targets["national_cap_mt"].to_numpy(),
+        "ets_cap_mt": final.values["ets_cap_mt"],
+        "bank_mt": bank if bank is not None else np.zeros(years.size),
+        "allowance_price_cny_per_t": price.to_numpy(),
+        "national_carbon_value_cny_per_t": prices(p, least_cost.duals["national_target"], years),
+        "emissions_mt": by_year("emissions_mt"),
+        "ets_emissions_mt": by_year("emissions_mt", only_covered=True),
+        "abatement_mt": by_year("abatement_mt"),
+        "abatement_cost_bn_cny": by_year("abatement_cost_bn_cny"),
+    }
     if "free_mt" in sector_years:
-        table["min_auction_share"] = p.targets["min_auction_share"].to_numpy()
-        table["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
-        table["free_allocation_mt"] = by_year("free_mt", only_covered=True)
-        table["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
-    table["discount_factor"] = p.discount_factor.to_numpy()
-    return table.reset_index()
+        columns["min_auction_share"] = p.targets["min_auction_share"].to_numpy()
+        columns["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
+        columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
+        columns["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
+    columns["discount_factor"] = p.discount_factor.to_numpy()
+    return pd.DataFrame(columns)  # built at once: a study builds it for every scenario
 
 
 def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
-             seconds: dict[str, float]) -> dict[str, Any]:
+             seconds: dict[str, float], hash_inputs: bool = True) -> dict[str, Any]:
     settings = p.dataset.settings
     solved = {**least_cost.seconds, **(allocated.seconds if allocated else {})}
     return {
@@ -329,7 +338,7 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
                         "status": allocated.status.lower()} if allocated else None),
         "scenario": p.dataset.name,
         "dataset": str(p.dataset.path),
-        "inputs_sha256": p.dataset.sha256,
+        "inputs_sha256": p.dataset.sha256 if hash_inputs else None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},

@@ -140,8 +140,8 @@ def _finite(number: int | float) -> bool:
 
 
 def _fmt(x: float) -> str:
-    if abs(x) >= 1e9 and float(x).is_integer():
-        return f"{x:.0e}".replace("e+", "e")  # 1e15, not sixteen digits
+    if abs(x) >= 1e9 and float(x).is_integer() and float(f"{x:.0e}") == x:
+        return f"{x:.0e}".replace("e+", "e")  # 1e15, not sixteen digits (when exact)
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
@@ -561,13 +561,16 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-README_BEGIN, README_END = "<!-- inputs:begin -->", "<!-- inputs:end -->"
+def with_section(document: str, name: str, text: str) -> str:
+    """``document`` with the text between ``<!-- name:begin -->`` and ``<!-- name:end -->`` replaced."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    start, stop = document.index(begin) + len(begin), document.index(end)
+    return document[:start] + "\n" + text + document[stop:]
 
 
 def with_reference(document: str) -> str:
-    """``document`` with the text between the README's input markers replaced by ``markdown()``."""
-    start, end = document.index(README_BEGIN) + len(README_BEGIN), document.index(README_END)
-    return document[:start] + "\n" + markdown() + document[end:]
+    """``document`` with the README's input reference replaced by ``markdown()``."""
+    return with_section(document, "inputs", markdown())
 
 
 def _markdown_row(f: Field) -> str:

@@ -1,0 +1,689 @@
+"""Policy studies: many scenarios of one dataset, as sweeps or Monte Carlo, on Dask.
+
+A scenario is the base dataset with overrides: the keys of ``--set`` (``model.overrides``),
+e.g. ``sectors.aluminium.trading_from`` or ``mac.cement.*.cost_cny_per_t*``.
+
+- ``sweep(dataset, grid)``: every combination of the values given for each key
+  (``mode="product"``), or the i-th values of every key together (``mode="zip"``);
+- ``monte_carlo(dataset, n, distributions, seed)``: each key's value drawn from a
+  distribution (normal, lognormal, uniform, triangular), all draws made up front from
+  ``numpy.random.default_rng(seed)``, so the draws never depend on where they are solved;
+- ``run_scenarios(dataset, inputs)``: any table of scenarios (one column per key).
+
+Scenarios run in chunks, in-process (``client=None``) or on ``dask.distributed`` workers
+(``client="local"``, a scheduler address, or a ``Client``). Each worker keeps one HiGHS LP
+per LP structure (``model.resolve.Resolver``) and re-solves it with each scenario's numbers
+(right-hand sides, costs, bounds). A re-solve starts from the basis of the base dataset's
+optimum, never from the previous scenario's, so a scenario's numbers do not depend on
+which worker ran it or after what: serial and parallel runs give the same tables. A
+scenario that changes the structure (coverage years, horizon) gets an LP of its own, solved
+cold. ``allocation=True`` rebuilds every scenario and solves both stages (``model.solve``).
+
+A scenario that cannot be solved is kept: status ``infeasible`` (targets cannot be met) or
+``error`` (bad input values, solver trouble), with the message. ``Study.write`` writes
+``scenarios.csv``, ``years.parquet``, ``sector_years.parquet`` (optimal scenarios, with a
+leading ``scenario`` column), optionally ``abatement_steps.parquet`` and CSV copies, and
+``study.json``; ``python run.py report`` draws it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import math
+import os
+import threading
+import time
+import tomllib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import EtscapError, InfeasibleError, InputError, Problem, did_you_mean
+from .formulation import formulate
+from .inputs import Dataset, load_dataset
+from .lp import LinearProgram
+from .overrides import apply_overrides, override_field, parse_override
+from .parameters import Parameters, derive_parameters
+from .pipeline import solve, verified
+from .resolve import Resolver
+from .results import Results, _versions, write_csv, write_folder
+from .schema import REQUIRED, Field, _markdown_row
+from .solve import solver_options
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+log = logging.getLogger(__name__)
+
+SWEEP, MONTECARLO = "sweep", "montecarlo"
+OPTIMAL, INFEASIBLE, ERROR = "optimal", "infeasible", "error"
+SCENARIOS_FILE, INFO_FILE = "scenarios.csv", "study.json"
+STUDY_FILES = (SCENARIOS_FILE, INFO_FILE)  # what makes a folder a study folder
+TABLES = ("years", "sector_years", "abatement_steps")
+MAX_SCENARIOS_PER_TASK = 50  # chunks small enough to spread, large enough that Dask's overhead is small
+RESOLVERS_PER_THREAD = 8  # LPs of different structures a worker thread keeps
+
+Progress = Callable[[int, int], None]  # (scenarios done, scenarios in all)
+
+
+# -- the study file ---------------------------------------------------------------------
+
+STUDY_FIELDS: tuple[Field, ...] = (
+    Field("dataset", "str", "", "Dataset folder, relative to the study file."),
+    Field("out", "str", "", "Study folder to write, relative to the study file (the CLI's --out "
+          "overrides it); blank: results/<study file name>.", ""),
+    Field("allocation", "bool", "", "Also solve stage 2 (sector caps, free allocation) in every "
+          "scenario; each scenario is then rebuilt, which is slower.", False),
+    Field("csv", "bool", "", "Also write every table as CSV next to the Parquet files.", False),
+    Field("abatement_steps", "bool", "", "Also keep abatement_steps (sector x step x year of every "
+          "scenario: large).", False),
+    Field("sweep.mode", "str", "", "product: every combination of the values of the keys; zip: the "
+          "first values of every key together, then the second, ...", "product",
+          choices=("product", "zip")),
+    Field("montecarlo.n", "int", "", "Number of draws (scenarios).", REQUIRED, 1, 1e6),
+    Field("montecarlo.seed", "int", "", "Seed of numpy.random.default_rng: the same seed gives the same "
+          "draws and results.", REQUIRED, 0, 2**32 - 1),
+)
+STUDY = {f.name: f for f in STUDY_FIELDS}
+
+# A distribution's parameters, in the order numpy's Generator method takes them.
+DISTRIBUTIONS: dict[str, tuple[Field, ...]] = {
+    "normal": (Field("mean", "float", "", "Mean."),
+               Field("sd", "float", "", "Standard deviation.", REQUIRED, 0.0)),
+    "lognormal": (Field("mean", "float", "", "Mean of the logarithm; 0 gives a median of 1."),
+                  Field("sigma", "float", "", "Standard deviation of the logarithm.", REQUIRED, 0.0)),
+    "uniform": (Field("low", "float", "", "Lowest value."), Field("high", "float", "", "Highest value.")),
+    "triangular": (Field("low", "float", "", "Lowest value."), Field("mode", "float", "", "Most likely value."),
+                   Field("high", "float", "", "Highest value.")),
+}
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Where one Monte Carlo input's values come from: a kind of DISTRIBUTIONS and its parameters."""
+
+    kind: str
+    parameters: dict[str, float]
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return getattr(rng, self.kind)(*self.parameters.values(), size=n)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.parameters}
+
+
+@dataclass(frozen=True)
+class StudyFile:
+    """A validated study file (TOML): the dataset, the sweep grid and/or the Monte Carlo draws."""
+
+    path: Path
+    dataset: Path
+    out: Path | None
+    allocation: bool
+    csv: bool
+    abatement_steps: bool
+    mode: str
+    grid: dict[str, list[Any]]  # empty without a [sweep] table
+    n: int | None  # None without a [montecarlo] table
+    seed: int | None
+    distributions: dict[str, Distribution]
+
+
+def read_study_file(path: str | Path, kind: str) -> StudyFile:
+    """Read and check a study file for ``kind`` ("sweep" needs [sweep], "montecarlo" needs
+    [montecarlo]); every problem names the file and the key."""
+    path = Path(path)
+    name = str(path)
+    if not path.is_file():
+        raise InputError(Problem(name, None, None, None, "a study file (TOML, see README: Studies)"))
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(Problem(name, None, None, None, f"a valid TOML file ({err})")) from None
+    problems: list[Problem] = []
+    known = {"dataset", "out", "allocation", "csv", "abatement_steps", SWEEP, MONTECARLO}
+    for key, value in document.items():
+        if key not in known:
+            problems.append(_problem(name, key, value, "a known key" + did_you_mean(key, known)))
+    required_table = {SWEEP: "a [sweep] table with the values of at least one key",
+                      MONTECARLO: "a [montecarlo] table with n, seed and [montecarlo.distributions]"}
+    if kind not in required_table:
+        raise ValueError(f"kind must be {SWEEP!r} or {MONTECARLO!r}")
+    if kind not in document:
+        problems.append(Problem(name, None, None, None, required_table[kind]))
+    sweep_table = _table(document, SWEEP, name, problems)
+    montecarlo_table = _table(document, MONTECARLO, name, problems)
+    settings = {"sweep.mode": sweep_table.pop("mode", None)}
+    distributions_raw = montecarlo_table.pop("distributions", {})
+    for key in ("n", "seed"):
+        settings[f"montecarlo.{key}"] = montecarlo_table.pop(key, None)
+    for key, value in montecarlo_table.items():
+        problems.append(_problem(name, f"montecarlo.{key}", value,
+                                 "n, seed or [montecarlo.distributions]" + did_you_mean(key, ["n", "seed"])))
+    values = {}
+    for spec in STUDY_FIELDS:
+        if spec.name.startswith(f"{MONTECARLO}.") and MONTECARLO not in document:
+            continue
+        raw = settings[spec.name] if spec.name in settings else document.get(spec.name)
+        try:
+            values[spec.name] = spec.convert(raw)
+        except ValueError:
+            problems.append(_problem(name, spec.name, raw, spec.expected()))
+    grid = {}
+    for key, raw in _flatten_keys(sweep_table).items():
+        if not isinstance(raw, list) or not raw:
+            problems.append(_problem(name, f'sweep."{key}"', raw, "a list of values, e.g. [2027, 2028]"))
+        else:
+            grid[key] = raw
+    if kind == SWEEP and SWEEP in document and not grid and not problems:
+        problems.append(Problem(name, None, None, None, "[sweep] to give the values of at least one key"))
+    if not isinstance(distributions_raw, dict):
+        problems.append(_problem(name, "montecarlo.distributions", distributions_raw,
+                                 "a table of KEY = { kind = ..., ... }"))
+        distributions_raw = {}
+    distributions = {}
+    for key, raw in _flatten_keys(distributions_raw, leaf="kind").items():
+        try:
+            distributions[key] = distribution(raw, f'{name}, key montecarlo.distributions."{key}"')
+        except InputError as err:
+            problems += err.problems
+    if kind == MONTECARLO and MONTECARLO in document and not distributions and not problems:
+        problems.append(Problem(name, None, None, None,
+                                "[montecarlo.distributions] to give at least one KEY = { kind = ..., ... }"))
+    if problems:
+        raise InputError(problems)
+    out = values.get("out")
+    return StudyFile(
+        path=path, dataset=_beside(path, values["dataset"]), out=_beside(path, out) if out else None,
+        allocation=values["allocation"], csv=values["csv"], abatement_steps=values["abatement_steps"],
+        mode=values["sweep.mode"], grid=grid, n=values.get("montecarlo.n"), seed=values.get("montecarlo.seed"),
+        distributions=distributions,
+    )
+
+
+def _beside(study_file: Path, relative: str) -> Path:
+    """A path written in a study file: relative to the file's folder (absolute paths stay)."""
+    return Path(os.path.normpath(study_file.parent / relative))
+
+
+def _problem(file: str, key: str, found: Any, expected: str) -> Problem:
+    return Problem(f"{file}, key {key}", None, None, None if found is None else _short(found), expected)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _table(document: dict[str, Any], key: str, file: str, problems: list[Problem]) -> dict[str, Any]:
+    table = document.get(key, {})
+    if not isinstance(table, dict):
+        problems.append(_problem(file, key, table, f"a table [{key}]"))
+        return {}
+    return dict(table)
+
+
+def _flatten_keys(table: dict[str, Any], prefix: str = "", leaf: str | None = None) -> dict[str, Any]:
+    """Override keys written unquoted (``sectors.steel.trading_from = [...]``) arrive as nested
+    tables: join them with dots again. A table holding ``leaf`` is a value, not a level."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and (leaf is None or leaf not in value):
+            flat.update(_flatten_keys(value, dotted + ".", leaf))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def distribution(spec: Distribution | Mapping[str, Any], where: str = "distribution") -> Distribution:
+    """A checked Distribution from ``{"kind": "uniform", "low": 0.95, "high": 1.05}`` (or one)."""
+    if isinstance(spec, Distribution):
+        spec = spec.as_dict()
+    if not isinstance(spec, Mapping):
+        raise InputError(Problem(where, None, None, _short(spec),
+                                 "a table { kind = ..., ... } with kind one of " + ", ".join(DISTRIBUTIONS)))
+    kind = spec.get("kind")
+    if kind not in DISTRIBUTIONS:
+        raise InputError(Problem(f"{where}.kind", None, None, None if kind is None else _short(kind),
+                                 "one of " + ", ".join(map(repr, DISTRIBUTIONS)) + did_you_mean(kind, DISTRIBUTIONS)))
+    fields = DISTRIBUTIONS[kind]
+    names = [f.name for f in fields]
+    problems = [Problem(f"{where}.{key}", None, None, _short(value),
+                        f"a parameter of a {kind} distribution: " + ", ".join(names) + did_you_mean(key, names))
+                for key, value in spec.items() if key != "kind" and key not in names]
+    parameters = {}
+    for spec_field in fields:
+        raw = spec.get(spec_field.name)
+        try:
+            parameters[spec_field.name] = spec_field.convert(raw)
+        except ValueError:
+            problems.append(Problem(f"{where}.{spec_field.name}", None, None,
+                                    None if raw is None else _short(raw), spec_field.expected()))
+    if not problems:
+        low, high = parameters.get("low"), parameters.get("high")
+        if kind == "uniform" and low > high:
+            problems.append(Problem(f"{where}.high", None, None, str(high), f"at least low ({low})"))
+        if kind == "triangular" and not low <= parameters["mode"] <= high or kind == "triangular" and low == high:
+            problems.append(Problem(f"{where}.mode", None, None, f"low {low}, mode {parameters['mode']}, high {high}",
+                                    "low <= mode <= high with low < high"))
+    if problems:
+        raise InputError(problems)
+    return Distribution(kind, parameters)
+
+
+def study_file_reference() -> str:
+    """The study file's keys as a Markdown table (kept in the README; a test checks it)."""
+    lines = ["| key | type | unit | default | allowed | meaning |", "|---|---|---|---|---|---|"]
+    lines += [_markdown_row(f) for f in STUDY_FIELDS]
+    lines += ["", "| distribution | parameters (numpy.random.Generator's) |", "|---|---|"]
+    lines += [f"| `{kind}` | " + ", ".join(f"`{f.name}` ({f.description[:-1].lower()}"
+                                            + (f", {f.expected(with_unit=False)}" if f.minimum is not None else "")
+                                            + ")" for f in fields) + " |"
+              for kind, fields in DISTRIBUTIONS.items()]
+    return "\n".join(lines) + "\n"
+
+
+# -- designs: the table of scenarios ---------------------------------------------------
+
+
+def sweep_inputs(dataset: Dataset, grid: Mapping[str, Sequence[Any]], mode: str = "product",
+                 where: str = "sweep grid") -> pd.DataFrame:
+    """One row per scenario, one column per key: every combination of the values
+    (``product``, the first key varying slowest) or the values side by side (``zip``)."""
+    if mode not in ("product", "zip"):
+        raise InputError(Problem(f"{where}, key mode", None, None, _short(mode), "one of 'product', 'zip'"))
+    if not grid:
+        raise InputError(Problem(where, None, None, None, "the values of at least one key"))
+    values = {key: list(np.asarray(v).tolist() if isinstance(v, np.ndarray) else v) for key, v in grid.items()}
+    problems = [Problem(f'{where}, key "{key}"', None, None, _short(v), "a non-empty list of values")
+                for key, v in values.items() if not v]
+    for key in values:
+        try:
+            override_field(dataset, key, f'{where}, key "{key}"')
+        except InputError as err:
+            problems += err.problems
+    lengths = {key: len(v) for key, v in values.items()}
+    if mode == "zip" and len(set(lengths.values())) > 1:
+        problems.append(Problem(where, None, None, ", ".join(f"{k}: {n}" for k, n in lengths.items()),
+                                "lists of one length (mode zip pairs their values), or mode product"))
+    if problems:
+        raise InputError(problems)
+    rows = itertools.product(*values.values()) if mode == "product" else zip(*values.values())
+    return pd.DataFrame(list(rows), columns=list(values))
+
+
+def monte_carlo_inputs(dataset: Dataset, n: int, distributions: Mapping[str, Distribution | Mapping[str, Any]],
+                       seed: int, where: str = "monte_carlo distributions") -> pd.DataFrame:
+    """``n`` draws of each key, key by key in the order given, from ``default_rng(seed)``
+    (a key added at the end leaves the draws of the others unchanged). A whole-number
+    input (a year) set or shifted by a draw gets the rounded draw."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(Problem(f"{where}, n", None, None, _short(n), "a whole number of draws of at least 1"))
+    if not distributions:
+        raise InputError(Problem(where, None, None, None, "a distribution for at least one key"))
+    problems: list[Problem] = []
+    checked: dict[str, tuple[Distribution, bool]] = {}
+    for key, spec in distributions.items():
+        location = f'{where}, key "{key}"'
+        try:
+            declared = override_field(dataset, key, location)
+            operation = parse_override(key, None).operation
+            if declared.kind not in ("int", "float"):
+                raise InputError(Problem(location, None, None, None, f"a numeric input ({declared.name} is "
+                                                                      f"{declared.kind})"))
+            checked[key] = (distribution(spec, location), declared.kind == "int" and operation != "*")
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for key, (spec, whole) in checked.items():
+        drawn = spec.draw(rng, int(n))
+        columns[key] = np.rint(drawn).astype(np.int64) if whole else drawn
+    return pd.DataFrame(columns)
+
+
+# -- running -------------------------------------------------------------------------------
+
+
+def sweep(dataset: Dataset | str | Path, grid: Mapping[str, Sequence[Any]], *, mode: str = "product",
+          client: "Client | str | None" = None, allocation: bool = False, abatement_steps: bool = False,
+          reuse_model: bool = True, scenarios_per_task: int | None = None,
+          progress: Progress | None = None) -> Study:
+    """Solve the dataset once per combination of the grid's values (``mode="product"``) or
+    per position in its lists (``mode="zip"``); e.g. ``{"sectors.aluminium.trading_from":
+    [2027, 2028, 2029]}``. ``client``: None (in this process), "local" (a LocalCluster
+    sized to the machine), a scheduler address, or a ``dask.distributed.Client``."""
+    base = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+    inputs = sweep_inputs(base, grid, mode)
+    return run_scenarios(base, inputs, kind=SWEEP, info={"mode": mode}, client=client, allocation=allocation,
+                         abatement_steps=abatement_steps, reuse_model=reuse_model,
+                         scenarios_per_task=scenarios_per_task, progress=progress)
+
+
+def monte_carlo(dataset: Dataset | str | Path, n: int, distributions: Mapping[str, Distribution | Mapping[str, Any]],
+                seed: int, *, client: "Client | str | None" = None, allocation: bool = False,
+                abatement_steps: bool = False, reuse_model: bool = True, scenarios_per_task: int | None = None,
+                progress: Progress | None = None) -> Study:
+    """Solve ``n`` scenarios whose inputs are drawn from ``distributions``, e.g.
+    ``{"sectors.steel.base_emissions_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05}}``
+    (measurement error of +-5%). The same seed gives the same draws and the same results."""
+    base = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+    checked = {key: distribution(spec, f'monte_carlo distributions, key "{key}"')
+               for key, spec in distributions.items()}
+    inputs = monte_carlo_inputs(base, n, checked, seed)
+    info = {"seed": seed, "distributions": {key: d.as_dict() for key, d in checked.items()}}
+    return run_scenarios(base, inputs, kind=MONTECARLO, info=info, client=client, allocation=allocation,
+                         abatement_steps=abatement_steps, reuse_model=reuse_model,
+                         scenarios_per_task=scenarios_per_task, progress=progress)
+
+
+def run_study_file(study_file: StudyFile, kind: str, *, client: "Client | str | None" = "local",
+                   progress: Progress | None = None) -> Study:
+    """Run the sweep or the Monte Carlo study a study file describes."""
+    dataset = load_dataset(study_file.dataset)
+    options = dict(client=client, allocation=study_file.allocation, abatement_steps=study_file.abatement_steps,
+                   progress=progress)
+    where = str(study_file.path)
+    if kind == SWEEP:
+        inputs = sweep_inputs(dataset, study_file.grid, study_file.mode, f"{where}, [sweep]")
+        study = run_scenarios(dataset, inputs, kind=SWEEP, info={"mode": study_file.mode}, **options)
+    else:
+        inputs = monte_carlo_inputs(dataset, study_file.n, study_file.distributions, study_file.seed,
+                                    f"{where}, [montecarlo.distributions]")
+        info = {"seed": study_file.seed,
+                "distributions": {key: d.as_dict() for key, d in study_file.distributions.items()}}
+        study = run_scenarios(dataset, inputs, kind=MONTECARLO, info=info, **options)
+    study.info["study_file"] = str(study_file.path)
+    return study
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What every scenario of one study shares (sent once with each chunk)."""
+
+    base_key: str  # the base dataset's sha256: identifies it in the workers' caches
+    allocation: bool
+    reuse_model: bool
+    tables: tuple[str, ...]
+
+
+@dataclass
+class _Outcome:
+    """A chunk's scenarios: status and objective of each, and the tables of the optimal ones."""
+
+    scenario: list[int] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    message: list[str] = field(default_factory=list)
+    objective_bn_cny: list[float] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: str = "scenarios",
+                  info: Mapping[str, Any] | None = None, client: "Client | str | None" = None,
+                  allocation: bool = False, abatement_steps: bool = False, reuse_model: bool = True,
+                  scenarios_per_task: int | None = None, progress: Progress | None = None) -> Study:
+    """Solve one scenario per row of ``inputs`` (columns: override keys, values: what each
+    scenario sets). ``reuse_model=False`` rebuilds every scenario through Pyomo (the slow
+    path, for comparison)."""
+    base = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+    keys = [str(column) for column in inputs.columns]
+    for key in keys:
+        override_field(base, key, f'scenarios, key "{key}"')
+    task = _Task(base.sha256, allocation, reuse_model, TABLES if abatement_steps else TABLES[:2])
+    columns = [inputs[key].tolist() for key in keys]  # Python scalars: what a TOML file or --set gives
+    rows = zip(*columns) if keys else itertools.repeat((), len(inputs))
+    scenarios = [(i, dict(zip(keys, values))) for i, values in enumerate(rows)]
+    started = time.perf_counter()
+    with _dask_client(client) as dask_client:
+        workers = len(dask_client.scheduler_info()["workers"]) if dask_client else 1
+        size = scenarios_per_task or max(1, min(MAX_SCENARIOS_PER_TASK,
+                                                math.ceil(len(scenarios) / (4 * max(workers, 1)))))
+        chunks = [scenarios[i: i + size] for i in range(0, len(scenarios), size)]
+        ready = time.perf_counter()
+        log.info("%s: %d scenarios in %d tasks on %s", kind, len(scenarios), len(chunks),
+                 f"{workers} Dask workers" if dask_client else "this process")
+        outcomes = list(_run_chunks(dask_client, base, task, chunks, len(scenarios), progress))
+    finished = time.perf_counter()
+    study = _gather(outcomes, inputs, task.tables)
+    counts = study.scenarios["status"].value_counts()
+    study.info = {
+        "kind": kind, "dataset": str(base.path), "parameters": keys, "n": len(inputs), "seed": None,
+        **dict(info or {}),
+        "allocation": allocation, "reuse_model": reuse_model and not allocation,
+        "inputs_sha256": base.sha256,
+        "run_on": f"{workers} Dask worker{'s' * (workers != 1)}" if dask_client else "this process",
+        "workers": workers, "scenarios_per_task": size,
+        "seconds": {"start": round(ready - started, 3), "scenarios": round(finished - ready, 3)},
+        "elapsed_seconds": round(finished - started, 3),
+        "scenarios_per_second": round(len(inputs) / max(finished - ready, 1e-9), 2),
+        "versions": {**_versions(), **{p: _version(p) for p in ("dask", "distributed", "pyarrow")}},
+    }
+    log.debug("%s: %d optimal, %d infeasible, %d errors in %.1f s", kind, counts.get(OPTIMAL, 0),
+             counts.get(INFEASIBLE, 0), counts.get(ERROR, 0), finished - started)
+    return study
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+@contextlib.contextmanager
+def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
+    """None: no Dask; "local": a LocalCluster of one single-threaded worker per core, closed
+    afterwards; an address: connect to that scheduler; a Client: use it as it is."""
+    if client is None:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if isinstance(client, Client):
+        yield client
+        return
+    if client == "local":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=":0",
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as local:
+            yield local
+        return
+    try:
+        connected = Client(client, timeout="10s")
+    except OSError as err:
+        raise EtscapError(f"cannot reach the Dask scheduler at {client!r} ({err}): start it with "
+                          "`dask scheduler` and workers that can import etscap, or drop --scheduler") from None
+    with connected:
+        yield connected
+
+
+def _run_chunks(dask_client: "Client | None", base: Dataset, task: _Task, chunks: list[list[tuple[int, dict]]],
+                total: int, progress: Progress | None) -> Iterator[_Outcome]:
+    done = 0
+    if dask_client is None:
+        for chunk in chunks:
+            yield _solve_chunk(base, task, chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        return
+    from distributed import as_completed
+
+    shared = dask_client.scatter(base, broadcast=True, hash=False)
+    futures = [dask_client.submit(_solve_chunk, shared, task, chunk, pure=False) for chunk in chunks]
+    try:
+        for future in as_completed(futures):
+            outcome = future.result()
+            done += len(outcome.scenario)
+            if progress:
+                progress(done, total)
+            yield outcome
+    finally:
+        dask_client.cancel(futures)
+
+
+def _gather(outcomes: list[_Outcome], inputs: pd.DataFrame, tables: tuple[str, ...]) -> Study:
+    """The chunks' outcomes in scenario order: the scenarios index and one table per output."""
+    outcomes = sorted(outcomes, key=lambda o: o.scenario[0] if o.scenario else -1)
+    scenario = np.concatenate([o.scenario for o in outcomes]).astype(np.int64) if outcomes else np.zeros(0, int)
+    if not np.array_equal(scenario, np.arange(len(inputs))):
+        raise EtscapError("internal: scenarios went missing between the workers and the study")
+    index = pd.DataFrame({
+        "scenario": scenario,
+        "status": list(itertools.chain.from_iterable(o.status for o in outcomes)),
+        "message": list(itertools.chain.from_iterable(o.message for o in outcomes)),
+    })
+    index = pd.concat([index, inputs.reset_index(drop=True)], axis=1)
+    index["objective_bn_cny"] = np.concatenate([o.objective_bn_cny for o in outcomes]) if outcomes else []
+    frames = {name: [o.tables[name] for o in outcomes if name in o.tables] for name in tables}
+    return Study(info={}, scenarios=index,
+                 **{name: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"scenario": []})
+                    for name, parts in frames.items()})
+
+
+# -- in the worker ---------------------------------------------------------------------------
+
+_thread = threading.local()  # each worker thread keeps its own Resolvers (HiGHS is not shared)
+
+
+def _solve_chunk(base: Dataset, task: _Task, chunk: list[tuple[int, dict[str, Any]]]) -> _Outcome:
+    """Solve a chunk of scenarios one after another; a scenario that fails is recorded, not raised."""
+    outcome = _Outcome()
+    solved: dict[str, list[pd.DataFrame]] = {name: [] for name in task.tables}
+    solved_ids: list[int] = []
+    for scenario, overrides in chunk:
+        status, message, objective = OPTIMAL, "", math.nan
+        try:
+            results = _solve_scenario(base, task, overrides)
+        except InfeasibleError as err:
+            status, message = INFEASIBLE, str(err)
+        except EtscapError as err:
+            status, message = ERROR, str(err)
+        else:
+            objective = float(results.summary["objective_bn_cny"])
+            for name in task.tables:
+                solved[name].append(getattr(results, name))
+            solved_ids.append(scenario)
+        outcome.scenario.append(scenario)
+        outcome.status.append(status)
+        outcome.message.append(message)
+        outcome.objective_bn_cny.append(objective)
+    for name, frames in solved.items():
+        if frames:
+            table = pd.concat(frames, ignore_index=True)
+            table.insert(0, "scenario", np.repeat(solved_ids, [len(f) for f in frames]).astype(np.int64))
+            outcome.tables[name] = table
+    return outcome
+
+
+def _solve_scenario(base: Dataset, task: _Task, overrides: dict[str, Any]) -> Results:
+    """One scenario's results: re-solved on a kept LP, or rebuilt (allocation, or asked to)."""
+    scenario = apply_overrides(base, overrides) if overrides else base
+    if task.allocation or not task.reuse_model:
+        return solve(scenario, allocation=task.allocation)
+    parameters = derive_parameters(scenario)
+    lp = formulate(parameters)
+    resolver, start = _resolver(base, task.base_key, parameters, lp)
+    return verified(resolver.solve(parameters, start=start, lp=lp))
+
+
+def _resolver(base: Dataset, base_key: str, parameters: Parameters, lp: LinearProgram) -> tuple[Resolver, str]:
+    """The thread's Resolver for this LP structure and its start: the base dataset's own LP
+    re-solves from the base optimum ("reference"); any other structure solves cold."""
+    if not hasattr(_thread, "resolvers"):
+        _thread.resolvers, _thread.base_keys = OrderedDict(), {}
+    resolvers: OrderedDict = _thread.resolvers
+    key = (base_key, lp.structure(), _options_key(parameters))
+    if key not in resolvers:
+        if base_key not in _thread.base_keys:
+            base_parameters = derive_parameters(base)
+            _thread.base_keys[base_key] = (base_key, formulate(base_parameters).structure(),
+                                           _options_key(base_parameters))
+        if key == _thread.base_keys[base_key]:
+            base_parameters = derive_parameters(base)
+            resolver = Resolver(base_parameters, hash_inputs=False)
+            with contextlib.suppress(EtscapError):
+                resolver.solve(base_parameters, start="reference")
+            # an infeasible base leaves no optimum to start from: its scenarios then solve cold
+            resolvers[key] = (resolver, "reference" if resolver.reference_basis is not None else "cold")
+        else:
+            resolvers[key] = (Resolver(parameters, hash_inputs=False), "cold")
+        while len(resolvers) > RESOLVERS_PER_THREAD:
+            resolvers.popitem(last=False)
+    resolvers.move_to_end(key)
+    return resolvers[key]
+
+
+def _options_key(parameters: Parameters) -> tuple:
+    return tuple(sorted((k, str(v)) for k, v in solver_options(parameters.dataset.settings).items()))
+
+
+# -- the study and its folder -----------------------------------------------------------------
+
+
+@dataclass
+class Study:
+    """A study's scenarios (one row each: status, message, the overridden inputs, objective)
+    and the tables of its optimal scenarios, each with a leading ``scenario`` column."""
+
+    info: dict[str, Any]
+    scenarios: pd.DataFrame
+    years: pd.DataFrame
+    sector_years: pd.DataFrame
+    abatement_steps: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def parameters(self) -> list[str]:
+        """The override keys the study varies (columns of ``scenarios``)."""
+        return list(self.info.get("parameters", []))
+
+    def with_inputs(self, table: str = "years") -> pd.DataFrame:
+        """A table of the study with each scenario's overridden values as leading columns."""
+        inputs = self.scenarios[["scenario", *self.parameters]]
+        return inputs.merge(getattr(self, table), on="scenario", how="inner", validate="one_to_many")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """years and sector_years, and abatement_steps if the study kept it."""
+        tables = {name: getattr(self, name) for name in TABLES}
+        if self.abatement_steps.empty:
+            del tables["abatement_steps"]
+        return tables
+
+    def write(self, out: str | Path, force: bool = False, csv: bool = False) -> Path:
+        """Write the study folder (Parquet tables, scenarios.csv, study.json; with ``csv``
+        also CSV tables); the folder appears whole or not at all."""
+        def write_into(folder: Path) -> None:
+            self.scenarios.to_csv(folder / SCENARIOS_FILE, index=False, lineterminator="\n")
+            for name, table in self.tables().items():
+                table.to_parquet(folder / f"{name}.parquet", index=False)
+                if csv:
+                    write_csv(table, folder / f"{name}.csv")
+            (folder / INFO_FILE).write_text(json.dumps(self.info, indent=2, default=str) + "\n")
+
+        return write_folder(out, write_into, force)
+
+    @classmethod
+    def read(cls, folder: str | Path) -> "Study":
+        """A study folder written by ``write``."""
+        folder = Path(folder)
+        missing = [f for f in (*STUDY_FILES, "years.parquet") if not (folder / f).is_file()]
+        if missing:
+            raise EtscapError(f"{folder} is not a study folder: {', '.join(missing)} missing")
+        try:
+            info = json.loads((folder / INFO_FILE).read_text())
+        except json.JSONDecodeError as err:
+            raise EtscapError(f"{folder / INFO_FILE} is not valid JSON ({err}): write the study again") from err
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file()
+                  else pd.DataFrame() for name in TABLES}
+        return cls(info=info, scenarios=pd.read_csv(folder / SCENARIOS_FILE), **tables)
