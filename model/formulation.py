@@ -90,7 +90,7 @@ def define_variables(p: Parameters) -> list[VarBlock]:
     n_years, n_covered = p.years.size, len(p.covered_index)
     ets_cap = p.targets["ets_cap_mt"].to_numpy()
     blocks = [
-        *(VarBlock(columns.name, columns.keys.tolist(), np.zeros(len(columns)), columns.potential_mt,
+        *(VarBlock(columns.name, columns.keys, np.zeros(len(columns)), columns.potential_mt,
                    f"Mt CO2 abated, by {', '.join(columns.keys.names)}") for columns in p.abatement),
         VarBlock("ets_cap_mt", p.years.tolist(), np.nan_to_num(ets_cap, nan=0.0),
                  np.where(np.isnan(ets_cap), np.inf, ets_cap), "allowances issued, Mt"),
@@ -193,17 +193,17 @@ def define_facility_compliance(p: Parameters) -> RowBlock:
     emissions within its share of the rule cap (benchmark x output), without trading.
 
     Its dual is the installation's own carbon price."""
+    doc = "installation emissions <= its share of the rule cap (Mt)"
+    if not p.facility_resolution:
+        return RowBlock("facility_compliance", [], [], np.zeros(0), upper=np.zeros(0), doc=doc)
     rows = p.facility_simulation_rows
     grid = p.facility_years
-    keys = grid.index[rows].tolist() if len(grid) else []
     in_rows = lambda columns: np.isin(columns.facility_rows, rows)  # noqa: E731
     return RowBlock(
-        "facility_compliance", keys,
+        "facility_compliance", grid.index[rows],
         _abatement_terms(p, in_rows, lambda columns, chosen: np.searchsorted(rows, columns.facility_rows[chosen]),
                          families=("facility_abatement_mt",)),
-        constant=grid["bau_mt"].to_numpy()[rows] if len(grid) else np.zeros(0),
-        upper=grid["cap_mt"].to_numpy()[rows] if len(grid) else np.zeros(0),
-        doc="installation emissions <= its share of the rule cap (Mt)",
+        constant=grid["bau_mt"].to_numpy()[rows], upper=grid["cap_mt"].to_numpy()[rows], doc=doc,
     )
 
 

@@ -65,9 +65,11 @@ class Dataset:
         return getattr(self, name)
 
     def replace(self, **changes: Any) -> "Dataset":
-        """A copy with some settings or tables replaced, checked again."""
+        """A copy with some settings or tables replaced, checked again where they matter."""
         updated = dataclasses.replace(self, **changes)
-        problems = check_dataset(updated)
+        changed = {name for name, value in changes.items() if value is not getattr(self, name)
+                   and not (name == "settings" and value == self.settings)}
+        problems = check_dataset(updated, changed)
         if problems:
             raise InputError(problems)
         return updated
@@ -338,16 +340,22 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
 # -- checks across rows and files -----------------------------------------------------
 
 
-def check_dataset(dataset: Dataset) -> list[Problem]:
+def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Problem]:
     """Problems that involve more than one cell: keys, coverage, sums, orderings, and
-    limits on what the numbers grow to over the horizon and on the model's size."""
-    return [
-        *_check_scenario(dataset.settings),
-        *_check_sectors(dataset.sectors, dataset.settings),
-        *_check_mac(dataset.mac, dataset.sectors, dataset.settings),
-        *_check_targets(dataset.targets, dataset.settings),
-        *_check_optional_tables(dataset),
-    ]
+    limits on what the numbers grow to over the horizon and on the model's size.
+
+    With ``changed`` (names of the settings or tables that differ from a checked dataset),
+    only the checks that read them run again."""
+    checks = (
+        ({"settings"}, lambda d: _check_scenario(d.settings)),
+        ({"sectors", "settings"}, lambda d: _check_sectors(d.sectors, d.settings)),
+        ({"mac", "sectors", "settings"}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
+        ({"targets", "settings"}, lambda d: _check_targets(d.targets, d.settings)),
+        ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac"}, _check_optional_tables),
+        ({"settings", "facilities"}, _check_resolution),
+    )
+    return [problem for reads, check in checks if changed is None or reads & changed
+            for problem in check(dataset)]
 
 
 def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
@@ -443,6 +451,14 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
                     f"target years covering the horizon {first}-{last} (add rows for the missing ends)")
         )
     return problems
+
+
+def _check_resolution(dataset: Dataset) -> list[Problem]:
+    """Facility resolution needs installations."""
+    if dataset.settings["model.resolution"] == "facility" and dataset.facilities.empty:
+        return [Problem(schema.SCENARIO_FILE, None, "model.resolution", "facility",
+                        "'sector', or a facilities.csv with the installations (run.py make-registry makes one)")]
+    return []
 
 
 def _check_facility_mac(dataset: Dataset) -> list[Problem]:

@@ -38,7 +38,7 @@ class VarBlock:
     """One variable family: keys in order and bounds (equal bounds fix a value)."""
 
     name: str
-    keys: list
+    keys: Sequence  # a list or a pandas Index (turned into a list only for Pyomo)
     lower: np.ndarray
     upper: np.ndarray
     doc: str = ""
@@ -49,7 +49,7 @@ class RowBlock:
     """One constraint family: lower <= constant + sum(coef x var) <= upper, row by row."""
 
     name: str
-    keys: list
+    keys: Sequence  # a list or a pandas Index (turned into a list only for Pyomo)
     terms: list[Term]
     constant: np.ndarray
     lower: np.ndarray | None = None
@@ -108,7 +108,7 @@ def var_array(var: pyo.Var) -> np.ndarray:
 
 def add_variables(m: pyo.ConcreteModel, block: VarBlock, index: pyo.Set | None = None) -> pyo.Var:
     """Add ``block`` as a Var over ``index`` (or its keys) with its bounds."""
-    var = pyo.Var(index if index is not None else block.keys, doc=block.doc)
+    var = pyo.Var(index if index is not None else list(block.keys), doc=block.doc)
     m.add_component(block.name, var)
     for data, lower, upper in zip(var_array(var), block.lower.tolist(), block.upper.tolist()):
         data.setlb(None if lower == -np.inf else lower)
@@ -119,11 +119,12 @@ def add_variables(m: pyo.ConcreteModel, block: VarBlock, index: pyo.Set | None =
 def add_rows(m: pyo.ConcreteModel, block: RowBlock, index: pyo.Set | None = None) -> pyo.Constraint:
     """Add ``block`` as an indexed Constraint named after it, one row per key."""
     expressions = linear_expressions(m, len(block.keys), block.terms, block.constant)
-    constraint = pyo.Constraint(index if index is not None else block.keys, doc=block.doc)
+    keys = list(block.keys)
+    constraint = pyo.Constraint(index if index is not None else keys, doc=block.doc)
     m.add_component(block.name, constraint)
     lower = [None] * len(block.keys) if block.lower is None else block.lower.tolist()
     upper = [None] * len(block.keys) if block.upper is None else block.upper.tolist()
-    for key, body, lo, up in zip(block.keys, expressions, lower, upper):
+    for key, body, lo, up in zip(keys, expressions, lower, upper):
         constraint[key] = (lo, body, up)
     return constraint
 

@@ -41,9 +41,19 @@ class Parameters:
     banking: bool
     initial_bank_mt: float
     absolute_cap_from: int | None  # from this year caps of trading sectors may not rise
-    facility_years: pd.DataFrame  # installations x years (empty without facilities.csv)
     installation_columns: tuple[AbatementColumns, ...] = ()  # facility resolution only
     pooled_members: PooledMembers | None = None  # installation steps merged into pooled columns
+    installation_grid: pd.DataFrame | None = None  # made at facility resolution, else on demand
+
+    @cached_property
+    def facility_years(self) -> pd.DataFrame:
+        """Installations x years (empty without facilities.csv): made only when asked for at
+        sector resolution, where only the results by installation need it."""
+        if self.installation_grid is not None:
+            return self.installation_grid
+        if self.dataset.facilities.empty:
+            return pd.DataFrame()
+        return facility_grid(self.dataset, self.sector_years, self.years)
 
     @property
     def facility_resolution(self) -> bool:
@@ -149,13 +159,11 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         (1.0 + rate) ** -(years - years[0]).astype(float), index=pd.Index(years, name="year")
     )
     sector_years = _sector_years(dataset, years)
-    grid = facility_grid(dataset, sector_years, years) if len(dataset.facilities) else pd.DataFrame()
-    by_installation = settings["model.resolution"] == "facility" and len(grid) > 0
+    by_installation = settings["model.resolution"] == "facility" and len(dataset.facilities) > 0
+    grid, installation_families, pooled_members = (
+        _installations(dataset, sector_years, years) if by_installation else (None, (), None))
     steps, step_rows = _steps(dataset, years, sector_years["bau_mt"].to_numpy(),
                               skip_sectors=set(dataset.facilities["sector"]) if by_installation else set())
-    installation_families, pooled_members = (
-        installation_columns(dataset, grid, years, pool=settings["model.pool_installations"])
-        if by_installation else ((), None))
     return Parameters(
         dataset=dataset,
         years=years,
@@ -167,10 +175,32 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         banking=bool(settings["market.banking"]),
         initial_bank_mt=float(settings["market.initial_bank_mt"]),
         absolute_cap_from=settings["allocation.absolute_cap_from"],
-        facility_years=grid,
-        installation_columns=tuple(installation_families),
+        installation_grid=grid,
+        installation_columns=installation_families,
         pooled_members=pooled_members,
     )
+
+
+_INSTALLATIONS: list[tuple[tuple, tuple, tuple]] = []  # (tables, settings, derived): the last few
+
+
+def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> tuple:
+    """The facility grid and the installations' abatement columns. They depend only on the
+    sector, MAC and registry tables and the horizon, which a study's scenarios mostly share
+    (tables are never changed in place: an override copies the table it changes), so the
+    last few are kept and found again by the identity of those tables."""
+    tables = (dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac, dataset.benchmarks)
+    settings = tuple(dataset.settings[key] for key in ("base_year", "first_year", "last_year",
+                                                        "model.pool_installations"))
+    for cached_tables, cached_settings, derived in _INSTALLATIONS:
+        if cached_settings == settings and all(a is b for a, b in zip(cached_tables, tables)):
+            return derived
+    grid = facility_grid(dataset, sector_years, years)
+    families, pooled_members = installation_columns(dataset, grid, years, pool=settings[-1])
+    derived = (grid, tuple(families), pooled_members)
+    _INSTALLATIONS.append((tables, settings, derived))
+    del _INSTALLATIONS[:-2]
+    return derived
 
 
 def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:

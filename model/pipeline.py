@@ -35,6 +35,7 @@ def solve(
     overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
     highs_options: Mapping[str, Any] | None = None,
     allocation: bool = True,
+    installations: bool = True,
     verbose: bool = False,
 ) -> Results:
     """Solve a dataset (folder or Dataset) or a model made by ``build_model``.
@@ -42,7 +43,8 @@ def solve(
     Stage 1 finds the least-cost abatement, ETS cap and prices; stage 2 (unless
     ``allocation=False``) chooses sector caps and free allocation on the same model.
     ``overrides`` change inputs before building (see ``model.overrides``);
-    ``highs_options`` are passed to HiGHS after the scenario's [solver] table.
+    ``highs_options`` are passed to HiGHS after the scenario's [solver] table;
+    ``installations=False`` skips the sector-resolution table by installation.
     """
     started = time.perf_counter()
     user_model = isinstance(source, pyo.ConcreteModel)
@@ -73,7 +75,8 @@ def solve(
         allocated = allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
         log.info("allocation (%s) in %.2f s", model.parameters.dataset.settings["allocation.objective"],
                  sum(allocated.seconds.values()))
-    results = build_results(model.parameters, least_cost, allocated, seconds={"build": built - started})
+    results = build_results(model.parameters, least_cost, allocated, seconds={"build": built - started},
+                            installations=installations)
     if not user_model:
         return verified(results)
     for problem in failed(results.summary["checks"]):  # a script's own constraints may break a check

@@ -42,10 +42,12 @@ class Resolver:
     """Stage 1 of one dataset kept in HiGHS, re-solved for scenarios of the same structure."""
 
     def __init__(self, source: Dataset | Parameters, highs_options: Mapping[str, Any] | None = None,
-                 hash_inputs: bool = True):
+                 hash_inputs: bool = True, installations: bool = True):
         """``hash_inputs=False``: results carry no inputs_sha256 (hashing each scenario's
-        dataset costs more than re-solving it; studies record the base's checksum)."""
+        dataset costs more than re-solving it; studies record the base's checksum);
+        ``installations=False``: no sector-resolution table by installation either."""
         self.hash_inputs = hash_inputs
+        self.installations = installations
         parameters = source if isinstance(source, Parameters) else derive_parameters(source)
         self.options = solver_options(parameters.dataset.settings, highs_options)
         lp = formulate(parameters)
@@ -92,7 +94,7 @@ class Resolver:
         solution = self._solution(lp, arrays, {"push": pushed - started, "solve": solved - pushed})
         self.solves += 1
         return build_results(parameters, solution, None, seconds={"build": pushed - started},
-                             hash_inputs=self.hash_inputs)
+                             hash_inputs=self.hash_inputs, installations=self.installations)
 
     def _push(self, new: HighsArrays) -> None:
         """Change in HiGHS only what differs from the LP it holds."""

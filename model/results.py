@@ -140,23 +140,26 @@ def write_folder(out: str | Path, write_into: Any, force: bool = False) -> Path:
 
 
 def build_results(p: Parameters, least_cost: Solution, allocated: Solution | None,
-                  seconds: dict[str, float], hash_inputs: bool = True) -> Results:
+                  seconds: dict[str, float], hash_inputs: bool = True, installations: bool = True) -> Results:
     """Tables from a solved model's parameters and solutions: prices from the least-cost
     stage's duals, quantities, caps and free allocation from the final stage; plus the
     run's summary and checks. ``hash_inputs=False`` leaves the summary's inputs_sha256
-    blank (a study's scenario is named by its base dataset and overrides instead)."""
+    blank (a study's scenario is named by its base dataset and overrides instead);
+    ``installations=False`` leaves out the sector-resolution table by installation."""
     final = allocated or least_cost
     price = allowance_prices(p, least_cost)
     steps, step_rows = _abatement_steps(p, final)
     sector_years = _sector_years(p, least_cost, final, steps, step_rows, price, allocated is not None)
     years = _years(p, least_cost, final, sector_years, price)
     summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
-    installations = (facility_years(p, sector_years, years, facility_abatement(p, final),
-                                    facility_own_prices(p, least_cost))
-                     if p.facility_resolution else facility_years(p, sector_years, years))
-    summary["checks"] = run_checks(years, sector_years, steps, summary["market"], installations)
+    if p.facility_resolution:
+        by_installation = facility_years(p, sector_years, years, facility_abatement(p, final),
+                                         facility_own_prices(p, least_cost))
+    else:  # only a share of each sector: left out where nobody reads it (a study's scenarios)
+        by_installation = facility_years(p, sector_years, years) if installations else pd.DataFrame()
+    summary["checks"] = run_checks(years, sector_years, steps, summary["market"], by_installation)
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
-                   facilities=installations)
+                   facilities=by_installation)
 
 
 def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:

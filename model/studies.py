@@ -591,7 +591,7 @@ def _solve_scenario(base: Dataset, task: _Task, overrides: dict[str, Any]) -> Re
     """One scenario's results: re-solved on a kept LP, or rebuilt (allocation, or asked to)."""
     scenario = apply_overrides(base, overrides) if overrides else base
     if task.allocation or not task.reuse_model:
-        return solve(scenario, allocation=task.allocation)
+        return solve(scenario, allocation=task.allocation, installations=False)
     parameters = derive_parameters(scenario)
     lp = formulate(parameters)
     resolver, start = _resolver(base, task.base_key, parameters, lp)
@@ -612,13 +612,13 @@ def _resolver(base: Dataset, base_key: str, parameters: Parameters, lp: LinearPr
                                            _options_key(base_parameters))
         if key == _thread.base_keys[base_key]:
             base_parameters = derive_parameters(base)
-            resolver = Resolver(base_parameters, hash_inputs=False)
+            resolver = Resolver(base_parameters, hash_inputs=False, installations=False)
             with contextlib.suppress(EtscapError):
                 resolver.solve(base_parameters, start="reference")
             # an infeasible base leaves no optimum to start from: its scenarios then solve cold
             resolvers[key] = (resolver, "reference" if resolver.reference_basis is not None else "cold")
         else:
-            resolvers[key] = (Resolver(parameters, hash_inputs=False), "cold")
+            resolvers[key] = (Resolver(parameters, hash_inputs=False, installations=False), "cold")
         while len(resolvers) > RESOLVERS_PER_THREAD:
             resolvers.popitem(last=False)
     resolvers.move_to_end(key)
