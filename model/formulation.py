@@ -26,7 +26,7 @@ from .inputs import Dataset
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows,
                  add_variables, linear_expressions)
 from .installations import AbatementColumns
-from .parameters import OUTSIDE, SIMULATION, TRADING, Parameters, derive_parameters
+from .parameters import OUTSIDE, TRADING, Parameters, derive_parameters
 
 
 def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:
@@ -61,7 +61,6 @@ def formulate(p: Parameters) -> LinearProgram:
             define_market_balance(p),
             define_trading_cap_shares(p),
             define_absolute_cap_incumbents(p),
-            define_absolute_cap_entrants(p),
         ],
         objective=define_abatement_cost(p),
     )
@@ -255,7 +254,12 @@ def define_trading_cap_shares(p: Parameters) -> RowBlock:
 
 def _absolute_cap_rows(p: Parameters, previous_phase_wanted: str) -> tuple[np.ndarray, np.ndarray]:
     """Positions among the sector caps of pairs trading in an absolute-cap year whose sector
-    was in ``previous_phase_wanted`` the year before, and the positions of those previous caps."""
+    was in ``previous_phase_wanted`` the year before, and the positions of those previous caps.
+
+    (Only incumbents are bounded: a sector leaving its simulation phase starts its absolute
+    cap at its frozen share; bounding it by its last rule cap would bound every trading
+    sector's cap through the frozen shares, and the most fast-growing entrant would set the
+    whole trading cap.)"""
     rows = p.covered_rows
     year = p.year_of_row[rows]
     has_previous = year > p.first_year
@@ -280,20 +284,6 @@ def define_absolute_cap_incumbents(p: Parameters) -> RowBlock:
          Term("sector_cap_mt", row, previous, -np.ones(incumbent.size))],
         constant=np.zeros(years.size), upper=np.zeros(years.size),
         doc="sum of incumbent trading caps[t] - the same sum [t-1] <= 0 (Mt)",
-    )
-
-
-def define_absolute_cap_entrants(p: Parameters) -> RowBlock:
-    """From ``allocation.absolute_cap_from`` a sector leaving its simulation phase starts
-    trading with a cap no larger than its last rule cap."""
-    entrant, previous = _absolute_cap_rows(p, SIMULATION)
-    n = entrant.size
-    return RowBlock(
-        "absolute_cap_entrants", p.covered_index[entrant].tolist(),
-        [Term("sector_cap_mt", np.arange(n), entrant, np.ones(n)),
-         Term("sector_cap_mt", np.arange(n), previous, -np.ones(n))],
-        constant=np.zeros(n), upper=np.zeros(n),
-        doc="first trading cap - last simulation rule cap <= 0 (Mt)",
     )
 
 
