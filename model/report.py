@@ -34,7 +34,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter, StrMethodFormatter
 
+from . import schema
 from .errors import EtscapError
+from .overrides import parse_override
 from .parameters import OUTSIDE, SIMULATION, TRADING
 from .results import TABLE_FILES, Results
 from .studies import STUDY_FILES, Study
@@ -145,6 +147,17 @@ def _thousands(*axes: Any) -> None:
     for axis in axes:
         if type(axis.get_major_formatter()) is ScalarFormatter:  # not percentages or names
             axis.set_major_formatter(StrMethodFormatter("{x:,g}"))
+
+
+def _is_year(key: str) -> bool:
+    """Whether an input key is declared in years (trading_from, ...): no thousands separator."""
+    name = parse_override(key, None).key
+    if name in schema.SCENARIO:
+        return schema.SCENARIO[name].unit == "year"
+    table, *_, column = name.split(".")
+    spec = schema.TABLES_BY_NAME.get(table)
+    field = spec.by_name.get(column) if spec else None
+    return field is not None and field.unit == "year"
 
 
 def _year_axis(ax: Any) -> None:
@@ -705,7 +718,7 @@ def plot_sweep(study: Study, parameter: str | None = None) -> Figure:
         if not failed.empty:
             ax.plot(failed[parameter], np.zeros(len(failed)), linestyle="none", marker="x", color="tab:red",
                     markersize=10, markeredgewidth=2.5, clip_on=False, label="Infeasible or error")
-        _thousands(ax.xaxis, ax.yaxis)
+        _thousands(*((ax.yaxis,) if _is_year(parameter) else (ax.xaxis, ax.yaxis)))
     handles, labels = left.get_legend_handles_labels()
     handles, labels = [*handles, *right.lines[:1]], [*labels, "Abatement cost"]
     figure.legend(handles, labels, loc="outside lower center", ncols=len(handles))
