@@ -49,8 +49,10 @@ SHORT_HORIZON_YEARS = 8  # a horizon this short shows every year instead of the 
 PLOTS_FOLDER = "plots"
 HTML_FILE = "report.html"
 WORKBOOK_FILE = "results.xlsx"
-EXCEL_MAX_ROWS = 1_048_575  # rows below the header in one sheet
-WORKBOOK_FACILITY_ROWS = 20_000  # above this the workbook holds a facility summary, not the rows
+# Rows of one table the workbook takes: openpyxl writes some 10^5 cells a second, and a sheet of
+# hundreds of thousands of rows is no use in a spreadsheet; larger tables stay in the CSV and
+# Parquet files (the installations are summarised by sector and year instead).
+WORKBOOK_MAX_ROWS = 50_000
 
 # -- units ---------------------------------------------------------------------------------
 
@@ -495,9 +497,9 @@ def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def _fits_a_sheet(name: str, table: pd.DataFrame) -> bool:
-    if len(table) > EXCEL_MAX_ROWS:
-        log.warning("%s has %d rows, more than a worksheet holds: left out of %s", name, len(table),
-                    WORKBOOK_FILE)
+    if len(table) > WORKBOOK_MAX_ROWS:
+        log.warning("%s has %d rows, more than the %d a sheet of %s takes: it is in the folder's "
+                    "Parquet or CSV file", name, len(table), WORKBOOK_MAX_ROWS, WORKBOOK_FILE)
         return False
     return True
 
@@ -618,7 +620,7 @@ def write_results_report(folder: Path, year: int | None = None) -> list[Path]:
     page = results_html(results, figures, images)
     written.append(write_atomic(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8")))
     tables = {**results.tables(), **other_tables(folder), "summary": summary_table(results.summary)}
-    if len(results.facilities) > WORKBOOK_FACILITY_ROWS:  # a registry x years is too slow to open in a sheet
+    if len(results.facilities) > WORKBOOK_MAX_ROWS:
         tables["facilities"] = facility_summary(results.facilities)
     written.append(write_workbook(folder / WORKBOOK_FILE, tables))
     return written
