@@ -26,7 +26,8 @@ import pyomo.environ as pyo
 
 from .errors import InfeasibleError
 from .lp import Objective, RowBlock, Term, VarBlock, add_objective, add_rows, add_variables, linear_expressions
-from .parameters import OUTSIDE, SIMULATION, TRADING, Parameters
+from .parameters import Parameters
+from .phases import OUTSIDE, SIMULATION, TRADING
 from .solve import Solution, solve_model
 
 LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .parameters import OUTSIDE, SIMULATION, TRADING
+from .phases import OUTSIDE, SIMULATION, TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
 TOLERANCE_PRICE = 1e-5  # relative, on prices and costs

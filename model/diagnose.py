@@ -22,7 +22,8 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .errors import InfeasibleError
-from .parameters import TRADING, Parameters
+from .parameters import Parameters
+from .phases import TRADING
 from .solve import solve_model
 
 NATIONAL, ETS_CAP, RULE_CAP = "national_target", "ets_cap_mt", "simulation_rule_cap"

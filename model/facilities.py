@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .parameters import OUTSIDE, SIMULATION, Parameters
+from .parameters import Parameters
+from .phases import OUTSIDE, SIMULATION
 
 
 def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFrame,

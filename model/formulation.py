@@ -26,7 +26,8 @@ from .inputs import Dataset
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows,
                  add_variables, linear_expressions)
 from .installations import AbatementColumns
-from .parameters import OUTSIDE, TRADING, Parameters, derive_parameters
+from .parameters import Parameters, derive_parameters
+from .phases import OUTSIDE, TRADING
 
 
 def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:

@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import Dataset
-
-OUTSIDE, SIMULATION, TRADING = "outside", "simulation", "trading"
+from .phases import SIMULATION
 
 
 @dataclass(frozen=True)

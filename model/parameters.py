@@ -23,8 +23,7 @@ from .errors import InputError, Problem
 from .inputs import Dataset, interpolate_by_year
 from .installations import AbatementColumns, PooledMembers, facility_grid, installation_columns
 
-OUTSIDE, SIMULATION, TRADING = "outside", "simulation", "trading"
-PHASES = (OUTSIDE, SIMULATION, TRADING)
+from .phases import OUTSIDE, SIMULATION, TRADING
 
 
 @dataclass(frozen=True)
@@ -127,15 +126,6 @@ class Parameters:
     def simulation_index(self) -> pd.MultiIndex:
         """(sector, year) pairs in the simulation phase."""
         return self.sector_years.index[self.simulation_rows]
-
-    @cached_property
-    def step_years(self) -> np.ndarray:
-        return self.year_of_row[self.step_rows]
-
-    @cached_property
-    def step_phase(self) -> np.ndarray:
-        """The phase of each step's sector in the step's year."""
-        return self.phase[self.step_rows]
 
     def covered_position(self, rows: np.ndarray) -> np.ndarray:
         """Position among the covered pairs (the sector caps) of covered ``rows``."""

@@ -37,7 +37,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter, St
 from . import schema
 from .errors import EtscapError
 from .overrides import parse_override
-from .parameters import OUTSIDE, SIMULATION, TRADING
+from .phases import OUTSIDE, SIMULATION, TRADING
 from .results import TABLE_FILES, Results
 from .studies import STUDY_FILES, Study
 

@@ -26,7 +26,8 @@ import pyarrow.csv
 from .checks import run_checks
 from .facilities import facility_years
 from .errors import EtscapError
-from .parameters import SIMULATION, TRADING, Parameters
+from .parameters import Parameters
+from .phases import SIMULATION, TRADING
 from .solve import Solution
 
 USED_TOLERANCE_MT = 1e-7  # abatement below this counts as unused when finding marginal costs

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from model import Dataset, EtscapError, derive_parameters, load_dataset, schema, solve
 from model.inputs import check_dataset, parse_table
-from model.parameters import SIMULATION
+from model.phases import SIMULATION
 from tests.conftest import TOY
 
 FIRST_YEAR = 2025
