@@ -167,7 +167,9 @@ def _burden_terms(p: Parameters, prices_cny_per_t: pd.Series, scale: np.ndarray)
         terms.append(Term(columns.name, row, chosen,
                           (columns.cost_cny_per_t[chosen] - market_price[row]) * scale[row]))
     terms.append(Term("free_allocation_mt", np.arange(n), np.arange(n), -market_price * scale))
-    return terms, market_price * p.sector_years["bau_mt"].to_numpy()[p.covered_rows] * scale
+    constant = (market_price * p.sector_years["bau_mt"].to_numpy()[p.covered_rows]
+                + p.presolved_cost_by_row[p.covered_rows])  # installations solved outside the LP
+    return terms, constant * scale
 
 
 def define_burden(m: pyo.ConcreteModel, p: Parameters, prices_cny_per_t: pd.Series) -> None:

@@ -111,12 +111,13 @@ def define_variables(p: Parameters) -> list[VarBlock]:
 
 
 def define_emissions(m: pyo.ConcreteModel, p: Parameters) -> None:
-    """Emissions[s,t] = BAU[s,t] - abatement summed over the sector's steps."""
+    """Emissions[s,t] = BAU[s,t] - abatement summed over the sector's steps (and the steps of
+    its installations solved outside the LP)."""
     sector_years = p.sector_years.index
     expressions = linear_expressions(
         m, len(sector_years), _abatement_terms(p, lambda columns: np.ones(len(columns), dtype=bool),
                                                lambda columns, chosen: columns.rows[chosen]),
-        p.sector_years["bau_mt"].to_numpy(),
+        p.sector_years["bau_mt"].to_numpy() - p.presolved_abatement_by_row,
     )
     m.emissions_mt = pyo.Expression(
         sector_years.tolist(), initialize=dict(zip(sector_years.tolist(), expressions)),
@@ -291,10 +292,12 @@ def define_absolute_cap_incumbents(p: Parameters) -> RowBlock:
 def define_abatement_cost(p: Parameters) -> Objective:
     """Objective: present value of abatement cost, million CNY (Mt x CNY/t)."""
     discount = p.discount_factor.to_numpy()
+    presolved_cost = float(np.sum(discount[p.year_of_row - p.first_year] * p.presolved_cost_by_row))
     return Objective("abatement_cost", [
         Term(columns.name, np.zeros(len(columns), dtype=int), np.arange(len(columns)),
              discount[p.year_of_row[columns.rows] - p.first_year] * columns.cost_cny_per_t)
-        for columns in p.abatement], doc="present value of abatement cost, million CNY")
+        for columns in p.abatement], doc="present value of abatement cost, million CNY",
+        constant=presolved_cost)
 
 
 def _abatement_terms(p: Parameters, chosen_by: Callable[[AbatementColumns], np.ndarray],

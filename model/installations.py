@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import InfeasibleError
 from .inputs import Dataset
 from .phases import SIMULATION
 
@@ -42,12 +43,29 @@ class AbatementColumns:
 
 
 @dataclass(frozen=True)
-class PooledMembers:
-    """Installation steps merged into pooled columns: which column, which facility-year, how much."""
+class PresolvedColumns:
+    """Installation steps in the simulation phase, solved in closed form outside the LP.
 
-    facility_rows: np.ndarray
-    pooled_column: np.ndarray
-    potential_mt: np.ndarray
+    An installation in its sector's simulation phase meets its own cap without trading, and
+    its emissions enter no row it shares with anything else (the sector's allowances count
+    in the ETS cap, not its emissions): each installation-year is a knapsack on its own,
+    solved exactly by using its steps from the cheapest until the cut is made. Its own price
+    is the cost of the dearest step it uses (0 when it needs no cut)."""
+
+    columns: AbatementColumns
+    abatement_mt: np.ndarray  # by column
+    own_price_cny_per_t: np.ndarray  # by facility-year row, NaN outside the simulation phase
+
+
+@dataclass(frozen=True)
+class PooledMembers:
+    """The installation steps merged into pools: in a year, a member's share of its pool's
+    abatement is its potential over the pool's, ``potential_share x installation BAU``."""
+
+    facility: np.ndarray  # installation (position in facilities.csv) of each member step
+    pool_path: np.ndarray  # its pool's cost path
+    potential_share: np.ndarray
+    column_of: np.ndarray  # (cost path x year) -> pooled column, -1 where there is none
 
 
 def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
@@ -63,7 +81,7 @@ def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarra
     phase = sector_years["phase"].to_numpy()[sector_row]
     rule_cap = sector_years["rule_cap_mt"].to_numpy()[sector_row]
     index = pd.MultiIndex.from_product([facilities["facility_id"].to_numpy(), years], names=["facility_id", "year"])
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "sector": facilities["sector"].to_numpy()[repeat],
         "sector_row": sector_row,
         "phase": phase,
@@ -72,62 +90,104 @@ def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarra
         "allocation_share": allocation_share[repeat],
         "cap_mt": np.where(phase == SIMULATION, rule_cap * allocation_share[repeat], np.nan),
     }, index=index)
+    return table
 
 
-def installation_columns(dataset: Dataset, grid: pd.DataFrame, years: np.ndarray,
-                         pool: bool) -> tuple[list[AbatementColumns], PooledMembers | None]:
-    """Every installation's steps in every year they are available; with ``pool``, those in
+def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np.ndarray, years: np.ndarray,
+                         pool: bool) -> tuple[list[AbatementColumns], PooledMembers | None, PresolvedColumns | None]:
+    """Every installation's steps in every year they are available. With ``pool``, those in
     years without a constraint of the installation's own are merged by sector, step, cost
-    path and year."""
+    path and year, and those in the simulation phase are solved in closed form; without it
+    every step is a column of the LP."""
     steps = _installation_steps(dataset)
     n_years = years.size
-    year = np.tile(years, len(steps))
-    of_step = np.repeat(np.arange(len(steps)), n_years)
-    available = year >= steps["available_from"].to_numpy()[of_step]
-    year, of_step = year[available], of_step[available]
-    facility_rows = steps["facility"].to_numpy()[of_step] * n_years + (year - years[0])
+    available = years[None, :] >= steps["available_from"].to_numpy()[:, None]  # step x year
+    phase = grid["phase"].to_numpy().reshape(-1, n_years)[steps["facility"].to_numpy()]
+    own = available & (phase == SIMULATION) if pool else available
+    of_step, year_position = np.nonzero(own)
+    facility_rows = steps["facility"].to_numpy()[of_step] * n_years + year_position
+    year = years[year_position]
     elapsed = (year - dataset.settings["base_year"]).astype(float)
-    potential = steps["potential_share"].to_numpy()[of_step] * grid["bau_mt"].to_numpy()[facility_rows]
-    cost = steps["base_cost"].to_numpy()[of_step] * (1.0 + steps["cost_change"].to_numpy()[of_step]) ** elapsed
-    sector_rows = grid["sector_row"].to_numpy()[facility_rows]
-    own = grid["phase"].to_numpy()[facility_rows] == SIMULATION if pool else np.ones(year.size, dtype=bool)
-    facility_ids = grid.index.get_level_values("facility_id").to_numpy()[facility_rows[own]]
-    families = [AbatementColumns(
+    own_columns = AbatementColumns(
         "facility_abatement_mt",
-        pd.MultiIndex.from_arrays([facility_ids, steps["step"].to_numpy()[of_step[own]], year[own]],
-                                  names=["facility_id", "step", "year"]),
-        potential[own], cost[own], sector_rows[own], facility_rows[own],
-    )]
+        pd.MultiIndex.from_arrays([grid.index.get_level_values("facility_id").to_numpy()[facility_rows],
+                                   steps["step"].to_numpy()[of_step], year], names=["facility_id", "step", "year"]),
+        steps["potential_share"].to_numpy()[of_step] * grid["bau_mt"].to_numpy()[facility_rows],
+        steps["base_cost"].to_numpy()[of_step] * (1.0 + steps["cost_change"].to_numpy()[of_step]) ** elapsed,
+        grid["sector_row"].to_numpy()[facility_rows], facility_rows,
+    )
     if not pool:
-        return families, None
-    members = ~own
-    pooled, column = _pools(steps, of_step[members], year[members], sector_rows[members],
-                            potential[members], cost[members], years)
-    families.append(pooled)
-    return families, PooledMembers(facility_rows[members], column, potential[members])
+        return [own_columns], None, None
+    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & (phase != SIMULATION), years)
+    return [pooled], members, presolve(own_columns, grid)
 
 
-def _pools(steps: pd.DataFrame, of_step: np.ndarray, year: np.ndarray, sector_rows: np.ndarray,
-           potential: np.ndarray, cost: np.ndarray, years: np.ndarray) -> tuple[AbatementColumns, np.ndarray]:
+def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau_mt: np.ndarray,
+           poolable: np.ndarray, years: np.ndarray) -> tuple[AbatementColumns, PooledMembers]:
     """Pooled columns keyed (sector, step, pool, year), pool numbering the distinct cost paths
-    of a sector's step from the cheapest; and the pooled column of every member."""
+    of a sector's step from the cheapest. A pool's potential is its members' shares of their
+    installations' BAU, i.e. the sector's BAU times the sum of share x emission share: no
+    member needs to be spread over the years."""
     key = ["sector", "step", "base_cost", "cost_change", "available_from"]
     path_id = steps.groupby(key, sort=True).ngroup().to_numpy()
     paths = steps[key].drop_duplicates().sort_values(key, ignore_index=True)  # the order of ngroup
-    pool_number = paths.groupby(["sector", "step"]).cumcount().to_numpy()  # cheapest first
-    column_key = path_id[of_step] * years.size + (year - years[0])
-    column_ids, column = np.unique(column_key, return_inverse=True)
-    first_member = np.zeros(column_ids.size, dtype=int)
-    first_member[column[::-1]] = np.arange(column.size)[::-1]
-    path_of_column = column_ids // years.size
-    return AbatementColumns(
+    n_years = years.size
+    facility = steps["facility"].to_numpy()
+    emission_share = grid["emission_share"].to_numpy()[facility * n_years]
+    path_weight = np.bincount(path_id, weights=steps["potential_share"].to_numpy() * emission_share,
+                              minlength=len(paths))
+    in_pool = np.zeros((len(paths), n_years), dtype=bool)
+    np.logical_or.at(in_pool, path_id, poolable)  # a path is pooled in a year if any member is
+    path_of_column, year_position = np.nonzero(in_pool)
+    sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(paths["sector"])
+    sector_rows = sector_code[path_of_column] * n_years + year_position
+    bau = sector_bau_mt[sector_rows]
+    elapsed = (years[year_position] - dataset.settings["base_year"]).astype(float)
+    column_of = np.full(in_pool.shape, -1)
+    column_of[path_of_column, year_position] = np.arange(path_of_column.size)
+    pooled = AbatementColumns(
         "pooled_abatement_mt",
         pd.MultiIndex.from_arrays([paths["sector"].to_numpy()[path_of_column], paths["step"].to_numpy()[path_of_column],
-                                   pool_number[path_of_column], years[0] + column_ids % years.size],
-                                  names=["sector", "step", "pool", "year"]),
-        np.bincount(column, weights=potential, minlength=column_ids.size),
-        cost[first_member], sector_rows[first_member],
-    ), column
+                                   paths.groupby(["sector", "step"]).cumcount().to_numpy()[path_of_column],
+                                   years[year_position]], names=["sector", "step", "pool", "year"]),
+        path_weight[path_of_column] * bau,
+        paths["base_cost"].to_numpy()[path_of_column] * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,
+        sector_rows,
+    )
+    return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of)
+
+
+def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
+    """Each simulation-phase installation-year's cheapest way to its own cap (merit order)."""
+    n_rows = len(grid)
+    needed = np.clip(grid["bau_mt"].to_numpy() - grid["cap_mt"].to_numpy(), 0.0, None)  # NaN outside simulation
+    order = np.lexsort((columns.cost_cny_per_t, columns.facility_rows))
+    rows, potential = columns.facility_rows[order], columns.potential_mt[order]
+    cumulative = np.cumsum(potential)
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else np.zeros(0, dtype=int)
+    group_start = np.repeat(first, np.diff(np.r_[first, rows.size]))
+    before = cumulative - potential - (cumulative[group_start] - potential[group_start])
+    used = np.clip(needed[rows] - before, 0.0, potential)
+    short = needed - np.bincount(rows, weights=potential, minlength=n_rows)
+    in_simulation = grid["phase"].to_numpy() == SIMULATION
+    lacking = np.flatnonzero(in_simulation & (short > 1e-9 * np.maximum(1.0, needed)))
+    if lacking.size:
+        raise InfeasibleError(_short_message(grid, lacking, needed, short))
+    abatement = np.empty_like(used)
+    abatement[order] = used
+    own_price = np.where(in_simulation, 0.0, np.nan)
+    dearest = used > 1e-12
+    np.maximum.at(own_price, rows[dearest], columns.cost_cny_per_t[order][dearest])
+    return PresolvedColumns(columns, abatement, own_price)
+
+
+def _short_message(grid: pd.DataFrame, lacking: np.ndarray, needed: np.ndarray, short: np.ndarray) -> str:
+    shown = [f"{facility} in {year}: needs {needed[row]:,.6g} Mt, can abate {needed[row] - short[row]:,.6g} Mt"
+             for row, (facility, year) in zip(lacking[:10], grid.index[lacking[:10]])]
+    more = f"; and {lacking.size - 10} more" if lacking.size > 10 else ""
+    return ("installations in their simulation phase cannot meet their share of the rule cap on their own: "
+            + "; ".join(shown) + more + " (lower simulation_reduction in sectors.csv, or give them more "
+            "abatement potential in facility_mac.csv)")
 
 
 def _installation_steps(dataset: Dataset) -> pd.DataFrame:

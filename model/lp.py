@@ -71,6 +71,7 @@ class Objective:
     terms: list[Term]
     sense: str = "minimize"
     doc: str = ""
+    constant: float = 0.0
 
 
 @dataclass
@@ -162,7 +163,7 @@ def _flatten_terms(m: pyo.ConcreteModel, terms: Iterable[Term]) -> tuple[np.ndar
 
 def add_objective(m: pyo.ConcreteModel, objective: Objective) -> pyo.Objective:
     (expression,) = linear_expressions(m, 1, [t._replace(rows=np.zeros(len(t.positions), dtype=int))
-                                              for t in objective.terms], np.zeros(1))
+                                              for t in objective.terms], np.full(1, objective.constant))
     component = pyo.Objective(expr=expression, sense=pyo.maximize if objective.sense == "maximize" else pyo.minimize,
                               doc=objective.doc)
     m.add_component(objective.name, component)
@@ -191,6 +192,7 @@ class HighsArrays:
     row_upper: np.ndarray
     matrix: scipy.sparse.csc_array
     row_offsets: dict[str, int]
+    offset: float = 0.0  # the objective's constant
 
 
 def highs_arrays(lp: LinearProgram) -> HighsArrays:
@@ -225,7 +227,8 @@ def highs_arrays(lp: LinearProgram) -> HighsArrays:
     matrix.sum_duplicates()
     return HighsArrays(col_cost, col_lower, col_upper,
                        np.concatenate(row_lower) if row_lower else np.zeros(0),
-                       np.concatenate(row_upper) if row_upper else np.zeros(0), matrix, row_offsets)
+                       np.concatenate(row_upper) if row_upper else np.zeros(0), matrix, row_offsets,
+                       sign * lp.objective.constant if lp.objective is not None else 0.0)
 
 
 def to_highs(arrays: HighsArrays) -> highspy.HighsLp:
@@ -234,6 +237,7 @@ def to_highs(arrays: HighsArrays) -> highspy.HighsLp:
     lp.num_col_ = arrays.matrix.shape[1]
     lp.num_row_ = arrays.matrix.shape[0]
     lp.col_cost_ = arrays.col_cost
+    lp.offset_ = arrays.offset
     lp.col_lower_ = arrays.col_lower
     lp.col_upper_ = arrays.col_upper
     lp.row_lower_ = arrays.row_lower

@@ -21,7 +21,7 @@ import pandas as pd
 from . import schema
 from .errors import InputError, Problem
 from .inputs import Dataset, interpolate_by_year
-from .installations import AbatementColumns, PooledMembers, facility_grid, installation_columns
+from .installations import AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, installation_columns
 
 from .phases import OUTSIDE, SIMULATION, TRADING
 
@@ -42,6 +42,7 @@ class Parameters:
     absolute_cap_from: int | None  # from this year caps of trading sectors may not rise
     installation_columns: tuple[AbatementColumns, ...] = ()  # facility resolution only
     pooled_members: PooledMembers | None = None  # installation steps merged into pooled columns
+    presolved: PresolvedColumns | None = None  # simulation-phase installation steps solved outside the LP
     installation_grid: pd.DataFrame | None = None  # made at facility resolution, else on demand
 
     @cached_property
@@ -56,7 +57,24 @@ class Parameters:
 
     @property
     def facility_resolution(self) -> bool:
-        return bool(self.installation_columns)
+        return self.installation_grid is not None
+
+    @cached_property
+    def presolved_abatement_by_row(self) -> np.ndarray:
+        """Abatement of the installations solved outside the LP, by sector-year row (Mt)."""
+        if self.presolved is None:
+            return np.zeros(len(self.sector_years))
+        return np.bincount(self.presolved.columns.rows, weights=self.presolved.abatement_mt,
+                           minlength=len(self.sector_years))
+
+    @cached_property
+    def presolved_cost_by_row(self) -> np.ndarray:
+        """Their abatement cost by sector-year row, million CNY in year-t money."""
+        if self.presolved is None:
+            return np.zeros(len(self.sector_years))
+        columns = self.presolved.columns
+        return np.bincount(columns.rows, weights=self.presolved.abatement_mt * columns.cost_cny_per_t,
+                           minlength=len(self.sector_years))
 
     @cached_property
     def abatement(self) -> tuple[AbatementColumns, ...]:
@@ -76,8 +94,9 @@ class Parameters:
 
     @cached_property
     def facility_simulation_rows(self) -> np.ndarray:
-        """Facility-year rows in the simulation phase, where installations meet their own caps."""
-        if not self.facility_resolution:
+        """Facility-year rows in the simulation phase where installations meet their own caps
+        in the LP (none when they are solved in closed form: see ``presolved``)."""
+        if not self.facility_resolution or self.presolved is not None:
             return np.zeros(0, dtype=int)
         return np.flatnonzero(self.facility_years["phase"].to_numpy() == SIMULATION)
 
@@ -150,8 +169,8 @@ def derive_parameters(dataset: Dataset) -> Parameters:
     )
     sector_years = _sector_years(dataset, years)
     by_installation = settings["model.resolution"] == "facility" and len(dataset.facilities) > 0
-    grid, installation_families, pooled_members = (
-        _installations(dataset, sector_years, years) if by_installation else (None, (), None))
+    grid, installation_families, pooled_members, presolved = (
+        _installations(dataset, sector_years, years) if by_installation else (None, (), None, None))
     steps, step_rows = _steps(dataset, years, sector_years["bau_mt"].to_numpy(),
                               skip_sectors=set(dataset.facilities["sector"]) if by_installation else set())
     return Parameters(
@@ -168,6 +187,7 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         installation_grid=grid,
         installation_columns=installation_families,
         pooled_members=pooled_members,
+        presolved=presolved,
     )
 
 
@@ -186,8 +206,9 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
         if cached_settings == settings and all(a is b for a, b in zip(cached_tables, tables)):
             return derived
     grid = facility_grid(dataset, sector_years, years)
-    families, pooled_members = installation_columns(dataset, grid, years, pool=settings[-1])
-    derived = (grid, tuple(families), pooled_members)
+    families, pooled_members, presolved = installation_columns(
+        dataset, grid, sector_years["bau_mt"].to_numpy(), years, pool=settings[-1])
+    derived = (grid, tuple(families), pooled_members, presolved)
     _INSTALLATIONS.append((tables, settings, derived))
     del _INSTALLATIONS[:-2]
     return derived

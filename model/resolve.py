@@ -28,7 +28,7 @@ from .inputs import Dataset
 from .lp import HighsArrays, LinearProgram, highs_arrays, to_highs
 from .parameters import Parameters, derive_parameters
 from .results import Results, build_results
-from .solve import Solution, new_highs, raise_unless_optimal, set_options, solver_options
+from .solve import Solution, new_highs, raise_unless_optimal, set_options, sized_options, solver_options
 
 
 STARTS = ("previous", "reference", "cold")
@@ -53,6 +53,7 @@ class Resolver:
         lp = formulate(parameters)
         self.structure = lp.structure()
         self.arrays = highs_arrays(lp)
+        self.options = sized_options(self.options, self.arrays.matrix.shape[1])
         self.highs = new_highs(verbose=False)
         set_options(self.highs, self.options)
         self.highs.passModel(to_highs(self.arrays))
@@ -99,6 +100,8 @@ class Resolver:
     def _push(self, new: HighsArrays) -> None:
         """Change in HiGHS only what differs from the LP it holds."""
         old, highs = self.arrays, self.highs
+        if new.offset != old.offset:
+            highs.changeObjectiveOffset(new.offset)
         changed = np.flatnonzero(new.col_cost != old.col_cost)
         if changed.size:
             highs.changeColsCost(changed.size, changed.astype(np.int32), new.col_cost[changed])

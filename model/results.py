@@ -180,11 +180,13 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     """One row per abatement column of every family (sector steps; at facility resolution
     also installation steps and pooled steps), and the sector-year row of each."""
     tables = []
-    for columns in p.abatement:
+    solved = [(columns, solution.values[columns.name]) for columns in p.abatement]
+    if p.presolved is not None:
+        solved.append((p.presolved.columns, p.presolved.abatement_mt))
+    for columns, abatement in solved:
         keys = columns.keys.to_frame(index=False)
         if "sector" not in keys:
             keys.insert(0, "sector", p.facility_years["sector"].to_numpy()[columns.facility_rows])
-        abatement = solution.values[columns.name]
         tables.append(keys.assign(potential_mt=columns.potential_mt, cost_cny_per_t=columns.cost_cny_per_t,
                                   abatement_mt=abatement,
                                   abatement_cost_bn_cny=abatement * columns.cost_cny_per_t / 1e3))
@@ -193,7 +195,7 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
         steps = steps.reindex(columns=["sector", "facility_id", "step", "pool", "year", "potential_mt",
                                        "cost_cny_per_t", "abatement_mt", "abatement_cost_bn_cny"])
         steps["pool"] = steps["pool"].astype("Int64")
-    return steps, np.concatenate([columns.rows for columns in p.abatement])
+    return steps, np.concatenate([columns.rows for columns, _ in solved])
 
 
 def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: pd.DataFrame,
@@ -234,9 +236,9 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     n = len(p.sector_years)
     rows = p.sector_simulation_rows
     own = _spread(n, rows, prices(p, least_cost.duals["simulation_compliance"], p.year_of_row[rows]))
-    if p.facility_resolution and p.facility_simulation_rows.size:
-        facility_rows = p.facility_simulation_rows
-        grid = p.facility_years
+    grid = p.facility_years if p.facility_resolution else None
+    facility_rows = np.flatnonzero(grid["phase"].to_numpy() == SIMULATION) if grid is not None else []
+    if len(facility_rows):
         sector_rows = grid["sector_row"].to_numpy()[facility_rows]
         weight = grid["bau_mt"].to_numpy()[facility_rows]
         price = facility_own_prices(p, least_cost)[facility_rows]
@@ -250,6 +252,8 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
 def facility_own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     """By facility-year row: an installation's own price in its sector's simulation phase
     (CNY/t, year-t money), NaN otherwise; facility resolution only."""
+    if p.presolved is not None:
+        return p.presolved.own_price_cny_per_t
     rows = p.facility_simulation_rows
     own = np.full(len(p.facility_years), np.nan)
     own[rows] = prices(p, least_cost.duals["facility_compliance"],
@@ -262,16 +266,20 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
     plus its share (by potential) of the pooled columns it was merged into."""
     n = len(p.facility_years)
     total = np.zeros(n)
+    if p.presolved is not None:
+        total += np.bincount(p.presolved.columns.facility_rows, weights=p.presolved.abatement_mt, minlength=n)
     for columns in p.installation_columns:
         if columns.facility_rows is not None:
             total += np.bincount(columns.facility_rows, weights=solution.values[columns.name], minlength=n)
     members = p.pooled_members
     if members is not None:
-        pooled = next(c for c in p.installation_columns if c.facility_rows is None)
+        pooled = next(c for c in p.installation_columns if c.name == "pooled_abatement_mt")
         used_share = np.divide(solution.values[pooled.name], pooled.potential_mt,
                                out=np.zeros(len(pooled)), where=pooled.potential_mt > 0)
-        total += np.bincount(members.facility_rows, weights=members.potential_mt * used_share[members.pooled_column],
-                             minlength=n)
+        by_path_year = np.where(members.column_of >= 0, used_share[members.column_of], 0.0)
+        share_used = np.zeros((n // p.years.size, p.years.size))  # installation x year
+        np.add.at(share_used, members.facility, members.potential_share[:, None] * by_path_year[members.pool_path])
+        total += share_used.ravel() * p.facility_years["bau_mt"].to_numpy()
     return total
 
 

@@ -249,7 +249,8 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "solver.presolve",
         "str",
         "",
-        "HiGHS presolve.",
+        "HiGHS presolve; 'choose': off for LPs of 5,000 to 200,000 columns (far faster on this "
+        "tool's few-row LPs of that size), HiGHS's choice otherwise.",
         "choose",
         choices=("choose", "on", "off"),
     ),

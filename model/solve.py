@@ -78,7 +78,8 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     if len(objectives) != 1:
         raise EtscapError(f"the model must have exactly one active objective, found {len(objectives)}")
     highs = new_highs(verbose)
-    set_options(highs, dict(options or {}))
+    options = sized_options(options, len(compiled.columns))
+    set_options(highs, options)
     highs.passModel(_highs_lp(compiled, objectives[0].sense))
     compiled_at = time.perf_counter()
     highs.run()
@@ -95,7 +96,7 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
         values=values,
         duals=duals,
         solver_version=highs.version(),
-        options=dict(options or {}),
+        options=options,
         seconds={"compile": compiled_at - started, "solve": solved_at - compiled_at},
         iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count)},
     )
@@ -131,6 +132,22 @@ def new_highs(verbose: bool) -> highspy.Highs:
     _banner_shown = True
     highs.setOptionValue("output_flag", bool(verbose))
     return highs
+
+
+PRESOLVE_OFF_COLUMNS = (5_000, 200_000)  # HiGHS presolve "choose": off for LPs this size
+
+
+def sized_options(options: Mapping[str, Any] | None, columns: int) -> dict[str, Any]:
+    """The options with presolve "choose" decided by the LP's size. This tool's LPs have few
+    rows and many bounded columns; between 5,000 and 200,000 columns HiGHS's presolve takes
+    far longer than the solve (measured at 10,000 columns: 0.12 s against 0.006 s without
+    it), while on larger LPs it pays (1.5 million columns: 3.7 s against 38 s without it).
+    Below 5,000 columns both take milliseconds and HiGHS's own choice is kept."""
+    options = dict(options or {})
+    smallest, largest = PRESOLVE_OFF_COLUMNS
+    if options.get("presolve", "choose") == "choose" and smallest <= columns < largest:
+        options["presolve"] = "off"
+    return options
 
 
 def set_options(highs: highspy.Highs, options: Mapping[str, Any]) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from model import apply_overrides, derive_parameters, load_dataset, solve
+from model import InfeasibleError, apply_overrides, derive_parameters, load_dataset, solve
 from model.cli import cli
 from model.registry import make_registry
 from tests.conftest import CHINA, TOY
@@ -50,16 +50,29 @@ def test_facility_resolution_sums_to_sector_resolution(toy_with_registry):
     assert installations.loc[("s1", 2025), "price_cny_per_t"] == pytest.approx(20.0)  # steel's own price
 
 
-def test_facility_compliance(toy_with_registry):
+def test_installation_that_cannot_meet_its_cap(tmp_path, toy_with_registry):
+    """s1 given 5% of steel's rule cap would need to cut 22.65 Mt of its 25, with 7.5 Mt of
+    potential: the closed form says which installation, which year, how short."""
+    folder = tmp_path / "short"
+    shutil.copytree(toy_with_registry.path, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,60,60,1\np2,power,40,40,1\ns1,steel,1,25,1\ns2,steel,10,15,1\ns3,steel,9,10,1\n")
+    with pytest.raises(InfeasibleError, match="s1 in 2025: needs 22.65 Mt, can abate 7.5 Mt"):
+        solve(load_dataset(folder), overrides=FACILITY)
+
+
+@pytest.mark.parametrize("overrides", [FACILITY, UNPOOLED], ids=["closed_form", "lp_rows"])
+def test_facility_compliance(tmp_path, toy_with_registry, overrides):
     """With s1 allowed only 40% of steel's rule cap in 2025 (output shares), it must cut
     25 - 0.4 x 47 = 6.2 Mt itself: 2.5 Mt on step A (10% of its 25 Mt at 20) and 3.7 Mt on
     step B at 60, so its own price is 60 while s2 and s3 cut little at 20."""
-    folder = toy_with_registry.path.parent / "binding"
+    folder = tmp_path / "binding"
     shutil.copytree(toy_with_registry.path, folder)
     (folder / "facilities.csv").write_text(
         "facility_id,sector,output,emissions_mt,cost_factor\n"
         "p1,power,60,60,1\np2,power,40,40,1\ns1,steel,10,25,1\ns2,steel,9,15,1\ns3,steel,6,10,1\n")
-    results = solve(load_dataset(folder), overrides=FACILITY)
+    results = solve(load_dataset(folder), overrides=overrides)
     installations = results.facilities.set_index(["facility_id", "year"])
     s1 = installations.loc[("s1", 2025)]
     assert s1["free_mt"] == pytest.approx(0.4 * 47)
@@ -84,8 +97,9 @@ def small_china(tmp_path_factory):
 
 
 def test_pooling_gives_the_same_optimum(small_china):
-    """Merging the steps of installations that face no constraint of their own changes
-    neither the objective nor any price, and shrinks the LP."""
+    """Merging the steps of installations that face no constraint of their own, and solving
+    those in their simulation phase in closed form, changes neither the objective nor any
+    price, and shrinks the LP."""
     pooled_parameters = derive_parameters(apply_overrides(small_china, FACILITY))
     full_parameters = derive_parameters(apply_overrides(small_china, UNPOOLED))
     pooled_columns = sum(len(c) for c in pooled_parameters.abatement)
@@ -98,7 +112,13 @@ def test_pooling_gives_the_same_optimum(small_china):
         assert pooled.years[column].to_numpy() == pytest.approx(full.years[column].to_numpy(), rel=1e-7, abs=1e-6)
     # steps of equal cost in different sectors may share the cut differently (equally cheap)
     assert pooled.years["emissions_mt"].to_numpy() == pytest.approx(full.years["emissions_mt"].to_numpy(), rel=1e-7)
-    assert len(pooled.abatement_steps) == pooled_columns
+    assert len(pooled.abatement_steps) == pooled_columns + len(pooled_parameters.presolved.columns)
+    # simulation-phase installations: the closed form gives the LP's own cut and own price
+    simulation = "phase == 'simulation'"
+    closed_form = pooled.facilities.query(simulation).set_index(["facility_id", "year"])
+    by_lp = full.facilities.query(simulation).set_index(["facility_id", "year"]).loc[closed_form.index]
+    assert closed_form["emissions_mt"].to_numpy() == pytest.approx(by_lp["emissions_mt"].to_numpy(), rel=1e-7)
+    assert closed_form["price_cny_per_t"].to_numpy() == pytest.approx(by_lp["price_cny_per_t"].to_numpy(), abs=1e-6)
 
 
 def test_installation_abatement_adds_up(small_china):
