@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 
 from .parameters import Parameters
-from .phases import OUTSIDE, SIMULATION
+from .phases import SIMULATION, TRADING
 
 
 def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFrame,
-                   abatement_mt: np.ndarray | None = None, own_price: np.ndarray | None = None) -> pd.DataFrame:
-    """One row per installation and covered year: emissions, free allowances, shortfall, cost.
+                   abatement_mt: np.ndarray | None = None, own_price: np.ndarray | None = None,
+                   phases: tuple[str, ...] = (SIMULATION, TRADING)) -> pd.DataFrame:
+    """One row per installation and covered year (in ``phases``): emissions, free allowances,
+    shortfall, cost.
 
     ``abatement_mt`` and ``own_price`` (by facility-year row) come from a facility-resolution
     solve; without them the installation takes its share of its sector's emissions. Without
@@ -27,7 +29,7 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     grid = p.facility_years
     if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
-    covered = np.flatnonzero(grid["phase"].to_numpy() != OUTSIDE)
+    covered = np.flatnonzero(np.isin(grid["phase"].to_numpy(), phases))
     sector_row = grid["sector_row"].to_numpy()[covered]
     phase = grid["phase"].to_numpy()[covered]
     if abatement_mt is None:

@@ -153,14 +153,15 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     sector_years = _sector_years(p, least_cost, final, steps, step_rows, price, allocated is not None)
     years = _years(p, least_cost, final, sector_years, price)
     summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
-    if p.facility_resolution:
+    if p.facility_resolution:  # without the table, the simulation years still feed the checks
         by_installation = facility_years(p, sector_years, years, facility_abatement(p, final),
-                                         facility_own_prices(p, least_cost))
+                                         facility_own_prices(p, least_cost),
+                                         phases=(SIMULATION, TRADING) if installations else (SIMULATION,))
     else:  # only a share of each sector: left out where nobody reads it (a study's scenarios)
         by_installation = facility_years(p, sector_years, years) if installations else pd.DataFrame()
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"], by_installation)
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
-                   facilities=by_installation)
+                   facilities=by_installation if installations else pd.DataFrame())
 
 
 def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:
