@@ -17,6 +17,7 @@ cheap splits) and the LP is far smaller.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,11 @@ class AbatementColumns:
 
     def __len__(self) -> int:
         return len(self.potential_mt)
+
+    @cached_property
+    def key_arrays(self) -> dict[str, np.ndarray]:
+        """The keys by level name, as arrays (made once: a study's scenarios share families)."""
+        return {name: self.keys.get_level_values(name).to_numpy() for name in self.keys.names}
 
 
 @dataclass(frozen=True)

@@ -179,23 +179,33 @@ def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
 
 def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, np.ndarray]:
     """One row per abatement column of every family (sector steps; at facility resolution
-    also installation steps and pooled steps), and the sector-year row of each."""
-    tables = []
+    also installation steps, pooled steps and the steps solved outside the LP), and the
+    sector-year row of each. Built column by column from arrays: a study builds it for
+    every scenario."""
     solved = [(columns, solution.values[columns.name]) for columns in p.abatement]
     if p.presolved is not None:
         solved.append((p.presolved.columns, p.presolved.abatement_mt))
-    for columns, abatement in solved:
-        keys = columns.keys.to_frame(index=False)
-        if "sector" not in keys:
-            keys.insert(0, "sector", p.facility_years["sector"].to_numpy()[columns.facility_rows])
-        tables.append(keys.assign(potential_mt=columns.potential_mt, cost_cny_per_t=columns.cost_cny_per_t,
-                                  abatement_mt=abatement,
-                                  abatement_cost_bn_cny=abatement * columns.cost_cny_per_t / 1e3))
-    steps = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    key_columns = ["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution else ["sector", "step", "year"]
+    keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
+    for columns, _ in solved:
+        table = columns.key_arrays
+        for name in key_columns:
+            if name in table:
+                keys[name].append(table[name])
+            elif name == "sector":
+                keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
+            else:
+                keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
+    potential = np.concatenate([columns.potential_mt for columns, _ in solved])
+    cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
+    abatement = np.concatenate([values for _, values in solved])
+    steps = pd.DataFrame({
+        **{name: np.concatenate(parts) for name, parts in keys.items()},
+        "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
+        "abatement_cost_bn_cny": abatement * cost / 1e3,
+    })
     if p.facility_resolution:
-        steps = steps.reindex(columns=["sector", "facility_id", "step", "pool", "year", "potential_mt",
-                                       "cost_cny_per_t", "abatement_mt", "abatement_cost_bn_cny"])
-        steps["pool"] = steps["pool"].astype("Int64")
+        steps["pool"] = pd.array(steps["pool"].to_numpy(), dtype="Int64")
     return steps, np.concatenate([columns.rows for columns, _ in solved])
 
 
