@@ -71,10 +71,16 @@ def _by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str,
 
 def _row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
     """For each step row, the position of its (sector, year) in ``sector_years`` (-1: none)."""
-    sectors = pd.concat([sector_years["sector"], steps["sector"]], ignore_index=True)
-    code = pd.factorize(sectors)[0].astype(np.int64) * 10_000  # sector and year as one integer key
-    key = code + np.concatenate([sector_years["year"].to_numpy(np.int64), steps["year"].to_numpy(np.int64)])
-    return pd.Index(key[:len(sector_years)]).get_indexer(key[len(sector_years):])
+    return _rows_of(sector_years, steps, "sector")
+
+
+def _rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
+    """For each row of ``keys``, the position in ``table`` of the row with the same ``name``
+    and year (-1: none), joined on one integer key rather than on strings."""
+    names = pd.concat([table[name], keys[name]], ignore_index=True)
+    code = pd.factorize(names)[0].astype(np.int64) * 10_000  # a blank name (-1) matches nothing
+    key = code + np.concatenate([table["year"].to_numpy(np.int64), keys["year"].to_numpy(np.int64)])
+    return pd.Index(key[:len(table)]).get_indexer(key[len(table):])
 
 
 def _national_target(years, sector_years, steps, market) -> float:
@@ -133,10 +139,10 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     step_price = faced[steps["sector_year_row"].to_numpy()]
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):
-        own = facilities[facilities["phase"] == SIMULATION].set_index(["facility_id", "year"])["price_cny_per_t"]
-        installation = pd.MultiIndex.from_arrays([steps["facility_id"], steps["year"]])
-        own_price = own.reindex(installation).to_numpy()
-        step_price = np.where(np.isnan(own_price), step_price, own_price)
+        simulation = facilities[facilities["phase"] == SIMULATION]
+        row = _rows_of(simulation, steps, "facility_id")
+        own_price = simulation["price_cny_per_t"].to_numpy()[row]
+        step_price = np.where(row >= 0, own_price, step_price)
     cost = steps["cost_cny_per_t"].to_numpy()
     used = steps["abatement_mt"].to_numpy() > TOLERANCE_MT
     spare = steps["potential_mt"].to_numpy() - steps["abatement_mt"].to_numpy() > TOLERANCE_MT
