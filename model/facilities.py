@@ -45,15 +45,15 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
                    else np.full(covered.size, np.nan))
     free = np.where(phase == SIMULATION, grid["cap_mt"].to_numpy()[covered],
                     sector_free * grid["allocation_share"].to_numpy()[covered])
-    year = grid.index.get_level_values("year").to_numpy()[covered]
+    facility = covered // p.years.size  # the grid is installation by installation, year by year
+    year = p.years[covered % p.years.size]
     allowance_price = years["allowance_price_cny_per_t"].to_numpy()[year - p.first_year]
     price = np.where(phase == SIMULATION, price_in_simulation, allowance_price)
     shortfall = emissions - free
     facilities = p.dataset.facilities
-    facility = covered // p.years.size
     return pd.DataFrame({
-        "facility_id": grid.index.get_level_values("facility_id").to_numpy()[covered],
-        "sector": grid["sector"].to_numpy()[covered],
+        "facility_id": facilities["facility_id"].to_numpy()[facility],
+        "sector": facilities["sector"].to_numpy()[facility],
         "year": year,
         "phase": phase,
         "region": facilities["region"].to_numpy()[facility],
