@@ -87,15 +87,16 @@ def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarra
     phase = sector_years["phase"].to_numpy()[sector_row]
     rule_cap = sector_years["rule_cap_mt"].to_numpy()[sector_row]
     index = pd.MultiIndex.from_product([facilities["facility_id"].to_numpy(), years], names=["facility_id", "year"])
-    table = pd.DataFrame({
-        "sector": facilities["sector"].to_numpy()[repeat],
+    table = pd.DataFrame({  # text as object arrays: read back as numpy many times per solve
+        "sector": pd.Series(facilities["sector"].to_numpy()[repeat], dtype=object),
         "sector_row": sector_row,
-        "phase": phase,
+        "phase": pd.Series(phase, dtype=object),
         "bau_mt": sector_years["bau_mt"].to_numpy()[sector_row] * emission_share[repeat],
         "emission_share": emission_share[repeat],
         "allocation_share": allocation_share[repeat],
         "cap_mt": np.where(phase == SIMULATION, rule_cap * allocation_share[repeat], np.nan),
-    }, index=index)
+    })
+    table.index = index
     return table
 
 

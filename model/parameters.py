@@ -233,7 +233,7 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     index = _grid_index(tuple(sectors["sector"].tolist()), int(years[0]), int(years[-1]))
     table = pd.DataFrame(
         {
-            "phase": phase,
+            "phase": pd.array(phase, dtype=object),  # object text: read back as numpy many times per solve
             "bau_mt": bau,
             "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - per_row("simulation_reduction")) * bau, np.nan),
             "output": per_row("base_output") * (1.0 + output_growth) ** elapsed,

@@ -199,8 +199,9 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     potential = np.concatenate([columns.potential_mt for columns, _ in solved])
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
-    steps = pd.DataFrame({
-        **{name: np.concatenate(parts) for name, parts in keys.items()},
+    steps = pd.DataFrame({  # text kept as object arrays: no conversion per scenario
+        **{name: pd.Series(np.concatenate(parts), dtype=object if name in ("sector", "facility_id", "step") else None)
+           for name, parts in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
     })
