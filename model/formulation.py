@@ -17,15 +17,12 @@ minimisation is <= 0 and the price in year-t money is -dual / discount factor.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import Dataset
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows,
                  add_variables, linear_expressions)
-from .installations import AbatementColumns
 from .parameters import Parameters, derive_parameters
 from .phases import OUTSIDE, TRADING
 
@@ -115,8 +112,7 @@ def define_emissions(m: pyo.ConcreteModel, p: Parameters) -> None:
     its installations solved outside the LP)."""
     sector_years = p.sector_years.index
     expressions = linear_expressions(
-        m, len(sector_years), _abatement_terms(p, lambda columns: np.ones(len(columns), dtype=bool),
-                                               lambda columns, chosen: columns.rows[chosen]),
+        m, len(sector_years), _abatement_terms(p, np.arange(len(sector_years))),
         p.sector_years["bau_mt"].to_numpy() - p.presolved_abatement_by_row,
     )
     m.emissions_mt = pyo.Expression(
@@ -137,8 +133,7 @@ def define_national_target(p: Parameters) -> RowBlock:
     return RowBlock(
         "national_target", p.years.tolist(),
         [Term("ets_cap_mt", np.arange(n), np.arange(n), np.ones(n)),
-         *_abatement_terms(p, lambda columns: p.phase[columns.rows] == OUTSIDE,
-                           lambda columns, chosen: p.year_of_row[columns.rows[chosen]] - p.first_year)],
+         *_abatement_terms(p, np.where(p.phase == OUTSIDE, p.year_of_row - p.first_year, -1))],
         constant=p.sum_by_year(outside_bau),
         upper=p.targets["national_cap_mt"].to_numpy(),
         doc="ets_cap + outside emissions <= national cap (Mt)",
@@ -178,11 +173,9 @@ def define_simulation_compliance(p: Parameters) -> RowBlock:
     facilities.csv meet it installation by installation instead (facility_compliance)."""
     rows = p.sector_simulation_rows
     n = rows.size
-    in_rows = lambda columns: np.isin(columns.rows, rows)  # noqa: E731
     return RowBlock(
         "simulation_compliance", p.sector_years.index[rows].tolist(),
-        [*_abatement_terms(p, in_rows, lambda columns, chosen: np.searchsorted(rows, columns.rows[chosen]),
-                           families=("abatement_mt",)),
+        [*_abatement_terms(p, _numbered(rows, len(p.sector_years)), families=("abatement_mt",)),
          Term("sector_cap_mt", np.arange(n), p.covered_position(rows), -np.ones(n))],
         constant=p.sector_years["bau_mt"].to_numpy()[rows], upper=np.zeros(n),
         doc="emissions - sector_cap <= 0 (Mt)",
@@ -199,11 +192,9 @@ def define_facility_compliance(p: Parameters) -> RowBlock:
         return RowBlock("facility_compliance", [], [], np.zeros(0), upper=np.zeros(0), doc=doc)
     rows = p.facility_simulation_rows
     grid = p.facility_years
-    in_rows = lambda columns: np.isin(columns.facility_rows, rows)  # noqa: E731
     return RowBlock(
         "facility_compliance", grid.index[rows],
-        _abatement_terms(p, in_rows, lambda columns, chosen: np.searchsorted(rows, columns.facility_rows[chosen]),
-                         families=("facility_abatement_mt",)),
+        _abatement_terms(p, _numbered(rows, len(grid)), families=("facility_abatement_mt",), by_installation=True),
         constant=grid["bau_mt"].to_numpy()[rows], upper=grid["cap_mt"].to_numpy()[rows], doc=doc,
     )
 
@@ -215,11 +206,9 @@ def define_market_balance(p: Parameters) -> RowBlock:
     n = market_years.size
     trading_caps = np.flatnonzero(p.phase[p.covered_rows] == TRADING)
     cap_years = p.year_of_row[p.covered_rows][trading_caps]
-    in_market = lambda columns: (p.phase[columns.rows] == TRADING) & np.isin(  # noqa: E731
-        p.year_of_row[columns.rows], market_years)
+    in_market = (p.phase == TRADING) & np.isin(p.year_of_row, market_years)
     terms = [
-        *_abatement_terms(p, in_market,
-                          lambda columns, chosen: np.searchsorted(market_years, p.year_of_row[columns.rows[chosen]])),
+        *_abatement_terms(p, np.where(in_market, np.searchsorted(market_years, p.year_of_row), -1)),
         Term("sector_cap_mt", np.searchsorted(market_years, cap_years), trading_caps, -np.ones(cap_years.size)),
     ]
     if p.banking:
@@ -300,15 +289,23 @@ def define_abatement_cost(p: Parameters) -> Objective:
         constant=presolved_cost)
 
 
-def _abatement_terms(p: Parameters, chosen_by: Callable[[AbatementColumns], np.ndarray],
-                     row_of: Callable[[AbatementColumns, np.ndarray], np.ndarray],
-                     families: tuple[str, ...] | None = None) -> list[Term]:
-    """-1 x abatement for the chosen columns of every abatement family (emissions = BAU -
-    abatement), in the rows ``row_of`` gives them."""
+def _abatement_terms(p: Parameters, row_in_block: np.ndarray, families: tuple[str, ...] | None = None,
+                     by_installation: bool = False) -> list[Term]:
+    """-1 x abatement (emissions = BAU - abatement) for every abatement family's columns, in
+    the block row ``row_in_block`` gives each column's sector-year (or, ``by_installation``,
+    facility-year) row; -1 leaves the column out."""
     terms = []
     for columns in p.abatement:
         if families is not None and columns.name not in families:
             continue
-        chosen = np.flatnonzero(chosen_by(columns))
-        terms.append(Term(columns.name, row_of(columns, chosen), chosen, -np.ones(chosen.size)))
+        row = row_in_block[columns.facility_rows if by_installation else columns.rows]
+        chosen = np.flatnonzero(row >= 0)
+        terms.append(Term(columns.name, row[chosen], chosen, -np.ones(chosen.size)))
     return terms
+
+
+def _numbered(rows: np.ndarray, size: int) -> np.ndarray:
+    """A lookup of length ``size`` giving ``rows`` the block rows 0, 1, ... and others -1."""
+    lookup = np.full(size, -1)
+    lookup[rows] = np.arange(rows.size)
+    return lookup
