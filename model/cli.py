@@ -14,17 +14,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from . import schema
+import click
+
 from .errors import EtscapError
-from .inputs import load_dataset
-from .overrides import parse_assignment
-from .pipeline import prepare, solve as solve_dataset
-from .registry import make_registry
-from .results import check_can_write, write_file
-from .studies import MONTECARLO, SWEEP, Study, read_study_file, run_study_file, study_file_reference
+
+if TYPE_CHECKING:
+    from .studies import Study
+
+# Only click is imported here: `--help` and shell completion must start at once. Each command
+# imports what it uses (pandas, the model, HiGHS; Pyomo only for a model a script changed).
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "inputs" / "china"
 MILESTONES = (2025, 2027, 2030, 2035, 2040, 2050, 2060)
@@ -93,6 +93,8 @@ def cli() -> None:
 
 
 def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    from .overrides import parse_assignment
+
     return [parse_assignment(v) for v in values]
 
 
@@ -112,23 +114,35 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
               help="HiGHS option, e.g. presolve=off, solver=ipm, time_limit=60. Repeatable.")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write plots/, report.html and results.xlsx (as the report command does).")
+@click.option("--installations", "with_installations", is_flag=True,
+              help="Also write the table by installation (facilities.csv, facility_years.parquet) at "
+                   "sector resolution: each installation's share of its sector.  [default: only at "
+                   "facility resolution]")
 @verbosity_options
 @click.pass_context
 def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets: tuple[str, ...],
-          resolution: str | None, solver_options: tuple[str, ...], with_report: bool) -> None:
+          resolution: str | None, solver_options: tuple[str, ...], with_report: bool,
+          with_installations: bool) -> None:
     """Solve DATASET (a folder; default: the China dataset) and write the results.
 
     Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json (and, with a
-    registry, facilities.csv and facility_years.parquet), and with --report the plots,
+    registry at facility resolution or with --installations, facilities.csv and
+    facility_years.parquet), and with --report the plots,
     report.html and results.xlsx. An existing results folder is only replaced with --force.
     """
+    from .pipeline import prepare, solve as solve_dataset
+    from .results import check_can_write
+
     overrides = _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
     prepared = prepare(dataset, overrides)
     out = out or Path("results") / prepared.name
     check_can_write(out, force)
     log.info("solving %s (%s)", prepared.name, prepared.path)
+    # at sector resolution the table by installation is only each sector's shares (6,837
+    # installations x 34 years: 46 MB a run), so it is written when asked for
+    installations = with_installations or prepared.setting("model.resolution") == "facility"
     results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
-                            verbose=ctx.obj["debug"] or ctx.obj["verbose"])
+                            verbose=ctx.obj["debug"] or ctx.obj["verbose"], installations=installations)
     written = results.write(out, force=force)
     if not ctx.obj["quiet"]:
         click.echo(_headline(results))
@@ -164,6 +178,8 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None) -> None:
 
 
 def _headline(results: Any) -> str:
+    import pandas as pd
+
     summary = results.summary
     years = results.years.set_index("year")
     shown = [y for y in MILESTONES if y in years.index]
@@ -215,6 +231,8 @@ def sweep(ctx: click.Context, **options: Any) -> None:
     abatement cost), years.parquet and sector_years.parquet (optimal scenarios, with a
     scenario column) and study.json. Infeasible scenarios are recorded, not dropped.
     """
+    from .studies import SWEEP
+
     _run_study(ctx, SWEEP, **options)
 
 
@@ -228,6 +246,8 @@ def montecarlo(ctx: click.Context, **options: Any) -> None:
 
     Writes the same files as `sweep`; the same seed gives the same draws and results.
     """
+    from .studies import MONTECARLO
+
     _run_study(ctx, MONTECARLO, **options)
 
 
@@ -235,6 +255,9 @@ def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None
                scheduler: str | None, serial: bool, with_report: bool) -> None:
     if serial and scheduler:
         raise click.UsageError("--serial and --scheduler exclude each other: choose one")
+    from .results import check_can_write
+    from .studies import run_study_file, read_study_file
+
     spec = read_study_file(study_file, kind)
     out = out or spec.out or Path("results") / study_file.stem
     check_can_write(out, force)
@@ -286,6 +309,9 @@ def _study_headline(study: Study) -> str:
 @click.pass_context
 def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
     """Check DATASET against the input declarations without solving it."""
+    from .inputs import load_dataset
+    from .pipeline import prepare
+
     checked = prepare(load_dataset(dataset), _pairs(sets))
     if not ctx.obj["quiet"]:
         click.echo(
@@ -308,6 +334,10 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
                           force: bool) -> None:
     """Write a synthetic registry of installations (facilities.csv) for DATASET, calibrated
     to its sector totals and entity counts; every row is labelled synthetic."""
+    from .inputs import load_dataset
+    from .registry import make_registry
+    from .results import write_file
+
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
     out = out or dataset / "facilities.csv"
     write_file(out, lambda path: registry.to_csv(path, index=False, float_format="%.9g", lineterminator="\n"),
@@ -322,6 +352,9 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
 @verbosity_options
 def inputs(update: Path | None) -> None:
     """Print every input file, key and column with its type, unit, default and range."""
+    from . import schema
+    from .studies import study_file_reference
+
     if update is None:
         click.echo(schema.markdown())
         return

@@ -19,12 +19,14 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from .errors import InfeasibleError
+from .lazy import lazy_module
 from .parameters import Parameters
 from .phases import TRADING
 from .solve import solve_model
+
+pyo = lazy_module("pyomo.environ")
 
 NATIONAL, ETS_CAP, RULE_CAP = "national_target", "ets_cap_mt", "simulation_rule_cap"
 SHOWN_ROWS = 20  # rows of the relaxation table in the message; the exception holds all

@@ -18,13 +18,15 @@ minimisation is <= 0 and the price in year-t money is -dual / discount factor.
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
 
 from .inputs import Dataset
+from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows,
                  add_variables, linear_expressions)
 from .parameters import Parameters, derive_parameters
 from .phases import OUTSIDE, TRADING
+
+pyo = lazy_module("pyomo.environ")
 
 
 def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:
