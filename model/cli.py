@@ -26,7 +26,17 @@ if TYPE_CHECKING:
 # Only click is imported here: `--help` and shell completion must start at once. Each command
 # imports what it uses (pandas, the model, HiGHS; Pyomo only for a model a script changed).
 
-DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "inputs" / "china"
+
+
+def bundled_datasets() -> Path:
+    """The folder of the datasets that come with etscap: ``inputs/`` of a checkout (an
+    editable install), else the copy shipped in the package (``model/datasets/``)."""
+    checkout = Path(__file__).resolve().parent.parent / "inputs"
+    return checkout if (checkout / "china").is_dir() else Path(__file__).resolve().parent / "datasets"
+
+
+BUNDLED = ("china", "toy")
+DEFAULT_DATASET = bundled_datasets() / "china"
 MILESTONES = (2025, 2027, 2030, 2035, 2040, 2050, 2060)
 log = logging.getLogger("etscap")
 
@@ -92,6 +102,15 @@ def cli() -> None:
     """
 
 
+def find_dataset(path: Path) -> Path:
+    """``path`` if it exists; else, for ``china`` or ``toy`` (also typed as ``inputs/china``),
+    the dataset of that name that comes with etscap, so that they work from any folder."""
+    if path.exists() or path.name not in BUNDLED or str(path.parent) not in (".", "inputs"):
+        return path
+    bundled = bundled_datasets() / path.name
+    return bundled if bundled.is_dir() else path
+
+
 def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
     from .overrides import parse_assignment
 
@@ -123,7 +142,8 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
 def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets: tuple[str, ...],
           resolution: str | None, solver_options: tuple[str, ...], with_report: bool,
           with_installations: bool) -> None:
-    """Solve DATASET (a folder; default: the China dataset) and write the results.
+    """Solve DATASET (a folder, or china or toy: the datasets that come with etscap;
+    default: china) and write the results.
 
     Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json (and, with a
     registry at facility resolution or with --installations, facilities.csv and
@@ -134,7 +154,7 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     from .results import check_can_write
 
     overrides = _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
-    prepared = prepare(dataset, overrides)
+    prepared = prepare(find_dataset(dataset), overrides)
     out = out or Path("results") / prepared.name
     check_can_write(out, force)
     log.info("solving %s (%s)", prepared.name, prepared.path)
@@ -312,7 +332,7 @@ def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
     from .inputs import load_dataset
     from .pipeline import prepare
 
-    checked = prepare(load_dataset(dataset), _pairs(sets))
+    checked = prepare(load_dataset(find_dataset(dataset)), _pairs(sets))
     if not ctx.obj["quiet"]:
         click.echo(
             f"{dataset}: valid ({len(checked.sectors)} sectors, {len(checked.mac)} cost steps, "
