@@ -109,8 +109,9 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     steps = _installation_steps(dataset)
     n_years = years.size
     available = years[None, :] >= steps["available_from"].to_numpy()[:, None]  # step x year
-    phase = grid["phase"].to_numpy().reshape(-1, n_years)[steps["facility"].to_numpy()]
-    own = available & (phase == SIMULATION) if pool else available
+    # compared on the grid (installation x year), then spread to steps: not text by step-year
+    simulation = (grid["phase"].to_numpy() == SIMULATION).reshape(-1, n_years)[steps["facility"].to_numpy()]
+    own = available & simulation if pool else available
     of_step, year_position = np.nonzero(own)
     facility_rows = steps["facility"].to_numpy()[of_step] * n_years + year_position
     year = years[year_position]
@@ -125,7 +126,7 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     )
     if not pool:
         return [own_columns], None, None
-    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & (phase != SIMULATION), years)
+    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & ~simulation, years)
     return [pooled], members, presolve(own_columns, grid)
 
 
@@ -143,8 +144,9 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     emission_share = grid["emission_share"].to_numpy()[facility * n_years]
     path_weight = np.bincount(path_id, weights=steps["potential_share"].to_numpy() * emission_share,
                               minlength=len(paths))
-    in_pool = np.zeros((len(paths), n_years), dtype=bool)
-    np.logical_or.at(in_pool, path_id, poolable)  # a path is pooled in a year if any member is
+    # a path is pooled in a year if its members are: they share sector (so phase) and
+    # available_from, so its first member tells
+    in_pool = poolable[np.unique(path_id, return_index=True)[1]]
     path_of_column, year_position = np.nonzero(in_pool)
     sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(paths["sector"])
     sector_rows = sector_code[path_of_column] * n_years + year_position

@@ -289,9 +289,11 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
         used_share = np.divide(solution.values[pooled.name], pooled.potential_mt,
                                out=np.zeros(len(pooled)), where=pooled.potential_mt > 0)
         by_path_year = np.where(members.column_of >= 0, used_share[members.column_of], 0.0)
-        share_used = np.zeros((n // p.years.size, p.years.size))  # installation x year
-        np.add.at(share_used, members.facility, members.potential_share[:, None] * by_path_year[members.pool_path])
-        total += share_used.ravel() * p.facility_years["bau_mt"].to_numpy()
+        n_years = p.years.size  # summed by facility-year row (installation x year): one bincount, not add.at
+        row = members.facility[:, None] * n_years + np.arange(n_years)
+        share_used = np.bincount(row.ravel(), weights=(members.potential_share[:, None]
+                                                       * by_path_year[members.pool_path]).ravel(), minlength=n)
+        total += share_used * p.facility_years["bau_mt"].to_numpy()
     return total
 
 
