@@ -116,7 +116,7 @@ def run_floor(dataset_path: Path) -> dict:
     years = np.arange(settings["first_year"], settings["last_year"] + 1)
     n_sectors, n_years = len(sectors), years.size
     elapsed = (years - settings["base_year"]).astype(float)
-    column = lambda table, name, missing=np.nan: table[name].to_numpy(dtype=float, na_value=missing)  # noqa: E731
+    column = lambda table, name, missing=np.nan: table[name].to_numpy(dtype=float, na_value=missing)
     bau = column(sectors, "base_emissions_mt")[:, None] * (
         (1 + column(sectors, "output_growth")) * (1 + column(sectors, "intensity_change")))[:, None] ** elapsed
     covered_from = column(sectors, "covered_from", np.inf)

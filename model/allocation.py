@@ -18,7 +18,7 @@ is its abatement cost. Two objectives, each made lexicographic so the answer is 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,10 @@ from .parameters import Parameters
 from .phases import OUTSIDE, SIMULATION, TRADING
 from .solve import Solution, solve_lp, solve_model
 
-pyo = lazy_module("pyomo.environ")
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+else:
+    pyo = lazy_module("pyomo.environ")
 
 LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second
 # allocation rules in the order they are suspected when stage 2 is infeasible
@@ -68,12 +71,13 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     rows = list(stage1_lp.rows)  # stage 1's rows hold in stage 2
     tolerance = settings["allocation.cost_tolerance"]
     if tolerance > 0:  # the stage-1 cost may rise by the tolerance
+        assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
     else:  # stage 1's decisions held by equal bounds, as _keep_stage1_outcome does
         held = [columns.name for columns in p.abatement] + ["ets_cap_mt"] + (["bank_mt"] if "bank_mt" in variables else [])
         for name in held:
-            block, value = variables[name], stage1.values[name]
-            variables[name] = VarBlock(block.name, block.keys, value.copy(), value.copy(), block.doc)
+            block, held_at = variables[name], stage1.values[name]
+            variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc)
     n_covered = len(p.covered_index)
     years = _covered_years(p)
     variables["free_allocation_mt"] = VarBlock("free_allocation_mt", p.covered_index.tolist(), np.zeros(n_covered),
@@ -92,8 +96,9 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     value = primary.objective
     keep = (value * (1 - LEXICOGRAPHIC_SLACK) - LEXICOGRAPHIC_SLACK if first.sense == "maximize" else
             value * (1 + LEXICOGRAPHIC_SLACK) + LEXICOGRAPHIC_SLACK)
-    keep_row = _objective_row("keep_first_objective", first, **({"lower": keep} if first.sense == "maximize"
-                                                                 else {"upper": keep}))
+    maximised = first.sense == "maximize"
+    keep_row = _objective_row("keep_first_objective", first, lower=keep if maximised else None,
+                              upper=None if maximised else keep)
     final = solve_lp(LinearProgram(variables, [*rows, keep_row], second), p.dataset.name, options, verbose)
     final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) for k, v in final.seconds.items()}
     return final

@@ -12,9 +12,7 @@ import importlib
 import logging
 import sys
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -276,7 +274,7 @@ def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None
     if serial and scheduler:
         raise click.UsageError("--serial and --scheduler exclude each other: choose one")
     from .results import check_can_write
-    from .studies import run_study_file, read_study_file
+    from .studies import read_study_file, run_study_file
 
     spec = read_study_file(study_file, kind)
     out = out or spec.out or Path("results") / study_file.stem

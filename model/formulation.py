@@ -17,6 +17,8 @@ minimisation is <= 0 and the price in year-t money is -dual / discount factor.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .inputs import Dataset
@@ -26,7 +28,10 @@ from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objecti
 from .parameters import Parameters, derive_parameters
 from .phases import OUTSIDE, TRADING
 
-pyo = lazy_module("pyomo.environ")
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+else:
+    pyo = lazy_module("pyomo.environ")
 
 
 def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:

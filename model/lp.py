@@ -14,15 +14,20 @@ bounds. The same blocks are rendered two ways:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .lazy import lazy_module
 
-highspy = lazy_module("highspy")
-pyo = lazy_module("pyomo.environ")  # only the Pyomo rendering needs it
+if TYPE_CHECKING:
+    import highspy
+    import pyomo.environ as pyo
+    from pyomo.core.expr.numeric_expr import LinearExpression
+else:
+    highspy = lazy_module("highspy")
+    pyo = lazy_module("pyomo.environ")  # only the Pyomo rendering needs it
 
 
 class Term(NamedTuple):
@@ -196,7 +201,7 @@ class CscMatrix:
 
     @classmethod
     def from_triplets(cls, rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
-                      shape: tuple[int, int]) -> "CscMatrix":
+                      shape: tuple[int, int]) -> CscMatrix:
         """Entries at (row, column), duplicates summed (as scipy's coo -> csc)."""
         n_rows, n_cols = shape
         key = cols.astype(np.int64) * max(n_rows, 1) + rows

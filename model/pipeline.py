@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .allocation import allocate, allocate_lp
 from .checks import failed
@@ -15,11 +15,14 @@ from .formulation import build_model, formulate
 from .inputs import Dataset, load_dataset
 from .lazy import is_pyomo_model, lazy_module
 from .overrides import apply_overrides
-from .results import Results, allowance_prices, build_results
 from .parameters import derive_parameters
+from .results import Results, allowance_prices, build_results
 from .solve import solve_lp, solve_model, solver_options
 
-pyo = lazy_module("pyomo.environ")
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+else:
+    pyo = lazy_module("pyomo.environ")
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import numpy as np
 
@@ -26,8 +26,12 @@ from .errors import EtscapError, InfeasibleError, SolverError
 from .lazy import lazy_module
 from .lp import LinearProgram, highs_arrays, to_highs
 
-highspy = lazy_module("highspy")
-pyo = lazy_module("pyomo.environ")  # only solve_model (a Pyomo model) needs it
+if TYPE_CHECKING:
+    import highspy
+    import pyomo.environ as pyo
+else:
+    highspy = lazy_module("highspy")
+    pyo = lazy_module("pyomo.environ")  # only solve_model (a Pyomo model) needs it
 
 log = logging.getLogger(__name__)
 

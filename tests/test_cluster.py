@@ -10,8 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 import pytest
@@ -60,10 +60,9 @@ def scheduler_address(tmp_path) -> Iterator[str]:
     started: list[subprocess.Popen] = []
 
     def start(name: str, *args: str) -> None:
-        log = open(logs / f"{name}.log", "w")
-        started.append(subprocess.Popen([DASK, *args], stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True, cwd=tmp_path))  # own process group
-        log.close()
+        with open(logs / f"{name}.log", "w") as log:  # the child keeps its own copy of the file
+            started.append(subprocess.Popen([DASK, *args], stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True, cwd=tmp_path))  # own process group
 
     try:
         start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
