@@ -289,11 +289,12 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
         used_share = np.divide(solution.values[pooled.name], pooled.potential_mt,
                                out=np.zeros(len(pooled)), where=pooled.potential_mt > 0)
         by_path_year = np.where(members.column_of >= 0, used_share[members.column_of], 0.0)
-        n_years = p.years.size  # summed by facility-year row (installation x year): one bincount, not add.at
-        row = members.facility[:, None] * n_years + np.arange(n_years)
-        share_used = np.bincount(row.ravel(), weights=(members.potential_share[:, None]
-                                                       * by_path_year[members.pool_path]).ravel(), minlength=n)
-        total += share_used * p.facility_years["bau_mt"].to_numpy()
+        n_years = p.years.size
+        share_used = np.empty((n // n_years, n_years))  # installation x year
+        for year in range(n_years):  # a bincount a year: no member x year temporaries (add.at was slow)
+            share_used[:, year] = np.bincount(members.facility, minlength=n // n_years, weights=members.potential_share
+                                              * by_path_year[members.pool_path, year])
+        total += share_used.ravel() * p.facility_years["bau_mt"].to_numpy()
     return total
 
 
