@@ -116,10 +116,17 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     facility_rows = steps["facility"].to_numpy()[of_step] * n_years + year_position
     year = years[year_position]
     elapsed = (year - dataset.settings["base_year"]).astype(float)
+    # keys from integer codes over small levels: a million text keys are neither factorized
+    # nor converted to strings (that took longer than the rest of the columns)
+    step_codes, step_names = pd.factorize(steps["step"].to_numpy())
+    keys = pd.MultiIndex(
+        levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
+                pd.Index(step_names, dtype=object), pd.Index(years)],
+        codes=[facility_rows // n_years, step_codes[of_step], year_position],
+        names=["facility_id", "step", "year"], verify_integrity=False)
     own_columns = AbatementColumns(
         "facility_abatement_mt",
-        pd.MultiIndex.from_arrays([grid.index.get_level_values("facility_id").to_numpy()[facility_rows],
-                                   steps["step"].to_numpy()[of_step], year], names=["facility_id", "step", "year"]),
+        keys,
         steps["potential_share"].to_numpy()[of_step] * grid["bau_mt"].to_numpy()[facility_rows],
         steps["base_cost"].to_numpy()[of_step] * (1.0 + steps["cost_change"].to_numpy()[of_step]) ** elapsed,
         grid["sector_row"].to_numpy()[facility_rows], facility_rows,
