@@ -344,7 +344,8 @@ def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
               help="Installations per sector = entities in sectors.csv x SCALE (at least one).")
 @click.option("--seed", type=int, default=2025, show_default=True, help="Random seed: same seed, same registry.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write.  [default: DATASET/facilities.csv]")
+              help="File to write; a name ending in .parquet writes Parquet (e.g. DATASET/facilities.parquet).  "
+                   "[default: DATASET/facilities.csv]")
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @verbosity_options
 @click.pass_context
@@ -358,8 +359,11 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
 
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
     out = out or dataset / "facilities.csv"
-    write_file(out, lambda path: registry.to_csv(path, index=False, float_format="%.9g", lineterminator="\n"),
-               force=force)
+    if out.suffix == ".parquet":  # a large registry reads faster as Parquet (facilities.parquet)
+        write_file(out, lambda path: registry.to_parquet(path, index=False), force=force)
+    else:
+        write_file(out, lambda path: registry.to_csv(path, index=False, float_format="%.9g", lineterminator="\n"),
+                   force=force)
     if not ctx.obj["quiet"]:
         click.echo(f"{len(registry)} installations in {registry['sector'].nunique()} sectors written to {out}")
 

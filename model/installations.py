@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,11 +120,11 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     # keys from integer codes over small levels: a million text keys are neither factorized
     # nor converted to strings (that took longer than the rest of the columns)
     step_codes, step_names = pd.factorize(steps["step"].to_numpy())
+    codes: list[Any] = [facility_rows // n_years, step_codes[of_step], year_position]
     keys = pd.MultiIndex(
         levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
                 pd.Index(step_names, dtype=object), pd.Index(years)],
-        codes=[facility_rows // n_years, step_codes[of_step], year_position],
-        names=["facility_id", "step", "year"], verify_integrity=False)
+        codes=codes, names=["facility_id", "step", "year"], verify_integrity=False)
     own_columns = AbatementColumns(
         "facility_abatement_mt",
         keys,

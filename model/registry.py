@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import EtscapError
 from .inputs import Dataset
+from .schema import REGISTRY_MAX_ROWS
 
 SIZE_SIGMA = 1.0  # spread of installation sizes (lognormal sigma): a few large, many small
 INTENSITY_SIGMA = 0.08  # spread of intensities around the unit type's benchmark
@@ -37,6 +39,13 @@ def make_registry(dataset: Dataset, seed: int = 2025, scale: float = 1.0) -> pd.
     rng = np.random.default_rng(seed)
     sectors = dataset.sectors
     chosen = sectors[sectors["covered_from"].notna().to_numpy() & sectors["entities"].notna().to_numpy()]
+    entities = chosen["entities"].to_numpy(dtype=float)
+    total = int(np.maximum(1, np.round(entities * scale)).sum())
+    if total > REGISTRY_MAX_ROWS:  # the reader would refuse it: say so before drawing it
+        raise EtscapError(
+            f"scale {scale:g} gives {total:,} installations, more than a registry may hold "
+            f"({REGISTRY_MAX_ROWS:,} rows of facilities.csv or facilities.parquet): use --scale at most "
+            f"{REGISTRY_MAX_ROWS / entities.sum():.4g}")
     tables = [_sector_registry(row, dataset.benchmarks, rng, scale, seed) for _, row in chosen.iterrows()]
     if not tables:
         return pd.DataFrame(columns=["facility_id", "sector", "output", "emissions_mt", "region", "unit_type",
