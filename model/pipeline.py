@@ -58,7 +58,9 @@ def solve(
             raise EtscapError("this model has been solved with its allocation stage already: "
                               "build a new one with model.build_model()")
     else:
-        model = build_model(prepare(source, overrides))
+        dataset = prepare(source, overrides)
+        solver_options(dataset.settings, highs_options)  # a refused option stops before the build
+        model = build_model(dataset)
     built = time.perf_counter()
     log.info("built the model in %.2f s: %s abatement columns", built - started,
              f"{sum(len(columns) for columns in model.parameters.abatement):,}")

@@ -28,7 +28,8 @@ from .inputs import Dataset
 from .lp import HighsArrays, LinearProgram, highs_arrays, to_highs
 from .parameters import Parameters, derive_parameters
 from .results import Results, build_results
-from .solve import Solution, new_highs, raise_unless_optimal, set_options, sized_options, solver_options
+from .solve import (Solution, new_highs, raise_unless_optimal, run_highs, set_options, sized_options,
+                    solver_options)
 
 
 STARTS = ("previous", "reference", "cold")
@@ -87,7 +88,7 @@ class Resolver:
         elif start == "reference":
             self.highs.setBasis(self.reference_basis)
         pushed = time.perf_counter()
-        self.highs.run()
+        run_highs(self.highs, self.options)
         solved = time.perf_counter()
         raise_unless_optimal(self.highs, parameters.dataset.name)
         if self.reference_basis is None:
