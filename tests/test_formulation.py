@@ -296,3 +296,18 @@ def test_absolute_cap_incumbents_has_a_row_per_sector_and_year(tmp_path):
     m = build_model(load_dataset(_power_flat_steel_growing(tmp_path)))
     assert list(m.absolute_cap_incumbents.keys()) == [("power", 2027), ("power", 2028),
                                                      ("steel", 2027), ("steel", 2028)]
+
+
+def test_trading_cap_shares_frozen_before_the_horizon_starts(tmp_path):
+    """absolute_cap_from 2027 with the horizon starting in 2028: the shares are still frozen at
+    2027's BAU (power 100, steel 50 x 1.1^2 = 60.5), as when the horizon starts in 2025, not at
+    2028's (66.55): where the horizon starts does not change the cap rule."""
+    from model import apply_overrides, derive_parameters
+
+    dataset = load_dataset(_power_flat_steel_growing(tmp_path))
+    late = apply_overrides(dataset, {"base_year": 2025, "first_year": 2028})
+    shares = derive_parameters(late).sector_years["cap_share"]
+    assert shares[("power", 2028)] == pytest.approx(100 / 160.5, rel=1e-12)
+    assert shares[("steel", 2028)] == pytest.approx(60.5 / 160.5, rel=1e-12)
+    full = derive_parameters(dataset).sector_years["cap_share"]
+    assert shares.to_numpy() == pytest.approx(full.loc[shares.index].to_numpy(), rel=1e-12)
