@@ -57,14 +57,14 @@ def solve(
         if hasattr(model, "free_allocation_mt"):
             raise EtscapError("this model has been solved with its allocation stage already: "
                               "build a new one with model.build_model()")
+        options = solver_options(model.parameters.dataset.settings, highs_options)
     else:
         dataset = prepare(source, overrides)
-        solver_options(dataset.settings, highs_options)  # a refused option stops before the build
+        options = solver_options(dataset.settings, highs_options)  # a refused option stops before the build
         model = build_model(dataset)
     built = time.perf_counter()
     log.info("built the model in %.2f s: %s abatement columns", built - started,
              f"{sum(len(columns) for columns in model.parameters.abatement):,}")
-    options = solver_options(model.parameters.dataset.settings, highs_options)
     try:
         least_cost = solve_model(model, options, verbose=verbose)
     except InfeasibleError:

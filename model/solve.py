@@ -65,6 +65,11 @@ def solver_options(settings: Mapping[str, Any], extra: Mapping[str, Any] | None 
         options[highs_name] = value
     for name, value in (extra or {}).items():
         options[name] = checked_solver_option(name, value)
+    cores = os.cpu_count() or 1
+    if isinstance(options.get("threads"), int) and options["threads"] > cores:
+        # more threads than cores only slows HiGHS down (1,024 on 2 cores: 20 s for the toy)
+        log.warning("solver threads %d capped at this machine's %d cores", options["threads"], cores)
+        options["threads"] = cores
     return options
 
 
@@ -87,7 +92,7 @@ def checked_solver_option(name: str, value: Any) -> Any:
         except ValueError:
             raise SolverError(f"--solver-option {name}={value}: expected {field.expected()}, "
                               f"as for {setting} in scenario.toml") from None
-        return converted
+        return converted.item() if isinstance(converted, np.generic) else converted  # plain int for JSON
     if name.endswith("_tolerance"):
         highs = new_highs(verbose=False)
         status, default = highs.getOptionValue(name)

@@ -114,3 +114,17 @@ def test_pdlp_is_crossed_over_before_stage_2_holds_stage_1():
         assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-6, equal_nan=True), table
     shares = by_pdlp.sector_years.query("year == 2030").set_index("sector")["burden_share_of_value_added"]
     assert shares.max() == pytest.approx(0.0072363, abs=1e-7)  # 0.72% in 2030, as by simplex
+
+
+def test_threads_beyond_the_cores_are_capped(monkeypatch, caplog):
+    """threads=1024 is within solver.threads' range but took 20 s for the toy on 2 cores:
+    HiGHS gets the machine's cores instead, and the log says so."""
+    import model.solve
+
+    monkeypatch.setattr(model.solve.os, "cpu_count", lambda: 2)
+    with caplog.at_level("WARNING", logger="model.solve"):
+        results = solve(TOY, highs_options={"threads": "1024"})
+    assert results.summary["solver_options"]["threads"] == 2
+    assert type(results.summary["solver_options"]["threads"]) is int
+    assert [r.getMessage() for r in caplog.records if r.name == "model.solve"] == [
+        "solver threads 1024 capped at this machine's 2 cores"]
