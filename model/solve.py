@@ -250,21 +250,22 @@ def _highs_lp(compiled: Any, sense: Any) -> highspy.HighsLp:
 
 
 def run_highs(highs: highspy.Highs, options: Mapping[str, Any]) -> None:
-    """Run HiGHS; after PDLP, cross over to a basic optimum and let simplex clean it up.
+    """Run HiGHS; an optimum without a basis (PDLP's, or interior point's with
+    ``run_crossover=off``) is crossed over to a vertex and cleaned up by simplex.
 
-    PDLP's optimum is approximate (rows met to a relative 1e-7, not at a vertex): stage 2
+    Such an optimum is approximate (rows met to a relative 1e-7, not at a vertex): stage 2
     holds stage 1's values fixed, and rows that those values meet only approximately made
-    the allocation look infeasible. Crossover from PDLP's primal-dual solution gives a
-    basis from which simplex needs few or no iterations (none on the default dataset)."""
+    the allocation look infeasible. Crossover from the primal-dual solution gives a basis
+    from which simplex needs few or no iterations (none on the default dataset after PDLP)."""
     highs.run()
-    if options.get("solver") != "pdlp" or highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or highs.getBasis().valid:
         return
     highs.crossover(highs.getSolution())
     highs.setOptionValue("solver", "simplex")
     try:
         highs.run()
     finally:
-        highs.setOptionValue("solver", "pdlp")
+        highs.setOptionValue("solver", str(options.get("solver", "choose")))
 
 
 # what to do about each status other than optimal or infeasible, by HiGHS's status text
