@@ -100,7 +100,8 @@ def checked_solver_option(name: str, value: Any) -> Any:
             given = _typed_option(highs, name, value)
         except ValueError as err:
             raise SolverError(f"HiGHS option {name}={value!r} was refused ({err})") from None
-        if status == highspy.HighsStatus.kOk and isinstance(given, float) and not given <= default:
+        numeric = isinstance(given, (int, float)) and not isinstance(given, bool)
+        if status == highspy.HighsStatus.kOk and numeric and not given <= default:
             raise SolverError(
                 f"--solver-option {name}={value}: looser than HiGHS's default {default:g}, which would "
                 f"let HiGHS report as optimal a solution that is not; give at most {default:g}")
@@ -268,6 +269,8 @@ def run_highs(highs: highspy.Highs, options: Mapping[str, Any]) -> None:
         highs.setOptionValue("solver", str(options.get("solver", "choose")))
 
 
+_NOT_FINITE = ("the LP has a coefficient, cost or bound that is not a finite number (e.g. a covered sector "
+               "with value_added_bn_cny = 0 makes its burden share infinite); check the inputs")
 # what to do about each status other than optimal or infeasible, by HiGHS's status text
 _HINTS: dict[str, str] = {
     "Time limit reached": "raise solver.time_limit_s, or try solver.method = 'ipm'",
@@ -275,10 +278,8 @@ _HINTS: dict[str, str] = {
                                "(simplex_iteration_limit, ipm_iteration_limit, pdlp_iteration_limit)",
     "Unbounded": "the objective can improve without limit: a constraint or objective added by a "
                  "script leaves a variable without a bound",
-    "Empty": "the LP has a coefficient, cost or bound that is not a finite number (e.g. a covered "
-             "sector with value_added_bn_cny = 0 makes its burden share infinite); check the inputs",
-    "Load error": "the LP has a coefficient, cost or bound that is not a finite number (e.g. a covered "
-                  "sector with value_added_bn_cny = 0 makes its burden share infinite); check the inputs",
+    "Empty": _NOT_FINITE,  # the LP was refused when passed, so HiGHS ran on none
+    "Load error": _NOT_FINITE,
     "Model error": "the LP has a coefficient, cost or bound that is not a finite number; check the inputs",
     "Memory limit reached": "the LP does not fit in memory: keep model.pool_installations = true, "
                             "or use sector resolution",

@@ -49,9 +49,10 @@ def test_solver_options_within_range_are_used():
                                                  "dual_feasibility_tolerance": 1e-9}
 
 
-def test_loose_tolerance_is_refused_in_python_too():
-    with pytest.raises(SolverError, match="dual_feasibility_tolerance=0.5: looser than HiGHS's default"):
-        solve(TOY, highs_options={"dual_feasibility_tolerance": 0.5})
+@pytest.mark.parametrize("value", [0.5, 1, "0.5"])
+def test_loose_tolerance_is_refused_in_python_too(value):
+    with pytest.raises(SolverError, match=f"dual_feasibility_tolerance={value}: looser than HiGHS's default"):
+        solve(TOY, highs_options={"dual_feasibility_tolerance": value})
 
 
 # -- a hint for each status -------------------------------------------------------------------
