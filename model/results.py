@@ -364,6 +364,7 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "dataset": str(p.dataset.path),
         "inputs_sha256": p.dataset.sha256 if hash_inputs else None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
+        "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
         "solver": "highs",
