@@ -208,6 +208,11 @@ def _headline(results: Any) -> str:
     return "\n".join(lines)
 
 
+def _bn_or_m(bn_cny: float) -> str:
+    """A cost difference readable at any size: -968.4 bn CNY, -9.1 m CNY."""
+    return f"{bn_cny:+,.1f} bn CNY" if abs(bn_cny) >= 1 else f"{bn_cny * 1e3:+,.1f} m CNY"
+
+
 def study_options(command: Any) -> Any:
     """The options of `sweep` and `montecarlo`."""
     for option in reversed([
@@ -313,6 +318,30 @@ def _study_headline(study: Study) -> str:
     if status.get("optimal", 0) < info["n"]:
         lines.append("scenarios not solved are listed with their message in scenarios.csv")
     return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="RESULTS_DIR...")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Folder to write.  [default: results/compare]")
+@click.option("--force", is_flag=True, help="Replace the folder if it exists.")
+@verbosity_options
+@click.pass_context
+def compare(ctx: click.Context, folders: tuple[Path, ...], out: Path | None, force: bool) -> None:
+    """Compare two or more results folders (written by `solve`) with the first: difference
+    tables of years and sector_years (absolute and relative), charts of price paths, ETS cap
+    and emissions, cost by sector and free allocation, compare.html and compare.xlsx."""
+    from .compare import compare as compare_runs  # matplotlib and openpyxl load only here
+
+    out = out or Path("results") / "compare"
+    check_can_write(out, force)
+    comparison = compare_runs(list(folders))
+    written = comparison.write(out, force=force)
+    if not ctx.obj["quiet"]:
+        runs = comparison.runs
+        click.echo("\n".join(f"{row.run}: {row.status}, {row.objective_bn_cny:,.1f} bn CNY PV"
+                             + ("" if i == 0 else f" ({_bn_or_m(row.difference_bn_cny)} vs {runs.run.iloc[0]})")
+                             for i, row in enumerate(runs.itertuples())))
+        click.echo(f"comparison written to {written}/: compare.html, compare.xlsx, plots/")
 
 
 @cli.command()
