@@ -369,6 +369,40 @@ def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...], scenarios
         )
 
 
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path), metavar="NEW_FOLDER")
+@click.option("--from", "source", default="china", show_default=True, metavar="china|toy|DATASET",
+              help="Start from the bundled China or toy dataset, or from a dataset folder or workbook.")
+@verbosity_options
+@click.pass_context
+def init_command(ctx: click.Context, folder: Path, source: str) -> None:
+    """Write a new dataset folder (refused if NEW_FOLDER exists and is not empty) with a
+    README.md explaining each file; it solves as it is."""
+    from .workbook import init_dataset
+
+    written = init_dataset(folder, source)
+    if not ctx.obj["quiet"]:
+        files = sorted(p.name for p in written.iterdir())
+        click.echo(f"dataset written to {written}/ from {source}: {', '.join(files)}")
+        click.echo(f"next: python run.py validate {written} && python run.py solve {written}")
+
+
+@cli.command("export-xlsx")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path), metavar="BOOK.xlsx")
+@click.option("--force", is_flag=True, help="Replace BOOK.xlsx if it exists.")
+@verbosity_options
+@click.pass_context
+def export_xlsx(ctx: click.Context, dataset: Path, book: Path, force: bool) -> None:
+    """Write DATASET as one workbook: a scenario sheet, a sheet per table (row 2: units) and
+    the input reference; solve and validate take BOOK.xlsx as the dataset."""
+    from .workbook import export_workbook
+
+    written = export_workbook(dataset, book, force=force)
+    if not ctx.obj["quiet"]:
+        click.echo(f"{dataset} written to {written}; solve it with: python run.py solve {written}")
+
+
 @cli.command("make-registry")
 @click.argument("dataset", type=click.Path(path_type=Path))
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,

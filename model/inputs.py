@@ -90,7 +90,7 @@ class Dataset:
 
 
 def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Dataset:
-    """Read and validate the dataset folder at ``path``, then apply its named ``scenarios``
+    """Read and validate the dataset folder (or workbook, ``.xlsx``) at ``path``, then apply its named ``scenarios``
     (``scenarios/NAME.toml``, in order; see ``model.scenarios``).
 
         dataset = load_dataset("inputs/china", scenarios=["aluminium-2030"])
@@ -99,6 +99,10 @@ def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Datas
         from .scenarios import apply_scenarios  # scenarios.py imports this module
 
         return apply_scenarios(load_dataset(path), scenarios)
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):  # a dataset as one workbook (model/workbook.py)
+        from .workbook import read_workbook
+
+        return read_workbook(path)
     folder = Path(path)
     if not folder.is_dir():
         raise InputError(
