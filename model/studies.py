@@ -472,7 +472,9 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
         **dict(info or {}),
         "allocation": allocation, "reuse_model": reuse_model and not allocation,
         "inputs_sha256": base.sha256,
-        "named_scenarios": [dict(s) for s in base.scenarios],  # scenarios/NAME.toml applied to the base
+        # scenarios/NAME.toml applied to the base: names (in order) and each one's overrides
+        "named_scenarios": [str(s["name"]) for s in base.scenarios],
+        "named_scenario_overrides": {str(s["name"]): dict(s["overrides"]) for s in base.scenarios},
         "run_on": f"{workers} Dask worker{'s' * (workers != 1)}" if dask_client else "this process",
         "workers": workers, "scenarios_per_task": size,
         "seconds": {"start": round(ready - started, 3), "scenarios": round(finished - ready, 3)},

@@ -114,16 +114,19 @@ def test_study_file_scenario_key_and_cli_option(tmp_path):
     spec = read_study_file(study_file, "sweep")
     assert spec.scenarios == ("banking",)
     study = run_study_file(spec, "sweep", client=None)
-    assert study.info["named_scenarios"][0]["name"] == "banking"
+    assert study.info["named_scenarios"] == ["banking"]
+    assert study.info["named_scenario_overrides"] == {"banking": {"market.banking": True}}
     first = study.years[study.years["scenario"] == 0]["allowance_price_cny_per_t"].tolist()
     assert first == pytest.approx([40, 40, 44])  # the banking scenario's prices at the base targets
     plain = run_study_file(spec, "sweep", client=None, scenarios=[])  # --scenario replaces the key
     assert plain.info["named_scenarios"] == []
     assert plain.years[plain.years["scenario"] == 0]["allowance_price_cny_per_t"].tolist() == pytest.approx([40, 40, 60])
-    result = _run("sweep", study_file, "--serial", "-s", "dear-steel", "--out", tmp_path / "s")
+    result = _run("sweep", study_file, "--serial", "-s", "dear-steel", "--out", tmp_path / "s", "--report")
     assert result.exit_code == 0, result.output
     info = json.loads((tmp_path / "s" / "study.json").read_text())
-    assert [s["name"] for s in info["named_scenarios"]] == ["dear-steel"]
+    assert info["named_scenarios"] == ["dear-steel"]
+    assert info["named_scenario_overrides"] == {"dear-steel": {"mac.steel.*.cost_cny_per_t*": 1.5}}
+    assert "<td>named_scenarios</td>\n      <td>dear-steel</td>" in (tmp_path / "s" / "report.html").read_text()
 
 
 def test_study_file_scenario_must_be_names(tmp_path):
