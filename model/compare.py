@@ -348,6 +348,7 @@ def headline_differences(comparison: Comparison) -> pd.DataFrame:
     rows = years[years["year"].isin(shown) & years["quantity"].isin(HEADLINE_QUANTITIES)]
     wide = rows.pivot_table(index=["quantity", "year"], columns="run", values="value", sort=False)
     wide = wide[comparison.labels]
+    wide.columns.name = None  # else the page shows an empty "run" column
     for label in comparison.labels[1:]:
         wide[f"{label} - {comparison.labels[0]}"] = wide[label] - wide[comparison.labels[0]]
     order = {q: i for i, q in enumerate(HEADLINE_QUANTITIES)}
@@ -359,9 +360,11 @@ def _html_table(table: pd.DataFrame) -> str:
     formatted = table.copy()
     for column in formatted.columns:
         values = formatted[column]
-        if pd.api.types.is_float_dtype(values):
-            digits = 4 if str(column).startswith("relative") else 2
-            formatted[column] = values.map(lambda v, d=digits: "-" if pd.isna(v) else f"{v:,.{d}f}")
+        if pd.api.types.is_float_dtype(values) and str(column).startswith("relative"):
+            # a percentage to 3 significant digits: small differences do not show as -0.0000
+            formatted[column] = values.map(lambda v: "-" if pd.isna(v) else f"{v * 100:.3g}%")
+        elif pd.api.types.is_float_dtype(values):
+            formatted[column] = values.map(lambda v: "-" if pd.isna(v) else f"{v:,.2f}")
     return '<div class="scroll">' + formatted.to_html(index=False, border=0, na_rep="-") + "</div>"
 
 
