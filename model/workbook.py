@@ -34,6 +34,8 @@ NO_UNIT = "-"  # the units row's cell of a column without a unit (a blank would 
 BUNDLED = Path(__file__).resolve().parent.parent / "inputs"
 BUNDLED_NAMES = ("china", "toy")
 SCENARIO_COLUMNS = ["key", "value", "unit", "meaning"]
+MAX_SHEET_ROWS = max(t.max_rows for t in schema.TABLES) + 1000  # data rows, headers and some blank rows
+MAX_SHEET_COLUMNS = 200  # cells further right are not read (every table has far fewer columns)
 
 
 # -- writing a workbook ------------------------------------------------------------------------
@@ -134,11 +136,11 @@ def read_workbook(path: str | Path) -> Dataset:
     except Exception as err:  # openpyxl raises many kinds for a file that is not a workbook
         raise InputError(Problem(name, None, None, None, f"an Excel workbook (.xlsx) ({type(err).__name__}: {err})")) \
             from None
+    problems: list[Problem] = []
     try:
-        sheets = {title: [list(row) for row in book[title].iter_rows(values_only=True)] for title in book.sheetnames}
+        sheets = {title: _rows(book[title], name, title, problems) for title in book.sheetnames}
     finally:
         book.close()
-    problems: list[Problem] = []
     known = [SCENARIO_SHEET, *(_table_name(t) for t in schema.TABLES), REFERENCE_SHEET]
     for title in sheets:
         if title not in known:
@@ -168,6 +170,20 @@ def read_workbook(path: str | Path) -> Dataset:
     if problems:
         raise InputError([_in_sheet(p, located, key_rows) for p in problems])
     return dataset
+
+
+def _rows(sheet: Any, book: str, title: str, problems: list[Problem]) -> list[list[Any]]:
+    """A sheet's cells, row by row, reading no more than a dataset can hold (a sheet of a
+    million rows, or a zip bomb, is refused rather than read whole)."""
+    rows: list[list[Any]] = []
+    columns = min(sheet.max_column or MAX_SHEET_COLUMNS, MAX_SHEET_COLUMNS)  # max_column: the sheet's stated size
+    for row in sheet.iter_rows(values_only=True, max_col=columns):
+        if len(rows) >= MAX_SHEET_ROWS:
+            problems.append(Problem(f"{book}, sheet {title}", None, None, f"more than {MAX_SHEET_ROWS} rows",
+                                    f"at most {MAX_SHEET_ROWS} rows (delete the rows below the table)"))
+            break
+        rows.append(list(row))
+    return rows
 
 
 def _read_settings(book: str, rows: list[list[Any]] | None, problems: list[Problem]) -> tuple[dict[str, Any],

@@ -136,3 +136,14 @@ def test_init_writes_a_valid_dataset_with_a_readme(tmp_path):
     bad = _run("init", tmp_path / "other", "--from", "nowhere")
     assert bad.exit_code == 1
     assert bad.output == "error: --from nowhere: expected china, toy, or a dataset folder or workbook that exists\n"
+
+
+def test_a_sheet_longer_than_any_dataset_is_not_read_whole(tmp_path, monkeypatch):
+    import model.workbook
+
+    path = export_workbook(TOY, tmp_path / "toy.xlsx")
+    monkeypatch.setattr(model.workbook, "MAX_SHEET_ROWS", 4)  # the toy's sectors sheet has 5 rows
+    with pytest.raises(InputError) as caught:
+        load_dataset(path)
+    assert "toy.xlsx, sheet sectors: found 'more than 4 rows', expected at most 4 rows (delete the rows below " \
+           "the table)" in str(caught.value)
