@@ -17,6 +17,7 @@ folder gives the same tables and settings (floats keep every digit).
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,7 +27,7 @@ import pandas as pd
 
 from . import schema
 from .errors import EtscapError, InputError, Problem, did_you_mean
-from .inputs import (MAX_FILE_BYTES, Dataset, _not_already_reported, _only_cell_problems, check_dataset,
+from .inputs import (MAX_FILE_BYTES, SCENARIO_NAME, Dataset, _not_already_reported, _only_cell_problems, check_dataset,
                      empty_table, load_dataset, parse_table)
 
 SCENARIO_SHEET, REFERENCE_SHEET = "scenario", "reference"
@@ -383,7 +384,8 @@ def dataset_readme(name: str, folder: Path, notes: str = "") -> str:
 def init_dataset(folder: str | Path, source: str | Path = "china") -> Path:
     """Start a dataset at ``folder`` (new, or an empty folder) from a bundled dataset
     (``china`` or ``toy``: copied as it is, notes and named scenarios included) or from any
-    dataset folder or workbook (written from its checked tables); then a README.md."""
+    dataset folder or workbook (written from its checked tables); then a README.md. The new
+    dataset is named after its folder (its results go to results/<folder name>)."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise EtscapError(f"{folder} already exists and is not an empty folder: choose a new folder name "
@@ -394,11 +396,23 @@ def init_dataset(folder: str | Path, source: str | Path = "china") -> Path:
         notes = (origin / "README.md").read_text(encoding="utf-8") if (origin / "README.md").is_file() else ""
         shutil.copytree(origin, folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("README.md", "__pycache__", ".*"))
-        (folder / "README.md").write_text(dataset_readme(dataset.name, folder, notes), encoding="utf-8")
+        name = _new_name(folder, dataset.name)
+        settings = folder / schema.SCENARIO_FILE  # the name line only: the file's comments stay
+        settings.write_text(re.sub(r'(?m)^name\s*=\s*"[^"\n]*"', f'name = "{name}"', settings.read_text(encoding="utf-8"),
+                                   count=1), encoding="utf-8")
+        (folder / "README.md").write_text(dataset_readme(name, folder, notes), encoding="utf-8")
         return folder
     if not Path(source).exists():
         raise EtscapError(f"--from {source}: expected china, toy, or a dataset folder or workbook that exists")
-    return write_dataset_folder(load_dataset(source), folder)
+    dataset = load_dataset(source)
+    return write_dataset_folder(dataset.replace(settings={**dataset.settings,
+                                                          "name": _new_name(folder, dataset.name)}), folder)
+
+
+def _new_name(folder: Path, current: str) -> str:
+    """The new dataset's name (it names its results folder): the folder's, when it makes a
+    valid name, so that results of the copy and of the original do not share a folder."""
+    return folder.resolve().name if SCENARIO_NAME.match(folder.resolve().name) else current
 
 
 def sheets_of(path: str | Path) -> Iterable[str]:

@@ -126,13 +126,17 @@ def test_init_writes_a_valid_dataset_with_a_readme(tmp_path):
     assert "## Notes from the dataset this one started from" in readme
     assert (TOY / "README.md").read_text().strip() in readme
     assert solve(folder).summary["objective_bn_cny"] == solve(TOY).summary["objective_bn_cny"]
+    assert load_dataset(folder).name == "mine"  # named after its folder: results/mine
+    assert (folder / "scenario.toml").read_text().startswith("# A three-sector, three-year case")  # comments kept
     again = _run("init", folder)
     assert again.exit_code == 1
     assert again.output == (f"error: {folder} already exists and is not an empty folder: choose a new folder "
                             "name (init never overwrites a dataset)\n")
     (tmp_path / "empty").mkdir()
     assert _run("-q", "init", tmp_path / "empty").exit_code == 0  # an empty folder is fine; default: china
-    assert load_dataset(tmp_path / "empty").name == "china"
+    assert load_dataset(tmp_path / "empty").sectors["sector"].tolist() == load_dataset(CHINA).sectors["sector"].tolist()
+    assert _run("-q", "init", tmp_path / "from-book", "--from", export_workbook(TOY, tmp_path / "t.xlsx")).exit_code == 0
+    assert load_dataset(tmp_path / "from-book").name == "from-book"
     bad = _run("init", tmp_path / "other", "--from", "nowhere")
     assert bad.exit_code == 1
     assert bad.output == "error: --from nowhere: expected china, toy, or a dataset folder or workbook that exists\n"
