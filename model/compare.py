@@ -382,7 +382,7 @@ def _page(comparison: Comparison, figures: dict[str, Any], images: dict[str, byt
         plots.append(f'<figure><img src="{uri}" alt="{caption}"><figcaption>{caption} '
                      f"(plots/{name}.png)</figcaption></figure>")
     sections.append(("Charts", "\n".join(plots)))
-    settings = pd.DataFrame([{"run": label, "dataset": r.summary.get("dataset", ""),
+    settings = pd.DataFrame([{"run": label, "dataset": Path(str(r.summary.get("dataset", ""))).name,  # no local paths
                               "settings changed": _changed_settings(r.summary.get("settings") or {},
                                                                     comparison.results[comparison.labels[0]]
                                                                     .summary.get("settings") or {})}
