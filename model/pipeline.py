@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import pyomo.environ as pyo
 
@@ -23,9 +23,15 @@ log = logging.getLogger(__name__)
 
 
 def prepare(source: Dataset | str | Path,
-            overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> Dataset:
-    """A validated dataset from a folder or a Dataset, with overrides applied."""
+            overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+            scenarios: Sequence[str] = ()) -> Dataset:
+    """A validated dataset from a folder or a Dataset, with its named scenarios applied in
+    order (``scenarios/NAME.toml``), then the overrides on top."""
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
+    if scenarios:
+        from .scenarios import apply_scenarios
+
+        dataset = apply_scenarios(dataset, scenarios)
     return apply_overrides(dataset, overrides) if overrides else dataset
 
 
