@@ -20,6 +20,7 @@ from .errors import EtscapError, InfeasibleError, InputError, SolverError
 # The rest is imported on first use: `python run.py --help` and `from model import Results`
 # then load neither Pyomo nor HiGHS nor pandas until they are needed.
 _LAZY = {
+    "Comparison": "compare", "compare": "compare",
     "Dataset": "inputs", "load_dataset": "inputs",
     "build_model": "formulation",
     "apply_overrides": "overrides",
@@ -29,6 +30,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from .compare import Comparison, compare
     from .formulation import build_model
     from .inputs import Dataset, load_dataset
     from .overrides import apply_overrides
@@ -49,13 +51,16 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
+_FUNCTIONS_NAMED_AS_MODULES = ("solve", "compare")
+
+
 class _Package(types.ModuleType):
-    """Keeps ``model.solve`` the function: importing the submodule ``model.solve`` later (it is
-    imported on demand now) would otherwise rebind the name to the module."""
+    """Keeps ``model.solve`` and ``model.compare`` the functions: importing the submodule of the
+    same name later (they are imported on demand now) would otherwise rebind the name to it."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "solve" and isinstance(value, types.ModuleType):
-            return  # the module stays reachable as sys.modules["model.solve"]
+        if name in _FUNCTIONS_NAMED_AS_MODULES and isinstance(value, types.ModuleType):
+            return  # the module stays reachable as sys.modules["model.<name>"]
         super().__setattr__(name, value)
 
 
@@ -63,6 +68,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
+    "Comparison",
     "Dataset",
     "EtscapError",
     "InfeasibleError",
@@ -72,6 +78,7 @@ __all__ = [
     "SolverError",
     "apply_overrides",
     "build_model",
+    "compare",
     "derive_parameters",
     "load_dataset",
     "solve",
