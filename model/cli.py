@@ -23,11 +23,10 @@ from .inputs import load_dataset
 from .overrides import parse_assignment
 from .pipeline import prepare, solve as solve_dataset
 from .registry import make_registry
-from .results import check_can_write, write_file
+from .results import check_can_write, milestone_years, write_file
 from .studies import MONTECARLO, SWEEP, Study, read_study_file, run_study_file, study_file_reference
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "inputs" / "china"
-MILESTONES = (2025, 2027, 2030, 2035, 2040, 2050, 2060)
 log = logging.getLogger("etscap")
 
 
@@ -166,9 +165,7 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None) -> None:
 def _headline(results: Any) -> str:
     summary = results.summary
     years = results.years.set_index("year")
-    shown = [y for y in MILESTONES if y in years.index]
-    if len(years) <= 8 or not shown:
-        shown = list(years.index)
+    shown = milestone_years(results.years)  # the same years as the report's headline table
     table = pd.DataFrame({
         "ETS cap Mt": years.loc[shown, "ets_cap_mt"],
         "emissions Mt": years.loc[shown, "emissions_mt"],

@@ -32,20 +32,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter, StrMethodFormatter
+from matplotlib.ticker import Formatter, MaxNLocator, PercentFormatter, ScalarFormatter
 
 from . import schema
 from .errors import EtscapError
 from .overrides import parse_override
 from .phases import OUTSIDE, SIMULATION, TRADING
-from .results import TABLE_FILES, Results
+from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years
 from .studies import STUDY_FILES, Study
 
 log = logging.getLogger(__name__)
 
-MILESTONE_YEARS = (2025, 2030, 2035, 2040, 2050, 2060)
 MAC_YEAR = 2030  # default year of the MAC curves and of a study's price distribution
-SHORT_HORIZON_YEARS = 8  # a horizon this short shows every year instead of the milestones
 PLOTS_FOLDER = "plots"
 HTML_FILE = "report.html"
 WORKBOOK_FILE = "results.xlsx"
@@ -144,11 +142,57 @@ def figure_title(figure: Figure) -> str:
     return figure.get_suptitle() or (figure.axes[0].get_title() if figure.axes else "")
 
 
+class StepFormatter(Formatter):
+    """Tick labels with thousands separators and as many decimals as the tick step needs:
+    ticks 14,991.90 / 14,991.92 / ... rather than six labels '14,991.9'."""
+
+    MAX_DECIMALS = 6
+
+    def __init__(self) -> None:
+        self.decimals = 0
+
+    def set_locs(self, locs: Any) -> None:
+        super().set_locs(locs)
+        steps = np.diff(np.sort(np.asarray(locs, dtype=float)))
+        steps = steps[steps > 0]
+        # the step's first significant digit sets the precision (0.25 needs 2 decimals, 0.2 one)
+        step = steps.min() if len(steps) else 1.0
+        decimals = 0
+        while decimals < self.MAX_DECIMALS and abs(round(step, decimals) - step) > 1e-9 * max(step, 1e-300):
+            decimals += 1
+        self.decimals = decimals
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        text = f"{x:,.{self.decimals}f}"
+        return "0" if text.lstrip("-").strip("0.,") == "" else text  # no '-0.00'
+
+
 def _thousands(*axes: Any) -> None:
-    """Tick labels with thousands separators (10,000) on axes that show plain numbers."""
+    """Tick labels with thousands separators (10,000) and the decimals the tick step needs,
+    on axes that show plain numbers."""
     for axis in axes:
         if type(axis.get_major_formatter()) is ScalarFormatter:  # not percentages or names
-            axis.set_major_formatter(StrMethodFormatter("{x:,g}"))
+            axis.set_major_formatter(StepFormatter())
+
+
+FLAT_RELATIVE = 1e-9  # values this close (relative) are one value: solver noise, not a spread
+
+
+def _is_flat(values: Any) -> bool:
+    """Whether the finite values are one number up to solver noise (or there are none)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return len(values) == 0 or np.ptp(values) <= FLAT_RELATIVE * max(1.0, float(np.abs(values).max()))
+
+
+def _flat_limits(values: Any) -> tuple[float, float]:
+    """Axis limits around values that are one number: +-1% of it (at least +-1), so the
+    ticks show that number rather than its rounding noise."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    centre = float(np.median(values)) if len(values) else 0.0
+    half = max(abs(centre) * 0.01, 1.0)
+    return centre - half, centre + half
 
 
 def _is_year(key: str) -> bool:
@@ -252,13 +296,6 @@ def chosen_year(year: int | None, years: Iterable[int]) -> int:
         raise EtscapError(f"year {year} is not in the results (years {years[0]}-{years[-1]}): "
                           "choose --year within them")
     return int(year)
-
-
-def milestone_years(years: Iterable[int]) -> list[int]:
-    """The milestone years modelled; every year of a short horizon."""
-    years = sorted(int(y) for y in years)
-    shown = [y for y in MILESTONE_YEARS if y in years]
-    return years if len(years) <= SHORT_HORIZON_YEARS or not shown else shown
 
 
 @slide_style
@@ -421,7 +458,7 @@ def milestone_table(results: Results) -> pd.DataFrame:
     """ETS cap, allowance price and national carbon value in the milestone years."""
     years = results.years.set_index("year")
     columns = ["ets_cap_mt", "allowance_price_cny_per_t", "national_carbon_value_cny_per_t", "emissions_mt"]
-    return years.loc[milestone_years(years.index), columns].reset_index()
+    return years.loc[milestone_years(results.years), columns].reset_index()
 
 
 def scenario_settings(results: Results) -> dict[str, Any]:
@@ -684,7 +721,12 @@ def plot_price_distribution(years: pd.DataFrame, year: int | None = None) -> Fig
     year = chosen_year(year, years["year"])
     price = years.loc[years["year"] == year, "allowance_price_cny_per_t"].dropna()
     figure, ax = _new_figure()
-    ax.hist(price, bins="auto", color="tab:blue", alpha=0.75, edgecolor="white")
+    if _is_flat(price):  # one price up to solver noise: one bar, not "too many bins" for a 1e-14 range
+        ax.hist(price, bins=1, range=_flat_limits(price), color="tab:blue", alpha=0.75, edgecolor="white")
+        ax.set_xlim(*_flat_limits(price))
+    else:
+        ax.hist(price, bins="auto", color="tab:blue", alpha=0.75, edgecolor="white")
+    _thousands(ax.xaxis)
     ax.axvline(price.median(), color="black", label=f"Median: {price.median():,.0f} CNY/t")
     for q in (0.05, 0.95):
         ax.axvline(price.quantile(q), color="black", linestyle="--", linewidth=1.8,
@@ -707,11 +749,13 @@ def plot_sweep(study: Study, parameter: str | None = None) -> Figure:
     prices = study.years.pivot(index="scenario", columns="year", values="allowance_price_cny_per_t")
     swept = optimal.set_index("scenario")[parameter]
     figure, (left, right) = _new_figure(1, 2, figsize=(SLIDE_SIZE[0] + 2, SLIDE_SIZE[1]))
-    for year in milestone_years(prices.columns):
+    for year in milestone_years(study.years):
         left.plot(swept, prices.loc[swept.index, year], marker="o", label=str(year))
     left.set_title("Allowance price by year")
     left.set_ylabel(axis_label("allowance_price_cny_per_t"))
     right.plot(swept, optimal["objective_bn_cny"], marker="o", color="black")
+    if _is_flat(optimal["objective_bn_cny"]):  # equal costs: show the number, not float noise
+        right.set_ylim(*_flat_limits(optimal["objective_bn_cny"]))
     right.set_title("Abatement cost, present value")
     right.set_ylabel(axis_label("objective_bn_cny", "Abatement cost"))
     failed = scenarios[scenarios["status"] != "optimal"]
@@ -750,7 +794,7 @@ def study_html(study: Study, figures: dict[str, Figure], images: dict[str, bytes
     settings = {**{k: (", ".join(v) if isinstance(v, list) else v) for k, v in info.items()},
                 **{f"scenarios {status}": int(n) for status, n in counts.items()}}
     percentiles = price_percentiles(study.years)
-    milestones = percentiles[percentiles["year"].isin(milestone_years(percentiles["year"]))]
+    milestones = percentiles[percentiles["year"].isin(milestone_years(study.years))]
     objective = scenarios.loc[scenarios["status"] == "optimal", "objective_bn_cny"]
     cost_rows = {f"abatement cost PV, {name} (bn CNY)": objective.quantile(q)
                  for name, q in PERCENTILES.items()}

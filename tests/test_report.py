@@ -22,8 +22,9 @@ from model.cli import cli
 from model.report import (
     Study, axis_label, facility_summary, figure_png, header_with_unit, headline, plot_bank, plot_burden_share,
     plot_cap_and_emissions, plot_free_share, plot_mac_curves, plot_price_distribution, plot_price_fan,
-    plot_prices, plot_sweep, results_figures, unit_of, write_report,
+    milestone_table, plot_prices, plot_sweep, results_figures, unit_of, write_report,
 )
+from model.results import milestone_years
 from tests.conftest import CHINA, TOY
 
 TOY_PV_COST_BN = (490 + 1150 / 1.1 + 1950 / 1.21) / 1e3  # inputs/toy/README.md
@@ -259,7 +260,23 @@ def test_html_has_settings_and_headline_numbers(toy_report):
 
 def test_html_shows_milestone_years_of_a_long_horizon(china_report):
     page = (china_report[0] / "report.html").read_text()
-    assert "Sectors in 2025, 2030, 2035, 2040, 2050, 2060</h2>" in page
+    assert "Sectors in 2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060</h2>" in page
+
+
+def test_milestone_years_are_the_target_years(china_results, toy_results):
+    """The rows of targets.csv (where the interpolated cap path bends) and the horizon's ends;
+    the CLI's headline and the report show the same years."""
+    china = [2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060]  # inputs/china/targets.csv
+    assert milestone_years(china_results.years) == china
+    assert milestone_years(toy_results.years) == [2025, 2026, 2027]  # a short horizon: every year
+    moved = china_results.years.assign(national_cap_mt=np.interp(
+        china_results.years["year"], [2025, 2033, 2060], [11000, 10600, 1800]))
+    assert milestone_years(moved) == [2025, 2033, 2060]
+    study = pd.concat([china_results.years.assign(scenario=0), moved.assign(scenario=1)])
+    assert milestone_years(study) == sorted({*china, 2033})
+    from model.cli import _headline
+    shown = [int(line.split()[0]) for line in _headline(china_results).splitlines()[3:]]
+    assert shown == china == milestone_table(china_results)["year"].tolist()
 
 
 def test_headline_numbers(toy_results):
@@ -434,3 +451,62 @@ def test_cli_solve_with_report(tmp_path):
         "summary.json", "years.csv"]
     sheets = pd.read_excel(out / "results.xlsx", sheet_name=None)
     assert sheets["years"]["allowance_price_cny_per_t (CNY/t CO2)"].tolist() == pytest.approx([40, 40, 60])
+
+
+# -- issue 11.3: prices or costs that differ only by solver noise ---------------------------
+
+
+def _study_folder(folder, results: Results, parameters: dict, price_shift, objective):
+    """A sweep folder with one scenario per row of ``parameters``; scenario i's prices are
+    the toy's plus price_shift[i] and its objective objective[i]."""
+    folder.mkdir()
+    n = len(next(iter(parameters.values())))
+    pd.DataFrame({"scenario": range(n), "status": "optimal", "message": "", **parameters,
+                  "objective_bn_cny": objective}).to_csv(folder / "scenarios.csv", index=False)
+    years = pd.concat([results.years.assign(
+        allowance_price_cny_per_t=results.years["allowance_price_cny_per_t"] + price_shift[i]) for i in range(n)])
+    years.insert(0, "scenario", np.repeat(np.arange(n), len(results.years)))
+    years.to_parquet(folder / "years.parquet", index=False)
+    sector_years = pd.concat([results.sector_years] * n)
+    sector_years.insert(0, "scenario", np.repeat(np.arange(n), len(results.sector_years)))
+    sector_years.to_parquet(folder / "sector_years.parquet", index=False)
+    (folder / "study.json").write_text(json.dumps(
+        {"kind": "sweep", "dataset": "toy", "parameters": list(parameters), "n": n, "mode": "product"}))
+    return folder
+
+
+def _tick_labels(figure, ax, axis="y"):
+    figure.canvas.draw()
+    return [t.get_text() for t in getattr(ax, f"get_{axis}ticklabels")() if t.get_text()]
+
+
+def test_study_report_of_prices_equal_up_to_noise(tmp_path, toy_results):
+    """A 2x2 sweep whose prices differ by 7e-15: one bar of 4 scenarios, no 'Too many bins'."""
+    folder = _study_folder(tmp_path / "flat", toy_results,
+                           {"discount_rate": [0.03, 0.03, 0.05, 0.05], "market.banking": [0, 1, 0, 1]},
+                           [0.0, 7e-15, 0.0, 7e-15], [1.0, 1.0, 1.0, 1.0])
+    written = write_report(folder, year=2027)
+    assert [p.name for p in written] == ["price_fan.png", "price_distribution.png", "report.html", "results.xlsx"]
+    study = Study.read(folder)
+    figure = plot_price_distribution(study.years, 2027)
+    ax = figure.axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [4]
+    labels = _tick_labels(figure, ax, "x")
+    assert len(labels) == len(set(labels)) >= 3 and "60.00" in labels  # the price, not its noise
+
+
+def test_sweep_ticks_show_close_costs_apart(tmp_path, toy_results):
+    """Costs 14,991.90 to 14,991.95: distinct tick labels with the decimals the step needs."""
+    costs = 14991.9 + np.array([0.0, 0.01, 0.03, 0.05])
+    folder = _study_folder(tmp_path / "close", toy_results, {"discount_rate": [0.02, 0.03, 0.04, 0.05]},
+                           [0.0, 0.0, 0.0, 0.0], costs)
+    figure = plot_sweep(Study.read(folder))
+    labels = _tick_labels(figure, figure.axes[1])
+    assert len(labels) == len(set(labels)) >= 3
+    assert "14,991.90" in labels or "14,991.92" in labels
+    flat = _study_folder(tmp_path / "flat", toy_results, {"discount_rate": [0.02, 0.03, 0.04, 0.05]},
+                         [0.0, 0.0, 0.0, 0.0], 14991.9 + np.array([0, 7e-12, 0, 7e-12]))
+    figure = plot_sweep(Study.read(flat))
+    labels = _tick_labels(figure, figure.axes[1])
+    assert len(labels) == len(set(labels)) >= 3
+    assert "15,000" in labels and not any("." in label for label in labels)  # +-1% around the cost
