@@ -455,10 +455,83 @@ def headline(results: Results) -> dict[str, float]:
 
 
 def milestone_table(results: Results) -> pd.DataFrame:
-    """ETS cap, allowance price and national carbon value in the milestone years."""
+    """The answers by milestone year (the target years): allowance price, national
+    carbon value, caps, emissions and the year's abatement cost (year-t money)."""
     years = results.years.set_index("year")
-    columns = ["ets_cap_mt", "allowance_price_cny_per_t", "national_carbon_value_cny_per_t", "emissions_mt"]
+    columns = ["allowance_price_cny_per_t", "national_carbon_value_cny_per_t", "ets_cap_mt", "national_cap_mt",
+               "emissions_mt", "abatement_cost_bn_cny"]
     return years.loc[milestone_years(results.years), columns].reset_index()
+
+
+PRICE_MATCH_RELATIVE = 1e-6  # a step costing the price to this precision is at the margin
+
+
+def price_setters(results: Results, years: Iterable[int] | None = None) -> pd.DataFrame:
+    """What sets the price: in each year, the abatement measures at the margin.
+
+    In a least-cost market the allowance price equals the cost of the measure bought last:
+    a step whose cost is the price (an ETS sector's, or an uncovered sector's when the national
+    target binds and the national carbon value is the price). When the price lies between two
+    step costs (a cap ending exactly at a step's end), the dearest step used and the cheapest
+    unused one of the trading sectors are listed, as 'dearest used' and 'cheapest unused'.
+    """
+    years = milestone_years(results.years) if years is None else list(years)
+    price = results.years.set_index("year")["allowance_price_cny_per_t"]
+    phase = results.sector_years.set_index(["sector", "year"])["phase"]
+    steps = results.abatement_steps[results.abatement_steps["year"].isin(years)
+                                    & (results.abatement_steps["potential_mt"] > 0)]
+    steps = steps.assign(phase=phase.reindex(pd.MultiIndex.from_frame(steps[["sector", "year"]])).to_numpy(),
+                         price=steps["year"].map(price).to_numpy())
+    steps = steps.assign(used_share=steps["abatement_mt"] / steps["potential_mt"])
+    at_price = np.isclose(steps["cost_cny_per_t"], steps["price"],
+                          rtol=PRICE_MATCH_RELATIVE, atol=PRICE_MATCH_RELATIVE)
+    rows = [steps[at_price & steps["phase"].isin([TRADING, OUTSIDE])].assign(margin="at the price")]
+    trading = steps[steps["phase"] == TRADING]
+    for year in years:
+        if at_price[steps["year"] == year].any() or not np.isfinite(price.get(year, np.nan)):
+            continue
+        these = trading[trading["year"] == year]
+        used, unused = these[these["abatement_mt"] > 0], these[these["abatement_mt"] <= 0]
+        if not used.empty:
+            rows.append(used.nlargest(1, "cost_cny_per_t").assign(margin="dearest used"))
+        if not unused.empty:
+            rows.append(unused.nsmallest(1, "cost_cny_per_t").assign(margin="cheapest unused"))
+    table = pd.concat(rows, ignore_index=True).sort_values(["year", "cost_cny_per_t", "sector"], kind="stable")
+    table = table.rename(columns={"price": "allowance_price_cny_per_t"})
+    return table[["year", "allowance_price_cny_per_t", "sector", "phase", "step", "cost_cny_per_t", "margin",
+                  "used_share", "abatement_mt"]].reset_index(drop=True)
+
+
+def burden_table(results: Results, year: int | None = None) -> pd.DataFrame:
+    """Who pays in one year, by covered sector (bn CNY, year-t money): the abatement cost,
+    the allowances bought net of free allocation (negative: sold) at the allowance price,
+    their sum (the burden), its share of value added, and the value of the free allocation
+    (allowances the sector did not pay for). Needs stage 2's columns."""
+    year = chosen_year(year, results.years["year"])
+    price = float(results.years.set_index("year").loc[year, "allowance_price_cny_per_t"])
+    rows = results.sector_years[(results.sector_years["year"] == year)
+                                & results.sector_years["phase"].isin([SIMULATION, TRADING])]
+    table = pd.DataFrame({
+        "sector": rows["sector"].to_numpy(), "phase": rows["phase"].to_numpy(),
+        "abatement_cost_bn_cny": rows["abatement_cost_bn_cny"].to_numpy(),
+        "allowance_purchases_bn_cny": (rows["burden_bn_cny"] - rows["abatement_cost_bn_cny"]).to_numpy(),
+        "burden_bn_cny": rows["burden_bn_cny"].to_numpy(),
+        "burden_share_of_value_added": rows["burden_share_of_value_added"].to_numpy(),
+        # simulation-phase sectors get their whole rule cap free and cannot sell it: no market value
+        "free_allocation_value_bn_cny": np.where(rows["phase"] == TRADING, rows["free_mt"] * price / 1e3, 0.0),
+    })
+    return table.sort_values("burden_bn_cny", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def headline_table(results: Results) -> pd.DataFrame:
+    """The run's headline numbers as rows of quantity, value and unit."""
+    numbers = headline(results)
+    return pd.DataFrame([
+        ("Abatement cost, present value", numbers["total_abatement_cost_pv_bn_cny"], "bn CNY"),
+        ("Abatement cost, undiscounted", numbers["total_abatement_cost_bn_cny"], "bn CNY"),
+        ("Abatement", numbers["total_abatement_mt"], "Mt CO2"),
+        ("Cost per tonne abated (undiscounted)", numbers["cost_per_tonne_abated_cny_per_t"], "CNY/t CO2"),
+    ], columns=["quantity", "value", "unit"])
 
 
 def scenario_settings(results: Results) -> dict[str, Any]:
@@ -505,25 +578,140 @@ def save_figures(figures: dict[str, Figure], folder: Path) -> dict[str, bytes]:
     return images
 
 
-def write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
-    """One sheet per table, headers with units, header row frozen; atomically."""
+SUMMARY_SHEET = "Summary"
+SUMMARY_JSON_SHEET = "summary.json"  # summary.json as rows ("summary" would clash: sheet names ignore case)
+KEY_COLUMNS = ("scenario", "year", "sector", "step", "facility_id", "key", "quantity")  # frozen with the header
+UNIT_DECIMALS = {"Mt CO2": 1, "CNY/t CO2": 2, "bn CNY": 2, "t CO2/unit of output": 3}
+MAX_DECIMALS = 6
+HEADER_STYLE = {"bold": True, "fill": "DDE4EE"}
+MAX_COLUMN_WIDTH = 45
+
+
+def number_format(column: str, values: pd.Series) -> str | None:
+    """The Excel number format of a column: years and ids as they are, counts and quantities
+    with thousands separators, shares as percentages, and decimals by unit (Mt CO2 to 0.1,
+    prices and bn CNY to 0.01), more where the column's typical value is small (an
+    installation's 0.15 Mt shows as 0.150, not 0.2). None: not a number column."""
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return None
+    if column in IDENTIFIERS or column.endswith("year") or column in ("seed", "n"):
+        return "0"
+    finite = values.to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if column == "discount_factor":
+        return "0.0000"
+    if unit_of(column) == FRACTION:
+        return "0.0%"
+    if unit_of(column) is None and (pd.api.types.is_integer_dtype(values)
+                                    or (len(finite) and np.all(finite == np.round(finite)))):
+        return "#,##0"  # counts; a quantity with a unit keeps its decimals even when whole (a CSV's 60)
+    decimals = UNIT_DECIMALS.get(unit_of(column) or "", 2)
+    typical = float(np.median(np.abs(finite[finite != 0]))) if np.any(finite != 0) else 1.0
+    if typical < 1:  # three significant digits for small values
+        decimals = max(decimals, min(MAX_DECIMALS, 2 - math.floor(math.log10(typical))))
+    return "#,##0." + "0" * decimals
+
+
+def _cell_text(value: Any, fmt: str | None) -> str:
+    """How wide a cell shows: its value as the number format writes it."""
+    if fmt is None or not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
+        return str(value)
+    if fmt.endswith("%"):
+        return f"{value:.1%}"
+    decimals = len(fmt.split(".")[1]) if "." in fmt else 0
+    return f"{value:,.{decimals}f}" if fmt.startswith("#") else f"{value:.{decimals}f}"
+
+
+def _write_block(sheet: Any, table: pd.DataFrame, first_row: int, header_font: Any, header_fill: Any) -> int:
+    """Write a table's header (with units) and rows from ``first_row``; returns the next free row.
+
+    Every cell gets an explicit type: text is written as text (a cell starting with '='
+    stays text, never a formula), numbers with their column's number format, blanks empty.
+    """
+    from openpyxl.styles import Alignment
+
+    formats = [number_format(column, table[column]) for column in table.columns]
+    for j, column in enumerate(table.columns, start=1):
+        cell = sheet.cell(row=first_row, column=j, value=header_with_unit(column))
+        cell.data_type = "s"
+        cell.font, cell.fill = header_font, header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    columns = [table[c].to_numpy(dtype=object) for c in table.columns]
+    for i in range(len(table)):
+        row = first_row + 1 + i
+        for j, (values, fmt) in enumerate(zip(columns, formats), start=1):
+            value = values[i]
+            if value is None or (isinstance(value, float) and not math.isfinite(value)) or value is pd.NA:
+                continue
+            if isinstance(value, np.generic):
+                value = value.item()
+            cell = sheet.cell(row=row, column=j)
+            if isinstance(value, str):
+                cell.value = value
+                cell.data_type = "s"  # text, even when it starts with '='
+            else:
+                cell.value = value
+                if fmt is not None:
+                    cell.number_format = fmt
+    return first_row + 1 + len(table)
+
+
+def _fit_columns(sheet: Any, tables: list[pd.DataFrame], first_column_min: int = 8) -> None:
+    """Columns as wide as their formatted values (first 200 rows) and their header's longest
+    word, within limits: readable without resizing, headers wrap."""
+    widths: dict[int, float] = {}
+    for table in tables:
+        for j, column in enumerate(table.columns, start=1):
+            fmt = number_format(column, table[column])
+            texts = [_cell_text(v, fmt) for v in table[column].head(200) if not pd.isna(v)]
+            header = header_with_unit(column)
+            width = max([len(t) for t in texts] + [max(len(word) for word in header.split()), first_column_min])
+            widths[j] = max(widths.get(j, 0), width)
+    from openpyxl.utils import get_column_letter
+
+    for j, width in widths.items():
+        sheet.column_dimensions[get_column_letter(j)].width = min(width + 2, MAX_COLUMN_WIDTH)
+
+
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame],
+                   summary: list[tuple[str, pd.DataFrame]] | None = None, title: str = "") -> Path:
+    """A workbook people can read, atomically: a first sheet "Summary" with the headline
+    tables (``summary``: headings and tables, under ``title``), then one sheet per table;
+    headers carry the unit and stay frozen with the key columns, numbers have formats by
+    unit, columns are sized to their contents, text is stored as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    header_font = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor=HEADER_STYLE["fill"])
 
     def write(temporary: Path) -> None:
-        with pd.ExcelWriter(temporary, engine="openpyxl") as writer:
-            for name, table in tables.items():
-                sheet = name[:31]
-                table.rename(columns=header_with_unit).to_excel(writer, sheet_name=sheet, index=False,
-                                                               freeze_panes=(1, 0))
-                _fit_columns(writer.sheets[sheet])
+        book = Workbook()
+        book.remove(book.active)
+        if summary is not None:
+            sheet = book.create_sheet(SUMMARY_SHEET)
+            sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+            sheet.cell(row=1, column=1).data_type = "s"
+            row = 3
+            for heading, table in summary:
+                cell = sheet.cell(row=row, column=1, value=heading)
+                cell.data_type, cell.font = "s", Font(bold=True, size=12)
+                row = _write_block(sheet, table, row + 1, header_font, header_fill) + 1
+            sheet.freeze_panes = "A2"  # the title stays in view
+            _fit_columns(sheet, [t for _, t in summary], first_column_min=12)
+        for name, table in tables.items():
+            sheet = book.create_sheet(name[:31])
+            _write_block(sheet, table, 1, header_font, header_fill)
+            keys = 0
+            while keys < len(table.columns) and table.columns[keys] in KEY_COLUMNS:
+                keys += 1
+            sheet.freeze_panes = sheet.cell(row=2, column=keys + 1).coordinate
+            if len(table.columns):
+                sheet.auto_filter.ref = sheet.dimensions
+            _fit_columns(sheet, [table])
+        book.save(temporary)
 
     return write_atomic(path, write)
-
-
-def _fit_columns(sheet: Any) -> None:
-    """Columns as wide as their header or first rows (within limits), readable without resizing."""
-    for cells in sheet.columns:
-        width = max(len(str(cell.value)) for cell in cells[:50] if cell.value is not None)
-        sheet.column_dimensions[cells[0].column_letter].width = min(max(width, 8) + 2, 60)
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
@@ -553,6 +741,8 @@ th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
 figure { margin: 1.5em 0; } img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.95em; }
 .scroll { overflow-x: auto; }
+.lead { font-size: 1.15em; } .subtitle { color: #555; margin-top: 0; }
+h3 { margin-top: 1.4em; }
 """
 
 
@@ -572,16 +762,29 @@ def _text(value: Any, number_format: str = ",.2f") -> str:
     return str(value)
 
 
+def _python_format(excel_format: str) -> str:
+    """The Python format spec that writes a number as an Excel number format shows it."""
+    if excel_format.endswith("%"):
+        return f".{len(excel_format.split('.')[1]) - 1 if '.' in excel_format else 0}%"
+    decimals = len(excel_format.split(".")[1]) if "." in excel_format else 0
+    return f"{',' if excel_format.startswith('#') else ''}.{decimals}f"
+
+
 def html_table(table: pd.DataFrame) -> str:
-    """A table with unit-bearing headers; quantities to 2 decimals, fractions to 3."""
+    """A table with unit-bearing headers and numbers as the workbook shows them (decimals by
+    unit, thousands separators, shares as percentages)."""
     formatted = table.copy()
+    headers = {}
     for column in table.columns:
         values = table[column]
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        if numeric and column not in IDENTIFIERS:
-            number_format = ",.3f" if unit_of(column) == FRACTION else ",.2f"
-            formatted[column] = values.astype(float).map(lambda v, f=number_format: _text(v, f))
-    formatted = formatted.rename(columns=header_with_unit)
+        fmt = number_format(column, values)
+        headers[column] = header_with_unit(column)
+        if fmt is None or column in IDENTIFIERS or fmt == "0":
+            continue
+        if fmt.endswith("%"):
+            headers[column] = f"{column} (%)"
+        formatted[column] = values.astype(float).map(lambda v, f=_python_format(fmt): _text(v, f))
+    formatted = formatted.rename(columns=headers)
     return '<div class="scroll">' + formatted.to_html(index=False, border=0, na_rep="-") + "</div>"
 
 
@@ -591,12 +794,13 @@ def _key_values(rows: dict[str, Any], heading: str, number_format: str = ",.2f")
     return html_table(pd.DataFrame({heading: list(rows), "value": values}))
 
 
-def html_page(title: str, sections: list[tuple[str, str]]) -> str:
+def html_page(title: str, sections: list[tuple[str, str]], subtitle: str = "") -> str:
     """A self-contained page: inline CSS, no scripts, no links."""
     body = "\n".join(f"<h2>{html.escape(heading)}</h2>\n{content}" for heading, content in sections)
+    sub = f'<p class="subtitle">{html.escape(subtitle.strip())}</p>\n' if subtitle.strip() else ""
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n")
+            f"<h1>{html.escape(title)}</h1>\n{sub}{body}\n</body>\n</html>\n")
 
 
 def html_figures(figures: dict[str, Figure], images: dict[str, bytes]) -> str:
@@ -610,29 +814,81 @@ def html_figures(figures: dict[str, Figure], images: dict[str, bytes]) -> str:
     return "\n".join(parts)
 
 
-def results_html(results: Results, figures: dict[str, Figure], images: dict[str, bytes]) -> str:
-    """The report page of one solve: settings, headline numbers, plots, key tables."""
-    summary = results.summary
-    settings = scenario_settings(results)
+def results_findings(results: Results, year: int | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """The answers of a run, as headed tables (the report's first section and the workbook's
+    Summary sheet): headline numbers; price, caps and cost in the target years; the measures
+    that set the price; who pays in one year (with stage 2); installations (with a registry)."""
+    year = chosen_year(year, results.years["year"])
+    blocks = [
+        ("Headline numbers", headline_table(results)),
+        ("Price, caps, emissions and cost in the target years", milestone_table(results)),
+        ("What sets the price: the abatement measures at the margin", price_setters(results)),
+    ]
+    if _has_values(results.sector_years, "burden_bn_cny"):
+        blocks.append((f"Who pays in {year} (bn CNY, {year} money)", burden_table(results, year)))
+    if not results.facilities.empty:
+        blocks.append((f"Installations in {year}", installations_table(results.facilities, year)))
+    return blocks
+
+
+def _dataset_name(path: Any) -> str:
+    """A dataset's folder name: reports embed no local paths."""
+    return Path(str(path)).name if path else ""
+
+
+def _findings_html(blocks: list[tuple[str, pd.DataFrame]], lead: str) -> str:
+    parts = [f"<p class=\"lead\">{html.escape(lead)}</p>"]
+    parts += [f"<h3>{html.escape(heading)}</h3>\n{html_table(table)}" for heading, table in blocks]
+    return "\n".join(parts)
+
+
+def results_lead(results: Results) -> str:
+    """One sentence of answers: the price path and the present-value cost."""
+    years = results.years.set_index("year")
+    first, last = int(years.index.min()), int(years.index.max())
+    price = years["allowance_price_cny_per_t"]
     numbers = headline(results)
+    return (f"The allowance price goes from {price[first]:,.0f} CNY/t in {first} to {price[last]:,.0f} CNY/t "
+            f"in {last} (year-t money) while the ETS cap goes from {years.loc[first, 'ets_cap_mt']:,.0f} to "
+            f"{years.loc[last, 'ets_cap_mt']:,.0f} Mt CO2; the abatement cost is "
+            f"{numbers['total_abatement_cost_pv_bn_cny']:,.0f} bn CNY in present value.")
+
+
+INSTALLATION_FIGURES = ("installations",)  # drawn in the installations section, not among the charts
+
+
+def results_html(results: Results, figures: dict[str, Figure], images: dict[str, bytes],
+                 year: int | None = None) -> str:
+    """The report page of one solve: the findings first (headline numbers, the target
+    years, what sets the price, who pays), then the charts, the installations (with a
+    registry), the settings and the tables."""
+    summary = results.summary
+    settings = {**scenario_settings(results)}
+    settings["dataset"] = _dataset_name(settings.get("dataset"))
     milestones = milestone_table(results)
     sector_years = results.sector_years[results.sector_years["year"].isin(milestones["year"])]
-    headline_rows = {
-        "status": summary.get("status", ""),
-        "total abatement cost, present value (bn CNY)": numbers["total_abatement_cost_pv_bn_cny"],
-        "total abatement cost, undiscounted (bn CNY)": numbers["total_abatement_cost_bn_cny"],
-        "total abatement (Mt CO2)": numbers["total_abatement_mt"],
-        "cost per tonne abated (CNY/t CO2)": numbers["cost_per_tonne_abated_cny_per_t"],
-    }
-    return html_page(f"etscap report: {settings.get('name', summary.get('scenario', ''))}", [
-        ("Scenario", _key_values(settings, "setting", "g")),
-        ("Headline numbers", _key_values(headline_rows, "quantity") + html_table(milestones)
+    charts = {name: png for name, png in images.items() if name not in INSTALLATION_FIGURES}
+    sections = [
+        ("Findings", _findings_html(results_findings(results, year), results_lead(results))
          + "<p>Prices in year-t money; cost per tonne abated is the undiscounted abatement cost "
-           "over all years divided by the total abatement.</p>"),
-        ("Plots", html_figures(figures, images)),
+           "over all years divided by the total abatement. A measure 'at the price' costs the "
+           "allowance price: the market buys it last.</p>"),
+        ("Charts", html_figures(figures, charts)),
+    ]
+    if not results.facilities.empty:
+        shown = {name: png for name, png in images.items() if name in INSTALLATION_FIGURES}
+        chosen = chosen_year(year, results.years["year"])
+        sections.append(("Installations", html_figures(figures, shown) + "<h3>By sector and region in "
+                         f"{chosen}</h3>\n" + html_table(installations_table(results.facilities, chosen,
+                                                                               by=["sector", "region"]))))
+    sections += [
+        ("Settings", _key_values(settings, "setting", "g")),
         ("Years", html_table(results.years)),
         (f"Sectors in {', '.join(str(y) for y in milestones['year'])}", html_table(sector_years)),
-    ])
+    ]
+    status = summary.get("status", "")
+    return html_page(f"etscap report: {settings.get('name', summary.get('scenario', ''))}", sections,
+                     subtitle=f"{settings.get('description', '')} Dataset {settings['dataset']}, status {status}.")
 
 
 # -- a results folder ----------------------------------------------------------------------
@@ -654,28 +910,43 @@ def write_results_report(folder: Path, year: int | None = None) -> list[Path]:
     figures = results_figures(results, year)
     images = save_figures(figures, folder / PLOTS_FOLDER)
     written = [folder / PLOTS_FOLDER / f"{name}.png" for name in images]
-    page = results_html(results, figures, images)
+    page = results_html(results, figures, images, year)
     written.append(write_atomic(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8")))
-    tables = {**results.tables(), **other_tables(folder), "summary": summary_table(results.summary)}
+    tables = {**results.tables(), **other_tables(folder), SUMMARY_JSON_SHEET: summary_table(results.summary)}
     if len(results.facilities) > WORKBOOK_MAX_ROWS:
         tables["facilities"] = facility_summary(results.facilities)
-    written.append(write_workbook(folder / WORKBOOK_FILE, tables))
+    settings = scenario_settings(results)
+    title = f"etscap results: {settings.get('name', results.summary.get('scenario', ''))}"
+    written.append(write_workbook(folder / WORKBOOK_FILE, tables, results_findings(results, year), title))
     return written
 
 
-def facility_summary(facilities: pd.DataFrame) -> pd.DataFrame:
-    """Installations by sector and year: how many, how many short, total shortfall and
-    surplus, and their compliance cost (the rows themselves are in facilities.csv)."""
+def facility_summary(facilities: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Installations by sector and year (or ``by``): how many, how many short, total
+    shortfall and surplus, and their compliance cost (the rows are in facilities.csv)."""
     short = facilities["shortfall_mt"] > 0
     table = facilities.assign(
         short=short, shortfall=facilities["shortfall_mt"].where(short, 0.0),
         surplus=(-facilities["shortfall_mt"]).where(~short, 0.0),
-    ).groupby(["sector", "year"], sort=False).agg(
+    ).groupby(by or ["sector", "year"], sort=False).agg(
         installations=("facility_id", "size"), installations_short=("short", "sum"),
         shortfall_mt=("shortfall", "sum"), surplus_mt=("surplus", "sum"),
         compliance_cost_bn_cny=("compliance_cost_bn_cny", "sum"),
     )
     return table.reset_index()
+
+
+def installations_table(facilities: pd.DataFrame, year: int, by: list[str] | None = None) -> pd.DataFrame:
+    """One year's installations by sector (or ``by``): counts, shortfall and surplus (Mt CO2),
+    the median installation's shortfall as a share of its emissions, compliance cost."""
+    rows = facilities[facilities["year"] == year]
+    by = by or ["sector"]
+    table = facility_summary(rows, by)
+    share = (rows["shortfall_mt"] / rows["emissions_mt"].where(rows["emissions_mt"] > 0)).groupby(
+        [rows[c] for c in by], sort=False).median()
+    table["median_shortfall_share"] = share.reindex(pd.MultiIndex.from_frame(table[by]) if len(by) > 1
+                                                    else table[by[0]]).to_numpy()
+    return table.sort_values(by, kind="stable").reset_index(drop=True)
 
 
 # -- a study folder (sweeps, Monte Carlo) --------------------------------------------------
@@ -786,23 +1057,69 @@ def study_figures(study: Study, year: int | None = None) -> dict[str, Figure]:
     return figures
 
 
-def study_html(study: Study, figures: dict[str, Figure], images: dict[str, bytes]) -> str:
-    """The report page of a study: what was varied, how many scenarios solved, the spread
-    of prices and costs, the plots and the scenarios table."""
-    info, scenarios = study.info, study.scenarios
+STUDY_SETTINGS = ("kind", "dataset", "study_file", "n", "seed", "mode", "allocation", "run_on", "workers",
+                  "elapsed_seconds", "scenarios_per_second", "inputs_sha256")  # shown; versions stay in the workbook
+
+
+def inputs_varied(study: Study) -> pd.DataFrame:
+    """The inputs a study varies: each key with its distribution or its values, as text."""
+    distributions = study.info.get("distributions") or {}
+    rows = []
+    for key in study.parameters:
+        if key in distributions:
+            spec = dict(distributions[key])
+            kind = spec.pop("kind", "")
+            rows.append((key, kind, ", ".join(f"{name} = {value:g}" if isinstance(value, (int, float))
+                                              else f"{name} = {value}" for name, value in spec.items())))
+        elif key in study.scenarios.columns:
+            values = pd.unique(study.scenarios[key].dropna())
+            rows.append((key, "values", ", ".join(_text(v, "g") for v in values)))
+    return pd.DataFrame(rows, columns=["input", "varied as", "values or parameters"])
+
+
+def study_findings(study: Study) -> list[tuple[str, pd.DataFrame]]:
+    """A study's answers as headed tables (the page's first section, the workbook's Summary):
+    how many scenarios solved, the price spread in the target years, the cost spread."""
+    scenarios = study.scenarios
     counts = scenarios["status"].value_counts()
-    settings = {**{k: (", ".join(v) if isinstance(v, list) else v) for k, v in info.items()},
-                **{f"scenarios {status}": int(n) for status, n in counts.items()}}
     percentiles = price_percentiles(study.years)
-    milestones = percentiles[percentiles["year"].isin(milestone_years(study.years))]
+    milestones = percentiles[percentiles["year"].isin(milestone_years(study.years))].reset_index(drop=True)
     objective = scenarios.loc[scenarios["status"] == "optimal", "objective_bn_cny"]
-    cost_rows = {f"abatement cost PV, {name} (bn CNY)": objective.quantile(q)
-                 for name, q in PERCENTILES.items()}
-    return html_page(f"etscap study report: {info.get('kind', 'study')} of {info.get('dataset', '')}", [
-        ("Study", _key_values(settings, "setting", "g")),
-        ("Headline numbers", _key_values(cost_rows, "quantity") + html_table(milestones)),
-        ("Plots", html_figures(figures, images)),
-        ("Scenarios", html_table(scenarios)),
+    costs = pd.DataFrame({"statistic": list(PERCENTILES),
+                          "objective_bn_cny": [objective.quantile(q) for q in PERCENTILES.values()]})
+    return [
+        ("Scenarios", pd.DataFrame({"status": counts.index.astype(str), "scenarios": counts.to_numpy()})),
+        ("Allowance price across scenarios in the target years", milestones),
+        ("Abatement cost, present value, across scenarios", costs),
+        ("Inputs varied", inputs_varied(study)),
+    ]
+
+
+def _study_settings(info: dict[str, Any]) -> dict[str, Any]:
+    settings = {key: info[key] for key in STUDY_SETTINGS if key in info and info[key] is not None}
+    for key in ("dataset", "study_file"):
+        if key in settings:
+            settings[key] = _dataset_name(settings[key])
+    settings["parameters"] = ", ".join(info.get("parameters", []))
+    return settings
+
+
+def study_html(study: Study, figures: dict[str, Figure], images: dict[str, bytes]) -> str:
+    """The report page of a study: the findings first (scenarios solved, spread of prices
+    and costs, the inputs varied), then the charts, the settings and the scenarios table."""
+    info = study.info
+    settings = _study_settings(info)
+    percentiles = price_percentiles(study.years)
+    first, last = percentiles.iloc[0], percentiles.iloc[-1]
+    lead = (f"{(study.scenarios['status'] == 'optimal').sum()} of {len(study.scenarios)} scenarios solved. "
+            f"Median allowance price {first.iloc[2]:,.0f} CNY/t in {int(first['year'])} "
+            f"(5-95%: {first.iloc[1]:,.0f}-{first.iloc[3]:,.0f}) and {last.iloc[2]:,.0f} CNY/t in "
+            f"{int(last['year'])} (5-95%: {last.iloc[1]:,.0f}-{last.iloc[3]:,.0f}).")
+    return html_page(f"etscap study report: {info.get('kind', 'study')} of {settings.get('dataset', '')}", [
+        ("Findings", _findings_html(study_findings(study), lead)),
+        ("Charts", html_figures(figures, images)),
+        ("Settings", _key_values(settings, "setting", "g")),
+        ("Scenarios", html_table(study.scenarios)),
     ])
 
 
@@ -818,7 +1135,8 @@ def write_study_report(folder: Path, year: int | None = None) -> list[Path]:
               "years": study.years, "sector_years": study.sector_years,
               "study": summary_table(study.info)}
     tables = {name: t for name, t in tables.items() if not t.empty and _fits_a_sheet(name, t)}
-    written.append(write_workbook(folder / WORKBOOK_FILE, tables))
+    title = f"etscap study: {study.info.get('kind', 'study')} of {_dataset_name(study.info.get('dataset'))}"
+    written.append(write_workbook(folder / WORKBOOK_FILE, tables, study_findings(study), title))
     return written
 
 

@@ -291,7 +291,8 @@ def test_workbook_holds_every_table(report):
     results = Results.read(folder)
     sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
     with_registry = not results.facilities.empty
-    assert list(sheets) == ["years", "sector_years", "abatement_steps", *(["facilities"] * with_registry), "summary"]
+    assert list(sheets) == ["Summary", "years", "sector_years", "abatement_steps", *(["facilities"] * with_registry),
+                            "summary.json"]
     for name, table in results.tables().items():
         if name == "facilities":  # 6,837 installations x 34 years: summarised by sector and year
             summary = facility_summary(table)
@@ -302,7 +303,7 @@ def test_workbook_holds_every_table(report):
         assert list(sheets[name].columns) == [header_with_unit(c) for c in table.columns]
     price = sheets["years"]["allowance_price_cny_per_t (CNY/t CO2)"]
     assert price.to_numpy() == pytest.approx(results.years["allowance_price_cny_per_t"].to_numpy(), nan_ok=True)
-    summary = sheets["summary"].set_index("key")["value"]
+    summary = sheets["summary.json"].set_index("key")["value"]
     assert float(summary["objective_bn_cny"]) == pytest.approx(results.summary["objective_bn_cny"])
 
 
@@ -313,7 +314,7 @@ def test_report_with_stage2_columns_and_another_table(tmp_path, toy_results):
     written = write_report(folder)
     assert {"free_share.png", "burden_share.png"} <= {p.name for p in written}
     sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
-    assert list(sheets) == ["years", "sector_years", "abatement_steps", "benchmarks", "summary"]
+    assert list(sheets) == ["Summary", "years", "sector_years", "abatement_steps", "benchmarks", "summary.json"]
     assert "free_share (fraction)" in sheets["sector_years"].columns
     assert "auction_revenue_bn_cny (bn CNY)" in sheets["years"].columns
     assert sheets["benchmarks"].columns.tolist() == ["sector", "benchmark_t_per_unit (t CO2/unit of output)"]
@@ -418,10 +419,10 @@ def test_study_report_files(montecarlo, sweep):
         page = (folder / "report.html").read_text()
         assert page.count("<img ") == len(plots) and "http" not in page
         sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
-        assert list(sheets) == ["scenarios", "price_percentiles", "years", "sector_years", "study"]
+        assert list(sheets) == ["Summary", "scenarios", "price_percentiles", "years", "sector_years", "study"]
         assert len(sheets["years"]) == 3 * (sheets["scenarios"]["status"] == "optimal").sum()
     page = (sweep[0] / "report.html").read_text()
-    assert "<td>scenarios infeasible</td>\n      <td>1</td>" in page
+    assert "<td>infeasible</td>\n      <td>1</td>" in page  # the findings count scenarios by status
     percentiles = pd.read_excel(montecarlo[0] / "results.xlsx", sheet_name="price_percentiles")
     assert percentiles["allowance_price_median_cny_per_t (CNY/t CO2)"].tolist() == pytest.approx([40, 40, 60])
 
