@@ -241,47 +241,118 @@ def _outside_legend(figure: Figure, ax: Any, reverse: bool = False) -> None:
     figure.legend(handles, labels, loc="outside right upper", reverse=reverse)
 
 
+OUTSIDE_HATCH = "//"  # emissions outside the ETS: hatched, stacked on top of the ETS cap
+BANK_COLOR = "0.3"  # the bank in dark grey: no sector's colour
+BANK_GAP_MT = 1e-6  # ETS emissions this close to the cap meet it
+
+
 @slide_style
 def plot_cap_and_emissions(results: Results) -> Figure:
-    """Emissions by sector stacked (ETS sectors at the bottom) with the ETS cap and the
-    national cap over time, Mt CO2."""
+    """What the national target counts, Mt CO2: the ETS sectors' emissions stacked from zero
+    under the ETS cap, the uncovered sectors' emissions (hatched) stacked on the ETS cap, so
+    that cap plus uncovered emissions meets the national cap line; with banking, the gap
+    between the ETS sectors' emissions and the cap is the bank filled or drawn, and a lower
+    panel shows the bank."""
     sector_years, years = results.sector_years, results.years
     order = sectors_by_coverage(sector_years)
     colors = sector_colors(sector_years["sector"])
     emissions = sector_years.pivot(index="year", columns="sector", values="emissions_mt")[order]
-    never_covered = set(order) - set(sector_years.loc[sector_years["phase"] != OUTSIDE, "sector"])
-    figure, ax = _new_figure()
-    ax.stackplot(emissions.index, emissions.T.to_numpy(), colors=[colors[s] for s in order], alpha=0.85,
-                 labels=[f"{s} (outside ETS)" if s in never_covered else s for s in order])
-    ax.plot(years["year"], years["ets_cap_mt"], color="black", label="ETS cap")
-    ax.plot(years["year"], years["national_cap_mt"], color="black", linestyle="--", label="National cap")
-    ax.set_title("ETS cap and emissions by sector")
+    covered = sector_years.pivot(index="year", columns="sector", values="phase")[order] != OUTSIDE
+    x = emissions.index.to_numpy()
+    cap = years.set_index("year").loc[x, "ets_cap_mt"].to_numpy(dtype=float)
+    banking = banking_on(results)
+    if banking:
+        figure, (ax, bank_ax) = _new_figure(2, 1, figsize=(SLIDE_SIZE[0] + 1, SLIDE_SIZE[1] + 1.6), sharex=True,
+                                            height_ratios=[3, 1])
+    else:
+        figure, ax = _new_figure(figsize=(SLIDE_SIZE[0] + 1, SLIDE_SIZE[1]))
+    handles: dict[str, Any] = {}
+    bottom = np.zeros(len(x))
+    for sector in order:  # ETS sectors from zero: their emissions must fit under the cap
+        values = emissions[sector].where(covered[sector], 0.0).to_numpy(dtype=float)
+        if values.any():
+            ax.fill_between(x, bottom, bottom + values, color=colors[sector], alpha=0.85, linewidth=0,
+                            label=f"{sector} (ETS)")
+            handles[sector] = Patch(color=colors[sector], alpha=0.85, label=sector)
+        bottom = bottom + values
+    ets_emissions = bottom
+    bottom = cap.copy()
+    for sector in order:  # outside the ETS: counted by the national target on top of the allowances issued
+        values = emissions[sector].where(~covered[sector], 0.0).to_numpy(dtype=float)
+        if values.any():
+            ax.fill_between(x, bottom, bottom + values, facecolor=colors[sector], alpha=0.35,
+                            edgecolor=colors[sector], hatch=OUTSIDE_HATCH, linewidth=0,
+                            label=f"{sector} (outside ETS)")
+            handles.setdefault(sector, Patch(color=colors[sector], alpha=0.85, label=sector))
+        bottom = bottom + values
+    handles["outside"] = Patch(facecolor="0.85", edgecolor="0.3", hatch=OUTSIDE_HATCH,
+                               label="Hatched: outside the ETS")
+    # the gap between the ETS sectors' emissions and the cap is the bank's change; drawn last,
+    # unfilled, so that emissions above the cap (from the bank) show over the uncovered stack
+    surplus = cap - ets_emissions
+    if np.any(surplus > BANK_GAP_MT):
+        ax.fill_between(x, ets_emissions, cap, where=surplus > BANK_GAP_MT, interpolate=True, facecolor="white",
+                        edgecolor=BANK_COLOR, hatch="..", linewidth=0, label="Allowances banked")
+        handles["banked"] = Patch(facecolor="white", edgecolor=BANK_COLOR, hatch="..", label="Banked (not used)")
+    if np.any(surplus < -BANK_GAP_MT):
+        ax.fill_between(x, cap, ets_emissions, where=surplus < -BANK_GAP_MT, interpolate=True, facecolor="none",
+                        edgecolor="tab:red", hatch="xx", linewidth=0, label="Drawn from the bank")
+        handles["drawn"] = Patch(facecolor="white", edgecolor="tab:red", hatch="xx",
+                                 label="ETS above cap: from bank")
+    handles["ETS cap"] = ax.plot(x, cap, color="black", label="ETS cap (issued)")[0]
+    handles["National cap"] = ax.plot(years["year"], years["national_cap_mt"], color="black", linestyle="--",
+                                      linewidth=3, label="National cap")[0]
+    ax.set_title("ETS cap and emissions; outside the ETS on top")
     ax.set_ylabel(axis_label("emissions_mt"))
     ax.set_ylim(bottom=0)
     _year_axis(ax)
-    _outside_legend(figure, ax, reverse=True)
+    if banking:
+        bank_ax.bar(years["year"], years["bank_mt"], color=BANK_COLOR, label="Bank at year end")
+        bank_ax.set_ylabel(axis_label("bank_mt", "Bank"))
+        handles["Bank"] = Patch(color=BANK_COLOR, label="Bank at year end (below)")
+        _year_axis(bank_ax)
+        ax.set_xlabel("")
+    ordered = [handles.pop("National cap"), handles.pop("ETS cap")] + list(handles.values())[::-1]
+    figure.legend(ordered, [h.get_label() for h in ordered], loc="outside right upper")
     return figure
+
+
+DETAIL_YEARS = 10  # the price chart's detail panel: the first decade, whose prices a long horizon squeezes
 
 
 @slide_style
 def plot_prices(results: Results) -> Figure:
     """The allowance price and the national carbon value over time, CNY/t CO2 in year-t
-    money; simulation-phase sectors' own prices as points."""
+    money; simulation-phase sectors' own prices as points. A long horizon gets a second
+    panel with the first decade on its own scale (prices rise tenfold or more later)."""
     years, sector_years = results.years, results.sector_years
-    figure, ax = _new_figure()
-    ax.plot(years["year"], years["national_carbon_value_cny_per_t"], color="tab:orange", linewidth=7,
-            alpha=0.45, label="National carbon value")
-    ax.plot(years["year"], years["allowance_price_cny_per_t"], color="tab:blue", marker="o",
-            label="Allowance price")
+    first = int(years["year"].min())
+    detail = int(years["year"].max()) - first > DETAIL_YEARS + 2
+    if detail:
+        figure, (ax, zoom) = _new_figure(1, 2, figsize=(SLIDE_SIZE[0] + 2, SLIDE_SIZE[1]), width_ratios=[3, 2])
+        axes = (ax, zoom)
+    else:
+        figure, ax = _new_figure()
+        axes = (ax,)
     simulation = sector_years[(sector_years["phase"] == SIMULATION)].dropna(subset=["own_price_cny_per_t"])
     colors = sector_colors(sector_years["sector"])
-    for sector, rows in simulation.groupby("sector", sort=False):
-        ax.scatter(rows["year"], rows["own_price_cny_per_t"], marker="D", s=60, color=colors[sector],
-                   edgecolor="black", zorder=3, label=f"Own price, {sector} (simulation)")
+    for i, panel in enumerate(axes):
+        shown = years if i == 0 else years[years["year"] <= first + DETAIL_YEARS]
+        panel.plot(shown["year"], shown["national_carbon_value_cny_per_t"], color="tab:orange", linewidth=7,
+                   alpha=0.45, label="National carbon value")
+        panel.plot(shown["year"], shown["allowance_price_cny_per_t"], color="tab:blue", marker="o",
+                   label="Allowance price")
+        points = simulation if i == 0 else simulation[simulation["year"] <= first + DETAIL_YEARS]
+        for sector, rows in points.groupby("sector", sort=False):
+            panel.scatter(rows["year"], rows["own_price_cny_per_t"], marker="D", s=60, color=colors[sector],
+                          edgecolor="black", zorder=3, label=f"Own price, {sector} (simulation)")
+        panel.set_ylim(bottom=0)
+        _year_axis(panel)
     ax.set_title("Allowance price and national carbon value")
     ax.set_ylabel(axis_label("price_cny_per_t"))
-    ax.set_ylim(bottom=0)
-    _year_axis(ax)
+    if detail:
+        zoom.set_title(f"{first}-{first + DETAIL_YEARS} in detail")
+        ax.axvspan(first, first + DETAIL_YEARS, color="0.9", zorder=0, label="_detail")
     ax.legend(loc="upper left")
     return figure
 
@@ -350,6 +421,173 @@ def plot_mac_curves(results: Results, year: int | None = None) -> Figure:
     return figure
 
 
+MERIT_LABELS = 10  # measures named on the merit-order curve: those at the margin, then the largest
+MERIT_LABEL_WIDTH = 0.03  # other than at the margin, only steps this share of the axis wide are named
+MERIT_PRICE_MULTIPLE = 3.0  # the merit order shows steps costing up to this multiple of the price
+
+
+@slide_style
+def plot_merit_order(results: Results, year: int | None = None) -> Figure:
+    """The ETS-wide merit order in one year: every trading sector's abatement steps sorted by
+    cost (width: potential, Mt CO2; height: cost, CNY/t CO2), the part used solid, with the
+    allowance price across it; the measures at the margin and the largest ones are named."""
+    year = chosen_year(year, results.years["year"])
+    phase = results.sector_years.set_index(["sector", "year"])["phase"]
+    steps = results.abatement_steps[(results.abatement_steps["year"] == year)
+                                    & (results.abatement_steps["potential_mt"] > 0)]
+    trading = phase.reindex(pd.MultiIndex.from_frame(steps[["sector", "year"]])).to_numpy() == TRADING
+    steps = steps[trading].sort_values(["cost_cny_per_t", "sector"], kind="stable").reset_index(drop=True)
+    if steps.empty:
+        raise EtscapError(f"no sector trades in {year}: choose another --year")
+    price = float(results.years.set_index("year").loc[year, "allowance_price_cny_per_t"])
+    # the axes show the steps up to MERIT_PRICE_MULTIPLE x the price: far dearer ones would
+    # squeeze the margin, where the answer is, into a corner
+    cheap = float(steps["cost_cny_per_t"].quantile(0.3))
+    top = MERIT_PRICE_MULTIPLE * price if np.isfinite(price) and price > 0 else max(cheap, 1.0)
+    hidden = steps[steps["cost_cny_per_t"] > top]
+    steps = steps[steps["cost_cny_per_t"] <= top].reset_index(drop=True)
+    if steps.empty:
+        raise EtscapError(f"every trading step costs more than {top:,.0f} CNY/t in {year}: nothing to draw")
+    colors = sector_colors(results.sector_years["sector"])
+    left = np.concatenate([[0.0], steps["potential_mt"].cumsum().to_numpy()[:-1]])
+    figure, ax = _new_figure(figsize=(SLIDE_SIZE[0] + 2, SLIDE_SIZE[1] + 0.8))
+    face = [colors[sector] for sector in steps["sector"]]
+    ax.bar(left, steps["cost_cny_per_t"], width=steps["potential_mt"], align="edge", color=face, alpha=0.3,
+           edgecolor="white", linewidth=0.5)
+    ax.bar(left, steps["cost_cny_per_t"], width=steps["abatement_mt"], align="edge", color=face, alpha=0.95,
+           linewidth=0, label="_used")
+    ax.set_ylim(0, top * 1.08)
+    if np.isfinite(price):
+        ax.axhline(price, color="black", linestyle="--", linewidth=2,
+                   label=f"Allowance price {year}: {price:,.0f} CNY/t")
+    margin = price_setters(results, [year])
+    marginal = set(zip(margin["sector"], margin["step"]))
+    named = [i for i, row in steps.iterrows() if (row["sector"], row["step"]) in marginal]
+    wide = steps["potential_mt"] >= MERIT_LABEL_WIDTH * steps["potential_mt"].sum()  # room for a label
+    named += [i for i in steps.loc[wide, "potential_mt"].sort_values(ascending=False, kind="stable").index
+              if i not in named][:max(0, MERIT_LABELS - len(named))]
+    for i in sorted(named):
+        row = steps.loc[i]
+        at_margin = (row["sector"], row["step"]) in marginal
+        height = row["cost_cny_per_t"]
+        ax.text(left[i] + row["potential_mt"] / 2, height + top * 0.015, f"{row['sector']}: {row['step']}",
+                rotation=90, ha="center", va="bottom" if height < top * 0.55 else "top", fontsize=10,
+                fontweight="bold" if at_margin else "normal",
+                bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1})
+    ax.set_xlim(0, left[-1] + steps["potential_mt"].iloc[-1])
+    ax.set_xlabel(axis_label("potential_mt", "Cumulative abatement potential of the trading sectors"))
+    ax.set_ylabel(axis_label("cost_cny_per_t", "Abatement cost"))
+    _thousands(ax.xaxis, ax.yaxis)
+    used = steps["abatement_mt"].sum()
+    ax.set_title(f"Merit order of the ETS trading sectors, {year}: {used:,.0f} Mt abated")
+    if len(hidden):
+        ax.text(0.99, 0.98, f"not shown: {len(hidden)} steps above {top:,.0f} CNY/t, "
+                f"{hidden['potential_mt'].sum():,.0f} Mt", transform=ax.transAxes, ha="right", va="top",
+                fontsize=11, color="0.3")
+    sectors = list(dict.fromkeys(steps["sector"]))
+    handles = [Patch(color=colors[s], label=s) for s in sectors]
+    handles += [Patch(color="0.4", alpha=0.95, label="used"), Patch(color="0.4", alpha=0.3, label="not used")]
+    handles += [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    figure.legend(handles, [h.get_label() for h in handles], loc="outside right upper")
+    return figure
+
+
+@slide_style
+def plot_who_pays(results: Results, year: int | None = None) -> Figure:
+    """Who pays in one year, bn CNY: by covered sector, the abatement cost and the allowances
+    bought net (negative: sold), whose sum is the burden (diamond); beside it, each sector's
+    cap valued at the allowance price, given free or auctioned (auction revenue: the state's)."""
+    table = burden_table(results, year)
+    year = chosen_year(year, results.years["year"])
+    price = float(results.years.set_index("year").loc[year, "allowance_price_cny_per_t"])
+    rows = results.sector_years[(results.sector_years["year"] == year)].set_index("sector")
+    auctioned = rows.loc[table["sector"], "auctioned_mt"].fillna(0.0).to_numpy() * price / 1e3
+    figure, (burden_ax, value_ax) = _new_figure(1, 2, figsize=(SLIDE_SIZE[0] + 3, SLIDE_SIZE[1] + 0.6),
+                                                width_ratios=[1, 1])
+    x = np.arange(len(table))
+    cost, purchases = table["abatement_cost_bn_cny"].to_numpy(), table["allowance_purchases_bn_cny"].to_numpy()
+    burden_ax.bar(x, cost, color="tab:blue", label="Abatement cost")
+    # purchases stack on the cost; sales (negative) hang below zero
+    burden_ax.bar(x, purchases, bottom=np.where(purchases >= 0, cost, 0.0), color="tab:orange",
+                  label="Allowances bought net (below 0: sold)")
+    burden_ax.scatter(x, table["burden_bn_cny"], marker="D", s=70, color="black", zorder=3, label="Burden (sum)")
+    burden_ax.axhline(0, color="black", linewidth=1)
+    burden_ax.set_xticks(x, table["sector"], rotation=35, ha="right")
+    burden_ax.set_ylabel(axis_label("burden_bn_cny", "Cost to the sector"))
+    burden_ax.set_title(f"Burden by sector, {year}")
+    burden_ax.legend(loc="upper right", fontsize=11)
+    free = table["free_allocation_value_bn_cny"].to_numpy()
+    value_ax.barh(x, free, color="tab:green", alpha=0.8, label="Given free")
+    value_ax.barh(x, auctioned, left=free, color="tab:purple", alpha=0.8,
+                  label=f"Auctioned: {auctioned.sum():,.1f} bn CNY to the state")
+    value_ax.set_yticks(x, table["sector"])
+    value_ax.invert_yaxis()
+    value_ax.set_xlabel(axis_label("value_bn_cny", f"Cap valued at {price:,.0f} CNY/t"))
+    value_ax.set_title("Each sector's cap: free or auctioned")
+    value_ax.legend(loc="lower right", fontsize=11)
+    _thousands(burden_ax.yaxis, value_ax.xaxis)
+    figure.suptitle(f"Who pays in {year} ({year} money)")
+    return figure
+
+
+INSTALLATION_SHORTFALL_REGIONS = 30  # regions shown, by total shortfall
+
+
+@slide_style
+def plot_installations(results: Results, year: int | None = None) -> Figure:
+    """One year's installations: the distribution of each installation's shortfall as a
+    share of its emissions, by sector (box: quartiles, whiskers: 5th-95th percentile), and
+    the net shortfall by region stacked by sector, Mt CO2 (positive: must buy)."""
+    year = chosen_year(year, results.years["year"])
+    facilities = results.facilities[results.facilities["year"] == year]
+    if facilities.empty:
+        raise EtscapError(f"no installation is covered in {year}: choose another --year")
+    colors = sector_colors(results.sector_years["sector"])
+    sectors = [s for s in sectors_by_coverage(results.sector_years) if s in set(facilities["sector"])]
+    share = facilities["shortfall_mt"] / facilities["emissions_mt"].where(facilities["emissions_mt"] > 0)
+    figure, (box_ax, region_ax) = _new_figure(1, 2, figsize=(SLIDE_SIZE[0] + 3, SLIDE_SIZE[1] + 1.5),
+                                              width_ratios=[1, 1])
+    data = [share[facilities["sector"] == s].dropna().to_numpy() for s in sectors]
+    boxes = box_ax.boxplot(data, whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6,
+                           orientation="horizontal", medianprops={"color": "black", "linewidth": 2})
+    for patch, sector in zip(boxes["boxes"], sectors):
+        patch.set_facecolor(colors[sector])
+        patch.set_alpha(0.8)
+    # a sector whose installations all have one share (allocation by emissions) has no box: a dot shows it
+    medians = [np.median(d) if len(d) else np.nan for d in data]
+    box_ax.scatter(medians, np.arange(1, len(sectors) + 1), marker="o", s=60, zorder=3, edgecolor="black",
+                   color=[colors[s] for s in sectors], label="Median")
+    counts = facilities.groupby("sector")["facility_id"].size()
+    box_ax.set_yticks(np.arange(1, len(sectors) + 1), [f"{s} ({counts[s]:,})" for s in sectors])
+    box_ax.invert_yaxis()
+    box_ax.axvline(0, color="black", linewidth=1)
+    box_ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    box_ax.set_xlabel("Shortfall / the installation's emissions (%)")
+    box_ax.set_title("Shortfall by sector (installations)")
+    by_region = facilities.pivot_table(index="region", columns="sector", values="shortfall_mt", aggfunc="sum",
+                                       fill_value=0.0)
+    by_region = by_region.loc[by_region.sum(axis=1).sort_values(ascending=False).index]
+    by_region = by_region.iloc[:INSTALLATION_SHORTFALL_REGIONS][[s for s in sectors if s in by_region.columns]]
+    y = np.arange(len(by_region))
+    positive, negative = np.zeros(len(y)), np.zeros(len(y))
+    for sector in by_region.columns:  # surpluses stack to the left of zero, shortfalls to the right
+        values = by_region[sector].to_numpy()
+        region_ax.barh(y, values, left=np.where(values >= 0, positive, negative), color=colors[sector],
+                       label=sector, height=0.8)
+        positive, negative = positive + np.maximum(values, 0), negative + np.minimum(values, 0)
+    region_ax.scatter(by_region.sum(axis=1), y, marker="D", color="black", s=25, zorder=3, label="Net")
+    region_ax.set_yticks(y, by_region.index, fontsize=10)
+    region_ax.invert_yaxis()
+    region_ax.axvline(0, color="black", linewidth=1)
+    region_ax.set_xlabel(axis_label("shortfall_mt", "Net shortfall"))
+    region_ax.set_title("Net shortfall by region")
+    region_ax.legend(loc="lower right", fontsize=10)
+    _thousands(region_ax.xaxis)
+    figure.suptitle(f"Installations in {year}: {len(facilities):,}, {(facilities['shortfall_mt'] > 0).sum():,} "
+                    "short of allowances")
+    return figure
+
+
 @slide_style
 def plot_free_share(results: Results) -> Figure:
     """Free allocation as a share of each covered sector's cap, by sector and year (heatmap)."""
@@ -380,6 +618,9 @@ def plot_free_share(results: Results) -> Figure:
     return figure
 
 
+BURDEN_WIDEST, BURDEN_NARROWEST = 11.0, 2.0  # line widths of the first and the last sector drawn
+
+
 @slide_style
 def plot_burden_share(results: Results) -> Figure:
     """Each covered sector's compliance burden (abatement cost plus allowances bought)
@@ -388,10 +629,13 @@ def plot_burden_share(results: Results) -> Figure:
     burden = sector_years.pivot(index="year", columns="sector", values="burden_share_of_value_added")
     colors = sector_colors(sector_years["sector"])
     figure, ax = _new_figure()
-    for sector in sectors_by_coverage(sector_years):
-        if burden[sector].notna().any():
-            ax.plot(burden.index, burden[sector], color=colors[sector], marker="o", markersize=4,
-                    label=sector)
+    shown = [s for s in sectors_by_coverage(sector_years) if burden[s].notna().any()]
+    # min-max burden gives many sectors the same share: lines drawn from wide to narrow, each
+    # on top of the last, keep every colour visible where they coincide
+    widths = np.linspace(BURDEN_WIDEST, BURDEN_NARROWEST, len(shown)) if len(shown) > 1 else [2.5]
+    for i, (sector, width) in enumerate(zip(shown, widths)):
+        ax.plot(burden.index, burden[sector], color=colors[sector], linewidth=width, zorder=2 + i,
+                solid_capstyle="butt", label=sector)
     ax.axhline(0, color="black", linewidth=1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_title("Compliance burden as a share of value added")
@@ -421,19 +665,28 @@ def banking_on(results: Results) -> bool:
 def results_figures(results: Results, year: int | None = None) -> dict[str, Figure]:
     """Every plot the results allow, by file name (without .png), in report order.
 
-    The allocation plots need stage 2's columns (``free_share``,
-    ``burden_share_of_value_added``); the bank plot needs banking on.
+    ``year`` is that of the single-year plots (merit order, MAC curves, who pays,
+    installations). The merit order needs a trading sector in that year; who pays and the
+    allocation plots need stage 2's columns (``burden_bn_cny``, ``free_share``,
+    ``burden_share_of_value_added``); the installations plot needs a registry. The bank is
+    drawn under the cap and emissions when banking is on (``plot_bank`` draws it alone).
     """
     figures = {"cap_and_emissions": plot_cap_and_emissions(results), "prices": plot_prices(results)}
-    covered = results.sector_years[results.sector_years["phase"] != OUTSIDE]
-    if not covered.empty:
+    sector_years = results.sector_years
+    chosen = chosen_year(year, results.years["year"])
+    this_year = sector_years[sector_years["year"] == chosen]
+    if (this_year["phase"] == TRADING).any():
+        figures["merit_order"] = plot_merit_order(results, chosen)
+    if (sector_years["phase"] != OUTSIDE).any():
         figures["mac_curves"] = plot_mac_curves(results, year)
-    if _has_values(results.sector_years, "free_share"):
+    if _has_values(sector_years, "burden_bn_cny") and this_year["phase"].isin([SIMULATION, TRADING]).any():
+        figures["who_pays"] = plot_who_pays(results, chosen)
+    if _has_values(sector_years, "free_share"):
         figures["free_share"] = plot_free_share(results)
-    if _has_values(results.sector_years, "burden_share_of_value_added"):
+    if _has_values(sector_years, "burden_share_of_value_added"):
         figures["burden_share"] = plot_burden_share(results)
-    if banking_on(results):
-        figures["bank"] = plot_bank(results)
+    if not results.facilities.empty and (results.facilities["year"] == chosen).any():
+        figures["installations"] = plot_installations(results, chosen)
     return figures
 
 
@@ -737,7 +990,7 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; 
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ccc; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; } td { white-space: nowrap; }
 figure { margin: 1.5em 0; } img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.95em; }
 .scroll { overflow-x: auto; }
@@ -770,19 +1023,20 @@ def _python_format(excel_format: str) -> str:
     return f"{',' if excel_format.startswith('#') else ''}.{decimals}f"
 
 
-def html_table(table: pd.DataFrame) -> str:
+def html_table(table: pd.DataFrame, readable: bool = False) -> str:
     """A table with unit-bearing headers and numbers as the workbook shows them (decimals by
-    unit, thousands separators, shares as percentages)."""
+    unit, thousands separators, shares as percentages). ``readable``: headers in words
+    ('Allowance price (CNY/t CO2)') rather than column names."""
     formatted = table.copy()
     headers = {}
     for column in table.columns:
         values = table[column]
         fmt = number_format(column, values)
-        headers[column] = header_with_unit(column)
+        headers[column] = axis_label(column) if readable else header_with_unit(column)
         if fmt is None or column in IDENTIFIERS or fmt == "0":
             continue
         if fmt.endswith("%"):
-            headers[column] = f"{column} (%)"
+            headers[column] = axis_label(column, percent=True) if readable else f"{column} (%)"
         formatted[column] = values.astype(float).map(lambda v, f=_python_format(fmt): _text(v, f))
     formatted = formatted.rename(columns=headers)
     return '<div class="scroll">' + formatted.to_html(index=False, border=0, na_rep="-") + "</div>"
@@ -838,7 +1092,7 @@ def _dataset_name(path: Any) -> str:
 
 def _findings_html(blocks: list[tuple[str, pd.DataFrame]], lead: str) -> str:
     parts = [f"<p class=\"lead\">{html.escape(lead)}</p>"]
-    parts += [f"<h3>{html.escape(heading)}</h3>\n{html_table(table)}" for heading, table in blocks]
+    parts += [f"<h3>{html.escape(heading)}</h3>\n{html_table(table, readable=True)}" for heading, table in blocks]
     return "\n".join(parts)
 
 
@@ -888,7 +1142,8 @@ def results_html(results: Results, figures: dict[str, Figure], images: dict[str,
     ]
     status = summary.get("status", "")
     return html_page(f"etscap report: {settings.get('name', summary.get('scenario', ''))}", sections,
-                     subtitle=f"{settings.get('description', '')} Dataset {settings['dataset']}, status {status}.")
+                     subtitle=f"{str(settings.get('description', '')).rstrip('.')}. Dataset {settings['dataset']}, "
+                              f"status {status}.".lstrip(". "))
 
 
 # -- a results folder ----------------------------------------------------------------------
@@ -970,14 +1225,23 @@ def price_percentiles(years: pd.DataFrame, column: str = "allowance_price_cny_pe
 
 
 @slide_style
-def plot_price_fan(years: pd.DataFrame) -> Figure:
-    """The allowance price path across a study's scenarios: median and 5-95% band by year."""
+def plot_price_fan(years: pd.DataFrame, base: pd.DataFrame | None = None) -> Figure:
+    """The allowance price path across a study's scenarios: median and 5-95% band by year,
+    the 5th and 95th percentiles drawn over the median (they coincide with it where the
+    scenarios agree); with ``base`` (the base dataset's years table) its price path."""
     band = years.groupby("year")["allowance_price_cny_per_t"].quantile(list(PERCENTILES.values())).unstack()
     low, median, high = (band[q] for q in PERCENTILES.values())
     figure, ax = _new_figure()
     ax.fill_between(band.index, low, high, color="tab:blue", alpha=0.25, linewidth=0,
                     label="5-95% of scenarios")
-    ax.plot(band.index, median, color="tab:blue", marker="o", markersize=4, label="Median")
+    ax.plot(band.index, median, color="tab:blue", marker="o", markersize=5, zorder=3, label="Median")
+    ax.plot(band.index, high, color="navy", linestyle="--", linewidth=1.8, marker="^", markersize=6, zorder=4,
+            label="95th percentile")
+    ax.plot(band.index, low, color="navy", linestyle=":", linewidth=1.8, marker="v", markersize=6, zorder=4,
+            label="5th percentile")
+    if base is not None:
+        ax.plot(base["year"], base["allowance_price_cny_per_t"], color="black", linewidth=2, zorder=5,
+                marker="s", markersize=4, label="Base dataset")
     ax.set_title(f"Allowance price across {years['scenario'].nunique()} scenarios")
     ax.set_ylabel(axis_label("allowance_price_cny_per_t"))
     ax.set_ylim(bottom=0)
@@ -1043,12 +1307,13 @@ def plot_sweep(study: Study, parameter: str | None = None) -> Figure:
     return figure
 
 
-def study_figures(study: Study, year: int | None = None) -> dict[str, Figure]:
-    """Every plot a study allows: the price fan chart and one year's price distribution;
-    for a sweep of one parameter, the headline outputs against it."""
+def study_figures(study: Study, year: int | None = None, base: Results | None = None) -> dict[str, Figure]:
+    """Every plot a study allows: the price fan chart (with ``base``'s price path if given)
+    and one year's price distribution; for a sweep of one parameter, the headline outputs
+    against it."""
     if study.years.empty:
         raise EtscapError("the study has no optimal scenario to draw: see scenarios.csv (status, message)")
-    figures = {"price_fan": plot_price_fan(study.years),
+    figures = {"price_fan": plot_price_fan(study.years, None if base is None else base.years),
                "price_distribution": plot_price_distribution(study.years, year)}
     if study.info.get("kind") == "sweep" and len(study.parameters) == 1:
         figures["sweep"] = plot_sweep(study)
@@ -1123,10 +1388,10 @@ def study_html(study: Study, figures: dict[str, Figure], images: dict[str, bytes
     ])
 
 
-def write_study_report(folder: Path, year: int | None = None) -> list[Path]:
+def write_study_report(folder: Path, year: int | None = None, base: Results | None = None) -> list[Path]:
     """Plots, report.html and results.xlsx of a study folder."""
     study = Study.read(folder)
-    figures = study_figures(study, year)
+    figures = study_figures(study, year, base)
     images = save_figures(figures, folder / PLOTS_FOLDER)
     written = [folder / PLOTS_FOLDER / f"{name}.png" for name in images]
     page = study_html(study, figures, images)
@@ -1140,18 +1405,20 @@ def write_study_report(folder: Path, year: int | None = None) -> list[Path]:
     return written
 
 
-def write_report(folder: str | Path, year: int | None = None) -> list[Path]:
+def write_report(folder: str | Path, year: int | None = None, base: str | Path | Results | None = None) -> list[Path]:
     """Write plots/*.png, report.html and results.xlsx into a results or study folder.
 
-    ``year`` chooses the MAC curves' year (a study: the price distribution's year);
-    default 2030 if modelled, else the last year. Returns the files written.
+    ``year`` chooses the year of the merit order, MAC curves, who pays and installations
+    (a study: the price distribution's year); default 2030 if modelled, else the last year.
+    ``base`` (a study only): the base dataset's results (or their folder), whose price path
+    the fan chart shows. Returns the files written.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise EtscapError(f"{folder} is not a folder: give a results folder written by "
                           "`solve` (or a study folder)")
     if is_study_folder(folder):
-        written = write_study_report(folder, year)
+        written = write_study_report(folder, year, Results.read(base) if isinstance(base, (str, Path)) else base)
     else:
         written = write_results_report(folder, year)
     log.debug("report written to %s: %s", folder, ", ".join(str(p.relative_to(folder)) for p in written))

@@ -75,26 +75,44 @@ def test_units_come_from_column_names():
 # -- plots ---------------------------------------------------------------------------------
 
 
+def _stack_tops(ax, suffix):
+    """The top edge (year -> Mt) of the last area whose label ends with ``suffix``."""
+    (area,) = [c for c in ax.collections if c.get_label().endswith(suffix)][-1:]
+    vertices = pd.DataFrame(area.get_paths()[0].vertices, columns=["x", "y"])
+    return vertices.groupby(vertices["x"].round().astype(int))["y"].max().to_dict()  # areas grow upwards
+
+
 def test_cap_and_emissions_plot(dataset_results):
+    """ETS sectors stacked from zero up to the ETS emissions; uncovered sectors stacked on the
+    ETS cap, so that cap + uncovered emissions (what the national target counts) meets the
+    national cap line and never exceeds it."""
     results, _ = dataset_results
     figure = plot_cap_and_emissions(results)
     ax = figure.axes[0]
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
-        "ETS cap and emissions by sector", "Year", "Emissions (Mt CO2)")
-    years = results.years
-    assert _line(ax, "ETS cap").get_ydata() == pytest.approx(years["ets_cap_mt"].to_numpy())
+        "ETS cap and emissions; outside the ETS on top", "Year", "Emissions (Mt CO2)")
+    years = results.years.set_index("year")
+    assert _line(ax, "ETS cap (issued)").get_ydata() == pytest.approx(years["ets_cap_mt"].to_numpy())
     assert _line(ax, "National cap").get_ydata() == pytest.approx(years["national_cap_mt"].to_numpy())
-    stack_top = ax.collections[-1].get_paths()[0].vertices[:, 1].max()
-    assert stack_top == pytest.approx(years["emissions_mt"].max())
+    ets_top = _stack_tops(ax, "(ETS)")
+    assert [ets_top[y] for y in years.index] == pytest.approx(years["ets_emissions_mt"].to_numpy())
+    outside = years["emissions_mt"] - years["ets_emissions_mt"]
+    national_top = _stack_tops(ax, "(outside ETS)")
+    counted = (years["ets_cap_mt"] + outside).to_numpy()
+    assert [national_top[y] for y in years.index] == pytest.approx(counted)
+    assert np.all(counted <= years["national_cap_mt"].to_numpy() + 1e-6)
     labels = [t.get_text() for t in figure.legends[0].get_texts()]
-    assert len(labels) == results.sector_years["sector"].nunique() + 2
+    assert len(labels) == results.sector_years["sector"].nunique() + 3  # + the two caps and the hatch key
     assert _png_size(figure_png(figure))[0] >= 1600  # slide width at 150 dpi
 
 
 def test_cap_and_emissions_stacks_ets_sectors_first(toy_results):
     figure = plot_cap_and_emissions(toy_results)
     labels = [t.get_text() for t in figure.legends[0].get_texts()]
-    assert labels == ["National cap", "ETS cap", "rest (outside ETS)", "steel", "power"]
+    assert labels == ["National cap", "ETS cap (issued)", "Hatched: outside the ETS", "rest", "steel", "power"]
+    ax = figure.axes[0]
+    assert [c.get_label() for c in ax.collections] == ["power (ETS)", "steel (ETS)", "rest (outside ETS)"]
+    assert ax.collections[-1].get_hatch() == "//"
 
 
 def test_prices_plot(dataset_results):
@@ -153,7 +171,8 @@ def test_allocation_plots_need_stage2_columns(toy_least_cost):
 def test_allocation_plots(dataset_results):
     allocated, _ = dataset_results
     figures = results_figures(allocated)
-    assert list(figures)[-2:] == ["free_share", "burden_share"]
+    assert [name for name in figures if name in ("who_pays", "free_share", "burden_share")] == [
+        "who_pays", "free_share", "burden_share"]
 
     heatmap = figures["free_share"].axes[0]
     assert (heatmap.get_title(), heatmap.get_xlabel()) == ("Free allocation share by sector and year", "Year")
@@ -180,13 +199,21 @@ def test_free_share_heatmap_writes_shares_on_a_short_horizon(toy_results):
     assert [t.get_text() for t in ax.texts] == ["100%", "86%", "67%", "100%", "100%", "100%"]
 
 
-def test_bank_plot_only_when_banking(toy_results, toy_banked):
-    assert "bank" not in results_figures(toy_results)
-    figures = results_figures(toy_banked)
-    ax = figures["bank"].axes[0]
-    assert (ax.get_title(), ax.get_ylabel()) == ("Allowance bank", "Bank at year end (Mt CO2)")
+def test_bank_drawn_with_cap_and_emissions_when_banking(toy_results, toy_banked):
+    """With banking the toy banks 5 Mt in 2026 (ETS emissions 102.5 under a cap of 107.5) and
+    draws them in 2027 (95 above 90): the gap is shaded and a lower panel shows the bank."""
+    assert len(results_figures(toy_results)["cap_and_emissions"].axes) == 1
+    figure = results_figures(toy_banked)["cap_and_emissions"]
+    ax, bank = figure.axes
+    assert bank.get_ylabel() == "Bank (Mt CO2)"
+    assert [bar.get_height() for bar in bank.patches] == pytest.approx([0, 5, 0])
+    labels = [c.get_label() for c in ax.collections]
+    assert "Allowances banked" in labels and "Drawn from the bank" in labels
+    assert _stack_tops(ax, "(ETS)")[2027] == pytest.approx(95) and _line(ax, "ETS cap (issued)").get_ydata()[2] == 90
+    legend = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert {"Banked (not used)", "ETS above cap: from bank", "Bank at year end (below)"} <= set(legend)
+    ax = plot_bank(toy_banked).axes[0]  # the bank alone, for a notebook
     assert [bar.get_height() for bar in ax.patches] == pytest.approx(toy_banked.years["bank_mt"].to_numpy())
-    assert max(bar.get_height() for bar in ax.patches) > 0
 
 
 def test_plot_burden_share_and_bank_are_figures(toy_banked):
@@ -218,11 +245,14 @@ def report(request):
 
 def test_report_files(report):
     folder, written, _ = report
+    registry = ["plots/installations.png"] if (folder / "facilities.csv").exists() else []
     assert [p.relative_to(folder).as_posix() for p in written] == [
-        "plots/cap_and_emissions.png", "plots/prices.png", "plots/mac_curves.png", "plots/free_share.png",
-        "plots/burden_share.png", "report.html", "results.xlsx"]
-    assert sorted(p.name for p in (folder / "plots").iterdir()) == [
-        "burden_share.png", "cap_and_emissions.png", "free_share.png", "mac_curves.png", "prices.png"]
+        "plots/cap_and_emissions.png", "plots/prices.png", "plots/merit_order.png", "plots/mac_curves.png",
+        "plots/who_pays.png", "plots/free_share.png", "plots/burden_share.png", *registry, "report.html",
+        "results.xlsx"]
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(
+        ["burden_share.png", "cap_and_emissions.png", "free_share.png", "mac_curves.png", "merit_order.png",
+         "prices.png", "who_pays.png", *(p.removeprefix("plots/") for p in registry)])
     for png in (folder / "plots").iterdir():
         width, height = _png_size(png.read_bytes())
         assert width >= 1600 and height >= 550  # a two-sector heatmap is wide and short
@@ -318,7 +348,7 @@ def test_report_with_stage2_columns_and_another_table(tmp_path, toy_results):
     assert "free_share (fraction)" in sheets["sector_years"].columns
     assert "auction_revenue_bn_cny (bn CNY)" in sheets["years"].columns
     assert sheets["benchmarks"].columns.tolist() == ["sector", "benchmark_t_per_unit (t CO2/unit of output)"]
-    assert (folder / "report.html").read_text().count("<img") == 5
+    assert (folder / "report.html").read_text().count("<img") == 7
 
 
 def test_not_a_results_folder(tmp_path):
@@ -448,7 +478,8 @@ def test_cli_solve_with_report(tmp_path):
     assert result.output == ""
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "abatement_steps.csv", "plots/burden_share.png", "plots/cap_and_emissions.png", "plots/free_share.png",
-        "plots/mac_curves.png", "plots/prices.png", "report.html", "results.xlsx", "sector_years.csv",
+        "plots/mac_curves.png", "plots/merit_order.png", "plots/prices.png", "plots/who_pays.png", "report.html",
+        "results.xlsx", "sector_years.csv",
         "summary.json", "years.csv"]
     sheets = pd.read_excel(out / "results.xlsx", sheet_name=None)
     assert sheets["years"]["allowance_price_cny_per_t (CNY/t CO2)"].tolist() == pytest.approx([40, 40, 60])
