@@ -618,7 +618,7 @@ def plot_free_share(results: Results) -> Figure:
     return figure
 
 
-BURDEN_WIDEST, BURDEN_NARROWEST = 11.0, 2.0  # line widths of the first and the last sector drawn
+BURDEN_WIDEST, BURDEN_NARROWEST = 9.0, 2.0  # line widths of the first and the last sector drawn
 
 
 @slide_style
@@ -1234,14 +1234,15 @@ def plot_price_fan(years: pd.DataFrame, base: pd.DataFrame | None = None) -> Fig
     figure, ax = _new_figure()
     ax.fill_between(band.index, low, high, color="tab:blue", alpha=0.25, linewidth=0,
                     label="5-95% of scenarios")
-    ax.plot(band.index, median, color="tab:blue", marker="o", markersize=5, zorder=3, label="Median")
+    ax.plot(band.index, median, color="tab:blue", linewidth=4, marker="o", markersize=7, zorder=3, label="Median")
     ax.plot(band.index, high, color="navy", linestyle="--", linewidth=1.8, marker="^", markersize=6, zorder=4,
             label="95th percentile")
     ax.plot(band.index, low, color="navy", linestyle=":", linewidth=1.8, marker="v", markersize=6, zorder=4,
             label="5th percentile")
     if base is not None:
-        ax.plot(base["year"], base["allowance_price_cny_per_t"], color="black", linewidth=2, zorder=5,
-                marker="s", markersize=4, label="Base dataset")
+        # thin and dashed: where the median is the base path, the median still shows around it
+        ax.plot(base["year"], base["allowance_price_cny_per_t"], color="black", linewidth=1.5, linestyle=(0, (4, 2)),
+                zorder=5, label="Base dataset")
     ax.set_title(f"Allowance price across {years['scenario'].nunique()} scenarios")
     ax.set_ylabel(axis_label("allowance_price_cny_per_t"))
     ax.set_ylim(bottom=0)
@@ -1257,7 +1258,11 @@ def plot_price_distribution(years: pd.DataFrame, year: int | None = None) -> Fig
     price = years.loc[years["year"] == year, "allowance_price_cny_per_t"].dropna()
     figure, ax = _new_figure()
     if _is_flat(price):  # one price up to solver noise: one bar, not "too many bins" for a 1e-14 range
-        ax.hist(price, bins=1, range=_flat_limits(price), color="tab:blue", alpha=0.75, edgecolor="white")
+        low, high = _flat_limits(price)
+        width = (high - low) / 20  # a bar of a twentieth of the axis at the one price
+        centre = (low + high) / 2
+        ax.hist(price, bins=1, range=(centre - width / 2, centre + width / 2), color="tab:blue", alpha=0.75,
+                edgecolor="white")
         ax.set_xlim(*_flat_limits(price))
     else:
         ax.hist(price, bins="auto", color="tab:blue", alpha=0.75, edgecolor="white")
