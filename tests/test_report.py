@@ -22,7 +22,8 @@ from model.cli import cli
 from model.report import (
     Study, axis_label, facility_summary, figure_png, header_with_unit, headline, plot_bank, plot_burden_share,
     plot_cap_and_emissions, plot_free_share, plot_mac_curves, plot_price_distribution, plot_price_fan,
-    milestone_table, plot_prices, plot_sweep, results_figures, unit_of, write_report,
+    milestone_table, plot_installations, plot_merit_order, plot_prices, plot_sweep, plot_who_pays, price_setters,
+    results_figures, unit_of, write_report,
 )
 from model.results import milestone_years
 from tests.conftest import CHINA, TOY
@@ -542,3 +543,119 @@ def test_sweep_ticks_show_close_costs_apart(tmp_path, toy_results):
     labels = _tick_labels(figure, figure.axes[1])
     assert len(labels) == len(set(labels)) >= 3
     assert "15,000" in labels and not any("." in label for label in labels)  # +-1% around the cost
+
+
+# -- the charts an ETS analyst expects (issue 16.5) ------------------------------------------
+
+
+def test_price_setters_are_the_steps_at_the_price(toy_results):
+    """inputs/toy/README.md: power's step B (40 CNY/t) is partly used in 2025 (2 of 30 Mt) and
+    2026 (17.5 Mt) and sets the price; in 2027 steel's step B (60 CNY/t, 5 of 10 Mt)."""
+    table = price_setters(toy_results)
+    assert table[["year", "sector", "step", "cost_cny_per_t", "margin", "abatement_mt"]].values.tolist() == [
+        [2025, "power", "B", 40.0, "at the price", 2.0], [2026, "power", "B", 40.0, "at the price", 17.5],
+        [2027, "steel", "B", 60.0, "at the price", 5.0]]
+    assert table["used_share"].tolist() == pytest.approx([2 / 30, 17.5 / 30, 0.5])
+
+
+def test_price_between_two_steps_lists_both(china_results):
+    """The default dataset's 2055 price (611.6 CNY/t) lies between power's coal phase-down
+    (600, all used) and steel's hydrogen DRI (620, unused)."""
+    table = price_setters(china_results, [2055])
+    assert table[["sector", "step", "cost_cny_per_t", "margin"]].values.tolist() == [
+        ["power", "T5_coal_phase_down", 600.0, "dearest used"], ["steel", "T4_hydrogen_dri", 620.0, "cheapest unused"]]
+
+
+def test_merit_order(toy_results):
+    """2027: power A 20 Mt @ 10, steel A 5 @ 20, power B 30 @ 40, steel B 10 @ 60 (5 used)."""
+    figure = plot_merit_order(toy_results)
+    ax = figure.axes[0]
+    potential, used = ax.containers
+    assert [(bar.get_x(), bar.get_width(), bar.get_height()) for bar in potential] == [
+        (0, 20, 10), (20, 5, 20), (25, 30, 40), (55, 10, 60)]
+    assert [bar.get_width() for bar in used] == [20, 5, 30, 5]
+    assert ax.get_title() == "Merit order of the ETS trading sectors, 2027: 60 Mt abated"
+    price = _line(ax, "Allowance price 2027: 60 CNY/t")
+    assert price.get_ydata()[0] == 60
+    names = {t.get_text(): t.get_fontweight() for t in ax.texts}
+    assert names["steel: B"] == "bold"  # the measure at the margin
+    assert {"power: A", "power: B", "steel: A"} <= set(names)
+    assert ax.get_xlabel() == "Cumulative abatement potential of the trading sectors (Mt CO2)"
+
+
+def test_merit_order_leaves_out_steps_far_above_the_price(china_results):
+    ax = plot_merit_order(china_results, 2030).axes[0]
+    price = china_results.years.set_index("year").loc[2030, "allowance_price_cny_per_t"]
+    heights = [bar.get_height() for bar in ax.containers[0]]
+    assert max(heights) <= 3 * price and heights == sorted(heights)
+    steps = china_results.abatement_steps.query("year == 2030 and sector != 'rest_of_economy'")
+    hidden = steps[steps["cost_cny_per_t"] > 3 * price]
+    assert ax.texts[-1].get_text() == (f"not shown: {len(hidden)} steps above {3 * price:,.0f} CNY/t, "
+                                       f"{hidden['potential_mt'].sum():,.0f} Mt")
+    assert sum(bar.get_width() for bar in ax.containers[1]) == pytest.approx(steps["abatement_mt"].sum())
+
+
+def test_who_pays(toy_results):
+    """2027 at 60 CNY/t: power abates for 1.4 bn and buys 10 Mt (0.6 bn): burden 2.0; steel
+    0.4 + 0.6 = 1.0; free allocation worth 40 x 60 = 2.4 and 30 x 60 = 1.8 bn; 20 Mt auctioned
+    (1.2 bn to the state)."""
+    figure = plot_who_pays(toy_results)
+    burden, value = figure.axes
+    cost, purchases = burden.containers[:2]
+    assert [b.get_height() for b in cost] == pytest.approx([1.4, 0.4])
+    assert [b.get_height() for b in purchases] == pytest.approx([0.6, 0.6])
+    assert [b.get_y() for b in purchases] == pytest.approx([1.4, 0.4])  # stacked on the cost
+    assert burden.collections[0].get_offsets()[:, 1].tolist() == pytest.approx([2.0, 1.0])
+    assert [t.get_text() for t in burden.get_xticklabels()] == ["power", "steel"]
+    free, auctioned = value.containers
+    assert [b.get_width() for b in free] == pytest.approx([2.4, 1.8])
+    assert [b.get_width() for b in auctioned] == pytest.approx([1.2, 0.0], abs=1e-6)
+    assert "Auctioned: 1.2 bn CNY to the state" in [t.get_text() for t in value.get_legend().get_texts()]
+    assert figure.get_suptitle() == "Who pays in 2027 (2027 money)"
+
+
+def test_installations_chart(china_results):
+    year = 2030
+    figure = plot_installations(china_results, year)
+    box, region = figure.axes
+    rows = china_results.facilities.query("year == @year")
+    assert figure.get_suptitle() == (f"Installations in 2030: {len(rows):,}, "
+                                     f"{(rows['shortfall_mt'] > 0).sum():,} short of allowances")
+    sectors = [t.get_text().split(" (")[0] for t in box.get_yticklabels()]
+    assert sorted(sectors) == sorted(rows["sector"].unique())
+    share = (rows["shortfall_mt"] / rows["emissions_mt"]).groupby(rows["sector"]).median()
+    assert box.collections[0].get_offsets()[:, 0].tolist() == pytest.approx(share[sectors].to_numpy())
+    net = rows.groupby("region")["shortfall_mt"].sum().sort_values(ascending=False)
+    assert [t.get_text() for t in region.get_yticklabels()] == net.index.tolist()
+    assert region.collections[0].get_offsets()[:, 0].tolist() == pytest.approx(net.to_numpy())
+
+
+def test_prices_chart_shows_the_first_decade_in_detail(china_results, toy_results):
+    figure = plot_prices(china_results)
+    full, detail = figure.axes
+    assert detail.get_title() == "2025-2035 in detail"
+    shown = _line(detail, "Allowance price")
+    assert shown.get_xdata().tolist() == list(range(2025, 2036))
+    years = china_results.years.set_index("year")["allowance_price_cny_per_t"]
+    assert detail.get_ylim()[1] < years.loc[2025:2035].max() * 1.2 < full.get_ylim()[1] / 5
+    assert len(plot_prices(toy_results).axes) == 1  # three years need no detail
+
+
+def test_fan_chart_draws_percentiles_over_the_median(montecarlo, toy_results):
+    study = Study.read(montecarlo[0])
+    ax = plot_price_fan(study.years, toy_results.years).axes[0]
+    median, p95, p5 = _line(ax, "Median"), _line(ax, "95th percentile"), _line(ax, "5th percentile")
+    assert p95.get_ydata() == pytest.approx([40 * 1.45, 40 * 1.45, 60 * 1.45])
+    assert p5.get_ydata() == pytest.approx([40 * 0.55, 40 * 0.55, 60 * 0.55])
+    assert p95.get_zorder() > median.get_zorder() and p5.get_zorder() > median.get_zorder()
+    base = _line(ax, "Base dataset")
+    assert base.get_ydata().tolist() == [40, 40, 60] and base.get_linewidth() < median.get_linewidth()
+
+
+def test_burden_lines_that_coincide_stay_visible(china_results):
+    """Min-max burden gives power and cement the same share: power's line, drawn first, is
+    wider than cement's, so it shows around it."""
+    ax = plot_burden_share(china_results).axes[0]
+    power, cement = _line(ax, "power"), _line(ax, "cement")
+    assert power.get_ydata() == pytest.approx(cement.get_ydata(), rel=0.2, nan_ok=True)
+    assert power.get_linewidth() > cement.get_linewidth() + 1 and power.get_zorder() < cement.get_zorder()
