@@ -844,7 +844,7 @@ def number_format(column: str, values: pd.Series) -> str | None:
     """The Excel number format of a column: years and ids as they are, counts and quantities
     with thousands separators, shares as percentages, and decimals by unit (Mt CO2 to 0.1,
     prices and bn CNY to 0.01), more where the column's typical value is small (an
-    installation's 0.15 Mt shows as 0.150, not 0.2). None: not a number column."""
+    installation's 0.15 Mt shows as 0.15, not 0.1). None: not a number column."""
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return None
     if column in IDENTIFIERS or column.endswith("year") or column in ("seed", "n"):
@@ -860,8 +860,8 @@ def number_format(column: str, values: pd.Series) -> str | None:
         return "#,##0"  # counts; a quantity with a unit keeps its decimals even when whole (a CSV's 60)
     decimals = UNIT_DECIMALS.get(unit_of(column) or "", 2)
     typical = float(np.median(np.abs(finite[finite != 0]))) if np.any(finite != 0) else 1.0
-    if typical < 1:  # three significant digits for small values
-        decimals = max(decimals, min(MAX_DECIMALS, 2 - math.floor(math.log10(typical))))
+    if typical < 1:  # at least two significant digits for small values (an installation's 0.15 Mt)
+        decimals = max(decimals, min(MAX_DECIMALS, 1 - math.floor(math.log10(typical))))
     return "#,##0." + "0" * decimals
 
 

@@ -10,7 +10,9 @@ import base64
 import hashlib
 import json
 import re
+import shutil
 import struct
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -659,3 +661,169 @@ def test_burden_lines_that_coincide_stay_visible(china_results):
     power, cement = _line(ax, "power"), _line(ax, "cement")
     assert power.get_ydata() == pytest.approx(cement.get_ydata(), rel=0.2, nan_ok=True)
     assert power.get_linewidth() > cement.get_linewidth() + 1 and power.get_zorder() < cement.get_zorder()
+
+
+# -- a workbook people can read (issue 16.4) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def china_book(china_report):
+    openpyxl = pytest.importorskip("openpyxl")
+    return openpyxl.load_workbook(china_report[0] / "results.xlsx")
+
+
+def _header(sheet, row=1):
+    return {cell.value: cell for cell in sheet[row]}
+
+
+def test_workbook_sheets_headers_and_panes(china_book):
+    assert china_book.sheetnames == ["Summary", "years", "sector_years", "abatement_steps", "facilities",
+                                     "summary.json"]
+    years, sector_years = china_book["years"], china_book["sector_years"]
+    assert years.freeze_panes == "B2"  # the header row and the year column stay in view
+    assert sector_years.freeze_panes == "C2"  # sector and year
+    assert china_book["abatement_steps"].freeze_panes == "D2"  # sector, step, year
+    assert china_book["Summary"].freeze_panes == "A2"
+    header = _header(years)
+    assert header["allowance_price_cny_per_t (CNY/t CO2)"].font.b
+    assert years.auto_filter.ref == years.dimensions
+
+
+def test_workbook_number_formats_by_unit(china_book):
+    years = china_book["years"]
+    header = _header(years)
+    column = {name: cell.column_letter for name, cell in header.items()}
+    row = 7  # 2030
+    assert years[f"{column['year']}{row}"].value == 2030 and years[f"{column['year']}{row}"].number_format == "0"
+    assert years[f"{column['ets_cap_mt (Mt CO2)']}{row}"].number_format == "#,##0.0"
+    assert years[f"{column['allowance_price_cny_per_t (CNY/t CO2)']}{row}"].number_format == "#,##0.00"
+    assert years[f"{column['abatement_cost_bn_cny (bn CNY)']}{row}"].number_format == "#,##0.00"
+    assert years[f"{column['min_auction_share (fraction)']}{row}"].number_format == "0.0%"
+    assert years[f"{column['discount_factor (fraction)']}{row}"].number_format == "0.0000"
+    assert years[f"{column['allowance_price_cny_per_t (CNY/t CO2)']}{row}"].data_type == "n"
+    facilities = china_book["facilities"]
+    fcolumn = {name: cell.column_letter for name, cell in _header(facilities).items()}
+    assert facilities[f"{fcolumn['installations']}2"].number_format == "#,##0"
+    sector_years = china_book["sector_years"]
+    scolumn = {name: cell.column_letter for name, cell in _header(sector_years).items()}
+    phase = sector_years[f"{scolumn['phase']}2"]
+    assert (phase.value, phase.data_type) == ("trading", "s")
+    assert sector_years[f"{scolumn['implied_benchmark_t_per_unit (t CO2/unit of output)']}2"].number_format == (
+        "#,##0.000")
+    assert sector_years.column_dimensions[scolumn["sector"]].width >= len("rest_of_economy")
+    assert 8 <= years.column_dimensions[column["allowance_price_cny_per_t (CNY/t CO2)"]].width <= 45
+
+
+def test_workbook_summary_sheet_has_the_answers(china_book, china_results):
+    sheet = china_book["Summary"]
+    cells = {row[0].value: row for row in sheet.iter_rows() if row[0].value is not None}
+    assert sheet["A1"].value == "etscap results: china"
+    pv = cells["Abatement cost, present value"]
+    assert pv[1].value == pytest.approx(china_results.summary["objective_bn_cny"])
+    assert (pv[1].number_format, pv[2].value) == ("#,##0.00", "bn CNY")
+    headings = [row[0].value for row in sheet.iter_rows() if row[0].font.b and row[0].font.sz == 12]
+    assert headings == ["Headline numbers", "Price, caps, emissions and cost in the target years",
+                        "What sets the price: the abatement measures at the margin", "Who pays in 2030 (bn CNY, 2030 money)",
+                        "Installations in 2030"]
+    target_years = [row[0].value for row in sheet.iter_rows()
+                    if isinstance(row[0].value, int) and row[1].number_format == "#,##0.00"][:9]
+    assert target_years == [2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060]
+
+
+def test_workbook_writes_text_as_text(tmp_path):
+    """A cell that looks like a formula stays text; numbers stay numbers, blanks stay empty."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from model.report import write_workbook
+
+    table = pd.DataFrame({"sector": ["=1+1", "+steel", "power"], "cap_mt": [0.15, np.nan, 0.25],
+                          "free_share": [0.5, 1.0, np.nan]})
+    path = write_workbook(tmp_path / "book.xlsx", {"caps": table})
+    sheet = openpyxl.load_workbook(path)["caps"]
+    assert [(c.value, c.data_type) for c in sheet["A"][1:]] == [("=1+1", "s"), ("+steel", "s"), ("power", "s")]
+    assert [c.value for c in sheet["B"][1:]] == [0.15, None, 0.25]
+    assert sheet["B2"].number_format == "#,##0.00"  # a typical value of 0.2 Mt: two significant digits
+    assert sheet["C2"].number_format == "0.0%"
+    assert openpyxl.load_workbook(path).sheetnames == ["caps"]  # no Summary unless given
+
+
+# -- a report that leads with findings (issue 16.6) ------------------------------------------
+
+
+def _sections(page):
+    return re.findall(r"<h2>([^<]+)</h2>", page)
+
+
+def test_report_leads_with_findings(report):
+    folder, _, _ = report
+    page = (folder / "report.html").read_text()
+    registry = (folder / "facilities.csv").exists()
+    expected = ["Findings", "Charts", *(["Installations"] * registry), "Settings", "Years"]
+    assert _sections(page)[:len(expected)] == expected
+    findings = page[page.index("<h2>Findings</h2>"):page.index("<h2>Charts</h2>")]
+    assert re.findall(r"<h3>([^<]+)</h3>", findings)[:3] == [
+        "Headline numbers", "Price, caps, emissions and cost in the target years",
+        "What sets the price: the abatement measures at the margin"]
+    assert "<h3>Who pays in" in findings and "<img" not in findings
+    assert "<th>Allowance price (CNY/t CO2)</th>" in findings  # headers in words with units
+
+
+def test_report_embeds_no_local_paths(report):
+    folder, _, _ = report
+    page = (folder / "report.html").read_text()
+    dataset = Results.read(folder).summary["dataset"]
+    assert dataset.startswith("/") and dataset not in page and str(folder) not in page
+    assert "<td>dataset</td>\n      <td>" + dataset.rsplit("/", 1)[-1] + "</td>" in page
+
+
+def test_report_installations_section(china_report):
+    page = (china_report[0] / "report.html").read_text()
+    section = page[page.index("<h2>Installations</h2>"):page.index("<h2>Settings</h2>")]
+    assert section.count("<img ") == 1 and 'id="installations"' in section
+    assert "<h3>By sector and region in 2030</h3>" in section
+    assert "<td>Inner Mongolia</td>" in section
+
+
+def test_toy_findings_numbers(tmp_path, toy_results):
+    folder = toy_results.write(tmp_path / "toy")  # its own folder: test_cli_report rewrites toy_report's for 2025
+    write_report(folder)
+    page = (folder / "report.html").read_text()
+    findings = page[page.index("<h2>Findings</h2>"):page.index("<h2>Charts</h2>")]
+    assert "The allowance price goes from 40 CNY/t in 2025 to 60 CNY/t in 2027" in findings
+    assert re.search(r"<td>2027</td>\s*<td>60.00</td>\s*<td>steel</td>\s*<td>trading</td>\s*<td>B</td>", findings)
+    assert re.search(r"<td>power</td>\s*<td>trading</td>\s*<td>1.40</td>\s*<td>0.60</td>\s*<td>2.00</td>", findings)
+
+
+def test_study_page_has_tables_not_dicts(tmp_path, toy_results):
+    folder = write_study(tmp_path / "mc", toy_results, "montecarlo", "mac.*.*.cost_cny_per_t*", MC_FACTORS,
+                         MC_FACTORS)
+    info = json.loads((folder / "study.json").read_text())
+    info.update(dataset="/home/someone/etscap/inputs/toy", versions={"python": "3.12"}, seconds={"start": 1.0},
+                distributions={"mac.*.*.cost_cny_per_t*": {"kind": "lognormal", "mean": 0.0, "sigma": 0.1}})
+    (folder / "study.json").write_text(json.dumps(info))
+    write_report(folder)
+    page = (folder / "report.html").read_text()
+    assert _sections(page) == ["Findings", "Charts", "Settings", "Scenarios"]
+    assert "{" not in page.split("</style>")[1] and "/home/someone" not in page
+    assert re.search(r"<td>mac.\*.\*.cost_cny_per_t\*</td>\s*<td>lognormal</td>\s*<td>mean = 0, sigma = 0.1</td>",
+                     page)
+    assert "<h1>etscap study report: montecarlo of toy</h1>" in page
+
+
+CHROMIUM = next((c for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium installed")
+@pytest.mark.parametrize("which", ["toy_report", "montecarlo"])
+def test_report_renders_in_chromium_without_broken_images(which, request, tmp_path):
+    """Headless Chromium loads the page; a script marks every image that did not decode."""
+    folder = request.getfixturevalue(which)[0]
+    page = (folder / "report.html").read_text()
+    probe = tmp_path / "probe.html"  # a copy with a probe script: the report itself has none
+    probe.write_text(page.replace("</body>", "<script>window.onload = () => { document.body.dataset.images ="
+                                  " [...document.images].map(i => i.complete && i.naturalWidth > 0 ? 'ok' : 'broken')"
+                                  ".join(','); };</script></body>"))
+    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                           "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    states = re.search(r'data-images="([^"]*)"', done.stdout).group(1).split(",")
+    assert states == ["ok"] * page.count("<img ") and len(states) >= 2
