@@ -413,6 +413,7 @@ def plot_mac_curves(results: Results, year: int | None = None) -> Figure:
         if i % ncols == 0:
             ax.set_ylabel(axis_label("cost_cny_per_t", "Abatement cost"))
         ax.set_ylim(0, 1.2 * np.nanmax([curve["cost_cny_per_t"].max(), price, row.own_price_cny_per_t, 1.0]))
+        _thousands(ax.xaxis, ax.yaxis)  # 1,200 as on every other chart
     for ax in axes.flat[len(covered):]:
         ax.remove()
     figure.suptitle(f"Marginal abatement cost curves of the ETS sectors, {year}")
