@@ -1038,7 +1038,8 @@ def html_table(table: pd.DataFrame, readable: bool = False) -> str:
             continue
         if fmt.endswith("%"):
             headers[column] = axis_label(column, percent=True) if readable else f"{column} (%)"
-        formatted[column] = values.astype(float).map(lambda v, f=_python_format(fmt): _text(v, f))
+        spec = _python_format(fmt)
+        formatted[column] = values.astype(float).map(lambda v, f=spec: _text(v, f))
     formatted = formatted.rename(columns=headers)
     return '<div class="scroll">' + formatted.to_html(index=False, border=0, na_rep="-") + "</div>"
 
@@ -1423,8 +1424,15 @@ def write_report(folder: str | Path, year: int | None = None, base: str | Path |
     if not folder.is_dir():
         raise EtscapError(f"{folder} is not a folder: give a results folder written by "
                           "`solve` (or a study folder)")
+    if isinstance(base, (str, Path)):
+        try:
+            base = Results.read(base)
+        except EtscapError as err:
+            raise EtscapError(f"--base: {err}: give the results folder `solve` wrote for the study's dataset") from err
     if is_study_folder(folder):
-        written = write_study_report(folder, year, Results.read(base) if isinstance(base, (str, Path)) else base)
+        written = write_study_report(folder, year, base)
+    elif base is not None:
+        raise EtscapError(f"--base applies to a study folder; {folder} is a results folder: leave --base out")
     else:
         written = write_results_report(folder, year)
     log.debug("report written to %s: %s", folder, ", ".join(str(p.relative_to(folder)) for p in written))

@@ -22,10 +22,10 @@ from click.testing import CliRunner
 from model import EtscapError, Results, solve
 from model.cli import cli
 from model.report import (
-    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, plot_bank, plot_burden_share,
-    plot_cap_and_emissions, plot_free_share, plot_mac_curves, plot_price_distribution, plot_price_fan,
-    milestone_table, plot_installations, plot_merit_order, plot_prices, plot_sweep, plot_who_pays, price_setters,
-    results_figures, unit_of, write_report,
+    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, milestone_table, plot_bank,
+    plot_burden_share, plot_cap_and_emissions, plot_free_share, plot_installations, plot_mac_curves,
+    plot_merit_order, plot_price_distribution, plot_price_fan, plot_prices, plot_sweep, plot_who_pays,
+    price_setters, results_figures, unit_of, write_report,
 )
 from model.results import milestone_years
 from tests.conftest import CHINA, TOY
@@ -823,7 +823,27 @@ def test_report_renders_in_chromium_without_broken_images(which, request, tmp_pa
                                   " [...document.images].map(i => i.complete && i.naturalWidth > 0 ? 'ok' : 'broken')"
                                   ".join(','); };</script></body>"))
     done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
-                           "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+                           "--dump-dom", probe.as_uri()], check=False, capture_output=True, text=True,
+                          timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     states = re.search(r'data-images="([^"]*)"', done.stdout).group(1).split(",")
     assert states == ["ok"] * page.count("<img ") and len(states) >= 2
+
+
+def test_cli_report_of_a_study_with_its_base(tmp_path, montecarlo, toy_report):
+    """--base draws the base dataset's price path on the fan chart; it needs a study folder
+    and a results folder."""
+    folder = shutil.copytree(montecarlo[0], tmp_path / "mc")
+    without = (folder / "plots" / "price_fan.png").read_bytes()
+    result = CliRunner().invoke(cli, ["-q", "report", str(folder), "--base", str(toy_report[0])])
+    assert result.exit_code == 0, result.output
+    assert (folder / "plots" / "price_fan.png").read_bytes() != without
+    wrong = CliRunner().invoke(cli, ["report", str(folder), "--base", str(tmp_path)])
+    assert wrong.exit_code == 1
+    assert wrong.output == (f"error: --base: {tmp_path} is not a results folder: years.csv, sector_years.csv, "
+                            "abatement_steps.csv, summary.json missing: give the results folder `solve` wrote for "
+                            "the study's dataset\n")
+    not_a_study = CliRunner().invoke(cli, ["report", str(toy_report[0]), "--base", str(toy_report[0])])
+    assert not_a_study.exit_code == 1
+    assert not_a_study.output == (f"error: --base applies to a study folder; {toy_report[0]} is a results folder: "
+                                  "leave --base out\n")
