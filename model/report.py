@@ -1134,9 +1134,9 @@ def results_html(results: Results, figures: dict[str, Figure], images: dict[str,
     if not results.facilities.empty:
         shown = {name: png for name, png in images.items() if name in INSTALLATION_FIGURES}
         chosen = chosen_year(year, results.years["year"])
-        sections.append(("Installations", html_figures(figures, shown) + "<h3>By sector and region in "
-                         f"{chosen}</h3>\n" + html_table(installations_table(results.facilities, chosen,
-                                                                               by=["sector", "region"]))))
+        sections.append(("Installations", html_figures(figures, shown) + "<h3>Net shortfall by region and "
+                         f"sector in {chosen} (Mt CO2; negative: surplus)</h3>\n"
+                         + html_table(shortfall_by_region(results.facilities, chosen))))
     sections += [
         ("Settings", _key_values(settings, "setting", "g")),
         ("Years", html_table(results.years)),
@@ -1190,6 +1190,18 @@ def facility_summary(facilities: pd.DataFrame, by: list[str] | None = None) -> p
         shortfall_mt=("shortfall", "sum"), surplus_mt=("surplus", "sum"),
         compliance_cost_bn_cny=("compliance_cost_bn_cny", "sum"),
     )
+    return table.reset_index()
+
+
+def shortfall_by_region(facilities: pd.DataFrame, year: int) -> pd.DataFrame:
+    """One year's net shortfall (Mt CO2; positive: allowances to buy) by region, a column per
+    sector and the total, regions by total, largest first."""
+    rows = facilities[facilities["year"] == year]
+    table = rows.pivot_table(index="region", columns="sector", values="shortfall_mt", aggfunc="sum",
+                             fill_value=0.0, sort=False)
+    table["total"] = table.sum(axis=1)
+    table = table.sort_values("total", ascending=False, kind="stable")
+    table.columns.name = None
     return table.reset_index()
 
 

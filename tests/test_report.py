@@ -779,8 +779,12 @@ def test_report_installations_section(china_report):
     page = (china_report[0] / "report.html").read_text()
     section = page[page.index("<h2>Installations</h2>"):page.index("<h2>Settings</h2>")]
     assert section.count("<img ") == 1 and 'id="installations"' in section
-    assert "<h3>By sector and region in 2030</h3>" in section
-    assert "<td>Inner Mongolia</td>" in section
+    assert "<h3>Net shortfall by region and sector in 2030 (Mt CO2; negative: surplus)</h3>" in section
+    net = Results.read(china_report[0]).facilities.query("year == 2030")
+    total = net.groupby("region")["shortfall_mt"].sum().sort_values(ascending=False)
+    regions = re.findall(r"<tr>\s*<td>([^<]+)</td>", section)
+    assert regions == total.index.tolist()  # largest shortfall first
+    assert re.search(rf"<td>{total.index[0]}</td>(\s*<td>[^<]*</td>)*\s*<td>{total.iloc[0]:,.2f}</td>\s*</tr>", section)
 
 
 def test_toy_findings_numbers(tmp_path, toy_results):
