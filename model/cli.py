@@ -34,7 +34,6 @@ def bundled_datasets() -> Path:
 
 BUNDLED = ("china", "toy")
 DEFAULT_DATASET = bundled_datasets() / "china"
-MILESTONES = (2025, 2027, 2030, 2035, 2040, 2050, 2060)
 log = logging.getLogger("etscap")
 
 
@@ -192,11 +191,15 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path), metavar="RESULTS_DIR")
 @click.option("--year", type=int,
-              help="Year of the MAC curves (of a study: of the price distribution).  "
+              help="Year of the merit order, MAC curves, who pays and installations (of a study: of the "
+                   "price distribution).  "
                    "[default: 2030 if modelled, else the last year]")
+@click.option("--base", type=click.Path(path_type=Path), metavar="RESULTS_DIR",
+              help="Of a study: the base dataset's results folder (from `solve`), whose price path the fan "
+                   "chart shows.")
 @verbosity_options
 @click.pass_context
-def report(ctx: click.Context, folder: Path, year: int | None) -> None:
+def report(ctx: click.Context, folder: Path, year: int | None, base: Path | None) -> None:
     """Draw the plots and write report.html and results.xlsx into RESULTS_DIR.
 
     RESULTS_DIR is a folder written by `solve`, or a study folder (scenarios.csv and
@@ -204,13 +207,13 @@ def report(ctx: click.Context, folder: Path, year: int | None) -> None:
     sweep, the headline outputs against the swept value. Only plots/, report.html and
     results.xlsx are written; the folder's other files are left as they are.
     """
-    _write_report(ctx, folder, year)
+    _write_report(ctx, folder, year, base)
 
 
-def _write_report(ctx: click.Context, folder: Path, year: int | None) -> None:
+def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path | None = None) -> None:
     from .report import write_report  # matplotlib is imported only when a report is asked for
 
-    written = write_report(folder, year=year)
+    written = write_report(folder, year=year, base=base)
     if not ctx.obj["quiet"]:
         click.echo(f"report written to {folder}/: " + ", ".join(str(p.relative_to(folder)) for p in written))
 
@@ -218,11 +221,11 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None) -> None:
 def _headline(results: Any) -> str:
     import pandas as pd
 
+    from .results import milestone_years
+
     summary = results.summary
     years = results.years.set_index("year")
-    shown = [y for y in MILESTONES if y in years.index]
-    if len(years) <= 8 or not shown:
-        shown = list(years.index)
+    shown = milestone_years(results.years)  # the same years as the report's headline table
     table = pd.DataFrame({
         "ETS cap Mt": years.loc[shown, "ets_cap_mt"],
         "emissions Mt": years.loc[shown, "emissions_mt"],

@@ -448,3 +448,30 @@ def _versions_from_dist_info() -> dict[str, str]:
                 package, version = name.removesuffix(".dist-info").split("-")
                 found.setdefault(package.lower().replace("_", "-"), version)
     return found
+
+
+SHORT_HORIZON_YEARS = 8  # a horizon this short is shown in full instead of its milestone years
+TARGET_KINK_MT = 1e-6  # a change of slope of the national cap path larger than this marks a target row
+
+
+def milestone_years(years: pd.DataFrame) -> list[int]:
+    """The years a headline shows, from the data: the target years of the scenario.
+
+    ``targets.csv`` gives the national cap in some years and the model interpolates linearly
+    between them, so its rows are where the cap path (``national_cap_mt``) changes slope, and
+    the first and last modelled years. A horizon of at most SHORT_HORIZON_YEARS shows every
+    year. A table of several scenarios (a study's, with a ``scenario`` column) gives the
+    target years of any of them.
+    """
+    ordered = years.sort_values([c for c in ("scenario", "year") if c in years.columns], kind="stable")
+    modelled = sorted(int(y) for y in ordered["year"].unique())
+    if len(modelled) <= SHORT_HORIZON_YEARS:
+        return modelled
+    groups = ordered.groupby("scenario", sort=False) if "scenario" in ordered.columns else [(None, ordered)]
+    shown = {modelled[0], modelled[-1]}
+    for _, path in groups:
+        cap, year = path["national_cap_mt"].to_numpy(dtype=float), path["year"].to_numpy()
+        slope = np.diff(cap) / np.diff(year)
+        kinks = np.abs(np.diff(slope)) > TARGET_KINK_MT
+        shown.update(int(y) for y in year[1:-1][kinks])
+    return sorted(shown)
