@@ -1344,8 +1344,8 @@ def study_figures(study: Study, year: int | None = None, base: Results | None = 
     return figures
 
 
-STUDY_SETTINGS = ("kind", "dataset", "study_file", "named_scenarios", "n", "seed", "mode", "allocation", "run_on",
-                  "workers", "elapsed_seconds", "scenarios_per_second", "inputs_sha256")  # shown; versions stay in the workbook
+STUDY_SETTINGS = ("kind", "dataset", "study_file", "n", "seed", "mode", "allocation", "run_on", "workers",
+                  "elapsed_seconds", "scenarios_per_second", "inputs_sha256")  # shown; versions stay in the workbook
 
 
 def inputs_varied(study: Study) -> pd.DataFrame:
@@ -1384,8 +1384,6 @@ def study_findings(study: Study) -> list[tuple[str, pd.DataFrame]]:
 
 def _study_settings(info: dict[str, Any]) -> dict[str, Any]:
     settings = {key: info[key] for key in STUDY_SETTINGS if key in info and info[key] is not None}
-    if settings.get("named_scenarios") is not None:  # the scenarios applied to the base, in order
-        settings["named_scenarios"] = ", ".join(settings["named_scenarios"]) or "-"
     for key in ("dataset", "study_file"):
         if key in settings:
             settings[key] = _dataset_name(settings[key])
