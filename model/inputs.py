@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .errors import InputError, Problem, did_you_mean
+from .errors import EtscapError, InputError, Problem, did_you_mean
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
 ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
@@ -36,12 +36,59 @@ MAX_COST_CNY_PER_T = 1e6  # a step's cost in any year after cost_change
 MAX_ABATEMENT_VARIABLES = 200_000  # (step, year) pairs: bounds the LP's size and build time
 
 
+class Settings(dict):
+    """A dataset's scenario settings, read-only: a value set in place would skip the checks
+    (``discount_rate = 7.0`` would be solved). Change settings with ``Dataset.replace`` or
+    overrides, which check them again."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise EtscapError("the settings of a loaded Dataset are read-only (they were checked on load): "
+                          "use dataset.replace(settings={**dataset.settings, KEY: VALUE}) or "
+                          "overrides={KEY: VALUE}, which check the new value")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple:  # pickle (Dask) and copy rebuild it whole, not key by key
+        return (Settings, (dict(self),))
+
+
+def _table_state(table: pd.DataFrame) -> tuple:
+    """What an in-place change of a frozen table alters: its index, columns and arrays
+    (the arrays themselves are kept, so that a replaced one is never mistaken for its successor)."""
+    return (table.index, tuple(table.columns), tuple(block.values for block in table._mgr.blocks))
+
+
+def _freeze(table: pd.DataFrame) -> pd.DataFrame:
+    """``table``, or a copy of it if it was not frozen yet, with read-only arrays."""
+    arrays = [array for block in table._mgr.blocks
+              for array in ((block.values,) if isinstance(block.values, np.ndarray)
+                            else (getattr(block.values, "_data", None), getattr(block.values, "_mask", None)))
+              if isinstance(array, np.ndarray)]
+    if arrays and not any(array.flags.writeable for array in arrays):
+        return table
+    table = table.copy(deep=True)
+    for block in table._mgr.blocks:
+        values = block.values
+        for array in ((values,) if isinstance(values, np.ndarray)
+                      else (getattr(values, "_data", None), getattr(values, "_mask", None))):
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+    return table
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A validated dataset: scenario settings plus the sector, MAC and target tables.
 
     Tables keep their file order; their index is the row number a spreadsheet shows
     (the header is row 1), so later checks can still say where a value came from.
+
+    A Dataset is frozen when made, since its checks, ``sha256`` and the caches of derived
+    tables hold only for the content they saw: ``settings`` is read-only, the tables are
+    copies with read-only arrays (setting a cell raises ValueError), and a column replaced
+    in place (``dataset.mac["cost_cny_per_t"] *= 2``) is refused with an EtscapError when
+    the dataset is next used to build a model. Change a dataset with ``replace`` or
+    overrides, which check the change and give a new Dataset (and a new ``sha256``).
     """
 
     path: Path
@@ -53,6 +100,33 @@ class Dataset:
     benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", Settings(self.settings))
+        for spec in schema.TABLES:
+            name = spec.file.removesuffix(".csv")
+            object.__setattr__(self, name, _freeze(getattr(self, name)))
+        object.__setattr__(self, "_states", {spec.file: _table_state(self.table(spec.file.removesuffix(".csv")))
+                                             for spec in schema.TABLES})
+
+    def __reduce__(self) -> tuple:
+        # rebuilt through __init__, so that a copy or an unpickled dataset (a Dask worker's)
+        # is frozen again: numpy arrays are unpickled writeable
+        return (Dataset, tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+
+    def check_unchanged(self) -> None:
+        """Raise an EtscapError if a table was changed in place since the dataset was made
+        (a replaced column or index, or rows dropped or sorted in place)."""
+        for spec in schema.TABLES:
+            before, now = self._states[spec.file], _table_state(self.table(spec.file.removesuffix(".csv")))
+            same = (before[0] is now[0] and before[1] == now[1] and len(before[2]) == len(now[2])
+                    and all(a is b for a, b in zip(before[2], now[2])))
+            if not same:
+                name = spec.file.removesuffix(".csv")
+                raise EtscapError(
+                    f"the {name} table ({spec.file}) of this Dataset was changed in place after it was checked: "
+                    f"make the change with dataset.replace({name}=new_table) or with overrides "
+                    "(they check it and give a new Dataset)")
 
     @property
     def name(self) -> str:
@@ -360,8 +434,22 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Pro
 
 def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
-    first, last, base = settings["first_year"], settings["last_year"], settings["base_year"]
     scenario = schema.SCENARIO_FILE
+    # a Dataset's settings replaced in Python have not been through _read_scenario's conversion
+    for key in settings:
+        if key not in schema.SCENARIO:
+            problems.append(Problem(scenario, None, key, _short(settings[key]),
+                                    "a known key" + did_you_mean(key, schema.SCENARIO)))
+    for key, spec in schema.SCENARIO.items():
+        try:
+            valid = spec.convert(settings.get(key)) == settings.get(key)
+        except ValueError:
+            valid = False
+        if not valid:
+            problems.append(Problem(scenario, None, key, _short(settings.get(key)), spec.expected()))
+    if problems:
+        return problems
+    first, last, base = settings["first_year"], settings["last_year"], settings["base_year"]
     if not SCENARIO_NAME.match(settings["name"]):
         problems.append(Problem(scenario, None, "name", _short(settings["name"]),
                                 "a name of letters, digits, '_', '-' and '.' starting with a letter "

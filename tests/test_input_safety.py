@@ -102,3 +102,60 @@ def test_absurd_numbers_fail_with_a_message(toy_copy):
         "  scenario.toml, column market.initial_bank_mt: found '1e+300', expected a number from 0 to 1000000 (Mt CO2)\n"
         "  targets.csv, row 2, column national_cap_mt: found '1e300', expected a number from 0 to 1000000 (Mt CO2)"
     )
+
+
+# -- a loaded Dataset is frozen (issue 10 item 9, issue 11 item 5) ---------------------------
+
+
+def test_a_setting_changed_in_place_is_refused(toy_path):
+    from model import EtscapError
+
+    dataset = load_dataset(toy_path)
+    with pytest.raises(EtscapError) as caught:
+        dataset.settings["discount_rate"] = 7.0
+    assert str(caught.value) == (
+        "the settings of a loaded Dataset are read-only (they were checked on load): use "
+        "dataset.replace(settings={**dataset.settings, KEY: VALUE}) or overrides={KEY: VALUE}, "
+        "which check the new value")
+    assert dataset.settings["discount_rate"] == 0.1
+    with pytest.raises(InputError) as caught:
+        dataset.replace(settings={**dataset.settings, "discount_rate": 7.0})
+    assert str(caught.value) == (
+        "scenario.toml, column discount_rate: found '7.0', expected a number from 0 to 0.5 (fraction per year)")
+
+
+def test_a_cell_set_in_place_raises(toy_path):
+    dataset = load_dataset(toy_path)
+    with pytest.raises(ValueError, match="read-only"):
+        dataset.mac.loc[2, "cost_cny_per_t"] = 99.0
+    assert dataset.mac.loc[2, "cost_cny_per_t"] == 10.0
+
+
+def test_a_column_replaced_in_place_is_refused_before_solving(toy_path):
+    from model import EtscapError, solve
+
+    dataset = load_dataset(toy_path)
+    before = solve(dataset)
+    dataset.mac["cost_cny_per_t"] *= 2
+    with pytest.raises(EtscapError) as caught:
+        solve(dataset)
+    assert str(caught.value) == (
+        "the mac table (mac.csv) of this Dataset was changed in place after it was checked: make the "
+        "change with dataset.replace(mac=new_table) or with overrides (they check it and give a new Dataset)")
+    # the same change made with replace is checked and changes the checksum and the objective
+    changed = load_dataset(toy_path)
+    doubled = changed.replace(mac=changed.mac.assign(cost_cny_per_t=changed.mac["cost_cny_per_t"] * 2))
+    after = solve(doubled)
+    assert after.summary["inputs_sha256"] != before.summary["inputs_sha256"]
+    assert after.summary["objective_bn_cny"] == pytest.approx(2 * before.summary["objective_bn_cny"])
+
+
+def test_a_copied_or_unpickled_dataset_is_frozen_too(toy_path):
+    import copy
+    import pickle
+
+    dataset = load_dataset(toy_path)
+    for twin in (pickle.loads(pickle.dumps(dataset)), copy.deepcopy(dataset)):
+        assert twin.sha256 == dataset.sha256
+        with pytest.raises(ValueError, match="read-only"):
+            twin.sectors.loc[2, "base_emissions_mt"] = 1.0
