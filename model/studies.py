@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow
 
 from .errors import EtscapError, InfeasibleError, InputError, Problem, did_you_mean
 from .formulation import formulate
@@ -54,7 +55,7 @@ from .overrides import apply_overrides, override_field, parse_override
 from .parameters import Parameters, derive_parameters
 from .pipeline import solve, verified
 from .resolve import Resolver
-from .results import Results, _versions, write_csv, write_folder
+from .results import Results, _versions, read_csv, read_json, write_csv, write_folder
 from .schema import REQUIRED, Field, _markdown_row
 from .solve import solver_options
 
@@ -680,10 +681,15 @@ class Study:
         missing = [f for f in (*STUDY_FILES, "years.parquet") if not (folder / f).is_file()]
         if missing:
             raise EtscapError(f"{folder} is not a study folder: {', '.join(missing)} missing")
-        try:
-            info = json.loads((folder / INFO_FILE).read_text())
-        except json.JSONDecodeError as err:
-            raise EtscapError(f"{folder / INFO_FILE} is not valid JSON ({err}): write the study again") from err
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file()
+        info = read_json(folder / INFO_FILE)
+        tables = {name: _read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file()
                   else pd.DataFrame() for name in TABLES}
-        return cls(info=info, scenarios=pd.read_csv(folder / SCENARIOS_FILE), **tables)
+        return cls(info=info, scenarios=read_csv(folder / SCENARIOS_FILE, ("scenario", "status")), **tables)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A study table, or an EtscapError naming a file that is not whole Parquet."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pyarrow.ArrowException) as err:
+        raise EtscapError(f"{path} is damaged or was not written by etscap ({err}): write the study again") from None

@@ -102,3 +102,52 @@ def test_run_py_is_the_same_cli(tmp_path, toy_path):
         "error: --set discount_rate=9: expected a number from 0 to 0.5 (fraction per year)"
     )
     assert completed.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def toy_results(tmp_path_factory):
+    from tests.conftest import TOY
+
+    folder = tmp_path_factory.mktemp("solved") / "toy"
+    assert _run("solve", TOY, "--out", folder).exit_code == 0
+    return folder
+
+
+@pytest.mark.parametrize(
+    "file, content, reason",
+    [
+        ("years.csv", b"\x00\xff\xfe garbage \x00\n\x01", "years.csv is damaged or was not written by etscap ("),
+        ("years.csv", b"", "years.csv is damaged or was not written by etscap (No columns to parse from file)"),
+        ("sector_years.csv", b"sector,ye\n", "sector_years.csv is damaged or was not written by etscap "
+                                           "(no column year)"),
+        ("summary.json", b'{"status": "optimal", ', "summary.json is damaged or was not written by etscap "
+                                                     "(not valid JSON: "),
+        ("summary.json", b"[1, 2]", "summary.json is damaged or was not written by etscap (a JSON object expected)"),
+    ],
+)
+def test_report_on_a_damaged_results_folder_is_one_line(toy_results, tmp_path, file, content, reason):
+    import shutil
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(toy_results, folder)
+    (folder / file).write_bytes(content)
+    result = _run("report", folder)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {folder / file} ")
+    assert reason.split(" (", 1)[1] in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_report_on_a_truncated_table_names_it(toy_results, tmp_path):
+    import shutil
+
+    folder = tmp_path / "truncated"
+    shutil.copytree(toy_results, folder)
+    text = (folder / "years.csv").read_text()
+    (folder / "years.csv").write_text(text[: len(text) // 2 + 3])
+    result = _run("report", folder)
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {folder / 'years.csv'} is damaged or was not written by etscap (it ends "
+                             "in the middle of a line: cut short?): write it again (solve or the study): give a "
+                             "folder written by `solve` (or a study folder with scenarios.csv and study.json)\n")

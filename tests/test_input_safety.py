@@ -159,3 +159,59 @@ def test_a_copied_or_unpickled_dataset_is_frozen_too(toy_path):
         assert twin.sha256 == dataset.sha256
         with pytest.raises(ValueError, match="read-only"):
             twin.sectors.loc[2, "base_emissions_mt"] = 1.0
+
+
+# -- names that pandas would read as missing (issue 10 item 6) -------------------------------
+
+
+def _renamed_toy(toy_copy):
+    """The toy with sectors NA, None and null and steps NaN and NA."""
+    names = {"power": "NA", "steel": "None", "rest": "null"}
+    for file in ("sectors.csv", "mac.csv"):
+        lines = (toy_copy / file).read_text().splitlines()
+        renamed = [lines[0]]
+        for line in lines[1:]:
+            sector, rest = line.split(",", 1)
+            if file == "mac.csv":
+                step, rest = rest.split(",", 1)
+                rest = {"A": "NaN", "B": "NA"}[step] + "," + rest
+            renamed.append(names[sector] + "," + rest)
+        (toy_copy / file).write_text("\n".join(renamed) + "\n")
+    return toy_copy
+
+
+def test_names_like_missing_values_survive_write_read_and_report(toy_copy, tmp_path):
+    import openpyxl
+
+    from model import Results, solve
+    from model.report import write_report
+
+    solved = solve(_renamed_toy(toy_copy))
+    folder = solved.write(tmp_path / "out")
+    read = Results.read(folder)
+    assert read.sector_years["sector"].tolist() == solved.sector_years["sector"].tolist()
+    assert sorted(set(read.sector_years["sector"])) == ["NA", "None", "null"]
+    assert sorted(set(read.abatement_steps["step"])) == ["NA", "NaN"]
+    assert read.abatement_steps["abatement_mt"].tolist() == pytest.approx(
+        solved.abatement_steps["abatement_mt"].round(9).tolist())
+    write_report(folder)
+    sheet = openpyxl.load_workbook(folder / "results.xlsx")["sector_years"]
+    header = [cell.value for cell in sheet[1]]
+    sectors = [row[header.index("sector")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(set(sectors)) == ["NA", "None", "null"]
+
+
+def test_study_folder_keeps_names_like_missing_values(tmp_path):
+    from model.studies import Study
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "study.json").write_text('{"kind": "sweep", "parameters": []}\n')
+    (folder / "scenarios.csv").write_text("scenario,status,message\n0,optimal,\n1,error,NA\n")
+    import pandas as pd
+
+    pd.DataFrame({"scenario": [0], "year": [2025], "sector": ["NA"]}).to_parquet(folder / "years.parquet")
+    study = Study.read(folder)
+    assert study.scenarios["message"].tolist()[1] == "NA"
+    assert pd.isna(study.scenarios["message"].tolist()[0])
+    assert study.years["sector"].tolist() == ["NA"]
