@@ -31,6 +31,12 @@ ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # no '.', which --set keys split on
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # safe as a folder name
+# Names of steps, installations and unit types: they are --set keys and cells of output
+# files, so no '.', and no leading '=', '+', '-' or '@' that a spreadsheet would run as a formula
+ID_EXPECTED = ("a name of letters, digits, '_' and '-' starting with a letter or digit "
+               "(it is part of --set keys and of output files)")
+ID_COLUMNS = {"facilities": ("facility_id", "unit_type"), "benchmarks": ("unit_type",),
+              "facility_mac": ("facility_id", "step")}
 MAX_BAU_MT = 1e6  # BAU emissions of one sector in any year, Mt CO2 (the world emits ~4e4)
 MAX_COST_CNY_PER_T = 1e6  # a step's cost in any year after cost_change
 MAX_ABATEMENT_VARIABLES = 200_000  # (step, year) pairs: bounds the LP's size and build time
@@ -496,9 +502,7 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
         if name not in known:
             problems.append(Problem(file, row, "sector", _short(name),
                                     "a sector of sectors.csv" + did_you_mean(name, known)))
-    problems += _misnamed(file, mac, "step", STEP_NAME,
-                          "a name of letters, digits, '_' and '-' starting with a letter or digit "
-                          "(it is part of --set keys and of output files)")
+    problems += _misnamed(file, mac, "step", STEP_NAME, ID_EXPECTED)
     problems += _duplicates(file, mac, ["sector", "step"])
     total = mac.groupby("sector", sort=False)["potential_share"].sum()
     for name, share in total[total > 1 + 1e-9].items():
@@ -585,6 +589,10 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
                 problems.append(Problem(spec.file, row, "sector", table.at[row, "sector"],
                                         "a sector the ETS covers (covered_from given)"))
         problems += _duplicates(spec.file, table, list(spec.key))
+    for name, columns in ID_COLUMNS.items():
+        for column in columns:
+            problems += _misnamed(schema.TABLES_BY_NAME[name].file, dataset.table(name), column, STEP_NAME,
+                                  ID_EXPECTED)
     allocation = dataset.allocation
     for row in allocation.index[(allocation["free_share_min"] > allocation["free_share_max"]).to_numpy()]:
         problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min", str(allocation.loc[row, "free_share_min"]),

@@ -477,9 +477,23 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
                 sheet = name[:31]
                 table.rename(columns=header_with_unit).to_excel(writer, sheet_name=sheet, index=False,
                                                                freeze_panes=(1, 0))
+                _text_as_text(writer.sheets[sheet], table)
                 _fit_columns(writer.sheets[sheet])
 
     return write_atomic(path, write)
+
+
+def _text_as_text(sheet: Any, table: pd.DataFrame) -> None:
+    """Text cells stay text: openpyxl takes a string starting with '=' for a formula, which
+    Excel would run (an id or region '=HYPERLINK(...)' from an input file)."""
+    text_columns = [i + 1 for i, dtype in enumerate(table.dtypes) if not pd.api.types.is_numeric_dtype(dtype)]
+    for cell in sheet[1]:  # headers
+        if cell.data_type == "f":
+            cell.data_type = "s"
+    for column in text_columns:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def _fit_columns(sheet: Any) -> None:

@@ -215,3 +215,29 @@ def test_study_folder_keeps_names_like_missing_values(tmp_path):
     assert study.scenarios["message"].tolist()[1] == "NA"
     assert pd.isna(study.scenarios["message"].tolist()[0])
     assert study.years["sector"].tolist() == ["NA"]
+
+
+def test_workbook_has_no_formula_cells(toy_copy, tmp_path):
+    """Text that a spreadsheet would run ('=...', '+...', '-...', '@...') is written as text."""
+    import openpyxl
+
+    from model import solve
+    from model.report import write_report
+
+    (toy_copy / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,region,unit_type,cost_factor,source\n"
+        'p1,power,60,60,"=HYPERLINK(""http://x"",""y"")",,1,+1+1\n'
+        "p2,power,40,40,@SUM(A1),,1,-2+3\n")
+    toml = toy_copy / "scenario.toml"
+    toml.write_text(toml.read_text().replace('description = "', 'description = "=1+1 '))
+    folder = solve(toy_copy).write(tmp_path / "out")
+    write_report(folder)
+    workbook = openpyxl.load_workbook(folder / "results.xlsx")
+    formulas = [(sheet.title, cell.coordinate) for sheet in workbook for row in sheet.iter_rows()
+                for cell in row if cell.data_type == "f"]
+    assert formulas == []
+    regions = {cell.value for cell in workbook["facilities"]["C"]} | {
+        cell.value for row in workbook["facilities"].iter_rows() for cell in row}
+    assert '=HYPERLINK("http://x","y")' in regions and "@SUM(A1)" in regions
+    summary = {row[0]: row[1] for row in workbook["summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["settings.description"].startswith("=1+1 ")
