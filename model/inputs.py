@@ -37,6 +37,7 @@ ID_EXPECTED = ("a name of letters, digits, '_' and '-' starting with a letter or
                "(it is part of --set keys and of output files)")
 ID_COLUMNS = {"facilities": ("facility_id", "unit_type"), "benchmarks": ("unit_type",),
               "facility_mac": ("facility_id", "step")}
+MIN_COVERED_VALUE_ADDED_BN_CNY = 0.001  # a covered sector's value added in base_year
 MAX_BAU_MT = 1e6  # BAU emissions of one sector in any year, Mt CO2 (the world emits ~4e4)
 MAX_COST_CNY_PER_T = 1e6  # a step's cost in any year after cost_change
 MAX_ABATEMENT_VARIABLES = 200_000  # (step, year) pairs: bounds the LP's size and build time
@@ -483,6 +484,12 @@ def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
             Problem(file, row, "free_share_min", _number(sectors.loc[row, "free_share_min"]),
                     f"at most free_share_max ({_number(sectors.loc[row, 'free_share_max'])})")
         )
+    # burdens are shares of value added: stage 2 divides by it (0 would be an infinite coefficient)
+    tiny_value_added = covered.notna() & (sectors["value_added_bn_cny"] < MIN_COVERED_VALUE_ADDED_BN_CNY)
+    for row in sectors.index[tiny_value_added.fillna(False).to_numpy()]:
+        problems.append(Problem(file, row, "value_added_bn_cny", _number(sectors.loc[row, "value_added_bn_cny"]),
+                                f"at least {MIN_COVERED_VALUE_ADDED_BN_CNY} (billion CNY) for a sector the ETS "
+                                "covers (covered_from given): its compliance burden is a share of it"))
     yearly_factor = (1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])
     peak = _peak_over_horizon(sectors["base_emissions_mt"], yearly_factor, settings)
     for row in sectors.index[(peak > MAX_BAU_MT).to_numpy()]:
