@@ -217,6 +217,10 @@ def _read_bytes(folder: Path, name: str, problems: list[Problem]) -> bytes | Non
         problems.append(Problem(name, None, None, None, f"the file {file} to exist"))
         return None
     resolved = file.resolve()
+    if file.is_symlink() and not resolved.exists():
+        problems.append(Problem(name, None, None, f"a link to {resolved}, which does not exist",
+                                "a file (remove the link, or copy the file it should point to)"))
+        return None
     if not resolved.is_relative_to(folder.resolve()):
         problems.append(Problem(name, None, None, f"a link to {resolved}",
                                 "a file inside the dataset folder (copy the file instead of linking it)"))
@@ -230,7 +234,12 @@ def _read_bytes(folder: Path, name: str, problems: list[Problem]) -> bytes | Non
             Problem(name, None, None, f"{size} bytes", f"at most {MAX_FILE_BYTES} bytes")
         )
         return None
-    return resolved.read_bytes()
+    try:
+        return resolved.read_bytes()
+    except OSError as err:  # e.g. no read permission
+        problems.append(Problem(name, None, None, f"a file that cannot be read ({err.strerror or err})",
+                                "a file this user can read (check its permissions)"))
+        return None
 
 
 def _decode(name: str, data: bytes, problems: list[Problem], by_row: bool) -> str | None:
@@ -268,10 +277,14 @@ def _read_scenario(folder: Path, problems: list[Problem]) -> dict[str, Any]:
         return {}
     try:
         document = tomllib.loads(text)
+        flat = _flatten(document)
     except tomllib.TOMLDecodeError as err:
         problems.append(Problem(name, None, None, None, f"valid TOML ({err})"))
         return {}
-    flat = _flatten(document)
+    except RecursionError:  # tables or arrays nested thousands deep
+        problems.append(Problem(name, None, None, "values nested too deeply to read",
+                                "the settings of the input reference (tables at most two deep)"))
+        return {}
     settings: dict[str, Any] = {}
     for key, raw in flat.items():
         if key not in schema.SCENARIO:
@@ -307,8 +320,8 @@ def empty_table(spec: schema.TableSpec) -> pd.DataFrame:
 
 
 def _read_table(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -> pd.DataFrame:
-    if not spec.required and not (folder / spec.file).exists():
-        return empty_table(spec)
+    if not spec.required and not (folder / spec.file).exists() and not (folder / spec.file).is_symlink():
+        return empty_table(spec)  # absent; a dangling link is reported by _read_bytes
     data = _read_bytes(folder, spec.file, problems)
     text = _decode(spec.file, data, problems, by_row=True) if data is not None else None
     if text is None:

@@ -107,6 +107,9 @@ def _combined(field: schema.Field, current: Any, override: Override) -> Any:
     if current is None or (isinstance(current, float) and np.isnan(current)):
         raise _OverrideProblem(f"a value in {field.name} to change (it is blank)")
     result = current * amount if override.operation == "*" else current + amount
+    if field.kind == "int" and override.operation == "+" and not float(amount).is_integer():
+        # a year shifted by half a year would be rounded to a year nobody asked for
+        raise _OverrideProblem(f"a whole number after +=, since {field.name} is {field.expected()}")
     return int(round(result)) if field.kind == "int" else float(result)
 
 

@@ -141,7 +141,14 @@ class StudyFile:
 def read_study_file(path: str | Path, kind: str) -> StudyFile:
     """Read and check a study file for ``kind`` ("sweep" needs [sweep], "montecarlo" needs
     [montecarlo]); every problem names the file and the key."""
-    path = Path(path)
+    try:
+        return _read_study_file(Path(path), kind)
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise InputError(Problem(str(path), None, None, "values nested too deeply to read",
+                                 "a study file as in README: Studies")) from None
+
+
+def _read_study_file(path: Path, kind: str) -> StudyFile:
     name = str(path)
     if not path.is_file():
         raise InputError(Problem(name, None, None, None, "a study file (TOML, see README: Studies)"))
@@ -149,6 +156,9 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
         document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(Problem(name, None, None, None, f"a valid TOML file ({err})")) from None
+    except OSError as err:
+        raise InputError(Problem(name, None, None, f"a file that cannot be read ({err.strerror or err})",
+                                 "a file this user can read (check its permissions)")) from None
     problems: list[Problem] = []
     known = {"dataset", "out", "allocation", "csv", "abatement_steps", SWEEP, MONTECARLO}
     for key, value in document.items():

@@ -241,3 +241,56 @@ def test_workbook_has_no_formula_cells(toy_copy, tmp_path):
     assert '=HYPERLINK("http://x","y")' in regions and "@SUM(A1)" in regions
     summary = {row[0]: row[1] for row in workbook["summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["settings.description"].startswith("=1+1 ")
+
+
+# -- files that cannot be read, settings that do not fit (issue 10 items 9 and 16) ----------
+
+
+def test_a_dangling_registry_link_is_an_error_not_no_registry(toy_copy):
+    (toy_copy / "facilities.csv").symlink_to(toy_copy / "gone.csv")
+    assert _message(toy_copy) == (
+        f"facilities.csv: found 'a link to {toy_copy / 'gone.csv'}, which does not exist', expected a file "
+        "(remove the link, or copy the file it should point to)")
+
+
+def test_an_unreadable_file_is_one_problem(toy_copy, monkeypatch):
+    """As root every file is readable, so the refusal is simulated."""
+    read_bytes = pathlib.Path.read_bytes
+
+    def refuse(self):
+        if self.name == "mac.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    assert _message(toy_copy) == (
+        "mac.csv: found 'a file that cannot be read (Permission denied)', expected a file this user can read "
+        "(check its permissions)")
+
+
+def test_deeply_nested_toml_is_one_problem(toy_copy, tmp_path):
+    from model.studies import SWEEP, read_study_file
+
+    (toy_copy / "scenario.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert _message(toy_copy) == (
+        "scenario.toml: found 'values nested too deeply to read', expected the settings of the input "
+        "reference (tables at most two deep)")
+    study = tmp_path / "study.toml"
+    study.write_text('dataset = "toy"\n[sweep]\n"discount_rate" = ' + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(InputError) as caught:
+        read_study_file(study, SWEEP)
+    assert str(caught.value) == (
+        f"{study}: found 'values nested too deeply to read', expected a study file as in README: Studies")
+
+
+def test_a_year_shifted_by_a_fraction_is_refused(toy_path):
+    from model import apply_overrides
+
+    dataset = load_dataset(toy_path)
+    with pytest.raises(InputError) as caught:
+        apply_overrides(dataset, {"sectors.steel.trading_from+": 0.5})
+    assert str(caught.value) == (
+        "--set sectors.steel.trading_from+=0.5: expected a whole number after +=, since trading_from is "
+        "a whole number from 1990 to 2100")
+    shifted = apply_overrides(dataset, {"sectors.steel.trading_from+": 1})
+    assert shifted.sectors.loc[3, "trading_from"] == 2027
