@@ -27,6 +27,7 @@ from . import schema
 from .errors import EtscapError, InputError, Problem, did_you_mean
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
+MAX_COLUMNS = 100  # columns of one CSV file: unknown columns are reported, but not without end
 ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # no '.', which --set keys split on
@@ -347,6 +348,22 @@ def _csv_cells(file: str, text: str, problems: list[Problem], max_rows: int) -> 
         if not any(header):
             problems.append(Problem(file, 1, None, "a blank row", "the column names on row 1"))
             return None
+        if header[0].lower().startswith("sep="):  # Excel's hint line for its own separator
+            line = _short(",".join(header))
+            problems.append(Problem(file, 1, None, line, f"the column names on row 1 (delete the first line "
+                                                         f"'{line}', which Excel writes to name its separator)"))
+            return None
+        separator = next((name for s, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'"))
+                          if len(header) == 1 and s in header[0]), None)
+        if separator is not None:
+            problems.append(Problem(file, 1, None, f"columns separated by {separator}",
+                                    "columns separated by commas (in Excel: Save As 'CSV UTF-8 (Comma delimited)')"))
+            return None
+        if len(header) > MAX_COLUMNS:
+            problems.append(Problem(file, 1, None, f"{len(header)} columns",
+                                    f"at most {MAX_COLUMNS} columns (the widest file declares "
+                                    f"{max(len(t.fields) for t in schema.TABLES)})"))
+            return None
         records: dict[int, list[str]] = {}
         for fields in reader:
             row += 1
@@ -383,13 +400,15 @@ def _malformed(file: str, row: int, err: csv.Error) -> Problem:
 def _distinct_columns(file: str, header: list[str], problems: list[Problem]) -> list[int]:
     """Positions of the named columns, each name's first; blank and repeated names are reported."""
     keep: list[int] = []
+    first_position: dict[str, int] = {}  # a dict, not a search of the header so far: linear in its length
     for i, name in enumerate(header):
         if not name:
             problems.append(Problem(file, 1, _column_letter(i), "", "a column name (or delete the empty column)"))
-        elif name in header[:i]:
-            first = _column_letter(header.index(name))
+        elif name in first_position:
+            first = _column_letter(first_position[name])
             problems.append(Problem(file, 1, name, name, f"each column named once (also column {first})"))
         else:
+            first_position[name] = i
             keep.append(i)
     return keep
 

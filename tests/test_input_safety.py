@@ -294,3 +294,26 @@ def test_a_year_shifted_by_a_fraction_is_refused(toy_path):
         "a whole number from 1990 to 2100")
     shifted = apply_overrides(dataset, {"sectors.steel.trading_from+": 1})
     assert shifted.sectors.loc[3, "trading_from"] == 2027
+
+
+def test_a_header_of_100000_columns_is_refused(toy_copy):
+    header = ",".join(f"c{i}" for i in range(100_000))
+    (toy_copy / "mac.csv").write_text(header + "\n" + ",".join("1" for _ in range(100_000)) + "\n")
+    assert _message(toy_copy) == (
+        f"mac.csv, row 1: found '100000 columns', expected at most {inputs.MAX_COLUMNS} columns "
+        "(the widest file declares 15)")
+
+
+def test_repeated_column_names_are_found_in_one_pass(toy_copy, monkeypatch):
+    """The duplicate check is linear: within the column limit, 100 repeats of one name are
+    100 problems, each pointing at the first column of that name."""
+    monkeypatch.setattr(inputs, "MAX_COLUMNS", 10_000)
+    mac = (toy_copy / "mac.csv").read_text().splitlines()
+    extra = ["step"] * 5000
+    lines = [",".join([mac[0], *extra])] + [",".join([line, *(["x"] * 5000)]) for line in mac[1:]]
+    (toy_copy / "mac.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(toy_copy)
+    problems = caught.value.problems
+    assert len(problems) == 5000
+    assert str(problems[0]) == "mac.csv, row 1, column step: found 'step', expected each column named once (also column B)"
