@@ -94,6 +94,7 @@ STUDY_FIELDS: tuple[Field, ...] = (
           "draws and results.", REQUIRED, 0, 2**32 - 1),
 )
 STUDY = {f.name: f for f in STUDY_FIELDS}
+MAX_SCENARIOS = int(STUDY["montecarlo.n"].maximum)  # of a sweep too
 
 # A distribution's parameters, in the order numpy's Generator method takes them.
 DISTRIBUTIONS: dict[str, tuple[Field, ...]] = {
@@ -326,6 +327,12 @@ def sweep_inputs(dataset: Dataset, grid: Mapping[str, Sequence[Any]], mode: str 
     if mode == "zip" and len(set(lengths.values())) > 1:
         problems.append(Problem(where, None, None, ", ".join(f"{k}: {n}" for k, n in lengths.items()),
                                 "lists of one length (mode zip pairs their values), or mode product"))
+    # counted before any row is made: a grid of 10^9 points would fill the memory first
+    scenarios = math.prod(lengths.values()) if mode == "product" else max(lengths.values())
+    if scenarios > MAX_SCENARIOS:
+        problems.append(Problem(where, None, None, f"{scenarios:,} scenarios ({' x '.join(map(str, lengths.values()))})"
+                                if mode == "product" else f"{scenarios:,} scenarios",
+                                f"at most {MAX_SCENARIOS:,} scenarios, the limit of montecarlo.n (fewer values)"))
     if problems:
         raise InputError(problems)
     rows = itertools.product(*values.values()) if mode == "product" else zip(*values.values())

@@ -151,3 +151,17 @@ def test_report_on_a_truncated_table_names_it(toy_results, tmp_path):
     assert result.stderr == (f"error: {folder / 'years.csv'} is damaged or was not written by etscap (it ends "
                              "in the middle of a line: cut short?): write it again (solve or the study): give a "
                              "folder written by `solve` (or a study folder with scenarios.csv and study.json)\n")
+
+
+def test_a_sweep_of_a_billion_scenarios_is_refused_at_once(tmp_path):
+    from tests.conftest import TOY
+
+    values = "[" + ", ".join(str(0.0001 * i) for i in range(1000)) + "]"
+    study = tmp_path / "huge.toml"
+    study.write_text(f'dataset = "{TOY}"\n[sweep]\ndiscount_rate = {values}\n'
+                     f'"sectors.power.base_emissions_mt" = {values}\n"targets.2025.national_cap_mt" = {values}\n')
+    result = _run("sweep", study, "--serial", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {study}, [sweep]: found '1,000,000,000 scenarios (1000 x 1000 x 1000)', "
+                             "expected at most 1,000,000 scenarios, the limit of montecarlo.n (fewer values)\n")
+    assert not (tmp_path / "out").exists()
