@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,8 @@ class _Cli(click.Group):
         try:
             return super().invoke(ctx)
         except EtscapError as err:
-            if (ctx.obj or {}).get("debug"):
-                raise
+            if (ctx.obj or {}).get("debug"):  # the traceback too, but the same exit code
+                click.echo("".join(traceback.format_exception(err)).rstrip("\n"), err=True)
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
 

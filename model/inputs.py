@@ -480,8 +480,10 @@ def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
             problems.append(Problem(scenario, None, key, _short(settings[key]),
                                     "a known key" + did_you_mean(key, schema.SCENARIO)))
     for key, spec in schema.SCENARIO.items():
+        value = settings.get(key)
+        value = value.item() if isinstance(value, np.generic) else value  # a value parsed from text
         try:
-            valid = spec.convert(settings.get(key)) == settings.get(key)
+            valid = spec.convert(value) == value
         except ValueError:
             valid = False
         if not valid:

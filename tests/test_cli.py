@@ -165,3 +165,29 @@ def test_a_sweep_of_a_billion_scenarios_is_refused_at_once(tmp_path):
     assert result.stderr == (f"error: {study}, [sweep]: found '1,000,000,000 scenarios (1000 x 1000 x 1000)', "
                              "expected at most 1,000,000 scenarios, the limit of montecarlo.n (fewer values)\n")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+def test_debug_keeps_the_exit_code(tmp_path, toy_path, debug):
+    result = _run(*debug, "solve", toy_path, "--out", tmp_path / "x", "--set", "targets.*.national_cap_mt=10")
+    assert result.exit_code == 3
+    assert ("Traceback (most recent call last)" in result.stderr) == bool(debug)
+    error = result.stderr[result.stderr.index("\nerror: ") + 1:]
+    assert error.startswith("error: model 'toy' is infeasible: the targets cannot all be met")
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("sectors.steel.trading_from=2020", "--set sectors.steel.trading_from=2020, in sectors.csv, row 3, column "
+                                            "trading_from: found '2020', expected a year not before covered_from (2025)"),
+        ("sectors.steel.covered_from=2027", "--set sectors.steel.covered_from=2027, in sectors.csv, row 3, column "
+                                            "trading_from: found '2026', expected a year not before covered_from (2027)"),
+        ("first_year=2030", "--set first_year=2030, in scenario.toml, column last_year: found '2027', expected a "
+                            "year not before first_year (2030)"),
+    ],
+)
+def test_errors_caused_by_set_name_the_set(toy_path, override, message):
+    result = _run("validate", toy_path, "--set", override)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
