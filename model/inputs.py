@@ -182,7 +182,7 @@ def load_dataset(path: str | Path) -> Dataset:
     dataset = Dataset(path=folder, settings=settings,
                       **{spec.file.removesuffix(".csv"): tables[spec.file] for spec in schema.TABLES})
     if _only_cell_problems(problems, settings):
-        problems += _not_already_reported(check_dataset(dataset), problems)
+        problems += _not_already_reported(check_dataset(dataset), problems, dataset)
     if problems:
         raise InputError(problems)
     return dataset
@@ -199,12 +199,30 @@ def _only_cell_problems(problems: list[Problem], settings: dict[str, Any]) -> bo
     return complete_settings and cells_only
 
 
-def _not_already_reported(found: list[Problem], reported: list[Problem]) -> list[Problem]:
-    """Problems across rows, without those that follow from a bad cell already reported."""
-    bad_cells = {(p.file, p.row, p.column) for p in reported}
+# Rows of other tables that refer to a row of these tables by its key (a facility's sector)
+REFERRED_BY = {"sectors.csv": "sector", "facilities.csv": "facility_id"}
+
+
+def _not_already_reported(found: list[Problem], reported: list[Problem], dataset: Dataset) -> list[Problem]:
+    """Problems across rows, without those that follow from a bad cell already reported: a
+    bad cell is blank to the checks, so its row's other checks, the rows that refer to its
+    row by its key (every installation of a sector whose covered_from is '2025x') and checks of
+    its whole column would only repeat it."""
+    bad_rows = {(p.file, p.row) for p in reported if p.row is not None}
     bad_columns = {(p.file, p.column) for p in reported}
-    return [p for p in found if (p.file, p.row, p.column) not in bad_cells
-            and not (p.row is None and (p.file, p.column) in bad_columns)]
+    tables = {spec.file: dataset.table(spec.file.removesuffix(".csv")) for spec in schema.TABLES}
+    bad_keys = {column: {tables[file].at[row, column] for f, row in bad_rows if f == file
+                         and row in tables[file].index and column in tables[file].columns}
+                for file, column in REFERRED_BY.items()}
+
+    def follows(p: Problem) -> bool:
+        if (p.file, p.row) in bad_rows or (p.row is None and (p.file, p.column) in bad_columns):
+            return True
+        table, keys = tables.get(p.file), bad_keys.get(p.column)
+        return (bool(keys) and table is not None and REFERRED_BY.get(p.file) != p.column and p.row in table.index
+                and table.at[p.row, p.column] in keys)  # a reference to a row with a bad cell
+
+    return [p for p in found if not follows(p)]
 
 
 # -- reading ---------------------------------------------------------------------------

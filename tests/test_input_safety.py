@@ -317,3 +317,29 @@ def test_repeated_column_names_are_found_in_one_pass(toy_copy, monkeypatch):
     problems = caught.value.problems
     assert len(problems) == 5000
     assert str(problems[0]) == "mac.csv, row 1, column step: found 'step', expected each column named once (also column B)"
+
+
+def test_one_typo_is_one_problem(tmp_path, china_path):
+    """A bad covered_from is blank to the checks: the row's trading_from and the sector's 600
+    installations ('a sector the ETS covers') would only repeat it."""
+    folder = tmp_path / "china"
+    shutil.copytree(china_path, folder)
+    sectors = folder / "sectors.csv"
+    sectors.write_text(sectors.read_text().replace("\nsteel,2025,", "\nsteel,2025x,"))
+    assert _message(folder) == (
+        "sectors.csv, row 3, column covered_from: found '2025x', expected a whole number from 1990 to 2100")
+
+
+def test_a_reference_to_a_good_row_is_still_checked(tmp_path, china_path):
+    """Only references to the row with the bad cell are left out."""
+    folder = tmp_path / "china"
+    shutil.copytree(china_path, folder)
+    sectors = folder / "sectors.csv"
+    text = sectors.read_text().replace("\nsteel,2025,", "\nsteel,2025x,").replace("\ncement,2025,2027,", "\ncement,,,")
+    sectors.write_text(text)
+    message = _message(folder)
+    assert message.splitlines()[:3] == [
+        "851 problems in the inputs:",
+        "  sectors.csv, row 3, column covered_from: found '2025x', expected a whole number from 1990 to 2100",
+        "  facilities.csv, row 2764, column sector: found 'cement', expected a sector the ETS covers (covered_from given)",
+    ]
