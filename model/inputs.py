@@ -485,8 +485,33 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Pro
         ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac"}, _check_optional_tables),
         ({"settings", "facilities"}, _check_resolution),
     )
-    return [problem for reads, check in checks if changed is None or reads & changed
-            for problem in check(dataset)]
+    # a table given to Dataset.replace was not parsed from text: check its cells' ranges too
+    declared = [problem for name in sorted((changed or set()) & set(schema.TABLES_BY_NAME))
+                for problem in _check_declared(dataset.table(name), schema.TABLES_BY_NAME[name])]
+    return declared + [problem for reads, check in checks if changed is None or reads & changed
+                       for problem in check(dataset)]
+
+
+def _check_declared(table: pd.DataFrame, spec: schema.TableSpec) -> list[Problem]:
+    """Cells of a table made in Python that its declarations refuse: a column missing, a
+    required cell blank, a number out of range or not finite, a value not among the choices."""
+    problems: list[Problem] = []
+    for field in spec.fields:
+        if field.name not in table.columns:
+            if field.required:
+                problems.append(Problem(spec.file, 1, field.name, None, f"a column named {field.name!r}"))
+            continue
+        values = table[field.name]
+        bad = values.isna().to_numpy() & field.required
+        if field.kind in ("int", "float"):
+            numbers = pd.to_numeric(values, errors="coerce").astype(float)
+            bad |= (values.notna() & ~np.isfinite(numbers.fillna(0.0))).to_numpy()
+            bad |= ~bad & field.out_of_range(numbers)
+        else:
+            bad |= ~bad & field.out_of_range(values)
+        problems += [Problem(spec.file, int(row), field.name, _short(values.loc[row]), field.expected())
+                     for row in table.index[bad]]
+    return problems
 
 
 def _check_scenario(settings: dict[str, Any]) -> list[Problem]:

@@ -343,3 +343,17 @@ def test_a_reference_to_a_good_row_is_still_checked(tmp_path, china_path):
         "  sectors.csv, row 3, column covered_from: found '2025x', expected a whole number from 1990 to 2100",
         "  facilities.csv, row 2764, column sector: found 'cement', expected a sector the ETS covers (covered_from given)",
     ]
+
+
+def test_a_table_replaced_in_python_is_checked_against_its_declarations(toy_path):
+    """Not only the checks across rows: a free share of 1.5 is refused where it is, in sectors.csv
+    (it used to surface in stage 2 with a hint about allocation.csv, which the toy does not have)."""
+    dataset = load_dataset(toy_path)
+    with pytest.raises(ValueError, match="read-only"):
+        dataset.sectors.loc[2, "free_share_max"] = 1.5
+    with pytest.raises(InputError) as caught:
+        dataset.replace(sectors=dataset.sectors.assign(free_share_max=[1.5, 1.0, float("inf")]))
+    assert str(caught.value) == (
+        "2 problems in the inputs:\n"
+        "  sectors.csv, row 2, column free_share_max: found '1.5', expected a number from 0 to 1 (fraction)\n"
+        "  sectors.csv, row 4, column free_share_max: found 'inf', expected a number from 0 to 1 (fraction)")
