@@ -23,7 +23,7 @@ from .errors import EtscapError
 from .inputs import load_dataset
 from .overrides import parse_assignment
 from .pipeline import prepare, solve as solve_dataset
-from .registry import make_registry
+from .registry import make_registry, registry_csv
 from .results import check_can_write, write_file
 from .studies import MONTECARLO, SWEEP, Study, read_study_file, run_study_file, study_file_reference
 
@@ -310,9 +310,9 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
     """Write a synthetic registry of installations (facilities.csv) for DATASET, calibrated
     to its sector totals and entity counts; every row is labelled synthetic."""
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
+    data = registry_csv(registry, scale)
     out = out or dataset / "facilities.csv"
-    write_file(out, lambda path: registry.to_csv(path, index=False, float_format="%.9g", lineterminator="\n"),
-               force=force)
+    write_file(out, lambda path: path.write_bytes(data), force=force)
     if not ctx.obj["quiet"]:
         click.echo(f"{len(registry)} installations in {registry['sector'].nunique()} sectors written to {out}")
 

@@ -68,8 +68,8 @@ def solve(
     except InfeasibleError:
         log.info("infeasible: finding the smallest relaxation of the targets")
         raise explain_infeasibility(model, options) from None
-    log.info("least cost found in %.2f s (HiGHS %s, %s simplex iterations)", sum(least_cost.seconds.values()),
-             least_cost.solver_version, least_cost.iterations["simplex"])
+    log.info("least cost found in %.2f s (HiGHS %s, %s)", sum(least_cost.seconds.values()),
+             least_cost.solver_version, iteration_counts(least_cost.iterations))
     allocated = None
     if allocation:
         allocated = allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
@@ -82,6 +82,16 @@ def solve(
     for problem in failed(results.summary["checks"]):  # a script's own constraints may break a check
         log.warning("check failed on a model changed by a script: %s", problem)
     return results
+
+
+def iteration_counts(iterations: Mapping[str, int]) -> str:
+    """'12 interior-point iterations, 3 simplex iterations': the count of each method that ran
+    (interior point's crossover runs simplex iterations too); '0 iterations' if none did."""
+    labels = {"ipm": "interior-point", "simplex": "simplex", "pdlp": "PDLP"}
+    counts = [f"{count:,} {labels.get(method, method)} iterations"
+              for method, count in sorted(iterations.items(), key=lambda item: list(labels).index(item[0])
+                                          if item[0] in labels else len(labels)) if count]
+    return ", ".join(counts) or "0 iterations"
 
 
 def verified(results: Results) -> Results:

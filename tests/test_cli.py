@@ -191,3 +191,58 @@ def test_errors_caused_by_set_name_the_set(toy_path, override, message):
     result = _run("validate", toy_path, "--set", override)
     assert result.exit_code == 2
     assert result.stderr == f"error: {message}\n"
+
+
+def test_progress_line_counts_the_method_that_ran(tmp_path):
+    import re
+
+    from model.pipeline import iteration_counts
+
+    assert iteration_counts({"simplex": 0, "ipm": 18}) == "18 interior-point iterations"
+    assert iteration_counts({"simplex": 1234, "ipm": 0}) == "1,234 simplex iterations"
+    assert iteration_counts({"simplex": 3, "ipm": 18}) == "18 interior-point iterations, 3 simplex iterations"
+    assert iteration_counts({"simplex": 0, "ipm": 0}) == "0 iterations"
+    result = _run("solve", "--out", tmp_path / "ipm", "--solver-option", "solver=ipm")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"least cost found in [\d.]+ s \(HiGHS [\d.]+, [1-9][\d,]* interior-point iterations\)",
+                     result.stderr), result.stderr
+    assert "0 simplex iterations" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "scale, message",
+    [
+        ("1e9", "--scale 1e+09: found '6,837,000,000,000 installations', expected at most 200,000 (the rows "
+                "facilities.csv may have): --scale 29 or less for this dataset"),
+        ("30", "--scale 30: found '205,110 installations', expected at most 200,000 (the rows facilities.csv "
+               "may have): --scale 29 or less for this dataset"),
+        ("inf", "--scale inf: expected a finite number above 0"),
+        ("nan", "--scale nan: expected a finite number above 0"),
+    ],
+)
+def test_make_registry_refuses_a_scale_solve_could_not_read(tmp_path, scale, message):
+    from tests.conftest import CHINA
+
+    result = _run("make-registry", CHINA, "--scale", scale, "--out", tmp_path / "r.csv")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_make_registry_refuses_a_file_larger_than_a_dataset_file(tmp_path, monkeypatch):
+    from model import registry
+    from tests.conftest import CHINA
+
+    monkeypatch.setattr(registry, "MAX_FILE_BYTES", 500_000)  # the real limit binds at --scale 24
+    result = _run("make-registry", CHINA, "--out", tmp_path / "r.csv")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --scale 1: found 'a registry of 887,993 bytes', expected at most 500,000 bytes "
+                             "(the size of a dataset file): --scale 0.56 or less for this dataset\n")
+
+
+def test_make_registry_needs_entities(tmp_path, toy_path):
+    result = _run("make-registry", toy_path, "--out", tmp_path / "r.csv")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: sectors.csv, column entities: expected the number of installations of at least "
+                             "one covered sector: the dataset has none for make-registry to draw and calibrate to\n")
+    assert not (tmp_path / "r.csv").exists()
