@@ -326,7 +326,12 @@ def inputs(update: Path | None) -> None:
     if update is None:
         click.echo(schema.markdown())
         return
-    document = schema.with_reference(update.read_text())
+    document = update.read_text()
+    missing = [marker for marker in ("<!-- inputs:begin -->", "<!-- inputs:end -->") if marker not in document]
+    if missing:
+        raise EtscapError(f"{update} has no {' and no '.join(missing)} line: add the two lines "
+                          "<!-- inputs:begin --> and <!-- inputs:end --> where the input reference belongs")
+    document = schema.with_reference(document)
     if "<!-- study-file:begin -->" in document:
         document = schema.with_section(document, "study-file", study_file_reference())
     update.write_text(document)

@@ -57,6 +57,7 @@ def solve(
         if hasattr(model, "free_allocation_mt"):
             raise EtscapError("this model has been solved with its allocation stage already: "
                               "build a new one with model.build_model()")
+        _check_families_active(model)
     else:
         model = build_model(prepare(source, overrides))
     built = time.perf_counter()
@@ -82,6 +83,23 @@ def solve(
     for problem in failed(results.summary["checks"]):  # a script's own constraints may break a check
         log.warning("check failed on a model changed by a script: %s", problem)
     return results
+
+
+# The model's own constraint families: prices, allocation and checks are read from their rows
+OWN_FAMILIES = ("national_target", "cap_split", "simulation_rule_cap", "simulation_compliance", "market_balance",
+                "trading_cap_shares", "absolute_cap_incumbents", "facility_compliance")
+
+
+def _check_families_active(model: pyo.ConcreteModel) -> None:
+    """An EtscapError naming a family of the model's own rows that a script deactivated whole."""
+    for name in OWN_FAMILIES:
+        family = getattr(model, name, None)
+        if isinstance(family, pyo.Constraint) and len(family) and (
+                not family.active or not any(row.active for row in family.values())):
+            raise EtscapError(
+                f"the model's constraint family {name} is deactivated (all {len(family)} rows): the results "
+                f"are read from its rows, so keep it active (deactivate single rows such as "
+                f"m.{name}[{next(iter(family.keys()))!r}], or add a constraint of your own)")
 
 
 def iteration_counts(iterations: Mapping[str, int]) -> str:

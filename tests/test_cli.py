@@ -246,3 +246,13 @@ def test_make_registry_needs_entities(tmp_path, toy_path):
     assert result.stderr == ("error: sectors.csv, column entities: expected the number of installations of at least "
                              "one covered sector: the dataset has none for make-registry to draw and calibrate to\n")
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_inputs_update_needs_its_markers(tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\n<!-- inputs:begin -->\n")
+    result = _run("inputs", "--update", notes)
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {notes} has no <!-- inputs:end --> line: add the two lines "
+                             "<!-- inputs:begin --> and <!-- inputs:end --> where the input reference belongs\n")
+    assert notes.read_text() == "# Notes\n\n<!-- inputs:begin -->\n"

@@ -357,3 +357,16 @@ def test_a_table_replaced_in_python_is_checked_against_its_declarations(toy_path
         "2 problems in the inputs:\n"
         "  sectors.csv, row 2, column free_share_max: found '1.5', expected a number from 0 to 1 (fraction)\n"
         "  sectors.csv, row 4, column free_share_max: found 'inf', expected a number from 0 to 1 (fraction)")
+
+
+def test_a_deactivated_constraint_family_is_named(toy_path):
+    from model import EtscapError, build_model, solve
+
+    model = build_model(load_dataset(toy_path))
+    model.national_target.deactivate()
+    with pytest.raises(EtscapError) as caught:
+        solve(model)
+    assert str(caught.value) == (
+        "the model's constraint family national_target is deactivated (all 3 rows): the results are read from its "
+        "rows, so keep it active (deactivate single rows such as m.national_target[2025], or add a constraint of "
+        "your own)")
