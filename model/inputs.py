@@ -484,6 +484,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Pro
         ({"targets", "settings"}, lambda d: _check_targets(d.targets, d.settings)),
         ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac"}, _check_optional_tables),
         ({"settings", "facilities"}, _check_resolution),
+        ({"settings", "sectors"}, _check_initial_bank),
     )
     # a table given to Dataset.replace was not parsed from text: check its cells' ranges too
     declared = [problem for name in sorted((changed or set()) & set(schema.TABLES_BY_NAME))
@@ -627,6 +628,24 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
                     f"target years covering the horizon {first}-{last} (add rows for the missing ends)")
         )
     return problems
+
+
+def _check_initial_bank(dataset: Dataset) -> list[Problem]:
+    """An initial bank is spent by the sectors trading in first_year; without banking, what
+    first_year cannot use would vanish, so a bank larger than their BAU emissions is refused."""
+    settings, sectors = dataset.settings, dataset.sectors
+    bank, first = settings["market.initial_bank_mt"], settings["first_year"]
+    if not bank or settings["market.banking"]:  # with banking it is carried to later years
+        return []
+    trading_from = sectors["trading_from"].fillna(sectors["covered_from"])
+    trades = (trading_from <= first).fillna(False).to_numpy()
+    growth = ((1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])).astype(float)
+    bau = float((sectors["base_emissions_mt"].astype(float) * growth ** (first - settings["base_year"]))[trades].sum())
+    if bank > bau * (1 + 1e-9):
+        return [Problem(schema.SCENARIO_FILE, None, "market.initial_bank_mt", _number(bank),
+                        f"at most {bau:.6g}, the BAU emissions of the sectors trading in first_year ({first}): "
+                        "without banking the rest could never be used (or market.banking = true to carry it)")]
+    return []
 
 
 def _check_resolution(dataset: Dataset) -> list[Problem]:

@@ -208,7 +208,8 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "market.initial_bank_mt",
         "float",
         "Mt CO2",
-        "Allowances banked before first_year; without banking they must be used in first_year.",
+        "Allowances banked before first_year, for the sectors trading in first_year; without banking they "
+        "must be used in first_year, so at most those sectors' BAU emissions then.",
         0.0,
         0.0,
         1e6,
