@@ -634,9 +634,9 @@ def _check_initial_bank(dataset: Dataset) -> list[Problem]:
     """An initial bank is spent by the sectors trading in first_year; without banking, what
     first_year cannot use would vanish, so a bank larger than their BAU emissions is refused."""
     settings, sectors = dataset.settings, dataset.sectors
-    bank, first = settings["market.initial_bank_mt"], settings["first_year"]
-    if not bank or settings["market.banking"]:  # with banking it is carried to later years
-        return []
+    bank, first = settings.get("market.initial_bank_mt"), settings["first_year"]
+    if not bank or settings.get("market.banking", True):  # with banking it is carried to later years
+        return []  # (a setting that failed its own check is missing: it is reported already)
     trading_from = sectors["trading_from"].fillna(sectors["covered_from"])
     trades = (trading_from <= first).fillna(False).to_numpy()
     growth = ((1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])).astype(float)

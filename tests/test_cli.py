@@ -256,3 +256,27 @@ def test_inputs_update_needs_its_markers(tmp_path):
     assert result.stderr == (f"error: {notes} has no <!-- inputs:end --> line: add the two lines "
                              "<!-- inputs:begin --> and <!-- inputs:end --> where the input reference belongs\n")
     assert notes.read_text() == "# Notes\n\n<!-- inputs:begin -->\n"
+
+
+@pytest.mark.parametrize(
+    "file, content, reason",
+    [
+        ("years.parquet", b"PAR1 not really", "years.parquet is damaged or was not written by etscap ("),
+        ("study.json", b"{", "study.json is damaged or was not written by etscap (not valid JSON: "),
+        ("scenarios.csv", b"scenario,status\n0,opti", "scenarios.csv is damaged or was not written by etscap "
+                                                       "(it ends in the middle of a line: cut short?)"),
+    ],
+)
+def test_report_on_a_damaged_study_folder_is_one_line(tmp_path, file, content, reason):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "study.json").write_text('{"kind": "sweep", "parameters": []}\n')
+    (folder / "scenarios.csv").write_text("scenario,status,message\n0,optimal,\n")
+    pd.DataFrame({"scenario": [0], "year": [2025], "allowance_price_cny_per_t": [40.0]}).to_parquet(
+        folder / "years.parquet")
+    (folder / file).write_bytes(content)
+    result = _run("report", folder)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {folder / file} ")
+    assert reason.split(" (", 1)[1] in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
