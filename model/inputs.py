@@ -18,7 +18,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -151,6 +151,13 @@ class Dataset:
         updated = dataclasses.replace(self, **changes)
         changed = {name for name, value in changes.items() if value is not getattr(self, name)
                    and not (name == "settings" and value == self.settings)}
+        if "settings" in changed:
+            new = updated.settings
+            keys = {key for key in {*self.settings, *new} if key not in new or key not in self.settings
+                    or new[key] != self.settings[key]}
+            problems = _check_setting_values(new, keys)
+            if problems:  # the checks across settings and files need valid settings
+                raise InputError(problems)
         problems = check_dataset(updated, changed)
         if problems:
             raise InputError(problems)
@@ -518,22 +525,6 @@ def _check_declared(table: pd.DataFrame, spec: schema.TableSpec) -> list[Problem
 def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     scenario = schema.SCENARIO_FILE
-    # a Dataset's settings replaced in Python have not been through _read_scenario's conversion
-    for key in settings:
-        if key not in schema.SCENARIO:
-            problems.append(Problem(scenario, None, key, _short(settings[key]),
-                                    "a known key" + did_you_mean(key, schema.SCENARIO)))
-    for key, spec in schema.SCENARIO.items():
-        value = settings.get(key)
-        value = value.item() if isinstance(value, np.generic) else value  # a value parsed from text
-        try:
-            valid = spec.convert(value) == value
-        except ValueError:
-            valid = False
-        if not valid:
-            problems.append(Problem(scenario, None, key, _short(settings.get(key)), spec.expected()))
-    if problems:
-        return problems
     first, last, base = settings["first_year"], settings["last_year"], settings["base_year"]
     if not SCENARIO_NAME.match(settings["name"]):
         problems.append(Problem(scenario, None, "name", _short(settings["name"]),
@@ -543,6 +534,26 @@ def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
         problems.append(Problem(scenario, None, "last_year", str(last), f"a year not before first_year ({first})"))
     if base > first:
         problems.append(Problem(scenario, None, "base_year", str(base), f"a year not after first_year ({first})"))
+    return problems
+
+
+def _check_setting_values(settings: Mapping[str, Any], keys: Iterable[str]) -> list[Problem]:
+    """Settings given to Dataset.replace that their declarations refuse (values read from
+    scenario.toml or --set were converted already; these were not)."""
+    problems: list[Problem] = []
+    for key in sorted(keys):
+        if key not in schema.SCENARIO:
+            problems.append(Problem(schema.SCENARIO_FILE, None, key, _short(settings.get(key)),
+                                    "a known key" + did_you_mean(key, schema.SCENARIO)))
+            continue
+        value = settings.get(key)
+        value = value.item() if isinstance(value, np.generic) else value  # a value parsed from text
+        try:
+            valid = schema.SCENARIO[key].convert(value) == value
+        except ValueError:
+            valid = False
+        if not valid:
+            problems.append(Problem(schema.SCENARIO_FILE, None, key, _short(value), schema.SCENARIO[key].expected()))
     return problems
 
 
