@@ -280,3 +280,21 @@ def test_report_on_a_damaged_study_folder_is_one_line(tmp_path, file, content, r
     assert result.stderr.startswith(f"error: {folder / file} ")
     assert reason.split(" (", 1)[1] in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_an_unreadable_input_file_is_one_line_with_exit_code_2(toy_path, monkeypatch):
+    """As root every file is readable: the refusal is simulated."""
+    import pathlib
+
+    read_bytes = pathlib.Path.read_bytes
+
+    def refuse(self):
+        if self.name == "targets.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    result = _run("validate", toy_path)
+    assert result.exit_code == 2
+    assert result.stderr == ("error: targets.csv: found 'a file that cannot be read (Permission denied)', expected "
+                             "a file this user can read (check its permissions)\n")
