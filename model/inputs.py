@@ -66,21 +66,24 @@ def _table_state(table: pd.DataFrame) -> tuple:
     return (table.index, tuple(table.columns), tuple(block.values for block in table._mgr.blocks))
 
 
+def _arrays(table: pd.DataFrame) -> list[np.ndarray]:
+    """The numpy arrays holding a table's values (a nullable column's values and mask)."""
+    blocks = [block.values for block in table._mgr.blocks]
+    return [array for values in blocks
+            for array in ((values,) if isinstance(values, np.ndarray)
+                          else (getattr(values, "_data", None), getattr(values, "_mask", None)))
+            if isinstance(array, np.ndarray)]
+
+
 def _freeze(table: pd.DataFrame) -> pd.DataFrame:
-    """``table``, or a copy of it if it was not frozen yet, with read-only arrays."""
-    arrays = [array for block in table._mgr.blocks
-              for array in ((block.values,) if isinstance(block.values, np.ndarray)
-                            else (getattr(block.values, "_data", None), getattr(block.values, "_mask", None)))
-              if isinstance(array, np.ndarray)]
+    """``table`` if it is frozen already (a table shared with the dataset it came from keeps
+    its identity, which caches use), else a copy of it with read-only arrays."""
+    arrays = _arrays(table)
     if arrays and not any(array.flags.writeable for array in arrays):
         return table
     table = table.copy(deep=True)
-    for block in table._mgr.blocks:
-        values = block.values
-        for array in ((values,) if isinstance(values, np.ndarray)
-                      else (getattr(values, "_data", None), getattr(values, "_mask", None))):
-            if isinstance(array, np.ndarray):
-                array.flags.writeable = False
+    for array in _arrays(table):
+        array.flags.writeable = False
     return table
 
 
