@@ -370,3 +370,20 @@ def test_a_deactivated_constraint_family_is_named(toy_path):
         "the model's constraint family national_target is deactivated (all 3 rows): the results are read from its "
         "rows, so keep it active (deactivate single rows such as m.national_target[2025], or add a constraint of "
         "your own)")
+
+
+def test_the_smallest_base_output_allowed_writes_finite_benchmarks(toy_copy, tmp_path):
+    """base_output = 0 wrote inf (cap / 0), and so did any quotient above ~1.8e299, which the
+    writer's rounding to 9 decimals overflows: base_output is at least 1e-6 now."""
+    import numpy as np
+
+    from model import Results, solve
+
+    sectors = toy_copy / "sectors.csv"
+    sectors.write_text(sectors.read_text().replace("power,2025,2025,100,100,TWh", "power,2025,2025,100,1e-6,TWh"))
+    solved = solve(toy_copy)
+    read = Results.read(solved.write(tmp_path / "out")).sector_years.set_index(["sector", "year"])
+    benchmark = read.loc[("power", 2025), "implied_benchmark_t_per_unit"]
+    assert np.isfinite(read["implied_benchmark_t_per_unit"].dropna()).all()
+    cap = solved.sector_years.set_index(["sector", "year"]).loc[("power", 2025), "cap_mt"]
+    assert benchmark == pytest.approx(cap / 1e-6)
