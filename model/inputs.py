@@ -18,7 +18,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -111,6 +111,8 @@ class Dataset:
     benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
+    # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
+    scenarios: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings", Settings(self.settings))
@@ -179,8 +181,20 @@ class Dataset:
         return digest.hexdigest()
 
 
-def load_dataset(path: str | Path) -> Dataset:
-    """Read and validate the dataset folder at ``path``."""
+def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Dataset:
+    """Read and validate the dataset folder (or workbook, ``.xlsx``) at ``path``, then apply its named ``scenarios``
+    (``scenarios/NAME.toml``, in order; see ``model.scenarios``).
+
+        dataset = load_dataset("inputs/china", scenarios=["aluminium-2030"])
+    """
+    if scenarios:
+        from .scenarios import apply_scenarios  # scenarios.py imports this module
+
+        return apply_scenarios(load_dataset(path), scenarios)
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):  # a dataset as one workbook (model/workbook.py)
+        from .workbook import read_workbook
+
+        return read_workbook(path)
     folder = Path(path)
     if not folder.is_dir():
         raise InputError(
@@ -213,17 +227,18 @@ def _only_cell_problems(problems: list[Problem], settings: dict[str, Any]) -> bo
 REFERRED_BY = {"sectors.csv": "sector", "facilities.csv": "facility_id"}
 
 
-def _not_already_reported(found: list[Problem], reported: list[Problem], dataset: Dataset) -> list[Problem]:
+def _not_already_reported(found: list[Problem], reported: list[Problem],
+                          dataset: Dataset | None = None) -> list[Problem]:
     """Problems across rows, without those that follow from a bad cell already reported: a
     bad cell is blank to the checks, so its row's other checks, the rows that refer to its
     row by its key (every installation of a sector whose covered_from is '2025x') and checks of
     its whole column would only repeat it."""
     bad_rows = {(p.file, p.row) for p in reported if p.row is not None}
     bad_columns = {(p.file, p.column) for p in reported}
-    tables = {spec.file: dataset.table(spec.file.removesuffix(".csv")) for spec in schema.TABLES}
+    tables = {spec.file: dataset.table(spec.file.removesuffix(".csv")) for spec in schema.TABLES} if dataset else {}
     bad_keys = {column: {tables[file].at[row, column] for f, row in bad_rows if f == file
                          and row in tables[file].index and column in tables[file].columns}
-                for file, column in REFERRED_BY.items()}
+                for file, column in REFERRED_BY.items() if file in tables}
 
     def follows(p: Problem) -> bool:
         if (p.file, p.row) in bad_rows or (p.row is None and (p.file, p.column) in bad_columns):

@@ -39,13 +39,50 @@ OPTIONAL_TABLES = ("facilities",)  # written only when not empty
 
 @dataclass
 class Results:
-    """A solve's tables (tidy: one row per year, sector-year or step-year) and its summary."""
+    """A solve's tables (tidy: one row per year, sector-year or step-year) and its summary.
+
+        >>> results = model.solve("inputs/toy")
+        >>> results                       # status, objective and the headline rows
+        >>> results.years.set_index("year")["allowance_price_cny_per_t"]
+        >>> results.to_iamc()             # long format for pyam; results.to_xarray() for xarray
+    """
 
     years: pd.DataFrame
     sector_years: pd.DataFrame
     abatement_steps: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     facilities: pd.DataFrame = field(default_factory=pd.DataFrame)  # installation x year, if a registry is given
+
+    def __repr__(self) -> str:
+        from .notebook import results_repr  # the notebook helpers are needed only when shown
+
+        return results_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import results_html
+
+        return results_html(self)
+
+    def to_iamc(self, model: str = "etscap", scenario: str | None = None, region: str = "China") -> pd.DataFrame:
+        """The results in the IAMC long format (model, scenario, region, variable, unit,
+        year, value; variables such as ``Price|Carbon|ETS``, ``Emissions|CO2|<sector>``),
+        for ``pyam.IamDataFrame(results.to_iamc())``; see ``model.notebook.to_iamc``.
+
+            >>> results.to_iamc().query("variable == 'Price|Carbon|ETS'")
+        """
+        from .notebook import to_iamc
+
+        return to_iamc(self, model=model, scenario=scenario, region=region)
+
+    def to_xarray(self) -> Any:
+        """years and sector_years as one ``xarray.Dataset`` (dimensions year and sector);
+        needs the optional dependency xarray.
+
+            >>> results.to_xarray()["sector_emissions_mt"].sel(sector="steel")
+        """
+        from .notebook import to_xarray
+
+        return to_xarray(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to write: every table but the optional ones left empty."""
@@ -415,6 +452,7 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "dataset": str(p.dataset.path),
         "inputs_sha256": p.dataset.sha256 if hash_inputs else None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
+        "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
         "solver": "highs",
@@ -439,3 +477,30 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return versions
+
+
+SHORT_HORIZON_YEARS = 8  # a horizon this short is shown in full instead of its milestone years
+TARGET_KINK_MT = 1e-6  # a change of slope of the national cap path larger than this marks a target row
+
+
+def milestone_years(years: pd.DataFrame) -> list[int]:
+    """The years a headline shows, from the data: the target years of the scenario.
+
+    ``targets.csv`` gives the national cap in some years and the model interpolates linearly
+    between them, so its rows are where the cap path (``national_cap_mt``) changes slope, and
+    the first and last modelled years. A horizon of at most SHORT_HORIZON_YEARS shows every
+    year. A table of several scenarios (a study's, with a ``scenario`` column) gives the
+    target years of any of them.
+    """
+    ordered = years.sort_values([c for c in ("scenario", "year") if c in years.columns], kind="stable")
+    modelled = sorted(int(y) for y in ordered["year"].unique())
+    if len(modelled) <= SHORT_HORIZON_YEARS:
+        return modelled
+    groups = ordered.groupby("scenario", sort=False) if "scenario" in ordered.columns else [(None, ordered)]
+    shown = {modelled[0], modelled[-1]}
+    for _, path in groups:
+        cap, year = path["national_cap_mt"].to_numpy(dtype=float), path["year"].to_numpy()
+        slope = np.diff(cap) / np.diff(year)
+        kinks = np.abs(np.diff(slope)) > TARGET_KINK_MT
+        shown.update(int(y) for y in year[1:-1][kinks])
+    return sorted(shown)

@@ -239,7 +239,7 @@ def test_workbook_has_no_formula_cells(toy_copy, tmp_path):
     regions = {cell.value for cell in workbook["facilities"]["C"]} | {
         cell.value for row in workbook["facilities"].iter_rows() for cell in row}
     assert '=HYPERLINK("http://x","y")' in regions and "@SUM(A1)" in regions
-    summary = {row[0]: row[1] for row in workbook["summary"].iter_rows(min_row=2, values_only=True)}
+    summary = {row[0]: row[1] for row in workbook["summary.json"].iter_rows(min_row=2, values_only=True)}
     assert summary["settings.description"].startswith("=1+1 ")
 
 
