@@ -1388,6 +1388,8 @@ def _study_settings(info: dict[str, Any]) -> dict[str, Any]:
         if key in settings:
             settings[key] = _dataset_name(settings[key])
     settings["parameters"] = ", ".join(info.get("parameters", []))
+    if info.get("named_scenarios"):
+        settings["named_scenarios"] = ", ".join(str(name) for name in info["named_scenarios"])
     return settings
 
 
