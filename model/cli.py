@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +45,8 @@ class _Cli(click.Group):
         try:
             return super().invoke(ctx)
         except EtscapError as err:
-            if (ctx.obj or {}).get("debug"):
-                raise
+            if (ctx.obj or {}).get("debug"):  # the traceback too, but the same exit code
+                click.echo("".join(traceback.format_exception(err)).rstrip("\n"), err=True)
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
 
@@ -464,7 +465,7 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
     """Write a synthetic registry of installations (facilities.csv) for DATASET, calibrated
     to its sector totals and entity counts; every row is labelled synthetic."""
     from .inputs import load_dataset
-    from .registry import make_registry
+    from .registry import make_registry, registry_csv
     from .results import write_file
 
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
@@ -472,8 +473,8 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
     if out.suffix == ".parquet":  # a large registry reads faster as Parquet (facilities.parquet)
         write_file(out, lambda path: registry.to_parquet(path, index=False), force=force)
     else:
-        write_file(out, lambda path: registry.to_csv(path, index=False, float_format="%.9g", lineterminator="\n"),
-                   force=force)
+        data = registry_csv(registry, scale)
+        write_file(out, lambda path: path.write_bytes(data), force=force)
     if not ctx.obj["quiet"]:
         click.echo(f"{len(registry)} installations in {registry['sector'].nunique()} sectors written to {out}")
 
@@ -490,7 +491,12 @@ def inputs(update: Path | None) -> None:
     if update is None:
         click.echo(schema.markdown())
         return
-    document = schema.with_reference(update.read_text())
+    document = update.read_text()
+    missing = [marker for marker in ("<!-- inputs:begin -->", "<!-- inputs:end -->") if marker not in document]
+    if missing:
+        raise EtscapError(f"{update} has no {' and no '.join(missing)} line: add the two lines "
+                          "<!-- inputs:begin --> and <!-- inputs:end --> where the input reference belongs")
+    document = schema.with_reference(document)
     if "<!-- study-file:begin -->" in document:
         document = schema.with_section(document, "study-file", study_file_reference())
     update.write_text(document)

@@ -161,6 +161,7 @@ class Parameters:
 
 def derive_parameters(dataset: Dataset) -> Parameters:
     """BAU, phases, step potentials and costs, and yearly targets for every model year."""
+    dataset.check_unchanged()  # the caches below are found by the tables' identity
     settings = dataset.settings
     years = np.arange(settings["first_year"], settings["last_year"] + 1)
     rate = settings["discount_rate"]

@@ -78,6 +78,7 @@ def solve(
         if hasattr(model, "free_allocation_mt"):
             raise EtscapError("this model has been solved with its allocation stage already: "
                               "build a new one with model.build_model()")
+        _check_families_active(model)
         options = solver_options(model.parameters.dataset.settings, highs_options)
     else:
         dataset = prepare(source, overrides)
@@ -91,8 +92,8 @@ def solve(
     except InfeasibleError:
         log.info("infeasible: finding the smallest relaxation of the targets")
         raise explain_infeasibility(model, options) from None
-    log.info("least cost found in %.2f s (HiGHS %s, %s simplex iterations)", sum(least_cost.seconds.values()),
-             least_cost.solver_version, least_cost.iterations["simplex"])
+    log.info("least cost found in %.2f s (HiGHS %s, %s)", sum(least_cost.seconds.values()),
+             least_cost.solver_version, iteration_counts(least_cost.iterations))
     allocated = None
     if allocation:
         allocated = allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
@@ -118,8 +119,8 @@ def _solve_blocks(dataset: Dataset, highs_options: Mapping[str, Any] | None, all
              f"{sum(len(columns) for columns in parameters.abatement):,}")
     options = solver_options(dataset.settings, highs_options)
     least_cost = solve_lp(lp, dataset.name, options, verbose)
-    log.info("least cost found in %.2f s (HiGHS %s, %s simplex iterations)", sum(least_cost.seconds.values()),
-             least_cost.solver_version, least_cost.iterations["simplex"])
+    log.info("least cost found in %.2f s (HiGHS %s, %s)", sum(least_cost.seconds.values()),
+             least_cost.solver_version, iteration_counts(least_cost.iterations))
     allocated = None
     if allocation:
         allocated = allocate_lp(parameters, lp, least_cost, allowance_prices(parameters, least_cost), options, verbose)
@@ -127,6 +128,33 @@ def _solve_blocks(dataset: Dataset, highs_options: Mapping[str, Any] | None, all
                  sum(allocated.seconds.values()))
     return build_results(parameters, least_cost, allocated, seconds={"build": built - started},
                          installations=installations)
+
+
+# The model's own constraint families: prices, allocation and checks are read from their rows
+OWN_FAMILIES = ("national_target", "cap_split", "simulation_rule_cap", "simulation_compliance", "market_balance",
+                "trading_cap_shares", "absolute_cap_incumbents", "facility_compliance")
+
+
+def _check_families_active(model: pyo.ConcreteModel) -> None:
+    """An EtscapError naming a family of the model's own rows that a script deactivated whole."""
+    for name in OWN_FAMILIES:
+        family = getattr(model, name, None)
+        if isinstance(family, pyo.Constraint) and len(family) and (
+                not family.active or not any(row.active for row in family.values())):
+            raise EtscapError(
+                f"the model's constraint family {name} is deactivated (all {len(family)} rows): the results "
+                f"are read from its rows, so keep it active (deactivate single rows such as "
+                f"m.{name}[{next(iter(family.keys()))!r}], or add a constraint of your own)")
+
+
+def iteration_counts(iterations: Mapping[str, int]) -> str:
+    """'12 interior-point iterations, 3 simplex iterations': the count of each method that ran
+    (interior point's crossover runs simplex iterations too); '0 iterations' if none did."""
+    labels = {"ipm": "interior-point", "simplex": "simplex", "pdlp": "PDLP"}
+    counts = [f"{count:,} {labels.get(method, method)} iterations"
+              for method, count in sorted(iterations.items(), key=lambda item: list(labels).index(item[0])
+                                          if item[0] in labels else len(labels)) if count]
+    return ", ".join(counts) or "0 iterations"
 
 
 def verified(results: Results) -> Results:

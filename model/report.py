@@ -38,7 +38,7 @@ from . import schema
 from .errors import EtscapError
 from .overrides import parse_override
 from .phases import OUTSIDE, SIMULATION, TRADING
-from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years
+from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, read_csv
 from .studies import STUDY_FILES, Study
 
 log = logging.getLogger(__name__)
@@ -1157,7 +1157,7 @@ def results_html(results: Results, figures: dict[str, Figure], images: dict[str,
 def other_tables(folder: Path) -> dict[str, pd.DataFrame]:
     """CSV tables in a results folder besides the three every solve writes."""
     known = set(TABLE_FILES.values())
-    return {path.stem: pd.read_csv(path) for path in sorted(folder.glob("*.csv")) if path.name not in known}
+    return {path.stem: read_csv(path) for path in sorted(folder.glob("*.csv")) if path.name not in known}
 
 
 def write_results_report(folder: Path, year: int | None = None) -> list[Path]:

@@ -109,9 +109,60 @@ class Results:
         missing = [f for f in [*required, "summary.json"] if not (folder / f).is_file()]
         if missing:
             raise EtscapError(f"{folder} is not a results folder: {', '.join(missing)} missing")
-        tables = {name: pd.read_csv(folder / file, low_memory=False) for name, file in TABLE_FILES.items()
+        tables = {name: read_csv(folder / file, KEY_COLUMNS.get(name, ())) for name, file in TABLE_FILES.items()
                   if (folder / file).is_file()}
-        return cls(**tables, summary=json.loads((folder / "summary.json").read_text()))
+        return cls(**tables, summary=read_json(folder / "summary.json"))
+
+
+# Columns every table of a results folder has: a file without them is not one etscap wrote whole
+KEY_COLUMNS = {"years": ("year",), "sector_years": ("sector", "year"),
+               "abatement_steps": ("sector", "step", "year"), "facilities": ("facility_id", "year")}
+# Columns of text: names such as 'NA', 'None' or 'null' are names, not missing values
+TEXT_COLUMNS = ("sector", "step", "facility_id", "phase", "region", "unit_type", "output_unit",
+                "status", "message", "source", "description")
+
+
+def read_csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A table of a results or study folder: only a blank cell is missing (a sector named
+    'NA' stays 'NA'), text columns stay text, and a file that is not a whole table written
+    by etscap is an EtscapError naming it."""
+    damaged = f"{path} is damaged or was not written by etscap"
+    if required and not _ends_with_newline(path):  # etscap ends its tables with one: else it was cut short
+        raise EtscapError(f"{damaged} (it ends in the middle of a line: cut short?): "
+                              "write it again (solve or the study)")
+    try:
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False,
+                            dtype={column: str for column in TEXT_COLUMNS})
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:  # EmptyDataError is a ValueError
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise EtscapError(f"{damaged} ({reason}): write it again (solve or the study)") from None
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise EtscapError(f"{damaged} (no column {', '.join(missing)}): write it again (solve or the study)")
+    for column in ("year",):
+        if column in required and not pd.api.types.is_integer_dtype(table[column]):
+            raise EtscapError(f"{damaged} (column {column} holds values that are not years): "
+                              "write it again (solve or the study)")
+    return table
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        return size == 0 or (handle.seek(size - 1) >= 0 and handle.read(1) == b"\n")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """summary.json or study.json: an object, or an EtscapError naming the file."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise EtscapError(f"{path} is damaged or was not written by etscap (not valid JSON: {err}): "
+                          "write it again (solve or the study)") from None
+    if not isinstance(document, dict):
+        raise EtscapError(f"{path} is damaged or was not written by etscap (a JSON object expected): "
+                          "write it again (solve or the study)")
+    return document
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:

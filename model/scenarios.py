@@ -157,8 +157,10 @@ def _folder_of(dataset: Dataset) -> Path:
 
 def _located(problem: Problem, where: dict[str, str]) -> Problem:
     """A problem of one override, named by the scenario file and key it came from."""
-    if problem.file in where:
-        return Problem(where[problem.file], problem.row, problem.column, problem.found, problem.expected)
+    for label, location in where.items():  # apply_overrides names the --set, then perhaps ", in FILE"
+        if problem.file == label or problem.file.startswith(f"{label}, in "):
+            return Problem(location + problem.file[len(label):], problem.row, problem.column, problem.found,
+                           problem.expected)
     return problem
 
 

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow
 
 from .errors import EtscapError, InfeasibleError, InputError, Problem, did_you_mean
 from .formulation import formulate
@@ -54,7 +55,7 @@ from .overrides import apply_overrides, override_field, parse_override
 from .parameters import Parameters, derive_parameters
 from .pipeline import solve, verified
 from .resolve import Resolver
-from .results import Results, _versions, write_csv, write_folder
+from .results import Results, _versions, read_csv, read_json, write_csv, write_folder
 from .schema import REQUIRED, Field, _markdown_row
 from .solve import solver_options
 
@@ -95,6 +96,7 @@ STUDY_FIELDS: tuple[Field, ...] = (
           "draws and results.", REQUIRED, 0, 2**32 - 1),
 )
 STUDY = {f.name: f for f in STUDY_FIELDS}
+MAX_SCENARIOS = int(STUDY["montecarlo.n"].maximum)  # of a sweep too
 
 # A distribution's parameters, in the order numpy's Generator method takes them.
 DISTRIBUTIONS: dict[str, tuple[Field, ...]] = {
@@ -143,7 +145,14 @@ class StudyFile:
 def read_study_file(path: str | Path, kind: str) -> StudyFile:
     """Read and check a study file for ``kind`` ("sweep" needs [sweep], "montecarlo" needs
     [montecarlo]); every problem names the file and the key."""
-    path = Path(path)
+    try:
+        return _read_study_file(Path(path), kind)
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise InputError(Problem(str(path), None, None, "values nested too deeply to read",
+                                 "a study file as in README: Studies")) from None
+
+
+def _read_study_file(path: Path, kind: str) -> StudyFile:
     name = str(path)
     if not path.is_file():
         raise InputError(Problem(name, None, None, None, "a study file (TOML, see README: Studies)"))
@@ -151,6 +160,9 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
         document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(Problem(name, None, None, None, f"a valid TOML file ({err})")) from None
+    except OSError as err:
+        raise InputError(Problem(name, None, None, f"a file that cannot be read ({err.strerror or err})",
+                                 "a file this user can read (check its permissions)")) from None
     problems: list[Problem] = []
     known = {"dataset", "scenario", "out", "allocation", "csv", "abatement_steps", SWEEP, MONTECARLO}
     for key, value in document.items():
@@ -324,6 +336,12 @@ def sweep_inputs(dataset: Dataset, grid: Mapping[str, Sequence[Any]], mode: str 
     if mode == "zip" and len(set(lengths.values())) > 1:
         problems.append(Problem(where, None, None, ", ".join(f"{k}: {n}" for k, n in lengths.items()),
                                 "lists of one length (mode zip pairs their values), or mode product"))
+    # counted before any row is made: a grid of 10^9 points would fill the memory first
+    scenarios = math.prod(lengths.values()) if mode == "product" else max(lengths.values())
+    if scenarios > MAX_SCENARIOS:
+        problems.append(Problem(where, None, None, f"{scenarios:,} scenarios ({' x '.join(map(str, lengths.values()))})"
+                                if mode == "product" else f"{scenarios:,} scenarios",
+                                f"at most {MAX_SCENARIOS:,} scenarios, the limit of montecarlo.n (fewer values)"))
     if problems:
         raise InputError(problems)
     rows = itertools.product(*values.values()) if mode == "product" else zip(*values.values())
@@ -701,10 +719,15 @@ class Study:
         missing = [f for f in (*STUDY_FILES, "years.parquet") if not (folder / f).is_file()]
         if missing:
             raise EtscapError(f"{folder} is not a study folder: {', '.join(missing)} missing")
-        try:
-            info = json.loads((folder / INFO_FILE).read_text())
-        except json.JSONDecodeError as err:
-            raise EtscapError(f"{folder / INFO_FILE} is not valid JSON ({err}): write the study again") from err
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file()
+        info = read_json(folder / INFO_FILE)
+        tables = {name: _read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file()
                   else pd.DataFrame() for name in TABLES}
-        return cls(info=info, scenarios=pd.read_csv(folder / SCENARIOS_FILE), **tables)
+        return cls(info=info, scenarios=read_csv(folder / SCENARIOS_FILE, ("scenario", "status")), **tables)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A study table, or an EtscapError naming a file that is not whole Parquet."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pyarrow.ArrowException) as err:
+        raise EtscapError(f"{path} is damaged or was not written by etscap ({err}): write the study again") from None

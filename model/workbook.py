@@ -168,7 +168,7 @@ def read_workbook(path: str | Path) -> Dataset:
     dataset = Dataset(path=path, settings=settings, **tables)
     if _only_cell_problems(problems, settings) and all(not t.empty or not s.required
                                                        for t, s in zip(tables.values(), schema.TABLES)):
-        problems += _not_already_reported(check_dataset(dataset), problems)
+        problems += _not_already_reported(check_dataset(dataset), problems, dataset)
     if problems:
         raise InputError([_in_sheet(p, located, key_rows) for p in problems])
     return dataset

@@ -85,7 +85,8 @@ def test_unknown_scenario_lists_the_known_ones():
      "scenarios/bad.toml, key discount_rate: expected description or [set]; put overrides under [set], "
      "e.g. [set] \"discount_rate\" = ..."),
     ('description = "x"\n[set]\n"sectors.steel.trading_from" = 2020\n',
-     "sectors.csv, row 3, column trading_from: found '2020', expected a year not before covered_from (2025)"),
+     "scenarios/bad.toml, key set.\"sectors.steel.trading_from\", in sectors.csv, row 3, column trading_from: "
+     "found '2020', expected a year not before covered_from (2025)"),
     ('description = "x"\n', 'scenarios/bad.toml: expected a [set] table with at least one override, '
                             'e.g. "discount_rate" = 0.03'),
     ('description = "x\n', "scenarios/bad.toml: expected valid TOML"),
