@@ -4,6 +4,14 @@ Each check returns the worst violation found (0 when it holds exactly); a check 
 when the worst violation is within tolerance. The checks restate the economics:
 targets and balances hold, no step is used beyond its potential, equal marginal cost
 in every traded year, and the Hotelling rule while the bank is positive.
+
+The policy checks (``national_count``, ``sector_compliance``, ``market_clearing``) test
+the policy itself from emissions, caps, the bank and prices, never from how the LP's
+rows are written: a rule family that adds allowances to the market without counting
+them in the national target passes a check that restates the row (``national_target``
+counts ``ets_cap_mt``) but fails ``national_count`` by the overshoot in Mt. A family
+that adds allowances to the market supply reports them in a years-table column named
+in ``MARKET_SUPPLY_COLUMNS`` (``market["supply_columns"]`` adds more for one run).
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ from .phases import OUTSIDE, SIMULATION, TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
 TOLERANCE_PRICE = 1e-5  # relative, on prices and costs
+# years-table columns, Mt, of allowances a rule adds to the trading sectors' market
+# supply beyond their caps (none yet: a reserve's release would be one)
+MARKET_SUPPLY_COLUMNS: tuple[str, ...] = ()
 
 
 def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFrame,
@@ -28,6 +39,9 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
     its free allowances (its share of the rule cap); ``facilities`` gives both."""
     market = {**market, "facilities": facilities}
     checks: dict[str, tuple[Callable[..., float], str, float]] = {
+        "national_count": (national_count, "Mt", TOLERANCE_MT),
+        "sector_compliance": (sector_compliance, "Mt", TOLERANCE_MT),
+        "market_clearing": (market_clearing, "Mt", TOLERANCE_MT),
         "national_target": (_national_target, "Mt", TOLERANCE_MT),
         "cap_split": (_cap_split, "Mt", TOLERANCE_MT),
         "market_balance": (_market_balance, "Mt", TOLERANCE_MT),
@@ -83,6 +97,79 @@ def _rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
     return pd.Index(key[:len(table)]).get_indexer(key[len(table):])
 
 
+def _market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
+    """Allowances the trading sectors can surrender or bank each year, Mt: their caps plus
+    what any rule adds to the market (``MARKET_SUPPLY_COLUMNS``), without the bank."""
+    supply = _by_year(sector_years, (TRADING,), "cap_mt", years["year"])
+    for column in (*MARKET_SUPPLY_COLUMNS, *market.get("supply_columns", ())):
+        if column in years:
+            supply = supply + np.nan_to_num(years[column].to_numpy(dtype=float))
+    return supply
+
+
+def _brought_in_mt(years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
+    """The bank each year starts with, Mt: the initial bank in the first year, else last year's."""
+    bank = years["bank_mt"].to_numpy(dtype=float)
+    return np.concatenate([[market.get("initial_bank_mt", 0.0) or 0.0], bank[:-1]])
+
+
+def national_count(years, sector_years, steps, market) -> float:
+    """Every tonne emitted in China counts against the national cap, Mt over it (worst year).
+
+    An allowance counts when it is issued, and is later surrendered for a tonne covered by
+    the ETS or kept in the bank; a tonne outside the ETS counts when emitted. So in every
+    year t, from the emissions of all sectors (``sector_years.emissions_mt``, covered or not)
+    and the bank at year end::
+
+        sum_{y <= t} emissions[y] + bank[t]  <=  sum_{y <= t} national_cap[y] + initial_bank
+
+    (without banking, bank = 0: cumulative emissions within cumulative caps). Allowances
+    issued but left unused (a simulation sector below its rule cap, a market with a zero
+    price) only make the left side smaller. No term of the LP enters: a rule that releases
+    allowances beyond the ETS cap raises emissions or the bank and is caught here."""
+    emitted = _by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
+    national_cap = years["national_cap_mt"].to_numpy(dtype=float)
+    bank = years["bank_mt"].to_numpy(dtype=float)
+    initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
+    return _worst(np.cumsum(emitted) + bank - np.cumsum(national_cap) - initial_bank)
+
+
+def sector_compliance(years, sector_years, steps, market) -> float:
+    """Each covered sector emits no more than the allowances it holds, Mt over (worst).
+
+    A simulation-phase sector holds its rule cap (``cap_mt``) and cannot trade; the trading
+    sectors hold, as one market, their caps plus what rules add to supply plus the bank
+    brought in, less the bank carried out: trading emissions + bank[t] - bank[t-1] <=
+    trading caps + added supply."""
+    simulation = sector_years["phase"].to_numpy() == SIMULATION
+    own = np.where(simulation, sector_years["emissions_mt"].to_numpy(dtype=float)
+                   - sector_years["cap_mt"].to_numpy(dtype=float), 0.0)
+    trading_emissions = _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    held = _market_supply_mt(years, sector_years, market) + _brought_in_mt(years, market)
+    banked = years["bank_mt"].to_numpy(dtype=float)
+    return _worst([*np.nan_to_num(own), *(trading_emissions + banked - held)])
+
+
+def market_clearing(years, sector_years, steps, market) -> float:
+    """Supply = surrendered + banked in every market year, Mt off (worst year).
+
+    Supply is the trading caps, what rules add, and the bank brought in; demand is the
+    trading emissions surrendered plus the bank carried out. Demand above supply is never
+    allowed; supply above demand only where the allowance price is zero (allowances left
+    unused have no value), else the price would fall. When stage 2 moved abatement within a
+    cost tolerance (``market["equilibrium"]`` false) only the first part is tested."""
+    supply = _market_supply_mt(years, sector_years, market) + _brought_in_mt(years, market)
+    demand = (_by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+              + years["bank_mt"].to_numpy(dtype=float))
+    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+    priced = price > TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
+    if not market.get("equilibrium", True):  # stage 2 moved abatement: stage 1's price no longer clears it
+        priced = np.zeros_like(priced)
+    market_year = np.isfinite(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+    gap = np.where(priced, np.abs(supply - demand), demand - supply)
+    return _worst(np.where(market_year, gap, 0.0))
+
+
 def _national_target(years, sector_years, steps, market) -> float:
     outside = _by_year(sector_years, (OUTSIDE,), "emissions_mt", years["year"])
     return _worst(years["ets_cap_mt"].to_numpy() + outside - years["national_cap_mt"].to_numpy())
@@ -95,10 +182,8 @@ def _cap_split(years, sector_years, steps, market) -> float:
 
 def _market_balance(years, sector_years, steps, market) -> float:
     emissions = _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
-    caps = _by_year(sector_years, (TRADING,), "cap_mt", years["year"])
     bank = years["bank_mt"].to_numpy()
-    brought_in = np.concatenate([[market.get("initial_bank_mt", 0.0)], bank[:-1]])
-    return _worst(emissions + bank - brought_in - caps)
+    return _worst(emissions + bank - _brought_in_mt(years, market) - _market_supply_mt(years, sector_years, market))
 
 
 def _simulation_compliance(years, sector_years, steps, market) -> float:

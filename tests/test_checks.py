@@ -50,26 +50,31 @@ def test_national_target(toy):
 
 
 def test_market_balance(toy):
-    """Power abates 3 Mt less in 2026: trading emissions exceed the trading caps by 3."""
+    """Power abates 3 Mt less in 2026: trading emissions exceed the trading caps by 3, so 3 Mt
+    more are emitted than the national cap allows."""
     years, sector_years, steps = _tables(toy)
     _set(steps, "abatement_mt", lambda v: v - 3, sector="power", step="B", year=2026)
     _set(sector_years, "emissions_mt", lambda v: v + 3, sector="power", year=2026)
-    assert _failures(toy, years, sector_years, steps) == {"market_balance": 3.0}
+    assert _failures(toy, years, sector_years, steps) == {"market_balance": 3.0, "sector_compliance": 3.0,
+                                                         "market_clearing": 3.0, "national_count": 3.0}
 
 
 def test_simulation_compliance(toy):
-    """Steel emits 1 Mt above its 2025 rule cap in its simulation phase."""
+    """Steel emits 1 Mt above its 2025 rule cap in its simulation phase: 1 Mt over its
+    allowances and over the national cap."""
     years, sector_years, steps = _tables(toy)
     _set(steps, "abatement_mt", lambda v: v - 1, sector="steel", step="A", year=2025)
     _set(sector_years, "emissions_mt", lambda v: v + 1, sector="steel", year=2025)
-    assert _failures(toy, years, sector_years, steps) == {"simulation_compliance": 1.0}
+    assert _failures(toy, years, sector_years, steps) == {"simulation_compliance": 1.0, "sector_compliance": 1.0,
+                                                         "national_count": 1.0}
 
 
 def test_abatement_within_potential(toy):
     years, sector_years, steps = _tables(toy)
     _set(steps, "abatement_mt", lambda v: v + 1, sector="power", step="A", year=2025)
     _set(sector_years, "emissions_mt", lambda v: v - 1, sector="power", year=2025)
-    assert _failures(toy, years, sector_years, steps) == {"abatement_within_potential": 1.0}
+    assert _failures(toy, years, sector_years, steps) == {"abatement_within_potential": 1.0,
+                                                         "market_clearing": 1.0}
 
 
 def test_emissions_add_up(toy):
@@ -77,20 +82,25 @@ def test_emissions_add_up(toy):
     breaks the national target it counts in)."""
     years, sector_years, steps = _tables(toy)
     _set(sector_years, "emissions_mt", lambda v: v + 0.5, sector="rest", year=2027)
-    assert _failures(toy, years, sector_years, steps) == {"emissions_add_up": 0.5, "national_target": 0.5}
+    assert _failures(toy, years, sector_years, steps) == {"emissions_add_up": 0.5, "national_target": 0.5,
+                                                         "national_count": 0.5}
 
 
 def test_bank_limits(toy):
     """1 Mt banked in 2026 although banking is off (and taken from 2026's balance)."""
     years, sector_years, steps = _tables(toy)
     _set(years, "bank_mt", 1.0, year=2026)
-    assert _failures(toy, years, sector_years, steps) == {"bank_limits": 1.0, "market_balance": 1.0}
+    assert _failures(toy, years, sector_years, steps) == {"bank_limits": 1.0, "market_balance": 1.0,
+                                                         "market_clearing": 1.0, "sector_compliance": 1.0,
+                                                         "national_count": 1.0}
 
 
 def test_bank_left_after_the_last_year(toy_banking):
     years, sector_years, steps = _tables(toy_banking)
     _set(years, "bank_mt", 2.0, year=2027)
-    assert _failures(toy_banking, years, sector_years, steps) == {"bank_limits": 2.0, "market_balance": 2.0}
+    assert _failures(toy_banking, years, sector_years, steps) == {"bank_limits": 2.0, "market_balance": 2.0,
+                                                                 "market_clearing": 2.0, "sector_compliance": 2.0,
+                                                                 "national_count": 2.0}
 
 
 def test_equal_marginal_cost_used_step_dearer_than_price(toy):
@@ -119,7 +129,9 @@ def test_failed_names_the_check_and_its_worst_violation(toy):
     years, sector_years, steps = _tables(toy)
     _set(years, "bank_mt", 1.0, year=2026)
     report = run_checks(years, sector_years, steps, toy.summary["market"])
-    assert failed(report) == ["market_balance (worst violation 1 Mt)", "bank_limits (worst violation 1 Mt)"]
+    assert failed(report) == ["national_count (worst violation 1 Mt)", "sector_compliance (worst violation 1 Mt)",
+                              "market_clearing (worst violation 1 Mt)", "market_balance (worst violation 1 Mt)",
+                              "bank_limits (worst violation 1 Mt)"]
 
 
 def test_a_failed_check_stops_the_run(monkeypatch):
@@ -160,3 +172,72 @@ def test_equal_marginal_cost_at_facility_resolution_with_no_installation_in_simu
     report = run_checks(years, sector_years, steps, results.summary["market"], results.facilities)
     assert report["equal_marginal_cost"]["worst_violation"] == pytest.approx(0.25)
     assert failed(report) == ["equal_marginal_cost (worst violation 0.25 relative)"]
+
+
+# -- a deliberately broken rule family: a reserve that releases allowances into the market
+# without counting them in the national target (the half-done price ceiling of issue 12)
+
+RESERVE_MT = 5.0  # released in the last year, at no cost, so the market uses all of it
+
+
+def _with_unbudgeted_reserve(formulate):
+    """``formulate`` plus a reserve variable whose release adds supply to market_balance
+    and appears in no other row: the national target does not count it."""
+    import numpy as np
+
+    from model.lp import Term, VarBlock
+
+    def broken(p):
+        lp = formulate(p)
+        upper = np.zeros(p.years.size)
+        upper[-1] = RESERVE_MT
+        lp.variables["reserve_release_mt"] = VarBlock("reserve_release_mt", p.years.tolist(),
+                                                      np.zeros(p.years.size), upper, "released, Mt")
+        market = next(block for block in lp.rows if block.name == "market_balance")
+        year_of_market_row = np.searchsorted(p.years, p.market_years)
+        market.terms.append(Term("reserve_release_mt", np.arange(p.market_years.size), year_of_market_row,
+                                 -np.ones(p.market_years.size)))  # supply: demand - release <= caps
+        return lp
+
+    return broken
+
+
+def _broken_solution():
+    from model.formulation import formulate
+    from model.inputs import load_dataset
+    from model.parameters import derive_parameters
+    from model.results import build_results
+    from model.solve import solve_lp
+
+    p = derive_parameters(load_dataset(TOY))
+    solution = solve_lp(_with_unbudgeted_reserve(formulate)(p), "toy")
+    return solution, build_results(p, solution, None, seconds={})
+
+
+def test_an_unbudgeted_reserve_is_caught_by_the_national_count_even_when_its_supply_is_declared():
+    """The reserve family reports its release (a years column declared as market supply),
+    so the market clears and every sector complies, and the restating national_target
+    (ETS cap + outside emissions) holds: only national_count sees 2027's emissions run
+    5 Mt over the national cap."""
+    solution, results = _broken_solution()
+    assert solution.values["reserve_release_mt"].tolist() == pytest.approx([0, 0, RESERVE_MT])
+    years = results.years.assign(reserve_release_mt=solution.values["reserve_release_mt"])
+    market = {**results.summary["market"], "supply_columns": ("reserve_release_mt",)}
+    report = run_checks(years, results.sector_years, results.abatement_steps, market)
+    assert report["national_target"]["passed"]
+    assert failed(report) == ["national_count (worst violation 5 Mt)"]
+    assert report["national_count"]["worst_violation"] == pytest.approx(RESERVE_MT)
+
+
+def test_an_unbudgeted_reserve_stops_the_run(monkeypatch):
+    """Through the pipeline (the reserve not reported at all) the run is refused, the
+    national count named first with the 5 Mt overshoot."""
+    import model.pipeline
+
+    monkeypatch.setattr(model.pipeline, "formulate", _with_unbudgeted_reserve(model.pipeline.formulate))
+    with pytest.raises(EtscapError) as caught:
+        solve(TOY, allocation=False)
+    assert str(caught.value) == (
+        "the solution failed verification: national_count (worst violation 5 Mt); sector_compliance "
+        "(worst violation 5 Mt); market_clearing (worst violation 5 Mt); market_balance (worst violation "
+        "5 Mt) (please report this with the dataset)")
