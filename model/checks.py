@@ -31,13 +31,18 @@ MARKET_SUPPLY_COLUMNS: tuple[str, ...] = ()
 
 
 def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFrame,
-               market: dict[str, Any], facilities: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
+               market: dict[str, Any], facilities: pd.DataFrame | None = None,
+               stage1: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Every check by name: {"passed": bool, "worst_violation": float, "unit": str}.
+
+    With ``stage1`` (what the least-cost stage decided: ``ets_cap_mt`` and ``bank_mt`` by
+    year, ``emissions_mt`` by row of ``sector_years``, ``objective_bn_cny``,
+    ``cost_tolerance``) the tables are a stage-2 solution, checked to keep it.
 
     At facility resolution (``steps`` has a ``facility_id`` column) an installation's own
     steps face its own price in the simulation phase, and its emissions must stay within
     its free allowances (its share of the rule cap); ``facilities`` gives both."""
-    market = {**market, "facilities": facilities}
+    market = {**market, "facilities": facilities, "stage1": stage1}
     checks: dict[str, tuple[Callable[..., float], str, float]] = {
         "national_count": (national_count, "Mt", TOLERANCE_MT),
         "sector_compliance": (sector_compliance, "Mt", TOLERANCE_MT),
@@ -56,6 +61,9 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
     }
     if not market.get("equilibrium", True):  # stage 2 moved abatement within a cost tolerance
         checks.pop("equal_marginal_cost")
+    if stage1 is not None:
+        checks["stage2_keeps_stage1"] = (stage2_keeps_stage1, "Mt", TOLERANCE_MT)
+        checks["stage2_cost_within_tolerance"] = (stage2_cost_within_tolerance, "relative", TOLERANCE_PRICE)
     steps = steps.assign(sector_year_row=_row_of_step(sector_years, steps))  # joined once for all checks
     report = {}
     for name, (check, unit, tolerance) in checks.items():
@@ -275,3 +283,27 @@ def _allocation_bounds(years, sector_years, steps, market) -> float:
         *np.abs(simulation["free_mt"] - simulation["cap_mt"]),
         *(free_total - auction_floor),
     ])
+
+
+def stage2_keeps_stage1(years, sector_years, steps, market) -> float:
+    """Stage 2 only shares out the allowances: with no cost tolerance, the ETS cap, the bank
+    and every sector's emissions are stage 1's, Mt off (worst). With a tolerance stage 2
+    may move abatement (``stage2_cost_within_tolerance`` bounds it) but not the ETS cap a
+    targets.csv fixed: only the national count then binds, tested on its own."""
+    stage1 = market["stage1"]
+    if stage1["cost_tolerance"] > 0:
+        return 0.0
+    return _worst([*np.abs(years["ets_cap_mt"].to_numpy(dtype=float) - stage1["ets_cap_mt"]),
+                   *np.abs(years["bank_mt"].to_numpy(dtype=float) - stage1["bank_mt"]),
+                   *np.abs(sector_years["emissions_mt"].to_numpy(dtype=float) - stage1["emissions_mt"])])
+
+
+def stage2_cost_within_tolerance(years, sector_years, steps, market) -> float:
+    """Stage 2's abatement cost (present value, from the steps and the discount factors)
+    exceeds stage 1's least cost by no more than the cost tolerance; relative excess."""
+    stage1 = market["stage1"]
+    discount = years.set_index("year")["discount_factor"]
+    cost_bn = float(np.sum(steps["abatement_cost_bn_cny"].to_numpy()
+                           * discount.reindex(steps["year"]).to_numpy()))
+    least = stage1["objective_bn_cny"]
+    return _worst((cost_bn - least * (1 + stage1["cost_tolerance"])) / max(1.0, abs(least)))

@@ -248,9 +248,23 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
                                          phases=(SIMULATION, TRADING) if installations else (SIMULATION,))
     else:  # only a share of each sector: left out where nobody reads it (a study's scenarios)
         by_installation = facility_years(p, sector_years, years) if installations else pd.DataFrame()
-    summary["checks"] = run_checks(years, sector_years, steps, summary["market"], by_installation)
+    stage1 = _stage1_outcome(p, least_cost) if allocated is not None else None
+    summary["checks"] = run_checks(years, sector_years, steps, summary["market"], by_installation, stage1)
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
                    facilities=by_installation if installations else pd.DataFrame())
+
+
+def _stage1_outcome(p: Parameters, least_cost: Solution) -> dict[str, Any]:
+    """What stage 1 decided, for the check that stage 2 kept it: the ETS cap and bank by
+    year, emissions by sector-year row (Mt), and its abatement cost (billion CNY, PV)."""
+    steps, step_rows = _abatement_steps(p, least_cost)
+    abated = np.bincount(step_rows, weights=steps["abatement_mt"].to_numpy(), minlength=len(p.sector_years))
+    bank = least_cost.values.get("bank_mt")
+    return {"ets_cap_mt": least_cost.values["ets_cap_mt"],
+            "bank_mt": bank if bank is not None else np.zeros(p.years.size),
+            "emissions_mt": p.sector_years["bau_mt"].to_numpy() - abated,
+            "objective_bn_cny": least_cost.objective / 1e3,
+            "cost_tolerance": p.dataset.settings["allocation.cost_tolerance"]}
 
 
 def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:

@@ -241,3 +241,33 @@ def test_an_unbudgeted_reserve_stops_the_run(monkeypatch):
         "the solution failed verification: national_count (worst violation 5 Mt); sector_compliance "
         "(worst violation 5 Mt); market_clearing (worst violation 5 Mt); market_balance (worst violation "
         "5 Mt) (please report this with the dataset)")
+
+
+def _stage1_of(results, **changes):
+    """The stage-1 outcome the tables were allocated from, as build_results passes it."""
+    years, sector_years = results.years, results.sector_years
+    return {"ets_cap_mt": years["ets_cap_mt"].to_numpy(), "bank_mt": years["bank_mt"].to_numpy(),
+            "emissions_mt": sector_years["emissions_mt"].to_numpy().copy(),
+            "objective_bn_cny": results.summary["objective_bn_cny"], "cost_tolerance": 0.0, **changes}
+
+
+def test_stage2_keeps_stage1(toy):
+    """Stage 1 had steel emit 2 Mt less in 2026 than the allocated tables show."""
+    stage1 = _stage1_of(toy)
+    row = toy.sector_years.index[(toy.sector_years["sector"] == "steel") & (toy.sector_years["year"] == 2026)][0]
+    report = run_checks(*_tables(toy), toy.summary["market"], stage1=stage1)
+    assert failed(report) == []
+    stage1["emissions_mt"][row] -= 2.0
+    report = run_checks(*_tables(toy), toy.summary["market"], stage1=stage1)
+    assert failed(report) == ["stage2_keeps_stage1 (worst violation 2 Mt)"]
+
+
+def test_stage2_cost_within_tolerance(toy):
+    """Stage 2 costs 3.147 bn CNY (PV); stage 1's least cost 2.8 with a 5% tolerance allows
+    2.94: (3.147 - 2.94) / 2.94 relative over (divided by max(1, least cost))."""
+    cost = toy.summary["objective_bn_cny"]
+    stage1 = _stage1_of(toy, objective_bn_cny=2.8, cost_tolerance=0.05)
+    report = run_checks(*_tables(toy), {**toy.summary["market"], "equilibrium": False}, stage1=stage1)
+    assert cost == pytest.approx(3.147024793, abs=1e-9)
+    assert report["stage2_cost_within_tolerance"]["worst_violation"] == pytest.approx((cost - 2.94) / 2.8)
+    assert failed(report) == [f"stage2_cost_within_tolerance (worst violation {(cost - 2.94) / 2.8:.3g} relative)"]
