@@ -1,0 +1,72 @@
+"""The constraint families of stage 1, one file each, and the one list that orders them.
+
+Adding a rule: write ``model/families/<rule>.py`` declaring ``FAMILY = Family(...)`` (its
+rows, the shared sums it adds to, its dual's output column, its check), add one line to
+``FAMILIES`` below, and its test ``tests/families/test_<rule>.py``. The formulation, the
+results (dual-derived columns), the diagnosis (relaxable targets) and stage 2 (rows it
+holds) read the declarations; no family's name is matched anywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import (absolute_cap_incumbents, bank, cap_split, facility_compliance, market_balance, national_target,
+               simulation_compliance, simulation_rule_cap, trading_cap_shares)
+from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
+                   abatement_terms, numbered)
+
+if TYPE_CHECKING:
+    from ..lp import RowBlock
+    from ..parameters import Parameters
+
+# The order of the rows in the LP (and of the terms in each shared sum)
+FAMILIES: list[Family] = [
+    national_target.FAMILY,
+    cap_split.FAMILY,
+    simulation_rule_cap.FAMILY,
+    simulation_compliance.FAMILY,
+    facility_compliance.FAMILY,
+    market_balance.FAMILY,
+    bank.FAMILY,
+    trading_cap_shares.FAMILY,
+    absolute_cap_incumbents.FAMILY,
+]
+
+
+def define_rows(p: Parameters, families: list[Family] | None = None) -> list[RowBlock]:
+    """Every family's rows, in the list's order (families with no rows only add to sums)."""
+    families = FAMILIES if families is None else families
+    sums = Sums(p, families)
+    return [family.rows(p, sums) for family in families if family.rows is not None]
+
+
+def with_rows(families: list[Family] | None = None) -> list[Family]:
+    """The families that have rows of their own, in order."""
+    return [family for family in (FAMILIES if families is None else families) if family.rows is not None]
+
+
+def dual_prices(p: Parameters, family: Family, duals: np.ndarray) -> np.ndarray:
+    """The family's dual as its output column's values, row by row (its ``DualColumn``):
+    sign x dual / discount factor of the row's year, tiny values (|x| < 1e-9) as 0."""
+    column = family.dual
+    assert column is not None, f"family {family.name} declares no dual column"
+    years = column.year_of_row(p) if column.year_of_row is not None else p.years
+    value = column.sign * duals
+    if column.discounted:
+        value = value / p.discount_factor.reindex(years).to_numpy()
+    return np.where(np.abs(value) < 1e-9, 0.0, value)
+
+
+def dual_columns(table: str, families: list[Family] | None = None) -> list[Family]:
+    """The families whose dual produces a column of ``table``, by column name (a stable
+    order that needs no positions)."""
+    chosen = [f for f in (FAMILIES if families is None else families) if f.dual is not None and f.dual.table == table]
+    return sorted(chosen, key=lambda f: f.dual.name if f.dual else "")
+
+
+__all__ = ["FAMILIES", "Family", "DualColumn", "Contribution", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
+           "ALLOWANCE_DEMAND", "abatement_terms", "numbered", "define_rows", "with_rows", "dual_prices",
+           "dual_columns"]

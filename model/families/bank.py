@@ -1,0 +1,37 @@
+"""bank: with banking, allowances carried out of a year add to that year's demand and to
+the next year's supply; the initial bank is supply in the first year. No rows of its own
+(the bank's bounds are its variable's: nothing left after the horizon)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..lp import Term
+from ..parameters import Parameters
+from .base import ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, Family
+
+
+def carried_out(p: Parameters) -> Contribution:
+    """The bank at the end of each market year, Mt."""
+    n = p.market_years.size
+    rows = np.arange(n)
+    terms = [Term("bank_mt", rows, rows, np.ones(n))] if p.banking else []
+    return Contribution(terms, np.zeros(n))
+
+
+def brought_in(p: Parameters) -> Contribution:
+    """The bank brought into each market year from the year before, and the initial bank
+    in the first model year, Mt."""
+    n = p.market_years.size
+    rows = np.arange(n)
+    terms = [Term("bank_mt", rows[1:], rows[:-1], np.ones(n - 1))] if p.banking else []
+    initial = np.zeros(n)
+    if n and p.market_years[0] == p.first_year:
+        initial[0] = p.initial_bank_mt
+    return Contribution(terms, initial)
+
+
+FAMILY = Family(
+    "bank", None, check="bank_limits", reads=("market.banking", "market.initial_bank_mt"),
+    adds={ALLOWANCE_DEMAND: carried_out, ALLOWANCE_SUPPLY: brought_in}, doc=__doc__,
+)

@@ -1,0 +1,112 @@
+"""What a constraint family declares, and the named shared sums families add terms to.
+
+A ``Family`` owns everything about one policy rule: its rows (numpy ``RowBlock``s), the
+input fields it reads, the output column its dual produces, the check that tests its
+policy from the output tables, whether stage 2 holds it, and whether the infeasibility
+diagnosis may relax it. Families that need each other's quantities meet in a few named
+sums (``Sums``) instead of reaching into each other: a rule that adds allowances to the
+market adds a term to ``ALLOWANCE_SUPPLY`` *and* to ``NATIONAL_COUNT``, and the rows of
+``market_balance`` and ``national_target`` pick it up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+import numpy as np
+
+from ..lp import RowBlock, Term
+
+if TYPE_CHECKING:
+    from ..parameters import Parameters
+
+# The named shared sums, Mt CO2, and the index of their entries
+NATIONAL_COUNT = "national_count"  # by model year: what counts against the national cap
+ALLOWANCE_SUPPLY = "allowance_supply"  # by market year: allowances the trading sectors can use
+ALLOWANCE_DEMAND = "allowance_demand"  # by market year: surrendered or carried out in the bank
+SUM_INDEX = {NATIONAL_COUNT: "years", ALLOWANCE_SUPPLY: "market_years", ALLOWANCE_DEMAND: "market_years"}
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """Terms (row = position in the sum's index) and a constant a family adds to a sum."""
+
+    terms: list[Term]
+    constant: np.ndarray
+
+
+@dataclass(frozen=True)
+class DualColumn:
+    """The output column a family's dual produces: a price in year-t money,
+    ``sign x dual / discount_factor[year of the row]`` (discounted duals are present value)."""
+
+    name: str  # the column, e.g. allowance_price_cny_per_t
+    table: str  # years, sector_years or facilities
+    unit: str = "CNY/t"
+    sign: float = -1.0  # rows are "demand <= supply": the dual is <= 0 when the cap binds
+    discounted: bool = True  # the objective is present value: divide by the discount factor
+    year_of_row: Callable[["Parameters"], np.ndarray] | None = None  # default: the row keys are years
+
+
+@dataclass(frozen=True)
+class Family:
+    """One constraint family, declared once (see the module docstring)."""
+
+    name: str
+    rows: Callable[["Parameters", "Sums"], RowBlock] | None  # None: it only adds to sums
+    check: str  # the check of checks.run_checks that tests this rule's policy
+    reads: tuple[str, ...] = ()  # input fields (schema keys or table columns) it reads
+    dual: DualColumn | None = None
+    adds: Mapping[str, Callable[["Parameters"], Contribution]] = field(default_factory=dict)
+    held_in_stage2: bool = True  # stage 2 (allocation) keeps the row
+    relaxable: bool = False  # the diagnosis may raise its bound (a target)
+    doc: str = ""
+
+
+class Sums:
+    """The named shared sums of one LP: each family's contributions, in the families' order."""
+
+    def __init__(self, p: "Parameters", families: Sequence[Family]):
+        self.p = p
+        self.families = families
+
+    def size(self, name: str) -> int:
+        return len(getattr(self.p, SUM_INDEX[name]))
+
+    def of(self, name: str) -> Contribution:
+        """Every family's terms of sum ``name`` and their constants added up."""
+        terms: list[Term] = []
+        constant = np.zeros(self.size(name))
+        for family in self.families:
+            if name in family.adds:
+                part = family.adds[name](self.p)
+                terms += part.terms
+                constant = constant + part.constant
+        return Contribution(terms, constant)
+
+
+def negated(terms: list[Term]) -> list[Term]:
+    return [term._replace(coefs=-term.coefs) for term in terms]
+
+
+def abatement_terms(p: "Parameters", row_in_block: np.ndarray, families: tuple[str, ...] | None = None,
+                    by_installation: bool = False) -> list[Term]:
+    """-1 x abatement (emissions = BAU - abatement) for every abatement family's columns, in
+    the block row ``row_in_block`` gives each column's sector-year (or, ``by_installation``,
+    facility-year) row; -1 leaves the column out."""
+    terms = []
+    for columns in p.abatement:
+        if families is not None and columns.name not in families:
+            continue
+        row = row_in_block[columns.facility_rows if by_installation else columns.rows]
+        chosen = np.flatnonzero(row >= 0)
+        terms.append(Term(columns.name, row[chosen], chosen, -np.ones(chosen.size)))
+    return terms
+
+
+def numbered(rows: np.ndarray, size: int) -> np.ndarray:
+    """A lookup of length ``size`` giving ``rows`` the block rows 0, 1, ... and others -1."""
+    lookup = np.full(size, -1)
+    lookup[rows] = np.arange(rows.size)
+    return lookup
