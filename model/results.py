@@ -26,6 +26,7 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
+from .families import dual_columns, dual_prices, facility_compliance, market_balance, simulation_compliance
 from .errors import EtscapError
 from .parameters import Parameters
 from .phases import SIMULATION, TRADING
@@ -275,9 +276,9 @@ def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:
 
 def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
     """The allowance price by year (CNY/t, year-t money); NaN in years without a market."""
-    market_years = p.market_years
-    price = prices(p, least_cost.duals["market_balance"], market_years)
-    return pd.Series(price, index=pd.Index(market_years, name="year")).reindex(p.years)
+    family = market_balance.FAMILY
+    price = dual_prices(p, family, least_cost.duals[family.name])
+    return pd.Series(price, index=pd.Index(p.market_years, name="year")).reindex(p.years)
 
 
 def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, np.ndarray]:
@@ -350,7 +351,8 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     own caps, the mean of theirs weighted by BAU emissions."""
     n = len(p.sector_years)
     rows = p.sector_simulation_rows
-    own = _spread(n, rows, prices(p, least_cost.duals["simulation_compliance"], p.year_of_row[rows]))
+    family = simulation_compliance.FAMILY
+    own = _spread(n, rows, dual_prices(p, family, least_cost.duals[family.name]))
     grid = p.facility_years if p.facility_resolution else None
     facility_rows = np.flatnonzero(grid["phase"].to_numpy() == SIMULATION) if grid is not None else []
     if len(facility_rows):
@@ -371,8 +373,8 @@ def facility_own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
         return p.presolved.own_price_cny_per_t
     rows = p.facility_simulation_rows
     own = np.full(len(p.facility_years), np.nan)
-    own[rows] = prices(p, least_cost.duals["facility_compliance"],
-                       p.facility_years.index.get_level_values("year").to_numpy()[rows])
+    family = facility_compliance.FAMILY
+    own[rows] = dual_prices(p, family, least_cost.duals[family.name])
     return own
 
 
@@ -439,8 +441,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         "national_cap_mt": p.targets["national_cap_mt"].to_numpy(),
         "ets_cap_mt": final.values["ets_cap_mt"],
         "bank_mt": bank if bank is not None else np.zeros(years.size),
-        "allowance_price_cny_per_t": price.to_numpy(),
-        "national_carbon_value_cny_per_t": prices(p, least_cost.duals["national_target"], years),
+        **_year_prices(p, least_cost),  # allowance price, national carbon value, ...
         "emissions_mt": by_year("emissions_mt"),
         "ets_emissions_mt": by_year("emissions_mt", only_covered=True),
         "abatement_mt": by_year("abatement_mt"),
@@ -453,6 +454,18 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         columns["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return pd.DataFrame(columns)  # built at once: a study builds it for every scenario
+
+
+def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
+    """The years-table columns the families' duals produce (their ``DualColumn``), by name:
+    a price in year-t money, NaN in years the family has no row."""
+    columns = {}
+    for family in dual_columns("years"):
+        assert family.dual is not None
+        row_years = family.dual.year_of_row(p) if family.dual.year_of_row is not None else p.years
+        by_year = pd.Series(dual_prices(p, family, least_cost.duals[family.name]), index=row_years)
+        columns[family.dual.name] = by_year.reindex(p.years).to_numpy()
+    return columns
 
 
 def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
