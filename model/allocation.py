@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InfeasibleError
+from .families import FAMILIES as STAGE1_FAMILIES
 from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows, add_variables,
                  linear_expressions)
@@ -68,7 +69,8 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     model. An InfeasibleError here carries no explanation: the caller asks ``allocate``."""
     settings = p.dataset.settings
     variables = dict(stage1_lp.variables)
-    rows = list(stage1_lp.rows)  # stage 1's rows hold in stage 2
+    released = {family.name for family in STAGE1_FAMILIES if not family.held_in_stage2}
+    rows = [block for block in stage1_lp.rows if block.name not in released]  # stage 1's rows hold in stage 2
     tolerance = settings["allocation.cost_tolerance"]
     if tolerance > 0:  # the stage-1 cost may rise by the tolerance
         assert stage1_lp.objective is not None
@@ -118,6 +120,9 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
     """Stage-2 variables, rows and objectives on the same model (stage-1 objective off)."""
     p: Parameters = m.parameters
     _keep_stage1_outcome(m, stage1_cost, cost_tolerance)
+    for family in STAGE1_FAMILIES:  # stage 1's rows hold in stage 2 unless their family says not
+        if not family.held_in_stage2 and m.find_component(family.name) is not None:
+            m.find_component(family.name).deactivate()
     n_covered = len(p.covered_index)
     add_variables(m, VarBlock("free_allocation_mt", p.covered_index.tolist(), np.zeros(n_covered),
                               np.full(n_covered, np.inf), "free allowances, Mt"), m.covered)

@@ -1,8 +1,9 @@
 """Explain an infeasible model: the smallest relaxation of its targets that makes it feasible.
 
-An elastic copy of the model gets a nonnegative slack, in Mt CO2, on every target: each
-year's national cap (``national_target``), each fixed ETS cap (``ets_cap_mt``) and each
-simulation-phase rule cap (``simulation_rule_cap``) may be raised. Three LPs follow, each
+An elastic copy of the model gets a nonnegative slack, in Mt CO2, on every target: the
+rows of every family declared ``relaxable`` (each year's national cap,
+``national_target``; each simulation-phase rule cap, ``simulation_rule_cap``) and each
+fixed ETS cap (``ets_cap_mt``) may be raised. Three LPs follow, each
 keeping the optimum of the one before:
 
 1. the least total relaxation: how far the targets are from what the abatement
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InfeasibleError
+from .families import FAMILIES
 from .lazy import lazy_module
 from .parameters import Parameters
 from .phases import TRADING
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 else:
     pyo = lazy_module("pyomo.environ")
 
-NATIONAL, ETS_CAP, RULE_CAP = "national_target", "ets_cap_mt", "simulation_rule_cap"
+ETS_CAP = "ets_cap_mt"  # a fixed ETS cap is a bound on a variable, relaxed apart from the families' rows
 SHOWN_ROWS = 20  # rows of the relaxation table in the message; the exception holds all
 FULL_TOLERANCE = 1e-6  # relative: a sector this close to its potential counts as at it
 TOTAL_TOLERANCE = 1e-9  # relative slack on the optimum each later LP keeps
@@ -64,8 +66,8 @@ def elastic_copy(model: pyo.ConcreteModel) -> tuple[pyo.ConcreteModel, dict[Targ
     Returns the copy, its slack variables and the target values, both by (target, sector, year).
     """
     elastic = model.clone(memo={id(model.parameters): model.parameters})
-    rows = {(NATIONAL, "", year): row for year, row in elastic.national_target.items()}
-    rows.update({(RULE_CAP, sector, year): row for (sector, year), row in elastic.simulation_rule_cap.items()})
+    rows = {_target_key(family.name, key): row for family in FAMILIES if family.relaxable
+            for key, row in elastic.find_component(family.name).items()}
     # a fixed ETS cap is a variable with equal bounds (formulation.define_variables)
     fixed = {(ETS_CAP, "", year): var for year, var in elastic.ets_cap_mt.items()
              if var.fixed or (var.lb is not None and var.lb == var.ub)}
@@ -84,6 +86,12 @@ def elastic_copy(model: pyo.ConcreteModel) -> tuple[pyo.ConcreteModel, dict[Targ
         list(fixed), rule=lambda m, *key: m.ets_cap_mt[key[2]] - slack[key] == caps[key]
     )
     return elastic, {key: slack[key] for key in keys}, caps
+
+
+def _target_key(family: str, key: Any) -> Target:
+    """(target, sector or "", year) of a row keyed by year or by (sector, year)."""
+    sector, year = key if isinstance(key, tuple) else ("", key)
+    return family, str(sector), int(year)
 
 
 def _solve_keeping(elastic: pyo.ConcreteModel, name: str | None, objective: Any,
@@ -113,7 +121,7 @@ def relaxation_table(elastic: pyo.ConcreteModel, relaxation_mt: dict[Target, Any
             continue
         target, sector, year = key
         at_full = full.get(year, [])
-        if target == RULE_CAP:  # a simulation-phase sector meets its rule cap on its own
+        if sector:  # a sector's own target (a simulation-phase rule cap) is met by it alone
             at_full = [s for s in at_full if s == sector]
         elif target == ETS_CAP:  # a fixed ETS cap is met by the trading sectors
             at_full = [s for s in at_full if phase[(s, year)] == TRADING]

@@ -11,6 +11,7 @@ from .allocation import allocate, allocate_lp
 from .checks import failed
 from .diagnose import explain_infeasibility
 from .errors import EtscapError, InfeasibleError
+from .families import with_rows
 from .formulation import build_model, formulate
 from .inputs import Dataset, load_dataset
 from .lazy import is_pyomo_model, lazy_module
@@ -131,8 +132,7 @@ def _solve_blocks(dataset: Dataset, highs_options: Mapping[str, Any] | None, all
 
 
 # The model's own constraint families: prices, allocation and checks are read from their rows
-OWN_FAMILIES = ("national_target", "cap_split", "simulation_rule_cap", "simulation_compliance", "market_balance",
-                "trading_cap_shares", "absolute_cap_incumbents", "facility_compliance")
+OWN_FAMILIES = tuple(family.name for family in with_rows())
 
 
 def _check_families_active(model: pyo.ConcreteModel) -> None:
