@@ -1,0 +1,26 @@
+"""bank on the toy with banking: the bank carried out adds to a year's demand, the bank
+brought in (and the initial bank, in the first year) to its supply; no rows of its own."""
+
+import pytest
+
+from tests.families.helpers import rows_of, toy_parameters, toy_results
+
+
+def test_adds_to_the_market_rows():
+    """3 Mt initial bank: 2025's constant is 100 - 3; bank[t] is demand, bank[t-1] supply."""
+    rows = rows_of(toy_parameters({"market.banking": "true", "market.initial_bank_mt": 3}), "market_balance")
+    assert [r["constant"] for r in rows.values()] == [97.0, 150.0, 150.0]
+    assert rows[2025]["coefs"]["bank_mt[2025]"] == 1.0 and "bank_mt[2024]" not in rows[2025]["coefs"]
+    assert (rows[2026]["coefs"]["bank_mt[2026]"], rows[2026]["coefs"]["bank_mt[2025]"]) == (1.0, -1.0)
+
+
+def test_without_banking_no_bank_terms():
+    rows = rows_of(toy_parameters(), "market_balance")
+    assert not any(name.startswith("bank_mt") for r in rows.values() for name in r["coefs"])
+
+
+def test_banked_allowances_carry_the_price_at_the_discount_rate():
+    """5 Mt banked from 2026 to 2027: the 2027 price is 2026's 40 x 1.1 = 44 (Hotelling)."""
+    years = toy_results(**{"market.banking": "true"}).years
+    assert years["bank_mt"].tolist() == pytest.approx([0.0, 5.0, 0.0])
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([40.0, 40.0, 44.0])

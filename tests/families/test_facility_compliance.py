@@ -1,0 +1,44 @@
+"""facility_compliance on the toy with a registry (steel: s1 25, s2 15, s3 10 Mt) at
+facility resolution without pooling: each steel installation emits within its share of
+the 2025 rule cap (94% of its BAU); its dual is the installation's own price."""
+
+import shutil
+
+import pytest
+
+from model import solve
+from tests.conftest import TOY
+from tests.families.helpers import price_by_perturbing, rows_of, toy_parameters
+
+UNPOOLED = {"model.resolution": "facility", "model.pool_installations": "false"}
+
+
+@pytest.fixture(scope="module")
+def registry_toy(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("families") / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
+    return folder
+
+
+def test_rows(registry_toy):
+    rows = rows_of(toy_parameters(UNPOOLED, folder=registry_toy), "facility_compliance")
+    assert list(rows) == [("s1", 2025), ("s2", 2025), ("s3", 2025)]
+    assert [r["upper"] for r in rows.values()] == pytest.approx([23.5, 14.1, 9.4])
+    assert rows[("s1", 2025)] == {"constant": 25.0, "lower": None, "upper": pytest.approx(23.5), "coefs": {
+        "facility_abatement_mt[('s1', 'A', 2025)]": -1.0, "facility_abatement_mt[('s1', 'B', 2025)]": -1.0}}
+
+
+def test_no_rows_at_sector_resolution():
+    assert rows_of(toy_parameters(), "facility_compliance") == {}
+
+
+def test_dual_is_the_installation_price(registry_toy):
+    """s1 abates 1.5 Mt with step A (20 CNY/t, 2.5 Mt potential): its own price is 20."""
+    facilities = solve(registry_toy, overrides=UNPOOLED).facilities.set_index(["facility_id", "year"])
+    assert facilities.loc[("s1", 2025), "price_cny_per_t"] == pytest.approx(20.0)
+    assert facilities.loc[("s1", 2025), "emissions_mt"] == pytest.approx(23.5)
+    p = toy_parameters(UNPOOLED, folder=registry_toy)
+    assert price_by_perturbing(p, "facility_compliance", ("s1", 2025)) == pytest.approx(20.0)
