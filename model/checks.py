@@ -10,8 +10,8 @@ the policy itself from emissions, caps, the bank and prices, never from how the 
 rows are written: a rule family that adds allowances to the market without counting
 them in the national target passes a check that restates the row (``national_target``
 counts ``ets_cap_mt``) but fails ``national_count`` by the overshoot in Mt. A family
-that adds allowances to the market supply reports them in a years-table column named
-in ``MARKET_SUPPLY_COLUMNS`` (``market["supply_columns"]`` adds more for one run).
+that adds allowances to the market supply declares the years-table column reporting them
+(``families.ValueColumn(market_supply=True)``; ``market["supply_columns"]`` adds more).
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from .families import market_supply_columns
 from .phases import OUTSIDE, SIMULATION, TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
 TOLERANCE_PRICE = 1e-5  # relative, on prices and costs
-# years-table columns, Mt, of allowances a rule adds to the trading sectors' market
-# supply beyond their caps (none yet: a reserve's release would be one)
-MARKET_SUPPLY_COLUMNS: tuple[str, ...] = ()
 
 
 def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFrame,
@@ -107,9 +105,9 @@ def _rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
 
 def _market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
     """Allowances the trading sectors can surrender or bank each year, Mt: their caps plus
-    what any rule adds to the market (``MARKET_SUPPLY_COLUMNS``), without the bank."""
+    what any rule adds to the market (``families.market_supply_columns``), without the bank."""
     supply = _by_year(sector_years, (TRADING,), "cap_mt", years["year"])
-    for column in (*MARKET_SUPPLY_COLUMNS, *market.get("supply_columns", ())):
+    for column in (*market_supply_columns(), *market.get("supply_columns", ())):
         if column in years:
             supply = supply + np.nan_to_num(years[column].to_numpy(dtype=float))
     return supply

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .families import abatement_terms, define_rows
+from .families import abatement_terms, define_family_variables, define_rows
 from .inputs import Dataset
 from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, Term, VarBlock, add_objective, add_rows, add_variables,
@@ -57,7 +57,7 @@ def formulate(p: Parameters) -> LinearProgram:
     """Stage 1 as arrays: variables, the constraint families in their list's order
     (``families.FAMILIES``), the objective."""
     return LinearProgram(
-        variables={block.name: block for block in define_variables(p)},
+        variables={block.name: block for block in [*define_variables(p), *define_family_variables(p)]},
         rows=define_rows(p),
         objective=define_abatement_cost(p),
     )

@@ -26,7 +26,7 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .families import dual_columns, dual_prices, facility_compliance, market_balance, simulation_compliance
+from .families import dual_columns, dual_prices, facility_compliance, value_columns, market_balance, simulation_compliance
 from .errors import EtscapError
 from .parameters import Parameters
 from .phases import SIMULATION, TRADING
@@ -452,6 +452,8 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         columns["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
         columns["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
+    for column in value_columns():  # a family's own variables by year, before the discount factor
+        columns[column.name] = final.values[column.variable]
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return pd.DataFrame(columns)  # built at once: a study builds it for every scenario
 

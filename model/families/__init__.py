@@ -1,7 +1,8 @@
 """The constraint families of stage 1, one file each, and the one list that orders them.
 
 Adding a rule: write ``model/families/<rule>.py`` declaring ``FAMILY = Family(...)`` (its
-rows, the shared sums it adds to, its dual's output column, its check), add one line to
+rows, its own variables and their output columns, the shared sums it adds to, its dual's
+output column, its check), add one line to
 ``FAMILIES`` below, and its test ``tests/families/test_<rule>.py``. The formulation, the
 results (dual-derived columns), the diagnosis (relaxable targets) and stage 2 (rows it
 holds) read the declarations; no family's name is matched anywhere else.
@@ -16,10 +17,10 @@ import numpy as np
 from . import (absolute_cap_incumbents, bank, cap_split, facility_compliance, market_balance, national_target,
                simulation_compliance, simulation_rule_cap, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
-                   abatement_terms, numbered)
+                   ValueColumn, abatement_terms, numbered)
 
 if TYPE_CHECKING:
-    from ..lp import RowBlock
+    from ..lp import RowBlock, VarBlock
     from ..parameters import Parameters
 
 # The order of the rows in the LP (and of the terms in each shared sum)
@@ -41,6 +42,22 @@ def define_rows(p: Parameters, families: list[Family] | None = None) -> list[Row
     families = FAMILIES if families is None else families
     sums = Sums(p, families)
     return [family.rows(p, sums) for family in families if family.rows is not None]
+
+
+def define_family_variables(p: Parameters, families: list[Family] | None = None) -> list[VarBlock]:
+    """The decision variables families declare of their own, in the list's order."""
+    return [block for family in (FAMILIES if families is None else families) if family.variables is not None
+            for block in family.variables(p)]
+
+
+def value_columns(families: list[Family] | None = None) -> list[ValueColumn]:
+    """The years-table columns of the families' variables, in the list's order."""
+    return [column for family in (FAMILIES if families is None else families) for column in family.values]
+
+
+def market_supply_columns(families: list[Family] | None = None) -> tuple[str, ...]:
+    """The years-table columns of allowances rules add to the market supply (for the checks)."""
+    return tuple(column.name for column in value_columns(families) if column.market_supply)
 
 
 def with_rows(families: list[Family] | None = None) -> list[Family]:
@@ -67,6 +84,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
     return sorted(chosen, key=lambda f: f.dual.name if f.dual else "")
 
 
-__all__ = ["FAMILIES", "Family", "DualColumn", "Contribution", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
+__all__ = ["FAMILIES", "Family", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
+           "value_columns", "market_supply_columns", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
            "ALLOWANCE_DEMAND", "abatement_terms", "numbered", "define_rows", "with_rows", "dual_prices",
            "dual_columns"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..lp import RowBlock, Term
+from ..lp import RowBlock, Term, VarBlock
 
 if TYPE_CHECKING:
     from ..parameters import Parameters
@@ -50,6 +50,19 @@ class DualColumn:
 
 
 @dataclass(frozen=True)
+class ValueColumn:
+    """A years-table column holding the values of a variable the family declares (keyed by
+    year), e.g. a reserve's release. ``market_supply``: the values are allowances the rule
+    adds to the trading sectors' market, which the checks then count as supply (and the
+    national count, from emissions, still bounds)."""
+
+    name: str
+    variable: str
+    unit: str = "Mt"
+    market_supply: bool = False
+
+
+@dataclass(frozen=True)
 class Family:
     """One constraint family, declared once (see the module docstring)."""
 
@@ -59,6 +72,8 @@ class Family:
     reads: tuple[str, ...] = ()  # input fields (schema keys or table columns) it reads
     dual: DualColumn | None = None
     adds: Mapping[str, Callable[["Parameters"], Contribution]] = field(default_factory=dict)
+    variables: Callable[["Parameters"], list[VarBlock]] | None = None  # its own decision variables
+    values: tuple[ValueColumn, ...] = ()  # years-table columns of its variables' values
     held_in_stage2: bool = True  # stage 2 (allocation) keeps the row
     relaxable: bool = False  # the diagnosis may raise its bound (a target)
     doc: str = ""
