@@ -202,7 +202,7 @@ def _lock(path: Path, blocking: bool) -> int | None:
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         stat = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return stat.st_dev, stat.st_ino
 
