@@ -532,11 +532,13 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         return
     if client == "local":
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        with _workers_ignore_ctrl_c():
-            cluster = LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                   silence_logs=logging.ERROR)
-        with cluster, Client(cluster) as local:
-            yield local
+        with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=":0",
+                          silence_logs=logging.ERROR, preload=[__name__]) as cluster, Client(cluster) as local:
+            try:
+                yield local
+            except KeyboardInterrupt:  # stop now: a worker would finish its chunk, then wait 4 s to close
+                _kill_workers(cluster)
+                raise
         return
     try:
         connected = Client(client, timeout="10s")
@@ -550,19 +552,22 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         yield connected
 
 
-@contextlib.contextmanager
-def _workers_ignore_ctrl_c() -> Iterator[None]:
-    """Worker processes started meanwhile ignore SIGINT (a terminal's Ctrl-C goes to the whole
-    process group): this process alone stops the study, cancels the work and closes the
-    cluster, instead of every worker dying with its own traceback."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def _kill_workers(cluster: Any) -> None:
+    """Kill a local cluster's worker processes (their nannies, in this process, then close)."""
+    for nanny in list(cluster.workers.values()):
+        with contextlib.suppress(Exception):
+            nanny.auto_restart = False  # a killed worker is not started again
+            if nanny.pid:
+                os.kill(nanny.pid, signal.SIGKILL)
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload of the local cluster's workers (``preload=["model.studies"]``): a worker ignores
+    SIGINT (a terminal's Ctrl-C goes to the whole process group), so this process alone stops
+    the study, cancels the work and closes the cluster, instead of every worker dying with
+    its own traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_chunks(dask_client: "Client | None", base: Dataset, task: _Task, chunks: list[list[tuple[int, dict]]],
