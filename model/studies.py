@@ -536,8 +536,9 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
                           silence_logs=logging.ERROR, preload=[__name__]) as cluster, Client(cluster) as local:
             try:
                 yield local
-            except KeyboardInterrupt:  # stop now: a worker would finish its chunk, then wait 4 s to close
-                _kill_workers(cluster)
+            except KeyboardInterrupt:  # the workers stop after their current scenario, so the cluster closes at once
+                with contextlib.suppress(Exception):
+                    local.run(_stop_worker)
                 raise
         return
     try:
@@ -552,13 +553,13 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         yield connected
 
 
-def _kill_workers(cluster: Any) -> None:
-    """Kill a local cluster's worker processes (their nannies, in this process, then close)."""
-    for nanny in list(cluster.workers.values()):
-        with contextlib.suppress(Exception):
-            nanny.auto_restart = False  # a killed worker is not started again
-            if nanny.pid:
-                os.kill(nanny.pid, signal.SIGKILL)
+_stopping = threading.Event()  # set in a local cluster's workers when its study is interrupted
+
+
+def _stop_worker() -> None:
+    """Run on each worker of an interrupted local study: its chunk ends after the current scenario
+    (the cluster is then closed, so nothing of that chunk is needed)."""
+    _stopping.set()
 
 
 def dask_setup(worker: Any) -> None:
@@ -626,6 +627,8 @@ def _solve_chunk(base: Dataset, task: _Task, chunk: list[tuple[int, dict[str, An
     solved: dict[str, list[pd.DataFrame]] = {name: [] for name in task.tables}
     solved_ids: list[int] = []
     for scenario, overrides in chunk:
+        if _stopping.is_set():
+            break
         status, message, objective = OPTIMAL, "", math.nan
         try:
             results = _solve_scenario(base, task, overrides)

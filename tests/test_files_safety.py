@@ -460,7 +460,7 @@ def test_ctrl_c_in_a_local_cluster_study_stops_and_cleans_up(tmp_path):
     pytest.importorskip("distributed")
     code, stopped, stderr, kept = ctrl_c_study(tmp_path, serial=False, group=True)
     assert code == 130
-    assert stopped < 5.0
+    assert stopped < 8.0  # measured 1-5 s on 2 busy cores: closing the cluster takes most of it
     assert stderr.strip() == (f"interrupted: {kept} solved scenarios kept in {tmp_path / '.big.checkpoint'}; "
                               "run the same command again with --resume to continue")
     time.sleep(1.0)
