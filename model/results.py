@@ -394,7 +394,7 @@ def commit(staging: Path, target: Target) -> Path:
     never replaced: the run is told, and its folder stays."""
     out = target.path
     meanwhile = (f"{out} was written by another run while this one was running: not replaced "
-                 "(pass --force to replace it, or --out to choose another folder)")
+                 "(run again with --force to replace it, or --out to choose another folder)")
     with _folder_locked(out.parent):
         if _identity(out) != target.seen:
             raise EtscapError(meanwhile)

@@ -232,7 +232,8 @@ def kill_at_random(out: Path, kills: int, seed: int = 0, longest_s: float = 0.4)
         assert writer.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.0, longest_s))
         writer.kill()
-        written = [line.split()[1] for line in writer.communicate()[0].splitlines() if line.startswith("written")]
+        lines = writer.communicate()[0].split("\n")[:-1]  # the last is cut short by the kill (or empty)
+        written = [line.split()[1] for line in lines if line.startswith("written ")]
         found = generation_of(out)
         before = written[-1] if written else last
         if found == before:
@@ -292,7 +293,7 @@ def test_a_folder_that_appears_meanwhile_is_not_replaced(tmp_path):
     with pytest.raises(EtscapError) as caught:
         write_folder(target, lambda folder: write_generation(folder, "this run"))
     assert str(caught.value) == (f"{out} was written by another run while this one was running: not replaced "
-                                 "(pass --force to replace it, or --out to choose another folder)")
+                                 "(run again with --force to replace it, or --out to choose another folder)")
     assert generation_of(out) == "other run"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
@@ -331,7 +332,7 @@ def test_concurrent_runs_one_folder_and_the_other_told(tmp_path, force):
     assert codes == [0, 1]
     assert generation in ("a-0", "b-0")
     assert told == [f"told: {out} was written by another run while this one was running: not replaced "
-                    "(pass --force to replace it, or --out to choose another folder)"]
+                    "(run again with --force to replace it, or --out to choose another folder)"]
     assert leftovers(out) == []
 
 
