@@ -119,6 +119,20 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [parse_assignment(v) for v in values]
 
 
+def scenario_option(command: Any) -> Any:
+    """--scenario NAME (repeatable): named scenarios of the dataset, applied in order."""
+    return click.option(
+        "--scenario", "-s", "scenarios", multiple=True, metavar="NAME", envvar="ETSCAP_SCENARIO",
+        show_envvar=True,
+        help="Apply the dataset's scenarios/NAME.toml before any --set; repeat to compose several "
+             "in order (a later one wins on the same key).")(command)
+
+
+def _results_name(dataset: Any) -> str:
+    """The default results folder's name: the dataset's name, then the named scenarios applied."""
+    return "-".join([dataset.name, *(s["name"] for s in dataset.scenarios)])
+
+
 @cli.command()
 @click.argument("dataset", required=False, type=click.Path(path_type=Path),
                 default=DEFAULT_DATASET, metavar="[DATASET]")
@@ -133,21 +147,29 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
               help="Abate by sector or installation by installation (same as --set model.resolution=...).")
 @click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
               help="HiGHS option, e.g. presolve=off, solver=ipm, time_limit=60. Repeatable.")
+@click.option("--solver-threads", type=click.IntRange(0, 1024), envvar="ETSCAP_SOLVER_THREADS", show_envvar=True,
+              help="HiGHS threads (same as --set solver.threads=N, which wins if both are given).")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write plots/, report.html and results.xlsx (as the report command does).")
+@scenario_option
 @verbosity_options
 @click.pass_context
 def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets: tuple[str, ...],
-          resolution: str | None, solver_options: tuple[str, ...], with_report: bool) -> None:
+          resolution: str | None, solver_options: tuple[str, ...], solver_threads: int | None,
+          with_report: bool, scenarios: tuple[str, ...]) -> None:
     """Solve DATASET (a folder; default: the China dataset) and write the results.
+
+    --scenario NAME applies the dataset's scenarios/NAME.toml first (the default results
+    folder is then results/<name>-<NAME>), --set applies on top.
 
     Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json (and, with a
     registry, facilities.csv and facility_years.parquet), and with --report the plots,
     report.html and results.xlsx. An existing results folder is only replaced with --force.
     """
-    overrides = _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
-    prepared = prepare(dataset, overrides)
-    out = out or Path("results") / prepared.name
+    threads = [("solver.threads", solver_threads)] if solver_threads is not None else []
+    overrides = threads + _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
+    prepared = prepare(dataset, overrides, scenarios=scenarios)
+    out = out or Path("results") / _results_name(prepared)
     target = check_can_write(out, force, protect=[prepared.path])
     staging = Staging(target)  # made now: a folder that cannot be written is found before solving
     try:
@@ -205,12 +227,18 @@ def _headline(results: Any) -> str:
         "cost bn CNY": years.loc[shown, "abatement_cost_bn_cny"],
     })
     lines = [
-        f"{summary['scenario']}: {summary['status']}, abatement cost "
+        f"{' + '.join([summary['scenario'], *(n['name'] for n in summary.get('scenarios') or [])])}: "
+        f"{summary['status']}, abatement cost "
         f"{summary['objective_bn_cny']:,.1f} bn CNY (present value), "
         f"built in {summary['build_seconds']:.2f} s, solved in {summary['solve_seconds']:.2f} s",
         table.to_string(float_format=lambda x: f"{x:,.1f}", na_rep="-"),
     ]
     return "\n".join(lines)
+
+
+def _bn_or_m(bn_cny: float) -> str:
+    """A cost difference readable at any size: -968.4 bn CNY, -9.1 m CNY."""
+    return f"{bn_cny:+,.1f} bn CNY" if abs(bn_cny) >= 1 else f"{bn_cny * 1e3:+,.1f} m CNY"
 
 
 def study_options(command: Any) -> Any:
@@ -223,12 +251,15 @@ def study_options(command: Any) -> Any:
                      help="Replace the study folder if it exists and holds only what etscap wrote."),
         click.option("--resume", is_flag=True,
                      help="Continue an interrupted study from its checkpoint (.OUT.checkpoint beside --out)."),
-        click.option("--scheduler", metavar="ADDRESS",
+        click.option("--scheduler", metavar="ADDRESS", envvar="ETSCAP_SCHEDULER", show_envvar=True,
                      help="Run on the Dask scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), whose workers "
                           "can import etscap.  [default: a local cluster, one worker per core]"),
         click.option("--serial", is_flag=True, help="Solve every scenario in this process, without Dask."),
         click.option("--report", "with_report", is_flag=True,
                      help="Also write plots/, report.html and results.xlsx (as the report command does)."),
+        click.option("--scenario", "-s", "scenarios", multiple=True, metavar="NAME",
+                     help="Named scenario of the dataset that every scenario starts from (repeatable, "
+                          "applied in order).  [default: the study file's scenario key]"),
     ]):
         command = option(command)
     return command
@@ -263,7 +294,8 @@ def montecarlo(ctx: click.Context, **options: Any) -> None:
 
 
 def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None, force: bool,
-               resume: bool, scheduler: str | None, serial: bool, with_report: bool) -> None:
+               resume: bool, scheduler: str | None, serial: bool, with_report: bool,
+               scenarios: tuple[str, ...]) -> None:
     if serial and scheduler:
         raise click.UsageError("--serial and --scheduler exclude each other: choose one")
     spec = read_study_file(study_file, kind)
@@ -277,7 +309,7 @@ def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None
         with contextlib.ExitStack() as stack:
             bar = _ProgressBar(stack, shown=not ctx.obj["quiet"])
             study = run_study_file(spec, kind, client=None if serial else scheduler or "local", progress=bar,
-                                   checkpoint=checkpoint, resume=resume)
+                                   scenarios=scenarios or None, checkpoint=checkpoint, resume=resume)
         written = study.write(target, csv=spec.csv, checkpoint=checkpoint)
     except KeyboardInterrupt:
         checkpoint.close()
@@ -295,13 +327,22 @@ def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None
 
 
 class _ProgressBar:
-    """click's progress bar on stderr, opened once the number of scenarios is known."""
+    """click's progress bar on stderr, opened once the number of scenarios is known; when
+    stderr is not a terminal (a log file, CI), a line at every further 10% of scenarios."""
 
-    def __init__(self, stack: contextlib.ExitStack, shown: bool):
+    def __init__(self, stack: contextlib.ExitStack, shown: bool, terminal: bool | None = None):
         self.stack, self.shown, self.bar = stack, shown, None
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+        self.tenths = 0  # tenths of the scenarios reported so far (no terminal)
 
     def __call__(self, done: int, total: int) -> None:
         if not self.shown:
+            return
+        if not self.terminal:
+            tenths = 10 * done // max(total, 1)
+            if tenths > self.tenths:
+                self.tenths = tenths
+                click.echo(f"scenarios: {done}/{total} solved ({100 * done // max(total, 1)}%)", err=True)
             return
         if self.bar is None:
             self.bar = self.stack.enter_context(click.progressbar(
@@ -322,18 +363,86 @@ def _study_headline(study: Study) -> str:
 
 
 @cli.command()
-@click.argument("dataset", type=click.Path(path_type=Path))
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Check with this override.")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="RESULTS_DIR...")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Folder to write.  [default: results/compare]")
+@click.option("--force", is_flag=True, help="Replace the folder if it exists.")
 @verbosity_options
 @click.pass_context
-def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
-    """Check DATASET against the input declarations without solving it."""
-    checked = prepare(load_dataset(dataset), _pairs(sets))
+def compare(ctx: click.Context, folders: tuple[Path, ...], out: Path | None, force: bool) -> None:
+    """Compare two or more results folders (written by `solve`) with the first: difference
+    tables of years and sector_years (absolute and relative), charts of price paths, ETS cap
+    and emissions, cost by sector and free allocation, compare.html and compare.xlsx."""
+    from .compare import compare as compare_runs  # matplotlib and openpyxl load only here
+
+    out = out or Path("results") / "compare"
+    check_can_write(out, force)
+    comparison = compare_runs(list(folders))
+    written = comparison.write(out, force=force)
     if not ctx.obj["quiet"]:
+        runs = comparison.runs
+        click.echo("\n".join(f"{row.run}: {row.status}, {row.objective_bn_cny:,.1f} bn CNY PV"
+                             + ("" if i == 0 else f" ({_bn_or_m(row.difference_bn_cny)} vs {runs.run.iloc[0]})")
+                             for i, row in enumerate(runs.itertuples())))
+        click.echo(f"comparison written to {written}/: compare.html, compare.xlsx, plots/")
+
+
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Check with this override.")
+@scenario_option
+@verbosity_options
+@click.pass_context
+def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...], scenarios: tuple[str, ...]) -> None:
+    """Check DATASET against the input declarations without solving it (with --scenario:
+    those named scenarios; without: every named scenario of the dataset, one by one)."""
+    from .scenarios import scenario_names
+
+    base = load_dataset(dataset)
+    checked = prepare(base, _pairs(sets), scenarios=scenarios)
+    named = [] if scenarios else scenario_names(base.path if base.path.is_dir() else base.path.parent)
+    for name in named:  # each on its own, as `solve --scenario NAME` would apply it
+        prepare(base, _pairs(sets), scenarios=[name])
+    if not ctx.obj["quiet"]:
+        applied = f" with scenario {', '.join(scenarios)}" if scenarios else ""
+        listed = f"; scenarios {', '.join(named)} valid" if named else ""
         click.echo(
-            f"{dataset}: valid ({len(checked.sectors)} sectors, {len(checked.mac)} cost steps, "
-            f"years {checked.setting('first_year')}-{checked.setting('last_year')})"
+            f"{dataset}{applied}: valid ({len(checked.sectors)} sectors, {len(checked.mac)} cost steps, "
+            f"years {checked.setting('first_year')}-{checked.setting('last_year')}){listed}"
         )
+
+
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path), metavar="NEW_FOLDER")
+@click.option("--from", "source", default="china", show_default=True, metavar="china|toy|DATASET",
+              help="Start from the bundled China or toy dataset, or from a dataset folder or workbook.")
+@verbosity_options
+@click.pass_context
+def init_command(ctx: click.Context, folder: Path, source: str) -> None:
+    """Write a new dataset folder (refused if NEW_FOLDER exists and is not empty) with a
+    README.md explaining each file; it solves as it is."""
+    from .workbook import init_dataset
+
+    written = init_dataset(folder, source)
+    if not ctx.obj["quiet"]:
+        files = sorted(p.name for p in written.iterdir())
+        click.echo(f"dataset written to {written}/ from {source}: {', '.join(files)}")
+        click.echo(f"next: python run.py validate {written} && python run.py solve {written}")
+
+
+@cli.command("export-xlsx")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path), metavar="BOOK.xlsx")
+@click.option("--force", is_flag=True, help="Replace BOOK.xlsx if it exists.")
+@verbosity_options
+@click.pass_context
+def export_xlsx(ctx: click.Context, dataset: Path, book: Path, force: bool) -> None:
+    """Write DATASET as one workbook: a scenario sheet, a sheet per table (row 2: units) and
+    the input reference; solve and validate take BOOK.xlsx as the dataset."""
+    from .workbook import export_workbook
+
+    written = export_workbook(dataset, book, force=force)
+    if not ctx.obj["quiet"]:
+        click.echo(f"{dataset} written to {written}; solve it with: python run.py solve {written}")
 
 
 @cli.command("make-registry")

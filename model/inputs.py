@@ -18,7 +18,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,8 @@ class Dataset:
     benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
+    # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
+    scenarios: tuple[dict[str, Any], ...] = ()
 
     @property
     def name(self) -> str:
@@ -87,8 +89,20 @@ class Dataset:
         return digest.hexdigest()
 
 
-def load_dataset(path: str | Path) -> Dataset:
-    """Read and validate the dataset folder at ``path``."""
+def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Dataset:
+    """Read and validate the dataset folder (or workbook, ``.xlsx``) at ``path``, then apply its named ``scenarios``
+    (``scenarios/NAME.toml``, in order; see ``model.scenarios``).
+
+        dataset = load_dataset("inputs/china", scenarios=["aluminium-2030"])
+    """
+    if scenarios:
+        from .scenarios import apply_scenarios  # scenarios.py imports this module
+
+        return apply_scenarios(load_dataset(path), scenarios)
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):  # a dataset as one workbook (model/workbook.py)
+        from .workbook import read_workbook
+
+        return read_workbook(path)
     folder = Path(path)
     if not folder.is_dir():
         raise InputError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import pyomo.environ as pyo
 
@@ -23,9 +23,15 @@ log = logging.getLogger(__name__)
 
 
 def prepare(source: Dataset | str | Path,
-            overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> Dataset:
-    """A validated dataset from a folder or a Dataset, with overrides applied."""
+            overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+            scenarios: Sequence[str] = ()) -> Dataset:
+    """A validated dataset from a folder or a Dataset, with its named scenarios applied in
+    order (``scenarios/NAME.toml``), then the overrides on top."""
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
+    if scenarios:
+        from .scenarios import apply_scenarios
+
+        dataset = apply_scenarios(dataset, scenarios)
     return apply_overrides(dataset, overrides) if overrides else dataset
 
 
@@ -57,12 +63,14 @@ def solve(
         if hasattr(model, "free_allocation_mt"):
             raise EtscapError("this model has been solved with its allocation stage already: "
                               "build a new one with model.build_model()")
+        options = solver_options(model.parameters.dataset.settings, highs_options)
     else:
-        model = build_model(prepare(source, overrides))
+        dataset = prepare(source, overrides)
+        options = solver_options(dataset.settings, highs_options)  # a refused option stops before the build
+        model = build_model(dataset)
     built = time.perf_counter()
     log.info("built the model in %.2f s: %s abatement columns", built - started,
              f"{sum(len(columns) for columns in model.parameters.abatement):,}")
-    options = solver_options(model.parameters.dataset.settings, highs_options)
     try:
         least_cost = solve_model(model, options, verbose=verbose)
     except InfeasibleError:

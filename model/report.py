@@ -438,6 +438,9 @@ def scenario_settings(results: Results) -> dict[str, Any]:
             "market.initial_bank_mt": summary.get("market", {}).get("initial_bank_mt"),
         }
     settings.setdefault("dataset", summary.get("dataset", ""))
+    for named in summary.get("scenarios") or []:  # named scenarios (scenarios/NAME.toml) applied, in order
+        changes = ", ".join(f"{key} = {value}" for key, value in named.get("overrides", {}).items())
+        settings[f"scenario {named['name']}"] = f"{named.get('description', '')} ({changes})"
     return settings
 
 

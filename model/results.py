@@ -49,13 +49,50 @@ OPTIONAL_TABLES = ("facilities",)  # written only when not empty
 
 @dataclass
 class Results:
-    """A solve's tables (tidy: one row per year, sector-year or step-year) and its summary."""
+    """A solve's tables (tidy: one row per year, sector-year or step-year) and its summary.
+
+        >>> results = model.solve("inputs/toy")
+        >>> results                       # status, objective and the headline rows
+        >>> results.years.set_index("year")["allowance_price_cny_per_t"]
+        >>> results.to_iamc()             # long format for pyam; results.to_xarray() for xarray
+    """
 
     years: pd.DataFrame
     sector_years: pd.DataFrame
     abatement_steps: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     facilities: pd.DataFrame = field(default_factory=pd.DataFrame)  # installation x year, if a registry is given
+
+    def __repr__(self) -> str:
+        from .notebook import results_repr  # the notebook helpers are needed only when shown
+
+        return results_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import results_html
+
+        return results_html(self)
+
+    def to_iamc(self, model: str = "etscap", scenario: str | None = None, region: str = "China") -> pd.DataFrame:
+        """The results in the IAMC long format (model, scenario, region, variable, unit,
+        year, value; variables such as ``Price|Carbon|ETS``, ``Emissions|CO2|<sector>``),
+        for ``pyam.IamDataFrame(results.to_iamc())``; see ``model.notebook.to_iamc``.
+
+            >>> results.to_iamc().query("variable == 'Price|Carbon|ETS'")
+        """
+        from .notebook import to_iamc
+
+        return to_iamc(self, model=model, scenario=scenario, region=region)
+
+    def to_xarray(self) -> Any:
+        """years and sector_years as one ``xarray.Dataset`` (dimensions year and sector);
+        needs the optional dependency xarray.
+
+            >>> results.to_xarray()["sector_emissions_mt"].sel(sector="steel")
+        """
+        from .notebook import to_xarray
+
+        return to_xarray(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to write: every table but the optional ones left empty."""
@@ -113,9 +150,11 @@ LEFTOVER_PATTERNS = (".{name}.writing-*", ".{name}.replaced-*")
 OWN_FILES = frozenset({
     *TABLE_FILES.values(), "facility_years.parquet", "summary.json", "report.html", "results.xlsx",
     "scenarios.csv", "study.json", "years.parquet", "sector_years.parquet", "abatement_steps.parquet",
+    "compare.html", "compare.xlsx", "runs.csv", "years_differences.csv", "sector_years_differences.csv",
 })
 OWN_FOLDERS = {"plots": ".png"}  # folder -> the only kind of file etscap puts in it
-MARKERS = {"summary.json": "objective_bn_cny", "study.json": "kind"}  # file -> a key etscap writes
+# file -> a key etscap writes in it (None: a page, its presence is the mark: compare's folder)
+MARKERS: dict[str, str | None] = {"summary.json": "objective_bn_cny", "study.json": "kind", "compare.html": None}
 
 
 @functools.lru_cache(maxsize=1)
@@ -272,11 +311,13 @@ def not_ours(folder: Path) -> list[str]:
         elif name not in OWN_FILES or path.is_symlink() or not path.is_file():
             foreign.append(name)
     if not any(_is_marker(folder / name, key) for name, key in MARKERS.items()):
-        foreign.insert(0, f"no {' or '.join(MARKERS)} written by etscap")
+        foreign.insert(0, "no summary.json or study.json written by etscap")
     return foreign
 
 
-def _is_marker(path: Path, key: str) -> bool:
+def _is_marker(path: Path, key: str | None) -> bool:
+    if key is None:
+        return path.is_file() and not path.is_symlink()
     try:
         return key in json.loads(path.read_text())
     except (OSError, ValueError, TypeError):
@@ -700,6 +741,7 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "dataset": str(p.dataset.path),
         "inputs_sha256": p.dataset.sha256 if hash_inputs else None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
+        "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
         "solver": "highs",

@@ -452,9 +452,10 @@ TARGETS = TableSpec(
 
 ALLOCATION = TableSpec(
     "allocation.csv",
-    "Optional free-share bounds by sector and year (e.g. a phase-out schedule); they replace "
-    "sectors.csv's bounds in the years given, interpolated between rows of the same sector. "
-    "A leakage-exposed sector never goes below its sectors.csv floor.",
+    "Optional free-share bounds by sector and year (e.g. a phase-out schedule); from a sector's "
+    "first row on they replace sectors.csv's bounds: interpolated between its rows and held at "
+    "its last row's values after it (a phase-out stays out). Before its first row sectors.csv's "
+    "bounds apply. A leakage-exposed sector never goes below its sectors.csv floor.",
     ("sector", "year"),
     (
         Field("sector", "str", "", "A sector of sectors.csv."),

@@ -83,6 +83,8 @@ Progress = Callable[[int, int], None]  # (scenarios done, scenarios in all)
 
 STUDY_FIELDS: tuple[Field, ...] = (
     Field("dataset", "str", "", "Dataset folder, relative to the study file."),
+    Field("scenario", "str", "", "Named scenario of the dataset (scenarios/NAME.toml) every scenario "
+          "starts from, or a list of names applied in order; the CLI's --scenario replaces it.", ""),
     Field("out", "str", "", "Study folder to write, relative to the study file and inside its folder "
           "(the CLI's --out, which may be anywhere, overrides it); blank: results/<study file name>.", ""),
     Field("allocation", "bool", "", "Also solve stage 2 (sector caps, free allocation) in every "
@@ -140,6 +142,7 @@ class StudyFile:
     n: int | None  # None without a [montecarlo] table
     seed: int | None
     distributions: dict[str, Distribution]
+    scenarios: tuple[str, ...] = ()  # named scenarios of the dataset, applied in order
 
 
 def read_study_file(path: str | Path, kind: str) -> StudyFile:
@@ -154,7 +157,7 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(Problem(name, None, None, None, f"a valid TOML file ({err})")) from None
     problems: list[Problem] = []
-    known = {"dataset", "out", "allocation", "csv", "abatement_steps", SWEEP, MONTECARLO}
+    known = {"dataset", "scenario", "out", "allocation", "csv", "abatement_steps", SWEEP, MONTECARLO}
     for key, value in document.items():
         if key not in known:
             problems.append(_problem(name, key, value, "a known key" + did_you_mean(key, known)))
@@ -173,9 +176,15 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
     for key, value in montecarlo_table.items():
         problems.append(_problem(name, f"montecarlo.{key}", value,
                                  "n, seed or [montecarlo.distributions]" + did_you_mean(key, ["n", "seed"])))
+    named = document.get("scenario", [])
+    named = [named] if isinstance(named, str) else named
+    if not isinstance(named, list) or not all(isinstance(n, str) and n for n in named):
+        problems.append(_problem(name, "scenario", document.get("scenario"),
+                                 'a scenario name or a list of them, e.g. "aluminium-2030" or ["a", "b"]'))
+        named = []
     values = {}
     for spec in STUDY_FIELDS:
-        if spec.name.startswith(f"{MONTECARLO}.") and MONTECARLO not in document:
+        if spec.name.startswith(f"{MONTECARLO}.") and MONTECARLO not in document or spec.name == "scenario":
             continue
         raw = settings[spec.name] if spec.name in settings else document.get(spec.name)
         try:
@@ -210,7 +219,7 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
         path=path, dataset=_beside(path, values["dataset"]), out=_beside(path, out) if out else None,
         allocation=values["allocation"], csv=values["csv"], abatement_steps=values["abatement_steps"],
         mode=values["sweep.mode"], grid=grid, n=values.get("montecarlo.n"), seed=values.get("montecarlo.seed"),
-        distributions=distributions,
+        distributions=distributions, scenarios=tuple(named),
     )
 
 
@@ -394,11 +403,12 @@ def monte_carlo(dataset: Dataset | str | Path, n: int, distributions: Mapping[st
 
 
 def run_study_file(study_file: StudyFile, kind: str, *, client: "Client | str | None" = "local",
-                   progress: Progress | None = None, checkpoint: "Checkpoint | None" = None,
-                   resume: bool = False) -> Study:
-    """Run the sweep or the Monte Carlo study a study file describes (saving finished chunks
-    to ``checkpoint``, continuing from it with ``resume``)."""
-    dataset = load_dataset(study_file.dataset)
+                   progress: Progress | None = None, scenarios: Sequence[str] | None = None,
+                   checkpoint: "Checkpoint | None" = None, resume: bool = False) -> Study:
+    """Run the sweep or the Monte Carlo study a study file describes, every scenario starting
+    from the named ``scenarios`` of the dataset (default: the file's ``scenario`` key); finished
+    chunks are saved to ``checkpoint``, and ``resume`` continues from it."""
+    dataset = load_dataset(study_file.dataset, scenarios=study_file.scenarios if scenarios is None else scenarios)
     options = dict(client=client, allocation=study_file.allocation, abatement_steps=study_file.abatement_steps,
                    progress=progress, checkpoint=checkpoint, resume=resume)
     where = str(study_file.path)
@@ -453,7 +463,8 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
     columns = [inputs[key].tolist() for key in keys]  # Python scalars: what a TOML file or --set gives
     rows = zip(*columns) if keys else itertools.repeat((), len(inputs))
     scenarios = [(i, dict(zip(keys, values))) for i, values in enumerate(rows)]
-    plan = {"kind": kind, "inputs_sha256": base.sha256, "scenarios_sha256": _scenarios_sha256(inputs),
+    plan = {"kind": kind, "inputs_sha256": base.sha256, "named_scenarios": [s["name"] for s in base.scenarios],
+            "scenarios_sha256": _scenarios_sha256(inputs),
             "n": len(inputs), "allocation": allocation, "reuse_model": reuse_model, "tables": list(task.tables)}
     kept = checkpoint.start(plan, resume) if checkpoint is not None else []
     solved_before = {i for outcome in kept for i in outcome.scenario}
@@ -480,6 +491,9 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
         **dict(info or {}),
         "allocation": allocation, "reuse_model": reuse_model and not allocation,
         "inputs_sha256": base.sha256,
+        # scenarios/NAME.toml applied to the base: names (in order) and each one's overrides
+        "named_scenarios": [str(s["name"]) for s in base.scenarios],
+        "named_scenario_overrides": {str(s["name"]): dict(s["overrides"]) for s in base.scenarios},
         "run_on": f"{workers} Dask worker{'s' * (workers != 1)}" if dask_client else "this process",
         "workers": workers, "scenarios_per_task": size, "resumed_scenarios": len(solved_before),
         "seconds": {"start": round(ready - started, 3), "scenarios": round(finished - ready, 3)},
@@ -608,12 +622,19 @@ def _gather(outcomes: list[_Outcome], inputs: pd.DataFrame, tables: tuple[str, .
         "status": list(itertools.chain.from_iterable(o.status for o in outcomes)),
         "message": list(itertools.chain.from_iterable(o.message for o in outcomes)),
     })
+    if not _numbered(inputs.index):  # the caller named its scenarios (the index): keep the names
+        index.insert(1, "scenario_name", [str(n) for n in inputs.index])
     index = pd.concat([index, inputs.reset_index(drop=True)], axis=1)
     index["objective_bn_cny"] = np.concatenate([o.objective_bn_cny for o in outcomes]) if outcomes else []
     frames = {name: [o.tables[name] for o in outcomes if name in o.tables] for name in tables}
     return Study(info={}, scenarios=index,
                  **{name: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"scenario": []})
                     for name, parts in frames.items()})
+
+
+def _numbered(index: pd.Index) -> bool:
+    """Whether an index only numbers rows 0, 1, ... (what a table of scenarios has when unnamed)."""
+    return index.name is None and index.equals(pd.RangeIndex(len(index)))
 
 
 # -- in the worker ---------------------------------------------------------------------------
@@ -716,7 +737,8 @@ class Study:
 
     def with_inputs(self, table: str = "years") -> pd.DataFrame:
         """A table of the study with each scenario's overridden values as leading columns."""
-        inputs = self.scenarios[["scenario", *self.parameters]]
+        named = ["scenario_name"] if "scenario_name" in self.scenarios.columns else []
+        inputs = self.scenarios[["scenario", *named, *self.parameters]]
         return inputs.merge(getattr(self, table), on="scenario", how="inner", validate="one_to_many")
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import subprocess
 import sys
+import unittest.mock
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from model.cli import cli
+from model.cli import _ProgressBar, cli
 from tests.conftest import ROOT
 
 
@@ -102,3 +106,60 @@ def test_run_py_is_the_same_cli(tmp_path, toy_path):
         "error: --set discount_rate=9: expected a number from 0 to 0.5 (fraction per year)"
     )
     assert completed.stdout == ""
+
+
+def _readme_block(after: str) -> str:
+    """The first ```python block of the README after the line starting with ``after``."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("```python\n", text.index(after)) + len("```python\n")
+    return text[start: text.index("```", start)]
+
+
+def test_readme_studies_snippet_runs_as_a_script(tmp_path):
+    """Issue 11.8: the README's studies snippet, pasted into a script, runs on a local Dask
+    cluster (spawned workers import the script again: the guard keeps them from re-running it)."""
+    snippet = _readme_block("**From Python** the same studies")
+    assert 'client="local"' in snippet and "monte_carlo(\"inputs/china\", 1000," in snippet
+    script = tmp_path / "study_script.py"
+    script.write_text(snippet.replace('monte_carlo("inputs/china", 1000,', 'monte_carlo("inputs/china", 4,'))
+    shutil.copytree(ROOT / "inputs" / "china", tmp_path / "inputs" / "china")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    scenarios = pd.read_csv(tmp_path / "results" / "steel-uncertainty" / "scenarios.csv")
+    assert scenarios["status"].tolist() == ["optimal"] * 4
+
+
+def test_study_progress_without_a_terminal(tmp_path, toy_path):
+    """stderr not a terminal (CliRunner's, a log file): one line per 10% of the scenarios."""
+    study_file = tmp_path / "study.toml"
+    study_file.write_text(f'dataset = "{toy_path}"\n[sweep]\n"targets.2027.national_cap_mt" = '
+                          f'{list(range(131, 151))}\n')
+    result = _run("sweep", study_file, "--serial", "--out", tmp_path / "s")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("scenarios: ")]
+    assert lines == [f"scenarios: {n}/20 solved ({5 * n}%)" for n in (5, 10, 15, 20)]  # chunks of 5
+    shown = []
+    with contextlib.ExitStack() as stack:
+        bar = _ProgressBar(stack, shown=True, terminal=False)
+        with unittest.mock.patch("click.echo", lambda text, err: shown.append(text)):
+            for done in range(1, 101):
+                bar(done, 100)
+    assert shown == [f"scenarios: {n}/100 solved ({n}%)" for n in range(10, 101, 10)]
+
+
+def test_version_and_environment_variables(tmp_path, toy_path):
+    from importlib import metadata
+
+    shown = subprocess.run([sys.executable, str(ROOT / "run.py"), "--version"], capture_output=True, text=True)
+    assert shown.stdout == f"etscap {metadata.version('etscap')}\n"
+    # in a process of its own: HiGHS keeps the first thread count a process uses
+    env = {**os.environ, "ETSCAP_SOLVER_THREADS": "1", "ETSCAP_SCENARIO": "banking"}
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "-q", "solve", str(toy_path), "--out",
+                           str(tmp_path / "e")], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    summary = pd.read_json(tmp_path / "e" / "summary.json", typ="series")
+    assert summary["settings"]["solver.threads"] == 1
+    assert summary["solver_options"]["threads"] == 1
+    assert [s["name"] for s in summary["scenarios"]] == ["banking"]
+    help_text = " ".join(_run("solve", "--help").output.split())  # as wrapped for any width
+    assert "env var: ETSCAP_SOLVER_THREADS" in help_text and "env var: ETSCAP_SCENARIO" in help_text
