@@ -546,11 +546,12 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         return
     if client == "local":
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=logging.ERROR, preload=[__name__]) as cluster, Client(cluster) as local:
+        with _quiet_ctrl_c(), LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0", silence_logs=logging.ERROR,
+                                           preload=[__name__]) as cluster, Client(cluster) as local:
             try:
                 yield local
-            except KeyboardInterrupt:  # the workers stop after their current scenario, so the cluster closes at once
+            except KeyboardInterrupt:  # workers stop after their current scenario: the cluster closes at once
                 with contextlib.suppress(Exception):
                     local.run(_stop_worker)
                 raise
@@ -565,6 +566,26 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
                           "`dask scheduler` and workers that can import etscap, or drop --scheduler") from None
     with connected:
         yield connected
+
+
+@contextlib.contextmanager
+def _quiet_ctrl_c() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and from that moment silences logging: a cluster
+    closed mid-study logs its lost connections (distributed: as CRITICAL), expected and not news."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        logging.disable(logging.CRITICAL)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        logging.disable(logging.NOTSET)
 
 
 _stopping = threading.Event()  # set in a local cluster's workers when its study is interrupted
