@@ -108,10 +108,11 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--interrupts", type=int, default=3)
-    args = parser.parse_args()
     started = time.perf_counter()
+    parser.add_argument("--no-resume", action="store_true", help="Skip the Ctrl-C then --resume study.")
+    args = parser.parse_args()
     ok = [soak_kills(args.kills), soak_pairs(args.pairs, force=False), soak_pairs(args.pairs, force=True),
-          soak_ctrl_c(args.interrupts), soak_resume()]
+          soak_ctrl_c(args.interrupts), args.no_resume or soak_resume()]
     print(f"soak {'passed' if all(ok) else 'FAILED'} in {time.perf_counter() - started:.0f} s")
     sys.exit(0 if all(ok) else 1)
 

@@ -213,7 +213,9 @@ WRITER = textwrap.dedent("""
 def start_writer(out: Path, tag: str, force: bool, loop: bool, go: Path | None = None) -> subprocess.Popen:
     return subprocess.Popen([PYTHON, "-c", WRITER, str(out), tag, "force" if force else "new",
                              "loop" if loop else "once", str(go), str(ROOT)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            # stdout only: communicate() then reads on from the buffer readline()
+                            # filled (with stderr piped too it reads the pipes afresh, losing lines)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
 def leftovers(out: Path) -> list[str]:
