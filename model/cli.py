@@ -1,13 +1,15 @@
 """The command line: ``python run.py COMMAND`` or ``etscap COMMAND``.
 
 A user error prints one message (no traceback) and exits non-zero: 2 for bad inputs,
-3 for targets that cannot be met, 4 for a solver that stopped early, 1 otherwise.
+3 for targets that cannot be met, 4 for a solver that stopped early, 1 otherwise (also
+any other OSError or RecursionError, as one line), 130 when interrupted (Ctrl-C).
 ``--debug`` shows the traceback and the HiGHS log instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import logging
 import sys
@@ -35,11 +37,13 @@ def bundled_datasets() -> Path:
 
 BUNDLED = ("china", "toy")
 DEFAULT_DATASET = bundled_datasets() / "china"
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 log = logging.getLogger("etscap")
 
 
 class _Cli(click.Group):
-    """Turns an EtscapError into one line on stderr and its exit code."""
+    """Turns an EtscapError into one line on stderr and its exit code; as a last resort any
+    other OSError or RecursionError too (exit 1), and Ctrl-C into one line (exit 130)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -49,6 +53,24 @@ class _Cli(click.Group):
                 click.echo("".join(traceback.format_exception(err)).rstrip("\n"), err=True)
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was written", err=True)
+            ctx.exit(INTERRUPTED)
+        except (OSError, RecursionError) as err:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"error: {_describe(err)} (--debug shows where)", err=True)
+            ctx.exit(1)
+
+
+def _describe(err: BaseException) -> str:
+    """One line for an unexpected OSError or RecursionError: what failed, on which path."""
+    if isinstance(err, RecursionError):
+        return "an input is nested too deeply to read (RecursionError)"
+    paths = " -> ".join(str(p) for p in (err.filename, getattr(err, "filename2", None)) if p)
+    reason = err.strerror or str(err) or type(err).__name__
+    name = errno.errorcode.get(err.errno or 0, type(err).__name__)
+    return f"{reason} ({name})" + (f": {paths}" if paths else "")
 
 
 def _configure(ctx: click.Context, debug: bool | None = None, quiet: bool | None = None,
@@ -168,20 +190,25 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     report.html and results.xlsx. An existing results folder is only replaced with --force.
     """
     from .pipeline import prepare, solve as solve_dataset
-    from .results import check_can_write
+    from .results import Staging, check_can_write
 
     threads = [("solver.threads", solver_threads)] if solver_threads is not None else []
     overrides = threads + _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
     prepared = prepare(find_dataset(dataset), overrides, scenarios=scenarios)
     out = out or Path("results") / _results_name(prepared)
-    check_can_write(out, force)
-    log.info("solving %s (%s)", prepared.name, prepared.path)
+    target = check_can_write(out, force, protect=[prepared.path])
+    staging = Staging(target)  # made now: a folder that cannot be written is found before solving
     # at sector resolution the table by installation is only each sector's shares (6,837
     # installations x 34 years: 46 MB a run), so it is written when asked for
     installations = with_installations or prepared.setting("model.resolution") == "facility"
-    results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
-                            verbose=ctx.obj["debug"] or ctx.obj["verbose"], installations=installations)
-    written = results.write(out, force=force)
+    try:
+        log.info("solving %s (%s)", prepared.name, prepared.path)
+        results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
+                                verbose=ctx.obj["debug"] or ctx.obj["verbose"], installations=installations)
+    except BaseException:
+        staging.discard()
+        raise
+    written = results.write(target, staging=staging)
     if not ctx.obj["quiet"]:
         click.echo(_headline(results))
         click.echo(f"results written to {written}/")
@@ -255,7 +282,10 @@ def study_options(command: Any) -> Any:
         click.argument("study_file", type=click.Path(path_type=Path), metavar="STUDY.toml"),
         click.option("--out", "-o", type=click.Path(path_type=Path),
                      help="Study folder.  [default: the study file's out, else results/<study file name>]"),
-        click.option("--force", is_flag=True, help="Replace the study folder if it exists."),
+        click.option("--force", is_flag=True,
+                     help="Replace the study folder if it exists and holds only what etscap wrote."),
+        click.option("--resume", is_flag=True,
+                     help="Continue an interrupted study from its checkpoint (.OUT.checkpoint beside --out)."),
         click.option("--scheduler", metavar="ADDRESS", envvar="ETSCAP_SCHEDULER", show_envvar=True,
                      help="Run on the Dask scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), whose workers "
                           "can import etscap.  [default: a local cluster, one worker per core]"),
@@ -303,23 +333,34 @@ def montecarlo(ctx: click.Context, **options: Any) -> None:
 
 
 def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None, force: bool,
-               scheduler: str | None, serial: bool, with_report: bool, scenarios: tuple[str, ...]) -> None:
+               resume: bool, scheduler: str | None, serial: bool, with_report: bool,
+               scenarios: tuple[str, ...]) -> None:
     if serial and scheduler:
         raise click.UsageError("--serial and --scheduler exclude each other: choose one")
     from .results import check_can_write
-    from .studies import read_study_file, run_study_file
+    from .studies import RESUME_HINT, Checkpoint, read_study_file, run_study_file, study_folder
 
     spec = read_study_file(study_file, kind)
-    out = out or spec.out or Path("results") / study_file.stem
-    check_can_write(out, force)
+    out = study_folder(spec, out)
+    target = check_can_write(out, force, protect=[spec.dataset])
     if not serial:
         importlib.import_module("distributed")  # importing it sets its loggers to INFO: set them back
         _configure(ctx)
-    with contextlib.ExitStack() as stack:
-        bar = _ProgressBar(stack, shown=not ctx.obj["quiet"])
-        study = run_study_file(spec, kind, client=None if serial else scheduler or "local", progress=bar,
-                               scenarios=scenarios or None)
-    written = study.write(out, force=force, csv=spec.csv)
+    checkpoint = Checkpoint(target)  # made before solving; finished chunks are saved to it
+    try:
+        with contextlib.ExitStack() as stack:
+            bar = _ProgressBar(stack, shown=not ctx.obj["quiet"])
+            study = run_study_file(spec, kind, client=None if serial else scheduler or "local", progress=bar,
+                                   scenarios=scenarios or None, checkpoint=checkpoint, resume=resume)
+        written = study.write(target, csv=spec.csv, checkpoint=checkpoint)
+    except KeyboardInterrupt:
+        checkpoint.close()
+        kept = (f"{checkpoint.saved} solved scenarios kept in {checkpoint.folder}; {RESUME_HINT}"
+                if checkpoint.saved else "nothing was solved yet")
+        click.echo(f"interrupted: {kept}", err=True)
+        ctx.exit(INTERRUPTED)
+    finally:
+        checkpoint.close()
     if not ctx.obj["quiet"]:
         click.echo(_study_headline(study))
         click.echo(f"study written to {written}/")

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import EtscapError
-from .results import Results, write_folder
+from .results import Results, milestone_years, write_folder
 
 YEAR_KEYS, SECTOR_KEYS = ["year"], ["sector", "year"]
 LABEL_COLUMNS = {"phase"}  # text columns of sector_years: not compared
@@ -335,16 +335,13 @@ th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; border: 1px solid #eee; } .scroll { overflow-x: auto; }
 """
 HEADLINE_QUANTITIES = ("allowance_price_cny_per_t", "ets_cap_mt", "emissions_mt", "abatement_cost_bn_cny")
-MILESTONES = (2025, 2030, 2035, 2040, 2050, 2060)
 
 
 def headline_differences(comparison: Comparison) -> pd.DataFrame:
     """Price, ETS cap, emissions and cost of every run in the milestone years (all years
     when there are few), with the difference from the first run: one row per year and quantity."""
     years = comparison.years
-    shown = [y for y in MILESTONES if y in set(years["year"])]
-    if years["year"].nunique() <= 8 or not shown:
-        shown = sorted(set(years["year"]))
+    shown = milestone_years(pd.concat([r.years.assign(scenario=i) for i, r in enumerate(comparison.results.values())]))
     rows = years[years["year"].isin(shown) & years["quantity"].isin(HEADLINE_QUANTITIES)]
     wide = rows.pivot_table(index=["quantity", "year"], columns="run", values="value", sort=False)
     wide = wide[comparison.labels]

@@ -22,7 +22,6 @@ from .errors import EtscapError
 if TYPE_CHECKING:
     from .results import Results
 
-MILESTONES = (2025, 2030, 2035, 2040, 2050, 2060)
 HEADLINE = {  # column of years -> heading of the repr's table
     "ets_cap_mt": "ETS cap Mt",
     "emissions_mt": "emissions Mt",
@@ -71,9 +70,9 @@ def headline_table(results: "Results") -> pd.DataFrame:
     """ETS cap, emissions, allowance price and abatement cost in the milestone years (all
     years when there are few), the rows a reader looks at first."""
     years = results.years.set_index("year")
-    shown = [y for y in MILESTONES if y in years.index]
-    if len(years) <= 8 or not shown:
-        shown = list(years.index)
+    from .results import milestone_years  # results imports this module's functions lazily too
+
+    shown = milestone_years(results.years)
     columns = [c for c in HEADLINE if c in years.columns]
     return years.loc[shown, columns].rename(columns=HEADLINE)
 

@@ -20,8 +20,6 @@ import io
 import json
 import logging
 import math
-import os
-import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -38,7 +36,7 @@ from . import schema
 from .errors import EtscapError
 from .overrides import parse_override
 from .phases import OUTSIDE, SIMULATION, TRADING
-from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, read_csv
+from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, read_csv, write_file
 from .studies import STUDY_FILES, Study
 
 log = logging.getLogger(__name__)
@@ -814,17 +812,22 @@ def scenario_settings(results: Results) -> dict[str, Any]:
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temporary path)`` in ``path``'s folder, then move the file into place:
-    a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.writing{path.suffix}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    """Call ``write(temporary path)`` beside ``path``, then move the file into place: a reader
+    sees the old file or the new one, never half of one (``results.write_file``, the one
+    writer of files)."""
+    return write_file(path, write, force=True)
+
+
+def plots_folder(folder: Path) -> Path:
+    """``folder/plots``, refused if it is a link or leads out of ``folder``: a report writes
+    only inside the results folder."""
+    plots = folder / PLOTS_FOLDER
+    if plots.is_symlink() or (plots.exists() and not plots.resolve().is_relative_to(folder.resolve())):
+        raise EtscapError(f"{plots} is a symbolic link (to {plots.resolve()}): a report writes only inside "
+                          f"the results folder; remove the link and run report again")
+    if plots.exists() and not plots.is_dir():
+        raise EtscapError(f"{plots} is a file, not a folder: remove it and run report again")
+    return plots
 
 
 def save_figures(figures: dict[str, Figure], folder: Path) -> dict[str, bytes]:
@@ -1168,7 +1171,7 @@ def write_results_report(folder: Path, year: int | None = None) -> list[Path]:
         raise EtscapError(f"{err}: give a folder written by `solve` (or a study folder with "
                           f"{' and '.join(STUDY_FILES)})") from err
     figures = results_figures(results, year)
-    images = save_figures(figures, folder / PLOTS_FOLDER)
+    images = save_figures(figures, plots_folder(folder))
     written = [folder / PLOTS_FOLDER / f"{name}.png" for name in images]
     page = results_html(results, figures, images, year)
     written.append(write_atomic(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8")))
@@ -1416,7 +1419,7 @@ def write_study_report(folder: Path, year: int | None = None, base: Results | No
     """Plots, report.html and results.xlsx of a study folder."""
     study = Study.read(folder)
     figures = study_figures(study, year, base)
-    images = save_figures(figures, folder / PLOTS_FOLDER)
+    images = save_figures(figures, plots_folder(folder))
     written = [folder / PLOTS_FOLDER / f"{name}.png" for name in images]
     page = study_html(study, figures, images)
     written.append(write_atomic(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8")))

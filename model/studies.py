@@ -29,14 +29,18 @@ leading ``scenario`` column), optionally ``abatement_steps.parquet`` and CSV cop
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import logging
 import math
 import os
+import shutil
+import signal
 import threading
 import time
 import tomllib
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -55,7 +59,8 @@ from .overrides import apply_overrides, override_field, parse_override
 from .parameters import Parameters, derive_parameters
 from .pipeline import solve, verified
 from .resolve import Resolver
-from .results import Results, _versions, read_csv, read_json, write_csv, write_folder
+from .results import (Results, Target, _lock, _versions, commit, make_parent, read_csv, read_json,
+                      remove_leftovers, write_csv, write_error, write_file, write_folder)
 from .schema import REQUIRED, Field, _markdown_row
 from .solve import solver_options
 
@@ -81,8 +86,8 @@ STUDY_FIELDS: tuple[Field, ...] = (
     Field("dataset", "str", "", "Dataset folder, relative to the study file."),
     Field("scenario", "str", "", "Named scenario of the dataset (scenarios/NAME.toml) every scenario "
           "starts from, or a list of names applied in order; the CLI's --scenario replaces it.", ""),
-    Field("out", "str", "", "Study folder to write, relative to the study file (the CLI's --out "
-          "overrides it); blank: results/<study file name>.", ""),
+    Field("out", "str", "", "Study folder to write, relative to the study file and inside its folder "
+          "(the CLI's --out, which may be anywhere, overrides it); blank: results/<study file name>.", ""),
     Field("allocation", "bool", "", "Also solve stage 2 (sector caps, free allocation) in every "
           "scenario; each scenario is then rebuilt, which is slower.", False),
     Field("csv", "bool", "", "Also write every table as CSV next to the Parquet files.", False),
@@ -416,12 +421,14 @@ def monte_carlo(dataset: Dataset | str | Path, n: int, distributions: Mapping[st
 
 
 def run_study_file(study_file: StudyFile, kind: str, *, client: "Client | str | None" = "local",
-                   progress: Progress | None = None, scenarios: Sequence[str] | None = None) -> Study:
+                   progress: Progress | None = None, scenarios: Sequence[str] | None = None,
+                   checkpoint: "Checkpoint | None" = None, resume: bool = False) -> Study:
     """Run the sweep or the Monte Carlo study a study file describes, every scenario starting
-    from the named ``scenarios`` of the dataset (default: the file's ``scenario`` key)."""
+    from the named ``scenarios`` of the dataset (default: the file's ``scenario`` key); finished
+    chunks are saved to ``checkpoint``, and ``resume`` continues from it."""
     dataset = load_dataset(study_file.dataset, scenarios=study_file.scenarios if scenarios is None else scenarios)
     options = dict(client=client, allocation=study_file.allocation, abatement_steps=study_file.abatement_steps,
-                   progress=progress)
+                   progress=progress, checkpoint=checkpoint, resume=resume)
     where = str(study_file.path)
     if kind == SWEEP:
         inputs = sweep_inputs(dataset, study_file.grid, study_file.mode, f"{where}, [sweep]")
@@ -460,10 +467,12 @@ class _Outcome:
 def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: str = "scenarios",
                   info: Mapping[str, Any] | None = None, client: "Client | str | None" = None,
                   allocation: bool = False, abatement_steps: bool = False, reuse_model: bool = True,
-                  scenarios_per_task: int | None = None, progress: Progress | None = None) -> Study:
+                  scenarios_per_task: int | None = None, progress: Progress | None = None,
+                  checkpoint: "Checkpoint | None" = None, resume: bool = False) -> Study:
     """Solve one scenario per row of ``inputs`` (columns: override keys, values: what each
     scenario sets). ``reuse_model=False`` rebuilds every scenario through Pyomo (the slow
-    path, for comparison)."""
+    path, for comparison). ``checkpoint``: save each finished chunk there; with ``resume``,
+    solve only the scenarios it does not hold yet (the tables equal an uninterrupted run's)."""
     base = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     keys = [str(column) for column in inputs.columns]
     for key in keys:
@@ -472,16 +481,26 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
     columns = [inputs[key].tolist() for key in keys]  # Python scalars: what a TOML file or --set gives
     rows = zip(*columns) if keys else itertools.repeat((), len(inputs))
     scenarios = [(i, dict(zip(keys, values))) for i, values in enumerate(rows)]
+    plan = {"kind": kind, "inputs_sha256": base.sha256, "named_scenarios": [s["name"] for s in base.scenarios],
+            "scenarios_sha256": _scenarios_sha256(inputs),
+            "n": len(inputs), "allocation": allocation, "reuse_model": reuse_model, "tables": list(task.tables)}
+    kept = checkpoint.start(plan, resume) if checkpoint is not None else []
+    solved_before = {i for outcome in kept for i in outcome.scenario}
+    todo = [s for s in scenarios if s[0] not in solved_before]
     started = time.perf_counter()
     with _dask_client(client) as dask_client:
         workers = len(dask_client.scheduler_info()["workers"]) if dask_client else 1
         size = scenarios_per_task or max(1, min(MAX_SCENARIOS_PER_TASK,
                                                 math.ceil(len(scenarios) / (4 * max(workers, 1)))))
-        chunks = [scenarios[i: i + size] for i in range(0, len(scenarios), size)]
+        chunks = _chunks(todo, size)
         ready = time.perf_counter()
         log.info("%s: %d scenarios in %d tasks on %s", kind, len(scenarios), len(chunks),
                  f"{workers} Dask workers" if dask_client else "this process")
-        outcomes = list(_run_chunks(dask_client, base, task, chunks, len(scenarios), progress))
+        outcomes = list(kept)
+        for outcome in _run_chunks(dask_client, base, task, chunks, len(scenarios), progress, len(solved_before)):
+            if checkpoint is not None:
+                checkpoint.save(outcome)
+            outcomes.append(outcome)
     finished = time.perf_counter()
     study = _gather(outcomes, inputs, task.tables)
     counts = study.scenarios["status"].value_counts()
@@ -494,7 +513,7 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
         "named_scenarios": [str(s["name"]) for s in base.scenarios],
         "named_scenario_overrides": {str(s["name"]): dict(s["overrides"]) for s in base.scenarios},
         "run_on": f"{workers} Dask worker{'s' * (workers != 1)}" if dask_client else "this process",
-        "workers": workers, "scenarios_per_task": size,
+        "workers": workers, "scenarios_per_task": size, "resumed_scenarios": len(solved_before),
         "seconds": {"start": round(ready - started, 3), "scenarios": round(finished - ready, 3)},
         "elapsed_seconds": round(finished - started, 3),
         "scenarios_per_second": round(len(inputs) / max(finished - ready, 1e-9), 2),
@@ -503,6 +522,25 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
     log.debug("%s: %d optimal, %d infeasible, %d errors in %.1f s", kind, counts.get(OPTIMAL, 0),
              counts.get(INFEASIBLE, 0), counts.get(ERROR, 0), finished - started)
     return study
+
+
+def _chunks(scenarios: list[tuple[int, dict]], size: int) -> list[list[tuple[int, dict]]]:
+    """Chunks of at most ``size`` consecutive scenarios (a resumed study's remaining ones may
+    have gaps: a chunk never spans one, so chunks stay ordered runs of scenario numbers)."""
+    chunks: list[list[tuple[int, dict]]] = []
+    for scenario in scenarios:
+        if chunks and len(chunks[-1]) < size and chunks[-1][-1][0] == scenario[0] - 1:
+            chunks[-1].append(scenario)
+        else:
+            chunks.append([scenario])
+    return chunks
+
+
+def _scenarios_sha256(inputs: pd.DataFrame) -> str:
+    """A fingerprint of the scenarios table (keys and values): a checkpoint resumes only the same study."""
+    digest = hashlib.sha256(json.dumps([str(c) for c in inputs.columns]).encode())
+    digest.update(pd.util.hash_pandas_object(inputs, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _version(package: str) -> str:
@@ -526,12 +564,21 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         return
     if client == "local":
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as local:
-            yield local
+        with _quiet_ctrl_c(), LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0", silence_logs=logging.ERROR,
+                                           preload=[__name__]) as cluster, Client(cluster) as local:
+            try:
+                yield local
+            except KeyboardInterrupt:  # workers stop after their current scenario: the cluster closes at once
+                with contextlib.suppress(Exception):
+                    local.run(_stop_worker)
+                raise
         return
     try:
         connected = Client(client, timeout="10s")
+    except (ValueError, TypeError) as err:
+        raise EtscapError(f"--scheduler {client!r} is not a Dask scheduler address ({err}): give one like "
+                          "tcp://10.0.0.5:8786, or drop --scheduler") from None
     except OSError as err:
         raise EtscapError(f"cannot reach the Dask scheduler at {client!r} ({err}): start it with "
                           "`dask scheduler` and workers that can import etscap, or drop --scheduler") from None
@@ -539,9 +586,48 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         yield connected
 
 
+@contextlib.contextmanager
+def _quiet_ctrl_c() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and from that moment silences logging: a cluster
+    closed mid-study logs its lost connections (distributed: as CRITICAL), expected and not news."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        logging.disable(logging.CRITICAL)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        logging.disable(logging.NOTSET)
+
+
+_stopping = threading.Event()  # set in a local cluster's workers when its study is interrupted
+
+
+def _stop_worker() -> None:
+    """Run on each worker of an interrupted local study: its chunk ends after the current scenario
+    (the cluster is then closed, so nothing of that chunk is needed)."""
+    _stopping.set()
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload of the local cluster's workers (``preload=["model.studies"]``): a worker ignores
+    SIGINT (a terminal's Ctrl-C goes to the whole process group), so this process alone stops
+    the study, cancels the work and closes the cluster, instead of every worker dying with
+    its own traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_chunks(dask_client: "Client | None", base: Dataset, task: _Task, chunks: list[list[tuple[int, dict]]],
-                total: int, progress: Progress | None) -> Iterator[_Outcome]:
-    done = 0
+                total: int, progress: Progress | None, done: int = 0) -> Iterator[_Outcome]:
+    if progress and done:
+        progress(done, total)
     if dask_client is None:
         for chunk in chunks:
             yield _solve_chunk(base, task, chunk)
@@ -601,6 +687,8 @@ def _solve_chunk(base: Dataset, task: _Task, chunk: list[tuple[int, dict[str, An
     solved: dict[str, list[pd.DataFrame]] = {name: [] for name in task.tables}
     solved_ids: list[int] = []
     for scenario, overrides in chunk:
+        if _stopping.is_set():
+            break
         status, message, objective = OPTIMAL, "", math.nan
         try:
             results = _solve_scenario(base, task, overrides)
@@ -699,9 +787,12 @@ class Study:
             del tables["abatement_steps"]
         return tables
 
-    def write(self, out: str | Path, force: bool = False, csv: bool = False) -> Path:
+    def write(self, out: "str | Path | Target", force: bool = False, csv: bool = False,
+              checkpoint: "Checkpoint | None" = None) -> Path:
         """Write the study folder (Parquet tables, scenarios.csv, study.json; with ``csv``
-        also CSV tables); the folder appears whole or not at all."""
+        also CSV tables); the folder appears whole or not at all. With the ``checkpoint`` the
+        study ran with, the files are written into it and it becomes the folder; if that
+        fails, the checkpoint keeps what was solved for --resume."""
         def write_into(folder: Path) -> None:
             self.scenarios.to_csv(folder / SCENARIOS_FILE, index=False, lineterminator="\n")
             for name, table in self.tables().items():
@@ -710,6 +801,8 @@ class Study:
                     write_csv(table, folder / f"{name}.csv")
             (folder / INFO_FILE).write_text(json.dumps(self.info, indent=2, default=str) + "\n")
 
+        if checkpoint is not None:
+            return checkpoint.write(write_into)
         return write_folder(out, write_into, force)
 
     @classmethod
@@ -731,3 +824,151 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     except (OSError, ValueError, pyarrow.ArrowException) as err:
         raise EtscapError(f"{path} is damaged or was not written by etscap ({err}): write the study again") from None
+
+
+# -- the checkpoint: what a study has solved so far -------------------------------------------
+
+PARTS = "parts"  # inside the checkpoint folder: plan.json and the finished chunks
+PLAN_FILE = "plan.json"
+RESUME_HINT = "run the same command again with --resume to continue"
+
+
+class Checkpoint:
+    """A study's staging folder beside its ``out`` (``.NAME.checkpoint``), made and locked
+    before anything is solved: every finished chunk is saved to it (Parquet parts), so a
+    study interrupted (Ctrl-C, a kill) or whose final write fails keeps what it solved, and
+    ``resume`` continues from it. At the end the study's files are written into it and it is
+    moved into place as the study folder (``results.commit``)."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        out = target.path
+        self.folder = out.parent / f".{out.name}.checkpoint"
+        self.parts = self.folder / PARTS
+        self.saved = 0  # scenarios the checkpoint holds
+        make_parent(out)
+        remove_leftovers(out)
+        try:
+            self.folder.mkdir(exist_ok=True)
+            descriptor = _lock(self.folder, blocking=False)
+        except OSError as err:
+            raise write_error(out, err, kept="nothing was solved") from None
+        if descriptor is None:
+            raise EtscapError(f"another run is writing {out} (it holds {self.folder}): wait for it to finish, "
+                              "or choose another --out")
+        self._descriptor: int | None = descriptor
+
+    def start(self, plan: dict[str, Any], resume: bool) -> list[_Outcome]:
+        """Check the checkpoint against this study's ``plan`` and return the chunks it holds
+        (with ``resume``); a checkpoint holding scenarios is never silently discarded."""
+        kept = self._load()
+        solved = sum(len(o.scenario) for o in kept)
+        if solved and not resume:
+            self.close()
+            raise EtscapError(f"{self.folder} holds {solved} scenarios an interrupted run of a study solved: "
+                              "add --resume to continue it, or remove that folder to start over")
+        if solved:
+            try:
+                before = json.loads((self.parts / PLAN_FILE).read_text())
+            except (OSError, ValueError):
+                before = {}
+            differ = [key for key in plan if before.get(key) != plan[key]]
+            if differ:
+                self.close()
+                raise EtscapError(f"{self.folder} is the checkpoint of another study (its {', '.join(differ)} "
+                                  "differ): remove that folder to start over, or choose another --out")
+            log.info("resuming: %d of %d scenarios solved before", solved, plan["n"])
+            self.saved = solved
+            return kept
+        for entry in self.folder.iterdir():  # e.g. the old folder of a run killed after its swap
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        self.parts.mkdir()
+        write_file(self.parts / PLAN_FILE, lambda path: path.write_text(json.dumps(plan, indent=2) + "\n"), force=True)
+        return []
+
+    def save(self, outcome: _Outcome) -> None:
+        """Save a finished chunk: its tables, then its index (the index's presence marks it whole)."""
+        if not outcome.scenario:
+            return
+        stem = f"{outcome.scenario[0]:09d}-{uuid.uuid4().hex[:8]}"
+        try:
+            for name, table in outcome.tables.items():
+                write_file(self.parts / f"{stem}.{name}.parquet",
+                           lambda path, table=table: table.to_parquet(path, index=False), force=True)
+            index = pd.DataFrame({"scenario": np.asarray(outcome.scenario, dtype=np.int64), "status": outcome.status,
+                                  "message": outcome.message, "objective_bn_cny": outcome.objective_bn_cny})
+            write_file(self.parts / f"{stem}.index.parquet", lambda path: index.to_parquet(path, index=False),
+                       force=True)
+        except EtscapError as err:
+            raise EtscapError(f"{err} (checkpoint of {self.target.path}: {self.saved} scenarios kept in "
+                              f"{self.folder}; {RESUME_HINT})") from None
+        self.saved += len(outcome.scenario)
+
+    def _load(self) -> list[_Outcome]:
+        outcomes = []
+        if not (self.parts / PLAN_FILE).is_file():
+            return outcomes
+        for index_file in sorted(self.parts.glob("*.index.parquet")):
+            stem = index_file.name.removesuffix(".index.parquet")
+            index = pd.read_parquet(index_file)
+            outcome = _Outcome(scenario=index["scenario"].tolist(), status=index["status"].tolist(),
+                               message=index["message"].tolist(),
+                               objective_bn_cny=index["objective_bn_cny"].tolist())
+            for name in TABLES:
+                part = self.parts / f"{stem}.{name}.parquet"
+                if part.is_file():
+                    outcome.tables[name] = pd.read_parquet(part)
+            outcomes.append(outcome)
+        return outcomes
+
+    def write(self, write_into: Callable[[Path], None]) -> Path:
+        """Write the study's files into the checkpoint and move it into place; the parts are
+        set aside during the move (and put back if it fails), then removed."""
+        out = self.target.path
+        kept = f"the {self.saved} solved scenarios are kept in {self.folder}; {RESUME_HINT}"
+        try:
+            for entry in self.folder.iterdir():  # a failed write's files: written again
+                if entry.name != PARTS:
+                    shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            write_into(self.folder)
+        except OSError as err:
+            raise write_error(out, err, kept=kept) from None
+        parked = out.parent / f".{out.name}.writing-parts-{uuid.uuid4().hex[:8]}"
+        os.rename(self.parts, parked)
+        try:
+            written = commit(self.folder, self.target)
+        except BaseException as err:
+            os.rename(parked, self.parts)
+            if isinstance(err, EtscapError):
+                raise EtscapError(f"{err}; {kept}") from None
+            if isinstance(err, OSError):
+                raise write_error(out, err, kept=kept) from None
+            raise
+        self.close()
+        shutil.rmtree(parked, ignore_errors=True)
+        return written
+
+    def close(self) -> None:
+        """Let go of the checkpoint; one that holds nothing solved is removed."""
+        if self._descriptor is None:
+            return
+        os.close(self._descriptor)
+        self._descriptor = None
+        if self.saved == 0 and self.folder.is_dir() and not any((self.parts).glob("*.index.parquet")):
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def study_folder(study_file: StudyFile, out: str | Path | None) -> Path:
+    """Where a study is written: ``out`` from the command line (anywhere), else the study
+    file's ``out``, which must stay inside the study file's folder (so a careless ``out =
+    ".."`` can never name the project around it), else results/<study file name>."""
+    if out is not None:
+        return Path(out)
+    if study_file.out is None:
+        return Path("results") / study_file.path.stem
+    home = study_file.path.parent.resolve()
+    if not study_file.out.resolve().is_relative_to(home) or study_file.out.resolve() == home:
+        raise InputError(Problem(f"{study_file.path}, key out", None, None, str(study_file.out),
+                                 f"a folder inside the study file's folder ({home}); give --out on the "
+                                 "command line to write elsewhere"))
+    return study_file.out
