@@ -28,7 +28,7 @@ from .inputs import Dataset
 from .lp import HighsArrays, LinearProgram, highs_arrays, to_highs
 from .parameters import Parameters, derive_parameters
 from .results import Results, build_results
-from .solve import (Solution, new_highs, raise_unless_optimal, run_highs, set_options, sized_options,
+from .solve import (Solution, new_highs, read_solution, raise_unless_optimal, run_highs, set_options, sized_options,
                     solver_options)
 
 
@@ -132,19 +132,4 @@ class Resolver:
         self.arrays = new
 
     def _solution(self, lp: LinearProgram, arrays: HighsArrays, seconds: dict[str, float]) -> Solution:
-        result = self.highs.getSolution()
-        col_value, row_dual = np.asarray(result.col_value), np.asarray(result.row_dual)
-        values, start = {}, 0
-        for name, block in lp.variables.items():
-            values[name] = col_value[start: start + len(block.keys)]
-            start += len(block.keys)
-        duals = {block.name: row_dual[arrays.row_offsets[block.name]: arrays.row_offsets[block.name] + len(block.keys)]
-                 for block in lp.rows}
-        info = self.highs.getInfo()
-        return Solution(
-            status=self.highs.modelStatusToString(self.highs.getModelStatus()),
-            objective=float(info.objective_function_value),
-            values=values, duals=duals, solver_version=self.highs.version(), options=dict(self.options),
-            seconds=seconds,
-            iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count)},
-        )
+        return read_solution(self.highs, lp, arrays, self.options, seconds)

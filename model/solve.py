@@ -25,7 +25,7 @@ import numpy as np
 from . import schema
 from .errors import EtscapError, InfeasibleError, SolverError
 from .lazy import lazy_module
-from .lp import LinearProgram, highs_arrays, to_highs
+from .lp import CscMatrix, HighsArrays, LinearProgram, highs_arrays, to_highs
 
 if TYPE_CHECKING:
     import highspy
@@ -173,6 +173,14 @@ def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = N
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
     raise_unless_optimal(highs, name)
+    return read_solution(highs, lp, arrays, options, {"compile": passed_at - started, "solve": solved_at - passed_at},
+                         status)
+
+
+def read_solution(highs: highspy.Highs, lp: LinearProgram, arrays: HighsArrays, options: Mapping[str, Any],
+                  seconds: dict[str, float], status: str | None = None) -> Solution:
+    """The one read-back of a solved LP's blocks (``solve_lp``, ``Resolver``): values and duals
+    by block name in the blocks' key order, the objective in the LP's own sense."""
     solution = highs.getSolution()
     info = highs.getInfo()
     col_value, row_dual = np.asarray(solution.col_value), np.asarray(solution.row_dual)
@@ -185,13 +193,13 @@ def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = N
     maximised = lp.objective is not None and lp.objective.sense == "maximize"  # negated for HiGHS
     objective = float(info.objective_function_value)
     return Solution(
-        status=status,
+        status=status or highs.modelStatusToString(highs.getModelStatus()),
         objective=-objective if maximised else objective,
         values=values,
         duals=duals,
         solver_version=highs.version(),
-        options=options,
-        seconds={"compile": passed_at - started, "solve": solved_at - passed_at},
+        options=dict(options),
+        seconds=seconds,
         iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count)},
     )
 
@@ -277,24 +285,22 @@ def _typed_option(highs: highspy.Highs, name: str, value: Any) -> Any:
 
 
 def _highs_lp(compiled: Any, sense: Any) -> highspy.HighsLp:
-    """A HighsLp from the compiler's mixed-form matrices (rows keep their own sense)."""
+    """A HighsLp from the compiler's mixed-form matrices (rows keep their own sense), through
+    the one handoff ``lp.to_highs``; a maximised objective keeps HiGHS's sense (and duals)."""
     columns = compiled.columns
     matrix = compiled.A.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_ = matrix.shape[1]
-    lp.num_row_ = matrix.shape[0]
-    lp.col_cost_ = np.asarray(compiled.c.toarray()).ravel()
-    lp.offset_ = float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0
-    lp.col_lower_ = np.fromiter((-np.inf if v.lb is None else v.lb for v in columns), float, len(columns))
-    lp.col_upper_ = np.fromiter((np.inf if v.ub is None else v.ub for v in columns), float, len(columns))
     rhs = np.asarray(compiled.rhs, dtype=float)
     kind = np.fromiter((row.bound_type for row in compiled.rows), int, len(compiled.rows))
-    lp.row_lower_ = np.where(kind <= 0, rhs, -np.inf)  # 0: equality, -1: lower bound
-    lp.row_upper_ = np.where(kind >= 0, rhs, np.inf)  # 1: upper bound
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
+    arrays = HighsArrays(
+        col_cost=np.asarray(compiled.c.toarray()).ravel(),
+        col_lower=np.fromiter((-np.inf if v.lb is None else v.lb for v in columns), float, len(columns)),
+        col_upper=np.fromiter((np.inf if v.ub is None else v.ub for v in columns), float, len(columns)),
+        row_lower=np.where(kind <= 0, rhs, -np.inf),  # 0: equality, -1: lower bound
+        row_upper=np.where(kind >= 0, rhs, np.inf),  # 1: upper bound
+        matrix=CscMatrix(matrix.shape, matrix.indptr, matrix.indices, matrix.data),
+        row_offsets={}, offset=float(compiled.c_offset[0]) if len(compiled.c_offset) else 0.0,
+    )
+    lp = to_highs(arrays)
     lp.sense_ = highspy.ObjSense.kMaximize if sense == pyo.maximize else highspy.ObjSense.kMinimize
     return lp
 
