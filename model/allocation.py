@@ -26,8 +26,8 @@ import pandas as pd
 from .errors import InfeasibleError
 from .families import FAMILIES as STAGE1_FAMILIES
 from .lazy import lazy_module
-from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows, add_variables,
-                 linear_expressions)
+from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_elastic_slack, add_objective, add_rows,
+                 add_variables, linear_expressions)
 from .parameters import Parameters
 from .phases import OUTSIDE, SIMULATION, TRADING
 from .solve import Solution, solve_lp, solve_model
@@ -329,32 +329,24 @@ def _explain_allocation_infeasibility(m: pyo.ConcreteModel, options: Mapping[str
 
 
 def _years_needing_slack(m: pyo.ConcreteModel, family: pyo.Constraint, options: Mapping[str, Any] | None) -> list[int]:
-    """Replace ``family`` by rows with nonnegative slack, minimise the total slack, and
-    return the years of rows that still need some; the model is left as it was."""
+    """Let ``family``'s rows be missed by a nonnegative slack (``lp.add_elastic_slack``, as the
+    diagnosis does), minimise the total slack, and return the years of rows that still
+    need some; the model is left as it was."""
     keys = list(family.keys())
     objectives = [o for o in m.component_data_objects(pyo.Objective, active=True)]
-    m.allocation_slack = pyo.Var(range(len(keys)), domain=pyo.NonNegativeReals)
-    m.allocation_elastic_rows = pyo.Constraint(range(len(keys)))
-    for i, key in enumerate(keys):
-        row = family[key]
-        if row.upper is not None:
-            m.allocation_elastic_rows[i] = row.body - m.allocation_slack[i] <= row.upper
-        else:
-            m.allocation_elastic_rows[i] = row.body + m.allocation_slack[i] >= row.lower
-    m.allocation_slack_total = pyo.Objective(expr=sum(m.allocation_slack.values()))
-    family.deactivate()
+    slack, restore = add_elastic_slack(m, "allocation_slack", dict(family.items()), doc="by how much the rule is missed, in its own unit")
+    m.allocation_slack_total = pyo.Objective(expr=sum(slack.values()))
     for objective in objectives:
         objective.deactivate()
     try:
         solution = solve_model(m, options, dual_suffix=False)
-        slack = solution.values["allocation_slack"]
-        return sorted({_year_of(key) for key, needed in zip(keys, slack) if needed > 1e-7})
+        needed = solution.values["allocation_slack"]
+        return sorted({_year_of(key) for key, value in zip(keys, needed) if value > 1e-7})
     finally:
-        family.activate()
         for objective in objectives:
             objective.activate()
-        for component in ("allocation_slack_total", "allocation_elastic_rows", "allocation_slack"):
-            m.del_component(component)
+        m.del_component("allocation_slack_total")
+        restore()
 
 
 def _year_of(key: Any) -> int:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .errors import InfeasibleError
 from .families import FAMILIES
+from .lp import add_elastic_slack
 from .lazy import lazy_module
 from .parameters import Parameters
 from .phases import TRADING
@@ -72,11 +73,10 @@ def elastic_copy(model: pyo.ConcreteModel) -> tuple[pyo.ConcreteModel, dict[Targ
     fixed = {(ETS_CAP, "", year): var for year, var in elastic.ets_cap_mt.items()
              if var.fixed or (var.lb is not None and var.lb == var.ub)}
     keys = list(rows) + list(fixed)
-    elastic.target_relaxation_mt = pyo.Var(keys, domain=pyo.NonNegativeReals, doc="Mt CO2 added to a target")
-    slack = elastic.target_relaxation_mt
     caps = {key: float(pyo.value(row.upper)) for key, row in rows.items()}
-    for key, row in rows.items():  # body <= cap becomes body - slack <= cap
-        row.set_value((row.lower, row.body - slack[key], row.upper))
+    # body <= cap becomes body - slack <= cap; a fixed ETS cap's slack enters fixed_ets_cap
+    slack, _ = add_elastic_slack(elastic, "target_relaxation_mt", rows, doc="Mt CO2 added to a target",
+                                 more_keys=list(fixed))
     caps.update({key: float(var.value if var.fixed else var.lb) for key, var in fixed.items()})
     for var in fixed.values():
         var.unfix()

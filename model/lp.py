@@ -14,7 +14,7 @@ bounds. The same blocks are rendered two ways:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -176,6 +176,30 @@ def add_objective(m: pyo.ConcreteModel, objective: Objective) -> pyo.Objective:
                               doc=objective.doc)
     m.add_component(objective.name, component)
     return component
+
+
+def add_elastic_slack(m: pyo.ConcreteModel, name: str, rows: Mapping[Any, Any], doc: str = "",
+                      more_keys: Sequence[Any] = ()) -> tuple[pyo.Var, Callable[[], None]]:
+    """The elastic transform, one for the diagnosis and stage 2's explanation: each of
+    ``rows`` (ConstraintData by key) may be missed by a nonnegative slack in the row's own
+    unit, ``body - slack`` where it has an upper bound (a cap raised), ``body + slack``
+    where it has only a lower bound (a floor lowered). Returns the slack Var ``m.<name>``,
+    indexed by the rows' keys (and ``more_keys``, slack the caller puts elsewhere, e.g. on a
+    variable's bound), and a function that puts the rows back and removes it."""
+    keys = [*rows, *more_keys]
+    slack = pyo.Var(keys, domain=pyo.NonNegativeReals, doc=doc)
+    m.add_component(name, slack)
+    bodies = {key: row.body for key, row in rows.items()}
+    for key, row in rows.items():
+        body = row.body - slack[key] if row.upper is not None else row.body + slack[key]
+        row.set_value((row.lower, body, row.upper))
+
+    def restore() -> None:
+        for key, row in rows.items():
+            row.set_value((row.lower, bodies[key], row.upper))
+        m.del_component(name)
+
+    return slack, restore
 
 
 def positions(index: pd.Index, keys: pd.Index | np.ndarray) -> np.ndarray:

@@ -229,3 +229,31 @@ def test_free_share_schedule_is_held_after_its_last_row(tmp_path, toy_path):
     assert power["free_share_min"].tolist() == pytest.approx([0.0, 0.5, 0.5])
     assert power["free_share_max"].tolist() == pytest.approx([1.0, 0.8, 0.8])
     assert (power.loc[2026:, "free_share"] >= 0.5 - 1e-9).all() and (power.loc[2026:, "free_share"] <= 0.8 + 1e-9).all()
+
+
+def test_stage2_explanation_and_diagnosis_share_one_elastic_transform(toy_path, monkeypatch):
+    """The stage-2 explanation relaxes its rule with ``lp.add_elastic_slack``, as the
+    diagnosis does its targets (one elastic transform)."""
+    import importlib
+
+    from model import build_model, load_dataset
+
+    allocation, diagnose = importlib.import_module("model.allocation"), importlib.import_module("model.diagnose")
+    real = importlib.import_module("model.lp").add_elastic_slack
+    used = []
+
+    def recording(m, name, rows, **kwargs):
+        used.append((name, len(rows)))
+        return real(m, name, rows, **kwargs)
+
+    monkeypatch.setattr(allocation, "add_elastic_slack", recording)
+    monkeypatch.setattr(diagnose, "add_elastic_slack", recording)
+    with pytest.raises(InfeasibleError):
+        solve(toy_path, overrides={"targets.*.min_auction_share": 0.9})
+    assert used and used[0][0] == "allocation_slack"
+    m = build_model(load_dataset(toy_path))
+    for year in m.years:  # a 100 Mt national cap every year: more than the potential can meet
+        m.national_target[year].set_value((None, m.national_target[year].body, 100.0))
+    with pytest.raises(InfeasibleError, match="smallest relaxation"):
+        solve(m)
+    assert used[-1] == ("target_relaxation_mt", 4)  # 3 national caps and steel's 2025 rule cap
