@@ -597,8 +597,11 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
 def _stage1_outcome(p: Parameters, least_cost: Solution) -> dict[str, Any]:
     """What stage 1 decided, for the check that stage 2 kept it: the ETS cap and bank by
     year, emissions by sector-year row (Mt), and its abatement cost (billion CNY, PV)."""
-    steps, step_rows = _abatement_steps(p, least_cost)
-    abated = np.bincount(step_rows, weights=steps["abatement_mt"].to_numpy(), minlength=len(p.sector_years))
+    n = len(p.sector_years)
+    abated = sum((np.bincount(columns.rows, weights=least_cost.values[columns.name], minlength=n)
+                  for columns in p.abatement), np.zeros(n))  # no steps table: a study does this per scenario
+    if p.presolved is not None:
+        abated = abated + np.bincount(p.presolved.columns.rows, weights=p.presolved.abatement_mt, minlength=n)
     bank = least_cost.values.get("bank_mt")
     return {"ets_cap_mt": least_cost.values["ets_cap_mt"],
             "bank_mt": bank if bank is not None else np.zeros(p.years.size),
