@@ -44,3 +44,17 @@ def test_dual_columns_are_in_the_tables(toy):
 
 def test_relaxable_families_are_the_targets():
     assert [f.name for f in FAMILIES if f.relaxable] == ["national_target", "simulation_rule_cap"]
+
+
+def test_every_input_a_family_reads_is_declared_in_the_schema():
+    """``reads`` names scenario.toml keys or table.column of model/schema.py."""
+    from model import schema
+
+    def declared(name):
+        if name in schema.SCENARIO:
+            return True
+        table, _, column = name.partition(".")
+        return table in schema.TABLES_BY_NAME and column in schema.TABLES_BY_NAME[table].by_name
+
+    assert [(f.name, name) for f in FAMILIES for name in f.reads if not declared(name)] == []
+    assert all(f.reads for f in FAMILIES)
