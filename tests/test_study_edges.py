@@ -1,0 +1,29 @@
+"""Study files and study reports at their edges (each test here caught a mutant that the
+rest of the suite let survive: see benchmarks/mutation.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from model import InputError, load_dataset
+from model.report import write_report
+from model.studies import read_study_file, sweep
+from tests.conftest import TOY
+
+
+def test_distributions_that_are_not_a_table(tmp_path):
+    """`distributions = 5` in [montecarlo] is reported with the file and the key."""
+    path = tmp_path / "study.toml"
+    path.write_text(f'dataset = "{TOY.as_posix()}"\n[montecarlo]\nn = 3\nseed = 1\ndistributions = 5\n')
+    with pytest.raises(InputError) as caught:
+        read_study_file(path, "montecarlo")
+    assert str(caught.value).endswith(
+        f"{path}, key montecarlo.distributions: found '5', expected a table of KEY = {{ kind = ..., ... }}")
+
+
+def test_study_report_of_a_chosen_year(tmp_path):
+    """`report STUDY --year 2025` draws 2025's price distribution (default: the last year, 2027)."""
+    folder = sweep(load_dataset(TOY), {"targets.2027.national_cap_mt": [135, 138]}).write(tmp_path / "s")
+    write_report(folder, year=2025)
+    page = (folder / "report.html").read_text()
+    assert "Allowance price in 2025 across 2 scenarios" in page and "Allowance price in 2027" not in page
