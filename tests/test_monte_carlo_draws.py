@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import load_dataset
+from model import InputError, load_dataset
 from model.studies import monte_carlo_inputs
 from tests.conftest import TOY
 
@@ -31,3 +31,11 @@ def test_keys_are_independent(draws):
     standard error is 1/sqrt(1000) = 0.03); a generator re-seeded for every key gives 1.0."""
     correlation = np.corrcoef(draws["sectors.steel.base_emissions_mt*"], draws["mac.power.*.cost_cny_per_t*"])[0, 1]
     assert abs(correlation) <= 0.1
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, True])
+def test_number_of_draws_is_a_whole_number_of_at_least_one(n):
+    with pytest.raises(InputError) as caught:
+        monte_carlo_inputs(load_dataset(TOY), n, TWO_KEYS, seed=1)
+    assert str(caught.value) == (f"monte_carlo distributions, n: found '{n}', "
+                                 "expected a whole number of draws of at least 1")

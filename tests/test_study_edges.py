@@ -3,10 +3,11 @@ rest of the suite let survive: see benchmarks/mutation.py)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from model import InputError, load_dataset
-from model.report import write_report
+from model.report import WORKBOOK_MAX_ROWS, _fits_a_sheet, write_report
 from model.studies import read_study_file, sweep
 from tests.conftest import TOY
 
@@ -27,3 +28,13 @@ def test_study_report_of_a_chosen_year(tmp_path):
     write_report(folder, year=2025)
     page = (folder / "report.html").read_text()
     assert "Allowance price in 2025 across 2 scenarios" in page and "Allowance price in 2027" not in page
+
+
+def test_a_sheet_holds_up_to_the_workbook_limit(caplog):
+    """results.xlsx takes a table of up to WORKBOOK_MAX_ROWS (50,000) rows; a longer one is
+    left to the Parquet or CSV file, with a warning naming it."""
+    assert WORKBOOK_MAX_ROWS == 50_000
+    assert _fits_a_sheet("years", pd.DataFrame({"year": range(50_000)}))
+    assert not caplog.records
+    assert not _fits_a_sheet("sector_years", pd.DataFrame({"year": range(50_001)}))
+    assert caplog.records[0].getMessage().startswith("sector_years has 50001 rows, more than the 50000")

@@ -1,0 +1,44 @@
+"""The command line at its edges (each test here caught a mutant that the rest of the suite
+let survive: see benchmarks/mutation.py)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from click.testing import CliRunner
+
+from model.cli import cli
+from tests.conftest import TOY
+
+LIBRARIES = ("pyomo", "distributed", "matplotlib")
+
+
+@pytest.mark.parametrize("flags, level", [([], logging.WARNING), (["--debug"], logging.INFO)])
+def test_library_loggers_are_quiet_unless_debugging(flags, level):
+    """Pyomo's, Dask's and matplotlib's INFO messages are not progress: WARNING and above
+    only, unless --debug (then INFO)."""
+    for name in LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    result = CliRunner().invoke(cli, [*flags, "validate", str(TOY)])
+    assert result.exit_code == 0, result.output
+    assert {name: logging.getLogger(name).level for name in LIBRARIES} == dict.fromkeys(LIBRARIES, level)
+
+
+def test_sweep_writes_to_results_and_the_study_file_name_with_its_report(tmp_path, monkeypatch):
+    """Without --out (and no `out` in the file) a study goes to results/<study file name>;
+    --report then writes the report into that folder."""
+    study_file = tmp_path / "caps.toml"
+    study_file.write_text(f'dataset = "{TOY.as_posix()}"\n[sweep]\n"targets.2027.national_cap_mt" = [135, 138]\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["sweep", str(study_file), "--serial", "--report"])
+    assert result.exit_code == 0, result.output
+    assert "study written to results/caps/" in result.output
+    assert (tmp_path / "results" / "caps" / "report.html").is_file()
+    assert (tmp_path / "results" / "caps" / "plots" / "sweep.png").is_file()
+
+
+def test_set_without_a_value():
+    result = CliRunner().invoke(cli, ["solve", str(TOY), "--set", "discount_rate"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --set discount_rate: expected KEY=VALUE, e.g. discount_rate=0.03\n"
