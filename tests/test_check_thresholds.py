@@ -101,3 +101,17 @@ def test_check_at_its_threshold(request, check, d):
 def _arguments(results, tables):
     return (tables["years"], tables["sector_years"], tables["steps"], results.summary["market"],
             tables["facilities"])
+
+
+def test_equal_marginal_cost_is_checked_unless_stage_2_left_the_equilibrium(toy):
+    """A market that does not say (a script's own dict, without ``equilibrium``) is held to
+    equal marginal cost; only a stage 2 that moved abatement within a cost tolerance
+    (``equilibrium`` false) leaves the check out."""
+    steps = toy.abatement_steps.copy()
+    _add(steps, "cost_cny_per_t", 0.25, relative=True, sector="power", step="B", year=2026)
+    market = {key: value for key, value in toy.summary["market"].items() if key != "equilibrium"}
+    report = run_checks(toy.years, toy.sector_years, steps, market)
+    assert report["equal_marginal_cost"] == {"passed": False, "worst_violation": pytest.approx(0.25),
+                                             "unit": "relative"}
+    assert "equal_marginal_cost" not in run_checks(toy.years, toy.sector_years, steps,
+                                                   {**market, "equilibrium": False})

@@ -42,3 +42,11 @@ def test_set_without_a_value():
     result = CliRunner().invoke(cli, ["solve", str(TOY), "--set", "discount_rate"])
     assert result.exit_code == 2
     assert result.stderr == "error: --set discount_rate: expected KEY=VALUE, e.g. discount_rate=0.03\n"
+
+
+def test_study_options_are_explained_in_help():
+    result = CliRunner().invoke(cli, ["sweep", "--help"])
+    assert result.exit_code == 0
+    help_text = " ".join(result.output.split())
+    assert "--serial Solve every scenario in this process, without Dask." in help_text
+    assert "--report Also write plots/, report.html and results.xlsx (as the report command does)." in help_text
