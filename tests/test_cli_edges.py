@@ -50,3 +50,18 @@ def test_study_options_are_explained_in_help():
     help_text = " ".join(result.output.split())
     assert "--serial Solve every scenario in this process, without Dask." in help_text
     assert "--report Also write plots/, report.html and results.xlsx (as the report command does)." in help_text
+
+
+def test_solve_headline(tmp_path):
+    """The solve command's headline: the run in one line, then the toy's year table with one
+    decimal: costs of 0.49, 1.15 and 1.95 bn CNY read 0.5, 1.1 and 1.9 (1.15 and 1.95 are
+    a little below in binary)."""
+    result = CliRunner().invoke(cli, ["solve", str(TOY), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("toy: optimal, abatement cost 3.1 bn CNY (present value), built in ")
+    assert lines[1].split() == ["ETS", "cap", "Mt", "emissions", "Mt", "price", "CNY/t", "national", "value",
+                                "CNY/t", "cost", "bn", "CNY"]
+    assert [line.split() for line in lines[3:6]] == [["2025", "125.0", "170.0", "40.0", "40.0", "0.5"],
+                                                     ["2026", "107.5", "152.5", "40.0", "40.0", "1.1"],
+                                                     ["2027", "90.0", "135.0", "60.0", "60.0", "1.9"]]

@@ -38,3 +38,11 @@ def test_a_sheet_holds_up_to_the_workbook_limit(caplog):
     assert not caplog.records
     assert not _fits_a_sheet("sector_years", pd.DataFrame({"year": range(50_001)}))
     assert caplog.records[0].getMessage().startswith("sector_years has 50001 rows, more than the 50000")
+
+
+def test_zip_of_lists_of_different_lengths():
+    with pytest.raises(InputError) as caught:
+        sweep(load_dataset(TOY), {"targets.2027.national_cap_mt": [130, 140], "sectors.steel.trading_from": [2026]},
+              mode="zip")
+    assert str(caught.value) == ("sweep grid: found 'targets.2027.national_cap_mt: 2, sectors.steel.trading_from: 1', "
+                                 "expected lists of one length (mode zip pairs their values), or mode product")
