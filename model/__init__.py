@@ -8,6 +8,7 @@
     results.write("results/china")
 """
 
+from .compare import Comparison, compare
 from .errors import EtscapError, InfeasibleError, InputError, SolverError
 from .formulation import build_model
 from .inputs import Dataset, load_dataset
@@ -17,6 +18,7 @@ from .pipeline import solve
 from .results import Results
 
 __all__ = [
+    "Comparison",
     "Dataset",
     "EtscapError",
     "InfeasibleError",
@@ -26,6 +28,7 @@ __all__ = [
     "SolverError",
     "apply_overrides",
     "build_model",
+    "compare",
     "derive_parameters",
     "load_dataset",
     "solve",

@@ -144,7 +144,8 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     if "facility_id" in steps and facilities is not None and len(facilities):
         simulation = facilities[facilities["phase"] == SIMULATION]
         row = _rows_of(simulation, steps, "facility_id")
-        own_price = simulation["price_cny_per_t"].to_numpy()[row]
+        # a NaN after the prices: row -1 (no installation in simulation, or none at all) picks it
+        own_price = np.append(simulation["price_cny_per_t"].to_numpy(dtype=float), np.nan)[row]
         step_price = np.where(row >= 0, own_price, step_price)
     cost = steps["cost_cny_per_t"].to_numpy()
     used = steps["abatement_mt"].to_numpy() > TOLERANCE_MT

@@ -1,16 +1,19 @@
 """The command line: ``python run.py COMMAND`` or ``etscap COMMAND``.
 
 A user error prints one message (no traceback) and exits non-zero: 2 for bad inputs,
-3 for targets that cannot be met, 4 for a solver that stopped early, 1 otherwise.
+3 for targets that cannot be met, 4 for a solver that stopped early, 1 otherwise (also
+any other OSError or RecursionError, as one line), 130 when interrupted (Ctrl-C).
 ``--debug`` shows the traceback and the HiGHS log instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +25,46 @@ from .errors import EtscapError
 from .inputs import load_dataset
 from .overrides import parse_assignment
 from .pipeline import prepare, solve as solve_dataset
-from .registry import make_registry
-from .results import check_can_write, write_file
-from .studies import MONTECARLO, SWEEP, Study, read_study_file, run_study_file, study_file_reference
+from .registry import make_registry, registry_csv
+from .results import Staging, check_can_write, milestone_years, write_file
+from .studies import (MONTECARLO, RESUME_HINT, SWEEP, Checkpoint, Study, read_study_file, run_study_file,
+                      study_file_reference, study_folder)
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "inputs" / "china"
-MILESTONES = (2025, 2027, 2030, 2035, 2040, 2050, 2060)
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 log = logging.getLogger("etscap")
 
 
 class _Cli(click.Group):
-    """Turns an EtscapError into one line on stderr and its exit code."""
+    """Turns an EtscapError into one line on stderr and its exit code; as a last resort any
+    other OSError or RecursionError too (exit 1), and Ctrl-C into one line (exit 130)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except EtscapError as err:
-            if (ctx.obj or {}).get("debug"):
-                raise
+            if (ctx.obj or {}).get("debug"):  # the traceback too, but the same exit code
+                click.echo("".join(traceback.format_exception(err)).rstrip("\n"), err=True)
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was written", err=True)
+            ctx.exit(INTERRUPTED)
+        except (OSError, RecursionError) as err:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"error: {_describe(err)} (--debug shows where)", err=True)
+            ctx.exit(1)
+
+
+def _describe(err: BaseException) -> str:
+    """One line for an unexpected OSError or RecursionError: what failed, on which path."""
+    if isinstance(err, RecursionError):
+        return "an input is nested too deeply to read (RecursionError)"
+    paths = " -> ".join(str(p) for p in (err.filename, getattr(err, "filename2", None)) if p)
+    reason = err.strerror or str(err) or type(err).__name__
+    name = errno.errorcode.get(err.errno or 0, type(err).__name__)
+    return f"{reason} ({name})" + (f": {paths}" if paths else "")
 
 
 def _configure(ctx: click.Context, debug: bool | None = None, quiet: bool | None = None,
@@ -96,6 +119,20 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [parse_assignment(v) for v in values]
 
 
+def scenario_option(command: Any) -> Any:
+    """--scenario NAME (repeatable): named scenarios of the dataset, applied in order."""
+    return click.option(
+        "--scenario", "-s", "scenarios", multiple=True, metavar="NAME", envvar="ETSCAP_SCENARIO",
+        show_envvar=True,
+        help="Apply the dataset's scenarios/NAME.toml before any --set; repeat to compose several "
+             "in order (a later one wins on the same key).")(command)
+
+
+def _results_name(dataset: Any) -> str:
+    """The default results folder's name: the dataset's name, then the named scenarios applied."""
+    return "-".join([dataset.name, *(s["name"] for s in dataset.scenarios)])
+
+
 @cli.command()
 @click.argument("dataset", required=False, type=click.Path(path_type=Path),
                 default=DEFAULT_DATASET, metavar="[DATASET]")
@@ -110,26 +147,39 @@ def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
               help="Abate by sector or installation by installation (same as --set model.resolution=...).")
 @click.option("--solver-option", "solver_options", multiple=True, metavar="KEY=VALUE",
               help="HiGHS option, e.g. presolve=off, solver=ipm, time_limit=60. Repeatable.")
+@click.option("--solver-threads", type=click.IntRange(0, 1024), envvar="ETSCAP_SOLVER_THREADS", show_envvar=True,
+              help="HiGHS threads (same as --set solver.threads=N, which wins if both are given).")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write plots/, report.html and results.xlsx (as the report command does).")
+@scenario_option
 @verbosity_options
 @click.pass_context
 def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets: tuple[str, ...],
-          resolution: str | None, solver_options: tuple[str, ...], with_report: bool) -> None:
+          resolution: str | None, solver_options: tuple[str, ...], solver_threads: int | None,
+          with_report: bool, scenarios: tuple[str, ...]) -> None:
     """Solve DATASET (a folder; default: the China dataset) and write the results.
+
+    --scenario NAME applies the dataset's scenarios/NAME.toml first (the default results
+    folder is then results/<name>-<NAME>), --set applies on top.
 
     Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json (and, with a
     registry, facilities.csv and facility_years.parquet), and with --report the plots,
     report.html and results.xlsx. An existing results folder is only replaced with --force.
     """
-    overrides = _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
-    prepared = prepare(dataset, overrides)
-    out = out or Path("results") / prepared.name
-    check_can_write(out, force)
-    log.info("solving %s (%s)", prepared.name, prepared.path)
-    results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
-                            verbose=ctx.obj["debug"] or ctx.obj["verbose"])
-    written = results.write(out, force=force)
+    threads = [("solver.threads", solver_threads)] if solver_threads is not None else []
+    overrides = threads + _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
+    prepared = prepare(dataset, overrides, scenarios=scenarios)
+    out = out or Path("results") / _results_name(prepared)
+    target = check_can_write(out, force, protect=[prepared.path])
+    staging = Staging(target)  # made now: a folder that cannot be written is found before solving
+    try:
+        log.info("solving %s (%s)", prepared.name, prepared.path)
+        results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
+                                verbose=ctx.obj["debug"] or ctx.obj["verbose"])
+    except BaseException:
+        staging.discard()
+        raise
+    written = results.write(target, staging=staging)
     if not ctx.obj["quiet"]:
         click.echo(_headline(results))
         click.echo(f"results written to {written}/")
@@ -140,11 +190,15 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path), metavar="RESULTS_DIR")
 @click.option("--year", type=int,
-              help="Year of the MAC curves (of a study: of the price distribution).  "
+              help="Year of the merit order, MAC curves, who pays and installations (of a study: of the "
+                   "price distribution).  "
                    "[default: 2030 if modelled, else the last year]")
+@click.option("--base", type=click.Path(path_type=Path), metavar="RESULTS_DIR",
+              help="Of a study: the base dataset's results folder (from `solve`), whose price path the fan "
+                   "chart shows.")
 @verbosity_options
 @click.pass_context
-def report(ctx: click.Context, folder: Path, year: int | None) -> None:
+def report(ctx: click.Context, folder: Path, year: int | None, base: Path | None) -> None:
     """Draw the plots and write report.html and results.xlsx into RESULTS_DIR.
 
     RESULTS_DIR is a folder written by `solve`, or a study folder (scenarios.csv and
@@ -152,13 +206,13 @@ def report(ctx: click.Context, folder: Path, year: int | None) -> None:
     sweep, the headline outputs against the swept value. Only plots/, report.html and
     results.xlsx are written; the folder's other files are left as they are.
     """
-    _write_report(ctx, folder, year)
+    _write_report(ctx, folder, year, base)
 
 
-def _write_report(ctx: click.Context, folder: Path, year: int | None) -> None:
+def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path | None = None) -> None:
     from .report import write_report  # matplotlib is imported only when a report is asked for
 
-    written = write_report(folder, year=year)
+    written = write_report(folder, year=year, base=base)
     if not ctx.obj["quiet"]:
         click.echo(f"report written to {folder}/: " + ", ".join(str(p.relative_to(folder)) for p in written))
 
@@ -166,9 +220,7 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None) -> None:
 def _headline(results: Any) -> str:
     summary = results.summary
     years = results.years.set_index("year")
-    shown = [y for y in MILESTONES if y in years.index]
-    if len(years) <= 8 or not shown:
-        shown = list(years.index)
+    shown = milestone_years(results.years)  # the same years as the report's headline table
     table = pd.DataFrame({
         "ETS cap Mt": years.loc[shown, "ets_cap_mt"],
         "emissions Mt": years.loc[shown, "emissions_mt"],
@@ -177,12 +229,18 @@ def _headline(results: Any) -> str:
         "cost bn CNY": years.loc[shown, "abatement_cost_bn_cny"],
     })
     lines = [
-        f"{summary['scenario']}: {summary['status']}, abatement cost "
+        f"{' + '.join([summary['scenario'], *(n['name'] for n in summary.get('scenarios') or [])])}: "
+        f"{summary['status']}, abatement cost "
         f"{summary['objective_bn_cny']:,.1f} bn CNY (present value), "
         f"built in {summary['build_seconds']:.2f} s, solved in {summary['solve_seconds']:.2f} s",
         table.to_string(float_format=lambda x: f"{x:,.1f}", na_rep="-"),
     ]
     return "\n".join(lines)
+
+
+def _bn_or_m(bn_cny: float) -> str:
+    """A cost difference readable at any size: -968.4 bn CNY, -9.1 m CNY."""
+    return f"{bn_cny:+,.1f} bn CNY" if abs(bn_cny) >= 1 else f"{bn_cny * 1e3:+,.1f} m CNY"
 
 
 def study_options(command: Any) -> Any:
@@ -191,13 +249,19 @@ def study_options(command: Any) -> Any:
         click.argument("study_file", type=click.Path(path_type=Path), metavar="STUDY.toml"),
         click.option("--out", "-o", type=click.Path(path_type=Path),
                      help="Study folder.  [default: the study file's out, else results/<study file name>]"),
-        click.option("--force", is_flag=True, help="Replace the study folder if it exists."),
-        click.option("--scheduler", metavar="ADDRESS",
+        click.option("--force", is_flag=True,
+                     help="Replace the study folder if it exists and holds only what etscap wrote."),
+        click.option("--resume", is_flag=True,
+                     help="Continue an interrupted study from its checkpoint (.OUT.checkpoint beside --out)."),
+        click.option("--scheduler", metavar="ADDRESS", envvar="ETSCAP_SCHEDULER", show_envvar=True,
                      help="Run on the Dask scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), whose workers "
                           "can import etscap.  [default: a local cluster, one worker per core]"),
         click.option("--serial", is_flag=True, help="Solve every scenario in this process, without Dask."),
         click.option("--report", "with_report", is_flag=True,
                      help="Also write plots/, report.html and results.xlsx (as the report command does)."),
+        click.option("--scenario", "-s", "scenarios", multiple=True, metavar="NAME",
+                     help="Named scenario of the dataset that every scenario starts from (repeatable, "
+                          "applied in order).  [default: the study file's scenario key]"),
     ]):
         command = option(command)
     return command
@@ -232,19 +296,31 @@ def montecarlo(ctx: click.Context, **options: Any) -> None:
 
 
 def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None, force: bool,
-               scheduler: str | None, serial: bool, with_report: bool) -> None:
+               resume: bool, scheduler: str | None, serial: bool, with_report: bool,
+               scenarios: tuple[str, ...]) -> None:
     if serial and scheduler:
         raise click.UsageError("--serial and --scheduler exclude each other: choose one")
     spec = read_study_file(study_file, kind)
-    out = out or spec.out or Path("results") / study_file.stem
-    check_can_write(out, force)
+    out = study_folder(spec, out)
+    target = check_can_write(out, force, protect=[spec.dataset])
     if not serial:
         importlib.import_module("distributed")  # importing it sets its loggers to INFO: set them back
         _configure(ctx)
-    with contextlib.ExitStack() as stack:
-        bar = _ProgressBar(stack, shown=not ctx.obj["quiet"])
-        study = run_study_file(spec, kind, client=None if serial else scheduler or "local", progress=bar)
-    written = study.write(out, force=force, csv=spec.csv)
+    checkpoint = Checkpoint(target)  # made before solving; finished chunks are saved to it
+    try:
+        with contextlib.ExitStack() as stack:
+            bar = _ProgressBar(stack, shown=not ctx.obj["quiet"])
+            study = run_study_file(spec, kind, client=None if serial else scheduler or "local", progress=bar,
+                                   scenarios=scenarios or None, checkpoint=checkpoint, resume=resume)
+        written = study.write(target, csv=spec.csv, checkpoint=checkpoint)
+    except KeyboardInterrupt:
+        checkpoint.close()
+        kept = (f"{checkpoint.saved} solved scenarios kept in {checkpoint.folder}; {RESUME_HINT}"
+                if checkpoint.saved else "nothing was solved yet")
+        click.echo(f"interrupted: {kept}", err=True)
+        ctx.exit(INTERRUPTED)
+    finally:
+        checkpoint.close()
     if not ctx.obj["quiet"]:
         click.echo(_study_headline(study))
         click.echo(f"study written to {written}/")
@@ -253,13 +329,22 @@ def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None
 
 
 class _ProgressBar:
-    """click's progress bar on stderr, opened once the number of scenarios is known."""
+    """click's progress bar on stderr, opened once the number of scenarios is known; when
+    stderr is not a terminal (a log file, CI), a line at every further 10% of scenarios."""
 
-    def __init__(self, stack: contextlib.ExitStack, shown: bool):
+    def __init__(self, stack: contextlib.ExitStack, shown: bool, terminal: bool | None = None):
         self.stack, self.shown, self.bar = stack, shown, None
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+        self.tenths = 0  # tenths of the scenarios reported so far (no terminal)
 
     def __call__(self, done: int, total: int) -> None:
         if not self.shown:
+            return
+        if not self.terminal:
+            tenths = 10 * done // max(total, 1)
+            if tenths > self.tenths:
+                self.tenths = tenths
+                click.echo(f"scenarios: {done}/{total} solved ({100 * done // max(total, 1)}%)", err=True)
             return
         if self.bar is None:
             self.bar = self.stack.enter_context(click.progressbar(
@@ -280,18 +365,86 @@ def _study_headline(study: Study) -> str:
 
 
 @cli.command()
-@click.argument("dataset", type=click.Path(path_type=Path))
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Check with this override.")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="RESULTS_DIR...")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Folder to write.  [default: results/compare]")
+@click.option("--force", is_flag=True, help="Replace the folder if it exists.")
 @verbosity_options
 @click.pass_context
-def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...]) -> None:
-    """Check DATASET against the input declarations without solving it."""
-    checked = prepare(load_dataset(dataset), _pairs(sets))
+def compare(ctx: click.Context, folders: tuple[Path, ...], out: Path | None, force: bool) -> None:
+    """Compare two or more results folders (written by `solve`) with the first: difference
+    tables of years and sector_years (absolute and relative), charts of price paths, ETS cap
+    and emissions, cost by sector and free allocation, compare.html and compare.xlsx."""
+    from .compare import compare as compare_runs  # matplotlib and openpyxl load only here
+
+    out = out or Path("results") / "compare"
+    check_can_write(out, force)
+    comparison = compare_runs(list(folders))
+    written = comparison.write(out, force=force)
     if not ctx.obj["quiet"]:
+        runs = comparison.runs
+        click.echo("\n".join(f"{row.run}: {row.status}, {row.objective_bn_cny:,.1f} bn CNY PV"
+                             + ("" if i == 0 else f" ({_bn_or_m(row.difference_bn_cny)} vs {runs.run.iloc[0]})")
+                             for i, row in enumerate(runs.itertuples())))
+        click.echo(f"comparison written to {written}/: compare.html, compare.xlsx, plots/")
+
+
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Check with this override.")
+@scenario_option
+@verbosity_options
+@click.pass_context
+def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...], scenarios: tuple[str, ...]) -> None:
+    """Check DATASET against the input declarations without solving it (with --scenario:
+    those named scenarios; without: every named scenario of the dataset, one by one)."""
+    from .scenarios import scenario_names
+
+    base = load_dataset(dataset)
+    checked = prepare(base, _pairs(sets), scenarios=scenarios)
+    named = [] if scenarios else scenario_names(base.path if base.path.is_dir() else base.path.parent)
+    for name in named:  # each on its own, as `solve --scenario NAME` would apply it
+        prepare(base, _pairs(sets), scenarios=[name])
+    if not ctx.obj["quiet"]:
+        applied = f" with scenario {', '.join(scenarios)}" if scenarios else ""
+        listed = f"; scenarios {', '.join(named)} valid" if named else ""
         click.echo(
-            f"{dataset}: valid ({len(checked.sectors)} sectors, {len(checked.mac)} cost steps, "
-            f"years {checked.setting('first_year')}-{checked.setting('last_year')})"
+            f"{dataset}{applied}: valid ({len(checked.sectors)} sectors, {len(checked.mac)} cost steps, "
+            f"years {checked.setting('first_year')}-{checked.setting('last_year')}){listed}"
         )
+
+
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path), metavar="NEW_FOLDER")
+@click.option("--from", "source", default="china", show_default=True, metavar="china|toy|DATASET",
+              help="Start from the bundled China or toy dataset, or from a dataset folder or workbook.")
+@verbosity_options
+@click.pass_context
+def init_command(ctx: click.Context, folder: Path, source: str) -> None:
+    """Write a new dataset folder (refused if NEW_FOLDER exists and is not empty) with a
+    README.md explaining each file; it solves as it is."""
+    from .workbook import init_dataset
+
+    written = init_dataset(folder, source)
+    if not ctx.obj["quiet"]:
+        files = sorted(p.name for p in written.iterdir())
+        click.echo(f"dataset written to {written}/ from {source}: {', '.join(files)}")
+        click.echo(f"next: python run.py validate {written} && python run.py solve {written}")
+
+
+@cli.command("export-xlsx")
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path), metavar="BOOK.xlsx")
+@click.option("--force", is_flag=True, help="Replace BOOK.xlsx if it exists.")
+@verbosity_options
+@click.pass_context
+def export_xlsx(ctx: click.Context, dataset: Path, book: Path, force: bool) -> None:
+    """Write DATASET as one workbook: a scenario sheet, a sheet per table (row 2: units) and
+    the input reference; solve and validate take BOOK.xlsx as the dataset."""
+    from .workbook import export_workbook
+
+    written = export_workbook(dataset, book, force=force)
+    if not ctx.obj["quiet"]:
+        click.echo(f"{dataset} written to {written}; solve it with: python run.py solve {written}")
 
 
 @cli.command("make-registry")
@@ -309,9 +462,9 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
     """Write a synthetic registry of installations (facilities.csv) for DATASET, calibrated
     to its sector totals and entity counts; every row is labelled synthetic."""
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
+    data = registry_csv(registry, scale)
     out = out or dataset / "facilities.csv"
-    write_file(out, lambda path: registry.to_csv(path, index=False, float_format="%.9g", lineterminator="\n"),
-               force=force)
+    write_file(out, lambda path: path.write_bytes(data), force=force)
     if not ctx.obj["quiet"]:
         click.echo(f"{len(registry)} installations in {registry['sector'].nunique()} sectors written to {out}")
 
@@ -325,7 +478,12 @@ def inputs(update: Path | None) -> None:
     if update is None:
         click.echo(schema.markdown())
         return
-    document = schema.with_reference(update.read_text())
+    document = update.read_text()
+    missing = [marker for marker in ("<!-- inputs:begin -->", "<!-- inputs:end -->") if marker not in document]
+    if missing:
+        raise EtscapError(f"{update} has no {' and no '.join(missing)} line: add the two lines "
+                          "<!-- inputs:begin --> and <!-- inputs:end --> where the input reference belongs")
+    document = schema.with_reference(document)
     if "<!-- study-file:begin -->" in document:
         document = schema.with_section(document, "study-file", study_file_reference())
     update.write_text(document)

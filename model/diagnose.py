@@ -121,16 +121,24 @@ def relaxation_table(elastic: pyo.ConcreteModel, relaxation_mt: dict[Target, Any
 
 
 def _sectors_at_full_potential(elastic: pyo.ConcreteModel) -> dict[int, list[str]]:
-    """By year, the sectors (in dataset order) that abate all the potential available to them."""
-    steps = elastic.parameters.steps
-    used = np.fromiter((v.value or 0.0 for v in elastic.abatement_mt.values()), float, len(steps))
-    table = pd.DataFrame({"potential_mt": steps["potential_mt"].to_numpy(), "abatement_mt": used},
-                         index=steps.index).groupby(level=["sector", "year"], sort=False).sum()
-    potential = table["potential_mt"]
-    full = (potential > FULL_TOLERANCE) & (
-        potential - table["abatement_mt"] <= FULL_TOLERANCE * np.maximum(1.0, potential))
+    """By year, the sectors (in dataset order) that abate all the potential available to them:
+    their own steps and, at facility resolution, their installations' (pooled, unpooled, and
+    those in the simulation phase solved in closed form outside the LP)."""
+    p: Parameters = elastic.parameters
+    n_rows = len(p.sector_years)
+    potential, used = np.zeros(n_rows), np.zeros(n_rows)
+    for columns in p.abatement:
+        values = elastic.find_component(columns.name).values()
+        abated = np.fromiter((v.value or 0.0 for v in values), float, len(columns))
+        potential += np.bincount(columns.rows, weights=columns.potential_mt, minlength=n_rows)
+        used += np.bincount(columns.rows, weights=abated, minlength=n_rows)
+    if p.presolved is not None:
+        columns = p.presolved.columns
+        potential += np.bincount(columns.rows, weights=columns.potential_mt, minlength=n_rows)
+        used += np.bincount(columns.rows, weights=p.presolved.abatement_mt, minlength=n_rows)
+    full = (potential > FULL_TOLERANCE) & (potential - used <= FULL_TOLERANCE * np.maximum(1.0, potential))
     by_year: dict[int, list[str]] = {}
-    for sector, year in full.index[full.to_numpy()]:
+    for sector, year in p.sector_years.index[full]:  # the grid is sector by sector: dataset order
         by_year.setdefault(int(year), []).append(str(sector))
     return by_year
 

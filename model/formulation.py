@@ -261,20 +261,22 @@ def _absolute_cap_rows(p: Parameters, previous_phase_wanted: str) -> tuple[np.nd
 
 
 def define_absolute_cap_incumbents(p: Parameters) -> RowBlock:
-    """From ``allocation.absolute_cap_from`` the caps of sectors already trading do not rise.
+    """From ``allocation.absolute_cap_from`` no incumbent trading sector's cap rises: one row
+    per sector and absolute-cap year, its cap against its own cap of the year before.
 
-    Their shares are frozen, so their caps move together and one row per year bounds
-    their sum (a row per sector would repeat it)."""
+    A single row on the incumbents' summed caps is not enough in the first absolute-cap
+    year: shares follow that year's BAU there but the year before's BAU the year before, so a
+    fast-growing sector's cap can rise while the sum does not. (From the year after, frozen
+    shares make the sector rows equivalent to the sum; they are kept for one rule throughout.)"""
     incumbent, previous = _absolute_cap_rows(p, TRADING)
-    incumbent_years = p.year_of_row[p.covered_rows[incumbent]]
-    years = np.unique(incumbent_years)
-    row = np.searchsorted(years, incumbent_years)
+    n = incumbent.size
+    rows = np.arange(n)
     return RowBlock(
-        "absolute_cap_incumbents", years.tolist(),
-        [Term("sector_cap_mt", row, incumbent, np.ones(incumbent.size)),
-         Term("sector_cap_mt", row, previous, -np.ones(incumbent.size))],
-        constant=np.zeros(years.size), upper=np.zeros(years.size),
-        doc="sum of incumbent trading caps[t] - the same sum [t-1] <= 0 (Mt)",
+        "absolute_cap_incumbents", p.covered_index[incumbent].tolist(),
+        [Term("sector_cap_mt", rows, incumbent, np.ones(n)),
+         Term("sector_cap_mt", rows, previous, -np.ones(n))],
+        constant=np.zeros(n), upper=np.zeros(n),
+        doc="incumbent trading sector's cap[t] - its cap[t-1] <= 0 (Mt)",
     )
 
 

@@ -18,22 +18,73 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import schema
-from .errors import InputError, Problem, did_you_mean
+from .errors import EtscapError, InputError, Problem, did_you_mean
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
+MAX_COLUMNS = 100  # columns of one CSV file: unknown columns are reported, but not without end
 ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # no '.', which --set keys split on
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # safe as a folder name
+# Names of steps, installations and unit types: they are --set keys and cells of output
+# files, so no '.', and no leading '=', '+', '-' or '@' that a spreadsheet would run as a formula
+ID_EXPECTED = ("a name of letters, digits, '_' and '-' starting with a letter or digit "
+               "(it is part of --set keys and of output files)")
+ID_COLUMNS = {"facilities": ("facility_id", "unit_type"), "benchmarks": ("unit_type",),
+              "facility_mac": ("facility_id", "step")}
+MIN_COVERED_VALUE_ADDED_BN_CNY = 0.001  # a covered sector's value added in base_year
 MAX_BAU_MT = 1e6  # BAU emissions of one sector in any year, Mt CO2 (the world emits ~4e4)
 MAX_COST_CNY_PER_T = 1e6  # a step's cost in any year after cost_change
 MAX_ABATEMENT_VARIABLES = 200_000  # (step, year) pairs: bounds the LP's size and build time
+
+
+class Settings(dict):
+    """A dataset's scenario settings, read-only: a value set in place would skip the checks
+    (``discount_rate = 7.0`` would be solved). Change settings with ``Dataset.replace`` or
+    overrides, which check them again."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise EtscapError("the settings of a loaded Dataset are read-only (they were checked on load): "
+                          "use dataset.replace(settings={**dataset.settings, KEY: VALUE}) or "
+                          "overrides={KEY: VALUE}, which check the new value")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple:  # pickle (Dask) and copy rebuild it whole, not key by key
+        return (Settings, (dict(self),))
+
+
+def _table_state(table: pd.DataFrame) -> tuple:
+    """What an in-place change of a frozen table alters: its index, columns and arrays
+    (the arrays themselves are kept, so that a replaced one is never mistaken for its successor)."""
+    return (table.index, tuple(table.columns), tuple(block.values for block in table._mgr.blocks))
+
+
+def _arrays(table: pd.DataFrame) -> list[np.ndarray]:
+    """The numpy arrays holding a table's values (a nullable column's values and mask)."""
+    blocks = [block.values for block in table._mgr.blocks]
+    return [array for values in blocks
+            for array in ((values,) if isinstance(values, np.ndarray)
+                          else (getattr(values, "_data", None), getattr(values, "_mask", None)))
+            if isinstance(array, np.ndarray)]
+
+
+def _freeze(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` if it is frozen already (a table shared with the dataset it came from keeps
+    its identity, which caches use), else a copy of it with read-only arrays."""
+    arrays = _arrays(table)
+    if arrays and not any(array.flags.writeable for array in arrays):
+        return table
+    table = table.copy(deep=True)
+    for array in _arrays(table):
+        array.flags.writeable = False
+    return table
 
 
 @dataclass(frozen=True)
@@ -42,6 +93,13 @@ class Dataset:
 
     Tables keep their file order; their index is the row number a spreadsheet shows
     (the header is row 1), so later checks can still say where a value came from.
+
+    A Dataset is frozen when made, since its checks, ``sha256`` and the caches of derived
+    tables hold only for the content they saw: ``settings`` is read-only, the tables are
+    copies with read-only arrays (setting a cell raises ValueError), and a column replaced
+    in place (``dataset.mac["cost_cny_per_t"] *= 2``) is refused with an EtscapError when
+    the dataset is next used to build a model. Change a dataset with ``replace`` or
+    overrides, which check the change and give a new Dataset (and a new ``sha256``).
     """
 
     path: Path
@@ -53,6 +111,35 @@ class Dataset:
     benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
+    # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
+    scenarios: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", Settings(self.settings))
+        for spec in schema.TABLES:
+            name = spec.file.removesuffix(".csv")
+            object.__setattr__(self, name, _freeze(getattr(self, name)))
+        object.__setattr__(self, "_states", {spec.file: _table_state(self.table(spec.file.removesuffix(".csv")))
+                                             for spec in schema.TABLES})
+
+    def __reduce__(self) -> tuple:
+        # rebuilt through __init__, so that a copy or an unpickled dataset (a Dask worker's)
+        # is frozen again: numpy arrays are unpickled writeable
+        return (Dataset, tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+
+    def check_unchanged(self) -> None:
+        """Raise an EtscapError if a table was changed in place since the dataset was made
+        (a replaced column or index, or rows dropped or sorted in place)."""
+        for spec in schema.TABLES:
+            before, now = self._states[spec.file], _table_state(self.table(spec.file.removesuffix(".csv")))
+            same = (before[0] is now[0] and before[1] == now[1] and len(before[2]) == len(now[2])
+                    and all(a is b for a, b in zip(before[2], now[2])))
+            if not same:
+                name = spec.file.removesuffix(".csv")
+                raise EtscapError(
+                    f"the {name} table ({spec.file}) of this Dataset was changed in place after it was checked: "
+                    f"make the change with dataset.replace({name}=new_table) or with overrides "
+                    "(they check it and give a new Dataset)")
 
     @property
     def name(self) -> str:
@@ -69,6 +156,13 @@ class Dataset:
         updated = dataclasses.replace(self, **changes)
         changed = {name for name, value in changes.items() if value is not getattr(self, name)
                    and not (name == "settings" and value == self.settings)}
+        if "settings" in changed:
+            new = updated.settings
+            keys = {key for key in {*self.settings, *new} if key not in new or key not in self.settings
+                    or new[key] != self.settings[key]}
+            problems = _check_setting_values(new, keys)
+            if problems:  # the checks across settings and files need valid settings
+                raise InputError(problems)
         problems = check_dataset(updated, changed)
         if problems:
             raise InputError(problems)
@@ -87,8 +181,20 @@ class Dataset:
         return digest.hexdigest()
 
 
-def load_dataset(path: str | Path) -> Dataset:
-    """Read and validate the dataset folder at ``path``."""
+def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Dataset:
+    """Read and validate the dataset folder (or workbook, ``.xlsx``) at ``path``, then apply its named ``scenarios``
+    (``scenarios/NAME.toml``, in order; see ``model.scenarios``).
+
+        dataset = load_dataset("inputs/china", scenarios=["aluminium-2030"])
+    """
+    if scenarios:
+        from .scenarios import apply_scenarios  # scenarios.py imports this module
+
+        return apply_scenarios(load_dataset(path), scenarios)
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):  # a dataset as one workbook (model/workbook.py)
+        from .workbook import read_workbook
+
+        return read_workbook(path)
     folder = Path(path)
     if not folder.is_dir():
         raise InputError(
@@ -100,7 +206,7 @@ def load_dataset(path: str | Path) -> Dataset:
     dataset = Dataset(path=folder, settings=settings,
                       **{spec.file.removesuffix(".csv"): tables[spec.file] for spec in schema.TABLES})
     if _only_cell_problems(problems, settings):
-        problems += _not_already_reported(check_dataset(dataset), problems)
+        problems += _not_already_reported(check_dataset(dataset), problems, dataset)
     if problems:
         raise InputError(problems)
     return dataset
@@ -117,12 +223,31 @@ def _only_cell_problems(problems: list[Problem], settings: dict[str, Any]) -> bo
     return complete_settings and cells_only
 
 
-def _not_already_reported(found: list[Problem], reported: list[Problem]) -> list[Problem]:
-    """Problems across rows, without those that follow from a bad cell already reported."""
-    bad_cells = {(p.file, p.row, p.column) for p in reported}
+# Rows of other tables that refer to a row of these tables by its key (a facility's sector)
+REFERRED_BY = {"sectors.csv": "sector", "facilities.csv": "facility_id"}
+
+
+def _not_already_reported(found: list[Problem], reported: list[Problem],
+                          dataset: Dataset | None = None) -> list[Problem]:
+    """Problems across rows, without those that follow from a bad cell already reported: a
+    bad cell is blank to the checks, so its row's other checks, the rows that refer to its
+    row by its key (every installation of a sector whose covered_from is '2025x') and checks of
+    its whole column would only repeat it."""
+    bad_rows = {(p.file, p.row) for p in reported if p.row is not None}
     bad_columns = {(p.file, p.column) for p in reported}
-    return [p for p in found if (p.file, p.row, p.column) not in bad_cells
-            and not (p.row is None and (p.file, p.column) in bad_columns)]
+    tables = {spec.file: dataset.table(spec.file.removesuffix(".csv")) for spec in schema.TABLES} if dataset else {}
+    bad_keys = {column: {tables[file].at[row, column] for f, row in bad_rows if f == file
+                         and row in tables[file].index and column in tables[file].columns}
+                for file, column in REFERRED_BY.items() if file in tables}
+
+    def follows(p: Problem) -> bool:
+        if (p.file, p.row) in bad_rows or (p.row is None and (p.file, p.column) in bad_columns):
+            return True
+        table, keys = tables.get(p.file), bad_keys.get(p.column)
+        return (bool(keys) and table is not None and REFERRED_BY.get(p.file) != p.column and p.row in table.index
+                and table.at[p.row, p.column] in keys)  # a reference to a row with a bad cell
+
+    return [p for p in found if not follows(p)]
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -136,6 +261,10 @@ def _read_bytes(folder: Path, name: str, problems: list[Problem]) -> bytes | Non
         problems.append(Problem(name, None, None, None, f"the file {file} to exist"))
         return None
     resolved = file.resolve()
+    if file.is_symlink() and not resolved.exists():
+        problems.append(Problem(name, None, None, f"a link to {resolved}, which does not exist",
+                                "a file (remove the link, or copy the file it should point to)"))
+        return None
     if not resolved.is_relative_to(folder.resolve()):
         problems.append(Problem(name, None, None, f"a link to {resolved}",
                                 "a file inside the dataset folder (copy the file instead of linking it)"))
@@ -149,7 +278,12 @@ def _read_bytes(folder: Path, name: str, problems: list[Problem]) -> bytes | Non
             Problem(name, None, None, f"{size} bytes", f"at most {MAX_FILE_BYTES} bytes")
         )
         return None
-    return resolved.read_bytes()
+    try:
+        return resolved.read_bytes()
+    except OSError as err:  # e.g. no read permission
+        problems.append(Problem(name, None, None, f"a file that cannot be read ({err.strerror or err})",
+                                "a file this user can read (check its permissions)"))
+        return None
 
 
 def _decode(name: str, data: bytes, problems: list[Problem], by_row: bool) -> str | None:
@@ -187,10 +321,14 @@ def _read_scenario(folder: Path, problems: list[Problem]) -> dict[str, Any]:
         return {}
     try:
         document = tomllib.loads(text)
+        flat = _flatten(document)
     except tomllib.TOMLDecodeError as err:
         problems.append(Problem(name, None, None, None, f"valid TOML ({err})"))
         return {}
-    flat = _flatten(document)
+    except RecursionError:  # tables or arrays nested thousands deep
+        problems.append(Problem(name, None, None, "values nested too deeply to read",
+                                "the settings of the input reference (tables at most two deep)"))
+        return {}
     settings: dict[str, Any] = {}
     for key, raw in flat.items():
         if key not in schema.SCENARIO:
@@ -226,8 +364,8 @@ def empty_table(spec: schema.TableSpec) -> pd.DataFrame:
 
 
 def _read_table(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -> pd.DataFrame:
-    if not spec.required and not (folder / spec.file).exists():
-        return empty_table(spec)
+    if not spec.required and not (folder / spec.file).exists() and not (folder / spec.file).is_symlink():
+        return empty_table(spec)  # absent; a dangling link is reported by _read_bytes
     data = _read_bytes(folder, spec.file, problems)
     text = _decode(spec.file, data, problems, by_row=True) if data is not None else None
     if text is None:
@@ -252,6 +390,22 @@ def _csv_cells(file: str, text: str, problems: list[Problem], max_rows: int) -> 
         header = [name.strip() for name in next(reader)]
         if not any(header):
             problems.append(Problem(file, 1, None, "a blank row", "the column names on row 1"))
+            return None
+        if header[0].lower().startswith("sep="):  # Excel's hint line for its own separator
+            line = _short(",".join(header))
+            problems.append(Problem(file, 1, None, line, f"the column names on row 1 (delete the first line "
+                                                         f"'{line}', which Excel writes to name its separator)"))
+            return None
+        separator = next((name for s, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'"))
+                          if len(header) == 1 and s in header[0]), None)
+        if separator is not None:
+            problems.append(Problem(file, 1, None, f"columns separated by {separator}",
+                                    "columns separated by commas (in Excel: Save As 'CSV UTF-8 (Comma delimited)')"))
+            return None
+        if len(header) > MAX_COLUMNS:
+            problems.append(Problem(file, 1, None, f"{len(header)} columns",
+                                    f"at most {MAX_COLUMNS} columns (the widest file declares "
+                                    f"{max(len(t.fields) for t in schema.TABLES)})"))
             return None
         records: dict[int, list[str]] = {}
         for fields in reader:
@@ -289,13 +443,15 @@ def _malformed(file: str, row: int, err: csv.Error) -> Problem:
 def _distinct_columns(file: str, header: list[str], problems: list[Problem]) -> list[int]:
     """Positions of the named columns, each name's first; blank and repeated names are reported."""
     keep: list[int] = []
+    first_position: dict[str, int] = {}  # a dict, not a search of the header so far: linear in its length
     for i, name in enumerate(header):
         if not name:
             problems.append(Problem(file, 1, _column_letter(i), "", "a column name (or delete the empty column)"))
-        elif name in header[:i]:
-            first = _column_letter(header.index(name))
+        elif name in first_position:
+            first = _column_letter(first_position[name])
             problems.append(Problem(file, 1, name, name, f"each column named once (also column {first})"))
         else:
+            first_position[name] = i
             keep.append(i)
     return keep
 
@@ -353,15 +509,41 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Pro
         ({"targets", "settings"}, lambda d: _check_targets(d.targets, d.settings)),
         ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac"}, _check_optional_tables),
         ({"settings", "facilities"}, _check_resolution),
+        ({"settings", "sectors"}, _check_initial_bank),
     )
-    return [problem for reads, check in checks if changed is None or reads & changed
-            for problem in check(dataset)]
+    # a table given to Dataset.replace was not parsed from text: check its cells' ranges too
+    declared = [problem for name in sorted((changed or set()) & set(schema.TABLES_BY_NAME))
+                for problem in _check_declared(dataset.table(name), schema.TABLES_BY_NAME[name])]
+    return declared + [problem for reads, check in checks if changed is None or reads & changed
+                       for problem in check(dataset)]
+
+
+def _check_declared(table: pd.DataFrame, spec: schema.TableSpec) -> list[Problem]:
+    """Cells of a table made in Python that its declarations refuse: a column missing, a
+    required cell blank, a number out of range or not finite, a value not among the choices."""
+    problems: list[Problem] = []
+    for field in spec.fields:
+        if field.name not in table.columns:
+            if field.required:
+                problems.append(Problem(spec.file, 1, field.name, None, f"a column named {field.name!r}"))
+            continue
+        values = table[field.name]
+        bad = values.isna().to_numpy() & field.required
+        if field.kind in ("int", "float"):
+            numbers = pd.to_numeric(values, errors="coerce").astype(float)
+            bad |= (values.notna() & ~np.isfinite(numbers.fillna(0.0))).to_numpy()
+            bad |= ~bad & field.out_of_range(numbers)
+        else:
+            bad |= ~bad & field.out_of_range(values)
+        problems += [Problem(spec.file, int(row), field.name, _short(values.loc[row]), field.expected())
+                     for row in table.index[bad]]
+    return problems
 
 
 def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
-    first, last, base = settings["first_year"], settings["last_year"], settings["base_year"]
     scenario = schema.SCENARIO_FILE
+    first, last, base = settings["first_year"], settings["last_year"], settings["base_year"]
     if not SCENARIO_NAME.match(settings["name"]):
         problems.append(Problem(scenario, None, "name", _short(settings["name"]),
                                 "a name of letters, digits, '_', '-' and '.' starting with a letter "
@@ -370,6 +552,26 @@ def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
         problems.append(Problem(scenario, None, "last_year", str(last), f"a year not before first_year ({first})"))
     if base > first:
         problems.append(Problem(scenario, None, "base_year", str(base), f"a year not after first_year ({first})"))
+    return problems
+
+
+def _check_setting_values(settings: Mapping[str, Any], keys: Iterable[str]) -> list[Problem]:
+    """Settings given to Dataset.replace that their declarations refuse (values read from
+    scenario.toml or --set were converted already; these were not)."""
+    problems: list[Problem] = []
+    for key in sorted(keys):
+        if key not in schema.SCENARIO:
+            problems.append(Problem(schema.SCENARIO_FILE, None, key, _short(settings.get(key)),
+                                    "a known key" + did_you_mean(key, schema.SCENARIO)))
+            continue
+        value = settings.get(key)
+        value = value.item() if isinstance(value, np.generic) else value  # a value parsed from text
+        try:
+            valid = schema.SCENARIO[key].convert(value) == value
+        except ValueError:
+            valid = False
+        if not valid:
+            problems.append(Problem(schema.SCENARIO_FILE, None, key, _short(value), schema.SCENARIO[key].expected()))
     return problems
 
 
@@ -389,6 +591,12 @@ def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
             Problem(file, row, "free_share_min", _number(sectors.loc[row, "free_share_min"]),
                     f"at most free_share_max ({_number(sectors.loc[row, 'free_share_max'])})")
         )
+    # burdens are shares of value added: stage 2 divides by it (0 would be an infinite coefficient)
+    tiny_value_added = covered.notna() & (sectors["value_added_bn_cny"] < MIN_COVERED_VALUE_ADDED_BN_CNY)
+    for row in sectors.index[tiny_value_added.fillna(False).to_numpy()]:
+        problems.append(Problem(file, row, "value_added_bn_cny", _number(sectors.loc[row, "value_added_bn_cny"]),
+                                f"at least {MIN_COVERED_VALUE_ADDED_BN_CNY} (billion CNY) for a sector the ETS "
+                                "covers (covered_from given): its compliance burden is a share of it"))
     yearly_factor = (1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])
     peak = _peak_over_horizon(sectors["base_emissions_mt"], yearly_factor, settings)
     for row in sectors.index[(peak > MAX_BAU_MT).to_numpy()]:
@@ -408,9 +616,7 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
         if name not in known:
             problems.append(Problem(file, row, "sector", _short(name),
                                     "a sector of sectors.csv" + did_you_mean(name, known)))
-    problems += _misnamed(file, mac, "step", STEP_NAME,
-                          "a name of letters, digits, '_' and '-' starting with a letter or digit "
-                          "(it is part of --set keys and of output files)")
+    problems += _misnamed(file, mac, "step", STEP_NAME, ID_EXPECTED)
     problems += _duplicates(file, mac, ["sector", "step"])
     total = mac.groupby("sector", sort=False)["potential_share"].sum()
     for name, share in total[total > 1 + 1e-9].items():
@@ -451,6 +657,24 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
                     f"target years covering the horizon {first}-{last} (add rows for the missing ends)")
         )
     return problems
+
+
+def _check_initial_bank(dataset: Dataset) -> list[Problem]:
+    """An initial bank is spent by the sectors trading in first_year; without banking, what
+    first_year cannot use would vanish, so a bank larger than their BAU emissions is refused."""
+    settings, sectors = dataset.settings, dataset.sectors
+    bank, first = settings.get("market.initial_bank_mt"), settings["first_year"]
+    if not bank or settings.get("market.banking", True):  # with banking it is carried to later years
+        return []  # (a setting that failed its own check is missing: it is reported already)
+    trading_from = sectors["trading_from"].fillna(sectors["covered_from"])
+    trades = (trading_from <= first).fillna(False).to_numpy()
+    growth = ((1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])).astype(float)
+    bau = float((sectors["base_emissions_mt"].astype(float) * growth ** (first - settings["base_year"]))[trades].sum())
+    if bank > bau * (1 + 1e-9):
+        return [Problem(schema.SCENARIO_FILE, None, "market.initial_bank_mt", _number(bank),
+                        f"at most {bau:.6g}, the BAU emissions of the sectors trading in first_year ({first}): "
+                        "without banking the rest could never be used (or market.banking = true to carry it)")]
+    return []
 
 
 def _check_resolution(dataset: Dataset) -> list[Problem]:
@@ -497,6 +721,10 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
                 problems.append(Problem(spec.file, row, "sector", table.at[row, "sector"],
                                         "a sector the ETS covers (covered_from given)"))
         problems += _duplicates(spec.file, table, list(spec.key))
+    for name, columns in ID_COLUMNS.items():
+        for column in columns:
+            problems += _misnamed(schema.TABLES_BY_NAME[name].file, dataset.table(name), column, STEP_NAME,
+                                  ID_EXPECTED)
     allocation = dataset.allocation
     for row in allocation.index[(allocation["free_share_min"] > allocation["free_share_max"]).to_numpy()]:
         problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min", str(allocation.loc[row, "free_share_min"]),

@@ -55,18 +55,39 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
     changed: dict[str, pd.DataFrame] = {}  # copies of the tables an override changes; the rest are shared
     tables = ChainMap(changed, {name: dataset.table(name) for name in schema.TABLES_BY_NAME})
     problems: list[Problem] = []
+    touched: list[tuple[str, str, list[int | None], str]] = []  # (--set, file, rows, column) of each override
     for raw_key, value in items:
         override = parse_override(raw_key, value)
+        where = f"--set {raw_key}={value}"
         try:
             if override.key in schema.SCENARIO:
                 _set_setting(settings, override)
+                touched.append((where, schema.SCENARIO_FILE, [None], override.key))
             else:
-                _set_cells(tables, override)
+                touched.append((where, *_set_cells(tables, override)))
         except _OverrideProblem as err:
-            problems.append(Problem(f"--set {raw_key}={value}", None, None, None, str(err)))
+            problems.append(Problem(where, None, None, None, str(err)))
     if problems:
         raise InputError(problems)
-    return dataset.replace(settings=settings, **changed)
+    try:
+        return dataset.replace(settings=settings, **changed)
+    except InputError as err:
+        raise InputError([_caused_by(problem, touched) for problem in err.problems]) from None
+
+
+def _caused_by(problem: Problem, touched: list[tuple[str, str, list[int | None], str]]) -> Problem:
+    """``problem`` located at the ``--set`` that caused it (the cell it set, else a cell of its
+    row, else of its column, else any setting it changed), as well as at the file's cell."""
+    tests = (lambda rows, column: problem.row in rows and problem.column == column,
+             lambda rows, column: problem.row in rows and problem.row is not None,
+             lambda rows, column: problem.column == column,
+             lambda rows, column: problem.file == schema.SCENARIO_FILE)
+    for test in tests:
+        causes = [where for where, file, rows, column in touched if file == problem.file and test(rows, column)]
+        if causes:
+            return Problem(f"{causes[-1]}, in {problem.file}", problem.row, problem.column, problem.found,
+                           problem.expected)
+    return problem
 
 
 class _OverrideProblem(Exception):
@@ -107,11 +128,15 @@ def _combined(field: schema.Field, current: Any, override: Override) -> Any:
     if current is None or (isinstance(current, float) and np.isnan(current)):
         raise _OverrideProblem(f"a value in {field.name} to change (it is blank)")
     result = current * amount if override.operation == "*" else current + amount
+    if field.kind == "int" and override.operation == "+" and not float(amount).is_integer():
+        # a year shifted by half a year would be rounded to a year nobody asked for
+        raise _OverrideProblem(f"a whole number after +=, since {field.name} is {field.expected()}")
     return int(round(result)) if field.kind == "int" else float(result)
 
 
-def _set_cells(tables: ChainMap, override: Override) -> None:
-    """Change the cells ``override`` names, in a copy of their table (made on first change)."""
+def _set_cells(tables: ChainMap, override: Override) -> tuple[str, list[int], str]:
+    """Change the cells ``override`` names, in a copy of their table (made on first change);
+    returns the file, the rows (as a spreadsheet counts them) and the column changed."""
     table_name, field, match = _cells(tables, override.key)
     column = field.name
     current = tables[table_name][column]
@@ -122,6 +147,7 @@ def _set_cells(tables: ChainMap, override: Override) -> None:
     updated = current.astype(object)
     updated[match] = new_values
     table[column] = _restore_dtype(field, updated)
+    return schema.TABLES_BY_NAME[table_name].file, [int(row) for row in table.index[match]], column
 
 
 def _cells(tables: Mapping[str, pd.DataFrame], key: str) -> tuple[str, schema.Field, np.ndarray]:

@@ -161,6 +161,7 @@ class Parameters:
 
 def derive_parameters(dataset: Dataset) -> Parameters:
     """BAU, phases, step potentials and costs, and yearly targets for every model year."""
+    dataset.check_unchanged()  # the caches below are found by the tables' identity
     settings = dataset.settings
     years = np.arange(settings["first_year"], settings["last_year"] + 1)
     rate = settings["discount_rate"]
@@ -224,7 +225,8 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     year = np.tile(years, len(sectors))
     elapsed = year - dataset.settings["base_year"]
     output_growth = per_row("output_growth")
-    bau = per_row("base_emissions_mt") * ((1.0 + output_growth) * (1.0 + per_row("intensity_change"))) ** elapsed
+    bau_growth = (1.0 + output_growth) * (1.0 + per_row("intensity_change"))  # BAU factor per year
+    bau = per_row("base_emissions_mt") * bau_growth ** elapsed
     covered_from = per_row("covered_from", np.inf)
     trading_from = per_row("trading_from")
     trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
@@ -244,22 +246,28 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
         index=index,
     )
     table["cap_share"] = _cap_shares(bau, phase, year, trading_from, years,
-                                     dataset.settings["allocation.absolute_cap_from"])
+                                     dataset.settings["allocation.absolute_cap_from"], bau_growth)
     return table
 
 
 def _cap_shares(bau: np.ndarray, phase: np.ndarray, year: np.ndarray, trading_from: np.ndarray,
-                years: np.ndarray, absolute_cap_from: int | None) -> np.ndarray:
+                years: np.ndarray, absolute_cap_from: int | None, bau_growth: np.ndarray) -> np.ndarray:
     """Each trading sector's share of the trading sectors' caps: in proportion to BAU
     emissions of the year (intensity x output, one stringency for all) before absolute
     caps; from absolute_cap_from, in proportion to BAU of the year the sector's absolute
-    cap starts (shares frozen, so no cap rises while the total does not)."""
+    cap starts (shares frozen, so no cap rises while the total does not). That year may
+    precede the horizon (``absolute_cap_from`` or ``trading_from`` before ``first_year``):
+    its BAU then comes from the same growth path, so the shares do not depend on where the
+    horizon starts."""
     start = np.inf if absolute_cap_from is None else absolute_cap_from
     entry = np.where(np.isfinite(trading_from), np.maximum(start, trading_from), year)
     reference_year = np.where(year < start, year, entry)
-    reference_year = np.clip(reference_year, years[0], years[-1]).astype(int)  # horizon may start later
+    in_horizon = (reference_year >= years[0]) & (reference_year <= years[-1])
     row = np.arange(year.size)
-    reference_bau = bau[row - (year - reference_year)]  # same sector, reference year
+    # same sector, reference year: read off the grid inside the horizon, grown back outside it
+    lookup = np.where(in_horizon, row - (year - reference_year), row).astype(int)
+    reference_bau = np.where(in_horizon, bau[lookup],
+                             bau * bau_growth ** np.where(in_horizon, 0.0, reference_year - year))
     trading = phase == TRADING
     weight = np.where(trading, reference_bau, 0.0)
     year_position = year - years[0]

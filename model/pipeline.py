@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import pyomo.environ as pyo
 
@@ -23,9 +23,15 @@ log = logging.getLogger(__name__)
 
 
 def prepare(source: Dataset | str | Path,
-            overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> Dataset:
-    """A validated dataset from a folder or a Dataset, with overrides applied."""
+            overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+            scenarios: Sequence[str] = ()) -> Dataset:
+    """A validated dataset from a folder or a Dataset, with its named scenarios applied in
+    order (``scenarios/NAME.toml``), then the overrides on top."""
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
+    if scenarios:
+        from .scenarios import apply_scenarios
+
+        dataset = apply_scenarios(dataset, scenarios)
     return apply_overrides(dataset, overrides) if overrides else dataset
 
 
@@ -57,19 +63,22 @@ def solve(
         if hasattr(model, "free_allocation_mt"):
             raise EtscapError("this model has been solved with its allocation stage already: "
                               "build a new one with model.build_model()")
+        _check_families_active(model)
+        options = solver_options(model.parameters.dataset.settings, highs_options)
     else:
-        model = build_model(prepare(source, overrides))
+        dataset = prepare(source, overrides)
+        options = solver_options(dataset.settings, highs_options)  # a refused option stops before the build
+        model = build_model(dataset)
     built = time.perf_counter()
     log.info("built the model in %.2f s: %s abatement columns", built - started,
              f"{sum(len(columns) for columns in model.parameters.abatement):,}")
-    options = solver_options(model.parameters.dataset.settings, highs_options)
     try:
         least_cost = solve_model(model, options, verbose=verbose)
     except InfeasibleError:
         log.info("infeasible: finding the smallest relaxation of the targets")
         raise explain_infeasibility(model, options) from None
-    log.info("least cost found in %.2f s (HiGHS %s, %s simplex iterations)", sum(least_cost.seconds.values()),
-             least_cost.solver_version, least_cost.iterations["simplex"])
+    log.info("least cost found in %.2f s (HiGHS %s, %s)", sum(least_cost.seconds.values()),
+             least_cost.solver_version, iteration_counts(least_cost.iterations))
     allocated = None
     if allocation:
         allocated = allocate(model, least_cost, allowance_prices(model.parameters, least_cost), options, verbose)
@@ -82,6 +91,33 @@ def solve(
     for problem in failed(results.summary["checks"]):  # a script's own constraints may break a check
         log.warning("check failed on a model changed by a script: %s", problem)
     return results
+
+
+# The model's own constraint families: prices, allocation and checks are read from their rows
+OWN_FAMILIES = ("national_target", "cap_split", "simulation_rule_cap", "simulation_compliance", "market_balance",
+                "trading_cap_shares", "absolute_cap_incumbents", "facility_compliance")
+
+
+def _check_families_active(model: pyo.ConcreteModel) -> None:
+    """An EtscapError naming a family of the model's own rows that a script deactivated whole."""
+    for name in OWN_FAMILIES:
+        family = getattr(model, name, None)
+        if isinstance(family, pyo.Constraint) and len(family) and (
+                not family.active or not any(row.active for row in family.values())):
+            raise EtscapError(
+                f"the model's constraint family {name} is deactivated (all {len(family)} rows): the results "
+                f"are read from its rows, so keep it active (deactivate single rows such as "
+                f"m.{name}[{next(iter(family.keys()))!r}], or add a constraint of your own)")
+
+
+def iteration_counts(iterations: Mapping[str, int]) -> str:
+    """'12 interior-point iterations, 3 simplex iterations': the count of each method that ran
+    (interior point's crossover runs simplex iterations too); '0 iterations' if none did."""
+    labels = {"ipm": "interior-point", "simplex": "simplex", "pdlp": "PDLP"}
+    counts = [f"{count:,} {labels.get(method, method)} iterations"
+              for method, count in sorted(iterations.items(), key=lambda item: list(labels).index(item[0])
+                                          if item[0] in labels else len(labels)) if count]
+    return ", ".join(counts) or "0 iterations"
 
 
 def verified(results: Results) -> Results:

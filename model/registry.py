@@ -11,10 +11,14 @@ is labelled synthetic in every row; the same seed always gives the same registry
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-from .inputs import Dataset
+from . import schema
+from .errors import InputError, Problem
+from .inputs import MAX_FILE_BYTES, Dataset
 
 SIZE_SIGMA = 1.0  # spread of installation sizes (lognormal sigma): a few large, many small
 INTENSITY_SIGMA = 0.08  # spread of intensities around the unit type's benchmark
@@ -33,15 +37,45 @@ REGIONS = {
 
 def make_registry(dataset: Dataset, seed: int = 2025, scale: float = 1.0) -> pd.DataFrame:
     """Installations for every covered sector: ``entities x scale`` of them (at least one),
-    in the columns of facilities.csv, adding up to the sectors' base-year totals."""
+    in the columns of facilities.csv, adding up to the sectors' base-year totals.
+
+    Refused up front (InputError) if no covered sector gives ``entities``, if ``scale`` is
+    not a positive finite number, or if the registry would have more rows than facilities.csv
+    may have (so that ``solve`` can read every registry made here)."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+        raise InputError(Problem(f"--scale {scale}", None, None, None, "a finite number above 0"))
     rng = np.random.default_rng(seed)
     sectors = dataset.sectors
     chosen = sectors[sectors["covered_from"].notna().to_numpy() & sectors["entities"].notna().to_numpy()]
+    if chosen.empty:
+        raise InputError(Problem(schema.SECTORS.file, None, "entities", None,
+                                 "the number of installations of at least one covered sector: the dataset has "
+                                 "none for make-registry to draw and calibrate to"))
+    entities = chosen["entities"].to_numpy(dtype=float)
+    total = int(np.maximum(1, np.round(entities * scale)).sum())
+    limit = schema.FACILITIES.max_rows
+    if total > limit:
+        raise InputError(Problem(f"--scale {scale:g}", None, None, f"{total:,} installations",
+                                 f"at most {limit:,} (the rows facilities.csv may have): --scale "
+                                 f"{_floor(limit / entities.sum())} or less for this dataset"))
     tables = [_sector_registry(row, dataset.benchmarks, rng, scale, seed) for _, row in chosen.iterrows()]
-    if not tables:
-        return pd.DataFrame(columns=["facility_id", "sector", "output", "emissions_mt", "region", "unit_type",
-                                     "cost_factor", "source"])
     return pd.concat(tables, ignore_index=True)
+
+
+def registry_csv(registry: pd.DataFrame, scale: float = 1.0) -> bytes:
+    """facilities.csv's bytes; an InputError if they are more than a dataset file may have."""
+    data = registry.to_csv(index=False, float_format="%.9g", lineterminator="\n").encode()
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(Problem(f"--scale {scale:g}", None, None, f"a registry of {len(data):,} bytes",
+                                 f"at most {MAX_FILE_BYTES:,} bytes (the size of a dataset file): --scale "
+                                 f"{_floor(scale * MAX_FILE_BYTES / len(data))} or less for this dataset"))
+    return data
+
+
+def _floor(scale: float) -> str:
+    """A scale rounded down to two significant digits (a limit the user can type)."""
+    digits = 1 - math.floor(math.log10(scale))
+    return f"{math.floor(scale * 10 ** digits) / 10 ** digits:g}"
 
 
 def _sector_registry(sector: pd.Series, benchmarks: pd.DataFrame, rng: np.random.Generator,

@@ -6,17 +6,27 @@ factor, sign-flipped so that a binding cap gives a positive price (CNY per t CO2
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import functools
+import glob
 import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: writes are then not locked against concurrent runs
+    fcntl = None  # type: ignore[assignment]
 
 import numpy as np
 import pandas as pd
@@ -39,7 +49,13 @@ OPTIONAL_TABLES = ("facilities",)  # written only when not empty
 
 @dataclass
 class Results:
-    """A solve's tables (tidy: one row per year, sector-year or step-year) and its summary."""
+    """A solve's tables (tidy: one row per year, sector-year or step-year) and its summary.
+
+        >>> results = model.solve("inputs/toy")
+        >>> results                       # status, objective and the headline rows
+        >>> results.years.set_index("year")["allowance_price_cny_per_t"]
+        >>> results.to_iamc()             # long format for pyam; results.to_xarray() for xarray
+    """
 
     years: pd.DataFrame
     sector_years: pd.DataFrame
@@ -47,14 +63,46 @@ class Results:
     summary: dict[str, Any] = field(default_factory=dict)
     facilities: pd.DataFrame = field(default_factory=pd.DataFrame)  # installation x year, if a registry is given
 
+    def __repr__(self) -> str:
+        from .notebook import results_repr  # the notebook helpers are needed only when shown
+
+        return results_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import results_html
+
+        return results_html(self)
+
+    def to_iamc(self, model: str = "etscap", scenario: str | None = None, region: str = "China") -> pd.DataFrame:
+        """The results in the IAMC long format (model, scenario, region, variable, unit,
+        year, value; variables such as ``Price|Carbon|ETS``, ``Emissions|CO2|<sector>``),
+        for ``pyam.IamDataFrame(results.to_iamc())``; see ``model.notebook.to_iamc``.
+
+            >>> results.to_iamc().query("variable == 'Price|Carbon|ETS'")
+        """
+        from .notebook import to_iamc
+
+        return to_iamc(self, model=model, scenario=scenario, region=region)
+
+    def to_xarray(self) -> Any:
+        """years and sector_years as one ``xarray.Dataset`` (dimensions year and sector);
+        needs the optional dependency xarray.
+
+            >>> results.to_xarray()["sector_emissions_mt"].sel(sector="steel")
+        """
+        from .notebook import to_xarray
+
+        return to_xarray(self)
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to write: every table but the optional ones left empty."""
         return {name: getattr(self, name) for name in TABLE_FILES
                 if name not in OPTIONAL_TABLES or not getattr(self, name).empty}
 
-    def write(self, out: str | Path, force: bool = False) -> Path:
-        """Write the tables and summary.json to ``out``; the folder appears whole or not at all."""
-        return write_folder(out, self._write_into, force)
+    def write(self, out: "str | Path | Target", force: bool = False, staging: "Staging | None" = None) -> Path:
+        """Write the tables and summary.json to ``out``; the folder appears whole or not at all
+        (``write_folder``); ``staging``: the folder prepared before solving, if any."""
+        return write_folder(out, self._write_into, force, staging)
 
     def _write_into(self, folder: Path) -> None:
         for name, table in self.tables().items():
@@ -71,9 +119,60 @@ class Results:
         missing = [f for f in [*required, "summary.json"] if not (folder / f).is_file()]
         if missing:
             raise EtscapError(f"{folder} is not a results folder: {', '.join(missing)} missing")
-        tables = {name: pd.read_csv(folder / file, low_memory=False) for name, file in TABLE_FILES.items()
+        tables = {name: read_csv(folder / file, KEY_COLUMNS.get(name, ())) for name, file in TABLE_FILES.items()
                   if (folder / file).is_file()}
-        return cls(**tables, summary=json.loads((folder / "summary.json").read_text()))
+        return cls(**tables, summary=read_json(folder / "summary.json"))
+
+
+# Columns every table of a results folder has: a file without them is not one etscap wrote whole
+KEY_COLUMNS = {"years": ("year",), "sector_years": ("sector", "year"),
+               "abatement_steps": ("sector", "step", "year"), "facilities": ("facility_id", "year")}
+# Columns of text: names such as 'NA', 'None' or 'null' are names, not missing values
+TEXT_COLUMNS = ("sector", "step", "facility_id", "phase", "region", "unit_type", "output_unit",
+                "status", "message", "source", "description")
+
+
+def read_csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A table of a results or study folder: only a blank cell is missing (a sector named
+    'NA' stays 'NA'), text columns stay text, and a file that is not a whole table written
+    by etscap is an EtscapError naming it."""
+    damaged = f"{path} is damaged or was not written by etscap"
+    if required and not _ends_with_newline(path):  # etscap ends its tables with one: else it was cut short
+        raise EtscapError(f"{damaged} (it ends in the middle of a line: cut short?): "
+                              "write it again (solve or the study)")
+    try:
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False,
+                            dtype={column: str for column in TEXT_COLUMNS})
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:  # EmptyDataError is a ValueError
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise EtscapError(f"{damaged} ({reason}): write it again (solve or the study)") from None
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise EtscapError(f"{damaged} (no column {', '.join(missing)}): write it again (solve or the study)")
+    for column in ("year",):
+        if column in required and not pd.api.types.is_integer_dtype(table[column]):
+            raise EtscapError(f"{damaged} (column {column} holds values that are not years): "
+                              "write it again (solve or the study)")
+    return table
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        return size == 0 or (handle.seek(size - 1) >= 0 and handle.read(1) == b"\n")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """summary.json or study.json: an object, or an EtscapError naming the file."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise EtscapError(f"{path} is damaged or was not written by etscap (not valid JSON: {err}): "
+                          "write it again (solve or the study)") from None
+    if not isinstance(document, dict):
+        raise EtscapError(f"{path} is damaged or was not written by etscap (a JSON object expected): "
+                          "write it again (solve or the study)")
+    return document
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -85,55 +184,384 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
                           pyarrow.csv.WriteOptions(quoting_style="needed"))
 
 
-def check_can_write(out: str | Path, force: bool) -> Path:
-    """Refuse early (before solving) if ``out`` exists and ``force`` is not given."""
+# -- writing folders and files safely -------------------------------------------------------
+#
+# A results or study folder is filled in a hidden, locked staging folder beside it and moved
+# into place by one rename: renameat2(RENAME_NOREPLACE) when nothing was there (so a folder
+# another run wrote meanwhile is never replaced), renameat2(RENAME_EXCHANGE) to swap with the
+# old one under --force (a kill at any moment leaves the old complete folder or the new one).
+# Leftovers of killed runs (.NAME.writing-*, .NAME.replaced-*) are removed at the next write;
+# a live run's staging folder is recognised by its lock (flock, released when a process dies).
+
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2  # linux/fs.h
+_AT_FDCWD = -100
+LEFTOVER_PATTERNS = (".{name}.writing-*", ".{name}.replaced-*")
+# What etscap writes into a results or study folder (solve, report, sweep/montecarlo): with
+# --force a folder is replaced only if it holds one of MARKERS and nothing but these.
+OWN_FILES = frozenset({
+    *TABLE_FILES.values(), "facility_years.parquet", "summary.json", "report.html", "results.xlsx",
+    "scenarios.csv", "study.json", "years.parquet", "sector_years.parquet", "abatement_steps.parquet",
+    "compare.html", "compare.xlsx", "runs.csv", "years_differences.csv", "sector_years_differences.csv",
+})
+OWN_FOLDERS = {"plots": ".png"}  # folder -> the only kind of file etscap puts in it
+# file -> a key etscap writes in it (None: a page, its presence is the mark: compare's folder)
+MARKERS: dict[str, str | None] = {"summary.json": "objective_bn_cny", "study.json": "kind", "compare.html": None}
+
+
+@functools.lru_cache(maxsize=1)
+def _libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):  # glibc older than 2.28, or not glibc
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def _renameat2(source: Path, target: Path, flags: int) -> bool:
+    """Rename with ``flags``; False where renameat2 is missing (not Linux, old libc) or the
+    filesystem does not support the flag, so the caller falls back."""
+    renameat2 = _libc()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL):
+        return False
+    raise OSError(code, os.strerror(code), str(source), None, str(target))
+
+
+def rename_no_replace(source: Path, target: Path) -> None:
+    """Move ``source`` to ``target``; FileExistsError if ``target`` exists, even if it appeared
+    a moment ago (one atomic step on Linux; elsewhere os.rename, which cannot replace a
+    non-empty folder)."""
+    if _renameat2(source, target, RENAME_NOREPLACE):
+        return
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    os.rename(source, target)
+
+
+def exchange(source: Path, target: Path) -> None:
+    """Swap ``source`` and ``target`` (both exist): one atomic step on Linux; elsewhere three
+    renames, where a kill in between can leave the old folder at .NAME.replaced-*."""
+    if _renameat2(source, target, RENAME_EXCHANGE):
+        return
+    retired = target.with_name(f".{target.name}.replaced-{uuid.uuid4().hex[:8]}")
+    os.rename(target, retired)
+    os.rename(source, target)
+    os.rename(retired, source)
+
+
+def _umask() -> int:
+    """The process's umask (read without changing it where /proc allows)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def follow_umask(path: Path, folder: bool) -> None:
+    """mkdtemp/mkstemp create 0700/0600 whatever the umask: give ``path`` the mode a plain
+    mkdir/open would have, so colleagues on a shared server can read the results."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
+def _lock(path: Path, blocking: bool) -> int | None:
+    """An open descriptor holding an exclusive flock on ``path``, or None if another live
+    process holds it (never None when ``blocking``)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    if fcntl is None:
+        return descriptor
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def remove_leftovers(out: Path) -> list[Path]:
+    """Remove the hidden .NAME.writing-* and .NAME.replaced-* beside ``out`` that no live run
+    holds (leftovers of runs killed mid-write); returns what was removed."""
+    removed = []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        candidates = [p for pattern in LEFTOVER_PATTERNS
+                      for p in out.parent.glob(pattern.format(name=glob.escape(out.name)))]
+        for candidate in candidates:
+            try:
+                descriptor = _lock(candidate, blocking=False)
+            except OSError:
+                continue
+            if descriptor is None:  # a live run is writing it
+                continue
+            try:
+                if candidate.is_dir() and not candidate.is_symlink():
+                    shutil.rmtree(candidate, ignore_errors=True)
+                else:
+                    candidate.unlink(missing_ok=True)
+                removed.append(candidate)
+            finally:
+                os.close(descriptor)
+    return removed
+
+
+def _refuse_protected(out: Path, protect: Iterable[str | Path]) -> None:
+    """Never replace /, the home folder, a folder holding the current folder or a dataset."""
+    resolved = out.resolve()
+    cwd, home = Path.cwd().resolve(), Path.home().resolve()
+    why = None
+    if resolved == Path(resolved.anchor):
+        why = "it is the root folder"
+    elif resolved == home:
+        why = "it is your home folder"
+    elif cwd == resolved:
+        why = "it is the current folder"
+    elif cwd.is_relative_to(resolved):
+        why = f"it contains the current folder ({cwd})"
+    for dataset in protect:
+        dataset = Path(dataset).resolve()
+        if why is None and dataset == resolved:
+            why = "it is the dataset folder"
+        elif why is None and dataset.is_relative_to(resolved):
+            why = f"it contains the dataset {dataset}"
+    if why:
+        raise EtscapError(f"refusing to replace {out}: {why}; choose another --out (--force replaces only "
+                          "a results or study folder etscap wrote, or an empty folder)")
+
+
+def not_ours(folder: Path) -> list[str]:
+    """Entries of ``folder`` etscap did not write (empty if it is an etscap results or study
+    folder, or empty); a folder without summary.json or study.json is not ours at all."""
+    entries = sorted(os.listdir(folder))
+    if not entries:
+        return []
+    foreign = []
+    for name in entries:
+        path = folder / name
+        if name in OWN_FOLDERS and path.is_dir() and not path.is_symlink():
+            suffix = OWN_FOLDERS[name]
+            foreign += [f"{name}/{inner}" for inner in sorted(os.listdir(path)) if not inner.endswith(suffix)
+                        or not (path / inner).is_file()]
+        elif name not in OWN_FILES or path.is_symlink() or not path.is_file():
+            foreign.append(name)
+    if not any(_is_marker(folder / name, key) for name, key in MARKERS.items()):
+        foreign.insert(0, "no summary.json or study.json written by etscap")
+    return foreign
+
+
+def _is_marker(path: Path, key: str | None) -> bool:
+    if key is None:
+        return path.is_file() and not path.is_symlink()
+    try:
+        return key in json.loads(path.read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a folder is to be written, and what was there when the run began (its device
+    and inode): at the end only that folder may be replaced, never one that appeared meanwhile."""
+
+    path: Path
+    force: bool
+    seen: tuple[int, int] | None
+
+
+def check_can_write(out: str | Path | Target, force: bool = False, protect: Iterable[str | Path] = ()) -> Target:
+    """Refuse early (before solving) what the final move would refuse: an existing ``out``
+    without ``force``; with ``force``, anything but an etscap folder or an empty one, and never
+    /, the home folder, a folder holding the current folder or a ``protect``-ed dataset."""
+    if isinstance(out, Target):
+        return out
     out = Path(out)
-    if out.exists() and not force:
-        raise EtscapError(f"results folder {out} already exists: pass --force to replace it, "
-                          "or --out to choose another folder")
-    if out.exists() and not out.is_dir():
-        raise EtscapError(f"{out} exists and is not a folder: choose another --out")
+    if os.path.lexists(out):
+        _refuse_protected(out, protect)
+        if not force:
+            raise EtscapError(f"results folder {out} already exists: pass --force to replace it, "
+                              "or --out to choose another folder")
+        if out.is_symlink() or not out.is_dir():
+            raise EtscapError(f"{out} exists and is not a folder: choose another --out")
+        foreign = not_ours(out)
+        if foreign:
+            listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise EtscapError(f"refusing to replace {out}: it holds files etscap did not write ({listed}); "
+                              "--force replaces only a results or study folder etscap wrote, or an empty "
+                              "folder: choose another --out")
+    return Target(out, force, _identity(out))
+
+
+def make_parent(out: Path) -> None:
+    """Create ``out``'s parent folders, with one message naming what is in the way."""
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in [parent, *parent.parents] if p.exists() and not p.is_dir()), parent)
+        raise EtscapError(f"cannot write {out}: {blocking} is a file, not a folder; choose another --out") from None
+    except OSError as err:
+        raise write_error(out, err) from None
+
+
+def write_error(out: Path, err: OSError, kept: str = "nothing was replaced") -> EtscapError:
+    """An OSError met while writing ``out`` as one line: what, where, and that the old is kept."""
+    where = f" ({err.filename})" if err.filename else ""
+    hint = {errno.ENOSPC: "free some space or choose another --out",
+            errno.EDQUOT: "free some space or choose another --out",
+            errno.EACCES: "choose a folder you can write to with --out",
+            errno.EPERM: "choose a folder you can write to with --out",
+            errno.EROFS: "choose a folder you can write to with --out"}.get(err.errno, "choose another --out")
+    return EtscapError(f"cannot write {out}: {err.strerror or err}{where}; {kept}; {hint}")
+
+
+class Staging:
+    """A hidden folder beside the target (.NAME.writing-*), created before the work starts (so a
+    read-only or missing parent is found before solving), locked while this process lives."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        make_parent(target.path)
+        remove_leftovers(target.path)
+        while True:
+            try:
+                folder = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.writing-", dir=target.path.parent))
+                descriptor = _lock(folder, blocking=True)
+            except OSError as err:
+                raise write_error(target.path, err) from None
+            if _identity(folder) == (os.fstat(descriptor).st_dev, os.fstat(descriptor).st_ino):
+                break  # else another run's cleanup took it between mkdtemp and the lock: again
+            os.close(descriptor)
+        follow_umask(folder, folder=True)
+        self.folder, self._descriptor = folder, descriptor
+
+    def commit(self) -> Path:
+        """Move the filled folder into place (see ``commit``) and let go of it."""
+        try:
+            return commit(self.folder, self.target)
+        finally:
+            self.close()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.close()
+
+    def close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+
+@contextlib.contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """One commit at a time into ``folder`` (an flock on it): checking what is there and
+    moving ours into place are then one step for concurrent runs."""
+    descriptor = _lock(folder, blocking=True)
+    try:
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def commit(staging: Path, target: Target) -> Path:
+    """Move the complete ``staging`` folder to ``target.path``: if nothing was there when the run
+    began, only if nothing is there now; with force, swapped atomically with the folder seen
+    then (the old one is removed after). Another run's folder that appeared meanwhile is
+    never replaced: the run is told, and its folder stays."""
+    out = target.path
+    meanwhile = (f"{out} was written by another run while this one was running: not replaced "
+                 "(run again with --force to replace it, or --out to choose another folder)")
+    with _folder_locked(out.parent):
+        if _identity(out) != target.seen:
+            raise EtscapError(meanwhile)
+        if target.seen is None:
+            try:
+                rename_no_replace(staging, out)
+            except (FileExistsError, IsADirectoryError):
+                raise EtscapError(meanwhile) from None
+            except OSError as err:
+                if err.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise EtscapError(meanwhile) from None
+                raise
+            return out
+        check_can_write(out, force=True)  # still ours: nothing added to it meanwhile
+        exchange(staging, out)
+    shutil.rmtree(staging, ignore_errors=True)  # the old folder; a kill here leaves a leftover only
     return out
+
+
+def write_folder(out: str | Path | Target, write_into: Any, force: bool = False,
+                 staging: "Staging | None" = None) -> Path:
+    """Fill a hidden folder with ``write_into(folder)``, then move it into place (``commit``).
+
+    An interrupted or failed write leaves an existing ``out`` untouched. ``staging``: a folder
+    prepared before the work began (else one is made now).
+    """
+    target = check_can_write(out, force)
+    staging = staging or Staging(target)
+    try:
+        write_into(staging.folder)
+        return staging.commit()
+    except OSError as err:
+        staging.discard()
+        raise write_error(target.path, err) from None
+    except BaseException:
+        staging.discard()
+        raise
 
 
 def write_file(out: str | Path, write_to: Any, force: bool = False) -> Path:
-    """Write one file through a temporary file in the same folder, then move it into place;
-    an existing file is only replaced with ``force``."""
+    """Write one file through a hidden temporary file beside it, then move it into place (a
+    reader sees the old file or the new one, never half of one); an existing file is only
+    replaced with ``force``, and never one that appeared while writing without it. The one
+    writer of single files (registries, report pages, plots, workbooks)."""
     out = Path(out)
-    if out.exists() and not force:
+    if os.path.lexists(out) and not force:
         raise EtscapError(f"{out} already exists: pass --force to replace it, or --out to choose another file")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{out.name}.writing-", dir=out.parent)
-    os.close(handle)
+    make_parent(out)
+    remove_leftovers(out)
     try:
-        write_to(Path(staging))
-        os.replace(staging, out)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
-    return out
-
-
-def write_folder(out: str | Path, write_into: Any, force: bool = False) -> Path:
-    """Fill a fresh hidden folder with ``write_into(folder)``, then move it into place.
-
-    An interrupted run leaves an existing ``out`` untouched.
-    """
-    out = check_can_write(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.writing-", dir=out.parent))
+        handle, name = tempfile.mkstemp(prefix=f".{out.name}.writing-", suffix=out.suffix, dir=out.parent)
+    except OSError as err:
+        raise write_error(out, err) from None
+    staging = Path(name)
     try:
-        write_into(staging)
-        if out.exists():
-            retired = out.with_name(f".{out.name}.replaced-{uuid.uuid4().hex[:8]}")
-            os.replace(out, retired)
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # a live write: not a leftover for other runs
+        follow_umask(staging, folder=False)
+        write_to(staging)
+        if force:
             os.replace(staging, out)
-            shutil.rmtree(retired, ignore_errors=True)
         else:
-            os.replace(staging, out)
+            try:
+                rename_no_replace(staging, out)
+            except FileExistsError:
+                raise EtscapError(f"{out} was written by another run meanwhile: not replaced (pass --force "
+                                  "to replace it)") from None
+    except OSError as err:
+        staging.unlink(missing_ok=True)
+        raise write_error(out, err) from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(handle)
     return out
 
 
@@ -365,6 +793,7 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "dataset": str(p.dataset.path),
         "inputs_sha256": p.dataset.sha256 if hash_inputs else None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
+        "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
         "solver": "highs",
@@ -389,3 +818,30 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return versions
+
+
+SHORT_HORIZON_YEARS = 8  # a horizon this short is shown in full instead of its milestone years
+TARGET_KINK_MT = 1e-6  # a change of slope of the national cap path larger than this marks a target row
+
+
+def milestone_years(years: pd.DataFrame) -> list[int]:
+    """The years a headline shows, from the data: the target years of the scenario.
+
+    ``targets.csv`` gives the national cap in some years and the model interpolates linearly
+    between them, so its rows are where the cap path (``national_cap_mt``) changes slope, and
+    the first and last modelled years. A horizon of at most SHORT_HORIZON_YEARS shows every
+    year. A table of several scenarios (a study's, with a ``scenario`` column) gives the
+    target years of any of them.
+    """
+    ordered = years.sort_values([c for c in ("scenario", "year") if c in years.columns], kind="stable")
+    modelled = sorted(int(y) for y in ordered["year"].unique())
+    if len(modelled) <= SHORT_HORIZON_YEARS:
+        return modelled
+    groups = ordered.groupby("scenario", sort=False) if "scenario" in ordered.columns else [(None, ordered)]
+    shown = {modelled[0], modelled[-1]}
+    for _, path in groups:
+        cap, year = path["national_cap_mt"].to_numpy(dtype=float), path["year"].to_numpy()
+        slope = np.diff(cap) / np.diff(year)
+        kinks = np.abs(np.diff(slope)) > TARGET_KINK_MT
+        shown.update(int(y) for y in year[1:-1][kinks])
+    return sorted(shown)

@@ -208,7 +208,8 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "market.initial_bank_mt",
         "float",
         "Mt CO2",
-        "Allowances banked before first_year; without banking they must be used in first_year.",
+        "Allowances banked before first_year, for the sectors trading in first_year; without banking they "
+        "must be used in first_year, so at most those sectors' BAU emissions then.",
         0.0,
         0.0,
         1e6,
@@ -315,7 +316,9 @@ SECTORS = TableSpec(
         Field(
             "base_emissions_mt", "float", "Mt CO2", "Emissions in base_year.", REQUIRED, 0.0, 1e5
         ),
-        Field("base_output", "float", "output_unit", "Physical output in base_year.", None, 0.0, 1e15),
+        Field("base_output", "float", "output_unit",
+              "Physical output in base_year (implied benchmarks divide by it); blank: not reported.",
+              None, 1e-6, 1e15),
         Field("output_unit", "str", "", "Unit of base_output (e.g. TWh, Mt crude steel).", ""),
         Field(
             "output_growth",
@@ -339,7 +342,8 @@ SECTORS = TableSpec(
             "value_added_bn_cny",
             "float",
             "billion CNY",
-            "Value added of the sector in base_year, growing with output; compliance burden is reported as a share of it.",
+            "Value added of the sector in base_year, growing with output; compliance burden is reported as a share "
+            "of it, so a sector the ETS covers needs at least 0.001.",
             REQUIRED,
             0.0,
             1e7,
@@ -452,9 +456,10 @@ TARGETS = TableSpec(
 
 ALLOCATION = TableSpec(
     "allocation.csv",
-    "Optional free-share bounds by sector and year (e.g. a phase-out schedule); they replace "
-    "sectors.csv's bounds in the years given, interpolated between rows of the same sector. "
-    "A leakage-exposed sector never goes below its sectors.csv floor.",
+    "Optional free-share bounds by sector and year (e.g. a phase-out schedule); from a sector's "
+    "first row on they replace sectors.csv's bounds: interpolated between its rows and held at "
+    "its last row's values after it (a phase-out stays out). Before its first row sectors.csv's "
+    "bounds apply. A leakage-exposed sector never goes below its sectors.csv floor.",
     ("sector", "year"),
     (
         Field("sector", "str", "", "A sector of sectors.csv."),

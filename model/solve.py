@@ -26,6 +26,7 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from . import schema
 from .errors import EtscapError, InfeasibleError, SolverError
 
 log = logging.getLogger(__name__)
@@ -53,16 +54,59 @@ class Solution:
     iterations: dict[str, int] = field(default_factory=dict)
 
 
-def solver_options(settings: Mapping[str, Any], extra: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """HiGHS options from the scenario's [solver] table, then ``--solver-option`` pairs."""
+def solver_options(settings: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """HiGHS options from the scenario's [solver] table, then ``--solver-option`` pairs
+    (checked by ``checked_solver_option``)."""
     options: dict[str, Any] = {}
     for key, highs_name in SETTING_TO_HIGHS.items():
         value = settings.get(key)
         if value is None or (key == "solver.threads" and value == 0):
             continue
         options[highs_name] = value
-    options.update(extra or {})
+    for name, value in (extra or {}).items():
+        options[name] = checked_solver_option(name, value)
+    cores = os.cpu_count() or 1
+    if isinstance(options.get("threads"), int) and options["threads"] > cores:
+        # more threads than cores only slows HiGHS down (1,024 on 2 cores: 20 s for the toy)
+        log.warning("solver threads %d capped at this machine's %d cores", options["threads"], cores)
+        options["threads"] = cores
     return options
+
+
+HIGHS_TO_SETTING = {highs_name: key for key, highs_name in SETTING_TO_HIGHS.items()}
+
+
+def checked_solver_option(name: str, value: Any) -> Any:
+    """A ``--solver-option`` value, refused (SolverError) where it would hang or mislead.
+
+    An option the [solver] table also sets (threads, time_limit, solver, presolve) obeys
+    that key's declared range: HiGHS itself takes ``threads=100000`` and starts thousands of
+    threads. A tolerance (``*_tolerance``) may not be looser than HiGHS's default: HiGHS
+    then labels optimal a solution far from the optimum (stage 2's allocation in
+    particular), which nothing downstream can tell from a true one."""
+    setting = HIGHS_TO_SETTING.get(name)
+    if setting is not None:
+        field = schema.SCENARIO[setting]
+        try:
+            converted = field.convert(value)
+        except ValueError:
+            raise SolverError(f"--solver-option {name}={value}: expected {field.expected()}, "
+                              f"as for {setting} in scenario.toml") from None
+        return converted.item() if isinstance(converted, np.generic) else converted  # plain int for JSON
+    if name.endswith("_tolerance"):
+        highs = new_highs(verbose=False)
+        status, default = highs.getOptionValue(name)
+        try:
+            given = _typed_option(highs, name, value)
+        except ValueError as err:
+            raise SolverError(f"HiGHS option {name}={value!r} was refused ({err})") from None
+        numeric = isinstance(given, (int, float)) and not isinstance(given, bool)
+        if status == highspy.HighsStatus.kOk and numeric and not given <= default:
+            raise SolverError(
+                f"--solver-option {name}={value}: looser than HiGHS's default {default:g}, which would "
+                f"let HiGHS report as optimal a solution that is not; give at most {default:g}")
+        return given
+    return value
 
 
 def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = None,
@@ -80,9 +124,10 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     highs = new_highs(verbose)
     options = sized_options(options, len(compiled.columns))
     set_options(highs, options)
-    highs.passModel(_highs_lp(compiled, objectives[0].sense))
+    if highs.passModel(_highs_lp(compiled, objectives[0].sense)) == highspy.HighsStatus.kError:
+        raise SolverError(f"HiGHS could not load model {model.name!r}: {_HINTS['Load error']}")
     compiled_at = time.perf_counter()
-    highs.run()
+    run_highs(highs, options)
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
     raise_unless_optimal(highs, model.name)
@@ -205,6 +250,48 @@ def _highs_lp(compiled: Any, sense: Any) -> highspy.HighsLp:
     return lp
 
 
+def run_highs(highs: highspy.Highs, options: Mapping[str, Any]) -> None:
+    """Run HiGHS; an optimum without a basis (PDLP's, or interior point's with
+    ``run_crossover=off``) is crossed over to a vertex and cleaned up by simplex.
+
+    Such an optimum is approximate (rows met to a relative 1e-7, not at a vertex): stage 2
+    holds stage 1's values fixed, and rows that those values meet only approximately made
+    the allocation look infeasible. Crossover from the primal-dual solution gives a basis
+    from which simplex needs few or no iterations (none on the default dataset after PDLP)."""
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or highs.getBasis().valid:
+        return
+    highs.crossover(highs.getSolution())
+    highs.setOptionValue("solver", "simplex")
+    try:
+        highs.run()
+    finally:
+        highs.setOptionValue("solver", str(options.get("solver", "choose")))
+
+
+_NOT_FINITE = ("the LP has a coefficient, cost or bound that is not a finite number (e.g. a covered sector "
+               "with value_added_bn_cny = 0 makes its burden share infinite); check the inputs")
+# what to do about each status other than optimal or infeasible, by HiGHS's status text
+_HINTS: dict[str, str] = {
+    "Time limit reached": "raise solver.time_limit_s, or try solver.method = 'ipm'",
+    "Iteration limit reached": "raise or drop the iteration limit given with --solver-option "
+                               "(simplex_iteration_limit, ipm_iteration_limit, pdlp_iteration_limit)",
+    "Unbounded": "the objective can improve without limit: a constraint or objective added by a "
+                 "script leaves a variable without a bound",
+    "Empty": _NOT_FINITE,  # the LP was refused when passed, so HiGHS ran on none
+    "Load error": _NOT_FINITE,
+    "Model error": "the LP has a coefficient, cost or bound that is not a finite number; check the inputs",
+    "Memory limit reached": "the LP does not fit in memory: keep model.pool_installations = true, "
+                            "or use sector resolution",
+    "Bound on objective reached": "a --solver-option (objective_bound) stopped HiGHS early: drop it",
+    "Target for objective reached": "a --solver-option (objective_target) stopped HiGHS early: drop it",
+    "Solution limit reached": "a --solver-option stopped HiGHS early: drop it",
+    "Interrupted by user": "the solve was interrupted",
+}
+_DEFAULT_HINT = ("HiGHS failed inside its algorithm: try solver.presolve = 'off' or another "
+                 "solver.method; --debug shows HiGHS's log")
+
+
 def raise_unless_optimal(highs: highspy.Highs, name: str) -> None:
     """An InfeasibleError or SolverError unless HiGHS found an optimum."""
     model_status = highs.getModelStatus()
@@ -218,10 +305,7 @@ def raise_unless_optimal(highs: highspy.Highs, name: str) -> None:
             "simulation rule caps cannot all be met with the abatement potentials given "
             "(loosen national_cap_mt or ets_cap_mt in targets.csv, or add potential in mac.csv)"
         )
-    raise SolverError(
-        f"HiGHS stopped with status {status!r} on model {name!r} "
-        "(raise solver.time_limit_s, or try solver.method = 'ipm')"
-    )
+    raise SolverError(f"HiGHS stopped with status {status!r} on model {name!r} ({_HINTS.get(status, _DEFAULT_HINT)})")
 
 
 # -- mapping back to components ------------------------------------------------------------

@@ -29,14 +29,18 @@ leading ``scenario`` column), optionally ``abatement_steps.parquet`` and CSV cop
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import logging
 import math
 import os
+import shutil
+import signal
 import threading
 import time
 import tomllib
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -45,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow
 
 from .errors import EtscapError, InfeasibleError, InputError, Problem, did_you_mean
 from .formulation import formulate
@@ -54,7 +59,8 @@ from .overrides import apply_overrides, override_field, parse_override
 from .parameters import Parameters, derive_parameters
 from .pipeline import solve, verified
 from .resolve import Resolver
-from .results import Results, _versions, write_csv, write_folder
+from .results import (Results, Target, _lock, _versions, commit, make_parent, read_csv, read_json,
+                      remove_leftovers, write_csv, write_error, write_file, write_folder)
 from .schema import REQUIRED, Field, _markdown_row
 from .solve import solver_options
 
@@ -78,8 +84,10 @@ Progress = Callable[[int, int], None]  # (scenarios done, scenarios in all)
 
 STUDY_FIELDS: tuple[Field, ...] = (
     Field("dataset", "str", "", "Dataset folder, relative to the study file."),
-    Field("out", "str", "", "Study folder to write, relative to the study file (the CLI's --out "
-          "overrides it); blank: results/<study file name>.", ""),
+    Field("scenario", "str", "", "Named scenario of the dataset (scenarios/NAME.toml) every scenario "
+          "starts from, or a list of names applied in order; the CLI's --scenario replaces it.", ""),
+    Field("out", "str", "", "Study folder to write, relative to the study file and inside its folder "
+          "(the CLI's --out, which may be anywhere, overrides it); blank: results/<study file name>.", ""),
     Field("allocation", "bool", "", "Also solve stage 2 (sector caps, free allocation) in every "
           "scenario; each scenario is then rebuilt, which is slower.", False),
     Field("csv", "bool", "", "Also write every table as CSV next to the Parquet files.", False),
@@ -93,6 +101,7 @@ STUDY_FIELDS: tuple[Field, ...] = (
           "draws and results.", REQUIRED, 0, 2**32 - 1),
 )
 STUDY = {f.name: f for f in STUDY_FIELDS}
+MAX_SCENARIOS = int(STUDY["montecarlo.n"].maximum)  # of a sweep too
 
 # A distribution's parameters, in the order numpy's Generator method takes them.
 DISTRIBUTIONS: dict[str, tuple[Field, ...]] = {
@@ -135,12 +144,20 @@ class StudyFile:
     n: int | None  # None without a [montecarlo] table
     seed: int | None
     distributions: dict[str, Distribution]
+    scenarios: tuple[str, ...] = ()  # named scenarios of the dataset, applied in order
 
 
 def read_study_file(path: str | Path, kind: str) -> StudyFile:
     """Read and check a study file for ``kind`` ("sweep" needs [sweep], "montecarlo" needs
     [montecarlo]); every problem names the file and the key."""
-    path = Path(path)
+    try:
+        return _read_study_file(Path(path), kind)
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise InputError(Problem(str(path), None, None, "values nested too deeply to read",
+                                 "a study file as in README: Studies")) from None
+
+
+def _read_study_file(path: Path, kind: str) -> StudyFile:
     name = str(path)
     if not path.is_file():
         raise InputError(Problem(name, None, None, None, "a study file (TOML, see README: Studies)"))
@@ -148,8 +165,11 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
         document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(Problem(name, None, None, None, f"a valid TOML file ({err})")) from None
+    except OSError as err:
+        raise InputError(Problem(name, None, None, f"a file that cannot be read ({err.strerror or err})",
+                                 "a file this user can read (check its permissions)")) from None
     problems: list[Problem] = []
-    known = {"dataset", "out", "allocation", "csv", "abatement_steps", SWEEP, MONTECARLO}
+    known = {"dataset", "scenario", "out", "allocation", "csv", "abatement_steps", SWEEP, MONTECARLO}
     for key, value in document.items():
         if key not in known:
             problems.append(_problem(name, key, value, "a known key" + did_you_mean(key, known)))
@@ -168,9 +188,15 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
     for key, value in montecarlo_table.items():
         problems.append(_problem(name, f"montecarlo.{key}", value,
                                  "n, seed or [montecarlo.distributions]" + did_you_mean(key, ["n", "seed"])))
+    named = document.get("scenario", [])
+    named = [named] if isinstance(named, str) else named
+    if not isinstance(named, list) or not all(isinstance(n, str) and n for n in named):
+        problems.append(_problem(name, "scenario", document.get("scenario"),
+                                 'a scenario name or a list of them, e.g. "aluminium-2030" or ["a", "b"]'))
+        named = []
     values = {}
     for spec in STUDY_FIELDS:
-        if spec.name.startswith(f"{MONTECARLO}.") and MONTECARLO not in document:
+        if spec.name.startswith(f"{MONTECARLO}.") and MONTECARLO not in document or spec.name == "scenario":
             continue
         raw = settings[spec.name] if spec.name in settings else document.get(spec.name)
         try:
@@ -205,7 +231,7 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
         path=path, dataset=_beside(path, values["dataset"]), out=_beside(path, out) if out else None,
         allocation=values["allocation"], csv=values["csv"], abatement_steps=values["abatement_steps"],
         mode=values["sweep.mode"], grid=grid, n=values.get("montecarlo.n"), seed=values.get("montecarlo.seed"),
-        distributions=distributions,
+        distributions=distributions, scenarios=tuple(named),
     )
 
 
@@ -315,6 +341,12 @@ def sweep_inputs(dataset: Dataset, grid: Mapping[str, Sequence[Any]], mode: str 
     if mode == "zip" and len(set(lengths.values())) > 1:
         problems.append(Problem(where, None, None, ", ".join(f"{k}: {n}" for k, n in lengths.items()),
                                 "lists of one length (mode zip pairs their values), or mode product"))
+    # counted before any row is made: a grid of 10^9 points would fill the memory first
+    scenarios = math.prod(lengths.values()) if mode == "product" else max(lengths.values())
+    if scenarios > MAX_SCENARIOS:
+        problems.append(Problem(where, None, None, f"{scenarios:,} scenarios ({' x '.join(map(str, lengths.values()))})"
+                                if mode == "product" else f"{scenarios:,} scenarios",
+                                f"at most {MAX_SCENARIOS:,} scenarios, the limit of montecarlo.n (fewer values)"))
     if problems:
         raise InputError(problems)
     rows = itertools.product(*values.values()) if mode == "product" else zip(*values.values())
@@ -389,11 +421,14 @@ def monte_carlo(dataset: Dataset | str | Path, n: int, distributions: Mapping[st
 
 
 def run_study_file(study_file: StudyFile, kind: str, *, client: "Client | str | None" = "local",
-                   progress: Progress | None = None) -> Study:
-    """Run the sweep or the Monte Carlo study a study file describes."""
-    dataset = load_dataset(study_file.dataset)
+                   progress: Progress | None = None, scenarios: Sequence[str] | None = None,
+                   checkpoint: "Checkpoint | None" = None, resume: bool = False) -> Study:
+    """Run the sweep or the Monte Carlo study a study file describes, every scenario starting
+    from the named ``scenarios`` of the dataset (default: the file's ``scenario`` key); finished
+    chunks are saved to ``checkpoint``, and ``resume`` continues from it."""
+    dataset = load_dataset(study_file.dataset, scenarios=study_file.scenarios if scenarios is None else scenarios)
     options = dict(client=client, allocation=study_file.allocation, abatement_steps=study_file.abatement_steps,
-                   progress=progress)
+                   progress=progress, checkpoint=checkpoint, resume=resume)
     where = str(study_file.path)
     if kind == SWEEP:
         inputs = sweep_inputs(dataset, study_file.grid, study_file.mode, f"{where}, [sweep]")
@@ -432,10 +467,12 @@ class _Outcome:
 def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: str = "scenarios",
                   info: Mapping[str, Any] | None = None, client: "Client | str | None" = None,
                   allocation: bool = False, abatement_steps: bool = False, reuse_model: bool = True,
-                  scenarios_per_task: int | None = None, progress: Progress | None = None) -> Study:
+                  scenarios_per_task: int | None = None, progress: Progress | None = None,
+                  checkpoint: "Checkpoint | None" = None, resume: bool = False) -> Study:
     """Solve one scenario per row of ``inputs`` (columns: override keys, values: what each
     scenario sets). ``reuse_model=False`` rebuilds every scenario through Pyomo (the slow
-    path, for comparison)."""
+    path, for comparison). ``checkpoint``: save each finished chunk there; with ``resume``,
+    solve only the scenarios it does not hold yet (the tables equal an uninterrupted run's)."""
     base = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     keys = [str(column) for column in inputs.columns]
     for key in keys:
@@ -444,16 +481,26 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
     columns = [inputs[key].tolist() for key in keys]  # Python scalars: what a TOML file or --set gives
     rows = zip(*columns) if keys else itertools.repeat((), len(inputs))
     scenarios = [(i, dict(zip(keys, values))) for i, values in enumerate(rows)]
+    plan = {"kind": kind, "inputs_sha256": base.sha256, "named_scenarios": [s["name"] for s in base.scenarios],
+            "scenarios_sha256": _scenarios_sha256(inputs),
+            "n": len(inputs), "allocation": allocation, "reuse_model": reuse_model, "tables": list(task.tables)}
+    kept = checkpoint.start(plan, resume) if checkpoint is not None else []
+    solved_before = {i for outcome in kept for i in outcome.scenario}
+    todo = [s for s in scenarios if s[0] not in solved_before]
     started = time.perf_counter()
     with _dask_client(client) as dask_client:
         workers = len(dask_client.scheduler_info()["workers"]) if dask_client else 1
         size = scenarios_per_task or max(1, min(MAX_SCENARIOS_PER_TASK,
                                                 math.ceil(len(scenarios) / (4 * max(workers, 1)))))
-        chunks = [scenarios[i: i + size] for i in range(0, len(scenarios), size)]
+        chunks = _chunks(todo, size)
         ready = time.perf_counter()
         log.info("%s: %d scenarios in %d tasks on %s", kind, len(scenarios), len(chunks),
                  f"{workers} Dask workers" if dask_client else "this process")
-        outcomes = list(_run_chunks(dask_client, base, task, chunks, len(scenarios), progress))
+        outcomes = list(kept)
+        for outcome in _run_chunks(dask_client, base, task, chunks, len(scenarios), progress, len(solved_before)):
+            if checkpoint is not None:
+                checkpoint.save(outcome)
+            outcomes.append(outcome)
     finished = time.perf_counter()
     study = _gather(outcomes, inputs, task.tables)
     counts = study.scenarios["status"].value_counts()
@@ -462,8 +509,11 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
         **dict(info or {}),
         "allocation": allocation, "reuse_model": reuse_model and not allocation,
         "inputs_sha256": base.sha256,
+        # scenarios/NAME.toml applied to the base: names (in order) and each one's overrides
+        "named_scenarios": [str(s["name"]) for s in base.scenarios],
+        "named_scenario_overrides": {str(s["name"]): dict(s["overrides"]) for s in base.scenarios},
         "run_on": f"{workers} Dask worker{'s' * (workers != 1)}" if dask_client else "this process",
-        "workers": workers, "scenarios_per_task": size,
+        "workers": workers, "scenarios_per_task": size, "resumed_scenarios": len(solved_before),
         "seconds": {"start": round(ready - started, 3), "scenarios": round(finished - ready, 3)},
         "elapsed_seconds": round(finished - started, 3),
         "scenarios_per_second": round(len(inputs) / max(finished - ready, 1e-9), 2),
@@ -472,6 +522,25 @@ def run_scenarios(dataset: Dataset | str | Path, inputs: pd.DataFrame, *, kind: 
     log.debug("%s: %d optimal, %d infeasible, %d errors in %.1f s", kind, counts.get(OPTIMAL, 0),
              counts.get(INFEASIBLE, 0), counts.get(ERROR, 0), finished - started)
     return study
+
+
+def _chunks(scenarios: list[tuple[int, dict]], size: int) -> list[list[tuple[int, dict]]]:
+    """Chunks of at most ``size`` consecutive scenarios (a resumed study's remaining ones may
+    have gaps: a chunk never spans one, so chunks stay ordered runs of scenario numbers)."""
+    chunks: list[list[tuple[int, dict]]] = []
+    for scenario in scenarios:
+        if chunks and len(chunks[-1]) < size and chunks[-1][-1][0] == scenario[0] - 1:
+            chunks[-1].append(scenario)
+        else:
+            chunks.append([scenario])
+    return chunks
+
+
+def _scenarios_sha256(inputs: pd.DataFrame) -> str:
+    """A fingerprint of the scenarios table (keys and values): a checkpoint resumes only the same study."""
+    digest = hashlib.sha256(json.dumps([str(c) for c in inputs.columns]).encode())
+    digest.update(pd.util.hash_pandas_object(inputs, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _version(package: str) -> str:
@@ -495,12 +564,21 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         return
     if client == "local":
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as local:
-            yield local
+        with _quiet_ctrl_c(), LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0", silence_logs=logging.ERROR,
+                                           preload=[__name__]) as cluster, Client(cluster) as local:
+            try:
+                yield local
+            except KeyboardInterrupt:  # workers stop after their current scenario: the cluster closes at once
+                with contextlib.suppress(Exception):
+                    local.run(_stop_worker)
+                raise
         return
     try:
         connected = Client(client, timeout="10s")
+    except (ValueError, TypeError) as err:
+        raise EtscapError(f"--scheduler {client!r} is not a Dask scheduler address ({err}): give one like "
+                          "tcp://10.0.0.5:8786, or drop --scheduler") from None
     except OSError as err:
         raise EtscapError(f"cannot reach the Dask scheduler at {client!r} ({err}): start it with "
                           "`dask scheduler` and workers that can import etscap, or drop --scheduler") from None
@@ -508,9 +586,48 @@ def _dask_client(client: "Client | str | None") -> Iterator["Client | None"]:
         yield connected
 
 
+@contextlib.contextmanager
+def _quiet_ctrl_c() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and from that moment silences logging: a cluster
+    closed mid-study logs its lost connections (distributed: as CRITICAL), expected and not news."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        logging.disable(logging.CRITICAL)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        logging.disable(logging.NOTSET)
+
+
+_stopping = threading.Event()  # set in a local cluster's workers when its study is interrupted
+
+
+def _stop_worker() -> None:
+    """Run on each worker of an interrupted local study: its chunk ends after the current scenario
+    (the cluster is then closed, so nothing of that chunk is needed)."""
+    _stopping.set()
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload of the local cluster's workers (``preload=["model.studies"]``): a worker ignores
+    SIGINT (a terminal's Ctrl-C goes to the whole process group), so this process alone stops
+    the study, cancels the work and closes the cluster, instead of every worker dying with
+    its own traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_chunks(dask_client: "Client | None", base: Dataset, task: _Task, chunks: list[list[tuple[int, dict]]],
-                total: int, progress: Progress | None) -> Iterator[_Outcome]:
-    done = 0
+                total: int, progress: Progress | None, done: int = 0) -> Iterator[_Outcome]:
+    if progress and done:
+        progress(done, total)
     if dask_client is None:
         for chunk in chunks:
             yield _solve_chunk(base, task, chunk)
@@ -544,12 +661,19 @@ def _gather(outcomes: list[_Outcome], inputs: pd.DataFrame, tables: tuple[str, .
         "status": list(itertools.chain.from_iterable(o.status for o in outcomes)),
         "message": list(itertools.chain.from_iterable(o.message for o in outcomes)),
     })
+    if not _numbered(inputs.index):  # the caller named its scenarios (the index): keep the names
+        index.insert(1, "scenario_name", [str(n) for n in inputs.index])
     index = pd.concat([index, inputs.reset_index(drop=True)], axis=1)
     index["objective_bn_cny"] = np.concatenate([o.objective_bn_cny for o in outcomes]) if outcomes else []
     frames = {name: [o.tables[name] for o in outcomes if name in o.tables] for name in tables}
     return Study(info={}, scenarios=index,
                  **{name: pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"scenario": []})
                     for name, parts in frames.items()})
+
+
+def _numbered(index: pd.Index) -> bool:
+    """Whether an index only numbers rows 0, 1, ... (what a table of scenarios has when unnamed)."""
+    return index.name is None and index.equals(pd.RangeIndex(len(index)))
 
 
 # -- in the worker ---------------------------------------------------------------------------
@@ -563,6 +687,8 @@ def _solve_chunk(base: Dataset, task: _Task, chunk: list[tuple[int, dict[str, An
     solved: dict[str, list[pd.DataFrame]] = {name: [] for name in task.tables}
     solved_ids: list[int] = []
     for scenario, overrides in chunk:
+        if _stopping.is_set():
+            break
         status, message, objective = OPTIMAL, "", math.nan
         try:
             results = _solve_scenario(base, task, overrides)
@@ -650,7 +776,8 @@ class Study:
 
     def with_inputs(self, table: str = "years") -> pd.DataFrame:
         """A table of the study with each scenario's overridden values as leading columns."""
-        inputs = self.scenarios[["scenario", *self.parameters]]
+        named = ["scenario_name"] if "scenario_name" in self.scenarios.columns else []
+        inputs = self.scenarios[["scenario", *named, *self.parameters]]
         return inputs.merge(getattr(self, table), on="scenario", how="inner", validate="one_to_many")
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -660,9 +787,12 @@ class Study:
             del tables["abatement_steps"]
         return tables
 
-    def write(self, out: str | Path, force: bool = False, csv: bool = False) -> Path:
+    def write(self, out: "str | Path | Target", force: bool = False, csv: bool = False,
+              checkpoint: "Checkpoint | None" = None) -> Path:
         """Write the study folder (Parquet tables, scenarios.csv, study.json; with ``csv``
-        also CSV tables); the folder appears whole or not at all."""
+        also CSV tables); the folder appears whole or not at all. With the ``checkpoint`` the
+        study ran with, the files are written into it and it becomes the folder; if that
+        fails, the checkpoint keeps what was solved for --resume."""
         def write_into(folder: Path) -> None:
             self.scenarios.to_csv(folder / SCENARIOS_FILE, index=False, lineterminator="\n")
             for name, table in self.tables().items():
@@ -671,6 +801,8 @@ class Study:
                     write_csv(table, folder / f"{name}.csv")
             (folder / INFO_FILE).write_text(json.dumps(self.info, indent=2, default=str) + "\n")
 
+        if checkpoint is not None:
+            return checkpoint.write(write_into)
         return write_folder(out, write_into, force)
 
     @classmethod
@@ -680,10 +812,163 @@ class Study:
         missing = [f for f in (*STUDY_FILES, "years.parquet") if not (folder / f).is_file()]
         if missing:
             raise EtscapError(f"{folder} is not a study folder: {', '.join(missing)} missing")
-        try:
-            info = json.loads((folder / INFO_FILE).read_text())
-        except json.JSONDecodeError as err:
-            raise EtscapError(f"{folder / INFO_FILE} is not valid JSON ({err}): write the study again") from err
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file()
+        info = read_json(folder / INFO_FILE)
+        tables = {name: _read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file()
                   else pd.DataFrame() for name in TABLES}
-        return cls(info=info, scenarios=pd.read_csv(folder / SCENARIOS_FILE), **tables)
+        return cls(info=info, scenarios=read_csv(folder / SCENARIOS_FILE, ("scenario", "status")), **tables)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A study table, or an EtscapError naming a file that is not whole Parquet."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pyarrow.ArrowException) as err:
+        raise EtscapError(f"{path} is damaged or was not written by etscap ({err}): write the study again") from None
+
+
+# -- the checkpoint: what a study has solved so far -------------------------------------------
+
+PARTS = "parts"  # inside the checkpoint folder: plan.json and the finished chunks
+PLAN_FILE = "plan.json"
+RESUME_HINT = "run the same command again with --resume to continue"
+
+
+class Checkpoint:
+    """A study's staging folder beside its ``out`` (``.NAME.checkpoint``), made and locked
+    before anything is solved: every finished chunk is saved to it (Parquet parts), so a
+    study interrupted (Ctrl-C, a kill) or whose final write fails keeps what it solved, and
+    ``resume`` continues from it. At the end the study's files are written into it and it is
+    moved into place as the study folder (``results.commit``)."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        out = target.path
+        self.folder = out.parent / f".{out.name}.checkpoint"
+        self.parts = self.folder / PARTS
+        self.saved = 0  # scenarios the checkpoint holds
+        make_parent(out)
+        remove_leftovers(out)
+        try:
+            self.folder.mkdir(exist_ok=True)
+            descriptor = _lock(self.folder, blocking=False)
+        except OSError as err:
+            raise write_error(out, err, kept="nothing was solved") from None
+        if descriptor is None:
+            raise EtscapError(f"another run is writing {out} (it holds {self.folder}): wait for it to finish, "
+                              "or choose another --out")
+        self._descriptor: int | None = descriptor
+
+    def start(self, plan: dict[str, Any], resume: bool) -> list[_Outcome]:
+        """Check the checkpoint against this study's ``plan`` and return the chunks it holds
+        (with ``resume``); a checkpoint holding scenarios is never silently discarded."""
+        kept = self._load()
+        solved = sum(len(o.scenario) for o in kept)
+        if solved and not resume:
+            self.close()
+            raise EtscapError(f"{self.folder} holds {solved} scenarios an interrupted run of a study solved: "
+                              "add --resume to continue it, or remove that folder to start over")
+        if solved:
+            try:
+                before = json.loads((self.parts / PLAN_FILE).read_text())
+            except (OSError, ValueError):
+                before = {}
+            differ = [key for key in plan if before.get(key) != plan[key]]
+            if differ:
+                self.close()
+                raise EtscapError(f"{self.folder} is the checkpoint of another study (its {', '.join(differ)} "
+                                  "differ): remove that folder to start over, or choose another --out")
+            log.info("resuming: %d of %d scenarios solved before", solved, plan["n"])
+            self.saved = solved
+            return kept
+        for entry in self.folder.iterdir():  # e.g. the old folder of a run killed after its swap
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        self.parts.mkdir()
+        write_file(self.parts / PLAN_FILE, lambda path: path.write_text(json.dumps(plan, indent=2) + "\n"), force=True)
+        return []
+
+    def save(self, outcome: _Outcome) -> None:
+        """Save a finished chunk: its tables, then its index (the index's presence marks it whole)."""
+        if not outcome.scenario:
+            return
+        stem = f"{outcome.scenario[0]:09d}-{uuid.uuid4().hex[:8]}"
+        try:
+            for name, table in outcome.tables.items():
+                write_file(self.parts / f"{stem}.{name}.parquet",
+                           lambda path, table=table: table.to_parquet(path, index=False), force=True)
+            index = pd.DataFrame({"scenario": np.asarray(outcome.scenario, dtype=np.int64), "status": outcome.status,
+                                  "message": outcome.message, "objective_bn_cny": outcome.objective_bn_cny})
+            write_file(self.parts / f"{stem}.index.parquet", lambda path: index.to_parquet(path, index=False),
+                       force=True)
+        except EtscapError as err:
+            raise EtscapError(f"{err} (checkpoint of {self.target.path}: {self.saved} scenarios kept in "
+                              f"{self.folder}; {RESUME_HINT})") from None
+        self.saved += len(outcome.scenario)
+
+    def _load(self) -> list[_Outcome]:
+        outcomes = []
+        if not (self.parts / PLAN_FILE).is_file():
+            return outcomes
+        for index_file in sorted(self.parts.glob("*.index.parquet")):
+            stem = index_file.name.removesuffix(".index.parquet")
+            index = pd.read_parquet(index_file)
+            outcome = _Outcome(scenario=index["scenario"].tolist(), status=index["status"].tolist(),
+                               message=index["message"].tolist(),
+                               objective_bn_cny=index["objective_bn_cny"].tolist())
+            for name in TABLES:
+                part = self.parts / f"{stem}.{name}.parquet"
+                if part.is_file():
+                    outcome.tables[name] = pd.read_parquet(part)
+            outcomes.append(outcome)
+        return outcomes
+
+    def write(self, write_into: Callable[[Path], None]) -> Path:
+        """Write the study's files into the checkpoint and move it into place; the parts are
+        set aside during the move (and put back if it fails), then removed."""
+        out = self.target.path
+        kept = f"the {self.saved} solved scenarios are kept in {self.folder}; {RESUME_HINT}"
+        try:
+            for entry in self.folder.iterdir():  # a failed write's files: written again
+                if entry.name != PARTS:
+                    shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            write_into(self.folder)
+        except OSError as err:
+            raise write_error(out, err, kept=kept) from None
+        parked = out.parent / f".{out.name}.writing-parts-{uuid.uuid4().hex[:8]}"
+        os.rename(self.parts, parked)
+        try:
+            written = commit(self.folder, self.target)
+        except BaseException as err:
+            os.rename(parked, self.parts)
+            if isinstance(err, EtscapError):
+                raise EtscapError(f"{err}; {kept}") from None
+            if isinstance(err, OSError):
+                raise write_error(out, err, kept=kept) from None
+            raise
+        self.close()
+        shutil.rmtree(parked, ignore_errors=True)
+        return written
+
+    def close(self) -> None:
+        """Let go of the checkpoint; one that holds nothing solved is removed."""
+        if self._descriptor is None:
+            return
+        os.close(self._descriptor)
+        self._descriptor = None
+        if self.saved == 0 and self.folder.is_dir() and not any((self.parts).glob("*.index.parquet")):
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def study_folder(study_file: StudyFile, out: str | Path | None) -> Path:
+    """Where a study is written: ``out`` from the command line (anywhere), else the study
+    file's ``out``, which must stay inside the study file's folder (so a careless ``out =
+    ".."`` can never name the project around it), else results/<study file name>."""
+    if out is not None:
+        return Path(out)
+    if study_file.out is None:
+        return Path("results") / study_file.path.stem
+    home = study_file.path.parent.resolve()
+    if not study_file.out.resolve().is_relative_to(home) or study_file.out.resolve() == home:
+        raise InputError(Problem(f"{study_file.path}, key out", None, None, str(study_file.out),
+                                 f"a folder inside the study file's folder ({home}); give --out on the "
+                                 "command line to write elsewhere"))
+    return study_file.out

@@ -213,3 +213,19 @@ def test_china_2027_and_2030_allocation(china_results):
         assert covered["cap_mt"].sum() == pytest.approx(
             china_results.years.set_index("year").loc[year, "ets_cap_mt"])
         assert covered["burden_share_of_value_added"].max() < 0.05
+
+
+def test_free_share_schedule_is_held_after_its_last_row(tmp_path, toy_path):
+    """allocation.csv gives power 0.5 to 0.8 in 2026 only: sectors.csv's 0 to 1 apply in
+    2025, before the schedule's first row; 2027, after its last row, keeps 2026's 0.5 to 0.8
+    (a phase-out stays out rather than jumping back to sectors.csv's bounds)."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(toy_path, folder)
+    (folder / "allocation.csv").write_text("sector,year,free_share_min,free_share_max\npower,2026,0.5,0.8\n")
+    results = solve(folder)
+    power = results.sector_years.query("sector == 'power'").set_index("year")
+    assert power["free_share_min"].tolist() == pytest.approx([0.0, 0.5, 0.5])
+    assert power["free_share_max"].tolist() == pytest.approx([1.0, 0.8, 0.8])
+    assert (power.loc[2026:, "free_share"] >= 0.5 - 1e-9).all() and (power.loc[2026:, "free_share"] <= 0.8 + 1e-9).all()

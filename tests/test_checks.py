@@ -134,3 +134,29 @@ def test_a_failed_check_stops_the_run(monkeypatch):
         solve(TOY)
     assert str(caught.value) == ("the solution failed verification: hotelling (worst violation 0.5 "
                                  "relative) (please report this with the dataset)")
+
+
+def _toy_with_registry(folder):
+    """The toy with five installations whose free shares follow their emissions."""
+    import shutil
+
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
+    return folder
+
+
+def test_equal_marginal_cost_at_facility_resolution_with_no_installation_in_simulation(tmp_path):
+    """Steel trading from 2025: no installation is in its simulation phase, so every step
+    faces the allowance price (40 in 2026); power's used pooled step B at 50 is 25% too dear."""
+    folder = _toy_with_registry(tmp_path / "toy")
+    results = solve(folder, overrides={"model.resolution": "facility", "sectors.steel.trading_from": 2025})
+    assert set(results.facilities["phase"]) == {"trading"}
+    years, sector_years, steps = _tables(results)
+    report = run_checks(years, sector_years, steps, results.summary["market"], results.facilities)
+    assert failed(report) == []
+    _set(steps, "cost_cny_per_t", 50.0, sector="power", step="B", year=2026)
+    report = run_checks(years, sector_years, steps, results.summary["market"], results.facilities)
+    assert report["equal_marginal_cost"]["worst_violation"] == pytest.approx(0.25)
+    assert failed(report) == ["equal_marginal_cost (worst violation 0.25 relative)"]

@@ -125,3 +125,38 @@ def test_cli_prints_the_relaxation_and_exits_3(tmp_path):
     assert lines[error].startswith("error: model 'case' is infeasible")
     assert lines[error + 2] == "   2025 national_target             70           10                     power"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def toy_with_registry(tmp_path_factory):
+    """The toy with five installations whose free shares follow their emissions."""
+    import shutil
+
+    from tests.conftest import TOY
+
+    folder = tmp_path_factory.mktemp("toy") / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
+    return folder
+
+
+@pytest.mark.parametrize("resolution", [
+    {}, {"model.resolution": "facility"}, {"model.resolution": "facility", "model.pool_installations": False}])
+def test_sectors_at_full_potential_at_facility_resolution(toy_with_registry, resolution):
+    """Steel simulates in 2025 with simulation_reduction 0.3: its rule cap (35 of 50 Mt) takes
+    all its 30% potential, installation by installation (in closed form when pooled). The
+    least emissions in 2025 are power 50 + steel's cap 35 + rest 25 = 110 Mt against a
+    national cap of 100; in 2026 and 2027 (trading steel abates its 15 Mt), 50 + 35 + 25 =
+    110 against 100. Every sector is at its full potential in every year, whether it abates
+    as a sector or by installation."""
+    overrides = {"sectors.steel.simulation_reduction": 0.3, "targets.2025.national_cap_mt": 100,
+                 "targets.2027.national_cap_mt": 100, **resolution}
+    with pytest.raises(InfeasibleError) as caught:
+        solve(toy_with_registry, overrides=overrides)
+    expected = pd.DataFrame({
+        "year": [2025, 2026, 2027], "target": ["national_target"] * 3, "sector": [""] * 3, "cap_mt": [100.0] * 3,
+        "relaxation_mt": [10.0] * 3, "sectors_at_full_potential": ["power, steel, rest"] * 3,
+    })
+    pd.testing.assert_frame_equal(caught.value.relaxation, expected)

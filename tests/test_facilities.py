@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from model import load_dataset
+from model import load_dataset, solve
 from model.cli import cli
 from model.registry import make_registry
-from tests.conftest import CHINA
+from tests.conftest import CHINA, TOY
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +89,26 @@ def test_make_registry_command(tmp_path, china):
     again = runner.invoke(cli, ["make-registry", str(CHINA), "--out", str(out)])
     assert again.exit_code == 1 and "already exists: pass --force" in again.output
     assert np.isclose(written.groupby("sector")["emissions_mt"].sum()["power"], 4500.0)
+
+
+def test_sector_own_price_at_facility_resolution_is_the_bau_weighted_mean(tmp_path):
+    """Steel simulates in 2025 with a rule cap of 0.94 x 50 = 47 Mt, shared by output (no
+    benchmarks): s1 10/25 -> 18.8 Mt, s2 6/25 -> 11.28, s3 9/25 -> 16.92; BAU by base
+    emissions: 25, 15, 10. s1 (cost factor 1) cuts 6.2 Mt: step A 2.5 at 20, then B (5 at
+    60): own price 60. s2 (factor 2) cuts 3.72: A 1.5 at 40, then B at 120: own price 120.
+    s3 is within its cap: 0. Steel's own price is their mean weighted by BAU emissions:
+    (25 x 60 + 15 x 120 + 10 x 0) / 50 = 66 CNY/t (not weighted by emissions: 61.92)."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,,60,1\np2,power,,40,1\ns1,steel,10,25,1\ns2,steel,6,15,2\ns3,steel,9,10,0.5\n")
+    for pooled in (True, False):
+        results = solve(folder, overrides={"model.resolution": "facility", "model.pool_installations": pooled})
+        installations = results.facilities.set_index(["facility_id", "year"])
+        prices = [installations.loc[(f, 2025), "price_cny_per_t"] for f in ("s1", "s2", "s3")]
+        assert prices == pytest.approx([60.0, 120.0, 0.0])
+        steel = results.sector_years.set_index(["sector", "year"]).loc[("steel", 2025)]
+        assert steel["own_price_cny_per_t"] == pytest.approx(66.0)

@@ -236,3 +236,78 @@ def test_abatement_bounds_are_step_potentials(china_path):
     assert len(m.abatement_mt) == len(m.parameters.steps)
     potential = pd.Series([v.ub for v in m.abatement_mt.values()])
     assert potential.to_numpy() == pytest.approx(m.parameters.steps["potential_mt"].to_numpy())
+
+
+# -- absolute caps ---------------------------------------------------------------------------
+
+
+def _power_flat_steel_growing(tmp_path):
+    """Power (100 Mt, flat) and steel (50 Mt in 2025, output +10%/yr) trade from 2025;
+    absolute caps from 2027; national caps 145, 140, then loose (1,000) in 2027-28."""
+    return write_dataset(
+        tmp_path / "case", first_year=2025, last_year=2028,
+        sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100},
+                 {"sector": "steel", "covered_from": 2025, "base_emissions_mt": 50, "output_growth": 0.1}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.1, "cost_cny_per_t": 10},
+             {"sector": "power", "step": "B", "potential_share": 0.1, "cost_cny_per_t": 50},
+             {"sector": "steel", "step": "A", "potential_share": 0.1, "cost_cny_per_t": 20},
+             {"sector": "steel", "step": "B", "potential_share": 0.5, "cost_cny_per_t": 80}],
+        targets=[{"year": 2025, "national_cap_mt": 145}, {"year": 2026, "national_cap_mt": 140},
+                 {"year": 2027, "national_cap_mt": 1000}, {"year": 2028, "national_cap_mt": 1000}],
+        extra_settings={"allocation": {"absolute_cap_from": 2027}},
+    )
+
+
+def test_absolute_cap_incumbents_bounds_every_sector_in_the_first_absolute_year(tmp_path):
+    """BAU: power 100 throughout; steel 50, 55, 60.5, 66.55. Shares follow the year's BAU
+    until 2026 (power 100/155, steel 55/155 of 140 Mt: 90.32 and 49.68) and are frozen at
+    2027's BAU from then on (100/160.5 and 60.5/160.5). Steel's cap may not rise in 2027:
+    T27 x 60.5/160.5 <= 140 x 55/155, so T27 <= 140 k with k = 55 x 160.5 / (155 x 60.5)
+    = 0.941349 (power's row allows 140 x 160.5/155, more): T27 = T28 = 131.7889 Mt. (The sum
+    alone, T27 <= 140, would let steel's cap rise to 140 x 60.5/160.5 = 52.77 Mt.)
+
+    Abatement by merit order (power A 10% at 10, steel A 10% at 20, power B 10% at 50, steel
+    B 50% at 80): 2025 5 Mt (power A: price 10); 2026 15 Mt (power A 10, steel A 5: price
+    20); 2027 160.5 - 131.7889 = 28.7111 Mt (power A and B 20, steel A 6.05, steel B 2.6611:
+    price 80); 2028 34.7611 Mt (steel B 8.1111: price 80). 2026's national carbon value is
+    20 plus what one more Mt in 2026 is worth through the bound on 2027 and 2028:
+    20 + 80 k (1/1.1 + 1/1.21) = 150.6997. PV cost (bn CNY): [50 + 200/1.1
+    + (100 + 121 + 500 + 80 x 2.6611)/1.21 + (100 + 133.1 + 500 + 80 x 8.1111)/1.331] / 1e3."""
+    results = solve(_power_flat_steel_growing(tmp_path))
+    k = 55 * 160.5 / (155 * 60.5)
+    capped = 140 * k
+    steel_b = [160.5 - capped - 26.05, 166.55 - capped - 26.655]
+    expected_cost = (50 + 200 / 1.1 + (100 + 121 + 500 + 80 * steel_b[0]) / 1.21
+                     + (100 + 133.1 + 500 + 80 * steel_b[1]) / 1.331) / 1e3
+    years = results.years.set_index("year")
+    assert years["ets_cap_mt"].tolist() == pytest.approx([145, 140, capped, capped], rel=1e-9)
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([10, 20, 80, 80], rel=1e-9)
+    assert years["national_carbon_value_cny_per_t"].tolist() == pytest.approx(
+        [10, 20 + 80 * k * (1 / 1.1 + 1 / 1.21), 0, 0], rel=1e-9, abs=1e-9)
+    assert results.summary["objective_bn_cny"] == pytest.approx(expected_cost, rel=1e-9)
+    caps = results.sector_years.pivot(index="year", columns="sector", values="cap_mt")
+    assert caps.loc[2026:, "steel"].tolist() == pytest.approx([140 * 55 / 155] * 3, rel=1e-9)
+    assert caps.loc[2026:, "power"].tolist() == pytest.approx(
+        [140 * 100 / 155, capped * 100 / 160.5, capped * 100 / 160.5], rel=1e-9)
+    assert (caps.loc[2027:].to_numpy() - caps.loc[2026:2027].to_numpy() <= 1e-9).all()  # no cap rises
+
+
+def test_absolute_cap_incumbents_has_a_row_per_sector_and_year(tmp_path):
+    m = build_model(load_dataset(_power_flat_steel_growing(tmp_path)))
+    assert list(m.absolute_cap_incumbents.keys()) == [("power", 2027), ("power", 2028),
+                                                     ("steel", 2027), ("steel", 2028)]
+
+
+def test_trading_cap_shares_frozen_before_the_horizon_starts(tmp_path):
+    """absolute_cap_from 2027 with the horizon starting in 2028: the shares are still frozen at
+    2027's BAU (power 100, steel 50 x 1.1^2 = 60.5), as when the horizon starts in 2025, not at
+    2028's (66.55): where the horizon starts does not change the cap rule."""
+    from model import apply_overrides, derive_parameters
+
+    dataset = load_dataset(_power_flat_steel_growing(tmp_path))
+    late = apply_overrides(dataset, {"base_year": 2025, "first_year": 2028})
+    shares = derive_parameters(late).sector_years["cap_share"]
+    assert shares[("power", 2028)] == pytest.approx(100 / 160.5, rel=1e-12)
+    assert shares[("steel", 2028)] == pytest.approx(60.5 / 160.5, rel=1e-12)
+    full = derive_parameters(dataset).sector_years["cap_share"]
+    assert shares.to_numpy() == pytest.approx(full.loc[shares.index].to_numpy(), rel=1e-12)

@@ -10,7 +10,9 @@ import base64
 import hashlib
 import json
 import re
+import shutil
 import struct
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -20,10 +22,12 @@ from click.testing import CliRunner
 from model import EtscapError, Results, solve
 from model.cli import cli
 from model.report import (
-    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, plot_bank, plot_burden_share,
-    plot_cap_and_emissions, plot_free_share, plot_mac_curves, plot_price_distribution, plot_price_fan,
-    plot_prices, plot_sweep, results_figures, unit_of, write_report,
+    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, milestone_table, plot_bank,
+    plot_burden_share, plot_cap_and_emissions, plot_free_share, plot_installations, plot_mac_curves,
+    plot_merit_order, plot_price_distribution, plot_price_fan, plot_prices, plot_sweep, plot_who_pays,
+    price_setters, results_figures, unit_of, write_report,
 )
+from model.results import milestone_years
 from tests.conftest import CHINA, TOY
 
 TOY_PV_COST_BN = (490 + 1150 / 1.1 + 1950 / 1.21) / 1e3  # inputs/toy/README.md
@@ -74,26 +78,44 @@ def test_units_come_from_column_names():
 # -- plots ---------------------------------------------------------------------------------
 
 
+def _stack_tops(ax, suffix):
+    """The top edge (year -> Mt) of the last area whose label ends with ``suffix``."""
+    (area,) = [c for c in ax.collections if c.get_label().endswith(suffix)][-1:]
+    vertices = pd.DataFrame(area.get_paths()[0].vertices, columns=["x", "y"])
+    return vertices.groupby(vertices["x"].round().astype(int))["y"].max().to_dict()  # areas grow upwards
+
+
 def test_cap_and_emissions_plot(dataset_results):
+    """ETS sectors stacked from zero up to the ETS emissions; uncovered sectors stacked on the
+    ETS cap, so that cap + uncovered emissions (what the national target counts) meets the
+    national cap line and never exceeds it."""
     results, _ = dataset_results
     figure = plot_cap_and_emissions(results)
     ax = figure.axes[0]
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
-        "ETS cap and emissions by sector", "Year", "Emissions (Mt CO2)")
-    years = results.years
-    assert _line(ax, "ETS cap").get_ydata() == pytest.approx(years["ets_cap_mt"].to_numpy())
+        "ETS cap and emissions; outside the ETS on top", "Year", "Emissions (Mt CO2)")
+    years = results.years.set_index("year")
+    assert _line(ax, "ETS cap (issued)").get_ydata() == pytest.approx(years["ets_cap_mt"].to_numpy())
     assert _line(ax, "National cap").get_ydata() == pytest.approx(years["national_cap_mt"].to_numpy())
-    stack_top = ax.collections[-1].get_paths()[0].vertices[:, 1].max()
-    assert stack_top == pytest.approx(years["emissions_mt"].max())
+    ets_top = _stack_tops(ax, "(ETS)")
+    assert [ets_top[y] for y in years.index] == pytest.approx(years["ets_emissions_mt"].to_numpy())
+    outside = years["emissions_mt"] - years["ets_emissions_mt"]
+    national_top = _stack_tops(ax, "(outside ETS)")
+    counted = (years["ets_cap_mt"] + outside).to_numpy()
+    assert [national_top[y] for y in years.index] == pytest.approx(counted)
+    assert np.all(counted <= years["national_cap_mt"].to_numpy() + 1e-6)
     labels = [t.get_text() for t in figure.legends[0].get_texts()]
-    assert len(labels) == results.sector_years["sector"].nunique() + 2
+    assert len(labels) == results.sector_years["sector"].nunique() + 3  # + the two caps and the hatch key
     assert _png_size(figure_png(figure))[0] >= 1600  # slide width at 150 dpi
 
 
 def test_cap_and_emissions_stacks_ets_sectors_first(toy_results):
     figure = plot_cap_and_emissions(toy_results)
     labels = [t.get_text() for t in figure.legends[0].get_texts()]
-    assert labels == ["National cap", "ETS cap", "rest (outside ETS)", "steel", "power"]
+    assert labels == ["National cap", "ETS cap (issued)", "Hatched: outside the ETS", "rest", "steel", "power"]
+    ax = figure.axes[0]
+    assert [c.get_label() for c in ax.collections] == ["power (ETS)", "steel (ETS)", "rest (outside ETS)"]
+    assert ax.collections[-1].get_hatch() == "//"
 
 
 def test_prices_plot(dataset_results):
@@ -152,7 +174,8 @@ def test_allocation_plots_need_stage2_columns(toy_least_cost):
 def test_allocation_plots(dataset_results):
     allocated, _ = dataset_results
     figures = results_figures(allocated)
-    assert list(figures)[-2:] == ["free_share", "burden_share"]
+    assert [name for name in figures if name in ("who_pays", "free_share", "burden_share")] == [
+        "who_pays", "free_share", "burden_share"]
 
     heatmap = figures["free_share"].axes[0]
     assert (heatmap.get_title(), heatmap.get_xlabel()) == ("Free allocation share by sector and year", "Year")
@@ -179,13 +202,21 @@ def test_free_share_heatmap_writes_shares_on_a_short_horizon(toy_results):
     assert [t.get_text() for t in ax.texts] == ["100%", "86%", "67%", "100%", "100%", "100%"]
 
 
-def test_bank_plot_only_when_banking(toy_results, toy_banked):
-    assert "bank" not in results_figures(toy_results)
-    figures = results_figures(toy_banked)
-    ax = figures["bank"].axes[0]
-    assert (ax.get_title(), ax.get_ylabel()) == ("Allowance bank", "Bank at year end (Mt CO2)")
+def test_bank_drawn_with_cap_and_emissions_when_banking(toy_results, toy_banked):
+    """With banking the toy banks 5 Mt in 2026 (ETS emissions 102.5 under a cap of 107.5) and
+    draws them in 2027 (95 above 90): the gap is shaded and a lower panel shows the bank."""
+    assert len(results_figures(toy_results)["cap_and_emissions"].axes) == 1
+    figure = results_figures(toy_banked)["cap_and_emissions"]
+    ax, bank = figure.axes
+    assert bank.get_ylabel() == "Bank (Mt CO2)"
+    assert [bar.get_height() for bar in bank.patches] == pytest.approx([0, 5, 0])
+    labels = [c.get_label() for c in ax.collections]
+    assert "Allowances banked" in labels and "Drawn from the bank" in labels
+    assert _stack_tops(ax, "(ETS)")[2027] == pytest.approx(95) and _line(ax, "ETS cap (issued)").get_ydata()[2] == 90
+    legend = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert {"Banked (not used)", "ETS above cap: from bank", "Bank at year end (below)"} <= set(legend)
+    ax = plot_bank(toy_banked).axes[0]  # the bank alone, for a notebook
     assert [bar.get_height() for bar in ax.patches] == pytest.approx(toy_banked.years["bank_mt"].to_numpy())
-    assert max(bar.get_height() for bar in ax.patches) > 0
 
 
 def test_plot_burden_share_and_bank_are_figures(toy_banked):
@@ -217,11 +248,14 @@ def report(request):
 
 def test_report_files(report):
     folder, written, _ = report
+    registry = ["plots/installations.png"] if (folder / "facilities.csv").exists() else []
     assert [p.relative_to(folder).as_posix() for p in written] == [
-        "plots/cap_and_emissions.png", "plots/prices.png", "plots/mac_curves.png", "plots/free_share.png",
-        "plots/burden_share.png", "report.html", "results.xlsx"]
-    assert sorted(p.name for p in (folder / "plots").iterdir()) == [
-        "burden_share.png", "cap_and_emissions.png", "free_share.png", "mac_curves.png", "prices.png"]
+        "plots/cap_and_emissions.png", "plots/prices.png", "plots/merit_order.png", "plots/mac_curves.png",
+        "plots/who_pays.png", "plots/free_share.png", "plots/burden_share.png", *registry, "report.html",
+        "results.xlsx"]
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(
+        ["burden_share.png", "cap_and_emissions.png", "free_share.png", "mac_curves.png", "merit_order.png",
+         "prices.png", "who_pays.png", *(p.removeprefix("plots/") for p in registry)])
     for png in (folder / "plots").iterdir():
         width, height = _png_size(png.read_bytes())
         assert width >= 1600 and height >= 550  # a two-sector heatmap is wide and short
@@ -259,7 +293,23 @@ def test_html_has_settings_and_headline_numbers(toy_report):
 
 def test_html_shows_milestone_years_of_a_long_horizon(china_report):
     page = (china_report[0] / "report.html").read_text()
-    assert "Sectors in 2025, 2030, 2035, 2040, 2050, 2060</h2>" in page
+    assert "Sectors in 2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060</h2>" in page
+
+
+def test_milestone_years_are_the_target_years(china_results, toy_results):
+    """The rows of targets.csv (where the interpolated cap path bends) and the horizon's ends;
+    the CLI's headline and the report show the same years."""
+    china = [2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060]  # inputs/china/targets.csv
+    assert milestone_years(china_results.years) == china
+    assert milestone_years(toy_results.years) == [2025, 2026, 2027]  # a short horizon: every year
+    moved = china_results.years.assign(national_cap_mt=np.interp(
+        china_results.years["year"], [2025, 2033, 2060], [11000, 10600, 1800]))
+    assert milestone_years(moved) == [2025, 2033, 2060]
+    study = pd.concat([china_results.years.assign(scenario=0), moved.assign(scenario=1)])
+    assert milestone_years(study) == sorted({*china, 2033})
+    from model.cli import _headline
+    shown = [int(line.split()[0]) for line in _headline(china_results).splitlines()[3:]]
+    assert shown == china == milestone_table(china_results)["year"].tolist()
 
 
 def test_headline_numbers(toy_results):
@@ -274,7 +324,8 @@ def test_workbook_holds_every_table(report):
     results = Results.read(folder)
     sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
     with_registry = not results.facilities.empty
-    assert list(sheets) == ["years", "sector_years", "abatement_steps", *(["facilities"] * with_registry), "summary"]
+    assert list(sheets) == ["Summary", "years", "sector_years", "abatement_steps", *(["facilities"] * with_registry),
+                            "summary.json"]
     for name, table in results.tables().items():
         if name == "facilities":  # 6,837 installations x 34 years: summarised by sector and year
             summary = facility_summary(table)
@@ -285,7 +336,7 @@ def test_workbook_holds_every_table(report):
         assert list(sheets[name].columns) == [header_with_unit(c) for c in table.columns]
     price = sheets["years"]["allowance_price_cny_per_t (CNY/t CO2)"]
     assert price.to_numpy() == pytest.approx(results.years["allowance_price_cny_per_t"].to_numpy(), nan_ok=True)
-    summary = sheets["summary"].set_index("key")["value"]
+    summary = sheets["summary.json"].set_index("key")["value"]
     assert float(summary["objective_bn_cny"]) == pytest.approx(results.summary["objective_bn_cny"])
 
 
@@ -296,11 +347,11 @@ def test_report_with_stage2_columns_and_another_table(tmp_path, toy_results):
     written = write_report(folder)
     assert {"free_share.png", "burden_share.png"} <= {p.name for p in written}
     sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
-    assert list(sheets) == ["years", "sector_years", "abatement_steps", "benchmarks", "summary"]
+    assert list(sheets) == ["Summary", "years", "sector_years", "abatement_steps", "benchmarks", "summary.json"]
     assert "free_share (fraction)" in sheets["sector_years"].columns
     assert "auction_revenue_bn_cny (bn CNY)" in sheets["years"].columns
     assert sheets["benchmarks"].columns.tolist() == ["sector", "benchmark_t_per_unit (t CO2/unit of output)"]
-    assert (folder / "report.html").read_text().count("<img") == 5
+    assert (folder / "report.html").read_text().count("<img") == 7
 
 
 def test_not_a_results_folder(tmp_path):
@@ -401,10 +452,10 @@ def test_study_report_files(montecarlo, sweep):
         page = (folder / "report.html").read_text()
         assert page.count("<img ") == len(plots) and "http" not in page
         sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
-        assert list(sheets) == ["scenarios", "price_percentiles", "years", "sector_years", "study"]
+        assert list(sheets) == ["Summary", "scenarios", "price_percentiles", "years", "sector_years", "study"]
         assert len(sheets["years"]) == 3 * (sheets["scenarios"]["status"] == "optimal").sum()
     page = (sweep[0] / "report.html").read_text()
-    assert "<td>scenarios infeasible</td>\n      <td>1</td>" in page
+    assert "<td>infeasible</td>\n      <td>1</td>" in page  # the findings count scenarios by status
     percentiles = pd.read_excel(montecarlo[0] / "results.xlsx", sheet_name="price_percentiles")
     assert percentiles["allowance_price_median_cny_per_t (CNY/t CO2)"].tolist() == pytest.approx([40, 40, 60])
 
@@ -430,7 +481,373 @@ def test_cli_solve_with_report(tmp_path):
     assert result.output == ""
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "abatement_steps.csv", "plots/burden_share.png", "plots/cap_and_emissions.png", "plots/free_share.png",
-        "plots/mac_curves.png", "plots/prices.png", "report.html", "results.xlsx", "sector_years.csv",
+        "plots/mac_curves.png", "plots/merit_order.png", "plots/prices.png", "plots/who_pays.png", "report.html",
+        "results.xlsx", "sector_years.csv",
         "summary.json", "years.csv"]
     sheets = pd.read_excel(out / "results.xlsx", sheet_name=None)
     assert sheets["years"]["allowance_price_cny_per_t (CNY/t CO2)"].tolist() == pytest.approx([40, 40, 60])
+
+
+# -- issue 11.3: prices or costs that differ only by solver noise ---------------------------
+
+
+def _study_folder(folder, results: Results, parameters: dict, price_shift, objective):
+    """A sweep folder with one scenario per row of ``parameters``; scenario i's prices are
+    the toy's plus price_shift[i] and its objective objective[i]."""
+    folder.mkdir()
+    n = len(next(iter(parameters.values())))
+    pd.DataFrame({"scenario": range(n), "status": "optimal", "message": "", **parameters,
+                  "objective_bn_cny": objective}).to_csv(folder / "scenarios.csv", index=False)
+    years = pd.concat([results.years.assign(
+        allowance_price_cny_per_t=results.years["allowance_price_cny_per_t"] + price_shift[i]) for i in range(n)])
+    years.insert(0, "scenario", np.repeat(np.arange(n), len(results.years)))
+    years.to_parquet(folder / "years.parquet", index=False)
+    sector_years = pd.concat([results.sector_years] * n)
+    sector_years.insert(0, "scenario", np.repeat(np.arange(n), len(results.sector_years)))
+    sector_years.to_parquet(folder / "sector_years.parquet", index=False)
+    (folder / "study.json").write_text(json.dumps(
+        {"kind": "sweep", "dataset": "toy", "parameters": list(parameters), "n": n, "mode": "product"}))
+    return folder
+
+
+def _tick_labels(figure, ax, axis="y"):
+    figure.canvas.draw()
+    return [t.get_text() for t in getattr(ax, f"get_{axis}ticklabels")() if t.get_text()]
+
+
+def test_study_report_of_prices_equal_up_to_noise(tmp_path, toy_results):
+    """A 2x2 sweep whose prices differ by 7e-15: one bar of 4 scenarios, no 'Too many bins'."""
+    folder = _study_folder(tmp_path / "flat", toy_results,
+                           {"discount_rate": [0.03, 0.03, 0.05, 0.05], "market.banking": [0, 1, 0, 1]},
+                           [0.0, 7e-15, 0.0, 7e-15], [1.0, 1.0, 1.0, 1.0])
+    written = write_report(folder, year=2027)
+    assert [p.name for p in written] == ["price_fan.png", "price_distribution.png", "report.html", "results.xlsx"]
+    study = Study.read(folder)
+    figure = plot_price_distribution(study.years, 2027)
+    ax = figure.axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [4]
+    labels = _tick_labels(figure, ax, "x")
+    assert len(labels) == len(set(labels)) >= 3 and "60.00" in labels  # the price, not its noise
+
+
+def test_sweep_ticks_show_close_costs_apart(tmp_path, toy_results):
+    """Costs 14,991.90 to 14,991.95: distinct tick labels with the decimals the step needs."""
+    costs = 14991.9 + np.array([0.0, 0.01, 0.03, 0.05])
+    folder = _study_folder(tmp_path / "close", toy_results, {"discount_rate": [0.02, 0.03, 0.04, 0.05]},
+                           [0.0, 0.0, 0.0, 0.0], costs)
+    figure = plot_sweep(Study.read(folder))
+    labels = _tick_labels(figure, figure.axes[1])
+    assert len(labels) == len(set(labels)) >= 3
+    assert "14,991.90" in labels or "14,991.92" in labels
+    flat = _study_folder(tmp_path / "flat", toy_results, {"discount_rate": [0.02, 0.03, 0.04, 0.05]},
+                         [0.0, 0.0, 0.0, 0.0], 14991.9 + np.array([0, 7e-12, 0, 7e-12]))
+    figure = plot_sweep(Study.read(flat))
+    labels = _tick_labels(figure, figure.axes[1])
+    assert len(labels) == len(set(labels)) >= 3
+    assert "15,000" in labels and not any("." in label for label in labels)  # +-1% around the cost
+
+
+# -- the charts an ETS analyst expects (issue 16.5) ------------------------------------------
+
+
+def test_price_setters_are_the_steps_at_the_price(toy_results):
+    """inputs/toy/README.md: power's step B (40 CNY/t) is partly used in 2025 (2 of 30 Mt) and
+    2026 (17.5 Mt) and sets the price; in 2027 steel's step B (60 CNY/t, 5 of 10 Mt)."""
+    table = price_setters(toy_results)
+    assert table[["year", "sector", "step", "cost_cny_per_t", "margin", "abatement_mt"]].values.tolist() == [
+        [2025, "power", "B", 40.0, "at the price", 2.0], [2026, "power", "B", 40.0, "at the price", 17.5],
+        [2027, "steel", "B", 60.0, "at the price", 5.0]]
+    assert table["used_share"].tolist() == pytest.approx([2 / 30, 17.5 / 30, 0.5])
+
+
+def test_price_between_two_steps_lists_both(china_results):
+    """The default dataset's 2055 price (611.6 CNY/t) lies between power's coal phase-down
+    (600, all used) and steel's hydrogen DRI (620, unused)."""
+    table = price_setters(china_results, [2055])
+    assert table[["sector", "step", "cost_cny_per_t", "margin"]].values.tolist() == [
+        ["power", "T5_coal_phase_down", 600.0, "dearest used"], ["steel", "T4_hydrogen_dri", 620.0, "cheapest unused"]]
+
+
+def test_merit_order(toy_results):
+    """2027: power A 20 Mt @ 10, steel A 5 @ 20, power B 30 @ 40, steel B 10 @ 60 (5 used)."""
+    figure = plot_merit_order(toy_results)
+    ax = figure.axes[0]
+    potential, used = ax.containers
+    assert [(bar.get_x(), bar.get_width(), bar.get_height()) for bar in potential] == [
+        (0, 20, 10), (20, 5, 20), (25, 30, 40), (55, 10, 60)]
+    assert [bar.get_width() for bar in used] == [20, 5, 30, 5]
+    assert ax.get_title() == "Merit order of the ETS trading sectors, 2027: 60 Mt abated"
+    price = _line(ax, "Allowance price 2027: 60 CNY/t")
+    assert price.get_ydata()[0] == 60
+    names = {t.get_text(): t.get_fontweight() for t in ax.texts}
+    assert names["steel: B"] == "bold"  # the measure at the margin
+    assert {"power: A", "power: B", "steel: A"} <= set(names)
+    assert ax.get_xlabel() == "Cumulative abatement potential of the trading sectors (Mt CO2)"
+
+
+def test_merit_order_leaves_out_steps_far_above_the_price(china_results):
+    ax = plot_merit_order(china_results, 2030).axes[0]
+    price = china_results.years.set_index("year").loc[2030, "allowance_price_cny_per_t"]
+    heights = [bar.get_height() for bar in ax.containers[0]]
+    assert max(heights) <= 3 * price and heights == sorted(heights)
+    steps = china_results.abatement_steps.query("year == 2030 and sector != 'rest_of_economy'")
+    hidden = steps[steps["cost_cny_per_t"] > 3 * price]
+    assert ax.texts[-1].get_text() == (f"not shown: {len(hidden)} steps above {3 * price:,.0f} CNY/t, "
+                                       f"{hidden['potential_mt'].sum():,.0f} Mt")
+    assert sum(bar.get_width() for bar in ax.containers[1]) == pytest.approx(steps["abatement_mt"].sum())
+
+
+def test_who_pays(toy_results):
+    """2027 at 60 CNY/t: power abates for 1.4 bn and buys 10 Mt (0.6 bn): burden 2.0; steel
+    0.4 + 0.6 = 1.0; free allocation worth 40 x 60 = 2.4 and 30 x 60 = 1.8 bn; 20 Mt auctioned
+    (1.2 bn to the state)."""
+    figure = plot_who_pays(toy_results)
+    burden, value = figure.axes
+    cost, purchases = burden.containers[:2]
+    assert [b.get_height() for b in cost] == pytest.approx([1.4, 0.4])
+    assert [b.get_height() for b in purchases] == pytest.approx([0.6, 0.6])
+    assert [b.get_y() for b in purchases] == pytest.approx([1.4, 0.4])  # stacked on the cost
+    assert burden.collections[0].get_offsets()[:, 1].tolist() == pytest.approx([2.0, 1.0])
+    assert [t.get_text() for t in burden.get_xticklabels()] == ["power", "steel"]
+    free, auctioned = value.containers
+    assert [b.get_width() for b in free] == pytest.approx([2.4, 1.8])
+    assert [b.get_width() for b in auctioned] == pytest.approx([1.2, 0.0], abs=1e-6)
+    assert "Auctioned: 1.2 bn CNY to the state" in [t.get_text() for t in value.get_legend().get_texts()]
+    assert figure.get_suptitle() == "Who pays in 2027 (2027 money)"
+
+
+def test_installations_chart(china_results):
+    year = 2030
+    figure = plot_installations(china_results, year)
+    box, region = figure.axes
+    rows = china_results.facilities.query("year == @year")
+    assert figure.get_suptitle() == (f"Installations in 2030: {len(rows):,}, "
+                                     f"{(rows['shortfall_mt'] > 0).sum():,} short of allowances")
+    sectors = [t.get_text().split(" (")[0] for t in box.get_yticklabels()]
+    assert sorted(sectors) == sorted(rows["sector"].unique())
+    share = (rows["shortfall_mt"] / rows["emissions_mt"]).groupby(rows["sector"]).median()
+    assert box.collections[0].get_offsets()[:, 0].tolist() == pytest.approx(share[sectors].to_numpy())
+    net = rows.groupby("region")["shortfall_mt"].sum().sort_values(ascending=False)
+    assert [t.get_text() for t in region.get_yticklabels()] == net.index.tolist()
+    assert region.collections[0].get_offsets()[:, 0].tolist() == pytest.approx(net.to_numpy())
+
+
+def test_prices_chart_shows_the_first_decade_in_detail(china_results, toy_results):
+    figure = plot_prices(china_results)
+    full, detail = figure.axes
+    assert detail.get_title() == "2025-2035 in detail"
+    shown = _line(detail, "Allowance price")
+    assert shown.get_xdata().tolist() == list(range(2025, 2036))
+    years = china_results.years.set_index("year")["allowance_price_cny_per_t"]
+    assert detail.get_ylim()[1] < years.loc[2025:2035].max() * 1.2 < full.get_ylim()[1] / 5
+    assert len(plot_prices(toy_results).axes) == 1  # three years need no detail
+
+
+def test_fan_chart_draws_percentiles_over_the_median(montecarlo, toy_results):
+    study = Study.read(montecarlo[0])
+    ax = plot_price_fan(study.years, toy_results.years).axes[0]
+    median, p95, p5 = _line(ax, "Median"), _line(ax, "95th percentile"), _line(ax, "5th percentile")
+    assert p95.get_ydata() == pytest.approx([40 * 1.45, 40 * 1.45, 60 * 1.45])
+    assert p5.get_ydata() == pytest.approx([40 * 0.55, 40 * 0.55, 60 * 0.55])
+    assert p95.get_zorder() > median.get_zorder() and p5.get_zorder() > median.get_zorder()
+    base = _line(ax, "Base dataset")
+    assert base.get_ydata().tolist() == [40, 40, 60] and base.get_linewidth() < median.get_linewidth()
+
+
+def test_burden_lines_that_coincide_stay_visible(china_results):
+    """Min-max burden gives power and cement the same share: power's line, drawn first, is
+    wider than cement's, so it shows around it."""
+    ax = plot_burden_share(china_results).axes[0]
+    power, cement = _line(ax, "power"), _line(ax, "cement")
+    assert power.get_ydata() == pytest.approx(cement.get_ydata(), rel=0.2, nan_ok=True)
+    assert power.get_linewidth() > cement.get_linewidth() + 1 and power.get_zorder() < cement.get_zorder()
+
+
+# -- a workbook people can read (issue 16.4) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def china_book(china_report):
+    openpyxl = pytest.importorskip("openpyxl")
+    return openpyxl.load_workbook(china_report[0] / "results.xlsx")
+
+
+def _header(sheet, row=1):
+    return {cell.value: cell for cell in sheet[row]}
+
+
+def test_workbook_sheets_headers_and_panes(china_book):
+    assert china_book.sheetnames == ["Summary", "years", "sector_years", "abatement_steps", "facilities",
+                                     "summary.json"]
+    years, sector_years = china_book["years"], china_book["sector_years"]
+    assert years.freeze_panes == "B2"  # the header row and the year column stay in view
+    assert sector_years.freeze_panes == "C2"  # sector and year
+    assert china_book["abatement_steps"].freeze_panes == "D2"  # sector, step, year
+    assert china_book["Summary"].freeze_panes == "A2"
+    header = _header(years)
+    assert header["allowance_price_cny_per_t (CNY/t CO2)"].font.b
+    assert years.auto_filter.ref == years.dimensions
+
+
+def test_workbook_number_formats_by_unit(china_book):
+    years = china_book["years"]
+    header = _header(years)
+    column = {name: cell.column_letter for name, cell in header.items()}
+    row = 7  # 2030
+    assert years[f"{column['year']}{row}"].value == 2030 and years[f"{column['year']}{row}"].number_format == "0"
+    assert years[f"{column['ets_cap_mt (Mt CO2)']}{row}"].number_format == "#,##0.0"
+    assert years[f"{column['allowance_price_cny_per_t (CNY/t CO2)']}{row}"].number_format == "#,##0.00"
+    assert years[f"{column['abatement_cost_bn_cny (bn CNY)']}{row}"].number_format == "#,##0.00"
+    assert years[f"{column['min_auction_share (fraction)']}{row}"].number_format == "0.0%"
+    assert years[f"{column['discount_factor (fraction)']}{row}"].number_format == "0.0000"
+    assert years[f"{column['allowance_price_cny_per_t (CNY/t CO2)']}{row}"].data_type == "n"
+    facilities = china_book["facilities"]
+    fcolumn = {name: cell.column_letter for name, cell in _header(facilities).items()}
+    assert facilities[f"{fcolumn['installations']}2"].number_format == "#,##0"
+    sector_years = china_book["sector_years"]
+    scolumn = {name: cell.column_letter for name, cell in _header(sector_years).items()}
+    phase = sector_years[f"{scolumn['phase']}2"]
+    assert (phase.value, phase.data_type) == ("trading", "s")
+    assert sector_years[f"{scolumn['implied_benchmark_t_per_unit (t CO2/unit of output)']}2"].number_format == (
+        "#,##0.000")
+    assert sector_years.column_dimensions[scolumn["sector"]].width >= len("rest_of_economy")
+    assert 8 <= years.column_dimensions[column["allowance_price_cny_per_t (CNY/t CO2)"]].width <= 45
+
+
+def test_workbook_summary_sheet_has_the_answers(china_book, china_results):
+    sheet = china_book["Summary"]
+    cells = {row[0].value: row for row in sheet.iter_rows() if row[0].value is not None}
+    assert sheet["A1"].value == "etscap results: china"
+    pv = cells["Abatement cost, present value"]
+    assert pv[1].value == pytest.approx(china_results.summary["objective_bn_cny"])
+    assert (pv[1].number_format, pv[2].value) == ("#,##0.00", "bn CNY")
+    headings = [row[0].value for row in sheet.iter_rows() if row[0].font.b and row[0].font.sz == 12]
+    assert headings == ["Headline numbers", "Price, caps, emissions and cost in the target years",
+                        "What sets the price: the abatement measures at the margin", "Who pays in 2030 (bn CNY, 2030 money)",
+                        "Installations in 2030"]
+    target_years = [row[0].value for row in sheet.iter_rows()
+                    if isinstance(row[0].value, int) and row[1].number_format == "#,##0.00"][:9]
+    assert target_years == [2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060]
+
+
+def test_workbook_writes_text_as_text(tmp_path):
+    """A cell that looks like a formula stays text; numbers stay numbers, blanks stay empty."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from model.report import write_workbook
+
+    table = pd.DataFrame({"sector": ["=1+1", "+steel", "power"], "cap_mt": [0.15, np.nan, 0.25],
+                          "free_share": [0.5, 1.0, np.nan]})
+    path = write_workbook(tmp_path / "book.xlsx", {"caps": table})
+    sheet = openpyxl.load_workbook(path)["caps"]
+    assert [(c.value, c.data_type) for c in sheet["A"][1:]] == [("=1+1", "s"), ("+steel", "s"), ("power", "s")]
+    assert [c.value for c in sheet["B"][1:]] == [0.15, None, 0.25]
+    assert sheet["B2"].number_format == "#,##0.00"  # a typical value of 0.2 Mt: two significant digits
+    assert sheet["C2"].number_format == "0.0%"
+    assert openpyxl.load_workbook(path).sheetnames == ["caps"]  # no Summary unless given
+
+
+# -- a report that leads with findings (issue 16.6) ------------------------------------------
+
+
+def _sections(page):
+    return re.findall(r"<h2>([^<]+)</h2>", page)
+
+
+def test_report_leads_with_findings(report):
+    folder, _, _ = report
+    page = (folder / "report.html").read_text()
+    registry = (folder / "facilities.csv").exists()
+    expected = ["Findings", "Charts", *(["Installations"] * registry), "Settings", "Years"]
+    assert _sections(page)[:len(expected)] == expected
+    findings = page[page.index("<h2>Findings</h2>"):page.index("<h2>Charts</h2>")]
+    assert re.findall(r"<h3>([^<]+)</h3>", findings)[:3] == [
+        "Headline numbers", "Price, caps, emissions and cost in the target years",
+        "What sets the price: the abatement measures at the margin"]
+    assert "<h3>Who pays in" in findings and "<img" not in findings
+    assert "<th>Allowance price (CNY/t CO2)</th>" in findings  # headers in words with units
+
+
+def test_report_embeds_no_local_paths(report):
+    folder, _, _ = report
+    page = (folder / "report.html").read_text()
+    dataset = Results.read(folder).summary["dataset"]
+    assert dataset.startswith("/") and dataset not in page and str(folder) not in page
+    assert "<td>dataset</td>\n      <td>" + dataset.rsplit("/", 1)[-1] + "</td>" in page
+
+
+def test_report_installations_section(china_report):
+    page = (china_report[0] / "report.html").read_text()
+    section = page[page.index("<h2>Installations</h2>"):page.index("<h2>Settings</h2>")]
+    assert section.count("<img ") == 1 and 'id="installations"' in section
+    assert "<h3>Net shortfall by region and sector in 2030 (Mt CO2; negative: surplus)</h3>" in section
+    net = Results.read(china_report[0]).facilities.query("year == 2030")
+    total = net.groupby("region")["shortfall_mt"].sum().sort_values(ascending=False)
+    regions = re.findall(r"<tr>\s*<td>([^<]+)</td>", section)
+    assert regions == total.index.tolist()  # largest shortfall first
+    assert re.search(rf"<td>{total.index[0]}</td>(\s*<td>[^<]*</td>)*\s*<td>{total.iloc[0]:,.2f}</td>\s*</tr>", section)
+
+
+def test_toy_findings_numbers(tmp_path, toy_results):
+    folder = toy_results.write(tmp_path / "toy")  # its own folder: test_cli_report rewrites toy_report's for 2025
+    write_report(folder)
+    page = (folder / "report.html").read_text()
+    findings = page[page.index("<h2>Findings</h2>"):page.index("<h2>Charts</h2>")]
+    assert "The allowance price goes from 40 CNY/t in 2025 to 60 CNY/t in 2027" in findings
+    assert re.search(r"<td>2027</td>\s*<td>60.00</td>\s*<td>steel</td>\s*<td>trading</td>\s*<td>B</td>", findings)
+    assert re.search(r"<td>power</td>\s*<td>trading</td>\s*<td>1.40</td>\s*<td>0.60</td>\s*<td>2.00</td>", findings)
+
+
+def test_study_page_has_tables_not_dicts(tmp_path, toy_results):
+    folder = write_study(tmp_path / "mc", toy_results, "montecarlo", "mac.*.*.cost_cny_per_t*", MC_FACTORS,
+                         MC_FACTORS)
+    info = json.loads((folder / "study.json").read_text())
+    info.update(dataset="/home/someone/etscap/inputs/toy", versions={"python": "3.12"}, seconds={"start": 1.0},
+                distributions={"mac.*.*.cost_cny_per_t*": {"kind": "lognormal", "mean": 0.0, "sigma": 0.1}})
+    (folder / "study.json").write_text(json.dumps(info))
+    write_report(folder)
+    page = (folder / "report.html").read_text()
+    assert _sections(page) == ["Findings", "Charts", "Settings", "Scenarios"]
+    assert "{" not in page.split("</style>")[1] and "/home/someone" not in page
+    assert re.search(r"<td>mac.\*.\*.cost_cny_per_t\*</td>\s*<td>lognormal</td>\s*<td>mean = 0, sigma = 0.1</td>",
+                     page)
+    assert "<h1>etscap study report: montecarlo of toy</h1>" in page
+
+
+CHROMIUM = next((c for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium installed")
+@pytest.mark.parametrize("which", ["toy_report", "montecarlo"])
+def test_report_renders_in_chromium_without_broken_images(which, request, tmp_path):
+    """Headless Chromium loads the page; a script marks every image that did not decode."""
+    folder = request.getfixturevalue(which)[0]
+    page = (folder / "report.html").read_text()
+    probe = tmp_path / "probe.html"  # a copy with a probe script: the report itself has none
+    probe.write_text(page.replace("</body>", "<script>window.onload = () => { document.body.dataset.images ="
+                                  " [...document.images].map(i => i.complete && i.naturalWidth > 0 ? 'ok' : 'broken')"
+                                  ".join(','); };</script></body>"))
+    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                           "--dump-dom", probe.as_uri()], check=False, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    states = re.search(r'data-images="([^"]*)"', done.stdout).group(1).split(",")
+    assert states == ["ok"] * page.count("<img ") and len(states) >= 2
+
+
+def test_cli_report_of_a_study_with_its_base(tmp_path, montecarlo, toy_report):
+    """--base draws the base dataset's price path on the fan chart; it needs a study folder
+    and a results folder."""
+    folder = shutil.copytree(montecarlo[0], tmp_path / "mc")
+    without = (folder / "plots" / "price_fan.png").read_bytes()
+    result = CliRunner().invoke(cli, ["-q", "report", str(folder), "--base", str(toy_report[0])])
+    assert result.exit_code == 0, result.output
+    assert (folder / "plots" / "price_fan.png").read_bytes() != without
+    wrong = CliRunner().invoke(cli, ["report", str(folder), "--base", str(tmp_path)])
+    assert wrong.exit_code == 1
+    assert wrong.output == (f"error: --base: {tmp_path} is not a results folder: years.csv, sector_years.csv, "
+                            "abatement_steps.csv, summary.json missing: give the results folder `solve` wrote for "
+                            "the study's dataset\n")
+    not_a_study = CliRunner().invoke(cli, ["report", str(toy_report[0]), "--base", str(toy_report[0])])
+    assert not_a_study.exit_code == 1
+    assert not_a_study.output == (f"error: --base applies to a study folder; {toy_report[0]} is a results folder: "
+                                  "leave --base out\n")

@@ -60,3 +60,26 @@ def test_infeasible_scenario_then_feasible_again():
         resolver.solve(apply_overrides(toy, {"targets.*.national_cap_mt": 50}))
     years = resolver.solve(toy).years
     assert years["allowance_price_cny_per_t"].to_numpy() == pytest.approx(np.array([40, 40, 60]))
+
+
+@pytest.mark.parametrize("start", ["reference", "cold"])
+def test_a_scenario_does_not_depend_on_what_was_solved_before(start):
+    """The same scenario on a fresh Resolver and on one that re-solved others first (in
+    another order): identical tables, to the bit, for the starts studies use."""
+    china = load_dataset(CHINA)
+    scenarios = [derive_parameters(apply_overrides(china, {"targets.*.national_cap_mt*": f,
+                                                           "mac.*.*.cost_cny_per_t*": 2 - f}))
+                 for f in (0.97, 1.0, 1.02, 1.03)]
+
+    def fresh():
+        resolver = Resolver(china)
+        resolver.solve(china, start="reference")  # the base optimum: the reference basis
+        return resolver
+
+    alone = [fresh().solve(p, start=start) for p in scenarios]
+    for order in ([0, 1, 2, 3], [3, 1, 0, 2]):
+        resolver = fresh()
+        for i in order:
+            again = resolver.solve(scenarios[i], start=start)
+            for name in ("years", "sector_years", "abatement_steps"):
+                pd.testing.assert_frame_equal(getattr(again, name), getattr(alone[i], name), check_exact=True)

@@ -351,3 +351,16 @@ def test_scenarios_start_from_the_base_optimum_only(toy):
     assert start(toy, apply_overrides(toy, {"sectors.steel.trading_from": 2027})) == "cold"
     infeasible = apply_overrides(toy, {"targets.*.national_cap_mt": 50})
     assert start(infeasible, apply_overrides(infeasible, {"targets.*.national_cap_mt": 140})) == "cold"
+
+
+def test_structure_changing_scenarios_serial_equals_two_worker_cluster(china, client):
+    """Scenarios that change the LP's structure (aluminium trading from 2028 or 2030) solve
+    cold on a Resolver made by whichever of them a worker met first; each is handed to HiGHS
+    afresh, so serially and on 2 workers the tables are identical, to the bit."""
+    grid = {"sectors.aluminium.trading_from": [2028, 2030],
+            "targets.2035.national_cap_mt": [9_800, 10_300, 10_900],
+            "mac.cement.*.cost_cny_per_t*": [0.9, 1.1]}
+    serial, parallel = (sweep(china, grid, client=c, scenarios_per_task=3) for c in (None, client))
+    assert (serial.scenarios["status"] == "optimal").all()
+    pd.testing.assert_frame_equal(serial.scenarios, parallel.scenarios)
+    _same_tables(serial, parallel, exact=True)

@@ -1,0 +1,69 @@
+"""Issue 16.7: Results in a notebook: repr, IAMC long format, xarray."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from model import EtscapError, load_dataset, solve
+from tests.conftest import TOY
+
+
+def test_repr_shows_status_objective_and_headline_rows(toy_results):
+    assert repr(toy_results) == (
+        "Results(toy: optimal, abatement cost 3.1 bn CNY (present value); 2025-2027, 3 sectors)\n"
+        "      ETS cap Mt  emissions Mt  price CNY/t  cost bn CNY\n"
+        "year                                                    \n"
+        "2025       125.0         170.0         40.0          0.5\n"
+        "2026       107.5         152.5         40.0          1.1\n"
+        "2027        90.0         135.0         60.0          1.9")
+    assert "<table" in toy_results._repr_html_() and "toy: optimal" in toy_results._repr_html_()
+
+
+def test_repr_names_the_named_scenarios():
+    results = solve(load_dataset(TOY, scenarios=["banking"]))
+    assert repr(results).startswith("Results(toy+banking: optimal")
+    assert set(results.to_iamc()["scenario"]) == {"toy+banking"}
+
+
+def test_iamc_long_format(toy_results):
+    iamc = toy_results.to_iamc(region="Toyland")
+    assert iamc.columns.tolist() == ["model", "scenario", "region", "variable", "unit", "year", "value"]
+    assert set(iamc["model"]) == {"etscap"} and set(iamc["region"]) == {"Toyland"}
+    price = iamc[iamc["variable"] == "Price|Carbon|ETS"]
+    assert price["year"].tolist() == [2025, 2026, 2027]
+    assert price["value"].tolist() == pytest.approx([40, 40, 60])
+    assert set(price["unit"]) == {"CNY/t CO2"}
+    steel = iamc[iamc["variable"] == "Emissions|CO2|steel"].set_index("year")["value"]
+    expected = toy_results.sector_years.query("sector == 'steel'").set_index("year")["emissions_mt"]
+    assert steel.to_dict() == pytest.approx(expected.to_dict())
+    # a parent is the sum of its children (pyam's check_aggregate)
+    wide = iamc.pivot(index="variable", columns="year", values="value")
+    for parent in ("Emissions|CO2", "Abatement|CO2", "Cost|Abatement", "Emissions Cap|CO2|ETS"):
+        children = [v for v in wide.index if v.startswith(parent + "|") and v.count("|") == parent.count("|") + 1]
+        assert len(children) >= 2
+        assert wide.loc[children].sum().to_numpy() == pytest.approx(wide.loc[parent].to_numpy())
+    # the own price exists only where steel simulates (2025): blanks are left out
+    own = iamc[iamc["variable"] == "Price|Carbon|Simulation|steel"]
+    assert own["year"].tolist() == [2025] and np.isfinite(own["value"]).all()
+    assert iamc["value"].notna().all()
+
+
+def test_to_xarray(toy_results):
+    pytest.importorskip("xarray")
+    ds = toy_results.to_xarray()
+    assert ds["allowance_price_cny_per_t"].sel(year=2027).item() == pytest.approx(60)
+    steel = toy_results.sector_years.query("sector == 'steel'").set_index("year")["emissions_mt"]
+    assert ds["sector_emissions_mt"].sel(sector="steel").to_numpy() == pytest.approx(steel.to_numpy())
+    assert ds.attrs["scenario"] == "toy"
+
+
+def test_to_xarray_without_xarray_says_how_to_get_it(toy_results, monkeypatch):
+    monkeypatch.setitem(sys.modules, "xarray", None)  # import xarray now raises ImportError
+    with pytest.raises(EtscapError) as caught:
+        toy_results.to_xarray()
+    assert str(caught.value) == ("Results.to_xarray() needs xarray, an optional dependency: pip install "
+                                 "'etscap[xarray]' (or pip install xarray), or use the pandas tables "
+                                 "results.years and results.sector_years")
