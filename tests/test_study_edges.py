@@ -46,3 +46,26 @@ def test_zip_of_lists_of_different_lengths():
               mode="zip")
     assert str(caught.value) == ("sweep grid: found 'targets.2027.national_cap_mt: 2, sectors.steel.trading_from: 1', "
                                  "expected lists of one length (mode zip pairs their values), or mode product")
+
+
+def test_sweep_key_without_values():
+    with pytest.raises(InputError) as caught:
+        sweep(load_dataset(TOY), {"discount_rate": []})
+    assert str(caught.value) == "sweep grid, key \"discount_rate\": found '[]', expected a non-empty list of values"
+
+
+def test_study_file_saved_with_a_byte_order_mark(tmp_path):
+    """Windows editors may write UTF-8 with a BOM: the study file still reads."""
+    path = tmp_path / "study.toml"
+    path.write_text(f'dataset = "{TOY.as_posix()}"\n[sweep]\ndiscount_rate = [0.05, 0.1]\n', encoding="utf-8-sig")
+    assert read_study_file(path, "sweep").grid == {"discount_rate": [0.05, 0.1]}
+
+
+def test_shortfall_by_region_adds_up_installations():
+    """Two steel installations of one region short by 1.5 and 2.5 Mt: the region is short 4."""
+    from model.report import shortfall_by_region
+
+    facilities = pd.DataFrame({"year": [2030, 2030, 2030], "region": ["Hebei", "Hebei", "Jiangsu"],
+                               "sector": ["steel", "steel", "steel"], "shortfall_mt": [1.5, 2.5, -1.0]})
+    table = shortfall_by_region(facilities, 2030)
+    assert table.to_dict("list") == {"region": ["Hebei", "Jiangsu"], "steel": [4.0, -1.0], "total": [4.0, -1.0]}
