@@ -143,13 +143,14 @@ def national_count(years, sector_years, steps, market) -> float:
 def sector_compliance(years, sector_years, steps, market) -> float:
     """Each covered sector emits no more than the allowances it holds, Mt over (worst).
 
-    A simulation-phase sector holds its rule cap (``cap_mt``) and cannot trade; the trading
+    A simulation-phase sector holds its rule cap (``rule_cap_mt``, (1 - simulation_reduction)
+    x BAU; ``cap_mt`` in tables without it) and cannot trade; the trading
     sectors hold, as one market, their caps plus what rules add to supply plus the bank
     brought in, less the bank carried out: trading emissions + bank[t] - bank[t-1] <=
     trading caps + added supply."""
     simulation = sector_years["phase"].to_numpy() == SIMULATION
-    own = np.where(simulation, sector_years["emissions_mt"].to_numpy(dtype=float)
-                   - sector_years["cap_mt"].to_numpy(dtype=float), 0.0)
+    held = sector_years["rule_cap_mt"] if "rule_cap_mt" in sector_years else sector_years["cap_mt"]
+    own = np.where(simulation, sector_years["emissions_mt"].to_numpy(dtype=float) - held.to_numpy(dtype=float), 0.0)
     trading_emissions = _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
     held = _market_supply_mt(years, sector_years, market) + _brought_in_mt(years, market)
     banked = years["bank_mt"].to_numpy(dtype=float)

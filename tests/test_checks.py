@@ -271,3 +271,13 @@ def test_stage2_cost_within_tolerance(toy):
     assert cost == pytest.approx(3.147024793, abs=1e-9)
     assert report["stage2_cost_within_tolerance"]["worst_violation"] == pytest.approx((cost - 2.94) / 2.8)
     assert failed(report) == [f"stage2_cost_within_tolerance (worst violation {(cost - 2.94) / 2.8:.3g} relative)"]
+
+
+def test_sector_compliance_holds_a_simulation_sector_to_its_rule_cap(toy):
+    """Steel's 2025 cap reported 2 Mt above its rule cap of 47, emissions at 48.5: 1.5 Mt
+    over the allowances the rule gives it, although within the reported cap."""
+    years, sector_years, steps = _tables(toy)
+    _set(sector_years, "cap_mt", 49.0, sector="steel", year=2025)
+    _set(sector_years, "emissions_mt", 48.5, sector="steel", year=2025)
+    report = run_checks(years, sector_years, steps, toy.summary["market"])
+    assert report["sector_compliance"]["worst_violation"] == pytest.approx(1.5)
