@@ -82,8 +82,9 @@ def define_sets(m: pyo.ConcreteModel, p: Parameters) -> None:
 
 def define_variables(p: Parameters) -> list[VarBlock]:
     """Abatement by step (bounded by its potential), the ETS cap (fixed where targets.csv
-    gives it), sector caps, the trading sectors' total cap, and the bank."""
-    n_years, n_covered = p.years.size, len(p.covered_index)
+    gives it), sector caps and the trading sectors' total cap; families declare their own
+    (the bank) after these."""
+    n_covered = len(p.covered_index)
     ets_cap = p.targets["ets_cap_mt"].to_numpy()
     blocks = [
         *(VarBlock(columns.name, columns.keys, np.zeros(len(columns)), columns.potential_mt,
@@ -95,12 +96,7 @@ def define_variables(p: Parameters) -> list[VarBlock]:
         VarBlock("trading_cap_mt", p.trading_years.tolist(), np.zeros(p.trading_years.size),
                  np.full(p.trading_years.size, np.inf), "sum of the trading sectors' caps, Mt"),
     ]
-    if p.banking:
-        upper = np.full(n_years, np.inf)
-        upper[-1] = 0.0  # nothing is left in the bank after the horizon
-        blocks.append(VarBlock("bank_mt", p.years.tolist(), np.zeros(n_years), upper,
-                               "allowances banked at year end, Mt"))
-    return blocks
+    return blocks  # the bank is the bank family's (families/bank.py)
 
 
 # -- expressions -----------------------------------------------------------------------

@@ -1,14 +1,25 @@
 """bank: with banking, allowances carried out of a year add to that year's demand and to
 the next year's supply; the initial bank is supply in the first year. No rows of its own
-(the bank's bounds are its variable's: nothing left after the horizon)."""
+(the bank's bounds are its variable's, ``bank_mt``, which it declares: nothing left after
+the horizon)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..lp import Term
+from ..lp import Term, VarBlock
 from ..parameters import Parameters
 from .base import ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, Family
+
+
+def bank_variables(p: Parameters) -> list[VarBlock]:
+    """With banking, the bank at each year end (Mt): never negative, empty after the horizon."""
+    if not p.banking:
+        return []
+    n = p.years.size
+    upper = np.full(n, np.inf)
+    upper[-1] = 0.0  # nothing is left in the bank after the horizon
+    return [VarBlock("bank_mt", p.years.tolist(), np.zeros(n), upper, "allowances banked at year end, Mt")]
 
 
 def carried_out(p: Parameters) -> Contribution:
@@ -32,6 +43,6 @@ def brought_in(p: Parameters) -> Contribution:
 
 
 FAMILY = Family(
-    "bank", None, check="bank_limits", reads=("market.banking", "market.initial_bank_mt"),
+    "bank", None, check="bank_limits", reads=("market.banking", "market.initial_bank_mt"), variables=bank_variables,
     adds={ALLOWANCE_DEMAND: carried_out, ALLOWANCE_SUPPLY: brought_in}, doc=__doc__,
 )
