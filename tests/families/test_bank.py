@@ -24,3 +24,13 @@ def test_banked_allowances_carry_the_price_at_the_discount_rate():
     years = toy_results(**{"market.banking": "true"}).years
     assert years["bank_mt"].tolist() == pytest.approx([0.0, 5.0, 0.0])
     assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([40.0, 40.0, 44.0])
+
+
+def test_declares_the_bank_variable():
+    """bank_mt by year, from 0 to unbounded, 0 after the last year; none without banking."""
+    from model.families import bank
+
+    (block,) = bank.FAMILY.variables(toy_parameters({"market.banking": "true"}))
+    assert (block.name, list(block.keys), block.lower.tolist(), block.upper.tolist()) == (
+        "bank_mt", [2025, 2026, 2027], [0.0, 0.0, 0.0], [float("inf"), float("inf"), 0.0])
+    assert bank.FAMILY.variables(toy_parameters()) == []
