@@ -43,27 +43,43 @@ def _add(table, column, amount: float, relative: bool = False, **where) -> None:
 # check: (solved case, break by d, checks that then fail, in the toy's numbers)
 CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # national cap 152.5 Mt in 2026, lowered by d: allowances plus outside emissions exceed it by d
-    "national_target": ("toy", lambda t, d: _add(t["years"], "national_cap_mt", -d, year=2026), {"national_target"}),
+    "national_target": ("toy", lambda t, d: _add(t["years"], "national_cap_mt", -d, year=2026),
+                        {"national_target", "national_count"}),
+    # the same: cumulative emissions to 2026 and 2027 exceed the cumulative national cap by d
+    "national_count": ("toy", lambda t, d: _add(t["years"], "national_cap_mt", -d, year=2026),
+                       {"national_target", "national_count"}),
     # power's 2026 cap (71.67 Mt) raised by d: sector caps add up to d more than the ETS cap
-    "cap_split": ("toy", lambda t, d: _add(t["sector_years"], "cap_mt", d, sector="power", year=2026), {"cap_split"}),
+    "cap_split": ("toy", lambda t, d: _add(t["sector_years"], "cap_mt", d, sector="power", year=2026),
+                  {"cap_split", "market_clearing"}),  # d of supply unused at a price of 40
     # power abates d less in 2026 (step B, 17.5 of 30 Mt): trading emissions exceed the caps by d
     "market_balance": ("toy", lambda t, d: (_add(t["steps"], "abatement_mt", -d, sector="power", step="B", year=2026),
                                             _add(t["sector_years"], "emissions_mt", d, sector="power", year=2026)),
-                       {"market_balance"}),
+                       {"market_balance", "market_clearing", "sector_compliance", "national_count"}),
+    # the same break: demand exceeds supply by d in 2026
+    "market_clearing": ("toy", lambda t, d: (_add(t["steps"], "abatement_mt", -d, sector="power", step="B", year=2026),
+                                             _add(t["sector_years"], "emissions_mt", d, sector="power", year=2026)),
+                        {"market_balance", "market_clearing", "sector_compliance", "national_count"}),
     # steel abates d less in 2025 (step A, 3 of 5 Mt): it emits d above its rule cap of 47 Mt
     "simulation_compliance": ("toy", lambda t, d: (
         _add(t["steps"], "abatement_mt", -d, sector="steel", step="A", year=2025),
-        _add(t["sector_years"], "emissions_mt", d, sector="steel", year=2025)), {"simulation_compliance"}),
+        _add(t["sector_years"], "emissions_mt", d, sector="steel", year=2025)),
+        {"simulation_compliance", "sector_compliance", "national_count"}),
+    # the same break: steel emits d more than the allowances it holds
+    "sector_compliance": ("toy", lambda t, d: (
+        _add(t["steps"], "abatement_mt", -d, sector="steel", step="A", year=2025),
+        _add(t["sector_years"], "emissions_mt", d, sector="steel", year=2025)),
+        {"simulation_compliance", "sector_compliance", "national_count"}),
     # power's step A (20 of 20 Mt in 2025) used d beyond its potential
     "abatement_within_potential": ("toy", lambda t, d: (
         _add(t["steps"], "abatement_mt", d, sector="power", step="A", year=2025),
-        _add(t["sector_years"], "emissions_mt", -d, sector="power", year=2025)), {"abatement_within_potential"}),
+        _add(t["sector_years"], "emissions_mt", -d, sector="power", year=2025)),
+        {"abatement_within_potential", "market_clearing"}),  # d of supply left unused at a price of 40
     # power's 2026 emissions reported d below BAU minus its abatement
     "emissions_add_up": ("toy", lambda t, d: _add(t["sector_years"], "emissions_mt", -d, sector="power", year=2026),
-                         {"emissions_add_up"}),
+                         {"emissions_add_up", "market_clearing"}),
     # d left in the bank after 2027 (taken from 2027's market balance)
     "bank_limits": ("toy_banking", lambda t, d: _add(t["years"], "bank_mt", d, year=2027),
-                    {"bank_limits", "market_balance"}),
+                    {"bank_limits", "market_balance", "market_clearing", "sector_compliance", "national_count"}),
     # power's step B, used in 2026, costs 40 x (1 + d) against the price of 40
     "equal_marginal_cost": ("toy", lambda t, d: _add(t["steps"], "cost_cny_per_t", d, relative=True,
                                                      sector="power", step="B", year=2026), {"equal_marginal_cost"}),
@@ -76,7 +92,27 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # s1 emits d above its free allowances (0.4 x 47 = 18.8 Mt) in steel's simulation year
     "facility_compliance": ("toy_facility", lambda t, d: _add(t["facilities"], "emissions_mt", d,
                                                               facility_id="s1", year=2025), {"facility_compliance"}),
+    # stage 2 reported 2026's ETS cap d above what stage 1 decided (and the sector caps no longer add up)
+    "stage2_keeps_stage1": ("toy_stage2", lambda t, d: _add(t["years"], "ets_cap_mt", d, year=2026),
+                            {"stage2_keeps_stage1", "cap_split", "national_target"}),
+    # power B's 2026 cost raised so that the present value exceeds stage 1's 3.147 bn CNY by a share d
+    "stage2_cost_within_tolerance": ("toy_stage2", lambda t, d: _add(
+        t["steps"], "abatement_cost_bn_cny", d * 3.147024793388429 * 1.1, sector="power", step="B", year=2026),
+        {"stage2_cost_within_tolerance"}),
 }
+
+
+@pytest.fixture(scope="module")
+def toy_stage2(toy):
+    return toy
+
+
+def _stage1_of(results):
+    """Stage 1's outcome as build_results passes it: the unbroken toy's (no cost tolerance)."""
+    return {"ets_cap_mt": results.years["ets_cap_mt"].to_numpy().copy(),
+            "bank_mt": results.years["bank_mt"].to_numpy().copy(),
+            "emissions_mt": results.sector_years["emissions_mt"].to_numpy().copy(),
+            "objective_bn_cny": results.summary["objective_bn_cny"], "cost_tolerance": 0.0}
 
 
 def test_every_check_has_a_threshold_case(toy):
@@ -91,9 +127,10 @@ def test_check_at_its_threshold(request, check, d):
     results = request.getfixturevalue(case)
     tables = {"years": results.years.copy(), "sector_years": results.sector_years.copy(),
               "steps": results.abatement_steps.copy(), "facilities": results.facilities.copy()}
-    assert all(r["passed"] for r in run_checks(*_arguments(results, tables)).values())
+    stage1 = _stage1_of(results) if case == "toy_stage2" else None
+    assert all(r["passed"] for r in run_checks(*_arguments(results, tables), stage1=stage1).values())
     breaks(tables, d)
-    report = run_checks(*_arguments(results, tables))
+    report = run_checks(*_arguments(results, tables), stage1=stage1)
     assert report[check]["worst_violation"] == pytest.approx(d, rel=1e-4)
     assert {name for name, r in report.items() if not r["passed"]} == (failing if d > 1e-5 else set())
 
