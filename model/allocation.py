@@ -11,6 +11,10 @@ is its abatement cost. Two objectives, each made lexicographic so the answer is 
 
 - ``min_max_burden``: minimise the largest burden share of value added in each year
   (summed over years); then, without raising it, auction as much as possible.
+
+Either way the auctioned share of each year's ETS cap stays within
+[``min_auction_share``, ``max_auction_share``] (targets.csv; a blank maximum is the
+minimum), so a tie-break never auctions what policy gives free.
 - ``max_auction_revenue``: maximise auction revenue with every burden share at most
   ``allocation.max_burden_share``; then, without losing revenue, minimise the largest
   burden shares.
@@ -32,7 +36,7 @@ from .solve import Solution, solve_model
 
 LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second
 # allocation rules in the order they are suspected when stage 2 is infeasible
-FAMILIES = ("burden_limit", "minimum_auction", "free_share_floor", "free_share_ceiling")
+FAMILIES = ("burden_limit", "minimum_auction", "maximum_auction", "free_share_floor", "free_share_ceiling")
 
 
 def allocate(model: pyo.ConcreteModel, stage1: Solution, prices_cny_per_t: pd.Series,
@@ -67,7 +71,7 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
     add_variables(m, VarBlock("largest_burden_share_pct", years.tolist(), np.full(years.size, -np.inf),
                               np.full(years.size, np.inf), "largest burden share of value added in the year, %"))
     for block in (define_free_share_floor(p), define_free_share_ceiling(p), define_simulation_free_allocation(p),
-                  define_minimum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
+                  define_minimum_auction(p), define_maximum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
                   define_burden_limit(p, prices_cny_per_t)):
         add_rows(m, block)
     define_burden(m, p, prices_cny_per_t)
@@ -139,17 +143,29 @@ def define_simulation_free_allocation(p: Parameters) -> RowBlock:
 
 def define_minimum_auction(p: Parameters) -> RowBlock:
     """At least min_auction_share of the ETS cap is auctioned each year."""
+    return _auction_share_rows(p, "minimum_auction", "min_auction_share", at_least=True)
+
+
+def define_maximum_auction(p: Parameters) -> RowBlock:
+    """At most max_auction_share of the ETS cap is auctioned each year (default: the
+    min_auction_share, so the tie-breaks cannot auction what policy gives free)."""
+    return _auction_share_rows(p, "maximum_auction", "max_auction_share", at_least=False)
+
+
+def _auction_share_rows(p: Parameters, name: str, column: str, at_least: bool) -> RowBlock:
+    """sum free - (1 - share) x sum caps, <= 0 for a minimum auctioned share, >= 0 for a maximum."""
     covered_years = p.covered_index.get_level_values("year").to_numpy()
     years = _covered_years(p)
     row = np.searchsorted(years, covered_years)
     n_covered = covered_years.size
-    free_ceiling = 1.0 - p.targets["min_auction_share"].reindex(years).to_numpy()
+    free_share = 1.0 - p.targets[column].reindex(years).to_numpy()
+    zeros = np.zeros(years.size)
     return RowBlock(
-        "minimum_auction", years.tolist(),
+        name, years.tolist(),
         [Term("free_allocation_mt", row, np.arange(n_covered), np.ones(n_covered)),
-         Term("sector_cap_mt", row, np.arange(n_covered), -free_ceiling[row])],
-        constant=np.zeros(years.size), upper=np.zeros(years.size),
-        doc="sum free - (1 - min auction share) x sum caps <= 0 (Mt)",
+         Term("sector_cap_mt", row, np.arange(n_covered), -free_share[row])],
+        constant=zeros, upper=zeros if at_least else None, lower=None if at_least else zeros,
+        doc=f"sum free - (1 - {column}) x sum caps {'<=' if at_least else '>='} 0 (Mt)",
     )
 
 
@@ -302,6 +318,8 @@ _HINTS: dict[str, str] = {
     "free_share_floor": "lower free_share_min (sectors.csv or allocation.csv) or min_auction_share (targets.csv)",
     "free_share_ceiling": "raise free_share_max in sectors.csv or allocation.csv",
     "minimum_auction": "lower min_auction_share in targets.csv or the free-share floors of leakage-exposed sectors",
+    "maximum_auction": "raise max_auction_share in targets.csv (blank means min_auction_share) or "
+                       "free_share_max in sectors.csv or allocation.csv",
     "burden_limit": "raise max_burden_share in targets.csv (or allocation.max_burden_share) "
                     "or use objective = 'min_max_burden'",
 }

@@ -650,6 +650,10 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
         problems.append(Problem(file, row, "ets_cap_mt", _number(targets.loc[row, "ets_cap_mt"]),
                                 f"at most national_cap_mt ({_number(targets.loc[row, 'national_cap_mt'])}), "
                                 "which counts the allowances issued"))
+    for row in targets.index[(targets["max_auction_share"] < targets["min_auction_share"]).to_numpy()]:
+        problems.append(Problem(file, row, "max_auction_share", _number(targets.loc[row, "max_auction_share"]),
+                                f"at least min_auction_share ({_number(targets.loc[row, 'min_auction_share'])}) "
+                                "of the same row, or blank (auction exactly min_auction_share)"))
     years = targets["year"].dropna()
     if len(years) and (years.min() > first or years.max() < last):
         problems.append(

@@ -363,6 +363,9 @@ def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
             "national_cap_mt": interpolate_by_year(targets, "national_cap_mt", years),
             "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
             "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
+            # blank: auction exactly what policy says (every Chinese sector started 100% free)
+            "max_auction_share": interpolate_by_year(targets, "max_auction_share", years).fillna(
+                interpolate_by_year(targets, "min_auction_share", years)),
             "max_burden_share": interpolate_by_year(targets, "max_burden_share", years).fillna(
                 dataset.settings["allocation.max_burden_share"]),
         }

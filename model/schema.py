@@ -440,6 +440,12 @@ TARGETS = TableSpec(
         share_field(
             "min_auction_share", "Smallest share of the ETS cap that is auctioned.", 0.0
         ),
+        share_field(
+            "max_auction_share",
+            "Largest share of the ETS cap that is auctioned (stage 2 never auctions more); "
+            "blank: the year's min_auction_share, i.e. exactly what policy auctions.",
+            None,
+        ),
         Field(
             "max_burden_share",
             "float",
