@@ -167,3 +167,47 @@ def test_target_rows_beyond_the_horizon_are_interpolated(tmp_path, toy_path):
     folder.joinpath("targets.csv").write_text("year,national_cap_mt\n2020,200\n2030,100\n")
     p = derive_parameters(load_dataset(folder))
     assert p.targets["national_cap_mt"].tolist() == pytest.approx([150, 140, 130])
+
+
+def _toy_with_bau(tmp_path, toy_path, text: str):
+    folder = tmp_path / "toy"
+    shutil.copytree(toy_path, folder)
+    (folder / "bau.csv").write_text(text)
+    return folder
+
+
+def test_bau_table_replaces_growth_rates(tmp_path, toy_path):
+    """bau.csv gives power 100 Mt (output 100 TWh) in 2025 and 80 Mt (90 TWh) in 2027:
+    2026 is interpolated (90 Mt, 95 TWh); steel and rest, without rows, keep their flat
+    growth (50 Mt). Hand solve: 2026 cuts 190 - 152.5 = 37.5 Mt (power A 18 @ 10, steel A
+    5 @ 20, rest A 5 @ 30, power B 9.5 @ 40): price 40, cost 810 million CNY; 2027 cuts
+    180 - 135 = 45 Mt (power A 16, steel A 5, rest A 5, power B 19 of 24): price 40 (60
+    with constant BAU), cost 160 + 100 + 150 + 760 = 1,170 million CNY."""
+    folder = _toy_with_bau(tmp_path, toy_path, "sector,year,bau_mt,output,source\n"
+                                               "power,2025,100,100,hand\npower,2027,80,90,hand\n")
+    sector_years = derive_parameters(load_dataset(folder)).sector_years
+    assert sector_years.loc["power", "bau_mt"].tolist() == pytest.approx([100.0, 90.0, 80.0])
+    assert sector_years.loc["power", "output"].tolist() == pytest.approx([100.0, 95.0, 90.0])
+    assert sector_years.loc["steel", "bau_mt"].tolist() == pytest.approx([50.0, 50.0, 50.0])
+    years = solve(folder).years.set_index("year")
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([40.0, 40.0, 40.0])
+    assert years["abatement_cost_bn_cny"].tolist() == pytest.approx([0.49, 0.81, 1.17])
+
+
+def test_bau_table_is_held_outside_its_rows(tmp_path, toy_path):
+    """One row for power in 2026 (70 Mt, output blank): 70 Mt in every year, output from
+    sectors.csv's growth (100 TWh)."""
+    folder = _toy_with_bau(tmp_path, toy_path, "sector,year,bau_mt,output\npower,2026,70,\n")
+    power = derive_parameters(load_dataset(folder)).sector_years.loc["power"]
+    assert power["bau_mt"].tolist() == pytest.approx([70.0, 70.0, 70.0])
+    assert power["output"].tolist() == pytest.approx([100.0, 100.0, 100.0])
+
+
+def test_bau_table_errors_name_row_and_column(tmp_path, toy_path):
+    folder = _toy_with_bau(tmp_path, toy_path, "sector,year,bau_mt,output,source\n"
+                                               "powr,2025,100,100,x\npower,2027,-80,90,x\npower,2027,80,90,x\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    message = str(caught.value)
+    assert "bau.csv, row 3, column bau_mt: found '-80', expected a number from 0 to 1000000 (Mt CO2)" in message
+    assert "bau.csv, row 2, column sector: found 'powr', expected a sector of sectors.csv (did you mean 'power'?)" in message
