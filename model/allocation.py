@@ -14,7 +14,10 @@ is its abatement cost. Two objectives, each made lexicographic so the answer is 
 
 Either way the auctioned share of each year's ETS cap stays within
 [``min_auction_share``, ``max_auction_share``] (targets.csv; a blank maximum is the
-minimum), so a tie-break never auctions what policy gives free.
+minimum), so a tie-break never auctions what policy gives free. A last goal picks, among
+the allocations equally good for both, the one closest (in Mt) to one free share
+``1 - min_auction_share`` for every sector: with the auction pinned, or where allowances
+have no price, the first two goals do not tell sectors apart.
 - ``max_auction_revenue``: maximise auction revenue with every burden share at most
   ``allocation.max_burden_share``; then, without losing revenue, minimise the largest
   burden shares.
@@ -54,9 +57,27 @@ def allocate(model: pyo.ConcreteModel, stage1: Solution, prices_cny_per_t: pd.Se
     model.keep_first_objective = pyo.Constraint(
         expr=(first.expr >= keep) if first.sense == pyo.maximize else (first.expr <= keep))
     _activate_only(model, second)
-    final = solve_model(model, options, verbose=verbose, dual_suffix=False)
-    final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) for k, v in final.seconds.items()}
+    middle = solve_model(model, options, verbose=verbose, dual_suffix=False)
+    # With the auctioned share pinned (max = min) and in years without a price, neither goal
+    # tells sectors apart: the last one picks, of the equally good allocations, the one
+    # closest to one free share for all (as a rate-based allocation gives), so the answer is unique.
+    model.keep_second_objective = pyo.Constraint(expr=_kept(second))
+    _activate_only(model, model.uniform_share_objective)
+    # simplex: a vertex, the same whichever method solved the goals before (PDLP stalled here)
+    final = solve_model(model, {**(options or {}), "solver": "simplex"}, verbose=verbose, dual_suffix=False)
+    final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) + middle.seconds.get(k, 0.0)
+                     for k, v in final.seconds.items()}
     return final
+
+
+def _kept(objective: pyo.Objective, slack: float = 1e-8) -> Any:
+    """The row that keeps a solved objective at its optimum, within a relative and absolute
+    ``slack`` (looser than LEXICOGRAPHIC_SLACK: two rows held that tight together can leave
+    HiGHS no point within its tolerances)."""
+    value = pyo.value(objective.expr)
+    if objective.sense == pyo.maximize:
+        return objective.expr >= value - slack * (abs(value) + 1.0)
+    return objective.expr <= value + slack * (abs(value) + 1.0)
 
 
 def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_cost: float,
@@ -74,9 +95,13 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
                   define_minimum_auction(p), define_maximum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
                   define_burden_limit(p, prices_cny_per_t)):
         add_rows(m, block)
+    for block in define_uniform_share_gap_variables(p):
+        add_variables(m, block, m.covered)
+    add_rows(m, define_uniform_share_gap(p))
     define_burden(m, p, prices_cny_per_t)
     add_objective(m, define_burden_objective(p))
     add_objective(m, define_auction_revenue(p, prices_cny_per_t))
+    add_objective(m, define_uniform_share_objective(p))
     m.abatement_cost.deactivate()
 
 
@@ -169,6 +194,40 @@ def _auction_share_rows(p: Parameters, name: str, column: str, at_least: bool) -
     )
 
 
+def define_uniform_share_gap_variables(p: Parameters) -> list[VarBlock]:
+    """Free allowances above and below the year's uniform free share of the sector cap, Mt."""
+    n = len(p.covered_index)
+    return [VarBlock(name, p.covered_index.tolist(), np.zeros(n), np.full(n, np.inf),
+                     f"free allowances {side} (1 - min_auction_share) x sector cap, Mt")
+            for name, side in (("free_above_uniform_mt", "above"), ("free_below_uniform_mt", "below"))]
+
+
+def define_uniform_share_gap(p: Parameters) -> RowBlock:
+    """free - (1 - min_auction_share of the year) x sector cap = above - below, by covered sector-year."""
+    n = len(p.covered_index)
+    every = np.arange(n)
+    uniform = 1.0 - p.targets["min_auction_share"].to_numpy()[p.year_position(p.year_of_row[p.covered_rows])]
+    return RowBlock(
+        "uniform_share_gap", p.covered_index.tolist(),
+        [Term("free_allocation_mt", every, every, np.ones(n)), Term("sector_cap_mt", every, every, -uniform),
+         Term("free_above_uniform_mt", every, every, -np.ones(n)), Term("free_below_uniform_mt", every, every, np.ones(n))],
+        constant=np.zeros(n), lower=np.zeros(n), upper=np.zeros(n),
+        doc="free - (1 - min auction share) x sector_cap - above + below = 0 (Mt)",
+    )
+
+
+def define_uniform_share_objective(p: Parameters) -> Objective:
+    """Last tie-break: distance of the free allocation from one free share for all, each
+    sector-year's Mt per 1,000 bn CNY of its value added (relative to its size; a plain sum of
+    Mt would leave many equally distant splits)."""
+    n = len(p.covered_index)
+    rows, every = np.zeros(n, dtype=int), np.arange(n)
+    weight = 1e3 / p.sector_years["value_added_bn_cny"].reindex(p.covered_index).to_numpy()
+    return Objective("uniform_share_objective", [Term("free_above_uniform_mt", rows, every, weight),
+                                                 Term("free_below_uniform_mt", rows, every, weight)],
+                     doc="sum of free allowances away from the uniform free share, Mt per 1,000 bn CNY value added")
+
+
 def _burden_terms(p: Parameters, prices_cny_per_t: pd.Series, scale: np.ndarray) -> tuple[list[Term], np.ndarray]:
     """scale x burden[s,t] as terms and constants by covered sector-year, where burden =
     abatement cost + price x (BAU - abatement - free) for trading sectors (million CNY)."""
@@ -250,7 +309,7 @@ def _objectives(m: pyo.ConcreteModel, name: str) -> tuple[pyo.Objective, pyo.Obj
 
 
 def _activate_only(m: pyo.ConcreteModel, objective: pyo.Objective) -> None:
-    for candidate in (m.abatement_cost, m.burden_objective, m.auction_revenue):
+    for candidate in (m.abatement_cost, m.burden_objective, m.auction_revenue, m.uniform_share_objective):
         candidate.activate() if candidate is objective else candidate.deactivate()
 
 
