@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from model import InputError, derive_parameters, load_dataset, solve
+from model import InputError, apply_overrides, derive_parameters, load_dataset, solve
 from model.inputs import interpolate_by_year
 
 
@@ -20,17 +20,29 @@ def test_china_dataset_loads(china_path):
     assert dataset.mac["source"].str.len().min() > 0
 
 
-def test_bau_grows_with_output_and_intensity(china_path):
+def test_china_bau_follows_bau_csv(china_path):
+    """inputs/china/bau.csv: power 5,012.5 Mt in 2025 and 4,700.8 Mt in 2030, so 4,825.5 in
+    2028 (linear); aluminium output held at its 45 Mt capacity ceiling in 2030."""
     p = derive_parameters(load_dataset(china_path))
-    bau = p.sector_years["bau_mt"]
-    assert bau[("power", 2030)] == pytest.approx(4500 * (1.025 * 0.99) ** 10)
-    assert bau[("cement", 2025)] == pytest.approx(1370 * (0.99 * 0.995) ** 5)
+    bau, output = p.sector_years["bau_mt"], p.sector_years["output"]
+    assert bau[("power", 2025)] == pytest.approx(5012.5)
+    assert bau[("power", 2028)] == pytest.approx(5012.5 + 3 / 5 * (4700.8 - 5012.5))
+    assert output[("aluminium", 2030)] == pytest.approx(45.0)
+    assert output.xs("aluminium").max() <= 45.0
+
+
+def test_bau_grows_with_output_and_intensity(toy_path):
+    """Without bau.csv rows a sector's BAU is base x ((1 + output_growth)(1 + intensity_change))^t."""
+    dataset = apply_overrides(load_dataset(toy_path), {"sectors.power.output_growth": 0.02,
+                                                       "sectors.power.intensity_change": -0.01})
+    bau = derive_parameters(dataset).sector_years["bau_mt"]
+    assert bau[("power", 2027)] == pytest.approx(100 * (1.02 * 0.99) ** 2)
 
 
 def test_phases_follow_coverage_dates(china_path):
     phase = derive_parameters(load_dataset(china_path)).sector_years["phase"]
     assert phase[("power", 2025)] == "trading"
-    assert phase[("steel", 2026)] == "simulation" and phase[("steel", 2027)] == "trading"
+    assert phase[("steel", 2025)] == "trading"  # trading from entry
     assert phase[("chemicals", 2026)] == "outside" and phase[("chemicals", 2027)] == "simulation"
     assert (phase.xs("rest_of_economy") == "outside").all()
 
@@ -39,9 +51,8 @@ def test_steps_available_from_and_learning(china_path):
     steps = derive_parameters(load_dataset(china_path)).steps
     deep = steps.xs(("power", "T6_renewables_storage_at_scale"), level=("sector", "step"))
     assert deep.index.min() == 2030
-    assert deep.loc[2040, "cost_cny_per_t"] == pytest.approx(400 * 0.98 ** 20)
-    bau_2040 = 4500 * (1.025 * 0.99) ** 20
-    assert deep.loc[2040, "potential_mt"] == pytest.approx(0.30 * bau_2040)
+    assert deep.loc[2040, "cost_cny_per_t"] == pytest.approx(400 * 0.98 ** 16)  # learning from base_year 2024
+    assert deep.loc[2040, "potential_mt"] == pytest.approx(0.30 * 3756.6)  # share of bau.csv's 2040 BAU
 
 
 def test_targets_interpolate_between_rows(toy_path):
