@@ -222,3 +222,24 @@ def test_bau_table_errors_name_row_and_column(tmp_path, toy_path):
     message = str(caught.value)
     assert "bau.csv, row 3, column bau_mt: found '-80', expected a number from 0 to 1000000 (Mt CO2)" in message
     assert "bau.csv, row 2, column sector: found 'powr', expected a sector of sectors.csv (did you mean 'power'?)" in message
+
+
+def test_china_bau_respects_physical_paths(china_path):
+    """Thermal generation never rises after 2024 (non-fossil covers growth) and aluminium
+    output never exceeds its ~45 Mt capacity ceiling."""
+    output = derive_parameters(load_dataset(china_path)).sector_years["output"]
+    assert (np.diff(output.xs("power").to_numpy()) <= 1e-9).all()
+    assert output.xs("aluminium").max() == pytest.approx(45.0)
+
+
+@pytest.mark.parametrize("name, year, cap_mt", [("ndc_2035_7pct", 2035, 11160), ("ndc_2035_10pct", 2035, 10800),
+                                                ("neutrality_2060", 2060, 1150), ("current_policy", 2035, 10440)])
+def test_china_named_target_scenarios(china_path, name, year, cap_mt):
+    targets = load_dataset(china_path, scenarios=[name]).targets.set_index("year")
+    assert targets.loc[year, "national_cap_mt"] == cap_mt
+
+
+def test_new_sectors_simulation_scenario(china_path):
+    phase = derive_parameters(load_dataset(china_path, scenarios=["new-sectors-simulation"])).sector_years["phase"]
+    assert [phase[(s, 2026)] for s in ("steel", "cement", "aluminium")] == ["simulation"] * 3
+    assert [phase[(s, 2027)] for s in ("steel", "cement", "aluminium")] == ["trading"] * 3
