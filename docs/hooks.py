@@ -45,8 +45,9 @@ def readme_pages(readme: str) -> list[tuple[str, str, str]]:
         if number == 0:
             pages.append(("index.md", "Home", text))
         else:
-            title = _SECTION.match(text).group(1).strip()
-            pages.append((f"{slug(title)}.md", title, text.replace("## ", "# ", 1)))
+            title, body = text.split("\n", 1)
+            title = title.removeprefix("## ").strip()
+            pages.append((f"{slug(title)}.md", title, f"# {title}\n{body}"))
     return pages
 
 

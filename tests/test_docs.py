@@ -102,8 +102,9 @@ def test_readme_links_follow_their_section_to_its_page() -> None:
     assert hooks._relink("index.md", pages[0][2], anchors, {}) == (
         "# Title\n\nsee [Named scenarios](command-line.md#named-scenarios)\n")
     assert hooks._relink("command-line.md", pages[1][2], anchors, {}).endswith("[up](#command-line)\n")
-    assert hooks._relink("index.md", "[notes](inputs/toy/README.md)", anchors,
-                         {"inputs/toy/README.md": "files/inputs-toy-README.md"}) == "[notes](files/inputs-toy-README.md)"
+    toy_notes = {"inputs/toy/README.md": "files/inputs-toy-README.md"}
+    assert hooks._relink("index.md", "[notes](inputs/toy/README.md)", anchors, toy_notes) == (
+        "[notes](files/inputs-toy-README.md)")
     # a heading inside a code block is no section
     assert [p for p, _, _ in hooks.readme_pages("# T\n\n```bash\n## not a heading\n```\n\n## Real one\n\ntext\n")] == [
         "index.md", "real-one.md"]
