@@ -18,17 +18,23 @@ is its abatement cost. Two objectives, each made lexicographic so the answer is 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from .errors import InfeasibleError
-from .lp import Objective, RowBlock, Term, VarBlock, add_objective, add_rows, add_variables, linear_expressions
+from .lazy import lazy_module
+from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows, add_variables,
+                 linear_expressions)
 from .parameters import Parameters
 from .phases import OUTSIDE, SIMULATION, TRADING
-from .solve import Solution, solve_model
+from .solve import Solution, solve_lp, solve_model
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+else:
+    pyo = lazy_module("pyomo.environ")
 
 LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second
 # allocation rules in the order they are suspected when stage 2 is infeasible
@@ -53,6 +59,58 @@ def allocate(model: pyo.ConcreteModel, stage1: Solution, prices_cny_per_t: pd.Se
     final = solve_model(model, options, verbose=verbose, dual_suffix=False)
     final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) for k, v in final.seconds.items()}
     return final
+
+
+def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, prices_cny_per_t: pd.Series,
+                options: Mapping[str, Any] | None = None, verbose: bool = False) -> Solution:
+    """Stage 2 as numpy blocks solved by HiGHS directly (the default route, with no Pyomo
+    model): the same LP and lexicographic order as ``allocate``, which builds it on a Pyomo
+    model. An InfeasibleError here carries no explanation: the caller asks ``allocate``."""
+    settings = p.dataset.settings
+    variables = dict(stage1_lp.variables)
+    rows = list(stage1_lp.rows)  # stage 1's rows hold in stage 2
+    tolerance = settings["allocation.cost_tolerance"]
+    if tolerance > 0:  # the stage-1 cost may rise by the tolerance
+        assert stage1_lp.objective is not None
+        rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
+    else:  # stage 1's decisions held by equal bounds, as _keep_stage1_outcome does
+        held = [columns.name for columns in p.abatement] + ["ets_cap_mt"] + (["bank_mt"] if "bank_mt" in variables else [])
+        for name in held:
+            block, held_at = variables[name], stage1.values[name]
+            variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc)
+    n_covered = len(p.covered_index)
+    years = _covered_years(p)
+    variables["free_allocation_mt"] = VarBlock("free_allocation_mt", p.covered_index.tolist(), np.zeros(n_covered),
+                                               np.full(n_covered, np.inf), "free allowances, Mt")
+    variables["largest_burden_share_pct"] = VarBlock(
+        "largest_burden_share_pct", years.tolist(), np.full(years.size, -np.inf), np.full(years.size, np.inf),
+        "largest burden share of value added in the year, %")
+    burden_objective, auction_revenue = define_burden_objective(p), define_auction_revenue(p, prices_cny_per_t)
+    revenue_first = settings["allocation.objective"] == "max_auction_revenue"
+    first, second = (auction_revenue, burden_objective) if revenue_first else (burden_objective, auction_revenue)
+    rows += [define_free_share_floor(p), define_free_share_ceiling(p), define_simulation_free_allocation(p),
+             define_minimum_auction(p), define_burden_epigraph(p, prices_cny_per_t)]
+    if revenue_first:
+        rows.append(define_burden_limit(p, prices_cny_per_t))
+    primary = solve_lp(LinearProgram(variables, rows, first), p.dataset.name, options, verbose)
+    value = primary.objective
+    keep = (value * (1 - LEXICOGRAPHIC_SLACK) - LEXICOGRAPHIC_SLACK if first.sense == "maximize" else
+            value * (1 + LEXICOGRAPHIC_SLACK) + LEXICOGRAPHIC_SLACK)
+    maximised = first.sense == "maximize"
+    keep_row = _objective_row("keep_first_objective", first, lower=keep if maximised else None,
+                              upper=None if maximised else keep)
+    final = solve_lp(LinearProgram(variables, [*rows, keep_row], second), p.dataset.name, options, verbose)
+    final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) for k, v in final.seconds.items()}
+    return final
+
+
+def _objective_row(name: str, objective: Objective, lower: float | None = None,
+                   upper: float | None = None) -> RowBlock:
+    """One row bounding an objective's value (its terms and constant)."""
+    terms = [term._replace(rows=np.zeros(len(term.positions), dtype=int)) for term in objective.terms]
+    return RowBlock(name, [name], terms, constant=np.full(1, objective.constant),
+                    lower=None if lower is None else np.full(1, lower),
+                    upper=None if upper is None else np.full(1, upper), doc=f"bound on {objective.name}")
 
 
 def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_cost: float,

@@ -15,22 +15,28 @@ import logging
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
-from . import schema
 from .errors import EtscapError
-from .inputs import load_dataset
-from .overrides import parse_assignment
-from .pipeline import prepare, solve as solve_dataset
-from .registry import make_registry, registry_csv
-from .results import Staging, check_can_write, milestone_years, write_file
-from .studies import (MONTECARLO, RESUME_HINT, SWEEP, Checkpoint, Study, read_study_file, run_study_file,
-                      study_file_reference, study_folder)
 
-DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "inputs" / "china"
+if TYPE_CHECKING:
+    from .studies import Study
+
+# Only click is imported here: `--help` and shell completion must start at once. Each command
+# imports what it uses (pandas, the model, HiGHS; Pyomo only for a model a script changed).
+
+
+def bundled_datasets() -> Path:
+    """The folder of the datasets that come with etscap: ``inputs/`` of a checkout (an
+    editable install), else the copy shipped in the package (``model/datasets/``)."""
+    checkout = Path(__file__).resolve().parent.parent / "inputs"
+    return checkout if (checkout / "china").is_dir() else Path(__file__).resolve().parent / "datasets"
+
+
+BUNDLED = ("china", "toy")
+DEFAULT_DATASET = bundled_datasets() / "china"
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 log = logging.getLogger("etscap")
 
@@ -115,7 +121,18 @@ def cli() -> None:
     """
 
 
+def find_dataset(path: Path) -> Path:
+    """``path`` if it exists; else, for ``china`` or ``toy`` (also typed as ``inputs/china``),
+    the dataset of that name that comes with etscap, so that they work from any folder."""
+    if path.exists() or path.name not in BUNDLED or str(path.parent) not in (".", "inputs"):
+        return path
+    bundled = bundled_datasets() / path.name
+    return bundled if bundled.is_dir() else path
+
+
 def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    from .overrides import parse_assignment
+
     return [parse_assignment(v) for v in values]
 
 
@@ -151,31 +168,43 @@ def _results_name(dataset: Any) -> str:
               help="HiGHS threads (same as --set solver.threads=N, which wins if both are given).")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write plots/, report.html and results.xlsx (as the report command does).")
+@click.option("--installations", "with_installations", is_flag=True,
+              help="Also write the table by installation (facilities.csv, facility_years.parquet) at "
+                   "sector resolution: each installation's share of its sector.  [default: only at "
+                   "facility resolution]")
 @scenario_option
 @verbosity_options
 @click.pass_context
 def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets: tuple[str, ...],
           resolution: str | None, solver_options: tuple[str, ...], solver_threads: int | None,
-          with_report: bool, scenarios: tuple[str, ...]) -> None:
-    """Solve DATASET (a folder; default: the China dataset) and write the results.
+          with_report: bool, with_installations: bool, scenarios: tuple[str, ...]) -> None:
+    """Solve DATASET (a folder, or china or toy: the datasets that come with etscap;
+    default: china) and write the results.
 
     --scenario NAME applies the dataset's scenarios/NAME.toml first (the default results
     folder is then results/<name>-<NAME>), --set applies on top.
 
     Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json (and, with a
-    registry, facilities.csv and facility_years.parquet), and with --report the plots,
+    registry at facility resolution or with --installations, facilities.csv and
+    facility_years.parquet), and with --report the plots,
     report.html and results.xlsx. An existing results folder is only replaced with --force.
     """
+    from .pipeline import prepare, solve as solve_dataset
+    from .results import Staging, check_can_write
+
     threads = [("solver.threads", solver_threads)] if solver_threads is not None else []
     overrides = threads + _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
-    prepared = prepare(dataset, overrides, scenarios=scenarios)
+    prepared = prepare(find_dataset(dataset), overrides, scenarios=scenarios)
     out = out or Path("results") / _results_name(prepared)
     target = check_can_write(out, force, protect=[prepared.path])
     staging = Staging(target)  # made now: a folder that cannot be written is found before solving
+    # at sector resolution the table by installation is only each sector's shares (6,837
+    # installations x 34 years: 46 MB a run), so it is written when asked for
+    installations = with_installations or prepared.setting("model.resolution") == "facility"
     try:
         log.info("solving %s (%s)", prepared.name, prepared.path)
         results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
-                                verbose=ctx.obj["debug"] or ctx.obj["verbose"])
+                                verbose=ctx.obj["debug"] or ctx.obj["verbose"], installations=installations)
     except BaseException:
         staging.discard()
         raise
@@ -218,6 +247,10 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path
 
 
 def _headline(results: Any) -> str:
+    import pandas as pd
+
+    from .results import milestone_years
+
     summary = results.summary
     years = results.years.set_index("year")
     shown = milestone_years(results.years)  # the same years as the report's headline table
@@ -279,6 +312,8 @@ def sweep(ctx: click.Context, **options: Any) -> None:
     abatement cost), years.parquet and sector_years.parquet (optimal scenarios, with a
     scenario column) and study.json. Infeasible scenarios are recorded, not dropped.
     """
+    from .studies import SWEEP
+
     _run_study(ctx, SWEEP, **options)
 
 
@@ -292,6 +327,8 @@ def montecarlo(ctx: click.Context, **options: Any) -> None:
 
     Writes the same files as `sweep`; the same seed gives the same draws and results.
     """
+    from .studies import MONTECARLO
+
     _run_study(ctx, MONTECARLO, **options)
 
 
@@ -300,6 +337,9 @@ def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None
                scenarios: tuple[str, ...]) -> None:
     if serial and scheduler:
         raise click.UsageError("--serial and --scheduler exclude each other: choose one")
+    from .results import check_can_write
+    from .studies import RESUME_HINT, Checkpoint, read_study_file, run_study_file, study_folder
+
     spec = read_study_file(study_file, kind)
     out = study_folder(spec, out)
     target = check_can_write(out, force, protect=[spec.dataset])
@@ -375,6 +415,7 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], out: Path | None, for
     tables of years and sector_years (absolute and relative), charts of price paths, ETS cap
     and emissions, cost by sector and free allocation, compare.html and compare.xlsx."""
     from .compare import compare as compare_runs  # matplotlib and openpyxl load only here
+    from .results import check_can_write
 
     out = out or Path("results") / "compare"
     check_can_write(out, force)
@@ -397,9 +438,11 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], out: Path | None, for
 def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...], scenarios: tuple[str, ...]) -> None:
     """Check DATASET against the input declarations without solving it (with --scenario:
     those named scenarios; without: every named scenario of the dataset, one by one)."""
+    from .inputs import load_dataset
+    from .pipeline import prepare
     from .scenarios import scenario_names
 
-    base = load_dataset(dataset)
+    base = load_dataset(find_dataset(dataset))
     checked = prepare(base, _pairs(sets), scenarios=scenarios)
     named = [] if scenarios else scenario_names(base.path if base.path.is_dir() else base.path.parent)
     for name in named:  # each on its own, as `solve --scenario NAME` would apply it
@@ -453,7 +496,8 @@ def export_xlsx(ctx: click.Context, dataset: Path, book: Path, force: bool) -> N
               help="Installations per sector = entities in sectors.csv x SCALE (at least one).")
 @click.option("--seed", type=int, default=2025, show_default=True, help="Random seed: same seed, same registry.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write.  [default: DATASET/facilities.csv]")
+              help="File to write; a name ending in .parquet writes Parquet (e.g. DATASET/facilities.parquet).  "
+                   "[default: DATASET/facilities.csv]")
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @verbosity_options
 @click.pass_context
@@ -461,10 +505,17 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
                           force: bool) -> None:
     """Write a synthetic registry of installations (facilities.csv) for DATASET, calibrated
     to its sector totals and entity counts; every row is labelled synthetic."""
+    from .inputs import load_dataset
+    from .registry import make_registry, registry_csv
+    from .results import write_file
+
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
-    data = registry_csv(registry, scale)
     out = out or dataset / "facilities.csv"
-    write_file(out, lambda path: path.write_bytes(data), force=force)
+    if out.suffix == ".parquet":  # a large registry reads faster as Parquet (facilities.parquet)
+        write_file(out, lambda path: registry.to_parquet(path, index=False), force=force)
+    else:
+        data = registry_csv(registry, scale)
+        write_file(out, lambda path: path.write_bytes(data), force=force)
     if not ctx.obj["quiet"]:
         click.echo(f"{len(registry)} installations in {registry['sector'].nunique()} sectors written to {out}")
 
@@ -475,6 +526,9 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
 @verbosity_options
 def inputs(update: Path | None) -> None:
     """Print every input file, key and column with its type, unit, default and range."""
+    from . import schema
+    from .studies import study_file_reference
+
     if update is None:
         click.echo(schema.markdown())
         return

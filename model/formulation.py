@@ -17,14 +17,21 @@ minimisation is <= 0 and the price in year-t money is -dual / discount factor.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyomo.environ as pyo
 
 from .inputs import Dataset
+from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_objective, add_rows,
                  add_variables, linear_expressions)
 from .parameters import Parameters, derive_parameters
 from .phases import OUTSIDE, TRADING
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+else:
+    pyo = lazy_module("pyomo.environ")
 
 
 def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:

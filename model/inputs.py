@@ -27,6 +27,8 @@ from . import schema
 from .errors import EtscapError, InputError, Problem, did_you_mean
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
+MAX_REGISTRY_BYTES = 128 * 1024 * 1024  # facilities.csv or .parquet: 250,000 rows of text fit
+REGISTRY_PARQUET = "facilities.parquet"  # the registry may be Parquet instead of CSV
 MAX_COLUMNS = 100  # columns of one CSV file: unknown columns are reported, but not without end
 ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -173,11 +175,11 @@ class Dataset:
         """Checksum of the dataset's content (settings and tables, after overrides)."""
         digest = hashlib.sha256()
         digest.update(json.dumps(self.settings, sort_keys=True, default=str).encode())
-        for spec in schema.TABLES:
-            buffer = io.StringIO()
-            self.table(spec.file.removesuffix(".csv")).to_csv(buffer, lineterminator="\n")
+        for spec in schema.TABLES:  # cells hashed by pandas in bulk: writing the registry as text took longer
+            table = self.table(spec.file.removesuffix(".csv"))
             digest.update(spec.file.encode())
-            digest.update(buffer.getvalue().encode())
+            digest.update(json.dumps([[str(c) for c in table.columns], [str(t) for t in table.dtypes]]).encode())
+            digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
         return digest.hexdigest()
 
 
@@ -253,7 +255,7 @@ def _not_already_reported(found: list[Problem], reported: list[Problem],
 # -- reading ---------------------------------------------------------------------------
 
 
-def _read_bytes(folder: Path, name: str, problems: list[Problem]) -> bytes | None:
+def _read_bytes(folder: Path, name: str, problems: list[Problem], max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
     """The file's bytes, or None with a problem if it is missing, a link out of the
     dataset folder, not a plain file (a pipe or device could hang a read) or too large."""
     file = folder / name
@@ -273,9 +275,9 @@ def _read_bytes(folder: Path, name: str, problems: list[Problem]) -> bytes | Non
         problems.append(Problem(name, None, None, "something that is not a plain file", "a plain file"))
         return None
     size = resolved.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if size > max_bytes:
         problems.append(
-            Problem(name, None, None, f"{size} bytes", f"at most {MAX_FILE_BYTES} bytes")
+            Problem(name, None, None, f"{size} bytes", f"at most {max_bytes} bytes")
         )
         return None
     try:
@@ -364,9 +366,22 @@ def empty_table(spec: schema.TableSpec) -> pd.DataFrame:
 
 
 def _read_table(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -> pd.DataFrame:
+    registry = spec is schema.FACILITIES
+    if registry and (folder / REGISTRY_PARQUET).exists():
+        if (folder / spec.file).exists():
+            problems.append(Problem(REGISTRY_PARQUET, None, None, f"both {spec.file} and {REGISTRY_PARQUET}",
+                                    "one registry (delete one of the two files)"))
+            return pd.DataFrame()
+        raw = _parquet_cells(folder, spec, problems)
+        if raw is None:
+            return pd.DataFrame()
+        found: list[Problem] = []
+        table = parse_table(spec, raw, found)  # its cells' problems name the file they are in
+        problems += [dataclasses.replace(p, file=REGISTRY_PARQUET) if p.file == spec.file else p for p in found]
+        return table
     if not spec.required and not (folder / spec.file).exists() and not (folder / spec.file).is_symlink():
         return empty_table(spec)  # absent; a dangling link is reported by _read_bytes
-    data = _read_bytes(folder, spec.file, problems)
+    data = _read_bytes(folder, spec.file, problems, MAX_REGISTRY_BYTES if registry else MAX_FILE_BYTES)
     text = _decode(spec.file, data, problems, by_row=True) if data is not None else None
     if text is None:
         return pd.DataFrame()
@@ -431,6 +446,35 @@ def _csv_cells(file: str, text: str, problems: list[Problem], max_rows: int) -> 
                          columns=[header[i] for i in keep], dtype=object)
     cells.index = pd.Index(list(records), name="row", dtype=int)
     return cells
+
+
+def _parquet_cells(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -> pd.DataFrame | None:
+    """A Parquet registry's cells as text, numbered as the rows of the same table in CSV would
+    be (header = row 1), so that it is checked exactly as facilities.csv is."""
+    data = _read_bytes(folder, REGISTRY_PARQUET, problems, MAX_REGISTRY_BYTES)
+    if data is None:
+        return None
+    try:
+        table = pd.read_parquet(io.BytesIO(data))
+    except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        problems.append(Problem(REGISTRY_PARQUET, None, None, None,
+                                f"a Parquet file with the columns of {spec.file} (pyarrow: {err})"))
+        return None
+    if len(table) > spec.max_rows:
+        problems.append(Problem(REGISTRY_PARQUET, None, None, f"{len(table)} data rows",
+                                f"at most {spec.max_rows} data rows"))
+        return None
+    cells = pd.DataFrame({str(name): _as_text(table[name]) for name in table.columns}, dtype=object)
+    cells.index = pd.RangeIndex(2, len(table) + 2, name="row")
+    return cells
+
+
+def _as_text(column: pd.Series) -> np.ndarray:
+    """A column's cells as CSV would hold them: numbers in full (round-trip) precision,
+    missing as blank."""
+    text = column.astype(str).to_numpy(dtype=object)
+    text[pd.isna(column).to_numpy()] = ""
+    return text
 
 
 def _malformed(file: str, row: int, err: csv.Error) -> Problem:

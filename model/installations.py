@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,23 +110,31 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     steps = _installation_steps(dataset)
     n_years = years.size
     available = years[None, :] >= steps["available_from"].to_numpy()[:, None]  # step x year
-    phase = grid["phase"].to_numpy().reshape(-1, n_years)[steps["facility"].to_numpy()]
-    own = available & (phase == SIMULATION) if pool else available
+    # compared on the grid (installation x year), then spread to steps: not text by step-year
+    simulation = (grid["phase"].to_numpy() == SIMULATION).reshape(-1, n_years)[steps["facility"].to_numpy()]
+    own = available & simulation if pool else available
     of_step, year_position = np.nonzero(own)
     facility_rows = steps["facility"].to_numpy()[of_step] * n_years + year_position
     year = years[year_position]
     elapsed = (year - dataset.settings["base_year"]).astype(float)
+    # keys from integer codes over small levels: a million text keys are neither factorized
+    # nor converted to strings (that took longer than the rest of the columns)
+    step_codes, step_names = pd.factorize(steps["step"].to_numpy())
+    codes: list[Any] = [facility_rows // n_years, step_codes[of_step], year_position]
+    keys = pd.MultiIndex(
+        levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
+                pd.Index(step_names, dtype=object), pd.Index(years)],
+        codes=codes, names=["facility_id", "step", "year"], verify_integrity=False)
     own_columns = AbatementColumns(
         "facility_abatement_mt",
-        pd.MultiIndex.from_arrays([grid.index.get_level_values("facility_id").to_numpy()[facility_rows],
-                                   steps["step"].to_numpy()[of_step], year], names=["facility_id", "step", "year"]),
+        keys,
         steps["potential_share"].to_numpy()[of_step] * grid["bau_mt"].to_numpy()[facility_rows],
         steps["base_cost"].to_numpy()[of_step] * (1.0 + steps["cost_change"].to_numpy()[of_step]) ** elapsed,
         grid["sector_row"].to_numpy()[facility_rows], facility_rows,
     )
     if not pool:
         return [own_columns], None, None
-    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & (phase != SIMULATION), years)
+    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & ~simulation, years)
     return [pooled], members, presolve(own_columns, grid)
 
 
@@ -143,8 +152,9 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     emission_share = grid["emission_share"].to_numpy()[facility * n_years]
     path_weight = np.bincount(path_id, weights=steps["potential_share"].to_numpy() * emission_share,
                               minlength=len(paths))
-    in_pool = np.zeros((len(paths), n_years), dtype=bool)
-    np.logical_or.at(in_pool, path_id, poolable)  # a path is pooled in a year if any member is
+    # a path is pooled in a year if its members are: they share sector (so phase) and
+    # available_from, so its first member tells
+    in_pool = poolable[np.unique(path_id, return_index=True)[1]]
     path_of_column, year_position = np.nonzero(in_pool)
     sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(paths["sector"])
     sector_rows = sector_code[path_of_column] * n_years + year_position

@@ -14,14 +14,20 @@ bounds. The same blocks are rendered two ways:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
-import highspy
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
-import scipy.sparse
-from pyomo.core.expr.numeric_expr import LinearExpression
+
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    import highspy
+    import pyomo.environ as pyo
+    from pyomo.core.expr.numeric_expr import LinearExpression
+else:
+    highspy = lazy_module("highspy")
+    pyo = lazy_module("pyomo.environ")  # only the Pyomo rendering needs it
 
 
 class Term(NamedTuple):
@@ -133,6 +139,8 @@ def add_rows(m: pyo.ConcreteModel, block: RowBlock, index: pyo.Set | None = None
 def linear_expressions(m: pyo.ConcreteModel, n_rows: int, terms: Sequence[Term],
                        constant: np.ndarray) -> list[LinearExpression]:
     """One LinearExpression per row from the blocks' terms (variables looked up on ``m``)."""
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
     rows, variables, coefs = _flatten_terms(m, terms)
     order = np.argsort(rows, kind="stable")
     rows, variables, coefs = rows[order], variables[order], coefs[order]
@@ -182,6 +190,41 @@ def positions(index: pd.Index, keys: pd.Index | np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class CscMatrix:
+    """A sparse matrix in compressed columns, as HiGHS takes it (numpy only: scipy would cost
+    a tenth of a second to import, and after Pyomo its import hook loads scipy.stats too)."""
+
+    shape: tuple[int, int]
+    indptr: np.ndarray  # column j's entries are indptr[j]:indptr[j + 1]
+    indices: np.ndarray  # row of each entry, ascending within a column
+    data: np.ndarray
+
+    @classmethod
+    def from_triplets(cls, rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
+                      shape: tuple[int, int]) -> CscMatrix:
+        """Entries at (row, column), duplicates summed (as scipy's coo -> csc)."""
+        n_rows, n_cols = shape
+        key = cols.astype(np.int64) * max(n_rows, 1) + rows
+        order = np.argsort(key, kind="stable")
+        key, values = key[order], values[order]
+        first = np.ones(key.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(first)
+        summed = np.add.reduceat(values, starts) if key.size else np.zeros(0)
+        unique = key[starts]
+        col_of = unique // max(n_rows, 1)
+        indptr = np.zeros(n_cols + 1, dtype=np.int32)
+        np.cumsum(np.bincount(col_of, minlength=n_cols), out=indptr[1:])
+        return cls(shape, indptr, (unique % max(n_rows, 1)).astype(np.int32), summed.astype(float))
+
+    def toarray(self) -> np.ndarray:
+        dense = np.zeros(self.shape)
+        columns = np.repeat(np.arange(self.shape[1]), np.diff(self.indptr))
+        dense[self.indices, columns] = self.data
+        return dense
+
+
+@dataclass
 class HighsArrays:
     """The LP's numbers in HiGHS's column and row order."""
 
@@ -190,7 +233,7 @@ class HighsArrays:
     col_upper: np.ndarray
     row_lower: np.ndarray
     row_upper: np.ndarray
-    matrix: scipy.sparse.csc_array
+    matrix: CscMatrix
     row_offsets: dict[str, int]
     offset: float = 0.0  # the objective's constant
 
@@ -219,12 +262,9 @@ def highs_arrays(lp: LinearProgram) -> HighsArrays:
         row_lower.append(lower - block.constant)
         row_upper.append(upper - block.constant)
         start += n
-    matrix = scipy.sparse.coo_array(
-        (np.concatenate(values) if values else np.zeros(0),
-         (np.concatenate(rows) if rows else np.zeros(0, int), np.concatenate(cols) if cols else np.zeros(0, int))),
-        shape=(start, n_cols),
-    ).tocsc()
-    matrix.sum_duplicates()
+    matrix = CscMatrix.from_triplets(
+        np.concatenate(rows) if rows else np.zeros(0, int), np.concatenate(cols) if cols else np.zeros(0, int),
+        np.concatenate(values) if values else np.zeros(0), (start, n_cols))
     return HighsArrays(col_cost, col_lower, col_upper,
                        np.concatenate(row_lower) if row_lower else np.zeros(0),
                        np.concatenate(row_upper) if row_upper else np.zeros(0), matrix, row_offsets,

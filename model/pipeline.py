@@ -5,19 +5,24 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-import pyomo.environ as pyo
-
-from .allocation import allocate
+from .allocation import allocate, allocate_lp
 from .checks import failed
 from .diagnose import explain_infeasibility
 from .errors import EtscapError, InfeasibleError
-from .formulation import build_model
+from .formulation import build_model, formulate
 from .inputs import Dataset, load_dataset
+from .lazy import is_pyomo_model, lazy_module
 from .overrides import apply_overrides
+from .parameters import derive_parameters
 from .results import Results, allowance_prices, build_results
-from .solve import solve_model, solver_options
+from .solve import solve_lp, solve_model, solver_options
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+else:
+    pyo = lazy_module("pyomo.environ")
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +56,19 @@ def solve(
     ``overrides`` change inputs before building (see ``model.overrides``);
     ``highs_options`` are passed to HiGHS after the scenario's [solver] table;
     ``installations=False`` skips the sector-resolution table by installation.
+
+    A dataset goes from the formulation's numpy blocks straight to HiGHS; a model from
+    ``build_model`` (which a script may have changed) through Pyomo's standard-form
+    compiler, so the script's own components count. Both routes solve the same LPs.
     """
     started = time.perf_counter()
-    user_model = isinstance(source, pyo.ConcreteModel)
+    user_model = is_pyomo_model(source)
+    if not user_model:  # no script has changed the model: hand the numpy blocks to HiGHS
+        dataset = prepare(source, overrides)
+        try:
+            return verified(_solve_blocks(dataset, highs_options, allocation, installations, verbose, started))
+        except InfeasibleError:  # the Pyomo route explains it (an elastic copy of the model)
+            source, overrides = dataset, None
     if user_model:
         if overrides:
             raise EtscapError("overrides apply to a dataset: pass them to build_model's dataset instead")
@@ -91,6 +106,28 @@ def solve(
     for problem in failed(results.summary["checks"]):  # a script's own constraints may break a check
         log.warning("check failed on a model changed by a script: %s", problem)
     return results
+
+
+def _solve_blocks(dataset: Dataset, highs_options: Mapping[str, Any] | None, allocation: bool,
+                  installations: bool, verbose: bool, started: float) -> Results:
+    """Stages 1 and 2 from the formulation's blocks straight to HiGHS: the same LPs as the
+    Pyomo model's, without building it (nor importing Pyomo)."""
+    parameters = derive_parameters(dataset)
+    lp = formulate(parameters)
+    built = time.perf_counter()
+    log.info("built the LP in %.2f s: %s abatement columns", built - started,
+             f"{sum(len(columns) for columns in parameters.abatement):,}")
+    options = solver_options(dataset.settings, highs_options)
+    least_cost = solve_lp(lp, dataset.name, options, verbose)
+    log.info("least cost found in %.2f s (HiGHS %s, %s)", sum(least_cost.seconds.values()),
+             least_cost.solver_version, iteration_counts(least_cost.iterations))
+    allocated = None
+    if allocation:
+        allocated = allocate_lp(parameters, lp, least_cost, allowance_prices(parameters, least_cost), options, verbose)
+        log.info("allocation (%s) in %.2f s", dataset.settings["allocation.objective"],
+                 sum(allocated.seconds.values()))
+    return build_results(parameters, least_cost, allocated, seconds={"build": built - started},
+                         installations=installations)
 
 
 # The model's own constraint families: prices, allocation and checks are read from their rows

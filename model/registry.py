@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import schema
 from .errors import InputError, Problem
-from .inputs import MAX_FILE_BYTES, Dataset
+from .inputs import MAX_REGISTRY_BYTES, Dataset
 
 SIZE_SIGMA = 1.0  # spread of installation sizes (lognormal sigma): a few large, many small
 INTENSITY_SIGMA = 0.08  # spread of intensities around the unit type's benchmark
@@ -41,7 +41,7 @@ def make_registry(dataset: Dataset, seed: int = 2025, scale: float = 1.0) -> pd.
 
     Refused up front (InputError) if no covered sector gives ``entities``, if ``scale`` is
     not a positive finite number, or if the registry would have more rows than facilities.csv
-    may have (so that ``solve`` can read every registry made here)."""
+    (or facilities.parquet) may have (so that ``solve`` can read every registry made here)."""
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
         raise InputError(Problem(f"--scale {scale}", None, None, None, "a finite number above 0"))
     rng = np.random.default_rng(seed)
@@ -63,12 +63,12 @@ def make_registry(dataset: Dataset, seed: int = 2025, scale: float = 1.0) -> pd.
 
 
 def registry_csv(registry: pd.DataFrame, scale: float = 1.0) -> bytes:
-    """facilities.csv's bytes; an InputError if they are more than a dataset file may have."""
+    """facilities.csv's bytes; an InputError if they are more than a registry file may have."""
     data = registry.to_csv(index=False, float_format="%.9g", lineterminator="\n").encode()
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > MAX_REGISTRY_BYTES:
         raise InputError(Problem(f"--scale {scale:g}", None, None, f"a registry of {len(data):,} bytes",
-                                 f"at most {MAX_FILE_BYTES:,} bytes (the size of a dataset file): --scale "
-                                 f"{_floor(scale * MAX_FILE_BYTES / len(data))} or less for this dataset"))
+                                 f"at most {MAX_REGISTRY_BYTES:,} bytes (the size of a registry file): --scale "
+                                 f"{_floor(scale * MAX_REGISTRY_BYTES / len(data))} or less for this dataset"))
     return data
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 REQUIRED: Any = object()  # sentinel default: the value must be given
 MAX_WHOLE_NUMBER = 2**53  # larger whole numbers do not survive a float
+REGISTRY_MAX_ROWS = 250_000  # installations in facilities.csv: make-registry writes no more
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
@@ -502,7 +503,8 @@ BENCHMARKS = TableSpec(
 FACILITIES = TableSpec(
     "facilities.csv",
     "Optional registry of installations, in base_year; the sector's emissions and free "
-    "allocation are shared among its facilities.",
+    "allocation are shared among its facilities. May be given as facilities.parquet instead "
+    "(the same columns; its records are numbered as CSV rows, the first is row 2), e.g. for a large registry.",
     ("facility_id",),
     (
         Field("facility_id", "str", "", "Unique identifier of the installation."),
@@ -526,7 +528,7 @@ FACILITIES = TableSpec(
         SOURCE_COLUMN,
     ),
     required=False,
-    max_rows=200_000,
+    max_rows=REGISTRY_MAX_ROWS,
 )
 
 FACILITY_MAC = TableSpec(

@@ -18,16 +18,21 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-import highspy
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.common.errors import InfeasibleConstraintException
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from . import schema
 from .errors import EtscapError, InfeasibleError, SolverError
+from .lazy import lazy_module
+from .lp import LinearProgram, highs_arrays, to_highs
+
+if TYPE_CHECKING:
+    import highspy
+    import pyomo.environ as pyo
+else:
+    highspy = lazy_module("highspy")
+    pyo = lazy_module("pyomo.environ")  # only solve_model (a Pyomo model) needs it
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +118,9 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
                 verbose: bool = False, dual_suffix: bool = True) -> Solution:
     """Solve the model's LP with HiGHS; load values into the model's variables and, with
     ``dual_suffix``, duals into its ``dual`` suffix."""
+    from pyomo.common.errors import InfeasibleConstraintException
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
     started = time.perf_counter()
     try:
         compiled = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
@@ -143,6 +151,47 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
         solver_version=highs.version(),
         options=options,
         seconds={"compile": compiled_at - started, "solve": solved_at - compiled_at},
+        iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count)},
+    )
+
+
+def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = None,
+             verbose: bool = False) -> Solution:
+    """Solve the LP's numpy blocks with HiGHS directly, without a Pyomo model: the default
+    route for a dataset (no script has changed its model), skipping Pyomo's compiler and the
+    imports it pulls in. Values and duals come back by block name, in the blocks' key order,
+    as ``solve_model`` returns them by component; the objective in its own sense."""
+    started = time.perf_counter()
+    arrays = highs_arrays(lp)
+    highs = new_highs(verbose)
+    options = sized_options(options, arrays.matrix.shape[1])
+    set_options(highs, options)
+    if highs.passModel(to_highs(arrays)) == highspy.HighsStatus.kError:
+        raise SolverError(f"HiGHS could not load model {name!r}: {_HINTS['Load error']}")
+    passed_at = time.perf_counter()
+    run_highs(highs, options)  # as solve_model: an optimum without a basis is crossed over
+    solved_at = time.perf_counter()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    raise_unless_optimal(highs, name)
+    solution = highs.getSolution()
+    info = highs.getInfo()
+    col_value, row_dual = np.asarray(solution.col_value), np.asarray(solution.row_dual)
+    values, start = {}, 0
+    for block_name, block in lp.variables.items():
+        values[block_name] = col_value[start: start + len(block.keys)]
+        start += len(block.keys)
+    duals = {block.name: row_dual[arrays.row_offsets[block.name]: arrays.row_offsets[block.name] + len(block.keys)]
+             for block in lp.rows}
+    maximised = lp.objective is not None and lp.objective.sense == "maximize"  # negated for HiGHS
+    objective = float(info.objective_function_value)
+    return Solution(
+        status=status,
+        objective=-objective if maximised else objective,
+        values=values,
+        duals=duals,
+        solver_version=highs.version(),
+        options=options,
+        seconds={"compile": passed_at - started, "solve": solved_at - passed_at},
         iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count)},
     )
 

@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 
 from . import schema
+from .cli import bundled_datasets
 from .errors import EtscapError, InputError, Problem, did_you_mean
 from .inputs import (MAX_FILE_BYTES, SCENARIO_NAME, Dataset, _not_already_reported, _only_cell_problems, check_dataset,
                      empty_table, load_dataset, parse_table)
 
 SCENARIO_SHEET, REFERENCE_SHEET = "scenario", "reference"
 NO_UNIT = "-"  # the units row's cell of a column without a unit (a blank would look like a missing row)
-BUNDLED = Path(__file__).resolve().parent.parent / "inputs"
+BUNDLED = bundled_datasets()  # inputs/ of a checkout, else the copy in the package (a wheel)
 BUNDLED_NAMES = ("china", "toy")
 SCENARIO_COLUMNS = ["key", "value", "unit", "meaning"]
 MAX_SHEET_ROWS = max(t.max_rows for t in schema.TABLES) + 1000  # data rows, headers and some blank rows

@@ -216,10 +216,10 @@ def test_progress_line_counts_the_method_that_ran(tmp_path):
 @pytest.mark.parametrize(
     "scale, message",
     [
-        ("1e9", "--scale 1e+09: found '6,837,000,000,000 installations', expected at most 200,000 (the rows "
-                "facilities.csv may have): --scale 29 or less for this dataset"),
-        ("30", "--scale 30: found '205,110 installations', expected at most 200,000 (the rows facilities.csv "
-               "may have): --scale 29 or less for this dataset"),
+        ("1e9", "--scale 1e+09: found '6,837,000,000,000 installations', expected at most 250,000 (the rows "
+                "facilities.csv may have): --scale 36 or less for this dataset"),
+        ("40", "--scale 40: found '273,480 installations', expected at most 250,000 (the rows facilities.csv "
+               "may have): --scale 36 or less for this dataset"),
         ("inf", "--scale inf: expected a finite number above 0"),
         ("nan", "--scale nan: expected a finite number above 0"),
     ],
@@ -237,11 +237,11 @@ def test_make_registry_refuses_a_file_larger_than_a_dataset_file(tmp_path, monke
     from model import registry
     from tests.conftest import CHINA
 
-    monkeypatch.setattr(registry, "MAX_FILE_BYTES", 500_000)  # the real limit binds at --scale 24
+    monkeypatch.setattr(registry, "MAX_REGISTRY_BYTES", 500_000)  # the real limit (128 MB) is above the row limit
     result = _run("make-registry", CHINA, "--out", tmp_path / "r.csv")
     assert result.exit_code == 2
     assert result.stderr == ("error: --scale 1: found 'a registry of 887,993 bytes', expected at most 500,000 bytes "
-                             "(the size of a dataset file): --scale 0.56 or less for this dataset\n")
+                             "(the size of a registry file): --scale 0.56 or less for this dataset\n")
 
 
 def test_make_registry_needs_entities(tmp_path, toy_path):

@@ -492,7 +492,8 @@ def test_out_under_a_read_only_folder_is_found_before_solving(tmp_path, monkeypa
         raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "ro"))
 
     monkeypatch.setattr(results_module.tempfile, "mkdtemp", read_only)
-    monkeypatch.setattr("model.cli.solve_dataset", lambda *a, **k: pytest.fail("solved before checking --out"))
+    # the CLI imports the pipeline when the command runs (a light --help), so patch it at its source
+    monkeypatch.setattr("model.pipeline.solve", lambda *a, **k: pytest.fail("solved before checking --out"))
     result = _run("solve", TOY, "--out", tmp_path / "ro" / "r")
     assert result.exit_code == 1
     assert _one_line(result) == (f"error: cannot write {tmp_path / 'ro' / 'r'}: Permission denied ({tmp_path / 'ro'}); "
@@ -538,7 +539,7 @@ def test_last_resort_handler_gives_one_line(monkeypatch, error, line):
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr("model.cli.load_dataset", fail)
+    monkeypatch.setattr("model.inputs.load_dataset", fail)  # imported by the command when it runs
     result = _run("validate", TOY)
     assert result.exit_code == 1
     assert _one_line(result) == line
