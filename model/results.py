@@ -658,6 +658,7 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
                                              minlength=n),
         "marginal_cost_cny_per_t": np.where(np.isfinite(dearest), dearest, np.nan),
         "own_price_cny_per_t": _own_prices(p, least_cost),
+        "rule_cap_mt": p.sector_years["rule_cap_mt"].to_numpy(),  # simulation phase only: for the checks
         "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
     }, index=p.sector_years.index)
     if allocated:

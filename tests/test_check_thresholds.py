@@ -1,0 +1,117 @@
+"""Every check at its threshold: the toy's tables broken by 1e-3 (Mt, or relative for the
+price checks) fail that check with that worst violation, and broken by 1e-7 pass, so a
+tolerance made 100x looser or tighter than the documented 1e-5 is caught."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from model import solve
+from model.checks import TOLERANCE_MT, TOLERANCE_PRICE, run_checks
+from tests.conftest import TOY
+from tests.test_facility_study import toy_binding_installation  # noqa: F401 (a fixture)
+
+BREAKS = (1e-3, 1e-7)  # 100x above and below the tolerance
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return solve(TOY)
+
+
+@pytest.fixture(scope="module")
+def toy_banking():
+    return solve(TOY, overrides={"market.banking": "true"})
+
+
+@pytest.fixture(scope="module")
+def toy_facility(toy_binding_installation):  # noqa: F811
+    return solve(toy_binding_installation)
+
+
+def _add(table, column, amount: float, relative: bool = False, **where) -> None:
+    """Add ``amount`` (a share of the value if ``relative``) to ``column`` in the one row of
+    ``table`` matching ``where``."""
+    match = table.index[(table[list(where)] == list(where.values())).all(axis=1)]
+    assert len(match) == 1, where
+    value = table.loc[match[0], column]
+    table.loc[match, column] = value * (1 + amount) if relative else value + amount
+
+
+# check: (solved case, break by d, checks that then fail, in the toy's numbers)
+CASES: dict[str, tuple[str, Callable, set[str]]] = {
+    # national cap 152.5 Mt in 2026, lowered by d: allowances plus outside emissions exceed it by d
+    "national_target": ("toy", lambda t, d: _add(t["years"], "national_cap_mt", -d, year=2026), {"national_target"}),
+    # power's 2026 cap (71.67 Mt) raised by d: sector caps add up to d more than the ETS cap
+    "cap_split": ("toy", lambda t, d: _add(t["sector_years"], "cap_mt", d, sector="power", year=2026), {"cap_split"}),
+    # power abates d less in 2026 (step B, 17.5 of 30 Mt): trading emissions exceed the caps by d
+    "market_balance": ("toy", lambda t, d: (_add(t["steps"], "abatement_mt", -d, sector="power", step="B", year=2026),
+                                            _add(t["sector_years"], "emissions_mt", d, sector="power", year=2026)),
+                       {"market_balance"}),
+    # steel abates d less in 2025 (step A, 3 of 5 Mt): it emits d above its rule cap of 47 Mt
+    "simulation_compliance": ("toy", lambda t, d: (
+        _add(t["steps"], "abatement_mt", -d, sector="steel", step="A", year=2025),
+        _add(t["sector_years"], "emissions_mt", d, sector="steel", year=2025)), {"simulation_compliance"}),
+    # power's step A (20 of 20 Mt in 2025) used d beyond its potential
+    "abatement_within_potential": ("toy", lambda t, d: (
+        _add(t["steps"], "abatement_mt", d, sector="power", step="A", year=2025),
+        _add(t["sector_years"], "emissions_mt", -d, sector="power", year=2025)), {"abatement_within_potential"}),
+    # power's 2026 emissions reported d below BAU minus its abatement
+    "emissions_add_up": ("toy", lambda t, d: _add(t["sector_years"], "emissions_mt", -d, sector="power", year=2026),
+                         {"emissions_add_up"}),
+    # d left in the bank after 2027 (taken from 2027's market balance)
+    "bank_limits": ("toy_banking", lambda t, d: _add(t["years"], "bank_mt", d, year=2027),
+                    {"bank_limits", "market_balance"}),
+    # power's step B, used in 2026, costs 40 x (1 + d) against the price of 40
+    "equal_marginal_cost": ("toy", lambda t, d: _add(t["steps"], "cost_cny_per_t", d, relative=True,
+                                                     sector="power", step="B", year=2026), {"equal_marginal_cost"}),
+    # with 5 Mt banked from 2026 the 2027 price must be 44; 44 x (1 + d) is a share d off
+    "hotelling": ("toy_banking", lambda t, d: _add(t["years"], "allowance_price_cny_per_t", d, relative=True,
+                                                   year=2027), {"hotelling"}),
+    # power gets all its 78 Mt cap free in 2025 (free share at most 1, nothing auctioned): d more breaks both
+    "allocation_bounds": ("toy", lambda t, d: _add(t["sector_years"], "free_mt", d, sector="power", year=2025),
+                          {"allocation_bounds"}),
+    # s1 emits d above its free allowances (0.4 x 47 = 18.8 Mt) in steel's simulation year
+    "facility_compliance": ("toy_facility", lambda t, d: _add(t["facilities"], "emissions_mt", d,
+                                                              facility_id="s1", year=2025), {"facility_compliance"}),
+}
+
+
+def test_every_check_has_a_threshold_case(toy):
+    assert set(CASES) == set(toy.summary["checks"])
+    assert (TOLERANCE_MT, TOLERANCE_PRICE) == (1e-5, 1e-5)
+
+
+@pytest.mark.parametrize("check", list(CASES))
+@pytest.mark.parametrize("d", BREAKS, ids=["1e-3", "1e-7"])
+def test_check_at_its_threshold(request, check, d):
+    case, breaks, failing = CASES[check]
+    results = request.getfixturevalue(case)
+    tables = {"years": results.years.copy(), "sector_years": results.sector_years.copy(),
+              "steps": results.abatement_steps.copy(), "facilities": results.facilities.copy()}
+    assert all(r["passed"] for r in run_checks(*_arguments(results, tables)).values())
+    breaks(tables, d)
+    report = run_checks(*_arguments(results, tables))
+    assert report[check]["worst_violation"] == pytest.approx(d, rel=1e-4)
+    assert {name for name, r in report.items() if not r["passed"]} == (failing if d > 1e-5 else set())
+
+
+def _arguments(results, tables):
+    return (tables["years"], tables["sector_years"], tables["steps"], results.summary["market"],
+            tables["facilities"])
+
+
+def test_equal_marginal_cost_is_checked_unless_stage_2_left_the_equilibrium(toy):
+    """A market that does not say (a script's own dict, without ``equilibrium``) is held to
+    equal marginal cost; only a stage 2 that moved abatement within a cost tolerance
+    (``equilibrium`` false) leaves the check out."""
+    steps = toy.abatement_steps.copy()
+    _add(steps, "cost_cny_per_t", 0.25, relative=True, sector="power", step="B", year=2026)
+    market = {key: value for key, value in toy.summary["market"].items() if key != "equilibrium"}
+    report = run_checks(toy.years, toy.sector_years, steps, market)
+    assert report["equal_marginal_cost"] == {"passed": False, "worst_violation": pytest.approx(0.25),
+                                             "unit": "relative"}
+    assert "equal_marginal_cost" not in run_checks(toy.years, toy.sector_years, steps,
+                                                   {**market, "equilibrium": False})

@@ -1,0 +1,52 @@
+"""A study at facility resolution: scenarios re-solved on one kept HiGHS LP equal their own
+solves, including the cost of the installations solved in closed form (the objective's
+constant, which a re-solve must push into HiGHS like any other number)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from model import apply_overrides, load_dataset, solve
+from model.studies import sweep
+from tests.conftest import TOY
+
+# Steel's free allowances follow output: s1 may emit 10/25 of steel's 2025 rule cap of 47 Mt,
+# 18.8 Mt of its 25 Mt BAU, so it must cut 6.2 Mt on its own in the simulation phase; s2
+# (16.92 Mt allowed, 15 Mt BAU) and s3 (11.28 allowed, 10 BAU) need not cut.
+BINDING_REGISTRY = ("facility_id,sector,output,emissions_mt,cost_factor\n"
+                    "p1,power,60,60,1\np2,power,40,40,1\ns1,steel,10,25,1\ns2,steel,9,15,1\ns3,steel,6,10,1\n")
+FACILITY = {"model.resolution": "facility"}
+
+
+@pytest.fixture(scope="module")
+def toy_binding_installation(tmp_path_factory):
+    """The toy at facility resolution with BINDING_REGISTRY."""
+    folder = tmp_path_factory.mktemp("toy") / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(BINDING_REGISTRY)
+    return apply_overrides(load_dataset(folder), FACILITY)
+
+
+def test_facility_resolution_sweep_equals_individual_solves(toy_binding_installation):
+    """Steel's step A at 20 and at 30 CNY/t. In 2025 s1 cuts 2.5 Mt on step A (10% of 25 Mt)
+    and 3.7 Mt on step B at 60, in closed form: 50 + 222 = 272 million CNY at 20, 75 + 222
+    = 297 at 30, so the objective's constant moves by 0.025 bn CNY between the scenarios
+    (2025 is undiscounted). Each scenario's objective and tables equal its own solve."""
+    study = sweep(toy_binding_installation, {"mac.steel.A.cost_cny_per_t": [20.0, 30.0]})
+    assert study.info["reuse_model"] and (study.scenarios["status"] == "optimal").all()
+    for scenario, cost in enumerate([20.0, 30.0]):
+        single = solve(toy_binding_installation, overrides={"mac.steel.A.cost_cny_per_t": cost}, allocation=False)
+        assert study.scenarios.at[scenario, "objective_bn_cny"] == pytest.approx(
+            single.summary["objective_bn_cny"], rel=1e-9)
+        for name in ("years", "sector_years"):
+            rows = getattr(study, name)
+            rows = rows[rows["scenario"] == scenario].drop(columns="scenario").reset_index(drop=True)
+            pd.testing.assert_frame_equal(rows, getattr(single, name), check_exact=False, rtol=1e-7, atol=1e-6)
+        s1 = single.facilities.set_index(["facility_id", "year"]).loc[("s1", 2025)]
+        assert s1["abatement_mt"] == pytest.approx(6.2)
+        assert s1["price_cny_per_t"] == pytest.approx(60.0)
+    objectives = study.scenarios["objective_bn_cny"].to_numpy()
+    assert objectives == pytest.approx([3.3590248, 3.4708017], abs=1e-7)

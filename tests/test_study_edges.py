@@ -1,0 +1,71 @@
+"""Study files and study reports at their edges (each test here caught a mutant that the
+rest of the suite let survive: see benchmarks/mutation.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from model import InputError, load_dataset
+from model.report import WORKBOOK_MAX_ROWS, _fits_a_sheet, write_report
+from model.studies import read_study_file, sweep
+from tests.conftest import TOY
+
+
+def test_distributions_that_are_not_a_table(tmp_path):
+    """`distributions = 5` in [montecarlo] is reported with the file and the key."""
+    path = tmp_path / "study.toml"
+    path.write_text(f'dataset = "{TOY.as_posix()}"\n[montecarlo]\nn = 3\nseed = 1\ndistributions = 5\n')
+    with pytest.raises(InputError) as caught:
+        read_study_file(path, "montecarlo")
+    assert str(caught.value).endswith(
+        f"{path}, key montecarlo.distributions: found '5', expected a table of KEY = {{ kind = ..., ... }}")
+
+
+def test_study_report_of_a_chosen_year(tmp_path):
+    """`report STUDY --year 2025` draws 2025's price distribution (default: the last year, 2027)."""
+    folder = sweep(load_dataset(TOY), {"targets.2027.national_cap_mt": [135, 138]}).write(tmp_path / "s")
+    write_report(folder, year=2025)
+    page = (folder / "report.html").read_text()
+    assert "Allowance price in 2025 across 2 scenarios" in page and "Allowance price in 2027" not in page
+
+
+def test_a_sheet_holds_up_to_the_workbook_limit(caplog):
+    """results.xlsx takes a table of up to WORKBOOK_MAX_ROWS (50,000) rows; a longer one is
+    left to the Parquet or CSV file, with a warning naming it."""
+    assert WORKBOOK_MAX_ROWS == 50_000
+    assert _fits_a_sheet("years", pd.DataFrame({"year": range(50_000)}))
+    assert not caplog.records
+    assert not _fits_a_sheet("sector_years", pd.DataFrame({"year": range(50_001)}))
+    assert caplog.records[0].getMessage().startswith("sector_years has 50001 rows, more than the 50000")
+
+
+def test_zip_of_lists_of_different_lengths():
+    with pytest.raises(InputError) as caught:
+        sweep(load_dataset(TOY), {"targets.2027.national_cap_mt": [130, 140], "sectors.steel.trading_from": [2026]},
+              mode="zip")
+    assert str(caught.value) == ("sweep grid: found 'targets.2027.national_cap_mt: 2, sectors.steel.trading_from: 1', "
+                                 "expected lists of one length (mode zip pairs their values), or mode product")
+
+
+def test_sweep_key_without_values():
+    with pytest.raises(InputError) as caught:
+        sweep(load_dataset(TOY), {"discount_rate": []})
+    assert str(caught.value) == "sweep grid, key \"discount_rate\": found '[]', expected a non-empty list of values"
+
+
+def test_study_file_saved_with_a_byte_order_mark(tmp_path):
+    """Windows editors may write UTF-8 with a BOM: the study file still reads."""
+    path = tmp_path / "study.toml"
+    path.write_text(f'dataset = "{TOY.as_posix()}"\n[sweep]\ndiscount_rate = [0.05, 0.1]\n', encoding="utf-8-sig")
+    assert read_study_file(path, "sweep").grid == {"discount_rate": [0.05, 0.1]}
+
+
+def test_shortfall_by_region_adds_up_installations():
+    """Two steel installations of one region short by 1.5 and 2.5 Mt: the region is short 4."""
+    from model.report import shortfall_by_region
+
+    facilities = pd.DataFrame({"year": [2030, 2030, 2030], "region": ["Hebei", "Hebei", "Jiangsu"],
+                               "sector": ["steel", "steel", "steel"], "shortfall_mt": [1.5, 2.5, -1.0]})
+    table = shortfall_by_region(facilities, 2030)
+    assert table.to_dict("list") == {"region": ["Hebei", "Jiangsu"], "steel": [4.0, -1.0], "total": [4.0, -1.0]}
