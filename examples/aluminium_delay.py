@@ -1,5 +1,5 @@
-"""What does delaying real trading for aluminium cost? Trading from 2027 (as planned) to
-2032: 0-5 more years of the simulation phase, in which aluminium must meet its own rule
+"""What does delaying real trading for aluminium cost? Trading from 2027 (phase 2; the
+default dataset trades from entry, 2025, so 2025-26 simulate here too) to 2032: 0-5 more years of the simulation phase, in which aluminium must meet its own rule
 cap (2% below BAU) at its own marginal cost instead of buying and selling allowances.
 
     python examples/aluminium_delay.py          # or: python run.py sweep examples/aluminium_delay.toml

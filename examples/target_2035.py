@@ -1,6 +1,7 @@
 """The 2035 national target 7% or 10% below the peak: what it does to the allowance price,
-the ETS cap and the cost. The peak of the default national cap path is 11,300 Mt (2028);
-the default dataset's 2035 row (10,350 Mt, 8.4% below) lies between the two.
+the ETS cap and the cost. The peak of the default national cap path is 12,000 Mt (2025-30,
+the observed 2024 level); the default dataset's 2035 row (10,980 Mt, 8.5% below) lies between
+the two. Both lie above the current-policy BAU of 2035 (10,440 Mt), so neither binds in 2035.
 
     python examples/target_2035.py              # or: python run.py sweep examples/target_2035.toml
 

@@ -11,6 +11,13 @@ is its abatement cost. Two objectives, each made lexicographic so the answer is 
 
 - ``min_max_burden``: minimise the largest burden share of value added in each year
   (summed over years); then, without raising it, auction as much as possible.
+
+Either way the auctioned share of each year's ETS cap stays within
+[``min_auction_share``, ``max_auction_share``] (targets.csv; a blank maximum is the
+minimum), so a tie-break never auctions what policy gives free. A last goal picks, among
+the allocations equally good for both, the one closest (in Mt) to one free share
+``1 - min_auction_share`` for every sector: with the auction pinned, or where allowances
+have no price, the first two goals do not tell sectors apart.
 - ``max_auction_revenue``: maximise auction revenue with every burden share at most
   ``allocation.max_burden_share``; then, without losing revenue, minimise the largest
   burden shares.
@@ -39,7 +46,7 @@ else:
 
 LEXICOGRAPHIC_SLACK = 1e-10  # relative room left on the first objective when optimising the second
 # allocation rules in the order they are suspected when stage 2 is infeasible
-FAMILIES = ("burden_limit", "minimum_auction", "free_share_floor", "free_share_ceiling")
+FAMILIES = ("burden_limit", "minimum_auction", "maximum_auction", "free_share_floor", "free_share_ceiling")
 
 
 def allocate(model: pyo.ConcreteModel, stage1: Solution, prices_cny_per_t: pd.Series,
@@ -57,8 +64,16 @@ def allocate(model: pyo.ConcreteModel, stage1: Solution, prices_cny_per_t: pd.Se
     model.keep_first_objective = pyo.Constraint(
         expr=(first.expr >= keep) if first.sense == pyo.maximize else (first.expr <= keep))
     _activate_only(model, second)
-    final = solve_model(model, options, verbose=verbose, dual_suffix=False)
-    final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) for k, v in final.seconds.items()}
+    middle = solve_model(model, options, verbose=verbose, dual_suffix=False)
+    # With the auctioned share pinned (max = min) and in years without a price, neither goal
+    # tells sectors apart: the last one picks, of the equally good allocations, the one
+    # closest to one free share for all (as a rate-based allocation gives), so the answer is unique.
+    model.keep_second_objective = pyo.Constraint(expr=_kept(second))
+    _activate_only(model, model.uniform_share_objective)
+    # simplex: a vertex, the same whichever method solved the goals before (PDLP stalled here)
+    final = solve_model(model, {**(options or {}), "solver": "simplex"}, verbose=verbose, dual_suffix=False)
+    final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) + middle.seconds.get(k, 0.0)
+                     for k, v in final.seconds.items()}
     return final
 
 
@@ -90,8 +105,11 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     burden_objective, auction_revenue = define_burden_objective(p), define_auction_revenue(p, prices_cny_per_t)
     revenue_first = settings["allocation.objective"] == "max_auction_revenue"
     first, second = (auction_revenue, burden_objective) if revenue_first else (burden_objective, auction_revenue)
+    for block in define_uniform_share_gap_variables(p):
+        variables[block.name] = block
     rows += [define_free_share_floor(p), define_free_share_ceiling(p), define_simulation_free_allocation(p),
-             define_minimum_auction(p), define_burden_epigraph(p, prices_cny_per_t)]
+             define_minimum_auction(p), define_maximum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
+             define_uniform_share_gap(p)]
     if revenue_first:
         rows.append(define_burden_limit(p, prices_cny_per_t))
     primary = solve_lp(LinearProgram(variables, rows, first), p.dataset.name, options, verbose)
@@ -101,8 +119,18 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     maximised = first.sense == "maximize"
     keep_row = _objective_row("keep_first_objective", first, lower=keep if maximised else None,
                               upper=None if maximised else keep)
-    final = solve_lp(LinearProgram(variables, [*rows, keep_row], second), p.dataset.name, options, verbose)
-    final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) for k, v in final.seconds.items()}
+    middle = solve_lp(LinearProgram(variables, [*rows, keep_row], second), p.dataset.name, options, verbose)
+    # the last goal, as in ``allocate``: of the equally good allocations, the one closest to
+    # one free share for all (simplex: a vertex whichever method solved the goals before)
+    slack = 1e-8 * (abs(middle.objective) + 1.0)
+    maximised = second.sense == "maximize"
+    keep_second = _objective_row("keep_second_objective", second,
+                                 lower=middle.objective - slack if maximised else None,
+                                 upper=None if maximised else middle.objective + slack)
+    final = solve_lp(LinearProgram(variables, [*rows, keep_row, keep_second], define_uniform_share_objective(p)),
+                     p.dataset.name, {**(options or {}), "solver": "simplex"}, verbose)
+    final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) + middle.seconds.get(k, 0.0)
+                     for k, v in final.seconds.items()}
     return final
 
 
@@ -113,6 +141,16 @@ def _objective_row(name: str, objective: Objective, lower: float | None = None,
     return RowBlock(name, [name], terms, constant=np.full(1, objective.constant),
                     lower=None if lower is None else np.full(1, lower),
                     upper=None if upper is None else np.full(1, upper), doc=f"bound on {objective.name}")
+
+
+def _kept(objective: pyo.Objective, slack: float = 1e-8) -> Any:
+    """The row that keeps a solved objective at its optimum, within a relative and absolute
+    ``slack`` (looser than LEXICOGRAPHIC_SLACK: two rows held that tight together can leave
+    HiGHS no point within its tolerances)."""
+    value = pyo.value(objective.expr)
+    if objective.sense == pyo.maximize:
+        return objective.expr >= value - slack * (abs(value) + 1.0)
+    return objective.expr <= value + slack * (abs(value) + 1.0)
 
 
 def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_cost: float,
@@ -130,12 +168,16 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
     add_variables(m, VarBlock("largest_burden_share_pct", years.tolist(), np.full(years.size, -np.inf),
                               np.full(years.size, np.inf), "largest burden share of value added in the year, %"))
     for block in (define_free_share_floor(p), define_free_share_ceiling(p), define_simulation_free_allocation(p),
-                  define_minimum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
+                  define_minimum_auction(p), define_maximum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
                   define_burden_limit(p, prices_cny_per_t)):
         add_rows(m, block)
+    for block in define_uniform_share_gap_variables(p):
+        add_variables(m, block, m.covered)
+    add_rows(m, define_uniform_share_gap(p))
     define_burden(m, p, prices_cny_per_t)
     add_objective(m, define_burden_objective(p))
     add_objective(m, define_auction_revenue(p, prices_cny_per_t))
+    add_objective(m, define_uniform_share_objective(p))
     m.abatement_cost.deactivate()
 
 
@@ -202,18 +244,64 @@ def define_simulation_free_allocation(p: Parameters) -> RowBlock:
 
 def define_minimum_auction(p: Parameters) -> RowBlock:
     """At least min_auction_share of the ETS cap is auctioned each year."""
+    return _auction_share_rows(p, "minimum_auction", "min_auction_share", at_least=True)
+
+
+def define_maximum_auction(p: Parameters) -> RowBlock:
+    """At most max_auction_share of the ETS cap is auctioned each year (default: the
+    min_auction_share, so the tie-breaks cannot auction what policy gives free)."""
+    return _auction_share_rows(p, "maximum_auction", "max_auction_share", at_least=False)
+
+
+def _auction_share_rows(p: Parameters, name: str, column: str, at_least: bool) -> RowBlock:
+    """sum free - (1 - share) x sum caps, <= 0 for a minimum auctioned share, >= 0 for a maximum."""
     covered_years = p.covered_index.get_level_values("year").to_numpy()
     years = _covered_years(p)
     row = np.searchsorted(years, covered_years)
     n_covered = covered_years.size
-    free_ceiling = 1.0 - p.targets["min_auction_share"].reindex(years).to_numpy()
+    free_share = 1.0 - p.targets[column].reindex(years).to_numpy()
+    zeros = np.zeros(years.size)
     return RowBlock(
-        "minimum_auction", years.tolist(),
+        name, years.tolist(),
         [Term("free_allocation_mt", row, np.arange(n_covered), np.ones(n_covered)),
-         Term("sector_cap_mt", row, np.arange(n_covered), -free_ceiling[row])],
-        constant=np.zeros(years.size), upper=np.zeros(years.size),
-        doc="sum free - (1 - min auction share) x sum caps <= 0 (Mt)",
+         Term("sector_cap_mt", row, np.arange(n_covered), -free_share[row])],
+        constant=zeros, upper=zeros if at_least else None, lower=None if at_least else zeros,
+        doc=f"sum free - (1 - {column}) x sum caps {'<=' if at_least else '>='} 0 (Mt)",
     )
+
+
+def define_uniform_share_gap_variables(p: Parameters) -> list[VarBlock]:
+    """Free allowances above and below the year's uniform free share of the sector cap, Mt."""
+    n = len(p.covered_index)
+    return [VarBlock(name, p.covered_index.tolist(), np.zeros(n), np.full(n, np.inf),
+                     f"free allowances {side} (1 - min_auction_share) x sector cap, Mt")
+            for name, side in (("free_above_uniform_mt", "above"), ("free_below_uniform_mt", "below"))]
+
+
+def define_uniform_share_gap(p: Parameters) -> RowBlock:
+    """free - (1 - min_auction_share of the year) x sector cap = above - below, by covered sector-year."""
+    n = len(p.covered_index)
+    every = np.arange(n)
+    uniform = 1.0 - p.targets["min_auction_share"].to_numpy()[p.year_position(p.year_of_row[p.covered_rows])]
+    return RowBlock(
+        "uniform_share_gap", p.covered_index.tolist(),
+        [Term("free_allocation_mt", every, every, np.ones(n)), Term("sector_cap_mt", every, every, -uniform),
+         Term("free_above_uniform_mt", every, every, -np.ones(n)), Term("free_below_uniform_mt", every, every, np.ones(n))],
+        constant=np.zeros(n), lower=np.zeros(n), upper=np.zeros(n),
+        doc="free - (1 - min auction share) x sector_cap - above + below = 0 (Mt)",
+    )
+
+
+def define_uniform_share_objective(p: Parameters) -> Objective:
+    """Last tie-break: distance of the free allocation from one free share for all, each
+    sector-year's Mt per 1,000 bn CNY of its value added (relative to its size; a plain sum of
+    Mt would leave many equally distant splits)."""
+    n = len(p.covered_index)
+    rows, every = np.zeros(n, dtype=int), np.arange(n)
+    weight = 1e3 / p.sector_years["value_added_bn_cny"].reindex(p.covered_index).to_numpy()
+    return Objective("uniform_share_objective", [Term("free_above_uniform_mt", rows, every, weight),
+                                                 Term("free_below_uniform_mt", rows, every, weight)],
+                     doc="sum of free allowances away from the uniform free share, Mt per 1,000 bn CNY value added")
 
 
 def _burden_terms(p: Parameters, prices_cny_per_t: pd.Series, scale: np.ndarray) -> tuple[list[Term], np.ndarray]:
@@ -297,7 +385,7 @@ def _objectives(m: pyo.ConcreteModel, name: str) -> tuple[pyo.Objective, pyo.Obj
 
 
 def _activate_only(m: pyo.ConcreteModel, objective: pyo.Objective) -> None:
-    for candidate in (m.abatement_cost, m.burden_objective, m.auction_revenue):
+    for candidate in (m.abatement_cost, m.burden_objective, m.auction_revenue, m.uniform_share_objective):
         candidate.activate() if candidate is objective else candidate.deactivate()
 
 
@@ -357,6 +445,8 @@ _HINTS: dict[str, str] = {
     "free_share_floor": "lower free_share_min (sectors.csv or allocation.csv) or min_auction_share (targets.csv)",
     "free_share_ceiling": "raise free_share_max in sectors.csv or allocation.csv",
     "minimum_auction": "lower min_auction_share in targets.csv or the free-share floors of leakage-exposed sectors",
+    "maximum_auction": "raise max_auction_share in targets.csv (blank means min_auction_share) or "
+                       "free_share_max in sectors.csv or allocation.csv",
     "burden_limit": "raise max_burden_share in targets.csv (or allocation.max_burden_share) "
                     "or use objective = 'min_max_burden'",
 }

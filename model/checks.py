@@ -272,7 +272,7 @@ def _facility_compliance(years, sector_years, steps, market) -> float:
 
 def _allocation_bounds(years, sector_years, steps, market) -> float:
     """Free allocation within its share bounds (trading), the whole rule cap free
-    (simulation), and at least the minimum share of the ETS cap auctioned."""
+    (simulation), and the auctioned share of the ETS cap within its minimum and maximum."""
     if "free_mt" not in sector_years:
         return 0.0
     trading = sector_years[sector_years["phase"] == TRADING]
@@ -284,6 +284,7 @@ def _allocation_bounds(years, sector_years, steps, market) -> float:
         *(trading["free_mt"] - trading["free_share_max"] * trading["cap_mt"]),
         *np.abs(simulation["free_mt"] - simulation["cap_mt"]),
         *(free_total - auction_floor),
+        *((1 - years["max_auction_share"].to_numpy()) * years["ets_cap_mt"].to_numpy() - free_total),
     ])
 
 

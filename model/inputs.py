@@ -113,6 +113,7 @@ class Dataset:
     benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
+    bau: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BAU))
     # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
 
@@ -551,7 +552,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Pro
         ({"sectors", "settings"}, lambda d: _check_sectors(d.sectors, d.settings)),
         ({"mac", "sectors", "settings"}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
         ({"targets", "settings"}, lambda d: _check_targets(d.targets, d.settings)),
-        ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac"}, _check_optional_tables),
+        ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac", "bau"}, _check_optional_tables),
         ({"settings", "facilities"}, _check_resolution),
         ({"settings", "sectors"}, _check_initial_bank),
     )
@@ -694,6 +695,10 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
         problems.append(Problem(file, row, "ets_cap_mt", _number(targets.loc[row, "ets_cap_mt"]),
                                 f"at most national_cap_mt ({_number(targets.loc[row, 'national_cap_mt'])}), "
                                 "which counts the allowances issued"))
+    for row in targets.index[(targets["max_auction_share"] < targets["min_auction_share"]).to_numpy()]:
+        problems.append(Problem(file, row, "max_auction_share", _number(targets.loc[row, "max_auction_share"]),
+                                f"at least min_auction_share ({_number(targets.loc[row, 'min_auction_share'])}) "
+                                "of the same row, or blank (auction exactly min_auction_share)"))
     years = targets["year"].dropna()
     if len(years) and (years.min() > first or years.max() < last):
         problems.append(
@@ -747,13 +752,13 @@ def _check_facility_mac(dataset: Dataset) -> list[Problem]:
 
 
 def _check_optional_tables(dataset: Dataset) -> list[Problem]:
-    """allocation.csv, benchmarks.csv and facilities.csv refer to known sectors and units."""
+    """allocation.csv, benchmarks.csv, facilities.csv and bau.csv refer to known sectors and units."""
     problems: list[Problem] = []
     sectors = dataset.sectors.set_index("sector")
     known = list(sectors.index)
     covered = sectors.index[sectors["covered_from"].notna().to_numpy()]
     for spec, table in ((schema.ALLOCATION, dataset.allocation), (schema.BENCHMARKS, dataset.benchmarks),
-                        (schema.FACILITIES, dataset.facilities)):
+                        (schema.FACILITIES, dataset.facilities), (schema.BAU, dataset.bau)):
         if table.empty:
             continue
         unknown = ~table["sector"].isin(known).to_numpy()

@@ -200,7 +200,7 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
     sector, MAC and registry tables and the horizon, which a study's scenarios mostly share
     (tables are never changed in place: an override copies the table it changes), so the
     last few are kept and found again by the identity of those tables."""
-    tables = (dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac, dataset.benchmarks)
+    tables = (dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac, dataset.benchmarks, dataset.bau)
     settings = tuple(dataset.settings[key] for key in ("base_year", "first_year", "last_year",
                                                         "model.pool_installations"))
     for cached_tables, cached_settings, derived in _INSTALLATIONS:
@@ -225,8 +225,8 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     year = np.tile(years, len(sectors))
     elapsed = year - dataset.settings["base_year"]
     output_growth = per_row("output_growth")
-    bau_growth = (1.0 + output_growth) * (1.0 + per_row("intensity_change"))  # BAU factor per year
-    bau = per_row("base_emissions_mt") * bau_growth ** elapsed
+    sector = np.repeat(sectors["sector"].to_numpy(), n_years)
+    bau, output = _bau_paths(dataset, sector, year, per_row)
     covered_from = per_row("covered_from", np.inf)
     trading_from = per_row("trading_from")
     trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
@@ -238,36 +238,53 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
             "phase": pd.array(phase, dtype=object),  # object text: read back as numpy many times per solve
             "bau_mt": bau,
             "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - per_row("simulation_reduction")) * bau, np.nan),
-            "output": per_row("base_output") * (1.0 + output_growth) ** elapsed,
+            "output": output,
             "value_added_bn_cny": per_row("value_added_bn_cny") * (1.0 + output_growth) ** elapsed,
             "free_share_min": free_share_min,
             "free_share_max": free_share_max,
         },
         index=index,
     )
-    table["cap_share"] = _cap_shares(bau, phase, year, trading_from, years,
-                                     dataset.settings["allocation.absolute_cap_from"], bau_growth)
+    table["cap_share"] = _cap_shares(phase, year, trading_from, years,
+                                     dataset.settings["allocation.absolute_cap_from"],
+                                     lambda at_year: _bau_paths(dataset, sector, at_year, per_row)[0])
     return table
 
 
-def _cap_shares(bau: np.ndarray, phase: np.ndarray, year: np.ndarray, trading_from: np.ndarray,
-                years: np.ndarray, absolute_cap_from: int | None, bau_growth: np.ndarray) -> np.ndarray:
+def _bau_paths(dataset: Dataset, sector: np.ndarray, year: np.ndarray, per_row) -> tuple[np.ndarray, np.ndarray]:
+    """BAU emissions (Mt CO2) and output by sector-year row: base-year figures grown at
+    sectors.csv's constant rates (emissions = output x intensity), replaced for the sectors
+    bau.csv lists by its path (interpolated between rows, held outside them; a blank
+    output keeps the growth path's)."""
+    elapsed = year - dataset.settings["base_year"]
+    output_growth = per_row("output_growth")
+    bau_growth = (1.0 + output_growth) * (1.0 + per_row("intensity_change"))  # BAU factor per year
+    bau = per_row("base_emissions_mt") * bau_growth ** elapsed
+    output = per_row("base_output") * (1.0 + output_growth) ** elapsed
+    for name, path in dataset.bau.groupby("sector", sort=False):
+        rows = sector == name
+        held = np.clip(year[rows], path["year"].min(), path["year"].max()).astype(float)
+        bau[rows] = interpolate_by_year(path, "bau_mt", held).to_numpy()
+        given = path[path["output"].notna().to_numpy()]
+        if len(given):
+            at = np.clip(held, given["year"].min(), given["year"].max())
+            output[rows] = interpolate_by_year(given, "output", at).to_numpy()
+    return bau, output
+
+
+def _cap_shares(phase: np.ndarray, year: np.ndarray, trading_from: np.ndarray, years: np.ndarray,
+                absolute_cap_from: int | None, bau_in_year) -> np.ndarray:
     """Each trading sector's share of the trading sectors' caps: in proportion to BAU
     emissions of the year (intensity x output, one stringency for all) before absolute
     caps; from absolute_cap_from, in proportion to BAU of the year the sector's absolute
     cap starts (shares frozen, so no cap rises while the total does not). That year may
     precede the horizon (``absolute_cap_from`` or ``trading_from`` before ``first_year``):
-    its BAU then comes from the same growth path, so the shares do not depend on where the
-    horizon starts."""
+    its BAU then comes from the same path (``bau_in_year``: BAU of each row's sector in the
+    given years), so the shares do not depend on where the horizon starts."""
     start = np.inf if absolute_cap_from is None else absolute_cap_from
     entry = np.where(np.isfinite(trading_from), np.maximum(start, trading_from), year)
     reference_year = np.where(year < start, year, entry)
-    in_horizon = (reference_year >= years[0]) & (reference_year <= years[-1])
-    row = np.arange(year.size)
-    # same sector, reference year: read off the grid inside the horizon, grown back outside it
-    lookup = np.where(in_horizon, row - (year - reference_year), row).astype(int)
-    reference_bau = np.where(in_horizon, bau[lookup],
-                             bau * bau_growth ** np.where(in_horizon, 0.0, reference_year - year))
+    reference_bau = bau_in_year(reference_year)
     trading = phase == TRADING
     weight = np.where(trading, reference_bau, 0.0)
     year_position = year - years[0]
@@ -363,6 +380,9 @@ def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
             "national_cap_mt": interpolate_by_year(targets, "national_cap_mt", years),
             "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
             "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
+            # blank: auction exactly what policy says (every Chinese sector started 100% free)
+            "max_auction_share": interpolate_by_year(targets, "max_auction_share", years).fillna(
+                interpolate_by_year(targets, "min_auction_share", years)),
             "max_burden_share": interpolate_by_year(targets, "max_burden_share", years).fillna(
                 dataset.settings["allocation.max_burden_share"]),
         }

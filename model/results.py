@@ -792,6 +792,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     }
     if "free_mt" in sector_years:
         columns["min_auction_share"] = p.targets["min_auction_share"].to_numpy()
+        columns["max_auction_share"] = p.targets["max_auction_share"].to_numpy()
         columns["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
         columns["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3

@@ -441,6 +441,12 @@ TARGETS = TableSpec(
         share_field(
             "min_auction_share", "Smallest share of the ETS cap that is auctioned.", 0.0
         ),
+        share_field(
+            "max_auction_share",
+            "Largest share of the ETS cap that is auctioned (stage 2 never auctions more); "
+            "blank: the year's min_auction_share, i.e. exactly what policy auctions.",
+            None,
+        ),
         Field(
             "max_burden_share",
             "float",
@@ -551,7 +557,27 @@ FACILITY_MAC = TableSpec(
     max_rows=200_000,
 )
 
-TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC)
+BAU = TableSpec(
+    "bau.csv",
+    "Optional business-as-usual path by sector and year (e.g. from a published current-policy "
+    "trajectory), used instead of sectors.csv's constant growth for the sectors it lists: "
+    "interpolated linearly between a sector's rows and held at its first and last row's values "
+    "outside them. A sector without rows keeps its growth rates; value added keeps growing at "
+    "output_growth.",
+    ("sector", "year"),
+    (
+        Field("sector", "str", "", "A sector of sectors.csv."),
+        year_field("year", "Year of the BAU figures."),
+        Field("bau_mt", "float", "Mt CO2", "BAU emissions of the sector in the year.", REQUIRED, 0.0, 1e6),
+        Field("output", "float", "sector output_unit",
+              "BAU output in the year; blank: sectors.csv's base_output grown at output_growth.",
+              None, 0.0, 1e7),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU)
 TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
 
 

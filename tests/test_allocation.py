@@ -84,9 +84,9 @@ def test_stage_2_keeps_stage_1_abatement_and_prices(toy_path):
 
 def test_moving_free_shares_leaves_abatement_and_price_unchanged(toy_path):
     """Forcing power to auction 60% of its cap shifts the burden onto power; what is abated,
-    the price and the ETS cap do not move."""
+    the price and the ETS cap do not move (max_auction_share 1: the targets allow the auction)."""
     base = solve(toy_path)
-    shifted = solve(toy_path, overrides={"sectors.power.free_share_max": 0.4})
+    shifted = solve(toy_path, overrides={"sectors.power.free_share_max": 0.4, "targets.*.max_auction_share": 1.0})
     assert shifted.abatement_steps["abatement_mt"].to_numpy() == pytest.approx(
         base.abatement_steps["abatement_mt"].to_numpy())
     for column in ("allowance_price_cny_per_t", "ets_cap_mt"):
@@ -174,7 +174,7 @@ def test_phase_out_schedule_is_followed(tmp_path, toy_path):
     (folder / "allocation.csv").write_text(
         "sector,year,free_share_min,free_share_max,source\n"
         "power,2025,0,1,test\npower,2027,0,0,test\n")
-    results = solve(folder)
+    results = solve(folder, overrides={"targets.*.max_auction_share": 1.0})  # the targets allow the auction
     power = results.sector_years.query("sector == 'power'").set_index("year")
     assert power["free_share_max"].tolist() == pytest.approx([1.0, 0.5, 0.0])
     assert power.loc[2026, "free_share"] <= 0.5 + 1e-9
@@ -224,7 +224,7 @@ def test_free_share_schedule_is_held_after_its_last_row(tmp_path, toy_path):
     folder = tmp_path / "toy"
     shutil.copytree(toy_path, folder)
     (folder / "allocation.csv").write_text("sector,year,free_share_min,free_share_max\npower,2026,0.5,0.8\n")
-    results = solve(folder)
+    results = solve(folder, overrides={"targets.*.max_auction_share": 1.0})  # the targets allow the auction
     power = results.sector_years.query("sector == 'power'").set_index("year")
     assert power["free_share_min"].tolist() == pytest.approx([0.0, 0.5, 0.5])
     assert power["free_share_max"].tolist() == pytest.approx([1.0, 0.8, 0.8])
@@ -257,3 +257,50 @@ def test_stage2_explanation_and_diagnosis_share_one_elastic_transform(toy_path, 
     with pytest.raises(InfeasibleError, match="smallest relaxation"):
         solve(m)
     assert used[-1] == ("target_relaxation_mt", 4)  # 3 national caps and steel's 2025 rule cap
+
+
+def test_nothing_auctioned_beyond_policy(toy_results):
+    """The toy's min_auction_share is 0 and max_auction_share blank (= the minimum): the
+    tie-break "then auction as much as possible" may not auction anything, so every
+    allowance of every year is free (it used to auction 10 Mt in 2026 and 20 Mt in 2027)."""
+    years = toy_results.years.set_index("year")
+    assert years["max_auction_share"].tolist() == [0.0, 0.0, 0.0]
+    assert years["free_allocation_mt"].to_numpy() == pytest.approx(years["ets_cap_mt"].to_numpy())
+    assert toy_results.summary["checks"]["allocation_bounds"]["passed"]
+
+
+def test_auction_within_min_and_max_share(toy_path):
+    """min 0.2, max 0.5: the auctioned share of each year's cap is within [0.2, 0.5]; with
+    max 0.1 the tie-break stops at 0.1 x 90 = 9 Mt in 2027, below the 20 Mt it would
+    auction unbounded."""
+    results = solve(toy_path, overrides={"targets.*.min_auction_share": 0.2, "targets.*.max_auction_share": 0.5})
+    years = results.years.set_index("year")
+    auctioned = years["ets_cap_mt"] - years["free_allocation_mt"]
+    assert (auctioned >= 0.2 * years["ets_cap_mt"] - 1e-6).all()
+    assert (auctioned <= 0.5 * years["ets_cap_mt"] + 1e-6).all()
+    capped = solve(toy_path, overrides={"targets.*.max_auction_share": 0.1}).years.set_index("year")
+    auctioned = capped["ets_cap_mt"] - capped["free_allocation_mt"]
+    assert auctioned[2027] == pytest.approx(9.0, abs=1e-6)
+    assert (auctioned <= 0.1 * capped["ets_cap_mt"] + 1e-6).all()
+
+
+def test_max_auction_share_below_min_is_refused(tmp_path, toy_path):
+    import shutil
+
+    from model import InputError
+
+    folder = tmp_path / "toy"
+    shutil.copytree(toy_path, folder)
+    (folder / "targets.csv").write_text("year,national_cap_mt,min_auction_share,max_auction_share\n"
+                                        "2025,170,0.2,0.1\n2027,135,0,\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    assert ("targets.csv, row 2, column max_auction_share: found '0.1', expected at least min_auction_share "
+            "(0.2) of the same row, or blank (auction exactly min_auction_share)") in str(caught.value)
+
+
+def test_china_auctions_nothing_before_2030(china_results):
+    years = china_results.years.set_index("year")
+    assert years.loc[:2029, "free_allocation_mt"].to_numpy() == pytest.approx(years.loc[:2029, "ets_cap_mt"].to_numpy())
+    auctioned = 1 - years["free_allocation_mt"] / years["ets_cap_mt"]
+    assert auctioned[2030] == pytest.approx(years.loc[2030, "min_auction_share"], abs=1e-9)

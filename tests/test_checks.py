@@ -43,10 +43,12 @@ def test_correct_solutions_pass_every_check(toy, toy_banking):
 
 
 def test_national_target(toy):
-    """Issuing 2.5 Mt more allowances in 2026 breaks the national cap (and the cap split)."""
+    """Issuing 2.5 Mt more allowances in 2026 breaks the national cap (and the cap split, and
+    the auction ceiling: the 2.5 Mt not given free would be auctioned where max_auction_share is 0)."""
     years, sector_years, steps = _tables(toy)
     _set(years, "ets_cap_mt", lambda v: v + 2.5, year=2026)
-    assert _failures(toy, years, sector_years, steps) == {"national_target": 2.5, "cap_split": 2.5}
+    assert _failures(toy, years, sector_years, steps) == {"national_target": 2.5, "cap_split": 2.5,
+                                                          "allocation_bounds": 2.5}
 
 
 def test_market_balance(toy):

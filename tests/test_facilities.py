@@ -26,7 +26,7 @@ def test_registry_is_calibrated_to_sector_totals(china):
     assert len(registry) == int(sectors["entities"].sum())
     totals = registry.groupby("sector")[["emissions_mt", "output"]].sum()
     assert totals["emissions_mt"].to_numpy() == pytest.approx(sectors.loc[totals.index, "base_emissions_mt"].to_numpy())
-    assert totals.loc["power", "output"] == pytest.approx(5330.0)
+    assert totals.loc["power", "output"] == pytest.approx(6340.0)
     assert registry["source"].str.startswith("synthetic").all()
 
 
@@ -35,7 +35,7 @@ def test_registry_is_reproducible_and_scalable(china):
     assert not make_registry(china, seed=3)["emissions_mt"].equals(make_registry(china, seed=4)["emissions_mt"])
     small = make_registry(china, seed=3, scale=0.1)
     assert small.groupby("sector").size()["aluminium"] == 8  # round(85 x 0.1)
-    assert small.groupby("sector")["emissions_mt"].sum()["steel"] == pytest.approx(1650.0)
+    assert small.groupby("sector")["emissions_mt"].sum()["steel"] == pytest.approx(1558.0)
 
 
 def test_power_units_follow_their_benchmarks(china):
@@ -88,7 +88,7 @@ def test_make_registry_command(tmp_path, china):
     assert len(written) == len(make_registry(china, seed=1, scale=0.05))
     again = runner.invoke(cli, ["make-registry", str(CHINA), "--out", str(out)])
     assert again.exit_code == 1 and "already exists: pass --force" in again.output
-    assert np.isclose(written.groupby("sector")["emissions_mt"].sum()["power"], 4500.0)
+    assert np.isclose(written.groupby("sector")["emissions_mt"].sum()["power"], 5100.0)
 
 
 def test_sector_own_price_at_facility_resolution_is_the_bau_weighted_mean(tmp_path):

@@ -335,7 +335,7 @@ def test_a_reference_to_a_good_row_is_still_checked(tmp_path, china_path):
     folder = tmp_path / "china"
     shutil.copytree(china_path, folder)
     sectors = folder / "sectors.csv"
-    text = sectors.read_text().replace("\nsteel,2025,", "\nsteel,2025x,").replace("\ncement,2025,2027,", "\ncement,,,")
+    text = sectors.read_text().replace("\nsteel,2025,", "\nsteel,2025x,").replace("\ncement,2025,2025,", "\ncement,,,")
     sectors.write_text(text)
     message = _message(folder)
     assert message.splitlines()[:3] == [

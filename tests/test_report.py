@@ -197,9 +197,10 @@ def test_allocation_plots(dataset_results):
 
 
 def test_free_share_heatmap_writes_shares_on_a_short_horizon(toy_results):
-    """Power's free share falls 100% -> 86% -> 67% (min-max burden); steel keeps 100%."""
+    """The toy auctions nothing (min_auction_share 0, max_auction_share blank): every sector-year
+    gets 100% of its cap free."""
     ax = plot_free_share(toy_results).axes[0]
-    assert [t.get_text() for t in ax.texts] == ["100%", "86%", "67%", "100%", "100%", "100%"]
+    assert [t.get_text() for t in ax.texts] == ["100%", "100%", "100%", "100%", "100%", "100%"]
 
 
 def test_bank_drawn_with_cap_and_emissions_when_banking(toy_results, toy_banked):
@@ -293,13 +294,13 @@ def test_html_has_settings_and_headline_numbers(toy_report):
 
 def test_html_shows_milestone_years_of_a_long_horizon(china_report):
     page = (china_report[0] / "report.html").read_text()
-    assert "Sectors in 2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060</h2>" in page
+    assert "Sectors in 2025, 2030, 2035, 2040, 2045, 2050, 2055, 2060</h2>" in page
 
 
 def test_milestone_years_are_the_target_years(china_results, toy_results):
     """The rows of targets.csv (where the interpolated cap path bends) and the horizon's ends;
     the CLI's headline and the report show the same years."""
-    china = [2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060]  # inputs/china/targets.csv
+    china = [2025, 2030, 2035, 2040, 2045, 2050, 2055, 2060]  # inputs/china/targets.csv (flat 2025-30: no bend in 2028-29)
     assert milestone_years(china_results.years) == china
     assert milestone_years(toy_results.years) == [2025, 2026, 2027]  # a short horizon: every year
     moved = china_results.years.assign(national_cap_mt=np.interp(
@@ -561,11 +562,12 @@ def test_price_setters_are_the_steps_at_the_price(toy_results):
 
 
 def test_price_between_two_steps_lists_both(china_results):
-    """The default dataset's 2055 price (611.6 CNY/t) lies between power's coal phase-down
-    (600, all used) and steel's hydrogen DRI (620, unused)."""
-    table = price_setters(china_results, [2055])
+    """The default dataset's 2060 price (593 CNY/t) lies between aluminium's inert anodes at
+    scale (1,180 x 0.98^36 = 570.2, all used) and power's coal phase-down (600, unused)."""
+    table = price_setters(china_results, [2060])
     assert table[["sector", "step", "cost_cny_per_t", "margin"]].values.tolist() == [
-        ["power", "T5_coal_phase_down", 600.0, "dearest used"], ["steel", "T4_hydrogen_dri", 620.0, "cheapest unused"]]
+        ["aluminium", "T4_inert_anode_at_scale", pytest.approx(1180 * 0.98 ** 36), "dearest used"],
+        ["power", "T5_coal_phase_down", 600.0, "cheapest unused"]]
 
 
 def test_merit_order(toy_results):
@@ -586,11 +588,11 @@ def test_merit_order(toy_results):
 
 
 def test_merit_order_leaves_out_steps_far_above_the_price(china_results):
-    ax = plot_merit_order(china_results, 2030).axes[0]
-    price = china_results.years.set_index("year").loc[2030, "allowance_price_cny_per_t"]
+    ax = plot_merit_order(china_results, 2050).axes[0]  # 2050: the first milestone year with a price above 100
+    price = china_results.years.set_index("year").loc[2050, "allowance_price_cny_per_t"]
     heights = [bar.get_height() for bar in ax.containers[0]]
     assert max(heights) <= 3 * price and heights == sorted(heights)
-    steps = china_results.abatement_steps.query("year == 2030 and sector != 'rest_of_economy'")
+    steps = china_results.abatement_steps.query("year == 2050 and sector != 'rest_of_economy'")
     hidden = steps[steps["cost_cny_per_t"] > 3 * price]
     assert ax.texts[-1].get_text() == (f"not shown: {len(hidden)} steps above {3 * price:,.0f} CNY/t, "
                                        f"{hidden['potential_mt'].sum():,.0f} Mt")
@@ -598,21 +600,21 @@ def test_merit_order_leaves_out_steps_far_above_the_price(china_results):
 
 
 def test_who_pays(toy_results):
-    """2027 at 60 CNY/t: power abates for 1.4 bn and buys 10 Mt (0.6 bn): burden 2.0; steel
-    0.4 + 0.6 = 1.0; free allocation worth 40 x 60 = 2.4 and 30 x 60 = 1.8 bn; 20 Mt auctioned
-    (1.2 bn to the state)."""
+    """2027 at 60 CNY/t, nothing auctioned (caps 60 and 30 Mt all free): steel abates for 0.4 bn
+    and buys 10 Mt (0.6 bn): burden 1.0; power abates for 1.4 bn and sells 10 Mt (-0.6 bn):
+    burden 0.8; free allocation worth 30 x 60 = 1.8 and 60 x 60 = 3.6 bn."""
     figure = plot_who_pays(toy_results)
     burden, value = figure.axes
     cost, purchases = burden.containers[:2]
-    assert [b.get_height() for b in cost] == pytest.approx([1.4, 0.4])
-    assert [b.get_height() for b in purchases] == pytest.approx([0.6, 0.6])
-    assert [b.get_y() for b in purchases] == pytest.approx([1.4, 0.4])  # stacked on the cost
-    assert burden.collections[0].get_offsets()[:, 1].tolist() == pytest.approx([2.0, 1.0])
-    assert [t.get_text() for t in burden.get_xticklabels()] == ["power", "steel"]
+    assert [b.get_height() for b in cost] == pytest.approx([0.4, 1.4])
+    assert [b.get_height() for b in purchases] == pytest.approx([0.6, -0.6])
+    assert [b.get_y() for b in purchases] == pytest.approx([0.4, 0.0])  # a purchase stacked on the cost, a sale below 0
+    assert burden.collections[0].get_offsets()[:, 1].tolist() == pytest.approx([1.0, 0.8])
+    assert [t.get_text() for t in burden.get_xticklabels()] == ["steel", "power"]
     free, auctioned = value.containers
-    assert [b.get_width() for b in free] == pytest.approx([2.4, 1.8])
-    assert [b.get_width() for b in auctioned] == pytest.approx([1.2, 0.0], abs=1e-6)
-    assert "Auctioned: 1.2 bn CNY to the state" in [t.get_text() for t in value.get_legend().get_texts()]
+    assert [b.get_width() for b in free] == pytest.approx([1.8, 3.6])
+    assert [b.get_width() for b in auctioned] == pytest.approx([0.0, 0.0], abs=1e-6)
+    assert "Auctioned: 0.0 bn CNY to the state" in [t.get_text() for t in value.get_legend().get_texts()]
     assert figure.get_suptitle() == "Who pays in 2027 (2027 money)"
 
 
@@ -638,8 +640,13 @@ def test_prices_chart_shows_the_first_decade_in_detail(china_results, toy_result
     assert detail.get_title() == "2025-2035 in detail"
     shown = _line(detail, "Allowance price")
     assert shown.get_xdata().tolist() == list(range(2025, 2036))
-    years = china_results.years.set_index("year")["allowance_price_cny_per_t"]
-    assert detail.get_ylim()[1] < years.loc[2025:2035].max() * 1.2 < full.get_ylim()[1] / 5
+    # the detail is scaled to what it shows (prices 0 before 2036, simulation sectors' own
+    # prices in 2027-28), at least five times finer than the full chart
+    years = china_results.years.set_index("year").loc[2025:2035]
+    own = china_results.sector_years.query("year <= 2035")["own_price_cny_per_t"]
+    shown = max(years["allowance_price_cny_per_t"].max(), years["national_carbon_value_cny_per_t"].max(), own.max())
+    assert shown > 0 and shown <= detail.get_ylim()[1] < shown * 1.2
+    assert detail.get_ylim()[1] < full.get_ylim()[1] / 5
     assert len(plot_prices(toy_results).axes) == 1  # three years need no detail
 
 
@@ -655,11 +662,13 @@ def test_fan_chart_draws_percentiles_over_the_median(montecarlo, toy_results):
 
 
 def test_burden_lines_that_coincide_stay_visible(china_results):
-    """Min-max burden gives power and cement the same share: power's line, drawn first, is
-    wider than cement's, so it shows around it."""
+    """Min-max burden gives power and cement the same (largest) share in 2040-2050: power's
+    line, drawn first, is wider than cement's, so it shows around it."""
     ax = plot_burden_share(china_results).axes[0]
     power, cement = _line(ax, "power"), _line(ax, "cement")
-    assert power.get_ydata() == pytest.approx(cement.get_ydata(), rel=0.2, nan_ok=True)
+    years = list(power.get_xdata())
+    both = slice(years.index(2040), years.index(2050) + 1)
+    assert power.get_ydata()[both] == pytest.approx(cement.get_ydata()[both], rel=1e-6)
     assert power.get_linewidth() > cement.get_linewidth() + 1 and power.get_zorder() < cement.get_zorder()
 
 
@@ -726,8 +735,8 @@ def test_workbook_summary_sheet_has_the_answers(china_book, china_results):
                         "What sets the price: the abatement measures at the margin", "Who pays in 2030 (bn CNY, 2030 money)",
                         "Installations in 2030"]
     target_years = [row[0].value for row in sheet.iter_rows()
-                    if isinstance(row[0].value, int) and row[1].number_format == "#,##0.00"][:9]
-    assert target_years == [2025, 2028, 2030, 2035, 2040, 2045, 2050, 2055, 2060]
+                    if isinstance(row[0].value, int) and row[1].number_format == "#,##0.00"][:8]
+    assert target_years == [2025, 2030, 2035, 2040, 2045, 2050, 2055, 2060]
 
 
 def test_workbook_writes_text_as_text(tmp_path):
@@ -794,7 +803,7 @@ def test_toy_findings_numbers(tmp_path, toy_results):
     findings = page[page.index("<h2>Findings</h2>"):page.index("<h2>Charts</h2>")]
     assert "The allowance price goes from 40 CNY/t in 2025 to 60 CNY/t in 2027" in findings
     assert re.search(r"<td>2027</td>\s*<td>60.00</td>\s*<td>steel</td>\s*<td>trading</td>\s*<td>B</td>", findings)
-    assert re.search(r"<td>power</td>\s*<td>trading</td>\s*<td>1.40</td>\s*<td>0.60</td>\s*<td>2.00</td>", findings)
+    assert re.search(r"<td>power</td>\s*<td>trading</td>\s*<td>1.40</td>\s*<td>-0.60</td>\s*<td>0.80</td>", findings)
 
 
 def test_study_page_has_tables_not_dicts(tmp_path, toy_results):

@@ -5,26 +5,29 @@ from __future__ import annotations
 
 import pytest
 
-from model import load_dataset
+from model import load_dataset, solve
 from model.checks import run_checks
 
 
-def test_rule_cap_of_a_growing_sector(china_path, china_results):
-    """Steel in the default dataset simulates in 2025-2026 with BAU falling 0.5% a year from
-    1,650 Mt in 2020: its 2026 rule cap is (1 - 0.02) x 1,650 x (1 + 0)^6 x (1 - 0.005)^6
-    = 1,569.0923 Mt. A rule cap taken from another year's BAU is off by 0.5% a year."""
-    dataset = load_dataset(china_path)
+def test_rule_cap_of_a_falling_sector(china_path):
+    """Steel in the default dataset's ``new-sectors-simulation`` scenario simulates in 2025-2026;
+    its BAU (bau.csv) falls from 1,496 Mt in 2025 to 1,353.7 Mt in 2030, linear in between, so
+    BAU 2026 = 1,496 - (1,496 - 1,353.7) / 5 = 1,467.54 Mt and the 2026 rule cap is
+    (1 - 0.02) x 1,467.54 = 1,438.1892 Mt. A rule cap taken from another year's BAU is off by
+    about 28 Mt (0.98 x 1,496 = 1,466.08 from 2025's)."""
+    dataset = load_dataset(china_path, scenarios=["new-sectors-simulation"])
     steel = dataset.sectors.set_index("sector").loc["steel"]
-    elapsed = 2026 - dataset.settings["base_year"]
-    bau_2026 = steel["base_emissions_mt"] * ((1 + steel["output_growth"]) * (1 + steel["intensity_change"])) ** elapsed
+    bau = dataset.bau.set_index(["sector", "year"])["bau_mt"]
+    assert bau.loc[("steel", 2025)] == 1496 and bau.loc[("steel", 2030)] == 1353.7
+    bau_2026 = bau.loc[("steel", 2025)] + (bau.loc[("steel", 2030)] - bau.loc[("steel", 2025)]) / 5
     expected = (1 - steel["simulation_reduction"]) * bau_2026
-    rows = china_results.sector_years.set_index(["sector", "year"])
+    rows = solve(dataset, allocation=False).sector_years.set_index(["sector", "year"])
     assert rows.loc[("steel", 2026), "phase"] == "simulation"
     assert rows.loc[("steel", 2026), "rule_cap_mt"] == pytest.approx(expected, rel=1e-12)
-    assert rows.loc[("steel", 2026), "rule_cap_mt"] == pytest.approx(1_569.0923, abs=1e-4)
-    assert rows.loc[("steel", 2025), "rule_cap_mt"] == pytest.approx(1_569.0923 / 0.995, abs=1e-4)
-    assert rows.loc[("steel", 2026), "cap_mt"] == pytest.approx(1_569.0923, abs=1e-4)
-    assert rows.loc[("steel", 2026), "emissions_mt"] <= 1_569.0923 + 1e-4
+    assert rows.loc[("steel", 2026), "rule_cap_mt"] == pytest.approx(1_438.1892, abs=1e-4)
+    assert rows.loc[("steel", 2025), "rule_cap_mt"] == pytest.approx(0.98 * 1_496, abs=1e-4)
+    assert rows.loc[("steel", 2026), "cap_mt"] == pytest.approx(1_438.1892, abs=1e-4)
+    assert rows.loc[("steel", 2026), "emissions_mt"] <= 1_438.1892 + 1e-4
 
 
 def test_rule_cap_only_in_the_simulation_phase(toy_results):
