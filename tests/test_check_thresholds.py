@@ -92,9 +92,9 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # s1 emits d above its free allowances (0.4 x 47 = 18.8 Mt) in steel's simulation year
     "facility_compliance": ("toy_facility", lambda t, d: _add(t["facilities"], "emissions_mt", d,
                                                               facility_id="s1", year=2025), {"facility_compliance"}),
-    # stage 2 reported 2026's ETS cap d above what stage 1 decided (and the sector caps no longer add up)
+    # stage 2 reported 2026's ETS cap d above what stage 1 decided (sector caps and auctioning no longer add up)
     "stage2_keeps_stage1": ("toy_stage2", lambda t, d: _add(t["years"], "ets_cap_mt", d, year=2026),
-                            {"stage2_keeps_stage1", "cap_split", "national_target"}),
+                            {"stage2_keeps_stage1", "cap_split", "national_target", "allocation_bounds"}),
     # power B's 2026 cost raised so that the present value exceeds stage 1's 3.147 bn CNY by a share d
     "stage2_cost_within_tolerance": ("toy_stage2", lambda t, d: _add(
         t["steps"], "abatement_cost_bn_cny", d * 3.147024793388429 * 1.1, sector="power", step="B", year=2026),
