@@ -11,19 +11,12 @@ import pytest
 from model import solve
 from model.checks import TOLERANCE_MT, TOLERANCE_PRICE, run_checks
 from tests.conftest import TOY
+from tests.test_checks import toy, toy_banking  # noqa: F401, F811 (fixtures: the toy solved, with and without banking)
 from tests.test_facility_study import toy_binding_installation  # noqa: F401 (a fixture)
 
 BREAKS = (1e-3, 1e-7)  # 100x above and below the tolerance
 
 
-@pytest.fixture(scope="module")
-def toy():
-    return solve(TOY)
-
-
-@pytest.fixture(scope="module")
-def toy_banking():
-    return solve(TOY, overrides={"market.banking": "true"})
 
 
 @pytest.fixture(scope="module")
