@@ -37,6 +37,13 @@ def bundled_datasets() -> Path:
 
 BUNDLED = ("china", "toy")
 DEFAULT_DATASET = bundled_datasets() / "china"
+HEADLINE = {  # years-table column -> heading of the table printed after a solve
+    "ets_cap_mt": "ETS cap Mt",
+    "emissions_mt": "emissions Mt",
+    "allowance_price_cny_per_t": "price CNY/t",
+    "national_carbon_value_cny_per_t": "national value CNY/t",
+    "abatement_cost_bn_cny": "cost bn CNY",
+}
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 log = logging.getLogger("etscap")
 
@@ -247,20 +254,10 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path
 
 
 def _headline(results: Any) -> str:
-    import pandas as pd
-
-    from .results import milestone_years
+    from .notebook import headline_table
 
     summary = results.summary
-    years = results.years.set_index("year")
-    shown = milestone_years(results.years)  # the same years as the report's headline table
-    table = pd.DataFrame({
-        "ETS cap Mt": years.loc[shown, "ets_cap_mt"],
-        "emissions Mt": years.loc[shown, "emissions_mt"],
-        "price CNY/t": years.loc[shown, "allowance_price_cny_per_t"],
-        "national value CNY/t": years.loc[shown, "national_carbon_value_cny_per_t"],
-        "cost bn CNY": years.loc[shown, "abatement_cost_bn_cny"],
-    })
+    table = headline_table(results, HEADLINE)  # the milestone years, as the report's headline table
     lines = [
         f"{' + '.join([summary['scenario'], *(n['name'] for n in summary.get('scenarios') or [])])}: "
         f"{summary['status']}, abatement cost "

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -66,15 +67,15 @@ def scenario_label(results: "Results") -> str:
     return "+".join([str(summary.get("scenario", "")), *(s["name"] for s in summary.get("scenarios") or [])])
 
 
-def headline_table(results: "Results") -> pd.DataFrame:
-    """ETS cap, emissions, allowance price and abatement cost in the milestone years (all
-    years when there are few), the rows a reader looks at first."""
-    years = results.years.set_index("year")
+def headline_table(results: "Results", headings: Mapping[str, str] = HEADLINE) -> pd.DataFrame:
+    """ETS cap, emissions, allowance price and abatement cost (or the years-table columns of
+    ``headings``, column -> heading) in the milestone years, the rows a reader looks at first."""
     from .results import milestone_years  # results imports this module's functions lazily too
 
+    years = results.years.set_index("year")
     shown = milestone_years(results.years)
-    columns = [c for c in HEADLINE if c in years.columns]
-    return years.loc[shown, columns].rename(columns=HEADLINE)
+    columns = [c for c in headings if c in years.columns]
+    return years.loc[shown, columns].rename(columns=dict(headings))
 
 
 def results_repr(results: "Results") -> str:
