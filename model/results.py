@@ -38,7 +38,7 @@ from .facilities import facility_years
 from .families import dual_columns, dual_prices, facility_compliance, value_columns, market_balance, simulation_compliance
 from .errors import EtscapError
 from .parameters import Parameters
-from .phases import SIMULATION, TRADING
+from .phases import INTENSITY, SIMULATION, TRADING
 from .solve import Solution
 
 USED_TOLERANCE_MT = 1e-7  # abatement below this counts as unused when finding marginal costs
@@ -678,6 +678,7 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         "own_price_cny_per_t": _own_prices(p, least_cost),
         "rule_cap_mt": p.sector_years["rule_cap_mt"].to_numpy(),  # simulation phase only: for the checks
         "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
+        **_cap_rule_columns(p, cap),
     }, index=p.sector_years.index)
     if allocated:
         columns = list(table.columns)
@@ -687,6 +688,18 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         columns += ["free_share_min", "free_share_max"]
         table = table[columns]
     return table.reset_index()
+
+
+def _cap_rule_columns(p: Parameters, cap: np.ndarray) -> dict[str, np.ndarray]:
+    """Each covered sector-year's cap rule: its basis (cap_rules.csv or the shorthands), the
+    reduction it cuts (simulation, grandfathered) and, under intensity, its benchmark: the
+    given one, or the one the model chose (cap / output)."""
+    basis = p.sector_years["basis"].to_numpy()
+    given = p.sector_years["benchmark_t_per_unit"].to_numpy()
+    chosen = cap / p.sector_years["output"].to_numpy()
+    return {"basis": np.where(basis == "", None, basis).astype(object),
+            "cap_reduction": p.sector_years["cap_reduction"].to_numpy(),
+            "benchmark_t_per_unit": np.where(basis == INTENSITY, np.where(np.isfinite(given), given, chosen), np.nan)}
 
 
 def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:

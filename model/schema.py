@@ -478,6 +478,30 @@ ALLOCATION = TableSpec(
     required=False,
 )
 
+CAP_RULES = TableSpec(
+    "cap_rules.csv",
+    "Optional cap rules by sector and period: from a sector's first row on they replace the shorthands "
+    "covered_from/trading_from/simulation_reduction (sectors.csv) and allocation.absolute_cap_from, each row "
+    "holding from its from_year until the sector's next row. Without a row, the shorthands expand to the same "
+    "rules: simulation from covered_from, intensity from trading_from, absolute from absolute_cap_from.",
+    ("sector", "from_year"),
+    (
+        Field("sector", "str", "", "A sector of sectors.csv the ETS covers."),
+        year_field("from_year", "First year of the rule (not before the sector's covered_from)."),
+        Field("basis", "str", "",
+              "'simulation': own compliance, no trading, cap (1 - reduction) x BAU; 'grandfathered': trading, "
+              "allocation = the year's modelled emissions x (1 - reduction); 'intensity': trading, allowances = "
+              "benchmark_t_per_unit x actual output; 'absolute': trading, a mass cap that may not rise.",
+              choices=("simulation", "grandfathered", "intensity", "absolute")),
+        share_field("reduction", "simulation and grandfathered: the share cut from BAU or from emissions.", 0.0),
+        Field("benchmark_t_per_unit", "float", "t CO2 per unit of output",
+              "intensity: allowances per unit of output (benchmark x output in Mt: t/t x Mt, t/MWh x TWh); "
+              "blank: chosen by the model, one stringency for all such sectors.", None, 0.0, 1e4),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
 BENCHMARKS = TableSpec(
     "benchmarks.csv",
     "Optional allocation benchmarks by sector and unit type: a facility's share of its "
@@ -577,7 +601,8 @@ BAU = TableSpec(
     required=False,
 )
 
-TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU)
+TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU,
+                                 CAP_RULES)
 TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
 
 

@@ -85,6 +85,10 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # s1 emits d above its free allowances (0.4 x 47 = 18.8 Mt) in steel's simulation year
     "facility_compliance": ("toy_facility", lambda t, d: _add(t["facilities"], "emissions_mt", d,
                                                               facility_id="s1", year=2025), {"facility_compliance"}),
+    # power's 2026 benchmark (chosen: its 71.67 Mt cap / 100 TWh) reported d / 100 t/MWh higher:
+    # the benchmark x its 100 TWh output is d above its cap
+    "cap_rules": ("toy", lambda t, d: _add(t["sector_years"], "benchmark_t_per_unit", d / 100, sector="power",
+                                           year=2026), {"cap_rules"}),
     # stage 2 reported 2026's ETS cap d above what stage 1 decided (sector caps and auctioning no longer add up)
     "stage2_keeps_stage1": ("toy_stage2", lambda t, d: _add(t["years"], "ets_cap_mt", d, year=2026),
                             {"stage2_keeps_stage1", "cap_split", "national_target", "allocation_bounds"}),
