@@ -133,9 +133,18 @@ def national_count(years, sector_years, steps, market) -> float:
     (without banking, bank = 0: cumulative emissions within cumulative caps). Allowances
     issued but left unused (a simulation sector below its rule cap, a market with a zero
     price) only make the left side smaller. No term of the LP enters: a rule that releases
-    allowances beyond the ETS cap raises emissions or the bank and is caught here."""
+    allowances beyond the ETS cap raises emissions or the bank and is caught here.
+
+    The targets are read as stated (tables with ``absolute_target_mt``): each year's cap is
+    the tighter of the absolute target and the intensity target (intensity x GDP), and a
+    net-GHG count adds the exogenous ``non_co2_mt`` and nets ``sinks_mt`` from emissions."""
     emitted = _by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
     national_cap = years["national_cap_mt"].to_numpy(dtype=float)
+    if "absolute_target_mt" in years:
+        national_cap = np.fmin(years["absolute_target_mt"].to_numpy(dtype=float),
+                               years["intensity_target_mt"].to_numpy(dtype=float))
+        national_cap = np.where(np.isnan(national_cap), np.inf, national_cap)
+        emitted = emitted + years["non_co2_mt"].to_numpy(dtype=float) - years["sinks_mt"].to_numpy(dtype=float)
     bank = years["bank_mt"].to_numpy(dtype=float)
     initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
     return _worst(np.cumsum(emitted) + bank - np.cumsum(national_cap) - initial_bank)

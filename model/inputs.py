@@ -701,6 +701,20 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
         problems.append(Problem(file, row, "max_auction_share", _number(targets.loc[row, "max_auction_share"]),
                                 f"at least min_auction_share ({_number(targets.loc[row, 'min_auction_share'])}) "
                                 "of the same row, or blank (auction exactly min_auction_share)"))
+    no_target = targets["national_cap_mt"].isna() & targets["national_intensity_t_per_10k_cny"].isna()
+    problems += [Problem(file, row, "national_cap_mt", None,
+                         "a national cap, or a national_intensity_t_per_10k_cny with gdp_bn_cny (or both)")
+                 for row in targets.index[no_target.to_numpy()]]
+    no_gdp = targets["national_intensity_t_per_10k_cny"].notna() & targets["gdp_bn_cny"].isna()
+    problems += [Problem(file, row, "gdp_bn_cny", None,
+                         "the year's GDP (billion CNY): the intensity target's cap is intensity x GDP")
+                 for row in targets.index[no_gdp.to_numpy()]]
+    if settings.get("targets.scope", "co2") == "co2":
+        for column in ("non_co2_mt", "sinks_mt"):
+            problems += [Problem(file, row, column, _number(targets.at[row, column]),
+                                 "0 or blank, since [targets] scope = 'co2' counts CO2 only "
+                                 "(or scope = 'net_ghg' in scenario.toml)")
+                         for row in targets.index[(targets[column] > 0).to_numpy()]]
     years = targets["year"].dropna()
     if len(years) and (years.min() > first or years.max() < last):
         problems.append(

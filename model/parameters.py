@@ -420,11 +420,32 @@ def _steps_index(sectors: tuple[str, ...], steps: tuple[str, ...], available: by
         names=["sector", "step", "year"])
 
 
+MT_PER_T_PER_10K_CNY_X_BN_CNY = 0.1  # t/10,000 CNY x bn CNY = 1e5 t
+
+
+def _national_targets(dataset: Dataset, years: np.ndarray) -> dict[str, np.ndarray]:
+    """The national targets of every year as China states them, in [targets] scope: an
+    absolute cap, an intensity cap (intensity x GDP) or both (the tighter binds), and the
+    CO2 the model may count against them: the target, plus sinks, less non-CO2 (net_ghg)."""
+    targets = dataset.targets
+    absolute = interpolate_by_year(targets, "national_cap_mt", years).to_numpy()
+    intensity = (interpolate_by_year(targets, "national_intensity_t_per_10k_cny", years).to_numpy()
+                 * interpolate_by_year(targets, "gdp_bn_cny", years).to_numpy() * MT_PER_T_PER_10K_CNY_X_BN_CNY)
+    target = np.fmin(absolute, intensity)
+    net_ghg = dataset.settings["targets.scope"] == "net_ghg"
+    non_co2, sinks = (np.nan_to_num(interpolate_by_year(targets, column, years).to_numpy()) * net_ghg
+                      for column in ("non_co2_mt", "sinks_mt"))
+    return {"absolute_target_mt": absolute, "intensity_target_mt": intensity, "non_co2_mt": non_co2,
+            "sinks_mt": sinks, "national_cap_mt": np.where(np.isnan(target), np.inf, target - non_co2 + sinks)}
+
+
 def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     targets = dataset.targets
+    national = _national_targets(dataset, years)
     return pd.DataFrame(
         {
-            "national_cap_mt": interpolate_by_year(targets, "national_cap_mt", years),
+            "national_cap_mt": pd.Series(national.pop("national_cap_mt"), index=pd.Index(years, name="year")),
+            **national,
             "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
             "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
             # blank: auction exactly what policy says (every Chinese sector started 100% free)

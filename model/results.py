@@ -795,6 +795,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     columns = {
         "year": years,
         "national_cap_mt": p.targets["national_cap_mt"].to_numpy(),
+        # the targets as stated ([targets] scope), and what a net-GHG count adds to the model's CO2
+        **{column: p.targets[column].to_numpy() for column in ("absolute_target_mt", "intensity_target_mt",
+                                                               "non_co2_mt", "sinks_mt")},
         "ets_cap_mt": final.values["ets_cap_mt"],
         "bank_mt": bank if bank is not None else np.zeros(years.size),
         **_year_prices(p, least_cost),  # allowance price, national carbon value, ...
