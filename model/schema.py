@@ -568,6 +568,21 @@ BENCHMARKS = TableSpec(
             1e4,
         ),
         share_field(
+            "shortfall_cap_share",
+            "Compliance relief for this unit type (trading): the shortfall an installation must cover is "
+            "at most this share of its verified emissions (China's power plan: 0.2 for coal units); "
+            "facilities.csv may give its own. Blank: no cap.",
+            None,
+        ),
+        Field(
+            "obligation_capped_at_allocation",
+            "bool",
+            "",
+            "Compliance relief for this unit type (trading): it surrenders at most its free allocation "
+            "(China's power plan: gas units); facilities.csv may give its own. Blank: false.",
+            None,
+        ),
+        share_field(
             "output_share",
             "Share of the sector's output made by this unit type; used only by the synthetic "
             "registry generator (run.py make-registry). Blank: equal shares.",
@@ -602,6 +617,20 @@ FACILITIES = TableSpec(
             1.0,
             0.0,
             100.0,
+        ),
+        share_field(
+            "shortfall_cap_share",
+            "Compliance relief (trading): the shortfall the installation must cover is at most this share "
+            "of its verified emissions; blank: its unit type's (benchmarks.csv), else no cap.",
+            None,
+        ),
+        Field(
+            "obligation_capped_at_allocation",
+            "bool",
+            "",
+            "Compliance relief (trading): it surrenders at most its free allocation; blank: its unit type's "
+            "(benchmarks.csv), else false.",
+            None,
         ),
         SOURCE_COLUMN,
     ),
