@@ -3,7 +3,12 @@ power on a held benchmark of 0.8 t/MWh x 100 TWh = 80 Mt (0.75: 75 Mt), so the m
 comes from power's steps (A: 20 Mt at 10, B: 30 Mt at 40 CNY/t) and steel (BAU 50 Mt; A: 5 Mt
 at 20, B: 10 Mt at 60) is grandfathered: its cap is (1 - r) x its emissions."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.checks import run_checks
 from tests.families.cap_rule_helpers import by_sector_year, solved, toy_with_rules
@@ -57,3 +62,23 @@ def test_check_fails_a_cap_off_the_rule(tmp_path):
     wrong.loc[(wrong["sector"] == "steel") & (wrong["year"] == 2026), "cap_mt"] += 1.0
     report = run_checks(results.years, wrong, results.abatement_steps, market)
     assert report["cap_rules"]["worst_violation"] == pytest.approx(1.0)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(reduction=st.floats(0.0, 0.6), benchmark=st.floats(0.75, 0.95))
+def test_a_grandfathered_sector_abates_exactly_what_costs_less_than_r_times_price(reduction, benchmark):
+    """For any reduction r and power benchmark: steel's cap is (1 - r) x its emissions, and it
+    uses a step only if it costs at most r x the allowance price, and leaves unused none that
+    costs less (the slack national target gives its abatement no other value). The ranges keep
+    the market feasible: power's 50 Mt after all its steps plus r x steel's 35 is at most
+    50 + 0.6 x 35 = 71 Mt, within 100 TWh x 0.75 (a tighter pair is a genuinely infeasible rule)."""
+    results = solved(Path(tempfile.mkdtemp(prefix="etscap-grandfathered-")), [f"power,2025,intensity,,{benchmark}", f"steel,2025,grandfathered,{reduction},"])
+    price = results.years.set_index("year")["allowance_price_cny_per_t"]
+    steps = results.abatement_steps.query("sector == 'steel'")
+    faced = reduction * price.reindex(steps["year"]).to_numpy()
+    used = steps["abatement_mt"].to_numpy() > 1e-9
+    spare = steps["potential_mt"].to_numpy() - steps["abatement_mt"].to_numpy() > 1e-9
+    cost = steps["cost_cny_per_t"].to_numpy()
+    assert not (used & (cost > faced + 1e-6)).any() and not (spare & (cost < faced - 1e-6)).any()
+    steel = results.sector_years.query("sector == 'steel'")
+    assert steel["cap_mt"].to_numpy() == pytest.approx((1 - reduction) * steel["emissions_mt"].to_numpy())
