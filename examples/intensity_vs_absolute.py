@@ -7,7 +7,8 @@ Designs (cap_rules.csv rows built from the default dataset's sectors): "intensit
 every trading sector rate-based (benchmarks chosen on expected output, then held) until
 2030 and absolute from 2031; "absolute from 2027", absolute caps from 2027 (a sector's own
 entry year if later). Draws: each ETS sector's BAU emissions and output (bau.csv; BAU
-alone where it gives no output) scaled together by a lognormal factor (5% spread, seed 2026), a level shock for the whole horizon.
+alone where it gives no output) scaled together by a lognormal factor (5% spread, seed
+2026), a level shock for the whole horizon.
 Prints by design, for 2027, 2030 and 2035: the mean and 5-95% range of the allowance price and
 of ETS emissions, how often and by how much the national target is missed, the share of
 draws whose held caps cannot be met at all, and the expected PV abatement cost.

@@ -24,8 +24,10 @@ intensity-versus-mass-cap question under output uncertainty::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -212,3 +214,152 @@ def compare_designs(dataset: Dataset, designs: Mapping[str, Sequence[Mapping[str
 
 def _family(name: str):
     return next(family for family in FAMILIES if family.name == name)
+
+
+# -- the design_comparison study file -------------------------------------------------------
+
+DESIGN_STUDY = "design_comparison"
+DESIGN_FILES = ("design_years.csv", "design_summary.csv", "designs.json")
+
+
+@dataclass(frozen=True)
+class DesignStudy:
+    """A validated design_comparison study file (TOML)."""
+
+    path: Path
+    dataset: Path
+    out: Path | None
+    n: int
+    seed: int
+    designs: dict[str, list[dict[str, object]]]
+    distributions: dict[tuple[str, ...], object]  # keys drawn together -> studies.Distribution
+    years: tuple[int, ...]
+
+
+def read_design_study(path: str | Path) -> DesignStudy:
+    """Read and check a design_comparison study file::
+
+        dataset = "../inputs/china"
+        [design_comparison]
+        n = 20
+        seed = 2026
+        years = [2027, 2030]                        # optional: the years of the printed summary
+        [design_comparison.designs]
+        "intensity to 2030" = [{sector = "power", from_year = 2027, basis = "intensity"}, ...]
+        [design_comparison.distributions]
+        "bau.power.*.bau_mt* bau.power.*.output*" = {kind = "lognormal", mean = 0.0, sigma = 0.05}
+
+    A distribution's key may name several override keys separated by spaces: they take the
+    same draw (output and BAU scaled together). Every problem names the file and the key."""
+    import tomllib
+
+    from .errors import InputError, Problem
+    from .studies import distribution
+
+    path = Path(path)
+    name = str(path)
+    if not path.is_file():
+        raise InputError(Problem(name, None, None, None, "a study file (TOML, see README: Studies)"))
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(Problem(name, None, None, None, f"a valid TOML file ({err})")) from None
+    problems: list[Problem] = []
+
+    def bad(key: str, found: object, expected: str) -> None:
+        problems.append(Problem(f"{name}, key {key}", None, None, None if found is None else str(found)[:80], expected))
+
+    for key in document:
+        if key not in ("dataset", "out", DESIGN_STUDY):
+            bad(key, key, "dataset, out or [design_comparison]")
+    if not isinstance(document.get("dataset"), str):
+        bad("dataset", document.get("dataset"), "the dataset folder, relative to the study file")
+    table = document.get(DESIGN_STUDY)
+    if not isinstance(table, dict):
+        bad(DESIGN_STUDY, table, "a [design_comparison] table with n, seed, designs and distributions")
+        raise InputError(problems)
+    for key in table:
+        if key not in ("n", "seed", "years", "designs", "distributions"):
+            bad(f"{DESIGN_STUDY}.{key}", key, "n, seed, years, [designs] or [distributions]")
+    n, seed = table.get("n"), table.get("seed")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 100_000:
+        bad(f"{DESIGN_STUDY}.n", n, "a whole number of draws from 1 to 100000")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        bad(f"{DESIGN_STUDY}.seed", seed, "a whole number from 0 to 4294967295")
+    years = table.get("years", [])
+    if not isinstance(years, list) or not all(isinstance(y, int) and not isinstance(y, bool) for y in years):
+        bad(f"{DESIGN_STUDY}.years", years, "a list of years, e.g. [2027, 2030]")
+        years = []
+    designs = table.get("designs")
+    if not isinstance(designs, dict) or not designs:
+        bad(f"{DESIGN_STUDY}.designs", designs, 'a table of NAME = [{sector = ..., from_year = ..., basis = ...}, ...]')
+        designs = {}
+    checked_designs = {}
+    for design, rules in designs.items():
+        if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+            bad(f'{DESIGN_STUDY}.designs."{design}"', rules, "a list of cap_rules.csv rows as tables")
+            continue
+        unknown = sorted({key for rule in rules for key in rule} - set(schema.CAP_RULES.by_name))
+        if unknown:
+            bad(f'{DESIGN_STUDY}.designs."{design}"', ", ".join(unknown), "columns of cap_rules.csv: "
+                + ", ".join(schema.CAP_RULES.by_name))
+            continue
+        checked_designs[design] = rules
+    raw = table.get("distributions")
+    if not isinstance(raw, dict) or not raw:
+        bad(f"{DESIGN_STUDY}.distributions", raw, 'a table of "KEY [KEY ...]" = { kind = ..., ... }')
+        raw = {}
+    distributions = {}
+    for keys, spec in raw.items():
+        try:
+            where = f'{name}, key {DESIGN_STUDY}.distributions."{keys}"'
+            distributions[tuple(keys.split())] = distribution(spec, where)
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    out = document.get("out")
+    return DesignStudy(path, Path(os.path.normpath(path.parent / document["dataset"])),
+                       Path(os.path.normpath(path.parent / out)) if isinstance(out, str) and out else None,
+                       n, seed, checked_designs, distributions, tuple(years))
+
+
+def design_draws(study: DesignStudy) -> pd.DataFrame:
+    """The study's draws, one row per draw and one column per override key, made up front
+    from ``numpy.random.default_rng(seed)`` in the file's order (the same seed, the same draws)."""
+    rng = np.random.default_rng(study.seed)
+    columns = {}
+    for keys, spec in study.distributions.items():
+        values = spec.draw(rng, study.n)
+        for key in keys:
+            columns[key] = values
+    return pd.DataFrame(columns)
+
+
+def run_design_study(study: DesignStudy, out: str | Path, force: bool = False) -> tuple[Path, pd.DataFrame]:
+    """Plan and realise every design of the study; write design_years.csv (by design, draw and
+    year), design_summary.csv (by design and year: compare_designs's summary) and designs.json
+    into ``out``. Returns the folder and the summary."""
+    import json
+    import time
+
+    from .inputs import load_dataset
+    from .results import _versions, check_can_write, write_csv, write_folder
+
+    target = check_can_write(out, force, protect=[study.dataset])
+    started = time.perf_counter()
+    dataset = load_dataset(study.dataset)
+    draws = design_draws(study)
+    by_year, summary = compare_designs(dataset, study.designs, draws)
+    info = {"kind": DESIGN_STUDY, "dataset": str(study.dataset), "n": study.n, "seed": study.seed,
+            "designs": list(study.designs), "distributions": {" ".join(k): v.as_dict()
+                                                              for k, v in study.distributions.items()},
+            "inputs_sha256": dataset.sha256, "seconds": round(time.perf_counter() - started, 3),
+            "versions": _versions()}
+
+    def write_into(folder: Path) -> None:
+        write_csv(by_year, folder / DESIGN_FILES[0])
+        write_csv(summary, folder / DESIGN_FILES[1])
+        (folder / DESIGN_FILES[2]).write_text(json.dumps(info, indent=2) + "\n")
+
+    return write_folder(target, write_into, force=force), summary

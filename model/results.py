@@ -203,10 +203,12 @@ OWN_FILES = frozenset({
     *TABLE_FILES.values(), "facility_years.parquet", "summary.json", "report.html", "results.xlsx",
     "scenarios.csv", "study.json", "years.parquet", "sector_years.parquet", "abatement_steps.parquet",
     "compare.html", "compare.xlsx", "runs.csv", "years_differences.csv", "sector_years_differences.csv",
+    "design_years.csv", "design_summary.csv", "designs.json",  # model.designs (run.py design-comparison)
 })
 OWN_FOLDERS = {"plots": ".png"}  # folder -> the only kind of file etscap puts in it
 # file -> a key etscap writes in it (None: a page, its presence is the mark: compare's folder)
-MARKERS: dict[str, str | None] = {"summary.json": "objective_bn_cny", "study.json": "kind", "compare.html": None}
+MARKERS: dict[str, str | None] = {"summary.json": "objective_bn_cny", "study.json": "kind", "compare.html": None,
+                                  "designs.json": "kind"}
 
 
 @functools.lru_cache(maxsize=1)

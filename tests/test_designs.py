@@ -69,10 +69,70 @@ def test_the_example_runs_on_the_default_dataset():
     import importlib.util
 
     from tests.conftest import ROOT
-    spec = importlib.util.spec_from_file_location("intensity_vs_absolute", ROOT / "examples" / "intensity_vs_absolute.py")
+    path = ROOT / "examples" / "intensity_vs_absolute.py"
+    spec = importlib.util.spec_from_file_location("intensity_vs_absolute", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     table = example.main(2)
     assert list(table.index) == [(design, year) for design in ("intensity to 2030", "absolute from 2027")
                                  for year in (2027, 2030, 2035)]
     assert (table["infeasible_share"] <= 1).all() and (table["expected_cost_bn_cny"] > 0).all()
+
+
+DESIGN_STUDY = """dataset = "toy"
+[design_comparison]
+n = 3
+seed = 7
+years = [2025]
+[design_comparison.designs]
+"intensity" = [{sector = "power", from_year = 2025, basis = "intensity"}]
+"absolute" = [{sector = "power", from_year = 2025, basis = "absolute"}]
+[design_comparison.distributions]
+"sectors.power.base_emissions_mt* sectors.power.base_output*" = {kind = "uniform", low = 0.85, high = 0.9}
+"""
+
+
+def test_design_comparison_command_end_to_end(tmp_path, toy):
+
+    """run.py design-comparison on the toy of this file: three seeded draws of power's output
+    and BAU together (uniform 0.85-0.9: BAU 85-90 Mt), so the intensity design keeps the price
+    of 40 (cut 25 x f > step A's 20 x f) and the absolute one keeps power's 75 Mt at step A's
+    10 (cut 10-15 Mt < A's 17-18). --force replaces the folder it wrote."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from model.cli import cli
+    from model.designs import design_draws, read_design_study
+    shutil.copytree(toy.path, tmp_path / "toy")
+    (tmp_path / "toy" / "targets.csv").write_text(
+        "year,national_cap_mt,min_auction_share,source\n2025,165,0,illustrative\n2027,135,0,illustrative\n")
+    study = tmp_path / "designs.toml"
+    study.write_text(DESIGN_STUDY)
+    draws = design_draws(read_design_study(study))
+    assert (draws.iloc[:, 0] == draws.iloc[:, 1]).all() and draws.iloc[:, 0].between(0.85, 0.9).all()
+    result = CliRunner().invoke(cli, ["design-comparison", str(study), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "out" / "design_summary.csv").query("year == 2025").set_index("design")
+    assert summary.loc["intensity", ["price_p5", "price_p95"]].tolist() == pytest.approx([40.0, 40.0])
+    assert summary.loc["absolute", ["price_p5", "price_p95"]].tolist() == pytest.approx([10.0, 10.0])
+    assert summary.loc["absolute", "ets_emissions_mean_mt"] == pytest.approx(75.0)
+    again = CliRunner().invoke(cli, ["design-comparison", str(study), "--out", str(tmp_path / "out"), "--force"])
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "out" / "designs.json").read_text())["kind"] == "design_comparison"
+    refused = CliRunner().invoke(cli, ["design-comparison", str(study), "--out", str(tmp_path / "out")])
+    assert refused.exit_code != 0 and "already exists" in refused.output
+
+
+def test_a_bad_design_study_names_its_key(tmp_path):
+    from model.designs import read_design_study
+    from model.errors import InputError
+    study = tmp_path / "designs.toml"
+    study.write_text(DESIGN_STUDY.replace("n = 3", "n = 0")
+                     .replace('basis = "absolute"}', 'basis = "absolute", cap = 1}'))
+    with pytest.raises(InputError) as caught:
+        read_design_study(study)
+    message = str(caught.value)
+    assert "key design_comparison.n" in message and "from 1 to 100000" in message
+    assert 'key design_comparison.designs."absolute"' in message and "cap" in message
