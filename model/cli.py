@@ -401,6 +401,35 @@ def _study_headline(study: Study) -> str:
     return "\n".join(lines)
 
 
+@cli.command("design-comparison")
+@click.argument("study_file", type=click.Path(path_type=Path), metavar="STUDY.toml")
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help="Folder to write.  [default: the study file's out, else results/<study file name>]")
+@click.option("--force", is_flag=True, help="Replace the folder if it exists and holds only what etscap wrote.")
+@verbosity_options
+@click.pass_context
+def design_comparison(ctx: click.Context, study_file: Path, out: Path | None, force: bool) -> None:
+    """Plan every cap design of STUDY.toml ([design_comparison.designs]: cap_rules.csv rows) on
+    expected output, then realise each with its policy held under the same n seeded draws
+    ([design_comparison.distributions]; keys separated by spaces share a draw), in this process.
+
+    Writes design_years.csv (design x draw x year: price, ETS cap and emissions, national
+    count, target and miss), design_summary.csv (design x year: price and emission spreads,
+    miss_probability, miss_mean_mt, infeasible_share, expected_cost_bn_cny) and designs.json.
+    """
+    from .designs import read_design_study, run_design_study
+
+    spec = read_design_study(study_file)
+    folder = out if out is not None else spec.out or Path("results") / spec.path.stem
+    written, summary = run_design_study(spec, folder, force)
+    if not ctx.obj["quiet"]:
+        shown = summary[summary["year"].isin(spec.years)] if spec.years else summary
+        columns = ["design", "year", "price_mean", "price_p5", "price_p95", "ets_emissions_mean_mt",
+                   "miss_probability", "miss_mean_mt", "infeasible_share", "expected_cost_bn_cny"]
+        click.echo(shown[columns].round(1).to_string(index=False))
+        click.echo(f"design comparison written to {written}/")
+
+
 @cli.command()
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="RESULTS_DIR...")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Folder to write.  [default: results/compare]")

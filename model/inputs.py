@@ -110,6 +110,7 @@ class Dataset:
     mac: pd.DataFrame
     targets: pd.DataFrame
     allocation: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.ALLOCATION))
+    cap_rules: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.CAP_RULES))
     benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
@@ -552,7 +553,8 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Pro
         ({"sectors", "settings"}, lambda d: _check_sectors(d.sectors, d.settings)),
         ({"mac", "sectors", "settings"}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
         ({"targets", "settings"}, lambda d: _check_targets(d.targets, d.settings)),
-        ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac", "bau"}, _check_optional_tables),
+        ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac", "bau", "cap_rules"},
+         _check_optional_tables),
         ({"settings", "facilities"}, _check_resolution),
         ({"settings", "sectors"}, _check_initial_bank),
     )
@@ -699,6 +701,20 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
         problems.append(Problem(file, row, "max_auction_share", _number(targets.loc[row, "max_auction_share"]),
                                 f"at least min_auction_share ({_number(targets.loc[row, 'min_auction_share'])}) "
                                 "of the same row, or blank (auction exactly min_auction_share)"))
+    no_target = targets["national_cap_mt"].isna() & targets["national_intensity_t_per_10k_cny"].isna()
+    problems += [Problem(file, row, "national_cap_mt", None,
+                         "a national cap, or a national_intensity_t_per_10k_cny with gdp_bn_cny (or both)")
+                 for row in targets.index[no_target.to_numpy()]]
+    no_gdp = targets["national_intensity_t_per_10k_cny"].notna() & targets["gdp_bn_cny"].isna()
+    problems += [Problem(file, row, "gdp_bn_cny", None,
+                         "the year's GDP (billion CNY): the intensity target's cap is intensity x GDP")
+                 for row in targets.index[no_gdp.to_numpy()]]
+    if settings.get("targets.scope", "co2") == "co2":
+        for column in ("non_co2_mt", "sinks_mt"):
+            problems += [Problem(file, row, column, _number(targets.at[row, column]),
+                                 "0 or blank, since [targets] scope = 'co2' counts CO2 only "
+                                 "(or scope = 'net_ghg' in scenario.toml)")
+                         for row in targets.index[(targets[column] > 0).to_numpy()]]
     years = targets["year"].dropna()
     if len(years) and (years.min() > first or years.max() < last):
         problems.append(
@@ -758,14 +774,15 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     known = list(sectors.index)
     covered = sectors.index[sectors["covered_from"].notna().to_numpy()]
     for spec, table in ((schema.ALLOCATION, dataset.allocation), (schema.BENCHMARKS, dataset.benchmarks),
-                        (schema.FACILITIES, dataset.facilities), (schema.BAU, dataset.bau)):
+                        (schema.FACILITIES, dataset.facilities), (schema.BAU, dataset.bau),
+                        (schema.CAP_RULES, dataset.cap_rules)):
         if table.empty:
             continue
         unknown = ~table["sector"].isin(known).to_numpy()
         for row in table.index[unknown]:
             name = table.at[row, "sector"]
             problems.append(Problem(spec.file, row, "sector", name, "a sector of sectors.csv" + did_you_mean(name, known)))
-        if spec is schema.FACILITIES:
+        if spec in (schema.FACILITIES, schema.CAP_RULES):
             for row in table.index[~unknown & ~table["sector"].isin(covered).to_numpy()]:
                 problems.append(Problem(spec.file, row, "sector", table.at[row, "sector"],
                                         "a sector the ETS covers (covered_from given)"))
@@ -778,7 +795,7 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     for row in allocation.index[(allocation["free_share_min"] > allocation["free_share_max"]).to_numpy()]:
         problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min", str(allocation.loc[row, "free_share_min"]),
                                 f"at most free_share_max ({allocation.loc[row, 'free_share_max']})"))
-    problems += _check_facility_mac(dataset)
+    problems += _check_facility_mac(dataset) + _check_cap_rules(dataset)
     benchmarks, facilities = dataset.benchmarks, dataset.facilities
     if benchmarks.empty or facilities.empty:
         return problems
@@ -792,6 +809,27 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
                                 "a unit_type of benchmarks.csv for this sector" + did_you_mean(unit_type, units)))
     return problems
 
+
+
+def _check_cap_rules(dataset: Dataset) -> list[Problem]:
+    """cap_rules.csv starts no rule before its sector's covered_from, and gives a benchmark
+    (or a reduction) only to the bases that read it."""
+    rules, file = dataset.cap_rules, schema.CAP_RULES.file
+    if rules.empty:
+        return []
+    covered_from = rules["sector"].map(dataset.sectors.drop_duplicates("sector").set_index("sector")["covered_from"])
+    problems = [Problem(file, row, "from_year", str(rules.at[row, "from_year"]),
+                        f"a year not before the sector's covered_from ({covered_from[row]}) in sectors.csv")
+                for row in rules.index[(rules["from_year"] < covered_from).fillna(False).to_numpy()]]
+    stray = rules["benchmark_t_per_unit"].notna() & (rules["basis"] != "intensity")
+    problems += [Problem(file, row, "benchmark_t_per_unit", _number(rules.at[row, "benchmark_t_per_unit"]),
+                         "blank: only basis 'intensity' reads a benchmark")
+                 for row in rules.index[stray.to_numpy()]]
+    reduced = (rules["reduction"] > 0) & ~rules["basis"].isin(["simulation", "grandfathered"])
+    problems += [Problem(file, row, "reduction", _number(rules.at[row, "reduction"]),
+                         "0 or blank: only bases 'simulation' and 'grandfathered' read a reduction")
+                 for row in rules.index[reduced.to_numpy()]]
+    return problems
 
 
 def _given(names: pd.Series) -> pd.Series:

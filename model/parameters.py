@@ -23,7 +23,7 @@ from .errors import InputError, Problem
 from .inputs import Dataset, interpolate_by_year
 from .installations import AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, installation_columns
 
-from .phases import OUTSIDE, SIMULATION, TRADING
+from .phases import ABSOLUTE, GRANDFATHERED, INTENSITY, OUTSIDE, SIMULATION, TRADING
 
 
 @dataclass(frozen=True)
@@ -227,17 +227,18 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     output_growth = per_row("output_growth")
     sector = np.repeat(sectors["sector"].to_numpy(), n_years)
     bau, output = _bau_paths(dataset, sector, year, per_row)
-    covered_from = per_row("covered_from", np.inf)
-    trading_from = per_row("trading_from")
-    trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
-    phase = np.where(year < covered_from, OUTSIDE, np.where(year < trading_from, SIMULATION, TRADING))
+    basis, reduction, benchmark, basis_from = _cap_rules(dataset, sector, year, per_row)
+    phase = np.where(basis == "", OUTSIDE, np.where(basis == SIMULATION, SIMULATION, TRADING))
     free_share_min, free_share_max = _free_share_bounds(dataset, year, per_row)
     index = _grid_index(tuple(sectors["sector"].tolist()), int(years[0]), int(years[-1]))
     table = pd.DataFrame(
         {
             "phase": pd.array(phase, dtype=object),  # object text: read back as numpy many times per solve
             "bau_mt": bau,
-            "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - per_row("simulation_reduction")) * bau, np.nan),
+            "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - reduction) * bau, np.nan),
+            "basis": pd.array(basis, dtype=object),
+            "cap_reduction": np.where(np.isin(basis, [SIMULATION, GRANDFATHERED]), reduction, np.nan),
+            "benchmark_t_per_unit": benchmark,
             "output": output,
             "value_added_bn_cny": per_row("value_added_bn_cny") * (1.0 + output_growth) ** elapsed,
             "free_share_min": free_share_min,
@@ -245,10 +246,56 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
         },
         index=index,
     )
-    table["cap_share"] = _cap_shares(phase, year, trading_from, years,
-                                     dataset.settings["allocation.absolute_cap_from"],
+    _check_benchmarked_output(dataset, sector, benchmark, output)
+    table["cap_share"] = _cap_shares(basis, benchmark, basis_from, year, years,
                                      lambda at_year: _bau_paths(dataset, sector, at_year, per_row)[0])
     return table
+
+
+def _cap_rules(dataset: Dataset, sector: np.ndarray, year: np.ndarray,
+               per_row) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cap rule of every sector-year row: basis ('' outside the ETS), reduction, given
+    benchmark (NaN: chosen by the model) and the first year of the row's rule.
+
+    One code path: the shorthands (covered_from, trading_from, simulation_reduction,
+    allocation.absolute_cap_from) expand to rules first (simulation from covered_from,
+    intensity from trading_from, absolute from absolute_cap_from); cap_rules.csv then
+    replaces them from a sector's first row on, each row holding until the sector's next."""
+    covered_from = per_row("covered_from", np.inf)
+    trading_from = per_row("trading_from")
+    trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
+    absolute_from = dataset.settings["allocation.absolute_cap_from"]
+    absolute_from = np.inf if absolute_from is None else float(absolute_from)
+    basis = np.select([year < covered_from, year < trading_from, year < absolute_from],
+                      ["", SIMULATION, INTENSITY], ABSOLUTE).astype(object)
+    reduction = np.where(basis == SIMULATION, per_row("simulation_reduction"), 0.0)
+    benchmark = np.full(year.size, np.nan)
+    basis_from = np.select([basis == SIMULATION, basis == INTENSITY, basis == ABSOLUTE],
+                           [covered_from, trading_from, np.maximum(absolute_from, trading_from)], np.nan)
+    rules = dataset.cap_rules.sort_values(["sector", "from_year"], kind="stable")
+    start = rules["from_year"].to_numpy(dtype=float)
+    following = rules["sector"].shift(-1).eq(rules["sector"]).to_numpy()
+    until = np.where(following, np.roll(start, -1), np.inf)
+    for name, first, last, rule, cut, given in zip(rules["sector"], start, until, rules["basis"],
+                                                   rules["reduction"].to_numpy(dtype=float),
+                                                   rules["benchmark_t_per_unit"].to_numpy(dtype=float)):
+        rows = (sector == name) & (year >= first) & (year < last)  # one rule row at a time: a few rows
+        basis[rows], reduction[rows], benchmark[rows], basis_from[rows] = rule, cut, given, first
+    return basis, reduction, benchmark, basis_from
+
+
+def _check_benchmarked_output(dataset: Dataset, sector: np.ndarray, benchmark: np.ndarray,
+                              output: np.ndarray) -> None:
+    """A given benchmark needs the sector's output (allowances = benchmark x output)."""
+    missing = np.flatnonzero(np.isfinite(benchmark) & ~np.isfinite(output))
+    if missing.size:
+        name = sector[missing[0]]
+        rows = dataset.cap_rules.index[(dataset.cap_rules["sector"] == name).to_numpy()
+                                       & dataset.cap_rules["benchmark_t_per_unit"].notna().to_numpy()]
+        raise InputError(Problem(schema.CAP_RULES.file, int(rows[0]), "benchmark_t_per_unit",
+                                 f"{benchmark[missing[0]]:g} for {name}",
+                                 f"blank, or the output of {name} (sectors.csv base_output or bau.csv output): "
+                                 "allowances are benchmark x output"))
 
 
 def _bau_paths(dataset: Dataset, sector: np.ndarray, year: np.ndarray, per_row) -> tuple[np.ndarray, np.ndarray]:
@@ -272,27 +319,27 @@ def _bau_paths(dataset: Dataset, sector: np.ndarray, year: np.ndarray, per_row) 
     return bau, output
 
 
-def _cap_shares(phase: np.ndarray, year: np.ndarray, trading_from: np.ndarray, years: np.ndarray,
-                absolute_cap_from: int | None, bau_in_year) -> np.ndarray:
-    """Each trading sector's share of the trading sectors' caps: in proportion to BAU
-    emissions of the year (intensity x output, one stringency for all) before absolute
-    caps; from absolute_cap_from, in proportion to BAU of the year the sector's absolute
-    cap starts (shares frozen, so no cap rises while the total does not). That year may
-    precede the horizon (``absolute_cap_from`` or ``trading_from`` before ``first_year``):
-    its BAU then comes from the same path (``bau_in_year``: BAU of each row's sector in the
-    given years), so the shares do not depend on where the horizon starts."""
-    start = np.inf if absolute_cap_from is None else absolute_cap_from
-    entry = np.where(np.isfinite(trading_from), np.maximum(start, trading_from), year)
-    reference_year = np.where(year < start, year, entry)
+def _cap_shares(basis: np.ndarray, benchmark: np.ndarray, basis_from: np.ndarray, year: np.ndarray,
+                years: np.ndarray, bau_in_year) -> np.ndarray:
+    """Each trading sector's share of the caps the model chooses (the trading sectors whose
+    rule is intensity without a given benchmark, or absolute): in proportion to BAU emissions
+    of the year (intensity x output, one stringency for all) under intensity; under
+    absolute, in proportion to BAU of the year the sector's absolute cap starts (shares
+    frozen, so no cap rises while the total does not). That year may precede the horizon
+    (absolute_cap_from or trading_from before first_year): its BAU then comes from the same
+    path (``bau_in_year``: BAU of each row's sector in the given years), so the shares do not
+    depend on where the horizon starts. NaN for rows outside that group."""
+    absolute = basis == ABSOLUTE
+    shared = ((basis == INTENSITY) & np.isnan(benchmark)) | absolute
+    reference_year = np.where(absolute, basis_from, year)
     reference_bau = bau_in_year(reference_year)
-    trading = phase == TRADING
-    weight = np.where(trading, reference_bau, 0.0)
+    weight = np.where(shared, reference_bau, 0.0)
     year_position = year - years[0]
     total = np.bincount(year_position, weights=weight, minlength=years.size)[year_position]
-    count = np.bincount(year_position, weights=trading, minlength=years.size)[year_position]
+    count = np.bincount(year_position, weights=shared, minlength=years.size)[year_position]
     # zero BAU everywhere in a year: split equally rather than divide by zero
     share = np.divide(weight, total, out=1.0 / np.maximum(count, 1), where=total > 0)
-    return np.where(trading, share, np.nan)
+    return np.where(shared, share, np.nan)
 
 
 def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.ndarray, np.ndarray]:
@@ -373,11 +420,32 @@ def _steps_index(sectors: tuple[str, ...], steps: tuple[str, ...], available: by
         names=["sector", "step", "year"])
 
 
+MT_PER_T_PER_10K_CNY_X_BN_CNY = 0.1  # t/10,000 CNY x bn CNY = 1e5 t
+
+
+def _national_targets(dataset: Dataset, years: np.ndarray) -> dict[str, np.ndarray]:
+    """The national targets of every year as China states them, in [targets] scope: an
+    absolute cap, an intensity cap (intensity x GDP) or both (the tighter binds), and the
+    CO2 the model may count against them: the target, plus sinks, less non-CO2 (net_ghg)."""
+    targets = dataset.targets
+    absolute = interpolate_by_year(targets, "national_cap_mt", years).to_numpy()
+    intensity = (interpolate_by_year(targets, "national_intensity_t_per_10k_cny", years).to_numpy()
+                 * interpolate_by_year(targets, "gdp_bn_cny", years).to_numpy() * MT_PER_T_PER_10K_CNY_X_BN_CNY)
+    target = np.fmin(absolute, intensity)
+    net_ghg = dataset.settings["targets.scope"] == "net_ghg"
+    non_co2, sinks = (np.nan_to_num(interpolate_by_year(targets, column, years).to_numpy()) * net_ghg
+                      for column in ("non_co2_mt", "sinks_mt"))
+    return {"absolute_target_mt": absolute, "intensity_target_mt": intensity, "non_co2_mt": non_co2,
+            "sinks_mt": sinks, "national_cap_mt": np.where(np.isnan(target), np.inf, target - non_co2 + sinks)}
+
+
 def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     targets = dataset.targets
+    national = _national_targets(dataset, years)
     return pd.DataFrame(
         {
-            "national_cap_mt": interpolate_by_year(targets, "national_cap_mt", years),
+            "national_cap_mt": pd.Series(national.pop("national_cap_mt"), index=pd.Index(years, name="year")),
+            **national,
             "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
             "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
             # blank: auction exactly what policy says (every Chinese sector started 100% free)

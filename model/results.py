@@ -38,7 +38,7 @@ from .facilities import facility_years
 from .families import dual_columns, dual_prices, facility_compliance, value_columns, market_balance, simulation_compliance
 from .errors import EtscapError
 from .parameters import Parameters
-from .phases import SIMULATION, TRADING
+from .phases import INTENSITY, SIMULATION, TRADING
 from .solve import Solution
 
 USED_TOLERANCE_MT = 1e-7  # abatement below this counts as unused when finding marginal costs
@@ -203,10 +203,12 @@ OWN_FILES = frozenset({
     *TABLE_FILES.values(), "facility_years.parquet", "summary.json", "report.html", "results.xlsx",
     "scenarios.csv", "study.json", "years.parquet", "sector_years.parquet", "abatement_steps.parquet",
     "compare.html", "compare.xlsx", "runs.csv", "years_differences.csv", "sector_years_differences.csv",
+    "design_years.csv", "design_summary.csv", "designs.json",  # model.designs (run.py design-comparison)
 })
 OWN_FOLDERS = {"plots": ".png"}  # folder -> the only kind of file etscap puts in it
 # file -> a key etscap writes in it (None: a page, its presence is the mark: compare's folder)
-MARKERS: dict[str, str | None] = {"summary.json": "objective_bn_cny", "study.json": "kind", "compare.html": None}
+MARKERS: dict[str, str | None] = {"summary.json": "objective_bn_cny", "study.json": "kind", "compare.html": None,
+                                  "designs.json": "kind"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -678,6 +680,7 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         "own_price_cny_per_t": _own_prices(p, least_cost),
         "rule_cap_mt": p.sector_years["rule_cap_mt"].to_numpy(),  # simulation phase only: for the checks
         "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
+        **_cap_rule_columns(p, cap),
     }, index=p.sector_years.index)
     if allocated:
         columns = list(table.columns)
@@ -687,6 +690,18 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         columns += ["free_share_min", "free_share_max"]
         table = table[columns]
     return table.reset_index()
+
+
+def _cap_rule_columns(p: Parameters, cap: np.ndarray) -> dict[str, np.ndarray]:
+    """Each covered sector-year's cap rule: its basis (cap_rules.csv or the shorthands), the
+    reduction it cuts (simulation, grandfathered) and, under intensity, its benchmark: the
+    given one, or the one the model chose (cap / output)."""
+    basis = p.sector_years["basis"].to_numpy()
+    given = p.sector_years["benchmark_t_per_unit"].to_numpy()
+    chosen = cap / p.sector_years["output"].to_numpy()
+    return {"basis": np.where(basis == "", None, basis).astype(object),
+            "cap_reduction": p.sector_years["cap_reduction"].to_numpy(),
+            "benchmark_t_per_unit": np.where(basis == INTENSITY, np.where(np.isfinite(given), given, chosen), np.nan)}
 
 
 def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
@@ -782,6 +797,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     columns = {
         "year": years,
         "national_cap_mt": p.targets["national_cap_mt"].to_numpy(),
+        # the targets as stated ([targets] scope), and what a net-GHG count adds to the model's CO2
+        **{column: p.targets[column].to_numpy() for column in ("absolute_target_mt", "intensity_target_mt",
+                                                               "non_co2_mt", "sinks_mt")},
         "ets_cap_mt": final.values["ets_cap_mt"],
         "bank_mt": bank if bank is not None else np.zeros(years.size),
         **_year_prices(p, least_cost),  # allowance price, national carbon value, ...

@@ -238,6 +238,15 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         None,
     ),
     Field(
+        "targets.scope",
+        "str",
+        "",
+        "What the national targets of targets.csv count: 'co2', the model's CO2; 'net_ghg', economy-wide "
+        "net GHG = the model's CO2 + non_co2_mt - sinks_mt (targets.csv, exogenous).",
+        "co2",
+        choices=("co2", "net_ghg"),
+    ),
+    Field(
         "allocation.max_burden_share",
         "float",
         "fraction",
@@ -423,8 +432,47 @@ TARGETS = TableSpec(
             "national_cap_mt",
             "float",
             "Mt CO2",
-            "National emission cap: allowances issued plus emissions of sectors outside the ETS.",
-            REQUIRED,
+            "National emission cap (in [targets] scope): allowances issued plus emissions of sectors outside the "
+            "ETS (plus non_co2_mt minus sinks_mt for net_ghg). Blank: none in this year (give "
+            "national_intensity_t_per_10k_cny instead); with both, both bind.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "national_intensity_t_per_10k_cny",
+            "float",
+            "t CO2 per 10,000 CNY",
+            "National intensity target (in [targets] scope) per unit of GDP: the cap is this x gdp_bn_cny / 10 "
+            "(Mt). Blank: none in this year.",
+            None,
+            0.0,
+            1e3,
+        ),
+        Field(
+            "gdp_bn_cny",
+            "float",
+            "billion CNY",
+            "GDP of the year, for the intensity target (a study drawing it moves the cap).",
+            None,
+            0.0,
+            1e8,
+        ),
+        Field(
+            "non_co2_mt",
+            "float",
+            "Mt CO2e",
+            "With [targets] scope = 'net_ghg': exogenous non-CO2 emissions counted against the target.",
+            0.0,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "sinks_mt",
+            "float",
+            "Mt CO2e",
+            "With [targets] scope = 'net_ghg': removals by sinks (land use, forests) netted from the count.",
+            0.0,
             0.0,
             1e6,
         ),
@@ -478,6 +526,30 @@ ALLOCATION = TableSpec(
     required=False,
 )
 
+CAP_RULES = TableSpec(
+    "cap_rules.csv",
+    "Optional cap rules by sector and period: from a sector's first row on they replace the shorthands "
+    "covered_from/trading_from/simulation_reduction (sectors.csv) and allocation.absolute_cap_from, each row "
+    "holding from its from_year until the sector's next row. Without a row, the shorthands expand to the same "
+    "rules: simulation from covered_from, intensity from trading_from, absolute from absolute_cap_from.",
+    ("sector", "from_year"),
+    (
+        Field("sector", "str", "", "A sector of sectors.csv the ETS covers."),
+        year_field("from_year", "First year of the rule (not before the sector's covered_from)."),
+        Field("basis", "str", "",
+              "'simulation': own compliance, no trading, cap (1 - reduction) x BAU; 'grandfathered': trading, "
+              "allocation = the year's modelled emissions x (1 - reduction); 'intensity': trading, allowances = "
+              "benchmark_t_per_unit x actual output; 'absolute': trading, a mass cap that may not rise.",
+              choices=("simulation", "grandfathered", "intensity", "absolute")),
+        share_field("reduction", "simulation and grandfathered: the share cut from BAU or from emissions.", 0.0),
+        Field("benchmark_t_per_unit", "float", "t CO2 per unit of output",
+              "intensity: allowances per unit of output (benchmark x output in Mt: t/t x Mt, t/MWh x TWh); "
+              "blank: chosen by the model, one stringency for all such sectors.", None, 0.0, 1e4),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
 BENCHMARKS = TableSpec(
     "benchmarks.csv",
     "Optional allocation benchmarks by sector and unit type: a facility's share of its "
@@ -494,6 +566,21 @@ BENCHMARKS = TableSpec(
             REQUIRED,
             0.0,
             1e4,
+        ),
+        share_field(
+            "shortfall_cap_share",
+            "Compliance relief for this unit type (trading): the shortfall an installation must cover is "
+            "at most this share of its verified emissions (China's power plan: 0.2 for coal units); "
+            "facilities.csv may give its own. Blank: no cap.",
+            None,
+        ),
+        Field(
+            "obligation_capped_at_allocation",
+            "bool",
+            "",
+            "Compliance relief for this unit type (trading): it surrenders at most its free allocation "
+            "(China's power plan: gas units); facilities.csv may give its own. Blank: false.",
+            None,
         ),
         share_field(
             "output_share",
@@ -530,6 +617,20 @@ FACILITIES = TableSpec(
             1.0,
             0.0,
             100.0,
+        ),
+        share_field(
+            "shortfall_cap_share",
+            "Compliance relief (trading): the shortfall the installation must cover is at most this share "
+            "of its verified emissions; blank: its unit type's (benchmarks.csv), else no cap.",
+            None,
+        ),
+        Field(
+            "obligation_capped_at_allocation",
+            "bool",
+            "",
+            "Compliance relief (trading): it surrenders at most its free allocation; blank: its unit type's "
+            "(benchmarks.csv), else false.",
+            None,
         ),
         SOURCE_COLUMN,
     ),
@@ -577,7 +678,8 @@ BAU = TableSpec(
     required=False,
 )
 
-TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU)
+TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU,
+                                 CAP_RULES)
 TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
 
 

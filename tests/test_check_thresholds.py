@@ -37,10 +37,11 @@ def _add(table, column, amount: float, relative: bool = False, **where) -> None:
 CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # national cap 152.5 Mt in 2026, lowered by d: allowances plus outside emissions exceed it by d
     "national_target": ("toy", lambda t, d: _add(t["years"], "national_cap_mt", -d, year=2026),
-                        {"national_target", "national_count"}),
-    # the same: cumulative emissions to 2026 and 2027 exceed the cumulative national cap by d
-    "national_count": ("toy", lambda t, d: _add(t["years"], "national_cap_mt", -d, year=2026),
-                       {"national_target", "national_count"}),
+                        {"national_target"}),
+    # the stated 2026 target lowered by d: cumulative emissions to 2026 and 2027 exceed the
+    # cumulative national cap by d
+    "national_count": ("toy", lambda t, d: _add(t["years"], "absolute_target_mt", -d, year=2026),
+                       {"national_count"}),
     # power's 2026 cap (71.67 Mt) raised by d: sector caps add up to d more than the ETS cap
     "cap_split": ("toy", lambda t, d: _add(t["sector_years"], "cap_mt", d, sector="power", year=2026),
                   {"cap_split", "market_clearing"}),  # d of supply unused at a price of 40
@@ -85,6 +86,10 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # s1 emits d above its free allowances (0.4 x 47 = 18.8 Mt) in steel's simulation year
     "facility_compliance": ("toy_facility", lambda t, d: _add(t["facilities"], "emissions_mt", d,
                                                               facility_id="s1", year=2025), {"facility_compliance"}),
+    # power's 2026 benchmark (chosen: its 71.67 Mt cap / 100 TWh) reported d / 100 t/MWh higher:
+    # the benchmark x its 100 TWh output is d above its cap
+    "cap_rules": ("toy", lambda t, d: _add(t["sector_years"], "benchmark_t_per_unit", d / 100, sector="power",
+                                           year=2026), {"cap_rules"}),
     # stage 2 reported 2026's ETS cap d above what stage 1 decided (sector caps and auctioning no longer add up)
     "stage2_keeps_stage1": ("toy_stage2", lambda t, d: _add(t["years"], "ets_cap_mt", d, year=2026),
                             {"stage2_keeps_stage1", "cap_split", "national_target", "allocation_bounds"}),
