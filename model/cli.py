@@ -554,7 +554,8 @@ def backtest(dataset: Path, sets: tuple[str, ...], first_year: int, last_year: i
     """Solve DATASET over 2021-2025 with the rules of those years the model has and print its
     allowance price next to the observed CEA price each year, the gap, and the abatement
     the observed price would buy on the curves. A test of the data, not a fit."""
-    from .backtest import backtest as run_backtest, describe
+    from .backtest import backtest as run_backtest
+    from .backtest import describe
     from .pipeline import prepare
 
     prepared = prepare(find_dataset(dataset), _pairs(sets), scenarios=scenarios)

@@ -5,7 +5,10 @@ faces it; otherwise the price lies between the dearest step used and the cheapes
 left unused (a cap at the end of a step), or above a cheaper step that a deployment limit
 holds back (a full group, a build rate). ``marginal_steps`` lists those steps for the
 trading sectors and the sectors outside the ETS (which face the allowance price and the
-national carbon value; they are equal while the ETS cap is chosen).
+national carbon value; they are equal while the ETS cap is chosen). The report's
+``price_setters`` (model/report.py) lists the same margins row by row for the report's
+tables; this module adds the steps held back by a limit, sums installations and pools,
+and covers the sectors outside the ETS in the between-steps case.
 """
 
 from __future__ import annotations

@@ -77,9 +77,10 @@ def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
     if size:
         for columns in p.abatement:
             keys = columns.key_arrays
-            sector = keys["sector"] if "sector" in keys else p.facility_years["sector"].to_numpy()[columns.facility_rows]
-            of_mac = mac_key.get_indexer(pd.MultiIndex.from_arrays([sector, keys["step"]])) if len(columns) else \
-                np.zeros(0, dtype=int)
+            sector = (keys["sector"] if "sector" in keys
+                      else p.facility_years["sector"].to_numpy()[columns.facility_rows])
+            of_mac = (mac_key.get_indexer(pd.MultiIndex.from_arrays([sector, keys["step"]])) if len(columns)
+                      else np.zeros(0, dtype=int))
             year = p.year_of_row[columns.rows] - p.first_year
             known = of_mac >= 0
             step = np.where(known, build_of_mac[np.where(known, of_mac, 0)], -1)
@@ -125,7 +126,8 @@ def limits_for_checks(p: Parameters) -> dict[str, Any]:
     mac = p.dataset.mac
     return {"deployment_limits": {
         "first_year_build_factor": first_year_build_factor(p),
-        "max_build_mt_per_year": [{"sector": s, "step": t, "max_mt": float(b)} for s, t, b in build.itertuples(index=False)],
+        "max_build_mt_per_year": [{"sector": s, "step": t, "max_mt": float(b)}
+                                  for s, t, b in build.itertuples(index=False)],
         "max_mt": [{"group": g, "steps": mac.loc[mac["group"] == g, ["sector", "step"]].to_numpy().tolist(),
                     "years": p.years.tolist(), "max_mt": max_mt[i].tolist()} for i, g in enumerate(groups)],
     }}

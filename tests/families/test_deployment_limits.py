@@ -155,3 +155,14 @@ def test_the_check_fails_a_solution_that_ignores_the_limits():
     assert not report["deployment_limits"]["passed"]
     assert np.isclose(run_checks(limited.years, limited.sector_years, limited.abatement_steps,
                                  limited.summary["market"])["deployment_limits"]["worst_violation"], 0.0)
+
+
+def test_stage_2_keeps_the_limits():
+    """Stage 2 holds the rows: with a 5% cost tolerance it may move power B's abatement
+    within the tolerance, but never grows it by more than 5 Mt a year, and the least cost
+    stays 3.726611570 bn CNY."""
+    results = solve(TOY, overrides={**POWER_B_BUILD, "allocation.cost_tolerance": 0.05})
+    built = abated(results, "power", "B")
+    assert np.diff([0.0, *built]).max() <= 5.0 + 1e-6
+    assert results.summary["objective_bn_cny"] == pytest.approx(0.52 + 1.3 / 1.1 + 2.45 / 1.21, abs=1e-9)
+    assert results.summary["checks"]["deployment_limits"]["passed"]
