@@ -569,5 +569,43 @@ def inputs(update: Path | None) -> None:
     update.write_text(document)
 
 
+@cli.command()
+@click.argument("dataset", required=False, type=click.Path(path_type=Path),
+                default=DEFAULT_DATASET, metavar="[DATASET]")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override an input before the back-test (as for solve). Repeatable.")
+@click.option("--from", "first_year", type=int, default=2021, show_default=True, help="First year.")
+@click.option("--to", "last_year", type=int, default=2025, show_default=True, help="Last year.")
+@scenario_option
+@verbosity_options
+def backtest(dataset: Path, sets: tuple[str, ...], first_year: int, last_year: int,
+             scenarios: tuple[str, ...]) -> None:
+    """Solve DATASET over 2021-2025 with the rules of those years the model has and print its
+    allowance price next to the observed CEA price each year, the gap, and the abatement
+    the observed price would buy on the curves. A test of the data, not a fit."""
+    from .backtest import backtest as run_backtest
+    from .backtest import describe
+    from .pipeline import prepare
+
+    prepared = prepare(find_dataset(dataset), _pairs(sets), scenarios=scenarios)
+    click.echo(describe(run_backtest(prepared, first_year, last_year)))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="RESULTS_DIR")
+@click.option("--year", "years", type=int, multiple=True,
+              help="A year to explain. Repeatable.  [default: the milestone years]")
+@verbosity_options
+def margin(folder: Path, years: tuple[int, ...]) -> None:
+    """Print the abatement steps that set each year's price in RESULTS_DIR (from `solve`): the
+    step at the margin, or the dearest used and cheapest unused steps the price lies between,
+    and cheaper steps a deployment limit holds back."""
+    from .margin import describe, marginal_steps
+    from .results import Results, milestone_years
+
+    results = Results.read(folder)
+    click.echo(describe(marginal_steps(results, years or milestone_years(results.years))))
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="etscap")

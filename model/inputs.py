@@ -115,6 +115,8 @@ class Dataset:
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
     bau: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BAU))
+    deployment_limits: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: empty_table(schema.DEPLOYMENT_LIMITS))
     # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
 
@@ -557,6 +559,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Pro
          _check_optional_tables),
         ({"settings", "facilities"}, _check_resolution),
         ({"settings", "sectors"}, _check_initial_bank),
+        ({"mac", "deployment_limits"}, _check_deployment_limits),
     )
     # a table given to Dataset.replace was not parsed from text: check its cells' ranges too
     declared = [problem for name in sorted((changed or set()) & set(schema.TABLES_BY_NAME))
@@ -830,6 +833,19 @@ def _check_cap_rules(dataset: Dataset) -> list[Problem]:
                          "0 or blank: only bases 'simulation' and 'grandfathered' read a reduction")
                  for row in rules.index[reduced.to_numpy()]]
     return problems
+def _check_deployment_limits(dataset: Dataset) -> list[Problem]:
+    """deployment_limits.csv names groups of mac.csv's group column, once a year each."""
+    limits = dataset.deployment_limits
+    file = schema.DEPLOYMENT_LIMITS.file
+    problems = _misnamed(schema.MAC.file, dataset.mac[dataset.mac["group"] != ""], "group", STEP_NAME, ID_EXPECTED)
+    if limits.empty:
+        return problems
+    known = sorted(set(dataset.mac["group"]) - {""})
+    for row in limits.index[~limits["group"].isin(known).to_numpy()]:
+        name = limits.at[row, "group"]
+        problems.append(Problem(file, row, "group", _short(name),
+                                "a group named in mac.csv's group column" + did_you_mean(name, known)))
+    return problems + _duplicates(file, limits, ["group", "year"])
 
 
 def _given(names: pd.Series) -> pd.Series:

@@ -102,11 +102,14 @@ def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarra
 
 
 def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np.ndarray, years: np.ndarray,
-                         pool: bool) -> tuple[list[AbatementColumns], PooledMembers | None, PresolvedColumns | None]:
+                         pool: bool, in_lp_sectors: frozenset[str] = frozenset(),
+                         ) -> tuple[list[AbatementColumns], PooledMembers | None, PresolvedColumns | None]:
     """Every installation's steps in every year they are available. With ``pool``, those in
     years without a constraint of the installation's own are merged by sector, step, cost
-    path and year, and those in the simulation phase are solved in closed form; without it
-    every step is a column of the LP."""
+    path and year, and those in the simulation phase are solved in closed form, unless an
+    installation of ``in_lp_sectors`` (a rule couples their years, e.g. a deployment limit)
+    has a simulation year: then they stay columns of the LP with their own caps' rows;
+    without ``pool`` every step is a column of the LP."""
     steps = _installation_steps(dataset)
     n_years = years.size
     available = years[None, :] >= steps["available_from"].to_numpy()[:, None]  # step x year
@@ -135,6 +138,9 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     if not pool:
         return [own_columns], None, None
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & ~simulation, years)
+    coupled = np.isin(grid["sector"].to_numpy(), list(in_lp_sectors)) & (grid["phase"].to_numpy() == SIMULATION)
+    if coupled.any():  # the closed form solves each year alone: keep the simulation years in the LP
+        return [pooled, own_columns], members, None
     return [pooled], members, presolve(own_columns, grid)
 
 

@@ -200,15 +200,19 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
     sector, MAC and registry tables and the horizon, which a study's scenarios mostly share
     (tables are never changed in place: an override copies the table it changes), so the
     last few are kept and found again by the identity of those tables."""
-    tables = (dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac, dataset.benchmarks, dataset.bau)
+    tables = (dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac, dataset.benchmarks, dataset.bau,
+              dataset.deployment_limits)
     settings = tuple(dataset.settings[key] for key in ("base_year", "first_year", "last_year",
                                                         "model.pool_installations"))
     for cached_tables, cached_settings, derived in _INSTALLATIONS:
         if cached_settings == settings and all(a is b for a, b in zip(cached_tables, tables)):
             return derived
+    from .families.deployment_limits import limited_sectors  # the families import this module
+
     grid = facility_grid(dataset, sector_years, years)
     families, pooled_members, presolved = installation_columns(
-        dataset, grid, sector_years["bau_mt"].to_numpy(), years, pool=settings[-1])
+        dataset, grid, sector_years["bau_mt"].to_numpy(), years, pool=settings[-1],
+        in_lp_sectors=frozenset(limited_sectors(dataset)))
     derived = (grid, tuple(families), pooled_members, presolved)
     _INSTALLATIONS.append((tables, settings, derived))
     del _INSTALLATIONS[:-2]

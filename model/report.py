@@ -743,7 +743,9 @@ def price_setters(results: Results, years: Iterable[int] | None = None) -> pd.Da
         if at_price[steps["year"] == year].any() or not np.isfinite(price.get(year, np.nan)):
             continue
         these = trading[trading["year"] == year]
-        used, unused = these[these["abatement_mt"] > 0], these[these["abatement_mt"] <= 0]
+        # a step used above the price was built ahead under a deployment limit: not the margin
+        used = these[(these["abatement_mt"] > 0) & (these["cost_cny_per_t"] <= these["price"])]
+        unused = these[(these["abatement_mt"] <= 0) & (these["cost_cny_per_t"] >= these["price"])]
         if not used.empty:
             rows.append(used.nlargest(1, "cost_cny_per_t").assign(margin="dearest used"))
         if not unused.empty:

@@ -35,7 +35,8 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .families import dual_columns, dual_prices, facility_compliance, value_columns, market_balance, simulation_compliance
+from .families import (FAMILIES, dual_columns, dual_prices, facility_compliance, value_columns, market_balance,
+                       simulation_compliance)
 from .errors import EtscapError
 from .parameters import Parameters
 from .phases import INTENSITY, SIMULATION, TRADING
@@ -849,7 +850,9 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
-                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
+                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0),
+                   **{key: value for family in FAMILIES if family.market is not None
+                      for key, value in family.market(p).items()}},
         "solver": "highs",
         "solver_version": least_cost.solver_version,
         "solver_options": least_cost.options,

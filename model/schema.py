@@ -418,6 +418,19 @@ MAC = TableSpec(
             -0.5,
             0.5,
         ),
+        Field(
+            "max_build_mt_per_year",
+            "float",
+            "Mt CO2 per year",
+            "Deployment limit: the step's abatement may grow by at most this much from one year to "
+            "the next (from 0 in base_year, where BAU is what happened); blank: no limit.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field("group", "str", "",
+              "Deployment group of the step (e.g. ccus): deployment_limits.csv bounds the group's total "
+              "abatement by year; blank: none.", ""),
         SOURCE_COLUMN,
     ),
 )
@@ -678,8 +691,24 @@ BAU = TableSpec(
     required=False,
 )
 
+DEPLOYMENT_LIMITS = TableSpec(
+    "deployment_limits.csv",
+    "Optional deployment limits by group of mac.csv steps (its group column) and year: the "
+    "group's total abatement, its steps summed over sectors (and installations), is at most "
+    "max_mt; interpolated linearly between a group's rows and held at its first and last "
+    "row's values outside them.",
+    ("group", "year"),
+    (
+        Field("group", "str", "", "A group named in mac.csv's group column."),
+        year_field("year", "Year of the limit."),
+        Field("max_mt", "float", "Mt CO2", "Most abatement the group's steps may give in the year.",
+              REQUIRED, 0.0, 1e6),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
 TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU,
-                                 CAP_RULES)
+                                 CAP_RULES, DEPLOYMENT_LIMITS)
 TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
 
 

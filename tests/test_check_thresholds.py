@@ -90,6 +90,11 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # the benchmark x its 100 TWh output is d above its cap
     "cap_rules": ("toy", lambda t, d: _add(t["sector_years"], "benchmark_t_per_unit", d / 100, sector="power",
                                            year=2026), {"cap_rules"}),
+    # power's B, built at 5 Mt/yr to 10 Mt in 2026, reported d higher: it grew 5 + d that year
+    "deployment_limits": ("toy_deployment", lambda t, d: (
+        _add(t["steps"], "abatement_mt", d, sector="power", step="B", year=2026),
+        _add(t["sector_years"], "emissions_mt", -d, sector="power", year=2026)),
+        {"deployment_limits", "market_clearing"}),  # d of supply left unused at a price of 60
     # stage 2 reported 2026's ETS cap d above what stage 1 decided (sector caps and auctioning no longer add up)
     "stage2_keeps_stage1": ("toy_stage2", lambda t, d: _add(t["years"], "ets_cap_mt", d, year=2026),
                             {"stage2_keeps_stage1", "cap_split", "national_target", "allocation_bounds"}),
@@ -98,6 +103,11 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
         t["steps"], "abatement_cost_bn_cny", d * 3.147024793388429 * 1.1, sector="power", step="B", year=2026),
         {"stage2_cost_within_tolerance"}),
 }
+
+
+@pytest.fixture(scope="module")
+def toy_deployment():
+    return solve(TOY, overrides={"mac.power.B.max_build_mt_per_year": 5}, allocation=False)
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import (absolute_cap_incumbents, bank, cap_split, facility_compliance, grandfathered_allocation,
-               intensity_benchmark, market_balance, national_target, simulation_compliance, simulation_rule_cap,
-               trading_cap_shares)
+from . import (absolute_cap_incumbents, bank, cap_split, deployment_limits, facility_compliance,
+               grandfathered_allocation, intensity_benchmark, market_balance, national_target, simulation_compliance,
+               simulation_rule_cap, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
                    ValueColumn, abatement_terms, numbered)
 
@@ -37,6 +37,7 @@ FAMILIES: list[Family] = [
     absolute_cap_incumbents.FAMILY,
     grandfathered_allocation.FAMILY,
     intensity_benchmark.FAMILY,
+    deployment_limits.FAMILY,
 ]
 
 

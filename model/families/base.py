@@ -76,6 +76,7 @@ class Family:
     values: tuple[ValueColumn, ...] = ()  # years-table columns of its variables' values
     held_in_stage2: bool = True  # stage 2 (allocation) keeps the row
     relaxable: bool = False  # the diagnosis may raise its bound (a target)
+    market: Callable[["Parameters"], dict] | None = None  # inputs its check reads (added to summary["market"])
     doc: str = ""
 
 
