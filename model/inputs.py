@@ -154,8 +154,10 @@ class Dataset:
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
 
-    def replace(self, **changes: Any) -> "Dataset":
-        """A copy with some settings or tables replaced, checked again where they matter."""
+    def replace(self, changed_columns: Mapping[str, Iterable[str]] | None = None, **changes: Any) -> "Dataset":
+        """A copy with some settings or tables replaced, checked again where they matter
+        (``changed_columns``: of a replaced table, the only columns that differ, e.g. from
+        an override; the checks that read none of them are not repeated)."""
         updated = dataclasses.replace(self, **changes)
         changed = {name for name, value in changes.items() if value is not getattr(self, name)
                    and not (name == "settings" and value == self.settings)}
@@ -166,7 +168,8 @@ class Dataset:
             problems = _check_setting_values(new, keys)
             if problems:  # the checks across settings and files need valid settings
                 raise InputError(problems)
-        problems = check_dataset(updated, changed)
+            changed_columns = {**(changed_columns or {}), "settings": keys}
+        problems = check_dataset(updated, changed, changed_columns)
         if problems:
             raise InputError(problems)
         return updated
@@ -541,33 +544,56 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
 # -- checks across rows and files -----------------------------------------------------
 
 
-def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Problem]:
+HORIZON = ("settings.first_year", "settings.last_year", "settings.base_year")
+
+
+def check_dataset(dataset: Dataset, changed: set[str] | None = None,
+                  columns: Mapping[str, Iterable[str]] | None = None) -> list[Problem]:
     """Problems that involve more than one cell: keys, coverage, sums, orderings, and
     limits on what the numbers grow to over the horizon and on the model's size.
 
     With ``changed`` (names of the settings or tables that differ from a checked dataset),
-    only the checks that read them run again."""
+    only the checks that read them run again; ``columns`` narrows a changed table (or the
+    settings) to the columns (keys) that differ, as an override knows, so that a scenario of
+    a study re-checks only what its numbers touch."""
     checks = (
-        ({"settings"}, lambda d: _check_scenario(d.settings)),
-        ({"sectors", "settings"}, lambda d: _check_sectors(d.sectors, d.settings)),
-        ({"mac", "sectors", "settings"}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
-        ({"targets", "settings"}, lambda d: _check_targets(d.targets, d.settings)),
-        ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac", "bau"}, _check_optional_tables),
-        ({"settings", "facilities"}, _check_resolution),
-        ({"settings", "sectors"}, _check_initial_bank),
+        ({"settings.name", *HORIZON}, lambda d: _check_scenario(d.settings)),
+        ({"sectors", *HORIZON}, lambda d: _check_sectors(d.sectors, d.settings)),
+        ({"mac", "sectors.sector", *HORIZON}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
+        ({"targets", "settings.first_year", "settings.last_year"}, lambda d: _check_targets(d.targets, d.settings)),
+        ({"sectors.sector", "sectors.covered_from", "allocation", "benchmarks", "facilities", "facility_mac", "bau"},
+         _check_optional_tables),
+        ({"settings.model.resolution", "facilities"}, _check_resolution),
+        ({"settings.market.initial_bank_mt", "settings.market.banking", "settings.first_year", "settings.base_year",
+          "sectors.trading_from", "sectors.covered_from", "sectors.output_growth", "sectors.intensity_change",
+          "sectors.base_emissions_mt"}, _check_initial_bank),
     )
+    narrowed = {name: set(keys) for name, keys in (columns or {}).items() if changed is None or name in changed}
+    touched = None if changed is None else {
+        *changed, *(f"{name}.{key}" for name in changed for key in narrowed.get(name, ()))}
+
+    def reads_changed(reads: set[str]) -> bool:
+        # "table" reads every column; "table.column" one column, changed when its table changed
+        # wholly (not narrowed) or the column is among those narrowed to
+        return any(read in touched if "." not in read else
+                   read in touched or (read.split(".", 1)[0] in changed and read.split(".", 1)[0] not in narrowed)
+                   for read in reads)
+
     # a table given to Dataset.replace was not parsed from text: check its cells' ranges too
     declared = [problem for name in sorted((changed or set()) & set(schema.TABLES_BY_NAME))
-                for problem in _check_declared(dataset.table(name), schema.TABLES_BY_NAME[name])]
-    return declared + [problem for reads, check in checks if changed is None or reads & changed
+                for problem in _check_declared(dataset.table(name), schema.TABLES_BY_NAME[name], narrowed.get(name))]
+    return declared + [problem for reads, check in checks if changed is None or reads_changed(reads)
                        for problem in check(dataset)]
 
 
-def _check_declared(table: pd.DataFrame, spec: schema.TableSpec) -> list[Problem]:
+def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[str] | None = None) -> list[Problem]:
     """Cells of a table made in Python that its declarations refuse: a column missing, a
-    required cell blank, a number out of range or not finite, a value not among the choices."""
+    required cell blank, a number out of range or not finite, a value not among the choices
+    (only in ``columns``, if given)."""
     problems: list[Problem] = []
     for field in spec.fields:
+        if columns is not None and field.name not in columns:
+            continue
         if field.name not in table.columns:
             if field.required:
                 problems.append(Problem(spec.file, 1, field.name, None, f"a column named {field.name!r}"))

@@ -69,8 +69,12 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
             problems.append(Problem(where, None, None, None, str(err)))
     if problems:
         raise InputError(problems)
+    columns: dict[str, set[str]] = {}  # of each changed table, the columns set: only their checks run again
+    for _, file, _, column in touched:
+        if file != schema.SCENARIO_FILE:
+            columns.setdefault(file.removesuffix(".csv"), set()).add(column)
     try:
-        return dataset.replace(settings=settings, **changed)
+        return dataset.replace(changed_columns=columns, settings=settings, **changed)
     except InputError as err:
         raise InputError([_caused_by(problem, touched) for problem in err.problems]) from None
 
