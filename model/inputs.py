@@ -861,9 +861,20 @@ def interpolate_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> 
 
     A year outside the rows, or between two rows of which one is blank, is NaN.
     """
-    ordered = table.sort_values("year")
-    known = ordered["year"].to_numpy(dtype=float)
-    values = ordered[column].to_numpy(dtype=float)
+    return pd.Series(interpolated(table, column, years), index=pd.Index(years, name="year"), name=column)
+
+
+def interpolated(table: pd.DataFrame, column: str, years: np.ndarray) -> np.ndarray:
+    """``interpolate_by_year`` as an array (no sorting of the table: a study interpolates
+    every scenario's targets and BAU paths)."""
+    known = table["year"].to_numpy(dtype=float)
+    order = np.argsort(known, kind="stable")  # as sort_values("year"): blank years last
+    return interpolate(known[order], table[column].to_numpy(dtype=float)[order], years)
+
+
+def interpolate(known: np.ndarray, values: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """``values`` given at the sorted years ``known``, interpolated linearly over ``years``."""
+    years = np.asarray(years)
     at_or_before = np.clip(np.searchsorted(known, years, side="right") - 1, 0, len(known) - 1)
     after = np.clip(at_or_before + 1, 0, len(known) - 1)
     t0, t1 = known[at_or_before], known[after]
@@ -871,4 +882,4 @@ def interpolate_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> 
     weight = np.divide(years - t0, t1 - t0, out=np.zeros(len(years)), where=t1 > t0)
     result = np.where(years == t0, v0, v0 + weight * (v1 - v0))
     result[(years < known[0]) | (years > known[-1])] = np.nan
-    return pd.Series(result, index=pd.Index(years, name="year"), name=column)
+    return result

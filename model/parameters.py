@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from . import schema
 from .errors import InputError, Problem
-from .inputs import Dataset, interpolate_by_year
+from .inputs import Dataset, _freeze, interpolate, interpolated
 from .installations import AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, installation_columns
 
 from .phases import OUTSIDE, SIMULATION, TRADING
@@ -215,7 +216,32 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
     return derived
 
 
+_DERIVED: dict[str, list[tuple[tuple, Any]]] = {}  # by kind: (key, derived) of the last few datasets
+
+
+def _cached(kind: str, key: tuple, make: Callable[[], Any]) -> Any:
+    """``make()``, kept for the next dataset whose ``key`` (tables compared by identity, since
+    a dataset's tables are frozen and an override copies the table it changes; settings by
+    value) is the same: a study's scenarios share most tables with their base."""
+    cache = _DERIVED.setdefault(kind, [])
+    for cached_key, derived in cache:
+        if len(cached_key) == len(key) and all(a is b if isinstance(a, (pd.DataFrame, np.ndarray)) else a == b
+                                               for a, b in zip(cached_key, key)):
+            return derived
+    derived = make()
+    cache.append((key, derived))
+    del cache[:-4]
+    return derived
+
+
 def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
+    """The sector-year grid (read-only arrays: it is shared by the scenarios it fits)."""
+    key = (dataset.sectors, dataset.bau, dataset.allocation, int(years[0]), int(years[-1]),
+           dataset.settings["base_year"], dataset.settings["allocation.absolute_cap_from"])
+    return _cached("sector_years", key, lambda: _freeze(_make_sector_years(dataset, years)))
+
+
+def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     sectors = dataset.sectors
     n_years = years.size
 
@@ -261,15 +287,29 @@ def _bau_paths(dataset: Dataset, sector: np.ndarray, year: np.ndarray, per_row) 
     bau_growth = (1.0 + output_growth) * (1.0 + per_row("intensity_change"))  # BAU factor per year
     bau = per_row("base_emissions_mt") * bau_growth ** elapsed
     output = per_row("base_output") * (1.0 + output_growth) ** elapsed
-    for name, path in dataset.bau.groupby("sector", sort=False):
+    for name, known, path in _by_sector(dataset.bau, ("bau_mt", "output")):
         rows = sector == name
-        held = np.clip(year[rows], path["year"].min(), path["year"].max()).astype(float)
-        bau[rows] = interpolate_by_year(path, "bau_mt", held).to_numpy()
-        given = path[path["output"].notna().to_numpy()]
-        if len(given):
-            at = np.clip(held, given["year"].min(), given["year"].max())
-            output[rows] = interpolate_by_year(given, "output", at).to_numpy()
+        held = np.clip(year[rows], known[0], known[-1]).astype(float)
+        bau[rows] = interpolate(known, path["bau_mt"], held)
+        given = ~np.isnan(path["output"])
+        if given.any():
+            at = np.clip(held, known[given][0], known[given][-1])
+            output[rows] = interpolate(known[given], path["output"][given], at)
     return bau, output
+
+
+def _by_sector(table: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[Any, np.ndarray, dict[str, np.ndarray]]]:
+    """The rows of ``table`` (bau.csv, allocation.csv) by sector, in order of first appearance:
+    each sector's years sorted, and ``columns`` in that order, as float arrays."""
+    def split() -> list[tuple[Any, np.ndarray, dict[str, np.ndarray]]]:
+        groups = []
+        for name, part in table.groupby("sector", sort=False):
+            known = part["year"].to_numpy(dtype=float)
+            order = np.argsort(known, kind="stable")
+            groups.append((name, known[order], {c: part[c].to_numpy(dtype=float)[order] for c in columns}))
+        return groups
+
+    return _cached("by_sector", (table, columns), split)
 
 
 def _cap_shares(phase: np.ndarray, year: np.ndarray, trading_from: np.ndarray, years: np.ndarray,
@@ -301,11 +341,11 @@ def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.
     lower, upper = per_row("free_share_min"), per_row("free_share_max")
     sector = np.repeat(dataset.sectors["sector"].to_numpy(), year.size // max(len(dataset.sectors), 1))
     scheduled_min, scheduled_max = lower.copy(), upper.copy()
-    for name, schedule in dataset.allocation.groupby("sector", sort=False):
-        rows = (sector == name) & (year >= schedule["year"].min())
-        held = np.minimum(year[rows], schedule["year"].max())
-        scheduled_min[rows] = interpolate_by_year(schedule, "free_share_min", held).to_numpy()
-        scheduled_max[rows] = interpolate_by_year(schedule, "free_share_max", held).to_numpy()
+    for name, known, schedule in _by_sector(dataset.allocation, ("free_share_min", "free_share_max")):
+        rows = (sector == name) & (year >= known[0])
+        held = np.minimum(year[rows], known[-1])
+        scheduled_min[rows] = interpolate(known, schedule["free_share_min"], held)
+        scheduled_max[rows] = interpolate(known, schedule["free_share_max"], held)
     floor = np.where(per_row("leakage_exposed", 0.0) > 0, lower, 0.0)
     free_share_min = np.maximum(scheduled_min, floor)
     below_floor = np.flatnonzero(scheduled_max < free_share_min - 1e-12)
@@ -375,15 +415,23 @@ def _steps_index(sectors: tuple[str, ...], steps: tuple[str, ...], available: by
 
 def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     targets = dataset.targets
+    min_auction_share = interpolated(targets, "min_auction_share", years)
+    max_auction_share = interpolated(targets, "max_auction_share", years)
+    max_burden_share = interpolated(targets, "max_burden_share", years)
     return pd.DataFrame(
         {
-            "national_cap_mt": interpolate_by_year(targets, "national_cap_mt", years),
-            "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
-            "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
+            "national_cap_mt": interpolated(targets, "national_cap_mt", years),
+            "ets_cap_mt": interpolated(targets, "ets_cap_mt", years),
+            "min_auction_share": min_auction_share,
             # blank: auction exactly what policy says (every Chinese sector started 100% free)
-            "max_auction_share": interpolate_by_year(targets, "max_auction_share", years).fillna(
-                interpolate_by_year(targets, "min_auction_share", years)),
-            "max_burden_share": interpolate_by_year(targets, "max_burden_share", years).fillna(
-                dataset.settings["allocation.max_burden_share"]),
-        }
+            "max_auction_share": np.where(np.isnan(max_auction_share), min_auction_share, max_auction_share),
+            "max_burden_share": np.where(np.isnan(max_burden_share), dataset.settings["allocation.max_burden_share"],
+                                         max_burden_share),
+        },
+        index=_year_index(int(years[0]), int(years[-1])),
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _year_index(first_year: int, last_year: int) -> pd.Index:
+    return pd.Index(np.arange(first_year, last_year + 1), name="year")
