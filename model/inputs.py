@@ -168,7 +168,8 @@ class Dataset:
             problems = _check_setting_values(new, keys)
             if problems:  # the checks across settings and files need valid settings
                 raise InputError(problems)
-            changed_columns = {**(changed_columns or {}), "settings": keys}
+            if changed_columns is not None:
+                changed_columns = {**changed_columns, "settings": keys}
         problems = check_dataset(updated, changed, changed_columns)
         if problems:
             raise InputError(problems)
@@ -558,9 +559,16 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
     a study re-checks only what its numbers touch."""
     checks = (
         ({"settings.name", *HORIZON}, lambda d: _check_scenario(d.settings)),
-        ({"sectors", *HORIZON}, lambda d: _check_sectors(d.sectors, d.settings)),
+        ({"sectors.sector"}, lambda d: _check_sector_names(d.sectors)),
+        ({"sectors.covered_from", "sectors.trading_from", "sectors.free_share_min", "sectors.free_share_max",
+          "sectors.value_added_bn_cny", "sectors.base_emissions_mt", "sectors.output_growth",
+          "sectors.intensity_change", *HORIZON}, lambda d: _check_sectors(d.sectors, d.settings)),
         ({"mac", "sectors.sector", *HORIZON}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
-        ({"targets", "settings.first_year", "settings.last_year"}, lambda d: _check_targets(d.targets, d.settings)),
+        ({"targets.year"}, lambda d: _duplicates(schema.TARGETS.file, d.targets, ["year"])),
+        ({"targets.ets_cap_mt", "targets.national_cap_mt", "targets.min_auction_share", "targets.max_auction_share"},
+         lambda d: _check_target_values(d.targets)),
+        ({"targets.year", "settings.first_year", "settings.last_year"},
+         lambda d: _check_target_years(d.targets, d.settings)),
         ({"sectors.sector", "sectors.covered_from", "allocation", "benchmarks", "facilities", "facility_mac", "bau"},
          _check_optional_tables),
         ({"settings.model.resolution", "facilities"}, _check_resolution),
@@ -646,12 +654,17 @@ def _check_setting_values(settings: Mapping[str, Any], keys: Iterable[str]) -> l
     return problems
 
 
+def _check_sector_names(sectors: pd.DataFrame) -> list[Problem]:
+    file = schema.SECTORS.file
+    return (_misnamed(file, sectors, "sector", SECTOR_NAME, "a name of letters, digits and _ starting with a letter")
+            + _duplicates(file, sectors, ["sector"]))
+
+
 def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+    """Coverage years, free-share bounds, value added and BAU growth of each sector (its
+    name is checked by ``_check_sector_names``)."""
     problems: list[Problem] = []
     file = schema.SECTORS.file
-    problems += _misnamed(file, sectors, "sector", SECTOR_NAME,
-                          "a name of letters, digits and _ starting with a letter")
-    problems += _duplicates(file, sectors, ["sector"])
     covered, trading = sectors["covered_from"], sectors["trading_from"]
     for row in sectors.index[(trading.notna() & covered.isna()).to_numpy()]:
         problems.append(Problem(file, row, "trading_from", str(trading[row]), "blank, since covered_from is blank"))
@@ -712,11 +725,10 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
     return problems
 
 
-def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+def _check_target_values(targets: pd.DataFrame) -> list[Problem]:
+    """The ETS cap within the national cap, the auction shares in order, row by row."""
     problems: list[Problem] = []
     file = schema.TARGETS.file
-    first, last = settings["first_year"], settings["last_year"]
-    problems += _duplicates(file, targets, ["year"])
     for row in targets.index[(targets["ets_cap_mt"] > targets["national_cap_mt"]).to_numpy()]:
         problems.append(Problem(file, row, "ets_cap_mt", _number(targets.loc[row, "ets_cap_mt"]),
                                 f"at most national_cap_mt ({_number(targets.loc[row, 'national_cap_mt'])}), "
@@ -725,6 +737,14 @@ def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
         problems.append(Problem(file, row, "max_auction_share", _number(targets.loc[row, "max_auction_share"]),
                                 f"at least min_auction_share ({_number(targets.loc[row, 'min_auction_share'])}) "
                                 "of the same row, or blank (auction exactly min_auction_share)"))
+    return problems
+
+
+def _check_target_years(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+    """The target years cover the horizon."""
+    problems: list[Problem] = []
+    file = schema.TARGETS.file
+    first, last = settings["first_year"], settings["last_year"]
     years = targets["year"].dropna()
     if len(years) and (years.min() > first or years.max() < last):
         problems.append(

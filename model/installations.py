@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import fastpath
 from .errors import InfeasibleError
 from .inputs import Dataset
 from .phases import SIMULATION
@@ -45,8 +46,19 @@ class AbatementColumns:
 
     @cached_property
     def key_arrays(self) -> dict[str, np.ndarray]:
-        """The keys by level name, as arrays (made once: a study's scenarios share families)."""
-        return {name: self.keys.get_level_values(name).to_numpy() for name in self.keys.names}
+        """The keys by level name, as arrays (made once: a study's scenarios share their keys)."""
+        for keys, arrays in _KEY_ARRAYS if fastpath.enabled() else ():
+            if keys is self.keys:
+                return arrays
+        arrays = {name: self.keys.get_level_values(name).to_numpy() for name in self.keys.names}
+        for array in arrays.values():
+            array.flags.writeable = False
+        _KEY_ARRAYS.append((self.keys, arrays))
+        del _KEY_ARRAYS[:-4]
+        return arrays
+
+
+_KEY_ARRAYS: list[tuple[pd.MultiIndex, dict[str, np.ndarray]]] = []  # of the last few families' keys (immutable)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import fastpath, schema
 from .errors import InputError, Problem
 from .inputs import Dataset, _freeze, interpolate, interpolated
 from .installations import AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, installation_columns
@@ -216,29 +216,11 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
     return derived
 
 
-_DERIVED: dict[str, list[tuple[tuple, Any]]] = {}  # by kind: (key, derived) of the last few datasets
-
-
-def _cached(kind: str, key: tuple, make: Callable[[], Any]) -> Any:
-    """``make()``, kept for the next dataset whose ``key`` (tables compared by identity, since
-    a dataset's tables are frozen and an override copies the table it changes; settings by
-    value) is the same: a study's scenarios share most tables with their base."""
-    cache = _DERIVED.setdefault(kind, [])
-    for cached_key, derived in cache:
-        if len(cached_key) == len(key) and all(a is b if isinstance(a, (pd.DataFrame, np.ndarray)) else a == b
-                                               for a, b in zip(cached_key, key)):
-            return derived
-    derived = make()
-    cache.append((key, derived))
-    del cache[:-4]
-    return derived
-
-
 def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     """The sector-year grid (read-only arrays: it is shared by the scenarios it fits)."""
     key = (dataset.sectors, dataset.bau, dataset.allocation, int(years[0]), int(years[-1]),
            dataset.settings["base_year"], dataset.settings["allocation.absolute_cap_from"])
-    return _cached("sector_years", key, lambda: _freeze(_make_sector_years(dataset, years)))
+    return fastpath.cached("sector_years", key, lambda: _freeze(_make_sector_years(dataset, years)))
 
 
 def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
@@ -309,7 +291,7 @@ def _by_sector(table: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[Any,
             groups.append((name, known[order], {c: part[c].to_numpy(dtype=float)[order] for c in columns}))
         return groups
 
-    return _cached("by_sector", (table, columns), split)
+    return fastpath.cached("by_sector", (table, columns), split)
 
 
 def _cap_shares(phase: np.ndarray, year: np.ndarray, trading_from: np.ndarray, years: np.ndarray,

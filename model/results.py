@@ -37,6 +37,7 @@ from .checks import run_checks
 from .facilities import facility_years
 from .families import dual_columns, dual_prices, facility_compliance, value_columns, market_balance, simulation_compliance
 from .errors import EtscapError
+from . import fastpath
 from .parameters import Parameters
 from .phases import SIMULATION, TRADING
 from .solve import Solution
@@ -666,8 +667,7 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
     used = abatement > USED_TOLERANCE_MT
     dearest = np.full(n, -np.inf)
     np.maximum.at(dearest, step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
-    table = pd.DataFrame({  # built at once: a study builds it for every scenario
-        "phase": p.sector_years["phase"],
+    columns = {
         "bau_mt": bau,
         "emissions_mt": bau - abated,
         "abatement_mt": abated,
@@ -678,7 +678,11 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         "own_price_cny_per_t": _own_prices(p, least_cost),
         "rule_cap_mt": p.sector_years["rule_cap_mt"].to_numpy(),  # simulation phase only: for the checks
         "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
-    }, index=p.sector_years.index)
+    }
+    if not allocated:  # built at once from the grid's keys, as text made once: a study builds it for every scenario
+        sector, year, phase = _grid_keys(p)
+        return pd.DataFrame({"sector": sector, "year": year, "phase": phase, **columns})
+    table = pd.DataFrame({"phase": p.sector_years["phase"], **columns}, index=p.sector_years.index)
     if allocated:
         columns = list(table.columns)
         _allocation_columns(table, p, _spread(n, p.covered_rows, final.values["free_allocation_mt"]), price)
@@ -687,6 +691,17 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         columns += ["free_share_min", "free_share_max"]
         table = table[columns]
     return table.reset_index()
+
+
+def _grid_keys(p: Parameters) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, pd.api.extensions.ExtensionArray]:
+    """sector, year and phase of the sector-year grid as the table's columns (text as str),
+    made once for the scenarios that share the grid."""
+    def make() -> tuple:
+        index = p.sector_years.index
+        return (pd.array(index.get_level_values("sector").to_numpy(), dtype="str"),
+                index.get_level_values("year").to_numpy(), pd.array(p.phase, dtype="str"))
+
+    return fastpath.cached("grid_keys", (p.sector_years,), make)
 
 
 def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
@@ -772,7 +787,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
            price: pd.Series) -> pd.DataFrame:
     years = p.years
     year_row = sector_years["year"].to_numpy() - p.first_year
-    covered = sector_years["phase"].isin([SIMULATION, TRADING]).to_numpy()
+    covered = np.isin(sector_years["phase"].to_numpy(dtype=object), [SIMULATION, TRADING])
 
     def by_year(column: str, only_covered: bool = False) -> np.ndarray:
         values = np.nan_to_num(sector_years[column].to_numpy(dtype=float))
