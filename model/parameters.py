@@ -90,7 +90,9 @@ class Parameters:
         resolution, each installation meets its own share instead)."""
         if not self.facility_resolution:
             return self.simulation_rows
-        by_installation = np.unique(self.facility_years["sector_row"].to_numpy())
+        n_years = self.years.size  # every installation has every year: its first year's row tells its sector
+        first_rows = np.unique(self.facility_years["sector_row"].to_numpy()[::n_years])
+        by_installation = (first_rows[:, None] + np.arange(n_years)[None, :]).ravel()
         return self.simulation_rows[~np.isin(self.simulation_rows, by_installation)]
 
     @cached_property
