@@ -30,7 +30,8 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     grid = p.facility_years
     if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
-    covered = np.flatnonzero(np.isin(grid["phase"].to_numpy(), phases))
+    phase_of_row = grid["phase"].to_numpy()
+    covered = np.flatnonzero(np.logical_or.reduce([phase_of_row == name for name in phases]))  # isin of text sorts
     sector_row = grid["sector_row"].to_numpy()[covered]
     phase = grid["phase"].to_numpy()[covered]
     if abatement_mt is None:

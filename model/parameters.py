@@ -175,8 +175,10 @@ def derive_parameters(dataset: Dataset) -> Parameters:
     by_installation = settings["model.resolution"] == "facility" and len(dataset.facilities) > 0
     grid, installation_families, pooled_members, presolved = (
         _installations(dataset, sector_years, years) if by_installation else (None, (), None, None))
-    steps, step_rows = _steps(dataset, years, sector_years["bau_mt"].to_numpy(),
-                              skip_sectors=set(dataset.facilities["sector"]) if by_installation else set())
+    skip_sectors = frozenset(dataset.facilities["sector"]) if by_installation else frozenset()
+    steps, step_rows = fastpath.cached(  # a study's scenarios mostly share mac.csv and the grid
+        "steps", (dataset.mac, dataset.sectors, sector_years, skip_sectors, settings["base_year"]),
+        lambda: _frozen_steps(dataset, years, sector_years["bau_mt"].to_numpy(), skip_sectors))
     return Parameters(
         dataset=dataset,
         years=years,
@@ -184,7 +186,9 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         sector_years=sector_years,
         steps=steps,
         step_rows=step_rows,
-        targets=_targets(dataset, years),
+        targets=fastpath.cached("targets", (dataset.targets, int(years[0]), int(years[-1]),
+                                            settings["allocation.max_burden_share"]),
+                                lambda: _freeze(_targets(dataset, years))),
         banking=bool(settings["market.banking"]),
         initial_bank_mt=float(settings["market.initial_bank_mt"]),
         absolute_cap_from=settings["allocation.absolute_cap_from"],
@@ -342,6 +346,14 @@ def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.
             f"of a leakage-exposed sector), or leakage_exposed = false",
         ))
     return free_share_min, scheduled_max
+
+
+def _frozen_steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
+                  skip_sectors: frozenset[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``_steps`` with read-only arrays: kept, they are shared by the scenarios they fit."""
+    steps, rows = _steps(dataset, years, bau, set(skip_sectors))
+    rows.flags.writeable = False
+    return _freeze(steps), rows
 
 
 def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
