@@ -621,7 +621,19 @@ def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
     """The allowance price by year (CNY/t, year-t money); NaN in years without a market."""
     family = market_balance.FAMILY
     price = dual_prices(p, family, least_cost.duals[family.name])
-    return pd.Series(price, index=pd.Index(p.market_years, name="year")).reindex(p.years)
+    return pd.Series(_by_model_year(p, p.market_years, price), index=pd.Index(p.years, name="year"))
+
+
+def _by_model_year(p: Parameters, row_years: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` given for ``row_years``, placed at the model's years (NaN in the others), as
+    ``Series(values, row_years).reindex(p.years)``: positions, not an index lookup."""
+    position = np.asarray(row_years, dtype=np.int64) - p.first_year
+    inside = (position >= 0) & (position < p.years.size)
+    if np.unique(position).size != position.size:  # repeated years: let pandas refuse them
+        return pd.Series(values, index=row_years).reindex(p.years).to_numpy()
+    placed = np.full(p.years.size, np.nan)
+    placed[position[inside]] = np.asarray(values, dtype=float)[inside]
+    return placed
 
 
 def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, np.ndarray]:
@@ -824,8 +836,7 @@ def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
     for family in dual_columns("years"):
         assert family.dual is not None
         row_years = family.dual.year_of_row(p) if family.dual.year_of_row is not None else p.years
-        by_year = pd.Series(dual_prices(p, family, least_cost.duals[family.name]), index=row_years)
-        columns[family.dual.name] = by_year.reindex(p.years).to_numpy()
+        columns[family.dual.name] = _by_model_year(p, row_years, dual_prices(p, family, least_cost.duals[family.name]))
     return columns
 
 
