@@ -91,6 +91,12 @@ def _worst(violations: Any) -> float:
     return float(max(0.0, np.nanmax(values))) if values.size else 0.0
 
 
+def _joined(*parts: Any) -> np.ndarray:
+    """The violations of several parts (arrays, Series or numbers) as one array: what
+    ``[*a, *b]`` holds, without a Python number per element."""
+    return np.concatenate([np.asarray(part, dtype=float).ravel() for part in parts]) if parts else np.zeros(0)
+
+
 def _by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str,
              years: pd.Series) -> np.ndarray:
     """Sum of ``column`` over the sectors in ``phases``, for each of ``years`` (sorted)."""
@@ -175,7 +181,7 @@ def sector_compliance(years, sector_years, steps, market) -> float:
     trading_emissions = _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
     held = _market_supply_mt(years, sector_years, market) + _brought_in_mt(years, market)
     banked = years["bank_mt"].to_numpy(dtype=float)
-    return _worst([*np.nan_to_num(own), *(trading_emissions + banked - held)])
+    return _worst(_joined(np.nan_to_num(own), trading_emissions + banked - held))
 
 
 def market_clearing(years, sector_years, steps, market) -> float:
@@ -222,7 +228,7 @@ def _simulation_compliance(years, sector_years, steps, market) -> float:
     rule_cap = rule_cap[simulation]
     emissions = sector_years["emissions_mt"].to_numpy(dtype=float)[simulation]
     cap = sector_years["cap_mt"].to_numpy(dtype=float)[simulation]
-    return _worst([*(emissions - rule_cap), *np.abs(cap - rule_cap)])
+    return _worst(_joined(emissions - rule_cap, np.abs(cap - rule_cap)))
 
 
 def _abatement_within_potential(years, sector_years, steps, market) -> float:
