@@ -38,8 +38,8 @@ import json
 import os
 import shutil
 import subprocess
-import tarfile
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -166,9 +166,10 @@ def compare_ways(blocks, label: str, ways=WAYS) -> None:
 
 
 def sweep_blocks(dataset, caps):
-    return [lambda reuse_model, part=part.tolist(): sweep(dataset, {"targets.2035.national_cap_mt": part},
-                                                          reuse_model=reuse_model)
-            for part in np.array_split(np.array(caps), 4)]
+    parts = [part.tolist() for part in np.array_split(np.array(caps), 4)]
+    return [lambda reuse_model, part=part: sweep(dataset, {"targets.2035.national_cap_mt": part},
+                                                 reuse_model=reuse_model)
+            for part in parts]
 
 
 def montecarlo_blocks(dataset, draws: int, distributions):
