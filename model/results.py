@@ -645,22 +645,32 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     if p.presolved is not None:
         solved.append((p.presolved.columns, p.presolved.abatement_mt))
     key_columns = ["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution else ["sector", "step", "year"]
-    keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
-    for columns, _ in solved:
-        table = columns.key_arrays
-        for name in key_columns:
-            if name in table:
-                keys[name].append(table[name])
-            elif name == "sector":
-                keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
-            else:
-                keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
+
+    def make_keys() -> dict[str, np.ndarray]:
+        keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
+        for columns, _ in solved:
+            table = columns.key_arrays
+            for name in key_columns:
+                if name in table:
+                    keys[name].append(table[name])
+                elif name == "sector":
+                    keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
+                else:
+                    keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
+        joined = {name: np.concatenate(parts) for name, parts in keys.items()}
+        for values in joined.values():
+            values.flags.writeable = False  # shared by the scenarios: a table's write copies it
+        return joined
+
+    # the same families' keys (and, at facility resolution, the same registry) give the same columns
+    registry = (p.dataset.facilities, tuple(p.dataset.sectors["sector"].tolist())) if p.facility_resolution else ()
+    keys = fastpath.cached("step_keys", (*(columns.keys for columns, _ in solved), *registry), make_keys)
     potential = np.concatenate([columns.potential_mt for columns, _ in solved])
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
     steps = pd.DataFrame({  # text kept as object arrays: no conversion per scenario
-        **{name: pd.Series(np.concatenate(parts), dtype=object if name in ("sector", "facility_id", "step") else None)
-           for name, parts in keys.items()},
+        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None)
+           for name, values in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
     })
@@ -799,7 +809,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
            price: pd.Series) -> pd.DataFrame:
     years = p.years
     year_row = sector_years["year"].to_numpy() - p.first_year
-    covered = np.isin(sector_years["phase"].to_numpy(dtype=object), [SIMULATION, TRADING])
+    covered = (p.phase == SIMULATION) | (p.phase == TRADING)  # the table's rows are the grid's
 
     def by_year(column: str, only_covered: bool = False) -> np.ndarray:
         values = np.nan_to_num(sector_years[column].to_numpy(dtype=float))
