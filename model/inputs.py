@@ -607,6 +607,19 @@ def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[st
                 problems.append(Problem(spec.file, 1, field.name, None, f"a column named {field.name!r}"))
             continue
         values = table[field.name]
+        if field.kind == "float" and values.dtype == np.float64 and not field.choices:  # as below, on the array
+            numbers = values.to_numpy()
+            blank = np.isnan(numbers)
+            bad = (blank & field.required) | (~blank & ~np.isfinite(numbers))
+            outside = np.zeros(len(numbers), dtype=bool)
+            if field.minimum is not None:
+                outside |= numbers < field.minimum
+            if field.maximum is not None:
+                outside |= numbers > field.maximum
+            bad |= ~bad & ~blank & outside
+            problems += [Problem(spec.file, int(row), field.name, _short(values.loc[row]), field.expected())
+                         for row in table.index[bad]]
+            continue
         bad = values.isna().to_numpy() & field.required
         if field.kind in ("int", "float"):
             numbers = pd.to_numeric(values, errors="coerce").astype(float)
@@ -729,11 +742,14 @@ def _check_target_values(targets: pd.DataFrame) -> list[Problem]:
     """The ETS cap within the national cap, the auction shares in order, row by row."""
     problems: list[Problem] = []
     file = schema.TARGETS.file
-    for row in targets.index[(targets["ets_cap_mt"] > targets["national_cap_mt"]).to_numpy()]:
+    def column(name: str) -> np.ndarray:  # blank as NaN, which no comparison holds for, as in pandas
+        return targets[name].to_numpy(dtype=float, na_value=np.nan)
+
+    for row in targets.index[column("ets_cap_mt") > column("national_cap_mt")]:
         problems.append(Problem(file, row, "ets_cap_mt", _number(targets.loc[row, "ets_cap_mt"]),
                                 f"at most national_cap_mt ({_number(targets.loc[row, 'national_cap_mt'])}), "
                                 "which counts the allowances issued"))
-    for row in targets.index[(targets["max_auction_share"] < targets["min_auction_share"]).to_numpy()]:
+    for row in targets.index[column("max_auction_share") < column("min_auction_share")]:
         problems.append(Problem(file, row, "max_auction_share", _number(targets.loc[row, "max_auction_share"]),
                                 f"at least min_auction_share ({_number(targets.loc[row, 'min_auction_share'])}) "
                                 "of the same row, or blank (auction exactly min_auction_share)"))
