@@ -134,7 +134,7 @@ def timed(study, way: str):
     return result, time.perf_counter() - started
 
 
-def compare_ways(blocks, label: str, ways=WAYS) -> None:
+def compare_ways(blocks, label: str, ways=WAYS, goal: float | None = None) -> None:
     """``blocks`` (functions running a part of a study, given ``reuse_model``) run each way, way
     after way within each block, so that every way meets the same machine load."""
     for way in ways:  # warm up every path (imports, the first LP)
@@ -158,7 +158,8 @@ def compare_ways(blocks, label: str, ways=WAYS) -> None:
     for way in ways:
         print(f"  {way + ':':34s} {seconds[way] / n * 1e3:6.1f} ms per scenario, {n / seconds[way]:6.1f} scenarios/s")
     if WAYS[1] in ways:
-        print(f"  fast / validated path: {seconds[WAYS[1]] / seconds[ways[-1]]:.2f}x (goal: at least 3)")
+        print(f"  fast / validated path: {seconds[WAYS[1]] / seconds[ways[-1]]:.2f}x"
+              + (f" (goal: at least {goal:g})" if goal else ""))
     if WAYS[0] in ways:
         print(f"  fast path / rebuild: {seconds[WAYS[0]] / seconds[ways[-1]]:.2f}x")
     print(f"  largest price difference between the ways {difference:.2g} CNY/t; {optimal} of {n} optimal",
@@ -235,9 +236,9 @@ def main() -> None:
                            distributions, "default dataset, Monte Carlo of base_emissions_mt, fast path against "
                            "the code before")
     compare_ways(sweep_blocks(china, caps), "default dataset, sweep of targets.2035.national_cap_mt over "
-                 f"{caps[0]:,.0f}-{caps[-1]:,.0f} Mt")
+                 f"{caps[0]:,.0f}-{caps[-1]:,.0f} Mt", goal=3)
     compare_ways(montecarlo_blocks(china, args.scenarios, distributions),
-                 "default dataset, Monte Carlo of the newly covered sectors' base_emissions_mt")
+                 "default dataset, Monte Carlo of the newly covered sectors' base_emissions_mt", goal=3)
 
     single, one = on_cluster(china, args.draws, distributions, 1, "")
     study, many = on_cluster(china, args.draws, distributions, args.workers, "")
