@@ -16,11 +16,13 @@ that adds allowances to the market supply declares the years-table column report
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
+from . import fastpath
 from .families import market_supply_columns
 from .phases import OUTSIDE, SIMULATION, TRADING
 
@@ -64,12 +66,21 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
     if stage1 is not None:
         checks["stage2_keeps_stage1"] = (stage2_keeps_stage1, "Mt", TOLERANCE_MT)
         checks["stage2_cost_within_tolerance"] = (stage2_cost_within_tolerance, "relative", TOLERANCE_PRICE)
-    steps = steps.assign(sector_year_row=_row_of_step(sector_years, steps))  # joined once for all checks
+    sector_year_row = _row_of_step(sector_years, steps)
+    steps = steps.copy(deep=False)  # the caller's table keeps its columns
+    steps["sector_year_row"] = sector_year_row  # joined once for all checks
     report = {}
-    for name, (check, unit, tolerance) in checks.items():
-        worst = float(check(years, sector_years, steps, market))
-        report[name] = {"passed": bool(worst <= tolerance), "worst_violation": worst, "unit": unit}
+    _sums.by_year = {} if fastpath.enabled() else None  # yearly sums several checks share, made once per run
+    try:
+        for name, (check, unit, tolerance) in checks.items():
+            worst = float(check(years, sector_years, steps, market))
+            report[name] = {"passed": bool(worst <= tolerance), "worst_violation": worst, "unit": unit}
+    finally:
+        _sums.by_year = None
     return report
+
+
+_sums = threading.local()  # by_year: {(tables, phases, column): sums} while run_checks runs
 
 
 def failed(report: dict[str, dict[str, Any]]) -> list[str]:
@@ -82,13 +93,29 @@ def _worst(violations: Any) -> float:
     return float(max(0.0, np.nanmax(values))) if values.size else 0.0
 
 
+def _joined(*parts: Any) -> np.ndarray:
+    """The violations of several parts (arrays, Series or numbers) as one array: what
+    ``[*a, *b]`` holds, without a Python number per element."""
+    return np.concatenate([np.asarray(part, dtype=float).ravel() for part in parts]) if parts else np.zeros(0)
+
+
 def _by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str,
              years: pd.Series) -> np.ndarray:
     """Sum of ``column`` over the sectors in ``phases``, for each of ``years`` (sorted)."""
+    shared = getattr(_sums, "by_year", None)
+    key = (id(sector_years), years.to_numpy().tobytes(), phases, column)  # sector_years outlives the run
+    if shared is not None and key in shared:
+        return shared[key]
     position = np.searchsorted(years.to_numpy(), sector_years["year"].to_numpy())
-    selected = np.isin(sector_years["phase"].to_numpy(), phases)
+    phase = sector_years["phase"].to_numpy()
+    selected = np.zeros(len(phase), dtype=bool)
+    for name in phases:
+        selected |= phase == name
     values = np.where(selected, np.nan_to_num(sector_years[column].to_numpy(dtype=float)), 0.0)
-    return np.bincount(position, weights=values, minlength=len(years))
+    sums = np.bincount(position, weights=values, minlength=len(years))
+    if shared is not None:
+        shared[key] = sums
+    return sums
 
 
 def _row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
@@ -99,7 +126,7 @@ def _row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
 def _rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
     """For each row of ``keys``, the position in ``table`` of the row with the same ``name``
     and year (-1: none), joined on one integer key rather than on strings."""
-    names = pd.concat([table[name], keys[name]], ignore_index=True)
+    names = np.concatenate([table[name].to_numpy(dtype=object), keys[name].to_numpy(dtype=object)])
     code = pd.factorize(names)[0].astype(np.int64) * 10_000  # a blank name (-1) matches nothing
     key = code + np.concatenate([table["year"].to_numpy(np.int64), keys["year"].to_numpy(np.int64)])
     return pd.Index(key[:len(table)]).get_indexer(key[len(table):])
@@ -165,7 +192,7 @@ def sector_compliance(years, sector_years, steps, market) -> float:
     trading_emissions = _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
     held = _market_supply_mt(years, sector_years, market) + _brought_in_mt(years, market)
     banked = years["bank_mt"].to_numpy(dtype=float)
-    return _worst([*np.nan_to_num(own), *(trading_emissions + banked - held)])
+    return _worst(_joined(np.nan_to_num(own), trading_emissions + banked - held))
 
 
 def market_clearing(years, sector_years, steps, market) -> float:
@@ -207,9 +234,12 @@ def _market_balance(years, sector_years, steps, market) -> float:
 def _simulation_compliance(years, sector_years, steps, market) -> float:
     """A simulation-phase sector's cap is its rule cap, (1 - simulation_reduction) x BAU, and
     it emits no more than that on its own (tables without ``rule_cap_mt``: against its cap)."""
-    simulation = sector_years[sector_years["phase"] == SIMULATION]
-    rule_cap = simulation["rule_cap_mt"] if "rule_cap_mt" in simulation else simulation["cap_mt"]
-    return _worst([*(simulation["emissions_mt"] - rule_cap), *np.abs(simulation["cap_mt"] - rule_cap)])
+    simulation = sector_years["phase"].to_numpy() == SIMULATION
+    rule_cap = sector_years["rule_cap_mt" if "rule_cap_mt" in sector_years else "cap_mt"].to_numpy(dtype=float)
+    rule_cap = rule_cap[simulation]
+    emissions = sector_years["emissions_mt"].to_numpy(dtype=float)[simulation]
+    cap = sector_years["cap_mt"].to_numpy(dtype=float)[simulation]
+    return _worst(_joined(emissions - rule_cap, np.abs(cap - rule_cap)))
 
 
 def cap_rules(years, sector_years, steps, market) -> float:
@@ -237,7 +267,8 @@ def cap_rules(years, sector_years, steps, market) -> float:
 
 
 def _abatement_within_potential(years, sector_years, steps, market) -> float:
-    return _worst(np.maximum(-steps["abatement_mt"], steps["abatement_mt"] - steps["potential_mt"]))
+    abatement = steps["abatement_mt"].to_numpy(dtype=float)
+    return _worst(np.maximum(-abatement, abatement - steps["potential_mt"].to_numpy(dtype=float)))
 
 
 def _emissions_add_up(years, sector_years, steps, market) -> float:

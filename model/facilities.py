@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import fastpath
 from .parameters import Parameters
 from .phases import SIMULATION, TRADING
 
@@ -36,7 +37,8 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     grid = p.facility_years
     if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
-    covered = np.flatnonzero(np.isin(grid["phase"].to_numpy(), phases))
+    phase_of_row = grid["phase"].to_numpy()
+    covered = np.flatnonzero(np.logical_or.reduce([phase_of_row == name for name in phases]))  # isin of text sorts
     sector_row = grid["sector_row"].to_numpy()[covered]
     phase = grid["phase"].to_numpy()[covered]
     if abatement_mt is None:
@@ -64,12 +66,12 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     relief = np.where(phase == TRADING, shortfall - owed, 0.0)
     facilities = p.dataset.facilities
     return pd.DataFrame({  # text as categoricals: codes by row, each installation's text once
-        "facility_id": _categorical(facilities["facility_id"], facility),
-        "sector": _categorical(facilities["sector"], facility),
+        "facility_id": _categorical(facilities, "facility_id", facility),
+        "sector": _categorical(facilities, "sector", facility),
         "year": year,
-        "phase": _categorical(pd.Series(phase), np.arange(covered.size)),
-        "region": _categorical(facilities["region"], facility),
-        "unit_type": _categorical(facilities["unit_type"], facility),
+        "phase": _categories(pd.Series(phase), np.arange(covered.size)),
+        "region": _categorical(facilities, "region", facility),
+        "unit_type": _categorical(facilities, "unit_type", facility),
         "bau_mt": grid["bau_mt"].to_numpy()[covered],
         "abatement_mt": abatement,
         "emissions_mt": emissions,
@@ -103,9 +105,20 @@ def relief_rules(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
     return share, capped
 
 
-def _categorical(values: pd.Series, rows: np.ndarray) -> pd.Categorical:
-    """``values`` at ``rows`` as a categorical: made from integer codes, so a column of a
+def _categorical(table: pd.DataFrame, column: str, rows: np.ndarray) -> pd.Categorical:
+    """``table[column]`` at ``rows`` as a categorical: made from integer codes, so a column of a
     million rows costs no string conversion (building it from text took most of the table's
-    time). Missing values stay missing."""
+    time). Missing values stay missing. The codes of a registry's column are made once for
+    the scenarios that share the registry."""
+    def factorized() -> tuple[np.ndarray, pd.Index]:
+        codes, categories = pd.factorize(table[column], use_na_sentinel=True)
+        return codes, pd.Index(categories, dtype=object)
+
+    codes, categories = fastpath.cached(f"categorical {column}", (table,), factorized)
+    return pd.Categorical.from_codes(codes[rows], categories=categories)
+
+
+def _categories(values: pd.Series, rows: np.ndarray) -> pd.Categorical:
+    """``values`` at ``rows`` as a categorical (a scenario's own column: nothing kept)."""
     codes, categories = pd.factorize(values, use_na_sentinel=True)
     return pd.Categorical.from_codes(codes[rows], categories=pd.Index(categories, dtype=object))

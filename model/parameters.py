@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import fastpath, schema
 from .errors import InputError, Problem
-from .inputs import Dataset, interpolate_by_year
+from .inputs import Dataset, _freeze, interpolate, interpolate_by_year, interpolated
 from .installations import AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, installation_columns
 
 from .phases import ABSOLUTE, GRANDFATHERED, INTENSITY, OUTSIDE, SIMULATION, TRADING
@@ -89,7 +90,9 @@ class Parameters:
         resolution, each installation meets its own share instead)."""
         if not self.facility_resolution:
             return self.simulation_rows
-        by_installation = np.unique(self.facility_years["sector_row"].to_numpy())
+        n_years = self.years.size  # every installation has every year: its first year's row tells its sector
+        first_rows = np.unique(self.facility_years["sector_row"].to_numpy()[::n_years])
+        by_installation = (first_rows[:, None] + np.arange(n_years)[None, :]).ravel()
         return self.simulation_rows[~np.isin(self.simulation_rows, by_installation)]
 
     @cached_property
@@ -172,8 +175,10 @@ def derive_parameters(dataset: Dataset) -> Parameters:
     by_installation = settings["model.resolution"] == "facility" and len(dataset.facilities) > 0
     grid, installation_families, pooled_members, presolved = (
         _installations(dataset, sector_years, years) if by_installation else (None, (), None, None))
-    steps, step_rows = _steps(dataset, years, sector_years["bau_mt"].to_numpy(),
-                              skip_sectors=set(dataset.facilities["sector"]) if by_installation else set())
+    skip_sectors = frozenset(dataset.facilities["sector"]) if by_installation else frozenset()
+    steps, step_rows = fastpath.cached(  # a study's scenarios mostly share mac.csv and the grid
+        "steps", (dataset.mac, dataset.sectors, sector_years, skip_sectors, settings["base_year"]),
+        lambda: _frozen_steps(dataset, years, sector_years["bau_mt"].to_numpy(), skip_sectors))
     return Parameters(
         dataset=dataset,
         years=years,
@@ -181,7 +186,9 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         sector_years=sector_years,
         steps=steps,
         step_rows=step_rows,
-        targets=_targets(dataset, years),
+        targets=fastpath.cached("targets", (dataset.targets, int(years[0]), int(years[-1]),
+                                            settings["allocation.max_burden_share"], settings["targets.scope"]),
+                                lambda: _freeze(_targets(dataset, years))),
         banking=bool(settings["market.banking"]),
         initial_bank_mt=float(settings["market.initial_bank_mt"]),
         absolute_cap_from=settings["allocation.absolute_cap_from"],
@@ -220,6 +227,13 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
 
 
 def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
+    """The sector-year grid (read-only arrays: it is shared by the scenarios it fits)."""
+    key = (dataset.sectors, dataset.bau, dataset.allocation, dataset.cap_rules, int(years[0]), int(years[-1]),
+           dataset.settings["base_year"], dataset.settings["allocation.absolute_cap_from"])
+    return fastpath.cached("sector_years", key, lambda: _freeze(_make_sector_years(dataset, years)))
+
+
+def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     sectors = dataset.sectors
     n_years = years.size
 
@@ -312,15 +326,29 @@ def _bau_paths(dataset: Dataset, sector: np.ndarray, year: np.ndarray, per_row) 
     bau_growth = (1.0 + output_growth) * (1.0 + per_row("intensity_change"))  # BAU factor per year
     bau = per_row("base_emissions_mt") * bau_growth ** elapsed
     output = per_row("base_output") * (1.0 + output_growth) ** elapsed
-    for name, path in dataset.bau.groupby("sector", sort=False):
+    for name, known, path in _by_sector(dataset.bau, ("bau_mt", "output")):
         rows = sector == name
-        held = np.clip(year[rows], path["year"].min(), path["year"].max()).astype(float)
-        bau[rows] = interpolate_by_year(path, "bau_mt", held).to_numpy()
-        given = path[path["output"].notna().to_numpy()]
-        if len(given):
-            at = np.clip(held, given["year"].min(), given["year"].max())
-            output[rows] = interpolate_by_year(given, "output", at).to_numpy()
+        held = np.clip(year[rows], known[0], known[-1]).astype(float)
+        bau[rows] = interpolate(known, path["bau_mt"], held)
+        given = ~np.isnan(path["output"])
+        if given.any():
+            at = np.clip(held, known[given][0], known[given][-1])
+            output[rows] = interpolate(known[given], path["output"][given], at)
     return bau, output
+
+
+def _by_sector(table: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[Any, np.ndarray, dict[str, np.ndarray]]]:
+    """The rows of ``table`` (bau.csv, allocation.csv) by sector, in order of first appearance:
+    each sector's years sorted, and ``columns`` in that order, as float arrays."""
+    def split() -> list[tuple[Any, np.ndarray, dict[str, np.ndarray]]]:
+        groups = []
+        for name, part in table.groupby("sector", sort=False):
+            known = part["year"].to_numpy(dtype=float)
+            order = np.argsort(known, kind="stable")
+            groups.append((name, known[order], {c: part[c].to_numpy(dtype=float)[order] for c in columns}))
+        return groups
+
+    return fastpath.cached("by_sector", (table, columns), split)
 
 
 def _cap_shares(basis: np.ndarray, benchmark: np.ndarray, basis_from: np.ndarray, year: np.ndarray,
@@ -352,11 +380,11 @@ def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.
     lower, upper = per_row("free_share_min"), per_row("free_share_max")
     sector = np.repeat(dataset.sectors["sector"].to_numpy(), year.size // max(len(dataset.sectors), 1))
     scheduled_min, scheduled_max = lower.copy(), upper.copy()
-    for name, schedule in dataset.allocation.groupby("sector", sort=False):
-        rows = (sector == name) & (year >= schedule["year"].min())
-        held = np.minimum(year[rows], schedule["year"].max())
-        scheduled_min[rows] = interpolate_by_year(schedule, "free_share_min", held).to_numpy()
-        scheduled_max[rows] = interpolate_by_year(schedule, "free_share_max", held).to_numpy()
+    for name, known, schedule in _by_sector(dataset.allocation, ("free_share_min", "free_share_max")):
+        rows = (sector == name) & (year >= known[0])
+        held = np.minimum(year[rows], known[-1])
+        scheduled_min[rows] = interpolate(known, schedule["free_share_min"], held)
+        scheduled_max[rows] = interpolate(known, schedule["free_share_max"], held)
     floor = np.where(per_row("leakage_exposed", 0.0) > 0, lower, 0.0)
     free_share_min = np.maximum(scheduled_min, floor)
     below_floor = np.flatnonzero(scheduled_max < free_share_min - 1e-12)
@@ -369,6 +397,14 @@ def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.
             f"of a leakage-exposed sector), or leakage_exposed = false",
         ))
     return free_share_min, scheduled_max
+
+
+def _frozen_steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
+                  skip_sectors: frozenset[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``_steps`` with read-only arrays: kept, they are shared by the scenarios they fit."""
+    steps, rows = _steps(dataset, years, bau, set(skip_sectors))
+    rows.flags.writeable = False
+    return _freeze(steps), rows
 
 
 def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
@@ -446,16 +482,24 @@ def _national_targets(dataset: Dataset, years: np.ndarray) -> dict[str, np.ndarr
 def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     targets = dataset.targets
     national = _national_targets(dataset, years)
+    min_auction_share = interpolated(targets, "min_auction_share", years)
+    max_auction_share = interpolated(targets, "max_auction_share", years)
+    max_burden_share = interpolated(targets, "max_burden_share", years)
     return pd.DataFrame(
         {
-            "national_cap_mt": pd.Series(national.pop("national_cap_mt"), index=pd.Index(years, name="year")),
+            "national_cap_mt": national.pop("national_cap_mt"),
             **national,
-            "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
-            "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
+            "ets_cap_mt": interpolated(targets, "ets_cap_mt", years),
+            "min_auction_share": min_auction_share,
             # blank: auction exactly what policy says (every Chinese sector started 100% free)
-            "max_auction_share": interpolate_by_year(targets, "max_auction_share", years).fillna(
-                interpolate_by_year(targets, "min_auction_share", years)),
-            "max_burden_share": interpolate_by_year(targets, "max_burden_share", years).fillna(
-                dataset.settings["allocation.max_burden_share"]),
-        }
+            "max_auction_share": np.where(np.isnan(max_auction_share), min_auction_share, max_auction_share),
+            "max_burden_share": np.where(np.isnan(max_burden_share), dataset.settings["allocation.max_burden_share"],
+                                         max_burden_share),
+        },
+        index=_year_index(int(years[0]), int(years[-1])),
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _year_index(first_year: int, last_year: int) -> pd.Index:
+    return pd.Index(np.arange(first_year, last_year + 1), name="year")

@@ -38,6 +38,7 @@ from .facilities import facility_years
 from .families import (FAMILIES, dual_columns, dual_prices, facility_compliance, value_columns, market_balance,
                        simulation_compliance)
 from .errors import EtscapError
+from . import fastpath
 from .parameters import Parameters
 from .phases import INTENSITY, SIMULATION, TRADING
 from .solve import Solution
@@ -623,7 +624,19 @@ def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
     """The allowance price by year (CNY/t, year-t money); NaN in years without a market."""
     family = market_balance.FAMILY
     price = dual_prices(p, family, least_cost.duals[family.name])
-    return pd.Series(price, index=pd.Index(p.market_years, name="year")).reindex(p.years)
+    return pd.Series(_by_model_year(p, p.market_years, price), index=pd.Index(p.years, name="year"))
+
+
+def _by_model_year(p: Parameters, row_years: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` given for ``row_years``, placed at the model's years (NaN in the others), as
+    ``Series(values, row_years).reindex(p.years)``: positions, not an index lookup."""
+    position = np.asarray(row_years, dtype=np.int64) - p.first_year
+    inside = (position >= 0) & (position < p.years.size)
+    if np.unique(position).size != position.size:  # repeated years: let pandas refuse them
+        return pd.Series(values, index=row_years).reindex(p.years).to_numpy()
+    placed = np.full(p.years.size, np.nan)
+    placed[position[inside]] = np.asarray(values, dtype=float)[inside]
+    return placed
 
 
 def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, np.ndarray]:
@@ -635,22 +648,32 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     if p.presolved is not None:
         solved.append((p.presolved.columns, p.presolved.abatement_mt))
     key_columns = ["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution else ["sector", "step", "year"]
-    keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
-    for columns, _ in solved:
-        table = columns.key_arrays
-        for name in key_columns:
-            if name in table:
-                keys[name].append(table[name])
-            elif name == "sector":
-                keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
-            else:
-                keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
+
+    def make_keys() -> dict[str, np.ndarray]:
+        keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
+        for columns, _ in solved:
+            table = columns.key_arrays
+            for name in key_columns:
+                if name in table:
+                    keys[name].append(table[name])
+                elif name == "sector":
+                    keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
+                else:
+                    keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
+        joined = {name: np.concatenate(parts) for name, parts in keys.items()}
+        for values in joined.values():
+            values.flags.writeable = False  # shared by the scenarios: a table's write copies it
+        return joined
+
+    # the same families' keys (and, at facility resolution, the same registry) give the same columns
+    registry = (p.dataset.facilities, tuple(p.dataset.sectors["sector"].tolist())) if p.facility_resolution else ()
+    keys = fastpath.cached("step_keys", (*(columns.keys for columns, _ in solved), *registry), make_keys)
     potential = np.concatenate([columns.potential_mt for columns, _ in solved])
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
     steps = pd.DataFrame({  # text kept as object arrays: no conversion per scenario
-        **{name: pd.Series(np.concatenate(parts), dtype=object if name in ("sector", "facility_id", "step") else None)
-           for name, parts in keys.items()},
+        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None)
+           for name, values in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
     })
@@ -669,8 +692,7 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
     used = abatement > USED_TOLERANCE_MT
     dearest = np.full(n, -np.inf)
     np.maximum.at(dearest, step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
-    table = pd.DataFrame({  # built at once: a study builds it for every scenario
-        "phase": p.sector_years["phase"],
+    columns = {
         "bau_mt": bau,
         "emissions_mt": bau - abated,
         "abatement_mt": abated,
@@ -682,7 +704,11 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         "rule_cap_mt": p.sector_years["rule_cap_mt"].to_numpy(),  # simulation phase only: for the checks
         "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
         **_cap_rule_columns(p, cap),
-    }, index=p.sector_years.index)
+    }
+    if not allocated:  # built at once from the grid's keys, as text made once: a study builds it for every scenario
+        sector, year, phase = _grid_keys(p)
+        return pd.DataFrame({"sector": sector, "year": year, "phase": phase, **columns})
+    table = pd.DataFrame({"phase": p.sector_years["phase"], **columns}, index=p.sector_years.index)
     if allocated:
         columns = list(table.columns)
         _allocation_columns(table, p, _spread(n, p.covered_rows, final.values["free_allocation_mt"]), price)
@@ -703,6 +729,17 @@ def _cap_rule_columns(p: Parameters, cap: np.ndarray) -> dict[str, np.ndarray]:
     return {"basis": np.where(basis == "", None, basis).astype(object),
             "cap_reduction": p.sector_years["cap_reduction"].to_numpy(),
             "benchmark_t_per_unit": np.where(basis == INTENSITY, np.where(np.isfinite(given), given, chosen), np.nan)}
+
+
+def _grid_keys(p: Parameters) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, pd.api.extensions.ExtensionArray]:
+    """sector, year and phase of the sector-year grid as the table's columns (text as str),
+    made once for the scenarios that share the grid."""
+    def make() -> tuple:
+        index = p.sector_years.index
+        return (pd.array(index.get_level_values("sector").to_numpy(), dtype="str"),
+                index.get_level_values("year").to_numpy(), pd.array(p.phase, dtype="str"))
+
+    return fastpath.cached("grid_keys", (p.sector_years,), make)
 
 
 def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
@@ -788,7 +825,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
            price: pd.Series) -> pd.DataFrame:
     years = p.years
     year_row = sector_years["year"].to_numpy() - p.first_year
-    covered = sector_years["phase"].isin([SIMULATION, TRADING]).to_numpy()
+    covered = (p.phase == SIMULATION) | (p.phase == TRADING)  # the table's rows are the grid's
 
     def by_year(column: str, only_covered: bool = False) -> np.ndarray:
         values = np.nan_to_num(sector_years[column].to_numpy(dtype=float))
@@ -828,8 +865,7 @@ def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
     for family in dual_columns("years"):
         assert family.dual is not None
         row_years = family.dual.year_of_row(p) if family.dual.year_of_row is not None else p.years
-        by_year = pd.Series(dual_prices(p, family, least_cost.duals[family.name]), index=row_years)
-        columns[family.dual.name] = by_year.reindex(p.years).to_numpy()
+        columns[family.dual.name] = _by_model_year(p, row_years, dual_prices(p, family, least_cost.duals[family.name]))
     return columns
 
 

@@ -80,9 +80,19 @@ class Field:
         }[self.kind]
         if not ok or (self.kind in ("int", "float") and not _finite(raw)):
             raise ValueError(self.expected())
-        if self.out_of_range(pd.Series([raw]))[0]:
+        if self._scalar_out_of_range(raw):
             raise ValueError(self.expected())
         return float(raw) if self.kind == "float" else raw
+
+    def _scalar_out_of_range(self, raw: Any) -> bool:
+        """``out_of_range`` of one given value (a study converts one per scenario and key)."""
+        if self.choices:
+            return bool(self.out_of_range(pd.Series([raw]))[0])
+        if self.kind not in ("int", "float"):
+            return False
+        number = float(raw)
+        return ((self.minimum is not None and number < self.minimum)
+                or (self.maximum is not None and number > self.maximum))
 
     def parse_column(self, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         """Parse a column of text cells; returns typed values and a mask of bad cells.
