@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .families import market_supply_columns
+from .families import beyond_national_cap_columns, market_supply_columns
 from .phases import OUTSIDE, SIMULATION, TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
@@ -52,6 +52,8 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
         "abatement_within_potential": (_abatement_within_potential, "Mt", TOLERANCE_MT),
         "emissions_add_up": (_emissions_add_up, "Mt", TOLERANCE_MT),
         "bank_limits": (_bank_limits, "Mt", TOLERANCE_MT),
+        "offset_limit": (offset_limit, "Mt", TOLERANCE_MT),
+        "price_ceiling": (price_ceiling, "relative", TOLERANCE_PRICE),
         "equal_marginal_cost": (_equal_marginal_cost, "relative", TOLERANCE_PRICE),
         "hotelling": (_hotelling, "relative", TOLERANCE_PRICE),
         "allocation_bounds": (_allocation_bounds, "Mt", TOLERANCE_MT),
@@ -132,9 +134,17 @@ def national_count(years, sector_years, steps, market) -> float:
     (without banking, bank = 0: cumulative emissions within cumulative caps). Allowances
     issued but left unused (a simulation sector below its rule cap, a market with a zero
     price) only make the left side smaller. No term of the LP enters: a rule that releases
-    allowances beyond the ETS cap raises emissions or the bank and is caught here."""
+    allowances beyond the ETS cap raises emissions or the bank and is caught here.
+
+    Allowances a rule declares as not counted under the national target (a price ceiling's
+    sales, uncounted reserve releases, offsets from removals outside the CO2 count:
+    ``families.beyond_national_cap_columns``) may raise the count above the cap by as much,
+    and no more."""
     emitted = _by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
     national_cap = years["national_cap_mt"].to_numpy(dtype=float)
+    for column in beyond_national_cap_columns():
+        if column in years:
+            national_cap = national_cap + np.nan_to_num(years[column].to_numpy(dtype=float))
     bank = years["bank_mt"].to_numpy(dtype=float)
     initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
     return _worst(np.cumsum(emitted) + bank - np.cumsum(national_cap) - initial_bank)
@@ -177,6 +187,34 @@ def market_clearing(years, sector_years, steps, market) -> float:
     return _worst(np.where(market_year, gap, 0.0))
 
 
+def offset_limit(years, sector_years, steps, market) -> float:
+    """No trading sector surrenders offsets for more than its limit share of its verified
+    emissions, and what the sectors surrender is the year's offsets used, Mt over (worst)."""
+    if "offsets_surrendered_mt" not in sector_years or "offsets_used_mt" not in years:
+        return 0.0
+    surrendered = np.nan_to_num(sector_years["offsets_surrendered_mt"].to_numpy(dtype=float))
+    limit = (np.nan_to_num(sector_years["offset_limit_share"].to_numpy(dtype=float))
+             * sector_years["emissions_mt"].to_numpy(dtype=float))
+    position = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
+    total = np.bincount(position, weights=surrendered, minlength=len(years))
+    return _worst([*(surrendered - limit), *np.abs(total - years["offsets_used_mt"].to_numpy(dtype=float)),
+                   *(-surrendered)])
+
+
+def price_ceiling(years, sector_years, steps, market) -> float:
+    """The allowance price is never above the year's price ceiling, and allowances are sold
+    at the ceiling only when the price is the ceiling (relative gap, worst year)."""
+    if "price_ceiling_cny_per_t" not in years:
+        return 0.0
+    ceiling = years["price_ceiling_cny_per_t"].to_numpy(dtype=float)
+    price = years["allowance_price_cny_per_t"].to_numpy(dtype=float)
+    scale = np.maximum(1.0, np.abs(np.nan_to_num(ceiling)))
+    above = np.where(np.isfinite(ceiling) & np.isfinite(price), (price - ceiling) / scale, 0.0)
+    sold = np.nan_to_num(years["ceiling_sales_mt"].to_numpy(dtype=float)) > TOLERANCE_MT
+    below_when_sold = np.where(sold, np.nan_to_num((ceiling - price) / scale, nan=1.0), 0.0)
+    return _worst([*above, *below_when_sold])
+
+
 def _national_target(years, sector_years, steps, market) -> float:
     outside = _by_year(sector_years, (OUTSIDE,), "emissions_mt", years["year"])
     return _worst(years["ets_cap_mt"].to_numpy() + outside - years["national_cap_mt"].to_numpy())
@@ -208,6 +246,8 @@ def _abatement_within_potential(years, sector_years, steps, market) -> float:
 def _emissions_add_up(years, sector_years, steps, market) -> float:
     abated = np.bincount(steps["sector_year_row"].to_numpy(), weights=steps["abatement_mt"].to_numpy(),
                          minlength=len(sector_years))
+    if "offsets_sold_mt" in sector_years:  # an offset sold by a sector outside the ETS is its abatement
+        abated = abated + np.nan_to_num(sector_years["offsets_sold_mt"].to_numpy(dtype=float))
     return _worst(np.abs(sector_years["bau_mt"].to_numpy() - abated - sector_years["emissions_mt"].to_numpy()))
 
 
@@ -231,6 +271,12 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
          years["national_carbon_value_cny_per_t"].to_numpy()[year_row]],
         np.nan,
     )
+    if "offset_limit_share" in sector_years and "offset_limit_value_cny_per_t" in years:
+        # a trading sector's tonne abated also shrinks its offset limit by its share: it is
+        # worth the allowance price less that share of the limit's value
+        limit_value = np.nan_to_num(years["offset_limit_value_cny_per_t"].to_numpy(dtype=float))[year_row]
+        share = np.nan_to_num(sector_years["offset_limit_share"].to_numpy(dtype=float))
+        faced = np.where(phase == TRADING, faced - share * limit_value, faced)
     step_price = faced[steps["sector_year_row"].to_numpy()]
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):

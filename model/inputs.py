@@ -114,6 +114,8 @@ class Dataset:
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
     bau: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BAU))
+    offsets: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.OFFSETS))
+    reserve: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.RESERVE))
     # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
 
@@ -555,6 +557,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Pro
         ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac", "bau"}, _check_optional_tables),
         ({"settings", "facilities"}, _check_resolution),
         ({"settings", "sectors"}, _check_initial_bank),
+        ({"offsets", "reserve", "sectors"}, _check_supply_tables),
     )
     # a table given to Dataset.replace was not parsed from text: check its cells' ranges too
     declared = [problem for name in sorted((changed or set()) & set(schema.TABLES_BY_NAME))
@@ -792,6 +795,23 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
                                 "a unit_type of benchmarks.csv for this sector" + did_you_mean(unit_type, units)))
     return problems
 
+
+def _check_supply_tables(dataset: Dataset) -> list[Problem]:
+    """offsets.csv and reserve.csv have one row per key; an offset origin that is a sector is
+    outside the ETS in the row's year (a covered sector's abatement is the ETS's own)."""
+    offsets, reserve = dataset.offsets, dataset.reserve
+    problems = _duplicates(schema.OFFSETS.file, offsets, list(schema.OFFSETS.key))
+    problems += _duplicates(schema.RESERVE.file, reserve, list(schema.RESERVE.key))
+    if offsets.empty:
+        return problems
+    covered_from = dataset.sectors.set_index("sector")["covered_from"]
+    origin_from = offsets["origin"].map(covered_from).astype(float)
+    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).fillna(False).to_numpy()]:
+        problems.append(Problem(schema.OFFSETS.file, row, "year", str(offsets.at[row, "year"]),
+                                f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
+                                f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "
+                                "not an offset; drop the row"))
+    return problems
 
 
 def _given(names: pd.Series) -> pd.Series:
