@@ -54,6 +54,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
         "bank_limits": (_bank_limits, "Mt", TOLERANCE_MT),
         "offset_limit": (offset_limit, "Mt", TOLERANCE_MT),
         "price_ceiling": (price_ceiling, "relative", TOLERANCE_PRICE),
+        "reserve_release": (reserve_release, "Mt", TOLERANCE_MT),
         "equal_marginal_cost": (_equal_marginal_cost, "relative", TOLERANCE_PRICE),
         "hotelling": (_hotelling, "relative", TOLERANCE_PRICE),
         "allocation_bounds": (_allocation_bounds, "Mt", TOLERANCE_MT),
@@ -213,6 +214,30 @@ def price_ceiling(years, sector_years, steps, market) -> float:
     sold = np.nan_to_num(years["ceiling_sales_mt"].to_numpy(dtype=float)) > TOLERANCE_MT
     below_when_sold = np.where(sold, np.nan_to_num((ceiling - price) / scale, nan=1.0), 0.0)
     return _worst([*above, *below_when_sold])
+
+
+def reserve_release(years, sector_years, steps, market) -> float:
+    """The reserve sells a tier's allowances only when the price reaches its trigger, and
+    every tier whose trigger is below the price in full while the pool lasts (a pool used
+    up may leave the price above a trigger; a release counted under the national target is
+    worth the price less the national carbon value); the pool never goes below zero. Mt off (worst
+    year), from the years table and the offers (``market["reserve_offers"]``)."""
+    offers = market.get("reserve_offers")
+    if not offers or "reserve_released_mt" not in years:
+        return 0.0
+    position = np.searchsorted(years["year"].to_numpy(), np.asarray(offers["year"]))
+    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))[position]
+    trigger, volume = np.asarray(offers["trigger_price_cny_per_t"]), np.asarray(offers["volume_mt"])
+    slack = TOLERANCE_PRICE * np.maximum(1.0, trigger)
+    may_sell = np.bincount(position, weights=np.where(trigger <= price + slack, volume, 0.0), minlength=len(years))
+    if market.get("reserve_counted") and "national_carbon_value_cny_per_t" in years:
+        # a counted release also uses a tonne of the national cap: worth the price less its value
+        price = price - np.nan_to_num(years["national_carbon_value_cny_per_t"].to_numpy(dtype=float))[position]
+    must_sell = np.bincount(position, weights=np.where(trigger < price - slack, volume, 0.0), minlength=len(years))
+    released = years["reserve_released_mt"].to_numpy(dtype=float)
+    pool = years["reserve_pool_mt"].to_numpy(dtype=float) if "reserve_pool_mt" in years else np.full(len(years), np.nan)
+    pool_left = np.isnan(pool[-1]) or pool[-1] > TOLERANCE_MT
+    return _worst([*(released - may_sell), *((must_sell - released) if pool_left else []), *(-np.nan_to_num(pool))])
 
 
 def _national_target(years, sector_years, steps, market) -> float:

@@ -849,7 +849,9 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
-                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
+                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0),
+                   **{key: value for family in FAMILIES if family.market is not None
+                      for key, value in family.market(p).items()}},
         "solver": "highs",
         "solver_version": least_cost.solver_version,
         "solver_options": least_cost.options,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 
 from . import (absolute_cap_incumbents, bank, cap_split, facility_compliance, market_balance, national_target,
-               offsets, price_ceiling, simulation_compliance, simulation_rule_cap, trading_cap_shares)
+               offsets, price_ceiling, reserve, simulation_compliance, simulation_rule_cap, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
                    ValueColumn, abatement_terms, numbered)
 
@@ -34,6 +34,7 @@ FAMILIES: list[Family] = [
     bank.FAMILY,
     offsets.FAMILY,
     price_ceiling.FAMILY,
+    reserve.FAMILY,
     trading_cap_shares.FAMILY,
     absolute_cap_incumbents.FAMILY,
 ]

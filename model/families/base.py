@@ -87,6 +87,8 @@ class Family:
     doc: str = ""
     # objective terms of its variables (present value, million CNY), e.g. a backstop supply's cost
     costs: Callable[["Parameters"], list[Term]] | None = None
+    # facts about the rule the checks read with the tables (summary["market"]), e.g. a reserve's offers
+    market: Callable[["Parameters"], dict] | None = None
     # the change its variables make to sectors' emissions, Mt by sector-year row (an offset
     # sold by a sector outside the ETS is its abatement: its emissions fall by it)
     emission_change: Callable[["Parameters", Mapping[str, np.ndarray]], np.ndarray] | None = None
