@@ -145,3 +145,26 @@ def test_offsets_follow_the_merit_order_within_the_limit_and_the_potential(cost,
         assert year["offset_price_cny_per_t"] <= cost + tolerance
     assert results.summary["objective_bn_cny"] <= BASE_COST_BN + 1e-9
     assert failed(results) == []
+
+
+def test_a_sweep_of_the_limit_re_solves_one_lp_and_equals_separate_solves():
+    """0, 5 and 10% with 12 Mt offered: only coefficients change, so the study re-solves one
+    LP in HiGHS; each scenario equals its own solve. Offsets used x = share x (90 + x):
+    0, 4.737 and 10 Mt."""
+    from model.formulation import formulate
+    from model.parameters import derive_parameters
+    from model.studies import sweep
+
+    shares = [0.0, 0.05, 0.1]
+    structures = {formulate(derive_parameters(with_offsets(potential=12.0, share=share))).structure()
+                  for share in shares}
+    assert len(structures) == 1
+    study = sweep(with_offsets(potential=12.0), {"market.offset_limit_share": shares})
+    used = study.years[study.years["year"] == 2027]["offsets_used_mt"].tolist()
+    assert used == pytest.approx([0.0, 90 / 0.95 * 0.05, 10.0])
+    for scenario, share in zip(study.scenarios["scenario"], study.scenarios["market.offset_limit_share"]):
+        single = solve(with_offsets(potential=12.0, share=float(share)), allocation=False)
+        objective = study.scenarios.set_index("scenario").at[scenario, "objective_bn_cny"]
+        assert objective == pytest.approx(single.summary["objective_bn_cny"], rel=1e-9)
+        mine = study.years[study.years["scenario"] == scenario].drop(columns="scenario").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, single.years, check_exact=False, rtol=1e-7, atol=1e-6)
