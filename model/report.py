@@ -293,10 +293,14 @@ def plot_cap_and_emissions(results: Results) -> Figure:
                         edgecolor=BANK_COLOR, hatch="..", linewidth=0, label="Allowances banked")
         handles["banked"] = Patch(facecolor="white", edgecolor=BANK_COLOR, hatch="..", label="Banked (not used)")
     if np.any(surplus < -BANK_GAP_MT):
+        # above the cap: the bank drawn, or what rules add (offsets, reserve, ceiling sales)
+        added = [label.lower() for column, label, _ in supply_sources(results)[1:]]
+        source = ", ".join((["bank"] if banking else []) + added) or "bank"
         ax.fill_between(x, cap, ets_emissions, where=surplus < -BANK_GAP_MT, interpolate=True, facecolor="none",
-                        edgecolor="tab:red", hatch="xx", linewidth=0, label="Drawn from the bank")
+                        edgecolor="tab:red", hatch="xx", linewidth=0,
+                        label="Drawn from the bank" if source == "bank" else f"Above the cap: {source}")
         handles["drawn"] = Patch(facecolor="white", edgecolor="tab:red", hatch="xx",
-                                 label="ETS above cap: from bank")
+                                 label=f"ETS above cap: from {source}")
     handles["ETS cap"] = ax.plot(x, cap, color="black", label="ETS cap (issued)")[0]
     handles["National cap"] = ax.plot(years["year"], years["national_cap_mt"], color="black", linestyle="--",
                                       linewidth=3, label="National cap")[0]

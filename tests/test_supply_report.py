@@ -77,3 +77,12 @@ def test_the_workbook_holds_the_supply_columns_and_the_overshoot(tmp_path):
             "national_overshoot_mt (Mt CO2)"} <= set(header)
     rows = [row for row in book["Summary"].iter_rows(values_only=True) if row[0] and "exceeded" in str(row[0])]
     assert rows[0][:3] == ("National target exceeded by (over the horizon)", pytest.approx(5.0), "Mt CO2")
+
+
+def test_cap_and_emissions_names_what_the_ets_emits_above_its_cap():
+    """Offsets let the ETS emit 4.737 Mt above its 2027 cap: the hatch says where they come from."""
+    from model.report import plot_cap_and_emissions
+
+    figure = plot_cap_and_emissions(solve(with_offsets(), allocation=False))
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert "ETS above cap: from offsets" in labels
