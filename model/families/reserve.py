@@ -32,9 +32,11 @@ def reserve_offers(p: Parameters) -> pd.DataFrame:
     if table.empty:
         offers = pd.DataFrame({"tier": [], "year": np.zeros(0, int), "trigger_price_cny_per_t": [], "volume_mt": []})
     else:
-        grid = pd.DataFrame({"tier": np.repeat(table["tier"].unique(), p.market_years.size),
-                             "year": np.tile(p.market_years, table["tier"].nunique())})
-        rows = table[["tier", "year", "trigger_price_cny_per_t", "volume_mt"]].astype({"year": int})
+        tiers = table["tier"].astype(str).unique()  # text of one kind however the table was made
+        grid = pd.DataFrame({"tier": np.repeat(tiers, p.market_years.size).astype(object),
+                             "year": np.tile(p.market_years, tiers.size)})
+        rows = table[["tier", "year", "trigger_price_cny_per_t", "volume_mt"]].astype({"tier": str, "year": int})
+        rows["tier"] = rows["tier"].to_numpy(dtype=object)
         offers = pd.merge_asof(grid.sort_values("year"), rows.sort_values("year"), on="year", by="tier")
         offers = offers.dropna(subset=["volume_mt"]).sort_values(["tier", "year"], kind="stable").reset_index(drop=True)
     _LAST[:] = [(p, offers)]

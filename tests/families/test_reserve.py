@@ -6,6 +6,8 @@ abatement is steel's step B at 60 CNY/t, of which it needs 5. A tier whose trigg
 so nothing is sold then. With releases not counted under the national target, each tonne
 sold is a tonne over the national cap."""
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -105,3 +107,24 @@ def test_the_check_fails_a_release_below_the_trigger():
     years = results.years.assign(allowance_price_cny_per_t=[40.0, 40.0, 45.0])
     assert reserve_release(years, results.sector_years, results.abatement_steps,
                            results.summary["market"]) == pytest.approx(5.0)
+
+
+def test_a_reserve_from_its_files(tmp_path):
+    """reserve.csv and [market.reserve] in scenario.toml, as a user writes them: the pool of 4
+    Mt as in test_the_pool_limits_the_releases, and --set changes the pool."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "reserve.csv").write_text("year,tier,trigger_price_cny_per_t,volume_mt,source\n"
+                                        "2025,1,50,3,illustrative\n2025,2,55,4,illustrative\n")
+    with (folder / "scenario.toml").open("a") as scenario:
+        scenario.write("\n[market.reserve]\ninitial_mt = 4.0\ncounts_in_national_target = false\n")
+    years = solve(load_dataset(folder)).years.set_index("year")
+    assert years["reserve_released_mt"].tolist() == pytest.approx([0.0, 0.0, 4.0])
+    run = CliRunner().invoke(cli, ["solve", str(folder), "--out", str(tmp_path / "out"),
+                                   "--set", "market.reserve.initial_mt=10"])
+    assert run.exit_code == 0, run.output
+    assert "national target exceeded by 5.0 Mt" in run.output  # 3 + 2 Mt sold at 55 CNY/t
