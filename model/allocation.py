@@ -32,6 +32,7 @@ import pandas as pd
 
 from .errors import InfeasibleError
 from .families import FAMILIES as STAGE1_FAMILIES
+from .families import define_family_variables
 from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_elastic_slack, add_objective, add_rows,
                  add_variables, linear_expressions)
@@ -91,7 +92,8 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
         assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
     else:  # stage 1's decisions held by equal bounds, as _keep_stage1_outcome does
-        held = [columns.name for columns in p.abatement] + ["ets_cap_mt"] + (["bank_mt"] if "bank_mt" in variables else [])
+        held = [columns.name for columns in p.abatement] + ["ets_cap_mt"] + [  # and the rules' own (bank, offsets)
+            block.name for block in define_family_variables(p)]
         for name in held:
             block, held_at = variables[name], stage1.values[name]
             variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc)
@@ -191,7 +193,7 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
     # Equal bounds rather than var.fix: rows left with only fixed variables (the national
     # targets) would be checked exactly by Pyomo's compiler, while HiGHS applies tolerances.
     held = [m.find_component(columns.name) for columns in m.parameters.abatement]
-    held += [m.ets_cap_mt, *([m.bank_mt] if hasattr(m, "bank_mt") else [])]
+    held += [m.ets_cap_mt, *(m.find_component(block.name) for block in define_family_variables(m.parameters))]
     for component in held:
         for var in component.values():
             var.setlb(var.value)

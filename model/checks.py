@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import fastpath
-from .families import market_supply_columns
+from .families import beyond_national_cap_columns, market_supply_columns
 from .phases import OUTSIDE, SIMULATION, TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
@@ -54,6 +54,9 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
         "abatement_within_potential": (_abatement_within_potential, "Mt", TOLERANCE_MT),
         "emissions_add_up": (_emissions_add_up, "Mt", TOLERANCE_MT),
         "bank_limits": (_bank_limits, "Mt", TOLERANCE_MT),
+        "offset_limit": (offset_limit, "Mt", TOLERANCE_MT),
+        "price_ceiling": (price_ceiling, "relative", TOLERANCE_PRICE),
+        "reserve_release": (reserve_release, "Mt", TOLERANCE_MT),
         "equal_marginal_cost": (_equal_marginal_cost, "relative", TOLERANCE_PRICE),
         "hotelling": (_hotelling, "relative", TOLERANCE_PRICE),
         "allocation_bounds": (_allocation_bounds, "Mt", TOLERANCE_MT),
@@ -165,7 +168,11 @@ def national_count(years, sector_years, steps, market) -> float:
 
     The targets are read as stated (tables with ``absolute_target_mt``): each year's cap is
     the tighter of the absolute target and the intensity target (intensity x GDP), and a
-    net-GHG count adds the exogenous ``non_co2_mt`` and nets ``sinks_mt`` from emissions."""
+    net-GHG count adds the exogenous ``non_co2_mt`` and nets ``sinks_mt`` from emissions.
+    Allowances a rule declares as not counted under the national target (a price ceiling's
+    sales, uncounted reserve releases, offsets from removals outside the CO2 count:
+    ``families.beyond_national_cap_columns``) may raise the count above the cap by as much,
+    and no more."""
     emitted = _by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
     national_cap = years["national_cap_mt"].to_numpy(dtype=float)
     if "absolute_target_mt" in years:
@@ -173,6 +180,9 @@ def national_count(years, sector_years, steps, market) -> float:
                                years["intensity_target_mt"].to_numpy(dtype=float))
         national_cap = np.where(np.isnan(national_cap), np.inf, national_cap)
         emitted = emitted + years["non_co2_mt"].to_numpy(dtype=float) - years["sinks_mt"].to_numpy(dtype=float)
+    for column in beyond_national_cap_columns():
+        if column in years:
+            national_cap = national_cap + np.nan_to_num(years[column].to_numpy(dtype=float))
     bank = years["bank_mt"].to_numpy(dtype=float)
     initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
     return _worst(np.cumsum(emitted) + bank - np.cumsum(national_cap) - initial_bank)
@@ -213,6 +223,58 @@ def market_clearing(years, sector_years, steps, market) -> float:
     market_year = np.isfinite(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
     gap = np.where(priced, np.abs(supply - demand), demand - supply)
     return _worst(np.where(market_year, gap, 0.0))
+
+
+def offset_limit(years, sector_years, steps, market) -> float:
+    """No trading sector surrenders offsets for more than its limit share of its verified
+    emissions, and what the sectors surrender is the year's offsets used, Mt over (worst)."""
+    if "offsets_surrendered_mt" not in sector_years or "offsets_used_mt" not in years:
+        return 0.0
+    surrendered = np.nan_to_num(sector_years["offsets_surrendered_mt"].to_numpy(dtype=float))
+    limit = (np.nan_to_num(sector_years["offset_limit_share"].to_numpy(dtype=float))
+             * sector_years["emissions_mt"].to_numpy(dtype=float))
+    position = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
+    total = np.bincount(position, weights=surrendered, minlength=len(years))
+    return _worst([*(surrendered - limit), *np.abs(total - years["offsets_used_mt"].to_numpy(dtype=float)),
+                   *(-surrendered)])
+
+
+def price_ceiling(years, sector_years, steps, market) -> float:
+    """The allowance price is never above the year's price ceiling, and allowances are sold
+    at the ceiling only when the price is the ceiling (relative gap, worst year)."""
+    if "price_ceiling_cny_per_t" not in years:
+        return 0.0
+    ceiling = years["price_ceiling_cny_per_t"].to_numpy(dtype=float)
+    price = years["allowance_price_cny_per_t"].to_numpy(dtype=float)
+    scale = np.maximum(1.0, np.abs(np.nan_to_num(ceiling)))
+    above = np.where(np.isfinite(ceiling) & np.isfinite(price), (price - ceiling) / scale, 0.0)
+    sold = np.nan_to_num(years["ceiling_sales_mt"].to_numpy(dtype=float)) > TOLERANCE_MT
+    below_when_sold = np.where(sold, np.nan_to_num((ceiling - price) / scale, nan=1.0), 0.0)
+    return _worst([*above, *below_when_sold])
+
+
+def reserve_release(years, sector_years, steps, market) -> float:
+    """The reserve sells a tier's allowances only when the price reaches its trigger, and
+    every tier whose trigger is below the price in full while the pool lasts (a pool used
+    up may leave the price above a trigger; a release counted under the national target is
+    worth the price less the national carbon value); the pool never goes below zero. Mt off (worst
+    year), from the years table and the offers (``market["reserve_offers"]``)."""
+    offers = market.get("reserve_offers")
+    if not offers or "reserve_released_mt" not in years:
+        return 0.0
+    position = np.searchsorted(years["year"].to_numpy(), np.asarray(offers["year"]))
+    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))[position]
+    trigger, volume = np.asarray(offers["trigger_price_cny_per_t"]), np.asarray(offers["volume_mt"])
+    slack = TOLERANCE_PRICE * np.maximum(1.0, trigger)
+    may_sell = np.bincount(position, weights=np.where(trigger <= price + slack, volume, 0.0), minlength=len(years))
+    if market.get("reserve_counted") and "national_carbon_value_cny_per_t" in years:
+        # a counted release also uses a tonne of the national cap: worth the price less its value
+        price = price - np.nan_to_num(years["national_carbon_value_cny_per_t"].to_numpy(dtype=float))[position]
+    must_sell = np.bincount(position, weights=np.where(trigger < price - slack, volume, 0.0), minlength=len(years))
+    released = years["reserve_released_mt"].to_numpy(dtype=float)
+    pool = years["reserve_pool_mt"].to_numpy(dtype=float) if "reserve_pool_mt" in years else np.full(len(years), np.nan)
+    pool_left = np.isnan(pool[-1]) or pool[-1] > TOLERANCE_MT
+    return _worst([*(released - may_sell), *((must_sell - released) if pool_left else []), *(-np.nan_to_num(pool))])
 
 
 def _national_target(years, sector_years, steps, market) -> float:
@@ -274,6 +336,8 @@ def _abatement_within_potential(years, sector_years, steps, market) -> float:
 def _emissions_add_up(years, sector_years, steps, market) -> float:
     abated = np.bincount(steps["sector_year_row"].to_numpy(), weights=steps["abatement_mt"].to_numpy(),
                          minlength=len(sector_years))
+    if "offsets_sold_mt" in sector_years:  # an offset sold by a sector outside the ETS is its abatement
+        abated = abated + np.nan_to_num(sector_years["offsets_sold_mt"].to_numpy(dtype=float))
     return _worst(np.abs(sector_years["bau_mt"].to_numpy() - abated - sector_years["emissions_mt"].to_numpy()))
 
 
@@ -301,6 +365,12 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
         # but a planner also values its abatement through the ETS cap (a fixed one, or the national target's):
         # its steps are not tested here (cap_rules tests its cap)
         faced = np.where(sector_years["basis"].to_numpy() == "grandfathered", np.nan, faced)
+    if "offset_limit_share" in sector_years and "offset_limit_value_cny_per_t" in years:
+        # a trading sector's tonne abated also shrinks its offset limit by its share: it is
+        # worth the allowance price less that share of the limit's value
+        limit_value = np.nan_to_num(years["offset_limit_value_cny_per_t"].to_numpy(dtype=float))[year_row]
+        share = np.nan_to_num(sector_years["offset_limit_share"].to_numpy(dtype=float))
+        faced = np.where(phase == TRADING, faced - share * limit_value, faced)
     step_price = faced[steps["sector_year_row"].to_numpy()]
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):

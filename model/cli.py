@@ -265,6 +265,11 @@ def _headline(results: Any) -> str:
         f"built in {summary['build_seconds']:.2f} s, solved in {summary['solve_seconds']:.2f} s",
         table.to_string(float_format=lambda x: f"{x:,.1f}", na_rep="-"),
     ]
+    overshoot = summary.get("national_overshoot_mt")
+    if overshoot is not None and overshoot > 0:  # allowances sold beyond the national target
+        lines.append(f"national target exceeded by {overshoot:,.1f} Mt over the horizon "
+                     "(sales at the price ceiling, reserve releases not counted under it, offsets from removals; "
+                     "years.csv national_overshoot_mt)")
     return "\n".join(lines)
 
 

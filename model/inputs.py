@@ -117,6 +117,8 @@ class Dataset:
     bau: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BAU))
     deployment_limits: pd.DataFrame = dataclasses.field(
         default_factory=lambda: empty_table(schema.DEPLOYMENT_LIMITS))
+    offsets: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.OFFSETS))
+    reserve: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.RESERVE))
     # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
 
@@ -580,6 +582,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
           "sectors.trading_from", "sectors.covered_from", "sectors.output_growth", "sectors.intensity_change",
           "sectors.base_emissions_mt"}, _check_initial_bank),
         ({"mac.group", "deployment_limits"}, _check_deployment_limits),
+        ({"offsets", "reserve", "sectors.sector", "sectors.covered_from"}, _check_supply_tables),
     )
     narrowed = {name: set(keys) for name, keys in (columns or {}).items() if changed is None or name in changed}
     touched = None if changed is None else {
@@ -876,6 +879,23 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     return problems
 
 
+def _check_supply_tables(dataset: Dataset) -> list[Problem]:
+    """offsets.csv and reserve.csv have one row per key; an offset origin that is a sector is
+    outside the ETS in the row's year (a covered sector's abatement is the ETS's own)."""
+    offsets, reserve = dataset.offsets, dataset.reserve
+    problems = _duplicates(schema.OFFSETS.file, offsets, list(schema.OFFSETS.key))
+    problems += _duplicates(schema.RESERVE.file, reserve, list(schema.RESERVE.key))
+    if offsets.empty:
+        return problems
+    covered_from = dataset.sectors.set_index("sector")["covered_from"]
+    origin_from = offsets["origin"].map(covered_from).astype(float)
+    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).fillna(False).to_numpy()]:
+        problems.append(Problem(schema.OFFSETS.file, row, "year", str(offsets.at[row, "year"]),
+                                f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
+                                f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "
+                                "not an offset; drop the row"))
+    return problems
+
 
 def _check_cap_rules(dataset: Dataset) -> list[Problem]:
     """cap_rules.csv starts no rule before its sector's covered_from, and gives a benchmark
@@ -896,6 +916,8 @@ def _check_cap_rules(dataset: Dataset) -> list[Problem]:
                          "0 or blank: only bases 'simulation' and 'grandfathered' read a reduction")
                  for row in rules.index[reduced.to_numpy()]]
     return problems
+
+
 def _check_deployment_limits(dataset: Dataset) -> list[Problem]:
     """deployment_limits.csv names groups of mac.csv's group column, once a year each."""
     limits = dataset.deployment_limits

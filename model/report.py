@@ -293,10 +293,14 @@ def plot_cap_and_emissions(results: Results) -> Figure:
                         edgecolor=BANK_COLOR, hatch="..", linewidth=0, label="Allowances banked")
         handles["banked"] = Patch(facecolor="white", edgecolor=BANK_COLOR, hatch="..", label="Banked (not used)")
     if np.any(surplus < -BANK_GAP_MT):
+        # above the cap: the bank drawn, or what rules add (offsets, reserve, ceiling sales)
+        added = [label.lower() for column, label, _ in supply_sources(results)[1:]]
+        source = ", ".join((["bank"] if banking else []) + added) or "bank"
         ax.fill_between(x, cap, ets_emissions, where=surplus < -BANK_GAP_MT, interpolate=True, facecolor="none",
-                        edgecolor="tab:red", hatch="xx", linewidth=0, label="Drawn from the bank")
+                        edgecolor="tab:red", hatch="xx", linewidth=0,
+                        label="Drawn from the bank" if source == "bank" else f"Above the cap: {source}")
         handles["drawn"] = Patch(facecolor="white", edgecolor="tab:red", hatch="xx",
-                                 label="ETS above cap: from bank")
+                                 label=f"ETS above cap: from {source}")
     handles["ETS cap"] = ax.plot(x, cap, color="black", label="ETS cap (issued)")[0]
     handles["National cap"] = ax.plot(years["year"], years["national_cap_mt"], color="black", linestyle="--",
                                       linewidth=3, label="National cap")[0]
@@ -656,6 +660,42 @@ def plot_bank(results: Results) -> Figure:
     return figure
 
 
+# Allowance supply by source: (years column, label, sign); removals (withdrawals,
+# cancellations) take sign -1 and are drawn below zero
+SUPPLY_SOURCES: list[tuple[str, str, float]] = [
+    ("ets_cap_mt", "Cap (allowances issued)", 1.0),
+    ("reserve_released_mt", "Reserve releases", 1.0),
+    ("ceiling_sales_mt", "Sales at the price ceiling", 1.0),
+    ("offsets_used_mt", "Offsets", 1.0),
+]
+
+
+def supply_sources(results: Results, sources: list[tuple[str, str, float]] | None = None) -> list[tuple[str, str, float]]:
+    """The sources of ``sources`` (default ``SUPPLY_SOURCES``) the years table has values for."""
+    return [source for source in (SUPPLY_SOURCES if sources is None else sources)
+            if _has_values(results.years, source[0])]
+
+
+@slide_style
+def plot_supply_by_source(results: Results, sources: list[tuple[str, str, float]] | None = None) -> Figure:
+    """Allowance supply by source each year, Mt CO2, stacked: the cap, then what rules add
+    (reserve releases, sales at the price ceiling, offsets), removals below zero."""
+    years = results.years
+    figure, ax = _new_figure()
+    above, below = np.zeros(len(years)), np.zeros(len(years))
+    colors = mpl.colormaps["tab10"]
+    for i, (column, label, sign) in enumerate(supply_sources(results, sources)):
+        values = sign * np.nan_to_num(years[column].to_numpy(dtype=float))
+        base = np.where(values >= 0, above, below)
+        ax.bar(years["year"], values, bottom=base, color=colors(i), label=label)
+        above, below = above + np.maximum(values, 0), below + np.minimum(values, 0)
+    ax.set_title("Allowance supply by source")
+    ax.set_ylabel(axis_label("supply_mt", "Allowance supply"))
+    _year_axis(ax)
+    _outside_legend(figure, ax)
+    return figure
+
+
 def banking_on(results: Results) -> bool:
     """Whether the run allowed banking (summary.json's market.banking)."""
     return bool(results.summary.get("market", {}).get("banking", False))
@@ -686,6 +726,8 @@ def results_figures(results: Results, year: int | None = None) -> dict[str, Figu
         figures["burden_share"] = plot_burden_share(results)
     if not results.facilities.empty and (results.facilities["year"] == chosen).any():
         figures["installations"] = plot_installations(results, chosen)
+    if len(supply_sources(results)) > 1:  # a rule adds to the cap's supply
+        figures["supply_by_source"] = plot_supply_by_source(results)
     return figures
 
 
@@ -785,6 +827,8 @@ def headline_table(results: Results) -> pd.DataFrame:
         ("Abatement cost, undiscounted", numbers["total_abatement_cost_bn_cny"], "bn CNY"),
         ("Abatement", numbers["total_abatement_mt"], "Mt CO2"),
         ("Cost per tonne abated (undiscounted)", numbers["cost_per_tonne_abated_cny_per_t"], "CNY/t CO2"),
+        *([("National target exceeded by (over the horizon)", results.summary["national_overshoot_mt"], "Mt CO2")]
+          if "national_overshoot_mt" in results.summary else []),
     ], columns=["quantity", "value", "unit"])
 
 
@@ -1115,7 +1159,20 @@ def results_lead(results: Results) -> str:
     return (f"The allowance price goes from {price[first]:,.0f} CNY/t in {first} to {price[last]:,.0f} CNY/t "
             f"in {last} (year-t money) while the ETS cap goes from {years.loc[first, 'ets_cap_mt']:,.0f} to "
             f"{years.loc[last, 'ets_cap_mt']:,.0f} Mt CO2; the abatement cost is "
-            f"{numbers['total_abatement_cost_pv_bn_cny']:,.0f} bn CNY in present value.")
+            f"{numbers['total_abatement_cost_pv_bn_cny']:,.0f} bn CNY in present value."
+            + _overshoot_sentence(results))
+
+
+def _overshoot_sentence(results: Results) -> str:
+    """Allowances sold beyond the national target, said plainly (empty when none)."""
+    overshoot = results.summary.get("national_overshoot_mt")
+    if overshoot is None or overshoot <= 0:
+        return ""
+    years = results.years[results.years["national_overshoot_mt"] > 0]["year"]
+    first, last = int(years.min()), int(years.max())
+    return (f" The national target is exceeded by {overshoot:,.1f} Mt CO2 over the horizon "
+            f"({first if first == last else f'{first}-{last}'}): allowances sold at the price ceiling, reserve releases "
+            "not counted under it, or offsets from removals outside the CO2 count.")
 
 
 INSTALLATION_FIGURES = ("installations",)  # drawn in the installations section, not among the charts

@@ -35,8 +35,8 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .families import (FAMILIES, dual_columns, dual_prices, facility_compliance, value_columns, market_balance,
-                       simulation_compliance)
+from .families import (FAMILIES, beyond_national_cap_columns, dual_columns, dual_prices, emission_change,
+                       facility_compliance, market_balance, simulation_compliance, value_columns)
 from .errors import EtscapError
 from . import fastpath
 from .parameters import Parameters
@@ -584,8 +584,18 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     price = allowance_prices(p, least_cost)
     steps, step_rows = _abatement_steps(p, final)
     sector_years = _sector_years(p, least_cost, final, steps, step_rows, price, allocated is not None)
+    for family in FAMILIES:  # columns of rules (offsets surrendered, ...), before the years sum them
+        if family.sector_year_columns is not None:
+            sector_years = sector_years.assign(**family.sector_year_columns(p, final.values, sector_years))
     years = _years(p, least_cost, final, sector_years, price)
+    for family in FAMILIES:
+        if family.year_columns is not None:
+            years = years.assign(**family.year_columns(p, final.values, years))
     summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
+    beyond = [years[name].to_numpy(dtype=float) for name in beyond_national_cap_columns() if name in years]
+    if beyond:  # allowances sold beyond the national target (a price ceiling's, ...): by how much, plainly
+        years["national_overshoot_mt"] = np.sum(beyond, axis=0)
+        summary["national_overshoot_mt"] = float(years["national_overshoot_mt"].sum())
     if p.facility_resolution:  # without the table, the simulation years still feed the checks
         by_installation = facility_years(p, sector_years, years, facility_abatement(p, final),
                                          facility_own_prices(p, least_cost),
@@ -606,6 +616,7 @@ def _stage1_outcome(p: Parameters, least_cost: Solution) -> dict[str, Any]:
                   for columns in p.abatement), np.zeros(n))  # no steps table: a study does this per scenario
     if p.presolved is not None:
         abated = abated + np.bincount(p.presolved.columns.rows, weights=p.presolved.abatement_mt, minlength=n)
+    abated = abated - emission_change(p, least_cost.values)
     bank = least_cost.values.get("bank_mt")
     return {"ets_cap_mt": least_cost.values["ets_cap_mt"],
             "bank_mt": bank if bank is not None else np.zeros(p.years.size),
@@ -694,7 +705,7 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
     np.maximum.at(dearest, step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
     columns = {
         "bau_mt": bau,
-        "emissions_mt": bau - abated,
+        "emissions_mt": bau - abated + emission_change(p, final.values),
         "abatement_mt": abated,
         "cap_mt": cap,
         "abatement_cost_bn_cny": np.bincount(step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
@@ -853,7 +864,10 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
         columns["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
     for column in value_columns():  # a family's own variables by year, before the discount factor
-        columns[column.name] = final.values[column.variable]
+        values = final.values.get(column.variable)
+        if values is None:  # the rule is not in use (no offsets.csv, ...): no column
+            continue
+        columns[column.name] = column.by_year(p, values) if column.by_year is not None else values
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return pd.DataFrame(columns)  # built at once: a study builds it for every scenario
 
@@ -864,6 +878,8 @@ def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
     columns = {}
     for family in dual_columns("years"):
         assert family.dual is not None
+        if family.dual.optional and not len(least_cost.duals[family.name]):
+            continue  # the rule is not in use: no column
         row_years = family.dual.year_of_row(p) if family.dual.year_of_row is not None else p.years
         columns[family.dual.name] = _by_model_year(p, row_years, dual_prices(p, family, least_cost.duals[family.name]))
     return columns

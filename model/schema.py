@@ -225,6 +225,30 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         0.0,
         1e6,
     ),
+    share_field(
+        "market.offset_limit_share",
+        "Offsets (offsets.csv) a trading sector surrenders are at most this share of its verified "
+        "(modelled) emissions, unless sectors.csv gives its own offset_limit_share.",
+        0.0,
+    ),
+    Field(
+        "market.reserve.initial_mt",
+        "float",
+        "Mt CO2",
+        "Allowances the reserve (reserve.csv) holds for the whole horizon; blank: only its yearly "
+        "volumes limit it.",
+        None,
+        0.0,
+        1e6,
+    ),
+    Field(
+        "market.reserve.counts_in_national_target",
+        "bool",
+        "",
+        "Whether allowances released from the reserve count as issued under the national target; false: "
+        "the national count may exceed the national cap by them (reported as national_overshoot_mt).",
+        True,
+    ),
     Field(
         "allocation.objective",
         "str",
@@ -395,6 +419,12 @@ SECTORS = TableSpec(
             0,
             1e6,
         ),
+        share_field(
+            "offset_limit_share",
+            "While trading, the sector surrenders offsets for at most this share of its verified "
+            "emissions; blank: the scenario's market.offset_limit_share.",
+            None,
+        ),
         SOURCE_COLUMN,
     ),
 )
@@ -527,6 +557,17 @@ TARGETS = TableSpec(
             None,
             0.0,
             10.0,
+        ),
+        Field(
+            "price_ceiling_cny_per_t",
+            "float",
+            "CNY per t CO2",
+            "Allowances are sold without limit at this price (year-t money), so the allowance price never "
+            "exceeds it; the sales are not counted under the national target (national_overshoot_mt says by "
+            "how much it is exceeded). Interpolated between two rows that both give it; blank: no ceiling.",
+            None,
+            0.0,
+            1e5,
         ),
         SOURCE_COLUMN,
     ),
@@ -717,8 +758,46 @@ DEPLOYMENT_LIMITS = TableSpec(
     ),
     required=False,
 )
+OFFSETS = TableSpec(
+    "offsets.csv",
+    "Optional offset supply (e.g. CCER credits) by origin, step and year, surrendered by the trading sectors "
+    "within their offset limit (market.offset_limit_share). Potential and cost are interpolated between an "
+    "(origin, step)'s rows and held after its last row; none before its first. An origin that is a sector of "
+    "sectors.csv must be outside the ETS: its offsets are its own abatement (its emissions fall; none from the "
+    "year the ETS covers it). Any other origin (e.g. forestry) is a removal outside the CO2 count: the ETS "
+    "emits more by it, so the national CO2 count may exceed the national cap by it (national_overshoot_mt).",
+    ("origin", "step", "year"),
+    (
+        year_field("year", "Year of the figures."),
+        Field("origin", "str", "", "A sector of sectors.csv outside the ETS, or a named source such as forestry."),
+        Field("step", "str", "", "Name of the supply step, unique within the origin and year."),
+        Field("potential_mt", "float", "Mt CO2", "Offsets the step can supply in the year.", REQUIRED, 0.0, 1e5),
+        Field("cost_cny_per_t", "float", "CNY per t CO2", "Cost of one offset of the step, in year-t money.",
+              REQUIRED, 0.0, 1e5),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+RESERVE = TableSpec(
+    "reserve.csv",
+    "Optional allowance reserve released at trigger prices: from a tier's row's year until its next row, "
+    "up to volume_mt a year are sold to the market at the trigger price (a supply step), within the pool "
+    "market.reserve.initial_mt.",
+    ("tier", "year"),
+    (
+        year_field("year", "First year of the tier's trigger and volume."),
+        Field("tier", "str", "", "Name of the tier (e.g. 1, 2)."),
+        Field("trigger_price_cny_per_t", "float", "CNY per t CO2",
+              "Allowance price (year-t money) at which the tier's allowances are sold.", REQUIRED, 0.0, 1e5),
+        Field("volume_mt", "float", "Mt CO2", "Allowances the tier offers in each year.", REQUIRED, 0.0, 1e5),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
 TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU,
-                                 CAP_RULES, DEPLOYMENT_LIMITS)
+                                 CAP_RULES, DEPLOYMENT_LIMITS, OFFSETS, RESERVE)
 TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
 
 

@@ -102,12 +102,42 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     "stage2_cost_within_tolerance": ("toy_stage2", lambda t, d: _add(
         t["steps"], "abatement_cost_bn_cny", d * 3.147024793388429 * 1.1, sector="power", step="B", year=2026),
         {"stage2_cost_within_tolerance"}),
+    # power surrenders d more offsets in 2027 than its limit (2.5 of 4.737 Mt, the limit binding) and the year's total
+    "offset_limit": ("toy_offsets", lambda t, d: _add(t["sector_years"], "offsets_surrendered_mt", d,
+                                                      sector="power", year=2027), {"offset_limit"}),
+    # the 2027 price at the ceiling of 50 raised by a share d
+    "price_ceiling": ("toy_ceiling", lambda t, d: _add(t["years"], "allowance_price_cny_per_t", d, relative=True,
+                                                       year=2027), {"price_ceiling"}),
+    # the reserve's 3 Mt tier (all sold at 60 > 50 in 2027) reported selling d more (supply d above demand)
+    "reserve_release": ("toy_reserve", lambda t, d: _add(t["years"], "reserve_released_mt", d, year=2027),
+                        {"reserve_release", "market_clearing"}),
 }
 
 
 @pytest.fixture(scope="module")
 def toy_deployment():
     return solve(TOY, overrides={"mac.power.B.max_build_mt_per_year": 5}, allocation=False)
+
+
+@pytest.fixture(scope="module")
+def toy_offsets():
+    from tests.families.test_offsets import with_offsets
+
+    return solve(with_offsets())
+
+
+@pytest.fixture(scope="module")
+def toy_ceiling():
+    from tests.families.test_price_ceiling import with_ceiling
+
+    return solve(with_ceiling(50.0))
+
+
+@pytest.fixture(scope="module")
+def toy_reserve():
+    from tests.families.test_reserve import with_reserve
+
+    return solve(with_reserve([3.0]))
 
 
 @pytest.fixture(scope="module")
