@@ -35,7 +35,7 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .families import dual_columns, dual_prices, facility_compliance, value_columns, market_balance, simulation_compliance
+from .families import bank_limits, dual_columns, dual_prices, facility_compliance, value_columns, market_balance, simulation_compliance
 from .errors import EtscapError
 from .parameters import Parameters
 from .phases import SIMULATION, TRADING
@@ -620,6 +620,8 @@ def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
     """The allowance price by year (CNY/t, year-t money); NaN in years without a market."""
     family = market_balance.FAMILY
     price = dual_prices(p, family, least_cost.duals[family.name])
+    if bank_limits.FAMILY.name in least_cost.duals:  # a bank limit's rows carry part of it
+        price = price + bank_limits.accounted_price(p, least_cost.duals[bank_limits.FAMILY.name])
     return pd.Series(price, index=pd.Index(p.market_years, name="year")).reindex(p.years)
 
 
@@ -679,6 +681,10 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         "rule_cap_mt": p.sector_years["rule_cap_mt"].to_numpy(),  # simulation phase only: for the checks
         "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
     }, index=p.sector_years.index)
+    for column in value_columns(table="sector_years"):  # a family's own variables by sector-year
+        if column.variable in final.values and column.rows is not None:
+            table[column.name] = _spread(n, column.rows(p), column.compute(p, final.values) if column.compute
+                                         is not None else final.values[column.variable])
     if allocated:
         columns = list(table.columns)
         _allocation_columns(table, p, _spread(n, p.covered_rows, final.values["free_allocation_mt"]), price)
@@ -797,7 +803,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
         columns["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
     for column in value_columns():  # a family's own variables by year, before the discount factor
-        columns[column.name] = final.values[column.variable]
+        if column.variable in final.values:
+            columns[column.name] = (column.compute(p, final.values) if column.compute is not None
+                                    else final.values[column.variable])
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return pd.DataFrame(columns)  # built at once: a study builds it for every scenario
 
@@ -809,7 +817,10 @@ def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
     for family in dual_columns("years"):
         assert family.dual is not None
         row_years = family.dual.year_of_row(p) if family.dual.year_of_row is not None else p.years
-        by_year = pd.Series(dual_prices(p, family, least_cost.duals[family.name]), index=row_years)
+        value = dual_prices(p, family, least_cost.duals[family.name])
+        if family is market_balance.FAMILY and bank_limits.FAMILY.name in least_cost.duals:
+            value = value + bank_limits.accounted_price(p, least_cost.duals[bank_limits.FAMILY.name])
+        by_year = pd.Series(value, index=row_years)
         columns[family.dual.name] = by_year.reindex(p.years).to_numpy()
     return columns
 
@@ -831,7 +842,8 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
-                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
+                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0),
+                   **bank_limits.summary(p)},
         "solver": "highs",
         "solver_version": least_cost.solver_version,
         "solver_options": least_cost.options,

@@ -216,6 +216,16 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         1e6,
     ),
     Field(
+        "market.bank_limit_mt",
+        "float",
+        "Mt CO2",
+        "With banking, the most the whole market may bank at each year end; what it cannot bank "
+        "is cancelled (years.csv cancelled_mt). Blank: no limit.",
+        None,
+        0.0,
+        1e6,
+    ),
+    Field(
         "allocation.objective",
         "str",
         "",
@@ -365,6 +375,27 @@ SECTORS = TableSpec(
             "In the simulation phase the sector must cut this share of its BAU emissions "
             "on its own (rule cap = (1 - share) x BAU).",
             0.0,
+        ),
+        Field(
+            "bank_limit_base_mt",
+            "float",
+            "Mt CO2",
+            "With banking, a trading sector's bank at a year end is at most this plus "
+            "bank_limit_sales_factor x its net sales of allowances that year; what it cannot bank "
+            "is cancelled. Blank: the sector's bank has no limit of its own.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "bank_limit_sales_factor",
+            "float",
+            "t banked per t sold",
+            "See bank_limit_base_mt: the bank allowed per tonne of net sales (a net buyer may bank "
+            "the base only). Blank: 0.",
+            None,
+            0.0,
+            100.0,
         ),
         Field(
             "entities",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import (absolute_cap_incumbents, bank, cap_split, facility_compliance, market_balance, national_target,
+from . import (absolute_cap_incumbents, bank, bank_limits, cap_split, facility_compliance, market_balance, national_target,
                simulation_compliance, simulation_rule_cap, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
                    ValueColumn, abatement_terms, numbered)
@@ -32,6 +32,7 @@ FAMILIES: list[Family] = [
     facility_compliance.FAMILY,
     market_balance.FAMILY,
     bank.FAMILY,
+    bank_limits.FAMILY,
     trading_cap_shares.FAMILY,
     absolute_cap_incumbents.FAMILY,
 ]
@@ -50,9 +51,10 @@ def define_family_variables(p: Parameters, families: list[Family] | None = None)
             for block in family.variables(p)]
 
 
-def value_columns(families: list[Family] | None = None) -> list[ValueColumn]:
-    """The years-table columns of the families' variables, in the list's order."""
-    return [column for family in (FAMILIES if families is None else families) for column in family.values]
+def value_columns(families: list[Family] | None = None, table: str = "years") -> list[ValueColumn]:
+    """The ``table`` columns of the families' variables, in the list's order."""
+    return [column for family in (FAMILIES if families is None else families) for column in family.values
+            if column.table == table]
 
 
 def market_supply_columns(families: list[Family] | None = None) -> tuple[str, ...]:
