@@ -110,7 +110,13 @@ def _market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: d
     for column in (*market_supply_columns(), *market.get("supply_columns", ())):
         if column in years:
             supply = supply + np.nan_to_num(years[column].to_numpy(dtype=float))
-    return supply
+    borrowed = _borrowed_mt(years)  # borrowed from next year's allowances, repaid from them
+    return supply + borrowed - np.concatenate([[0.0], borrowed[:-1]])
+
+
+def _borrowed_mt(years: pd.DataFrame) -> np.ndarray:
+    return (np.nan_to_num(years["borrowed_mt"].to_numpy(dtype=float)) if "borrowed_mt" in years
+            else np.zeros(len(years)))
 
 
 def _brought_in_mt(years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
@@ -132,12 +138,14 @@ def national_count(years, sector_years, steps, market) -> float:
     (without banking, bank = 0: cumulative emissions within cumulative caps). Allowances
     issued but left unused (a simulation sector below its rule cap, a market with a zero
     price) only make the left side smaller. No term of the LP enters: a rule that releases
-    allowances beyond the ETS cap raises emissions or the bank and is caught here."""
+    allowances beyond the ETS cap raises emissions or the bank and is caught here. Allowances
+    borrowed from year t+1 (``borrowed_mt``) are counted in t+1, where they were issued: year
+    t may emit that much more than its cumulative cap, and t+1 that much less."""
     emitted = _by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
     national_cap = years["national_cap_mt"].to_numpy(dtype=float)
     bank = years["bank_mt"].to_numpy(dtype=float)
     initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
-    return _worst(np.cumsum(emitted) + bank - np.cumsum(national_cap) - initial_bank)
+    return _worst(np.cumsum(emitted) + bank - _borrowed_mt(years) - np.cumsum(national_cap) - initial_bank)
 
 
 def sector_compliance(years, sector_years, steps, market) -> float:
@@ -222,7 +230,12 @@ def _bank_limits(years, sector_years, steps, market) -> float:
     bank = years["bank_mt"].to_numpy()
     end = abs(bank[-1]) if bank.size else 0.0
     banked_without_banking = 0.0 if market.get("banking") else float(np.abs(bank).max(initial=0.0))
-    return _worst([*(-bank), end, banked_without_banking, *_bank_limit_violations(years, sector_years, market)])
+    borrowed = _borrowed_mt(years)  # never negative, at most the share of the obligation, repaid by the end
+    obligation = _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    share = market.get("borrowing_limit_share", 0.0) or 0.0
+    borrowing = [*(-borrowed), *(borrowed - share * obligation), abs(borrowed[-1]) if borrowed.size else 0.0]
+    return _worst([*(-bank), end, banked_without_banking, *borrowing,
+                   *_bank_limit_violations(years, sector_years, market)])
 
 
 def _sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarray]:
@@ -329,7 +342,7 @@ def _hotelling(years, sector_years, steps, market) -> float:
     faster, the un-bankable surplus being used or cancelled. A bank is never worth less
     than nothing to a holder who may cancel it: a negative price (a seller's sales earning
     bank room under a sales-linked limit, in a year of cancellations) counts as 0."""
-    if not market.get("banking"):
+    if not market.get("banking") and not market.get("borrowing_limit_share"):
         return 0.0
     price = years["allowance_price_cny_per_t"].to_numpy()
     if market.get("sector_bank_limits"):
@@ -349,7 +362,14 @@ def _hotelling(years, sector_years, steps, market) -> float:
     elif market.get("bank_limit_mt") is not None:
         free_to_bank = market["bank_limit_mt"] - years["bank_mt"].to_numpy() > TOLERANCE_MT
     gap = np.where(free_to_bank[:-1], np.maximum(too_slow, too_fast), too_slow)
-    return _worst(np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0))
+    # borrowing from t+1 pays while t's price is above t+1's discounted: never faster, and at
+    # the discount rate while the borrowing limit leaves room
+    borrowed = _borrowed_mt(years)[:-1]
+    share = market.get("borrowing_limit_share", 0.0) or 0.0
+    room = share * _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])[:-1] - borrowed > TOLERANCE_MT
+    borrowing = np.where(room, np.maximum(too_slow, too_fast), too_fast)
+    return _worst([*np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0),
+                   *np.where(borrowed > TOLERANCE_MT, np.nan_to_num(borrowing, nan=0.0), 0.0)])
 
 
 def _facility_compliance(years, sector_years, steps, market) -> float:

@@ -843,7 +843,9 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0),
-                   **bank_limits.summary(p)},
+                   **bank_limits.summary(p),
+                   **({"borrowing_limit_share": settings["market.borrowing_limit_share"]}
+                      if settings.get("market.borrowing_limit_share") else {})},
         "solver": "highs",
         "solver_version": least_cost.solver_version,
         "solver_options": least_cost.options,

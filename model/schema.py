@@ -202,7 +202,7 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "market.banking",
         "bool",
         "",
-        "Whether allowances may be banked for later years (never borrowed).",
+        "Whether allowances may be banked for later years (borrowing: market.borrowing_limit_share).",
         False,
     ),
     Field(
@@ -224,6 +224,12 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         None,
         0.0,
         1e6,
+    ),
+    share_field(
+        "market.borrowing_limit_share",
+        "Up to this share of a year's obligation (the trading sectors' emissions) may be met with "
+        "the next year's allowances, repaid from them (years.csv borrowed_mt); 0: no borrowing.",
+        0.0,
     ),
     Field(
         "allocation.objective",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import (absolute_cap_incumbents, bank, bank_limits, cap_split, facility_compliance, market_balance, national_target,
+from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split, facility_compliance, market_balance, national_target,
                simulation_compliance, simulation_rule_cap, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
                    ValueColumn, abatement_terms, numbered)
@@ -33,6 +33,7 @@ FAMILIES: list[Family] = [
     market_balance.FAMILY,
     bank.FAMILY,
     bank_limits.FAMILY,
+    borrowing.FAMILY,
     trading_cap_shares.FAMILY,
     absolute_cap_incumbents.FAMILY,
 ]
