@@ -332,13 +332,16 @@ def run_highs(highs: highspy.Highs, options: Mapping[str, Any], integer_columns:
         highs.setOptionValue("solver", str(options.get("solver", "choose")))
 
 
+MIP_REL_GAP = 1e-6  # a regime MIP stops within a millionth of the least cost (HiGHS's default 1e-4)
+
+
 def _fix_integers(highs: highspy.Highs, options: Mapping[str, Any], columns: np.ndarray) -> None:
-    """Solve the MIP to optimality (no relative gap), fix ``columns`` at its values and make
+    """Solve the MIP (to within ``MIP_REL_GAP``), fix ``columns`` at its values and make
     them continuous; an infeasible MIP is left for the LP's run to report."""
     columns = columns.astype(np.int32)
     highs.changeColsIntegrality(columns.size, columns, np.full(columns.size, highspy.HighsVarType.kInteger))
     highs.setOptionValue("solver", "choose")  # "simplex" or "ipm" would solve the relaxation
-    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
     try:
         highs.run()
     finally:

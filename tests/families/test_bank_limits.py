@@ -134,3 +134,15 @@ def test_hotelling_is_not_required_while_a_limit_binds():
     years, sector_years, steps = _tables(results)
     years.loc[years["year"] == 2027, "allowance_price_cny_per_t"] = 40.0  # slower than the discount rate
     assert _failed(results, years, sector_years, steps)["hotelling"] == pytest.approx((44 - 40) / 44)
+
+
+def test_the_report_draws_the_bank_and_what_was_cancelled():
+    """The 6 Mt cancelled in 2025 and the bank, as bars side by side (none without a rule)."""
+    from model.report import results_figures
+
+    figures = results_figures(toy_results(**CANCEL))
+    (ax,) = figures["bank_rules"].axes
+    heights = {bars.get_label(): [bar.get_height() for bar in bars] for bars in ax.containers}
+    assert heights["Cancelled (not bankable)"] == pytest.approx([6.0, 0.0, 0.0])
+    assert heights["Bank at year end"] == pytest.approx([2.0, 5.0, 0.0])
+    assert "bank_rules" not in results_figures(toy_results(**BASES))
