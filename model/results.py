@@ -620,8 +620,6 @@ def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
     """The allowance price by year (CNY/t, year-t money); NaN in years without a market."""
     family = market_balance.FAMILY
     price = dual_prices(p, family, least_cost.duals[family.name])
-    if bank_limits.FAMILY.name in least_cost.duals:  # a bank limit's rows carry part of it
-        price = price + bank_limits.accounted_price(p, least_cost.duals[bank_limits.FAMILY.name])
     return pd.Series(price, index=pd.Index(p.market_years, name="year")).reindex(p.years)
 
 
@@ -817,10 +815,7 @@ def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
     for family in dual_columns("years"):
         assert family.dual is not None
         row_years = family.dual.year_of_row(p) if family.dual.year_of_row is not None else p.years
-        value = dual_prices(p, family, least_cost.duals[family.name])
-        if family is market_balance.FAMILY and bank_limits.FAMILY.name in least_cost.duals:
-            value = value + bank_limits.accounted_price(p, least_cost.duals[bank_limits.FAMILY.name])
-        by_year = pd.Series(value, index=row_years)
+        by_year = pd.Series(dual_prices(p, family, least_cost.duals[family.name]), index=row_years)
         columns[family.dual.name] = by_year.reindex(p.years).to_numpy()
     return columns
 

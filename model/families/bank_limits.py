@@ -25,7 +25,7 @@ import numpy as np
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
 from ..phases import TRADING
-from .base import ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, Family, Sums, ValueColumn, abatement_terms, numbered
+from .base import ALLOWANCE_DEMAND, Contribution, Family, Sums, ValueColumn, abatement_terms, numbered
 
 
 def active(p: Parameters) -> bool:
@@ -112,9 +112,9 @@ def cancelled_as_demand(p: Parameters) -> Contribution:
 
 def define_bank_limits(p: Parameters, sums: Sums) -> RowBlock:
     """Per trading sector-year: its allowances add up (= 0), its bank within its limit, its
-    regime's rows; per market year: every allowance supplied is surrendered, banked or
-    cancelled (``market_balance`` with ``>= 0``: no sector sells what nobody buys) and the
-    sectors' banks make the market's (= 0)."""
+    regime's rows; per year: the sectors' banks make the market's (= 0). ``market_balance``
+    becomes an equality: every allowance supplied is surrendered, banked or cancelled, so no
+    sector sells what nobody buys (its dual, the price, may then be negative)."""
     rows = trading_rows(p)
     n = rows.size
     if not n:
@@ -150,12 +150,6 @@ def define_bank_limits(p: Parameters, sums: Sums) -> RowBlock:
         ("sector_cancelled_mt", at, at, np.ones(n)),
         ("sector_cap_mt", at, p.covered_position(rows), -np.ones(n))],
         np.zeros(n), np.zeros(n), const=p.sector_years["bau_mt"].to_numpy()[rows] - initial_shares(p))
-    demand, supply = sums.of(ALLOWANCE_DEMAND), sums.of(ALLOWANCE_SUPPLY)
-    nm = p.market_years.size
-    add("accounted", np.full(nm, ""), p.market_years,
-        [*((t.var, t.rows, t.positions, t.coefs) for t in demand.terms),
-         *((t.var, t.rows, t.positions, -t.coefs) for t in supply.terms)],
-        np.zeros(nm), np.full(nm, np.inf), const=demand.constant - supply.constant)
     limited = np.flatnonzero(np.isfinite(base))
     held, bought = big_m(p)
     k = np.arange(limited.size)
@@ -188,18 +182,6 @@ def define_bank_limits(p: Parameters, sums: Sums) -> RowBlock:
         np.zeros(ny), np.zeros(ny))
     return RowBlock("bank_limits", keys, terms, np.concatenate(constant), np.concatenate(lower),
                     np.concatenate(upper), doc="a trading sector's allowances add up; its bank within its limit")
-
-
-def accounted_price(p: Parameters, duals: np.ndarray) -> np.ndarray:
-    """The part of the allowance price (CNY/t, year-t money, by market year) on the
-    ``accounted`` rows: with every sector's allowances adding up, ``market_balance`` and
-    these rows hold one equality between them, so an allowance's price is the sum of
-    their two duals (either alone depends on which one HiGHS's vertex credits)."""
-    if not trading_rows(p).size:
-        return np.zeros(p.market_years.size)
-    start = int(trading_rows(p).size)
-    value = -duals[start: start + p.market_years.size] / p.discount_factor.reindex(p.market_years).to_numpy()
-    return np.where(np.abs(value) < 1e-9, 0.0, value)
 
 
 def cancelled_by_sector(p: Parameters, values) -> np.ndarray:
