@@ -134,8 +134,8 @@ def add_rows(m: pyo.ConcreteModel, block: RowBlock, index: pyo.Set | None = None
     m.add_component(block.name, constraint)
     lower = [None] * len(block.keys) if block.lower is None else block.lower.tolist()
     upper = [None] * len(block.keys) if block.upper is None else block.upper.tolist()
-    for key, body, lo, up in zip(keys, expressions, lower, upper):
-        constraint[key] = (lo, body, up)
+    for key, body, lo, up in zip(keys, expressions, lower, upper):  # an infinite bound is none
+        constraint[key] = (None if lo == -np.inf else lo, body, None if up == np.inf else up)
     return constraint
 
 

@@ -146,3 +146,18 @@ def test_the_report_draws_the_bank_and_what_was_cancelled():
     assert heights["Cancelled (not bankable)"] == pytest.approx([6.0, 0.0, 0.0])
     assert heights["Bank at year end"] == pytest.approx([2.0, 5.0, 0.0])
     assert "bank_rules" not in results_figures(toy_results(**BASES))
+
+
+def test_no_row_of_the_limits_is_compiled_twice():
+    """A one-sided row (lower bound -inf) is one row of the Pyomo model's LP, not a range."""
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from model import build_model
+    from model.inputs import load_dataset
+    from model.overrides import apply_overrides
+    from tests.conftest import TOY
+
+    m = build_model(apply_overrides(load_dataset(TOY), SALES))
+    compiled = LinearStandardFormCompiler().write(m, mixed_form=True)
+    names = [row.constraint.name for row in compiled.rows if row.constraint.name.startswith("bank_limits")]
+    assert len(names) == len(set(names)) == len(m.bank_limits)
