@@ -88,6 +88,9 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     released = {family.name for family in STAGE1_FAMILIES if not family.held_in_stage2}
     rows = [block for block in stage1_lp.rows if block.name not in released]  # stage 1's rows hold in stage 2
     tolerance = settings["allocation.cost_tolerance"]
+    for name in [name for name, block in variables.items() if block.integer]:  # a rule's regimes: stage 1's
+        block, held_at = variables[name], np.round(stage1.values[name])
+        variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc, block.integer)
     if tolerance > 0:  # the stage-1 cost may rise by the tolerance
         assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
@@ -184,7 +187,13 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
 
 
 def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_tolerance: float) -> None:
-    """Fix what stage 1 decided, or bound its cost when a tolerance is given."""
+    """Fix what stage 1 decided, or bound its cost when a tolerance is given (a rule's
+    regimes, integer variables, are stage 1's either way)."""
+    for component in m.component_objects(pyo.Var, active=True):
+        for var in component.values():
+            if var.is_integer():
+                var.setlb(round(var.value))
+                var.setub(round(var.value))
     if cost_tolerance > 0:
         m.stage1_cost_limit = pyo.Constraint(
             expr=m.abatement_cost.expr <= stage1_cost * (1 + cost_tolerance),

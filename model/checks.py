@@ -142,7 +142,13 @@ def _market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: d
     for column in (*market_supply_columns(), *market.get("supply_columns", ())):
         if column in years:
             supply = supply + np.nan_to_num(years[column].to_numpy(dtype=float))
-    return supply
+    borrowed = _borrowed_mt(years)  # borrowed from next year's allowances, repaid from them
+    return supply + borrowed - np.concatenate([[0.0], borrowed[:-1]])
+
+
+def _borrowed_mt(years: pd.DataFrame) -> np.ndarray:
+    return (np.nan_to_num(years["borrowed_mt"].to_numpy(dtype=float)) if "borrowed_mt" in years
+            else np.zeros(len(years)))
 
 
 def _brought_in_mt(years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
@@ -172,7 +178,9 @@ def national_count(years, sector_years, steps, market) -> float:
     Allowances a rule declares as not counted under the national target (a price ceiling's
     sales, uncounted reserve releases, offsets from removals outside the CO2 count:
     ``families.beyond_national_cap_columns``) may raise the count above the cap by as much,
-    and no more."""
+    and no more. Allowances
+    borrowed from year t+1 (``borrowed_mt``) are counted in t+1, where they were issued: year
+    t may emit that much more than its cumulative cap, and t+1 that much less."""
     emitted = _by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
     national_cap = years["national_cap_mt"].to_numpy(dtype=float)
     if "absolute_target_mt" in years:
@@ -185,7 +193,7 @@ def national_count(years, sector_years, steps, market) -> float:
             national_cap = national_cap + np.nan_to_num(years[column].to_numpy(dtype=float))
     bank = years["bank_mt"].to_numpy(dtype=float)
     initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
-    return _worst(np.cumsum(emitted) + bank - np.cumsum(national_cap) - initial_bank)
+    return _worst(np.cumsum(emitted) + bank - _borrowed_mt(years) - np.cumsum(national_cap) - initial_bank)
 
 
 def sector_compliance(years, sector_years, steps, market) -> float:
@@ -342,21 +350,85 @@ def _emissions_add_up(years, sector_years, steps, market) -> float:
 
 
 def _bank_limits(years, sector_years, steps, market) -> float:
+    """The bank is never negative, empty after the horizon, none without banking; with bank
+    limits (``market["bank_limit_mt"]``, ``market["sector_bank_limits"]``) never above them, a
+    sector's limit being base + factor x its net sales (base only for a net buyer); and what is
+    cancelled is as computed from the tables: each trading sector's allowances (cap + bank
+    brought in) less its emissions, bank and net sales, never negative, adding up to the
+    year's ``cancelled_mt``, none by a net buyer, and only what cannot be banked (the sector or
+    the market at its limit, or the bank worth nothing: the last year or a zero price next year)."""
     bank = years["bank_mt"].to_numpy()
     end = abs(bank[-1]) if bank.size else 0.0
     banked_without_banking = 0.0 if market.get("banking") else float(np.abs(bank).max(initial=0.0))
-    return _worst([*(-bank), end, banked_without_banking])
+    borrowed = _borrowed_mt(years)  # never negative, at most the share of the obligation, repaid by the end
+    obligation = _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    share = market.get("borrowing_limit_share", 0.0) or 0.0
+    borrowing = [*(-borrowed), *(borrowed - share * obligation), abs(borrowed[-1]) if borrowed.size else 0.0]
+    return _worst([*(-bank), end, banked_without_banking, *borrowing,
+                   *_bank_limit_violations(years, sector_years, market)])
+
+
+def _sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarray]:
+    """By sector_years row: its limit less its bank (inf without a limit of its own, NaN
+    outside trading), and the market's limit less the market's bank by year row."""
+    limits = market.get("sector_bank_limits") or {}
+    sector = sector_years["sector"].to_numpy()
+    base = np.array([limits.get(s, {}).get("base_mt", np.inf) for s in sector], dtype=float)
+    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector], dtype=float)
+    net_sales = sector_years["net_sales_mt"].to_numpy(dtype=float)
+    room = base + factor * np.maximum(net_sales, 0.0) - sector_years["bank_mt"].to_numpy(dtype=float)
+    market_limit = market.get("bank_limit_mt")
+    market_room = (np.full(len(years), np.inf) if market_limit is None
+                   else market_limit - years["bank_mt"].to_numpy(dtype=float))
+    return room, market_room
+
+
+def _bank_limit_violations(years, sector_years, market) -> list[float]:
+    if "net_sales_mt" not in sector_years:
+        market_limit = market.get("bank_limit_mt")
+        return [] if market_limit is None else list(years["bank_mt"].to_numpy(dtype=float) - market_limit)
+    room, market_room = _sector_bank_room(years, sector_years, market)
+    held = sector_years["bank_mt"].notna().to_numpy()
+    t = sector_years[held]
+    bank = t["bank_mt"].to_numpy(dtype=float)
+    # the bank brought in: the same sector's bank the year before (0 in its first trading year)
+    previous = pd.Series(bank, index=pd.MultiIndex.from_arrays([t["sector"], t["year"] + 1]))
+    brought_in = previous.reindex(pd.MultiIndex.from_arrays([t["sector"], t["year"]])).fillna(0.0).to_numpy()
+    # the initial bank: brought in by the sectors trading in the first year, in proportion to BAU
+    first = np.where(t["year"].to_numpy() == years["year"].iloc[0], t["bau_mt"].to_numpy(dtype=float), 0.0)
+    if first.sum() > 0:
+        brought_in = brought_in + (market.get("initial_bank_mt", 0.0) or 0.0) * first / first.sum()
+    computed = (t["cap_mt"].to_numpy(dtype=float) + brought_in - t["emissions_mt"].to_numpy(dtype=float) - bank
+                - t["net_sales_mt"].to_numpy(dtype=float))
+    reported = t["cancelled_mt"].to_numpy(dtype=float)
+    year_row = np.searchsorted(years["year"].to_numpy(), t["year"].to_numpy())
+    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+    next_price = np.append(price[1:], 0.0)[year_row]
+    worthless = next_price <= TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
+    headroom = np.minimum(room[held], market_room[year_row])
+    cannot_bank = np.where(worthless, 0.0, np.minimum(computed, headroom))
+    sums = np.bincount(year_row, weights=computed, minlength=len(years))
+    # a net buyer cancels nothing (it would buy only to lift a seller's limit), but in the
+    # last year, when no bank may be left whatever the limits
+    net_buyer = (t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT) & (t["year"].to_numpy() < years["year"].iloc[-1])
+    return [*(-room[held]), *(-market_room), *(-computed), *np.abs(computed - reported),
+            *np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
+            *np.abs(np.bincount(year_row, weights=bank, minlength=len(years)) - years["bank_mt"].to_numpy(dtype=float)),
+            *np.where(net_buyer, computed, 0.0), *cannot_bank]
 
 
 def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     """No used step costs more than the price it faces, no unused step costs less:
     trading sectors face the allowance price, simulation sectors their own price,
-    sectors outside the ETS the national carbon value."""
+    sectors outside the ETS the national carbon value. A seller whose bank is at a limit
+    that grows with its sales (base + f x net sales) faces more: a tonne abated is split
+    between selling it (price p) and banking f/(1+f) of it, worth next year's price
+    discounted, V: (p + f V) / (1 + f)."""
     year_row = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
     phase = sector_years["phase"].to_numpy()
     faced = np.select(
         [phase == TRADING, phase == SIMULATION, phase == OUTSIDE],
-        [years["allowance_price_cny_per_t"].to_numpy()[year_row],
+        [_trading_price_faced(years, sector_years, market, year_row),
          sector_years["own_price_cny_per_t"].to_numpy(),
          years["national_carbon_value_cny_per_t"].to_numpy()[year_row]],
         np.nan,
@@ -390,16 +462,58 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     return _worst(np.nan_to_num(np.maximum(too_dear, too_cheap), nan=0.0))
 
 
+def _trading_price_faced(years, sector_years, market, year_row) -> np.ndarray:
+    """The allowance price each sector-year faces (see ``_equal_marginal_cost``)."""
+    price = years["allowance_price_cny_per_t"].to_numpy(dtype=float)
+    faced = price[year_row]
+    limits = market.get("sector_bank_limits") or {}
+    if "net_sales_mt" not in sector_years or not limits:
+        return faced
+    room, market_room = _sector_bank_room(years, sector_years, market)
+    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector_years["sector"]], dtype=float)
+    discount = years["discount_factor"].to_numpy(dtype=float)
+    banked_value = np.append(price[1:] * discount[1:] / discount[:-1], np.nan)[year_row]
+    selling_at_limit = ((factor > 0) & (sector_years["net_sales_mt"].to_numpy(dtype=float) > TOLERANCE_MT)
+                        & (np.nan_to_num(room, nan=1.0) <= TOLERANCE_MT) & (market_room[year_row] > TOLERANCE_MT)
+                        & np.isfinite(banked_value))
+    return np.where(selling_at_limit, (faced + factor * banked_value) / (1 + factor), faced)
+
+
 def _hotelling(years, sector_years, steps, market) -> float:
-    """While allowances are banked, the price rises at the discount rate."""
-    if not market.get("banking"):
+    """While allowances are banked, the price rises at the discount rate: never more slowly
+    (holders would sell the bank instead), and never faster while some sector could bank
+    more (no bank limit binds on it, nor the market's): a binding limit lets the price rise
+    faster, the un-bankable surplus being used or cancelled. A bank is never worth less
+    than nothing to a holder who may cancel it: a negative price (a seller's sales earning
+    bank room under a sales-linked limit, in a year of cancellations) counts as 0."""
+    if not market.get("banking") and not market.get("borrowing_limit_share"):
         return 0.0
     price = years["allowance_price_cny_per_t"].to_numpy()
+    if market.get("sector_bank_limits"):
+        price = np.maximum(price, 0.0)
     growth = years["discount_factor"].to_numpy()[:-1] / years["discount_factor"].to_numpy()[1:]
     banked = years["bank_mt"].to_numpy()[:-1] > TOLERANCE_MT
     expected = price[:-1] * growth
-    gap = np.abs(price[1:] - expected) / np.maximum(1.0, np.abs(expected))
-    return _worst(np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0))
+    scale = np.maximum(1.0, np.abs(expected))
+    too_slow = (expected - price[1:]) / scale
+    too_fast = (price[1:] - expected) / scale
+    free_to_bank = np.ones(len(years), dtype=bool)
+    if "net_sales_mt" in sector_years:
+        room, market_room = _sector_bank_room(years, sector_years, market)
+        year_row = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
+        some_room = np.bincount(year_row, weights=np.nan_to_num(room, nan=0.0) > TOLERANCE_MT, minlength=len(years))
+        free_to_bank = (some_room > 0) & (market_room > TOLERANCE_MT)
+    elif market.get("bank_limit_mt") is not None:
+        free_to_bank = market["bank_limit_mt"] - years["bank_mt"].to_numpy() > TOLERANCE_MT
+    gap = np.where(free_to_bank[:-1], np.maximum(too_slow, too_fast), too_slow)
+    # borrowing from t+1 pays while t's price is above t+1's discounted: never faster, and at
+    # the discount rate while the borrowing limit leaves room
+    borrowed = _borrowed_mt(years)[:-1]
+    share = market.get("borrowing_limit_share", 0.0) or 0.0
+    room = share * _by_year(sector_years, (TRADING,), "emissions_mt", years["year"])[:-1] - borrowed > TOLERANCE_MT
+    borrowing = np.where(room, np.maximum(too_slow, too_fast), too_fast)
+    return _worst([*np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0),
+                   *np.where(borrowed > TOLERANCE_MT, np.nan_to_num(borrowing, nan=0.0), 0.0)])
 
 
 def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) -> np.ndarray:

@@ -667,6 +667,8 @@ SUPPLY_SOURCES: list[tuple[str, str, float]] = [
     ("reserve_released_mt", "Reserve releases", 1.0),
     ("ceiling_sales_mt", "Sales at the price ceiling", 1.0),
     ("offsets_used_mt", "Offsets", 1.0),
+    ("borrowed_mt", "Borrowed from next year", 1.0),
+    ("cancelled_mt", "Cancelled (not bankable)", -1.0),
 ]
 
 
@@ -692,6 +694,38 @@ def plot_supply_by_source(results: Results, sources: list[tuple[str, str, float]
     ax.set_title("Allowance supply by source")
     ax.set_ylabel(axis_label("supply_mt", "Allowance supply"))
     _year_axis(ax)
+    _outside_legend(figure, ax)
+    return figure
+
+
+BANK_RULE_COLUMNS = {"bank_mt": ("Bank at year end", "tab:green"), "cancelled_mt": ("Cancelled (not bankable)", "tab:red"),
+                     "borrowed_mt": ("Borrowed from next year", "tab:purple"),
+                     "withdrawn_mt": ("Withdrawn (unsold at the floor)", "tab:orange")}
+
+
+def has_bank_rules(results: Results) -> bool:
+    """Whether a bank limit, borrowing or a floor's withdrawals reported anything."""
+    return any(_has_values(results.years, column) and (results.years[column].abs() > 1e-9).any()
+               for column in BANK_RULE_COLUMNS if column != "bank_mt")
+
+
+@slide_style
+def plot_bank_rules(results: Results) -> Figure:
+    """The bank and what the supply rules took out of or brought into a year, Mt CO2:
+    allowances cancelled because they could not be banked, borrowed from the next year,
+    withdrawn unsold at a price floor (bars side by side, each rule that is in use)."""
+    years = results.years
+    shown = [c for c in BANK_RULE_COLUMNS if c in years and (c == "bank_mt" or (years[c].abs() > 1e-9).any())]
+    figure, ax = _new_figure()
+    width = 0.8 / len(shown)
+    for i, column in enumerate(shown):
+        label, color = BANK_RULE_COLUMNS[column]
+        ax.bar(years["year"] + (i - (len(shown) - 1) / 2) * width, years[column].fillna(0.0), width=width,
+               color=color, label=label)
+    ax.set_title("Bank, cancellations and borrowing")
+    ax.set_ylabel("Mt CO2")
+    _year_axis(ax)
+    _thousands(ax.yaxis)
     _outside_legend(figure, ax)
     return figure
 
@@ -728,6 +762,8 @@ def results_figures(results: Results, year: int | None = None) -> dict[str, Figu
         figures["installations"] = plot_installations(results, chosen)
     if len(supply_sources(results)) > 1:  # a rule adds to the cap's supply
         figures["supply_by_source"] = plot_supply_by_source(results)
+    if has_bank_rules(results):
+        figures["bank_rules"] = plot_bank_rules(results)
     return figures
 
 

@@ -716,6 +716,10 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
         **_cap_rule_columns(p, cap),
     }
+    for column in value_columns(table="sector_years"):  # a family's own variables by sector-year
+        if column.variable in final.values and column.rows is not None:
+            columns[column.name] = _spread(n, column.rows(p), column.compute(p, final.values) if column.compute
+                                           is not None else final.values[column.variable])
     if not allocated:  # built at once from the grid's keys, as text made once: a study builds it for every scenario
         sector, year, phase = _grid_keys(p)
         return pd.DataFrame({"sector": sector, "year": year, "phase": phase, **columns})
@@ -867,7 +871,8 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         values = final.values.get(column.variable)
         if values is None:  # the rule is not in use (no offsets.csv, ...): no column
             continue
-        columns[column.name] = column.by_year(p, values) if column.by_year is not None else values
+        columns[column.name] = (column.compute(p, final.values) if column.compute is not None
+                                else column.by_year(p, values) if column.by_year is not None else values)
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return pd.DataFrame(columns)  # built at once: a study builds it for every scenario
 

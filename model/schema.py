@@ -212,7 +212,7 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "market.banking",
         "bool",
         "",
-        "Whether allowances may be banked for later years (never borrowed).",
+        "Whether allowances may be banked for later years (borrowing: market.borrowing_limit_share).",
         False,
     ),
     Field(
@@ -248,6 +248,22 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "Whether allowances released from the reserve count as issued under the national target; false: "
         "the national count may exceed the national cap by them (reported as national_overshoot_mt).",
         True,
+    ),
+    Field(
+        "market.bank_limit_mt",
+        "float",
+        "Mt CO2",
+        "With banking, the most the whole market may bank at each year end; what it cannot bank "
+        "is cancelled (years.csv cancelled_mt). Blank: no limit.",
+        None,
+        0.0,
+        1e6,
+    ),
+    share_field(
+        "market.borrowing_limit_share",
+        "Up to this share of a year's obligation (the trading sectors' emissions) may be met with "
+        "the next year's allowances, repaid from them (years.csv borrowed_mt); 0: no borrowing.",
+        0.0,
     ),
     Field(
         "allocation.objective",
@@ -408,6 +424,27 @@ SECTORS = TableSpec(
             "In the simulation phase the sector must cut this share of its BAU emissions "
             "on its own (rule cap = (1 - share) x BAU).",
             0.0,
+        ),
+        Field(
+            "bank_limit_base_mt",
+            "float",
+            "Mt CO2",
+            "With banking, a trading sector's bank at a year end is at most this plus "
+            "bank_limit_sales_factor x its net sales of allowances that year; what it cannot bank "
+            "is cancelled. Blank: the sector's bank has no limit of its own.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "bank_limit_sales_factor",
+            "float",
+            "t banked per t sold",
+            "See bank_limit_base_mt: the bank allowed per tonne of net sales (a net buyer may bank "
+            "the base only). Blank: 0.",
+            None,
+            0.0,
+            100.0,
         ),
         Field(
             "entities",

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from . import (absolute_cap_incumbents, bank, cap_split, deployment_limits, facility_compliance,
-               grandfathered_allocation, intensity_benchmark, market_balance, national_target, offsets, price_ceiling,
-               reserve, simulation_compliance, simulation_rule_cap, trading_cap_shares)
+from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split, deployment_limits,
+               facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
+               offsets, price_ceiling, reserve, simulation_compliance, simulation_rule_cap, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
                    ValueColumn, abatement_terms, numbered)
 
@@ -33,6 +33,8 @@ FAMILIES: list[Family] = [
     facility_compliance.FAMILY,
     market_balance.FAMILY,
     bank.FAMILY,
+    bank_limits.FAMILY,
+    borrowing.FAMILY,
     offsets.FAMILY,
     price_ceiling.FAMILY,
     reserve.FAMILY,
@@ -57,9 +59,10 @@ def define_family_variables(p: Parameters, families: list[Family] | None = None)
             for block in family.variables(p)]
 
 
-def value_columns(families: list[Family] | None = None) -> list[ValueColumn]:
-    """The years-table columns of the families' variables, in the list's order."""
-    return [column for family in (FAMILIES if families is None else families) for column in family.values]
+def value_columns(families: list[Family] | None = None, table: str = "years") -> list[ValueColumn]:
+    """The ``table`` columns of the families' variables, in the list's order."""
+    return [column for family in (FAMILIES if families is None else families) for column in family.values
+            if column.table == table]
 
 
 def market_supply_columns(families: list[Family] | None = None) -> tuple[str, ...]:

@@ -55,7 +55,8 @@ class DualColumn:
 @dataclass(frozen=True)
 class ValueColumn:
     """A years-table column holding the values of a variable the family declares (keyed by
-    year), e.g. a reserve's release. ``market_supply``: the values are allowances the rule
+    year), e.g. a reserve's release (or a sector_years column, ``table`` and ``rows``); a
+    column whose variable the LP does not have (the rule not in use) is left out. ``market_supply``: the values are allowances the rule
     adds to the trading sectors' market, which the checks then count as supply (and the
     national count, from emissions, still bounds)."""
 
@@ -68,6 +69,9 @@ class ValueColumn:
     # allowances not counted under the national target: the national count may exceed the
     # national cap by them (the checks allow it, the summary reports it as the overshoot)
     beyond_national_cap: bool = False
+    table: str = "years"  # or "sector_years": then ``rows`` gives each value's sector-year row
+    rows: Callable[["Parameters"], np.ndarray] | None = None
+    compute: Callable[["Parameters", Mapping[str, np.ndarray]], np.ndarray] | None = None  # from the LP's values
 
 
 @dataclass(frozen=True)
