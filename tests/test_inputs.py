@@ -49,10 +49,10 @@ def test_phases_follow_coverage_dates(china_path):
 
 def test_steps_available_from_and_learning(china_path):
     steps = derive_parameters(load_dataset(china_path)).steps
-    deep = steps.xs(("power", "T6_renewables_storage_at_scale"), level=("sector", "step"))
+    deep = steps.xs(("power", "P4_renewables_storage_at_scale_b"), level=("sector", "step"))
     assert deep.index.min() == 2030
-    assert deep.loc[2040, "cost_cny_per_t"] == pytest.approx(400 * 0.98 ** 16)  # learning from base_year 2024
-    assert deep.loc[2040, "potential_mt"] == pytest.approx(0.30 * 3756.6)  # share of bau.csv's 2040 BAU
+    assert deep.loc[2040, "cost_cny_per_t"] == pytest.approx(250 * 0.98 ** 16)  # learning from base_year 2024
+    assert deep.loc[2040, "potential_mt"] == pytest.approx(0.10 * 3756.6)  # share of bau.csv's 2040 BAU
 
 
 def test_targets_interpolate_between_rows(toy_path):

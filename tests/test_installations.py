@@ -96,10 +96,35 @@ def small_china(tmp_path_factory):
     return load_dataset(folder)
 
 
-def test_pooling_gives_the_same_optimum(small_china):
+@pytest.fixture(scope="module")
+def small_china_unlimited(small_china):
+    """small_china without deployment limits: the simulation years are solved in closed form."""
+    from model.inputs import empty_table
+    from model import schema
+
+    mac = small_china.mac.assign(max_build_mt_per_year=np.nan, group="")
+    return small_china.replace(mac=mac, deployment_limits=empty_table(schema.DEPLOYMENT_LIMITS))
+
+
+def test_pooling_with_deployment_limits_keeps_the_simulation_years_in_the_lp(small_china):
+    """The default's CCUS limits cover chemicals and petrochemicals, which simulate in
+    2027-28: their installations' simulation years stay columns of the LP (no closed form),
+    pools still merge the rest, and the optimum and prices equal the unpooled LP's."""
+    pooled_parameters = derive_parameters(apply_overrides(small_china, FACILITY))
+    assert pooled_parameters.presolved is None and pooled_parameters.pooled_members is not None
+    pooled = solve(pooled_parameters.dataset, allocation=False)
+    full = solve(apply_overrides(small_china, UNPOOLED), allocation=False)
+    assert pooled.summary["objective_bn_cny"] == pytest.approx(full.summary["objective_bn_cny"], rel=1e-7)
+    assert pooled.years["allowance_price_cny_per_t"].to_numpy() == pytest.approx(
+        full.years["allowance_price_cny_per_t"].to_numpy(), rel=1e-7, abs=1e-6)
+    assert pooled.summary["checks"]["deployment_limits"]["passed"]
+
+
+def test_pooling_gives_the_same_optimum(small_china_unlimited):
     """Merging the steps of installations that face no constraint of their own, and solving
     those in their simulation phase in closed form, changes neither the objective nor any
     price, and shrinks the LP."""
+    small_china = small_china_unlimited
     pooled_parameters = derive_parameters(apply_overrides(small_china, FACILITY))
     full_parameters = derive_parameters(apply_overrides(small_china, UNPOOLED))
     pooled_columns = sum(len(c) for c in pooled_parameters.abatement)

@@ -562,12 +562,15 @@ def test_price_setters_are_the_steps_at_the_price(toy_results):
 
 
 def test_price_between_two_steps_lists_both(china_results):
-    """The default dataset's 2060 price (593 CNY/t) lies between aluminium's inert anodes at
-    scale (1,180 x 0.98^36 = 570.2, all used) and power's coal phase-down (600, unused)."""
-    table = price_setters(china_results, [2060])
-    assert table[["sector", "step", "cost_cny_per_t", "margin"]].values.tolist() == [
-        ["aluminium", "T4_inert_anode_at_scale", pytest.approx(1180 * 0.98 ** 36), "dearest used"],
-        ["power", "T5_coal_phase_down", 600.0, "cheapest unused"]]
+    """The default dataset's 2040 price (46.6 CNY/t) lies between steel's efficiency tranche b
+    (45, all used) and petrochemicals' efficiency tranche a (0.75 x 65 = 48.75, unused); in
+    2060 power's CCS on the remaining coal, tranche c (1.25 x 700 x 0.99^36 = 609.4), is at
+    the price."""
+    table = price_setters(china_results, [2040, 2060])
+    assert table[["year", "sector", "step", "cost_cny_per_t", "margin"]].values.tolist() == [
+        [2040, "steel", "S1_efficiency_b", 45.0, "dearest used"],
+        [2040, "petrochemicals", "PC1_efficiency_a", 48.75, "cheapest unused"],
+        [2060, "power", "P7_ccs_remaining_coal_c", pytest.approx(875 * 0.99 ** 36), "at the price"]]
 
 
 def test_a_step_used_above_the_price_is_not_the_margin(toy_results):
@@ -681,12 +684,12 @@ def test_fan_chart_draws_percentiles_over_the_median(montecarlo, toy_results):
 
 
 def test_burden_lines_that_coincide_stay_visible(china_results):
-    """Min-max burden gives power and cement the same (largest) share in 2040-2050: power's
+    """Min-max burden gives power and cement the same (largest) share in 2040-2049: power's
     line, drawn first, is wider than cement's, so it shows around it."""
     ax = plot_burden_share(china_results).axes[0]
     power, cement = _line(ax, "power"), _line(ax, "cement")
     years = list(power.get_xdata())
-    both = slice(years.index(2040), years.index(2050) + 1)
+    both = slice(years.index(2040), years.index(2049) + 1)
     assert power.get_ydata()[both] == pytest.approx(cement.get_ydata()[both], rel=1e-6)
     assert power.get_linewidth() > cement.get_linewidth() + 1 and power.get_zorder() < cement.get_zorder()
 
