@@ -57,18 +57,21 @@ def test_trading_cap_shares(toy_results):
 
 
 def test_absolute_caps(china_results):
-    """From 2027 no trading sector's cap rises year on year, and the shares of the sectors
-    already trading are frozen: steel's cap stays the same multiple of power's."""
+    """Under the absolute cap rule (steel, cement, aluminium from 2027, power from 2030: its
+    cap_rules.csv rows) no trading sector's cap rises year on year, and the shares are frozen
+    at the BAU of each sector's first absolute year: from 2030 steel's cap stays the multiple
+    BAU steel 2027 / BAU power 2030 of power's."""
     covered = china_results.sector_years.query("phase != 'outside' and year >= 2026")
     caps = covered.pivot(index="year", columns="sector", values="cap_mt")
+    absolute = covered.pivot(index="year", columns="sector", values="basis") == "absolute"
     trading = covered.pivot(index="year", columns="sector", values="phase") == "trading"
-    both_years = trading & trading.shift(1, fill_value=False)  # trading this year and the year before
+    both_years = absolute & trading.shift(1, fill_value=False)  # absolute this year, trading the year before
     rises = caps.diff().where(both_years).loc[2027:]
     assert (rises.fillna(0) <= 1e-6).all().all()
-    ratio = (caps["steel"] / caps["power"]).loc[2027:]
-    assert ratio.to_numpy() == pytest.approx(np.full(len(ratio), ratio.iloc[0]))
+    assert absolute.loc[2029, "power"] == False and absolute.loc[2030, "power"]  # noqa: E712
+    ratio = (caps["steel"] / caps["power"]).loc[2030:]
     bau = china_results.sector_years.set_index(["sector", "year"])["bau_mt"]
-    assert ratio.iloc[0] == pytest.approx(bau[("steel", 2027)] / bau[("power", 2027)])
+    assert ratio.to_numpy() == pytest.approx(np.full(len(ratio), bau[("steel", 2027)] / bau[("power", 2030)]))
 
 
 def test_stage_2_keeps_stage_1_abatement_and_prices(toy_path):
