@@ -36,7 +36,7 @@ def all_mutants() -> list[str]:
     from mutmut.utils.format_utils import get_mutant_name
 
     names = []
-    for path in sorted((ROOT / SOURCE).glob("*.py")):
+    for path in sorted((ROOT / SOURCE).rglob("*.py")):  # model/families/ too
         relative = path.relative_to(ROOT)
         mutated = mutate_file_contents(str(relative), path.read_text())
         names += [get_mutant_name(relative, name) for name in mutated.mutant_names]
@@ -46,7 +46,7 @@ def all_mutants() -> list[str]:
 def exit_codes(names: list[str]) -> dict[str, int | None]:
     """The last run's exit code of each mutant, from mutmut's result files in mutants/."""
     found: dict[str, int | None] = {}
-    for meta in (ROOT / "mutants" / SOURCE).glob("*.py.meta"):
+    for meta in (ROOT / "mutants" / SOURCE).rglob("*.py.meta"):
         found.update(json.loads(meta.read_text())["exit_code_by_key"])
     return {name: found.get(name) for name in names}
 
