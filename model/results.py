@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Literal, overload
 
 try:
     import fcntl
@@ -276,6 +276,10 @@ def follow_umask(path: Path, folder: bool) -> None:
     os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
 
 
+@overload
+def _lock(path: Path, blocking: Literal[True]) -> int: ...
+@overload
+def _lock(path: Path, blocking: bool) -> int | None: ...
 def _lock(path: Path, blocking: bool) -> int | None:
     """An open descriptor holding an exclusive flock on ``path``, or None if another live
     process holds it (never None when ``blocking``)."""
@@ -428,7 +432,7 @@ def write_error(out: Path, err: OSError, kept: str = "nothing was replaced") -> 
             errno.EDQUOT: "free some space or choose another --out",
             errno.EACCES: "choose a folder you can write to with --out",
             errno.EPERM: "choose a folder you can write to with --out",
-            errno.EROFS: "choose a folder you can write to with --out"}.get(err.errno, "choose another --out")
+            errno.EROFS: "choose a folder you can write to with --out"}.get(err.errno or 0, "choose another --out")
     return EtscapError(f"cannot write {out}: {err.strerror or err}{where}; {kept}; {hint}")
 
 
@@ -450,7 +454,8 @@ class Staging:
                 break  # else another run's cleanup took it between mkdtemp and the lock: again
             os.close(descriptor)
         follow_umask(folder, folder=True)
-        self.folder, self._descriptor = folder, descriptor
+        self.folder = folder
+        self._descriptor: int | None = descriptor  # None once closed
 
     def commit(self) -> Path:
         """Move the filled folder into place (see ``commit``) and let go of it."""
@@ -697,8 +702,8 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     family = simulation_compliance.FAMILY
     own = _spread(n, rows, dual_prices(p, family, least_cost.duals[family.name]))
     grid = p.facility_years if p.facility_resolution else None
-    facility_rows = np.flatnonzero(grid["phase"].to_numpy() == SIMULATION) if grid is not None else []
-    if len(facility_rows):
+    facility_rows = np.flatnonzero(grid["phase"].to_numpy() == SIMULATION) if grid is not None else np.zeros(0, int)
+    if grid is not None and len(facility_rows):
         sector_rows = grid["sector_row"].to_numpy()[facility_rows]
         weight = grid["bau_mt"].to_numpy()[facility_rows]
         price = facility_own_prices(p, least_cost)[facility_rows]
@@ -727,6 +732,7 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
     n = len(p.facility_years)
     total = np.zeros(n)
     if p.presolved is not None:
+        assert p.presolved.columns.facility_rows is not None  # installations' own columns
         total += np.bincount(p.presolved.columns.facility_rows, weights=p.presolved.abatement_mt, minlength=n)
     for columns in p.installation_columns:
         if columns.facility_rows is not None:
