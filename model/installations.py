@@ -178,6 +178,7 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     """Each simulation-phase installation-year's cheapest way to its own cap (merit order)."""
     n_rows = len(grid)
     needed = np.clip(grid["bau_mt"].to_numpy() - grid["cap_mt"].to_numpy(), 0.0, None)  # NaN outside simulation
+    assert columns.facility_rows is not None  # an installation's own columns, each on its facility-year row
     order = np.lexsort((columns.cost_cny_per_t, columns.facility_rows))
     rows, potential = columns.facility_rows[order], columns.potential_mt[order]
     cumulative = np.cumsum(potential)
