@@ -79,7 +79,7 @@ class SolverError(EtscapError):
     exit_code = 4
 
 
-def did_you_mean(word: str, known: Iterable[object]) -> str:
+def did_you_mean(word: object, known: Iterable[object]) -> str:
     """' (did you mean 'x'?)' for the closest known names, or '' if none is close."""
     names = [str(k) for k in known]
     close = [n for n in names if n.startswith(str(word)) and word] + difflib.get_close_matches(
