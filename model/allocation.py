@@ -171,8 +171,8 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
                   define_minimum_auction(p), define_maximum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
                   define_burden_limit(p, prices_cny_per_t)):
         add_rows(m, block)
-    for block in define_uniform_share_gap_variables(p):
-        add_variables(m, block, m.covered)
+    for var_block in define_uniform_share_gap_variables(p):
+        add_variables(m, var_block, m.covered)
     add_rows(m, define_uniform_share_gap(p))
     define_burden(m, p, prices_cny_per_t)
     add_objective(m, define_burden_objective(p))
