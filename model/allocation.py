@@ -91,7 +91,8 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
         assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
     else:  # stage 1's decisions held by equal bounds, as _keep_stage1_outcome does
-        held = [columns.name for columns in p.abatement] + ["ets_cap_mt"] + (["bank_mt"] if "bank_mt" in variables else [])
+        held = ([columns.name for columns in p.abatement] + ["ets_cap_mt"]
+                + (["bank_mt"] if "bank_mt" in variables else []))
         for name in held:
             block, held_at = variables[name], stage1.values[name]
             variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc)
@@ -286,7 +287,8 @@ def define_uniform_share_gap(p: Parameters) -> RowBlock:
     return RowBlock(
         "uniform_share_gap", p.covered_index.tolist(),
         [Term("free_allocation_mt", every, every, np.ones(n)), Term("sector_cap_mt", every, every, -uniform),
-         Term("free_above_uniform_mt", every, every, -np.ones(n)), Term("free_below_uniform_mt", every, every, np.ones(n))],
+         Term("free_above_uniform_mt", every, every, -np.ones(n)),
+         Term("free_below_uniform_mt", every, every, np.ones(n))],
         constant=np.zeros(n), lower=np.zeros(n), upper=np.zeros(n),
         doc="free - (1 - min auction share) x sector_cap - above + below = 0 (Mt)",
     )
@@ -422,7 +424,8 @@ def _years_needing_slack(m: pyo.ConcreteModel, family: pyo.Constraint, options: 
     need some; the model is left as it was."""
     keys = list(family.keys())
     objectives = [o for o in m.component_data_objects(pyo.Objective, active=True)]
-    slack, restore = add_elastic_slack(m, "allocation_slack", dict(family.items()), doc="by how much the rule is missed, in its own unit")
+    slack, restore = add_elastic_slack(m, "allocation_slack", dict(family.items()),
+                                       doc="by how much the rule is missed, in its own unit")
     m.allocation_slack_total = pyo.Objective(expr=sum(slack.values()))
     for objective in objectives:
         objective.deactivate()

@@ -352,7 +352,8 @@ def headline_differences(comparison: Comparison) -> pd.DataFrame:
     for label in comparison.labels[1:]:
         wide[f"{label} - {comparison.labels[0]}"] = wide[label] - wide[comparison.labels[0]]
     order = {q: i for i, q in enumerate(HEADLINE_QUANTITIES)}
-    wide = wide.reset_index().sort_values(["quantity", "year"], key=lambda c: c.map(order) if c.name == "quantity" else c)
+    wide = wide.reset_index().sort_values(["quantity", "year"],
+                                          key=lambda c: c.map(order) if c.name == "quantity" else c)
     return wide
 
 

@@ -56,7 +56,8 @@ class InputError(EtscapError):
         if len(self.problems) == 1:
             super().__init__(lines[0])
         else:
-            super().__init__(f"{len(self.problems)} problems in the inputs:\n" + "\n".join(f"  {line}" for line in lines))
+            super().__init__(f"{len(self.problems)} problems in the inputs:\n"
+                             + "\n".join(f"  {line}" for line in lines))
 
 
 class InfeasibleError(EtscapError):

@@ -635,7 +635,8 @@ def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
     for row in sectors.index[(trading.notna() & covered.isna()).to_numpy()]:
         problems.append(Problem(file, row, "trading_from", str(trading[row]), "blank, since covered_from is blank"))
     for row in sectors.index[(trading < covered).fillna(False).to_numpy()]:
-        problems.append(Problem(file, row, "trading_from", str(trading[row]), f"a year not before covered_from ({covered[row]})"))
+        problems.append(Problem(file, row, "trading_from", str(trading[row]),
+                                f"a year not before covered_from ({covered[row]})"))
     for row in sectors.index[(sectors["free_share_min"] > sectors["free_share_max"]).to_numpy()]:
         problems.append(
             Problem(file, row, "free_share_min", _number(sectors.loc[row, "free_share_min"]),
@@ -769,7 +770,8 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
         unknown = ~table["sector"].isin(known).to_numpy()
         for row in table.index[unknown]:
             name = table.at[row, "sector"]
-            problems.append(Problem(spec.file, row, "sector", name, "a sector of sectors.csv" + did_you_mean(name, known)))
+            problems.append(Problem(spec.file, row, "sector", name,
+                                    "a sector of sectors.csv" + did_you_mean(name, known)))
         if spec is schema.FACILITIES:
             for row in table.index[~unknown & ~table["sector"].isin(covered).to_numpy()]:
                 problems.append(Problem(spec.file, row, "sector", table.at[row, "sector"],
@@ -781,7 +783,8 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
                                   ID_EXPECTED)
     allocation = dataset.allocation
     for row in allocation.index[(allocation["free_share_min"] > allocation["free_share_max"]).to_numpy()]:
-        problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min", str(allocation.loc[row, "free_share_min"]),
+        problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min",
+                                str(allocation.loc[row, "free_share_min"]),
                                 f"at most free_share_max ({allocation.loc[row, 'free_share_max']})"))
     problems += _check_facility_mac(dataset)
     benchmarks, facilities = dataset.benchmarks, dataset.facilities

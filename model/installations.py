@@ -168,7 +168,8 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
                                    paths.groupby(["sector", "step"]).cumcount().to_numpy()[path_of_column],
                                    years[year_position]], names=["sector", "step", "pool", "year"]),
         path_weight[path_of_column] * bau,
-        paths["base_cost"].to_numpy()[path_of_column] * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,
+        paths["base_cost"].to_numpy()[path_of_column]
+        * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,
         sector_rows,
     )
     return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of)

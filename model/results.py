@@ -35,7 +35,8 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .families import dual_columns, dual_prices, facility_compliance, value_columns, market_balance, simulation_compliance
+from .families import (dual_columns, dual_prices, facility_compliance, value_columns, market_balance,
+                       simulation_compliance)
 from .errors import EtscapError
 from .parameters import Parameters
 from .phases import SIMULATION, TRADING
@@ -636,7 +637,8 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     solved = [(columns, solution.values[columns.name]) for columns in p.abatement]
     if p.presolved is not None:
         solved.append((p.presolved.columns, p.presolved.abatement_mt))
-    key_columns = ["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution else ["sector", "step", "year"]
+    key_columns = (["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution
+                   else ["sector", "step", "year"])
     keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
     for columns, _ in solved:
         table = columns.key_arrays
@@ -801,7 +803,8 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         columns["max_auction_share"] = p.targets["max_auction_share"].to_numpy()
         columns["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
-        columns["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
+        columns["auction_revenue_bn_cny"] = (price.fillna(0.0).to_numpy()
+                                             * by_year("auctioned_mt", only_covered=True) / 1e3)
     for column in value_columns():  # a family's own variables by year, before the discount factor
         columns[column.name] = final.values[column.variable]
     columns["discount_factor"] = p.discount_factor.to_numpy()

@@ -427,8 +427,9 @@ def run_study_file(study_file: StudyFile, kind: str, *, client: "Client | str | 
     from the named ``scenarios`` of the dataset (default: the file's ``scenario`` key); finished
     chunks are saved to ``checkpoint``, and ``resume`` continues from it."""
     dataset = load_dataset(study_file.dataset, scenarios=study_file.scenarios if scenarios is None else scenarios)
-    options: dict[str, Any] = dict(client=client, allocation=study_file.allocation, abatement_steps=study_file.abatement_steps,
-                   progress=progress, checkpoint=checkpoint, resume=resume)
+    options: dict[str, Any] = dict(client=client, allocation=study_file.allocation,
+                                   abatement_steps=study_file.abatement_steps, progress=progress,
+                                   checkpoint=checkpoint, resume=resume)
     where = str(study_file.path)
     if kind == SWEEP:
         inputs = sweep_inputs(dataset, study_file.grid, study_file.mode, f"{where}, [sweep]")
