@@ -1,0 +1,138 @@
+"""Tests for mutants of model/ that survived ``benchmarks/mutation.py --sample 80 --seed 18``:
+each states the behaviour the mutant broke (named in the docstring) with numbers or exact
+text, and fails with that mutant."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from matplotlib.ticker import ScalarFormatter
+
+from model import InputError, compare, load_dataset, solve
+from model.compare import _page, comparison_figures
+from model.report import StepFormatter, plot_sweep, results_figures
+from model.studies import MONTECARLO, read_study_file, run_scenarios, run_study_file, sweep
+from model.workbook import dataset_readme, init_dataset
+from tests.conftest import CHINA, TOY
+
+
+@pytest.fixture(scope="module")
+def toy_and_banking():
+    return compare([solve(TOY), solve(load_dataset(TOY, scenarios=["banking"]))])
+
+
+def test_comparison_charts_side_by_side_and_their_labels(toy_and_banking):
+    """The ETS cap and the ETS sectors' emissions are two panels side by side, one line per run
+    (compare._figure: one row of ncols panels, not ncols rows of which one is drawn); the price
+    difference is labelled with its unit. The toy meets its caps exactly: emissions 125, 107.5,
+    90 Mt in 2025-2027 in both runs; banking lowers the 2027 price from 60 to 44 CNY/t."""
+    figures = comparison_figures(toy_and_banking)
+    cap, emissions = figures["ets_cap_and_emissions"].axes
+    assert [cap.get_title(), emissions.get_title()] == ["ETS cap", "ETS sectors' emissions"]
+    assert cap.get_position().y0 == pytest.approx(emissions.get_position().y0)  # one row
+    assert cap.get_position().x0 < emissions.get_position().x0
+    assert [line.get_label() for line in emissions.lines] == ["toy", "toy+banking"]
+    assert list(emissions.lines[0].get_ydata()) == pytest.approx([125.0, 107.5, 90.0])
+    free, revenue = figures["free_allocation"].axes
+    assert [free.get_ylabel(), revenue.get_ylabel()] == ["Mt CO2", "bn CNY"]
+    assert len(revenue.lines) == 2
+    (difference,) = figures["price_difference"].axes
+    assert difference.get_ylabel() == "Price difference (CNY/t CO2)"
+    banking = [line for line in difference.lines if line.get_label() == "toy+banking"]
+    assert list(banking[0].get_ydata()) == pytest.approx([0.0, 0.0, -16.0])
+
+
+def test_comparison_page_lists_each_runs_changed_settings(toy_and_banking):
+    """The page's settings table has a run column (compare._page): the banking run is the
+    one with market.banking = true."""
+    page = _page(toy_and_banking, {}, {})
+    table = page[page.index("Settings that differ"):]
+    assert re.findall(r"<th>([^<]*)</th>", table) == ["run", "dataset", "settings changed"]
+    assert re.findall(r"<td>([^<]*)</td>", table) == ["toy", "toy", "-", "toy+banking", "toy", "market.banking = true"]
+
+
+def test_merit_order_only_in_a_year_with_a_trading_sector():
+    """The toy with power trading from 2026 (and a 10% rule-cap reduction in its 2025
+    simulation year): in 2025 steel and power are both in simulation and rest is outside, so
+    no sector trades and there is no merit order; in 2026 power and steel trade
+    (report.results_figures: a trading sector in the chosen year, not a non-trading one)."""
+    results = solve(TOY, overrides={"sectors.power.trading_from": 2026, "sectors.power.simulation_reduction": 0.1})
+    phases = results.sector_years.query("year == 2025").set_index("sector")["phase"].to_dict()
+    assert phases == {"power": "simulation", "steel": "simulation", "rest": "outside"}
+    assert "merit_order" not in results_figures(results, 2025)
+    assert "merit_order" in results_figures(results, 2026)
+
+
+def test_a_sweep_of_a_year_has_no_thousands_separator_on_its_axis():
+    """A sweep of steel's trading_from (a year, declared in sectors.csv) plots 2026 and 2027
+    as years: the x axis keeps matplotlib's plain formatter, the y axes get thousands
+    separators (report._is_year reads the unit from the table's schema)."""
+    study = sweep(TOY, {"sectors.steel.trading_from": [2026, 2027]}, client=None)
+    figure = plot_sweep(study)
+    figure.canvas.draw()
+    for ax in figure.axes:
+        assert type(ax.xaxis.get_major_formatter()) is ScalarFormatter
+        assert isinstance(ax.yaxis.get_major_formatter(), StepFormatter)
+        assert not any("," in tick.get_text() for tick in ax.get_xticklabels())
+    price = sweep(TOY, {"sectors.steel.base_emissions_mt*": [0.9, 1.1]}, client=None)
+    assert all(isinstance(ax.xaxis.get_major_formatter(), StepFormatter) for ax in plot_sweep(price).axes)
+
+
+def test_a_montecarlo_key_the_dataset_lacks_is_located_in_the_study_file(tmp_path):
+    """A key for a sector the dataset does not have is found when the dataset is read, and
+    the message names the study file's table (studies.run_study_file passes its location)."""
+    study_file = tmp_path / "mc.toml"
+    study_file.write_text(f'dataset = "{TOY}"\n[montecarlo]\nn = 2\nseed = 1\n[montecarlo.distributions]\n'
+                          '"sectors.nosuch.base_emissions_mt*" = { kind = "uniform", low = 0.9, high = 1.1 }\n')
+    with pytest.raises(InputError) as caught:
+        run_study_file(read_study_file(study_file, MONTECARLO), MONTECARLO, client=None)
+    assert str(caught.value) == (f'{study_file}, [montecarlo.distributions], key "sectors.nosuch.base_emissions_mt*":'
+                                 " expected a sector of sectors.csv")
+
+
+def test_no_scenarios_give_an_empty_study():
+    """Zero rows of inputs solve nothing: the study has no scenario and keeps the input's
+    column (studies._gather with no outcomes)."""
+    study = run_scenarios(TOY, pd.DataFrame({"discount_rate": pd.Series([], dtype=float)}), client=None)
+    assert len(study.scenarios) == 0
+    assert study.scenarios.columns.tolist() == ["scenario", "status", "message", "discount_rate", "objective_bn_cny"]
+    assert study.info["n"] == 0
+
+
+def test_init_defaults_to_china_and_its_readme_has_no_notes(tmp_path):
+    """init_dataset without a source copies the default dataset, china, which has no
+    README.md of its own: the new README has the files list and no notes section, with a
+    blank line under each heading (workbook.init_dataset and dataset_readme)."""
+    folder = init_dataset(tmp_path / "mine")
+    mine, china = load_dataset(folder), load_dataset(CHINA)
+    assert mine.name == "mine"
+    assert mine.sectors["sector"].tolist() == china.sectors["sector"].tolist()
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert readme == dataset_readme("mine", folder)
+    lines = readme.splitlines()
+    assert lines[:2] == ["# Dataset `mine`", ""]
+    assert lines[3:6] == ["", "## Files", ""]
+    assert lines[6].startswith("- `scenario.toml`: the settings")
+    assert "## Notes" not in readme
+    assert lines[-1].startswith("- `scenarios/NAME.toml` (optional)")
+
+
+def test_a_pyomo_model_that_maximises():
+    """A script's model maximising 2x + 3y + 1 with x <= 4, y <= 3, x + y <= 5: y = 3, x = 2,
+    objective 14; the room constraint's dual is x's value per unit, 2 (solve._highs_lp keeps
+    the maximisation; minimising would give x = y = 0 and 1)."""
+    import pyomo.environ as pyo
+
+    from model.solve import solve_model
+
+    m = pyo.ConcreteModel("max")
+    m.x, m.y = pyo.Var(bounds=(0, 4)), pyo.Var(bounds=(0, 3))
+    m.room = pyo.Constraint(expr=m.x + m.y <= 5)
+    m.value = pyo.Objective(expr=2 * m.x + 3 * m.y + 1, sense=pyo.maximize)
+    m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    solution = solve_model(m)
+    assert solution.objective == pytest.approx(14.0)
+    assert (pyo.value(m.x), pyo.value(m.y)) == pytest.approx((2.0, 3.0))
+    assert m.dual[m.room] == pytest.approx(2.0)
