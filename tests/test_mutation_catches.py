@@ -136,3 +136,81 @@ def test_a_pyomo_model_that_maximises():
     assert solution.objective == pytest.approx(14.0)
     assert (pyo.value(m.x), pyo.value(m.y)) == pytest.approx((2.0, 3.0))
     assert m.dual[m.room] == pytest.approx(2.0)
+
+
+def test_the_pyomo_objective_says_its_unit_and_is_in_million_cny():
+    """build_model's objective is documented as the present value of abatement cost in
+    million CNY (formulation.define_abatement_cost's doc), and so it is: the toy's
+    3.147 bn CNY are 3,147 million."""
+    import pyomo.environ as pyo
+
+    from model import build_model
+
+    m = build_model(load_dataset(TOY))
+    assert m.abatement_cost.doc == "present value of abatement cost, million CNY"
+    results = solve(m)
+    assert pyo.value(m.abatement_cost) == pytest.approx(results.summary["objective_bn_cny"] * 1e3)
+    assert results.summary["objective_bn_cny"] == pytest.approx(3.147024793388429)
+
+
+def test_a_relative_set_of_a_text_column_says_it_needs_a_number():
+    """--set sectors.steel.output_unit*=2 multiplies a text column (overrides._combined)."""
+    from model import apply_overrides
+
+    with pytest.raises(InputError) as caught:
+        apply_overrides(load_dataset(TOY), {"sectors.steel.output_unit*": 2})
+    assert str(caught.value) == "--set sectors.steel.output_unit*=2: expected '=' for output_unit: *= needs a number"
+
+
+def test_a_write_that_runs_out_of_space_names_the_file_and_leaves_nothing(tmp_path):
+    """An OSError while writing (a full disk) names the file being written, says nothing was
+    replaced and how to get on; the temporary file is removed (results.write_file)."""
+    import errno
+
+    from model import EtscapError
+    from model.results import write_file
+
+    def full_disk(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "prices.csv"
+    with pytest.raises(EtscapError) as caught:
+        write_file(out, full_disk)
+    assert str(caught.value) == (f"cannot write {out}: No space left on device; nothing was replaced; "
+                                 "free some space or choose another --out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_boolean_solver_options_take_1_0_on_off_true_false():
+    """A HiGHS bool option given as text (--solver-option, highs_options) takes 1/0, on/off,
+    true/false in any case (solve._typed_option), and refuses anything else."""
+    from model import SolverError
+    from model.solve import new_highs, set_options
+
+    highs = new_highs(verbose=False)
+    for text, expected in (("1", True), ("0", False), ("On", True), ("off", False), ("TRUE", True), ("false", False)):
+        set_options(highs, {"allow_unbounded_or_infeasible": text})
+        assert highs.getOptionValue("allow_unbounded_or_infeasible")[1] is expected, text
+    with pytest.raises(SolverError) as caught:
+        set_options(highs, {"allow_unbounded_or_infeasible": "yes"})
+    assert str(caught.value) == "HiGHS option allow_unbounded_or_infeasible='yes' was refused (expected true or false)"
+
+
+def test_abatement_steps_at_facility_resolution_keep_their_types(tmp_path):
+    """At facility resolution the steps table keeps text as Python objects and the pool as a
+    nullable integer, pooled or not (results._abatement_steps): the toy with five
+    installations has pools 0, 1, 2 when pooled and none otherwise (every value <NA>, still
+    Int64, so a study's parquet keeps one type)."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,,60,1\np2,power,,40,1\ns1,steel,10,25,1\ns2,steel,6,15,2\ns3,steel,9,10,0.5\n")
+    for pooled, pools in ((True, [0, 1, 2]), (False, [])):
+        steps = solve(folder, overrides={"model.resolution": "facility",
+                                         "model.pool_installations": pooled}).abatement_steps
+        assert {name: str(steps[name].dtype) for name in ("sector", "facility_id", "step", "pool", "year")} == {
+            "sector": "object", "facility_id": "object", "step": "object", "pool": "Int64", "year": "int64"}
+        assert sorted(steps["pool"].dropna().unique().tolist()) == pools
