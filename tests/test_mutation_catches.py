@@ -214,3 +214,47 @@ def test_abatement_steps_at_facility_resolution_keep_their_types(tmp_path):
         assert {name: str(steps[name].dtype) for name in ("sector", "facility_id", "step", "pool", "year")} == {
             "sector": "object", "facility_id": "object", "step": "object", "pool": "Int64", "year": "int64"}
         assert sorted(steps["pool"].dropna().unique().tolist()) == pools
+
+
+def test_the_report_command_lists_what_it_wrote(tmp_path):
+    """`report` names every file it wrote, comma-separated, in the order written: the toy in
+    2026 has all seven plots (power and steel trade, stage 2 ran) (cli._write_report)."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    folder = tmp_path / "toy"
+    assert CliRunner().invoke(cli, ["-q", "solve", str(TOY), "--out", str(folder)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["report", str(folder), "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    plots = ["cap_and_emissions", "prices", "merit_order", "mac_curves", "who_pays", "free_share", "burden_share"]
+    assert result.output == (f"report written to {folder}/: " + ", ".join(f"plots/{name}.png" for name in plots)
+                             + ", report.html, results.xlsx\n")
+    assert sorted(p.stem for p in (folder / "plots").iterdir()) == sorted(plots)
+
+
+def test_a_leftover_that_cannot_be_removed_does_not_stop_a_write(tmp_path, monkeypatch):
+    """A killed run's hidden .NAME.writing-* folder is removed before the next write; when it
+    cannot be removed whole (on NFS a file still open elsewhere leaves a busy .nfs* entry:
+    EBUSY), the write goes on and the leftover stays for a later run
+    (results.remove_leftovers removes what it can and ignores the rest)."""
+    import errno
+    import os
+
+    from model.results import write_file
+
+    out = tmp_path / "prices.csv"
+    leftover = tmp_path / ".prices.csv.writing-killed"
+    leftover.mkdir()
+    (leftover / "part.csv").write_text("half")
+    real_rmdir = os.rmdir
+
+    def busy(path, *args, **kwargs):
+        if os.fspath(path) in (str(leftover), leftover.name):
+            raise OSError(errno.EBUSY, "Device or resource busy", str(path))
+        return real_rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", busy)
+    assert write_file(out, lambda path: path.write_text("year,price\n2025,40\n")) == out
+    assert out.read_text() == "year,price\n2025,40\n"
+    assert leftover.is_dir() and not (leftover / "part.csv").exists()  # emptied, left in place
