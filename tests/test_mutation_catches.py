@@ -258,3 +258,35 @@ def test_a_leftover_that_cannot_be_removed_does_not_stop_a_write(tmp_path, monke
     assert write_file(out, lambda path: path.write_text("year,price\n2025,40\n")) == out
     assert out.read_text() == "year,price\n2025,40\n"
     assert leftover.is_dir() and not (leftover / "part.csv").exists()  # emptied, left in place
+
+
+def test_a_settings_file_saved_as_latin_1_says_where_and_how_to_save_it(tmp_path):
+    """scenario.toml with 'café' saved in Latin-1 (byte 0xe9) in its first comment: the
+    message gives the byte, the line and the fix, a UTF-8 text file (inputs._decode for a
+    text file, not a spreadsheet's row)."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    settings = folder / "scenario.toml"
+    settings.write_bytes(settings.read_bytes().replace(b"(see README.md).", b"(see README.md), caf\xe9.", 1))
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    assert str(caught.value) == ("scenario.toml: found 'byte 0xe9, which is not UTF-8, on line 1', "
+                                 "expected a UTF-8 text file")
+
+
+def test_the_pyomo_model_documents_the_cap_split():
+    """build_model's cap_split rows say what they hold and in what unit; on the solved toy
+    the sector caps of the covered sectors add up to the ETS cap in every year (125, 107.5,
+    90 Mt)."""
+    import pyomo.environ as pyo
+
+    from model import build_model
+
+    m = build_model(load_dataset(TOY))
+    assert m.cap_split.doc == "sum of sector caps - ets_cap = 0 (Mt)"
+    results = solve(m)
+    caps = results.sector_years.dropna(subset=["cap_mt"]).groupby("year")["cap_mt"].sum()
+    assert caps.tolist() == pytest.approx([125.0, 107.5, 90.0])
+    assert [pyo.value(m.ets_cap_mt[year]) for year in (2025, 2026, 2027)] == pytest.approx([125.0, 107.5, 90.0])
