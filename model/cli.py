@@ -275,6 +275,10 @@ def _bn_or_m(bn_cny: float) -> str:
     return f"{bn_cny:+,.1f} bn CNY" if abs(bn_cny) >= 1 else f"{bn_cny * 1e3:+,.1f} m CNY"
 
 
+# pragma: no mutate start
+# (study_options runs once, when cli is imported to build the commands: mutmut switches a
+# mutant on only in a test's process, after that import, so its mutants all survive whatever
+# the tests do; tests/test_scenarios.py and test_cli.py run sweep and montecarlo with them)
 def study_options(command: Any) -> Any:
     """The options of `sweep` and `montecarlo`."""
     for option in reversed([
@@ -297,6 +301,7 @@ def study_options(command: Any) -> Any:
     ]):
         command = option(command)
     return command
+# pragma: no mutate end
 
 
 @cli.command()
