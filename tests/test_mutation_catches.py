@@ -290,3 +290,20 @@ def test_the_pyomo_model_documents_the_cap_split():
     caps = results.sector_years.dropna(subset=["cap_mt"]).groupby("year")["cap_mt"].sum()
     assert caps.tolist() == pytest.approx([125.0, 107.5, 90.0])
     assert [pyo.value(m.ets_cap_mt[year]) for year in (2025, 2026, 2027)] == pytest.approx([125.0, 107.5, 90.0])
+
+
+def test_a_facility_step_of_an_unknown_installation_names_where_to_declare_it(tmp_path):
+    """facility_mac.csv row 3 gives a step to sX, which facilities.csv does not list
+    (inputs._check_facility_mac)."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text("facility_id,sector,output,emissions_mt,cost_factor\n"
+                                           "p1,power,,60,1\np2,power,,40,1\ns1,steel,10,25,1\n")
+    (folder / "facility_mac.csv").write_text("facility_id,step,potential_share,cost_cny_per_t\n"
+                                             "p1,A,0.2,10\nsX,A,0.3,20\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    assert str(caught.value) == ("facility_mac.csv, row 3, column facility_id: found 'sX', "
+                                 "expected an installation of facilities.csv")
