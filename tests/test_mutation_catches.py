@@ -307,3 +307,17 @@ def test_a_facility_step_of_an_unknown_installation_names_where_to_declare_it(tm
         load_dataset(folder)
     assert str(caught.value) == ("facility_mac.csv, row 3, column facility_id: found 'sX', "
                                  "expected an installation of facilities.csv")
+
+
+def test_an_allocation_row_with_min_above_max_names_the_cell(tmp_path):
+    """allocation.csv row 2 asks steel's 2026 free share to be at least 0.9 and at most 0.8
+    (inputs._check_optional_tables): the cell is free_share_min, the bound its max."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "allocation.csv").write_text("sector,year,free_share_min,free_share_max\nsteel,2026,0.9,0.8\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    assert str(caught.value) == ("allocation.csv, row 2, column free_share_min: found '0.9', "
+                                 "expected at most free_share_max (0.8)")
