@@ -321,3 +321,37 @@ def test_an_allocation_row_with_min_above_max_names_the_cell(tmp_path):
         load_dataset(folder)
     assert str(caught.value) == ("allocation.csv, row 2, column free_share_min: found '0.9', "
                                  "expected at most free_share_max (0.8)")
+
+
+def test_steps_available_before_the_horizon_count_only_its_years(tmp_path, monkeypatch):
+    """The toy's six steps all available from 2000, horizon 2025-2027: 6 x 3 = 18 abatement
+    variables (not 6 x 28 from 2000), within a limit of 18 and one too many for 17
+    (inputs._check_mac clips available_from at first_year)."""
+    import shutil
+
+    import model.inputs
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    header, *rows = (folder / "mac.csv").read_text().splitlines()
+    assert header.split(",")[4] == "available_from"
+    rows = [",".join("2000" if i == 4 else cell for i, cell in enumerate(row.split(","))) for row in rows]
+    (folder / "mac.csv").write_text("\n".join([header, *rows]) + "\n")
+    monkeypatch.setattr(model.inputs, "MAX_ABATEMENT_VARIABLES", 18)
+    assert len(load_dataset(folder).mac) == 6
+    monkeypatch.setattr(model.inputs, "MAX_ABATEMENT_VARIABLES", 17)
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    assert str(caught.value) == ("mac.csv: found '18 step-years', expected at most 17 abatement variables (steps "
+                                 "times years available; fewer steps or a shorter horizon)")
+
+
+def test_switching_a_loaded_dataset_to_facility_resolution_is_checked():
+    """Dataset.replace with model.resolution = facility on the toy, which has no
+    facilities.csv, is refused at once (inputs.check_dataset re-runs the resolution check
+    when the settings change)."""
+    dataset = load_dataset(TOY)
+    with pytest.raises(InputError) as caught:
+        dataset.replace(settings={**dataset.settings, "model.resolution": "facility"})
+    assert str(caught.value) == ("scenario.toml, column model.resolution: found 'facility', expected 'sector', "
+                                 "or a facilities.csv with the installations (run.py make-registry makes one)")
