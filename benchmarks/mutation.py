@@ -4,8 +4,8 @@
     python benchmarks/mutation.py                 # the default sample: about 30 minutes on 2 cores
     python benchmarks/mutation.py --sample 15     # a quick look
 
-Every mutant mutmut can make of model/ (an operator, a constant, a comparison changed in
-one place) is listed; ``--sample`` of them are drawn with ``random.Random(--seed)`` (the
+Every mutant mutmut can make of model/ and model/families/ (an operator, a constant, a
+comparison changed in one place) is listed; ``--sample`` of them are drawn with ``random.Random(--seed)`` (the
 same seed and code give the same sample) and run by ``mutmut run`` with the tests of
 ``[tool.mutmut]`` in pyproject.toml. A mutant is *killed* when a test fails (or times
 out) with it and *survives* when every test covering it passes. The score is killed /
