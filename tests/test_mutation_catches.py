@@ -355,3 +355,21 @@ def test_switching_a_loaded_dataset_to_facility_resolution_is_checked():
         dataset.replace(settings={**dataset.settings, "model.resolution": "facility"})
     assert str(caught.value) == ("scenario.toml, column model.resolution: found 'facility', expected 'sector', "
                                  "or a facilities.csv with the installations (run.py make-registry makes one)")
+
+
+def test_to_xarray_carries_the_run_and_both_tables():
+    """Results.to_xarray (notebook.to_xarray, with xarray installed as CI and the dev extra
+    do): the run's status and objective as attributes; years' columns over year, and a
+    column both tables have (emissions_mt) twice: national by year and sector_emissions_mt
+    by sector and year. The toy emits 170, 152.5, 135 Mt: power's and steel's 125, 107.5,
+    90 (the ETS cap) plus rest's 45 outside (its BAU 50 less its 5 Mt step A, at 30 CNY/t)."""
+    pytest.importorskip("xarray")
+    results = solve(TOY)
+    ds = results.to_xarray()
+    assert ds.attrs == {"scenario": "toy", "status": "optimal",
+                        "objective_bn_cny": pytest.approx(results.summary["objective_bn_cny"])}
+    assert ds["emissions_mt"].dims == ("year",)
+    assert ds["emissions_mt"].to_numpy().tolist() == pytest.approx([170.0, 152.5, 135.0])
+    assert ds["sector_emissions_mt"].dims == ("sector", "year")
+    assert ds["sector_emissions_mt"].sel(sector="rest").to_numpy().tolist() == pytest.approx([45.0, 45.0, 45.0])
+    assert ds["sector_emissions_mt"].sum("sector").to_numpy().tolist() == pytest.approx([170.0, 152.5, 135.0])
