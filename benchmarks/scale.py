@@ -43,13 +43,19 @@ STEPS = 8
 
 
 def make_dataset(folder: Path, installations: int) -> Path:
-    """inputs/china with ``installations`` synthetic installations and 8 steps per ETS sector."""
+    """inputs/china with ``installations`` synthetic installations and 8 steps per ETS sector;
+    without bau.csv (BAU grows at sectors.csv's rates) and with every ETS cap chosen by the
+    model (targets.csv's ets_cap_mt blank), the two rules the hand-built floor leaves out."""
     import pandas as pd
 
     from model import load_dataset
     from model.registry import make_registry
 
     shutil.copytree(ROOT / "inputs" / "china", folder)
+    (folder / "bau.csv").unlink(missing_ok=True)
+    targets = pd.read_csv(folder / "targets.csv")
+    targets["ets_cap_mt"] = float("nan")
+    targets.to_csv(folder / "targets.csv", index=False)
     mac = pd.read_csv(folder / "mac.csv")
     covered = pd.read_csv(folder / "sectors.csv").dropna(subset=["covered_from"])["sector"]
     mac = pd.concat([_with_steps(group, STEPS) if sector in set(covered) else group

@@ -1,20 +1,31 @@
-"""Time studies: re-solving one kept LP against rebuilding every scenario, and Monte Carlo on Dask.
+"""Time studies: the fast path against the validated path and against rebuilding, and Monte Carlo on Dask.
 
-    python benchmarks/studies.py [--scenarios 200] [--draws 1000] [--workers 2] [--no-serial-montecarlo]
+    python benchmarks/studies.py [--scenarios 200] [--draws 1000] [--workers 2] [--facility-draws 200]
+                                 [--no-serial-montecarlo]
 
 1. A sweep of the 2035 national cap (``targets.2035.national_cap_mt``) over ``--scenarios``
-   values on the default dataset, run in this process twice on the same scenarios: with
-   every scenario rebuilt through Pyomo (``reuse_model=False``) and with one HiGHS LP kept
-   and re-solved (the default), in alternating blocks of a quarter of the scenarios so
-   that both ways meet the same machine load. Prints ms per scenario both ways, the ratio (goal: at
-   least 3) and scenarios per second, and checks that both ways give the same numbers.
-2. A Monte Carlo of ``--draws`` draws (baseline emissions of the newly covered sectors
-   x uniform[0.95, 1.05], as examples/measurement_uncertainty.py) on a LocalCluster of
-   ``--workers`` single-threaded workers, and in this process for comparison: scenarios per
-   second, with the cluster's start-up time given separately.
+   values on the default dataset, run in this process three ways on the same scenarios, in
+   alternating blocks of a quarter of the scenarios so that every way meets the same machine
+   load: every scenario rebuilt through Pyomo (``reuse_model=False``); one HiGHS LP kept and
+   re-solved on the validated path (``model.fastpath.validated()``: every check of a changed
+   table again, nothing derived kept: the path studies took before the fast path); and the
+   same on the fast path (the default). Prints ms per scenario and scenarios per second each
+   way, the ratio fast / validated (goal: at least 3), and checks all three give the same numbers.
+2. The same three ways for a Monte Carlo of the sectors' baseline emissions (the draws of 3.).
+3. A Monte Carlo of ``--draws`` draws (baseline emissions of the newly covered sectors
+   x uniform[0.95, 1.05], as examples/measurement_uncertainty.py) on a LocalCluster of one
+   and of ``--workers`` single-threaded workers (ratio: goal at least 1.7 for 2), and in this
+   process: scenarios per second, with each cluster's start-up time given separately.
+4. The same Monte Carlo at facility resolution on the default dataset's registry (6,837
+   installations), ``--facility-draws`` draws on ``--workers`` workers (goal: at least 20
+   scenarios per second on 2 cores).
+5. The sweep of 1. on the default dataset with a synthetic registry of 1,000 installations
+   at facility resolution (``--installations``).
 
-3. The same sweep on the default dataset with a synthetic registry of 1,000 installations
-   at facility resolution (``--installations``; goal: ratio at least 5).
+Before 1. and 2., the same sweep and Monte Carlo are timed on the code of ``--before`` (a git
+commit, default BEFORE: main before the fast path), exported to a temporary folder and run in
+a child process, in blocks alternating with this process's fast path: the ratio to that is
+the speed-up over the path studies took then (goal: at least 3).
 
 The machine's other load moves the seconds; compare the ratio, measured in one process.
 """
@@ -22,8 +33,13 @@ The machine's other load moves the seconds; compare the ratio, measured in one p
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import os
 import shutil
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -33,42 +49,153 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model import apply_overrides, load_dataset  # noqa: E402
+from model import apply_overrides, fastpath, load_dataset  # noqa: E402
 from model.registry import make_registry  # noqa: E402
 from model.studies import monte_carlo, sweep  # noqa: E402
 
 NEWLY_COVERED = ("steel", "cement", "aluminium", "chemicals", "petrochemicals", "paper", "aviation")
 
 
-def timed_sweep(dataset, caps, reuse_model: bool):
+BEFORE = "b2c24a0"  # main before the studies' fast path (issue 17, goal 4)
+BEFORE_BLOCK = """
+import json, sys, time
+import numpy as np
+from model import load_dataset
+from model.studies import monte_carlo, sweep
+china = load_dataset(sys.argv[1])
+kind, values = sys.argv[2], json.loads(sys.argv[3])
+distributions = json.loads(sys.argv[4])
+def run(values):
+    if kind == "sweep":
+        return sweep(china, {"targets.2035.national_cap_mt": values})
+    return monte_carlo(china, values[0], distributions, seed=values[1])
+run(values[:3] if kind == "sweep" else [3, 99])  # warm: imports, the first LP
+started = time.perf_counter()
+study = run(values)
+print(json.dumps({"seconds": time.perf_counter() - started,
+                  "price": study.years["allowance_price_cny_per_t"].fillna(-1).tolist()}))
+"""
+
+
+def export(commit: str, folder: Path) -> Path | None:
+    """The ``model`` package of ``commit`` in ``folder`` (None without git or that commit)."""
+    try:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "model"], capture_output=True,
+                                 check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def compare_before(before: Path, kind: str, parts: list, distributions, label: str) -> None:
+    """Each of ``parts`` (a sweep's caps, or a Monte Carlo's (draws, seed)) run by the code
+    ``before`` in a child process (its imports and first solve not timed) and by this process's
+    fast path, alternately."""
+    before_s = fast_s = 0.0
+    difference, n = 0.0, 0
+    china = load_dataset(ROOT / "inputs" / "china")
+    for part in parts:
+        child = subprocess.run([sys.executable, "-c", BEFORE_BLOCK, str(ROOT / "inputs" / "china"), kind,
+                                json.dumps(part), json.dumps(distributions)],
+                               capture_output=True, text=True, check=True, cwd=before,
+                               env={**os.environ, "PYTHONPATH": str(before)})
+        old = json.loads(child.stdout.strip().splitlines()[-1])
+        before_s += old["seconds"]
+        if kind == "sweep":
+            started = time.perf_counter()
+            study = sweep(china, {"targets.2035.national_cap_mt": part})
+        else:
+            started = time.perf_counter()
+            study = monte_carlo(china, part[0], distributions, seed=part[1])
+        fast_s += time.perf_counter() - started
+        n += len(study.scenarios)
+        difference = max(difference, float(np.max(np.abs(np.array(old["price"])
+                                                          - study.years["allowance_price_cny_per_t"].fillna(-1)))))
+    print(f"{label}, {n} scenarios: code of {BEFORE} {n / before_s:.1f} scenarios/s, fast path {n / fast_s:.1f} "
+          f"scenarios/s: {before_s / fast_s:.2f}x (goal: at least 3); largest price difference {difference:.2g} CNY/t",
+          flush=True)
+
+
+WAYS = ("rebuild every scenario (Pyomo)", "re-solve, validated path", "re-solve, fast path")
+
+
+def timed(study, way: str):
+    """``study()`` run the ``way`` of WAYS, and its seconds."""
     started = time.perf_counter()
-    study = sweep(dataset, {"targets.2035.national_cap_mt": caps}, reuse_model=reuse_model)
-    return study, time.perf_counter() - started
+    if way == WAYS[0]:
+        result = study(reuse_model=False)
+    elif way == WAYS[1]:
+        with fastpath.validated():
+            result = study(reuse_model=True)
+    else:
+        result = study(reuse_model=True)
+    return result, time.perf_counter() - started
 
 
-def compare_ways(dataset, caps, label: str, goal: float) -> None:
-    """The sweep over ``caps`` rebuilt and re-solved, in alternating blocks of one process."""
-    timed_sweep(dataset, caps[:3], reuse_model=False)  # warm up both paths (imports, first LP)
-    timed_sweep(dataset, caps[:3], reuse_model=True)
-    rebuild_s = reuse_s = 0.0
-    difference, optimal = 0.0, 0
-    for block in np.array_split(np.array(caps), 4):  # alternate, so that both ways see the same load
-        rebuilt, seconds = timed_sweep(dataset, block.tolist(), reuse_model=False)
-        rebuild_s += seconds
-        reused, seconds = timed_sweep(dataset, block.tolist(), reuse_model=True)
-        reuse_s += seconds
-        optimal += int((reused.scenarios["status"] == "optimal").sum())
-        difference = max(difference, np.nanmax(np.abs(rebuilt.years["allowance_price_cny_per_t"].to_numpy()
-                                                       - reused.years["allowance_price_cny_per_t"].to_numpy())))
-    n = len(caps)
-    print(f"{label}, sweep of targets.2035.national_cap_mt over {n} values "
-          f"({caps[0]:,.0f}-{caps[-1]:,.0f} Mt), one process:")
-    print(f"  rebuild every scenario (Pyomo):  {rebuild_s / n * 1e3:6.1f} ms per scenario, "
-          f"{n / rebuild_s:5.1f} scenarios/s")
-    print(f"  re-solve one kept HiGHS LP:      {reuse_s / n * 1e3:6.1f} ms per scenario, "
-          f"{n / reuse_s:5.1f} scenarios/s")
-    print(f"  ratio {rebuild_s / reuse_s:.2f} (goal: at least {goal}); largest price difference between the two "
-          f"ways {difference:.2g} CNY/t; {optimal} of {n} optimal", flush=True)
+def compare_ways(blocks, label: str, ways=WAYS, goal: float | None = None) -> None:
+    """``blocks`` (functions running a part of a study, given ``reuse_model``) run each way, way
+    after way within each block, so that every way meets the same machine load."""
+    for way in ways:  # warm up every path (imports, the first LP)
+        timed(blocks[0], way)
+    seconds = dict.fromkeys(ways, 0.0)
+    difference, optimal, n = 0.0, 0, 0
+    for block in blocks:
+        results = {}
+        for way in ways:
+            results[way], spent = timed(block, way)
+            seconds[way] += spent
+        fast = results[ways[-1]]
+        n += len(fast.scenarios)
+        optimal += int((fast.scenarios["status"] == "optimal").sum())
+        for way in ways[:-1]:
+            assert results[way].scenarios["status"].equals(fast.scenarios["status"])
+            difference = max(difference, float(np.nanmax(np.abs(
+                results[way].years["allowance_price_cny_per_t"].to_numpy()
+                - fast.years["allowance_price_cny_per_t"].to_numpy()), initial=0.0)))
+    print(f"{label}, {n} scenarios, one process:")
+    for way in ways:
+        print(f"  {way + ':':34s} {seconds[way] / n * 1e3:6.1f} ms per scenario, {n / seconds[way]:6.1f} scenarios/s")
+    if WAYS[1] in ways:
+        print(f"  fast / validated path: {seconds[WAYS[1]] / seconds[ways[-1]]:.2f}x"
+              + (f" (goal: at least {goal:g})" if goal else ""))
+    if WAYS[0] in ways:
+        print(f"  fast path / rebuild: {seconds[WAYS[0]] / seconds[ways[-1]]:.2f}x")
+    print(f"  largest price difference between the ways {difference:.2g} CNY/t; {optimal} of {n} optimal",
+          flush=True)
+
+
+def sweep_blocks(dataset, caps):
+    parts = [part.tolist() for part in np.array_split(np.array(caps), 4)]
+    return [lambda reuse_model, part=part: sweep(dataset, {"targets.2035.national_cap_mt": part},
+                                                 reuse_model=reuse_model)
+            for part in parts]
+
+
+def montecarlo_blocks(dataset, draws: int, distributions):
+    return [lambda reuse_model, seed=seed: monte_carlo(dataset, max(1, draws // 4), distributions, seed=seed,
+                                                       reuse_model=reuse_model)
+            for seed in range(4)]
+
+
+def on_cluster(dataset, draws: int, distributions, workers: int, label: str):
+    """The Monte Carlo on a LocalCluster of ``workers``: its study and scenarios per second."""
+    from distributed import Client, LocalCluster
+
+    started = time.perf_counter()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        up = time.perf_counter()
+        monte_carlo(dataset, min(draws, 4 * workers), distributions, seed=1, client=client)  # workers warm
+        warm = time.perf_counter()
+        study = monte_carlo(dataset, draws, distributions, seed=42, client=client)
+        done = time.perf_counter()
+    rate = draws / (done - warm)
+    print(f"Monte Carlo{label}, {draws} draws, {workers}-worker LocalCluster: {rate:.1f} scenarios/s "
+          f"({done - warm:.1f} s, plus {up - started:.1f} s to start the cluster and {warm - up:.1f} s to warm "
+          f"its workers); {int((study.scenarios['status'] == 'optimal').sum())} optimal", flush=True)
+    return study, rate
 
 
 def with_registry(dataset, folder: Path, installations: int):
@@ -85,31 +212,48 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--installations", type=int, default=1000)
+    parser.add_argument("--facility-draws", type=int, default=200)
+    parser.add_argument("--before", default=BEFORE, help="git commit whose code the fast path is compared with")
     parser.add_argument("--no-serial-montecarlo", action="store_true",
                         help="Skip the in-process Monte Carlo (the comparison for the cluster's speed-up).")
     args = parser.parse_args()
 
+    print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}" if Path("/proc/loadavg").exists() else "")
     china = load_dataset(ROOT / "inputs" / "china")
     caps = np.linspace(9_800.0, 11_000.0, args.scenarios).round(3).tolist()
-    compare_ways(china, caps, "default dataset", goal=3)
-    with tempfile.TemporaryDirectory() as folder:
-        registry = with_registry(china, Path(folder) / "china", args.installations)
-        compare_ways(registry, caps, f"{args.installations:,}-installation registry at facility resolution", goal=5)
-
     distributions = {f"sectors.{sector}.base_emissions_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05}
                      for sector in NEWLY_COVERED}
-    from distributed import Client, LocalCluster
+    with tempfile.TemporaryDirectory() as folder:
+        before = export(args.before, Path(folder))
+        if before is None:
+            print(f"(no git commit {args.before}: the comparison with the code before is left out)")
+        else:
+            timed(sweep_blocks(china, caps)[0], WAYS[2])  # this process warm, as the child's first solve
+            compare_before(before, "sweep", [part.tolist() for part in np.array_split(np.array(caps), 4)],
+                           distributions, "default dataset, sweep of targets.2035.national_cap_mt, fast path against "
+                           "the code before")
+            compare_before(before, "montecarlo", [[max(1, args.scenarios // 4), seed] for seed in range(4)],
+                           distributions, "default dataset, Monte Carlo of base_emissions_mt, fast path against "
+                           "the code before")
+    compare_ways(sweep_blocks(china, caps), "default dataset, sweep of targets.2035.national_cap_mt over "
+                 f"{caps[0]:,.0f}-{caps[-1]:,.0f} Mt", goal=3)
+    compare_ways(montecarlo_blocks(china, args.scenarios, distributions),
+                 "default dataset, Monte Carlo of the newly covered sectors' base_emissions_mt", goal=3)
 
-    started = time.perf_counter()
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
-        up = time.perf_counter()
-        study = monte_carlo(china, args.draws, distributions, seed=42, client=client)
-        done = time.perf_counter()
-    print(f"Monte Carlo, {args.draws} draws, {args.workers}-worker LocalCluster: "
-          f"{args.draws / (done - up):.1f} scenarios/s ({done - up:.1f} s, plus {up - started:.1f} s "
-          f"to start the cluster: {args.draws / (done - started):.1f} scenarios/s overall); "
-          f"{int((study.scenarios['status'] == 'optimal').sum())} optimal")
+    single, one = on_cluster(china, args.draws, distributions, 1, "")
+    study, many = on_cluster(china, args.draws, distributions, args.workers, "")
+    print(f"  {args.workers} workers / 1 worker: {many / one:.2f}x (goal: at least 1.7 for 2); tables identical: "
+          f"{single.years.equals(study.years)}", flush=True)
+    by_installation = apply_overrides(china, {"model.resolution": "facility"})
+    compare_ways(montecarlo_blocks(by_installation, max(8, args.facility_draws // 5), distributions),
+                 f"{len(china.facilities):,} installations at facility resolution, Monte Carlo", ways=WAYS[1:])
+    on_cluster(by_installation, args.facility_draws, distributions, args.workers,
+               f" at facility resolution ({len(china.facilities):,} installations; goal: at least 20 scenarios/s)")
+    with tempfile.TemporaryDirectory() as folder:
+        registry = with_registry(china, Path(folder) / "china", args.installations)
+        compare_ways(sweep_blocks(registry, caps), f"{args.installations:,}-installation registry at facility "
+                     "resolution, sweep of targets.2035.national_cap_mt")
+
     if not args.no_serial_montecarlo:
         started = time.perf_counter()
         serial = monte_carlo(china, args.draws, distributions, seed=42)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from .errors import InfeasibleError
 from .families import FAMILIES as STAGE1_FAMILIES
+from .families import define_family_variables
 from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_elastic_slack, add_objective, add_rows,
                  add_variables, linear_expressions)
@@ -87,12 +88,15 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     released = {family.name for family in STAGE1_FAMILIES if not family.held_in_stage2}
     rows = [block for block in stage1_lp.rows if block.name not in released]  # stage 1's rows hold in stage 2
     tolerance = settings["allocation.cost_tolerance"]
+    for name in [name for name, block in variables.items() if block.integer]:  # a rule's regimes: stage 1's
+        block, held_at = variables[name], np.round(stage1.values[name])
+        variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc, block.integer)
     if tolerance > 0:  # the stage-1 cost may rise by the tolerance
         assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
     else:  # stage 1's decisions held by equal bounds, as _keep_stage1_outcome does
-        held = ([columns.name for columns in p.abatement] + ["ets_cap_mt"]
-                + (["bank_mt"] if "bank_mt" in variables else []))
+        held = [columns.name for columns in p.abatement] + ["ets_cap_mt"] + [  # and the rules' own (bank, offsets)
+            block.name for block in define_family_variables(p)]
         for name in held:
             block, held_at = variables[name], stage1.values[name]
             variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc)
@@ -183,7 +187,13 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
 
 
 def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_tolerance: float) -> None:
-    """Fix what stage 1 decided, or bound its cost when a tolerance is given."""
+    """Fix what stage 1 decided, or bound its cost when a tolerance is given (a rule's
+    regimes, integer variables, are stage 1's either way)."""
+    for component in m.component_objects(pyo.Var, active=True):
+        for var in component.values():
+            if var.is_integer():
+                var.setlb(round(var.value))
+                var.setub(round(var.value))
     if cost_tolerance > 0:
         m.stage1_cost_limit = pyo.Constraint(
             expr=m.abatement_cost.expr <= stage1_cost * (1 + cost_tolerance),
@@ -192,7 +202,7 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
     # Equal bounds rather than var.fix: rows left with only fixed variables (the national
     # targets) would be checked exactly by Pyomo's compiler, while HiGHS applies tolerances.
     held = [m.find_component(columns.name) for columns in m.parameters.abatement]
-    held += [m.ets_cap_mt, *([m.bank_mt] if hasattr(m, "bank_mt") else [])]
+    held += [m.ets_cap_mt, *(m.find_component(block.name) for block in define_family_variables(m.parameters))]
     for component in held:
         for var in component.values():
             var.setlb(var.value)

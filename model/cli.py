@@ -267,6 +267,11 @@ def _headline(results: Any) -> str:
         f"built in {summary['build_seconds']:.2f} s, solved in {summary['solve_seconds']:.2f} s",
         table.to_string(float_format=lambda x: f"{x:,.1f}", na_rep="-"),
     ]
+    overshoot = summary.get("national_overshoot_mt")
+    if overshoot is not None and overshoot > 0:  # allowances sold beyond the national target
+        lines.append(f"national target exceeded by {overshoot:,.1f} Mt over the horizon "
+                     "(sales at the price ceiling, reserve releases not counted under it, offsets from removals; "
+                     "years.csv national_overshoot_mt)")
     return "\n".join(lines)
 
 
@@ -409,6 +414,35 @@ def _study_headline(study: Study) -> str:
     return "\n".join(lines)
 
 
+@cli.command("design-comparison")
+@click.argument("study_file", type=click.Path(path_type=Path), metavar="STUDY.toml")
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help="Folder to write.  [default: the study file's out, else results/<study file name>]")
+@click.option("--force", is_flag=True, help="Replace the folder if it exists and holds only what etscap wrote.")
+@verbosity_options
+@click.pass_context
+def design_comparison(ctx: click.Context, study_file: Path, out: Path | None, force: bool) -> None:
+    """Plan every cap design of STUDY.toml ([design_comparison.designs]: cap_rules.csv rows) on
+    expected output, then realise each with its policy held under the same n seeded draws
+    ([design_comparison.distributions]; keys separated by spaces share a draw), in this process.
+
+    Writes design_years.csv (design x draw x year: price, ETS cap and emissions, national
+    count, target and miss), design_summary.csv (design x year: price and emission spreads,
+    miss_probability, miss_mean_mt, infeasible_share, expected_cost_bn_cny) and designs.json.
+    """
+    from .designs import read_design_study, run_design_study
+
+    spec = read_design_study(study_file)
+    folder = out if out is not None else spec.out or Path("results") / spec.path.stem
+    written, summary = run_design_study(spec, folder, force)
+    if not ctx.obj["quiet"]:
+        shown = summary[summary["year"].isin(spec.years)] if spec.years else summary
+        columns = ["design", "year", "price_mean", "price_p5", "price_p95", "ets_emissions_mean_mt",
+                   "miss_probability", "miss_mean_mt", "infeasible_share", "expected_cost_bn_cny"]
+        click.echo(shown[columns].round(1).to_string(index=False))
+        click.echo(f"design comparison written to {written}/")
+
+
 @cli.command()
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="RESULTS_DIR...")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Folder to write.  [default: results/compare]")
@@ -546,6 +580,44 @@ def inputs(update: Path | None) -> None:
     if "<!-- study-file:begin -->" in document:
         document = schema.with_section(document, "study-file", study_file_reference())
     update.write_text(document)
+
+
+@cli.command()
+@click.argument("dataset", required=False, type=click.Path(path_type=Path),
+                default=DEFAULT_DATASET, metavar="[DATASET]")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override an input before the back-test (as for solve). Repeatable.")
+@click.option("--from", "first_year", type=int, default=2021, show_default=True, help="First year.")
+@click.option("--to", "last_year", type=int, default=2025, show_default=True, help="Last year.")
+@scenario_option
+@verbosity_options
+def backtest(dataset: Path, sets: tuple[str, ...], first_year: int, last_year: int,
+             scenarios: tuple[str, ...]) -> None:
+    """Solve DATASET over 2021-2025 with the rules of those years the model has and print its
+    allowance price next to the observed CEA price each year, the gap, and the abatement
+    the observed price would buy on the curves. A test of the data, not a fit."""
+    from .backtest import backtest as run_backtest
+    from .backtest import describe
+    from .pipeline import prepare
+
+    prepared = prepare(find_dataset(dataset), _pairs(sets), scenarios=scenarios)
+    click.echo(describe(run_backtest(prepared, first_year, last_year)))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="RESULTS_DIR")
+@click.option("--year", "years", type=int, multiple=True,
+              help="A year to explain. Repeatable.  [default: the milestone years]")
+@verbosity_options
+def margin(folder: Path, years: tuple[int, ...]) -> None:
+    """Print the abatement steps that set each year's price in RESULTS_DIR (from `solve`): the
+    step at the margin, or the dearest used and cheapest unused steps the price lies between,
+    and cheaper steps a deployment limit holds back."""
+    from .margin import describe, marginal_steps
+    from .results import Results, milestone_years
+
+    results = Results.read(folder)
+    click.echo(describe(marginal_steps(results, years or milestone_years(results.years))))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,13 @@ its emissions are its sector's in proportion to base-year emissions; at facility
 resolution they come from its own abatement. Its shortfall (positive: it must buy) is
 priced at the allowance price when trading and at the own price in simulation (its own
 at facility resolution, its sector's otherwise).
+
+Compliance relief (trading installations, as China's power allocation has it): with a
+``shortfall_cap_share`` the shortfall it must cover is at most that share of its verified
+emissions; with ``obligation_capped_at_allocation`` it surrenders at most its free
+allocation. ``relief_mt`` is the shortfall waived, computed from the solved allocation and
+emissions; the cost is the price x (shortfall - relief). The LP's emissions, price and
+national count are not changed by it: the waived tonnes are reported, not fed back.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import fastpath
 from .parameters import Parameters
 from .phases import SIMULATION, TRADING
 
@@ -29,7 +37,8 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     grid = p.facility_years
     if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
-    covered = np.flatnonzero(np.isin(grid["phase"].to_numpy(), phases))
+    phase_of_row = grid["phase"].to_numpy()
+    covered = np.flatnonzero(np.logical_or.reduce([phase_of_row == name for name in phases]))  # isin of text sorts
     sector_row = grid["sector_row"].to_numpy()[covered]
     phase = grid["phase"].to_numpy()[covered]
     if abatement_mt is None:
@@ -51,27 +60,66 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     allowance_price = years["allowance_price_cny_per_t"].to_numpy()[year - p.first_year]
     price = np.where(phase == SIMULATION, price_in_simulation, allowance_price)
     shortfall = emissions - free
+    cap_share, capped_at_allocation = relief_rules(p)
+    share, at_allocation = cap_share[facility], capped_at_allocation[facility]
+    owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
+    owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
+    relief = np.where(phase == TRADING, shortfall - owed, 0.0)
     facilities = p.dataset.facilities
     return pd.DataFrame({  # text as categoricals: codes by row, each installation's text once
-        "facility_id": _categorical(facilities["facility_id"], facility),
-        "sector": _categorical(facilities["sector"], facility),
+        "facility_id": _categorical(facilities, "facility_id", facility),
+        "sector": _categorical(facilities, "sector", facility),
         "year": year,
-        "phase": _categorical(pd.Series(phase), np.arange(covered.size)),
-        "region": _categorical(facilities["region"], facility),
-        "unit_type": _categorical(facilities["unit_type"], facility),
+        "phase": _categories(pd.Series(phase), np.arange(covered.size)),
+        "region": _categorical(facilities, "region", facility),
+        "unit_type": _categorical(facilities, "unit_type", facility),
         "bau_mt": grid["bau_mt"].to_numpy()[covered],
         "abatement_mt": abatement,
         "emissions_mt": emissions,
         "free_mt": free,
         "shortfall_mt": shortfall,
+        "relief_mt": relief,
         "price_cny_per_t": price,
-        "compliance_cost_bn_cny": np.nan_to_num(price) * shortfall / 1e3,
+        "compliance_cost_bn_cny": np.nan_to_num(price) * (shortfall - relief) / 1e3,
     })
 
 
-def _categorical(values: pd.Series, rows: np.ndarray) -> pd.Categorical:
-    """``values`` at ``rows`` as a categorical: made from integer codes, so a column of a
+def relief_rules(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """By installation: its shortfall cap share (NaN: none) and whether its obligation is
+    capped at its allocation, its own (facilities.csv) or else its unit type's (benchmarks.csv)."""
+    facilities, benchmarks = p.dataset.facilities, p.dataset.benchmarks
+    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
+    by_type = benchmarks.set_index(["sector", "unit_type"])
+    n = len(facilities)
+
+    def column(name: str) -> tuple[np.ndarray, np.ndarray]:
+        own = (facilities[name] if name in facilities else pd.Series(np.nan, index=facilities.index)).to_numpy(
+            dtype=float, na_value=np.nan)
+        typed = (by_type[name].reindex(keys).to_numpy(dtype=float, na_value=np.nan)
+                 if len(by_type) and name in by_type else np.full(n, np.nan))
+        return own, typed
+
+    own, typed = column("shortfall_cap_share")
+    share = np.where(np.isnan(own), typed, own)
+    own, typed = column("obligation_capped_at_allocation")
+    capped = np.where(np.isnan(own), np.nan_to_num(typed), own) > 0
+    return share, capped
+
+
+def _categorical(table: pd.DataFrame, column: str, rows: np.ndarray) -> pd.Categorical:
+    """``table[column]`` at ``rows`` as a categorical: made from integer codes, so a column of a
     million rows costs no string conversion (building it from text took most of the table's
-    time). Missing values stay missing."""
+    time). Missing values stay missing. The codes of a registry's column are made once for
+    the scenarios that share the registry."""
+    def factorized() -> tuple[np.ndarray, pd.Index]:
+        codes, categories = pd.factorize(table[column], use_na_sentinel=True)
+        return codes, pd.Index(categories, dtype=object)
+
+    codes, categories = fastpath.cached(f"categorical {column}", (table,), factorized)
+    return pd.Categorical.from_codes(codes[rows], categories=categories)
+
+
+def _categories(values: pd.Series, rows: np.ndarray) -> pd.Categorical:
+    """``values`` at ``rows`` as a categorical (a scenario's own column: nothing kept)."""
     codes, categories = pd.factorize(values, use_na_sentinel=True)
     return pd.Categorical.from_codes(codes[rows], categories=pd.Index(categories, dtype=object))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .families import abatement_terms, define_family_variables, define_rows
+from .families import abatement_terms, define_family_variables, define_rows, family_costs
 from .inputs import Dataset
 from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, Term, VarBlock, add_objective, add_rows, add_variables,
@@ -121,11 +121,12 @@ def define_emissions(m: pyo.ConcreteModel, p: Parameters) -> None:
 
 
 def define_abatement_cost(p: Parameters) -> Objective:
-    """Objective: present value of abatement cost, million CNY (Mt x CNY/t)."""
+    """Objective: present value of abatement cost, million CNY (Mt x CNY/t), and of the
+    supply families declare a cost for (offsets, reserve releases, ceiling sales)."""
     discount = p.discount_factor.to_numpy()
     presolved_cost = float(np.sum(discount[p.year_of_row - p.first_year] * p.presolved_cost_by_row))
     return Objective("abatement_cost", [
         Term(columns.name, np.zeros(len(columns), dtype=int), np.arange(len(columns)),
              discount[p.year_of_row[columns.rows] - p.first_year] * columns.cost_cny_per_t)
-        for columns in p.abatement], doc="present value of abatement cost, million CNY",
+        for columns in p.abatement] + family_costs(p), doc="present value of abatement cost, million CNY",
         constant=presolved_cost)

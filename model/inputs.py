@@ -110,10 +110,15 @@ class Dataset:
     mac: pd.DataFrame
     targets: pd.DataFrame
     allocation: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.ALLOCATION))
+    cap_rules: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.CAP_RULES))
     benchmarks: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BENCHMARKS))
     facilities: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITIES))
     facility_mac: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.FACILITY_MAC))
     bau: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.BAU))
+    deployment_limits: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: empty_table(schema.DEPLOYMENT_LIMITS))
+    offsets: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.OFFSETS))
+    reserve: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.RESERVE))
     # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
     # each table's identity and arrays when the dataset was made (__post_init__), for check_unchanged
@@ -156,8 +161,10 @@ class Dataset:
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
 
-    def replace(self, **changes: Any) -> "Dataset":
-        """A copy with some settings or tables replaced, checked again where they matter."""
+    def replace(self, changed_columns: Mapping[str, Iterable[str]] | None = None, **changes: Any) -> "Dataset":
+        """A copy with some settings or tables replaced, checked again where they matter
+        (``changed_columns``: of a replaced table, the only columns that differ, e.g. from
+        an override; the checks that read none of them are not repeated)."""
         updated = dataclasses.replace(self, **changes)
         changed = {name for name, value in changes.items() if value is not getattr(self, name)
                    and not (name == "settings" and value == self.settings)}
@@ -168,7 +175,9 @@ class Dataset:
             problems = _check_setting_values(new, keys)
             if problems:  # the checks across settings and files need valid settings
                 raise InputError(problems)
-        problems = check_dataset(updated, changed)
+            if changed_columns is not None:
+                changed_columns = {**changed_columns, "settings": keys}
+        problems = check_dataset(updated, changed, changed_columns)
         if problems:
             raise InputError(problems)
         return updated
@@ -546,38 +555,85 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
 # -- checks across rows and files -----------------------------------------------------
 
 
-def check_dataset(dataset: Dataset, changed: set[str] | None = None) -> list[Problem]:
+HORIZON = ("settings.first_year", "settings.last_year", "settings.base_year")
+
+
+def check_dataset(dataset: Dataset, changed: set[str] | None = None,
+                  columns: Mapping[str, Iterable[str]] | None = None) -> list[Problem]:
     """Problems that involve more than one cell: keys, coverage, sums, orderings, and
     limits on what the numbers grow to over the horizon and on the model's size.
 
     With ``changed`` (names of the settings or tables that differ from a checked dataset),
-    only the checks that read them run again."""
+    only the checks that read them run again; ``columns`` narrows a changed table (or the
+    settings) to the columns (keys) that differ, as an override knows, so that a scenario of
+    a study re-checks only what its numbers touch."""
     checks = (
-        ({"settings"}, lambda d: _check_scenario(d.settings)),
-        ({"sectors", "settings"}, lambda d: _check_sectors(d.sectors, d.settings)),
-        ({"mac", "sectors", "settings"}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
-        ({"targets", "settings"}, lambda d: _check_targets(d.targets, d.settings)),
-        ({"sectors", "allocation", "benchmarks", "facilities", "facility_mac", "bau"}, _check_optional_tables),
-        ({"settings", "facilities"}, _check_resolution),
-        ({"settings", "sectors"}, _check_initial_bank),
+        ({"settings.name", *HORIZON}, lambda d: _check_scenario(d.settings)),
+        ({"sectors.sector"}, lambda d: _check_sector_names(d.sectors)),
+        ({"sectors.covered_from", "sectors.trading_from", "sectors.free_share_min", "sectors.free_share_max",
+          "sectors.value_added_bn_cny", "sectors.base_emissions_mt", "sectors.output_growth",
+          "sectors.intensity_change", *HORIZON}, lambda d: _check_sectors(d.sectors, d.settings)),
+        ({"mac", "sectors.sector", *HORIZON}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
+        ({"targets.year"}, lambda d: _duplicates(schema.TARGETS.file, d.targets, ["year"])),
+        ({"targets.ets_cap_mt", "targets.national_cap_mt", "targets.min_auction_share", "targets.max_auction_share",
+          "targets.national_intensity_t_per_10k_cny", "targets.gdp_bn_cny", "targets.non_co2_mt", "targets.sinks_mt",
+          "settings.targets.scope"}, lambda d: _check_target_values(d.targets, d.settings)),
+        ({"targets.year", "settings.first_year", "settings.last_year"},
+         lambda d: _check_target_years(d.targets, d.settings)),
+        ({"sectors.sector", "sectors.covered_from", "allocation", "benchmarks", "facilities", "facility_mac", "bau",
+          "cap_rules"}, _check_optional_tables),
+        ({"settings.model.resolution", "facilities"}, _check_resolution),
+        ({"settings.market.initial_bank_mt", "settings.market.banking", "settings.first_year", "settings.base_year",
+          "sectors.trading_from", "sectors.covered_from", "sectors.output_growth", "sectors.intensity_change",
+          "sectors.base_emissions_mt"}, _check_initial_bank),
+        ({"mac.group", "deployment_limits"}, _check_deployment_limits),
+        ({"offsets", "reserve", "sectors.sector", "sectors.covered_from"}, _check_supply_tables),
     )
+    narrowed = {name: set(keys) for name, keys in (columns or {}).items() if changed is None or name in changed}
+    touched = None if changed is None else {
+        *changed, *(f"{name}.{key}" for name in changed for key in narrowed.get(name, ()))}
+
+    def reads_changed(reads: set[str]) -> bool:
+        # "table" reads every column; "table.column" one column, changed when its table changed
+        # wholly (not narrowed) or the column is among those narrowed to
+        assert changed is not None and touched is not None  # asked only when some tables changed
+        return any(read in touched if "." not in read else
+                   read in touched or (read.split(".", 1)[0] in changed and read.split(".", 1)[0] not in narrowed)
+                   for read in reads)
+
     # a table given to Dataset.replace was not parsed from text: check its cells' ranges too
     declared = [problem for name in sorted((changed or set()) & set(schema.TABLES_BY_NAME))
-                for problem in _check_declared(dataset.table(name), schema.TABLES_BY_NAME[name])]
-    return declared + [problem for reads, check in checks if changed is None or reads & changed
+                for problem in _check_declared(dataset.table(name), schema.TABLES_BY_NAME[name], narrowed.get(name))]
+    return declared + [problem for reads, check in checks if changed is None or reads_changed(reads)
                        for problem in check(dataset)]
 
 
-def _check_declared(table: pd.DataFrame, spec: schema.TableSpec) -> list[Problem]:
+def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[str] | None = None) -> list[Problem]:
     """Cells of a table made in Python that its declarations refuse: a column missing, a
-    required cell blank, a number out of range or not finite, a value not among the choices."""
+    required cell blank, a number out of range or not finite, a value not among the choices
+    (only in ``columns``, if given)."""
     problems: list[Problem] = []
     for field in spec.fields:
+        if columns is not None and field.name not in columns:
+            continue
         if field.name not in table.columns:
             if field.required:
                 problems.append(Problem(spec.file, 1, field.name, None, f"a column named {field.name!r}"))
             continue
         values = table[field.name]
+        if field.kind == "float" and values.dtype == np.float64 and not field.choices:  # as below, on the array
+            numbers = values.to_numpy()
+            blank = np.isnan(numbers)
+            bad = (blank & field.required) | (~blank & ~np.isfinite(numbers))
+            outside = np.zeros(len(numbers), dtype=bool)
+            if field.minimum is not None:
+                outside |= numbers < field.minimum
+            if field.maximum is not None:
+                outside |= numbers > field.maximum
+            bad |= ~bad & ~blank & outside
+            problems += [Problem(spec.file, int(row), field.name, _short(values.loc[row]), field.expected())
+                         for row in table.index[bad]]
+            continue
         bad = values.isna().to_numpy() & field.required
         if field.kind in ("int", "float"):
             numbers = pd.to_numeric(values, errors="coerce").astype(float)
@@ -625,12 +681,17 @@ def _check_setting_values(settings: Mapping[str, Any], keys: Iterable[str]) -> l
     return problems
 
 
+def _check_sector_names(sectors: pd.DataFrame) -> list[Problem]:
+    file = schema.SECTORS.file
+    return (_misnamed(file, sectors, "sector", SECTOR_NAME, "a name of letters, digits and _ starting with a letter")
+            + _duplicates(file, sectors, ["sector"]))
+
+
 def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+    """Coverage years, free-share bounds, value added and BAU growth of each sector (its
+    name is checked by ``_check_sector_names``)."""
     problems: list[Problem] = []
     file = schema.SECTORS.file
-    problems += _misnamed(file, sectors, "sector", SECTOR_NAME,
-                          "a name of letters, digits and _ starting with a letter")
-    problems += _duplicates(file, sectors, ["sector"])
     covered, trading = sectors["covered_from"], sectors["trading_from"]
     for row in sectors.index[(trading.notna() & covered.isna()).to_numpy()]:
         problems.append(Problem(file, row, "trading_from", str(trading[row]), "blank, since covered_from is blank"))
@@ -692,19 +753,44 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
     return problems
 
 
-def _check_targets(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+    """The ETS cap within the national cap, the auction shares in order, a national target
+    in every row and only CO2 under scope 'co2', row by row."""
     problems: list[Problem] = []
     file = schema.TARGETS.file
-    first, last = settings["first_year"], settings["last_year"]
-    problems += _duplicates(file, targets, ["year"])
-    for row in targets.index[(targets["ets_cap_mt"] > targets["national_cap_mt"]).to_numpy()]:
+    def column(name: str) -> np.ndarray:  # blank as NaN, which no comparison holds for, as in pandas
+        return targets[name].to_numpy(dtype=float, na_value=np.nan)
+
+    for row in targets.index[column("ets_cap_mt") > column("national_cap_mt")]:
         problems.append(Problem(file, row, "ets_cap_mt", _number(targets.loc[row, "ets_cap_mt"]),
                                 f"at most national_cap_mt ({_number(targets.loc[row, 'national_cap_mt'])}), "
                                 "which counts the allowances issued"))
-    for row in targets.index[(targets["max_auction_share"] < targets["min_auction_share"]).to_numpy()]:
+    for row in targets.index[column("max_auction_share") < column("min_auction_share")]:
         problems.append(Problem(file, row, "max_auction_share", _number(targets.loc[row, "max_auction_share"]),
                                 f"at least min_auction_share ({_number(targets.loc[row, 'min_auction_share'])}) "
                                 "of the same row, or blank (auction exactly min_auction_share)"))
+    no_target = targets["national_cap_mt"].isna() & targets["national_intensity_t_per_10k_cny"].isna()
+    problems += [Problem(file, row, "national_cap_mt", None,
+                         "a national cap, or a national_intensity_t_per_10k_cny with gdp_bn_cny (or both)")
+                 for row in targets.index[no_target.to_numpy()]]
+    no_gdp = targets["national_intensity_t_per_10k_cny"].notna() & targets["gdp_bn_cny"].isna()
+    problems += [Problem(file, row, "gdp_bn_cny", None,
+                         "the year's GDP (billion CNY): the intensity target's cap is intensity x GDP")
+                 for row in targets.index[no_gdp.to_numpy()]]
+    if settings.get("targets.scope", "co2") == "co2":
+        for name in ("non_co2_mt", "sinks_mt"):
+            problems += [Problem(file, row, name, _number(targets.at[row, name]),
+                                 "0 or blank, since [targets] scope = 'co2' counts CO2 only "
+                                 "(or scope = 'net_ghg' in scenario.toml)")
+                         for row in targets.index[(targets[name] > 0).to_numpy()]]
+    return problems
+
+
+def _check_target_years(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
+    """The target years cover the horizon."""
+    problems: list[Problem] = []
+    file = schema.TARGETS.file
+    first, last = settings["first_year"], settings["last_year"]
     years = targets["year"].dropna()
     if len(years) and (years.min() > first or years.max() < last):
         problems.append(
@@ -764,7 +850,8 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     known = list(sectors.index)
     covered = sectors.index[sectors["covered_from"].notna().to_numpy()]
     for spec, table in ((schema.ALLOCATION, dataset.allocation), (schema.BENCHMARKS, dataset.benchmarks),
-                        (schema.FACILITIES, dataset.facilities), (schema.BAU, dataset.bau)):
+                        (schema.FACILITIES, dataset.facilities), (schema.BAU, dataset.bau),
+                        (schema.CAP_RULES, dataset.cap_rules)):
         if table.empty:
             continue
         unknown = ~table["sector"].isin(known).to_numpy()
@@ -772,7 +859,7 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
             name = table.at[row, "sector"]
             problems.append(Problem(spec.file, row, "sector", name,
                                     "a sector of sectors.csv" + did_you_mean(name, known)))
-        if spec is schema.FACILITIES:
+        if spec in (schema.FACILITIES, schema.CAP_RULES):
             for row in table.index[~unknown & ~table["sector"].isin(covered).to_numpy()]:
                 problems.append(Problem(spec.file, row, "sector", table.at[row, "sector"],
                                         "a sector the ETS covers (covered_from given)"))
@@ -786,7 +873,7 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
         problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min",
                                 str(allocation.loc[row, "free_share_min"]),
                                 f"at most free_share_max ({allocation.loc[row, 'free_share_max']})"))
-    problems += _check_facility_mac(dataset)
+    problems += _check_facility_mac(dataset) + _check_cap_rules(dataset)
     benchmarks, facilities = dataset.benchmarks, dataset.facilities
     if benchmarks.empty or facilities.empty:
         return problems
@@ -800,6 +887,59 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
                                 "a unit_type of benchmarks.csv for this sector" + did_you_mean(unit_type, units)))
     return problems
 
+
+def _check_supply_tables(dataset: Dataset) -> list[Problem]:
+    """offsets.csv and reserve.csv have one row per key; an offset origin that is a sector is
+    outside the ETS in the row's year (a covered sector's abatement is the ETS's own)."""
+    offsets, reserve = dataset.offsets, dataset.reserve
+    problems = _duplicates(schema.OFFSETS.file, offsets, list(schema.OFFSETS.key))
+    problems += _duplicates(schema.RESERVE.file, reserve, list(schema.RESERVE.key))
+    if offsets.empty:
+        return problems
+    covered_from = dataset.sectors.set_index("sector")["covered_from"]
+    origin_from = offsets["origin"].map(covered_from).astype(float)
+    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).fillna(False).to_numpy()]:
+        problems.append(Problem(schema.OFFSETS.file, row, "year", str(offsets.at[row, "year"]),
+                                f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
+                                f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "
+                                "not an offset; drop the row"))
+    return problems
+
+
+def _check_cap_rules(dataset: Dataset) -> list[Problem]:
+    """cap_rules.csv starts no rule before its sector's covered_from, and gives a benchmark
+    (or a reduction) only to the bases that read it."""
+    rules, file = dataset.cap_rules, schema.CAP_RULES.file
+    if rules.empty:
+        return []
+    covered_from = rules["sector"].map(dataset.sectors.drop_duplicates("sector").set_index("sector")["covered_from"])
+    problems = [Problem(file, row, "from_year", str(rules.at[row, "from_year"]),
+                        f"a year not before the sector's covered_from ({covered_from[row]}) in sectors.csv")
+                for row in rules.index[(rules["from_year"] < covered_from).fillna(False).to_numpy()]]
+    stray = rules["benchmark_t_per_unit"].notna() & (rules["basis"] != "intensity")
+    problems += [Problem(file, row, "benchmark_t_per_unit", _number(rules.at[row, "benchmark_t_per_unit"]),
+                         "blank: only basis 'intensity' reads a benchmark")
+                 for row in rules.index[stray.to_numpy()]]
+    reduced = (rules["reduction"] > 0) & ~rules["basis"].isin(["simulation", "grandfathered"])
+    problems += [Problem(file, row, "reduction", _number(rules.at[row, "reduction"]),
+                         "0 or blank: only bases 'simulation' and 'grandfathered' read a reduction")
+                 for row in rules.index[reduced.to_numpy()]]
+    return problems
+
+
+def _check_deployment_limits(dataset: Dataset) -> list[Problem]:
+    """deployment_limits.csv names groups of mac.csv's group column, once a year each."""
+    limits = dataset.deployment_limits
+    file = schema.DEPLOYMENT_LIMITS.file
+    problems = _misnamed(schema.MAC.file, dataset.mac[dataset.mac["group"] != ""], "group", STEP_NAME, ID_EXPECTED)
+    if limits.empty:
+        return problems
+    known = sorted(set(dataset.mac["group"]) - {""})
+    for row in limits.index[~limits["group"].isin(known).to_numpy()]:
+        name = limits.at[row, "group"]
+        problems.append(Problem(file, row, "group", _short(name),
+                                "a group named in mac.csv's group column" + did_you_mean(name, known)))
+    return problems + _duplicates(file, limits, ["group", "year"])
 
 
 def _given(names: pd.Series) -> pd.Series:
@@ -843,9 +983,20 @@ def interpolate_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> 
 
     A year outside the rows, or between two rows of which one is blank, is NaN.
     """
-    ordered = table.sort_values("year")
-    known = ordered["year"].to_numpy(dtype=float)
-    values = ordered[column].to_numpy(dtype=float)
+    return pd.Series(interpolated(table, column, years), index=pd.Index(years, name="year"), name=column)
+
+
+def interpolated(table: pd.DataFrame, column: str, years: np.ndarray) -> np.ndarray:
+    """``interpolate_by_year`` as an array (no sorting of the table: a study interpolates
+    every scenario's targets and BAU paths)."""
+    known = table["year"].to_numpy(dtype=float)
+    order = np.argsort(known, kind="stable")  # as sort_values("year"): blank years last
+    return interpolate(known[order], table[column].to_numpy(dtype=float)[order], years)
+
+
+def interpolate(known: np.ndarray, values: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """``values`` given at the sorted years ``known``, interpolated linearly over ``years``."""
+    years = np.asarray(years)
     at_or_before = np.clip(np.searchsorted(known, years, side="right") - 1, 0, len(known) - 1)
     after = np.clip(at_or_before + 1, 0, len(known) - 1)
     t0, t1 = known[at_or_before], known[after]
@@ -853,4 +1004,4 @@ def interpolate_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> 
     weight = np.divide(years - t0, t1 - t0, out=np.zeros(len(years)), where=t1 > t0)
     result = np.where(years == t0, v0, v0 + weight * (v1 - v0))
     result[(years < known[0]) | (years > known[-1])] = np.nan
-    return pd.Series(result, index=pd.Index(years, name="year"), name=column)
+    return result

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import fastpath
 from .errors import InfeasibleError
 from .inputs import Dataset
 from .phases import SIMULATION
@@ -45,8 +46,19 @@ class AbatementColumns:
 
     @cached_property
     def key_arrays(self) -> dict[str, np.ndarray]:
-        """The keys by level name, as arrays (made once: a study's scenarios share families)."""
-        return {name: self.keys.get_level_values(name).to_numpy() for name in self.keys.names}
+        """The keys by level name, as arrays (made once: a study's scenarios share their keys)."""
+        for keys, arrays in _KEY_ARRAYS if fastpath.enabled() else ():
+            if keys is self.keys:
+                return arrays
+        arrays = {name: self.keys.get_level_values(name).to_numpy() for name in self.keys.names}
+        for array in arrays.values():
+            array.flags.writeable = False
+        _KEY_ARRAYS.append((self.keys, arrays))
+        del _KEY_ARRAYS[:-4]
+        return arrays
+
+
+_KEY_ARRAYS: list[tuple[pd.MultiIndex, dict[str, np.ndarray]]] = []  # of the last few families' keys (immutable)
 
 
 @dataclass(frozen=True)
@@ -78,36 +90,61 @@ class PooledMembers:
 def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
     """One row per installation and model year (installation by installation): its sector's
     row and phase, BAU, and shares of its sector's emissions and allowances."""
-    facilities = dataset.facilities
-    n_years = years.size
-    sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(facilities["sector"])
-    emission_share = _within_sector_share(sector_code, facilities["emissions_mt"].to_numpy(dtype=float))
-    allocation_share = _within_sector_share(sector_code, _allocation_basis(dataset))
-    sector_row = np.repeat(sector_code * n_years, n_years) + np.tile(np.arange(n_years), len(facilities))
-    repeat = np.repeat(np.arange(len(facilities)), n_years)
+    shape = _grid_shape(dataset, years)
+    sector_row = shape["sector_row"]
     phase = sector_years["phase"].to_numpy()[sector_row]
     rule_cap = sector_years["rule_cap_mt"].to_numpy()[sector_row]
-    index = pd.MultiIndex.from_product([facilities["facility_id"].to_numpy(), years], names=["facility_id", "year"])
     table = pd.DataFrame({  # text as object arrays: read back as numpy many times per solve
-        "sector": pd.Series(facilities["sector"].to_numpy()[repeat], dtype=object),
+        "sector": pd.Series(shape["sector"], dtype=object, copy=False),
         "sector_row": sector_row,
         "phase": pd.Series(phase, dtype=object),
-        "bau_mt": sector_years["bau_mt"].to_numpy()[sector_row] * emission_share[repeat],
-        "emission_share": emission_share[repeat],
-        "allocation_share": allocation_share[repeat],
-        "cap_mt": np.where(phase == SIMULATION, rule_cap * allocation_share[repeat], np.nan),
+        "bau_mt": sector_years["bau_mt"].to_numpy()[sector_row] * shape["emission_share"],
+        "emission_share": shape["emission_share"],
+        "allocation_share": shape["allocation_share"],
+        "cap_mt": np.where(phase == SIMULATION, rule_cap * shape["allocation_share"], np.nan),
     })
-    table.index = index
+    table.index = shape["index"]
     return table
 
 
+def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
+    """What the facility grid takes from the registry alone (sector rows, shares, keys), by
+    installation-year: kept for the scenarios that share registry, benchmarks, sector names
+    and horizon (a Monte Carlo of sector numbers changes none of them)."""
+    facilities = dataset.facilities
+
+    def make() -> dict[str, Any]:
+        n_years = years.size
+        sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(facilities["sector"])
+        emission_share = _within_sector_share(sector_code, facilities["emissions_mt"].to_numpy(dtype=float))
+        allocation_share = _within_sector_share(sector_code, _allocation_basis(dataset))
+        repeat = np.repeat(np.arange(len(facilities)), n_years)
+        shape = {
+            "sector_row": np.repeat(sector_code * n_years, n_years) + np.tile(np.arange(n_years), len(facilities)),
+            "sector": facilities["sector"].to_numpy(dtype=object)[repeat],
+            "emission_share": emission_share[repeat], "allocation_share": allocation_share[repeat],
+            "index": pd.MultiIndex.from_product([facilities["facility_id"].to_numpy(), years],
+                                                names=["facility_id", "year"])}
+        for value in shape.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        return shape
+
+    key = (facilities, dataset.benchmarks, tuple(dataset.sectors["sector"].tolist()), int(years[0]), int(years[-1]))
+    return fastpath.cached("facility_grid", key, make)
+
+
 def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np.ndarray, years: np.ndarray,
-                         pool: bool) -> tuple[list[AbatementColumns], PooledMembers | None, PresolvedColumns | None]:
+                         pool: bool, in_lp_sectors: frozenset[str] = frozenset(),
+                         ) -> tuple[list[AbatementColumns], PooledMembers | None, PresolvedColumns | None]:
     """Every installation's steps in every year they are available. With ``pool``, those in
     years without a constraint of the installation's own are merged by sector, step, cost
-    path and year, and those in the simulation phase are solved in closed form; without it
-    every step is a column of the LP."""
-    steps = _installation_steps(dataset)
+    path and year, and those in the simulation phase are solved in closed form, unless an
+    installation of ``in_lp_sectors`` (a rule couples their years, e.g. a deployment limit)
+    has a simulation year: then they stay columns of the LP with their own caps' rows;
+    without ``pool`` every step is a column of the LP."""
+    steps = fastpath.cached("installation_steps", (dataset.facilities, dataset.facility_mac, dataset.mac),
+                            lambda: _installation_steps(dataset))
     n_years = years.size
     available = years[None, :] >= steps["available_from"].to_numpy()[:, None]  # step x year
     # compared on the grid (installation x year), then spread to steps: not text by step-year
@@ -119,12 +156,15 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     elapsed = (year - dataset.settings["base_year"]).astype(float)
     # keys from integer codes over small levels: a million text keys are neither factorized
     # nor converted to strings (that took longer than the rest of the columns)
-    step_codes, step_names = pd.factorize(steps["step"].to_numpy())
-    codes: list[Any] = [facility_rows // n_years, step_codes[of_step], year_position]
-    keys = pd.MultiIndex(
-        levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
-                pd.Index(step_names, dtype=object), pd.Index(years)],
-        codes=codes, names=["facility_id", "step", "year"], verify_integrity=False)
+    def make_keys() -> pd.MultiIndex:  # the same object for scenarios of one structure (key_arrays are kept by it)
+        step_codes, step_names = pd.factorize(steps["step"].to_numpy())
+        codes: list[Any] = [facility_rows // n_years, step_codes[of_step], year_position]
+        return pd.MultiIndex(
+            levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
+                    pd.Index(step_names, dtype=object), pd.Index(years)],
+            codes=codes, names=["facility_id", "step", "year"], verify_integrity=False)
+
+    keys = fastpath.cached("installation_keys", (steps, dataset.facilities, own.tobytes(), int(years[0])), make_keys)
     own_columns = AbatementColumns(
         "facility_abatement_mt",
         keys,
@@ -135,6 +175,9 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     if not pool:
         return [own_columns], None, None
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & ~simulation, years)
+    coupled = np.isin(grid["sector"].to_numpy(), list(in_lp_sectors)) & (grid["phase"].to_numpy() == SIMULATION)
+    if coupled.any():  # the closed form solves each year alone: keep the simulation years in the LP
+        return [pooled, own_columns], members, None
     return [pooled], members, presolve(own_columns, grid)
 
 
@@ -144,9 +187,13 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     of a sector's step from the cheapest. A pool's potential is its members' shares of their
     installations' BAU, i.e. the sector's BAU times the sum of share x emission share: no
     member needs to be spread over the years."""
-    key = ["sector", "step", "base_cost", "cost_change", "available_from"]
-    path_id = steps.groupby(key, sort=True).ngroup().to_numpy()
-    paths = steps[key].drop_duplicates().sort_values(key, ignore_index=True)  # the order of ngroup
+    def cost_paths() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+        key = ["sector", "step", "base_cost", "cost_change", "available_from"]
+        path_id = steps.groupby(key, sort=True).ngroup().to_numpy()
+        paths = steps[key].drop_duplicates().sort_values(key, ignore_index=True)  # the order of ngroup
+        return path_id, paths, paths.groupby(["sector", "step"]).cumcount().to_numpy()
+
+    path_id, paths, pool_number = fastpath.cached("cost_paths", (steps,), cost_paths)
     n_years = years.size
     facility = steps["facility"].to_numpy()
     emission_share = grid["emission_share"].to_numpy()[facility * n_years]
@@ -162,11 +209,14 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     elapsed = (years[year_position] - dataset.settings["base_year"]).astype(float)
     column_of = np.full(in_pool.shape, -1)
     column_of[path_of_column, year_position] = np.arange(path_of_column.size)
+    keys = fastpath.cached("pool_keys", (paths, in_pool.tobytes(), int(years[0]), int(years[-1])),
+                           lambda: pd.MultiIndex.from_arrays(
+                               [paths["sector"].to_numpy()[path_of_column], paths["step"].to_numpy()[path_of_column],
+                                pool_number[path_of_column], years[year_position]],
+                               names=["sector", "step", "pool", "year"]))
     pooled = AbatementColumns(
         "pooled_abatement_mt",
-        pd.MultiIndex.from_arrays([paths["sector"].to_numpy()[path_of_column], paths["step"].to_numpy()[path_of_column],
-                                   paths.groupby(["sector", "step"]).cumcount().to_numpy()[path_of_column],
-                                   years[year_position]], names=["sector", "step", "pool", "year"]),
+        keys,
         path_weight[path_of_column] * bau,
         paths["base_cost"].to_numpy()[path_of_column]
         * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,

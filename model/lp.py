@@ -47,6 +47,7 @@ class VarBlock:
     lower: np.ndarray
     upper: np.ndarray
     doc: str = ""
+    integer: bool = False  # whole numbers (a rule's regime): solved as a MIP, then the LP with them fixed
 
 
 @dataclass
@@ -117,6 +118,8 @@ def add_variables(m: pyo.ConcreteModel, block: VarBlock, index: pyo.Set | None =
     var = pyo.Var(index if index is not None else list(block.keys), doc=block.doc)
     m.add_component(block.name, var)
     for data, lower, upper in zip(var_array(var), block.lower.tolist(), block.upper.tolist()):
+        if block.integer:
+            data.domain = pyo.Integers
         data.setlb(None if lower == -np.inf else lower)
         data.setub(None if upper == np.inf else upper)
     return var
@@ -130,8 +133,8 @@ def add_rows(m: pyo.ConcreteModel, block: RowBlock, index: pyo.Set | None = None
     m.add_component(block.name, constraint)
     lower = [None] * len(block.keys) if block.lower is None else block.lower.tolist()
     upper = [None] * len(block.keys) if block.upper is None else block.upper.tolist()
-    for key, body, lo, up in zip(keys, expressions, lower, upper):
-        constraint[key] = (lo, body, up)
+    for key, body, lo, up in zip(keys, expressions, lower, upper):  # an infinite bound is none
+        constraint[key] = (None if lo == -np.inf else lo, body, None if up == np.inf else up)
     return constraint
 
 
@@ -251,6 +254,7 @@ class HighsArrays:
     matrix: CscMatrix
     row_offsets: dict[str, int]
     offset: float = 0.0  # the objective's constant
+    integer_columns: np.ndarray | None = None  # columns of integer blocks (None: an LP)
 
 
 def highs_arrays(lp: LinearProgram) -> HighsArrays:
@@ -263,6 +267,7 @@ def highs_arrays(lp: LinearProgram) -> HighsArrays:
         np.add.at(col_cost, offsets[term.var] + term.positions, sign * term.coefs)
     col_lower = np.concatenate([b.lower for b in lp.variables.values()]) if n_cols else np.zeros(0)
     col_upper = np.concatenate([b.upper for b in lp.variables.values()]) if n_cols else np.zeros(0)
+    integer = [offsets[name] + np.arange(len(b.keys)) for name, b in lp.variables.items() if b.integer]
     rows, cols, values, row_lower, row_upper, row_offsets = [], [], [], [], [], {}
     start = 0
     for block in lp.rows:
@@ -283,7 +288,8 @@ def highs_arrays(lp: LinearProgram) -> HighsArrays:
     return HighsArrays(col_cost, col_lower, col_upper,
                        np.concatenate(row_lower) if row_lower else np.zeros(0),
                        np.concatenate(row_upper) if row_upper else np.zeros(0), matrix, row_offsets,
-                       sign * lp.objective.constant if lp.objective is not None else 0.0)
+                       sign * lp.objective.constant if lp.objective is not None else 0.0,
+                       np.concatenate(integer) if integer else None)
 
 
 def to_highs(arrays: HighsArrays) -> highspy.HighsLp:
@@ -301,4 +307,8 @@ def to_highs(arrays: HighsArrays) -> highspy.HighsLp:
     lp.a_matrix_.start_ = arrays.matrix.indptr
     lp.a_matrix_.index_ = arrays.matrix.indices
     lp.a_matrix_.value_ = arrays.matrix.data
+    if arrays.integer_columns is not None and arrays.integer_columns.size:
+        integrality = np.full(lp.num_col_, highspy.HighsVarType.kContinuous)
+        integrality[arrays.integer_columns] = highspy.HighsVarType.kInteger
+        lp.integrality_ = integrality.tolist()
     return lp

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import fastpath, schema
 from .errors import InputError, Problem, did_you_mean
 from .inputs import Dataset
 
@@ -69,8 +69,12 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
             problems.append(Problem(where, None, None, None, str(err)))
     if problems:
         raise InputError(problems)
+    columns: dict[str, set[str]] = {}  # of each changed table, the columns set: only their checks run again
+    for _, file, _, column in touched:
+        if file != schema.SCENARIO_FILE:
+            columns.setdefault(file.removesuffix(".csv"), set()).add(column)
     try:
-        return dataset.replace(settings=settings, **changed)
+        return dataset.replace(changed_columns=columns if fastpath.enabled() else None, settings=settings, **changed)
     except InputError as err:
         raise InputError([_caused_by(problem, touched) for problem in err.problems]) from None
 
@@ -140,13 +144,20 @@ def _set_cells(tables: ChainMap, override: Override) -> tuple[str, list[int], st
     table_name, field, match = _cells(tables, override.key)
     column = field.name
     current = tables[table_name][column]
-    new_values = [_cell(field, value, override) for value in current[match].tolist()]
+    numbers = field.kind == "float" and current.dtype == np.float64  # set in place of a copy, as floats
+    new_values = [_cell(field, value, override)
+                  for value in (current.to_numpy()[match] if numbers else current[match]).tolist()]
     if table_name not in tables.maps[0]:
         tables.maps[0][table_name] = tables[table_name].copy()
     table = tables[table_name]
-    updated = current.astype(object)
-    updated[match] = new_values
-    table[column] = _restore_dtype(field, updated)
+    if numbers:  # a blank (None) is NaN, as pd.to_numeric makes it
+        updated = current.to_numpy(copy=True)
+        updated[match] = np.array(new_values, dtype=float)
+        table[column] = updated
+    else:
+        updated = current.astype(object)
+        updated[match] = new_values
+        table[column] = _restore_dtype(field, updated)
     return schema.TABLES_BY_NAME[table_name].file, [int(row) for row in table.index[match]], column
 
 
@@ -173,7 +184,10 @@ def _cells(tables: Mapping[str, pd.DataFrame], key: str) -> tuple[str, schema.Fi
     for key_column, wanted in zip(spec.key, row_key):
         if wanted == "*":
             continue
-        values = table[key_column].astype(str).to_numpy()
+        def key_text(column: str = key_column) -> np.ndarray:
+            return table[column].astype(str).to_numpy()
+
+        values = fastpath.cached("key_text", (table, key_column), key_text)  # the keys of a table, as text, once
         match &= values == wanted
         if not (values == wanted).any():
             raise _OverrideProblem(

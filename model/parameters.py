@@ -14,16 +14,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import fastpath, schema
 from .errors import InputError, Problem
-from .inputs import Dataset, interpolate_by_year
+from .inputs import Dataset, _freeze, interpolate, interpolate_by_year, interpolated
 from .installations import AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, installation_columns
 
-from .phases import OUTSIDE, SIMULATION, TRADING
+from .phases import ABSOLUTE, GRANDFATHERED, INTENSITY, OUTSIDE, SIMULATION, TRADING
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ class Parameters:
         resolution, each installation meets its own share instead)."""
         if not self.facility_resolution:
             return self.simulation_rows
-        by_installation = np.unique(self.facility_years["sector_row"].to_numpy())
+        n_years = self.years.size  # every installation has every year: its first year's row tells its sector
+        first_rows = np.unique(self.facility_years["sector_row"].to_numpy()[::n_years])
+        by_installation = (first_rows[:, None] + np.arange(n_years)[None, :]).ravel()
         return self.simulation_rows[~np.isin(self.simulation_rows, by_installation)]
 
     @cached_property
@@ -172,8 +175,10 @@ def derive_parameters(dataset: Dataset) -> Parameters:
     by_installation = settings["model.resolution"] == "facility" and len(dataset.facilities) > 0
     grid, installation_families, pooled_members, presolved = (
         _installations(dataset, sector_years, years) if by_installation else (None, (), None, None))
-    steps, step_rows = _steps(dataset, years, sector_years["bau_mt"].to_numpy(),
-                              skip_sectors=set(dataset.facilities["sector"]) if by_installation else set())
+    skip_sectors = frozenset(dataset.facilities["sector"]) if by_installation else frozenset()
+    steps, step_rows = fastpath.cached(  # a study's scenarios mostly share mac.csv and the grid
+        "steps", (dataset.mac, dataset.sectors, sector_years, skip_sectors, settings["base_year"]),
+        lambda: _frozen_steps(dataset, years, sector_years["bau_mt"].to_numpy(), skip_sectors))
     return Parameters(
         dataset=dataset,
         years=years,
@@ -181,7 +186,9 @@ def derive_parameters(dataset: Dataset) -> Parameters:
         sector_years=sector_years,
         steps=steps,
         step_rows=step_rows,
-        targets=_targets(dataset, years),
+        targets=fastpath.cached("targets", (dataset.targets, int(years[0]), int(years[-1]),
+                                            settings["allocation.max_burden_share"], settings["targets.scope"]),
+                                lambda: _freeze(_targets(dataset, years))),
         banking=bool(settings["market.banking"]),
         initial_bank_mt=float(settings["market.initial_bank_mt"]),
         absolute_cap_from=settings["allocation.absolute_cap_from"],
@@ -200,15 +207,19 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
     sector, MAC and registry tables and the horizon, which a study's scenarios mostly share
     (tables are never changed in place: an override copies the table it changes), so the
     last few are kept and found again by the identity of those tables."""
-    tables = (dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac, dataset.benchmarks, dataset.bau)
+    tables = (dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac, dataset.benchmarks, dataset.bau,
+              dataset.deployment_limits)
     settings = tuple(dataset.settings[key] for key in ("base_year", "first_year", "last_year",
                                                         "model.pool_installations"))
     for cached_tables, cached_settings, derived in _INSTALLATIONS:
         if cached_settings == settings and all(a is b for a, b in zip(cached_tables, tables)):
             return derived
+    from .families.deployment_limits import limited_sectors  # the families import this module
+
     grid = facility_grid(dataset, sector_years, years)
     families, pooled_members, presolved = installation_columns(
-        dataset, grid, sector_years["bau_mt"].to_numpy(), years, pool=settings[-1])
+        dataset, grid, sector_years["bau_mt"].to_numpy(), years, pool=settings[-1],
+        in_lp_sectors=frozenset(limited_sectors(dataset)))
     derived = (grid, tuple(families), pooled_members, presolved)
     _INSTALLATIONS.append((tables, settings, derived))
     del _INSTALLATIONS[:-2]
@@ -216,6 +227,13 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
 
 
 def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
+    """The sector-year grid (read-only arrays: it is shared by the scenarios it fits)."""
+    key = (dataset.sectors, dataset.bau, dataset.allocation, dataset.cap_rules, int(years[0]), int(years[-1]),
+           dataset.settings["base_year"], dataset.settings["allocation.absolute_cap_from"])
+    return fastpath.cached("sector_years", key, lambda: _freeze(_make_sector_years(dataset, years)))
+
+
+def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     sectors = dataset.sectors
     n_years = years.size
 
@@ -227,17 +245,18 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     output_growth = per_row("output_growth")
     sector = np.repeat(sectors["sector"].to_numpy(), n_years)
     bau, output = _bau_paths(dataset, sector, year, per_row)
-    covered_from = per_row("covered_from", np.inf)
-    trading_from = per_row("trading_from")
-    trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
-    phase = np.where(year < covered_from, OUTSIDE, np.where(year < trading_from, SIMULATION, TRADING))
+    basis, reduction, benchmark, basis_from = _cap_rules(dataset, sector, year, per_row)
+    phase = np.where(basis == "", OUTSIDE, np.where(basis == SIMULATION, SIMULATION, TRADING))
     free_share_min, free_share_max = _free_share_bounds(dataset, year, per_row)
     index = _grid_index(tuple(sectors["sector"].tolist()), int(years[0]), int(years[-1]))
     table = pd.DataFrame(
         {
             "phase": pd.array(phase, dtype=object),  # object text: read back as numpy many times per solve
             "bau_mt": bau,
-            "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - per_row("simulation_reduction")) * bau, np.nan),
+            "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - reduction) * bau, np.nan),
+            "basis": pd.array(basis, dtype=object),
+            "cap_reduction": np.where(np.isin(basis, [SIMULATION, GRANDFATHERED]), reduction, np.nan),
+            "benchmark_t_per_unit": benchmark,
             "output": output,
             "value_added_bn_cny": per_row("value_added_bn_cny") * (1.0 + output_growth) ** elapsed,
             "free_share_min": free_share_min,
@@ -245,10 +264,56 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
         },
         index=index,
     )
-    table["cap_share"] = _cap_shares(phase, year, trading_from, years,
-                                     dataset.settings["allocation.absolute_cap_from"],
+    _check_benchmarked_output(dataset, sector, benchmark, output)
+    table["cap_share"] = _cap_shares(basis, benchmark, basis_from, year, years,
                                      lambda at_year: _bau_paths(dataset, sector, at_year, per_row)[0])
     return table
+
+
+def _cap_rules(dataset: Dataset, sector: np.ndarray, year: np.ndarray,
+               per_row) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cap rule of every sector-year row: basis ('' outside the ETS), reduction, given
+    benchmark (NaN: chosen by the model) and the first year of the row's rule.
+
+    One code path: the shorthands (covered_from, trading_from, simulation_reduction,
+    allocation.absolute_cap_from) expand to rules first (simulation from covered_from,
+    intensity from trading_from, absolute from absolute_cap_from); cap_rules.csv then
+    replaces them from a sector's first row on, each row holding until the sector's next."""
+    covered_from = per_row("covered_from", np.inf)
+    trading_from = per_row("trading_from")
+    trading_from = np.where(np.isnan(trading_from), covered_from, trading_from)
+    absolute_from = dataset.settings["allocation.absolute_cap_from"]
+    absolute_from = np.inf if absolute_from is None else float(absolute_from)
+    basis = np.select([year < covered_from, year < trading_from, year < absolute_from],
+                      ["", SIMULATION, INTENSITY], ABSOLUTE).astype(object)
+    reduction = np.where(basis == SIMULATION, per_row("simulation_reduction"), 0.0)
+    benchmark = np.full(year.size, np.nan)
+    basis_from = np.select([basis == SIMULATION, basis == INTENSITY, basis == ABSOLUTE],
+                           [covered_from, trading_from, np.maximum(absolute_from, trading_from)], np.nan)
+    rules = dataset.cap_rules.sort_values(["sector", "from_year"], kind="stable")
+    start = rules["from_year"].to_numpy(dtype=float)
+    following = rules["sector"].shift(-1).eq(rules["sector"]).to_numpy()
+    until = np.where(following, np.roll(start, -1), np.inf)
+    for name, first, last, rule, cut, given in zip(rules["sector"], start, until, rules["basis"],
+                                                   rules["reduction"].to_numpy(dtype=float),
+                                                   rules["benchmark_t_per_unit"].to_numpy(dtype=float)):
+        rows = (sector == name) & (year >= first) & (year < last)  # one rule row at a time: a few rows
+        basis[rows], reduction[rows], benchmark[rows], basis_from[rows] = rule, cut, given, first
+    return basis, reduction, benchmark, basis_from
+
+
+def _check_benchmarked_output(dataset: Dataset, sector: np.ndarray, benchmark: np.ndarray,
+                              output: np.ndarray) -> None:
+    """A given benchmark needs the sector's output (allowances = benchmark x output)."""
+    missing = np.flatnonzero(np.isfinite(benchmark) & ~np.isfinite(output))
+    if missing.size:
+        name = sector[missing[0]]
+        rows = dataset.cap_rules.index[(dataset.cap_rules["sector"] == name).to_numpy()
+                                       & dataset.cap_rules["benchmark_t_per_unit"].notna().to_numpy()]
+        raise InputError(Problem(schema.CAP_RULES.file, int(rows[0]), "benchmark_t_per_unit",
+                                 f"{benchmark[missing[0]]:g} for {name}",
+                                 f"blank, or the output of {name} (sectors.csv base_output or bau.csv output): "
+                                 "allowances are benchmark x output"))
 
 
 def _bau_paths(dataset: Dataset, sector: np.ndarray, year: np.ndarray, per_row) -> tuple[np.ndarray, np.ndarray]:
@@ -261,38 +326,52 @@ def _bau_paths(dataset: Dataset, sector: np.ndarray, year: np.ndarray, per_row) 
     bau_growth = (1.0 + output_growth) * (1.0 + per_row("intensity_change"))  # BAU factor per year
     bau = per_row("base_emissions_mt") * bau_growth ** elapsed
     output = per_row("base_output") * (1.0 + output_growth) ** elapsed
-    for name, path in dataset.bau.groupby("sector", sort=False):
+    for name, known, path in _by_sector(dataset.bau, ("bau_mt", "output")):
         rows = sector == name
-        held = np.clip(year[rows], path["year"].min(), path["year"].max()).astype(float)
-        bau[rows] = interpolate_by_year(path, "bau_mt", held).to_numpy()
-        given = path[path["output"].notna().to_numpy()]
-        if len(given):
-            at = np.clip(held, given["year"].min(), given["year"].max())
-            output[rows] = interpolate_by_year(given, "output", at).to_numpy()
+        held = np.clip(year[rows], known[0], known[-1]).astype(float)
+        bau[rows] = interpolate(known, path["bau_mt"], held)
+        given = ~np.isnan(path["output"])
+        if given.any():
+            at = np.clip(held, known[given][0], known[given][-1])
+            output[rows] = interpolate(known[given], path["output"][given], at)
     return bau, output
 
 
-def _cap_shares(phase: np.ndarray, year: np.ndarray, trading_from: np.ndarray, years: np.ndarray,
-                absolute_cap_from: int | None, bau_in_year) -> np.ndarray:
-    """Each trading sector's share of the trading sectors' caps: in proportion to BAU
-    emissions of the year (intensity x output, one stringency for all) before absolute
-    caps; from absolute_cap_from, in proportion to BAU of the year the sector's absolute
-    cap starts (shares frozen, so no cap rises while the total does not). That year may
-    precede the horizon (``absolute_cap_from`` or ``trading_from`` before ``first_year``):
-    its BAU then comes from the same path (``bau_in_year``: BAU of each row's sector in the
-    given years), so the shares do not depend on where the horizon starts."""
-    start = np.inf if absolute_cap_from is None else absolute_cap_from
-    entry = np.where(np.isfinite(trading_from), np.maximum(start, trading_from), year)
-    reference_year = np.where(year < start, year, entry)
+def _by_sector(table: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[Any, np.ndarray, dict[str, np.ndarray]]]:
+    """The rows of ``table`` (bau.csv, allocation.csv) by sector, in order of first appearance:
+    each sector's years sorted, and ``columns`` in that order, as float arrays."""
+    def split() -> list[tuple[Any, np.ndarray, dict[str, np.ndarray]]]:
+        groups = []
+        for name, part in table.groupby("sector", sort=False):
+            known = part["year"].to_numpy(dtype=float)
+            order = np.argsort(known, kind="stable")
+            groups.append((name, known[order], {c: part[c].to_numpy(dtype=float)[order] for c in columns}))
+        return groups
+
+    return fastpath.cached("by_sector", (table, columns), split)
+
+
+def _cap_shares(basis: np.ndarray, benchmark: np.ndarray, basis_from: np.ndarray, year: np.ndarray,
+                years: np.ndarray, bau_in_year) -> np.ndarray:
+    """Each trading sector's share of the caps the model chooses (the trading sectors whose
+    rule is intensity without a given benchmark, or absolute): in proportion to BAU emissions
+    of the year (intensity x output, one stringency for all) under intensity; under
+    absolute, in proportion to BAU of the year the sector's absolute cap starts (shares
+    frozen, so no cap rises while the total does not). That year may precede the horizon
+    (absolute_cap_from or trading_from before first_year): its BAU then comes from the same
+    path (``bau_in_year``: BAU of each row's sector in the given years), so the shares do not
+    depend on where the horizon starts. NaN for rows outside that group."""
+    absolute = basis == ABSOLUTE
+    shared = ((basis == INTENSITY) & np.isnan(benchmark)) | absolute
+    reference_year = np.where(absolute, basis_from, year)
     reference_bau = bau_in_year(reference_year)
-    trading = phase == TRADING
-    weight = np.where(trading, reference_bau, 0.0)
+    weight = np.where(shared, reference_bau, 0.0)
     year_position = year - years[0]
     total = np.bincount(year_position, weights=weight, minlength=years.size)[year_position]
-    count = np.bincount(year_position, weights=trading, minlength=years.size)[year_position]
+    count = np.bincount(year_position, weights=shared, minlength=years.size)[year_position]
     # zero BAU everywhere in a year: split equally rather than divide by zero
     share = np.divide(weight, total, out=1.0 / np.maximum(count, 1), where=total > 0)
-    return np.where(trading, share, np.nan)
+    return np.where(shared, share, np.nan)
 
 
 def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.ndarray, np.ndarray]:
@@ -301,11 +380,11 @@ def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.
     lower, upper = per_row("free_share_min"), per_row("free_share_max")
     sector = np.repeat(dataset.sectors["sector"].to_numpy(), year.size // max(len(dataset.sectors), 1))
     scheduled_min, scheduled_max = lower.copy(), upper.copy()
-    for name, schedule in dataset.allocation.groupby("sector", sort=False):
-        rows = (sector == name) & (year >= schedule["year"].min())
-        held = np.minimum(year[rows], schedule["year"].max())
-        scheduled_min[rows] = interpolate_by_year(schedule, "free_share_min", held).to_numpy()
-        scheduled_max[rows] = interpolate_by_year(schedule, "free_share_max", held).to_numpy()
+    for name, known, schedule in _by_sector(dataset.allocation, ("free_share_min", "free_share_max")):
+        rows = (sector == name) & (year >= known[0])
+        held = np.minimum(year[rows], known[-1])
+        scheduled_min[rows] = interpolate(known, schedule["free_share_min"], held)
+        scheduled_max[rows] = interpolate(known, schedule["free_share_max"], held)
     floor = np.where(per_row("leakage_exposed", 0.0) > 0, lower, 0.0)
     free_share_min = np.maximum(scheduled_min, floor)
     below_floor = np.flatnonzero(scheduled_max < free_share_min - 1e-12)
@@ -318,6 +397,14 @@ def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.
             f"of a leakage-exposed sector), or leakage_exposed = false",
         ))
     return free_share_min, scheduled_max
+
+
+def _frozen_steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
+                  skip_sectors: frozenset[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``_steps`` with read-only arrays: kept, they are shared by the scenarios they fit."""
+    steps, rows = _steps(dataset, years, bau, set(skip_sectors))
+    rows.flags.writeable = False
+    return _freeze(steps), rows
 
 
 def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
@@ -373,17 +460,46 @@ def _steps_index(sectors: tuple[str, ...], steps: tuple[str, ...], available: by
         names=["sector", "step", "year"])
 
 
+MT_PER_T_PER_10K_CNY_X_BN_CNY = 0.1  # t/10,000 CNY x bn CNY = 1e5 t
+
+
+def _national_targets(dataset: Dataset, years: np.ndarray) -> dict[str, np.ndarray]:
+    """The national targets of every year as China states them, in [targets] scope: an
+    absolute cap, an intensity cap (intensity x GDP) or both (the tighter binds), and the
+    CO2 the model may count against them: the target, plus sinks, less non-CO2 (net_ghg)."""
+    targets = dataset.targets
+    absolute = interpolate_by_year(targets, "national_cap_mt", years).to_numpy()
+    intensity = (interpolate_by_year(targets, "national_intensity_t_per_10k_cny", years).to_numpy()
+                 * interpolate_by_year(targets, "gdp_bn_cny", years).to_numpy() * MT_PER_T_PER_10K_CNY_X_BN_CNY)
+    target = np.fmin(absolute, intensity)
+    net_ghg = dataset.settings["targets.scope"] == "net_ghg"
+    non_co2, sinks = (np.nan_to_num(interpolate_by_year(targets, column, years).to_numpy()) * net_ghg
+                      for column in ("non_co2_mt", "sinks_mt"))
+    return {"absolute_target_mt": absolute, "intensity_target_mt": intensity, "non_co2_mt": non_co2,
+            "sinks_mt": sinks, "national_cap_mt": np.where(np.isnan(target), np.inf, target - non_co2 + sinks)}
+
+
 def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     targets = dataset.targets
+    national = _national_targets(dataset, years)
+    min_auction_share = interpolated(targets, "min_auction_share", years)
+    max_auction_share = interpolated(targets, "max_auction_share", years)
+    max_burden_share = interpolated(targets, "max_burden_share", years)
     return pd.DataFrame(
         {
-            "national_cap_mt": interpolate_by_year(targets, "national_cap_mt", years),
-            "ets_cap_mt": interpolate_by_year(targets, "ets_cap_mt", years),
-            "min_auction_share": interpolate_by_year(targets, "min_auction_share", years),
+            "national_cap_mt": national.pop("national_cap_mt"),
+            **national,
+            "ets_cap_mt": interpolated(targets, "ets_cap_mt", years),
+            "min_auction_share": min_auction_share,
             # blank: auction exactly what policy says (every Chinese sector started 100% free)
-            "max_auction_share": interpolate_by_year(targets, "max_auction_share", years).fillna(
-                interpolate_by_year(targets, "min_auction_share", years)),
-            "max_burden_share": interpolate_by_year(targets, "max_burden_share", years).fillna(
-                dataset.settings["allocation.max_burden_share"]),
-        }
+            "max_auction_share": np.where(np.isnan(max_auction_share), min_auction_share, max_auction_share),
+            "max_burden_share": np.where(np.isnan(max_burden_share), dataset.settings["allocation.max_burden_share"],
+                                         max_burden_share),
+        },
+        index=_year_index(int(years[0]), int(years[-1])),
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _year_index(first_year: int, last_year: int) -> pd.Index:
+    return pd.Index(np.arange(first_year, last_year + 1), name="year")

@@ -2,3 +2,7 @@
 (own compliance against a rule cap, no trading), or trading."""
 
 OUTSIDE, SIMULATION, TRADING = "outside", "simulation", "trading"
+
+# The cap rules of a covered sector-year (cap_rules.csv basis): simulation is the simulation
+# phase; grandfathered, intensity and absolute trade
+GRANDFATHERED, INTENSITY, ABSOLUTE = "grandfathered", "intensity", "absolute"

@@ -298,10 +298,14 @@ def plot_cap_and_emissions(results: Results) -> Figure:
                         edgecolor=BANK_COLOR, hatch="..", linewidth=0, label="Allowances banked")
         handles["banked"] = Patch(facecolor="white", edgecolor=BANK_COLOR, hatch="..", label="Banked (not used)")
     if np.any(surplus < -BANK_GAP_MT):
+        # above the cap: the bank drawn, or what rules add (offsets, reserve, ceiling sales)
+        added = [label.lower() for column, label, _ in supply_sources(results)[1:]]
+        source = ", ".join((["bank"] if banking else []) + added) or "bank"
         ax.fill_between(x, cap, ets_emissions, where=surplus < -BANK_GAP_MT, interpolate=True, facecolor="none",
-                        edgecolor="tab:red", hatch="xx", linewidth=0, label="Drawn from the bank")
+                        edgecolor="tab:red", hatch="xx", linewidth=0,
+                        label="Drawn from the bank" if source == "bank" else f"Above the cap: {source}")
         handles["drawn"] = Patch(facecolor="white", edgecolor="tab:red", hatch="xx",
-                                 label="ETS above cap: from bank")
+                                 label=f"ETS above cap: from {source}")
     handles["ETS cap"] = ax.plot(x, cap, color="black", label="ETS cap (issued)")[0]
     handles["National cap"] = ax.plot(years["year"], years["national_cap_mt"], color="black", linestyle="--",
                                       linewidth=3, label="National cap")[0]
@@ -662,6 +666,78 @@ def plot_bank(results: Results) -> Figure:
     return figure
 
 
+# Allowance supply by source: (years column, label, sign); removals (withdrawals,
+# cancellations) take sign -1 and are drawn below zero
+SUPPLY_SOURCES: list[tuple[str, str, float]] = [
+    ("ets_cap_mt", "Cap (allowances issued)", 1.0),
+    ("reserve_released_mt", "Reserve releases", 1.0),
+    ("ceiling_sales_mt", "Sales at the price ceiling", 1.0),
+    ("offsets_used_mt", "Offsets", 1.0),
+    ("borrowed_mt", "Borrowed from next year", 1.0),
+    ("cancelled_mt", "Cancelled (not bankable)", -1.0),
+]
+
+
+def supply_sources(results: Results,
+                   sources: list[tuple[str, str, float]] | None = None) -> list[tuple[str, str, float]]:
+    """The sources of ``sources`` (default ``SUPPLY_SOURCES``) the years table has values for."""
+    return [source for source in (SUPPLY_SOURCES if sources is None else sources)
+            if _has_values(results.years, source[0])]
+
+
+@slide_style
+def plot_supply_by_source(results: Results, sources: list[tuple[str, str, float]] | None = None) -> Figure:
+    """Allowance supply by source each year, Mt CO2, stacked: the cap, then what rules add
+    (reserve releases, sales at the price ceiling, offsets), removals below zero."""
+    years = results.years
+    figure, ax = _new_figure()
+    above, below = np.zeros(len(years)), np.zeros(len(years))
+    colors = mpl.colormaps["tab10"]
+    for i, (column, label, sign) in enumerate(supply_sources(results, sources)):
+        values = sign * np.nan_to_num(years[column].to_numpy(dtype=float))
+        base = np.where(values >= 0, above, below)
+        ax.bar(years["year"], values, bottom=base, color=colors(i), label=label)
+        above, below = above + np.maximum(values, 0), below + np.minimum(values, 0)
+    ax.set_title("Allowance supply by source")
+    ax.set_ylabel(axis_label("supply_mt", "Allowance supply"))
+    _year_axis(ax)
+    _outside_legend(figure, ax)
+    return figure
+
+
+BANK_RULE_COLUMNS = {"bank_mt": ("Bank at year end", "tab:green"),
+                     "cancelled_mt": ("Cancelled (not bankable)", "tab:red"),
+                     "borrowed_mt": ("Borrowed from next year", "tab:purple"),
+                     "withdrawn_mt": ("Withdrawn (unsold at the floor)", "tab:orange")}
+
+
+def has_bank_rules(results: Results) -> bool:
+    """Whether a bank limit, borrowing or a floor's withdrawals reported anything."""
+    return any(_has_values(results.years, column) and (results.years[column].abs() > 1e-9).any()
+               for column in BANK_RULE_COLUMNS if column != "bank_mt")
+
+
+@slide_style
+def plot_bank_rules(results: Results) -> Figure:
+    """The bank and what the supply rules took out of or brought into a year, Mt CO2:
+    allowances cancelled because they could not be banked, borrowed from the next year,
+    withdrawn unsold at a price floor (bars side by side, each rule that is in use)."""
+    years = results.years
+    shown = [c for c in BANK_RULE_COLUMNS if c in years and (c == "bank_mt" or (years[c].abs() > 1e-9).any())]
+    figure, ax = _new_figure()
+    width = 0.8 / len(shown)
+    for i, column in enumerate(shown):
+        label, color = BANK_RULE_COLUMNS[column]
+        ax.bar(years["year"] + (i - (len(shown) - 1) / 2) * width, years[column].fillna(0.0), width=width,
+               color=color, label=label)
+    ax.set_title("Bank, cancellations and borrowing")
+    ax.set_ylabel("Mt CO2")
+    _year_axis(ax)
+    _thousands(ax.yaxis)
+    _outside_legend(figure, ax)
+    return figure
+
+
 def banking_on(results: Results) -> bool:
     """Whether the run allowed banking (summary.json's market.banking)."""
     return bool(results.summary.get("market", {}).get("banking", False))
@@ -692,6 +768,10 @@ def results_figures(results: Results, year: int | None = None) -> dict[str, Figu
         figures["burden_share"] = plot_burden_share(results)
     if not results.facilities.empty and (results.facilities["year"] == chosen).any():
         figures["installations"] = plot_installations(results, chosen)
+    if len(supply_sources(results)) > 1:  # a rule adds to the cap's supply
+        figures["supply_by_source"] = plot_supply_by_source(results)
+    if has_bank_rules(results):
+        figures["bank_rules"] = plot_bank_rules(results)
     return figures
 
 
@@ -749,7 +829,9 @@ def price_setters(results: Results, years: Iterable[int] | None = None) -> pd.Da
         if at_price[steps["year"] == year].any() or not np.isfinite(price.get(year, np.nan)):
             continue
         these = trading[trading["year"] == year]
-        used, unused = these[these["abatement_mt"] > 0], these[these["abatement_mt"] <= 0]
+        # a step used above the price was built ahead under a deployment limit: not the margin
+        used = these[(these["abatement_mt"] > 0) & (these["cost_cny_per_t"] <= these["price"])]
+        unused = these[(these["abatement_mt"] <= 0) & (these["cost_cny_per_t"] >= these["price"])]
         if not used.empty:
             rows.append(used.nlargest(1, "cost_cny_per_t").assign(margin="dearest used"))
         if not unused.empty:
@@ -789,6 +871,8 @@ def headline_table(results: Results) -> pd.DataFrame:
         ("Abatement cost, undiscounted", numbers["total_abatement_cost_bn_cny"], "bn CNY"),
         ("Abatement", numbers["total_abatement_mt"], "Mt CO2"),
         ("Cost per tonne abated (undiscounted)", numbers["cost_per_tonne_abated_cny_per_t"], "CNY/t CO2"),
+        *([("National target exceeded by (over the horizon)", results.summary["national_overshoot_mt"], "Mt CO2")]
+          if "national_overshoot_mt" in results.summary else []),
     ], columns=["quantity", "value", "unit"])
 
 
@@ -1119,7 +1203,20 @@ def results_lead(results: Results) -> str:
     return (f"The allowance price goes from {price[first]:,.0f} CNY/t in {first} to {price[last]:,.0f} CNY/t "
             f"in {last} (year-t money) while the ETS cap goes from {years.loc[first, 'ets_cap_mt']:,.0f} to "
             f"{years.loc[last, 'ets_cap_mt']:,.0f} Mt CO2; the abatement cost is "
-            f"{numbers['total_abatement_cost_pv_bn_cny']:,.0f} bn CNY in present value.")
+            f"{numbers['total_abatement_cost_pv_bn_cny']:,.0f} bn CNY in present value."
+            + _overshoot_sentence(results))
+
+
+def _overshoot_sentence(results: Results) -> str:
+    """Allowances sold beyond the national target, said plainly (empty when none)."""
+    overshoot = results.summary.get("national_overshoot_mt")
+    if overshoot is None or overshoot <= 0:
+        return ""
+    years = results.years[results.years["national_overshoot_mt"] > 0]["year"]
+    first, last = int(years.min()), int(years.max())
+    return (f" The national target is exceeded by {overshoot:,.1f} Mt CO2 over the horizon "
+            f"({first if first == last else f'{first}-{last}'}): allowances sold at the price ceiling, "
+            "reserve releases not counted under it, or offsets from removals outside the CO2 count.")
 
 
 INSTALLATION_FIGURES = ("installations",)  # drawn in the installations section, not among the charts

@@ -84,7 +84,7 @@ class Resolver:
         if lp.structure() != self.structure:
             raise StructureChanged(f"scenario {parameters.dataset.name!r} changes the LP's structure")
         arrays = highs_arrays(lp)
-        if start == "previous":
+        if start == "previous" and arrays.integer_columns is None:
             self._push(arrays)
         else:
             # The scenario's whole LP, passed afresh: HiGHS keeps nothing of earlier scenarios
@@ -95,7 +95,7 @@ class Resolver:
             if start == "reference" and self.reference_basis is not None:
                 self.highs.setBasis(self.reference_basis)
         pushed = time.perf_counter()
-        run_highs(self.highs, self.options)
+        run_highs(self.highs, self.options, arrays.integer_columns)  # a MIP is passed afresh above
         solved = time.perf_counter()
         raise_unless_optimal(self.highs, parameters.dataset.name)
         if self.reference_basis is None:

@@ -35,11 +35,12 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .families import (dual_columns, dual_prices, facility_compliance, value_columns, market_balance,
-                       simulation_compliance)
+from .families import (FAMILIES, beyond_national_cap_columns, dual_columns, dual_prices, emission_change,
+                       facility_compliance, market_balance, simulation_compliance, value_columns)
 from .errors import EtscapError
+from . import fastpath
 from .parameters import Parameters
-from .phases import SIMULATION, TRADING
+from .phases import INTENSITY, SIMULATION, TRADING
 from .solve import Solution
 
 USED_TOLERANCE_MT = 1e-7  # abatement below this counts as unused when finding marginal costs
@@ -204,10 +205,12 @@ OWN_FILES = frozenset({
     *TABLE_FILES.values(), "facility_years.parquet", "summary.json", "report.html", "results.xlsx",
     "scenarios.csv", "study.json", "years.parquet", "sector_years.parquet", "abatement_steps.parquet",
     "compare.html", "compare.xlsx", "runs.csv", "years_differences.csv", "sector_years_differences.csv",
+    "design_years.csv", "design_summary.csv", "designs.json",  # model.designs (run.py design-comparison)
 })
 OWN_FOLDERS = {"plots": ".png"}  # folder -> the only kind of file etscap puts in it
 # file -> a key etscap writes in it (None: a page, its presence is the mark: compare's folder)
-MARKERS: dict[str, str | None] = {"summary.json": "objective_bn_cny", "study.json": "kind", "compare.html": None}
+MARKERS: dict[str, str | None] = {"summary.json": "objective_bn_cny", "study.json": "kind", "compare.html": None,
+                                  "designs.json": "kind"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -586,8 +589,18 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     price = allowance_prices(p, least_cost)
     steps, step_rows = _abatement_steps(p, final)
     sector_years = _sector_years(p, least_cost, final, steps, step_rows, price, allocated is not None)
+    for family in FAMILIES:  # columns of rules (offsets surrendered, ...), before the years sum them
+        if family.sector_year_columns is not None:
+            sector_years = sector_years.assign(**family.sector_year_columns(p, final.values, sector_years))
     years = _years(p, least_cost, final, sector_years, price)
+    for family in FAMILIES:
+        if family.year_columns is not None:
+            years = years.assign(**family.year_columns(p, final.values, years))
     summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
+    beyond = [years[name].to_numpy(dtype=float) for name in beyond_national_cap_columns() if name in years]
+    if beyond:  # allowances sold beyond the national target (a price ceiling's, ...): by how much, plainly
+        years["national_overshoot_mt"] = np.sum(beyond, axis=0)
+        summary["national_overshoot_mt"] = float(years["national_overshoot_mt"].sum())
     if p.facility_resolution:  # without the table, the simulation years still feed the checks
         by_installation = facility_years(p, sector_years, years, facility_abatement(p, final),
                                          facility_own_prices(p, least_cost),
@@ -608,6 +621,7 @@ def _stage1_outcome(p: Parameters, least_cost: Solution) -> dict[str, Any]:
                   for columns in p.abatement), np.zeros(n))  # no steps table: a study does this per scenario
     if p.presolved is not None:
         abated = abated + np.bincount(p.presolved.columns.rows, weights=p.presolved.abatement_mt, minlength=n)
+    abated = abated - emission_change(p, least_cost.values)
     bank = least_cost.values.get("bank_mt")
     return {"ets_cap_mt": least_cost.values["ets_cap_mt"],
             "bank_mt": bank if bank is not None else np.zeros(p.years.size),
@@ -626,7 +640,19 @@ def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
     """The allowance price by year (CNY/t, year-t money); NaN in years without a market."""
     family = market_balance.FAMILY
     price = dual_prices(p, family, least_cost.duals[family.name])
-    return pd.Series(price, index=pd.Index(p.market_years, name="year")).reindex(p.years)
+    return pd.Series(_by_model_year(p, p.market_years, price), index=pd.Index(p.years, name="year"))
+
+
+def _by_model_year(p: Parameters, row_years: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` given for ``row_years``, placed at the model's years (NaN in the others), as
+    ``Series(values, row_years).reindex(p.years)``: positions, not an index lookup."""
+    position = np.asarray(row_years, dtype=np.int64) - p.first_year
+    inside = (position >= 0) & (position < p.years.size)
+    if np.unique(position).size != position.size:  # repeated years: let pandas refuse them
+        return pd.Series(values, index=row_years).reindex(p.years).to_numpy()
+    placed = np.full(p.years.size, np.nan)
+    placed[position[inside]] = np.asarray(values, dtype=float)[inside]
+    return placed
 
 
 def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, np.ndarray]:
@@ -639,22 +665,32 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
         solved.append((p.presolved.columns, p.presolved.abatement_mt))
     key_columns = (["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution
                    else ["sector", "step", "year"])
-    keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
-    for columns, _ in solved:
-        table = columns.key_arrays
-        for name in key_columns:
-            if name in table:
-                keys[name].append(table[name])
-            elif name == "sector":
-                keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
-            else:
-                keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
+
+    def make_keys() -> dict[str, np.ndarray]:
+        keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
+        for columns, _ in solved:
+            table = columns.key_arrays
+            for name in key_columns:
+                if name in table:
+                    keys[name].append(table[name])
+                elif name == "sector":
+                    keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
+                else:
+                    keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
+        joined = {name: np.concatenate(parts) for name, parts in keys.items()}
+        for values in joined.values():
+            values.flags.writeable = False  # shared by the scenarios: a table's write copies it
+        return joined
+
+    # the same families' keys (and, at facility resolution, the same registry) give the same columns
+    registry = (p.dataset.facilities, tuple(p.dataset.sectors["sector"].tolist())) if p.facility_resolution else ()
+    keys = fastpath.cached("step_keys", (*(columns.keys for columns, _ in solved), *registry), make_keys)
     potential = np.concatenate([columns.potential_mt for columns, _ in solved])
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
     steps = pd.DataFrame({  # text kept as object arrays: no conversion per scenario
-        **{name: pd.Series(np.concatenate(parts), dtype=object if name in ("sector", "facility_id", "step") else None)
-           for name, parts in keys.items()},
+        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None)
+           for name, values in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
     })
@@ -673,10 +709,9 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
     used = abatement > USED_TOLERANCE_MT
     dearest = np.full(n, -np.inf)
     np.maximum.at(dearest, step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
-    table = pd.DataFrame({  # built at once: a study builds it for every scenario
-        "phase": p.sector_years["phase"],
+    columns = {
         "bau_mt": bau,
-        "emissions_mt": bau - abated,
+        "emissions_mt": bau - abated + emission_change(p, final.values),
         "abatement_mt": abated,
         "cap_mt": cap,
         "abatement_cost_bn_cny": np.bincount(step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
@@ -685,15 +720,49 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         "own_price_cny_per_t": _own_prices(p, least_cost),
         "rule_cap_mt": p.sector_years["rule_cap_mt"].to_numpy(),  # simulation phase only: for the checks
         "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
-    }, index=p.sector_years.index)
+        **_cap_rule_columns(p, cap),
+    }
+    for column in value_columns(table="sector_years"):  # a family's own variables by sector-year
+        if column.variable in final.values and column.rows is not None:
+            columns[column.name] = _spread(n, column.rows(p), column.compute(p, final.values) if column.compute
+                                           is not None else final.values[column.variable])
+    if not allocated:  # built at once from the grid's keys, as text made once: a study builds it for every scenario
+        sector, year, phase = _grid_keys(p)
+        return pd.DataFrame({"sector": sector, "year": year, "phase": phase, **columns})
+    table = pd.DataFrame({"phase": p.sector_years["phase"], **columns}, index=p.sector_years.index)
     if allocated:
-        columns = list(table.columns)
+        order = list(table.columns)
         _allocation_columns(table, p, _spread(n, p.covered_rows, final.values["free_allocation_mt"]), price)
-        columns[5:5] = ["free_mt", "free_share", "auctioned_mt", "net_purchase_mt"]
-        columns[10:10] = ["burden_bn_cny", "burden_share_of_value_added"]
-        columns += ["free_share_min", "free_share_max"]
-        table = table[columns]
+        order[5:5] = ["free_mt", "free_share", "auctioned_mt", "net_purchase_mt"]
+        order[10:10] = ["burden_bn_cny", "burden_share_of_value_added"]
+        order += ["free_share_min", "free_share_max"]
+        table = table[order]
     return table.reset_index()
+
+
+def _cap_rule_columns(p: Parameters, cap: np.ndarray) -> dict[str, np.ndarray]:
+    """Each covered sector-year's cap rule: its basis (cap_rules.csv or the shorthands), the
+    reduction it cuts (simulation, grandfathered) and, under intensity, its benchmark: the
+    given one, or the one the model chose (cap / output)."""
+    basis = p.sector_years["basis"].to_numpy()
+    given = p.sector_years["benchmark_t_per_unit"].to_numpy()
+    chosen = cap / p.sector_years["output"].to_numpy()
+    named = basis.astype(object)
+    named[basis == ""] = None  # no rule
+    return {"basis": named,
+            "cap_reduction": p.sector_years["cap_reduction"].to_numpy(),
+            "benchmark_t_per_unit": np.where(basis == INTENSITY, np.where(np.isfinite(given), given, chosen), np.nan)}
+
+
+def _grid_keys(p: Parameters) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, pd.api.extensions.ExtensionArray]:
+    """sector, year and phase of the sector-year grid as the table's columns (text as str),
+    made once for the scenarios that share the grid."""
+    def make() -> tuple:
+        index = p.sector_years.index
+        return (pd.array(index.get_level_values("sector").to_numpy(), dtype="str"),
+                index.get_level_values("year").to_numpy(), pd.array(p.phase, dtype="str"))
+
+    return fastpath.cached("grid_keys", (p.sector_years,), make)
 
 
 def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
@@ -780,7 +849,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
            price: pd.Series) -> pd.DataFrame:
     years = p.years
     year_row = sector_years["year"].to_numpy() - p.first_year
-    covered = sector_years["phase"].isin([SIMULATION, TRADING]).to_numpy()
+    covered = (p.phase == SIMULATION) | (p.phase == TRADING)  # the table's rows are the grid's
 
     def by_year(column: str, only_covered: bool = False) -> np.ndarray:
         values = np.nan_to_num(sector_years[column].to_numpy(dtype=float))
@@ -790,6 +859,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     columns = {
         "year": years,
         "national_cap_mt": p.targets["national_cap_mt"].to_numpy(),
+        # the targets as stated ([targets] scope), and what a net-GHG count adds to the model's CO2
+        **{column: p.targets[column].to_numpy() for column in ("absolute_target_mt", "intensity_target_mt",
+                                                               "non_co2_mt", "sinks_mt")},
         "ets_cap_mt": final.values["ets_cap_mt"],
         "bank_mt": bank if bank is not None else np.zeros(years.size),
         **_year_prices(p, least_cost),  # allowance price, national carbon value, ...
@@ -806,7 +878,11 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         columns["auction_revenue_bn_cny"] = (price.fillna(0.0).to_numpy()
                                              * by_year("auctioned_mt", only_covered=True) / 1e3)
     for column in value_columns():  # a family's own variables by year, before the discount factor
-        columns[column.name] = final.values[column.variable]
+        values = final.values.get(column.variable)
+        if values is None:  # the rule is not in use (no offsets.csv, ...): no column
+            continue
+        columns[column.name] = (column.compute(p, final.values) if column.compute is not None
+                                else column.by_year(p, values) if column.by_year is not None else values)
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return pd.DataFrame(columns)  # built at once: a study builds it for every scenario
 
@@ -817,9 +893,10 @@ def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
     columns = {}
     for family in dual_columns("years"):
         assert family.dual is not None
+        if family.dual.optional and not len(least_cost.duals[family.name]):
+            continue  # the rule is not in use: no column
         row_years = family.dual.year_of_row(p) if family.dual.year_of_row is not None else p.years
-        by_year = pd.Series(dual_prices(p, family, least_cost.duals[family.name]), index=row_years)
-        columns[family.dual.name] = by_year.reindex(p.years).to_numpy()
+        columns[family.dual.name] = _by_model_year(p, row_years, dual_prices(p, family, least_cost.duals[family.name]))
     return columns
 
 
@@ -840,7 +917,9 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
         "settings": dict(p.dataset.settings),  # scenario.toml after --set overrides
         "scenarios": [dict(s) for s in p.dataset.scenarios],  # named scenarios applied, in order
         "market": {"banking": p.banking, "initial_bank_mt": p.initial_bank_mt,
-                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0)},
+                   "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0),
+                   **{key: value for family in FAMILIES if family.market is not None
+                      for key, value in family.market(p).items()}},
         "solver": "highs",
         "solver_version": least_cost.solver_version,
         "solver_options": least_cost.options,

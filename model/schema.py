@@ -80,9 +80,19 @@ class Field:
         }[self.kind]
         if not ok or (self.kind in ("int", "float") and not _finite(raw)):
             raise ValueError(self.expected())
-        if self.out_of_range(pd.Series([raw]))[0]:
+        if self._scalar_out_of_range(raw):
             raise ValueError(self.expected())
         return float(raw) if self.kind == "float" else raw
+
+    def _scalar_out_of_range(self, raw: Any) -> bool:
+        """``out_of_range`` of one given value (a study converts one per scenario and key)."""
+        if self.choices:
+            return bool(self.out_of_range(pd.Series([raw]))[0])
+        if self.kind not in ("int", "float"):
+            return False
+        number = float(raw)
+        return ((self.minimum is not None and number < self.minimum)
+                or (self.maximum is not None and number > self.maximum))
 
     def parse_column(self, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         """Parse a column of text cells; returns typed values and a mask of bad cells.
@@ -202,7 +212,7 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "market.banking",
         "bool",
         "",
-        "Whether allowances may be banked for later years (never borrowed).",
+        "Whether allowances may be banked for later years (borrowing: market.borrowing_limit_share).",
         False,
     ),
     Field(
@@ -214,6 +224,46 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         0.0,
         0.0,
         1e6,
+    ),
+    share_field(
+        "market.offset_limit_share",
+        "Offsets (offsets.csv) a trading sector surrenders are at most this share of its verified "
+        "(modelled) emissions, unless sectors.csv gives its own offset_limit_share.",
+        0.0,
+    ),
+    Field(
+        "market.reserve.initial_mt",
+        "float",
+        "Mt CO2",
+        "Allowances the reserve (reserve.csv) holds for the whole horizon; blank: only its yearly "
+        "volumes limit it.",
+        None,
+        0.0,
+        1e6,
+    ),
+    Field(
+        "market.reserve.counts_in_national_target",
+        "bool",
+        "",
+        "Whether allowances released from the reserve count as issued under the national target; false: "
+        "the national count may exceed the national cap by them (reported as national_overshoot_mt).",
+        True,
+    ),
+    Field(
+        "market.bank_limit_mt",
+        "float",
+        "Mt CO2",
+        "With banking, the most the whole market may bank at each year end; what it cannot bank "
+        "is cancelled (years.csv cancelled_mt). Blank: no limit.",
+        None,
+        0.0,
+        1e6,
+    ),
+    share_field(
+        "market.borrowing_limit_share",
+        "Up to this share of a year's obligation (the trading sectors' emissions) may be met with "
+        "the next year's allowances, repaid from them (years.csv borrowed_mt); 0: no borrowing.",
+        0.0,
     ),
     Field(
         "allocation.objective",
@@ -236,6 +286,15 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         "allocation.absolute_cap_from",
         "From this year sector caps may not rise year on year; blank: never.",
         None,
+    ),
+    Field(
+        "targets.scope",
+        "str",
+        "",
+        "What the national targets of targets.csv count: 'co2', the model's CO2; 'net_ghg', economy-wide "
+        "net GHG = the model's CO2 + non_co2_mt - sinks_mt (targets.csv, exogenous).",
+        "co2",
+        choices=("co2", "net_ghg"),
     ),
     Field(
         "allocation.max_burden_share",
@@ -367,6 +426,27 @@ SECTORS = TableSpec(
             0.0,
         ),
         Field(
+            "bank_limit_base_mt",
+            "float",
+            "Mt CO2",
+            "With banking, a trading sector's bank at a year end is at most this plus "
+            "bank_limit_sales_factor x its net sales of allowances that year; what it cannot bank "
+            "is cancelled. Blank: the sector's bank has no limit of its own.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "bank_limit_sales_factor",
+            "float",
+            "t banked per t sold",
+            "See bank_limit_base_mt: the bank allowed per tonne of net sales (a net buyer may bank "
+            "the base only). Blank: 0.",
+            None,
+            0.0,
+            100.0,
+        ),
+        Field(
             "entities",
             "int",
             "count",
@@ -375,6 +455,12 @@ SECTORS = TableSpec(
             None,
             0,
             1e6,
+        ),
+        share_field(
+            "offset_limit_share",
+            "While trading, the sector surrenders offsets for at most this share of its verified "
+            "emissions; blank: the scenario's market.offset_limit_share.",
+            None,
         ),
         SOURCE_COLUMN,
     ),
@@ -409,6 +495,19 @@ MAC = TableSpec(
             -0.5,
             0.5,
         ),
+        Field(
+            "max_build_mt_per_year",
+            "float",
+            "Mt CO2 per year",
+            "Deployment limit: the step's abatement may grow by at most this much from one year to "
+            "the next (from 0 in base_year, where BAU is what happened); blank: no limit.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field("group", "str", "",
+              "Deployment group of the step (e.g. ccus): deployment_limits.csv bounds the group's total "
+              "abatement by year; blank: none.", ""),
         SOURCE_COLUMN,
     ),
 )
@@ -423,8 +522,47 @@ TARGETS = TableSpec(
             "national_cap_mt",
             "float",
             "Mt CO2",
-            "National emission cap: allowances issued plus emissions of sectors outside the ETS.",
-            REQUIRED,
+            "National emission cap (in [targets] scope): allowances issued plus emissions of sectors outside the "
+            "ETS (plus non_co2_mt minus sinks_mt for net_ghg). Blank: none in this year (give "
+            "national_intensity_t_per_10k_cny instead); with both, both bind.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "national_intensity_t_per_10k_cny",
+            "float",
+            "t CO2 per 10,000 CNY",
+            "National intensity target (in [targets] scope) per unit of GDP: the cap is this x gdp_bn_cny / 10 "
+            "(Mt). Blank: none in this year.",
+            None,
+            0.0,
+            1e3,
+        ),
+        Field(
+            "gdp_bn_cny",
+            "float",
+            "billion CNY",
+            "GDP of the year, for the intensity target (a study drawing it moves the cap).",
+            None,
+            0.0,
+            1e8,
+        ),
+        Field(
+            "non_co2_mt",
+            "float",
+            "Mt CO2e",
+            "With [targets] scope = 'net_ghg': exogenous non-CO2 emissions counted against the target.",
+            0.0,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "sinks_mt",
+            "float",
+            "Mt CO2e",
+            "With [targets] scope = 'net_ghg': removals by sinks (land use, forests) netted from the count.",
+            0.0,
             0.0,
             1e6,
         ),
@@ -457,6 +595,17 @@ TARGETS = TableSpec(
             0.0,
             10.0,
         ),
+        Field(
+            "price_ceiling_cny_per_t",
+            "float",
+            "CNY per t CO2",
+            "Allowances are sold without limit at this price (year-t money), so the allowance price never "
+            "exceeds it; the sales are not counted under the national target (national_overshoot_mt says by "
+            "how much it is exceeded). Interpolated between two rows that both give it; blank: no ceiling.",
+            None,
+            0.0,
+            1e5,
+        ),
         SOURCE_COLUMN,
     ),
 )
@@ -478,6 +627,30 @@ ALLOCATION = TableSpec(
     required=False,
 )
 
+CAP_RULES = TableSpec(
+    "cap_rules.csv",
+    "Optional cap rules by sector and period: from a sector's first row on they replace the shorthands "
+    "covered_from/trading_from/simulation_reduction (sectors.csv) and allocation.absolute_cap_from, each row "
+    "holding from its from_year until the sector's next row. Without a row, the shorthands expand to the same "
+    "rules: simulation from covered_from, intensity from trading_from, absolute from absolute_cap_from.",
+    ("sector", "from_year"),
+    (
+        Field("sector", "str", "", "A sector of sectors.csv the ETS covers."),
+        year_field("from_year", "First year of the rule (not before the sector's covered_from)."),
+        Field("basis", "str", "",
+              "'simulation': own compliance, no trading, cap (1 - reduction) x BAU; 'grandfathered': trading, "
+              "allocation = the year's modelled emissions x (1 - reduction); 'intensity': trading, allowances = "
+              "benchmark_t_per_unit x actual output; 'absolute': trading, a mass cap that may not rise.",
+              choices=("simulation", "grandfathered", "intensity", "absolute")),
+        share_field("reduction", "simulation and grandfathered: the share cut from BAU or from emissions.", 0.0),
+        Field("benchmark_t_per_unit", "float", "t CO2 per unit of output",
+              "intensity: allowances per unit of output (benchmark x output in Mt: t/t x Mt, t/MWh x TWh); "
+              "blank: chosen by the model, one stringency for all such sectors.", None, 0.0, 1e4),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
 BENCHMARKS = TableSpec(
     "benchmarks.csv",
     "Optional allocation benchmarks by sector and unit type: a facility's share of its "
@@ -494,6 +667,21 @@ BENCHMARKS = TableSpec(
             REQUIRED,
             0.0,
             1e4,
+        ),
+        share_field(
+            "shortfall_cap_share",
+            "Compliance relief for this unit type (trading): the shortfall an installation must cover is "
+            "at most this share of its verified emissions (China's power plan: 0.2 for coal units); "
+            "facilities.csv may give its own. Blank: no cap.",
+            None,
+        ),
+        Field(
+            "obligation_capped_at_allocation",
+            "bool",
+            "",
+            "Compliance relief for this unit type (trading): it surrenders at most its free allocation "
+            "(China's power plan: gas units); facilities.csv may give its own. Blank: false.",
+            None,
         ),
         share_field(
             "output_share",
@@ -530,6 +718,20 @@ FACILITIES = TableSpec(
             1.0,
             0.0,
             100.0,
+        ),
+        share_field(
+            "shortfall_cap_share",
+            "Compliance relief (trading): the shortfall the installation must cover is at most this share "
+            "of its verified emissions; blank: its unit type's (benchmarks.csv), else no cap.",
+            None,
+        ),
+        Field(
+            "obligation_capped_at_allocation",
+            "bool",
+            "",
+            "Compliance relief (trading): it surrenders at most its free allocation; blank: its unit type's "
+            "(benchmarks.csv), else false.",
+            None,
         ),
         SOURCE_COLUMN,
     ),
@@ -577,7 +779,62 @@ BAU = TableSpec(
     required=False,
 )
 
-TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU)
+DEPLOYMENT_LIMITS = TableSpec(
+    "deployment_limits.csv",
+    "Optional deployment limits by group of mac.csv steps (its group column) and year: the "
+    "group's total abatement, its steps summed over sectors (and installations), is at most "
+    "max_mt; interpolated linearly between a group's rows and held at its first and last "
+    "row's values outside them.",
+    ("group", "year"),
+    (
+        Field("group", "str", "", "A group named in mac.csv's group column."),
+        year_field("year", "Year of the limit."),
+        Field("max_mt", "float", "Mt CO2", "Most abatement the group's steps may give in the year.",
+              REQUIRED, 0.0, 1e6),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+OFFSETS = TableSpec(
+    "offsets.csv",
+    "Optional offset supply (e.g. CCER credits) by origin, step and year, surrendered by the trading sectors "
+    "within their offset limit (market.offset_limit_share). Potential and cost are interpolated between an "
+    "(origin, step)'s rows and held after its last row; none before its first. An origin that is a sector of "
+    "sectors.csv must be outside the ETS: its offsets are its own abatement (its emissions fall; none from the "
+    "year the ETS covers it). Any other origin (e.g. forestry) is a removal outside the CO2 count: the ETS "
+    "emits more by it, so the national CO2 count may exceed the national cap by it (national_overshoot_mt).",
+    ("origin", "step", "year"),
+    (
+        year_field("year", "Year of the figures."),
+        Field("origin", "str", "", "A sector of sectors.csv outside the ETS, or a named source such as forestry."),
+        Field("step", "str", "", "Name of the supply step, unique within the origin and year."),
+        Field("potential_mt", "float", "Mt CO2", "Offsets the step can supply in the year.", REQUIRED, 0.0, 1e5),
+        Field("cost_cny_per_t", "float", "CNY per t CO2", "Cost of one offset of the step, in year-t money.",
+              REQUIRED, 0.0, 1e5),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+RESERVE = TableSpec(
+    "reserve.csv",
+    "Optional allowance reserve released at trigger prices: from a tier's row's year until its next row, "
+    "up to volume_mt a year are sold to the market at the trigger price (a supply step), within the pool "
+    "market.reserve.initial_mt.",
+    ("tier", "year"),
+    (
+        year_field("year", "First year of the tier's trigger and volume."),
+        Field("tier", "str", "", "Name of the tier (e.g. 1, 2)."),
+        Field("trigger_price_cny_per_t", "float", "CNY per t CO2",
+              "Allowance price (year-t money) at which the tier's allowances are sold.", REQUIRED, 0.0, 1e5),
+        Field("volume_mt", "float", "Mt CO2", "Allowances the tier offers in each year.", REQUIRED, 0.0, 1e5),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU,
+                                 CAP_RULES, DEPLOYMENT_LIMITS, OFFSETS, RESERVE)
 TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
 
 

@@ -135,7 +135,8 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     if highs.passModel(_highs_lp(compiled, objectives[0].sense)) == highspy.HighsStatus.kError:
         raise SolverError(f"HiGHS could not load model {model.name!r}: {_HINTS['Load error']}")
     compiled_at = time.perf_counter()
-    run_highs(highs, options)
+    integer = np.flatnonzero(np.fromiter((v.is_integer() for v in compiled.columns), bool, len(compiled.columns)))
+    run_highs(highs, options, integer)
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
     raise_unless_optimal(highs, model.name)
@@ -169,7 +170,7 @@ def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = N
     if highs.passModel(to_highs(arrays)) == highspy.HighsStatus.kError:
         raise SolverError(f"HiGHS could not load model {name!r}: {_HINTS['Load error']}")
     passed_at = time.perf_counter()
-    run_highs(highs, options)  # as solve_model: an optimum without a basis is crossed over
+    run_highs(highs, options, arrays.integer_columns)  # as solve_model: an optimum without a basis is crossed over
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
     raise_unless_optimal(highs, name)
@@ -305,14 +306,21 @@ def _highs_lp(compiled: Any, sense: Any) -> highspy.HighsLp:
     return lp
 
 
-def run_highs(highs: highspy.Highs, options: Mapping[str, Any]) -> None:
+def run_highs(highs: highspy.Highs, options: Mapping[str, Any], integer_columns: np.ndarray | None = None) -> None:
     """Run HiGHS; an optimum without a basis (PDLP's, or interior point's with
     ``run_crossover=off``) is crossed over to a vertex and cleaned up by simplex.
+
+    With ``integer_columns`` (a rule's regime, e.g. which sectors sell under a bank limit)
+    the model is first solved exactly as a MIP; those columns are then fixed at its values
+    and made continuous, and the LP that is left is solved, so that prices are the duals of
+    that LP (the regime held fixed). The columns stay fixed in ``highs`` afterwards.
 
     Such an optimum is approximate (rows met to a relative 1e-7, not at a vertex): stage 2
     holds stage 1's values fixed, and rows that those values meet only approximately made
     the allocation look infeasible. Crossover from the primal-dual solution gives a basis
     from which simplex needs few or no iterations (none on the default dataset after PDLP)."""
+    if integer_columns is not None and integer_columns.size:
+        _fix_integers(highs, options, integer_columns)
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or highs.getBasis().valid:
         return
@@ -322,6 +330,28 @@ def run_highs(highs: highspy.Highs, options: Mapping[str, Any]) -> None:
         highs.run()
     finally:
         highs.setOptionValue("solver", str(options.get("solver", "choose")))
+
+
+MIP_REL_GAP = 1e-6  # a regime MIP stops within a millionth of the least cost (HiGHS's default 1e-4)
+
+
+def _fix_integers(highs: highspy.Highs, options: Mapping[str, Any], columns: np.ndarray) -> None:
+    """Solve the MIP (to within ``MIP_REL_GAP``), fix ``columns`` at its values and make
+    them continuous; an infeasible MIP is left for the LP's run to report."""
+    columns = columns.astype(np.int32)
+    highs.changeColsIntegrality(columns.size, columns, np.full(columns.size, highspy.HighsVarType.kInteger))
+    highs.setOptionValue("solver", "choose")  # "simplex" or "ipm" would solve the relaxation
+    highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+    try:
+        highs.run()
+    finally:
+        highs.setOptionValue("solver", str(options.get("solver", "choose")))
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        highs.changeColsIntegrality(columns.size, columns, np.full(columns.size, highspy.HighsVarType.kContinuous))
+        return
+    chosen = np.round(np.asarray(highs.getSolution().col_value)[columns])
+    highs.changeColsBounds(columns.size, columns, chosen, chosen)
+    highs.changeColsIntegrality(columns.size, columns, np.full(columns.size, highspy.HighsVarType.kContinuous))
 
 
 _NOT_FINITE = ("the LP has a coefficient, cost or bound that is not a finite number (e.g. a covered sector "

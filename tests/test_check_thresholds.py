@@ -37,10 +37,11 @@ def _add(table, column, amount: float, relative: bool = False, **where) -> None:
 CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # national cap 152.5 Mt in 2026, lowered by d: allowances plus outside emissions exceed it by d
     "national_target": ("toy", lambda t, d: _add(t["years"], "national_cap_mt", -d, year=2026),
-                        {"national_target", "national_count"}),
-    # the same: cumulative emissions to 2026 and 2027 exceed the cumulative national cap by d
-    "national_count": ("toy", lambda t, d: _add(t["years"], "national_cap_mt", -d, year=2026),
-                       {"national_target", "national_count"}),
+                        {"national_target"}),
+    # the stated 2026 target lowered by d: cumulative emissions to 2026 and 2027 exceed the
+    # cumulative national cap by d
+    "national_count": ("toy", lambda t, d: _add(t["years"], "absolute_target_mt", -d, year=2026),
+                       {"national_count"}),
     # power's 2026 cap (71.67 Mt) raised by d: sector caps add up to d more than the ETS cap
     "cap_split": ("toy", lambda t, d: _add(t["sector_years"], "cap_mt", d, sector="power", year=2026),
                   {"cap_split", "market_clearing"}),  # d of supply unused at a price of 40
@@ -85,6 +86,15 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # s1 emits d above its free allowances (0.4 x 47 = 18.8 Mt) in steel's simulation year
     "facility_compliance": ("toy_facility", lambda t, d: _add(t["facilities"], "emissions_mt", d,
                                                               facility_id="s1", year=2025), {"facility_compliance"}),
+    # power's 2026 benchmark (chosen: its 71.67 Mt cap / 100 TWh) reported d / 100 t/MWh higher:
+    # the benchmark x its 100 TWh output is d above its cap
+    "cap_rules": ("toy", lambda t, d: _add(t["sector_years"], "benchmark_t_per_unit", d / 100, sector="power",
+                                           year=2026), {"cap_rules"}),
+    # power's B, built at 5 Mt/yr to 10 Mt in 2026, reported d higher: it grew 5 + d that year
+    "deployment_limits": ("toy_deployment", lambda t, d: (
+        _add(t["steps"], "abatement_mt", d, sector="power", step="B", year=2026),
+        _add(t["sector_years"], "emissions_mt", -d, sector="power", year=2026)),
+        {"deployment_limits", "market_clearing"}),  # d of supply left unused at a price of 60
     # stage 2 reported 2026's ETS cap d above what stage 1 decided (sector caps and auctioning no longer add up)
     "stage2_keeps_stage1": ("toy_stage2", lambda t, d: _add(t["years"], "ets_cap_mt", d, year=2026),
                             {"stage2_keeps_stage1", "cap_split", "national_target", "allocation_bounds"}),
@@ -92,7 +102,42 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     "stage2_cost_within_tolerance": ("toy_stage2", lambda t, d: _add(
         t["steps"], "abatement_cost_bn_cny", d * 3.147024793388429 * 1.1, sector="power", step="B", year=2026),
         {"stage2_cost_within_tolerance"}),
+    # power surrenders d more offsets in 2027 than its limit (2.5 of 4.737 Mt, the limit binding) and the year's total
+    "offset_limit": ("toy_offsets", lambda t, d: _add(t["sector_years"], "offsets_surrendered_mt", d,
+                                                      sector="power", year=2027), {"offset_limit"}),
+    # the 2027 price at the ceiling of 50 raised by a share d
+    "price_ceiling": ("toy_ceiling", lambda t, d: _add(t["years"], "allowance_price_cny_per_t", d, relative=True,
+                                                       year=2027), {"price_ceiling"}),
+    # the reserve's 3 Mt tier (all sold at 60 > 50 in 2027) reported selling d more (supply d above demand)
+    "reserve_release": ("toy_reserve", lambda t, d: _add(t["years"], "reserve_released_mt", d, year=2027),
+                        {"reserve_release", "market_clearing"}),
 }
+
+
+@pytest.fixture(scope="module")
+def toy_deployment():
+    return solve(TOY, overrides={"mac.power.B.max_build_mt_per_year": 5}, allocation=False)
+
+
+@pytest.fixture(scope="module")
+def toy_offsets():
+    from tests.families.test_offsets import with_offsets
+
+    return solve(with_offsets())
+
+
+@pytest.fixture(scope="module")
+def toy_ceiling():
+    from tests.families.test_price_ceiling import with_ceiling
+
+    return solve(with_ceiling(50.0))
+
+
+@pytest.fixture(scope="module")
+def toy_reserve():
+    from tests.families.test_reserve import with_reserve
+
+    return solve(with_reserve([3.0]))
 
 
 @pytest.fixture(scope="module")

@@ -112,3 +112,32 @@ def test_sector_own_price_at_facility_resolution_is_the_bau_weighted_mean(tmp_pa
         assert prices == pytest.approx([60.0, 120.0, 0.0])
         steel = results.sector_years.set_index(["sector", "year"]).loc[("steel", 2025)]
         assert steel["own_price_cny_per_t"] == pytest.approx(66.0)
+
+
+RELIEF_REGISTRY = """facility_id,sector,output,emissions_mt,unit_type,obligation_capped_at_allocation,source
+coal1,power,20,60,coal,,illustrative
+gas1,power,10,20,gas,,illustrative
+other1,power,70,20,other,false,illustrative
+"""
+RELIEF_TYPES = """sector,unit_type,benchmark_t_per_unit,shortfall_cap_share,obligation_capped_at_allocation,source
+power,coal,1,0.2,,illustrative
+power,gas,1,,true,illustrative
+power,other,1,,,illustrative
+"""
+
+
+def test_relief_caps_an_installations_purchase(tmp_path):
+    """Toy power in 2025: emissions 78 Mt, all 78 Mt free, price 40. Installations share
+    emissions 60/20/20% and allocation by output 20/10/70%: coal1 emits 46.8 and gets 15.6, a
+    shortfall of 31.2 capped at 0.2 x 46.8 = 9.36 (relief 21.84, cost 40 x 9.36 = 0.3744 bn
+    CNY); gas1 emits 15.6, gets 7.8: it surrenders at most its allocation (relief 7.8, cost 0);
+    other1 is long by 54.6 - 15.6 = 39 (no relief)."""
+    import shutil
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(RELIEF_REGISTRY)
+    (folder / "benchmarks.csv").write_text(RELIEF_TYPES)
+    rows = solve(folder).facilities.set_index(["facility_id", "year"]).xs(2025, level="year")
+    assert rows["shortfall_mt"].tolist() == pytest.approx([31.2, 7.8, -39.0])
+    assert rows["relief_mt"].tolist() == pytest.approx([21.84, 7.8, 0.0])
+    assert rows["compliance_cost_bn_cny"].tolist() == pytest.approx([0.3744, 0.0, -1.56])

@@ -570,6 +570,25 @@ def test_price_between_two_steps_lists_both(china_results):
         ["power", "T5_coal_phase_down", 600.0, "cheapest unused"]]
 
 
+def test_a_step_used_above_the_price_is_not_the_margin(toy_results):
+    """The toy's 2027 tables with the price at 70, steel B (60) used whole and a step C at 90
+    used 5 Mt (built ahead under a deployment limit, as a build rate makes the model do):
+    steel B (60) is the dearest step used at or below the price, not C; every other trading
+    step is used (rest B, unused at 80, is outside the ETS)."""
+    import dataclasses
+
+    years = toy_results.years.copy()
+    years.loc[years["year"] == 2027, "allowance_price_cny_per_t"] = 70.0
+    steps = toy_results.abatement_steps.copy()
+    steps.loc[(steps["sector"] == "steel") & (steps["step"] == "B") & (steps["year"] == 2027), "abatement_mt"] = 10.0
+    extra = steps[(steps["sector"] == "power") & (steps["step"] == "B") & (steps["year"] == 2027)].assign(
+        step="C", cost_cny_per_t=90.0, abatement_mt=5.0)
+    results = dataclasses.replace(toy_results, years=years, abatement_steps=pd.concat([steps, extra]))
+    table = price_setters(results, [2027])
+    assert table[["sector", "step", "cost_cny_per_t", "margin"]].values.tolist() == [
+        ["steel", "B", 60.0, "dearest used"]]
+
+
 def test_merit_order(toy_results):
     """2027: power A 20 Mt @ 10, steel A 5 @ 20, power B 30 @ 40, steel B 10 @ 60 (5 used)."""
     figure = plot_merit_order(toy_results)

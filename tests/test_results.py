@@ -19,7 +19,8 @@ def test_tables_have_the_promised_columns(toy_results):
         "sector", "year", "phase", "bau_mt", "emissions_mt", "abatement_mt", "cap_mt",
         "free_mt", "free_share", "auctioned_mt", "net_purchase_mt", "abatement_cost_bn_cny",
         "burden_bn_cny", "burden_share_of_value_added", "marginal_cost_cny_per_t", "own_price_cny_per_t",
-        "rule_cap_mt", "implied_benchmark_t_per_unit", "free_share_min", "free_share_max",
+        "rule_cap_mt", "implied_benchmark_t_per_unit", "basis", "cap_reduction", "benchmark_t_per_unit",
+        "free_share_min", "free_share_max",
     ]
     for column in ("auction_revenue_bn_cny", "free_allocation_mt", "min_auction_share"):
         assert column in toy_results.years.columns

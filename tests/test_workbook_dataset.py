@@ -100,7 +100,8 @@ def test_workbook_without_units_row_and_sheet_problems(tmp_path):
     assert str(caught.value) == (
         "2 problems in the inputs:\n"
         "  toy.xlsx, sheet target: expected a sheet named scenario, sectors, mac, targets, allocation, "
-        "benchmarks, facilities, facility_mac, bau or reference (did you mean 'targets'?)\n"
+        "benchmarks, facilities, facility_mac, bau, cap_rules, deployment_limits, offsets, reserve or reference "
+        "(did you mean 'targets'?)\n"
         "  toy.xlsx: expected a sheet named targets (the table targets.csv)")
 
 

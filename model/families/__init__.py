@@ -10,17 +10,18 @@ holds) read the declarations; no family's name is matched anywhere else.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from . import (absolute_cap_incumbents, bank, cap_split, facility_compliance, market_balance, national_target,
-               simulation_compliance, simulation_rule_cap, trading_cap_shares)
+from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split, deployment_limits,
+               facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
+               offsets, price_ceiling, reserve, simulation_compliance, simulation_rule_cap, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
                    ValueColumn, abatement_terms, numbered)
 
 if TYPE_CHECKING:
-    from ..lp import RowBlock, VarBlock
+    from ..lp import RowBlock, Term, VarBlock
     from ..parameters import Parameters
 
 # The order of the rows in the LP (and of the terms in each shared sum)
@@ -32,8 +33,16 @@ FAMILIES: list[Family] = [
     facility_compliance.FAMILY,
     market_balance.FAMILY,
     bank.FAMILY,
+    bank_limits.FAMILY,
+    borrowing.FAMILY,
+    offsets.FAMILY,
+    price_ceiling.FAMILY,
+    reserve.FAMILY,
     trading_cap_shares.FAMILY,
     absolute_cap_incumbents.FAMILY,
+    grandfathered_allocation.FAMILY,
+    intensity_benchmark.FAMILY,
+    deployment_limits.FAMILY,
 ]
 
 
@@ -50,14 +59,37 @@ def define_family_variables(p: Parameters, families: list[Family] | None = None)
             for block in family.variables(p)]
 
 
-def value_columns(families: list[Family] | None = None) -> list[ValueColumn]:
-    """The years-table columns of the families' variables, in the list's order."""
-    return [column for family in (FAMILIES if families is None else families) for column in family.values]
+def value_columns(families: list[Family] | None = None, table: str = "years") -> list[ValueColumn]:
+    """The ``table`` columns of the families' variables, in the list's order."""
+    return [column for family in (FAMILIES if families is None else families) for column in family.values
+            if column.table == table]
 
 
 def market_supply_columns(families: list[Family] | None = None) -> tuple[str, ...]:
     """The years-table columns of allowances rules add to the market supply (for the checks)."""
     return tuple(column.name for column in value_columns(families) if column.market_supply)
+
+
+def beyond_national_cap_columns(families: list[Family] | None = None) -> tuple[str, ...]:
+    """The years-table columns of allowances not counted under the national target (for the
+    checks and the summary's national overshoot)."""
+    return tuple(column.name for column in value_columns(families) if column.beyond_national_cap)
+
+
+def family_costs(p: Parameters, families: list[Family] | None = None) -> list[Term]:
+    """The objective terms families declare (present value, million CNY), in the list's order."""
+    return [term for family in (FAMILIES if families is None else families) if family.costs is not None
+            for term in family.costs(p)]
+
+
+def emission_change(p: Parameters, values: Mapping[str, np.ndarray],
+                    families: list[Family] | None = None) -> np.ndarray:
+    """The change rules' variables make to emissions, Mt by sector-year row (0 without such rules)."""
+    change = np.zeros(len(p.sector_years))
+    for family in (FAMILIES if families is None else families):
+        if family.emission_change is not None:
+            change = change + family.emission_change(p, values)
+    return change
 
 
 def with_rows(families: list[Family] | None = None) -> list[Family]:
@@ -85,6 +117,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 
 
 __all__ = ["FAMILIES", "Family", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
-           "value_columns", "market_supply_columns", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
+           "value_columns", "market_supply_columns", "beyond_national_cap_columns", "family_costs",
+           "emission_change", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
            "ALLOWANCE_DEMAND", "abatement_terms", "numbered", "define_rows", "with_rows", "dual_prices",
            "dual_columns"]

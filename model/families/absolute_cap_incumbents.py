@@ -1,6 +1,6 @@
-"""absolute_cap_incumbents: from ``allocation.absolute_cap_from`` no incumbent trading
-sector's cap rises: one row per sector and absolute-cap year, its cap against its own cap
-of the year before.
+"""absolute_cap_incumbents: under the cap rule absolute (from ``allocation.absolute_cap_from``
+or a sector's own ``cap_rules.csv`` year) no incumbent trading sector's cap rises: one row
+per sector and absolute-cap year, its cap against its own cap of the year before.
 
 A single row on the incumbents' summed caps is not enough in the first absolute-cap
 year: shares follow that year's BAU there but the year before's BAU the year before, so a
@@ -13,7 +13,7 @@ import numpy as np
 
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
-from ..phases import OUTSIDE, TRADING
+from ..phases import ABSOLUTE, OUTSIDE, TRADING
 from .base import Family, Sums
 
 
@@ -29,7 +29,7 @@ def _absolute_cap_rows(p: Parameters, previous_phase_wanted: str) -> tuple[np.nd
     year = p.year_of_row[rows]
     has_previous = year > p.first_year
     previous_phase = np.where(has_previous, p.phase[rows - 1], OUTSIDE)  # the grid's row - 1 is year - 1
-    absolute = (p.phase[rows] == TRADING) & (year >= (p.absolute_cap_from or np.inf))
+    absolute = (p.phase[rows] == TRADING) & (p.sector_years["basis"].to_numpy()[rows] == ABSOLUTE)
     chosen = np.flatnonzero(absolute & (previous_phase == previous_phase_wanted))
     return chosen, p.covered_position(rows[chosen] - 1)
 
@@ -49,4 +49,4 @@ def define_absolute_cap_incumbents(p: Parameters, sums: Sums) -> RowBlock:
 
 
 FAMILY = Family("absolute_cap_incumbents", define_absolute_cap_incumbents, check="cap_split",
-                reads=("allocation.absolute_cap_from",), doc=__doc__)
+                reads=("allocation.absolute_cap_from", "cap_rules.basis"), doc=__doc__)

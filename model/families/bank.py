@@ -17,7 +17,8 @@ def bank_variables(p: Parameters) -> list[VarBlock]:
     if not p.banking:
         return []
     n = p.years.size
-    upper = np.full(n, np.inf)
+    limit = p.dataset.settings.get("market.bank_limit_mt")
+    upper = np.full(n, np.inf if limit is None else float(limit))  # market.bank_limit_mt: the market's limit
     upper[-1] = 0.0  # nothing is left in the bank after the horizon
     return [VarBlock("bank_mt", p.years.tolist(), np.zeros(n), upper, "allowances banked at year end, Mt")]
 

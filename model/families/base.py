@@ -19,6 +19,8 @@ import numpy as np
 from ..lp import RowBlock, Term, VarBlock
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..parameters import Parameters
 
 # The named shared sums, Mt CO2, and the index of their entries
@@ -47,19 +49,30 @@ class DualColumn:
     sign: float = -1.0  # rows are "demand <= supply": the dual is <= 0 when the cap binds
     discounted: bool = True  # the objective is present value: divide by the discount factor
     year_of_row: Callable[["Parameters"], np.ndarray] | None = None  # default: the row keys are years
+    optional: bool = False  # no column when the family has no rows (its rule is not in use)
 
 
 @dataclass(frozen=True)
 class ValueColumn:
     """A years-table column holding the values of a variable the family declares (keyed by
-    year), e.g. a reserve's release. ``market_supply``: the values are allowances the rule
-    adds to the trading sectors' market, which the checks then count as supply (and the
-    national count, from emissions, still bounds)."""
+    year), e.g. a reserve's release (or a sector_years column, ``table`` and ``rows``); a
+    column whose variable the LP does not have (the rule not in use) is left out.
+    ``market_supply``: the values are allowances the rule adds to the trading sectors'
+    market, which the checks then count as supply (and the national count, from emissions,
+    still bounds)."""
 
     name: str
     variable: str
     unit: str = "Mt"
     market_supply: bool = False
+    # the values by model year from the variable's values (default: the variable is keyed by year)
+    by_year: Callable[["Parameters", np.ndarray], np.ndarray] | None = None
+    # allowances not counted under the national target: the national count may exceed the
+    # national cap by them (the checks allow it, the summary reports it as the overshoot)
+    beyond_national_cap: bool = False
+    table: str = "years"  # or "sector_years": then ``rows`` gives each value's sector-year row
+    rows: Callable[["Parameters"], np.ndarray] | None = None
+    compute: Callable[["Parameters", Mapping[str, np.ndarray]], np.ndarray] | None = None  # from the LP's values
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,19 @@ class Family:
     held_in_stage2: bool = True  # stage 2 (allocation) keeps the row
     relaxable: bool = False  # the diagnosis may raise its bound (a target)
     doc: str = ""
+    # objective terms of its variables (present value, million CNY), e.g. a backstop supply's cost
+    costs: Callable[["Parameters"], list[Term]] | None = None
+    # facts about the rule the checks read with the tables (summary["market"]), e.g. a reserve's offers
+    market: Callable[["Parameters"], dict] | None = None
+    # the change its variables make to sectors' emissions, Mt by sector-year row (an offset
+    # sold by a sector outside the ETS is its abatement: its emissions fall by it)
+    emission_change: Callable[["Parameters", Mapping[str, np.ndarray]], np.ndarray] | None = None
+    # columns it adds to (or replaces in) the output tables, from the solution's values:
+    # sector_years first (before the years table sums it), then years
+    sector_year_columns: Callable[["Parameters", Mapping[str, np.ndarray], "pd.DataFrame"],
+                                  dict[str, np.ndarray]] | None = None
+    year_columns: Callable[["Parameters", Mapping[str, np.ndarray], "pd.DataFrame"],
+                           dict[str, np.ndarray]] | None = None
 
 
 class Sums:

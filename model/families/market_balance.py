@@ -10,6 +10,7 @@ import numpy as np
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
 from ..phases import TRADING
+from . import bank_limits
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, DualColumn, Family, Sums,
                    abatement_terms, negated)
 
@@ -34,11 +35,15 @@ def trading_caps(p: Parameters) -> Contribution:
 
 
 def define_market_balance(p: Parameters, sums: Sums) -> RowBlock:
-    """Allowance demand - supply <= 0 in every market year (Mt)."""
+    """Allowance demand - supply <= 0 in every market year (Mt); = 0 under a bank limit,
+    where every sector's allowances add up (``bank_limits``): an allowance supplied is then
+    surrendered, banked or cancelled, and none is sold that nobody buys."""
     demand, supply = sums.of(ALLOWANCE_DEMAND), sums.of(ALLOWANCE_SUPPLY)
+    n = p.market_years.size
     return RowBlock(
         "market_balance", p.market_years.tolist(), [*demand.terms, *negated(supply.terms)],
-        constant=demand.constant - supply.constant, upper=np.zeros(p.market_years.size),
+        constant=demand.constant - supply.constant, upper=np.zeros(n),
+        lower=np.zeros(n) if bank_limits.active(p) else None,
         doc="trading emissions + bank[t] - bank[t-1] - trading caps <= 0 (Mt)",
     )
 

@@ -1,4 +1,6 @@
-"""national_target: everything that counts nationally stays within the national cap.
+"""national_target: everything that counts nationally stays within the national cap: the
+tighter of the absolute target and the intensity target (intensity x GDP), in [targets]
+scope (for net GHG the model's CO2 may use the target plus sinks less non-CO2).
 
 Allowances issued (the ETS cap) and the emissions of sectors outside the ETS add to the
 ``NATIONAL_COUNT`` sum; any rule that releases allowances beyond the ETS cap must add
@@ -34,7 +36,9 @@ def define_national_target(p: Parameters, sums: Sums) -> RowBlock:
 
 FAMILY = Family(
     "national_target", define_national_target, check="national_count",
-    reads=("targets.national_cap_mt", "targets.ets_cap_mt", "sectors.covered_from"),
+    reads=("targets.national_cap_mt", "targets.ets_cap_mt", "sectors.covered_from",
+           "targets.national_intensity_t_per_10k_cny", "targets.gdp_bn_cny", "targets.scope", "targets.non_co2_mt",
+           "targets.sinks_mt"),
     dual=DualColumn("national_carbon_value_cny_per_t", "years"),
     adds={NATIONAL_COUNT: count_issued_and_outside}, relaxable=True, doc=__doc__,
 )

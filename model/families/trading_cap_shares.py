@@ -1,7 +1,8 @@
-"""trading_cap_shares: each trading sector's cap is its share of the trading sectors'
-total cap. Shares follow BAU emissions (intensity x output, one stringency for all)
-before absolute caps and are frozen from ``allocation.absolute_cap_from`` (see
-``parameters._cap_shares``)."""
+"""trading_cap_shares: each trading sector whose cap the model chooses (cap rule intensity
+without a given benchmark, or absolute) gets its share of those sectors' total cap. Shares
+follow BAU emissions (intensity x output, one stringency for all: the chosen benchmark is
+the sector's BAU intensity times it) under intensity and are frozen from the year a
+sector's absolute cap starts (see ``parameters._cap_shares``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from .base import Family, Sums
 
 def define_trading_cap_shares(p: Parameters, sums: Sums) -> RowBlock:
     """sector_cap - cap_share x trading_cap = 0 for each trading sector-year (Mt)."""
-    trading = np.flatnonzero(p.phase[p.covered_rows] == TRADING)
+    trading = np.flatnonzero((p.phase[p.covered_rows] == TRADING)
+                             & np.isfinite(p.sector_years["cap_share"].to_numpy()[p.covered_rows]))
     rows = p.covered_rows[trading]
     n = trading.size
     return RowBlock(
@@ -29,5 +31,6 @@ def define_trading_cap_shares(p: Parameters, sums: Sums) -> RowBlock:
 
 
 FAMILY = Family("trading_cap_shares", define_trading_cap_shares, check="cap_split",
-                reads=("allocation.absolute_cap_from", "sectors.base_emissions_mt", "sectors.output_growth"),
+                reads=("allocation.absolute_cap_from", "cap_rules.basis", "cap_rules.benchmark_t_per_unit",
+                       "sectors.base_emissions_mt", "sectors.output_growth"),
                 doc=__doc__)

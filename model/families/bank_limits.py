@@ -1,0 +1,239 @@
+"""bank_limits: with banking, a trading sector's bank at a year end is at most
+``bank_limit_base_mt + bank_limit_sales_factor x`` its net sales of allowances that year
+(sectors.csv; a net buyer may bank the base only), and the market's bank at most
+``market.bank_limit_mt``; what cannot be banked is cancelled. China's rule for the 2019-24
+vintages is of this shape (10,000 t + 1.5 x net sales per entity).
+
+Where a limit is given the bank is held sector by sector (``sector_bank_mt``; the market's
+``bank_mt`` is their sum) and each trading sector's allowances add up::
+
+    emissions + bank[t] - bank[t-1] + net sales + cancelled = cap      (Mt, each sector-year)
+
+Cancellations are demand in the market (``ALLOWANCE_DEMAND``). "A net buyer banks the base
+only" makes the rule not convex: with a sales factor, a binary ``net_seller`` per trading
+sector-year says which regime holds (seller: net sales >= 0, bank <= base + factor x net
+sales, may cancel; buyer: net sales <= 0, bank <= base, cancels nothing, so no sector buys
+allowances only to cancel them and lift a seller's limit). Stage 1 is solved exactly as a
+MIP, then as the LP with the regimes fixed, so prices are that LP's duals (``solve.run_highs``).
+Without a factor the rule is an LP (no binaries). Hotelling then holds only while no limit
+binds (the ``hotelling`` check knows)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..lp import RowBlock, Term, VarBlock
+from ..parameters import Parameters
+from ..phases import TRADING
+from .base import ALLOWANCE_DEMAND, Contribution, Family, Sums, ValueColumn, abatement_terms, numbered
+
+
+def active(p: Parameters) -> bool:
+    """Whether any bank limit applies: banking on and a sector or market limit given."""
+    sectors = p.dataset.sectors
+    return p.banking and (p.dataset.settings.get("market.bank_limit_mt") is not None
+                          or bool(sectors["bank_limit_base_mt"].notna().any()))
+
+
+def trading_rows(p: Parameters) -> np.ndarray:
+    """Sector-year rows of the trading sectors (the rows the bank is held in)."""
+    return np.flatnonzero(p.phase == TRADING) if active(p) else np.zeros(0, dtype=int)
+
+
+def limits(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """Each trading row's base (Mt, inf: no limit of its own) and sales factor."""
+    rows = trading_rows(p)
+    n_years = p.years.size
+    sector = rows // n_years
+    base = p.dataset.sectors["bank_limit_base_mt"].to_numpy(dtype=float, na_value=np.nan)[sector]
+    factor = p.dataset.sectors["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=np.nan)[sector]
+    return np.where(np.isnan(base), np.inf, base), np.where(np.isnan(base) | np.isnan(factor), 0.0, factor)
+
+
+def with_regimes(p: Parameters) -> bool:
+    """Whether a sales factor makes the rule a MIP (binaries for the regimes)."""
+    return bool(trading_rows(p).size) and bool((limits(p)[1] > 0).any())
+
+
+def big_m(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds (Mt) on each trading row's sales and cancellations (allowances it can hold: all
+    issued up to its year, with the initial bank) and on a buyer's purchases (its BAU
+    emissions and its base), which no solution reaches: the regimes' big-M's."""
+    rows = trading_rows(p)
+    issued = np.fmax(p.targets["national_cap_mt"].to_numpy(), np.nan_to_num(p.targets["ets_cap_mt"].to_numpy()))
+    held = (np.cumsum(issued) + p.initial_bank_mt)[p.year_of_row[rows] - p.first_year] + 1.0
+    base = limits(p)[0]
+    bought = p.sector_years["bau_mt"].to_numpy()[rows] + np.where(np.isfinite(base), base, 0.0) + 1.0
+    return held, bought
+
+
+def initial_shares(p: Parameters) -> np.ndarray:
+    """The initial bank each trading row brings in (Mt): ``market.initial_bank_mt`` shared by
+    the sectors trading in first_year in proportion to their BAU emissions then."""
+    rows = trading_rows(p)
+    first = p.year_of_row[rows] == p.first_year
+    bau = np.where(first, p.sector_years["bau_mt"].to_numpy()[rows], 0.0)
+    return p.initial_bank_mt * bau / bau.sum() if bau.sum() > 0 else np.zeros(rows.size)
+
+
+def limit_variables(p: Parameters) -> list[VarBlock]:
+    """The sectors' banks, net sales, cancellations and, with a sales factor, their regimes."""
+    rows = trading_rows(p)
+    if not rows.size:
+        return []
+    n, keys = rows.size, p.sector_years.index[rows]
+    last = p.year_of_row[rows] == p.years[-1]
+    blocks = [
+        VarBlock("sector_bank_mt", keys, np.zeros(n), np.where(last, 0.0, np.inf), "bank at year end by sector, Mt"),
+        VarBlock("net_sales_mt", keys, np.full(n, -np.inf), np.full(n, np.inf),
+                 "allowances sold less bought, by sector, Mt"),
+        # a sector without a limit of its own banks what it does not use (it cancels only in the
+        # last year, when the bank must be empty): so nobody buys allowances to cancel them
+        VarBlock("sector_cancelled_mt", keys, np.zeros(n),
+                 np.where(np.isfinite(limits(p)[0]) | last
+                          | (p.dataset.settings.get("market.bank_limit_mt") is not None),
+                          np.inf, 0.0), "allowances cancelled, by sector, Mt"),
+    ]
+    if with_regimes(p):
+        limited = np.isfinite(limits(p)[0])
+        blocks.append(VarBlock("net_seller", p.sector_years.index[rows[limited]], np.zeros(int(limited.sum())),
+                               np.ones(int(limited.sum())), "1: the sector is a net seller in the year (its regime)",
+                               integer=True))
+    return blocks
+
+
+def cancelled_as_demand(p: Parameters) -> Contribution:
+    """Allowances the sectors cancel leave the market in their year, Mt."""
+    rows = trading_rows(p)
+    n = p.market_years.size
+    terms = ([Term("sector_cancelled_mt", np.searchsorted(p.market_years, p.year_of_row[rows]),
+                   np.arange(rows.size), np.ones(rows.size))] if rows.size else [])
+    return Contribution(terms, np.zeros(n))
+
+
+def define_bank_limits(p: Parameters, sums: Sums) -> RowBlock:
+    """Per trading sector-year: its allowances add up (= 0), its bank within its limit, its
+    regime's rows; per year: the sectors' banks make the market's (= 0). ``market_balance``
+    becomes an equality: every allowance supplied is surrendered, banked or cancelled, so no
+    sector sells what nobody buys (its dual, the price, may then be negative)."""
+    rows = trading_rows(p)
+    n = rows.size
+    if not n:
+        return RowBlock("bank_limits", [], [], np.zeros(0), np.zeros(0), np.zeros(0), doc="no bank limit given")
+    at = np.arange(n)
+    sector = p.sector_years.index.get_level_values("sector").to_numpy()[rows]
+    year = p.year_of_row[rows]
+    base, factor = limits(p)
+    lookup = numbered(rows, len(p.sector_years))
+    previous = lookup[np.maximum(rows - 1, 0)]
+    has_previous = (year > p.first_year) & (previous >= 0)
+    keys: list[tuple[str, str, int]] = []
+    terms: list[Term] = []
+    constant: list[np.ndarray] = []
+    lower: list[np.ndarray] = []
+    upper: list[np.ndarray] = []
+
+    def add(kind: str, ks, ys, parts, low, up, const=None) -> None:
+        start = len(keys)
+        keys.extend((kind, str(s), int(y)) for s, y in zip(ks, ys))
+        for var, row, position, coef in parts:
+            terms.append(Term(var, start + np.asarray(row, dtype=int), np.asarray(position, dtype=int),
+                              np.asarray(coef, dtype=float)))
+        constant.append(np.zeros(len(ks)) if const is None else np.asarray(const, dtype=float))
+        lower.append(np.asarray(low, dtype=float))
+        upper.append(np.asarray(up, dtype=float))
+
+    add("allowances", sector, year, [
+        *((t.var, t.rows, t.positions, t.coefs) for t in abatement_terms(p, lookup)),
+        ("sector_bank_mt", at, at, np.ones(n)),
+        ("sector_bank_mt", at[has_previous], previous[has_previous], -np.ones(int(has_previous.sum()))),
+        ("net_sales_mt", at, at, np.ones(n)),
+        ("sector_cancelled_mt", at, at, np.ones(n)),
+        ("sector_cap_mt", at, p.covered_position(rows), -np.ones(n))],
+        np.zeros(n), np.zeros(n), const=p.sector_years["bau_mt"].to_numpy()[rows] - initial_shares(p))
+    limited = np.flatnonzero(np.isfinite(base))
+    held, bought = big_m(p)
+    k = np.arange(limited.size)
+    if with_regimes(p):
+        f, h, b = factor[limited], held[limited], bought[limited]
+        # seller: bank - factor x net sales <= base (loose for a buyer, whose net sales >= -bought)
+        add("limit", sector[limited], year[limited], [
+            ("sector_bank_mt", k, limited, np.ones(k.size)), ("net_sales_mt", k, limited, -f),
+            ("net_seller", k, k, f * b)], np.full(k.size, -np.inf), base[limited] + f * b)
+        # buyer: bank <= base (loose for a seller)
+        add("buyer_limit", sector[limited], year[limited], [
+            ("sector_bank_mt", k, limited, np.ones(k.size)), ("net_seller", k, k, -f * h)],
+            np.full(k.size, -np.inf), base[limited])
+        # a seller's net sales are >= 0, a buyer's <= 0; only a seller cancels
+        add("seller_sells", sector[limited], year[limited], [
+            ("net_sales_mt", k, limited, np.ones(k.size)), ("net_seller", k, k, -h)], np.full(k.size, -np.inf),
+            np.zeros(k.size))
+        add("buyer_buys", sector[limited], year[limited], [
+            ("net_sales_mt", k, limited, np.ones(k.size)), ("net_seller", k, k, -b)], -b, np.full(k.size, np.inf))
+        add("buyer_keeps", sector[limited], year[limited], [
+            ("sector_cancelled_mt", k, limited, np.ones(k.size)), ("net_seller", k, k, -h)],
+            np.full(k.size, -np.inf), np.zeros(k.size))
+    else:
+        add("limit", sector[limited], year[limited], [("sector_bank_mt", k, limited, np.ones(k.size))],
+            np.full(k.size, -np.inf), base[limited])
+    ny = p.years.size
+    y = np.arange(ny)
+    add("market_bank", np.full(ny, ""), p.years, [("bank_mt", y, y, np.ones(ny)),
+                                                  ("sector_bank_mt", year - p.first_year, at, -np.ones(n))],
+        np.zeros(ny), np.zeros(ny))
+    return RowBlock("bank_limits", keys, terms, np.concatenate(constant), np.concatenate(lower),
+                    np.concatenate(upper), doc="a trading sector's allowances add up; its bank within its limit")
+
+
+def cancelled_by_sector(p: Parameters, values) -> np.ndarray:
+    """Each trading row's cancellation (Mt): its cap, bank brought in and initial share less
+    its emissions, bank and net sales (the residual holder's: what the market left unused)."""
+    rows = trading_rows(p)
+    lookup = numbered(rows, len(p.sector_years))
+    abated = sum((np.bincount(c.rows, weights=values[c.name], minlength=len(p.sector_years)) for c in p.abatement),
+                 np.zeros(len(p.sector_years)))[rows]
+    bank = values["sector_bank_mt"]
+    previous = lookup[np.maximum(rows - 1, 0)]
+    brought_in = np.where((p.year_of_row[rows] > p.first_year) & (previous >= 0), bank[np.maximum(previous, 0)], 0.0)
+    cap = values["sector_cap_mt"][p.covered_position(rows)]
+    emissions = p.sector_years["bau_mt"].to_numpy()[rows] - abated
+    cancelled = cap + brought_in + initial_shares(p) - emissions - bank - values["net_sales_mt"]
+    return np.where(np.abs(cancelled) < 1e-9, 0.0, cancelled)
+
+
+def cancelled_by_year(p: Parameters, values) -> np.ndarray:
+    """Allowances cancelled in each model year (Mt)."""
+    if "sector_bank_mt" not in values:
+        return np.zeros(p.years.size)
+    return np.bincount(p.year_of_row[trading_rows(p)] - p.first_year, weights=cancelled_by_sector(p, values),
+                       minlength=p.years.size)
+
+
+def _rows_of_trading(p: Parameters) -> np.ndarray:
+    return trading_rows(p)
+
+
+def summary(p: Parameters) -> dict:
+    """The limits for the summary's ``market`` (which the checks read): the market's, and
+    each limited sector's base (Mt) and sales factor; nothing when no limit applies."""
+    if not active(p):
+        return {}
+    sectors = p.dataset.sectors
+    limited = sectors[sectors["bank_limit_base_mt"].notna().to_numpy()]
+    factor = limited["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=0.0)
+    return {"bank_limit_mt": p.dataset.settings.get("market.bank_limit_mt"),
+            "sector_bank_limits": {str(name): {"base_mt": float(base), "sales_factor": float(f)} for name, base, f
+                                   in zip(limited["sector"], limited["bank_limit_base_mt"].astype(float), factor)}}
+
+
+FAMILY = Family(
+    "bank_limits", define_bank_limits, check="bank_limits",
+    reads=("sectors.bank_limit_base_mt", "sectors.bank_limit_sales_factor", "market.bank_limit_mt"),
+    variables=limit_variables, market=summary,
+    values=(ValueColumn("cancelled_mt", "sector_bank_mt", compute=cancelled_by_year),
+            ValueColumn("bank_mt", "sector_bank_mt", table="sector_years", rows=_rows_of_trading),
+            ValueColumn("net_sales_mt", "net_sales_mt", table="sector_years", rows=_rows_of_trading),
+            ValueColumn("cancelled_mt", "sector_bank_mt", table="sector_years", rows=_rows_of_trading,
+                        compute=cancelled_by_sector)),
+    adds={ALLOWANCE_DEMAND: cancelled_as_demand}, doc=__doc__,
+)

@@ -1,0 +1,141 @@
+"""deployment_limits: a measure cannot be bought faster than it can be built. A mac.csv step
+with ``max_build_mt_per_year`` gives at most that much more abatement each year than the
+year before (from 0 in base_year: BAU is what happened, so nothing is abated yet); the
+steps of a ``group`` with rows in deployment_limits.csv give together at most ``max_mt``
+a year (e.g. all CCUS within China's CCUS roadmap). A step's abatement is every column of
+its sector and step name: the sector's own, or at facility resolution every installation's
+and pool's (the simulation-phase closed form cannot see a limit across years, so a sector
+with limited steps keeps its installations' simulation years in the LP).
+
+The rows couple years: a binding build limit makes the measure's rent (its row's dual)
+part of its price, so the year-by-year equal-marginal-cost check leaves build-limited
+steps out, and a step at its group's limit is not spare; the ``deployment_limits`` check
+tests the limits themselves from the abatement_steps table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..inputs import Dataset, interpolate_by_year
+from ..lp import RowBlock, Term
+from ..parameters import Parameters
+from .base import Family, Sums, numbered
+
+
+def limited_sectors(dataset: Dataset) -> set[str]:
+    """Sectors with a step under a deployment limit (a build rate, or a limited group)."""
+    mac = dataset.mac
+    limited = mac["max_build_mt_per_year"].notna().to_numpy() | _in_limited_group(dataset)
+    return set(mac["sector"].to_numpy()[limited])
+
+
+def _in_limited_group(dataset: Dataset) -> np.ndarray:
+    mac = dataset.mac
+    return ((mac["group"] != "") & mac["group"].isin(dataset.deployment_limits["group"])).to_numpy()
+
+
+def _build_limits(dataset: Dataset) -> pd.DataFrame:
+    mac = dataset.mac
+    return mac.loc[mac["max_build_mt_per_year"].notna().to_numpy(), ["sector", "step", "max_build_mt_per_year"]]
+
+
+def _group_limits(dataset: Dataset, years: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The limited groups (sorted) and their max_mt by group x model year (interpolated, held)."""
+    limits = dataset.deployment_limits
+    groups = sorted(set(limits["group"]))
+    table = np.zeros((len(groups), years.size))
+    for position, (_, rows) in enumerate(limits.groupby("group", sort=True)):  # a few groups
+        held = np.clip(years, rows["year"].min(), rows["year"].max()).astype(float)
+        table[position] = interpolate_by_year(rows, "max_mt", held).to_numpy()
+    return groups, table
+
+
+def first_year_build_factor(p: Parameters) -> float:
+    """Years of building before first_year's abatement: from base_year (at least one)."""
+    return float(max(1, p.first_year - p.dataset.settings["base_year"]))
+
+
+def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
+    """Rows ("max_build", "sector.step", year): abatement[t] - abatement[t-1] <= the build
+    rate (x years since base_year in first_year), in the years the step exists; rows
+    ("max_mt", group, year): the group's abatement <= its limit. Mt CO2."""
+    doc = "abatement growth of a step and total abatement of a group within their deployment limits (Mt)"
+    dataset, years = p.dataset, p.years
+    n_years = years.size
+    build = _build_limits(dataset)
+    groups, max_mt = _group_limits(dataset, years)
+    mac_key = pd.MultiIndex.from_frame(dataset.mac[["sector", "step"]])
+    build_of_mac = np.full(len(mac_key), -1)
+    build_of_mac[mac_key.get_indexer(pd.MultiIndex.from_frame(build[["sector", "step"]]))] = np.arange(len(build))
+    group_of_mac = pd.Index(groups).get_indexer(dataset.mac["group"]) if groups else np.full(len(mac_key), -1)
+    n_build = len(build) * n_years
+    size = n_build + len(groups) * n_years
+    parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []  # (variable, row, position, coef)
+    if size:
+        for columns in p.abatement:
+            keys = columns.key_arrays
+            sector = (keys["sector"] if "sector" in keys
+                      else p.facility_years["sector"].to_numpy()[columns.facility_rows])
+            of_mac = (mac_key.get_indexer(pd.MultiIndex.from_arrays([sector, keys["step"]])) if len(columns)
+                      else np.zeros(0, dtype=int))
+            year = p.year_of_row[columns.rows] - p.first_year
+            known = of_mac >= 0
+            step = np.where(known, build_of_mac[np.where(known, of_mac, 0)], -1)
+            group = np.where(known, group_of_mac[np.where(known, of_mac, 0)], -1)
+            position = np.arange(len(columns))
+            built = np.flatnonzero(step >= 0)
+            parts.append((columns.name, step[built] * n_years + year[built], built, np.ones(built.size)))
+            before = built[year[built] + 1 < n_years]  # this year's abatement is next year's starting point
+            parts.append((columns.name, step[before] * n_years + year[before] + 1, before, -np.ones(before.size)))
+            grouped = position[group >= 0]
+            parts.append((columns.name, n_build + group[grouped] * n_years + year[grouped], grouped,
+                          np.ones(grouped.size)))
+    # a row exists where its step or group has a column in that year (a +1 term)
+    has_column = np.zeros(size, dtype=bool)
+    for _, row, _, coef in parts:
+        has_column[row[coef > 0]] = True
+    kept = np.flatnonzero(has_column)
+    renumber = numbered(kept, size)
+    terms = []
+    for name, row, position, coef in parts:
+        chosen = renumber[row] >= 0
+        if chosen.any():
+            terms.append(Term(name, renumber[row][chosen], position[chosen], coef[chosen]))
+    rate = build["max_build_mt_per_year"].to_numpy(dtype=float)
+    first_factor = np.ones(n_years)
+    first_factor[0] = first_year_build_factor(p)
+    upper = np.concatenate([(rate[:, None] * first_factor[None, :]).ravel(), max_mt.ravel()])[kept]
+    names = ([("max_build", f"{s}.{t}") for s, t in zip(build["sector"], build["step"])]
+             + [("max_mt", g) for g in groups])
+    # build rows, then group rows, each name's years in order: row = name x n_years + year
+    row_kind = np.repeat(np.array([kind for kind, _ in names], dtype=object), n_years)[kept]
+    row_name = np.repeat(np.array([name for _, name in names], dtype=object), n_years)[kept]
+    row_keys = list(zip(row_kind.tolist(), row_name.tolist(), np.tile(years, len(names))[kept].tolist()))
+    return RowBlock("deployment_limits", row_keys, terms, np.zeros(kept.size), upper=upper, doc=doc)
+
+
+def limits_for_checks(p: Parameters) -> dict[str, Any]:
+    """The limits as the check reads them (summary["market"]["deployment_limits"]); none: {}."""
+    build = _build_limits(p.dataset)
+    groups, max_mt = _group_limits(p.dataset, p.years)
+    if build.empty and not groups:
+        return {}
+    mac = p.dataset.mac
+    return {"deployment_limits": {
+        "first_year_build_factor": first_year_build_factor(p),
+        "max_build_mt_per_year": [{"sector": s, "step": t, "max_mt": float(b)}
+                                  for s, t, b in build.itertuples(index=False)],
+        "max_mt": [{"group": g, "steps": mac.loc[mac["group"] == g, ["sector", "step"]].to_numpy().tolist(),
+                    "years": p.years.tolist(), "max_mt": max_mt[i].tolist()} for i, g in enumerate(groups)],
+    }}
+
+
+FAMILY = Family(
+    "deployment_limits", define_deployment_limits, check="deployment_limits",
+    reads=("mac.max_build_mt_per_year", "mac.group", "deployment_limits.group", "deployment_limits.year",
+           "deployment_limits.max_mt"),
+    market=limits_for_checks, doc=__doc__,
+)

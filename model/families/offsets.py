@@ -1,0 +1,186 @@
+"""offsets: the trading sectors may surrender offsets (offsets.csv, e.g. CCER credits) for
+at most ``offset_limit_share`` of their verified (modelled) emissions. One row per market
+year: offsets used <= sum over trading sectors of share x emissions. (Offsets trade freely
+among sectors, so this row is the sector limits' sum: any total within it can be shared out
+within every sector's own limit; ``offsets_surrendered_mt`` shares it in proportion to the
+limits.) Offsets are market supply at their cost (in the objective).
+
+No double counting in the national count: an offset from a sector outside the ETS is that
+sector's abatement (its emissions fall by it) and lets the ETS emit as much more, so the
+national count is unchanged; an offset from a named source outside the sectors (forestry)
+is a removal outside the CO2 count: the ETS emits more by it, and the national CO2 count may
+exceed the national cap by exactly that (``offsets_from_removals_mt``, in the overshoot).
+
+Its dual is the limit's value (``offset_limit_value_cny_per_t``: what one more tonne of
+limit would save); an offset then sells for the allowance price less that value
+(``offset_price_cny_per_t``), and a tonne a trading sector abates is worth the allowance
+price less share x the limit's value (it shrinks the limit too)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..lp import RowBlock, Term, VarBlock
+from ..parameters import Parameters
+from ..phases import OUTSIDE, TRADING
+from .base import ALLOWANCE_SUPPLY, Contribution, DualColumn, Family, Sums, ValueColumn, abatement_terms
+
+_LAST: list = []  # (parameters, supply): the supply of the last parameters asked for
+
+
+def offset_supply(p: Parameters) -> pd.DataFrame:
+    """The offset steps by (origin, step, market year): potential (Mt) and cost (CNY/t, year-t
+    money) interpolated between an (origin, step)'s rows and held after its last, none before
+    its first; ``row``: the origin's sector-year row (-1 for a named source such as forestry).
+    A sector origin offers nothing from the year the ETS covers it (its abatement is then the
+    ETS's own)."""
+    if _LAST and _LAST[0][0] is p:
+        return _LAST[0][1]
+    table = p.dataset.offsets
+    years = p.market_years
+    parts = []
+    for (origin, step), rows in table.groupby(["origin", "step"], sort=False):  # per step: a handful
+        rows = rows.sort_values("year")
+        given = rows["year"].to_numpy(dtype=float)
+        at = years[years >= given[0]]
+        parts.append(pd.DataFrame({
+            "origin": origin, "step": step, "year": at,
+            "potential_mt": np.interp(at, given, rows["potential_mt"].to_numpy(dtype=float)),
+            "cost_cny_per_t": np.interp(at, given, rows["cost_cny_per_t"].to_numpy(dtype=float))}))
+    supply = (pd.concat(parts, ignore_index=True) if parts else
+              pd.DataFrame({"origin": [], "step": [], "year": np.zeros(0, int), "potential_mt": [],
+                            "cost_cny_per_t": []}))
+    sectors = pd.Index(p.dataset.sectors["sector"])
+    code = sectors.get_indexer(supply["origin"])
+    row = np.where(code >= 0, code * p.years.size + (supply["year"].to_numpy(int) - p.first_year), -1)
+    supply["row"] = row
+    covered = (row >= 0) & (p.phase[np.maximum(row, 0)] != OUTSIDE)
+    supply.loc[covered, "potential_mt"] = 0.0
+    _LAST[:] = [(p, supply)]
+    return supply
+
+
+def offset_variables(p: Parameters) -> list[VarBlock]:
+    """Offsets used by step and year, Mt: 0 to the step's potential."""
+    supply = offset_supply(p)
+    if supply.empty:
+        return []
+    keys = list(zip(supply["origin"], supply["step"], supply["year"].astype(int)))
+    return [VarBlock("offset_mt", keys, np.zeros(len(supply)), supply["potential_mt"].to_numpy(),
+                     "offsets surrendered, by origin, step and year, Mt")]
+
+
+def offset_costs(p: Parameters) -> list[Term]:
+    """Offsets' cost, present value (million CNY)."""
+    supply = offset_supply(p)
+    if supply.empty:
+        return []
+    discount = p.discount_factor.reindex(supply["year"]).to_numpy()
+    n = len(supply)
+    return [Term("offset_mt", np.zeros(n, dtype=int), np.arange(n), discount * supply["cost_cny_per_t"].to_numpy())]
+
+
+def offsets_as_supply(p: Parameters) -> Contribution:
+    """Offsets surrendered in each market year are supply to the trading sectors, Mt."""
+    supply = offset_supply(p)
+    n = len(supply)
+    terms = [Term("offset_mt", np.searchsorted(p.market_years, supply["year"].to_numpy()), np.arange(n),
+                  np.ones(n))] if n else []
+    return Contribution(terms, np.zeros(p.market_years.size))
+
+
+def limit_shares(p: Parameters) -> np.ndarray:
+    """Each sector-year row's offset limit share while trading (sectors.csv, else the
+    scenario's), 0 outside trading."""
+    own = p.dataset.sectors["offset_limit_share"] if "offset_limit_share" in p.dataset.sectors else None
+    market = p.dataset.settings["market.offset_limit_share"]
+    share = np.full(len(p.dataset.sectors), market, dtype=float) if own is None else (
+        own.to_numpy(dtype=float, na_value=np.nan))
+    share = np.where(np.isnan(share), market, share)
+    return np.where(p.phase == TRADING, np.repeat(share, p.years.size), 0.0)
+
+
+def define_offset_limit(p: Parameters, sums: Sums) -> RowBlock:
+    """Offsets used - sum of share x trading emissions <= 0 in every market year (Mt); no
+    rows without offsets.csv."""
+    doc = "offsets used - offset_limit_share x trading emissions <= 0 (Mt)"
+    supply = offset_supply(p)
+    if supply.empty:
+        return RowBlock("offsets", [], [], np.zeros(0), upper=np.zeros(0), doc=doc)
+    share = limit_shares(p)
+    market_years = p.market_years
+    in_market = (p.phase == TRADING) & np.isin(p.year_of_row, market_years)
+    row_of = np.where(in_market, np.searchsorted(market_years, p.year_of_row), -1)
+    n = len(supply)
+    terms = [Term("offset_mt", np.searchsorted(market_years, supply["year"].to_numpy()), np.arange(n), np.ones(n))]
+    for term in abatement_terms(p, row_of):  # - share x (BAU - abatement): + share x abatement
+        columns = next(c for c in p.abatement if c.name == term.var)
+        chosen = np.flatnonzero(row_of[columns.rows] >= 0)
+        terms.append(term._replace(coefs=share[columns.rows][chosen]))
+    limit_bau = np.bincount(np.maximum(row_of, 0), weights=np.where(row_of >= 0, share * (
+        p.sector_years["bau_mt"].to_numpy() - p.presolved_abatement_by_row), 0.0), minlength=market_years.size)
+    return RowBlock("offsets", market_years.tolist(), terms, constant=-limit_bau,
+                    upper=np.zeros(market_years.size), doc=doc)
+
+
+def _by_year(p: Parameters, values: np.ndarray, removals_only: bool = False) -> np.ndarray:
+    supply = offset_supply(p)
+    if supply.empty:
+        return np.zeros(p.years.size)
+    chosen = (supply["row"].to_numpy() < 0) if removals_only else np.ones(len(supply), dtype=bool)
+    return np.bincount(supply["year"].to_numpy(int) - p.first_year, weights=np.where(chosen, values, 0.0),
+                       minlength=p.years.size)
+
+
+def offsets_sold(p: Parameters, values: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Offsets sold by each sector-year row outside the ETS, Mt (their abatement)."""
+    supply = offset_supply(p)
+    if supply.empty:
+        return np.zeros(len(p.sector_years))
+    rows = supply["row"].to_numpy()
+    mine = rows >= 0
+    return np.bincount(rows[mine], weights=values["offset_mt"][mine], minlength=len(p.sector_years))
+
+
+def sector_year_columns(p: Parameters, values: Mapping[str, np.ndarray], table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """offset_limit_share (trading rows), offsets_surrendered_mt (the year's offsets shared
+    in proportion to each trading sector's limit, share x emissions), offsets_sold_mt (by
+    sectors outside the ETS)."""
+    if offset_supply(p).empty:
+        return {}
+    share = limit_shares(p)
+    trading = p.phase == TRADING
+    limit = np.where(trading, share * table["emissions_mt"].to_numpy(dtype=float), 0.0)
+    year = p.year_of_row - p.first_year
+    limit_total = np.bincount(year, weights=limit, minlength=p.years.size)
+    used = _by_year(p, values["offset_mt"])
+    surrendered = np.divide(used[year] * limit, limit_total[year], out=np.zeros(limit.size),
+                            where=limit_total[year] > 0)
+    return {"offset_limit_share": np.where(trading, share, np.nan),
+            "offsets_surrendered_mt": np.where(trading, surrendered, np.nan),
+            "offsets_sold_mt": offsets_sold(p, values)}
+
+
+def year_columns(p: Parameters, values: Mapping[str, np.ndarray], years: pd.DataFrame) -> dict[str, np.ndarray]:
+    """offset_price_cny_per_t: what an offset sells for, the allowance price less the limit's value."""
+    if offset_supply(p).empty:
+        return {}
+    return {"offset_price_cny_per_t": (years["allowance_price_cny_per_t"].to_numpy(dtype=float)
+                                       - years["offset_limit_value_cny_per_t"].to_numpy(dtype=float))}
+
+
+FAMILY = Family(
+    "offsets", define_offset_limit, check="offset_limit",
+    reads=("offsets.potential_mt", "offsets.cost_cny_per_t", "market.offset_limit_share", "sectors.offset_limit_share"),
+    dual=DualColumn("offset_limit_value_cny_per_t", "years", year_of_row=lambda p: p.market_years,
+                    optional=True),
+    adds={ALLOWANCE_SUPPLY: offsets_as_supply}, variables=offset_variables, costs=offset_costs,
+    values=(ValueColumn("offsets_used_mt", "offset_mt", market_supply=True, by_year=_by_year),
+            ValueColumn("offsets_from_removals_mt", "offset_mt", beyond_national_cap=True,
+                        by_year=lambda p, v: _by_year(p, v, removals_only=True))),
+    emission_change=lambda p, values: -offsets_sold(p, values),
+    sector_year_columns=sector_year_columns, year_columns=year_columns, doc=__doc__,
+)

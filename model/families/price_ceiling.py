@@ -1,0 +1,80 @@
+"""price_ceiling: where targets.csv gives ``price_ceiling_cny_per_t``, allowances are sold to
+the trading sectors without limit at that price (a backstop supply whose cost, the ceiling,
+is in the objective), so the allowance price never exceeds it. The sales are not issued
+under the national target: where the ceiling binds the national count exceeds the national
+cap by exactly the sales (``ceiling_sales_mt``, in ``national_overshoot_mt``). No rows of
+its own: its variable adds to the market's supply."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..inputs import interpolate_by_year
+from ..lp import Term, VarBlock
+from ..parameters import Parameters
+from .base import ALLOWANCE_SUPPLY, Contribution, Family, ValueColumn
+
+
+def ceiling_by_year(p: Parameters) -> np.ndarray:
+    """The price ceiling of each model year (CNY/t, year-t money), NaN where none: a year's
+    row, or between two rows that both give one."""
+    targets = p.dataset.targets
+    if "price_ceiling_cny_per_t" not in targets or targets["price_ceiling_cny_per_t"].isna().all():
+        return np.full(p.years.size, np.nan)
+    return interpolate_by_year(targets, "price_ceiling_cny_per_t", p.years).to_numpy(dtype=float)
+
+
+def _in_use(p: Parameters) -> bool:
+    return bool(np.isfinite(ceiling_by_year(p)).any())
+
+
+def ceiling_variables(p: Parameters) -> list[VarBlock]:
+    """Allowances sold at the ceiling in each market year, Mt: unbounded where a ceiling is
+    given, none elsewhere (kept, so that a ceiling added or dropped changes only a bound)."""
+    if not _in_use(p):
+        return []
+    ceiling = ceiling_by_year(p)[p.year_position(p.market_years)]
+    n = p.market_years.size
+    return [VarBlock("ceiling_sales_mt", p.market_years.tolist(), np.zeros(n),
+                     np.where(np.isfinite(ceiling), np.inf, 0.0), "allowances sold at the price ceiling, Mt")]
+
+
+def ceiling_costs(p: Parameters) -> list[Term]:
+    """Sales at the ceiling cost the ceiling, present value (million CNY)."""
+    if not _in_use(p):
+        return []
+    ceiling = np.nan_to_num(ceiling_by_year(p)[p.year_position(p.market_years)])
+    n = p.market_years.size
+    return [Term("ceiling_sales_mt", np.zeros(n, dtype=int), np.arange(n),
+                 p.discount_factor.reindex(p.market_years).to_numpy() * ceiling)]
+
+
+def sales_as_supply(p: Parameters) -> Contribution:
+    """The sales are supply to the trading sectors in their year, Mt."""
+    n = p.market_years.size
+    terms = [Term("ceiling_sales_mt", np.arange(n), np.arange(n), np.ones(n))] if _in_use(p) else []
+    return Contribution(terms, np.zeros(n))
+
+
+def sales_by_year(p: Parameters, values: np.ndarray) -> np.ndarray:
+    """The sales by model year (0 in years without a market), Mt."""
+    by_year = np.zeros(p.years.size)
+    by_year[p.year_position(p.market_years)] = values
+    return by_year
+
+
+def year_columns(p: Parameters, values: Mapping[str, np.ndarray], years: pd.DataFrame) -> dict[str, np.ndarray]:
+    """price_ceiling_cny_per_t: the ceiling of each year (NaN: none), for the check."""
+    return {"price_ceiling_cny_per_t": ceiling_by_year(p)} if _in_use(p) else {}
+
+
+FAMILY = Family(
+    "price_ceiling", None, check="price_ceiling", reads=("targets.price_ceiling_cny_per_t",),
+    variables=ceiling_variables, costs=ceiling_costs, adds={ALLOWANCE_SUPPLY: sales_as_supply},
+    values=(ValueColumn("ceiling_sales_mt", "ceiling_sales_mt", market_supply=True, by_year=sales_by_year,
+                        beyond_national_cap=True),),
+    year_columns=year_columns, doc=__doc__,
+)

@@ -1,0 +1,138 @@
+"""reserve: allowances held back in a reserve (reserve.csv) are sold to the trading sectors
+when the price reaches a tier's trigger: up to the tier's yearly volume at the trigger price
+(a supply step whose cost, the trigger, is in the objective), so the price stays at the
+trigger while the tier lasts and rises past it once the tier is sold out. One row: all
+releases over the horizon within the pool ``market.reserve.initial_mt`` (none without one).
+
+Released allowances count as issued under the national target
+(``market.reserve.counts_in_national_target``, default true: they add to the national count,
+so a binding national cap leaves no room for them); when they do not, the national count may
+exceed the national cap by them (``reserve_uncounted_mt``, in ``national_overshoot_mt``)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..lp import RowBlock, Term, VarBlock
+from ..parameters import Parameters
+from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, Family, Sums, ValueColumn
+
+_LAST: list = []
+
+
+def reserve_offers(p: Parameters) -> pd.DataFrame:
+    """Each tier's offer in each market year from its first row: trigger (CNY/t, year-t
+    money) and volume (Mt) of its latest row at or before the year."""
+    if _LAST and _LAST[0][0] is p:
+        return _LAST[0][1]
+    table = p.dataset.reserve
+    if table.empty:
+        offers = pd.DataFrame({"tier": [], "year": np.zeros(0, int), "trigger_price_cny_per_t": [], "volume_mt": []})
+    else:
+        tiers = table["tier"].astype(str).unique()  # text of one kind however the table was made
+        grid = pd.DataFrame({"tier": np.repeat(tiers, p.market_years.size).astype(object),
+                             "year": np.tile(p.market_years, tiers.size)})
+        rows = table[["tier", "year", "trigger_price_cny_per_t", "volume_mt"]].astype({"tier": str, "year": int})
+        rows["tier"] = rows["tier"].to_numpy(dtype=object)
+        offers = pd.merge_asof(grid.sort_values("year"), rows.sort_values("year"), on="year", by="tier")
+        offers = offers.dropna(subset=["volume_mt"]).sort_values(["tier", "year"], kind="stable").reset_index(drop=True)
+    _LAST[:] = [(p, offers)]
+    return offers
+
+
+def _counted(p: Parameters) -> bool:
+    return bool(p.dataset.settings["market.reserve.counts_in_national_target"])
+
+
+def reserve_variables(p: Parameters) -> list[VarBlock]:
+    """Allowances released by tier and year, Mt: 0 to the tier's volume."""
+    offers = reserve_offers(p)
+    if offers.empty:
+        return []
+    return [VarBlock("reserve_release_mt", list(zip(offers["tier"], offers["year"].astype(int))),
+                     np.zeros(len(offers)), offers["volume_mt"].to_numpy(dtype=float),
+                     "allowances released from the reserve, by tier and year, Mt")]
+
+
+def reserve_costs(p: Parameters) -> list[Term]:
+    """Released allowances cost their trigger price, present value (million CNY)."""
+    offers = reserve_offers(p)
+    n = len(offers)
+    if not n:
+        return []
+    discount = p.discount_factor.reindex(offers["year"]).to_numpy()
+    return [Term("reserve_release_mt", np.zeros(n, dtype=int), np.arange(n),
+                 discount * offers["trigger_price_cny_per_t"].to_numpy(dtype=float))]
+
+
+def _terms(p: Parameters, index: np.ndarray) -> list[Term]:
+    offers = reserve_offers(p)
+    n = len(offers)
+    return [Term("reserve_release_mt", np.searchsorted(index, offers["year"].to_numpy()), np.arange(n),
+                 np.ones(n))] if n else []
+
+
+def releases_as_supply(p: Parameters) -> Contribution:
+    """Released allowances are supply to the trading sectors in their year, Mt."""
+    return Contribution(_terms(p, p.market_years), np.zeros(p.market_years.size))
+
+
+def releases_counted(p: Parameters) -> Contribution:
+    """Released allowances count as issued in their year (unless the scenario says not), Mt."""
+    return Contribution(_terms(p, p.years) if _counted(p) else [], np.zeros(p.years.size))
+
+
+def define_reserve_pool(p: Parameters, sums: Sums) -> RowBlock:
+    """All releases over the horizon <= the pool (Mt); no row without a pool or a reserve."""
+    doc = "sum of releases over the horizon <= market.reserve.initial_mt (Mt)"
+    pool = p.dataset.settings["market.reserve.initial_mt"]
+    n = len(reserve_offers(p))
+    if pool is None or not n:
+        return RowBlock("reserve", [], [], np.zeros(0), upper=np.zeros(0), doc=doc)
+    return RowBlock("reserve", ["pool"], [Term("reserve_release_mt", np.zeros(n, dtype=int), np.arange(n), np.ones(n))],
+                    constant=np.zeros(1), upper=np.full(1, float(pool)), doc=doc)
+
+
+def released_by_year(p: Parameters, values: np.ndarray, uncounted_only: bool = False) -> np.ndarray:
+    """Releases summed over tiers by model year, Mt."""
+    offers = reserve_offers(p)
+    if uncounted_only and _counted(p):
+        return np.zeros(p.years.size)
+    return np.bincount(offers["year"].to_numpy(int) - p.first_year, weights=values, minlength=p.years.size)
+
+
+def year_columns(p: Parameters, values: Mapping[str, np.ndarray], years: pd.DataFrame) -> dict[str, np.ndarray]:
+    """reserve_pool_mt: what the pool holds at each year end (NaN without a pool)."""
+    if reserve_offers(p).empty:
+        return {}
+    pool = p.dataset.settings["market.reserve.initial_mt"]
+    released = years["reserve_released_mt"].to_numpy(dtype=float)
+    return {"reserve_pool_mt": np.full(p.years.size, np.nan) if pool is None else pool - np.cumsum(released)}
+
+
+def market_facts(p: Parameters) -> dict[str, Any]:
+    """The reserve's offers, for the check (by year: trigger and volume of each tier), and
+    whether releases count under the national target."""
+    offers = reserve_offers(p)
+    if offers.empty:
+        return {}
+    return {"reserve_offers": {"year": offers["year"].astype(int).tolist(),
+                               "trigger_price_cny_per_t": offers["trigger_price_cny_per_t"].astype(float).tolist(),
+                               "volume_mt": offers["volume_mt"].astype(float).tolist()},
+            "reserve_initial_mt": p.dataset.settings["market.reserve.initial_mt"], "reserve_counted": _counted(p)}
+
+
+FAMILY = Family(
+    "reserve", define_reserve_pool, check="reserve_release",
+    reads=("reserve.trigger_price_cny_per_t", "reserve.volume_mt", "market.reserve.initial_mt",
+           "market.reserve.counts_in_national_target"),
+    variables=reserve_variables, costs=reserve_costs,
+    adds={ALLOWANCE_SUPPLY: releases_as_supply, NATIONAL_COUNT: releases_counted},
+    values=(ValueColumn("reserve_released_mt", "reserve_release_mt", market_supply=True, by_year=released_by_year),
+            ValueColumn("reserve_uncounted_mt", "reserve_release_mt", beyond_national_cap=True,
+                        by_year=lambda p, v: released_by_year(p, v, uncounted_only=True))),
+    year_columns=year_columns, market=market_facts, doc=__doc__,
+)

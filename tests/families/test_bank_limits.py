@@ -1,0 +1,163 @@
+"""bank_limits on the toy with banking (power trades 2025-27, steel 2026-27, discount 10%).
+
+Unlimited, 5 Mt are banked from 2026 to 2027 at 40 and 44 CNY/t (test_bank). The cases by
+hand, with trading BAU 150 Mt a year, trading caps 107.5 (2026) and 90 (2027), steps power
+A 20 Mt at 10 and B 30 at 40, steel A 5 at 20 and B 10 at 60 each year:
+
+- banks limited to 2 (power) + 1 (steel): 3 Mt banked; 2027 needs 150 - 90 - 3 = 57 Mt of
+  abatement: power A+B 50, steel A 5 and 2 of steel B, so the 2027 price is 60; 2026 abates
+  150 - 107.5 + 3 = 45.5: power A 20, steel A 5, 20.5 of power B at 40. Least cost (M CNY):
+  2025 490 + (1120 + 150) / 1.1 + (1620 + 150) / 1.21 = 3107.355.
+- power's bank at most 0.2 x its net sales, steel (a net buyer) its base of 1: steel buys
+  35.833 - 45 - 1 = -10.1667, so power sells 10.1667 and banks 2.0333. Power abates on to 40
+  though the 2026 price p is below: a tonne it abates is sold (p) and earns 0.2 t of bank
+  worth 60 / 1.1, split 1:0.2, so (p + 0.2 x 54.545) / 1.2 = 40 and p = 37.0909.
+- an initial bank of 30 Mt with the caps fixed (125, 107.5, 90): in 2025 power holds
+  78 + 30 = 108 against BAU 100 at a zero price, may bank 2: 6 Mt are cancelled.
+"""
+
+import numpy as np
+import pytest
+
+from model.checks import run_checks
+from model.families import bank_limits
+from tests.families.helpers import toy_parameters, toy_results
+
+BANKING = {"market.banking": "true"}
+BASES = {**BANKING, "sectors.power.bank_limit_base_mt": 2, "sectors.steel.bank_limit_base_mt": 1}
+SALES = {**BANKING, "sectors.power.bank_limit_base_mt": 0, "sectors.power.bank_limit_sales_factor": 0.2,
+         "sectors.steel.bank_limit_base_mt": 1, "sectors.steel.bank_limit_sales_factor": 1.5}
+CANCEL = {**BANKING, "market.initial_bank_mt": 30, "targets.2025.ets_cap_mt": 125, "targets.2027.ets_cap_mt": 90,
+          "sectors.power.bank_limit_base_mt": 2}
+
+
+def _by_sector(results, column):
+    table = results.sector_years
+    trading = table[table["phase"] == "trading"]
+    return {(s, int(y)): v for s, y, v in zip(trading["sector"], trading["year"], trading[column])}
+
+
+def test_sector_bases_hold_the_bank_to_3_mt():
+    results = toy_results(**BASES)
+    years = results.years
+    assert years["bank_mt"].tolist() == pytest.approx([0.0, 3.0, 0.0])
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([40.0, 40.0, 60.0])
+    assert results.summary["objective_bn_cny"] == pytest.approx(3.107355372, abs=1e-9)
+    bank = _by_sector(results, "bank_mt")
+    assert (bank[("power", 2026)], bank[("steel", 2026)]) == pytest.approx((2.0, 1.0))
+    assert years["cancelled_mt"].tolist() == pytest.approx([0.0, 0.0, 0.0])
+    assert all(check["passed"] for check in results.summary["checks"].values())
+
+
+def test_a_market_limit_of_3_mt_gives_the_same_market():
+    results = toy_results(**BANKING, **{"market.bank_limit_mt": 3})
+    assert results.years["bank_mt"].tolist() == pytest.approx([0.0, 3.0, 0.0])
+    assert results.years["allowance_price_cny_per_t"].tolist() == pytest.approx([40.0, 40.0, 60.0])
+    assert results.summary["objective_bn_cny"] == pytest.approx(3.107355372, abs=1e-9)
+
+
+def test_a_limit_on_net_sales_lets_the_seller_bank_a_fifth_of_its_sales():
+    results = toy_results(**SALES)
+    sales, bank = _by_sector(results, "net_sales_mt"), _by_sector(results, "bank_mt")
+    assert sales[("steel", 2026)] == pytest.approx(-10.1666667) and sales[("power", 2026)] == pytest.approx(10.1666667)
+    assert bank[("power", 2026)] == pytest.approx(0.2 * 10.1666667)
+    assert bank[("steel", 2026)] == pytest.approx(1.0)  # a net buyer banks its base
+    assert results.years["allowance_price_cny_per_t"].tolist() == pytest.approx([40.0, 48 - 0.2 * 60 / 1.1, 60.0])
+    assert all(check["passed"] for check in results.summary["checks"].values())
+
+
+def test_what_cannot_be_banked_is_cancelled():
+    results = toy_results(**CANCEL)
+    years = results.years
+    assert years["cancelled_mt"].tolist() == pytest.approx([6.0, 0.0, 0.0])
+    assert years["allowance_price_cny_per_t"].iloc[0] == pytest.approx(0.0)
+    assert _by_sector(results, "cancelled_mt")[("power", 2025)] == pytest.approx(6.0)
+    assert years["bank_mt"].iloc[0] == pytest.approx(2.0)
+
+
+def test_the_sales_limit_is_a_mip_with_one_regime_per_limited_sector_year():
+    p = toy_parameters(SALES)
+    blocks = {block.name: block for block in bank_limits.limit_variables(p)}
+    assert blocks["net_seller"].integer and len(blocks["net_seller"].keys) == 5
+    assert not bank_limits.with_regimes(toy_parameters(BASES))
+    assert bank_limits.limit_variables(toy_parameters(BANKING)) == []
+
+
+def test_the_regime_found_is_the_rule_in_every_year():
+    """A net seller's bank within base + 0.2 x its sales, a buyer's within its base."""
+    results = toy_results(**SALES)
+    table = results.sector_years
+    trading = table[table["phase"] == "trading"]
+    limit = np.where(trading["sector"] == "power", 0.2 * np.maximum(trading["net_sales_mt"], 0), 1.0)
+    assert (trading["bank_mt"].to_numpy() <= limit + 1e-9).all()
+
+
+def _tables(results):
+    return results.years.copy(), results.sector_years.copy(), results.abatement_steps.copy()
+
+
+def _failed(results, years, sector_years, steps):
+    report = run_checks(years, sector_years, steps, results.summary["market"])
+    return {name: round(r["worst_violation"], 6) for name, r in report.items() if not r["passed"]}
+
+
+def test_the_check_refuses_a_bank_above_its_limit():
+    """Power's 2026 bank moved 0.5 Mt to steel: steel holds 1.5 against its base of 1, and
+    power, with room to bank 0.5 more, would have held the price to 40 x 1.1 = 44, not 60."""
+    results = toy_results(**BASES)
+    years, sector_years, steps = _tables(results)
+    at = lambda s, y: (sector_years["sector"] == s) & (sector_years["year"] == y)  # noqa: E731
+    sector_years.loc[at("steel", 2026), "bank_mt"] = 1.5
+    sector_years.loc[at("power", 2026), "bank_mt"] = 1.5
+    sector_years.loc[at("steel", 2026), "net_sales_mt"] -= 0.5
+    sector_years.loc[at("power", 2026), "net_sales_mt"] += 0.5
+    assert _failed(results, years, sector_years, steps) == {"bank_limits": 0.5, "hotelling": round(16 / 44, 6)}
+
+
+def test_the_check_refuses_a_cancellation_that_could_have_been_banked():
+    """1 Mt of power's 2026 bank reported cancelled instead: it had room to bank it (and the
+    2027 price is 60), and the market's bank no longer adds up."""
+    results = toy_results(**BASES)
+    years, sector_years, steps = _tables(results)
+    at = (sector_years["sector"] == "power") & (sector_years["year"] == 2026)
+    sector_years.loc[at, "bank_mt"] = 1.0
+    sector_years.loc[at, "cancelled_mt"] = 1.0
+    years.loc[years["year"] == 2026, "cancelled_mt"] = 1.0
+    failed = _failed(results, years, sector_years, steps)
+    assert failed["bank_limits"] == pytest.approx(1.0)
+
+
+def test_hotelling_is_not_required_while_a_limit_binds():
+    """3 Mt banked at 40 and 60: Hotelling would say 44, but no one may bank more."""
+    results = toy_results(**BASES)
+    assert results.summary["checks"]["hotelling"]["passed"]
+    years, sector_years, steps = _tables(results)
+    years.loc[years["year"] == 2027, "allowance_price_cny_per_t"] = 40.0  # slower than the discount rate
+    assert _failed(results, years, sector_years, steps)["hotelling"] == pytest.approx((44 - 40) / 44)
+
+
+def test_the_report_draws_the_bank_and_what_was_cancelled():
+    """The 6 Mt cancelled in 2025 and the bank, as bars side by side (none without a rule)."""
+    from model.report import results_figures
+
+    figures = results_figures(toy_results(**CANCEL))
+    (ax,) = figures["bank_rules"].axes
+    heights = {bars.get_label(): [bar.get_height() for bar in bars] for bars in ax.containers}
+    assert heights["Cancelled (not bankable)"] == pytest.approx([6.0, 0.0, 0.0])
+    assert heights["Bank at year end"] == pytest.approx([2.0, 5.0, 0.0])
+    assert "bank_rules" not in results_figures(toy_results(**BASES))
+
+
+def test_no_row_of_the_limits_is_compiled_twice():
+    """A one-sided row (lower bound -inf) is one row of the Pyomo model's LP, not a range."""
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from model import build_model
+    from model.inputs import load_dataset
+    from model.overrides import apply_overrides
+    from tests.conftest import TOY
+
+    m = build_model(apply_overrides(load_dataset(TOY), SALES))
+    compiled = LinearStandardFormCompiler().write(m, mixed_form=True)
+    names = [row.constraint.name for row in compiled.rows if row.constraint.name.startswith("bank_limits")]
+    assert len(names) == len(set(names)) == len(m.bank_limits)

@@ -1,0 +1,84 @@
+"""grandfathered_allocation by hand, on the toy with slack national targets (1,000 Mt) and
+power on a held benchmark of 0.8 t/MWh x 100 TWh = 80 Mt (0.75: 75 Mt), so the market price
+comes from power's steps (A: 20 Mt at 10, B: 30 Mt at 40 CNY/t) and steel (BAU 50 Mt; A: 5 Mt
+at 20, B: 10 Mt at 60) is grandfathered: its cap is (1 - r) x its emissions."""
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.checks import run_checks
+from tests.families.cap_rule_helpers import by_sector_year, solved, toy_with_rules
+from tests.families.helpers import rows_of, toy_parameters
+
+
+def test_reduction_zero_no_net_demand_and_no_reason_to_abate(tmp_path):
+    """Power's 75 Mt: power cuts 25 (A 20 + B 5), price 40. Steel's cap is its emissions (net
+    demand 0), so its step A at 20 < 40 is not worth taking: steel emits its BAU 50."""
+    results = solved(tmp_path, ["power,2025,intensity,,0.75", "steel,2025,grandfathered,0,"])
+    years = results.years.set_index("year")
+    assert years.loc[2025, "allowance_price_cny_per_t"] == pytest.approx(40.0)
+    assert by_sector_year(results, "abatement_mt")["steel", 2025] == pytest.approx(0.0, abs=1e-9)
+    assert by_sector_year(results, "cap_mt")["steel", 2025] == pytest.approx(50.0)
+    assert by_sector_year(results, "net_purchase_mt")["steel", 2025] == pytest.approx(0.0, abs=1e-9)
+    assert by_sector_year(results, "basis")["steel", 2025] == "grandfathered"
+
+
+@pytest.mark.parametrize("reduction, steel_abates", [(0.4, 0.0), (0.6, 5.0)])
+def test_reduction_r_abates_only_steps_cheaper_than_r_times_price(tmp_path, reduction, steel_abates):
+    """Market: power + r x steel <= 80. r = 0.4: 100 + 20 - 80 = 40 to cut, power A 20 + B 20,
+    price 40; steel A costs 20 > 0.4 x 40 = 16: none. r = 0.6: 100 + 30 - 80 = 50; steel A
+    gives 0.6 x 5 = 3 at 20/0.6 = 33 a unit, cheaper than power B: power A 20 + steel 3 + power
+    B 27, price 40; steel A 20 < 0.6 x 40 = 24: all 5 Mt, steel B 60 > 24: none."""
+    results = solved(tmp_path, ["power,2025,intensity,,0.8", f"steel,2025,grandfathered,{reduction},"])
+    assert results.years.set_index("year").loc[2025, "allowance_price_cny_per_t"] == pytest.approx(40.0)
+    assert by_sector_year(results, "abatement_mt")["steel", 2025] == pytest.approx(steel_abates, abs=1e-9)
+    emissions = 50.0 - steel_abates
+    assert by_sector_year(results, "cap_mt")["steel", 2025] == pytest.approx((1 - reduction) * emissions)
+    assert by_sector_year(results, "abatement_mt")["power", 2025] == pytest.approx(40.0 if reduction == 0.4 else 47.0)
+
+
+def test_rows(tmp_path):
+    """sector_cap + (1 - r) x abatement = (1 - r) x BAU: with r = 0.4, 0.6 x 50 = 30."""
+    p = toy_parameters(folder=toy_with_rules(tmp_path, ["steel,2025,grandfathered,0.4,"]))
+    rows = rows_of(p, "grandfathered_allocation")
+    assert list(rows) == [("steel", 2025), ("steel", 2026), ("steel", 2027)]
+    assert rows["steel", 2025] == {"constant": -30.0, "lower": 0.0, "upper": 0.0, "coefs": {
+        "sector_cap_mt[('steel', 2025)]": 1.0, "abatement_mt[('steel', 'A', 2025)]": 0.6,
+        "abatement_mt[('steel', 'B', 2025)]": 0.6}}
+    assert rows_of(toy_parameters(), "grandfathered_allocation") == {}
+
+
+def test_check_fails_a_cap_off_the_rule(tmp_path):
+    """The cap_rules check tests the cap against (1 - r) x emissions from the tables: 1 Mt off."""
+    results = solved(tmp_path, ["power,2025,intensity,,0.8", "steel,2025,grandfathered,0.4,"])
+    market = results.summary["market"]
+    ok = run_checks(results.years, results.sector_years, results.abatement_steps, market)
+    assert ok["cap_rules"]["passed"]
+    wrong = results.sector_years.copy()
+    wrong.loc[(wrong["sector"] == "steel") & (wrong["year"] == 2026), "cap_mt"] += 1.0
+    report = run_checks(results.years, wrong, results.abatement_steps, market)
+    assert report["cap_rules"]["worst_violation"] == pytest.approx(1.0)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(reduction=st.floats(0.0, 0.6), benchmark=st.floats(0.75, 0.95))
+def test_a_grandfathered_sector_abates_exactly_what_costs_less_than_r_times_price(reduction, benchmark):
+    """For any reduction r and power benchmark: steel's cap is (1 - r) x its emissions, and it
+    uses a step only if it costs at most r x the allowance price, and leaves unused none that
+    costs less (the slack national target gives its abatement no other value). The ranges keep
+    the market feasible: power's 50 Mt after all its steps plus r x steel's 35 is at most
+    50 + 0.6 x 35 = 71 Mt, within 100 TWh x 0.75 (a tighter pair is a genuinely infeasible rule)."""
+    results = solved(Path(tempfile.mkdtemp(prefix="etscap-grandfathered-")), [f"power,2025,intensity,,{benchmark}", f"steel,2025,grandfathered,{reduction},"])
+    price = results.years.set_index("year")["allowance_price_cny_per_t"]
+    steps = results.abatement_steps.query("sector == 'steel'")
+    faced = reduction * price.reindex(steps["year"]).to_numpy()
+    used = steps["abatement_mt"].to_numpy() > 1e-9
+    spare = steps["potential_mt"].to_numpy() - steps["abatement_mt"].to_numpy() > 1e-9
+    cost = steps["cost_cny_per_t"].to_numpy()
+    assert not (used & (cost > faced + 1e-6)).any() and not (spare & (cost < faced - 1e-6)).any()
+    steel = results.sector_years.query("sector == 'steel'")
+    assert steel["cap_mt"].to_numpy() == pytest.approx((1 - reduction) * steel["emissions_mt"].to_numpy())

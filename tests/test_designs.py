@@ -1,0 +1,138 @@
+"""Plan-then-realise by hand: the toy with steel outside the ETS and a 2025 national cap of
+165 Mt. Planned on expected output, power (BAU 100 Mt, output 100 TWh; steps A 20% at 10 and
+B 30% at 40 CNY/t) gets 75 Mt in 2025 (price 40); steel and rest (BAU 50 each) abate their
+step A (5 Mt at 20 and 30). Then power's output and BAU are drawn 10% lower or higher."""
+
+import pandas as pd
+import pytest
+
+from model import load_dataset
+from model.designs import compare_designs, plan, realise
+from model.overrides import apply_overrides
+from tests.conftest import TOY
+
+INTENSITY = [{"sector": "power", "from_year": 2025, "basis": "intensity"}]
+ABSOLUTE = [{"sector": "power", "from_year": 2025, "basis": "absolute"}]
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    import shutil
+    folder = tmp_path_factory.mktemp("designs") / "toy"
+    shutil.copytree(TOY, folder)
+    sectors = folder / "sectors.csv"
+    sectors.write_text(sectors.read_text().replace("steel,2025,2026,", "steel,,,"))  # steel outside the ETS
+    return apply_overrides(load_dataset(folder), {"targets.2025.national_cap_mt": 165})
+
+
+def _drawn(dataset, factor):
+    return apply_overrides(dataset, {"sectors.power.base_emissions_mt*": factor, "sectors.power.base_output*": factor})
+
+
+def test_the_expected_draw_realises_the_plan(toy):
+    planned = plan(toy, INTENSITY, "intensity")
+    outcome = realise(planned, toy)
+    assert outcome["objective_bn_cny"] == pytest.approx(planned.objective_bn_cny, rel=1e-9)
+    year = outcome["years"].set_index("year").loc[2025]
+    assert (year["ets_cap_mt"], year["allowance_price_cny_per_t"], year["miss_mt"]) == pytest.approx((75, 40, 0))
+
+
+def test_intensity_keeps_the_price_absolute_keeps_emissions(toy):
+    """Output 10% lower (BAU 90): intensity holds 0.75 t/MWh, so 67.5 Mt: cut 22.5 = A 18 + B
+    4.5, still 40 CNY/t; absolute holds 75 Mt: cut 15 < A's 18, the price falls to A's 10."""
+    low = _drawn(toy, 0.9)
+    intensity = realise(plan(toy, INTENSITY, "intensity"), low)["years"].set_index("year").loc[2025]
+    absolute = realise(plan(toy, ABSOLUTE, "absolute"), low)["years"].set_index("year").loc[2025]
+    assert (intensity["allowance_price_cny_per_t"], intensity["ets_emissions_mt"]) == pytest.approx((40.0, 67.5))
+    assert (absolute["allowance_price_cny_per_t"], absolute["ets_emissions_mt"]) == pytest.approx((10.0, 75.0))
+
+
+def test_compare_designs_counts_how_often_and_by_how_much_the_target_is_missed(toy):
+    """Output 10% higher: intensity gives power 82.5 Mt, nationally 82.5 + 45 + 45 = 172.5
+    against 165: a 7.5 Mt miss in one draw of three (mean 2.5); absolute misses nothing in
+    2025 but its 2027 cap (50 Mt, power's full potential on 100) cannot be met on a BAU of
+    110 (its steps abate at most half, leaving 55 Mt): that draw is infeasible."""
+    draws = pd.DataFrame({"sectors.power.base_emissions_mt*": [1.0, 0.9, 1.1],
+                          "sectors.power.base_output*": [1.0, 0.9, 1.1]})
+    by_year, summary = compare_designs(toy, {"intensity": INTENSITY, "absolute": ABSOLUTE}, draws)
+    first = summary[summary["year"] == 2025].set_index("design")
+    assert first.loc["intensity", "miss_probability"] == pytest.approx(1 / 3)
+    assert first.loc["intensity", "miss_mean_mt"] == pytest.approx(2.5)
+    assert first.loc["intensity", ["price_p5", "price_p95"]].tolist() == pytest.approx([40.0, 40.0])
+    assert first.loc["absolute", "infeasible_share"] == pytest.approx(1 / 3)
+    assert first.loc["absolute", "price_mean"] == pytest.approx((40.0 + 10.0) / 2)
+    assert set(by_year.loc[by_year["design"] == "absolute", "status"]) == {"optimal", "infeasible"}
+
+
+def test_the_example_runs_on_the_default_dataset():
+    """examples/intensity_vs_absolute.py with 2 draws: both designs, the milestone years."""
+    import importlib.util
+
+    from tests.conftest import ROOT
+    path = ROOT / "examples" / "intensity_vs_absolute.py"
+    spec = importlib.util.spec_from_file_location("intensity_vs_absolute", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    table = example.main(2)
+    assert list(table.index) == [(design, year) for design in ("intensity to 2030", "absolute from 2027")
+                                 for year in (2027, 2030, 2035)]
+    assert (table["infeasible_share"] <= 1).all() and (table["expected_cost_bn_cny"] > 0).all()
+
+
+DESIGN_STUDY = """dataset = "toy"
+[design_comparison]
+n = 3
+seed = 7
+years = [2025]
+[design_comparison.designs]
+"intensity" = [{sector = "power", from_year = 2025, basis = "intensity"}]
+"absolute" = [{sector = "power", from_year = 2025, basis = "absolute"}]
+[design_comparison.distributions]
+"sectors.power.base_emissions_mt* sectors.power.base_output*" = {kind = "uniform", low = 0.85, high = 0.9}
+"""
+
+
+def test_design_comparison_command_end_to_end(tmp_path, toy):
+
+    """run.py design-comparison on the toy of this file: three seeded draws of power's output
+    and BAU together (uniform 0.85-0.9: BAU 85-90 Mt), so the intensity design keeps the price
+    of 40 (cut 25 x f > step A's 20 x f) and the absolute one keeps power's 75 Mt at step A's
+    10 (cut 10-15 Mt < A's 17-18). --force replaces the folder it wrote."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from model.cli import cli
+    from model.designs import design_draws, read_design_study
+    shutil.copytree(toy.path, tmp_path / "toy")
+    (tmp_path / "toy" / "targets.csv").write_text(
+        "year,national_cap_mt,min_auction_share,source\n2025,165,0,illustrative\n2027,135,0,illustrative\n")
+    study = tmp_path / "designs.toml"
+    study.write_text(DESIGN_STUDY)
+    draws = design_draws(read_design_study(study))
+    assert (draws.iloc[:, 0] == draws.iloc[:, 1]).all() and draws.iloc[:, 0].between(0.85, 0.9).all()
+    result = CliRunner().invoke(cli, ["design-comparison", str(study), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "out" / "design_summary.csv").query("year == 2025").set_index("design")
+    assert summary.loc["intensity", ["price_p5", "price_p95"]].tolist() == pytest.approx([40.0, 40.0])
+    assert summary.loc["absolute", ["price_p5", "price_p95"]].tolist() == pytest.approx([10.0, 10.0])
+    assert summary.loc["absolute", "ets_emissions_mean_mt"] == pytest.approx(75.0)
+    again = CliRunner().invoke(cli, ["design-comparison", str(study), "--out", str(tmp_path / "out"), "--force"])
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "out" / "designs.json").read_text())["kind"] == "design_comparison"
+    refused = CliRunner().invoke(cli, ["design-comparison", str(study), "--out", str(tmp_path / "out")])
+    assert refused.exit_code != 0 and "already exists" in refused.output
+
+
+def test_a_bad_design_study_names_its_key(tmp_path):
+    from model.designs import read_design_study
+    from model.errors import InputError
+    study = tmp_path / "designs.toml"
+    study.write_text(DESIGN_STUDY.replace("n = 3", "n = 0")
+                     .replace('basis = "absolute"}', 'basis = "absolute", cap = 1}'))
+    with pytest.raises(InputError) as caught:
+        read_design_study(study)
+    message = str(caught.value)
+    assert "key design_comparison.n" in message and "from 1 to 100000" in message
+    assert 'key design_comparison.designs."absolute"' in message and "cap" in message

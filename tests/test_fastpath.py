@@ -1,0 +1,158 @@
+"""The studies' fast path (narrowed re-checks, derived tables kept) against the validated path.
+
+``model.fastpath.validated()`` is the path studies took before: every check of a changed table
+runs again and nothing derived from one dataset is kept for the next. Both must give the
+same tables to the last bit, and refuse the same bad overrides with the same messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import apply_overrides, fastpath, load_dataset
+from model.errors import InputError
+from model.inputs import check_dataset
+from model.studies import monte_carlo, run_scenarios, sweep
+
+NEWLY_COVERED = ("steel", "cement", "aluminium", "chemicals", "petrochemicals", "paper", "aviation")
+
+
+@pytest.fixture(scope="module")
+def china():
+    return load_dataset("inputs/china")
+
+
+def _both(run):
+    fast = run()
+    with fastpath.validated():
+        validated = run()
+    return fast, validated
+
+
+def _assert_same_study(fast, validated) -> None:
+    pd.testing.assert_frame_equal(fast.scenarios, validated.scenarios)
+    pd.testing.assert_frame_equal(fast.years, validated.years, check_exact=True)
+    pd.testing.assert_frame_equal(fast.sector_years, validated.sector_years, check_exact=True)
+
+
+def test_a_sweep_of_targets_is_the_same_on_both_paths(china):
+    caps = [9_800.0, 10_400.0, 11_000.0, 10_400.0]  # a repeat: a kept table is found again
+    fast, validated = _both(lambda: sweep(china, {"targets.2035.national_cap_mt": caps}, abatement_steps=True))
+    _assert_same_study(fast, validated)
+    pd.testing.assert_frame_equal(fast.abatement_steps, validated.abatement_steps, check_exact=True)
+    assert (fast.scenarios["status"] == "optimal").all()
+    # the scenarios differ (the kept tables are not reused where the numbers change)
+    price = fast.years.loc[fast.years["year"] == 2035].set_index("scenario")["allowance_price_cny_per_t"]
+    assert price[0] > price[1] > price[2] and price[1] == price[3]
+
+
+def test_a_monte_carlo_of_sector_numbers_is_the_same_on_both_paths(china):
+    # base_emissions_mt moves nothing where bau.csv gives the sector's path (every sector of
+    # inputs/china): the draws scale the paths too
+    distributions = {**{f"sectors.{s}.base_emissions_mt*": {"kind": "uniform", "low": 0.9, "high": 1.1}
+                        for s in NEWLY_COVERED},
+                     **{f"bau.{s}.*.bau_mt*": {"kind": "uniform", "low": 0.9, "high": 1.1} for s in NEWLY_COVERED}}
+    fast, validated = _both(lambda: monte_carlo(china, 6, distributions, seed=7))
+    _assert_same_study(fast, validated)
+    emissions = fast.sector_years.groupby("scenario")["bau_mt"].sum()
+    assert emissions.nunique() == 6  # every draw its own BAU: nothing stale was kept
+
+
+def test_a_sweep_that_changes_phases_and_the_horizon_is_the_same_on_both_paths(china):
+    inputs = pd.DataFrame({"sectors.aluminium.trading_from": [2027, 2030, 2027],
+                           "last_year": [2060, 2045, 2045]})
+    fast, validated = _both(lambda: run_scenarios(china, inputs))
+    _assert_same_study(fast, validated)
+    assert fast.years.groupby("scenario")["year"].max().tolist() == [2060, 2045, 2045]
+
+
+def test_facility_resolution_monte_carlo_is_the_same_on_both_paths(china):
+    by_installation = apply_overrides(china, {"model.resolution": "facility"})
+    distributions = {"bau.steel.*.bau_mt*": {"kind": "uniform", "low": 0.9, "high": 1.1},
+                     "sectors.cement.simulation_reduction": {"kind": "uniform", "low": 0.0, "high": 0.01}}
+    fast, validated = _both(lambda: monte_carlo(by_installation, 3, distributions, seed=3))
+    _assert_same_study(fast, validated)
+
+
+BAD_OVERRIDES = [
+    {"targets.2030.ets_cap_mt": 20_000.0},  # above the national cap of 12,000 Mt
+    {"targets.2030.max_auction_share": 0.0, "targets.2030.min_auction_share": 0.5},
+    {"sectors.steel.trading_from": 2020},  # before covered_from (2025)
+    {"sectors.steel.free_share_min": 0.99, "sectors.steel.free_share_max": 0.5},
+    # (1.9 x 1.5)^36 x base emissions: far above the 1e6 Mt a sector may reach
+    {"sectors.power.output_growth": 0.9, "sectors.power.intensity_change": 0.5},
+    {"market.initial_bank_mt": 1e6},  # without banking: more than first_year's trading BAU
+    {"last_year": 2020},  # before first_year
+    {"sectors.steel.base_emissions_mt*": 1e6},  # out of range in its own cell
+]
+
+
+@pytest.mark.parametrize("overrides", BAD_OVERRIDES, ids=lambda o: ",".join(o))
+def test_a_bad_override_is_refused_with_the_same_message_on_both_paths(china, overrides):
+    messages = []
+    for validated in (False, True):
+        with pytest.raises(InputError) as refused:
+            if validated:
+                with fastpath.validated():
+                    apply_overrides(china, overrides)
+            else:
+                apply_overrides(china, overrides)
+        messages.append(str(refused.value))
+    assert messages[0] == messages[1]
+    assert "--set " in messages[0]
+
+
+def test_a_bad_scenario_of_a_study_has_the_same_message_on_both_paths(china):
+    inputs = pd.DataFrame({"targets.2030.ets_cap_mt": [7_000.0, 20_000.0]})
+    fast, validated = _both(lambda: run_scenarios(china, inputs))
+    assert fast.scenarios["status"].tolist() == ["optimal", "error"]
+    assert fast.scenarios["message"].tolist() == validated.scenarios["message"].tolist()
+    assert "expected at most national_cap_mt (12000)" in fast.scenarios["message"][1]
+
+
+@pytest.mark.parametrize("table, row, column, value", [
+    ("targets", 5, "ets_cap_mt", 20_000.0),  # row 5 is 2030: above its national cap
+    ("sectors", 3, "trading_from", 2020),  # steel: before its covered_from
+    ("sectors", 2, "output_growth", 0.9),  # power: BAU beyond 1e6 Mt with intensity_change 0.5
+    ("allocation", None, None, None),  # no change: nothing to find
+])
+def test_narrowed_checks_find_what_every_check_finds(china, table, row, column, value):
+    """check_dataset narrowed to the changed column finds exactly what all checks of the whole
+    dataset find (the base is valid, so every problem is the change's)."""
+    assert check_dataset(china) == []
+    changed = china.table(table).copy()
+    columns: set[str] = set()
+    if column is not None:
+        changed[column] = changed[column].astype(object)
+        changed.loc[row, column] = value
+        changed[column] = changed[column].astype(china.table(table)[column].dtype)
+        columns.add(column)
+        if column == "output_growth":
+            changed.loc[row, "intensity_change"] = 0.5
+            columns.add("intensity_change")
+    unchecked = dataclasses.replace(china, **{table: changed})
+    everything = check_dataset(unchecked)
+    narrowed = check_dataset(unchecked, {table}, {table: columns})
+    assert narrowed == everything
+    assert (len(everything) > 0) == (column is not None)
+
+
+def test_kept_tables_are_read_only(china):
+    """What the fast path keeps is shared by scenarios: a write into it is refused."""
+    from model.parameters import derive_parameters
+
+    p = derive_parameters(china)
+    q = derive_parameters(apply_overrides(china, {"targets.2035.national_cap_mt": 10_000.0}))
+    assert p.sector_years is q.sector_years  # shared: the sectors table did not change
+    with pytest.raises(ValueError):
+        q.sector_years["bau_mt"].to_numpy()[0] = 1.0
+    r = derive_parameters(apply_overrides(china, {"bau.steel.*.bau_mt*": 1.1}))
+    assert r.sector_years is not p.sector_years
+    steel_2030 = ("steel", 2030)
+    assert r.sector_years.loc[steel_2030, "bau_mt"] == pytest.approx(1.1 * p.sector_years.loc[steel_2030, "bau_mt"],
+                                                                     rel=1e-12)
+    assert np.array_equal(r.sector_years.loc["power", "bau_mt"].to_numpy(), p.sector_years.loc["power", "bau_mt"])

@@ -1,0 +1,88 @@
+"""The report's chart of allowance supply by source, and the overshoot said plainly, on the
+toy with forestry offsets (4.737 Mt in 2027, tests/families/test_offsets.py) or a price
+ceiling of 50 CNY/t in 2027 (5 Mt sold, tests/families/test_price_ceiling.py)."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from model import solve
+from model.cli import cli
+from model.report import SUPPLY_SOURCES, plot_supply_by_source, results_figures, results_lead
+from tests.conftest import TOY
+from tests.families.test_offsets import with_offsets
+from tests.families.test_price_ceiling import with_ceiling
+
+
+def bar_heights(figure):
+    """The bars of each source, by legend label: {label: heights by year}."""
+    ax = figure.axes[0]
+    return {container.get_label(): [bar.get_height() for bar in container] for container in ax.containers}
+
+
+def test_supply_by_source_stacks_the_cap_and_the_offsets():
+    results = solve(with_offsets(), allocation=False)
+    heights = bar_heights(plot_supply_by_source(results))
+    assert heights["Cap (allowances issued)"] == pytest.approx([125.0, 107.5, 90.0])
+    assert heights["Offsets"] == pytest.approx([0.0, 0.0, 90 / 0.95 * 0.05])
+    assert set(heights) == {"Cap (allowances issued)", "Offsets"}  # no column, no bar
+    assert "supply_by_source" in results_figures(results)
+
+
+def test_supply_sources_are_a_list_another_rule_can_extend():
+    """A removal (sign -1) is drawn below zero."""
+    results = solve(with_offsets(), allocation=False)
+    results.years["withdrawn_mt"] = [0.0, 2.0, 0.0]
+    figure = plot_supply_by_source(results, [*SUPPLY_SOURCES, ("withdrawn_mt", "Withdrawn", -1.0)])
+    assert bar_heights(figure)["Withdrawn"] == pytest.approx([0.0, -2.0, 0.0])
+
+
+def test_no_supply_chart_without_a_supply_rule():
+    assert "supply_by_source" not in results_figures(solve(TOY, allocation=False))
+
+
+def test_the_overshoot_is_said_in_the_report_and_the_cli(tmp_path):
+    results = solve(with_ceiling(50.0), allocation=False)
+    assert results_lead(results).endswith(
+        "The national target is exceeded by 5.0 Mt CO2 over the horizon (2027): allowances sold at the price "
+        "ceiling, reserve releases not counted under it, or offsets from removals outside the CO2 count.")
+    np.testing.assert_allclose(bar_heights(plot_supply_by_source(results))["Sales at the price ceiling"],
+                               [0.0, 0.0, 5.0])
+    with (tmp_path / "targets.csv").open("w") as handle:  # the toy with the ceiling, as a user would write it
+        handle.write((TOY / "targets.csv").read_text().replace("year,national_cap_mt,ets_cap_mt,min_auction_share,source",
+                                                               "year,national_cap_mt,ets_cap_mt,min_auction_share,source,price_ceiling_cny_per_t")
+                     .replace("2025,170,,0,illustrative", "2025,170,,0,illustrative,")
+                     .replace("2027,135,,0,illustrative", "2027,135,,0,illustrative,50"))
+    for name in ("sectors.csv", "mac.csv", "scenario.toml"):
+        (tmp_path / name).write_text((TOY / name).read_text())
+    run = CliRunner().invoke(cli, ["solve", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    assert ("national target exceeded by 5.0 Mt over the horizon (sales at the price ceiling, reserve releases "
+            "not counted under it, offsets from removals; years.csv national_overshoot_mt)") in run.output
+
+
+def test_the_workbook_holds_the_supply_columns_and_the_overshoot(tmp_path):
+    """years sheet: the offsets and ceiling columns with units; Summary: the overshoot row."""
+    import openpyxl
+
+    from model.report import write_report
+
+    dataset = with_offsets()
+    results = solve(dataset.replace(targets=dataset.targets.assign(price_ceiling_cny_per_t=[None, 50.0])))
+    results.write(tmp_path / "out")
+    write_report(tmp_path / "out")
+    book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
+    header = [cell.value for cell in book["years"][1]]
+    assert {"offsets_used_mt (Mt CO2)", "ceiling_sales_mt (Mt CO2)", "offset_price_cny_per_t (CNY/t CO2)",
+            "national_overshoot_mt (Mt CO2)"} <= set(header)
+    rows = [row for row in book["Summary"].iter_rows(values_only=True) if row[0] and "exceeded" in str(row[0])]
+    assert rows[0][:3] == ("National target exceeded by (over the horizon)", pytest.approx(5.0), "Mt CO2")
+
+
+def test_cap_and_emissions_names_what_the_ets_emits_above_its_cap():
+    """Offsets let the ETS emit 4.737 Mt above its 2027 cap: the hatch says where they come from."""
+    from model.report import plot_cap_and_emissions
+
+    figure = plot_cap_and_emissions(solve(with_offsets(), allocation=False))
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert "ETS above cap: from offsets" in labels
