@@ -4,8 +4,8 @@
     python benchmarks/mutation.py                 # the default sample: about 30 minutes on 2 cores
     python benchmarks/mutation.py --sample 15     # a quick look
 
-Every mutant mutmut can make of model/ (an operator, a constant, a comparison changed in
-one place) is listed; ``--sample`` of them are drawn with ``random.Random(--seed)`` (the
+Every mutant mutmut can make of model/ and model/families/ (an operator, a constant, a
+comparison changed in one place) is listed; ``--sample`` of them are drawn with ``random.Random(--seed)`` (the
 same seed and code give the same sample) and run by ``mutmut run`` with the tests of
 ``[tool.mutmut]`` in pyproject.toml. A mutant is *killed* when a test fails (or times
 out) with it and *survives* when every test covering it passes. The score is killed /
@@ -36,7 +36,7 @@ def all_mutants() -> list[str]:
     from mutmut.utils.format_utils import get_mutant_name
 
     names = []
-    for path in sorted((ROOT / SOURCE).glob("*.py")):
+    for path in sorted((ROOT / SOURCE).rglob("*.py")):  # model/families/ too
         relative = path.relative_to(ROOT)
         mutated = mutate_file_contents(str(relative), path.read_text())
         names += [get_mutant_name(relative, name) for name in mutated.mutant_names]
@@ -46,7 +46,7 @@ def all_mutants() -> list[str]:
 def exit_codes(names: list[str]) -> dict[str, int | None]:
     """The last run's exit code of each mutant, from mutmut's result files in mutants/."""
     found: dict[str, int | None] = {}
-    for meta in (ROOT / "mutants" / SOURCE).glob("*.py.meta"):
+    for meta in (ROOT / "mutants" / SOURCE).rglob("*.py.meta"):
         found.update(json.loads(meta.read_text())["exit_code_by_key"])
     return {name: found.get(name) for name in names}
 

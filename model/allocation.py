@@ -176,8 +176,8 @@ def define_allocation(m: pyo.ConcreteModel, prices_cny_per_t: pd.Series, stage1_
                   define_minimum_auction(p), define_maximum_auction(p), define_burden_epigraph(p, prices_cny_per_t),
                   define_burden_limit(p, prices_cny_per_t)):
         add_rows(m, block)
-    for block in define_uniform_share_gap_variables(p):
-        add_variables(m, block, m.covered)
+    for var_block in define_uniform_share_gap_variables(p):
+        add_variables(m, var_block, m.covered)
     add_rows(m, define_uniform_share_gap(p))
     define_burden(m, p, prices_cny_per_t)
     add_objective(m, define_burden_objective(p))
@@ -297,7 +297,8 @@ def define_uniform_share_gap(p: Parameters) -> RowBlock:
     return RowBlock(
         "uniform_share_gap", p.covered_index.tolist(),
         [Term("free_allocation_mt", every, every, np.ones(n)), Term("sector_cap_mt", every, every, -uniform),
-         Term("free_above_uniform_mt", every, every, -np.ones(n)), Term("free_below_uniform_mt", every, every, np.ones(n))],
+         Term("free_above_uniform_mt", every, every, -np.ones(n)),
+         Term("free_below_uniform_mt", every, every, np.ones(n))],
         constant=np.zeros(n), lower=np.zeros(n), upper=np.zeros(n),
         doc="free - (1 - min auction share) x sector_cap - above + below = 0 (Mt)",
     )
@@ -433,7 +434,8 @@ def _years_needing_slack(m: pyo.ConcreteModel, family: pyo.Constraint, options: 
     need some; the model is left as it was."""
     keys = list(family.keys())
     objectives = [o for o in m.component_data_objects(pyo.Objective, active=True)]
-    slack, restore = add_elastic_slack(m, "allocation_slack", dict(family.items()), doc="by how much the rule is missed, in its own unit")
+    slack, restore = add_elastic_slack(m, "allocation_slack", dict(family.items()),
+                                       doc="by how much the rule is missed, in its own unit")
     m.allocation_slack_total = pyo.Objective(expr=sum(slack.values()))
     for objective in objectives:
         objective.deactivate()

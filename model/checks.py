@@ -410,7 +410,8 @@ def _bank_limit_violations(years, sector_years, market) -> list[float]:
     sums = np.bincount(year_row, weights=computed, minlength=len(years))
     # a net buyer cancels nothing (it would buy only to lift a seller's limit), but in the
     # last year, when no bank may be left whatever the limits
-    net_buyer = (t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT) & (t["year"].to_numpy() < years["year"].iloc[-1])
+    net_buyer = ((t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT)
+                 & (t["year"].to_numpy() < years["year"].iloc[-1]))
     return [*(-room[held]), *(-market_room), *(-computed), *np.abs(computed - reported),
             *np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
             *np.abs(np.bincount(year_row, weights=bank, minlength=len(years)) - years["bank_mt"].to_numpy(dtype=float)),

@@ -22,6 +22,8 @@ import click
 from .errors import EtscapError
 
 if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
     from .studies import Study
 
 # Only click is imported here: `--help` and shell completion must start at once. Each command
@@ -70,7 +72,7 @@ class _Cli(click.Group):
             ctx.exit(1)
 
 
-def _describe(err: BaseException) -> str:
+def _describe(err: OSError | RecursionError) -> str:
     """One line for an unexpected OSError or RecursionError: what failed, on which path."""
     if isinstance(err, RecursionError):
         return "an input is nested too deeply to read (RecursionError)"
@@ -278,6 +280,10 @@ def _bn_or_m(bn_cny: float) -> str:
     return f"{bn_cny:+,.1f} bn CNY" if abs(bn_cny) >= 1 else f"{bn_cny * 1e3:+,.1f} m CNY"
 
 
+# pragma: no mutate start
+# (study_options runs once, when cli is imported to build the commands: mutmut switches a
+# mutant on only in a test's process, after that import, so its mutants all survive whatever
+# the tests do; tests/test_scenarios.py and test_cli.py run sweep and montecarlo with them)
 def study_options(command: Any) -> Any:
     """The options of `sweep` and `montecarlo`."""
     for option in reversed([
@@ -300,6 +306,7 @@ def study_options(command: Any) -> Any:
     ]):
         command = option(command)
     return command
+# pragma: no mutate end
 
 
 @cli.command()
@@ -375,7 +382,8 @@ class _ProgressBar:
     stderr is not a terminal (a log file, CI), a line at every further 10% of scenarios."""
 
     def __init__(self, stack: contextlib.ExitStack, shown: bool, terminal: bool | None = None):
-        self.stack, self.shown, self.bar = stack, shown, None
+        self.stack, self.shown = stack, shown
+        self.bar: ProgressBar[int] | None = None  # opened on the first call with a terminal
         self.terminal = sys.stderr.isatty() if terminal is None else terminal
         self.tenths = 0  # tenths of the scenarios reported so far (no terminal)
 

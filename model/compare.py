@@ -20,7 +20,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,12 +28,15 @@ import pandas as pd
 from .errors import EtscapError
 from .results import Results, milestone_years, write_folder
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 YEAR_KEYS, SECTOR_KEYS = ["year"], ["sector", "year"]
 LABEL_COLUMNS = {"phase"}  # text columns of sector_years: not compared
 PLOTS = ("prices", "price_difference", "ets_cap_and_emissions", "cost_by_sector", "free_allocation")
 PNG_DPI = 150
 FIGURE_SIZE = (12.0, 5.6)
-STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "xtick.labelsize": 12,
+STYLE: dict[RcKeyType, Any] = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "xtick.labelsize": 12,
          "ytick.labelsize": 12, "legend.fontsize": 12, "figure.titlesize": 16, "axes.grid": True,
          "grid.alpha": 0.35, "axes.spines.top": False, "axes.spines.right": False, "lines.linewidth": 2.2}
 DETAIL_YEARS = (2025, 2035)  # a second price panel shows these years when the horizon is long
@@ -197,7 +200,7 @@ def _figure(ncols: int = 1, **subplots: Any) -> tuple[Any, Any]:
 def _colors(labels: list[str]) -> dict[str, Any]:
     import matplotlib as mpl
 
-    palette = mpl.colormaps["tab10"].colors
+    palette = mpl.color_sequences["tab10"]  # the tab10 colormap's colours
     return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
 
 
@@ -349,7 +352,8 @@ def headline_differences(comparison: Comparison) -> pd.DataFrame:
     for label in comparison.labels[1:]:
         wide[f"{label} - {comparison.labels[0]}"] = wide[label] - wide[comparison.labels[0]]
     order = {q: i for i, q in enumerate(HEADLINE_QUANTITIES)}
-    wide = wide.reset_index().sort_values(["quantity", "year"], key=lambda c: c.map(order) if c.name == "quantity" else c)
+    wide = wide.reset_index().sort_values(["quantity", "year"],
+                                          key=lambda c: c.map(order) if c.name == "quantity" else c)
     return wide
 
 

@@ -28,6 +28,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,9 @@ from .overrides import apply_overrides
 from .parameters import Parameters, derive_parameters
 from .phases import ABSOLUTE, INTENSITY, OUTSIDE, TRADING
 from .solve import solve_lp
+
+if TYPE_CHECKING:
+    from .studies import Distribution
 
 NOT_HELD = ("trading_cap_shares", "absolute_cap_incumbents", "national_target")  # the rows the plan replaces
 MISS_TOLERANCE_MT = 1e-6
@@ -118,7 +122,7 @@ def held_caps(planned: Plan, p: Parameters) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(held), caps[held]
 
 
-def realise(planned: Plan, drawn: Dataset) -> dict[str, object]:
+def realise(planned: Plan, drawn: Dataset) -> dict[str, Any]:
     """The plan's policy held on a drawn dataset (the same sectors, years and rules): the
     ETS solved again; returns ``objective_bn_cny`` (present value of abatement cost) and a
     table by year."""
@@ -232,7 +236,7 @@ class DesignStudy:
     n: int
     seed: int
     designs: dict[str, list[dict[str, object]]]
-    distributions: dict[tuple[str, ...], object]  # keys drawn together -> studies.Distribution
+    distributions: dict[tuple[str, ...], Distribution]  # keys drawn together
     years: tuple[int, ...]
 
 
@@ -319,6 +323,7 @@ def read_design_study(path: str | Path) -> DesignStudy:
     if problems:
         raise InputError(problems)
     out = document.get("out")
+    assert isinstance(n, int) and isinstance(seed, int)  # else a problem was raised above
     return DesignStudy(path, Path(os.path.normpath(path.parent / document["dataset"])),
                        Path(os.path.normpath(path.parent / out)) if isinstance(out, str) and out else None,
                        n, seed, checked_designs, distributions, tuple(years))

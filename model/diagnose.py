@@ -160,7 +160,8 @@ def _message(name: str, table: pd.DataFrame) -> str:
     shown = table.head(SHOWN_ROWS).rename(columns={
         "cap_mt": "cap Mt", "relaxation_mt": "raise by Mt", "sectors_at_full_potential": "sectors at full potential"})
     text = shown.to_string(index=False, float_format=lambda x: f"{x:,.6g}")
-    more = f"\n... and {len(table) - SHOWN_ROWS} more rows (InfeasibleError.relaxation)" if len(table) > SHOWN_ROWS else ""
+    more = (f"\n... and {len(table) - SHOWN_ROWS} more rows (InfeasibleError.relaxation)"
+            if len(table) > SHOWN_ROWS else "")
     return (
         f"model {name!r} is infeasible: the targets cannot all be met with the abatement potential "
         "given. The smallest relaxation that makes them feasible:\n"

@@ -56,7 +56,8 @@ class InputError(EtscapError):
         if len(self.problems) == 1:
             super().__init__(lines[0])
         else:
-            super().__init__(f"{len(self.problems)} problems in the inputs:\n" + "\n".join(f"  {line}" for line in lines))
+            super().__init__(f"{len(self.problems)} problems in the inputs:\n"
+                             + "\n".join(f"  {line}" for line in lines))
 
 
 class InfeasibleError(EtscapError):
@@ -79,7 +80,7 @@ class SolverError(EtscapError):
     exit_code = 4
 
 
-def did_you_mean(word: str, known: Iterable[object]) -> str:
+def did_you_mean(word: object, known: Iterable[object]) -> str:
     """' (did you mean 'x'?)' for the closest known names, or '' if none is close."""
     names = [str(k) for k in known]
     close = [n for n in names if n.startswith(str(word)) and word] + difflib.get_close_matches(

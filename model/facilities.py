@@ -46,6 +46,7 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         abatement = grid["bau_mt"].to_numpy()[covered] - emissions
         price_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row]
     else:
+        assert own_price is not None  # a facility-resolution solve gives both
         abatement = abatement_mt[covered]
         emissions = grid["bau_mt"].to_numpy()[covered] - abatement
         price_in_simulation = own_price[covered]

@@ -43,11 +43,12 @@ def build_model(source: Dataset | Parameters) -> pyo.ConcreteModel:
     define_sets(m, parameters)
     index_sets = {"abatement_mt": m.abatement_steps, "ets_cap_mt": m.years,
                   "sector_cap_mt": m.covered, "bank_mt": m.years}
-    for block in lp.variables.values():
-        add_variables(m, block, index_sets.get(block.name))
+    for var_block in lp.variables.values():
+        add_variables(m, var_block, index_sets.get(var_block.name))
     define_emissions(m, parameters)
     for block in lp.rows:
         add_rows(m, block)
+    assert lp.objective is not None  # formulate always gives the cost to minimise
     add_objective(m, lp.objective)
     m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     return m

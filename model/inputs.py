@@ -18,7 +18,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NoReturn, Sequence
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,7 @@ class Settings(dict):
     (``discount_rate = 7.0`` would be solved). Change settings with ``Dataset.replace`` or
     overrides, which check them again."""
 
-    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise EtscapError("the settings of a loaded Dataset are read-only (they were checked on load): "
                           "use dataset.replace(settings={**dataset.settings, KEY: VALUE}) or "
                           "overrides={KEY: VALUE}, which check the new value")
@@ -121,6 +121,8 @@ class Dataset:
     reserve: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.RESERVE))
     # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
+    # each table's identity and arrays when the dataset was made (__post_init__), for check_unchanged
+    _states: dict[str, tuple] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings", Settings(self.settings))
@@ -133,7 +135,7 @@ class Dataset:
     def __reduce__(self) -> tuple:
         # rebuilt through __init__, so that a copy or an unpickled dataset (a Dask worker's)
         # is frozen again: numpy arrays are unpickled writeable
-        return (Dataset, tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+        return (Dataset, tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.init))
 
     def check_unchanged(self) -> None:
         """Raise an EtscapError if a table was changed in place since the dataset was made
@@ -255,8 +257,10 @@ def _not_already_reported(found: list[Problem], reported: list[Problem],
     def follows(p: Problem) -> bool:
         if (p.file, p.row) in bad_rows or (p.row is None and (p.file, p.column) in bad_columns):
             return True
-        table, keys = tables.get(p.file), bad_keys.get(p.column)
-        return (bool(keys) and table is not None and REFERRED_BY.get(p.file) != p.column and p.row in table.index
+        table, keys = tables.get(p.file), bad_keys.get(p.column) if p.column is not None else None
+        if not keys or table is None:
+            return False
+        return (REFERRED_BY.get(p.file) != p.column and p.row in table.index
                 and table.at[p.row, p.column] in keys)  # a reference to a row with a bad cell
 
     return [p for p in found if not follows(p)]
@@ -533,17 +537,18 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
     if len(raw) == 0 and spec.required:
         problems.append(Problem(spec.file, None, None, "no data rows", "at least one row"))
     typed = pd.DataFrame(index=raw.index)
-    bad_cells: list[Problem] = []
+    bad_cells: list[tuple[int, Problem]] = []  # (row, problem)
     for field in spec.fields:
         column = raw[field.name] if field.name in raw.columns else pd.Series("", index=raw.index)
         values, bad = field.parse_column(column)
         if field.name in missing:
             bad[:] = False
         for row in raw.index[bad]:
-            bad_cells.append(Problem(spec.file, int(row), field.name, _short(column.loc[row].strip()),
-                                     field.expected()))
+            bad_cells.append((int(row), Problem(spec.file, int(row), field.name, _short(column.loc[row].strip()),
+                                                field.expected())))
         typed[field.name] = values
-    problems += sorted(bad_cells, key=lambda p: p.row)  # row by row, as a reader scans the file
+    # row by row, as a reader scans the file
+    problems += [problem for _, problem in sorted(bad_cells, key=lambda cell: cell[0])]
     return typed
 
 
@@ -591,6 +596,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
     def reads_changed(reads: set[str]) -> bool:
         # "table" reads every column; "table.column" one column, changed when its table changed
         # wholly (not narrowed) or the column is among those narrowed to
+        assert changed is not None and touched is not None  # asked only when some tables changed
         return any(read in touched if "." not in read else
                    read in touched or (read.split(".", 1)[0] in changed and read.split(".", 1)[0] not in narrowed)
                    for read in reads)
@@ -690,7 +696,8 @@ def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
     for row in sectors.index[(trading.notna() & covered.isna()).to_numpy()]:
         problems.append(Problem(file, row, "trading_from", str(trading[row]), "blank, since covered_from is blank"))
     for row in sectors.index[(trading < covered).fillna(False).to_numpy()]:
-        problems.append(Problem(file, row, "trading_from", str(trading[row]), f"a year not before covered_from ({covered[row]})"))
+        problems.append(Problem(file, row, "trading_from", str(trading[row]),
+                                f"a year not before covered_from ({covered[row]})"))
     for row in sectors.index[(sectors["free_share_min"] > sectors["free_share_max"]).to_numpy()]:
         problems.append(
             Problem(file, row, "free_share_min", _number(sectors.loc[row, "free_share_min"]),
@@ -850,7 +857,8 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
         unknown = ~table["sector"].isin(known).to_numpy()
         for row in table.index[unknown]:
             name = table.at[row, "sector"]
-            problems.append(Problem(spec.file, row, "sector", name, "a sector of sectors.csv" + did_you_mean(name, known)))
+            problems.append(Problem(spec.file, row, "sector", name,
+                                    "a sector of sectors.csv" + did_you_mean(name, known)))
         if spec in (schema.FACILITIES, schema.CAP_RULES):
             for row in table.index[~unknown & ~table["sector"].isin(covered).to_numpy()]:
                 problems.append(Problem(spec.file, row, "sector", table.at[row, "sector"],
@@ -862,7 +870,8 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
                                   ID_EXPECTED)
     allocation = dataset.allocation
     for row in allocation.index[(allocation["free_share_min"] > allocation["free_share_max"]).to_numpy()]:
-        problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min", str(allocation.loc[row, "free_share_min"]),
+        problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min",
+                                str(allocation.loc[row, "free_share_min"]),
                                 f"at most free_share_max ({allocation.loc[row, 'free_share_max']})"))
     problems += _check_facility_mac(dataset) + _check_cap_rules(dataset)
     benchmarks, facilities = dataset.benchmarks, dataset.facilities

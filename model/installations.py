@@ -218,7 +218,8 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
         "pooled_abatement_mt",
         keys,
         path_weight[path_of_column] * bau,
-        paths["base_cost"].to_numpy()[path_of_column] * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,
+        paths["base_cost"].to_numpy()[path_of_column]
+        * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,
         sector_rows,
     )
     return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of)
@@ -228,6 +229,7 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     """Each simulation-phase installation-year's cheapest way to its own cap (merit order)."""
     n_rows = len(grid)
     needed = np.clip(grid["bau_mt"].to_numpy() - grid["cap_mt"].to_numpy(), 0.0, None)  # NaN outside simulation
+    assert columns.facility_rows is not None  # an installation's own columns, each on its facility-year row
     order = np.lexsort((columns.cost_cny_per_t, columns.facility_rows))
     rows, potential = columns.facility_rows[order], columns.potential_mt[order]
     cumulative = np.cumsum(potential)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .lazy import lazy_module
 
@@ -203,14 +202,6 @@ def add_elastic_slack(m: pyo.ConcreteModel, name: str, rows: Mapping[Any, Any], 
         m.del_component(name)
 
     return slack, restore
-
-
-def positions(index: pd.Index, keys: pd.Index | np.ndarray) -> np.ndarray:
-    """Position of each key in ``index`` (all keys must be present)."""
-    found = index.get_indexer(keys)
-    if (found < 0).any():
-        raise ValueError("internal: key not found in index")
-    return found
 
 
 # -- rendering into HiGHS ------------------------------------------------------------------

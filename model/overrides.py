@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -55,7 +55,7 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
     changed: dict[str, pd.DataFrame] = {}  # copies of the tables an override changes; the rest are shared
     tables = ChainMap(changed, {name: dataset.table(name) for name in schema.TABLES_BY_NAME})
     problems: list[Problem] = []
-    touched: list[tuple[str, str, list[int | None], str]] = []  # (--set, file, rows, column) of each override
+    touched: list[tuple[str, str, Sequence[int | None], str]] = []  # (--set, file, rows, column) of each override
     for raw_key, value in items:
         override = parse_override(raw_key, value)
         where = f"--set {raw_key}={value}"
@@ -79,7 +79,7 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
         raise InputError([_caused_by(problem, touched) for problem in err.problems]) from None
 
 
-def _caused_by(problem: Problem, touched: list[tuple[str, str, list[int | None], str]]) -> Problem:
+def _caused_by(problem: Problem, touched: list[tuple[str, str, Sequence[int | None], str]]) -> Problem:
     """``problem`` located at the ``--set`` that caused it (the cell it set, else a cell of its
     row, else of its column, else any setting it changed), as well as at the file's cell."""
     tests = (lambda rows, column: problem.row in rows and problem.column == column,
@@ -184,8 +184,10 @@ def _cells(tables: Mapping[str, pd.DataFrame], key: str) -> tuple[str, schema.Fi
     for key_column, wanted in zip(spec.key, row_key):
         if wanted == "*":
             continue
-        values = fastpath.cached("key_text", (table, key_column),  # the keys of a table, as text, once
-                                 lambda column=key_column: table[column].astype(str).to_numpy())
+        def key_text(column: str = key_column) -> np.ndarray:
+            return table[column].astype(str).to_numpy()
+
+        values = fastpath.cached("key_text", (table, key_column), key_text)  # the keys of a table, as text, once
         match &= values == wanted
         if not (values == wanted).any():
             raise _OverrideProblem(

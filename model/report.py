@@ -15,13 +15,14 @@ and for the workbook's headers.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import json
 import logging
 import math
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import matplotlib as mpl
 import numpy as np
@@ -38,6 +39,10 @@ from .overrides import parse_override
 from .phases import OUTSIDE, SIMULATION, TRADING
 from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, read_csv, write_file
 from .studies import STUDY_FILES, Study
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +105,7 @@ def header_with_unit(column: str) -> str:
 
 SLIDE_SIZE = (11.0, 6.2)  # inches; saved at PNG_DPI this is 1650 x 930 pixels, a 16:9 slide
 PNG_DPI = 150
-SLIDE_STYLE = {
+SLIDE_STYLE: dict[RcKeyType, Any] = {
     "font.size": 14,
     "axes.titlesize": 17,
     "axes.labelsize": 15,
@@ -214,7 +219,7 @@ def _year_axis(ax: Any) -> None:
 def sector_colors(sectors: Iterable[str]) -> dict[str, Any]:
     """One colour per sector, the same in every plot of a report."""
     sectors = list(dict.fromkeys(sectors))
-    palette = mpl.colormaps["tab10" if len(sectors) <= 10 else "tab20"].colors
+    palette = mpl.color_sequences["tab10" if len(sectors) <= 10 else "tab20"]  # the colormaps' colours
     return {sector: palette[i % len(palette)] for i, sector in enumerate(sectors)}
 
 
@@ -330,6 +335,7 @@ def plot_prices(results: Results) -> Figure:
     years, sector_years = results.years, results.sector_years
     first = int(years["year"].min())
     detail = int(years["year"].max()) - first > DETAIL_YEARS + 2
+    axes: tuple[Axes, ...]
     if detail:
         figure, (ax, zoom) = _new_figure(1, 2, figsize=(SLIDE_SIZE[0] + 2, SLIDE_SIZE[1]), width_ratios=[3, 2])
         axes = (ax, zoom)
@@ -491,7 +497,7 @@ def plot_merit_order(results: Results, year: int | None = None) -> Figure:
     handles = [Patch(color=colors[s], label=s) for s in sectors]
     handles += [Patch(color="0.4", alpha=0.95, label="used"), Patch(color="0.4", alpha=0.3, label="not used")]
     handles += [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-    figure.legend(handles, [h.get_label() for h in handles], loc="outside right upper")
+    figure.legend(handles, [str(h.get_label()) for h in handles], loc="outside right upper")
     return figure
 
 
@@ -672,7 +678,8 @@ SUPPLY_SOURCES: list[tuple[str, str, float]] = [
 ]
 
 
-def supply_sources(results: Results, sources: list[tuple[str, str, float]] | None = None) -> list[tuple[str, str, float]]:
+def supply_sources(results: Results,
+                   sources: list[tuple[str, str, float]] | None = None) -> list[tuple[str, str, float]]:
     """The sources of ``sources`` (default ``SUPPLY_SOURCES``) the years table has values for."""
     return [source for source in (SUPPLY_SOURCES if sources is None else sources)
             if _has_values(results.years, source[0])]
@@ -698,7 +705,8 @@ def plot_supply_by_source(results: Results, sources: list[tuple[str, str, float]
     return figure
 
 
-BANK_RULE_COLUMNS = {"bank_mt": ("Bank at year end", "tab:green"), "cancelled_mt": ("Cancelled (not bankable)", "tab:red"),
+BANK_RULE_COLUMNS = {"bank_mt": ("Bank at year end", "tab:green"),
+                     "cancelled_mt": ("Cancelled (not bankable)", "tab:red"),
                      "borrowed_mt": ("Borrowed from next year", "tab:purple"),
                      "withdrawn_mt": ("Withdrawn (unsold at the floor)", "tab:orange")}
 
@@ -893,7 +901,7 @@ def scenario_settings(results: Results) -> dict[str, Any]:
 # -- writing files -------------------------------------------------------------------------
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:  # what write returns is ignored
     """Call ``write(temporary path)`` beside ``path``, then move the file into place: a reader
     sees the old file or the new one, never half of one (``results.write_file``, the one
     writer of files)."""
@@ -916,7 +924,7 @@ def save_figures(figures: dict[str, Figure], folder: Path) -> dict[str, bytes]:
     """Write each figure to ``folder/<name>.png``; returns the PNG bytes by name."""
     images = {name: figure_png(figure) for name, figure in figures.items()}
     for name, png in images.items():
-        write_atomic(folder / f"{name}.png", lambda temporary, png=png: temporary.write_bytes(png))
+        write_atomic(folder / f"{name}.png", functools.partial(Path.write_bytes, data=png))
     return images
 
 
@@ -1001,7 +1009,7 @@ def _write_block(sheet: Any, table: pd.DataFrame, first_row: int, header_font: A
 def _fit_columns(sheet: Any, tables: list[pd.DataFrame], first_column_min: int = 8) -> None:
     """Columns as wide as their formatted values (first 200 rows) and their header's longest
     word, within limits: readable without resizing, headers wrap."""
-    widths: dict[int, float] = {}
+    widths: dict[int, int] = {}  # characters
     for table in tables:
         for j, column in enumerate(table.columns, start=1):
             fmt = number_format(column, table[column])
@@ -1207,8 +1215,8 @@ def _overshoot_sentence(results: Results) -> str:
     years = results.years[results.years["national_overshoot_mt"] > 0]["year"]
     first, last = int(years.min()), int(years.max())
     return (f" The national target is exceeded by {overshoot:,.1f} Mt CO2 over the horizon "
-            f"({first if first == last else f'{first}-{last}'}): allowances sold at the price ceiling, reserve releases "
-            "not counted under it, or offsets from removals outside the CO2 count.")
+            f"({first if first == last else f'{first}-{last}'}): allowances sold at the price ceiling, "
+            "reserve releases not counted under it, or offsets from removals outside the CO2 count.")
 
 
 INSTALLATION_FIGURES = ("installations",)  # drawn in the installations section, not among the charts

@@ -118,8 +118,8 @@ class Resolver:
             highs.changeColsBounds(changed.size, changed.astype(np.int32), new.col_lower[changed],
                                    new.col_upper[changed])
         changed = np.flatnonzero((new.row_lower != old.row_lower) | (new.row_upper != old.row_upper))
-        if changed.size:
-            highs.changeRowsBounds(changed.size, changed.astype(np.int32), new.row_lower[changed],
+        if changed.size:  # highspy 1.16's stubs omit changeRowsBounds, which it has (changeColsBounds' twin)
+            highs.changeRowsBounds(changed.size, changed.astype(np.int32), new.row_lower[changed],  # type: ignore[attr-defined,unused-ignore]
                                    new.row_upper[changed])
         same_pattern = (np.array_equal(new.matrix.indptr, old.matrix.indptr)
                         and np.array_equal(new.matrix.indices, old.matrix.indices))

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Literal, overload
 
 try:
     import fcntl
@@ -280,6 +280,10 @@ def follow_umask(path: Path, folder: bool) -> None:
     os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
 
 
+@overload
+def _lock(path: Path, blocking: Literal[True]) -> int: ...
+@overload
+def _lock(path: Path, blocking: bool) -> int | None: ...
 def _lock(path: Path, blocking: bool) -> int | None:
     """An open descriptor holding an exclusive flock on ``path``, or None if another live
     process holds it (never None when ``blocking``)."""
@@ -432,7 +436,7 @@ def write_error(out: Path, err: OSError, kept: str = "nothing was replaced") -> 
             errno.EDQUOT: "free some space or choose another --out",
             errno.EACCES: "choose a folder you can write to with --out",
             errno.EPERM: "choose a folder you can write to with --out",
-            errno.EROFS: "choose a folder you can write to with --out"}.get(err.errno, "choose another --out")
+            errno.EROFS: "choose a folder you can write to with --out"}.get(err.errno or 0, "choose another --out")
     return EtscapError(f"cannot write {out}: {err.strerror or err}{where}; {kept}; {hint}")
 
 
@@ -454,7 +458,8 @@ class Staging:
                 break  # else another run's cleanup took it between mkdtemp and the lock: again
             os.close(descriptor)
         follow_umask(folder, folder=True)
-        self.folder, self._descriptor = folder, descriptor
+        self.folder = folder
+        self._descriptor: int | None = descriptor  # None once closed
 
     def commit(self) -> Path:
         """Move the filled folder into place (see ``commit``) and let go of it."""
@@ -658,7 +663,8 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     solved = [(columns, solution.values[columns.name]) for columns in p.abatement]
     if p.presolved is not None:
         solved.append((p.presolved.columns, p.presolved.abatement_mt))
-    key_columns = ["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution else ["sector", "step", "year"]
+    key_columns = (["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution
+                   else ["sector", "step", "year"])
 
     def make_keys() -> dict[str, np.ndarray]:
         keys: dict[str, list[np.ndarray]] = {name: [] for name in key_columns}
@@ -725,12 +731,12 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
         return pd.DataFrame({"sector": sector, "year": year, "phase": phase, **columns})
     table = pd.DataFrame({"phase": p.sector_years["phase"], **columns}, index=p.sector_years.index)
     if allocated:
-        columns = list(table.columns)
+        order = list(table.columns)
         _allocation_columns(table, p, _spread(n, p.covered_rows, final.values["free_allocation_mt"]), price)
-        columns[5:5] = ["free_mt", "free_share", "auctioned_mt", "net_purchase_mt"]
-        columns[10:10] = ["burden_bn_cny", "burden_share_of_value_added"]
-        columns += ["free_share_min", "free_share_max"]
-        table = table[columns]
+        order[5:5] = ["free_mt", "free_share", "auctioned_mt", "net_purchase_mt"]
+        order[10:10] = ["burden_bn_cny", "burden_share_of_value_added"]
+        order += ["free_share_min", "free_share_max"]
+        table = table[order]
     return table.reset_index()
 
 
@@ -741,7 +747,9 @@ def _cap_rule_columns(p: Parameters, cap: np.ndarray) -> dict[str, np.ndarray]:
     basis = p.sector_years["basis"].to_numpy()
     given = p.sector_years["benchmark_t_per_unit"].to_numpy()
     chosen = cap / p.sector_years["output"].to_numpy()
-    return {"basis": np.where(basis == "", None, basis).astype(object),
+    named = basis.astype(object)
+    named[basis == ""] = None  # no rule
+    return {"basis": named,
             "cap_reduction": p.sector_years["cap_reduction"].to_numpy(),
             "benchmark_t_per_unit": np.where(basis == INTENSITY, np.where(np.isfinite(given), given, chosen), np.nan)}
 
@@ -765,8 +773,8 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     family = simulation_compliance.FAMILY
     own = _spread(n, rows, dual_prices(p, family, least_cost.duals[family.name]))
     grid = p.facility_years if p.facility_resolution else None
-    facility_rows = np.flatnonzero(grid["phase"].to_numpy() == SIMULATION) if grid is not None else []
-    if len(facility_rows):
+    facility_rows = np.flatnonzero(grid["phase"].to_numpy() == SIMULATION) if grid is not None else np.zeros(0, int)
+    if grid is not None and len(facility_rows):
         sector_rows = grid["sector_row"].to_numpy()[facility_rows]
         weight = grid["bau_mt"].to_numpy()[facility_rows]
         price = facility_own_prices(p, least_cost)[facility_rows]
@@ -795,6 +803,7 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
     n = len(p.facility_years)
     total = np.zeros(n)
     if p.presolved is not None:
+        assert p.presolved.columns.facility_rows is not None  # installations' own columns
         total += np.bincount(p.presolved.columns.facility_rows, weights=p.presolved.abatement_mt, minlength=n)
     for columns in p.installation_columns:
         if columns.facility_rows is not None:
@@ -866,7 +875,8 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         columns["max_auction_share"] = p.targets["max_auction_share"].to_numpy()
         columns["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
-        columns["auction_revenue_bn_cny"] = price.fillna(0.0).to_numpy() * by_year("auctioned_mt", only_covered=True) / 1e3
+        columns["auction_revenue_bn_cny"] = (price.fillna(0.0).to_numpy()
+                                             * by_year("auctioned_mt", only_covered=True) / 1e3)
     for column in value_columns():  # a family's own variables by year, before the discount factor
         values = final.values.get(column.variable)
         if values is None:  # the rule is not in use (no offsets.csv, ...): no column

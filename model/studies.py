@@ -75,6 +75,7 @@ SCENARIOS_FILE, INFO_FILE = "scenarios.csv", "study.json"
 STUDY_FILES = (SCENARIOS_FILE, INFO_FILE)  # what makes a folder a study folder
 TABLES = ("years", "sector_years", "abatement_steps")
 MAX_SCENARIOS_PER_TASK = 50  # chunks small enough to spread, large enough that Dask's overhead is small
+MAX_SCENARIOS = 1_000_000  # draws of a Monte Carlo study (montecarlo.n), and scenarios of a sweep
 RESOLVERS_PER_THREAD = 8  # LPs of different structures a worker thread keeps
 
 Progress = Callable[[int, int], None]  # (scenarios done, scenarios in all)
@@ -96,12 +97,11 @@ STUDY_FIELDS: tuple[Field, ...] = (
     Field("sweep.mode", "str", "", "product: every combination of the values of the keys; zip: the "
           "first values of every key together, then the second, ...", "product",
           choices=("product", "zip")),
-    Field("montecarlo.n", "int", "", "Number of draws (scenarios).", REQUIRED, 1, 1e6),
+    Field("montecarlo.n", "int", "", "Number of draws (scenarios).", REQUIRED, 1, MAX_SCENARIOS),
     Field("montecarlo.seed", "int", "", "Seed of numpy.random.default_rng: the same seed gives the same "
           "draws and results.", REQUIRED, 0, 2**32 - 1),
 )
 STUDY = {f.name: f for f in STUDY_FIELDS}
-MAX_SCENARIOS = int(STUDY["montecarlo.n"].maximum)  # of a sweep too
 
 # A distribution's parameters, in the order numpy's Generator method takes them.
 DISTRIBUTIONS: dict[str, tuple[Field, ...]] = {
@@ -294,8 +294,8 @@ def distribution(spec: Distribution | Mapping[str, Any], where: str = "distribut
         except ValueError:
             problems.append(Problem(f"{where}.{spec_field.name}", None, None,
                                     None if raw is None else _short(raw), spec_field.expected()))
-    if not problems:
-        low, high = parameters.get("low"), parameters.get("high")
+    if not problems and kind in ("uniform", "triangular"):  # the two with a low and a high
+        low, high = parameters["low"], parameters["high"]
         if kind == "uniform" and low > high:
             problems.append(Problem(f"{where}.high", None, None, str(high), f"at least low ({low})"))
         if kind == "triangular" and not low <= parameters["mode"] <= high or kind == "triangular" and low == high:
@@ -427,13 +427,15 @@ def run_study_file(study_file: StudyFile, kind: str, *, client: "Client | str | 
     from the named ``scenarios`` of the dataset (default: the file's ``scenario`` key); finished
     chunks are saved to ``checkpoint``, and ``resume`` continues from it."""
     dataset = load_dataset(study_file.dataset, scenarios=study_file.scenarios if scenarios is None else scenarios)
-    options = dict(client=client, allocation=study_file.allocation, abatement_steps=study_file.abatement_steps,
-                   progress=progress, checkpoint=checkpoint, resume=resume)
+    options: dict[str, Any] = dict(client=client, allocation=study_file.allocation,
+                                   abatement_steps=study_file.abatement_steps, progress=progress,
+                                   checkpoint=checkpoint, resume=resume)
     where = str(study_file.path)
     if kind == SWEEP:
         inputs = sweep_inputs(dataset, study_file.grid, study_file.mode, f"{where}, [sweep]")
         study = run_scenarios(dataset, inputs, kind=SWEEP, info={"mode": study_file.mode}, **options)
     else:
+        assert study_file.n is not None and study_file.seed is not None  # read_study_file requires both
         inputs = monte_carlo_inputs(dataset, study_file.n, study_file.distributions, study_file.seed,
                                     f"{where}, [montecarlo.distributions]")
         info = {"seed": study_file.seed,
@@ -905,7 +907,7 @@ class Checkpoint:
         self.saved += len(outcome.scenario)
 
     def _load(self) -> list[_Outcome]:
-        outcomes = []
+        outcomes: list[_Outcome] = []
         if not (self.parts / PLAN_FILE).is_file():
             return outcomes
         for index_file in sorted(self.parts.glob("*.index.parquet")):

@@ -399,8 +399,8 @@ def init_dataset(folder: str | Path, source: str | Path = "china") -> Path:
                         ignore=shutil.ignore_patterns("README.md", "__pycache__", ".*"))
         name = _new_name(folder, dataset.name)
         settings = folder / schema.SCENARIO_FILE  # the name line only: the file's comments stay
-        settings.write_text(re.sub(r'(?m)^name\s*=\s*"[^"\n]*"', f'name = "{name}"', settings.read_text(encoding="utf-8"),
-                                   count=1), encoding="utf-8")
+        settings.write_text(re.sub(r'(?m)^name\s*=\s*"[^"\n]*"', f'name = "{name}"',
+                                   settings.read_text(encoding="utf-8"), count=1), encoding="utf-8")
         (folder / "README.md").write_text(dataset_readme(name, folder, notes), encoding="utf-8")
         return folder
     if not Path(source).exists():

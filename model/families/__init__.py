@@ -82,7 +82,8 @@ def family_costs(p: Parameters, families: list[Family] | None = None) -> list[Te
             for term in family.costs(p)]
 
 
-def emission_change(p: Parameters, values: Mapping[str, np.ndarray], families: list[Family] | None = None) -> np.ndarray:
+def emission_change(p: Parameters, values: Mapping[str, np.ndarray],
+                    families: list[Family] | None = None) -> np.ndarray:
     """The change rules' variables make to emissions, Mt by sector-year row (0 without such rules)."""
     change = np.zeros(len(p.sector_years))
     for family in (FAMILIES if families is None else families):
@@ -116,6 +117,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 
 
 __all__ = ["FAMILIES", "Family", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
-           "value_columns", "market_supply_columns", "beyond_national_cap_columns", "family_costs", "emission_change", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
+           "value_columns", "market_supply_columns", "beyond_national_cap_columns", "family_costs",
+           "emission_change", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
            "ALLOWANCE_DEMAND", "abatement_terms", "numbered", "define_rows", "with_rows", "dual_prices",
            "dual_columns"]

@@ -90,7 +90,8 @@ def limit_variables(p: Parameters) -> list[VarBlock]:
         # a sector without a limit of its own banks what it does not use (it cancels only in the
         # last year, when the bank must be empty): so nobody buys allowances to cancel them
         VarBlock("sector_cancelled_mt", keys, np.zeros(n),
-                 np.where(np.isfinite(limits(p)[0]) | last | (p.dataset.settings.get("market.bank_limit_mt") is not None),
+                 np.where(np.isfinite(limits(p)[0]) | last
+                          | (p.dataset.settings.get("market.bank_limit_mt") is not None),
                           np.inf, 0.0), "allowances cancelled, by sector, Mt"),
     ]
     if with_regimes(p):

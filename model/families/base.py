@@ -56,9 +56,10 @@ class DualColumn:
 class ValueColumn:
     """A years-table column holding the values of a variable the family declares (keyed by
     year), e.g. a reserve's release (or a sector_years column, ``table`` and ``rows``); a
-    column whose variable the LP does not have (the rule not in use) is left out. ``market_supply``: the values are allowances the rule
-    adds to the trading sectors' market, which the checks then count as supply (and the
-    national count, from emissions, still bounds)."""
+    column whose variable the LP does not have (the rule not in use) is left out.
+    ``market_supply``: the values are allowances the rule adds to the trading sectors'
+    market, which the checks then count as supply (and the national count, from emissions,
+    still bounds)."""
 
     name: str
     variable: str

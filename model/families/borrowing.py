@@ -24,7 +24,8 @@ def borrowing_variables(p: Parameters) -> list[VarBlock]:
     """Allowances borrowed from the next year, by year (Mt): none in the last year."""
     if share(p) <= 0:
         return []
-    if p.dataset.settings.get("market.bank_limit_mt") is not None or p.dataset.sectors["bank_limit_base_mt"].notna().any():
+    if (p.dataset.settings.get("market.bank_limit_mt") is not None
+            or p.dataset.sectors["bank_limit_base_mt"].notna().any()):
         raise EtscapError("scenario.toml: market.borrowing_limit_share > 0 cannot be combined with a bank limit "
                           "(market.bank_limit_mt, or sectors.csv bank_limit_base_mt): set one of them to 0 or blank")
     n = p.years.size

@@ -111,10 +111,10 @@ def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
     names = ([("max_build", f"{s}.{t}") for s, t in zip(build["sector"], build["step"])]
              + [("max_mt", g) for g in groups])
     # build rows, then group rows, each name's years in order: row = name x n_years + year
-    kind = np.repeat(np.array([kind for kind, _ in names], dtype=object), n_years)[kept]
-    name = np.repeat(np.array([name for _, name in names], dtype=object), n_years)[kept]
-    keys = list(zip(kind.tolist(), name.tolist(), np.tile(years, len(names))[kept].tolist()))
-    return RowBlock("deployment_limits", keys, terms, np.zeros(kept.size), upper=upper, doc=doc)
+    row_kind = np.repeat(np.array([kind for kind, _ in names], dtype=object), n_years)[kept]
+    row_name = np.repeat(np.array([name for _, name in names], dtype=object), n_years)[kept]
+    row_keys = list(zip(row_kind.tolist(), row_name.tolist(), np.tile(years, len(names))[kept].tolist()))
+    return RowBlock("deployment_limits", row_keys, terms, np.zeros(kept.size), upper=upper, doc=doc)
 
 
 def limits_for_checks(p: Parameters) -> dict[str, Any]:

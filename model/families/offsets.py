@@ -51,7 +51,8 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
             "potential_mt": np.interp(at, given, rows["potential_mt"].to_numpy(dtype=float)),
             "cost_cny_per_t": np.interp(at, given, rows["cost_cny_per_t"].to_numpy(dtype=float))}))
     supply = (pd.concat(parts, ignore_index=True) if parts else
-              pd.DataFrame({"origin": [], "step": [], "year": np.zeros(0, int), "potential_mt": [], "cost_cny_per_t": []}))
+              pd.DataFrame({"origin": [], "step": [], "year": np.zeros(0, int), "potential_mt": [],
+                            "cost_cny_per_t": []}))
     sectors = pd.Index(p.dataset.sectors["sector"])
     code = sectors.get_indexer(supply["origin"])
     row = np.where(code >= 0, code * p.years.size + (supply["year"].to_numpy(int) - p.first_year), -1)
@@ -156,7 +157,8 @@ def sector_year_columns(p: Parameters, values: Mapping[str, np.ndarray], table: 
     year = p.year_of_row - p.first_year
     limit_total = np.bincount(year, weights=limit, minlength=p.years.size)
     used = _by_year(p, values["offset_mt"])
-    surrendered = np.divide(used[year] * limit, limit_total[year], out=np.zeros(limit.size), where=limit_total[year] > 0)
+    surrendered = np.divide(used[year] * limit, limit_total[year], out=np.zeros(limit.size),
+                            where=limit_total[year] > 0)
     return {"offset_limit_share": np.where(trading, share, np.nan),
             "offsets_surrendered_mt": np.where(trading, surrendered, np.nan),
             "offsets_sold_mt": offsets_sold(p, values)}
