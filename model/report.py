@@ -279,7 +279,12 @@ def plot_cap_and_emissions(results: Results) -> Figure:
             handles[sector] = Patch(color=colors[sector], alpha=0.85, label=sector)
         bottom = bottom + values
     ets_emissions = bottom
-    bottom = cap.copy()
+    # allowances a rule adds beyond the national count (ceiling sales, ...) lift the uncovered
+    # stack too, so that the national overshoot shows above the national cap line
+    indexed = years.set_index("year")
+    overshoot = (np.nan_to_num(indexed.loc[x, "national_overshoot_mt"].to_numpy(dtype=float))
+                 if "national_overshoot_mt" in indexed else np.zeros(len(x)))
+    bottom = cap + overshoot
     for sector in order:  # outside the ETS: counted by the national target on top of the allowances issued
         values = emissions[sector].where(~covered[sector], 0.0).to_numpy(dtype=float)
         if values.any():

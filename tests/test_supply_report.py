@@ -86,3 +86,18 @@ def test_cap_and_emissions_names_what_the_ets_emits_above_its_cap():
     figure = plot_cap_and_emissions(solve(with_offsets(), allocation=False))
     labels = [text.get_text() for text in figure.legends[0].get_texts()]
     assert "ETS above cap: from offsets" in labels
+
+
+def test_cap_chart_shows_the_ceiling_overshoot_above_the_national_cap():
+    """With a ceiling of 50 CNY/t the toy sells 5 Mt in 2027 that the national target does not
+    count: the uncovered stack sits on the ETS cap plus those 5 Mt, so its top in 2027 is the
+    national cap (135 Mt) + 5, the emissions actually emitted."""
+    from model.report import plot_cap_and_emissions
+    from tests.test_report import _stack_tops
+
+    results = solve(with_ceiling(50.0), allocation=False)
+    years = results.years.set_index("year")
+    top = _stack_tops(plot_cap_and_emissions(results).axes[0], "(outside ETS)")
+    assert years.loc[2027, "national_overshoot_mt"] == pytest.approx(5.0)
+    assert top[2027] == pytest.approx(years.loc[2027, "national_cap_mt"] + 5.0)
+    assert top[2027] == pytest.approx(years.loc[2027, "emissions_mt"])
