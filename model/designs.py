@@ -255,19 +255,12 @@ def read_design_study(path: str | Path) -> DesignStudy:
 
     A distribution's key may name several override keys separated by spaces: they take the
     same draw (output and BAU scaled together). Every problem names the file and the key."""
-    import tomllib
-
     from .errors import InputError, Problem
-    from .studies import distribution
+    from .studies import distribution, read_study_toml
 
     path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise InputError(Problem(name, None, None, None, "a study file (TOML, see README: Studies)"))
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(Problem(name, None, None, None, f"a valid TOML file ({err})")) from None
+    document = read_study_toml(path)
     problems: list[Problem] = []
 
     def bad(key: str, found: object, expected: str) -> None:

@@ -157,17 +157,24 @@ def read_study_file(path: str | Path, kind: str) -> StudyFile:
                                  "a study file as in README: Studies")) from None
 
 
-def _read_study_file(path: Path, kind: str) -> StudyFile:
+def read_study_toml(path: Path) -> dict[str, Any]:
+    """A study file's TOML document; a missing, unreadable or invalid file is refused with
+    one message naming it (sweeps, Monte Carlo and design comparisons read it alike)."""
     name = str(path)
     if not path.is_file():
         raise InputError(Problem(name, None, None, None, "a study file (TOML, see README: Studies)"))
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(Problem(name, None, None, None, f"a valid TOML file ({err})")) from None
     except OSError as err:
         raise InputError(Problem(name, None, None, f"a file that cannot be read ({err.strerror or err})",
                                  "a file this user can read (check its permissions)")) from None
+
+
+def _read_study_file(path: Path, kind: str) -> StudyFile:
+    name = str(path)
+    document = read_study_toml(path)
     problems: list[Problem] = []
     known = {"dataset", "scenario", "out", "allocation", "csv", "abatement_steps", SWEEP, MONTECARLO}
     for key, value in document.items():
