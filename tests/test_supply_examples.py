@@ -34,11 +34,11 @@ def test_price_containment_keeps_the_price_under_the_ceiling(containment):
     assert (prices["reserve + ceiling"] <= script.CEILING_CNY_PER_T + 1e-6).all()
     assert prices["none"].max() > script.CEILING_CNY_PER_T  # the ceiling binds somewhere
     # nothing of it is counted under the national target: the overshoot is what was sold
-    # (and any offsets from outside the CO2 count)
+    # (and any offsets outside the national count)
     for design in ("none", "reserve", "reserve + ceiling"):
         assert totals.loc["national overshoot Mt", design] == pytest.approx(
             totals.loc["reserve released Mt", design] + totals.loc["ceiling sales Mt", design]
-            + totals.loc["offsets outside the CO2 count Mt", design])
+            + totals.loc["offsets outside the national count Mt", design])
     assert totals.loc["reserve released Mt", "reserve"] <= script.POOL_MT + 1e-6
     # more supply at a price is a choice: the least cost can only fall
     costs = totals.loc["PV cost bn CNY"]
