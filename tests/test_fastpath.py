@@ -111,7 +111,7 @@ def test_a_bad_scenario_of_a_study_has_the_same_message_on_both_paths(china):
     fast, validated = _both(lambda: run_scenarios(china, inputs))
     assert fast.scenarios["status"].tolist() == ["optimal", "error"]
     assert fast.scenarios["message"].tolist() == validated.scenarios["message"].tolist()
-    assert "expected at most national_cap_mt (12000)" in fast.scenarios["message"][1]
+    assert "expected at most national_cap_mt (12900)" in fast.scenarios["message"][1]
 
 
 @pytest.mark.parametrize("table, row, column, value", [
