@@ -11,7 +11,7 @@ by as much.
 
 Prints the allowance price by milestone year for the three designs, what the reserve and the
 ceiling sell, the national overshoot (Mt CO2 over 2025-2060: those sales, and any offsets
-from outside the CO2 count the dataset's offsets.csv supplies) and the PV cost.
+outside the national count the dataset's offsets.csv supplies) and the PV cost.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def designs() -> dict[str, object]:
 
 def price_containment() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The price path by design (CNY/t, year-t money) and each design's totals: released,
-    sold at the ceiling, offsets from outside the CO2 count, the national overshoot (Mt over
+    sold at the ceiling, offsets outside the national count, the national overshoot (Mt over
     the horizon) and the PV cost (bn CNY)."""
     prices, totals = {}, {}
     for name, dataset in designs().items():
@@ -56,7 +56,7 @@ def price_containment() -> tuple[pd.DataFrame, pd.DataFrame]:
         totals[name] = {
             "reserve released Mt": float(years.get("reserve_released_mt", pd.Series(0.0)).sum()),
             "ceiling sales Mt": float(years.get("ceiling_sales_mt", pd.Series(0.0)).sum()),
-            "offsets outside the CO2 count Mt": float(years.get("offsets_from_removals_mt", pd.Series(0.0)).sum()),
+            "offsets outside the national count Mt": float(years.get("offsets_overshoot_mt", pd.Series(0.0)).sum()),
             "national overshoot Mt": float(results.summary.get("national_overshoot_mt", 0.0)),
             "PV cost bn CNY": float(results.summary["objective_bn_cny"]),
         }

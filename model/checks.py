@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import fastpath
-from .families import beyond_national_cap_columns, market_supply_columns
+from .families import beyond_national_cap_columns, market_supply_columns, national_sink_columns
 from .phases import OUTSIDE, SIMULATION, TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
@@ -176,9 +176,11 @@ def national_count(years, sector_years, steps, market) -> float:
     the tighter of the absolute target and the intensity target (intensity x GDP), and a
     net-GHG count adds the exogenous ``non_co2_mt`` and nets ``sinks_mt`` from emissions.
     Allowances a rule declares as not counted under the national target (a price ceiling's
-    sales, uncounted reserve releases, offsets from removals outside the CO2 count:
+    sales, uncounted reserve releases, offsets outside the national count:
     ``families.beyond_national_cap_columns``) may raise the count above the cap by as much,
-    and no more. Allowances
+    and no more. Removals a rule declares as sinks (``families.national_sink_columns``: CCER
+    removals) are netted like ``sinks_mt`` only when ``market["targets.scope"]`` is net_ghg;
+    a CO2 count ignores them. Allowances
     borrowed from year t+1 (``borrowed_mt``) are counted in t+1, where they were issued: year
     t may emit that much more than its cumulative cap, and t+1 that much less."""
     emitted = _by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
@@ -188,6 +190,10 @@ def national_count(years, sector_years, steps, market) -> float:
                                years["intensity_target_mt"].to_numpy(dtype=float))
         national_cap = np.where(np.isnan(national_cap), np.inf, national_cap)
         emitted = emitted + years["non_co2_mt"].to_numpy(dtype=float) - years["sinks_mt"].to_numpy(dtype=float)
+    if market.get("targets.scope") == "net_ghg":
+        for column in national_sink_columns():
+            if column in years:
+                emitted = emitted - np.nan_to_num(years[column].to_numpy(dtype=float))
     for column in beyond_national_cap_columns():
         if column in years:
             national_cap = national_cap + np.nan_to_num(years[column].to_numpy(dtype=float))

@@ -270,8 +270,8 @@ def _headline(results: Any) -> str:
     overshoot = summary.get("national_overshoot_mt")
     if overshoot is not None and overshoot > 0:  # allowances sold beyond the national target
         lines.append(f"national target exceeded by {overshoot:,.1f} Mt over the horizon "
-                     "(sales at the price ceiling, reserve releases not counted under it, offsets from removals; "
-                     "years.csv national_overshoot_mt)")
+                     "(sales at the price ceiling, reserve releases not counted under it, "
+                     "offsets outside the national count; years.csv national_overshoot_mt)")
     return "\n".join(lines)
 
 

@@ -903,6 +903,13 @@ def _check_supply_tables(dataset: Dataset) -> list[Problem]:
                                 f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
                                 f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "
                                 "not an offset; drop the row"))
+    if "removal" in offsets:  # a sector's offset is its abatement, never a sink's removal
+        is_sector = offsets["origin"].isin(covered_from.index).to_numpy()
+        removal = offsets["removal"].astype(object).eq(True).to_numpy()
+        for row in offsets.index[is_sector & removal]:
+            problems.append(Problem(schema.OFFSETS.file, row, "removal", "true",
+                                    f"false or blank, since {offsets.at[row, 'origin']} is a sector of sectors.csv: "
+                                    "its offsets are its abatement, not a removal"))
     return problems
 
 

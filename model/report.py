@@ -1221,7 +1221,7 @@ def _overshoot_sentence(results: Results) -> str:
     first, last = int(years.min()), int(years.max())
     return (f" The national target is exceeded by {overshoot:,.1f} Mt CO2 over the horizon "
             f"({first if first == last else f'{first}-{last}'}): allowances sold at the price ceiling, "
-            "reserve releases not counted under it, or offsets from removals outside the CO2 count.")
+            "reserve releases not counted under it, or offsets outside the national count (offsets_overshoot_mt).")
 
 
 INSTALLATION_FIGURES = ("installations",)  # drawn in the installations section, not among the charts

@@ -801,8 +801,13 @@ OFFSETS = TableSpec(
     "within their offset limit (market.offset_limit_share). Potential and cost are interpolated between an "
     "(origin, step)'s rows and held after its last row; none before its first. An origin that is a sector of "
     "sectors.csv must be outside the ETS: its offsets are its own abatement (its emissions fall; none from the "
-    "year the ETS covers it). Any other origin (e.g. forestry) is a removal outside the CO2 count: the ETS "
-    "emits more by it, so the national CO2 count may exceed the national cap by it (national_overshoot_mt).",
+    "year the ETS covers it). Any other origin is a named source: the ETS emits more by its offsets and no "
+    "modelled sector emits less. A removal (removal = true: forestry, mangroves) is then an extra sink: under "
+    "[targets] scope = 'net_ghg' it adds to the net count's sinks, so the national count is unchanged; under "
+    "scope = 'co2' it is outside the CO2 count, and the national count may exceed the national cap by it. A "
+    "named source that is not a removal (removal = false: e.g. offshore wind whose reduction the BAU already "
+    "holds) lets the national count exceed the national cap by it in both scopes (offsets_overshoot_mt, in "
+    "national_overshoot_mt).",
     ("origin", "step", "year"),
     (
         year_field("year", "Year of the figures."),
@@ -811,6 +816,9 @@ OFFSETS = TableSpec(
         Field("potential_mt", "float", "Mt CO2", "Offsets the step can supply in the year.", REQUIRED, 0.0, 1e5),
         Field("cost_cny_per_t", "float", "CNY per t CO2", "Cost of one offset of the step, in year-t money.",
               REQUIRED, 0.0, 1e5),
+        Field("removal", "bool", "", "The offset is a removal by a sink (forestry, mangroves), counted as an "
+              "extra sink under scope 'net_ghg'; false: a reduction outside the modelled sectors' count. Blank: "
+              "true for a named origin, false (the only value allowed) for a sector of sectors.csv.", None),
         SOURCE_COLUMN,
     ),
     required=False,

@@ -16,9 +16,13 @@ def _same_tables(a, b):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=False, rtol=1e-7, atol=1e-6)
 
 
+# Scenarios whose optimum is unique: where two choices tie (the mangrove offsets and cement's
+# C3_efficiency_rest are both 200 CNY/t when 2050's price is 200, as with a 2035 cap of 9,800;
+# cement x 1.3 puts C1 on petrochemicals' PC1 b at 65) either vertex is optimal at the same
+# cost, and the warm-started and the fresh solve may return different ones.
 @pytest.mark.parametrize("overrides", [
-    {"targets.2035.national_cap_mt": 9800},
-    {"mac.cement.*.cost_cny_per_t*": 1.3, "discount_rate": 0.03},
+    {"targets.2035.national_cap_mt": 10000},
+    {"mac.cement.*.cost_cny_per_t*": 1.25, "discount_rate": 0.03},
     {"sectors.power.base_emissions_mt": 4800, "targets.2030.ets_cap_mt": 9000, "targets.2035.ets_cap_mt": 8200},
 ])
 def test_resolve_equals_rebuild(overrides):

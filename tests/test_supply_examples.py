@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from model import load_dataset, solve
+from model import solve
 from tests.conftest import CHINA, ROOT
 
 
@@ -34,24 +34,32 @@ def test_price_containment_keeps_the_price_under_the_ceiling(containment):
     assert (prices["reserve + ceiling"] <= script.CEILING_CNY_PER_T + 1e-6).all()
     assert prices["none"].max() > script.CEILING_CNY_PER_T  # the ceiling binds somewhere
     # nothing of it is counted under the national target: the overshoot is what was sold
-    # (and any offsets from outside the CO2 count)
+    # (and any offsets outside the national count)
     for design in ("none", "reserve", "reserve + ceiling"):
         assert totals.loc["national overshoot Mt", design] == pytest.approx(
             totals.loc["reserve released Mt", design] + totals.loc["ceiling sales Mt", design]
-            + totals.loc["offsets outside the CO2 count Mt", design])
+            + totals.loc["offsets outside the national count Mt", design])
     assert totals.loc["reserve released Mt", "reserve"] <= script.POOL_MT + 1e-6
     # more supply at a price is a choice: the least cost can only fall
     costs = totals.loc["PV cost bn CNY"]
     assert costs["none"] >= costs["reserve"] >= costs["reserve + ceiling"]
 
 
-def test_offset_limit_needs_an_offset_supply(tmp_path):
-    """Without offsets.csv in the dataset the script says so instead of printing three equal rows."""
-    script = example("offset_limit")
-    if not load_dataset(CHINA).offsets.empty:
-        pytest.skip("the default dataset has offsets.csv: tests/test_supply_examples.py checks its numbers")
-    with pytest.raises(SystemExit, match="offsets.csv is missing"):
-        script.offset_limit()
+def test_offset_limit_prices_and_costs_equal_their_solves():
+    """0%: the default without offsets (PV 1,849.904 bn CNY); 5%: the default itself (1,811.562);
+    more room can only lower the cost. Where offsets are used (2050, 2060) the price is no
+    higher; 2040's, with none used, moves through the build rates (46.6 -> 48.0)."""
+    table, cost = example("offset_limit").offset_limit()
+    default = solve(CHINA, allocation=False)
+    none = solve(CHINA, overrides={"market.offset_limit_share": 0.0}, allocation=False)
+    assert none.summary["objective_bn_cny"] == pytest.approx(1849.903889742, rel=1e-9)
+    assert cost["0%"] == pytest.approx(none.summary["objective_bn_cny"], rel=1e-9)
+    assert cost["5%"] == pytest.approx(default.summary["objective_bn_cny"], rel=1e-9)
+    assert cost["0%"] >= cost["5%"] >= cost["10%"]
+    years = default.years.set_index("year")
+    assert table[("offsets Mt", "5%")].tolist() == pytest.approx(years.loc[table.index, "offsets_used_mt"].tolist())
+    assert table[("offsets Mt", "0%")].tolist() == pytest.approx([0.0] * len(table))
+    assert (table[("price CNY/t", "5%")].loc[[2050, 2060]] <= table[("price CNY/t", "0%")].loc[[2050, 2060]] + 1e-6).all()
 
 
 def test_price_containment_runs_as_the_readme_says():

@@ -76,6 +76,11 @@ def beyond_national_cap_columns(families: list[Family] | None = None) -> tuple[s
     return tuple(column.name for column in value_columns(families) if column.beyond_national_cap)
 
 
+def national_sink_columns(families: list[Family] | None = None) -> tuple[str, ...]:
+    """The years-table columns of removals counted as sinks under a net-GHG national count."""
+    return tuple(column.name for column in value_columns(families) if column.national_sink)
+
+
 def family_costs(p: Parameters, families: list[Family] | None = None) -> list[Term]:
     """The objective terms families declare (present value, million CNY), in the list's order."""
     return [term for family in (FAMILIES if families is None else families) if family.costs is not None
@@ -117,7 +122,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 
 
 __all__ = ["FAMILIES", "Family", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
-           "value_columns", "market_supply_columns", "beyond_national_cap_columns", "family_costs",
-           "emission_change", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
+           "value_columns", "market_supply_columns", "beyond_national_cap_columns", "national_sink_columns",
+           "family_costs", "emission_change", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
            "ALLOWANCE_DEMAND", "abatement_terms", "numbered", "define_rows", "with_rows", "dual_prices",
            "dual_columns"]

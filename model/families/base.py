@@ -70,6 +70,9 @@ class ValueColumn:
     # allowances not counted under the national target: the national count may exceed the
     # national cap by them (the checks allow it, the summary reports it as the overshoot)
     beyond_national_cap: bool = False
+    # removals by sinks the rule adds under a net-GHG count ([targets] scope = "net_ghg"): the
+    # national count nets them like sinks_mt (the checks ignore them under scope "co2")
+    national_sink: bool = False
     table: str = "years"  # or "sector_years": then ``rows`` gives each value's sector-year row
     rows: Callable[["Parameters"], np.ndarray] | None = None
     compute: Callable[["Parameters", Mapping[str, np.ndarray]], np.ndarray] | None = None  # from the LP's values

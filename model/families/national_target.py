@@ -41,4 +41,5 @@ FAMILY = Family(
            "targets.sinks_mt"),
     dual=DualColumn("national_carbon_value_cny_per_t", "years"),
     adds={NATIONAL_COUNT: count_issued_and_outside}, relaxable=True, doc=__doc__,
+    market=lambda p: {"targets.scope": p.dataset.settings["targets.scope"]},  # what the count nets (checks)
 )

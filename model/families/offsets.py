@@ -7,9 +7,16 @@ limits.) Offsets are market supply at their cost (in the objective).
 
 No double counting in the national count: an offset from a sector outside the ETS is that
 sector's abatement (its emissions fall by it) and lets the ETS emit as much more, so the
-national count is unchanged; an offset from a named source outside the sectors (forestry)
-is a removal outside the CO2 count: the ETS emits more by it, and the national CO2 count may
-exceed the national cap by exactly that (``offsets_from_removals_mt``, in the overshoot).
+national count is unchanged. An offset from a named source lets the ETS emit more and no
+modelled sector less: a removal (``removal``, blank = true for a named source: forestry,
+mangroves) is, under [targets] scope "net_ghg", an extra sink of the net count
+(``offsets_as_sinks_mt``, netted like ``sinks_mt``), so the count is unchanged; under scope
+"co2" it is outside the CO2 count; and a named source that is not a removal (offshore wind
+whose reduction the BAU holds) is outside the count in both scopes. Those may take the
+national count above the national cap by exactly themselves (``offsets_overshoot_mt``, in
+``national_overshoot_mt``). In the national target row each offset is thus an issued
+allowance (+1) and a sink, a sector's abatement or an allowed overshoot (-1): net zero, so
+offsets add no term to ``NATIONAL_COUNT`` and the checks count them from these columns.
 
 Its dual is the limit's value (``offset_limit_value_cny_per_t``: what one more tonne of
 limit would save); an offset then sells for the allowance price less that value
@@ -53,10 +60,19 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
     supply = (pd.concat(parts, ignore_index=True) if parts else
               pd.DataFrame({"origin": [], "step": [], "year": np.zeros(0, int), "potential_mt": [],
                             "cost_cny_per_t": []}))
+    if supply.empty:
+        _LAST[:] = [(p, supply.assign(row=np.zeros(0, int), removal=np.zeros(0, bool)))]
+        return _LAST[0][1]
     sectors = pd.Index(p.dataset.sectors["sector"])
     code = sectors.get_indexer(supply["origin"])
     row = np.where(code >= 0, code * p.years.size + (supply["year"].to_numpy(int) - p.first_year), -1)
     supply["row"] = row
+    flags = table.drop_duplicates(["origin", "step"]).set_index(["origin", "step"])
+    given = (flags["removal"] if "removal" in flags
+             else pd.Series(np.nan, index=flags.index, dtype=object)).astype(object)
+    removal = given.where(given.notna(), ~flags.index.get_level_values("origin").isin(sectors)).astype(bool)
+    by_step = removal.reindex(pd.MultiIndex.from_frame(supply[["origin", "step"]]))
+    supply["removal"] = by_step.to_numpy(dtype=bool) & (row < 0)
     covered = (row >= 0) & (p.phase[np.maximum(row, 0)] != OUTSIDE)
     supply.loc[covered, "potential_mt"] = 0.0
     _LAST[:] = [(p, supply)]
@@ -126,11 +142,30 @@ def define_offset_limit(p: Parameters, sums: Sums) -> RowBlock:
                     upper=np.zeros(market_years.size), doc=doc)
 
 
-def _by_year(p: Parameters, values: np.ndarray, removals_only: bool = False) -> np.ndarray:
+def counts_removals_as_sinks(p: Parameters) -> bool:
+    """A net-GHG national count nets removals as sinks; a CO2 count does not see them."""
+    return p.dataset.settings["targets.scope"] == "net_ghg"
+
+
+def national_accounting(p: Parameters) -> dict[str, np.ndarray]:
+    """Each offset step-year's place in the national count: ``sector`` (an uncovered sector's
+    abatement), ``sink`` (a removal netted as a sink, net_ghg), ``overshoot`` (the rest: a
+    removal under a CO2 count, or a named source's reduction already in a BAU)."""
+    supply = offset_supply(p)
+    sector = supply["row"].to_numpy() >= 0
+    sink = supply["removal"].to_numpy(dtype=bool) & counts_removals_as_sinks(p)
+    return {"sector": sector, "sink": sink, "overshoot": ~sector & ~sink}
+
+
+def _by_year(p: Parameters, values: np.ndarray, removals_only: bool = False, part: str | None = None) -> np.ndarray:
     supply = offset_supply(p)
     if supply.empty:
         return np.zeros(p.years.size)
-    chosen = (supply["row"].to_numpy() < 0) if removals_only else np.ones(len(supply), dtype=bool)
+    chosen = np.ones(len(supply), dtype=bool)
+    if removals_only:
+        chosen = supply["removal"].to_numpy(dtype=bool)
+    if part is not None:
+        chosen = national_accounting(p)[part]
     return np.bincount(supply["year"].to_numpy(int) - p.first_year, weights=np.where(chosen, values, 0.0),
                        minlength=p.years.size)
 
@@ -174,13 +209,18 @@ def year_columns(p: Parameters, values: Mapping[str, np.ndarray], years: pd.Data
 
 FAMILY = Family(
     "offsets", define_offset_limit, check="offset_limit",
-    reads=("offsets.potential_mt", "offsets.cost_cny_per_t", "market.offset_limit_share", "sectors.offset_limit_share"),
+    reads=("offsets.potential_mt", "offsets.cost_cny_per_t", "offsets.removal", "market.offset_limit_share",
+           "sectors.offset_limit_share", "targets.scope"),
     dual=DualColumn("offset_limit_value_cny_per_t", "years", year_of_row=lambda p: p.market_years,
                     optional=True),
     adds={ALLOWANCE_SUPPLY: offsets_as_supply}, variables=offset_variables, costs=offset_costs,
     values=(ValueColumn("offsets_used_mt", "offset_mt", market_supply=True, by_year=_by_year),
-            ValueColumn("offsets_from_removals_mt", "offset_mt", beyond_national_cap=True,
-                        by_year=lambda p, v: _by_year(p, v, removals_only=True))),
+            ValueColumn("offsets_from_removals_mt", "offset_mt",
+                        by_year=lambda p, v: _by_year(p, v, removals_only=True)),
+            ValueColumn("offsets_as_sinks_mt", "offset_mt", national_sink=True,
+                        by_year=lambda p, v: _by_year(p, v, part="sink")),
+            ValueColumn("offsets_overshoot_mt", "offset_mt", beyond_national_cap=True,
+                        by_year=lambda p, v: _by_year(p, v, part="overshoot"))),
     emission_change=lambda p, values: -offsets_sold(p, values),
     sector_year_columns=sector_year_columns, year_columns=year_columns, doc=__doc__,
 )

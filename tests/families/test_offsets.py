@@ -168,3 +168,93 @@ def test_a_sweep_of_the_limit_re_solves_one_lp_and_equals_separate_solves():
         assert objective == pytest.approx(single.summary["objective_bn_cny"], rel=1e-9)
         mine = study.years[study.years["scenario"] == scenario].drop(columns="scenario").reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, single.years, check_exact=False, rtol=1e-7, atol=1e-6)
+
+
+def scoped(scope, removal=None, cost=30.0, origin="forestry"):
+    """The toy with 10 Mt of 2027 offsets, ``removal`` as offsets.csv gives it (None: blank),
+    its national target counted in [targets] scope ``scope`` (the toy has no sinks_mt or
+    non_co2_mt, so the net-GHG and CO2 caps are both 135 Mt)."""
+    dataset = with_offsets(origin=origin, cost=cost)
+    return dataset.replace(settings={**dataset.settings, "targets.scope": scope},
+                           offsets=dataset.offsets.assign(removal=[removal]))
+
+
+USED = 90 / 0.95 * 0.05  # 4.737 Mt: the offsets the 5% limit allows at 30 CNY/t (module docstring)
+
+
+def test_a_removal_under_a_net_ghg_count_is_a_sink_and_overshoots_nothing():
+    """net_ghg, forestry (blank removal = true): the ETS emits 94.737 and rest 45, so the CO2
+    is 139.737; the 4.737 Mt removed are an extra sink, so the net count is 139.737 - 4.737 =
+    135 = the national cap: no overshoot. Offsets at 30 are used (to the limit) because they
+    are cheaper than the national carbon value (61.579 = 60 + 0.05 x 31.579)."""
+    results = solve(scoped("net_ghg"))
+    year = results.years.set_index("year").loc[2027]
+    assert year["emissions_mt"] == pytest.approx(135 + USED)
+    assert year["offsets_as_sinks_mt"] == pytest.approx(USED)
+    assert year["offsets_from_removals_mt"] == pytest.approx(USED)
+    assert year["offsets_overshoot_mt"] == pytest.approx(0.0)
+    assert year["national_overshoot_mt"] == pytest.approx(0.0)
+    assert results.summary["national_overshoot_mt"] == pytest.approx(0.0)
+    assert year["national_carbon_value_cny_per_t"] == pytest.approx(60 + 0.05 * 30 / 0.95)
+    assert year["emissions_mt"] - year["offsets_as_sinks_mt"] == pytest.approx(year["national_cap_mt"])
+    assert failed(results) == []
+
+
+def test_a_removal_dearer_than_the_national_carbon_value_is_not_used_under_net_ghg():
+    """net_ghg, forestry at 70 > 60 (the national carbon value without offsets): none used,
+    nothing sunk, the toy's least cost unchanged."""
+    results = solve(scoped("net_ghg", cost=70.0), allocation=False)
+    year = results.years.set_index("year").loc[2027]
+    assert (year["offsets_used_mt"], year["offsets_as_sinks_mt"]) == pytest.approx((0.0, 0.0))
+    assert year["national_carbon_value_cny_per_t"] == pytest.approx(60.0)
+    assert results.summary["objective_bn_cny"] == pytest.approx(BASE_COST_BN, abs=1e-9)
+
+
+def test_a_removal_under_a_co2_count_overshoots_by_the_offsets():
+    """co2, forestry (removal = true given): outside the CO2 count, so China emits 139.737
+    against 135: overshoot 4.737 = the offsets, and nothing is counted as a sink."""
+    results = solve(scoped("co2", removal=True))
+    year = results.years.set_index("year").loc[2027]
+    assert year["offsets_as_sinks_mt"] == pytest.approx(0.0)
+    assert year["offsets_overshoot_mt"] == pytest.approx(USED)
+    assert year["national_overshoot_mt"] == pytest.approx(USED)
+    assert year["emissions_mt"] - year["national_cap_mt"] == pytest.approx(USED)
+    assert failed(results) == []
+
+
+@pytest.mark.parametrize("scope", ["co2", "net_ghg"])
+def test_a_named_source_that_is_not_a_removal_overshoots_in_both_scopes(scope):
+    """offshore_wind (removal = false: its reduction is already in a BAU): no sink in either
+    scope, so the count is 139.737 against 135 and the overshoot 4.737 in both."""
+    results = solve(scoped(scope, removal=False, origin="offshore_wind"))
+    year = results.years.set_index("year").loc[2027]
+    assert year["offsets_from_removals_mt"] == pytest.approx(0.0)
+    assert year["offsets_as_sinks_mt"] == pytest.approx(0.0)
+    assert year["national_overshoot_mt"] == pytest.approx(USED)
+    assert results.summary["national_overshoot_mt"] == pytest.approx(USED)
+    assert failed(results) == []
+
+
+def test_counting_a_removal_as_a_sink_under_a_co2_count_fails_the_national_count(monkeypatch):
+    """A broken accounting: the family treats removals as sinks although the scope is co2.
+    The LP is the same, but the tables then show 4.737 Mt of sinks and no overshoot; a CO2
+    count ignores sinks, so China's 139.737 Mt are 4.737 over the 135 Mt cap: national_count
+    fails (alone) by that, and the run is refused. Under net_ghg the same accounting passes."""
+    from model.families import offsets
+
+    monkeypatch.setattr(offsets, "counts_removals_as_sinks", lambda p: True)
+    with pytest.raises(EtscapError) as caught:
+        solve(scoped("co2"), allocation=False)
+    assert str(caught.value) == ("the solution failed verification: national_count (worst violation 4.74 Mt) "
+                                 "(please report this with the dataset)")
+    assert failed(solve(scoped("net_ghg"), allocation=False)) == []
+
+
+def test_a_sector_origin_cannot_be_a_removal(tmp_path):
+    """offsets.csv from rest with removal = true: refused, named by file, row and column."""
+    shutil.copytree(TOY, tmp_path / "toy")
+    (tmp_path / "toy" / "offsets.csv").write_text(
+        "year,origin,step,potential_mt,cost_cny_per_t,removal,source\n2027,rest,A,10,30,true,illustrative\n")
+    with pytest.raises(EtscapError) as caught:
+        load_dataset(tmp_path / "toy")
+    assert "offsets.csv, row 2, column removal: found 'true', expected false or blank" in str(caught.value)
