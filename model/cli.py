@@ -257,6 +257,7 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path
 
 def _headline(results: Any) -> str:
     from .notebook import headline_table
+    from .results import overshoot_sources
 
     summary = results.summary
     table = headline_table(results, HEADLINE)  # the milestone years, as the report's headline table
@@ -270,8 +271,7 @@ def _headline(results: Any) -> str:
     overshoot = summary.get("national_overshoot_mt")
     if overshoot is not None and overshoot > 0:  # allowances sold beyond the national target
         lines.append(f"national target exceeded by {overshoot:,.1f} Mt over the horizon "
-                     "(sales at the price ceiling, reserve releases not counted under it, "
-                     "offsets outside the national count; years.csv national_overshoot_mt)")
+                     f"({overshoot_sources(summary)}; years.csv national_overshoot_mt)")
     return "\n".join(lines)
 
 

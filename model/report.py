@@ -37,7 +37,7 @@ from . import schema
 from .errors import EtscapError
 from .overrides import parse_override
 from .phases import OUTSIDE, SIMULATION, TRADING
-from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, read_csv, write_file
+from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, overshoot_sources, read_csv, write_file
 from .studies import STUDY_FILES, Study
 
 if TYPE_CHECKING:
@@ -1220,8 +1220,8 @@ def _overshoot_sentence(results: Results) -> str:
     years = results.years[results.years["national_overshoot_mt"] > 0]["year"]
     first, last = int(years.min()), int(years.max())
     return (f" The national target is exceeded by {overshoot:,.1f} Mt CO2 over the horizon "
-            f"({first if first == last else f'{first}-{last}'}): allowances sold at the price ceiling, "
-            "reserve releases not counted under it, or offsets outside the national count (offsets_overshoot_mt).")
+            f"({first if first == last else f'{first}-{last}'}): {overshoot_sources(results.summary)}.")
+
 
 
 INSTALLATION_FIGURES = ("installations",)  # drawn in the installations section, not among the charts

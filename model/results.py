@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, overload
+from typing import Any, Iterable, Iterator, Literal, Mapping, overload
 
 try:
     import fcntl
@@ -35,8 +35,8 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .families import (FAMILIES, beyond_national_cap_columns, dual_columns, dual_prices, emission_change,
-                       facility_compliance, market_balance, simulation_compliance, value_columns)
+from .families import (FAMILIES, beyond_national_cap_columns, beyond_national_cap_labels, dual_columns, dual_prices,
+                       emission_change, facility_compliance, market_balance, simulation_compliance, value_columns)
 from .errors import EtscapError
 from . import fastpath
 from .parameters import Parameters
@@ -601,6 +601,9 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     if beyond:  # allowances sold beyond the national target (a price ceiling's, ...): by how much, plainly
         years["national_overshoot_mt"] = np.sum(beyond, axis=0)
         summary["national_overshoot_mt"] = float(years["national_overshoot_mt"].sum())
+        summary["national_overshoot_by_source_mt"] = {  # {what, in words: Mt over the horizon}, those > 0
+            label: float(years[name].sum()) for name, label in beyond_national_cap_labels().items()
+            if name in years and years[name].sum() > 0}
     if p.facility_resolution:  # without the table, the simulation years still feed the checks
         by_installation = facility_years(p, sector_years, years, facility_abatement(p, final),
                                          facility_own_prices(p, least_cost),
@@ -987,3 +990,10 @@ def milestone_years(years: pd.DataFrame) -> list[int]:
         kinks = np.abs(np.diff(slope)) > TARGET_KINK_MT
         shown.update(int(y) for y in year[1:-1][kinks])
     return sorted(shown)
+
+
+def overshoot_sources(summary: Mapping[str, Any]) -> str:
+    """What exceeds the national target, in words with Mt over the horizon, e.g. "offsets
+    outside the national count (517.4 Mt)"."""
+    by_source = summary.get("national_overshoot_by_source_mt") or {}
+    return "; ".join(f"{label} ({mt:,.1f} Mt)" for label, mt in by_source.items()) or "rules' allowances"

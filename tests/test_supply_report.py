@@ -45,7 +45,9 @@ def test_the_overshoot_is_said_in_the_report_and_the_cli(tmp_path):
     results = solve(with_ceiling(50.0), allocation=False)
     assert results_lead(results).endswith(
         "The national target is exceeded by 5.0 Mt CO2 over the horizon (2027): allowances sold at the price "
-        "ceiling, reserve releases not counted under it, or offsets outside the national count (offsets_overshoot_mt).")
+        "ceiling (5.0 Mt).")
+    assert results.summary["national_overshoot_by_source_mt"] == pytest.approx(
+        {"allowances sold at the price ceiling": 5.0})
     np.testing.assert_allclose(bar_heights(plot_supply_by_source(results))["Sales at the price ceiling"],
                                [0.0, 0.0, 5.0])
     with (tmp_path / "targets.csv").open("w") as handle:  # the toy with the ceiling, as a user would write it
@@ -57,8 +59,8 @@ def test_the_overshoot_is_said_in_the_report_and_the_cli(tmp_path):
         (tmp_path / name).write_text((TOY / name).read_text())
     run = CliRunner().invoke(cli, ["solve", str(tmp_path), "--out", str(tmp_path / "out")])
     assert run.exit_code == 0, run.output
-    assert ("national target exceeded by 5.0 Mt over the horizon (sales at the price ceiling, reserve releases "
-            "not counted under it, offsets outside the national count; years.csv national_overshoot_mt)") in run.output
+    assert ("national target exceeded by 5.0 Mt over the horizon (allowances sold at the price ceiling (5.0 Mt); "
+            "years.csv national_overshoot_mt)") in run.output
 
 
 def test_the_workbook_holds_the_supply_columns_and_the_overshoot(tmp_path):

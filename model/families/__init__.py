@@ -70,6 +70,13 @@ def market_supply_columns(families: list[Family] | None = None) -> tuple[str, ..
     return tuple(column.name for column in value_columns(families) if column.market_supply)
 
 
+def beyond_national_cap_labels(families: list[Family] | None = None) -> dict[str, str]:
+    """The years-table columns of allowances not counted under the national target, each with
+    what it is in words (the summary's and the report's overshoot by source)."""
+    return {column.name: column.label or column.name for column in value_columns(families)
+            if column.beyond_national_cap}
+
+
 def beyond_national_cap_columns(families: list[Family] | None = None) -> tuple[str, ...]:
     """The years-table columns of allowances not counted under the national target (for the
     checks and the summary's national overshoot)."""
@@ -122,7 +129,8 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 
 
 __all__ = ["FAMILIES", "Family", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
-           "value_columns", "market_supply_columns", "beyond_national_cap_columns", "national_sink_columns",
+           "value_columns", "market_supply_columns", "beyond_national_cap_columns", "beyond_national_cap_labels",
+           "national_sink_columns",
            "family_costs", "emission_change", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
            "ALLOWANCE_DEMAND", "abatement_terms", "numbered", "define_rows", "with_rows", "dual_prices",
            "dual_columns"]

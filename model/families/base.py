@@ -70,6 +70,7 @@ class ValueColumn:
     # allowances not counted under the national target: the national count may exceed the
     # national cap by them (the checks allow it, the summary reports it as the overshoot)
     beyond_national_cap: bool = False
+    label: str = ""  # what the values are, in words, for the summary and the report
     # removals by sinks the rule adds under a net-GHG count ([targets] scope = "net_ghg"): the
     # national count nets them like sinks_mt (the checks ignore them under scope "co2")
     national_sink: bool = False

@@ -220,6 +220,7 @@ FAMILY = Family(
             ValueColumn("offsets_as_sinks_mt", "offset_mt", national_sink=True,
                         by_year=lambda p, v: _by_year(p, v, part="sink")),
             ValueColumn("offsets_overshoot_mt", "offset_mt", beyond_national_cap=True,
+                        label="offsets outside the national count",
                         by_year=lambda p, v: _by_year(p, v, part="overshoot"))),
     emission_change=lambda p, values: -offsets_sold(p, values),
     sector_year_columns=sector_year_columns, year_columns=year_columns, doc=__doc__,

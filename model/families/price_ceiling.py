@@ -75,6 +75,6 @@ FAMILY = Family(
     "price_ceiling", None, check="price_ceiling", reads=("targets.price_ceiling_cny_per_t",),
     variables=ceiling_variables, costs=ceiling_costs, adds={ALLOWANCE_SUPPLY: sales_as_supply},
     values=(ValueColumn("ceiling_sales_mt", "ceiling_sales_mt", market_supply=True, by_year=sales_by_year,
-                        beyond_national_cap=True),),
+                        beyond_national_cap=True, label="allowances sold at the price ceiling"),),
     year_columns=year_columns, doc=__doc__,
 )

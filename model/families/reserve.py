@@ -133,6 +133,7 @@ FAMILY = Family(
     adds={ALLOWANCE_SUPPLY: releases_as_supply, NATIONAL_COUNT: releases_counted},
     values=(ValueColumn("reserve_released_mt", "reserve_release_mt", market_supply=True, by_year=released_by_year),
             ValueColumn("reserve_uncounted_mt", "reserve_release_mt", beyond_national_cap=True,
+                        label="reserve releases not counted under the national target",
                         by_year=lambda p, v: released_by_year(p, v, uncounted_only=True))),
     year_columns=year_columns, market=market_facts, doc=__doc__,
 )
