@@ -536,20 +536,20 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
         problems.append(Problem(spec.file, 1, column, None, f"a column named {column!r}"))
     if len(raw) == 0 and spec.required:
         problems.append(Problem(spec.file, None, None, "no data rows", "at least one row"))
-    typed = pd.DataFrame(index=raw.index)
+    columns: dict[str, pd.Series] = {}  # one frame built at the end: adding columns one by one cost more
     bad_cells: list[tuple[int, Problem]] = []  # (row, problem)
     for field in spec.fields:
         column = raw[field.name] if field.name in raw.columns else pd.Series("", index=raw.index)
         values, bad = field.parse_column(column)
         if field.name in missing:
             bad[:] = False
-        for row in raw.index[bad]:
+        for row in raw.index[bad] if bad.any() else ():
             bad_cells.append((int(row), Problem(spec.file, int(row), field.name, _short(column.loc[row].strip()),
                                                 field.expected())))
-        typed[field.name] = values
+        columns[field.name] = values
     # row by row, as a reader scans the file
     problems += [problem for _, problem in sorted(bad_cells, key=lambda cell: cell[0])]
-    return typed
+    return pd.DataFrame(columns, index=raw.index)
 
 
 # -- checks across rows and files -----------------------------------------------------
