@@ -956,8 +956,9 @@ def _versions_from_dist_info() -> dict[str, str]:
         except OSError:
             continue
         for name in names:
-            if name.endswith(".dist-info") and name.count("-") == 1:
-                package, version = name.removesuffix(".dist-info").split("-")
+            stem = name.removesuffix(".dist-info")  # "dist-info" has a hyphen of its own
+            if stem != name and stem.count("-") == 1:
+                package, version = stem.split("-")
                 found.setdefault(package.lower().replace("_", "-"), version)
     return found
 
