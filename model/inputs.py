@@ -552,6 +552,11 @@ def _column_letter(position: int) -> str:
     return letters
 
 
+# What ``Field.parse_column`` returns for no cells, by kind
+EMPTY_VALUES = {"str": pd.array([], dtype=object), "bool": pd.array([], dtype=object),
+                "int": pd.array([], dtype="Int64"), "float": np.array([], dtype=float)}
+
+
 def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Typed columns from a table of text cells; bad cells are added to ``problems``."""
     for column in raw.columns:
@@ -565,6 +570,10 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
     if len(raw) == 0 and spec.required:
         problems.append(Problem(spec.file, None, None, "no data rows", "at least one row"))
     columns: dict[str, pd.Series] = {}  # one frame built at the end: adding columns one by one cost more
+    if len(raw) == 0:  # an absent optional file, or a header alone: the declared types, no cells to parse
+        columns = {field.name: pd.Series(EMPTY_VALUES[field.kind], index=raw.index, name=field.name)
+                   for field in spec.fields}
+        return pd.DataFrame(columns, index=raw.index)
     bad_cells: list[tuple[int, Problem]] = []  # (row, problem)
     for field in spec.fields:
         column = raw[field.name] if field.name in raw.columns else pd.Series("", index=raw.index)
