@@ -14,6 +14,7 @@ import functools
 import hashlib
 import io
 import json
+import operator
 import re
 import tomllib
 from dataclasses import dataclass
@@ -413,6 +414,9 @@ def _csv_cells(file: str, text: str, problems: list[Problem], max_rows: int) -> 
     header's (a misplaced comma) is reported and left out; a repeated column name is
     reported and only its first column kept.
     """
+    regular = _regular_csv_cells(text, max_rows)
+    if regular is not None:
+        return regular
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
     row = 1
     try:
@@ -459,6 +463,30 @@ def _csv_cells(file: str, text: str, problems: list[Problem], max_rows: int) -> 
     cells = pd.DataFrame([[fields[i] for i in keep] for fields in records.values()],
                          columns=[header[i] for i in keep], dtype=object)
     cells.index = pd.Index(list(records), name="row", dtype=int)
+    return cells
+
+
+def _regular_csv_cells(text: str, max_rows: int) -> pd.DataFrame | None:
+    """The cells of a CSV with nothing to report, read in one pass of the csv module (no
+    Python step per row), as ``_csv_cells`` would return them; None if anything might be
+    reported (a malformed or blank row, a row of another width, a header problem, too many
+    rows), and then ``_csv_cells`` reads it row by row to say where."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True))
+    except csv.Error:
+        return None
+    if not rows:
+        return None
+    header, body = [name.strip() for name in rows[0]], rows[1:]
+    if (len(header) < 2 or len(header) > MAX_COLUMNS or not all(header) or len(set(header)) < len(header)
+            or header[0].lower().startswith("sep=") or len(body) > max_rows):
+        return None
+    if set(map(len, body)) - {len(header)}:
+        return None
+    if not all(map(str.strip, map(operator.itemgetter(0), body))):  # a row that may be blank
+        return None
+    cells = pd.DataFrame(body, columns=header, dtype=object)
+    cells.index = pd.Index(np.arange(2, len(body) + 2), name="row", dtype=int)
     return cells
 
 
@@ -524,6 +552,11 @@ def _column_letter(position: int) -> str:
     return letters
 
 
+# What ``Field.parse_column`` returns for no cells, by kind
+EMPTY_VALUES = {"str": pd.array([], dtype=object), "bool": pd.array([], dtype=object),
+                "int": pd.array([], dtype="Int64"), "float": np.array([], dtype=float)}
+
+
 def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Typed columns from a table of text cells; bad cells are added to ``problems``."""
     for column in raw.columns:
@@ -536,20 +569,24 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
         problems.append(Problem(spec.file, 1, column, None, f"a column named {column!r}"))
     if len(raw) == 0 and spec.required:
         problems.append(Problem(spec.file, None, None, "no data rows", "at least one row"))
-    typed = pd.DataFrame(index=raw.index)
+    columns: dict[str, pd.Series] = {}  # one frame built at the end: adding columns one by one cost more
+    if len(raw) == 0:  # an absent optional file, or a header alone: the declared types, no cells to parse
+        columns = {field.name: pd.Series(EMPTY_VALUES[field.kind], index=raw.index, name=field.name)
+                   for field in spec.fields}
+        return pd.DataFrame(columns, index=raw.index)
     bad_cells: list[tuple[int, Problem]] = []  # (row, problem)
     for field in spec.fields:
         column = raw[field.name] if field.name in raw.columns else pd.Series("", index=raw.index)
         values, bad = field.parse_column(column)
         if field.name in missing:
             bad[:] = False
-        for row in raw.index[bad]:
+        for row in raw.index[bad] if bad.any() else ():
             bad_cells.append((int(row), Problem(spec.file, int(row), field.name, _short(column.loc[row].strip()),
                                                 field.expected())))
-        typed[field.name] = values
+        columns[field.name] = values
     # row by row, as a reader scans the file
     problems += [problem for _, problem in sorted(bad_cells, key=lambda cell: cell[0])]
-    return typed
+    return pd.DataFrame(columns, index=raw.index)
 
 
 # -- checks across rows and files -----------------------------------------------------

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, overload
 
@@ -941,8 +940,13 @@ def _versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     from_folders = _versions_from_dist_info()
     for package in ("etscap", "pyomo", "highspy", "pandas", "numpy", "scipy", "click"):
+        if package in from_folders:
+            versions[package] = from_folders[package]
+            continue
+        from importlib import metadata  # only when a folder name does not say (it imports email, ~8 ms)
+
         try:
-            versions[package] = from_folders.get(package) or metadata.version(package)
+            versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return versions
@@ -959,8 +963,9 @@ def _versions_from_dist_info() -> dict[str, str]:
         except OSError:
             continue
         for name in names:
-            if name.endswith(".dist-info") and name.count("-") == 1:
-                package, version = name.removesuffix(".dist-info").split("-")
+            stem = name.removesuffix(".dist-info")  # "dist-info" has a hyphen of its own
+            if stem != name and stem.count("-") == 1:
+                package, version = stem.split("-")
                 found.setdefault(package.lower().replace("_", "-"), version)
     return found
 
