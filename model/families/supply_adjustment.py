@@ -40,14 +40,15 @@ REGIMES = np.array(["neutral", "intake", "release"], dtype=object)
 
 def settings(p: Parameters) -> dict[str, Any] | None:
     """The rule's inputs (None: not in use), refused unless complete and consistent."""
-    given = {name: p.dataset.settings.get(KEY + name) for name in (*REQUIRED_KEYS, "invalidate_above_mt")}
+    names = (*REQUIRED_KEYS, "invalidate_above_mt")
+    given: dict[str, Any] = {name: p.dataset.settings.get(KEY + name) for name in names}
     if all(value is None for value in given.values()):
         return None
     missing = [KEY + name for name in REQUIRED_KEYS if given[name] is None]
     if missing:
         raise EtscapError(f"scenario.toml [market.supply_adjustment]: {', '.join(missing)} not given: the rule "
                           f"needs all of {', '.join(REQUIRED_KEYS)} (or none of them, to leave it off)")
-    if not float(given["lower_mt"]) < float(given["upper_mt"]):
+    if not given["lower_mt"] < given["upper_mt"]:
         raise EtscapError(f"scenario.toml [market.supply_adjustment]: lower_mt ({given['lower_mt']:g}) must be "
                           f"below upper_mt ({given['upper_mt']:g}): raise upper_mt or lower lower_mt")
     if not p.banking:
