@@ -186,3 +186,15 @@ def test_the_rule_from_its_files(tmp_path):
     assert run.exit_code == 0, run.output
     assert pd.read_csv(out / "years.csv")["adjustment_release_mt"].tolist() == pytest.approx([0.0, 0.0, 4.0],
                                                                                              abs=1e-6)
+
+
+def test_the_supply_chart_shows_intake_and_releases():
+    """The report's supply by source: the caps 115, 70, 75, the 30 Mt withheld in 2025 below
+    zero and the 10 Mt released in 2026 and 2027 (the hand case)."""
+    from tests.test_supply_report import bar_heights
+    from model.report import plot_supply_by_source
+
+    heights = bar_heights(plot_supply_by_source(solve(adjusted_toy(), allocation=False)))
+    assert heights["Cap (allowances issued)"] == pytest.approx([115.0, 70.0, 75.0])
+    assert heights["Withheld by the supply adjustment"] == pytest.approx([-30.0, 0.0, 0.0], abs=1e-7)
+    assert heights["Released by the supply adjustment"] == pytest.approx([0.0, 10.0, 10.0], abs=1e-7)
