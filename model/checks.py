@@ -57,6 +57,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
         "offset_limit": (offset_limit, "Mt", TOLERANCE_MT),
         "price_ceiling": (price_ceiling, "relative", TOLERANCE_PRICE),
         "reserve_release": (reserve_release, "Mt", TOLERANCE_MT),
+        "supply_adjustment": (supply_adjustment, "Mt", TOLERANCE_MT),
         "equal_marginal_cost": (_equal_marginal_cost, "relative", TOLERANCE_PRICE),
         "hotelling": (_hotelling, "relative", TOLERANCE_PRICE),
         "allocation_bounds": (_allocation_bounds, "Mt", TOLERANCE_MT),
@@ -291,9 +292,52 @@ def reserve_release(years, sector_years, steps, market) -> float:
     return _worst([*(released - may_sell), *((must_sell - released) if pool_left else []), *(-np.nan_to_num(pool))])
 
 
+def supply_adjustment(years, sector_years, steps, market) -> float:
+    """The supply-adjustment rule (``market["supply_adjustment"]``), Mt off (worst year),
+    from the years table: from its first year each year's regime follows the bank at the
+    end of the year before (intake above upper_mt, release below lower_mt, else neutral;
+    either at a threshold exactly, the violation is how far the bank is on the wrong side);
+    the intake is intake_rate x that bank in an intake year, else 0; the release is
+    min(release_mt, the reserve at the end of the year before) in a release year, else 0;
+    the reserve (empty before the first year) adds up, never below 0, with what would be
+    above invalidate_above_mt invalidated; the supply the rule adds is release - intake."""
+    rule = market.get("supply_adjustment")
+    if not rule or "adjustment_regime" not in years:
+        return 0.0
+    acting = years["year"].to_numpy() >= rule["from_year"]
+    bank = _brought_in_mt(years, market)
+    regime = years["adjustment_regime"].to_numpy(dtype=object)
+    upper, lower, rate = float(rule["upper_mt"]), float(rule["lower_mt"]), float(rule["intake_rate"])
+    intake_year, release_year = regime == "intake", regime == "release"
+    wrong_regime = np.where(intake_year, upper - bank, bank - upper)  # > 0: on the wrong side of upper_mt
+    wrong_regime = np.maximum(wrong_regime, np.where(release_year, bank - lower, lower - bank))
+    unknown = ~np.isin(regime, ["intake", "release", "neutral"])
+    wrong_regime = np.where(unknown, np.inf, wrong_regime)
+
+    def column(name: str) -> np.ndarray:
+        return np.nan_to_num(years[name].to_numpy(dtype=float)) if name in years else np.zeros(len(years))
+
+    intake, release, reserve = column("adjustment_intake_mt"), column("adjustment_release_mt"), \
+        column("adjustment_reserve_mt")
+    invalidated = column("adjustment_invalidated_mt")
+    reserve_before = np.concatenate([[0.0], reserve[:-1]])
+    reserve_before = np.where(np.concatenate([[False], acting[:-1]]), reserve_before, 0.0)
+    expected_intake = np.where(intake_year, rate * bank, 0.0)
+    expected_release = np.where(release_year, np.minimum(float(rule["release_mt"]), reserve_before), 0.0)
+    kept = reserve_before + intake - release
+    cap = rule.get("invalidate_above_mt")
+    expected_invalidated = np.zeros(len(years)) if cap is None else np.maximum(kept - float(cap), 0.0)
+    off = _joined(wrong_regime, np.abs(intake - expected_intake), np.abs(release - expected_release),
+                  np.abs(invalidated - expected_invalidated), np.abs(reserve - (kept - invalidated)), -reserve,
+                  np.abs(column("adjustment_supply_mt") - (release - intake)))
+    return _worst(np.where(np.tile(acting, 7), off, 0.0))
+
+
 def _national_target(years, sector_years, steps, market) -> float:
     outside = _by_year(sector_years, (OUTSIDE,), "emissions_mt", years["year"])
-    return _worst(years["ets_cap_mt"].to_numpy() + outside - years["national_cap_mt"].to_numpy())
+    adjusted = (np.nan_to_num(years["adjustment_supply_mt"].to_numpy(dtype=float)) if "adjustment_supply_mt" in years
+                else 0.0)  # a supply adjustment's intake is not issued, its release is
+    return _worst(years["ets_cap_mt"].to_numpy() + adjusted + outside - years["national_cap_mt"].to_numpy())
 
 
 def _cap_split(years, sector_years, steps, market) -> float:
@@ -513,6 +557,9 @@ def _hotelling(years, sector_years, steps, market) -> float:
     elif market.get("bank_limit_mt") is not None:
         free_to_bank = market["bank_limit_mt"] - years["bank_mt"].to_numpy() > TOLERANCE_MT
     gap = np.where(free_to_bank[:-1], np.maximum(too_slow, too_fast), too_slow)
+    adjusted = market.get("supply_adjustment")
+    if adjusted:  # from its first year the supply depends on the bank: a banked tonne is worth more than the price
+        banked = banked & (years["year"].to_numpy()[1:] < adjusted["from_year"])
     # borrowing from t+1 pays while t's price is above t+1's discounted: never faster, and at
     # the discount rate while the borrowing limit leaves room
     borrowed = _borrowed_mt(years)[:-1]

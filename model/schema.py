@@ -288,6 +288,54 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         0.0,
         1e6,
     ),
+    Field(
+        "market.supply_adjustment.upper_mt",
+        "float",
+        "Mt CO2",
+        "Supply adjustment on the bank (the EU MSR's shape; needs banking): when the market's bank at the "
+        "end of year t-1 is above this, intake_rate x that bank is withheld from year t's supply into the "
+        "adjustment reserve (years.csv adjustment_intake_mt). Blank (all five keys): no adjustment.",
+        None,
+        0.0,
+        1e6,
+    ),
+    Field(
+        "market.supply_adjustment.lower_mt",
+        "float",
+        "Mt CO2",
+        "Supply adjustment: when the bank at the end of year t-1 is below this (and below upper_mt), "
+        "release_mt (at most what the reserve holds) is added to year t's supply (adjustment_release_mt).",
+        None,
+        0.0,
+        1e6,
+    ),
+    share_field(
+        "market.supply_adjustment.intake_rate",
+        "Supply adjustment: the share of the bank withheld in a year after the bank was above upper_mt.",
+        None,
+    ),
+    Field(
+        "market.supply_adjustment.release_mt",
+        "float",
+        "Mt CO2",
+        "Supply adjustment: allowances released from the reserve in a year after the bank was below lower_mt.",
+        None,
+        0.0,
+        1e6,
+    ),
+    year_field("market.supply_adjustment.first_year",
+               "Supply adjustment: the first year whose supply the rule adjusts (from the bank at the end of the "
+               "year before; the reserve starts empty).", None),
+    Field(
+        "market.supply_adjustment.invalidate_above_mt",
+        "float",
+        "Mt CO2",
+        "Supply adjustment: the reserve above this at a year end is invalidated (adjustment_invalidated_mt). "
+        "Blank: never.",
+        None,
+        0.0,
+        1e6,
+    ),
     share_field(
         "market.borrowing_limit_share",
         "Up to this share of a year's obligation (the trading sectors' emissions) may be met with "

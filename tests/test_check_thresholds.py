@@ -111,6 +111,9 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # the reserve's 3 Mt tier (all sold at 60 > 50 in 2027) reported selling d more (supply d above demand)
     "reserve_release": ("toy_reserve", lambda t, d: _add(t["years"], "reserve_released_mt", d, year=2027),
                         {"reserve_release", "market_clearing"}),
+    # the supply adjustment's 2025 intake (0.5 x the initial bank of 60 = 30 Mt) reported d larger
+    "supply_adjustment": ("toy_adjustment", lambda t, d: _add(t["years"], "adjustment_intake_mt", d, year=2025),
+                          {"supply_adjustment"}),
 }
 
 
@@ -138,6 +141,13 @@ def toy_reserve():
     from tests.families.test_reserve import with_reserve
 
     return solve(with_reserve([3.0]))
+
+
+@pytest.fixture(scope="module")
+def toy_adjustment():
+    from tests.families.test_supply_adjustment import adjusted_toy
+
+    return solve(adjusted_toy())
 
 
 @pytest.fixture(scope="module")

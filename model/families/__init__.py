@@ -16,7 +16,8 @@ import numpy as np
 
 from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split, deployment_limits,
                facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
-               offsets, price_ceiling, reserve, simulation_compliance, simulation_rule_cap, trading_cap_shares)
+               offsets, price_ceiling, reserve, simulation_compliance, simulation_rule_cap, supply_adjustment,
+               trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
                    ValueColumn, abatement_terms, numbered)
 
@@ -38,6 +39,7 @@ FAMILIES: list[Family] = [
     offsets.FAMILY,
     price_ceiling.FAMILY,
     reserve.FAMILY,
+    supply_adjustment.FAMILY,
     trading_cap_shares.FAMILY,
     absolute_cap_incumbents.FAMILY,
     grandfathered_allocation.FAMILY,
