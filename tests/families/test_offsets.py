@@ -118,14 +118,20 @@ def test_without_offsets_nothing_changes():
     assert rows_of(toy_parameters(), "offsets") == {}
 
 
-def test_an_offset_from_a_covered_sector_is_refused(tmp_path):
-    """offsets.csv from power in 2027, which the ETS covers from 2025: named by file, row, column."""
+def refusal_of_offsets(tmp_path, offsets_csv: str) -> str:
+    """The message loading the toy with this offsets.csv raises."""
     shutil.copytree(TOY, tmp_path / "toy")
-    (tmp_path / "toy" / "offsets.csv").write_text(
-        "year,origin,step,potential_mt,cost_cny_per_t,source\n2027,power,A,10,30,illustrative\n")
+    (tmp_path / "toy" / "offsets.csv").write_text(offsets_csv)
     with pytest.raises(EtscapError) as caught:
         load_dataset(tmp_path / "toy")
-    assert "offsets.csv, row 2, column year: found '2027', expected a year before power is covered" in str(caught.value)
+    return str(caught.value)
+
+
+def test_an_offset_from_a_covered_sector_is_refused(tmp_path):
+    """offsets.csv from power in 2027, which the ETS covers from 2025: named by file, row, column."""
+    message = refusal_of_offsets(
+        tmp_path, "year,origin,step,potential_mt,cost_cny_per_t,source\n2027,power,A,10,30,illustrative\n")
+    assert "offsets.csv, row 2, column year: found '2027', expected a year before power is covered" in message
 
 
 @settings(max_examples=8, deadline=None)
@@ -252,9 +258,6 @@ def test_counting_a_removal_as_a_sink_under_a_co2_count_fails_the_national_count
 
 def test_a_sector_origin_cannot_be_a_removal(tmp_path):
     """offsets.csv from rest with removal = true: refused, named by file, row and column."""
-    shutil.copytree(TOY, tmp_path / "toy")
-    (tmp_path / "toy" / "offsets.csv").write_text(
-        "year,origin,step,potential_mt,cost_cny_per_t,removal,source\n2027,rest,A,10,30,true,illustrative\n")
-    with pytest.raises(EtscapError) as caught:
-        load_dataset(tmp_path / "toy")
-    assert "offsets.csv, row 2, column removal: found 'true', expected false or blank" in str(caught.value)
+    message = refusal_of_offsets(
+        tmp_path, "year,origin,step,potential_mt,cost_cny_per_t,removal,source\n2027,rest,A,10,30,true,illustrative\n")
+    assert "offsets.csv, row 2, column removal: found 'true', expected false or blank" in message
