@@ -451,6 +451,10 @@ class Staging:
             try:
                 folder = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.writing-", dir=target.path.parent))
                 descriptor = _lock(folder, blocking=True)
+            except FileNotFoundError as err:  # another run's cleanup removed it before our lock: again
+                if not target.path.parent.is_dir():
+                    raise write_error(target.path, err) from None
+                continue
             except OSError as err:
                 raise write_error(target.path, err) from None
             if _identity(folder) == (os.fstat(descriptor).st_dev, os.fstat(descriptor).st_ino):

@@ -601,3 +601,24 @@ def test_report_writes_through_the_one_writer(tmp_path):
     assert stat.S_IMODE((out / "report.html").stat().st_mode) == 0o640
     assert stat.S_IMODE((out / "results.xlsx").stat().st_mode) == 0o640
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_staging_folder_taken_before_its_lock_is_made_again(tmp_path, monkeypatch):
+    """Another run's cleanup may remove our fresh .NAME.writing-* between mkdtemp and our lock
+    (it is not locked yet, so it looks like a leftover): the run makes a new one instead of
+    failing with "No such file or directory" (seen once in CI with two concurrent runs)."""
+    real_lock, calls = results_module._lock, []
+
+    def lock_after_another_cleanup(path, blocking):
+        calls.append(path)
+        if len(calls) == 1:  # the first staging folder vanishes before we lock it
+            shutil.rmtree(path)
+        return real_lock(path, blocking)
+
+    monkeypatch.setattr(results_module, "_lock", lock_after_another_cleanup)
+    staging = Staging(check_can_write(tmp_path / "s"))
+    try:
+        assert len(calls) == 2 and not calls[0].exists()
+        assert staging.folder == calls[1] and staging.folder.is_dir()
+    finally:
+        staging.discard()
