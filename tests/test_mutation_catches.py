@@ -1,6 +1,6 @@
-"""Tests for mutants of model/ that survived ``benchmarks/mutation.py --sample 80 --seed 18``:
-each states the behaviour the mutant broke (named in the docstring) with numbers or exact
-text, and fails with that mutant."""
+"""Tests for mutants of model/ that survived ``benchmarks/mutation.py --sample 80 --seed 18``
+(and, below, ``--sample 40 --seed 26``): each states the behaviour the mutant broke (named in
+the docstring) with numbers or exact text, and fails with that mutant."""
 
 from __future__ import annotations
 
@@ -373,3 +373,119 @@ def test_to_xarray_carries_the_run_and_both_tables():
     assert ds["sector_emissions_mt"].dims == ("sector", "year")
     assert ds["sector_emissions_mt"].sel(sector="rest").to_numpy().tolist() == pytest.approx([45.0, 45.0, 45.0])
     assert ds["sector_emissions_mt"].sum("sector").to_numpy().tolist() == pytest.approx([170.0, 152.5, 135.0])
+
+
+# -- survivors of ``benchmarks/mutation.py --sample 40 --seed 26`` (on the merged tree) ---------
+
+
+def test_every_command_documents_its_verbosity_options():
+    """`validate --help` lists the three verbosity options every command takes, with what
+    each does (cli.verbosity_options)."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    result = CliRunner().invoke(cli, ["validate", "--help"])
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert "-q, --quiet Print errors only." in lines
+    assert "-v, --verbose Show the HiGHS log." in lines
+    assert "--debug / --no-debug Show tracebacks and the HiGHS log." in lines
+
+
+def test_a_replaced_sectors_table_has_its_names_checked_again():
+    """Dataset.replace with the toy's steel renamed power (a study or a script changing the
+    sectors table): the duplicate name is reported on sectors.csv row 3, before the two mac.csv
+    rows that now name no sector (inputs.check_dataset re-runs the name check when the
+    table's sector column changes; skipping it reports only the mac.csv rows)."""
+    dataset = load_dataset(TOY)
+    sectors = dataset.sectors.copy()
+    sectors.loc[sectors["sector"] == "steel", "sector"] = "power"
+    with pytest.raises(InputError) as caught:
+        dataset.replace(sectors=sectors)
+    assert str(caught.value) == (
+        "3 problems in the inputs:\n"
+        "  sectors.csv, row 3, column sector: found 'power', expected a key not used in an earlier row\n"
+        "  mac.csv, row 4, column sector: found 'steel', expected a sector of sectors.csv\n"
+        "  mac.csv, row 5, column sector: found 'steel', expected a sector of sectors.csv")
+
+
+def test_a_resolve_of_new_numbers_keeps_the_warm_basis():
+    """The toy with presolve off takes some simplex iterations on its first solve; re-solved
+    with steel A's cost 20 -> 21 CNY/t (numbers only: the same coefficients' pattern, the
+    same optimal basis) and then as it was, HiGHS starts from the basis it holds and takes
+    0 iterations (resolve.Resolver._push changes the numbers in place; passing a new model
+    would drop the basis and take as many iterations as the first solve). Each answer equals
+    a fresh solve."""
+    from model import apply_overrides
+    from model.resolve import Resolver
+
+    toy = apply_overrides(load_dataset(TOY), {"solver.presolve": "off"})
+    dearer = apply_overrides(toy, {"mac.steel.A.cost_cny_per_t": 21})
+    resolver = Resolver(toy)
+    first = resolver.solve(toy)
+    assert first.summary["iterations"]["simplex"] > 0
+    again = [resolver.solve(dearer), resolver.solve(toy)]
+    assert [r.summary["iterations"]["simplex"] for r in again] == [0, 0]
+    assert [r.summary["objective_bn_cny"] for r in again] == pytest.approx(
+        [solve(dearer, allocation=False).summary["objective_bn_cny"], 3.147024793388429], abs=1e-9)
+
+
+def test_a_sweep_on_a_dask_client_equals_its_serial_solves():
+    """A sweep of the discount rate (5%, 10%) on an in-process dask client (one worker
+    thread, so the code under test is this process's): each scenario's objective is its own
+    solve's, 10% the toy's 3.147 bn CNY, and the scenarios stay in order
+    (studies._run_chunks gathers the chunks as they complete)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        study = sweep(TOY, {"discount_rate": [0.05, 0.1]}, client=client)
+    assert study.scenarios["scenario"].tolist() == [0, 1]
+    assert study.scenarios["status"].tolist() == ["optimal", "optimal"]
+    assert study.scenarios["objective_bn_cny"].tolist() == pytest.approx(
+        [solve(TOY, overrides={"discount_rate": 0.05}).summary["objective_bn_cny"], 3.147024793388429], abs=1e-9)
+    assert study.info["run_on"] == "1 Dask worker"
+
+
+def test_the_summary_says_how_the_allocation_was_chosen():
+    """With stage 2 (the default) the summary names its objective, cost tolerance and
+    status: the toy's min_max_burden at tolerance 0, optimal; without it, None
+    (results._summary)."""
+    assert solve(TOY).summary["allocation"] == {"objective": "min_max_burden", "cost_tolerance": 0.0,
+                                                "status": "optimal"}
+    assert solve(TOY, allocation=False).summary["allocation"] is None
+
+
+def test_a_sweep_of_no_keys_says_what_the_grid_needs():
+    """An empty grid is refused with where it came from, the sweep grid
+    (studies.sweep_inputs)."""
+    with pytest.raises(InputError) as caught:
+        sweep(TOY, {}, client=None)
+    assert str(caught.value) == "sweep grid: expected the values of at least one key"
+
+
+def test_a_workbook_typo_in_a_sector_is_one_problem(tmp_path):
+    """The toy with five installations as a workbook, steel's covered_from typed '2025x'
+    (sheet sectors, row 4): one problem. The typo makes steel uncovered to the checks, and its
+    three installations (sheet facilities, rows 5-7) would each be 'not a sector the ETS
+    covers' if the checks across rows did not know which rows the bad cell's key names
+    (workbook.read_workbook passes the dataset to _not_already_reported)."""
+    import shutil
+
+    import openpyxl
+
+    from model.workbook import export_workbook
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(
+        "facility_id,sector,output,emissions_mt,cost_factor\n"
+        "p1,power,,60,1\np2,power,,40,1\ns1,steel,10,25,1\ns2,steel,6,15,2\ns3,steel,9,10,0.5\n")
+    path = export_workbook(folder, tmp_path / "toy.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert [book["sectors"]["A4"].value, book["sectors"]["B1"].value] == ["steel", "covered_from"]
+    book["sectors"]["B4"] = "2025x"
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        load_dataset(path)
+    assert str(caught.value) == ("toy.xlsx, sheet sectors, row 4, column covered_from: found '2025x', "
+                                 "expected a whole number from 1990 to 2100")
