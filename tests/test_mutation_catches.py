@@ -489,3 +489,40 @@ def test_a_workbook_typo_in_a_sector_is_one_problem(tmp_path):
         load_dataset(path)
     assert str(caught.value) == ("toy.xlsx, sheet sectors, row 4, column covered_from: found '2025x', "
                                  "expected a whole number from 1990 to 2100")
+
+
+# -- survivors of --sample 40 --seed 26 on the final tree of 2026-12-01 ---------------------------
+
+def test_an_unknown_distribution_parameter_is_named_with_a_suggestion():
+    """A typo in a distribution's parameter is refused with the parameters the kind takes
+    and the nearest one (studies.distribution)."""
+    from model.studies import distribution
+
+    with pytest.raises(InputError) as caught:
+        distribution({"kind": "uniform", "low": 0.9, "hihg": 1.1}, where="montecarlo.distributions.x")
+    message = str(caught.value)
+    assert "montecarlo.distributions.x.hihg" in message
+    assert "a parameter of a uniform distribution: low, high (did you mean 'high'?)" in message
+
+
+def test_a_study_records_how_long_its_scenarios_took():
+    """study.json's seconds: the start and the scenarios, both measured (>= 0)."""
+    study = sweep(TOY, {"mac.power.A.cost_cny_per_t": [20.0, 25.0]}, allocation=False)
+    assert set(study.info["seconds"]) == {"start", "scenarios"}
+    assert study.info["seconds"]["scenarios"] >= 0.0 and study.info["seconds"]["start"] >= 0.0
+
+
+def test_the_summary_counts_the_model_s_variables_and_constraints():
+    """summary.json's model: the toy's stage-1 LP size under its documented keys."""
+    model_size = solve(TOY, allocation=False).summary["model"]
+    assert set(model_size) == {"name", "variables", "constraints"}
+    assert model_size["variables"] > 0 and model_size["constraints"] > 0
+
+
+def test_a_file_that_is_not_a_workbook_says_what_openpyxl_found(tmp_path):
+    """A .xlsx that is not a zip: the message names the file and the error's kind."""
+    fake = tmp_path / "not_a_book.xlsx"
+    fake.write_text("this is text, not a workbook\n")
+    with pytest.raises(InputError) as caught:
+        load_dataset(fake)
+    assert "an Excel workbook (.xlsx) (BadZipFile: File is not a zip file)" in str(caught.value)
