@@ -15,6 +15,25 @@ TOY = ROOT / "inputs" / "toy"
 CHINA = ROOT / "inputs" / "china"
 
 
+# Five installations of the toy's power and steel (no output, no own costs): their free
+# shares follow their emissions and no installation binds on its own
+FIVE_INSTALLATIONS = ("facility_id,sector,output,emissions_mt,cost_factor\n"
+                      "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
+# The same with steel output and cost factors: s2 twice as dear, s3 half
+FIVE_INSTALLATIONS_WITH_OUTPUT = ("facility_id,sector,output,emissions_mt,cost_factor\n"
+                                  "p1,power,,60,1\np2,power,,40,1\ns1,steel,10,25,1\ns2,steel,6,15,2\n"
+                                  "s3,steel,9,10,0.5\n")
+
+
+def toy_with_registry(folder: Path, facilities_csv: str = FIVE_INSTALLATIONS) -> Path:
+    """A copy of the toy at ``folder`` with ``facilities.csv`` as given."""
+    import shutil
+
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(facilities_csv)
+    return folder
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -8,7 +8,7 @@ import pytest
 
 from model import EtscapError, solve
 from model.checks import failed, run_checks
-from tests.conftest import TOY
+from tests.conftest import TOY, toy_with_registry
 
 
 @pytest.fixture(scope="module")
@@ -152,13 +152,7 @@ def test_a_failed_check_stops_the_run(monkeypatch):
 
 def _toy_with_registry(folder):
     """The toy with five installations whose free shares follow their emissions."""
-    import shutil
-
-    shutil.copytree(TOY, folder)
-    (folder / "facilities.csv").write_text(
-        "facility_id,sector,output,emissions_mt,cost_factor\n"
-        "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
-    return folder
+    return toy_with_registry(folder)
 
 
 def test_equal_marginal_cost_at_facility_resolution_with_no_installation_in_simulation(tmp_path):

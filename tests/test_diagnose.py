@@ -130,16 +130,9 @@ def test_cli_prints_the_relaxation_and_exits_3(tmp_path):
 @pytest.fixture(scope="module")
 def toy_with_registry(tmp_path_factory):
     """The toy with five installations whose free shares follow their emissions."""
-    import shutil
+    from tests.conftest import toy_with_registry
 
-    from tests.conftest import TOY
-
-    folder = tmp_path_factory.mktemp("toy") / "toy"
-    shutil.copytree(TOY, folder)
-    (folder / "facilities.csv").write_text(
-        "facility_id,sector,output,emissions_mt,cost_factor\n"
-        "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
-    return folder
+    return toy_with_registry(tmp_path_factory.mktemp("toy") / "toy")
 
 
 @pytest.mark.parametrize("resolution", [

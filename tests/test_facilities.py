@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from model import load_dataset, solve
 from model.cli import cli
 from model.registry import make_registry
-from tests.conftest import CHINA, TOY
+from tests.conftest import CHINA, FIVE_INSTALLATIONS_WITH_OUTPUT, TOY, toy_with_registry
 
 
 @pytest.fixture(scope="module")
@@ -98,13 +98,8 @@ def test_sector_own_price_at_facility_resolution_is_the_bau_weighted_mean(tmp_pa
     60): own price 60. s2 (factor 2) cuts 3.72: A 1.5 at 40, then B at 120: own price 120.
     s3 is within its cap: 0. Steel's own price is their mean weighted by BAU emissions:
     (25 x 60 + 15 x 120 + 10 x 0) / 50 = 66 CNY/t (not weighted by emissions: 61.92)."""
-    import shutil
 
-    folder = tmp_path / "toy"
-    shutil.copytree(TOY, folder)
-    (folder / "facilities.csv").write_text(
-        "facility_id,sector,output,emissions_mt,cost_factor\n"
-        "p1,power,,60,1\np2,power,,40,1\ns1,steel,10,25,1\ns2,steel,6,15,2\ns3,steel,9,10,0.5\n")
+    folder = toy_with_registry(tmp_path / "toy", FIVE_INSTALLATIONS_WITH_OUTPUT)
     for pooled in (True, False):
         results = solve(folder, overrides={"model.resolution": "facility", "model.pool_installations": pooled})
         installations = results.facilities.set_index(["facility_id", "year"])

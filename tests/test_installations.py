@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from model import InfeasibleError, apply_overrides, derive_parameters, load_dataset, solve
 from model.cli import cli
 from model.registry import make_registry
-from tests.conftest import CHINA, TOY
+from tests import conftest
+from tests.conftest import CHINA
 
 FACILITY = {"model.resolution": "facility"}
 UNPOOLED = {"model.resolution": "facility", "model.pool_installations": False}
@@ -23,12 +24,7 @@ UNPOOLED = {"model.resolution": "facility", "model.pool_installations": False}
 def toy_with_registry(tmp_path_factory):
     """The toy with five installations whose free shares follow their emissions (no output,
     no benchmarks) and whose costs are their sector's: no installation binds on its own."""
-    folder = tmp_path_factory.mktemp("toy") / "toy"
-    shutil.copytree(TOY, folder)
-    (folder / "facilities.csv").write_text(
-        "facility_id,sector,output,emissions_mt,cost_factor\n"
-        "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
-    return load_dataset(folder)
+    return load_dataset(conftest.toy_with_registry(tmp_path_factory.mktemp("toy") / "toy"))
 
 
 def _sector_numbers(results):

@@ -15,7 +15,7 @@ from model.compare import _page, comparison_figures
 from model.report import StepFormatter, plot_sweep, results_figures
 from model.studies import MONTECARLO, read_study_file, run_scenarios, run_study_file, sweep
 from model.workbook import dataset_readme, init_dataset
-from tests.conftest import CHINA, TOY
+from tests.conftest import CHINA, FIVE_INSTALLATIONS_WITH_OUTPUT, TOY, toy_with_registry
 
 
 @pytest.fixture(scope="module")
@@ -201,13 +201,8 @@ def test_abatement_steps_at_facility_resolution_keep_their_types(tmp_path):
     nullable integer, pooled or not (results._abatement_steps): the toy with five
     installations has pools 0, 1, 2 when pooled and none otherwise (every value <NA>, still
     Int64, so a study's parquet keeps one type)."""
-    import shutil
 
-    folder = tmp_path / "toy"
-    shutil.copytree(TOY, folder)
-    (folder / "facilities.csv").write_text(
-        "facility_id,sector,output,emissions_mt,cost_factor\n"
-        "p1,power,,60,1\np2,power,,40,1\ns1,steel,10,25,1\ns2,steel,6,15,2\ns3,steel,9,10,0.5\n")
+    folder = toy_with_registry(tmp_path / "toy", FIVE_INSTALLATIONS_WITH_OUTPUT)
     for pooled, pools in ((True, [0, 1, 2]), (False, [])):
         steps = solve(folder, overrides={"model.resolution": "facility",
                                          "model.pool_installations": pooled}).abatement_steps
@@ -469,17 +464,12 @@ def test_a_workbook_typo_in_a_sector_is_one_problem(tmp_path):
     three installations (sheet facilities, rows 5-7) would each be 'not a sector the ETS
     covers' if the checks across rows did not know which rows the bad cell's key names
     (workbook.read_workbook passes the dataset to _not_already_reported)."""
-    import shutil
 
     import openpyxl
 
     from model.workbook import export_workbook
 
-    folder = tmp_path / "toy"
-    shutil.copytree(TOY, folder)
-    (folder / "facilities.csv").write_text(
-        "facility_id,sector,output,emissions_mt,cost_factor\n"
-        "p1,power,,60,1\np2,power,,40,1\ns1,steel,10,25,1\ns2,steel,6,15,2\ns3,steel,9,10,0.5\n")
+    folder = toy_with_registry(tmp_path / "toy", FIVE_INSTALLATIONS_WITH_OUTPUT)
     path = export_workbook(folder, tmp_path / "toy.xlsx")
     book = openpyxl.load_workbook(path)
     assert [book["sectors"]["A4"].value, book["sectors"]["B1"].value] == ["steel", "covered_from"]

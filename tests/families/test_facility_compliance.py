@@ -2,12 +2,11 @@
 facility resolution without pooling: each steel installation emits within its share of
 the 2025 rule cap (94% of its BAU); its dual is the installation's own price."""
 
-import shutil
 
 import pytest
 
 from model import solve
-from tests.conftest import TOY
+from tests.conftest import toy_with_registry
 from tests.families.helpers import price_by_perturbing, rows_of, toy_parameters
 
 UNPOOLED = {"model.resolution": "facility", "model.pool_installations": "false"}
@@ -15,12 +14,7 @@ UNPOOLED = {"model.resolution": "facility", "model.pool_installations": "false"}
 
 @pytest.fixture(scope="module")
 def registry_toy(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("families") / "toy"
-    shutil.copytree(TOY, folder)
-    (folder / "facilities.csv").write_text(
-        "facility_id,sector,output,emissions_mt,cost_factor\n"
-        "p1,power,,60,1\np2,power,,40,1\ns1,steel,,25,1\ns2,steel,,15,1\ns3,steel,,10,1\n")
-    return folder
+    return toy_with_registry(tmp_path_factory.mktemp("families") / "toy")
 
 
 def test_rows(registry_toy):
