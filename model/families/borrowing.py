@@ -75,6 +75,10 @@ def market_facts(p: Parameters) -> dict:
 
 FAMILY = Family(
     "borrowing", define_borrowing_limit, check="bank_limits", reads=("market.borrowing_limit_share",),
-    variables=borrowing_variables, values=(ValueColumn("borrowed_mt", "borrowed_mt"),),
+    variables=borrowing_variables,
+    values=(ValueColumn("borrowed_mt", "borrowed_mt"),
+            # repaid in year t from its allowances: what year t-1 borrowed
+            ValueColumn("repaid_mt", "borrowed_mt",
+                        by_year=lambda p, borrowed: np.concatenate([[0.0], borrowed[:-1]]))),
     adds={ALLOWANCE_SUPPLY: borrowed_and_repaid}, market=market_facts, doc=__doc__,
 )

@@ -20,6 +20,7 @@ def test_borrowed_from_next_year_and_repaid():
     results = toy_results(**BORROWING)
     years = results.years
     assert years["borrowed_mt"].tolist() == pytest.approx([2.0, 0.0, 0.0])
+    assert years["repaid_mt"].tolist() == pytest.approx([0.0, 2.0, 0.0])  # from 2026's allowances
     assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([40 / 1.1, 40.0, 60.0])
     assert results.summary["objective_bn_cny"] == pytest.approx(3.147024793 - 0.08 * (1 - 1 / 1.1), abs=1e-9)
     emitted = results.sector_years.set_index(["sector", "year"])["emissions_mt"]
