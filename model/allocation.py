@@ -190,10 +190,12 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
     """Fix what stage 1 decided, or bound its cost when a tolerance is given (a rule's
     regimes, integer variables, are stage 1's either way)."""
     for component in m.component_objects(pyo.Var, active=True):
+        first = next(iter(component.values()), None)
+        if first is None or not first.is_integer():  # a block is integer throughout or not at all
+            continue  # (lp.add_variables): continuous blocks are not walked element by element
         for var in component.values():
-            if var.is_integer():
-                var.setlb(round(var.value))
-                var.setub(round(var.value))
+            var.setlb(round(var.value))
+            var.setub(round(var.value))
     if cost_tolerance > 0:
         m.stage1_cost_limit = pyo.Constraint(
             expr=m.abatement_cost.expr <= stage1_cost * (1 + cost_tolerance),
