@@ -11,6 +11,7 @@ import pytest
 from model import EtscapError, solve
 from model.families import (ALLOWANCE_SUPPLY, FAMILIES, NATIONAL_COUNT, Contribution, Family, ValueColumn,
                             market_balance)
+from model.families.national_target import NATIONAL_COUNT_CHECK
 from model.lp import Term, VarBlock
 from tests.conftest import TOY
 
@@ -35,7 +36,7 @@ def release_counted_nationally(p):
     return Contribution([Term("reserve_release_mt", np.arange(n), np.arange(n), np.ones(n))], np.zeros(n))
 
 
-RESERVE = Family("reserve", None, check="national_count", variables=reserve_variables,
+RESERVE = Family("reserve", None, check=NATIONAL_COUNT_CHECK, variables=reserve_variables,
                  values=(ValueColumn("reserve_release_mt", "reserve_release_mt", market_supply=True),),
                  adds={ALLOWANCE_SUPPLY: release_as_supply, NATIONAL_COUNT: release_counted_nationally})
 HALF_DONE = replace(RESERVE, adds={ALLOWANCE_SUPPLY: release_as_supply})  # forgot the national count
