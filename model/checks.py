@@ -282,6 +282,80 @@ def stage2_cost_within_tolerance(years, sector_years, steps, market) -> float:
     return worst((cost_bn - least * (1 + stage1["cost_tolerance"])) / max(1.0, abs(least)))
 
 
+def stage2_at_its_optimum(years, sector_years, steps, market) -> float:
+    """Stage 2's first goal cannot be bettered by sharing out the year's free allowances
+    otherwise, stage 1's decisions (emissions, abatement cost, caps, prices) kept; relative
+    gap, worst year. Free allowances move a trading sector's burden by the price: a tonne
+    more free lowers its burden share by price / value added.
+
+    ``min_max_burden``: each year's largest burden share of value added is the least any
+    allocation within the bounds reaches (free_share_min/max x cap for each trading sector,
+    at most (1 - min_auction_share) x ETS cap free in all), found by water-filling: the
+    least level M at which giving every trading sector the free allowances that bring it
+    down to M (at least its floor) fits the year's free allowances, and no sector at its
+    ceiling or in the simulation phase (whose burden free allowances do not move) stays
+    above M. ``max_auction_revenue``: each year's free allowances are the fewest that keep
+    every burden share within max_burden_share (and at least (1 - max_auction_share) x ETS
+    cap): more free is revenue lost. Stage 2's optimum over the years is each year's (with
+    caps and abatement held the years do not interact), so a stage 2 that fell short in any
+    year fails. The value added is the tables' burden / burden share; a sector whose burden
+    is 0 (or in a year without a price) keeps its free allowances in the test."""
+    if "free_mt" not in sector_years or "burden_share_of_value_added" not in sector_years:
+        return 0.0
+    stage1 = market.get("stage1") or {}
+    t = sector_years
+    year_row = np.searchsorted(years["year"].to_numpy(), t["year"].to_numpy())
+    n_years = len(years)
+    cap = t["cap_mt"].to_numpy(dtype=float)
+    covered = np.isfinite(cap)
+    trading = covered & (t["phase"].to_numpy() == TRADING)
+    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))[year_row]
+    free = np.nan_to_num(t["free_mt"].to_numpy(dtype=float))
+    reported = t["burden_share_of_value_added"].to_numpy(dtype=float)
+    value_added = np.divide(t["burden_bn_cny"].to_numpy(dtype=float), reported, out=np.full(len(t), np.nan),
+                            where=np.abs(np.nan_to_num(reported)) > 0)
+    movable = trading & np.isfinite(value_added) & (value_added > 0) & (price > TOLERANCE_PRICE)
+    burden = (np.nan_to_num(t["abatement_cost_bn_cny"].to_numpy(dtype=float))
+              + np.where(trading, price * (t["emissions_mt"].to_numpy(dtype=float) - free) / 1e3, 0.0))
+    share = np.where(movable, burden / np.where(movable, value_added, 1.0), reported)
+    per_mt = np.where(movable, price / (1e3 * np.where(movable, value_added, 1.0)), 1.0)  # share less per Mt free
+    floor = np.where(movable, np.nan_to_num(t["free_share_min"].to_numpy(dtype=float)) * cap, 0.0)
+    ceiling = np.where(movable, np.nan_to_num(t["free_share_max"].to_numpy(dtype=float), nan=np.inf) * cap, 0.0)
+    ets_cap = years["ets_cap_mt"].to_numpy(dtype=float)
+    kept_free = np.bincount(year_row, weights=np.where(covered & ~movable, free, 0.0), minlength=n_years)
+
+    def free_needed(level: np.ndarray) -> np.ndarray:
+        """Free allowances, Mt by year, that bring every movable sector's share down to
+        ``level`` (by year), each at least its floor (ceilings aside)."""
+        need = np.maximum(floor, free + (share - level[year_row]) / per_mt)
+        return np.bincount(year_row, weights=np.where(movable, need, 0.0), minlength=n_years)
+
+    if stage1.get("allocation_objective") == "max_auction_revenue":
+        limit = years["max_burden_share"].to_numpy(dtype=float)
+        fewest = np.maximum(free_needed(limit),
+                            (1 - years["max_auction_share"].to_numpy(dtype=float)) * ets_cap - kept_free)
+        given = np.bincount(year_row, weights=np.where(movable, free, 0.0), minlength=n_years)
+        priced = np.bincount(year_row, weights=movable, minlength=n_years) > 0
+        return worst(np.where(priced, (given - fewest) / np.maximum(1.0, np.abs(fewest)), 0.0))
+    budget = (1 - years["min_auction_share"].to_numpy(dtype=float)) * ets_cap - kept_free + 1e-9
+    largest = np.full(n_years, -np.inf)
+    np.maximum.at(largest, year_row[covered], share[covered])
+    lowest = np.full(n_years, -np.inf)  # no level below what free allowances cannot move
+    np.maximum.at(lowest, year_row[covered], np.where(movable, share - per_mt * (ceiling - free), share)[covered])
+    has = np.isfinite(largest)
+    lowest, largest = np.where(has, lowest, 0.0), np.where(has, largest, 0.0)
+    high = np.maximum(lowest, largest)
+    low = lowest.copy()
+    reachable = free_needed(high) <= budget  # else the tables break the bounds (allocation_bounds says so)
+    for _ in range(80):  # bisection on the level, all years at once
+        middle = (low + high) / 2
+        fits = free_needed(middle) <= budget
+        high, low = np.where(fits, middle, high), np.where(fits, low, middle)
+    least = np.where(free_needed(lowest) <= budget, lowest, high)
+    gap = np.where(has & reachable, (largest - least) / np.maximum(np.abs(least), 1e-6), 0.0)
+    return worst(gap)
+
+
 NATIONAL_TARGET = Check("national_target", _national_target)
 SECTOR_COMPLIANCE = Check("sector_compliance", sector_compliance)
 MARKET_BALANCE = Check("market_balance", _market_balance)
@@ -300,4 +374,6 @@ STAGE2_COST_WITHIN_TOLERANCE = Check("stage2_cost_within_tolerance", stage2_cost
 POLICY_CHECKS: tuple[Check, ...] = (
     NATIONAL_COUNT_CHECK, SECTOR_COMPLIANCE, MARKET_CLEARING, NATIONAL_TARGET, MARKET_BALANCE,
     ABATEMENT_WITHIN_POTENTIAL, EMISSIONS_ADD_UP, EQUAL_MARGINAL_COST, HOTELLING, ALLOCATION_BOUNDS)
-STAGE2_CHECKS: tuple[Check, ...] = (STAGE2_KEEPS_STAGE1, STAGE2_COST_WITHIN_TOLERANCE)
+STAGE2_AT_ITS_OPTIMUM = Check("stage2_at_its_optimum", stage2_at_its_optimum, unit="relative",
+                              tolerance=TOLERANCE_PRICE)
+STAGE2_CHECKS: tuple[Check, ...] = (STAGE2_KEEPS_STAGE1, STAGE2_COST_WITHIN_TOLERANCE, STAGE2_AT_ITS_OPTIMUM)
