@@ -113,6 +113,8 @@ def sector_compliance(years, sector_years, steps, market) -> float:
 
 
 def _national_target(years, sector_years, steps, market) -> float:
+    """Allowances issued (the ETS cap, net of a supply adjustment) plus emissions outside the
+    ETS stay within each year's national cap, Mt over (worst year)."""
     outside = by_year(sector_years, (OUTSIDE,), "emissions_mt", years["year"])
     adjusted = (np.nan_to_num(years["adjustment_supply_mt"].to_numpy(dtype=float)) if "adjustment_supply_mt" in years
                 else 0.0)  # a supply adjustment's intake is not issued, its release is
@@ -120,17 +122,21 @@ def _national_target(years, sector_years, steps, market) -> float:
 
 
 def _market_balance(years, sector_years, steps, market) -> float:
+    """Trading emissions plus the bank carried out stay within the supply (caps, what rules
+    add, the bank brought in), Mt over (worst year)."""
     emissions = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
     bank = years["bank_mt"].to_numpy()
     return worst(emissions + bank - brought_in_mt(years, market) - market_supply_mt(years, sector_years, market))
 
 
 def _abatement_within_potential(years, sector_years, steps, market) -> float:
+    """No step abates less than nothing or more than its potential, Mt over (worst step)."""
     abatement = steps["abatement_mt"].to_numpy(dtype=float)
     return worst(np.maximum(-abatement, abatement - steps["potential_mt"].to_numpy(dtype=float)))
 
 
 def _emissions_add_up(years, sector_years, steps, market) -> float:
+    """Each sector-year emits its BAU less its steps' abatement (and the offsets it sells), Mt off."""
     abated = np.bincount(steps["sector_year_row"].to_numpy(), weights=steps["abatement_mt"].to_numpy(),
                          minlength=len(sector_years))
     if "offsets_sold_mt" in sector_years:  # an offset sold by a sector outside the ETS is its abatement

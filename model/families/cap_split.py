@@ -26,6 +26,7 @@ def define_cap_split(p: Parameters, sums: Sums) -> RowBlock:
 
 
 def cap_split(years, sector_years, steps, market) -> float:
+    """The covered sectors' caps add up to the ETS cap in every year, Mt off (worst year)."""
     caps = by_year(sector_years, (SIMULATION, TRADING), "cap_mt", years["year"])
     return worst(np.abs(caps - years["ets_cap_mt"].to_numpy()))
 
