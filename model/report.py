@@ -22,7 +22,7 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import matplotlib as mpl
 import numpy as np
@@ -909,13 +909,6 @@ def scenario_settings(results: Results) -> dict[str, Any]:
 # -- writing files -------------------------------------------------------------------------
 
 
-def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:  # what write returns is ignored
-    """Call ``write(temporary path)`` beside ``path``, then move the file into place: a reader
-    sees the old file or the new one, never half of one (``results.write_file``, the one
-    writer of files)."""
-    return write_file(path, write, force=True)
-
-
 def plots_folder(folder: Path) -> Path:
     """``folder/plots``, refused if it is a link or leads out of ``folder``: a report writes
     only inside the results folder."""
@@ -932,7 +925,7 @@ def save_figures(figures: dict[str, Figure], folder: Path) -> dict[str, bytes]:
     """Write each figure to ``folder/<name>.png``; returns the PNG bytes by name."""
     images = {name: figure_png(figure) for name, figure in figures.items()}
     for name, png in images.items():
-        write_atomic(folder / f"{name}.png", functools.partial(Path.write_bytes, data=png))
+        write_file(folder / f"{name}.png", functools.partial(Path.write_bytes, data=png), force=True)
     return images
 
 
@@ -1069,7 +1062,7 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame],
             _fit_columns(sheet, [table])
         book.save(temporary)
 
-    return write_atomic(path, write)
+    return write_file(path, write, force=True)
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
@@ -1285,7 +1278,8 @@ def write_results_report(folder: Path, year: int | None = None) -> list[Path]:
     images = save_figures(figures, plots_folder(folder))
     written = [folder / PLOTS_FOLDER / f"{name}.png" for name in images]
     page = results_html(results, figures, images, year)
-    written.append(write_atomic(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8")))
+    written.append(write_file(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8"),
+                               force=True))
     tables = {**results.tables(), **other_tables(folder), SUMMARY_JSON_SHEET: summary_table(results.summary)}
     if len(results.facilities) > WORKBOOK_MAX_ROWS:
         tables["facilities"] = facility_summary(results.facilities)
@@ -1533,7 +1527,8 @@ def write_study_report(folder: Path, year: int | None = None, base: Results | No
     images = save_figures(figures, plots_folder(folder))
     written = [folder / PLOTS_FOLDER / f"{name}.png" for name in images]
     page = study_html(study, figures, images)
-    written.append(write_atomic(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8")))
+    written.append(write_file(folder / HTML_FILE, lambda temporary: temporary.write_text(page, "utf-8"),
+                               force=True))
     tables = {"scenarios": study.scenarios, "price_percentiles": price_percentiles(study.years),
               "years": study.years, "sector_years": study.sector_years,
               "study": summary_table(study.info)}

@@ -28,7 +28,7 @@ from .inputs import Dataset
 from .lp import HighsArrays, LinearProgram, highs_arrays, to_highs
 from .parameters import Parameters, derive_parameters
 from .results import Results, build_results
-from .solve import (Solution, new_highs, read_solution, raise_unless_optimal, run_highs, set_options, sized_options,
+from .solve import (new_highs, raise_unless_optimal, read_block_solution, run_highs, set_options, sized_options,
                     solver_options)
 
 
@@ -100,7 +100,8 @@ class Resolver:
         raise_unless_optimal(self.highs, parameters.dataset.name)
         if self.reference_basis is None:
             self.reference_basis = self.highs.getBasis()
-        solution = self._solution(lp, arrays, {"push": pushed - started, "solve": solved - pushed})
+        solution = read_block_solution(self.highs, lp, arrays, self.options,
+                                       {"push": pushed - started, "solve": solved - pushed})
         self.solves += 1
         return build_results(parameters, solution, None, seconds={"build": pushed - started},
                              hash_inputs=self.hash_inputs, installations=self.installations)
@@ -130,6 +131,3 @@ class Resolver:
             for entry in np.flatnonzero(new.matrix.data != old.matrix.data):
                 highs.changeCoeff(int(new.matrix.indices[entry]), int(columns[entry]), float(new.matrix.data[entry]))
         self.arrays = new
-
-    def _solution(self, lp: LinearProgram, arrays: HighsArrays, seconds: dict[str, float]) -> Solution:
-        return read_solution(self.highs, lp, arrays, self.options, seconds)

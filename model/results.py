@@ -633,7 +633,8 @@ def _stage1_outcome(p: Parameters, least_cost: Solution) -> dict[str, Any]:
             "bank_mt": bank if bank is not None else np.zeros(p.years.size),
             "emissions_mt": p.sector_years["bau_mt"].to_numpy() - abated,
             "objective_bn_cny": least_cost.objective / 1e3,
-            "cost_tolerance": p.dataset.settings["allocation.cost_tolerance"]}
+            "cost_tolerance": p.dataset.settings["allocation.cost_tolerance"],
+            "allocation_objective": p.dataset.settings["allocation.objective"]}
 
 
 def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -140,20 +140,10 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
     raise_unless_optimal(highs, model.name)
-    solution = highs.getSolution()
-    info = highs.getInfo()
-    values = _load_values(model, compiled.columns, np.asarray(solution.col_value))
-    duals = _load_duals(model, compiled.rows, np.asarray(solution.row_dual), dual_suffix)
-    return Solution(
-        status=status,
-        objective=float(info.objective_function_value),
-        values=values,
-        duals=duals,
-        solver_version=highs.version(),
-        options=options,
-        seconds={"compile": compiled_at - started, "solve": solved_at - compiled_at},
-        iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count)},
-    )
+    return read_solution(  # HiGHS kept the model's sense (``_highs_lp``): its objective as it is
+        highs, options, {"compile": compiled_at - started, "solve": solved_at - compiled_at},
+        values_of=lambda col_value: _load_values(model, compiled.columns, col_value),
+        duals_of=lambda row_dual: _load_duals(model, compiled.rows, row_dual, dual_suffix), status=status)
 
 
 def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = None,
@@ -174,30 +164,42 @@ def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = N
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
     raise_unless_optimal(highs, name)
-    return read_solution(highs, lp, arrays, options, {"compile": passed_at - started, "solve": solved_at - passed_at},
-                         status)
+    return read_block_solution(highs, lp, arrays, options,
+                               {"compile": passed_at - started, "solve": solved_at - passed_at}, status)
 
 
-def read_solution(highs: highspy.Highs, lp: LinearProgram, arrays: HighsArrays, options: Mapping[str, Any],
-                  seconds: dict[str, float], status: str | None = None) -> Solution:
-    """The one read-back of a solved LP's blocks (``solve_lp``, ``Resolver``): values and duals
-    by block name in the blocks' key order, the objective in the LP's own sense."""
+def read_block_solution(highs: highspy.Highs, lp: LinearProgram, arrays: HighsArrays, options: Mapping[str, Any],
+                        seconds: dict[str, float], status: str | None = None) -> Solution:
+    """A solved LP's blocks read back (``solve_lp``, ``Resolver``): values and duals by block
+    name in the blocks' key order, the objective in the LP's own sense (``read_solution``)."""
+    def values_of(col_value: np.ndarray) -> dict[str, np.ndarray]:
+        offsets = lp.column_offsets()
+        return {name: col_value[offsets[name]: offsets[name] + len(block.keys)] for name, block in lp.variables.items()}
+
+    def duals_of(row_dual: np.ndarray) -> dict[str, np.ndarray]:
+        return {block.name: row_dual[arrays.row_offsets[block.name]: arrays.row_offsets[block.name] + len(block.keys)]
+                for block in lp.rows}
+
+    maximised = lp.objective is not None and lp.objective.sense == "maximize"  # negated for HiGHS
+    return read_solution(highs, options, seconds, values_of, duals_of, status, negated=maximised)
+
+
+def read_solution(highs: highspy.Highs, options: Mapping[str, Any], seconds: dict[str, float],
+                  values_of: Callable[[np.ndarray], dict[str, np.ndarray]],
+                  duals_of: Callable[[np.ndarray], dict[str, np.ndarray]], status: str | None = None,
+                  negated: bool = False) -> Solution:
+    """The one read-back of a solved HiGHS model: its column values and row duals, mapped by
+    ``values_of`` and ``duals_of`` to arrays by name (blocks, ``read_block_solution``; a Pyomo
+    model's components, ``_load_values`` and ``_load_duals``), the objective (``negated``: HiGHS
+    minimised the negative of a maximised one), status, iterations and solver version."""
     solution = highs.getSolution()
     info = highs.getInfo()
-    col_value, row_dual = np.asarray(solution.col_value), np.asarray(solution.row_dual)
-    values, start = {}, 0
-    for block_name, block in lp.variables.items():
-        values[block_name] = col_value[start: start + len(block.keys)]
-        start += len(block.keys)
-    duals = {block.name: row_dual[arrays.row_offsets[block.name]: arrays.row_offsets[block.name] + len(block.keys)]
-             for block in lp.rows}
-    maximised = lp.objective is not None and lp.objective.sense == "maximize"  # negated for HiGHS
     objective = float(info.objective_function_value)
     return Solution(
         status=status or highs.modelStatusToString(highs.getModelStatus()),
-        objective=-objective if maximised else objective,
-        values=values,
-        duals=duals,
+        objective=-objective if negated else objective,
+        values=values_of(np.asarray(solution.col_value)),
+        duals=duals_of(np.asarray(solution.row_dual)),
         solver_version=highs.version(),
         options=dict(options),
         seconds=seconds,

@@ -9,12 +9,14 @@ from typing import Callable
 import pytest
 
 from model import solve
-from model.checks import TOLERANCE_MT, TOLERANCE_PRICE, run_checks
+from model.checks import TOLERANCE_MT, TOLERANCE_PRICE, checks_of, run_checks
+from model.families import FAMILIES
 from tests.conftest import TOY
 from tests.test_checks import toy, toy_banking  # noqa: F401, F811 (fixtures: the toy solved, with and without banking)
 from tests.test_facility_study import toy_binding_installation  # noqa: F401 (a fixture)
 
 BREAKS = (1e-3, 1e-7)  # 100x above and below the tolerance
+STAGE2_CASES = ("toy_stage2", "toy_auctioned")  # solved cases whose tables are checked as stage 2's
 
 
 
@@ -111,6 +113,11 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # the reserve's 3 Mt tier (all sold at 60 > 50 in 2027) reported selling d more (supply d above demand)
     "reserve_release": ("toy_reserve", lambda t, d: _add(t["years"], "reserve_released_mt", d, year=2027),
                         {"reserve_release", "market_clearing"}),
+    # 20% auctioned: in 2027 steel, all its 30 Mt cap free, has the largest burden share, 2%; d / 0.06
+    # Mt of it given to power raise that share by 60 x d / 0.06 / 1e3 / 50 = 0.02 d, a share d
+    "stage2_at_its_optimum": ("toy_auctioned", lambda t, d: (
+        _add(t["sector_years"], "free_mt", -d / 0.06, sector="steel", year=2027),
+        _add(t["sector_years"], "free_mt", d / 0.06, sector="power", year=2027)), {"stage2_at_its_optimum"}),
     # the supply adjustment's 2025 intake (0.5 x the initial bank of 60 = 30 Mt) reported d larger
     "supply_adjustment": ("toy_adjustment", lambda t, d: _add(t["years"], "adjustment_intake_mt", d, year=2025),
                           {"supply_adjustment"}),
@@ -155,6 +162,13 @@ def toy_stage2(toy):
     return toy
 
 
+@pytest.fixture(scope="module")
+def toy_auctioned():
+    from tests.test_stage2_optimum import AUCTIONED
+
+    return solve(TOY, overrides=AUCTIONED)
+
+
 def _stage1_of(results):
     """Stage 1's outcome as build_results passes it: the unbroken toy's (no cost tolerance)."""
     return {"ets_cap_mt": results.years["ets_cap_mt"].to_numpy().copy(),
@@ -168,6 +182,28 @@ def test_every_check_has_a_threshold_case(toy):
     assert (TOLERANCE_MT, TOLERANCE_PRICE) == (1e-5, 1e-5)
 
 
+def test_each_check_is_run_once_by_name():
+    """Families sharing a policy share one Check object; no two checks carry one name."""
+    names = [check.name for check in checks_of(stage2=True)]
+    assert len(names) == len(set(names))
+    assert {family.check.name for family in FAMILIES} <= set(names)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda family: family.name)
+def test_every_family_check_fails_on_a_broken_solution(request, family):
+    """The Check a family declares is among those run_checks runs, and its case's tables
+    broken by 1e-3 make it fail by 1e-3: a family whose check cannot fail is caught."""
+    assert any(check is family.check for check in checks_of())
+    case, breaks, _ = CASES[family.check.name]
+    results = request.getfixturevalue(case)
+    tables = {"years": results.years.copy(), "sector_years": results.sector_years.copy(),
+              "steps": results.abatement_steps.copy(), "facilities": results.facilities.copy()}
+    breaks(tables, 1e-3)
+    report = run_checks(*_arguments(results, tables), stage1=_stage1_of(results) if case in STAGE2_CASES else None)
+    assert report[family.check.name] == {"passed": False, "worst_violation": pytest.approx(1e-3, rel=1e-4),
+                                         "unit": family.check.unit}
+
+
 @pytest.mark.parametrize("check", list(CASES))
 @pytest.mark.parametrize("d", BREAKS, ids=["1e-3", "1e-7"])
 def test_check_at_its_threshold(request, check, d):
@@ -175,7 +211,7 @@ def test_check_at_its_threshold(request, check, d):
     results = request.getfixturevalue(case)
     tables = {"years": results.years.copy(), "sector_years": results.sector_years.copy(),
               "steps": results.abatement_steps.copy(), "facilities": results.facilities.copy()}
-    stage1 = _stage1_of(results) if case == "toy_stage2" else None
+    stage1 = _stage1_of(results) if case in STAGE2_CASES else None
     assert all(r["passed"] for r in run_checks(*_arguments(results, tables), stage1=stage1).values())
     breaks(tables, d)
     report = run_checks(*_arguments(results, tables), stage1=stage1)

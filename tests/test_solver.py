@@ -132,9 +132,9 @@ def test_threads_beyond_the_cores_are_capped(monkeypatch, caplog):
 
 
 def test_one_highs_handoff_and_one_read_back(monkeypatch):
-    """A Pyomo model goes to HiGHS through the same ``lp.to_highs`` as the blocks do, and a
-    Resolver's solution is read back by the same ``read_solution`` as solve_lp's: the
-    objective is the same 3.147 bn CNY each way."""
+    """A Pyomo model goes to HiGHS through the same ``lp.to_highs`` as the blocks do, and its
+    solution, a Resolver's and solve_lp's are read back by the one ``solve.read_solution``:
+    the objective is the same 3.147 bn CNY each way."""
     import importlib
 
     from model.resolve import Resolver
@@ -143,10 +143,12 @@ def test_one_highs_handoff_and_one_read_back(monkeypatch):
     handed, read = [], []  # (``import model.solve`` gives the function model.solve, not the module)
     real_to_highs, real_read = solve_module.to_highs, solve_module.read_solution
     monkeypatch.setattr(solve_module, "to_highs", lambda arrays: handed.append(arrays) or real_to_highs(arrays))
-    monkeypatch.setattr(resolve_module, "read_solution", lambda *a, **k: read.append(a) or real_read(*a, **k))
+    monkeypatch.setattr(solve_module, "read_solution", lambda *a, **k: read.append(a) or real_read(*a, **k))
     by_pyomo = solve(build_model(load_dataset(TOY)), allocation=False)
-    assert len(handed) == 1  # the Pyomo model's one LP
+    assert (len(handed), len(read)) == (1, 1)  # the Pyomo model's one LP
     by_resolver = Resolver(load_dataset(TOY)).solve(load_dataset(TOY))
-    assert len(read) == 1
-    assert by_pyomo.summary["objective_bn_cny"] == pytest.approx(3.147024793, abs=1e-9)
-    assert by_resolver.summary["objective_bn_cny"] == pytest.approx(3.147024793, abs=1e-9)
+    assert len(read) == 2
+    by_blocks = solve(TOY, allocation=False)
+    assert len(read) == 3
+    for results in (by_pyomo, by_resolver, by_blocks):
+        assert results.summary["objective_bn_cny"] == pytest.approx(3.147024793, abs=1e-9)

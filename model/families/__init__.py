@@ -6,6 +6,15 @@ output column, its check), add one line to
 ``FAMILIES`` below, and its test ``tests/families/test_<rule>.py``. The formulation, the
 results (dual-derived columns), the diagnosis (relaxable targets) and stage 2 (rows it
 holds) read the declarations; no family's name is matched anywhere else.
+
+Its check is a ``Check`` declared in the same file: a function of the output tables
+``(years, sector_years, steps, market) -> worst violation`` and
+``MY_RULE = Check("my_rule", my_rule)`` (unit "Mt", tolerance ``checktools.TOLERANCE_MT``
+unless given), passed as ``Family(..., check=MY_RULE)``; a rule whose policy an existing
+check tests passes that ``Check`` object (e.g. ``national_target.NATIONAL_COUNT_CHECK``,
+``market_balance.MARKET_CLEARING``). ``checks.run_checks`` runs every listed family's check
+once, after the policy-wide ones; the test must fail on a broken solution
+(``tests/test_check_thresholds.py`` has a case per check).
 """
 
 from __future__ import annotations
@@ -18,8 +27,8 @@ from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split,
                facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
                offsets, price_ceiling, reserve, simulation_compliance, simulation_rule_cap, supply_adjustment,
                trading_cap_shares)
-from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family, Sums,
-                   ValueColumn, abatement_terms, numbered)
+from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Check, Contribution, DualColumn, Family,
+                   Sums, ValueColumn, abatement_terms, numbered)
 
 if TYPE_CHECKING:
     from ..lp import RowBlock, Term, VarBlock
@@ -130,7 +139,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
     return sorted(chosen, key=lambda f: f.dual.name if f.dual else "")
 
 
-__all__ = ["FAMILIES", "Family", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
+__all__ = ["FAMILIES", "Family", "Check", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
            "value_columns", "market_supply_columns", "beyond_national_cap_columns", "beyond_national_cap_labels",
            "national_sink_columns",
            "family_costs", "emission_change", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",

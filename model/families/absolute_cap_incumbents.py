@@ -15,6 +15,7 @@ from ..lp import RowBlock, Term
 from ..parameters import Parameters
 from ..phases import ABSOLUTE, OUTSIDE, TRADING
 from .base import Family, Sums
+from .grandfathered_allocation import CAP_RULES
 
 
 def _absolute_cap_rows(p: Parameters, previous_phase_wanted: str) -> tuple[np.ndarray, np.ndarray]:
@@ -48,5 +49,5 @@ def define_absolute_cap_incumbents(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
-FAMILY = Family("absolute_cap_incumbents", define_absolute_cap_incumbents, check="cap_split",
+FAMILY = Family("absolute_cap_incumbents", define_absolute_cap_incumbents, check=CAP_RULES,
                 reads=("allocation.absolute_cap_from", "cap_rules.basis"), doc=__doc__)

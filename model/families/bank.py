@@ -9,6 +9,7 @@ import numpy as np
 
 from ..lp import Term, VarBlock
 from ..parameters import Parameters
+from .bank_limits import BANK_LIMITS
 from .base import ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, Family
 
 
@@ -44,6 +45,6 @@ def brought_in(p: Parameters) -> Contribution:
 
 
 FAMILY = Family(
-    "bank", None, check="bank_limits", reads=("market.banking", "market.initial_bank_mt"), variables=bank_variables,
+    "bank", None, check=BANK_LIMITS, reads=("market.banking", "market.initial_bank_mt"), variables=bank_variables,
     adds={ALLOWANCE_DEMAND: carried_out, ALLOWANCE_SUPPLY: brought_in}, doc=__doc__,
 )

@@ -21,11 +21,13 @@ binds (the ``hotelling`` check knows)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_year, worst
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
 from ..phases import TRADING
-from .base import ALLOWANCE_DEMAND, Contribution, Family, Sums, ValueColumn, abatement_terms, numbered
+from .base import ALLOWANCE_DEMAND, Check, Contribution, Family, Sums, ValueColumn, abatement_terms, numbered
 
 
 def active(p: Parameters) -> bool:
@@ -226,8 +228,80 @@ def summary(p: Parameters) -> dict:
                                    in zip(limited["sector"], limited["bank_limit_base_mt"].astype(float), factor)}}
 
 
+def bank_limits(years, sector_years, steps, market) -> float:
+    """The bank is never negative, empty after the horizon, none without banking; with bank
+    limits (``market["bank_limit_mt"]``, ``market["sector_bank_limits"]``) never above them, a
+    sector's limit being base + factor x its net sales (base only for a net buyer); and what is
+    cancelled is as computed from the tables: each trading sector's allowances (cap + bank
+    brought in) less its emissions, bank and net sales, never negative, adding up to the
+    year's ``cancelled_mt``, none by a net buyer, and only what cannot be banked (the sector or
+    the market at its limit, or the bank worth nothing: the last year or a zero price next year)."""
+    bank = years["bank_mt"].to_numpy()
+    end = abs(bank[-1]) if bank.size else 0.0
+    banked_without_banking = 0.0 if market.get("banking") else float(np.abs(bank).max(initial=0.0))
+    borrowed = borrowed_mt(years)  # never negative, at most the share of the obligation, repaid by the end
+    obligation = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    share = market.get("borrowing_limit_share", 0.0) or 0.0
+    borrowing = [*(-borrowed), *(borrowed - share * obligation), abs(borrowed[-1]) if borrowed.size else 0.0]
+    return worst([*(-bank), end, banked_without_banking, *borrowing,
+                   *_bank_limit_violations(years, sector_years, market)])
+
+
+def sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarray]:
+    """By sector_years row: its limit less its bank (inf without a limit of its own, NaN
+    outside trading), and the market's limit less the market's bank by year row."""
+    limits = market.get("sector_bank_limits") or {}
+    sector = sector_years["sector"].to_numpy()
+    base = np.array([limits.get(s, {}).get("base_mt", np.inf) for s in sector], dtype=float)
+    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector], dtype=float)
+    net_sales = sector_years["net_sales_mt"].to_numpy(dtype=float)
+    room = base + factor * np.maximum(net_sales, 0.0) - sector_years["bank_mt"].to_numpy(dtype=float)
+    market_limit = market.get("bank_limit_mt")
+    market_room = (np.full(len(years), np.inf) if market_limit is None
+                   else market_limit - years["bank_mt"].to_numpy(dtype=float))
+    return room, market_room
+
+
+def _bank_limit_violations(years, sector_years, market) -> list[float]:
+    if "net_sales_mt" not in sector_years:
+        market_limit = market.get("bank_limit_mt")
+        return [] if market_limit is None else list(years["bank_mt"].to_numpy(dtype=float) - market_limit)
+    room, market_room = sector_bank_room(years, sector_years, market)
+    held = sector_years["bank_mt"].notna().to_numpy()
+    t = sector_years[held]
+    bank = t["bank_mt"].to_numpy(dtype=float)
+    # the bank brought in: the same sector's bank the year before (0 in its first trading year)
+    previous = pd.Series(bank, index=pd.MultiIndex.from_arrays([t["sector"], t["year"] + 1]))
+    brought_in = previous.reindex(pd.MultiIndex.from_arrays([t["sector"], t["year"]])).fillna(0.0).to_numpy()
+    # the initial bank: brought in by the sectors trading in the first year, in proportion to BAU
+    first = np.where(t["year"].to_numpy() == years["year"].iloc[0], t["bau_mt"].to_numpy(dtype=float), 0.0)
+    if first.sum() > 0:
+        brought_in = brought_in + (market.get("initial_bank_mt", 0.0) or 0.0) * first / first.sum()
+    computed = (t["cap_mt"].to_numpy(dtype=float) + brought_in - t["emissions_mt"].to_numpy(dtype=float) - bank
+                - t["net_sales_mt"].to_numpy(dtype=float))
+    reported = t["cancelled_mt"].to_numpy(dtype=float)
+    year_row = np.searchsorted(years["year"].to_numpy(), t["year"].to_numpy())
+    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+    next_price = np.append(price[1:], 0.0)[year_row]
+    worthless = next_price <= TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
+    headroom = np.minimum(room[held], market_room[year_row])
+    cannot_bank = np.where(worthless, 0.0, np.minimum(computed, headroom))
+    sums = np.bincount(year_row, weights=computed, minlength=len(years))
+    # a net buyer cancels nothing (it would buy only to lift a seller's limit), but in the
+    # last year, when no bank may be left whatever the limits
+    net_buyer = ((t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT)
+                 & (t["year"].to_numpy() < years["year"].iloc[-1]))
+    return [*(-room[held]), *(-market_room), *(-computed), *np.abs(computed - reported),
+            *np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
+            *np.abs(np.bincount(year_row, weights=bank, minlength=len(years)) - years["bank_mt"].to_numpy(dtype=float)),
+            *np.where(net_buyer, computed, 0.0), *cannot_bank]
+
+
+BANK_LIMITS = Check("bank_limits", bank_limits)
+
+
 FAMILY = Family(
-    "bank_limits", define_bank_limits, check="bank_limits",
+    "bank_limits", define_bank_limits, check=BANK_LIMITS,
     reads=("sectors.bank_limit_base_mt", "sectors.bank_limit_sales_factor", "market.bank_limit_mt"),
     variables=limit_variables, market=summary,
     values=(ValueColumn("cancelled_mt", "sector_bank_mt", compute=cancelled_by_year),

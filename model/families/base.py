@@ -7,6 +7,20 @@ diagnosis may relax it. Families that need each other's quantities meet in a few
 sums (``Sums``) instead of reaching into each other: a rule that adds allowances to the
 market adds a term to ``ALLOWANCE_SUPPLY`` *and* to ``NATIONAL_COUNT``, and the rows of
 ``market_balance`` and ``national_target`` pick it up.
+
+A family's check is a ``Check``: a name, a test that returns the worst violation of the
+rule's policy computed from the output tables alone (never from how its rows are written),
+its unit and tolerance. It lives in the family's file beside its rows, e.g.::
+
+    def offset_limit(years, sector_years, steps, market) -> float:
+        ...  # no trading sector surrenders offsets beyond its limit, Mt over (worst)
+    OFFSET_LIMIT = Check("offset_limit", offset_limit)
+    FAMILY = Family("offsets", define_offset_limit, check=OFFSET_LIMIT, ...)
+
+Families that test the same policy share one ``Check`` object (``bank`` and ``borrowing``
+use ``bank_limits.BANK_LIMITS``); ``checks.run_checks`` runs the policy-wide checks and each
+listed family's check once. Table helpers (sums by year, joins, tolerances) are in
+``model/checktools.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +30,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..checktools import TOLERANCE_MT
 from ..lp import RowBlock, Term, VarBlock
 
 if TYPE_CHECKING:
@@ -28,6 +43,20 @@ NATIONAL_COUNT = "national_count"  # by model year: what counts against the nati
 ALLOWANCE_SUPPLY = "allowance_supply"  # by market year: allowances the trading sectors can use
 ALLOWANCE_DEMAND = "allowance_demand"  # by market year: surrendered or carried out in the bank
 SUM_INDEX = {NATIONAL_COUNT: "years", ALLOWANCE_SUPPLY: "market_years", ALLOWANCE_DEMAND: "market_years"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A test of a policy from the output tables: ``test(years, sector_years, steps, market)``
+    returns the worst violation (0 when the policy holds exactly), in ``unit`` ("Mt" or
+    "relative"); the check passes when it is within ``tolerance``. ``steps`` carries
+    ``sector_year_row`` (its row in sector_years); ``market`` is summary["market"] with the
+    facilities table, stage 1's outcome and the families' declared columns."""
+
+    name: str
+    test: Callable[["pd.DataFrame", "pd.DataFrame", "pd.DataFrame", dict], float]
+    unit: str = "Mt"
+    tolerance: float = TOLERANCE_MT
 
 
 @dataclass(frozen=True)
@@ -85,7 +114,7 @@ class Family:
 
     name: str
     rows: Callable[["Parameters", "Sums"], RowBlock] | None  # None: it only adds to sums
-    check: str  # the check of checks.run_checks that tests this rule's policy
+    check: Check  # the test of this rule's policy from the output tables (run by checks.run_checks)
     reads: tuple[str, ...] = ()  # input fields (schema keys or table columns) it reads
     dual: DualColumn | None = None
     adds: Mapping[str, Callable[["Parameters"], Contribution]] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from ..errors import EtscapError
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
 from ..phases import TRADING
+from .bank_limits import BANK_LIMITS
 from .base import ALLOWANCE_SUPPLY, Contribution, Family, Sums, ValueColumn, abatement_terms
 
 
@@ -74,7 +75,7 @@ def market_facts(p: Parameters) -> dict:
 
 
 FAMILY = Family(
-    "borrowing", define_borrowing_limit, check="bank_limits", reads=("market.borrowing_limit_share",),
+    "borrowing", define_borrowing_limit, check=BANK_LIMITS, reads=("market.borrowing_limit_share",),
     variables=borrowing_variables,
     values=(ValueColumn("borrowed_mt", "borrowed_mt"),
             # repaid in year t from its allowances: what year t-1 borrowed

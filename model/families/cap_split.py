@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checktools import by_year, worst
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
-from .base import Family, Sums
+from ..phases import SIMULATION, TRADING
+from .base import Check, Family, Sums
 
 
 def define_cap_split(p: Parameters, sums: Sums) -> RowBlock:
@@ -23,5 +25,14 @@ def define_cap_split(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
-FAMILY = Family("cap_split", define_cap_split, check="cap_split",
+def cap_split(years, sector_years, steps, market) -> float:
+    """The covered sectors' caps add up to the ETS cap in every year, Mt off (worst year)."""
+    caps = by_year(sector_years, (SIMULATION, TRADING), "cap_mt", years["year"])
+    return worst(np.abs(caps - years["ets_cap_mt"].to_numpy()))
+
+
+CAP_SPLIT = Check("cap_split", cap_split)
+
+
+FAMILY = Family("cap_split", define_cap_split, check=CAP_SPLIT,
                 reads=("sectors.covered_from",), doc=__doc__)

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checktools import TOLERANCE_MT, worst
 from ..inputs import Dataset, interpolate_by_year
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
-from .base import Family, Sums, numbered
+from .base import Check, Family, Sums, numbered
 
 
 def limited_sectors(dataset: Dataset) -> set[str]:
@@ -133,8 +134,74 @@ def limits_for_checks(p: Parameters) -> dict[str, Any]:
     }}
 
 
+def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) -> np.ndarray:
+    """Abatement of each (sector, step) of ``pairs``, summed over its installations and pools,
+    by pair x year of ``years`` (Mt; 0 where the step has no row)."""
+    years_index = years["year"].to_numpy()
+    totals = np.zeros((len(pairs), years_index.size))
+    if not pairs or steps.empty:
+        return totals
+    wanted = pd.MultiIndex.from_tuples([tuple(pair) for pair in pairs])
+    pair = wanted.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["step"]]))
+    year = np.searchsorted(years_index, steps["year"].to_numpy())
+    chosen = pair >= 0
+    np.add.at(totals, (pair[chosen], year[chosen]), steps["abatement_mt"].to_numpy(dtype=float)[chosen])
+    return totals
+
+
+def deployment_limits(years, sector_years, steps, market) -> float:
+    """No measure grows faster than it can be built, no group beyond its limit, Mt over (worst).
+
+    From the abatement_steps table (a step's abatement summed over its installations and
+    pools) and the limits of ``market["deployment_limits"]``: a build-limited step's
+    abatement rises by at most its rate from one year to the next (from 0 in base_year,
+    ``first_year_build_factor`` years of building before first_year), and a group's steps
+    together abate at most the group's max_mt each year."""
+    limits = market.get("deployment_limits")
+    if not limits:
+        return 0.0
+    build = limits["max_build_mt_per_year"]
+    abated = _abatement_by_step(years, steps, [(row["sector"], row["step"]) for row in build])
+    growth = np.diff(abated, axis=1, prepend=0.0)
+    allowed = np.array([row["max_mt"] for row in build], dtype=float)[:, None] * np.ones(abated.shape)
+    if allowed.size:
+        allowed[:, 0] *= limits["first_year_build_factor"]
+    violations = [*(growth - allowed).ravel()]
+    for group in limits["max_mt"]:
+        by_year = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
+        total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
+        violations += [*(total - by_year)]
+    return worst(np.nan_to_num(violations))
+
+
+def deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over the steps table: steps with a build rate (their price couples years: the
+    rent of the limit is part of it), and steps whose group is at its limit that year (not
+    spare, whatever their cost)."""
+    n = len(steps)
+    limits = market.get("deployment_limits")
+    if not limits or not n:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    pairs = pd.MultiIndex.from_arrays([steps["sector"], steps["step"]])
+    build = pd.MultiIndex.from_tuples([(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
+                                      or [("", "")])
+    build_limited = build.get_indexer(pairs) >= 0
+    at_limit = np.zeros(n, dtype=bool)
+    year = steps["year"].to_numpy()
+    for group in limits["max_mt"]:  # a few groups
+        members = pd.MultiIndex.from_tuples([tuple(pair) for pair in group["steps"]]).get_indexer(pairs) >= 0
+        total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
+        limit = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
+        full_years = years["year"].to_numpy()[total >= limit - TOLERANCE_MT]
+        at_limit |= members & np.isin(year, full_years)
+    return build_limited, at_limit
+
+
+DEPLOYMENT_LIMITS = Check("deployment_limits", deployment_limits)
+
+
 FAMILY = Family(
-    "deployment_limits", define_deployment_limits, check="deployment_limits",
+    "deployment_limits", define_deployment_limits, check=DEPLOYMENT_LIMITS,
     reads=("mac.max_build_mt_per_year", "mac.group", "deployment_limits.group", "deployment_limits.year",
            "deployment_limits.max_mt"),
     market=limits_for_checks, doc=__doc__,

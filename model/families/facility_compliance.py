@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checktools import worst
 from ..lp import RowBlock
 from ..parameters import Parameters
-from .base import DualColumn, Family, Sums, abatement_terms, numbered
+from ..phases import SIMULATION
+from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
 
 
 def define_facility_compliance(p: Parameters, sums: Sums) -> RowBlock:
@@ -25,8 +27,21 @@ def define_facility_compliance(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
+def facility_compliance(years, sector_years, steps, market) -> float:
+    """At facility resolution an installation in the simulation phase emits no more than its
+    free allowances, its share of the rule cap."""
+    facilities = market.get("facilities")
+    if "facility_id" not in steps or facilities is None or facilities.empty:
+        return 0.0
+    simulation = facilities[facilities["phase"] == SIMULATION]
+    return worst(simulation["emissions_mt"] - simulation["free_mt"])
+
+
+FACILITY_COMPLIANCE = Check("facility_compliance", facility_compliance)
+
+
 FAMILY = Family(
-    "facility_compliance", define_facility_compliance, check="facility_compliance",
+    "facility_compliance", define_facility_compliance, check=FACILITY_COMPLIANCE,
     reads=("facilities.facility_id", "facilities.emissions_mt", "model.resolution"),
     dual=DualColumn("price_cny_per_t", "facilities",
                     year_of_row=lambda p: p.facility_years.index.get_level_values("year").to_numpy()[

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checktools import worst
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
-from ..phases import GRANDFATHERED
-from .base import Family, Sums, abatement_terms, numbered
+from ..phases import GRANDFATHERED, TRADING
+from .base import Check, Family, Sums, abatement_terms, numbered
 
 
 def define_grandfathered_allocation(p: Parameters, sums: Sums) -> RowBlock:
@@ -28,5 +29,32 @@ def define_grandfathered_allocation(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
-FAMILY = Family("grandfathered_allocation", define_grandfathered_allocation, check="cap_rules",
+def cap_rules(years, sector_years, steps, market) -> float:
+    """Each trading sector's cap follows its rule (``basis``), Mt off (worst): grandfathered,
+    (1 - cap_reduction) x its emissions of the year; intensity, benchmark_t_per_unit x its
+    output (output = cap / implied benchmark); absolute, no higher than its cap of the year
+    before when it traded then. Tables without ``basis``: nothing to test."""
+    if "basis" not in sector_years:
+        return 0.0
+    basis = sector_years["basis"].to_numpy()
+    cap = sector_years["cap_mt"].to_numpy(dtype=float)
+    emissions = sector_years["emissions_mt"].to_numpy(dtype=float)
+    kept = 1.0 - sector_years["cap_reduction"].to_numpy(dtype=float)
+    grandfathered = np.where(basis == "grandfathered", np.abs(cap - kept * emissions), 0.0)
+    implied = sector_years["implied_benchmark_t_per_unit"].to_numpy(dtype=float)
+    benchmark = sector_years["benchmark_t_per_unit"].to_numpy(dtype=float)
+    output = np.divide(cap, implied, out=np.full(cap.size, np.nan), where=np.abs(implied) > 0)
+    intensity = np.where(basis == "intensity", np.abs(benchmark * output - cap), 0.0)
+    previous = np.roll(cap, 1)
+    same_sector = np.roll(sector_years["sector"].to_numpy(), 1) == sector_years["sector"].to_numpy()
+    traded_before = same_sector & (np.roll(sector_years["phase"].to_numpy(), 1) == TRADING)
+    same_sector[0] = traded_before[0] = False
+    absolute = np.where((basis == "absolute") & traded_before, cap - previous, 0.0)
+    return worst(np.nan_to_num(np.concatenate([grandfathered, intensity, absolute])))
+
+
+CAP_RULES = Check("cap_rules", cap_rules)
+
+
+FAMILY = Family("grandfathered_allocation", define_grandfathered_allocation, check=CAP_RULES,
                 reads=("cap_rules.basis", "cap_rules.reduction"), doc=__doc__)

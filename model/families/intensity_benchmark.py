@@ -11,6 +11,7 @@ from ..lp import RowBlock, Term
 from ..parameters import Parameters
 from ..phases import INTENSITY
 from .base import Family, Sums
+from .grandfathered_allocation import CAP_RULES
 
 
 def define_intensity_benchmark(p: Parameters, sums: Sums) -> RowBlock:
@@ -27,6 +28,6 @@ def define_intensity_benchmark(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
-FAMILY = Family("intensity_benchmark", define_intensity_benchmark, check="cap_rules",
+FAMILY = Family("intensity_benchmark", define_intensity_benchmark, check=CAP_RULES,
                 reads=("cap_rules.basis", "cap_rules.benchmark_t_per_unit", "bau.output", "sectors.base_output"),
                 doc=__doc__)

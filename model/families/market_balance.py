@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checktools import TOLERANCE_PRICE, brought_in_mt, by_year, market_supply_mt, worst
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
 from ..phases import TRADING
 from . import bank_limits
-from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, DualColumn, Family, Sums,
+from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Check, Contribution, DualColumn, Family, Sums,
                    abatement_terms, negated)
 
 
@@ -48,8 +49,31 @@ def define_market_balance(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
+def market_clearing(years, sector_years, steps, market) -> float:
+    """Supply = surrendered + banked in every market year, Mt off (worst year).
+
+    Supply is the trading caps, what rules add, and the bank brought in; demand is the
+    trading emissions surrendered plus the bank carried out. Demand above supply is never
+    allowed; supply above demand only where the allowance price is zero (allowances left
+    unused have no value), else the price would fall. When stage 2 moved abatement within a
+    cost tolerance (``market["equilibrium"]`` false) only the first part is tested."""
+    supply = market_supply_mt(years, sector_years, market) + brought_in_mt(years, market)
+    demand = (by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+              + years["bank_mt"].to_numpy(dtype=float))
+    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+    priced = price > TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
+    if not market.get("equilibrium", True):  # stage 2 moved abatement: stage 1's price no longer clears it
+        priced = np.zeros_like(priced)
+    market_year = np.isfinite(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+    gap = np.where(priced, np.abs(supply - demand), demand - supply)
+    return worst(np.where(market_year, gap, 0.0))
+
+
+MARKET_CLEARING = Check("market_clearing", market_clearing)
+
+
 FAMILY = Family(
-    "market_balance", define_market_balance, check="market_clearing",
+    "market_balance", define_market_balance, check=MARKET_CLEARING,
     reads=("sectors.trading_from", "mac.cost_cny_per_t", "mac.potential_share"),
     dual=DualColumn("allowance_price_cny_per_t", "years", year_of_row=lambda p: p.market_years),
     adds={ALLOWANCE_DEMAND: trading_emissions, ALLOWANCE_SUPPLY: trading_caps}, doc=__doc__,

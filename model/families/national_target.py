@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checktools import BEYOND_NATIONAL_CAP, NATIONAL_SINK, borrowed_mt, by_year, declared_columns, worst
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
-from ..phases import OUTSIDE
-from .base import NATIONAL_COUNT, Contribution, DualColumn, Family, Sums, abatement_terms
+from ..phases import OUTSIDE, SIMULATION, TRADING
+from .base import NATIONAL_COUNT, Check, Contribution, DualColumn, Family, Sums, abatement_terms
 
 
 def count_issued_and_outside(p: Parameters) -> Contribution:
@@ -34,8 +35,56 @@ def define_national_target(p: Parameters, sums: Sums) -> RowBlock:
                     doc="ets_cap + outside emissions <= national cap (Mt)")
 
 
+def national_count(years, sector_years, steps, market) -> float:
+    """Every tonne emitted in China counts against the national cap, Mt over it (worst year).
+
+    An allowance counts when it is issued, and is later surrendered for a tonne covered by
+    the ETS or kept in the bank; a tonne outside the ETS counts when emitted. So in every
+    year t, from the emissions of all sectors (``sector_years.emissions_mt``, covered or not)
+    and the bank at year end::
+
+        sum_{y <= t} emissions[y] + bank[t]  <=  sum_{y <= t} national_cap[y] + initial_bank
+
+    (without banking, bank = 0: cumulative emissions within cumulative caps). Allowances
+    issued but left unused (a simulation sector below its rule cap, a market with a zero
+    price) only make the left side smaller. No term of the LP enters: a rule that releases
+    allowances beyond the ETS cap raises emissions or the bank and is caught here.
+
+    The targets are read as stated (tables with ``absolute_target_mt``): each year's cap is
+    the tighter of the absolute target and the intensity target (intensity x GDP), and a
+    net-GHG count adds the exogenous ``non_co2_mt`` and nets ``sinks_mt`` from emissions.
+    Allowances a rule declares as not counted under the national target (a price ceiling's
+    sales, uncounted reserve releases, offsets outside the national count:
+    ``families.beyond_national_cap_columns``) may raise the count above the cap by as much,
+    and no more. Removals a rule declares as sinks (``families.national_sink_columns``: CCER
+    removals) are netted like ``sinks_mt`` only when ``market["targets.scope"]`` is net_ghg;
+    a CO2 count ignores them. Allowances
+    borrowed from year t+1 (``borrowed_mt``) are counted in t+1, where they were issued: year
+    t may emit that much more than its cumulative cap, and t+1 that much less."""
+    emitted = by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
+    national_cap = years["national_cap_mt"].to_numpy(dtype=float)
+    if "absolute_target_mt" in years:
+        national_cap = np.fmin(years["absolute_target_mt"].to_numpy(dtype=float),
+                               years["intensity_target_mt"].to_numpy(dtype=float))
+        national_cap = np.where(np.isnan(national_cap), np.inf, national_cap)
+        emitted = emitted + years["non_co2_mt"].to_numpy(dtype=float) - years["sinks_mt"].to_numpy(dtype=float)
+    if market.get("targets.scope") == "net_ghg":
+        for column in declared_columns(market, NATIONAL_SINK):
+            if column in years:
+                emitted = emitted - np.nan_to_num(years[column].to_numpy(dtype=float))
+    for column in declared_columns(market, BEYOND_NATIONAL_CAP):
+        if column in years:
+            national_cap = national_cap + np.nan_to_num(years[column].to_numpy(dtype=float))
+    bank = years["bank_mt"].to_numpy(dtype=float)
+    initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
+    return worst(np.cumsum(emitted) + bank - borrowed_mt(years) - np.cumsum(national_cap) - initial_bank)
+
+
+NATIONAL_COUNT_CHECK = Check("national_count", national_count)  # (NATIONAL_COUNT: the sum)
+
+
 FAMILY = Family(
-    "national_target", define_national_target, check="national_count",
+    "national_target", define_national_target, check=NATIONAL_COUNT_CHECK,
     reads=("targets.national_cap_mt", "targets.ets_cap_mt", "sectors.covered_from",
            "targets.national_intensity_t_per_10k_cny", "targets.gdp_bn_cny", "targets.scope", "targets.non_co2_mt",
            "targets.sinks_mt"),

@@ -30,10 +30,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ..checktools import worst
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
 from ..phases import OUTSIDE, TRADING
-from .base import ALLOWANCE_SUPPLY, Contribution, DualColumn, Family, Sums, ValueColumn, abatement_terms
+from .base import ALLOWANCE_SUPPLY, Check, Contribution, DualColumn, Family, Sums, ValueColumn, abatement_terms
 
 _LAST: list = []  # (parameters, supply): the supply of the last parameters asked for
 
@@ -207,8 +208,25 @@ def year_columns(p: Parameters, values: Mapping[str, np.ndarray], years: pd.Data
                                        - years["offset_limit_value_cny_per_t"].to_numpy(dtype=float))}
 
 
+def offset_limit(years, sector_years, steps, market) -> float:
+    """No trading sector surrenders offsets for more than its limit share of its verified
+    emissions, and what the sectors surrender is the year's offsets used, Mt over (worst)."""
+    if "offsets_surrendered_mt" not in sector_years or "offsets_used_mt" not in years:
+        return 0.0
+    surrendered = np.nan_to_num(sector_years["offsets_surrendered_mt"].to_numpy(dtype=float))
+    limit = (np.nan_to_num(sector_years["offset_limit_share"].to_numpy(dtype=float))
+             * sector_years["emissions_mt"].to_numpy(dtype=float))
+    position = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
+    total = np.bincount(position, weights=surrendered, minlength=len(years))
+    return worst([*(surrendered - limit), *np.abs(total - years["offsets_used_mt"].to_numpy(dtype=float)),
+                   *(-surrendered)])
+
+
+OFFSET_LIMIT = Check("offset_limit", offset_limit)
+
+
 FAMILY = Family(
-    "offsets", define_offset_limit, check="offset_limit",
+    "offsets", define_offset_limit, check=OFFSET_LIMIT,
     reads=("offsets.potential_mt", "offsets.cost_cny_per_t", "offsets.removal", "market.offset_limit_share",
            "sectors.offset_limit_share", "targets.scope"),
     dual=DualColumn("offset_limit_value_cny_per_t", "years", year_of_row=lambda p: p.market_years,

@@ -12,10 +12,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
 from ..inputs import interpolate_by_year
 from ..lp import Term, VarBlock
 from ..parameters import Parameters
-from .base import ALLOWANCE_SUPPLY, Contribution, Family, ValueColumn
+from .base import ALLOWANCE_SUPPLY, Check, Contribution, Family, ValueColumn
 
 
 def ceiling_by_year(p: Parameters) -> np.ndarray:
@@ -71,8 +72,25 @@ def year_columns(p: Parameters, values: Mapping[str, np.ndarray], years: pd.Data
     return {"price_ceiling_cny_per_t": ceiling_by_year(p)} if _in_use(p) else {}
 
 
+def price_ceiling(years, sector_years, steps, market) -> float:
+    """The allowance price is never above the year's price ceiling, and allowances are sold
+    at the ceiling only when the price is the ceiling (relative gap, worst year)."""
+    if "price_ceiling_cny_per_t" not in years:
+        return 0.0
+    ceiling = years["price_ceiling_cny_per_t"].to_numpy(dtype=float)
+    price = years["allowance_price_cny_per_t"].to_numpy(dtype=float)
+    scale = np.maximum(1.0, np.abs(np.nan_to_num(ceiling)))
+    above = np.where(np.isfinite(ceiling) & np.isfinite(price), (price - ceiling) / scale, 0.0)
+    sold = np.nan_to_num(years["ceiling_sales_mt"].to_numpy(dtype=float)) > TOLERANCE_MT
+    below_when_sold = np.where(sold, np.nan_to_num((ceiling - price) / scale, nan=1.0), 0.0)
+    return worst([*above, *below_when_sold])
+
+
+PRICE_CEILING = Check("price_ceiling", price_ceiling, unit="relative", tolerance=TOLERANCE_PRICE)
+
+
 FAMILY = Family(
-    "price_ceiling", None, check="price_ceiling", reads=("targets.price_ceiling_cny_per_t",),
+    "price_ceiling", None, check=PRICE_CEILING, reads=("targets.price_ceiling_cny_per_t",),
     variables=ceiling_variables, costs=ceiling_costs, adds={ALLOWANCE_SUPPLY: sales_as_supply},
     values=(ValueColumn("ceiling_sales_mt", "ceiling_sales_mt", market_supply=True, by_year=sales_by_year,
                         beyond_national_cap=True, label="allowances sold at the price ceiling"),),

@@ -16,9 +16,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
-from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, Family, Sums, ValueColumn
+from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Check, Contribution, Family, Sums, ValueColumn
 
 _LAST: list = []
 
@@ -125,8 +126,35 @@ def market_facts(p: Parameters) -> dict[str, Any]:
             "reserve_initial_mt": p.dataset.settings["market.reserve.initial_mt"], "reserve_counted": _counted(p)}
 
 
+def reserve_release(years, sector_years, steps, market) -> float:
+    """The reserve sells a tier's allowances only when the price reaches its trigger, and
+    every tier whose trigger is below the price in full while the pool lasts (a pool used
+    up may leave the price above a trigger; a release counted under the national target is
+    worth the price less the national carbon value); the pool never goes below zero. Mt off (worst
+    year), from the years table and the offers (``market["reserve_offers"]``)."""
+    offers = market.get("reserve_offers")
+    if not offers or "reserve_released_mt" not in years:
+        return 0.0
+    position = np.searchsorted(years["year"].to_numpy(), np.asarray(offers["year"]))
+    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))[position]
+    trigger, volume = np.asarray(offers["trigger_price_cny_per_t"]), np.asarray(offers["volume_mt"])
+    slack = TOLERANCE_PRICE * np.maximum(1.0, trigger)
+    may_sell = np.bincount(position, weights=np.where(trigger <= price + slack, volume, 0.0), minlength=len(years))
+    if market.get("reserve_counted") and "national_carbon_value_cny_per_t" in years:
+        # a counted release also uses a tonne of the national cap: worth the price less its value
+        price = price - np.nan_to_num(years["national_carbon_value_cny_per_t"].to_numpy(dtype=float))[position]
+    must_sell = np.bincount(position, weights=np.where(trigger < price - slack, volume, 0.0), minlength=len(years))
+    released = years["reserve_released_mt"].to_numpy(dtype=float)
+    pool = years["reserve_pool_mt"].to_numpy(dtype=float) if "reserve_pool_mt" in years else np.full(len(years), np.nan)
+    pool_left = np.isnan(pool[-1]) or pool[-1] > TOLERANCE_MT
+    return worst([*(released - may_sell), *((must_sell - released) if pool_left else []), *(-np.nan_to_num(pool))])
+
+
+RESERVE_RELEASE = Check("reserve_release", reserve_release)
+
+
 FAMILY = Family(
-    "reserve", define_reserve_pool, check="reserve_release",
+    "reserve", define_reserve_pool, check=RESERVE_RELEASE,
     reads=("reserve.trigger_price_cny_per_t", "reserve.volume_mt", "market.reserve.initial_mt",
            "market.reserve.counts_in_national_target"),
     variables=reserve_variables, costs=reserve_costs,

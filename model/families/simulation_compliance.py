@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checktools import joined, worst
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
-from .base import DualColumn, Family, Sums, abatement_terms, numbered
+from ..phases import SIMULATION
+from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
 
 
 def define_simulation_compliance(p: Parameters, sums: Sums) -> RowBlock:
@@ -25,8 +27,22 @@ def define_simulation_compliance(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
+def simulation_compliance(years, sector_years, steps, market) -> float:
+    """A simulation-phase sector's cap is its rule cap, (1 - simulation_reduction) x BAU, and
+    it emits no more than that on its own (tables without ``rule_cap_mt``: against its cap)."""
+    simulation = sector_years["phase"].to_numpy() == SIMULATION
+    rule_cap = sector_years["rule_cap_mt" if "rule_cap_mt" in sector_years else "cap_mt"].to_numpy(dtype=float)
+    rule_cap = rule_cap[simulation]
+    emissions = sector_years["emissions_mt"].to_numpy(dtype=float)[simulation]
+    cap = sector_years["cap_mt"].to_numpy(dtype=float)[simulation]
+    return worst(joined(emissions - rule_cap, np.abs(cap - rule_cap)))
+
+
+SIMULATION_COMPLIANCE = Check("simulation_compliance", simulation_compliance)
+
+
 FAMILY = Family(
-    "simulation_compliance", define_simulation_compliance, check="sector_compliance",
+    "simulation_compliance", define_simulation_compliance, check=SIMULATION_COMPLIANCE,
     reads=("sectors.trading_from", "mac.cost_cny_per_t", "mac.potential_share"),
     dual=DualColumn("own_price_cny_per_t", "sector_years",
                     year_of_row=lambda p: p.year_of_row[p.sector_simulation_rows]),

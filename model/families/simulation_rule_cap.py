@@ -8,6 +8,7 @@ import numpy as np
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
 from .base import Family, Sums
+from .cap_split import CAP_SPLIT
 
 
 def define_simulation_rule_cap(p: Parameters, sums: Sums) -> RowBlock:
@@ -22,5 +23,5 @@ def define_simulation_rule_cap(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
-FAMILY = Family("simulation_rule_cap", define_simulation_rule_cap, check="cap_split",
+FAMILY = Family("simulation_rule_cap", define_simulation_rule_cap, check=CAP_SPLIT,
                 reads=("sectors.simulation_reduction", "sectors.trading_from"), relaxable=True, doc=__doc__)

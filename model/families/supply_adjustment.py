@@ -28,10 +28,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..checktools import brought_in_mt, joined, worst
 from ..errors import EtscapError
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
-from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, Family, Sums, ValueColumn
+from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Check, Contribution, Family, Sums, ValueColumn
 
 KEY = "market.supply_adjustment."
 REQUIRED_KEYS = ("upper_mt", "lower_mt", "intake_rate", "release_mt", "first_year")
@@ -236,8 +237,52 @@ def market_facts(p: Parameters) -> dict[str, Any]:
     return {"supply_adjustment": {**rule, "from_year": int(adjusted_years(p)[0])}}
 
 
+def supply_adjustment(years, sector_years, steps, market) -> float:
+    """The supply-adjustment rule (``market["supply_adjustment"]``), Mt off (worst year),
+    from the years table: from its first year each year's regime follows the bank at the
+    end of the year before (intake above upper_mt, release below lower_mt, else neutral;
+    either at a threshold exactly, the violation is how far the bank is on the wrong side);
+    the intake is intake_rate x that bank in an intake year, else 0; the release is
+    min(release_mt, the reserve at the end of the year before) in a release year, else 0;
+    the reserve (empty before the first year) adds up, never below 0, with what would be
+    above invalidate_above_mt invalidated; the supply the rule adds is release - intake."""
+    rule = market.get("supply_adjustment")
+    if not rule or "adjustment_regime" not in years:
+        return 0.0
+    acting = years["year"].to_numpy() >= rule["from_year"]
+    bank = brought_in_mt(years, market)
+    regime = years["adjustment_regime"].to_numpy(dtype=object)
+    upper, lower, rate = float(rule["upper_mt"]), float(rule["lower_mt"]), float(rule["intake_rate"])
+    intake_year, release_year = regime == "intake", regime == "release"
+    wrong_regime = np.where(intake_year, upper - bank, bank - upper)  # > 0: on the wrong side of upper_mt
+    wrong_regime = np.maximum(wrong_regime, np.where(release_year, bank - lower, lower - bank))
+    unknown = ~np.isin(regime, ["intake", "release", "neutral"])
+    wrong_regime = np.where(unknown, np.inf, wrong_regime)
+
+    def column(name: str) -> np.ndarray:
+        return np.nan_to_num(years[name].to_numpy(dtype=float)) if name in years else np.zeros(len(years))
+
+    intake, release, reserve = column("adjustment_intake_mt"), column("adjustment_release_mt"), \
+        column("adjustment_reserve_mt")
+    invalidated = column("adjustment_invalidated_mt")
+    reserve_before = np.concatenate([[0.0], reserve[:-1]])
+    reserve_before = np.where(np.concatenate([[False], acting[:-1]]), reserve_before, 0.0)
+    expected_intake = np.where(intake_year, rate * bank, 0.0)
+    expected_release = np.where(release_year, np.minimum(float(rule["release_mt"]), reserve_before), 0.0)
+    kept = reserve_before + intake - release
+    cap = rule.get("invalidate_above_mt")
+    expected_invalidated = np.zeros(len(years)) if cap is None else np.maximum(kept - float(cap), 0.0)
+    off = joined(wrong_regime, np.abs(intake - expected_intake), np.abs(release - expected_release),
+                  np.abs(invalidated - expected_invalidated), np.abs(reserve - (kept - invalidated)), -reserve,
+                  np.abs(column("adjustment_supply_mt") - (release - intake)))
+    return worst(np.where(np.tile(acting, 7), off, 0.0))
+
+
+SUPPLY_ADJUSTMENT = Check("supply_adjustment", supply_adjustment)
+
+
 FAMILY = Family(
-    "supply_adjustment", define_supply_adjustment, check="supply_adjustment",
+    "supply_adjustment", define_supply_adjustment, check=SUPPLY_ADJUSTMENT,
     reads=tuple(KEY + name for name in (*REQUIRED_KEYS, "invalidate_above_mt")),
     variables=adjustment_variables,
     adds={ALLOWANCE_SUPPLY: adjustment_as_supply, NATIONAL_COUNT: adjustment_counted},

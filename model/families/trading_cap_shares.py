@@ -12,6 +12,7 @@ from ..lp import RowBlock, Term
 from ..parameters import Parameters
 from ..phases import TRADING
 from .base import Family, Sums
+from .cap_split import CAP_SPLIT
 
 
 def define_trading_cap_shares(p: Parameters, sums: Sums) -> RowBlock:
@@ -30,7 +31,7 @@ def define_trading_cap_shares(p: Parameters, sums: Sums) -> RowBlock:
     )
 
 
-FAMILY = Family("trading_cap_shares", define_trading_cap_shares, check="cap_split",
+FAMILY = Family("trading_cap_shares", define_trading_cap_shares, check=CAP_SPLIT,
                 reads=("allocation.absolute_cap_from", "cap_rules.basis", "cap_rules.benchmark_t_per_unit",
                        "sectors.base_emissions_mt", "sectors.output_growth"),
                 doc=__doc__)

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from model import EtscapError, solve
-from model.families import (ALLOWANCE_SUPPLY, FAMILIES, NATIONAL_COUNT, Contribution, Family, ValueColumn,
+from model.checks import run_checks
+from model.families import (ALLOWANCE_SUPPLY, FAMILIES, NATIONAL_COUNT, Check, Contribution, Family, ValueColumn,
                             market_balance)
+from model.families.national_target import NATIONAL_COUNT_CHECK
 from model.lp import Term, VarBlock
 from tests.conftest import TOY
 
@@ -35,10 +37,22 @@ def release_counted_nationally(p):
     return Contribution([Term("reserve_release_mt", np.arange(n), np.arange(n), np.ones(n))], np.zeros(n))
 
 
-RESERVE = Family("reserve", None, check="national_count", variables=reserve_variables,
+RESERVE = Family("reserve", None, check=NATIONAL_COUNT_CHECK, variables=reserve_variables,
                  values=(ValueColumn("reserve_release_mt", "reserve_release_mt", market_supply=True),),
                  adds={ALLOWANCE_SUPPLY: release_as_supply, NATIONAL_COUNT: release_counted_nationally})
 HALF_DONE = replace(RESERVE, adds={ALLOWANCE_SUPPLY: release_as_supply})  # forgot the national count
+
+
+def release_within_reserve(years, sector_years, steps, market):
+    """The reserve's own policy from the years table: never more than 5 Mt released, none
+    before the last year, Mt over (worst year)."""
+    released = years["reserve_release_mt"].to_numpy() if "reserve_release_mt" in years else np.zeros(len(years))
+    allowed = np.where(years["year"].to_numpy() == years["year"].max(), RESERVE_MT, 0.0)
+    return float(max(0.0, (released - allowed).max(initial=0.0)))
+
+
+RESERVE_WITHIN_POOL = Check("reserve_within_pool", release_within_reserve)
+WITH_ITS_CHECK = replace(RESERVE, check=RESERVE_WITHIN_POOL)  # the rule's own check, in its own file
 
 
 @pytest.fixture
@@ -75,3 +89,18 @@ def test_a_reserve_outside_the_national_count_is_refused(listed):
         solve(TOY, allocation=False)
     assert str(caught.value) == ("the solution failed verification: national_count (worst violation 5 Mt) "
                                  "(please report this with the dataset)")
+
+
+def test_a_family_declaring_its_own_check_gets_it_run_once_after_the_policy_checks(listed):
+    """The rule's Check runs on every solve with no other module told of it: it passes on the
+    solution (5 Mt released in 2027 at most) and fails by 1 Mt when the tables report 6."""
+    listed(WITH_ITS_CHECK)
+    results = solve(TOY, allocation=False)
+    names = list(results.summary["checks"])
+    assert names.count("reserve_within_pool") == 1
+    assert names.index("reserve_within_pool") > names.index("allocation_bounds")  # after the policy-wide ones
+    assert results.summary["checks"]["reserve_within_pool"] == {"passed": True, "worst_violation": 0.0, "unit": "Mt"}
+    years = results.years.copy()
+    years.loc[years["year"] == 2027, "reserve_release_mt"] = RESERVE_MT + 1.0
+    report = run_checks(years, results.sector_years, results.abatement_steps, results.summary["market"])
+    assert report["reserve_within_pool"] == {"passed": False, "worst_violation": pytest.approx(1.0), "unit": "Mt"}

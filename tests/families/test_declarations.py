@@ -20,7 +20,7 @@ def toy():
 
 def test_every_family_has_a_check_run_on_every_solve(toy):
     checks = run_checks(toy.years, toy.sector_years, toy.abatement_steps, toy.summary["market"])
-    assert {family.name: family.check in checks for family in FAMILIES} == {f.name: True for f in FAMILIES}
+    assert {family.name: family.check.name in checks for family in FAMILIES} == {f.name: True for f in FAMILIES}
 
 
 def test_every_family_has_a_test_file():

@@ -65,7 +65,7 @@ def test_without_a_ceiling_no_variable_and_no_column():
 
 def test_the_check_fails_a_price_above_the_ceiling():
     """The check reads the tables: a price of 60 under a ceiling of 50 is 20% over it."""
-    from model.checks import price_ceiling
+    from model.families.price_ceiling import price_ceiling
 
     results = solve(with_ceiling(50.0), allocation=False)
     years = results.years.assign(allowance_price_cny_per_t=[40.0, 40.0, 60.0], ceiling_sales_mt=0.0)

@@ -101,7 +101,7 @@ def test_counted_releases_need_room_under_the_national_cap():
 
 def test_the_check_fails_a_release_below_the_trigger():
     """From the tables: 5 Mt released in 2027 at a price of 45, below the trigger of 50."""
-    from model.checks import reserve_release
+    from model.families.reserve import reserve_release
 
     results = solve(with_reserve([8.0]), allocation=False)
     years = results.years.assign(allowance_price_cny_per_t=[40.0, 40.0, 45.0])

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from model import EtscapError, load_dataset, solve
-from model.checks import supply_adjustment
+from model.families.supply_adjustment import supply_adjustment
 from tests.conftest import TOY
 from tests.families.helpers import discount
 

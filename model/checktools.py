@@ -1,0 +1,101 @@
+"""What the checks share: the tolerances and the sums and joins they make of the output tables.
+
+The checks of the policy-wide kind (``model/checks.py``) and each family's own check (in its
+file of ``model/families/``) read the tables through these helpers. This module imports no
+family and no check, so both can import it. The columns rules declare (allowances they add
+to the market, allowances not counted under the national target, removals counted as sinks)
+reach the checks in ``market`` (``declared_columns``): ``checks.run_checks`` gathers them from
+the listed families.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .phases import TRADING
+
+TOLERANCE_MT = 1e-5  # quantities, Mt
+TOLERANCE_PRICE = 1e-5  # relative, on prices and costs
+
+# market["declared_columns"][kind]: the years-table columns of the families' ValueColumns of that kind
+MARKET_SUPPLY, BEYOND_NATIONAL_CAP, NATIONAL_SINK = "market_supply", "beyond_national_cap", "national_sink"
+
+sums = threading.local()  # by_year: {(tables, phases, column): sums} while checks.run_checks runs
+
+
+def declared_columns(market: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """The years-table columns the families declare of ``kind`` (run_checks puts them in ``market``)."""
+    return tuple((market.get("declared_columns") or {}).get(kind, ()))
+
+
+def worst(violations: Any) -> float:
+    """The largest violation, 0 when none is positive (or there are none)."""
+    values = np.asarray(violations, dtype=float)
+    return float(max(0.0, np.nanmax(values))) if values.size else 0.0
+
+
+def joined(*parts: Any) -> np.ndarray:
+    """The violations of several parts (arrays, Series or numbers) as one array: what
+    ``[*a, *b]`` holds, without a Python number per element."""
+    return np.concatenate([np.asarray(part, dtype=float).ravel() for part in parts]) if parts else np.zeros(0)
+
+
+def by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str, years: pd.Series) -> np.ndarray:
+    """Sum of ``column`` over the sectors in ``phases``, for each of ``years`` (sorted); made
+    once per ``run_checks`` (the fast path) and shared by the checks that need it."""
+    shared = getattr(sums, "by_year", None)
+    key = (id(sector_years), years.to_numpy().tobytes(), phases, column)  # sector_years outlives the run
+    if shared is not None and key in shared:
+        return shared[key]
+    position = np.searchsorted(years.to_numpy(), sector_years["year"].to_numpy())
+    phase = sector_years["phase"].to_numpy()
+    selected = np.zeros(len(phase), dtype=bool)
+    for name in phases:
+        selected |= phase == name
+    values = np.where(selected, np.nan_to_num(sector_years[column].to_numpy(dtype=float)), 0.0)
+    result = np.bincount(position, weights=values, minlength=len(years))
+    if shared is not None:
+        shared[key] = result
+    return result
+
+
+def row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
+    """For each step row, the position of its (sector, year) in ``sector_years`` (-1: none)."""
+    return rows_of(sector_years, steps, "sector")
+
+
+def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
+    """For each row of ``keys``, the position in ``table`` of the row with the same ``name``
+    and year (-1: none), joined on one integer key rather than on strings."""
+    names = np.concatenate([table[name].to_numpy(dtype=object), keys[name].to_numpy(dtype=object)])
+    code = pd.factorize(names)[0].astype(np.int64) * 10_000  # a blank name (-1) matches nothing
+    key = code + np.concatenate([table["year"].to_numpy(np.int64), keys["year"].to_numpy(np.int64)])
+    return pd.Index(key[:len(table)]).get_indexer(key[len(table):])
+
+
+def market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
+    """Allowances the trading sectors can surrender or bank each year, Mt: their caps plus
+    what any rule adds to the market (the families' ``ValueColumn(market_supply=True)`` and
+    ``market["supply_columns"]``), without the bank."""
+    supply = by_year(sector_years, (TRADING,), "cap_mt", years["year"])
+    for column in (*declared_columns(market, MARKET_SUPPLY), *market.get("supply_columns", ())):
+        if column in years:
+            supply = supply + np.nan_to_num(years[column].to_numpy(dtype=float))
+    borrowed = borrowed_mt(years)  # borrowed from next year's allowances, repaid from them
+    return supply + borrowed - np.concatenate([[0.0], borrowed[:-1]])
+
+
+def borrowed_mt(years: pd.DataFrame) -> np.ndarray:
+    """Allowances borrowed from the next year's, Mt by year (0 without borrowing)."""
+    return (np.nan_to_num(years["borrowed_mt"].to_numpy(dtype=float)) if "borrowed_mt" in years
+            else np.zeros(len(years)))
+
+
+def brought_in_mt(years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
+    """The bank each year starts with, Mt: the initial bank in the first year, else last year's."""
+    bank = years["bank_mt"].to_numpy(dtype=float)
+    return np.concatenate([[market.get("initial_bank_mt", 0.0) or 0.0], bank[:-1]])
