@@ -94,6 +94,10 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     if tolerance > 0:  # the stage-1 cost may rise by the tolerance
         assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
+        for name in (market_pass.variable for market_pass in stage1_lp.market_passes):  # the market's, after the caps
+            block = variables[name]
+            variables[name] = VarBlock(block.name, block.keys, stage1.values[name].copy(), stage1.values[name].copy(),
+                                       block.doc)
     else:  # stage 1's decisions held by equal bounds, as _keep_stage1_outcome does
         held = [columns.name for columns in p.abatement] + ["ets_cap_mt"] + [  # and the rules' own (bank, offsets)
             block.name for block in define_family_variables(p)]

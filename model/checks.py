@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import fastpath
 from .families import beyond_national_cap_columns, market_supply_columns, national_sink_columns
+from .families.price_floor import price_floor_check
 from .phases import OUTSIDE, SIMULATION, TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
@@ -56,6 +57,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
         "bank_limits": (_bank_limits, "Mt", TOLERANCE_MT),
         "offset_limit": (offset_limit, "Mt", TOLERANCE_MT),
         "price_ceiling": (price_ceiling, "relative", TOLERANCE_PRICE),
+        "price_floor": (price_floor_check, "relative", TOLERANCE_PRICE),
         "reserve_release": (reserve_release, "Mt", TOLERANCE_MT),
         "supply_adjustment": (supply_adjustment, "Mt", TOLERANCE_MT),
         "equal_marginal_cost": (_equal_marginal_cost, "relative", TOLERANCE_PRICE),

@@ -11,7 +11,7 @@ from .allocation import allocate, allocate_lp
 from .checks import failed
 from .diagnose import explain_infeasibility
 from .errors import EtscapError, InfeasibleError
-from .families import with_rows
+from .families import market_passes, with_rows
 from .formulation import build_model, formulate
 from .inputs import Dataset, load_dataset
 from .lazy import is_pyomo_model, lazy_module
@@ -80,6 +80,10 @@ def solve(
             raise EtscapError("this model has been solved with its allocation stage already: "
                               "build a new one with model.build_model()")
         _check_families_active(model)
+        if market_passes(model.parameters):
+            raise EtscapError("a price floor (targets.csv price_floor_cny_per_t) is solved in two passes, caps first, "
+                              "on the dataset's own LP only: solve the dataset (model.solve(dataset)) rather than a "
+                              "model a script has changed, or leave the floor blank")
         options = solver_options(model.parameters.dataset.settings, highs_options)
     else:
         dataset = prepare(source, overrides)

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -171,11 +171,57 @@ def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = N
         raise SolverError(f"HiGHS could not load model {name!r}: {_HINTS['Load error']}")
     passed_at = time.perf_counter()
     run_highs(highs, options, arrays.integer_columns)  # as solve_model: an optimum without a basis is crossed over
+    raise_unless_optimal(highs, name)
+    device = solve_market_passes(highs, lp, options, name)
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
+    solution = read_solution(highs, lp, arrays, options, {"compile": passed_at - started,
+                                                          "solve": solved_at - passed_at}, status)
+    solution.objective -= device
+    return solution
+
+
+def _columns(lp: LinearProgram, names: Iterable[str]) -> np.ndarray:
+    offsets = lp.column_offsets()
+    return np.concatenate([np.zeros(0, dtype=np.int32)] + [
+        offsets[name] + np.arange(len(lp.variables[name].keys), dtype=np.int32)
+        for name in names if name in lp.variables]).astype(np.int32)
+
+
+def solve_market_passes(highs: highspy.Highs, lp: LinearProgram, options: Mapping[str, Any], name: str) -> float:
+    """Pass 2 of the LP's market passes (``families.base.MarketPass``), on ``highs`` holding
+    pass 1's optimum: the caps held at its values, each pass's variable freed to its upper
+    bound with its device cost, re-solved from pass 1's basis. Returns the device term's
+    value at the optimum (present value, the objective's unit), which is no cost: the caller
+    takes it out of the objective. Nothing to do (0) without market passes; ``highs`` keeps
+    pass 2's bounds and costs (``undo_market_passes`` puts pass 1's back)."""
+    if not lp.market_passes:
+        return 0.0
+    if any(block.integer for block in lp.variables.values()):  # a rule's regime was fixed by pass 1's MIP and would not follow pass 2
+        raise EtscapError(f"model {name!r}: a price floor (or another market pass) cannot yet be combined with a "
+                          "rule solved as a MIP (bank_limit_sales_factor, [market.supply_adjustment]); drop one")
+    held = _columns(lp, {hold for market_pass in lp.market_passes for hold in market_pass.hold})
+    value = np.asarray(highs.getSolution().col_value)[held]
+    highs.changeColsBounds(held.size, held, value, value)
+    freed = [(_columns(lp, [market_pass.variable]), market_pass) for market_pass in lp.market_passes]
+    for columns, market_pass in freed:
+        highs.changeColsBounds(columns.size, columns, np.zeros(columns.size), market_pass.upper)
+        highs.changeColsCost(columns.size, columns, market_pass.device_cost)
+    run_highs(highs, options)
     raise_unless_optimal(highs, name)
-    return read_solution(highs, lp, arrays, options, {"compile": passed_at - started, "solve": solved_at - passed_at},
-                         status)
+    col_value = np.asarray(highs.getSolution().col_value)
+    return float(sum(np.dot(market_pass.device_cost, col_value[columns]) for columns, market_pass in freed))
+
+
+def undo_market_passes(highs: highspy.Highs, lp: LinearProgram, arrays: HighsArrays) -> None:
+    """Put pass 1's bounds and costs (``arrays``) back into ``highs`` after a market pass."""
+    if not lp.market_passes:
+        return
+    names = [*{hold for market_pass in lp.market_passes for hold in market_pass.hold},
+             *(market_pass.variable for market_pass in lp.market_passes)]
+    columns = _columns(lp, names)
+    highs.changeColsBounds(columns.size, columns, arrays.col_lower[columns], arrays.col_upper[columns])
+    highs.changeColsCost(columns.size, columns, arrays.col_cost[columns])
 
 
 def read_solution(highs: highspy.Highs, lp: LinearProgram, arrays: HighsArrays, options: Mapping[str, Any],
