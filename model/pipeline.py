@@ -80,10 +80,6 @@ def solve(
             raise EtscapError("this model has been solved with its allocation stage already: "
                               "build a new one with model.build_model()")
         _check_families_active(model)
-        if market_passes(model.parameters):
-            raise EtscapError("a price floor (targets.csv price_floor_cny_per_t) is solved in two passes, caps first, "
-                              "on the dataset's own LP only: solve the dataset (model.solve(dataset)) rather than a "
-                              "model a script has changed, or leave the floor blank")
         options = solver_options(model.parameters.dataset.settings, highs_options)
     else:
         dataset = prepare(source, overrides)
@@ -93,7 +89,7 @@ def solve(
     log.info("built the model in %.2f s: %s abatement columns", built - started,
              f"{sum(len(columns) for columns in model.parameters.abatement):,}")
     try:
-        least_cost = solve_model(model, options, verbose=verbose)
+        least_cost = solve_model(model, options, verbose=verbose, market_passes=market_passes(model.parameters))
     except InfeasibleError:
         log.info("infeasible: finding the smallest relaxation of the targets")
         raise explain_infeasibility(model, options) from None

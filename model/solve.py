@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -115,9 +115,10 @@ def checked_solver_option(name: str, value: Any) -> Any:
 
 
 def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = None,
-                verbose: bool = False, dual_suffix: bool = True) -> Solution:
+                verbose: bool = False, dual_suffix: bool = True, market_passes: Sequence[Any] = ()) -> Solution:
     """Solve the model's LP with HiGHS; load values into the model's variables and, with
-    ``dual_suffix``, duals into its ``dual`` suffix."""
+    ``dual_suffix``, duals into its ``dual`` suffix. ``market_passes`` (stage 1's,
+    ``families.market_passes``): solved as ``solve_lp`` does, values and duals from pass 2."""
     from pyomo.common.errors import InfeasibleConstraintException
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -137,16 +138,30 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     compiled_at = time.perf_counter()
     integer = np.flatnonzero(np.fromiter((v.is_integer() for v in compiled.columns), bool, len(compiled.columns)))
     run_highs(highs, options, integer)
+    raise_unless_optimal(highs, model.name)
+    device = 0.0
+    if market_passes:
+        position = {id(var): i for i, var in enumerate(compiled.columns)}
+
+        def columns_of(name: str) -> np.ndarray:  # -1: not a column (a variable in no row)
+            component = model.find_component(name)
+            return np.array([position.get(id(var), -1) for var in component.values()] if component is not None
+                            else [], dtype=np.int32)
+
+        held = np.concatenate([np.zeros(0, np.int32)] + [columns_of(name) for name in
+                                                          {h for mp in market_passes for h in mp.hold}])
+        freed = [(columns_of(mp.variable), mp.upper, mp.device_cost) for mp in market_passes]
+        device = _market_pass(highs, held[held >= 0], [(c[c >= 0], u[c >= 0], d[c >= 0]) for c, u, d in freed],
+                              options, model.name, integer.size > 0)
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
-    raise_unless_optimal(highs, model.name)
     solution = highs.getSolution()
     info = highs.getInfo()
     values = _load_values(model, compiled.columns, np.asarray(solution.col_value))
     duals = _load_duals(model, compiled.rows, np.asarray(solution.row_dual), dual_suffix)
     return Solution(
         status=status,
-        objective=float(info.objective_function_value),
+        objective=float(info.objective_function_value) - device,
         values=values,
         duals=duals,
         solver_version=highs.version(),
@@ -197,20 +212,27 @@ def solve_market_passes(highs: highspy.Highs, lp: LinearProgram, options: Mappin
     pass 2's bounds and costs (``undo_market_passes`` puts pass 1's back)."""
     if not lp.market_passes:
         return 0.0
-    if any(block.integer for block in lp.variables.values()):  # a rule's regime was fixed by pass 1's MIP and would not follow pass 2
+    held = _columns(lp, {hold for market_pass in lp.market_passes for hold in market_pass.hold})
+    freed = [(_columns(lp, [mp.variable]), mp.upper, mp.device_cost) for mp in lp.market_passes]
+    return _market_pass(highs, held, freed, options, name, any(block.integer for block in lp.variables.values()))
+
+
+def _market_pass(highs: highspy.Highs, held: np.ndarray, freed: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                 options: Mapping[str, Any], name: str, has_integers: bool) -> float:
+    """Hold columns ``held`` at pass 1's values, free each (columns, upper, device cost),
+    re-solve; the device term's value at pass 2's optimum."""
+    if has_integers:  # a rule's regime was fixed by pass 1's MIP and would not follow pass 2
         raise EtscapError(f"model {name!r}: a price floor (or another market pass) cannot yet be combined with a "
                           "rule solved as a MIP (bank_limit_sales_factor, [market.supply_adjustment]); drop one")
-    held = _columns(lp, {hold for market_pass in lp.market_passes for hold in market_pass.hold})
     value = np.asarray(highs.getSolution().col_value)[held]
     highs.changeColsBounds(held.size, held, value, value)
-    freed = [(_columns(lp, [market_pass.variable]), market_pass) for market_pass in lp.market_passes]
-    for columns, market_pass in freed:
-        highs.changeColsBounds(columns.size, columns, np.zeros(columns.size), market_pass.upper)
-        highs.changeColsCost(columns.size, columns, market_pass.device_cost)
+    for columns, upper, device_cost in freed:
+        highs.changeColsBounds(columns.size, columns, np.zeros(columns.size), upper)
+        highs.changeColsCost(columns.size, columns, device_cost)
     run_highs(highs, options)
     raise_unless_optimal(highs, name)
     col_value = np.asarray(highs.getSolution().col_value)
-    return float(sum(np.dot(market_pass.device_cost, col_value[columns]) for columns, market_pass in freed))
+    return float(sum(np.dot(device_cost, col_value[columns]) for columns, _, device_cost in freed))
 
 
 def undo_market_passes(highs: highspy.Highs, lp: LinearProgram, arrays: HighsArrays) -> None:

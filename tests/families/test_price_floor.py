@@ -166,11 +166,25 @@ def test_unsold_to_reserve_without_a_reserve_is_refused():
         solve(with_floor(30.0, **{"market.unsold_to": "reserve"}))
 
 
-def test_a_model_a_script_changed_is_refused_with_a_floor():
+def test_a_model_a_script_changed_solves_the_floor_the_same_way():
+    """The Pyomo route (a model from build_model) runs the same two passes: the same answer
+    as the dataset's; a script's constraint counts: power's 2026 emissions <= 79 (1 Mt of its
+    step B at 40), steel still uses all its A (cheaper than 30), so the ETS emits 124 and
+    127.5 - 124 = 3.5 go unsold."""
+    import pyomo.environ as pyo
+
     from model.formulation import build_model
 
-    with pytest.raises(EtscapError, match="price floor"):
-        solve(build_model(with_floor(30.0)))
+    direct = solve(with_floor(30.0))
+    pyomo_route = solve(build_model(with_floor(30.0)))
+    assert pyomo_route.summary["objective_bn_cny"] == pytest.approx(direct.summary["objective_bn_cny"], abs=1e-9)
+    for column in ("withdrawn_mt", "allowance_price_cny_per_t"):
+        assert pyomo_route.years[column].to_numpy() == pytest.approx(direct.years[column].to_numpy(), abs=1e-9)
+    m = build_model(with_floor(30.0))
+    m.power_2026 = pyo.Constraint(expr=m.emissions_mt["power", 2026] <= 79)
+    scripted = by_year(solve(m))
+    assert scripted.loc[2026, "withdrawn_mt"] == pytest.approx(3.5)
+    assert scripted.loc[2026, "ets_emissions_mt"] == pytest.approx(124.0)
 
 
 def test_a_sweep_of_the_floor_re_solves():
@@ -225,3 +239,44 @@ def test_the_price_is_at_least_the_floor_or_withdrawals_are_at_their_bound(floor
     assert np.all((price >= floor - 1e-6 * max(1.0, floor)) | (withdrawn >= bound - 1e-6))
     assert np.all(withdrawn <= bound + 1e-6)
     assert failed(results) == []
+
+
+def test_a_rule_solved_as_a_mip_is_refused_with_a_floor():
+    """A sales-linked bank limit fixes each sector's regime in pass 1; pass 2 would not follow it."""
+    overrides = {"market.banking": True, "sectors.power.bank_limit_base_mt": 0,
+                 "sectors.power.bank_limit_sales_factor": 0.2}
+    with pytest.raises(EtscapError, match="MIP"):
+        solve(with_floor(30.0, **overrides), allocation=False)
+
+
+def test_stage2_within_a_cost_tolerance_keeps_the_withdrawals():
+    """With allocation.cost_tolerance > 0 stage 2 may move abatement, but not the market's
+    withdrawals: they stay as pass 2 left them (0.5, 2.5, 2.5)."""
+    results = solve(with_floor(30.0, **{"allocation.cost_tolerance": 0.01}))
+    assert by_year(results)["withdrawn_mt"].tolist() == pytest.approx([0.5, 2.5, 2.5])
+    assert failed(results) == []
+
+
+def test_the_supply_chart_draws_the_withdrawals_below_zero():
+    from model.report import plot_supply_by_source
+    from tests.test_supply_report import bar_heights
+
+    heights = bar_heights(plot_supply_by_source(solve(with_floor(30.0), allocation=False)))
+    assert heights["Withdrawn (unsold at the floor)"] == pytest.approx([-0.5, -2.5, -2.5])
+    assert heights["Cap (allowances issued)"] == pytest.approx([127.5, 127.5, 127.5])
+
+
+def test_the_floor_from_the_command_line(tmp_path):
+    """`solve --set` gives the toy a floor of 30 (a column its targets.csv does not have)."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    out = tmp_path / "floor"
+    sets = [f"{key}={value}" for key, value in {**FIXED_CAP, "targets.*.price_floor_cny_per_t": 30}.items()]
+    result = CliRunner().invoke(cli, ["solve", str(TOY), "--out", str(out), *[a for s in sets for a in ("--set", s)]])
+    assert result.exit_code == 0, result.output
+    years = pd.read_csv(out / "years.csv")
+    assert years["withdrawn_mt"].tolist() == pytest.approx([0.5, 2.5, 2.5])
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([30.0, 30.0, 30.0])
+    assert years["below_floor"].tolist() == [False, False, False]
