@@ -280,3 +280,19 @@ def test_the_floor_from_the_command_line(tmp_path):
     assert years["withdrawn_mt"].tolist() == pytest.approx([0.5, 2.5, 2.5])
     assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([30.0, 30.0, 30.0])
     assert years["below_floor"].tolist() == [False, False, False]
+
+
+def test_on_the_default_dataset_a_floor_below_the_price_changes_nothing():
+    """China's dataset (no floor of its own) with a floor of 10 CNY/t from 2045, where the
+    price is above 100: nothing goes unsold, and cost and prices are as without it."""
+    from tests.conftest import ROOT
+
+    dataset = load_dataset(ROOT / "inputs" / "china")
+    without = solve(dataset, allocation=False)
+    floor = np.where(dataset.targets["year"] >= 2045, 10.0, np.nan)
+    results = solve(dataset.replace(targets=dataset.targets.assign(price_floor_cny_per_t=floor)), allocation=False)
+    assert results.years["withdrawn_mt"].abs().max() == 0.0
+    assert results.summary["objective_bn_cny"] == pytest.approx(without.summary["objective_bn_cny"], abs=1e-9)
+    for column in ("allowance_price_cny_per_t", "national_carbon_value_cny_per_t"):
+        assert results.years[column].to_numpy() == pytest.approx(without.years[column].to_numpy(), abs=1e-9,
+                                                                  nan_ok=True)
