@@ -16,8 +16,8 @@ import numpy as np
 
 from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split, deployment_limits,
                facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
-               offsets, price_ceiling, price_floor, reserve, simulation_compliance, simulation_rule_cap, supply_adjustment,
-               trading_cap_shares)
+               offsets, price_ceiling, price_floor, reserve, simulation_compliance, simulation_rule_cap,
+               supply_adjustment, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Contribution, DualColumn, Family,
                    MarketPass, Sums, ValueColumn, abatement_terms, numbered)
 
@@ -141,6 +141,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 __all__ = ["FAMILIES", "Family", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
            "value_columns", "market_supply_columns", "beyond_national_cap_columns", "beyond_national_cap_labels",
            "national_sink_columns",
-           "family_costs", "emission_change", "market_passes", "MarketPass", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
+           "family_costs", "emission_change", "market_passes", "MarketPass", "Sums", "NATIONAL_COUNT",
+           "ALLOWANCE_SUPPLY",
            "ALLOWANCE_DEMAND", "abatement_terms", "numbered", "define_rows", "with_rows", "dual_prices",
            "dual_columns"]
