@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import EtscapError
+from ..errors import InputError, Problem
 from ..inputs import interpolate_by_year
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
@@ -49,17 +49,17 @@ def check_unsold_to(p: Parameters) -> None:
     volumes alone then limit its releases, so allowances entering it change nothing else. With
     a pool (``market.reserve.initial_mt``) the pool's value would make an unsold allowance worth
     more than the floor in the LP, which no auction offers: refused until the pool is modelled
-    as the regulator's (EtscapError)."""
+    as the regulator's (InputError)."""
     if p.dataset.settings["market.unsold_to"] != "reserve" or not _in_use(p):
         return
     if reserve.reserve_offers(p).empty:
-        raise EtscapError("scenario.toml, key market.unsold_to: \"reserve\" needs a reserve (reserve.csv) for the "
-                          "allowances unsold at the price floor; add one or set market.unsold_to = \"cancel\"")
+        raise InputError(Problem("scenario.toml", None, "market.unsold_to", "reserve",
+                                 "cancel, or a reserve (reserve.csv) to take the allowances unsold at the price floor"))
     if p.dataset.settings["market.reserve.initial_mt"] is not None:
-        raise EtscapError("scenario.toml, key market.unsold_to: \"reserve\" with a reserve pool "
-                          "(market.reserve.initial_mt) is not supported yet (the pool's value would make an unsold "
-                          "allowance worth more than the floor); leave initial_mt blank or set "
-                          "market.unsold_to = \"cancel\"")
+        raise InputError(Problem("scenario.toml", None, "market.unsold_to", "reserve",
+                                 "cancel while the reserve has a pool (market.reserve.initial_mt): not supported yet, "
+                                 "the pool's value would make an unsold allowance worth more than the floor; or leave "
+                                 "market.reserve.initial_mt blank"))
 
 
 def withdrawn_variables(p: Parameters) -> list[VarBlock]:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import load_dataset, solve
-from model.errors import EtscapError
+from model.errors import EtscapError, InputError
 from model.overrides import apply_overrides
 from tests.conftest import TOY
 from tests.families.helpers import discount, toy_parameters
@@ -157,12 +157,12 @@ def test_unsold_allowances_into_a_reserve_without_a_pool_limit():
     assert year["allowance_price_cny_per_t"].tolist() == pytest.approx([30.0, 15.0, 15.0])
     assert failed(results) == []
     with_pool = dataset.replace(settings={**dataset.settings, "market.reserve.initial_mt": 10.0})
-    with pytest.raises(EtscapError, match="initial_mt"):
+    with pytest.raises(InputError, match="scenario.toml, column market.unsold_to: found 'reserve'.*initial_mt"):
         solve(with_pool)
 
 
 def test_unsold_to_reserve_without_a_reserve_is_refused():
-    with pytest.raises(EtscapError, match="market.unsold_to"):
+    with pytest.raises(InputError, match="market.unsold_to: found 'reserve', expected cancel, or a reserve"):
         solve(with_floor(30.0, **{"market.unsold_to": "reserve"}))
 
 
