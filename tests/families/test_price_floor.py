@@ -229,14 +229,23 @@ def test_the_check_fails_a_price_below_the_floor_with_volume_left():
     assert price_floor_check(too_much, results.sector_years, results.abatement_steps, {}) == pytest.approx(1 / 12.75)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(floor=st.floats(0.0, 100.0), share=st.sampled_from([0.0, 0.01, 0.1]))
-def test_the_price_is_at_least_the_floor_or_withdrawals_are_at_their_bound(floor, share):
-    results = solve(with_floor(floor, **{"targets.*.min_auction_share": share}), allocation=False)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(floor=st.floats(0.0, 100.0), later=st.one_of(st.none(), st.floats(0.0, 100.0)),
+       share=st.sampled_from([0.0, 0.01, 0.1]), banking=st.booleans())
+def test_the_price_is_at_least_the_floor_or_withdrawals_are_at_their_bound(floor, later, share, banking):
+    """Random floors (2025, and 2027 or none), auctioned shares and banking: in every year
+    with a floor the price is at least it or all the auctioned volume went unsold, and never
+    more than that volume; every check passes."""
+    dataset = with_floor(floor, later, **{"targets.*.min_auction_share": share, "market.banking": banking})
+    results = solve(dataset, allocation=False)
     year = results.years
     price, withdrawn = year["allowance_price_cny_per_t"].to_numpy(), year["withdrawn_mt"].to_numpy()
-    bound = year["withdrawal_limit_mt"].to_numpy()
-    assert np.all((price >= floor - 1e-6 * max(1.0, floor)) | (withdrawn >= bound - 1e-6))
+    bound, floors = year["withdrawal_limit_mt"].to_numpy(), year["price_floor_cny_per_t"].to_numpy()
+    has_floor = np.isfinite(floors)
+    assert has_floor[0] and has_floor[1:].tolist() == [later is not None] * 2
+    floors = np.nan_to_num(floors)
+    assert np.all(~has_floor | (price >= floors - 1e-6 * np.maximum(1.0, floors)) | (withdrawn >= bound - 1e-6))
+    assert np.all(has_floor | (withdrawn == 0.0))
     assert np.all(withdrawn <= bound + 1e-6)
     assert failed(results) == []
 
