@@ -32,7 +32,7 @@ import pandas as pd
 
 from .errors import InfeasibleError
 from .families import FAMILIES as STAGE1_FAMILIES
-from .families import define_family_variables
+from .families import define_family_variables, market_passes
 from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_elastic_slack, add_objective, add_rows,
                  add_variables, linear_expressions)
@@ -94,6 +94,10 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     if tolerance > 0:  # the stage-1 cost may rise by the tolerance
         assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
+        for name in (market_pass.variable for market_pass in stage1_lp.market_passes):  # the market's, after the caps
+            block = variables[name]
+            variables[name] = VarBlock(block.name, block.keys, stage1.values[name].copy(), stage1.values[name].copy(),
+                                       block.doc)
     else:  # stage 1's decisions held by equal bounds, as _keep_stage1_outcome does
         held = [columns.name for columns in p.abatement] + ["ets_cap_mt"] + [  # and the rules' own (bank, offsets)
             block.name for block in define_family_variables(p)]
@@ -200,6 +204,10 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
         m.stage1_cost_limit = pyo.Constraint(
             expr=m.abatement_cost.expr <= stage1_cost * (1 + cost_tolerance),
             doc="abatement cost within the tolerance of its least value (million CNY, PV)")
+        for market_pass in market_passes(m.parameters):  # the market's response to the caps: stage 1's
+            for var in m.find_component(market_pass.variable).values():
+                var.setlb(var.value)
+                var.setub(var.value)
         return
     # Equal bounds rather than var.fix: rows left with only fixed variables (the national
     # targets) would be checked exactly by Pyomo's compiler, while HiGHS applies tolerances.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .families import abatement_terms, define_family_variables, define_rows, family_costs
+from .families import abatement_terms, define_family_variables, define_rows, family_costs, market_passes
 from .inputs import Dataset
 from .lazy import lazy_module
 from .lp import (LinearProgram, Objective, Term, VarBlock, add_objective, add_rows, add_variables,
@@ -61,6 +61,7 @@ def formulate(p: Parameters) -> LinearProgram:
         variables={block.name: block for block in [*define_variables(p), *define_family_variables(p)]},
         rows=define_rows(p),
         objective=define_abatement_cost(p),
+        market_passes=market_passes(p),
     )
 
 

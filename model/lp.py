@@ -87,6 +87,8 @@ class LinearProgram:
     variables: dict[str, VarBlock] = field(default_factory=dict)
     rows: list[RowBlock] = field(default_factory=list)
     objective: Objective | None = None
+    # variables freed in a second solve once the caps are set (families.base.MarketPass)
+    market_passes: list[Any] = field(default_factory=list)
 
     def column_offsets(self) -> dict[str, int]:
         offsets, start = {}, 0

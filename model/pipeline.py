@@ -11,7 +11,7 @@ from .allocation import allocate, allocate_lp
 from .checks import failed
 from .diagnose import explain_infeasibility
 from .errors import EtscapError, InfeasibleError
-from .families import with_rows
+from .families import market_passes, with_rows
 from .formulation import build_model, formulate
 from .inputs import Dataset, load_dataset
 from .lazy import is_pyomo_model, lazy_module
@@ -89,7 +89,7 @@ def solve(
     log.info("built the model in %.2f s: %s abatement columns", built - started,
              f"{sum(len(columns) for columns in model.parameters.abatement):,}")
     try:
-        least_cost = solve_model(model, options, verbose=verbose)
+        least_cost = solve_model(model, options, verbose=verbose, market_passes=market_passes(model.parameters))
     except InfeasibleError:
         log.info("infeasible: finding the smallest relaxation of the targets")
         raise explain_infeasibility(model, options) from None

@@ -681,6 +681,7 @@ SUPPLY_SOURCES: list[tuple[str, str, float]] = [
     ("borrowed_mt", "Borrowed from next year", 1.0),
     ("repaid_mt", "Repaid (borrowed the year before)", -1.0),
     ("cancelled_mt", "Cancelled (not bankable)", -1.0),
+    ("withdrawn_mt", "Withdrawn (unsold at the floor)", -1.0),
     ("adjustment_release_mt", "Released by the supply adjustment", 1.0),
     ("adjustment_intake_mt", "Withheld by the supply adjustment", -1.0),
 ]

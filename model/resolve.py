@@ -29,7 +29,7 @@ from .lp import HighsArrays, LinearProgram, highs_arrays, to_highs
 from .parameters import Parameters, derive_parameters
 from .results import Results, build_results
 from .solve import (new_highs, raise_unless_optimal, read_block_solution, run_highs, set_options, sized_options,
-                    solver_options)
+                    solve_market_passes, solver_options, undo_market_passes)
 
 
 STARTS = ("previous", "reference", "cold")
@@ -96,12 +96,15 @@ class Resolver:
                 self.highs.setBasis(self.reference_basis)
         pushed = time.perf_counter()
         run_highs(self.highs, self.options, arrays.integer_columns)  # a MIP is passed afresh above
-        solved = time.perf_counter()
         raise_unless_optimal(self.highs, parameters.dataset.name)
         if self.reference_basis is None:
             self.reference_basis = self.highs.getBasis()
+        device = solve_market_passes(self.highs, lp, self.options, parameters.dataset.name)  # a price floor's
+        solved = time.perf_counter()
         solution = read_block_solution(self.highs, lp, arrays, self.options,
                                        {"push": pushed - started, "solve": solved - pushed})
+        solution.objective -= device
+        undo_market_passes(self.highs, lp, self.arrays)  # HiGHS holds pass 1's LP again, as self.arrays says
         self.solves += 1
         return build_results(parameters, solution, None, seconds={"build": pushed - started},
                              hash_inputs=self.hash_inputs, installations=self.installations)

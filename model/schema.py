@@ -343,6 +343,16 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         0.0,
     ),
     Field(
+        "market.unsold_to",
+        "str",
+        "",
+        "Where auctioned allowances unsold at a price floor (targets.csv price_floor_cny_per_t) go: cancel "
+        "(they leave the market) or reserve (into reserve.csv's reserve; for now one without a pool, "
+        "market.reserve.initial_mt blank).",
+        "cancel",
+        choices=("cancel", "reserve"),
+    ),
+    Field(
         "allocation.objective",
         "str",
         "",
@@ -679,6 +689,18 @@ TARGETS = TableSpec(
             "Allowances are sold without limit at this price (year-t money), so the allowance price never "
             "exceeds it; the sales are not counted under the national target (national_overshoot_mt says by "
             "how much it is exceeded). Interpolated between two rows that both give it; blank: no ceiling.",
+            None,
+            0.0,
+            1e5,
+        ),
+        Field(
+            "price_floor_cny_per_t",
+            "float",
+            "CNY per t CO2",
+            "Auctioned allowances go unsold (withdrawn_mt) rather than sell below this price (year-t money), so "
+            "the allowance price is at least the floor while the year's auctioned volume (min_auction_share x "
+            "the ETS cap) lasts (below_floor: it ran out). Interpolated between two rows that both give it; "
+            "blank: no floor.",
             None,
             0.0,
             1e5,

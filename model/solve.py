@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -115,9 +115,10 @@ def checked_solver_option(name: str, value: Any) -> Any:
 
 
 def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = None,
-                verbose: bool = False, dual_suffix: bool = True) -> Solution:
+                verbose: bool = False, dual_suffix: bool = True, market_passes: Sequence[Any] = ()) -> Solution:
     """Solve the model's LP with HiGHS; load values into the model's variables and, with
-    ``dual_suffix``, duals into its ``dual`` suffix."""
+    ``dual_suffix``, duals into its ``dual`` suffix. ``market_passes`` (stage 1's,
+    ``families.market_passes``): solved as ``solve_lp`` does, values and duals from pass 2."""
     from pyomo.common.errors import InfeasibleConstraintException
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -137,13 +138,29 @@ def solve_model(model: pyo.ConcreteModel, options: Mapping[str, Any] | None = No
     compiled_at = time.perf_counter()
     integer = np.flatnonzero(np.fromiter((v.is_integer() for v in compiled.columns), bool, len(compiled.columns)))
     run_highs(highs, options, integer)
+    raise_unless_optimal(highs, model.name)
+    device = 0.0
+    if market_passes:
+        position = {id(var): i for i, var in enumerate(compiled.columns)}
+
+        def columns_of(name: str) -> np.ndarray:  # -1: not a column (a variable in no row)
+            component = model.find_component(name)
+            return np.array([position.get(id(var), -1) for var in component.values()] if component is not None
+                            else [], dtype=np.int32)
+
+        held = np.concatenate([np.zeros(0, np.int32)] + [columns_of(name) for name in
+                                                          {h for mp in market_passes for h in mp.hold}])
+        freed = [(columns_of(mp.variable), mp.upper, mp.device_cost) for mp in market_passes]
+        device = _market_pass(highs, held[held >= 0], [(c[c >= 0], u[c >= 0], d[c >= 0]) for c, u, d in freed],
+                              options, model.name, integer.size > 0)
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
-    raise_unless_optimal(highs, model.name)
-    return read_solution(  # HiGHS kept the model's sense (``_highs_lp``): its objective as it is
+    solution = read_solution(  # HiGHS kept the model's sense (``_highs_lp``): its objective as it is
         highs, options, {"compile": compiled_at - started, "solve": solved_at - compiled_at},
         values_of=lambda col_value: _load_values(model, compiled.columns, col_value),
         duals_of=lambda row_dual: _load_duals(model, compiled.rows, row_dual, dual_suffix), status=status)
+    solution.objective -= device  # a market pass's device term is no cost
+    return solution
 
 
 def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = None,
@@ -161,11 +178,64 @@ def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = N
         raise SolverError(f"HiGHS could not load model {name!r}: {_HINTS['Load error']}")
     passed_at = time.perf_counter()
     run_highs(highs, options, arrays.integer_columns)  # as solve_model: an optimum without a basis is crossed over
+    raise_unless_optimal(highs, name)
+    device = solve_market_passes(highs, lp, options, name)
     solved_at = time.perf_counter()
     status = highs.modelStatusToString(highs.getModelStatus())
+    solution = read_block_solution(highs, lp, arrays, options, {"compile": passed_at - started,
+                                                                "solve": solved_at - passed_at}, status)
+    solution.objective -= device  # a market pass's device term is no cost
+    return solution
+
+
+def _columns(lp: LinearProgram, names: Iterable[str]) -> np.ndarray:
+    offsets = lp.column_offsets()
+    return np.concatenate([np.zeros(0, dtype=np.int32)] + [
+        offsets[name] + np.arange(len(lp.variables[name].keys), dtype=np.int32)
+        for name in names if name in lp.variables]).astype(np.int32)
+
+
+def solve_market_passes(highs: highspy.Highs, lp: LinearProgram, options: Mapping[str, Any], name: str) -> float:
+    """Pass 2 of the LP's market passes (``families.base.MarketPass``), on ``highs`` holding
+    pass 1's optimum: the caps held at its values, each pass's variable freed to its upper
+    bound with its device cost, re-solved from pass 1's basis. Returns the device term's
+    value at the optimum (present value, the objective's unit), which is no cost: the caller
+    takes it out of the objective. Nothing to do (0) without market passes; ``highs`` keeps
+    pass 2's bounds and costs (``undo_market_passes`` puts pass 1's back)."""
+    if not lp.market_passes:
+        return 0.0
+    held = _columns(lp, {hold for market_pass in lp.market_passes for hold in market_pass.hold})
+    freed = [(_columns(lp, [mp.variable]), mp.upper, mp.device_cost) for mp in lp.market_passes]
+    return _market_pass(highs, held, freed, options, name, any(block.integer for block in lp.variables.values()))
+
+
+def _market_pass(highs: highspy.Highs, held: np.ndarray, freed: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                 options: Mapping[str, Any], name: str, has_integers: bool) -> float:
+    """Hold columns ``held`` at pass 1's values, free each (columns, upper, device cost),
+    re-solve; the device term's value at pass 2's optimum."""
+    if has_integers:  # a rule's regime was fixed by pass 1's MIP and would not follow pass 2
+        raise EtscapError(f"model {name!r}: a price floor (or another market pass) cannot yet be combined with a "
+                          "rule solved as a MIP (bank_limit_sales_factor, [market.supply_adjustment]); drop one")
+    value = np.asarray(highs.getSolution().col_value)[held]
+    highs.changeColsBounds(held.size, held, value, value)
+    for columns, upper, device_cost in freed:
+        highs.changeColsBounds(columns.size, columns, np.zeros(columns.size), upper)
+        highs.changeColsCost(columns.size, columns, device_cost)
+    run_highs(highs, options)
     raise_unless_optimal(highs, name)
-    return read_block_solution(highs, lp, arrays, options,
-                               {"compile": passed_at - started, "solve": solved_at - passed_at}, status)
+    col_value = np.asarray(highs.getSolution().col_value)
+    return float(sum(np.dot(device_cost, col_value[columns]) for columns, _, device_cost in freed))
+
+
+def undo_market_passes(highs: highspy.Highs, lp: LinearProgram, arrays: HighsArrays) -> None:
+    """Put pass 1's bounds and costs (``arrays``) back into ``highs`` after a market pass."""
+    if not lp.market_passes:
+        return
+    names = [*{hold for market_pass in lp.market_passes for hold in market_pass.hold},
+             *(market_pass.variable for market_pass in lp.market_passes)]
+    columns = _columns(lp, names)
+    highs.changeColsBounds(columns.size, columns, arrays.col_lower[columns], arrays.col_upper[columns])
+    highs.changeColsCost(columns.size, columns, arrays.col_cost[columns])
 
 
 def read_block_solution(highs: highspy.Highs, lp: LinearProgram, arrays: HighsArrays, options: Mapping[str, Any],

@@ -110,6 +110,9 @@ CASES: dict[str, tuple[str, Callable, set[str]]] = {
     # the 2027 price at the ceiling of 50 raised by a share d
     "price_ceiling": ("toy_ceiling", lambda t, d: _add(t["years"], "allowance_price_cny_per_t", d, relative=True,
                                                        year=2027), {"price_ceiling"}),
+    # the 2026 price at the floor of 30 (2.5 of 12.75 Mt unsold) lowered by a share d
+    "price_floor": ("toy_floor", lambda t, d: _add(t["years"], "allowance_price_cny_per_t", -d, relative=True,
+                                                   year=2026), {"price_floor"}),
     # the reserve's 3 Mt tier (all sold at 60 > 50 in 2027) reported selling d more (supply d above demand)
     "reserve_release": ("toy_reserve", lambda t, d: _add(t["years"], "reserve_released_mt", d, year=2027),
                         {"reserve_release", "market_clearing"}),
@@ -141,6 +144,13 @@ def toy_ceiling():
     from tests.families.test_price_ceiling import with_ceiling
 
     return solve(with_ceiling(50.0))
+
+
+@pytest.fixture(scope="module")
+def toy_floor():
+    from tests.families.test_price_floor import with_floor
+
+    return solve(with_floor(30.0))
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ def test_price_containment_keeps_the_price_under_the_ceiling(containment):
     assert prices["none"].max() > script.CEILING_CNY_PER_T  # the ceiling binds somewhere
     # nothing of it is counted under the national target: the overshoot is what was sold
     # (and any offsets outside the national count)
-    for design in ("none", "reserve", "reserve + ceiling"):
+    for design in ("none", "reserve", "reserve + ceiling", "reserve + ceiling + floor"):
         assert totals.loc["national overshoot Mt", design] == pytest.approx(
             totals.loc["reserve released Mt", design] + totals.loc["ceiling sales Mt", design]
             + totals.loc["offsets outside the national count Mt", design])
@@ -43,6 +43,12 @@ def test_price_containment_keeps_the_price_under_the_ceiling(containment):
     # more supply at a price is a choice: the least cost can only fall
     costs = totals.loc["PV cost bn CNY"]
     assert costs["none"] >= costs["reserve"] >= costs["reserve + ceiling"]
+    # the floor: the price never below it from 2030 (5% and more auctioned, enough to go unsold), and
+    # unsold allowances are no saving: the least cost can only rise
+    corridor = prices["reserve + ceiling + floor"]
+    assert (corridor.loc[[y for y in script.YEARS if y >= script.FLOOR_FROM]] >= script.FLOOR_CNY_PER_T - 1e-6).all()
+    assert totals.loc["unsold at the floor Mt", "reserve + ceiling + floor"] > 0
+    assert costs["reserve + ceiling + floor"] >= costs["reserve + ceiling"]
 
 
 def test_offset_limit_prices_and_costs_equal_their_solves():

@@ -25,10 +25,10 @@ import numpy as np
 
 from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split, deployment_limits,
                facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
-               offsets, price_ceiling, reserve, simulation_compliance, simulation_rule_cap, supply_adjustment,
-               trading_cap_shares)
+               offsets, price_ceiling, price_floor, reserve, simulation_compliance, simulation_rule_cap,
+               supply_adjustment, trading_cap_shares)
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Check, Contribution, DualColumn, Family,
-                   Sums, ValueColumn, abatement_terms, numbered)
+                   MarketPass, Sums, ValueColumn, abatement_terms, numbered)
 
 if TYPE_CHECKING:
     from ..lp import RowBlock, Term, VarBlock
@@ -47,6 +47,7 @@ FAMILIES: list[Family] = [
     borrowing.FAMILY,
     offsets.FAMILY,
     price_ceiling.FAMILY,
+    price_floor.FAMILY,
     reserve.FAMILY,
     supply_adjustment.FAMILY,
     trading_cap_shares.FAMILY,
@@ -105,6 +106,13 @@ def family_costs(p: Parameters, families: list[Family] | None = None) -> list[Te
             for term in family.costs(p)]
 
 
+def market_passes(p: Parameters, families: list[Family] | None = None) -> list[MarketPass]:
+    """The variables rules free in a second solve once the caps are set (``base.MarketPass``)."""
+    chosen = [family.market_pass(p) for family in (FAMILIES if families is None else families)
+              if family.market_pass is not None]
+    return [market_pass for market_pass in chosen if market_pass is not None]
+
+
 def emission_change(p: Parameters, values: Mapping[str, np.ndarray],
                     families: list[Family] | None = None) -> np.ndarray:
     """The change rules' variables make to emissions, Mt by sector-year row (0 without such rules)."""
@@ -142,6 +150,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 __all__ = ["FAMILIES", "Family", "Check", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
            "value_columns", "market_supply_columns", "beyond_national_cap_columns", "beyond_national_cap_labels",
            "national_sink_columns",
-           "family_costs", "emission_change", "Sums", "NATIONAL_COUNT", "ALLOWANCE_SUPPLY",
+           "family_costs", "emission_change", "market_passes", "MarketPass", "Sums", "NATIONAL_COUNT",
+           "ALLOWANCE_SUPPLY",
            "ALLOWANCE_DEMAND", "abatement_terms", "numbered", "define_rows", "with_rows", "dual_prices",
            "dual_columns"]

@@ -21,6 +21,16 @@ Families that test the same policy share one ``Check`` object (``bank`` and ``bo
 use ``bank_limits.BANK_LIMITS``); ``checks.run_checks`` runs the policy-wide checks and each
 listed family's check once. Table helpers (sums by year, joins, tolerances) are in
 ``model/checktools.py``.
+
+A rule that is the market's response to the regulator's caps rather than a constraint on
+them (a price floor's unsold auction allowances) declares a ``MarketPass``: the LP is solved
+twice (``solve.solve_market_passes``, used by ``solve.solve_lp`` and ``resolve.Resolver``).
+Pass 1 is the LP as written, the rule's variable fixed at 0 by its bounds: it chooses the
+caps (``CAP_DECISIONS``). Pass 2 holds those at pass 1's values, frees the variable with a
+*device* cost (e.g. -floor x discount factor: the market's valuation of an unsold allowance)
+and re-solves from pass 1's basis. Prices are pass 2's duals; the objective reported leaves
+the device term out (it is no cost), so a cap cannot be inflated in pass 1 for a gain in
+pass 2.
 """
 
 from __future__ import annotations
@@ -43,6 +53,8 @@ NATIONAL_COUNT = "national_count"  # by model year: what counts against the nati
 ALLOWANCE_SUPPLY = "allowance_supply"  # by market year: allowances the trading sectors can use
 ALLOWANCE_DEMAND = "allowance_demand"  # by market year: surrendered or carried out in the bank
 SUM_INDEX = {NATIONAL_COUNT: "years", ALLOWANCE_SUPPLY: "market_years", ALLOWANCE_DEMAND: "market_years"}
+# the regulator's decisions: chosen by pass 1, held at its values in a market pass
+CAP_DECISIONS = ("ets_cap_mt", "sector_cap_mt", "trading_cap_mt")
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,18 @@ class ValueColumn:
 
 
 @dataclass(frozen=True)
+class MarketPass:
+    """A variable the market chooses once the caps are set (see the module docstring): 0 in
+    pass 1 (its bounds in the LP), [0, ``upper``] in pass 2 with objective coefficients
+    ``device_cost`` (present value, million CNY per Mt), which the objective reported leaves out."""
+
+    variable: str
+    upper: np.ndarray
+    device_cost: np.ndarray
+    hold: tuple[str, ...] = CAP_DECISIONS  # blocks held at pass 1's values in pass 2
+
+
+@dataclass(frozen=True)
 class Family:
     """One constraint family, declared once (see the module docstring)."""
 
@@ -136,6 +160,8 @@ class Family:
                                   dict[str, np.ndarray]] | None = None
     year_columns: Callable[["Parameters", Mapping[str, np.ndarray], "pd.DataFrame"],
                            dict[str, np.ndarray]] | None = None
+    # a variable freed in a second solve once the caps are set (``MarketPass``; None: not in use)
+    market_pass: Callable[["Parameters"], MarketPass | None] | None = None
 
 
 class Sums:
