@@ -27,7 +27,7 @@ from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split,
                facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
                offsets, price_ceiling, price_floor, reserve, simulation_compliance, simulation_rule_cap,
                supply_adjustment, trading_cap_shares)
-from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Check, Contribution, DualColumn, Family,
+from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, DualColumn, Family,
                    MarketPass, Sums, ValueColumn, abatement_terms, numbered)
 
 if TYPE_CHECKING:
@@ -100,6 +100,19 @@ def national_sink_columns(families: list[Family] | None = None) -> tuple[str, ..
     return tuple(column.name for column in value_columns(families) if column.national_sink)
 
 
+def chart_entries(families: list[Family] | None = None) -> dict[str, list[dict]]:
+    """The years-table columns the report's charts draw, by chart, in each chart's order:
+    {"supply_by_source": [{"column", "label", "sign", "color"}, ...], "bank_rules": [...]}
+    (written to summary.json's ``charts``, so the report needs no family)."""
+    columns = value_columns(families)
+    charts = {}
+    for chart, of in (("supply_by_source", lambda c: c.supply_chart), ("bank_rules", lambda c: c.bank_chart)):
+        shown = sorted(((of(c), c.name) for c in columns if of(c) is not None), key=lambda entry: entry[0].order)
+        charts[chart] = [{"column": name, "label": entry.label, "sign": entry.sign, "color": entry.color}
+                         for entry, name in shown]
+    return charts
+
+
 def family_costs(p: Parameters, families: list[Family] | None = None) -> list[Term]:
     """The objective terms families declare (present value, million CNY), in the list's order."""
     return [term for family in (FAMILIES if families is None else families) if family.costs is not None
@@ -148,6 +161,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 
 
 __all__ = ["FAMILIES", "Family", "Check", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
+           "Chart", "chart_entries",
            "value_columns", "market_supply_columns", "beyond_national_cap_columns", "beyond_national_cap_labels",
            "national_sink_columns",
            "family_costs", "emission_change", "market_passes", "MarketPass", "Sums", "NATIONAL_COUNT",

@@ -28,7 +28,7 @@ from ..inputs import interpolate_by_year
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
 from . import reserve
-from .base import ALLOWANCE_SUPPLY, Check, Contribution, Family, MarketPass, Sums, ValueColumn
+from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, MarketPass, Sums, ValueColumn
 from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE
 
 
@@ -176,7 +176,9 @@ FAMILY = Family(
     variables=withdrawn_variables, market_pass=floor_pass,
     adds={ALLOWANCE_SUPPLY: withdrawn_from_supply},
     values=(ValueColumn("withdrawn_mt", "withdrawn_mt", by_year=withdrawn_by_year,
-                        label="auctioned allowances unsold at the price floor"),
+                        label="auctioned allowances unsold at the price floor",
+                        supply_chart=Chart("Withdrawn (unsold at the floor)", order=70, sign=-1.0),
+                        bank_chart=Chart("Withdrawn (unsold at the floor)", order=30, color="tab:orange")),
             ValueColumn("floor_supply_mt", "withdrawn_mt", market_supply=True,
                         by_year=lambda p, v: -withdrawn_by_year(p, v),
                         label="the change unsold allowances make to the market's supply (-withdrawn_mt)")),
