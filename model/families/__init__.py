@@ -95,6 +95,11 @@ def beyond_national_cap_columns(families: list[Family] | None = None) -> tuple[s
     return tuple(column.name for column in value_columns(families) if column.beyond_national_cap)
 
 
+def changes_issued_columns(families: list[Family] | None = None) -> tuple[str, ...]:
+    """The years-table columns of changes rules make to the allowances issued (for the checks)."""
+    return tuple(column.name for column in value_columns(families) if column.changes_issued)
+
+
 def national_sink_columns(families: list[Family] | None = None) -> tuple[str, ...]:
     """The years-table columns of removals counted as sinks under a net-GHG national count."""
     return tuple(column.name for column in value_columns(families) if column.national_sink)
@@ -161,7 +166,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 
 
 __all__ = ["FAMILIES", "Family", "Check", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
-           "Chart", "chart_entries",
+           "Chart", "chart_entries", "changes_issued_columns",
            "value_columns", "market_supply_columns", "beyond_national_cap_columns", "beyond_national_cap_labels",
            "national_sink_columns",
            "family_costs", "emission_change", "market_passes", "MarketPass", "Sums", "NATIONAL_COUNT",

@@ -132,6 +132,9 @@ class ValueColumn:
     table: str = "years"  # or "sector_years": then ``rows`` gives each value's sector-year row
     rows: Callable[["Parameters"], np.ndarray] | None = None
     compute: Callable[["Parameters", Mapping[str, np.ndarray]], np.ndarray] | None = None  # from the LP's values
+    # the values change the allowances issued in their year (a supply adjustment's release less
+    # its intake): the national-target check counts them with the ETS cap
+    changes_issued: bool = False
     # a source in the report's allowance-supply-by-source chart, and a bar in its bank-rules chart
     supply_chart: Chart | None = None
     bank_chart: Chart | None = None

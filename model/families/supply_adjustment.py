@@ -292,6 +292,7 @@ FAMILY = Family(
                         supply_chart=Chart("Released by the supply adjustment", order=80)),
             ValueColumn("adjustment_invalidated_mt", "adjustment_invalidated_mt", by_year=_by_year),
             ValueColumn("adjustment_reserve_mt", "adjustment_reserve_mt", by_year=_by_year),
-            ValueColumn("adjustment_supply_mt", "adjustment_intake_mt", market_supply=True, compute=net_supply)),
+            ValueColumn("adjustment_supply_mt", "adjustment_intake_mt", market_supply=True, changes_issued=True,
+                        compute=net_supply)),
     year_columns=year_columns, market=market_facts, doc=__doc__,
 )
