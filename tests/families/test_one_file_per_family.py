@@ -23,7 +23,7 @@ import pytest
 import model
 import model.families
 from model import load_dataset
-from model.families import FAMILIES, Family
+from model.families import FAMILIES, Check, DualColumn, Family, ValueColumn
 from model.parameters import derive_parameters
 from tests.conftest import TOY
 
@@ -123,18 +123,21 @@ def test_every_known_leak_is_still_there():
     assert not stale
 
 
-@pytest.mark.parametrize("text", ['supply = years["reserve_released_mt"]\n',
-                                  "# the sales at the ceiling (ceiling_sales_mt)\n"])
-def test_a_leak_is_named_with_its_file_and_line(tmp_path, text):
-    """A module naming the reserve's or the ceiling's column, in code or a comment, is caught
-    at its line; the same text in the family's own file is not."""
+DEMO = Family("demo_rule", None, check=Check("demo_rule", lambda years, sector_years, steps, market: 0.0),
+              values=(ValueColumn("demo_released_mt", "demo_release_mt"),),
+              dual=DualColumn("demo_value_cny_per_t", "years"))
+
+
+@pytest.mark.parametrize("text, name", [('supply = years["demo_released_mt"]\n', "demo_released_mt"),
+                                        ("# what the rule sells (demo_release_mt)\n", "demo_release_mt"),
+                                        ('value = years["demo_value_cny_per_t"]\n', "demo_value_cny_per_t")])
+def test_a_leak_is_named_with_its_file_and_line(tmp_path, text, name):
+    """A module naming a family's value column, its variable or its dual column, in code or a
+    comment, is caught at its line; the same text in the family's own file is not, nor a
+    longer name that contains it."""
     package = tmp_path / "model"
     (package / "families").mkdir(parents=True)
-    (package / "report.py").write_text("import numpy\n" + text)
-    own = package / "families" / "mine.py"
+    (package / "report.py").write_text("import numpy\n" + text + "other = 'demo_released_mt_total'\n")
+    own = package / "families" / "demo_rule.py"
     own.write_text(text)
-    reserve, ceiling = (next(f for f in FAMILIES if f.name == name) for name in ("reserve", "price_ceiling"))
-    found = leaks(package, [reserve, ceiling], {"reserve": own, "price_ceiling": own})
-    name = "reserve_released_mt" if "reserve" in text else "ceiling_sales_mt"
-    owner = "reserve" if "reserve" in text else "price_ceiling"
-    assert found == [f"model/report.py:2 names {name} (declared by {owner})"]
+    assert leaks(package, [DEMO], {"demo_rule": own}) == [f"model/report.py:2 names {name} (declared by demo_rule)"]
