@@ -5,7 +5,10 @@ rows, its own variables and their output columns, the shared sums it adds to, it
 output column, its check), add one line to
 ``FAMILIES`` below, and its test ``tests/families/test_<rule>.py``. The formulation, the
 results (dual-derived columns), the diagnosis (relaxable targets) and stage 2 (rows it
-holds) read the declarations; no family's name is matched anywhere else.
+holds) read the declarations; no family's name is matched anywhere else. The report's charts
+read a ``ValueColumn``'s ``supply_chart`` / ``bank_chart`` (a ``Chart``), written with the
+results (``chart_entries``, summary.json's ``charts``); ``tests/families/test_one_file_per_family.py``
+fails when a module outside a family's file names its variables or columns.
 
 Its check is a ``Check`` declared in the same file: a function of the output tables
 ``(years, sector_years, steps, market) -> worst violation`` and
