@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 
 from . import checktools, fastpath
-from .checktools import (BEYOND_NATIONAL_CAP, MARKET_SUPPLY, NATIONAL_SINK, TOLERANCE_MT, TOLERANCE_PRICE,
-                         borrowed_mt, brought_in_mt, by_year, joined, market_supply_mt, row_of_step, rows_of, worst)
-from .families import (FAMILIES, Check, Family, beyond_national_cap_columns, market_supply_columns,
-                       national_sink_columns)
+from .checktools import (BEYOND_NATIONAL_CAP, CHANGES_ISSUED, MARKET_SUPPLY, NATIONAL_SINK, TOLERANCE_MT,
+                         TOLERANCE_PRICE, borrowed_mt, brought_in_mt, by_year, declared_columns, joined,
+                         market_supply_mt, row_of_step, rows_of, worst)
+from .families import (FAMILIES, Check, Family, beyond_national_cap_columns, changes_issued_columns,
+                       market_supply_columns, national_sink_columns)
 from .families.bank_limits import sector_bank_room
 from .families.deployment_limits import deployment_limited
 from .families.market_balance import MARKET_CLEARING
@@ -61,7 +62,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
     families = FAMILIES if families is None else families
     declared = {MARKET_SUPPLY: market_supply_columns(families),
                 BEYOND_NATIONAL_CAP: beyond_national_cap_columns(families),
-                NATIONAL_SINK: national_sink_columns(families)}
+                NATIONAL_SINK: national_sink_columns(families), CHANGES_ISSUED: changes_issued_columns(families)}
     market = {**market, "facilities": facilities, "stage1": stage1, "declared_columns": declared}
     sector_year_row = row_of_step(sector_years, steps)
     steps = steps.copy(deep=False)  # the caller's table keeps its columns
@@ -113,12 +114,15 @@ def sector_compliance(years, sector_years, steps, market) -> float:
 
 
 def _national_target(years, sector_years, steps, market) -> float:
-    """Allowances issued (the ETS cap, net of a supply adjustment) plus emissions outside the
-    ETS stay within each year's national cap, Mt over (worst year)."""
+    """Allowances issued (the ETS cap, changed by the rules that change it: a supply
+    adjustment's intake is not issued, its release is) plus emissions outside the ETS stay
+    within each year's national cap, Mt over (worst year)."""
     outside = by_year(sector_years, (OUTSIDE,), "emissions_mt", years["year"])
-    adjusted = (np.nan_to_num(years["adjustment_supply_mt"].to_numpy(dtype=float)) if "adjustment_supply_mt" in years
-                else 0.0)  # a supply adjustment's intake is not issued, its release is
-    return worst(years["ets_cap_mt"].to_numpy() + adjusted + outside - years["national_cap_mt"].to_numpy())
+    issued = years["ets_cap_mt"].to_numpy(dtype=float)
+    for column in declared_columns(market, CHANGES_ISSUED):
+        if column in years:
+            issued = issued + np.nan_to_num(years[column].to_numpy(dtype=float))
+    return worst(issued + outside - years["national_cap_mt"].to_numpy())
 
 
 def _market_balance(years, sector_years, steps, market) -> float:

@@ -23,6 +23,7 @@ TOLERANCE_PRICE = 1e-5  # relative, on prices and costs
 
 # market["declared_columns"][kind]: the years-table columns of the families' ValueColumns of that kind
 MARKET_SUPPLY, BEYOND_NATIONAL_CAP, NATIONAL_SINK = "market_supply", "beyond_national_cap", "national_sink"
+CHANGES_ISSUED = "changes_issued"
 
 sums = threading.local()  # by_year: {(tables, phases, column): sums} while checks.run_checks runs
 

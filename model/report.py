@@ -671,26 +671,33 @@ def plot_bank(results: Results) -> Figure:
     return figure
 
 
-# Allowance supply by source: (years column, label, sign); removals (withdrawals,
+# Allowance supply by source: (years column, label, sign); the cap first, then the sources the
+# families declare (summary.json's charts, written with the results); removals (withdrawals,
 # cancellations) take sign -1 and are drawn below zero
-SUPPLY_SOURCES: list[tuple[str, str, float]] = [
-    ("ets_cap_mt", "Cap (allowances issued)", 1.0),
-    ("reserve_released_mt", "Reserve releases", 1.0),
-    ("ceiling_sales_mt", "Sales at the price ceiling", 1.0),
-    ("offsets_used_mt", "Offsets", 1.0),
-    ("borrowed_mt", "Borrowed from next year", 1.0),
-    ("repaid_mt", "Repaid (borrowed the year before)", -1.0),
-    ("cancelled_mt", "Cancelled (not bankable)", -1.0),
-    ("withdrawn_mt", "Withdrawn (unsold at the floor)", -1.0),
-    ("adjustment_release_mt", "Released by the supply adjustment", 1.0),
-    ("adjustment_intake_mt", "Withheld by the supply adjustment", -1.0),
-]
+CAP_SOURCE: tuple[str, str, float] = ("ets_cap_mt", "Cap (allowances issued)", 1.0)
+
+
+def _chart_entries(results: Results, chart: str) -> list[dict[str, Any]]:
+    """The columns a chart draws, as the families declared them (``families.chart_entries``):
+    from summary.json, or (results written before it held them) from today's declarations."""
+    charts = results.summary.get("charts")
+    if charts is None:
+        from .families import chart_entries
+
+        charts = chart_entries()
+    return list(charts.get(chart, []))
+
+
+def declared_supply_sources(results: Results) -> list[tuple[str, str, float]]:
+    """The cap and every source the families declare for the supply chart, in its order."""
+    return [CAP_SOURCE, *((entry["column"], entry["label"], float(entry["sign"]))
+                          for entry in _chart_entries(results, "supply_by_source"))]
 
 
 def supply_sources(results: Results,
                    sources: list[tuple[str, str, float]] | None = None) -> list[tuple[str, str, float]]:
-    """The sources of ``sources`` (default ``SUPPLY_SOURCES``) the years table has values for."""
-    return [source for source in (SUPPLY_SOURCES if sources is None else sources)
+    """The sources of ``sources`` (default ``declared_supply_sources``) the years table has values for."""
+    return [source for source in (declared_supply_sources(results) if sources is None else sources)
             if _has_values(results.years, source[0])]
 
 
@@ -714,16 +721,19 @@ def plot_supply_by_source(results: Results, sources: list[tuple[str, str, float]
     return figure
 
 
-BANK_RULE_COLUMNS = {"bank_mt": ("Bank at year end", "tab:green"),
-                     "cancelled_mt": ("Cancelled (not bankable)", "tab:red"),
-                     "borrowed_mt": ("Borrowed from next year", "tab:purple"),
-                     "withdrawn_mt": ("Withdrawn (unsold at the floor)", "tab:orange")}
+BANK_COLUMN = ("bank_mt", "Bank at year end", "tab:green")  # the bank first, then the rules' bars
+
+
+def bank_rule_columns(results: Results) -> dict[str, tuple[str, str]]:
+    """The bank and the bars the families declare for the bank-rules chart: {column: (label, colour)}."""
+    return {BANK_COLUMN[0]: BANK_COLUMN[1:], **{entry["column"]: (entry["label"], entry["color"])
+                                               for entry in _chart_entries(results, "bank_rules")}}
 
 
 def has_bank_rules(results: Results) -> bool:
     """Whether a bank limit, borrowing or a floor's withdrawals reported anything."""
     return any(_has_values(results.years, column) and (results.years[column].abs() > 1e-9).any()
-               for column in BANK_RULE_COLUMNS if column != "bank_mt")
+               for column in bank_rule_columns(results) if column != BANK_COLUMN[0])
 
 
 @slide_style
@@ -732,13 +742,14 @@ def plot_bank_rules(results: Results) -> Figure:
     allowances cancelled because they could not be banked, borrowed from the next year,
     withdrawn unsold at a price floor (bars side by side, each rule that is in use)."""
     years = results.years
-    shown = [c for c in BANK_RULE_COLUMNS if c in years and (c == "bank_mt" or (years[c].abs() > 1e-9).any())]
+    columns = bank_rule_columns(results)
+    shown = [c for c in columns if c in years and (c == BANK_COLUMN[0] or (years[c].abs() > 1e-9).any())]
     figure, ax = _new_figure()
     width = 0.8 / len(shown)
     for i, column in enumerate(shown):
-        label, color = BANK_RULE_COLUMNS[column]
+        label, color = columns[column]
         ax.bar(years["year"] + (i - (len(shown) - 1) / 2) * width, years[column].fillna(0.0), width=width,
-               color=color, label=label)
+               color=color or None, label=label)
     ax.set_title("Bank, cancellations and borrowing")
     ax.set_ylabel("Mt CO2")
     _year_axis(ax)

@@ -34,8 +34,9 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .families import (FAMILIES, beyond_national_cap_columns, beyond_national_cap_labels, dual_columns, dual_prices,
-                       emission_change, facility_compliance, market_balance, simulation_compliance, value_columns)
+from .families import (FAMILIES, beyond_national_cap_columns, beyond_national_cap_labels, chart_entries, dual_columns,
+                       dual_prices, emission_change, facility_compliance, market_balance, simulation_compliance,
+                       value_columns)
 from .errors import EtscapError
 from . import fastpath
 from .parameters import Parameters
@@ -927,6 +928,7 @@ def _summary(p: Parameters, least_cost: Solution, allocated: Solution | None,
                    "equilibrium": not (allocated and settings["allocation.cost_tolerance"] > 0),
                    **{key: value for family in FAMILIES if family.market is not None
                       for key, value in family.market(p).items()}},
+        "charts": chart_entries(),  # the columns the report's charts draw, from the families' declarations
         "solver": "highs",
         "solver_version": least_cost.solver_version,
         "solver_options": least_cost.options,

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from model import solve
 from model.cli import cli
-from model.report import SUPPLY_SOURCES, plot_supply_by_source, results_figures, results_lead
+from model.report import declared_supply_sources, plot_supply_by_source, results_figures, results_lead
 from tests.conftest import TOY
 from tests.families.test_offsets import with_offsets
 from tests.families.test_price_ceiling import with_ceiling
@@ -33,7 +33,7 @@ def test_supply_sources_are_a_list_another_rule_can_extend():
     """A removal (sign -1) is drawn below zero."""
     results = solve(with_offsets(), allocation=False)
     results.years["withdrawn_mt"] = [0.0, 2.0, 0.0]
-    figure = plot_supply_by_source(results, [*SUPPLY_SOURCES, ("withdrawn_mt", "Withdrawn", -1.0)])
+    figure = plot_supply_by_source(results, [*declared_supply_sources(results), ("withdrawn_mt", "Withdrawn", -1.0)])
     assert bar_heights(figure)["Withdrawn"] == pytest.approx([0.0, -2.0, 0.0])
 
 
@@ -103,3 +103,22 @@ def test_cap_chart_shows_the_ceiling_overshoot_above_the_national_cap():
     assert years.loc[2027, "national_overshoot_mt"] == pytest.approx(5.0)
     assert top[2027] == pytest.approx(years.loc[2027, "national_cap_mt"] + 5.0)
     assert top[2027] == pytest.approx(years.loc[2027, "emissions_mt"])
+
+
+def test_the_charts_read_their_sources_from_the_results_written(tmp_path):
+    """The supply chart's sources are the families' declarations, written to summary.json and
+    read back with the results: the price ceiling of 50 CNY/t sells 5 Mt in 2027 (above), drawn
+    from the folder alone; a label changed in summary.json is the label drawn."""
+    from model import Results
+
+    solve(with_ceiling(50.0), allocation=False).write(tmp_path / "out")
+    results = Results.read(tmp_path / "out")
+    declared = {entry["column"]: entry for entry in results.summary["charts"]["supply_by_source"]}
+    assert declared["ceiling_sales_mt"] == {"column": "ceiling_sales_mt", "label": "Sales at the price ceiling",
+                                            "sign": 1.0, "color": ""}
+    assert [entry["column"] for entry in results.summary["charts"]["bank_rules"]] == [
+        "cancelled_mt", "borrowed_mt", "withdrawn_mt"]
+    np.testing.assert_allclose(bar_heights(plot_supply_by_source(results))["Sales at the price ceiling"],
+                               [0.0, 0.0, 5.0])
+    declared["ceiling_sales_mt"]["label"], declared["ceiling_sales_mt"]["sign"] = "Backstop sales", -1.0
+    np.testing.assert_allclose(bar_heights(plot_supply_by_source(results))["Backstop sales"], [0.0, 0.0, -5.0])

@@ -5,7 +5,10 @@ rows, its own variables and their output columns, the shared sums it adds to, it
 output column, its check), add one line to
 ``FAMILIES`` below, and its test ``tests/families/test_<rule>.py``. The formulation, the
 results (dual-derived columns), the diagnosis (relaxable targets) and stage 2 (rows it
-holds) read the declarations; no family's name is matched anywhere else.
+holds) read the declarations; no family's name is matched anywhere else. The report's charts
+read a ``ValueColumn``'s ``supply_chart`` / ``bank_chart`` (a ``Chart``), written with the
+results (``chart_entries``, summary.json's ``charts``); ``tests/families/test_one_file_per_family.py``
+fails when a module outside a family's file names its variables or columns.
 
 Its check is a ``Check`` declared in the same file: a function of the output tables
 ``(years, sector_years, steps, market) -> worst violation`` and
@@ -27,7 +30,7 @@ from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split,
                facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
                offsets, price_ceiling, price_floor, reserve, simulation_compliance, simulation_rule_cap,
                supply_adjustment, trading_cap_shares)
-from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Check, Contribution, DualColumn, Family,
+from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, DualColumn, Family,
                    MarketPass, Sums, ValueColumn, abatement_terms, numbered)
 
 if TYPE_CHECKING:
@@ -95,9 +98,27 @@ def beyond_national_cap_columns(families: list[Family] | None = None) -> tuple[s
     return tuple(column.name for column in value_columns(families) if column.beyond_national_cap)
 
 
+def changes_issued_columns(families: list[Family] | None = None) -> tuple[str, ...]:
+    """The years-table columns of changes rules make to the allowances issued (for the checks)."""
+    return tuple(column.name for column in value_columns(families) if column.changes_issued)
+
+
 def national_sink_columns(families: list[Family] | None = None) -> tuple[str, ...]:
     """The years-table columns of removals counted as sinks under a net-GHG national count."""
     return tuple(column.name for column in value_columns(families) if column.national_sink)
+
+
+def chart_entries(families: list[Family] | None = None) -> dict[str, list[dict]]:
+    """The years-table columns the report's charts draw, by chart, in each chart's order:
+    {"supply_by_source": [{"column", "label", "sign", "color"}, ...], "bank_rules": [...]}
+    (written to summary.json's ``charts``, so the report needs no family)."""
+    columns = value_columns(families)
+    charts = {}
+    for chart, of in (("supply_by_source", lambda c: c.supply_chart), ("bank_rules", lambda c: c.bank_chart)):
+        shown = sorted(((of(c), c.name) for c in columns if of(c) is not None), key=lambda entry: entry[0].order)
+        charts[chart] = [{"column": name, "label": entry.label, "sign": entry.sign, "color": entry.color}
+                         for entry, name in shown]
+    return charts
 
 
 def family_costs(p: Parameters, families: list[Family] | None = None) -> list[Term]:
@@ -148,6 +169,7 @@ def dual_columns(table: str, families: list[Family] | None = None) -> list[Famil
 
 
 __all__ = ["FAMILIES", "Family", "Check", "DualColumn", "ValueColumn", "Contribution", "define_family_variables",
+           "Chart", "chart_entries", "changes_issued_columns",
            "value_columns", "market_supply_columns", "beyond_national_cap_columns", "beyond_national_cap_labels",
            "national_sink_columns",
            "family_costs", "emission_change", "market_passes", "MarketPass", "Sums", "NATIONAL_COUNT",

@@ -27,7 +27,8 @@ from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_year, wo
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
 from ..phases import TRADING
-from .base import ALLOWANCE_DEMAND, Check, Contribution, Family, Sums, ValueColumn, abatement_terms, numbered
+from .base import (ALLOWANCE_DEMAND, Chart, Check, Contribution, Family, Sums, ValueColumn, abatement_terms,
+                   numbered)
 
 
 def active(p: Parameters) -> bool:
@@ -304,7 +305,9 @@ FAMILY = Family(
     "bank_limits", define_bank_limits, check=BANK_LIMITS,
     reads=("sectors.bank_limit_base_mt", "sectors.bank_limit_sales_factor", "market.bank_limit_mt"),
     variables=limit_variables, market=summary,
-    values=(ValueColumn("cancelled_mt", "sector_bank_mt", compute=cancelled_by_year),
+    values=(ValueColumn("cancelled_mt", "sector_bank_mt", compute=cancelled_by_year,
+                        supply_chart=Chart("Cancelled (not bankable)", order=60, sign=-1.0),
+                        bank_chart=Chart("Cancelled (not bankable)", order=10, color="tab:red")),
             ValueColumn("bank_mt", "sector_bank_mt", table="sector_years", rows=_rows_of_trading),
             ValueColumn("net_sales_mt", "net_sales_mt", table="sector_years", rows=_rows_of_trading),
             ValueColumn("cancelled_mt", "sector_bank_mt", table="sector_years", rows=_rows_of_trading,

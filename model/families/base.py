@@ -94,6 +94,20 @@ class DualColumn:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """Where a years-table column shows in one of the report's charts: its ``label`` in the
+    legend, its place (``order``, ascending; the palette's colours follow it), ``sign`` +1 for
+    allowances added to the trading sectors' supply (drawn above zero), -1 for those taken out
+    (below), and a fixed ``color`` where the chart has no palette. Written with the results
+    (summary.json's ``charts``), so the report reads it without the families."""
+
+    label: str
+    order: float
+    sign: float = 1.0
+    color: str = ""
+
+
+@dataclass(frozen=True)
 class ValueColumn:
     """A years-table column holding the values of a variable the family declares (keyed by
     year), e.g. a reserve's release (or a sector_years column, ``table`` and ``rows``); a
@@ -118,6 +132,12 @@ class ValueColumn:
     table: str = "years"  # or "sector_years": then ``rows`` gives each value's sector-year row
     rows: Callable[["Parameters"], np.ndarray] | None = None
     compute: Callable[["Parameters", Mapping[str, np.ndarray]], np.ndarray] | None = None  # from the LP's values
+    # the values change the allowances issued in their year (a supply adjustment's release less
+    # its intake): the national-target check counts them with the ETS cap
+    changes_issued: bool = False
+    # a source in the report's allowance-supply-by-source chart, and a bar in its bank-rules chart
+    supply_chart: Chart | None = None
+    bank_chart: Chart | None = None
 
 
 @dataclass(frozen=True)

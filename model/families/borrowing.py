@@ -14,7 +14,7 @@ from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
 from ..phases import TRADING
 from .bank_limits import BANK_LIMITS
-from .base import ALLOWANCE_SUPPLY, Contribution, Family, Sums, ValueColumn, abatement_terms
+from .base import ALLOWANCE_SUPPLY, Chart, Contribution, Family, Sums, ValueColumn, abatement_terms
 
 
 def share(p: Parameters) -> float:
@@ -77,9 +77,11 @@ def market_facts(p: Parameters) -> dict:
 FAMILY = Family(
     "borrowing", define_borrowing_limit, check=BANK_LIMITS, reads=("market.borrowing_limit_share",),
     variables=borrowing_variables,
-    values=(ValueColumn("borrowed_mt", "borrowed_mt"),
+    values=(ValueColumn("borrowed_mt", "borrowed_mt", supply_chart=Chart("Borrowed from next year", order=40),
+                        bank_chart=Chart("Borrowed from next year", order=20, color="tab:purple")),
             # repaid in year t from its allowances: what year t-1 borrowed
             ValueColumn("repaid_mt", "borrowed_mt",
-                        by_year=lambda p, borrowed: np.concatenate([[0.0], borrowed[:-1]]))),
+                        by_year=lambda p, borrowed: np.concatenate([[0.0], borrowed[:-1]]),
+                        supply_chart=Chart("Repaid (borrowed the year before)", order=50, sign=-1.0))),
     adds={ALLOWANCE_SUPPLY: borrowed_and_repaid}, market=market_facts, doc=__doc__,
 )

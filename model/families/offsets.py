@@ -34,7 +34,8 @@ from ..checktools import worst
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
 from ..phases import OUTSIDE, TRADING
-from .base import ALLOWANCE_SUPPLY, Check, Contribution, DualColumn, Family, Sums, ValueColumn, abatement_terms
+from .base import (ALLOWANCE_SUPPLY, Chart, Check, Contribution, DualColumn, Family, Sums, ValueColumn,
+                   abatement_terms)
 
 _LAST: list = []  # (parameters, supply): the supply of the last parameters asked for
 
@@ -232,7 +233,8 @@ FAMILY = Family(
     dual=DualColumn("offset_limit_value_cny_per_t", "years", year_of_row=lambda p: p.market_years,
                     optional=True),
     adds={ALLOWANCE_SUPPLY: offsets_as_supply}, variables=offset_variables, costs=offset_costs,
-    values=(ValueColumn("offsets_used_mt", "offset_mt", market_supply=True, by_year=_by_year),
+    values=(ValueColumn("offsets_used_mt", "offset_mt", market_supply=True, by_year=_by_year,
+                        supply_chart=Chart("Offsets", order=30)),
             ValueColumn("offsets_from_removals_mt", "offset_mt",
                         by_year=lambda p, v: _by_year(p, v, removals_only=True)),
             ValueColumn("offsets_as_sinks_mt", "offset_mt", national_sink=True,

@@ -16,7 +16,7 @@ from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
 from ..inputs import interpolate_by_year
 from ..lp import Term, VarBlock
 from ..parameters import Parameters
-from .base import ALLOWANCE_SUPPLY, Check, Contribution, Family, ValueColumn
+from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, ValueColumn
 
 
 def ceiling_by_year(p: Parameters) -> np.ndarray:
@@ -93,6 +93,7 @@ FAMILY = Family(
     "price_ceiling", None, check=PRICE_CEILING, reads=("targets.price_ceiling_cny_per_t",),
     variables=ceiling_variables, costs=ceiling_costs, adds={ALLOWANCE_SUPPLY: sales_as_supply},
     values=(ValueColumn("ceiling_sales_mt", "ceiling_sales_mt", market_supply=True, by_year=sales_by_year,
-                        beyond_national_cap=True, label="allowances sold at the price ceiling"),),
+                        beyond_national_cap=True, label="allowances sold at the price ceiling",
+                        supply_chart=Chart("Sales at the price ceiling", order=20)),),
     year_columns=year_columns, doc=__doc__,
 )

@@ -13,7 +13,7 @@ price >= floor while withdrawals are below their bound, withdrawals only at pric
 (below it only at the bound), banking only where the discounted later price is at least the
 floor. The device term is no cost: ``objective_bn_cny`` is the cost of abatement and backstop
 supply alone. ``[market] unsold_to``: "cancel" (they leave the market) or "reserve" (they
-enter the reserve of ``reserve.py``; only one without a pool limit for now, whose yearly
+enter the reserve of reserve.csv; only one without a pool limit for now, whose yearly
 volumes alone limit its releases, so that it changes nothing else: see ``check_unsold_to``)."""
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from ..errors import InputError, Problem
 from ..inputs import interpolate_by_year
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
-from . import reserve
-from .base import ALLOWANCE_SUPPLY, Check, Contribution, Family, MarketPass, Sums, ValueColumn
+from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, MarketPass, Sums, ValueColumn
 from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE
 
 
@@ -53,7 +52,8 @@ def check_unsold_to(p: Parameters) -> None:
     as the regulator's (InputError)."""
     if p.dataset.settings["market.unsold_to"] != "reserve" or not _in_use(p):
         return
-    if reserve.reserve_offers(p).empty:
+    offered_from = p.dataset.reserve["year"].to_numpy(dtype=int)  # the reserve's input: no other family's module
+    if not p.market_years.size or not (offered_from <= p.market_years.max()).any():  # no tier offers in a market year
         raise InputError(Problem("scenario.toml", None, "market.unsold_to", "reserve",
                                  "cancel, or a reserve (reserve.csv) to take the allowances unsold at the price floor"))
     if p.dataset.settings["market.reserve.initial_mt"] is not None:
@@ -176,7 +176,9 @@ FAMILY = Family(
     variables=withdrawn_variables, market_pass=floor_pass,
     adds={ALLOWANCE_SUPPLY: withdrawn_from_supply},
     values=(ValueColumn("withdrawn_mt", "withdrawn_mt", by_year=withdrawn_by_year,
-                        label="auctioned allowances unsold at the price floor"),
+                        label="auctioned allowances unsold at the price floor",
+                        supply_chart=Chart("Withdrawn (unsold at the floor)", order=70, sign=-1.0),
+                        bank_chart=Chart("Withdrawn (unsold at the floor)", order=30, color="tab:orange")),
             ValueColumn("floor_supply_mt", "withdrawn_mt", market_supply=True,
                         by_year=lambda p, v: -withdrawn_by_year(p, v),
                         label="the change unsold allowances make to the market's supply (-withdrawn_mt)")),

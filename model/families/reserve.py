@@ -19,7 +19,7 @@ import pandas as pd
 from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
-from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Check, Contribution, Family, Sums, ValueColumn
+from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn
 
 _LAST: list = []
 
@@ -159,7 +159,8 @@ FAMILY = Family(
            "market.reserve.counts_in_national_target"),
     variables=reserve_variables, costs=reserve_costs,
     adds={ALLOWANCE_SUPPLY: releases_as_supply, NATIONAL_COUNT: releases_counted},
-    values=(ValueColumn("reserve_released_mt", "reserve_release_mt", market_supply=True, by_year=released_by_year),
+    values=(ValueColumn("reserve_released_mt", "reserve_release_mt", market_supply=True, by_year=released_by_year,
+                        supply_chart=Chart("Reserve releases", order=10)),
             ValueColumn("reserve_uncounted_mt", "reserve_release_mt", beyond_national_cap=True,
                         label="reserve releases not counted under the national target",
                         by_year=lambda p, v: released_by_year(p, v, uncounted_only=True))),

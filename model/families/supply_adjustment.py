@@ -32,7 +32,7 @@ from ..checktools import brought_in_mt, joined, worst
 from ..errors import EtscapError
 from ..lp import RowBlock, Term, VarBlock
 from ..parameters import Parameters
-from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Check, Contribution, Family, Sums, ValueColumn
+from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn
 
 KEY = "market.supply_adjustment."
 REQUIRED_KEYS = ("upper_mt", "lower_mt", "intake_rate", "release_mt", "first_year")
@@ -286,10 +286,13 @@ FAMILY = Family(
     reads=tuple(KEY + name for name in (*REQUIRED_KEYS, "invalidate_above_mt")),
     variables=adjustment_variables,
     adds={ALLOWANCE_SUPPLY: adjustment_as_supply, NATIONAL_COUNT: adjustment_counted},
-    values=(ValueColumn("adjustment_intake_mt", "adjustment_intake_mt", by_year=_by_year),
-            ValueColumn("adjustment_release_mt", "adjustment_release_mt", by_year=_by_year),
+    values=(ValueColumn("adjustment_intake_mt", "adjustment_intake_mt", by_year=_by_year,
+                        supply_chart=Chart("Withheld by the supply adjustment", order=90, sign=-1.0)),
+            ValueColumn("adjustment_release_mt", "adjustment_release_mt", by_year=_by_year,
+                        supply_chart=Chart("Released by the supply adjustment", order=80)),
             ValueColumn("adjustment_invalidated_mt", "adjustment_invalidated_mt", by_year=_by_year),
             ValueColumn("adjustment_reserve_mt", "adjustment_reserve_mt", by_year=_by_year),
-            ValueColumn("adjustment_supply_mt", "adjustment_intake_mt", market_supply=True, compute=net_supply)),
+            ValueColumn("adjustment_supply_mt", "adjustment_intake_mt", market_supply=True, changes_issued=True,
+                        compute=net_supply)),
     year_columns=year_columns, market=market_facts, doc=__doc__,
 )

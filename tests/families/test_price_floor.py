@@ -162,8 +162,13 @@ def test_unsold_allowances_into_a_reserve_without_a_pool_limit():
 
 
 def test_unsold_to_reserve_without_a_reserve_is_refused():
+    """No reserve.csv, or one whose only tier starts in 2030, after the toy's last year (2027)."""
     with pytest.raises(InputError, match="market.unsold_to: found 'reserve', expected cancel, or a reserve"):
         solve(with_floor(30.0, **{"market.unsold_to": "reserve"}))
+    later = with_floor(30.0, **{"market.unsold_to": "reserve"}).replace(reserve=pd.DataFrame(
+        {"year": [2030], "tier": ["A"], "trigger_price_cny_per_t": [15.0], "volume_mt": [5.0], "source": ["test"]}))
+    with pytest.raises(InputError, match="market.unsold_to: found 'reserve', expected cancel, or a reserve"):
+        solve(later)
 
 
 def test_a_model_a_script_changed_solves_the_floor_the_same_way():

@@ -198,3 +198,24 @@ def test_the_supply_chart_shows_intake_and_releases():
     assert heights["Cap (allowances issued)"] == pytest.approx([115.0, 70.0, 75.0])
     assert heights["Withheld by the supply adjustment"] == pytest.approx([-30.0, 0.0, 0.0], abs=1e-7)
     assert heights["Released by the supply adjustment"] == pytest.approx([0.0, 10.0, 10.0], abs=1e-7)
+
+
+def test_the_national_target_check_counts_the_change_to_the_allowances_issued():
+    """The rule declares adjustment_supply_mt as a change to the allowances issued
+    (``changes_issued``), so the national-target check counts it with the ETS cap: with the
+    national cap of 1000 Mt, raising 2026's adjustment_supply_mt until cap + change + outside
+    emissions = 1000.5 Mt fails national_target by 0.5 Mt; without the change it passes."""
+    from model.checks import run_checks
+    from model.phases import OUTSIDE
+    from model.families import changes_issued_columns
+
+    assert changes_issued_columns() == ("adjustment_supply_mt",)
+    results = solve(adjusted_toy(), allocation=False)
+    years, sector_years = results.years.copy(), results.sector_years
+    arguments = (sector_years, results.abatement_steps, results.summary["market"], results.facilities)
+    assert run_checks(years, *arguments)["national_target"]["passed"]
+    row = years.index[years["year"] == 2026][0]
+    in_2026 = sector_years[sector_years["year"] == 2026]
+    outside = in_2026.loc[in_2026["phase"] == OUTSIDE, "emissions_mt"].sum()
+    years.loc[row, "adjustment_supply_mt"] = 1000.5 - years.loc[row, "ets_cap_mt"] - outside
+    assert run_checks(years, *arguments)["national_target"]["worst_violation"] == pytest.approx(0.5, abs=1e-9)
