@@ -191,8 +191,10 @@ def run_floor(dataset_path: Path) -> dict:
 
     # simulation-phase installations: each installation-year's merit order, outside the LP
     member_sector = facility_sector[member_facility]
-    simulated = available[member_mac] & (phase[member_sector] == 1)  # member x year
-    member, year = np.nonzero(simulated)
+    simulation_years = np.flatnonzero((phase == 1).any(axis=0))  # the few years any sector simulates
+    simulated = available[member_mac][:, simulation_years] & (phase[member_sector][:, simulation_years] == 1)
+    member, year = np.nonzero(simulated)  # member x simulation year
+    year = simulation_years[year]
     facility_year = member_facility[member] * n_years + year
     facility_bau = bau[member_sector[member], year] * emission_share[member_facility[member]]
     cost = member_cost[member] * (1 + mac_change[member_mac[member]]) ** elapsed[year]
@@ -210,8 +212,12 @@ def run_floor(dataset_path: Path) -> dict:
 
     # LP columns: sector steps (sectors without a registry), pools (the rest, outside simulation)
     step_row, step_year = np.nonzero(available & ~with_registry[mac_sector][:, None])
-    path, path_of_member = np.unique(np.stack([member_mac, member_cost]), axis=1, return_inverse=True)
-    path_mac, path_cost = path[0].astype(int), path[1]
+    # a cost path is a mac row at one installation cost factor: the distinct (row, factor) pairs
+    factors, factor_code = np.unique(column(facilities, "cost_factor", 1.0), return_inverse=True)
+    path_key, path_of_member = np.unique(member_mac * factors.size + factor_code[member_facility],
+                                         return_inverse=True)
+    path_mac = path_key // factors.size
+    path_cost = mac_cost[path_mac] * factors[path_key % factors.size]
     path_weight = np.bincount(path_of_member.ravel(), weights=mac_share[member_mac] * emission_share[member_facility],
                               minlength=path_mac.size)
     pool_path, pool_year = np.nonzero(available[path_mac] & (phase[mac_sector[path_mac]] != 1))
