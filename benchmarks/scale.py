@@ -28,7 +28,8 @@ ends with the allowance prices (stage 1, the least-cost LP):
   only up to --reference-up-to installations);
 - ``linopy``: only if linopy is installed (it is not a dependency): not implemented here.
 
-Printed per size: the median seconds of --repeat child runs and the largest peak memory
+Printed per size: the median seconds of --repeat child runs (and, as CPU ratio, the ratio of
+the median CPU seconds, steadier on a loaded machine) and the largest peak memory
 (the child's maximum resident set, imports included) of each approach, ours / floor and
 ours / reference, LP columns, the objective's relative difference and the largest price
 difference to the floor (ratios, not seconds, are what to compare: the machine is shared).
@@ -106,10 +107,10 @@ def run_ours(dataset_path: Path) -> dict:
     from model import load_dataset, solve
 
     dataset = load_dataset(dataset_path)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     results = solve(dataset, overrides={"model.resolution": "facility"}, allocation=False)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "objective_bn_cny": results.summary["objective_bn_cny"],
+    return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu_started, "objective_bn_cny": results.summary["objective_bn_cny"],
             "prices": results.years["allowance_price_cny_per_t"].fillna(-1).tolist(),
             "columns": results.summary["model"]["variables"], "rows": results.summary["model"]["constraints"],
             "phases": results.summary["seconds"]}
@@ -132,7 +133,7 @@ def run_floor(dataset_path: Path) -> dict:
     for table in ("facility_mac", "allocation", "offsets", "deployment_limits", "cap_rules", "reserve"):
         assert getattr(dataset, table).empty, f"the floor does not model {table}"
     assert dataset.targets["ets_cap_mt"].isna().all(), "the floor lets the model choose every ETS cap"
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
 
     # sectors x years: BAU, phase, rule caps, cap shares
     sectors, mac, facilities, targets = dataset.sectors, dataset.mac, dataset.facilities, dataset.targets
@@ -301,13 +302,14 @@ def run_floor(dataset_path: Path) -> dict:
     set_options(highs, sized_options(solver_options(settings), n_cols))  # the same options as ours
     highs.passModel(lp)
     highs.run()
-    solved = time.perf_counter()
+    solved, cpu_seconds = time.perf_counter(), time.process_time() - cpu_started
     row_dual = np.asarray(highs.getSolution().row_dual)
     market_start = 2 * n_years + sim_sector.size + int(own.sum())
     price = -row_dual[market_start: market_start + trading_years.size] / discount[trading_years]
     prices = np.full(n_years, -1.0)
     prices[trading_years] = np.where(np.abs(price) < 1e-9, 0.0, price)
-    return {"seconds": solved - started, "objective_bn_cny": highs.getInfo().objective_function_value / 1e3,
+    return {"seconds": solved - started, "cpu_seconds": cpu_seconds,
+            "objective_bn_cny": highs.getInfo().objective_function_value / 1e3,
             "prices": prices.tolist(), "columns": n_cols, "rows": n_rows,
             "phases": {"build": built - started, "solve": solved - built},
             "status": highs.modelStatusToString(highs.getModelStatus())}
@@ -349,7 +351,9 @@ def measure(approach: str, dataset: Path, repeat: int = 1) -> dict:
     """Run ``approach`` in ``repeat`` child processes; the run of median time (phases as
     measured in that run), with the largest peak resident memory (MiB) of all."""
     runs = sorted((_measure_once(approach, dataset) for _ in range(repeat)), key=lambda run: run["seconds"])
-    return {**runs[(len(runs) - 1) // 2], "peak_mib": max(run["peak_mib"] for run in runs)}
+    cpu = sorted(run.get("cpu_seconds", float("nan")) for run in runs)
+    return {**runs[(len(runs) - 1) // 2], "cpu_seconds": cpu[(len(cpu) - 1) // 2],
+            "peak_mib": max(run["peak_mib"] for run in runs)}
 
 
 OBJECTIVE_TOLERANCE = 1e-9  # relative
@@ -408,7 +412,7 @@ def main() -> None:
     except ImportError:
         print("linopy: not installed (not a dependency of etscap): skipped")
     workspace = Path(tempfile.mkdtemp(prefix="etscap-scale-"))
-    header = (f"{'installations':>13} {'columns':>8} {'ours s':>7} {'floor s':>7} {'ours/floor':>10} "
+    header = (f"{'installations':>13} {'columns':>8} {'ours s':>7} {'floor s':>7} {'ours/floor':>10} {'CPU ratio':>9} "
               f"{'ours MiB':>8} {'floor MiB':>9} {'memory ratio':>12} {'objective rel diff':>18} "
               f"{'max price diff':>14} {'reference s':>11} {'ours/reference':>14}")
     print(header)
@@ -420,7 +424,8 @@ def main() -> None:
             reference = measure("reference", dataset) if size <= args.reference_up_to else None
             gap, price_gap = same_lp(size, ours, floor)
             print(f"{size:>13} {floor['columns']:>8} {ours['seconds']:>7.3f} {floor['seconds']:>7.3f} "
-                  f"{ours['seconds'] / floor['seconds']:>10.2f} {ours['peak_mib']:>8.0f} {floor['peak_mib']:>9.0f} "
+                  f"{ours['seconds'] / floor['seconds']:>10.2f} {ours['cpu_seconds'] / floor['cpu_seconds']:>9.2f} "
+                  f"{ours['peak_mib']:>8.0f} {floor['peak_mib']:>9.0f} "
                   f"{ours['peak_mib'] / floor['peak_mib']:>12.2f} {gap:>18.1e} {price_gap:>14.1e} "
                   + (f"{reference['seconds']:>11.2f} {ours['seconds'] / reference['seconds']:>14.3f}"
                      if reference else f"{'-':>11} {'-':>14}"))
