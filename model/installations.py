@@ -189,9 +189,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     member needs to be spread over the years."""
     def cost_paths() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
         key = ["sector", "step", "base_cost", "cost_change", "available_from"]
-        path_id = steps.groupby(key, sort=True).ngroup().to_numpy()
-        paths = steps[key].drop_duplicates().sort_values(key, ignore_index=True)  # the order of ngroup
-        return path_id, paths, paths.groupby(["sector", "step"]).cumcount().to_numpy()
+        return _cost_paths(steps, key)
 
     path_id, paths, pool_number = fastpath.cached("cost_paths", (steps,), cost_paths)
     n_years = years.size
@@ -223,6 +221,32 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
         sector_rows,
     )
     return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of)
+
+
+def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """Each installation step's cost path (the distinct ``key`` rows, numbered in sorted key
+    order as ``groupby(key, sort=True).ngroup()``), the paths (``key`` columns, in that order)
+    and each path's pool number within its sector and step (0 for the cheapest). Sorted on
+    integer codes of the text (factorized in sorted order), not on the text itself."""
+    text, numbers = key[:2], key[2:]
+    codes = [steps[f"{name}_rank"].to_numpy() if f"{name}_rank" in steps else pd.factorize(steps[name], sort=True)[0]
+             for name in text]  # the sorted ranks _installation_steps made, else made here
+    values = [steps[name].to_numpy(dtype=float) for name in numbers]
+    order = np.lexsort([*values[::-1], *codes[::-1]])  # the last key sorts first
+    starts = np.zeros(order.size, dtype=bool)
+    starts[:1] = True
+    for column in (*codes, *values):
+        ranked = column[order]
+        starts[1:] |= ranked[1:] != ranked[:-1]
+    path_id = np.empty(order.size, dtype=np.int64)
+    path_id[order] = np.cumsum(starts) - 1
+    first = order[starts]  # each path's first step (in sorted order)
+    paths = steps[key].iloc[first].reset_index(drop=True)
+    new_step = np.ones(first.size, dtype=bool)  # a path starting a (sector, step)
+    new_step[1:] = np.logical_or.reduce([column[first][1:] != column[first][:-1] for column in codes])
+    group_start = np.flatnonzero(new_step)
+    pool_number = np.arange(first.size) - np.repeat(group_start, np.diff(np.r_[group_start, first.size]))
+    return path_id, paths, pool_number
 
 
 def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
@@ -260,21 +284,63 @@ def _short_message(grid: pd.DataFrame, lacking: np.ndarray, needed: np.ndarray, 
 
 
 def _installation_steps(dataset: Dataset) -> pd.DataFrame:
-    """One row per installation and step (before years): its sector's steps with costs times
-    its cost_factor, or its own steps from facility_mac.csv."""
-    facilities = dataset.facilities.reset_index(drop=True).assign(facility=lambda f: np.arange(len(f)))
-    own = dataset.facility_mac
-    inherits = facilities[~facilities["facility_id"].isin(own["facility_id"])]
-    inherited = inherits[["facility", "sector", "cost_factor"]].merge(dataset.mac, on="sector", sort=False)
-    inherited["base_cost"] = inherited["cost_cny_per_t"] * inherited["cost_factor"]
-    facility_of = pd.Series(facilities["facility"].to_numpy(), index=facilities["facility_id"])
-    own = own.assign(facility=facility_of.reindex(own["facility_id"]).to_numpy(),
-                     sector=facilities["sector"].to_numpy()[facility_of.reindex(own["facility_id"]).to_numpy()],
-                     base_cost=own["cost_cny_per_t"])
-    columns = ["facility", "sector", "step", "potential_share", "base_cost", "cost_change", "available_from"]
-    steps = pd.concat([inherited[columns], own[columns]], ignore_index=True)
-    steps["available_from"] = steps["available_from"].astype("Float64").fillna(-np.inf).astype(float)
-    return steps.sort_values(["facility", "step"], kind="stable", ignore_index=True)
+    """One row per installation and step (before years), by installation then step name:
+    its sector's steps with costs times its cost_factor, or its own steps from
+    facility_mac.csv. Built from integer positions (each installation's sector's mac rows),
+    not by a merge and a sort on text; ``sector_rank`` and ``step_rank`` are the text's
+    positions in sorted order, for sorting on integers later."""
+    facilities, mac, own = dataset.facilities, dataset.mac, dataset.facility_mac
+    has_own = facilities["facility_id"].isin(own["facility_id"]).to_numpy()
+    inherits = np.flatnonzero(~has_own)
+    # the mac rows of each inheriting installation's sector, in mac.csv's order
+    sector_code, _ = pd.factorize(np.concatenate([mac["sector"].to_numpy(dtype=object),
+                                                  facilities["sector"].to_numpy(dtype=object)[inherits]]))
+    mac_code, facility_code = sector_code[:len(mac)], sector_code[len(mac):]
+    n_codes = int(sector_code.max()) + 1 if sector_code.size else 0
+    by_sector = np.argsort(mac_code, kind="stable")
+    count = np.bincount(mac_code, minlength=n_codes)
+    first = np.r_[0, np.cumsum(count)[:-1]].astype(int)
+    per_facility = count[facility_code]
+    facility = np.repeat(inherits, per_facility)
+    within = np.arange(facility.size) - np.repeat(np.cumsum(per_facility) - per_facility, per_facility)
+    mac_row = by_sector[np.repeat(first[facility_code], per_facility) + within]
+    cost_factor = facilities["cost_factor"].to_numpy(dtype=float, na_value=np.nan)
+    # its own steps (an installation of facility_mac.csv), at the installation's position
+    facility_of = pd.Series(np.arange(len(facilities)), index=facilities["facility_id"])
+    own_facility = facility_of.reindex(own["facility_id"]).to_numpy()
+
+    own_sector = facilities["sector"].to_numpy(dtype=object)[own_facility.astype(int)]
+
+    def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object) -> np.ndarray:
+        own_values = own[column].to_numpy(dtype=dtype, na_value=np.nan) if of_own is None else of_own
+        return np.concatenate([mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row],
+                               np.asarray(own_values, dtype=dtype)])
+
+    def rank(column: str, of_own: np.ndarray) -> np.ndarray:
+        """Each step's position of its ``column`` text among the sorted names (ranked on
+        mac.csv's few rows and the own steps, then spread: no sort of text per step)."""
+        of_mac = mac[column].to_numpy(dtype=object)
+        names = np.unique(np.concatenate([of_mac, of_own]))  # sorted as pandas sorts text
+        return np.concatenate([np.searchsorted(names, of_mac)[mac_row], np.searchsorted(names, of_own)])
+
+    sector, step = joined("sector", own_sector), joined("step")
+    sector_rank, step_rank = rank("sector", own_sector), rank("step", own["step"].to_numpy(dtype=object))
+    steps_facility = np.concatenate([facility, own_facility]).astype(np.int64)
+    order = np.lexsort((step_rank, steps_facility))  # stable: by installation, then step name
+    available_from = joined("available_from", dtype=float)
+    base_cost = np.concatenate([mac["cost_cny_per_t"].to_numpy(dtype=float)[mac_row] * cost_factor[facility],
+                                own["cost_cny_per_t"].to_numpy(dtype=float, na_value=np.nan)])
+    return pd.DataFrame({
+        "facility": steps_facility[order],
+        "sector": pd.Series(sector[order], dtype=object, copy=False),
+        "step": pd.Series(step[order], dtype=object, copy=False),
+        "potential_share": joined("potential_share", dtype=float)[order],
+        "base_cost": base_cost[order],
+        "cost_change": joined("cost_change", dtype=float)[order],
+        "available_from": np.where(np.isnan(available_from), -np.inf, available_from)[order],
+        "sector_rank": sector_rank[order],
+        "step_rank": step_rank[order],
+    })
 
 
 def _allocation_basis(dataset: Dataset) -> np.ndarray:

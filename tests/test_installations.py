@@ -8,6 +8,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from model import InfeasibleError, apply_overrides, derive_parameters, load_dataset, solve
@@ -160,3 +162,60 @@ def test_cli_resolution_flag(tmp_path, toy_with_registry):
     assert set(table["facility_id"]) == {"p1", "p2", "s1", "s2", "s3"}
     assert np.allclose(table.groupby("year")["emissions_mt"].sum().to_numpy(),
                        pd.read_csv(out / "years.csv")["ets_emissions_mt"].to_numpy())
+
+
+def test_cost_paths_by_hand():
+    """Three installation steps of power's step a: two at cost 10 (one path), one at 12;
+    and one of b at 5. Sorted (sector, step, cost): (power, a, 10) path 0 (pool 0),
+    (power, a, 12) path 1 (pool 1), (power, b, 5) path 2 (pool 0 of b)."""
+    from model.installations import _cost_paths
+
+    steps = pd.DataFrame({"sector": ["power", "power", "power", "power"], "step": ["b", "a", "a", "a"],
+                          "base_cost": [5.0, 12.0, 10.0, 10.0], "cost_change": [0.0] * 4,
+                          "available_from": [-np.inf] * 4})
+    path_id, paths, pool = _cost_paths(steps, list(steps.columns))
+    assert path_id.tolist() == [2, 1, 0, 0]
+    assert paths["step"].tolist() == ["a", "a", "b"] and paths["base_cost"].tolist() == [10.0, 12.0, 5.0]
+    assert pool.tolist() == [0, 1, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["steel", "power", "cement"]), st.sampled_from(["s1", "s2", "t"]),
+                          st.sampled_from([1.0, 2.5, 3.0]), st.sampled_from([0.0, -0.01]),
+                          st.sampled_from([-np.inf, 2030.0])), min_size=1, max_size=40))
+def test_cost_paths_equal_pandas_groupby(rows):
+    """The integer-code cost paths are pandas' groupby(sort=True).ngroup() numbering, the
+    distinct key rows in that order and their cumcount within (sector, step)."""
+    from model.installations import _cost_paths
+
+    key = ["sector", "step", "base_cost", "cost_change", "available_from"]
+    steps = pd.DataFrame(rows, columns=key)
+    path_id, paths, pool = _cost_paths(steps, key)
+    expected = steps[key].drop_duplicates().sort_values(key, ignore_index=True)
+    assert path_id.tolist() == steps.groupby(key, sort=True).ngroup().tolist()
+    pd.testing.assert_frame_equal(paths, expected)
+    assert pool.tolist() == expected.groupby(["sector", "step"]).cumcount().tolist()
+
+
+def test_installation_steps_inherited_and_own(tmp_path):
+    """The toy's installations with cost factors (s2 x2, s3 x0.5) and s1 with its own two
+    steps (facility_mac.csv, listed Z then A): rows by installation, then step name;
+    inherited costs are the sector's x the factor (steel A 20, B 60: s2 40 and 120, s3 10
+    and 30), own steps keep their own costs and years (Z 5 from 2030, A 7 from any year)."""
+    from model.installations import _installation_steps
+
+    folder = conftest.toy_with_registry(tmp_path / "toy", conftest.FIVE_INSTALLATIONS_WITH_OUTPUT)
+    (folder / "facility_mac.csv").write_text("facility_id,step,potential_share,cost_cny_per_t,available_from,"
+                                             "cost_change\ns1,Z,0.3,5,2030,0.01\ns1,A,0.1,7,,0\n")
+    steps = _installation_steps(load_dataset(folder))
+    assert steps["facility"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert steps["sector"].tolist() == ["power"] * 4 + ["steel"] * 6
+    assert steps["step"].tolist() == ["A", "B", "A", "B", "A", "Z", "A", "B", "A", "B"]
+    assert steps["base_cost"].tolist() == [10, 40, 10, 40, 7, 5, 40, 120, 10, 30]
+    assert steps["potential_share"].tolist() == [0.2, 0.3, 0.2, 0.3, 0.1, 0.3, 0.1, 0.2, 0.1, 0.2]
+    assert steps["available_from"].tolist() == [-np.inf] * 5 + [2030] + [-np.inf] * 4
+    assert steps["cost_change"].tolist() == [0, 0, 0, 0, 0, 0.01, 0, 0, 0, 0]
+    # ranks of the text among mac.csv's and the own steps' names, sorted (power < rest <
+    # steel; A < B < Z)
+    assert steps["sector_rank"].tolist() == [0] * 4 + [2] * 6
+    assert steps["step_rank"].tolist() == [0, 1, 0, 1, 0, 2, 0, 1, 0, 1]
