@@ -26,7 +26,7 @@ import pandas as pd
 from . import fastpath
 from .errors import InfeasibleError
 from .inputs import Dataset
-from .phases import SIMULATION
+from .phases import PHASES, SIMULATION
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,12 @@ class PooledMembers:
 
 def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
     """One row per installation and model year (installation by installation): its sector's
-    row and phase, BAU, and shares of its sector's emissions and allowances."""
+    row and phase, BAU, and shares of its sector's emissions and allowances; ``phase_code``
+    is the phase's position in ``phases.PHASES`` (compared as integers, not text)."""
     shape = _grid_shape(dataset, years)
     sector_row = shape["sector_row"]
-    phase = sector_years["phase"].to_numpy()[sector_row]
+    sector_phase = sector_years["phase"].to_numpy()
+    phase = sector_phase[sector_row]
     rule_cap = sector_years["rule_cap_mt"].to_numpy()[sector_row]
     table = pd.DataFrame({  # text as object arrays: read back as numpy many times per solve
         "sector": pd.Series(shape["sector"], dtype=object, copy=False),
@@ -102,9 +104,20 @@ def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarra
         "emission_share": shape["emission_share"],
         "allocation_share": shape["allocation_share"],
         "cap_mt": np.where(phase == SIMULATION, rule_cap * shape["allocation_share"], np.nan),
+        "phase_code": phase_codes(sector_phase)[sector_row],
     })
     table.index = shape["index"]
     return table
+
+
+def phase_codes(phase: np.ndarray) -> np.ndarray:
+    """Each phase's position in ``PHASES`` (int8)."""
+    return np.select([phase == name for name in PHASES], np.arange(len(PHASES))).astype(np.int8)
+
+
+def in_simulation(grid: pd.DataFrame) -> np.ndarray:
+    """Which facility-year rows of ``grid`` are in the simulation phase."""
+    return grid["phase_code"].to_numpy() == PHASES.index(SIMULATION)
 
 
 def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
@@ -148,7 +161,7 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     n_years = years.size
     available = years[None, :] >= steps["available_from"].to_numpy()[:, None]  # step x year
     # compared on the grid (installation x year), then spread to steps: not text by step-year
-    simulation = (grid["phase"].to_numpy() == SIMULATION).reshape(-1, n_years)[steps["facility"].to_numpy()]
+    simulation = in_simulation(grid).reshape(-1, n_years)[steps["facility"].to_numpy()]
     own = available & simulation if pool else available
     of_step, year_position = np.nonzero(own)
     facility_rows = steps["facility"].to_numpy()[of_step] * n_years + year_position
@@ -175,7 +188,7 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     if not pool:
         return [own_columns], None, None
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & ~simulation, years)
-    coupled = np.isin(grid["sector"].to_numpy(), list(in_lp_sectors)) & (grid["phase"].to_numpy() == SIMULATION)
+    coupled = np.isin(grid["sector"].to_numpy(), list(in_lp_sectors)) & in_simulation(grid)
     if coupled.any():  # the closed form solves each year alone: keep the simulation years in the LP
         return [pooled, own_columns], members, None
     return [pooled], members, presolve(own_columns, grid)
@@ -262,13 +275,13 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     before = cumulative - potential - (cumulative[group_start] - potential[group_start])
     used = np.clip(needed[rows] - before, 0.0, potential)
     short = needed - np.bincount(rows, weights=potential, minlength=n_rows)
-    in_simulation = grid["phase"].to_numpy() == SIMULATION
-    lacking = np.flatnonzero(in_simulation & (short > 1e-9 * np.maximum(1.0, needed)))
+    simulating = in_simulation(grid)
+    lacking = np.flatnonzero(simulating & (short > 1e-9 * np.maximum(1.0, needed)))
     if lacking.size:
         raise InfeasibleError(_short_message(grid, lacking, needed, short))
     abatement = np.empty_like(used)
     abatement[order] = used
-    own_price = np.where(in_simulation, 0.0, np.nan)
+    own_price = np.where(simulating, 0.0, np.nan)
     dearest = used > 1e-12
     np.maximum.at(own_price, rows[dearest], columns.cost_cny_per_t[order][dearest])
     return PresolvedColumns(columns, abatement, own_price)

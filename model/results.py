@@ -34,6 +34,7 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
+from .installations import in_simulation
 from .families import (FAMILIES, beyond_national_cap_columns, beyond_national_cap_labels, dual_columns, dual_prices,
                        emission_change, facility_compliance, market_balance, simulation_compliance, value_columns)
 from .errors import EtscapError
@@ -779,7 +780,7 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     family = simulation_compliance.FAMILY
     own = _spread(n, rows, dual_prices(p, family, least_cost.duals[family.name]))
     grid = p.facility_years if p.facility_resolution else None
-    facility_rows = np.flatnonzero(grid["phase"].to_numpy() == SIMULATION) if grid is not None else np.zeros(0, int)
+    facility_rows = np.flatnonzero(in_simulation(grid)) if grid is not None else np.zeros(0, int)
     if grid is not None and len(facility_rows):
         sector_rows = grid["sector_row"].to_numpy()[facility_rows]
         weight = grid["bau_mt"].to_numpy()[facility_rows]
