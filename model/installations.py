@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -159,11 +159,23 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     steps = fastpath.cached("installation_steps", (dataset.facilities, dataset.facility_mac, dataset.mac),
                             lambda: _installation_steps(dataset))
     n_years = years.size
-    available = years[None, :] >= steps["available_from"].to_numpy()[:, None]  # step x year
-    # compared on the grid (installation x year), then spread to steps: not text by step-year
-    simulation = in_simulation(grid).reshape(-1, n_years)[steps["facility"].to_numpy()]
-    own = available & simulation if pool else available
-    of_step, year_position = np.nonzero(own)
+    available_from, facility_of_step = steps["available_from"].to_numpy(), steps["facility"].to_numpy()
+    simulating = in_simulation(grid).reshape(-1, n_years)  # installation x year
+
+    def available(rows: np.ndarray | slice, columns: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Whether the steps ``rows`` are available in the year positions ``columns``."""
+        return years[columns][None, :] >= available_from[rows][:, None]
+
+    def simulation(rows: np.ndarray | slice, columns: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Whether the steps' installations simulate in those years (from the grid, not by
+        step-year text)."""
+        return simulating[:, columns][facility_of_step[rows]]
+
+    # with pooling, only the simulation years (the few any installation simulates) have own columns
+    own_years = np.flatnonzero(simulating.any(axis=0)) if pool else np.arange(n_years)
+    own = available(slice(None), own_years) & simulation(slice(None), own_years) if pool else available(slice(None))
+    of_step, own_year = np.nonzero(own)  # step x own year, row by row: the order of the full step x year grid
+    year_position = own_years[own_year]
     facility_rows = steps["facility"].to_numpy()[of_step] * n_years + year_position
     year = years[year_position]
     elapsed = (year - dataset.settings["base_year"]).astype(float)
@@ -177,7 +189,8 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
                     pd.Index(step_names, dtype=object), pd.Index(years)],
             codes=codes, names=["facility_id", "step", "year"], verify_integrity=False)
 
-    keys = fastpath.cached("installation_keys", (steps, dataset.facilities, own.tobytes(), int(years[0])), make_keys)
+    keys = fastpath.cached("installation_keys", (steps, dataset.facilities, own.tobytes(), own_years.tobytes(),
+                                                 int(years[0])), make_keys)
     own_columns = AbatementColumns(
         "facility_abatement_mt",
         keys,
@@ -187,7 +200,8 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     )
     if not pool:
         return [own_columns], None, None
-    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & ~simulation, years)
+    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
+                             years)
     coupled = np.isin(grid["sector"].to_numpy(), list(in_lp_sectors)) & in_simulation(grid)
     if coupled.any():  # the closed form solves each year alone: keep the simulation years in the LP
         return [pooled, own_columns], members, None
@@ -195,11 +209,12 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
 
 
 def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau_mt: np.ndarray,
-           poolable: np.ndarray, years: np.ndarray) -> tuple[AbatementColumns, PooledMembers]:
+           poolable: Callable[[np.ndarray], np.ndarray], years: np.ndarray) -> tuple[AbatementColumns, PooledMembers]:
     """Pooled columns keyed (sector, step, pool, year), pool numbering the distinct cost paths
     of a sector's step from the cheapest. A pool's potential is its members' shares of their
     installations' BAU, i.e. the sector's BAU times the sum of share x emission share: no
-    member needs to be spread over the years."""
+    member needs to be spread over the years. ``poolable(rows)``: whether the steps ``rows``
+    may be pooled in each year (step x year)."""
     def cost_paths() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
         key = ["sector", "step", "base_cost", "cost_change", "available_from"]
         return _cost_paths(steps, key)
@@ -212,7 +227,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
                               minlength=len(paths))
     # a path is pooled in a year if its members are: they share sector (so phase) and
     # available_from, so its first member tells
-    in_pool = poolable[np.unique(path_id, return_index=True)[1]]
+    in_pool = poolable(np.unique(path_id, return_index=True)[1])
     path_of_column, year_position = np.nonzero(in_pool)
     sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(paths["sector"])
     sector_rows = sector_code[path_of_column] * n_years + year_position
