@@ -215,11 +215,11 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     installations' BAU, i.e. the sector's BAU times the sum of share x emission share: no
     member needs to be spread over the years. ``poolable(rows)``: whether the steps ``rows``
     may be pooled in each year (step x year)."""
-    def cost_paths() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    def cost_paths() -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
         key = ["sector", "step", "base_cost", "cost_change", "available_from"]
         return _cost_paths(steps, key)
 
-    path_id, paths, pool_number = fastpath.cached("cost_paths", (steps,), cost_paths)
+    path_id, paths, pool_number, first_member = fastpath.cached("cost_paths", (steps,), cost_paths)
     n_years = years.size
     facility = steps["facility"].to_numpy()
     emission_share = grid["emission_share"].to_numpy()[facility * n_years]
@@ -227,7 +227,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
                               minlength=len(paths))
     # a path is pooled in a year if its members are: they share sector (so phase) and
     # available_from, so its first member tells
-    in_pool = poolable(np.unique(path_id, return_index=True)[1])
+    in_pool = poolable(first_member)
     path_of_column, year_position = np.nonzero(in_pool)
     sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(paths["sector"])
     sector_rows = sector_code[path_of_column] * n_years + year_position
@@ -251,30 +251,37 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of)
 
 
-def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
     """Each installation step's cost path (the distinct ``key`` rows, numbered in sorted key
-    order as ``groupby(key, sort=True).ngroup()``), the paths (``key`` columns, in that order)
-    and each path's pool number within its sector and step (0 for the cheapest). Sorted on
-    integer codes of the text (factorized in sorted order), not on the text itself."""
+    order as ``groupby(key, sort=True).ngroup()``), the paths (``key`` columns, in that order),
+    each path's pool number within its sector and step (0 for the cheapest) and its first
+    step (row of ``steps``). Numbered from integer ranks of the key columns (the text's
+    sorted ranks), hashed as one integer per step: no sort over the steps."""
     text, numbers = key[:2], key[2:]
     codes = [steps[f"{name}_rank"].to_numpy() if f"{name}_rank" in steps else pd.factorize(steps[name], sort=True)[0]
              for name in text]  # the sorted ranks _installation_steps made, else made here
     values = [steps[name].to_numpy(dtype=float) for name in numbers]
-    order = np.lexsort([*values[::-1], *codes[::-1]])  # the last key sorts first
-    starts = np.zeros(order.size, dtype=bool)
-    starts[:1] = True
-    for column in (*codes, *values):
-        ranked = column[order]
-        starts[1:] |= ranked[1:] != ranked[:-1]
-    path_id = np.empty(order.size, dtype=np.int64)
-    path_id[order] = np.cumsum(starts) - 1
-    first = order[starts]  # each path's first step (in sorted order)
+    # one integer per step from the ranks of every key column (mixed radix), hashed, not sorted
+    ranks = [*codes, *(pd.factorize(column, sort=True)[0] for column in values)]
+    sizes = [int(rank.max()) + 1 if rank.size else 1 for rank in ranks]
+    combined = np.zeros(len(steps), dtype=np.int64)
+    for rank, size in zip(ranks, sizes):
+        combined = combined * size + rank
+    assert float(np.prod(np.array(sizes, dtype=float))) < 2.0 ** 62, "too many distinct cost paths to number"
+    appearance, distinct = pd.factorize(combined)  # numbered in order of first appearance
+    sorted_rank = np.empty(distinct.size, dtype=np.int64)
+    sorted_rank[np.argsort(distinct, kind="stable")] = np.arange(distinct.size)  # a few thousand paths
+    path_id = sorted_rank[appearance]
+    running = np.maximum.accumulate(appearance)
+    first_appearance = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if appearance.size else appearance
+    first = np.empty(distinct.size, dtype=np.int64)
+    first[sorted_rank] = first_appearance  # each path's first step, paths in sorted order
     paths = steps[key].iloc[first].reset_index(drop=True)
     new_step = np.ones(first.size, dtype=bool)  # a path starting a (sector, step)
     new_step[1:] = np.logical_or.reduce([column[first][1:] != column[first][:-1] for column in codes])
     group_start = np.flatnonzero(new_step)
     pool_number = np.arange(first.size) - np.repeat(group_start, np.diff(np.r_[group_start, first.size]))
-    return path_id, paths, pool_number
+    return path_id, paths, pool_number, first
 
 
 def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:

@@ -166,22 +166,23 @@ def test_cli_resolution_flag(tmp_path, toy_with_registry):
 
 def test_cost_paths_by_hand():
     """Three installation steps of power's step a: two at cost 10 (one path), one at 12;
-    and one of b at 5. Sorted (sector, step, cost): (power, a, 10) path 0 (pool 0),
+    and one of b at 5 (rows b 5, a 12, a 10, a 10). Sorted (sector, step, cost): (power, a, 10) path 0 (pool 0),
     (power, a, 12) path 1 (pool 1), (power, b, 5) path 2 (pool 0 of b)."""
     from model.installations import _cost_paths
 
     steps = pd.DataFrame({"sector": ["power", "power", "power", "power"], "step": ["b", "a", "a", "a"],
                           "base_cost": [5.0, 12.0, 10.0, 10.0], "cost_change": [0.0] * 4,
                           "available_from": [-np.inf] * 4})
-    path_id, paths, pool = _cost_paths(steps, list(steps.columns))
+    path_id, paths, pool, first = _cost_paths(steps, list(steps.columns))
     assert path_id.tolist() == [2, 1, 0, 0]
+    assert first.tolist() == [2, 1, 0]  # (a, 10) first at row 2, (a, 12) at row 1, (b, 5) at row 0
     assert paths["step"].tolist() == ["a", "a", "b"] and paths["base_cost"].tolist() == [10.0, 12.0, 5.0]
     assert pool.tolist() == [0, 1, 0]
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["steel", "power", "cement"]), st.sampled_from(["s1", "s2", "t"]),
-                          st.sampled_from([1.0, 2.5, 3.0]), st.sampled_from([0.0, -0.01]),
+                          st.sampled_from([1.0, 2.5, 3.0]), st.sampled_from([0.0, -0.0, -0.01]),
                           st.sampled_from([-np.inf, 2030.0])), min_size=1, max_size=40))
 def test_cost_paths_equal_pandas_groupby(rows):
     """The integer-code cost paths are pandas' groupby(sort=True).ngroup() numbering, the
@@ -190,11 +191,12 @@ def test_cost_paths_equal_pandas_groupby(rows):
 
     key = ["sector", "step", "base_cost", "cost_change", "available_from"]
     steps = pd.DataFrame(rows, columns=key)
-    path_id, paths, pool = _cost_paths(steps, key)
+    path_id, paths, pool, first = _cost_paths(steps, key)
     expected = steps[key].drop_duplicates().sort_values(key, ignore_index=True)
     assert path_id.tolist() == steps.groupby(key, sort=True).ngroup().tolist()
     pd.testing.assert_frame_equal(paths, expected)
     assert pool.tolist() == expected.groupby(["sector", "step"]).cumcount().tolist()
+    assert first.tolist() == np.unique(path_id, return_index=True)[1].tolist()
 
 
 def test_installation_steps_inherited_and_own(tmp_path):
