@@ -822,10 +822,14 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
                                out=np.zeros(len(pooled)), where=pooled.potential_mt > 0)
         by_path_year = np.where(members.column_of >= 0, used_share[members.column_of], 0.0)
         n_years = p.years.size
-        share_used = np.empty((n // n_years, n_years))  # installation x year
-        for year in range(n_years):  # a bincount a year: no member x year temporaries (add.at was slow)
-            share_used[:, year] = np.bincount(members.facility, minlength=n // n_years, weights=members.potential_share
-                                              * by_path_year[members.pool_path, year])
+        # only the members of pools used in some year, in the years some pool is used (the
+        # terms left out are zeros: the sums are the same)
+        used_years = np.flatnonzero(by_path_year.any(axis=0))
+        in_use = by_path_year.any(axis=1)[members.pool_path]
+        facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
+        share_used = np.zeros((n // n_years, n_years))  # installation x year
+        for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
+            share_used[:, year] = np.bincount(facility, minlength=n // n_years, weights=share * by_path_year[path, year])
         total += share_used.ravel() * p.facility_years["bau_mt"].to_numpy()
     return total
 

@@ -166,8 +166,9 @@ def test_cli_resolution_flag(tmp_path, toy_with_registry):
 
 def test_cost_paths_by_hand():
     """Three installation steps of power's step a: two at cost 10 (one path), one at 12;
-    and one of b at 5 (rows b 5, a 12, a 10, a 10). Sorted (sector, step, cost): (power, a, 10) path 0 (pool 0),
-    (power, a, 12) path 1 (pool 1), (power, b, 5) path 2 (pool 0 of b)."""
+    and one of b at 5 (rows b 5, a 12, a 10, a 10). Sorted (sector, step, cost):
+    (power, a, 10) path 0 (pool 0), (power, a, 12) path 1 (pool 1), (power, b, 5) path 2
+    (pool 0 of b)."""
     from model.installations import _cost_paths
 
     steps = pd.DataFrame({"sector": ["power", "power", "power", "power"], "step": ["b", "a", "a", "a"],
@@ -221,3 +222,25 @@ def test_installation_steps_inherited_and_own(tmp_path):
     # steel; A < B < Z)
     assert steps["sector_rank"].tolist() == [0] * 4 + [2] * 6
     assert steps["step_rank"].tolist() == [0, 1, 0, 1, 0, 2, 0, 1, 0, 1]
+
+
+def test_facility_abatement_spreads_pools_by_hand():
+    """Two installations, two years, two cost paths. Members: installation 0 in path 0
+    (share 0.2) and path 1 (0.3), installation 1 in path 0 (0.2). Pooled columns: path 0 in
+    years 0 and 1 (potential 10 each), path 1 only in year 1 (potential 5); the LP uses 5,
+    0 and 5, so the used shares are path 0: 0.5 then 0, path 1: - then 1. Installation 0
+    abates 0.2 x 0.5 x BAU 100 = 10 in year 0 and 0.3 x 1 x 200 = 60 in year 1;
+    installation 1 0.2 x 0.5 x 50 = 5, then 0 (its only pool unused)."""
+    from types import SimpleNamespace
+
+    from model.installations import AbatementColumns, PooledMembers
+    from model.results import facility_abatement
+
+    pooled = AbatementColumns("pooled_abatement_mt", pd.MultiIndex.from_arrays([[0, 1, 2]]),
+                              np.array([10.0, 10.0, 5.0]), np.zeros(3), np.zeros(3, dtype=int))
+    members = PooledMembers(facility=np.array([0, 0, 1]), pool_path=np.array([0, 1, 0]),
+                            potential_share=np.array([0.2, 0.3, 0.2]), column_of=np.array([[0, 1], [-1, 2]]))
+    p = SimpleNamespace(facility_years=pd.DataFrame({"bau_mt": [100.0, 200.0, 50.0, 60.0]}), presolved=None,
+                        installation_columns=(pooled,), pooled_members=members, years=np.array([2025, 2026]))
+    solution = SimpleNamespace(values={"pooled_abatement_mt": np.array([5.0, 0.0, 5.0])})
+    assert facility_abatement(p, solution) == pytest.approx([10.0, 60.0, 5.0, 0.0], abs=1e-12)
