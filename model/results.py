@@ -829,7 +829,8 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
         facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
         share_used = np.zeros((n // n_years, n_years))  # installation x year
         for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
-            share_used[:, year] = np.bincount(facility, minlength=n // n_years, weights=share * by_path_year[path, year])
+            share_used[:, year] = np.bincount(facility, minlength=n // n_years,
+                                              weights=share * by_path_year[path, year])
         total += share_used.ravel() * p.facility_years["bau_mt"].to_numpy()
     return total
 
