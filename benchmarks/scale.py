@@ -50,6 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 STEPS = 8
+LARGE_REGISTRY = 100_000  # installations above which facilities.csv is written without its source column
 
 
 def make_dataset(folder: Path, installations: int) -> Path:
@@ -59,7 +60,9 @@ def make_dataset(folder: Path, installations: int) -> Path:
     rules (cap_rules.csv: the shorthands of sectors.csv and absolute_cap_from stay), the
     installations' surrender rules (benchmarks.csv shortfall_cap_share and
     obligation_capped_at_allocation) and fixed ETS caps (targets.csv ets_cap_mt blank: the
-    model chooses every cap). BAU (bau.csv) and the net-GHG national target stay."""
+    model chooses every cap). BAU (bau.csv) and the net-GHG national target stay. Above
+    ``LARGE_REGISTRY`` installations the registry has no source column (the same text on
+    every row: 200,000 of them pass the 20 MiB limit on an input file)."""
     import pandas as pd
 
     from model import load_dataset
@@ -81,7 +84,10 @@ def make_dataset(folder: Path, installations: int) -> Path:
     mac.to_csv(folder / "mac.csv", index=False)
     china = load_dataset(folder)
     total = int(china.sectors["entities"].sum())
-    make_registry(china, seed=2025, scale=installations / total).to_csv(folder / "facilities.csv", index=False)
+    registry = make_registry(china, seed=2025, scale=installations / total)
+    if installations > LARGE_REGISTRY:  # its source text alone would pass the 20 MiB file limit
+        registry = registry.drop(columns=["source"])
+    registry.to_csv(folder / "facilities.csv", index=False)
     return folder
 
 
