@@ -678,7 +678,10 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
         for columns, _ in solved:
             table = columns.key_arrays
             for name in key_columns:
-                if name in table:
+                if name == "pool":  # numbers (NaN: no pool), made Int64 below without reading objects
+                    keys[name].append(np.asarray(table[name], dtype=float) if name in table
+                                      else np.full(len(columns), np.nan))
+                elif name in table:
                     keys[name].append(table[name])
                 elif name == "sector":
                     keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
@@ -702,7 +705,7 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
         "abatement_cost_bn_cny": abatement * cost / 1e3,
     })
     if p.facility_resolution:
-        steps["pool"] = pd.array(steps["pool"].to_numpy(), dtype="Int64")
+        steps["pool"] = pd.array(steps["pool"].to_numpy(dtype=float), dtype="Int64")
     return steps, np.concatenate([columns.rows for columns, _ in solved])
 
 
