@@ -327,12 +327,13 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     facilities, mac, own = dataset.facilities, dataset.mac, dataset.facility_mac
     has_own = facilities["facility_id"].isin(own["facility_id"]).to_numpy()
     inherits = np.flatnonzero(~has_own)
-    # the mac rows of each inheriting installation's sector, in mac.csv's order
+    # the mac rows of each inheriting installation's sector, by step name (mac.csv's order on ties)
     sector_code, _ = pd.factorize(np.concatenate([mac["sector"].to_numpy(dtype=object),
                                                   facilities["sector"].to_numpy(dtype=object)[inherits]]))
     mac_code, facility_code = sector_code[:len(mac)], sector_code[len(mac):]
     n_codes = int(sector_code.max()) + 1 if sector_code.size else 0
-    by_sector = np.argsort(mac_code, kind="stable")
+    mac_steps = mac["step"].to_numpy(dtype=object)
+    by_sector = np.lexsort((np.searchsorted(np.unique(mac_steps), mac_steps), mac_code))
     count = np.bincount(mac_code, minlength=n_codes)
     first = np.r_[0, np.cumsum(count)[:-1]].astype(int)
     per_facility = count[facility_code]
@@ -361,7 +362,8 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     sector, step = joined("sector", own_sector), joined("step")
     sector_rank, step_rank = rank("sector", own_sector), rank("step", own["step"].to_numpy(dtype=object))
     steps_facility = np.concatenate([facility, own_facility]).astype(np.int64)
-    order = np.lexsort((step_rank, steps_facility))  # stable: by installation, then step name
+    # stable: by installation, then step name (the inherited rows already are: no own steps, no sort)
+    order = np.lexsort((step_rank, steps_facility)) if len(own) else slice(None)
     available_from = joined("available_from", dtype=float)
     base_cost = np.concatenate([mac["cost_cny_per_t"].to_numpy(dtype=float)[mac_row] * cost_factor[facility],
                                 own["cost_cny_per_t"].to_numpy(dtype=float, na_value=np.nan)])

@@ -244,3 +244,18 @@ def test_facility_abatement_spreads_pools_by_hand():
                         installation_columns=(pooled,), pooled_members=members, years=np.array([2025, 2026]))
     solution = SimpleNamespace(values={"pooled_abatement_mt": np.array([5.0, 0.0, 5.0])})
     assert facility_abatement(p, solution) == pytest.approx([10.0, 60.0, 5.0, 0.0], abs=1e-12)
+
+
+def test_inherited_steps_sorted_by_name_without_own_steps(tmp_path):
+    """No facility_mac.csv, mac.csv listing each sector's steps B before A: every
+    installation's rows still come by step name (A 10 then B 40 for power, A 20 x factor
+    then B 60 x factor for steel: s2 x2 gives 40, 120)."""
+    from model.installations import _installation_steps
+
+    folder = conftest.toy_with_registry(tmp_path / "toy", conftest.FIVE_INSTALLATIONS_WITH_OUTPUT)
+    mac = pd.read_csv(folder / "mac.csv")
+    mac.iloc[::-1].to_csv(folder / "mac.csv", index=False)  # rest B, rest A, steel B, steel A, power B, power A
+    steps = _installation_steps(load_dataset(folder))
+    assert steps["facility"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert steps["step"].tolist() == ["A", "B"] * 5
+    assert steps["base_cost"].tolist() == [10, 40, 10, 40, 20, 60, 40, 120, 10, 30]
