@@ -17,6 +17,7 @@ that adds allowances to the market supply declares the years-table column report
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -570,6 +571,37 @@ def _hotelling(years, sector_years, steps, market) -> float:
                    *np.where(borrowed > TOLERANCE_MT, np.nan_to_num(borrowing, nan=0.0), 0.0)])
 
 
+_STEP_PAIRS = threading.local()  # the last steps table's (sector, step) codes, in this thread
+
+
+def _step_pairs(steps: pd.DataFrame) -> tuple[np.ndarray, pd.MultiIndex]:
+    """Each row's code of its (sector, step) and the distinct pairs, so that lookups run on
+    the few pairs, not on every row's text (at facility resolution the steps table has a row
+    per installation step). Made once per steps table: the checks ask several times."""
+    last = getattr(_STEP_PAIRS, "last", None)
+    if last is not None and last[0]() is steps:
+        return last[1]
+    every = pd.MultiIndex.from_arrays([steps["sector"], steps["step"]])
+    width = len(every.levels[1]) + 1
+    sector_code, step_code = (np.asarray(codes, dtype=np.int64) for codes in every.codes)
+    combined = np.where((sector_code < 0) | (step_code < 0), -1, sector_code * width + step_code)
+    code, distinct = pd.factorize(combined)
+    blank = distinct < 0  # a row without sector or step matches no pair
+    code = np.where(blank[code], -1, code) if blank.any() else code
+    sector, step = np.full(distinct.size, None, dtype=object), np.full(distinct.size, None, dtype=object)
+    sector[~blank] = every.levels[0][distinct[~blank] // width]
+    step[~blank] = every.levels[1][distinct[~blank] % width]
+    pairs = pd.MultiIndex.from_arrays([sector, step])
+    _STEP_PAIRS.last = (weakref.ref(steps), (code, pairs))
+    return code, pairs
+
+
+def _pair_of_step(steps: pd.DataFrame, wanted: pd.MultiIndex) -> np.ndarray:
+    """For each row of ``steps``, the position in ``wanted`` of its (sector, step) (-1: none)."""
+    code, pairs = _step_pairs(steps)
+    return np.where(code >= 0, np.append(wanted.get_indexer(pairs), -1)[code], -1)
+
+
 def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) -> np.ndarray:
     """Abatement of each (sector, step) of ``pairs``, summed over its installations and pools,
     by pair x year of ``years`` (Mt; 0 where the step has no row)."""
@@ -578,7 +610,7 @@ def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) ->
     if not pairs or steps.empty:
         return totals
     wanted = pd.MultiIndex.from_tuples([tuple(pair) for pair in pairs])
-    pair = wanted.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["step"]]))
+    pair = _pair_of_step(steps, wanted)
     year = np.searchsorted(years_index, steps["year"].to_numpy())
     chosen = pair >= 0
     np.add.at(totals, (pair[chosen], year[chosen]), steps["abatement_mt"].to_numpy(dtype=float)[chosen])
@@ -618,14 +650,13 @@ def _deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
     limits = market.get("deployment_limits")
     if not limits or not n:
         return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    pairs = pd.MultiIndex.from_arrays([steps["sector"], steps["step"]])
     build = pd.MultiIndex.from_tuples([(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
                                       or [("", "")])
-    build_limited = build.get_indexer(pairs) >= 0
+    build_limited = _pair_of_step(steps, build) >= 0
     at_limit = np.zeros(n, dtype=bool)
     year = steps["year"].to_numpy()
     for group in limits["max_mt"]:  # a few groups
-        members = pd.MultiIndex.from_tuples([tuple(pair) for pair in group["steps"]]).get_indexer(pairs) >= 0
+        members = _pair_of_step(steps, pd.MultiIndex.from_tuples([tuple(pair) for pair in group["steps"]])) >= 0
         total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
         limit = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
         full_years = years["year"].to_numpy()[total >= limit - TOLERANCE_MT]

@@ -4,7 +4,10 @@ worst violation the break made."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model import EtscapError, solve
 from model.checks import failed, run_checks
@@ -277,3 +280,32 @@ def test_sector_compliance_holds_a_simulation_sector_to_its_rule_cap(toy):
     _set(sector_years, "emissions_mt", 48.5, sector="steel", year=2025)
     report = run_checks(years, sector_years, steps, toy.summary["market"])
     assert report["sector_compliance"]["worst_violation"] == pytest.approx(1.5)
+
+
+def test_pair_of_step_by_hand():
+    """Rows (power, A), (steel, B), (-, A), (power, -), (cement, A) against the pairs
+    (steel, B), (power, A), (cement, A): positions 1, 0, none, none, 2; a second table of
+    the same length is looked up afresh (the codes are kept for one table only)."""
+    from model.checks import _pair_of_step
+
+    wanted = pd.MultiIndex.from_tuples([("steel", "B"), ("power", "A"), ("cement", "A")])
+    steps = pd.DataFrame({"sector": ["power", "steel", None, "power", "cement"],
+                          "step": ["A", "B", "A", None, "A"]}, dtype=object)
+    assert _pair_of_step(steps, wanted).tolist() == [1, 0, -1, -1, 2]
+    other = pd.DataFrame({"sector": ["cement"] * 5, "step": ["A", "B", "A", "A", "A"]}, dtype=object)
+    assert _pair_of_step(other, wanted).tolist() == [2, -1, 2, 2, 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["power", "steel", None]), st.sampled_from(["A", "B", "C", None])),
+                min_size=1, max_size=30),
+       st.lists(st.tuples(st.sampled_from(["power", "steel", "cement"]), st.sampled_from(["A", "B", "D"])),
+                min_size=1, max_size=5, unique=True))
+def test_pair_of_step_equals_multiindex_lookup(rows, pairs):
+    """The lookup through the distinct pairs equals pandas' MultiIndex.get_indexer on every row."""
+    from model.checks import _pair_of_step
+
+    steps = pd.DataFrame(rows, columns=["sector", "step"], dtype=object)
+    wanted = pd.MultiIndex.from_tuples(pairs)
+    expected = wanted.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["step"]]))
+    assert _pair_of_step(steps, wanted).tolist() == expected.tolist()
