@@ -259,3 +259,20 @@ def test_inherited_steps_sorted_by_name_without_own_steps(tmp_path):
     assert steps["facility"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert steps["step"].tolist() == ["A", "B"] * 5
     assert steps["base_cost"].tolist() == [10, 40, 10, 40, 20, 60, 40, 120, 10, 30]
+
+
+@pytest.mark.parametrize("overrides", [FACILITY, UNPOOLED, {}])
+def test_mac_rows_of_columns_equal_their_text_lookup(small_china, overrides):
+    """deployment_limits finds each abatement column's mac.csv row from its keys' integer
+    codes (an installation's sector from its sector-year row): the same rows as looking up
+    every column's (sector, step) text, for sector steps, pools and installations' own steps."""
+    from model.families.deployment_limits import _mac_rows
+
+    p = derive_parameters(apply_overrides(small_china, overrides))
+    mac_key = pd.MultiIndex.from_frame(p.dataset.mac[["sector", "step"]])
+    assert len(p.abatement) >= (2 if overrides else 1)
+    for columns in p.abatement:
+        keys = columns.key_arrays
+        sector = keys["sector"] if "sector" in keys else p.facility_years["sector"].to_numpy()[columns.facility_rows]
+        expected = mac_key.get_indexer(pd.MultiIndex.from_arrays([sector, keys["step"]])) if len(columns) else []
+        assert _mac_rows(p, columns, mac_key).tolist() == list(expected), columns.name

@@ -14,7 +14,7 @@ tests the limits themselves from the abatement_steps table."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from ..inputs import Dataset, interpolate_by_year
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
 from .base import Family, Sums, numbered
+
+if TYPE_CHECKING:
+    from ..installations import AbatementColumns
 
 
 def limited_sectors(dataset: Dataset) -> set[str]:
@@ -58,6 +61,24 @@ def first_year_build_factor(p: Parameters) -> float:
     return float(max(1, p.first_year - p.dataset.settings["base_year"]))
 
 
+def _mac_rows(p: Parameters, columns: AbatementColumns, mac_key: pd.MultiIndex) -> np.ndarray:
+    """Each column's row in mac.csv by its (sector, step) (-1: none), looked up on the keys'
+    integer codes over their few sectors and steps, not on every column's text (the
+    installations' sector from their sector-year row)."""
+    keys = columns.keys
+    step_level = keys.names.index("step")
+    step_code, steps = np.asarray(keys.codes[step_level]), keys.levels[step_level]
+    if "sector" in keys.names:
+        sector_level = keys.names.index("sector")
+        sector_code, sectors = np.asarray(keys.codes[sector_level]), keys.levels[sector_level]
+    else:
+        sector_code = p.facility_years["sector_row"].to_numpy()[columns.facility_rows] // p.years.size
+        sectors = pd.Index(p.dataset.sectors["sector"])
+    table = mac_key.get_indexer(pd.MultiIndex.from_product([sectors, steps])).reshape(len(sectors), len(steps))
+    known = (sector_code >= 0) & (step_code >= 0)
+    return np.where(known, table[np.where(known, sector_code, 0), np.where(known, step_code, 0)], -1)
+
+
 def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
     """Rows ("max_build", "sector.step", year): abatement[t] - abatement[t-1] <= the build
     rate (x years since base_year in first_year), in the years the step exists; rows
@@ -76,11 +97,7 @@ def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
     parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []  # (variable, row, position, coef)
     if size:
         for columns in p.abatement:
-            keys = columns.key_arrays
-            sector = (keys["sector"] if "sector" in keys
-                      else p.facility_years["sector"].to_numpy()[columns.facility_rows])
-            of_mac = (mac_key.get_indexer(pd.MultiIndex.from_arrays([sector, keys["step"]])) if len(columns)
-                      else np.zeros(0, dtype=int))
+            of_mac = _mac_rows(p, columns, mac_key) if len(columns) else np.zeros(0, dtype=int)
             year = p.year_of_row[columns.rows] - p.first_year
             known = of_mac >= 0
             step = np.where(known, build_of_mac[np.where(known, of_mac, 0)], -1)
