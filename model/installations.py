@@ -202,7 +202,8 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
         return [own_columns], None, None
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
                              years)
-    coupled = np.isin(grid["sector"].to_numpy(), list(in_lp_sectors)) & in_simulation(grid)
+    in_lp = np.isin(dataset.sectors["sector"].to_numpy(dtype=object), list(in_lp_sectors))  # by sector: a few
+    coupled = in_lp[grid["sector_row"].to_numpy() // n_years] & in_simulation(grid)
     if coupled.any():  # the closed form solves each year alone: keep the simulation years in the LP
         return [pooled, own_columns], members, None
     return [pooled], members, presolve(own_columns, grid)
