@@ -828,7 +828,7 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
         # only the members of pools used in some year, in the years some pool is used (the
         # terms left out are zeros: the sums are the same)
         used_years = np.flatnonzero(by_path_year.any(axis=0))
-        in_use = by_path_year.any(axis=1)[members.pool_path]
+        in_use = np.asarray(by_path_year.any(axis=1), dtype=bool)[members.pool_path]
         facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
         share_used = np.zeros((n // n_years, n_years))  # installation x year
         for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
