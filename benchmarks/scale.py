@@ -4,25 +4,35 @@
 
 For each size, a dataset is made from inputs/china with a synthetic registry of that many
 installations (model/registry.py, seed 2025) and 8 cost steps in every ETS sector over
-2025-2060. Each approach runs in a fresh child process that starts from the loaded dataset
-(the tables in memory) and ends with the allowance prices (stage 1, the least-cost LP):
+2025-2060, keeping bau.csv, the net-GHG national target, the sectors' phases and
+absolute caps from 2027, and leaving out the rules the floor does not write (offsets,
+deployment and build limits, cap_rules.csv, the installations' surrender rules, fixed ETS
+caps: see ``make_dataset``). Each approach runs in a fresh child process that starts from
+the loaded dataset (the tables in memory; reading the files is outside every timing) and
+ends with the allowance prices (stage 1, the least-cost LP):
 
-- ``ours``: model.solve at facility resolution (overrides applied and checked, parameters,
-  formulation blocks -> highspy, result tables and checks), with the installations that
-  face no constraint of their own pooled and the simulation-phase ones solved in closed form;
+- ``ours``: model.solve at facility resolution, all of it on our side of the clock
+  (overrides applied and checked, ``derive_parameters``, formulation blocks -> highspy,
+  HiGHS, result tables and checks), with the installations that face no constraint of
+  their own pooled and the simulation-phase ones solved in closed form;
 - ``floor``: the same pooled LP built by hand, directly with numpy from the dataset's
-  tables (BAU, phases, cap shares, pools, the closed-form simulation installations, the
-  rows), passed to highspy with the same options: the fair floor of our overhead. Its
-  objective and prices must equal ours (1e-9 relative), else the row says so;
+  tables: its own derivation (BAU from sectors.csv and bau.csv, phases, cap shares, pools
+  by cost path, the closed-form simulation installations, every row), charged to the
+  floor's clock; nothing of ``model.parameters`` or ``model.formulation`` is used (only
+  the HiGHS option helpers, so the options are the same), passed to highspy. It must be
+  the LP ours solves: the same numbers of columns and rows, the objective to 1e-9
+  relative and every year's allowance price to 1e-9 CNY/t, else the benchmark stops with
+  the differences instead of printing a ratio;
 - ``reference``: the full, unpooled facility-level LP (one column per installation, step
   and year) passed straight to highspy with HiGHS defaults: what pooling is worth (slow:
   only up to --reference-up-to installations);
 - ``linopy``: only if linopy is installed (it is not a dependency): not implemented here.
 
-Printed per size: seconds and peak memory (the child's maximum resident set, imports
-included) of each approach, ours / floor and ours / reference, LP columns, the objective's
-relative difference and the largest price difference to the floor (ratios, not seconds,
-are what to compare: the machine is shared).
+Printed per size: the median seconds of --repeat child runs (and, as CPU ratio, the ratio of
+the median CPU seconds, steadier on a loaded machine) and the largest peak memory
+(the child's maximum resident set, imports included) of each approach, ours / floor and
+ours / reference, LP columns, the objective's relative difference and the largest price
+difference to the floor (ratios, not seconds, are what to compare: the machine is shared).
 """
 
 from __future__ import annotations
@@ -40,30 +50,44 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 STEPS = 8
+LARGE_REGISTRY = 100_000  # installations above which facilities.csv is written without its source column
 
 
 def make_dataset(folder: Path, installations: int) -> Path:
-    """inputs/china with ``installations`` synthetic installations and 8 steps per ETS sector;
-    without bau.csv (BAU grows at sectors.csv's rates) and with every ETS cap chosen by the
-    model (targets.csv's ets_cap_mt blank), the two rules the hand-built floor leaves out."""
+    """inputs/china with ``installations`` synthetic installations and 8 steps per ETS sector,
+    without the rules the hand-built floor leaves out: offsets (offsets.csv), deployment and
+    build limits (deployment_limits.csv, mac.csv max_build_mt_per_year and group), sector cap
+    rules (cap_rules.csv: the shorthands of sectors.csv and absolute_cap_from stay), the
+    installations' surrender rules (benchmarks.csv shortfall_cap_share and
+    obligation_capped_at_allocation) and fixed ETS caps (targets.csv ets_cap_mt blank: the
+    model chooses every cap). BAU (bau.csv) and the net-GHG national target stay. Above
+    ``LARGE_REGISTRY`` installations the registry has no source column (the same text on
+    every row: 200,000 of them pass the 20 MiB limit on an input file)."""
     import pandas as pd
 
     from model import load_dataset
     from model.registry import make_registry
 
     shutil.copytree(ROOT / "inputs" / "china", folder)
-    (folder / "bau.csv").unlink(missing_ok=True)
+    for left_out in ("offsets.csv", "deployment_limits.csv", "cap_rules.csv"):
+        (folder / left_out).unlink(missing_ok=True)
     targets = pd.read_csv(folder / "targets.csv")
     targets["ets_cap_mt"] = float("nan")
     targets.to_csv(folder / "targets.csv", index=False)
-    mac = pd.read_csv(folder / "mac.csv")
+    benchmarks = pd.read_csv(folder / "benchmarks.csv")
+    benchmarks.drop(columns=["shortfall_cap_share", "obligation_capped_at_allocation"], errors="ignore").to_csv(
+        folder / "benchmarks.csv", index=False)
+    mac = pd.read_csv(folder / "mac.csv").drop(columns=["max_build_mt_per_year", "group"], errors="ignore")
     covered = pd.read_csv(folder / "sectors.csv").dropna(subset=["covered_from"])["sector"]
     mac = pd.concat([_with_steps(group, STEPS) if sector in set(covered) else group
                      for sector, group in mac.groupby("sector", sort=False)], ignore_index=True)
     mac.to_csv(folder / "mac.csv", index=False)
     china = load_dataset(folder)
     total = int(china.sectors["entities"].sum())
-    make_registry(china, seed=2025, scale=installations / total).to_csv(folder / "facilities.csv", index=False)
+    registry = make_registry(china, seed=2025, scale=installations / total)
+    if installations > LARGE_REGISTRY:  # its source text alone would pass the 20 MiB file limit
+        registry = registry.drop(columns=["source"])
+    registry.to_csv(folder / "facilities.csv", index=False)
     return folder
 
 
@@ -89,10 +113,11 @@ def run_ours(dataset_path: Path) -> dict:
     from model import load_dataset, solve
 
     dataset = load_dataset(dataset_path)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     results = solve(dataset, overrides={"model.resolution": "facility"}, allocation=False)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "objective_bn_cny": results.summary["objective_bn_cny"],
+    return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu_started,
+            "objective_bn_cny": results.summary["objective_bn_cny"],
             "prices": results.years["allowance_price_cny_per_t"].fillna(-1).tolist(),
             "columns": results.summary["model"]["variables"], "rows": results.summary["model"]["constraints"],
             "phases": results.summary["seconds"]}
@@ -110,12 +135,12 @@ def run_floor(dataset_path: Path) -> dict:
 
     dataset = load_dataset(dataset_path)
     settings = dataset.settings
-    for unsupported in ("market.banking",):
+    for unsupported in ("market.banking", "market.borrowing_limit_share", "market.initial_bank_mt"):
         assert not settings[unsupported], f"the floor does not model {unsupported}"
-    assert dataset.facility_mac.empty and dataset.allocation.empty, "the floor inherits sector steps only"
+    for table in ("facility_mac", "allocation", "offsets", "deployment_limits", "cap_rules", "reserve"):
+        assert getattr(dataset, table).empty, f"the floor does not model {table}"
     assert dataset.targets["ets_cap_mt"].isna().all(), "the floor lets the model choose every ETS cap"
-    assert settings["market.initial_bank_mt"] == 0, "the floor has no initial bank"
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
 
     # sectors x years: BAU, phase, rule caps, cap shares
     sectors, mac, facilities, targets = dataset.sectors, dataset.mac, dataset.facilities, dataset.targets
@@ -125,6 +150,9 @@ def run_floor(dataset_path: Path) -> dict:
     column = lambda table, name, missing=np.nan: table[name].to_numpy(dtype=float, na_value=missing)
     bau = column(sectors, "base_emissions_mt")[:, None] * (
         (1 + column(sectors, "output_growth")) * (1 + column(sectors, "intensity_change")))[:, None] ** elapsed
+    given = dataset.bau.sort_values(["sector", "year"], kind="stable")  # bau.csv: interpolated, held outside
+    for name, path in given.groupby("sector", sort=False):  # one step per sector listed (a few)
+        bau[sectors["sector"].tolist().index(name)] = np.interp(years, column(path, "year"), column(path, "bau_mt"))
     covered_from = column(sectors, "covered_from", np.inf)
     trading_from = np.where(np.isnan(column(sectors, "trading_from")), covered_from, column(sectors, "trading_from"))
     phase = np.where(years < covered_from[:, None], 0, np.where(years < trading_from[:, None], 1, 2))  # out/sim/trade
@@ -138,6 +166,9 @@ def run_floor(dataset_path: Path) -> dict:
     discount = (1 + settings["discount_rate"]) ** -(years - years[0]).astype(float)
     target_years = targets["year"].to_numpy(dtype=float)
     national_cap = np.interp(years, target_years, column(targets, "national_cap_mt"))
+    if settings["targets.scope"] == "net_ghg":  # the CO2 room: the net-GHG cap less non-CO2, plus sinks
+        national_cap = national_cap - np.interp(years, target_years, column(targets, "non_co2_mt", 0.0)) + np.interp(
+            years, target_years, column(targets, "sinks_mt", 0.0))
 
     # steps: a sector's own, or (sectors of the registry) each installation's inherited ones
     sector_code = {name: i for i, name in enumerate(sectors["sector"])}
@@ -168,8 +199,10 @@ def run_floor(dataset_path: Path) -> dict:
 
     # simulation-phase installations: each installation-year's merit order, outside the LP
     member_sector = facility_sector[member_facility]
-    simulated = available[member_mac] & (phase[member_sector] == 1)  # member x year
-    member, year = np.nonzero(simulated)
+    simulation_years = np.flatnonzero((phase == 1).any(axis=0))  # the few years any sector simulates
+    simulated = available[member_mac][:, simulation_years] & (phase[member_sector][:, simulation_years] == 1)
+    member, year = np.nonzero(simulated)  # member x simulation year
+    year = simulation_years[year]
     facility_year = member_facility[member] * n_years + year
     facility_bau = bau[member_sector[member], year] * emission_share[member_facility[member]]
     cost = member_cost[member] * (1 + mac_change[member_mac[member]]) ** elapsed[year]
@@ -187,8 +220,12 @@ def run_floor(dataset_path: Path) -> dict:
 
     # LP columns: sector steps (sectors without a registry), pools (the rest, outside simulation)
     step_row, step_year = np.nonzero(available & ~with_registry[mac_sector][:, None])
-    path, path_of_member = np.unique(np.stack([member_mac, member_cost]), axis=1, return_inverse=True)
-    path_mac, path_cost = path[0].astype(int), path[1]
+    # a cost path is a mac row at one installation cost factor: the distinct (row, factor) pairs
+    factors, factor_code = np.unique(column(facilities, "cost_factor", 1.0), return_inverse=True)
+    path_key, path_of_member = np.unique(member_mac * factors.size + factor_code[member_facility],
+                                         return_inverse=True)
+    path_mac = path_key // factors.size
+    path_cost = mac_cost[path_mac] * factors[path_key % factors.size]
     path_weight = np.bincount(path_of_member.ravel(), weights=mac_share[member_mac] * emission_share[member_facility],
                               minlength=path_mac.size)
     pool_path, pool_year = np.nonzero(available[path_mac] & (phase[mac_sector[path_mac]] != 1))
@@ -248,12 +285,12 @@ def run_floor(dataset_path: Path) -> dict:
     add(np.arange(trade_sector.size), cap_of[trade_sector, trade_year], 1.0)  # cap shares
     add(np.arange(trade_sector.size), trading_cap[trade_year], -share[trade_sector, trade_year])
     close(np.zeros(trade_sector.size), np.zeros(trade_sector.size))
-    incumbent = (years[trade_year] >= start) & (trade_year > 0)  # absolute caps of incumbents
-    incumbent &= phase[trade_sector, np.maximum(trade_year - 1, 0)] == 2
-    capped_years, capped_row = np.unique(trade_year[incumbent], return_inverse=True)
-    add(capped_row, cap_of[trade_sector[incumbent], trade_year[incumbent]], 1.0)
-    add(capped_row, cap_of[trade_sector[incumbent], trade_year[incumbent] - 1], -1.0)
-    close(np.full(capped_years.size, -np.inf), np.zeros(capped_years.size))
+    incumbent = (years[trade_year] >= start) & (trade_year > 0)  # absolute caps of incumbents:
+    incumbent &= phase[trade_sector, np.maximum(trade_year - 1, 0)] == 2  # one row per sector-year
+    n_incumbent = int(incumbent.sum())
+    add(np.arange(n_incumbent), cap_of[trade_sector[incumbent], trade_year[incumbent]], 1.0)
+    add(np.arange(n_incumbent), cap_of[trade_sector[incumbent], trade_year[incumbent] - 1], -1.0)
+    close(np.full(n_incumbent, -np.inf), np.zeros(n_incumbent))
 
     rows_, cols_, coefs = (np.concatenate(part) for part in zip(*entries))
     n_rows = sum(b.size for b in lower)
@@ -272,13 +309,14 @@ def run_floor(dataset_path: Path) -> dict:
     set_options(highs, sized_options(solver_options(settings), n_cols))  # the same options as ours
     highs.passModel(lp)
     highs.run()
-    solved = time.perf_counter()
+    solved, cpu_seconds = time.perf_counter(), time.process_time() - cpu_started
     row_dual = np.asarray(highs.getSolution().row_dual)
     market_start = 2 * n_years + sim_sector.size + int(own.sum())
     price = -row_dual[market_start: market_start + trading_years.size] / discount[trading_years]
     prices = np.full(n_years, -1.0)
     prices[trading_years] = np.where(np.abs(price) < 1e-9, 0.0, price)
-    return {"seconds": solved - started, "objective_bn_cny": highs.getInfo().objective_function_value / 1e3,
+    return {"seconds": solved - started, "cpu_seconds": cpu_seconds,
+            "objective_bn_cny": highs.getInfo().objective_function_value / 1e3,
             "prices": prices.tolist(), "columns": n_cols, "rows": n_rows,
             "phases": {"build": built - started, "solve": solved - built},
             "status": highs.modelStatusToString(highs.getModelStatus())}
@@ -317,11 +355,37 @@ def run_reference(dataset_path: Path) -> dict:
 
 
 def measure(approach: str, dataset: Path, repeat: int = 1) -> dict:
-    """Run ``approach`` in ``repeat`` child processes; the fastest run, with the largest peak
-    resident memory (MiB) of all (the shared machine slows runs at random, never speeds them)."""
-    runs = [_measure_once(approach, dataset) for _ in range(repeat)]
-    fastest = min(runs, key=lambda run: run["seconds"])
-    return {**fastest, "peak_mib": max(run["peak_mib"] for run in runs)}
+    """Run ``approach`` in ``repeat`` child processes; the run of median time (phases as
+    measured in that run), with the largest peak resident memory (MiB) of all."""
+    runs = sorted((_measure_once(approach, dataset) for _ in range(repeat)), key=lambda run: run["seconds"])
+    cpu = sorted(run.get("cpu_seconds", float("nan")) for run in runs)
+    return {**runs[(len(runs) - 1) // 2], "cpu_seconds": cpu[(len(cpu) - 1) // 2],
+            "peak_mib": max(run["peak_mib"] for run in runs)}
+
+
+OBJECTIVE_TOLERANCE = 1e-9  # relative
+PRICE_TOLERANCE = 1e-9  # CNY/t
+
+
+def same_lp(size: int, ours: dict, floor: dict) -> tuple[float, float]:
+    """The objective's relative difference and the largest price difference of ours to the
+    floor; stops the benchmark if the two are not the same LP (size, objective or prices),
+    since a ratio against a different LP means nothing."""
+    gap = abs(ours["objective_bn_cny"] - floor["objective_bn_cny"]) / abs(floor["objective_bn_cny"])
+    price_gap = max(abs(a - b) for a, b in zip(ours["prices"], floor["prices"], strict=True))
+    differences = [f"{what}: ours {ours[what]}, floor {floor[what]}" for what in ("columns", "rows")
+                   if ours[what] != floor[what]]
+    if gap > OBJECTIVE_TOLERANCE:
+        differences.append(f"objective: ours {ours['objective_bn_cny']!r}, floor {floor['objective_bn_cny']!r} "
+                           f"(relative difference {gap:.1e} > {OBJECTIVE_TOLERANCE:g})")
+    if price_gap > PRICE_TOLERANCE:
+        differences.append(f"allowance prices differ by up to {price_gap:.1e} CNY/t (> {PRICE_TOLERANCE:g})")
+    if floor.get("status") != "Optimal":
+        differences.append(f"floor status {floor.get('status')}")
+    if differences:
+        raise SystemExit(f"{size} installations: the floor is not the LP ours solves, no ratio reported: "
+                         + "; ".join(differences))
+    return gap, price_gap
 
 
 def _measure_once(approach: str, dataset: Path) -> dict:
@@ -341,7 +405,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 7000, 20000])
     parser.add_argument("--reference-up-to", type=int, default=1000,
                         help="run the unpooled reference only up to this many installations (it is slow)")
-    parser.add_argument("--repeat", type=int, default=3, help="child runs per approach and size (the fastest counts)")
+    parser.add_argument("--repeat", type=int, default=3, help="child runs per approach and size (the median counts)")
     parser.add_argument("--keep", action="store_true", help="keep the generated datasets")
     parser.add_argument("--run", choices=["ours", "floor", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
@@ -355,7 +419,7 @@ def main() -> None:
     except ImportError:
         print("linopy: not installed (not a dependency of etscap): skipped")
     workspace = Path(tempfile.mkdtemp(prefix="etscap-scale-"))
-    header = (f"{'installations':>13} {'columns':>8} {'ours s':>7} {'floor s':>7} {'ours/floor':>10} "
+    header = (f"{'installations':>13} {'columns':>8} {'ours s':>7} {'floor s':>7} {'ours/floor':>10} {'CPU ratio':>9} "
               f"{'ours MiB':>8} {'floor MiB':>9} {'memory ratio':>12} {'objective rel diff':>18} "
               f"{'max price diff':>14} {'reference s':>11} {'ours/reference':>14}")
     print(header)
@@ -365,10 +429,10 @@ def main() -> None:
             floor = measure("floor", dataset, args.repeat)
             ours = measure("ours", dataset, args.repeat)
             reference = measure("reference", dataset) if size <= args.reference_up_to else None
-            gap = abs(ours["objective_bn_cny"] - floor["objective_bn_cny"]) / abs(floor["objective_bn_cny"])
-            price_gap = max(abs(a - b) for a, b in zip(ours["prices"], floor["prices"]))
+            gap, price_gap = same_lp(size, ours, floor)
             print(f"{size:>13} {floor['columns']:>8} {ours['seconds']:>7.3f} {floor['seconds']:>7.3f} "
-                  f"{ours['seconds'] / floor['seconds']:>10.2f} {ours['peak_mib']:>8.0f} {floor['peak_mib']:>9.0f} "
+                  f"{ours['seconds'] / floor['seconds']:>10.2f} {ours['cpu_seconds'] / floor['cpu_seconds']:>9.2f} "
+                  f"{ours['peak_mib']:>8.0f} {floor['peak_mib']:>9.0f} "
                   f"{ours['peak_mib'] / floor['peak_mib']:>12.2f} {gap:>18.1e} {price_gap:>14.1e} "
                   + (f"{reference['seconds']:>11.2f} {ours['seconds'] / reference['seconds']:>14.3f}"
                      if reference else f"{'-':>11} {'-':>14}"))

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import fastpath
 from .parameters import Parameters
-from .phases import SIMULATION, TRADING
+from .phases import PHASES, SIMULATION, TRADING
 
 
 def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFrame,
@@ -37,10 +37,12 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     grid = p.facility_years
     if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
-    phase_of_row = grid["phase"].to_numpy()
-    covered = np.flatnonzero(np.logical_or.reduce([phase_of_row == name for name in phases]))  # isin of text sorts
+    wanted = np.isin(np.array(PHASES), phases)  # by phase code: compared as integers, not text
+    code_of_row = grid["phase_code"].to_numpy()
+    covered = np.flatnonzero(wanted[code_of_row])
     sector_row = grid["sector_row"].to_numpy()[covered]
-    phase = grid["phase"].to_numpy()[covered]
+    code = code_of_row[covered]
+    simulation = code == PHASES.index(SIMULATION)
     if abatement_mt is None:
         emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * grid["emission_share"].to_numpy()[covered]
         abatement = grid["bau_mt"].to_numpy()[covered] - emissions
@@ -53,24 +55,24 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     # free allowances: a share of the sector's (stage 2); in simulation the share of the rule cap
     sector_free = (sector_years["free_mt"].to_numpy()[sector_row] if "free_mt" in sector_years
                    else np.full(covered.size, np.nan))
-    free = np.where(phase == SIMULATION, grid["cap_mt"].to_numpy()[covered],
+    free = np.where(simulation, grid["cap_mt"].to_numpy()[covered],
                     sector_free * grid["allocation_share"].to_numpy()[covered])
     facility = covered // p.years.size  # the grid is installation by installation, year by year
     year = p.years[covered % p.years.size]
     allowance_price = years["allowance_price_cny_per_t"].to_numpy()[year - p.first_year]
-    price = np.where(phase == SIMULATION, price_in_simulation, allowance_price)
+    price = np.where(simulation, price_in_simulation, allowance_price)
     shortfall = emissions - free
     cap_share, capped_at_allocation = relief_rules(p)
     share, at_allocation = cap_share[facility], capped_at_allocation[facility]
     owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
     owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
-    relief = np.where(phase == TRADING, shortfall - owed, 0.0)
+    relief = np.where(code == PHASES.index(TRADING), shortfall - owed, 0.0)
     facilities = p.dataset.facilities
     return pd.DataFrame({  # text as categoricals: codes by row, each installation's text once
         "facility_id": _categorical(facilities, "facility_id", facility),
         "sector": _categorical(facilities, "sector", facility),
         "year": year,
-        "phase": _categories(pd.Series(phase), np.arange(covered.size)),
+        "phase": _phase_categorical(code),
         "region": _categorical(facilities, "region", facility),
         "unit_type": _categorical(facilities, "unit_type", facility),
         "bau_mt": grid["bau_mt"].to_numpy()[covered],
@@ -119,7 +121,11 @@ def _categorical(table: pd.DataFrame, column: str, rows: np.ndarray) -> pd.Categ
     return pd.Categorical.from_codes(codes[rows], categories=categories)
 
 
-def _categories(values: pd.Series, rows: np.ndarray) -> pd.Categorical:
-    """``values`` at ``rows`` as a categorical (a scenario's own column: nothing kept)."""
-    codes, categories = pd.factorize(values, use_na_sentinel=True)
-    return pd.Categorical.from_codes(codes[rows], categories=pd.Index(categories, dtype=object))
+def _phase_categorical(code: np.ndarray) -> pd.Categorical:
+    """The phases of the rows (codes of ``PHASES``) as a categorical whose categories are in
+    order of first appearance (as ``pd.factorize`` of the text orders them)."""
+    first = {position: np.argmax(code == position) for position in range(len(PHASES)) if (code == position).any()}
+    present = sorted(first, key=first.__getitem__)
+    renumbered = np.full(len(PHASES), -1, dtype=np.int8)
+    renumbered[present] = np.arange(len(present))
+    return pd.Categorical.from_codes(renumbered[code], categories=pd.Index([PHASES[i] for i in present], dtype=object))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ import pandas as pd
 from . import fastpath
 from .errors import InfeasibleError
 from .inputs import Dataset
-from .phases import SIMULATION
+from .phases import PHASES, SIMULATION
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,12 @@ class PooledMembers:
 
 def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
     """One row per installation and model year (installation by installation): its sector's
-    row and phase, BAU, and shares of its sector's emissions and allowances."""
+    row and phase, BAU, and shares of its sector's emissions and allowances; ``phase_code``
+    is the phase's position in ``phases.PHASES`` (compared as integers, not text)."""
     shape = _grid_shape(dataset, years)
     sector_row = shape["sector_row"]
-    phase = sector_years["phase"].to_numpy()[sector_row]
+    sector_phase = sector_years["phase"].to_numpy()
+    phase = sector_phase[sector_row]
     rule_cap = sector_years["rule_cap_mt"].to_numpy()[sector_row]
     table = pd.DataFrame({  # text as object arrays: read back as numpy many times per solve
         "sector": pd.Series(shape["sector"], dtype=object, copy=False),
@@ -102,9 +104,20 @@ def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarra
         "emission_share": shape["emission_share"],
         "allocation_share": shape["allocation_share"],
         "cap_mt": np.where(phase == SIMULATION, rule_cap * shape["allocation_share"], np.nan),
+        "phase_code": phase_codes(sector_phase)[sector_row],
     })
     table.index = shape["index"]
     return table
+
+
+def phase_codes(phase: np.ndarray) -> np.ndarray:
+    """Each phase's position in ``PHASES`` (int8)."""
+    return np.select([phase == name for name in PHASES], np.arange(len(PHASES))).astype(np.int8)
+
+
+def in_simulation(grid: pd.DataFrame) -> np.ndarray:
+    """Which facility-year rows of ``grid`` are in the simulation phase."""
+    return grid["phase_code"].to_numpy() == PHASES.index(SIMULATION)
 
 
 def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
@@ -146,11 +159,23 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     steps = fastpath.cached("installation_steps", (dataset.facilities, dataset.facility_mac, dataset.mac),
                             lambda: _installation_steps(dataset))
     n_years = years.size
-    available = years[None, :] >= steps["available_from"].to_numpy()[:, None]  # step x year
-    # compared on the grid (installation x year), then spread to steps: not text by step-year
-    simulation = (grid["phase"].to_numpy() == SIMULATION).reshape(-1, n_years)[steps["facility"].to_numpy()]
-    own = available & simulation if pool else available
-    of_step, year_position = np.nonzero(own)
+    available_from, facility_of_step = steps["available_from"].to_numpy(), steps["facility"].to_numpy()
+    simulating = in_simulation(grid).reshape(-1, n_years)  # installation x year
+
+    def available(rows: np.ndarray | slice, columns: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Whether the steps ``rows`` are available in the year positions ``columns``."""
+        return years[columns][None, :] >= available_from[rows][:, None]
+
+    def simulation(rows: np.ndarray | slice, columns: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Whether the steps' installations simulate in those years (from the grid, not by
+        step-year text)."""
+        return simulating[:, columns][facility_of_step[rows]]
+
+    # with pooling, only the simulation years (the few any installation simulates) have own columns
+    own_years = np.flatnonzero(simulating.any(axis=0)) if pool else np.arange(n_years)
+    own = available(slice(None), own_years) & simulation(slice(None), own_years) if pool else available(slice(None))
+    of_step, own_year = np.nonzero(own)  # step x own year, row by row: the order of the full step x year grid
+    year_position = own_years[own_year]
     facility_rows = steps["facility"].to_numpy()[of_step] * n_years + year_position
     year = years[year_position]
     elapsed = (year - dataset.settings["base_year"]).astype(float)
@@ -164,7 +189,8 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
                     pd.Index(step_names, dtype=object), pd.Index(years)],
             codes=codes, names=["facility_id", "step", "year"], verify_integrity=False)
 
-    keys = fastpath.cached("installation_keys", (steps, dataset.facilities, own.tobytes(), int(years[0])), make_keys)
+    keys = fastpath.cached("installation_keys", (steps, dataset.facilities, own.tobytes(), own_years.tobytes(),
+                                                 int(years[0])), make_keys)
     own_columns = AbatementColumns(
         "facility_abatement_mt",
         keys,
@@ -174,26 +200,27 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     )
     if not pool:
         return [own_columns], None, None
-    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, available & ~simulation, years)
-    coupled = np.isin(grid["sector"].to_numpy(), list(in_lp_sectors)) & (grid["phase"].to_numpy() == SIMULATION)
+    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
+                             years)
+    in_lp = np.isin(dataset.sectors["sector"].to_numpy(dtype=object), list(in_lp_sectors))  # by sector: a few
+    coupled = in_lp[grid["sector_row"].to_numpy() // n_years] & in_simulation(grid)
     if coupled.any():  # the closed form solves each year alone: keep the simulation years in the LP
         return [pooled, own_columns], members, None
     return [pooled], members, presolve(own_columns, grid)
 
 
 def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau_mt: np.ndarray,
-           poolable: np.ndarray, years: np.ndarray) -> tuple[AbatementColumns, PooledMembers]:
+           poolable: Callable[[np.ndarray], np.ndarray], years: np.ndarray) -> tuple[AbatementColumns, PooledMembers]:
     """Pooled columns keyed (sector, step, pool, year), pool numbering the distinct cost paths
     of a sector's step from the cheapest. A pool's potential is its members' shares of their
     installations' BAU, i.e. the sector's BAU times the sum of share x emission share: no
-    member needs to be spread over the years."""
-    def cost_paths() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    member needs to be spread over the years. ``poolable(rows)``: whether the steps ``rows``
+    may be pooled in each year (step x year)."""
+    def cost_paths() -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
         key = ["sector", "step", "base_cost", "cost_change", "available_from"]
-        path_id = steps.groupby(key, sort=True).ngroup().to_numpy()
-        paths = steps[key].drop_duplicates().sort_values(key, ignore_index=True)  # the order of ngroup
-        return path_id, paths, paths.groupby(["sector", "step"]).cumcount().to_numpy()
+        return _cost_paths(steps, key)
 
-    path_id, paths, pool_number = fastpath.cached("cost_paths", (steps,), cost_paths)
+    path_id, paths, pool_number, first_member = fastpath.cached("cost_paths", (steps,), cost_paths)
     n_years = years.size
     facility = steps["facility"].to_numpy()
     emission_share = grid["emission_share"].to_numpy()[facility * n_years]
@@ -201,7 +228,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
                               minlength=len(paths))
     # a path is pooled in a year if its members are: they share sector (so phase) and
     # available_from, so its first member tells
-    in_pool = poolable[np.unique(path_id, return_index=True)[1]]
+    in_pool = poolable(first_member)
     path_of_column, year_position = np.nonzero(in_pool)
     sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(paths["sector"])
     sector_rows = sector_code[path_of_column] * n_years + year_position
@@ -225,6 +252,39 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of)
 
 
+def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Each installation step's cost path (the distinct ``key`` rows, numbered in sorted key
+    order as ``groupby(key, sort=True).ngroup()``), the paths (``key`` columns, in that order),
+    each path's pool number within its sector and step (0 for the cheapest) and its first
+    step (row of ``steps``). Numbered from integer ranks of the key columns (the text's
+    sorted ranks), hashed as one integer per step: no sort over the steps."""
+    text, numbers = key[:2], key[2:]
+    codes = [steps[f"{name}_rank"].to_numpy() if f"{name}_rank" in steps else pd.factorize(steps[name], sort=True)[0]
+             for name in text]  # the sorted ranks _installation_steps made, else made here
+    values = [steps[name].to_numpy(dtype=float) for name in numbers]
+    # one integer per step from the ranks of every key column (mixed radix), hashed, not sorted
+    ranks = [*codes, *(pd.factorize(column, sort=True)[0] for column in values)]
+    sizes = [int(rank.max()) + 1 if rank.size else 1 for rank in ranks]
+    combined = np.zeros(len(steps), dtype=np.int64)
+    for rank, size in zip(ranks, sizes):
+        combined = combined * size + rank
+    assert float(np.prod(np.array(sizes, dtype=float))) < 2.0 ** 62, "too many distinct cost paths to number"
+    appearance, distinct = pd.factorize(combined)  # numbered in order of first appearance
+    sorted_rank = np.empty(distinct.size, dtype=np.int64)
+    sorted_rank[np.argsort(distinct, kind="stable")] = np.arange(distinct.size)  # a few thousand paths
+    path_id = sorted_rank[appearance]
+    running = np.maximum.accumulate(appearance)
+    first_appearance = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if appearance.size else appearance
+    first = np.empty(distinct.size, dtype=np.int64)
+    first[sorted_rank] = first_appearance  # each path's first step, paths in sorted order
+    paths = steps[key].iloc[first].reset_index(drop=True)
+    new_step = np.ones(first.size, dtype=bool)  # a path starting a (sector, step)
+    new_step[1:] = np.logical_or.reduce([column[first][1:] != column[first][:-1] for column in codes])
+    group_start = np.flatnonzero(new_step)
+    pool_number = np.arange(first.size) - np.repeat(group_start, np.diff(np.r_[group_start, first.size]))
+    return path_id, paths, pool_number, first
+
+
 def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     """Each simulation-phase installation-year's cheapest way to its own cap (merit order)."""
     n_rows = len(grid)
@@ -238,13 +298,13 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     before = cumulative - potential - (cumulative[group_start] - potential[group_start])
     used = np.clip(needed[rows] - before, 0.0, potential)
     short = needed - np.bincount(rows, weights=potential, minlength=n_rows)
-    in_simulation = grid["phase"].to_numpy() == SIMULATION
-    lacking = np.flatnonzero(in_simulation & (short > 1e-9 * np.maximum(1.0, needed)))
+    simulating = in_simulation(grid)
+    lacking = np.flatnonzero(simulating & (short > 1e-9 * np.maximum(1.0, needed)))
     if lacking.size:
         raise InfeasibleError(_short_message(grid, lacking, needed, short))
     abatement = np.empty_like(used)
     abatement[order] = used
-    own_price = np.where(in_simulation, 0.0, np.nan)
+    own_price = np.where(simulating, 0.0, np.nan)
     dearest = used > 1e-12
     np.maximum.at(own_price, rows[dearest], columns.cost_cny_per_t[order][dearest])
     return PresolvedColumns(columns, abatement, own_price)
@@ -260,21 +320,65 @@ def _short_message(grid: pd.DataFrame, lacking: np.ndarray, needed: np.ndarray, 
 
 
 def _installation_steps(dataset: Dataset) -> pd.DataFrame:
-    """One row per installation and step (before years): its sector's steps with costs times
-    its cost_factor, or its own steps from facility_mac.csv."""
-    facilities = dataset.facilities.reset_index(drop=True).assign(facility=lambda f: np.arange(len(f)))
-    own = dataset.facility_mac
-    inherits = facilities[~facilities["facility_id"].isin(own["facility_id"])]
-    inherited = inherits[["facility", "sector", "cost_factor"]].merge(dataset.mac, on="sector", sort=False)
-    inherited["base_cost"] = inherited["cost_cny_per_t"] * inherited["cost_factor"]
-    facility_of = pd.Series(facilities["facility"].to_numpy(), index=facilities["facility_id"])
-    own = own.assign(facility=facility_of.reindex(own["facility_id"]).to_numpy(),
-                     sector=facilities["sector"].to_numpy()[facility_of.reindex(own["facility_id"]).to_numpy()],
-                     base_cost=own["cost_cny_per_t"])
-    columns = ["facility", "sector", "step", "potential_share", "base_cost", "cost_change", "available_from"]
-    steps = pd.concat([inherited[columns], own[columns]], ignore_index=True)
-    steps["available_from"] = steps["available_from"].astype("Float64").fillna(-np.inf).astype(float)
-    return steps.sort_values(["facility", "step"], kind="stable", ignore_index=True)
+    """One row per installation and step (before years), by installation then step name:
+    its sector's steps with costs times its cost_factor, or its own steps from
+    facility_mac.csv. Built from integer positions (each installation's sector's mac rows),
+    not by a merge and a sort on text; ``sector_rank`` and ``step_rank`` are the text's
+    positions in sorted order, for sorting on integers later."""
+    facilities, mac, own = dataset.facilities, dataset.mac, dataset.facility_mac
+    has_own = facilities["facility_id"].isin(own["facility_id"]).to_numpy()
+    inherits = np.flatnonzero(~has_own)
+    # the mac rows of each inheriting installation's sector, by step name (mac.csv's order on ties)
+    sector_code, _ = pd.factorize(np.concatenate([mac["sector"].to_numpy(dtype=object),
+                                                  facilities["sector"].to_numpy(dtype=object)[inherits]]))
+    mac_code, facility_code = sector_code[:len(mac)], sector_code[len(mac):]
+    n_codes = int(sector_code.max()) + 1 if sector_code.size else 0
+    mac_steps = mac["step"].to_numpy(dtype=object)
+    by_sector = np.lexsort((np.searchsorted(np.unique(mac_steps), mac_steps), mac_code))
+    count = np.bincount(mac_code, minlength=n_codes)
+    first = np.r_[0, np.cumsum(count)[:-1]].astype(int)
+    per_facility = count[facility_code]
+    facility = np.repeat(inherits, per_facility)
+    within = np.arange(facility.size) - np.repeat(np.cumsum(per_facility) - per_facility, per_facility)
+    mac_row = by_sector[np.repeat(first[facility_code], per_facility) + within]
+    cost_factor = facilities["cost_factor"].to_numpy(dtype=float, na_value=np.nan)
+    # its own steps (an installation of facility_mac.csv), at the installation's position
+    facility_of = pd.Series(np.arange(len(facilities)), index=facilities["facility_id"])
+    own_facility = facility_of.reindex(own["facility_id"]).to_numpy()
+
+    own_sector = facilities["sector"].to_numpy(dtype=object)[own_facility.astype(int)]
+
+    def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object) -> np.ndarray:
+        own_values = own[column].to_numpy(dtype=dtype, na_value=np.nan) if of_own is None else of_own
+        return np.concatenate([mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row],
+                               np.asarray(own_values, dtype=dtype)])
+
+    def rank(column: str, of_own: np.ndarray) -> np.ndarray:
+        """Each step's position of its ``column`` text among the sorted names (ranked on
+        mac.csv's few rows and the own steps, then spread: no sort of text per step)."""
+        of_mac = mac[column].to_numpy(dtype=object)
+        names = np.unique(np.concatenate([of_mac, of_own]))  # sorted as pandas sorts text
+        return np.concatenate([np.searchsorted(names, of_mac)[mac_row], np.searchsorted(names, of_own)])
+
+    sector, step = joined("sector", own_sector), joined("step")
+    sector_rank, step_rank = rank("sector", own_sector), rank("step", own["step"].to_numpy(dtype=object))
+    steps_facility = np.concatenate([facility, own_facility]).astype(np.int64)
+    # stable: by installation, then step name (the inherited rows already are: no own steps, no sort)
+    order = np.lexsort((step_rank, steps_facility)) if len(own) else slice(None)
+    available_from = joined("available_from", dtype=float)
+    base_cost = np.concatenate([mac["cost_cny_per_t"].to_numpy(dtype=float)[mac_row] * cost_factor[facility],
+                                own["cost_cny_per_t"].to_numpy(dtype=float, na_value=np.nan)])
+    return pd.DataFrame({
+        "facility": steps_facility[order],
+        "sector": pd.Series(sector[order], dtype=object, copy=False),
+        "step": pd.Series(step[order], dtype=object, copy=False),
+        "potential_share": joined("potential_share", dtype=float)[order],
+        "base_cost": base_cost[order],
+        "cost_change": joined("cost_change", dtype=float)[order],
+        "available_from": np.where(np.isnan(available_from), -np.inf, available_from)[order],
+        "sector_rank": sector_rank[order],
+        "step_rank": step_rank[order],
+    })
 
 
 def _allocation_basis(dataset: Dataset) -> np.ndarray:

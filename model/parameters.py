@@ -22,7 +22,8 @@ import pandas as pd
 from . import fastpath, schema
 from .errors import InputError, Problem
 from .inputs import Dataset, _freeze, interpolate, interpolate_by_year, interpolated
-from .installations import AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, installation_columns
+from .installations import (AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, in_simulation,
+                            installation_columns)
 
 from .phases import ABSOLUTE, GRANDFATHERED, INTENSITY, OUTSIDE, SIMULATION, TRADING
 
@@ -101,7 +102,7 @@ class Parameters:
         in the LP (none when they are solved in closed form: see ``presolved``)."""
         if not self.facility_resolution or self.presolved is not None:
             return np.zeros(0, dtype=int)
-        return np.flatnonzero(self.facility_years["phase"].to_numpy() == SIMULATION)
+        return np.flatnonzero(in_simulation(self.facility_years))
 
     @property
     def first_year(self) -> int:

@@ -2,6 +2,7 @@
 (own compliance against a rule cap, no trading), or trading."""
 
 OUTSIDE, SIMULATION, TRADING = "outside", "simulation", "trading"
+PHASES = (OUTSIDE, SIMULATION, TRADING)  # a phase's integer code (the facility grid's phase_code) is its position
 
 # The cap rules of a covered sector-year (cap_rules.csv basis): simulation is the simulation
 # phase; grandfathered, intensity and absolute trade

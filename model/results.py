@@ -34,6 +34,7 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
+from .installations import in_simulation
 from .families import (FAMILIES, beyond_national_cap_columns, beyond_national_cap_labels, chart_entries, dual_columns,
                        dual_prices, emission_change, facility_compliance, market_balance, simulation_compliance,
                        value_columns)
@@ -679,7 +680,10 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
         for columns, _ in solved:
             table = columns.key_arrays
             for name in key_columns:
-                if name in table:
+                if name == "pool":  # numbers (NaN: no pool), made Int64 below without reading objects
+                    keys[name].append(np.asarray(table[name], dtype=float) if name in table
+                                      else np.full(len(columns), np.nan))
+                elif name in table:
                     keys[name].append(table[name])
                 elif name == "sector":
                     keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
@@ -703,7 +707,7 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
         "abatement_cost_bn_cny": abatement * cost / 1e3,
     })
     if p.facility_resolution:
-        steps["pool"] = pd.array(steps["pool"].to_numpy(), dtype="Int64")
+        steps["pool"] = pd.array(steps["pool"].to_numpy(dtype=float), dtype="Int64")
     return steps, np.concatenate([columns.rows for columns, _ in solved])
 
 
@@ -781,7 +785,7 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     family = simulation_compliance.FAMILY
     own = _spread(n, rows, dual_prices(p, family, least_cost.duals[family.name]))
     grid = p.facility_years if p.facility_resolution else None
-    facility_rows = np.flatnonzero(grid["phase"].to_numpy() == SIMULATION) if grid is not None else np.zeros(0, int)
+    facility_rows = np.flatnonzero(in_simulation(grid)) if grid is not None else np.zeros(0, int)
     if grid is not None and len(facility_rows):
         sector_rows = grid["sector_row"].to_numpy()[facility_rows]
         weight = grid["bau_mt"].to_numpy()[facility_rows]
@@ -823,10 +827,15 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
                                out=np.zeros(len(pooled)), where=pooled.potential_mt > 0)
         by_path_year = np.where(members.column_of >= 0, used_share[members.column_of], 0.0)
         n_years = p.years.size
-        share_used = np.empty((n // n_years, n_years))  # installation x year
-        for year in range(n_years):  # a bincount a year: no member x year temporaries (add.at was slow)
-            share_used[:, year] = np.bincount(members.facility, minlength=n // n_years, weights=members.potential_share
-                                              * by_path_year[members.pool_path, year])
+        # only the members of pools used in some year, in the years some pool is used (the
+        # terms left out are zeros: the sums are the same)
+        used_years = np.flatnonzero(by_path_year.any(axis=0))
+        in_use = np.asarray(by_path_year.any(axis=1), dtype=bool)[members.pool_path]
+        facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
+        share_used = np.zeros((n // n_years, n_years))  # installation x year
+        for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
+            share_used[:, year] = np.bincount(facility, minlength=n // n_years,
+                                              weights=share * by_path_year[path, year])
         total += share_used.ravel() * p.facility_years["bau_mt"].to_numpy()
     return total
 

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model import load_dataset, solve
 from model.cli import cli
@@ -136,3 +138,31 @@ def test_relief_caps_an_installations_purchase(tmp_path):
     assert rows["shortfall_mt"].tolist() == pytest.approx([31.2, 7.8, -39.0])
     assert rows["relief_mt"].tolist() == pytest.approx([21.84, 7.8, 0.0])
     assert rows["compliance_cost_bn_cny"].tolist() == pytest.approx([0.3744, 0.0, -1.56])
+
+
+def test_phase_codes_and_categorical_by_hand():
+    """Codes are positions in PHASES (outside 0, simulation 1, trading 2); the table's
+    categorical lists the phases in order of first appearance: trading (row 0), then
+    simulation (row 1)."""
+    from model.facilities import _phase_categorical
+    from model.installations import phase_codes
+
+    assert phase_codes(np.array(["trading", "outside", "simulation", "trading"], dtype=object)).tolist() == [2, 0, 1, 2]
+    phase = _phase_categorical(np.array([2, 1, 2, 1], dtype=np.int8))
+    assert list(phase.categories) == ["trading", "simulation"]
+    assert list(phase) == ["trading", "simulation", "trading", "simulation"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(["outside", "simulation", "trading"]), min_size=1, max_size=30))
+def test_phase_categorical_equals_factorized_text(phases):
+    """From integer codes, the same categorical as factorizing the text (values, categories
+    and their order)."""
+    from model.facilities import _phase_categorical
+    from model.installations import phase_codes
+
+    text = np.array(phases, dtype=object)
+    codes, categories = pd.factorize(text)
+    expected = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
+    ours = _phase_categorical(phase_codes(text))
+    assert list(ours) == list(expected) and list(ours.categories) == list(expected.categories)

@@ -8,6 +8,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from model import InfeasibleError, apply_overrides, derive_parameters, load_dataset, solve
@@ -160,3 +162,117 @@ def test_cli_resolution_flag(tmp_path, toy_with_registry):
     assert set(table["facility_id"]) == {"p1", "p2", "s1", "s2", "s3"}
     assert np.allclose(table.groupby("year")["emissions_mt"].sum().to_numpy(),
                        pd.read_csv(out / "years.csv")["ets_emissions_mt"].to_numpy())
+
+
+def test_cost_paths_by_hand():
+    """Three installation steps of power's step a: two at cost 10 (one path), one at 12;
+    and one of b at 5 (rows b 5, a 12, a 10, a 10). Sorted (sector, step, cost):
+    (power, a, 10) path 0 (pool 0), (power, a, 12) path 1 (pool 1), (power, b, 5) path 2
+    (pool 0 of b)."""
+    from model.installations import _cost_paths
+
+    steps = pd.DataFrame({"sector": ["power", "power", "power", "power"], "step": ["b", "a", "a", "a"],
+                          "base_cost": [5.0, 12.0, 10.0, 10.0], "cost_change": [0.0] * 4,
+                          "available_from": [-np.inf] * 4})
+    path_id, paths, pool, first = _cost_paths(steps, list(steps.columns))
+    assert path_id.tolist() == [2, 1, 0, 0]
+    assert first.tolist() == [2, 1, 0]  # (a, 10) first at row 2, (a, 12) at row 1, (b, 5) at row 0
+    assert paths["step"].tolist() == ["a", "a", "b"] and paths["base_cost"].tolist() == [10.0, 12.0, 5.0]
+    assert pool.tolist() == [0, 1, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["steel", "power", "cement"]), st.sampled_from(["s1", "s2", "t"]),
+                          st.sampled_from([1.0, 2.5, 3.0]), st.sampled_from([0.0, -0.0, -0.01]),
+                          st.sampled_from([-np.inf, 2030.0])), min_size=1, max_size=40))
+def test_cost_paths_equal_pandas_groupby(rows):
+    """The integer-code cost paths are pandas' groupby(sort=True).ngroup() numbering, the
+    distinct key rows in that order and their cumcount within (sector, step)."""
+    from model.installations import _cost_paths
+
+    key = ["sector", "step", "base_cost", "cost_change", "available_from"]
+    steps = pd.DataFrame(rows, columns=key)
+    path_id, paths, pool, first = _cost_paths(steps, key)
+    expected = steps[key].drop_duplicates().sort_values(key, ignore_index=True)
+    assert path_id.tolist() == steps.groupby(key, sort=True).ngroup().tolist()
+    pd.testing.assert_frame_equal(paths, expected)
+    assert pool.tolist() == expected.groupby(["sector", "step"]).cumcount().tolist()
+    assert first.tolist() == np.unique(path_id, return_index=True)[1].tolist()
+
+
+def test_installation_steps_inherited_and_own(tmp_path):
+    """The toy's installations with cost factors (s2 x2, s3 x0.5) and s1 with its own two
+    steps (facility_mac.csv, listed Z then A): rows by installation, then step name;
+    inherited costs are the sector's x the factor (steel A 20, B 60: s2 40 and 120, s3 10
+    and 30), own steps keep their own costs and years (Z 5 from 2030, A 7 from any year)."""
+    from model.installations import _installation_steps
+
+    folder = conftest.toy_with_registry(tmp_path / "toy", conftest.FIVE_INSTALLATIONS_WITH_OUTPUT)
+    (folder / "facility_mac.csv").write_text("facility_id,step,potential_share,cost_cny_per_t,available_from,"
+                                             "cost_change\ns1,Z,0.3,5,2030,0.01\ns1,A,0.1,7,,0\n")
+    steps = _installation_steps(load_dataset(folder))
+    assert steps["facility"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert steps["sector"].tolist() == ["power"] * 4 + ["steel"] * 6
+    assert steps["step"].tolist() == ["A", "B", "A", "B", "A", "Z", "A", "B", "A", "B"]
+    assert steps["base_cost"].tolist() == [10, 40, 10, 40, 7, 5, 40, 120, 10, 30]
+    assert steps["potential_share"].tolist() == [0.2, 0.3, 0.2, 0.3, 0.1, 0.3, 0.1, 0.2, 0.1, 0.2]
+    assert steps["available_from"].tolist() == [-np.inf] * 5 + [2030] + [-np.inf] * 4
+    assert steps["cost_change"].tolist() == [0, 0, 0, 0, 0, 0.01, 0, 0, 0, 0]
+    # ranks of the text among mac.csv's and the own steps' names, sorted (power < rest <
+    # steel; A < B < Z)
+    assert steps["sector_rank"].tolist() == [0] * 4 + [2] * 6
+    assert steps["step_rank"].tolist() == [0, 1, 0, 1, 0, 2, 0, 1, 0, 1]
+
+
+def test_facility_abatement_spreads_pools_by_hand():
+    """Two installations, two years, two cost paths. Members: installation 0 in path 0
+    (share 0.2) and path 1 (0.3), installation 1 in path 0 (0.2). Pooled columns: path 0 in
+    years 0 and 1 (potential 10 each), path 1 only in year 1 (potential 5); the LP uses 5,
+    0 and 5, so the used shares are path 0: 0.5 then 0, path 1: - then 1. Installation 0
+    abates 0.2 x 0.5 x BAU 100 = 10 in year 0 and 0.3 x 1 x 200 = 60 in year 1;
+    installation 1 0.2 x 0.5 x 50 = 5, then 0 (its only pool unused)."""
+    from types import SimpleNamespace
+
+    from model.installations import AbatementColumns, PooledMembers
+    from model.results import facility_abatement
+
+    pooled = AbatementColumns("pooled_abatement_mt", pd.MultiIndex.from_arrays([[0, 1, 2]]),
+                              np.array([10.0, 10.0, 5.0]), np.zeros(3), np.zeros(3, dtype=int))
+    members = PooledMembers(facility=np.array([0, 0, 1]), pool_path=np.array([0, 1, 0]),
+                            potential_share=np.array([0.2, 0.3, 0.2]), column_of=np.array([[0, 1], [-1, 2]]))
+    p = SimpleNamespace(facility_years=pd.DataFrame({"bau_mt": [100.0, 200.0, 50.0, 60.0]}), presolved=None,
+                        installation_columns=(pooled,), pooled_members=members, years=np.array([2025, 2026]))
+    solution = SimpleNamespace(values={"pooled_abatement_mt": np.array([5.0, 0.0, 5.0])})
+    assert facility_abatement(p, solution) == pytest.approx([10.0, 60.0, 5.0, 0.0], abs=1e-12)
+
+
+def test_inherited_steps_sorted_by_name_without_own_steps(tmp_path):
+    """No facility_mac.csv, mac.csv listing each sector's steps B before A: every
+    installation's rows still come by step name (A 10 then B 40 for power, A 20 x factor
+    then B 60 x factor for steel: s2 x2 gives 40, 120)."""
+    from model.installations import _installation_steps
+
+    folder = conftest.toy_with_registry(tmp_path / "toy", conftest.FIVE_INSTALLATIONS_WITH_OUTPUT)
+    mac = pd.read_csv(folder / "mac.csv")
+    mac.iloc[::-1].to_csv(folder / "mac.csv", index=False)  # rest B, rest A, steel B, steel A, power B, power A
+    steps = _installation_steps(load_dataset(folder))
+    assert steps["facility"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert steps["step"].tolist() == ["A", "B"] * 5
+    assert steps["base_cost"].tolist() == [10, 40, 10, 40, 20, 60, 40, 120, 10, 30]
+
+
+@pytest.mark.parametrize("overrides", [FACILITY, UNPOOLED, {}])
+def test_mac_rows_of_columns_equal_their_text_lookup(small_china, overrides):
+    """deployment_limits finds each abatement column's mac.csv row from its keys' integer
+    codes (an installation's sector from its sector-year row): the same rows as looking up
+    every column's (sector, step) text, for sector steps, pools and installations' own steps."""
+    from model.families.deployment_limits import _mac_rows
+
+    p = derive_parameters(apply_overrides(small_china, overrides))
+    mac_key = pd.MultiIndex.from_frame(p.dataset.mac[["sector", "step"]])
+    assert len(p.abatement) >= (2 if overrides else 1)
+    for columns in p.abatement:
+        keys = columns.key_arrays
+        sector = keys["sector"] if "sector" in keys else p.facility_years["sector"].to_numpy()[columns.facility_rows]
+        expected = mac_key.get_indexer(pd.MultiIndex.from_arrays([sector, keys["step"]])) if len(columns) else []
+        assert _mac_rows(p, columns, mac_key).tolist() == list(expected), columns.name

@@ -14,7 +14,9 @@ tests the limits themselves from the abatement_steps table."""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,9 @@ from ..inputs import Dataset, interpolate_by_year
 from ..lp import RowBlock, Term
 from ..parameters import Parameters
 from .base import Check, Family, Sums, numbered
+
+if TYPE_CHECKING:
+    from ..installations import AbatementColumns
 
 
 def limited_sectors(dataset: Dataset) -> set[str]:
@@ -59,6 +64,24 @@ def first_year_build_factor(p: Parameters) -> float:
     return float(max(1, p.first_year - p.dataset.settings["base_year"]))
 
 
+def _mac_rows(p: Parameters, columns: AbatementColumns, mac_key: pd.MultiIndex) -> np.ndarray:
+    """Each column's row in mac.csv by its (sector, step) (-1: none), looked up on the keys'
+    integer codes over their few sectors and steps, not on every column's text (the
+    installations' sector from their sector-year row)."""
+    keys = columns.keys
+    step_level = keys.names.index("step")
+    step_code, steps = np.asarray(keys.codes[step_level]), keys.levels[step_level]
+    if "sector" in keys.names:
+        sector_level = keys.names.index("sector")
+        sector_code, sectors = np.asarray(keys.codes[sector_level]), keys.levels[sector_level]
+    else:
+        sector_code = p.facility_years["sector_row"].to_numpy()[columns.facility_rows] // p.years.size
+        sectors = pd.Index(p.dataset.sectors["sector"])
+    table = mac_key.get_indexer(pd.MultiIndex.from_product([sectors, steps])).reshape(len(sectors), len(steps))
+    known = (sector_code >= 0) & (step_code >= 0)
+    return np.where(known, table[np.where(known, sector_code, 0), np.where(known, step_code, 0)], -1)
+
+
 def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
     """Rows ("max_build", "sector.step", year): abatement[t] - abatement[t-1] <= the build
     rate (x years since base_year in first_year), in the years the step exists; rows
@@ -77,11 +100,7 @@ def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
     parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []  # (variable, row, position, coef)
     if size:
         for columns in p.abatement:
-            keys = columns.key_arrays
-            sector = (keys["sector"] if "sector" in keys
-                      else p.facility_years["sector"].to_numpy()[columns.facility_rows])
-            of_mac = (mac_key.get_indexer(pd.MultiIndex.from_arrays([sector, keys["step"]])) if len(columns)
-                      else np.zeros(0, dtype=int))
+            of_mac = _mac_rows(p, columns, mac_key) if len(columns) else np.zeros(0, dtype=int)
             year = p.year_of_row[columns.rows] - p.first_year
             known = of_mac >= 0
             step = np.where(known, build_of_mac[np.where(known, of_mac, 0)], -1)
@@ -134,6 +153,37 @@ def limits_for_checks(p: Parameters) -> dict[str, Any]:
     }}
 
 
+_STEP_PAIRS = threading.local()  # the last steps table's (sector, step) codes, in this thread
+
+
+def _step_pairs(steps: pd.DataFrame) -> tuple[np.ndarray, pd.MultiIndex]:
+    """Each row's code of its (sector, step) and the distinct pairs, so that lookups run on
+    the few pairs, not on every row's text (at facility resolution the steps table has a row
+    per installation step). Made once per steps table: the checks ask several times."""
+    last = getattr(_STEP_PAIRS, "last", None)
+    if last is not None and last[0]() is steps:
+        return last[1]
+    every = pd.MultiIndex.from_arrays([steps["sector"], steps["step"]])
+    width = len(every.levels[1]) + 1
+    sector_code, step_code = (np.asarray(codes, dtype=np.int64) for codes in every.codes)
+    combined = np.where((sector_code < 0) | (step_code < 0), -1, sector_code * width + step_code)
+    code, distinct = pd.factorize(combined)
+    blank = distinct < 0  # a row without sector or step matches no pair
+    code = np.where(blank[code], -1, code) if blank.any() else code
+    sector, step = np.full(distinct.size, None, dtype=object), np.full(distinct.size, None, dtype=object)
+    sector[~blank] = every.levels[0][distinct[~blank] // width]
+    step[~blank] = every.levels[1][distinct[~blank] % width]
+    pairs = pd.MultiIndex.from_arrays([sector, step])
+    _STEP_PAIRS.last = (weakref.ref(steps), (code, pairs))
+    return code, pairs
+
+
+def _pair_of_step(steps: pd.DataFrame, wanted: pd.MultiIndex) -> np.ndarray:
+    """For each row of ``steps``, the position in ``wanted`` of its (sector, step) (-1: none)."""
+    code, pairs = _step_pairs(steps)
+    return np.where(code >= 0, np.append(wanted.get_indexer(pairs), -1)[code], -1)
+
+
 def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) -> np.ndarray:
     """Abatement of each (sector, step) of ``pairs``, summed over its installations and pools,
     by pair x year of ``years`` (Mt; 0 where the step has no row)."""
@@ -142,7 +192,7 @@ def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) ->
     if not pairs or steps.empty:
         return totals
     wanted = pd.MultiIndex.from_tuples([tuple(pair) for pair in pairs])
-    pair = wanted.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["step"]]))
+    pair = _pair_of_step(steps, wanted)
     year = np.searchsorted(years_index, steps["year"].to_numpy())
     chosen = pair >= 0
     np.add.at(totals, (pair[chosen], year[chosen]), steps["abatement_mt"].to_numpy(dtype=float)[chosen])
@@ -182,14 +232,13 @@ def deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
     limits = market.get("deployment_limits")
     if not limits or not n:
         return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    pairs = pd.MultiIndex.from_arrays([steps["sector"], steps["step"]])
     build = pd.MultiIndex.from_tuples([(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
                                       or [("", "")])
-    build_limited = build.get_indexer(pairs) >= 0
+    build_limited = _pair_of_step(steps, build) >= 0
     at_limit = np.zeros(n, dtype=bool)
     year = steps["year"].to_numpy()
     for group in limits["max_mt"]:  # a few groups
-        members = pd.MultiIndex.from_tuples([tuple(pair) for pair in group["steps"]]).get_indexer(pairs) >= 0
+        members = _pair_of_step(steps, pd.MultiIndex.from_tuples([tuple(pair) for pair in group["steps"]])) >= 0
         total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
         limit = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
         full_years = years["year"].to_numpy()[total >= limit - TOLERANCE_MT]

@@ -7,7 +7,10 @@ step B, 30 Mt at 40, is the margin in 2025 and 2026; steel's B at 60 in 2027).""
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model import EtscapError, load_dataset, solve
 from model.checks import run_checks
@@ -166,3 +169,32 @@ def test_stage_2_keeps_the_limits():
     assert np.diff([0.0, *built]).max() <= 5.0 + 1e-6
     assert results.summary["objective_bn_cny"] == pytest.approx(0.52 + 1.3 / 1.1 + 2.45 / 1.21, abs=1e-9)
     assert results.summary["checks"]["deployment_limits"]["passed"]
+
+
+def test_pair_of_step_by_hand():
+    """Rows (power, A), (steel, B), (-, A), (power, -), (cement, A) against the pairs
+    (steel, B), (power, A), (cement, A): positions 1, 0, none, none, 2; a second table of
+    the same length is looked up afresh (the codes are kept for one table only)."""
+    from model.families.deployment_limits import _pair_of_step
+
+    wanted = pd.MultiIndex.from_tuples([("steel", "B"), ("power", "A"), ("cement", "A")])
+    steps = pd.DataFrame({"sector": ["power", "steel", None, "power", "cement"],
+                          "step": ["A", "B", "A", None, "A"]}, dtype=object)
+    assert _pair_of_step(steps, wanted).tolist() == [1, 0, -1, -1, 2]
+    other = pd.DataFrame({"sector": ["cement"] * 5, "step": ["A", "B", "A", "A", "A"]}, dtype=object)
+    assert _pair_of_step(other, wanted).tolist() == [2, -1, 2, 2, 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["power", "steel", None]), st.sampled_from(["A", "B", "C", None])),
+                min_size=1, max_size=30),
+       st.lists(st.tuples(st.sampled_from(["power", "steel", "cement"]), st.sampled_from(["A", "B", "D"])),
+                min_size=1, max_size=5, unique=True))
+def test_pair_of_step_equals_multiindex_lookup(rows, pairs):
+    """The lookup through the distinct pairs equals pandas' MultiIndex.get_indexer on every row."""
+    from model.families.deployment_limits import _pair_of_step
+
+    steps = pd.DataFrame(rows, columns=["sector", "step"], dtype=object)
+    wanted = pd.MultiIndex.from_tuples(pairs)
+    expected = wanted.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["step"]]))
+    assert _pair_of_step(steps, wanted).tolist() == expected.tolist()
