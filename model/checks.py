@@ -402,11 +402,14 @@ def _emissions_add_up(years, sector_years, steps, market) -> float:
 def _bank_limits(years, sector_years, steps, market) -> float:
     """The bank is never negative, empty after the horizon, none without banking; with bank
     limits (``market["bank_limit_mt"]``, ``market["sector_bank_limits"]``) never above them, a
-    sector's limit being base + factor x its net sales (base only for a net buyer); and what is
-    cancelled is as computed from the tables: each trading sector's allowances (cap + bank
-    brought in) less its emissions, bank and net sales, never negative, adding up to the
-    year's ``cancelled_mt``, none by a net buyer, and only what cannot be banked (the sector or
-    the market at its limit, or the bank worth nothing: the last year or a zero price next year)."""
+    sector's limit being base + factor x (its entities' sales to one another + its net sales;
+    base + factor x the former only for a net buyer); and what is cancelled is as computed from
+    the tables: each trading sector's allowances (cap + bank brought in) less its emissions,
+    bank and net sales, never negative, with what was sold to entities that cancel it
+    (``sold_for_cancellation_mt``, never negative, only at a zero price: free disposal, so the
+    price is never negative) adding up to the year's ``cancelled_mt``, none by a net buyer, and
+    only what cannot be banked (the sector or the market at its limit, or the bank worth
+    nothing: the last year or a zero price next year)."""
     bank = years["bank_mt"].to_numpy()
     end = abs(bank[-1]) if bank.size else 0.0
     banked_without_banking = 0.0 if market.get("banking") else float(np.abs(bank).max(initial=0.0))
@@ -425,8 +428,9 @@ def _sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarr
     sector = sector_years["sector"].to_numpy()
     base = np.array([limits.get(s, {}).get("base_mt", np.inf) for s in sector], dtype=float)
     factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector], dtype=float)
+    intra = np.array([limits.get(s, {}).get("intra_sector_sales_mt", 0.0) for s in sector], dtype=float)
     net_sales = sector_years["net_sales_mt"].to_numpy(dtype=float)
-    room = base + factor * np.maximum(net_sales, 0.0) - sector_years["bank_mt"].to_numpy(dtype=float)
+    room = base + factor * (intra + np.maximum(net_sales, 0.0)) - sector_years["bank_mt"].to_numpy(dtype=float)
     market_limit = market.get("bank_limit_mt")
     market_room = (np.full(len(years), np.inf) if market_limit is None
                    else market_limit - years["bank_mt"].to_numpy(dtype=float))
@@ -457,7 +461,13 @@ def _bank_limit_violations(years, sector_years, market) -> list[float]:
     worthless = next_price <= TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
     headroom = np.minimum(room[held], market_room[year_row])
     cannot_bank = np.where(worthless, 0.0, np.minimum(computed, headroom))
-    sums = np.bincount(year_row, weights=computed, minlength=len(years))
+    # allowances sold to entities that cancel them (free disposal): at a zero price only, so
+    # never a negative price where they may be cancelled
+    sold_to_cancel = years["sold_for_cancellation_mt"].to_numpy(dtype=float) if "sold_for_cancellation_mt" in years \
+        else np.zeros(len(years))
+    priced = price > TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
+    negative_price = np.where(np.isfinite(years["allowance_price_cny_per_t"].to_numpy(dtype=float)), -price, 0.0)
+    sums = np.bincount(year_row, weights=computed, minlength=len(years)) + sold_to_cancel
     # a net buyer cancels nothing (it would buy only to lift a seller's limit), but in the
     # last year, when no bank may be left whatever the limits
     net_buyer = ((t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT)
@@ -465,7 +475,8 @@ def _bank_limit_violations(years, sector_years, market) -> list[float]:
     return [*(-room[held]), *(-market_room), *(-computed), *np.abs(computed - reported),
             *np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
             *np.abs(np.bincount(year_row, weights=bank, minlength=len(years)) - years["bank_mt"].to_numpy(dtype=float)),
-            *np.where(net_buyer, computed, 0.0), *cannot_bank]
+            *np.where(net_buyer, computed, 0.0), *cannot_bank, *(-sold_to_cancel),
+            *np.where(priced, sold_to_cancel, 0.0), *negative_price]
 
 
 def _equal_marginal_cost(years, sector_years, steps, market) -> float:
