@@ -12,7 +12,8 @@ Where a limit is given the bank is held sector by sector (``sector_bank_mt``; th
 Cancellations are demand in the market (``ALLOWANCE_DEMAND``), and so are the allowances sold
 to entities that cancel them (``sold_for_cancellation_mt``, by year): free disposal, so the
 price is never negative (without it a seller whose sales earn bank room would pay buyers to
-take allowances, and in a year with one trading sector nobody could). Nobody buys allowances
+take allowances, and in a year with one trading sector nobody could; without a sales factor
+a sector's own cancellation is free disposal already). Nobody buys allowances
 only to cancel them at a positive price, so these sales happen at a zero price only.
 
 A sector holds many entities, each under the rule; summed over them the sector's bank is at most
@@ -114,9 +115,11 @@ def limit_variables(p: Parameters) -> list[VarBlock]:
         blocks.append(VarBlock("net_seller", p.sector_years.index[rows[limited]], np.zeros(int(limited.sum())),
                                np.ones(int(limited.sum())), "1: the sector is a net seller in the year (its regime)",
                                integer=True))
-    n_years = p.market_years.size
-    blocks.append(VarBlock("sold_for_cancellation_mt", p.market_years.tolist(), np.zeros(n_years),
-                           np.full(n_years, np.inf), "allowances sold to entities that cancel them, Mt"))
+        # free disposal where sales earn bank room (without a sales factor a sector's own
+        # cancellation is the same thing, and the price is never negative anyway)
+        n_years = p.market_years.size
+        blocks.append(VarBlock("sold_for_cancellation_mt", p.market_years.tolist(), np.zeros(n_years),
+                               np.full(n_years, np.inf), "allowances sold to entities that cancel them, Mt"))
     return blocks
 
 
@@ -126,8 +129,9 @@ def cancelled_as_demand(p: Parameters) -> Contribution:
     rows = trading_rows(p)
     n = p.market_years.size
     terms = ([Term("sector_cancelled_mt", np.searchsorted(p.market_years, p.year_of_row[rows]),
-                   np.arange(rows.size), np.ones(rows.size)),
-              Term("sold_for_cancellation_mt", np.arange(n), np.arange(n), np.ones(n))] if rows.size else [])
+                   np.arange(rows.size), np.ones(rows.size))] if rows.size else [])
+    if with_regimes(p):
+        terms.append(Term("sold_for_cancellation_mt", np.arange(n), np.arange(n), np.ones(n)))
     return Contribution(terms, np.zeros(n))
 
 
@@ -233,7 +237,8 @@ def cancelled_by_year(p: Parameters, values) -> np.ndarray:
 def sold_for_cancellation_by_year(p: Parameters, values) -> np.ndarray:
     """Allowances sold to entities that cancel them, by model year (Mt)."""
     sold = np.zeros(p.years.size)
-    sold[p.market_years - p.first_year] = values["sold_for_cancellation_mt"]
+    if "sold_for_cancellation_mt" in values:
+        sold[p.market_years - p.first_year] = values["sold_for_cancellation_mt"]
     return np.where(np.abs(sold) < 1e-9, 0.0, sold)
 
 

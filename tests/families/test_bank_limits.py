@@ -150,6 +150,7 @@ def test_the_sales_limit_is_a_mip_with_one_regime_per_limited_sector_year():
     assert blocks["sold_for_cancellation_mt"].keys == [2025, 2026, 2027]
     assert not bank_limits.with_regimes(toy_parameters(BASES))
     assert bank_limits.limit_variables(toy_parameters(BANKING)) == []
+    assert "sold_for_cancellation_mt" not in {block.name for block in bank_limits.limit_variables(toy_parameters(BASES))}
 
 
 def test_the_regime_found_is_the_rule_in_every_year():
