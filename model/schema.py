@@ -534,6 +534,18 @@ SECTORS = TableSpec(
             100.0,
         ),
         Field(
+            "intra_sector_sales_mt",
+            "float",
+            "Mt CO2 per year",
+            "With bank_limit_base_mt and bank_limit_sales_factor: allowances the sector's own entities "
+            "sell to one another each year, which the sector's net sales hide; each earns its seller "
+            "bank room, so the sector's limit is base + factor x (these sales + its net sales to other "
+            "sectors, if positive). Blank: 0.",
+            None,
+            0.0,
+            1e5,
+        ),
+        Field(
             "entities",
             "int",
             "count",

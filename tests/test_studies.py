@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -364,3 +365,74 @@ def test_structure_changing_scenarios_serial_equals_two_worker_cluster(china, cl
     assert (serial.scenarios["status"] == "optimal").all()
     pd.testing.assert_frame_equal(serial.scenarios, parallel.scenarios)
     _same_tables(serial, parallel, exact=True)
+
+
+# -- sweeps of the supply rules' tables: offsets.csv and reserve.csv rows ----------------------
+
+
+def _same_as_its_own_solve(study: Study, row, single) -> None:
+    """A sweep scenario's objective and allowance prices equal its separate solve's to 1e-9."""
+    assert row.objective_bn_cny == pytest.approx(single.summary["objective_bn_cny"], rel=1e-9, abs=1e-9)
+    prices = _rows(study, row.scenario, "years")["allowance_price_cny_per_t"].to_numpy()
+    np.testing.assert_allclose(prices, single.years["allowance_price_cny_per_t"].to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_a_sweep_of_an_offset_rows_cost_and_potential_equals_its_solves():
+    """The toy with 10 Mt of forestry offsets in 2027 within a 5% limit (tests/families/
+    test_offsets.py): at a cost c of 20 or 30 CNY/t 10 Mt are used to the limit, 90 / 0.95 x
+    0.05 = 4.737 Mt, and the 2027 price P solves P - L = c, P - 0.05 L = 60 (steel's step B):
+    P = (60 - 0.05 c) / 0.95, 62.105 or 61.579; 3 Mt are used up (price 60, steel's step B at
+    the margin); at 70 CNY/t none are used (60). Each scenario equals its own solve."""
+    from tests.families.test_offsets import with_offsets
+
+    dataset = with_offsets()
+    grid = {"offsets.forestry.A.2027.cost_cny_per_t": [20.0, 30.0, 70.0],
+            "offsets.forestry.A.2027.potential_mt": [3.0, 10.0]}
+    study = sweep(dataset, grid)
+    assert len(study.scenarios) == 6 and (study.scenarios["status"] == "optimal").all()
+    used = {}
+    for row in study.scenarios.itertuples(index=False):
+        overrides = {key: study.scenarios.at[row.scenario, key] for key in grid}
+        single = solve(dataset, overrides=overrides, allocation=False)
+        _same_as_its_own_solve(study, row, single)
+        last = _rows(study, row.scenario, "years").iloc[-1]
+        used[tuple(overrides.values())] = (last["offsets_used_mt"], last["allowance_price_cny_per_t"])
+    limit = 90 / 0.95 * 0.05
+    expected = {(20.0, 3.0): (3.0, 60.0), (20.0, 10.0): (limit, (60 - 1) / 0.95), (30.0, 3.0): (3.0, 60.0),
+                (30.0, 10.0): (limit, (60 - 1.5) / 0.95), (70.0, 3.0): (0.0, 60.0), (70.0, 10.0): (0.0, 60.0)}
+    assert used.keys() == expected.keys()
+    for key, value in expected.items():
+        assert used[key] == pytest.approx(value), key
+
+
+def test_a_sweep_of_a_reserve_tiers_volume_and_trigger_equals_its_cli_solves(tmp_path):
+    """The toy with a reserve tier from 2025 (tests/families/test_reserve.py), its volume and
+    trigger set by --set reserve.1.2025.volume_mt / trigger_price_cny_per_t, releases not counted
+    under the national target: at a trigger of 50
+    a volume of 8 sells the 5 Mt of steel's step B and the 2027 price is 50, a volume of 3 sells
+    3 and the price stays 60; at 65 (above 60) nothing is sold. Each sweep scenario equals
+    `run.py solve --set` of its values."""
+    from tests.families.test_reserve import with_reserve
+
+    folder = tmp_path / "toy_reserve"
+    shutil.copytree(TOY, folder)
+    with_reserve([8.0]).reserve.to_csv(folder / "reserve.csv", index=False)
+    with (folder / "scenario.toml").open("a") as toml:  # releases beyond the national cap (as there)
+        toml.write("\n[market.reserve]\ncounts_in_national_target = false\n")
+    grid = {"reserve.1.2025.volume_mt": [3.0, 8.0], "reserve.1.2025.trigger_price_cny_per_t": [50.0, 65.0]}
+    study = sweep(load_dataset(folder), grid)
+    expected = {(3.0, 50.0): (60.0, 3.0), (8.0, 50.0): (50.0, 5.0), (3.0, 65.0): (60.0, 0.0), (8.0, 65.0): (60.0, 0.0)}
+    for row in study.scenarios.itertuples(index=False):
+        values = [study.scenarios.at[row.scenario, key] for key in grid]
+        out = tmp_path / f"scenario{row.scenario}"
+        sets = [arg for key, value in zip(grid, values) for arg in ("--set", f"{key}={value}")]
+        result = CliRunner().invoke(cli, ["solve", str(folder), "--out", str(out), *sets])
+        assert result.exit_code == 0, result.output
+        years = pd.read_csv(out / "years.csv")
+        summary = json.loads((out / "summary.json").read_text())
+        assert row.objective_bn_cny == pytest.approx(summary["objective_bn_cny"], rel=1e-9, abs=1e-9)
+        swept = _rows(study, row.scenario, "years")
+        np.testing.assert_allclose(swept["allowance_price_cny_per_t"], years["allowance_price_cny_per_t"], rtol=0,
+                                   atol=1e-9)
+        assert (swept["allowance_price_cny_per_t"].iloc[-1], swept["reserve_released_mt"].iloc[-1]) == pytest.approx(
+            expected[tuple(values)])

@@ -9,11 +9,23 @@ Where a limit is given the bank is held sector by sector (``sector_bank_mt``; th
 
     emissions + bank[t] - bank[t-1] + net sales + cancelled = cap      (Mt, each sector-year)
 
-Cancellations are demand in the market (``ALLOWANCE_DEMAND``). "A net buyer banks the base
+Cancellations are demand in the market (``ALLOWANCE_DEMAND``), and so are the allowances sold
+to entities that cancel them (``sold_for_cancellation_mt``, by year): free disposal, so the
+price is never negative (without it a seller whose sales earn bank room would pay buyers to
+take allowances, and in a year with one trading sector nobody could; without a sales factor
+a sector's own cancellation is free disposal already). Nobody buys allowances
+only to cancel them at a positive price, so these sales happen at a zero price only.
+
+A sector holds many entities, each under the rule; summed over them the sector's bank is at most
+``entities x base + factor x`` the entities' own positive net sales, at least ``factor x``
+(the sector's net sales to other sectors + the sales between its own entities). So
+``bank_limit_base_mt`` is the sector's (entities x the entity base) and
+``intra_sector_sales_mt`` (blank: 0) the sales between its own entities: the limit is
+``base + factor x (intra_sector_sales + max(net sales, 0))``. "A net buyer banks the base
 only" makes the rule not convex: with a sales factor, a binary ``net_seller`` per trading
 sector-year says which regime holds (seller: net sales >= 0, bank <= base + factor x net
-sales, may cancel; buyer: net sales <= 0, bank <= base, cancels nothing, so no sector buys
-allowances only to cancel them and lift a seller's limit). Stage 1 is solved exactly as a
+sales, may cancel; buyer: net sales <= 0, bank <= base, cancels nothing itself: what it buys
+only to cancel is ``sold_for_cancellation_mt``, at a zero price). Stage 1 is solved exactly as a
 MIP, then as the LP with the regimes fixed, so prices are that LP's duals (``solve.run_highs``).
 Without a factor the rule is an LP (no binaries). Hotelling then holds only while no limit
 binds (the ``hotelling`` check knows)."""
@@ -44,13 +56,17 @@ def trading_rows(p: Parameters) -> np.ndarray:
 
 
 def limits(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
-    """Each trading row's base (Mt, inf: no limit of its own) and sales factor."""
+    """Each trading row's base (Mt, inf: no limit of its own), with the bank room its entities'
+    sales to one another earn (factor x ``intra_sector_sales_mt``), and sales factor."""
     rows = trading_rows(p)
     n_years = p.years.size
     sector = rows // n_years
-    base = p.dataset.sectors["bank_limit_base_mt"].to_numpy(dtype=float, na_value=np.nan)[sector]
-    factor = p.dataset.sectors["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=np.nan)[sector]
-    return np.where(np.isnan(base), np.inf, base), np.where(np.isnan(base) | np.isnan(factor), 0.0, factor)
+    sectors = p.dataset.sectors
+    base = sectors["bank_limit_base_mt"].to_numpy(dtype=float, na_value=np.nan)[sector]
+    factor = sectors["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=np.nan)[sector]
+    factor = np.where(np.isnan(base) | np.isnan(factor), 0.0, factor)
+    intra = np.nan_to_num(sectors["intra_sector_sales_mt"].to_numpy(dtype=float, na_value=np.nan)[sector])
+    return np.where(np.isnan(base), np.inf, base + factor * intra), factor
 
 
 def with_regimes(p: Parameters) -> bool:
@@ -102,23 +118,31 @@ def limit_variables(p: Parameters) -> list[VarBlock]:
         blocks.append(VarBlock("net_seller", p.sector_years.index[rows[limited]], np.zeros(int(limited.sum())),
                                np.ones(int(limited.sum())), "1: the sector is a net seller in the year (its regime)",
                                integer=True))
+        # free disposal where sales earn bank room (without a sales factor a sector's own
+        # cancellation is the same thing, and the price is never negative anyway)
+        n_years = p.market_years.size
+        blocks.append(VarBlock("sold_for_cancellation_mt", p.market_years.tolist(), np.zeros(n_years),
+                               np.full(n_years, np.inf), "allowances sold to entities that cancel them, Mt"))
     return blocks
 
 
 def cancelled_as_demand(p: Parameters) -> Contribution:
-    """Allowances the sectors cancel leave the market in their year, Mt."""
+    """Allowances the sectors cancel, or sell to entities that cancel them, leave the market in
+    their year, Mt."""
     rows = trading_rows(p)
     n = p.market_years.size
     terms = ([Term("sector_cancelled_mt", np.searchsorted(p.market_years, p.year_of_row[rows]),
                    np.arange(rows.size), np.ones(rows.size))] if rows.size else [])
+    if with_regimes(p):
+        terms.append(Term("sold_for_cancellation_mt", np.arange(n), np.arange(n), np.ones(n)))
     return Contribution(terms, np.zeros(n))
 
 
 def define_bank_limits(p: Parameters, sums: Sums) -> RowBlock:
     """Per trading sector-year: its allowances add up (= 0), its bank within its limit, its
     regime's rows; per year: the sectors' banks make the market's (= 0). ``market_balance``
-    becomes an equality: every allowance supplied is surrendered, banked or cancelled, so no
-    sector sells what nobody buys (its dual, the price, may then be negative)."""
+    becomes an equality: every allowance supplied is surrendered, banked or cancelled (by a
+    sector, or by the entities it was sold to: its dual, the price, is never negative)."""
     rows = trading_rows(p)
     n = rows.size
     if not n:
@@ -205,11 +229,20 @@ def cancelled_by_sector(p: Parameters, values) -> np.ndarray:
 
 
 def cancelled_by_year(p: Parameters, values) -> np.ndarray:
-    """Allowances cancelled in each model year (Mt)."""
+    """Allowances cancelled in each model year (Mt): by the sectors, and by the entities they
+    were sold to."""
     if "sector_bank_mt" not in values:
         return np.zeros(p.years.size)
-    return np.bincount(p.year_of_row[trading_rows(p)] - p.first_year, weights=cancelled_by_sector(p, values),
-                       minlength=p.years.size)
+    return (np.bincount(p.year_of_row[trading_rows(p)] - p.first_year, weights=cancelled_by_sector(p, values),
+                        minlength=p.years.size) + sold_for_cancellation_by_year(p, values))
+
+
+def sold_for_cancellation_by_year(p: Parameters, values) -> np.ndarray:
+    """Allowances sold to entities that cancel them, by model year (Mt)."""
+    sold = np.zeros(p.years.size)
+    if "sold_for_cancellation_mt" in values:
+        sold[p.market_years - p.first_year] = values["sold_for_cancellation_mt"]
+    return np.where(np.abs(sold) < 1e-9, 0.0, sold)
 
 
 def _rows_of_trading(p: Parameters) -> np.ndarray:
@@ -224,19 +257,25 @@ def summary(p: Parameters) -> dict:
     sectors = p.dataset.sectors
     limited = sectors[sectors["bank_limit_base_mt"].notna().to_numpy()]
     factor = limited["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=0.0)
+    intra = limited["intra_sector_sales_mt"].to_numpy(dtype=float, na_value=0.0)
     return {"bank_limit_mt": p.dataset.settings.get("market.bank_limit_mt"),
-            "sector_bank_limits": {str(name): {"base_mt": float(base), "sales_factor": float(f)} for name, base, f
-                                   in zip(limited["sector"], limited["bank_limit_base_mt"].astype(float), factor)}}
+            "sector_bank_limits": {str(name): {"base_mt": float(base), "sales_factor": float(f),
+                                               "intra_sector_sales_mt": float(i)} for name, base, f, i
+                                   in zip(limited["sector"], limited["bank_limit_base_mt"].astype(float), factor,
+                                          intra)}}
 
 
 def bank_limits(years, sector_years, steps, market) -> float:
     """The bank is never negative, empty after the horizon, none without banking; with bank
     limits (``market["bank_limit_mt"]``, ``market["sector_bank_limits"]``) never above them, a
-    sector's limit being base + factor x its net sales (base only for a net buyer); and what is
-    cancelled is as computed from the tables: each trading sector's allowances (cap + bank
-    brought in) less its emissions, bank and net sales, never negative, adding up to the
-    year's ``cancelled_mt``, none by a net buyer, and only what cannot be banked (the sector or
-    the market at its limit, or the bank worth nothing: the last year or a zero price next year)."""
+    sector's limit being base + factor x (its entities' sales to one another + its net sales;
+    base + factor x the former only for a net buyer); and what is cancelled is as computed from
+    the tables: each trading sector's allowances (cap + bank brought in) less its emissions,
+    bank and net sales, never negative, with what was sold to entities that cancel it
+    (``sold_for_cancellation_mt``, never negative, only at a zero price: free disposal, so the
+    price is never negative) adding up to the year's ``cancelled_mt``, none by a net buyer, and
+    only what cannot be banked (the sector or the market at its limit, or the bank worth
+    nothing: the last year or a zero price next year)."""
     bank = years["bank_mt"].to_numpy()
     end = abs(bank[-1]) if bank.size else 0.0
     banked_without_banking = 0.0 if market.get("banking") else float(np.abs(bank).max(initial=0.0))
@@ -255,8 +294,9 @@ def sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarra
     sector = sector_years["sector"].to_numpy()
     base = np.array([limits.get(s, {}).get("base_mt", np.inf) for s in sector], dtype=float)
     factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector], dtype=float)
+    intra = np.array([limits.get(s, {}).get("intra_sector_sales_mt", 0.0) for s in sector], dtype=float)
     net_sales = sector_years["net_sales_mt"].to_numpy(dtype=float)
-    room = base + factor * np.maximum(net_sales, 0.0) - sector_years["bank_mt"].to_numpy(dtype=float)
+    room = base + factor * (intra + np.maximum(net_sales, 0.0)) - sector_years["bank_mt"].to_numpy(dtype=float)
     market_limit = market.get("bank_limit_mt")
     market_room = (np.full(len(years), np.inf) if market_limit is None
                    else market_limit - years["bank_mt"].to_numpy(dtype=float))
@@ -287,7 +327,13 @@ def _bank_limit_violations(years, sector_years, market) -> list[float]:
     worthless = next_price <= TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
     headroom = np.minimum(room[held], market_room[year_row])
     cannot_bank = np.where(worthless, 0.0, np.minimum(computed, headroom))
-    sums = np.bincount(year_row, weights=computed, minlength=len(years))
+    # allowances sold to entities that cancel them (free disposal): at a zero price only, so
+    # never a negative price where they may be cancelled
+    sold_to_cancel = years["sold_for_cancellation_mt"].to_numpy(dtype=float) if "sold_for_cancellation_mt" in years \
+        else np.zeros(len(years))
+    priced = price > TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
+    negative_price = np.where(np.isfinite(years["allowance_price_cny_per_t"].to_numpy(dtype=float)), -price, 0.0)
+    sums = np.bincount(year_row, weights=computed, minlength=len(years)) + sold_to_cancel
     # a net buyer cancels nothing (it would buy only to lift a seller's limit), but in the
     # last year, when no bank may be left whatever the limits
     net_buyer = ((t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT)
@@ -295,7 +341,8 @@ def _bank_limit_violations(years, sector_years, market) -> list[float]:
     return [*(-room[held]), *(-market_room), *(-computed), *np.abs(computed - reported),
             *np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
             *np.abs(np.bincount(year_row, weights=bank, minlength=len(years)) - years["bank_mt"].to_numpy(dtype=float)),
-            *np.where(net_buyer, computed, 0.0), *cannot_bank]
+            *np.where(net_buyer, computed, 0.0), *cannot_bank, *(-sold_to_cancel),
+            *np.where(priced, sold_to_cancel, 0.0), *negative_price]
 
 
 BANK_LIMITS = Check("bank_limits", bank_limits)
@@ -303,11 +350,13 @@ BANK_LIMITS = Check("bank_limits", bank_limits)
 
 FAMILY = Family(
     "bank_limits", define_bank_limits, check=BANK_LIMITS,
-    reads=("sectors.bank_limit_base_mt", "sectors.bank_limit_sales_factor", "market.bank_limit_mt"),
+    reads=("sectors.bank_limit_base_mt", "sectors.bank_limit_sales_factor", "sectors.intra_sector_sales_mt",
+           "market.bank_limit_mt"),
     variables=limit_variables, market=summary,
     values=(ValueColumn("cancelled_mt", "sector_bank_mt", compute=cancelled_by_year,
                         supply_chart=Chart("Cancelled (not bankable)", order=60, sign=-1.0),
                         bank_chart=Chart("Cancelled (not bankable)", order=10, color="tab:red")),
+            ValueColumn("sold_for_cancellation_mt", "sold_for_cancellation_mt", compute=sold_for_cancellation_by_year),
             ValueColumn("bank_mt", "sector_bank_mt", table="sector_years", rows=_rows_of_trading),
             ValueColumn("net_sales_mt", "net_sales_mt", table="sector_years", rows=_rows_of_trading),
             ValueColumn("cancelled_mt", "sector_bank_mt", table="sector_years", rows=_rows_of_trading,

@@ -38,7 +38,8 @@ def trading_caps(p: Parameters) -> Contribution:
 def define_market_balance(p: Parameters, sums: Sums) -> RowBlock:
     """Allowance demand - supply <= 0 in every market year (Mt); = 0 under a bank limit,
     where every sector's allowances add up (``bank_limits``): an allowance supplied is then
-    surrendered, banked or cancelled, and none is sold that nobody buys."""
+    surrendered, banked or cancelled (or sold to entities that cancel it, at a zero price: see
+    ``bank_limits``), so the price is never negative."""
     demand, supply = sums.of(ALLOWANCE_DEMAND), sums.of(ALLOWANCE_SUPPLY)
     n = p.market_years.size
     return RowBlock(

@@ -14,6 +14,20 @@ A 20 Mt at 10 and B 30 at 40, steel A 5 at 20 and B 10 at 60 each year:
   worth 60 / 1.1, split 1:0.2, so (p + 0.2 x 54.545) / 1.2 = 40 and p = 37.0909.
 - an initial bank of 30 Mt with the caps fixed (125, 107.5, 90): in 2025 power holds
   78 + 30 = 108 against BAU 100 at a zero price, may bank 2: 6 Mt are cancelled.
+- free disposal: with the sales limits and the caps fixed at 200 (national cap 300), 145 and
+  90, power trades alone in 2025 and holds 200 - 47 (steel's rule cap, 0.94 x 50) = 153
+  against BAU 100: 53 Mt spare. It sells x to entities that cancel them, banking 0.2 x:
+  1.2 x = 53, x = 44.1667, bank 8.8333, at a price of 0 (a seller with nobody to sell to
+  had a price of -0.2 x 10 / 1.1 = -1.8182 before). In 2026 power holds 2/3 x 145 + 8.8333
+  - 100 = 5.5 spare, steel 1/3 x 145 - 50 = -1.6667 and buys 2.6667 (banking its base of
+  1); power sells n with 1.2 n = 5.5, n = 4.5833 (of which 1.9167 for cancellation) and
+  banks 0.9167: the bank is 1.9167 at a zero price (a tonne abated at 10 banks 1/1.2 x 0.2
+  = 1/6 t, worth 60 / 1.1 / 6 = 9.09 < 10). 2027 abates 150 - 90 - 1.9167 = 58.0833: power
+  A+B 50, steel A 5 and 3.0833 of steel B at 60.
+- sales between power's entities of 5 Mt a year (intra_sector_sales_mt) under the sales
+  limits: power's limit is 0.2 x (5 + 10.1667) = 3.0333, steel banks its base of 1: the
+  bank is 4.0333 (3.0333 without them), the prices as with the sales limits alone (40,
+  37.0909, 60: 2027 abates 150 - 90 - 4.0333 = 55.9667, steel B at 60 at the margin).
 """
 
 import numpy as np
@@ -27,6 +41,9 @@ BANKING = {"market.banking": "true"}
 BASES = {**BANKING, "sectors.power.bank_limit_base_mt": 2, "sectors.steel.bank_limit_base_mt": 1}
 SALES = {**BANKING, "sectors.power.bank_limit_base_mt": 0, "sectors.power.bank_limit_sales_factor": 0.2,
          "sectors.steel.bank_limit_base_mt": 1, "sectors.steel.bank_limit_sales_factor": 1.5}
+DISPOSAL = {**SALES, "targets.2025.ets_cap_mt": 200, "targets.2025.national_cap_mt": 300,
+            "targets.2027.ets_cap_mt": 90}
+INTRA = {**SALES, "sectors.power.intra_sector_sales_mt": 5}
 CANCEL = {**BANKING, "market.initial_bank_mt": 30, "targets.2025.ets_cap_mt": 125, "targets.2027.ets_cap_mt": 90,
           "sectors.power.bank_limit_base_mt": 2}
 
@@ -75,12 +92,65 @@ def test_what_cannot_be_banked_is_cancelled():
     assert years["bank_mt"].iloc[0] == pytest.approx(2.0)
 
 
+def test_free_disposal_keeps_the_price_from_going_negative():
+    """Power alone in 2025 sells 44.1667 Mt to entities that cancel them at a price of 0."""
+    results = toy_results(**DISPOSAL)
+    years = results.years
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([0.0, 0.0, 60.0], abs=1e-9)
+    assert years["sold_for_cancellation_mt"].tolist() == pytest.approx([53 / 1.2, 5.5 / 1.2 - 8 / 3, 0.0])
+    assert years["cancelled_mt"].tolist() == pytest.approx([53 / 1.2, 5.5 / 1.2 - 8 / 3, 0.0])
+    assert years["bank_mt"].tolist() == pytest.approx([0.2 * 53 / 1.2, 1 + 0.2 * 5.5 / 1.2, 0.0])
+    sales = _by_sector(results, "net_sales_mt")
+    assert (sales[("power", 2025)], sales[("power", 2026)], sales[("steel", 2026)]) == pytest.approx(
+        (53 / 1.2, 5.5 / 1.2, -8 / 3))
+    assert all(check["passed"] for check in results.summary["checks"].values())
+
+
+def test_sales_between_a_sectors_entities_earn_bank_room():
+    """5 Mt sold between power's entities: 0.2 x 5 = 1 Mt more bank than the sales limits alone."""
+    results, without = toy_results(**INTRA), toy_results(**SALES)
+    bank = _by_sector(results, "bank_mt")
+    assert (bank[("power", 2026)], bank[("steel", 2026)]) == pytest.approx((0.2 * (5 + 10.1666667), 1.0))
+    assert results.years["bank_mt"].tolist() == pytest.approx([0.0, 4.0333333, 0.0])
+    assert without.years["bank_mt"].tolist() == pytest.approx([0.0, 3.0333333, 0.0])
+    assert results.years["allowance_price_cny_per_t"].tolist() == pytest.approx([40.0, 48 - 0.2 * 60 / 1.1, 60.0])
+    assert results.years["cancelled_mt"].tolist() == pytest.approx([0.0, 0.0, 0.0])
+    assert results.summary["market"]["sector_bank_limits"]["power"]["intra_sector_sales_mt"] == 5.0
+    assert all(check["passed"] for check in results.summary["checks"].values())
+
+
+def test_the_check_refuses_a_negative_price_and_a_sale_for_cancellation_at_a_price():
+    """The 2025 price of the free-disposal case reported at -1.8182 (what the equality gave
+    without free disposal), then 2026's 1.9167 Mt sold for cancellation at a price of 10."""
+    results = toy_results(**DISPOSAL)
+    years, sector_years, steps = _tables(results)
+    years.loc[years["year"] == 2025, "allowance_price_cny_per_t"] = -0.2 * 10 / 1.1
+    assert _failed(results, years, sector_years, steps)["bank_limits"] == pytest.approx(0.2 * 10 / 1.1)
+    years, sector_years, steps = _tables(results)
+    years.loc[years["year"] == 2026, "allowance_price_cny_per_t"] = 10.0
+    assert _failed(results, years, sector_years, steps)["bank_limits"] == pytest.approx(5.5 / 1.2 - 8 / 3)
+
+
+def test_the_check_refuses_a_bank_above_the_room_sales_between_entities_give():
+    """Power's 2026 bank reported 0.5 Mt higher and its sales 0.5 lower: 3.5333 against a limit
+    of 0.2 x (5 + 9.6667) = 2.9333, 0.6 Mt over."""
+    results = toy_results(**INTRA)
+    years, sector_years, steps = _tables(results)
+    at = (sector_years["sector"] == "power") & (sector_years["year"] == 2026)
+    sector_years.loc[at, "bank_mt"] += 0.5
+    sector_years.loc[at, "net_sales_mt"] -= 0.5
+    years.loc[years["year"] == 2026, "bank_mt"] += 0.5
+    assert _failed(results, years, sector_years, steps)["bank_limits"] == pytest.approx(0.6)
+
+
 def test_the_sales_limit_is_a_mip_with_one_regime_per_limited_sector_year():
     p = toy_parameters(SALES)
     blocks = {block.name: block for block in bank_limits.limit_variables(p)}
     assert blocks["net_seller"].integer and len(blocks["net_seller"].keys) == 5
+    assert blocks["sold_for_cancellation_mt"].keys == [2025, 2026, 2027]
     assert not bank_limits.with_regimes(toy_parameters(BASES))
     assert bank_limits.limit_variables(toy_parameters(BANKING)) == []
+    assert "sold_for_cancellation_mt" not in {block.name for block in bank_limits.limit_variables(toy_parameters(BASES))}
 
 
 def test_the_regime_found_is_the_rule_in_every_year():
