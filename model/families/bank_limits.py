@@ -273,7 +273,8 @@ def bank_limits(years, sector_years, steps, market) -> float:
     the tables: each trading sector's allowances (cap + bank brought in) less its emissions,
     bank and net sales, never negative, with what was sold to entities that cancel it
     (``sold_for_cancellation_mt``, never negative, only at a zero price: free disposal, so the
-    price is never negative) adding up to the year's ``cancelled_mt``, none by a net buyer, and
+    price is never negative) adding up to the year's ``cancelled_mt``, none by a net buyer under
+    a sales factor (without one, only at a zero price: free disposal), and
     only what cannot be banked (the sector or the market at its limit, or the bank worth
     nothing: the last year or a zero price next year)."""
     bank = years["bank_mt"].to_numpy()
@@ -334,10 +335,14 @@ def _bank_limit_violations(years, sector_years, market) -> list[float]:
     priced = price > TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
     negative_price = np.where(np.isfinite(years["allowance_price_cny_per_t"].to_numpy(dtype=float)), -price, 0.0)
     sums = np.bincount(year_row, weights=computed, minlength=len(years)) + sold_to_cancel
-    # a net buyer cancels nothing (it would buy only to lift a seller's limit), but in the
-    # last year, when no bank may be left whatever the limits
+    # with a sales factor a net buyer cancels nothing (it would buy only to lift a seller's
+    # limit), but in the last year, when no bank may be left whatever the limits; without
+    # one its cancellation is free disposal, at a zero price only (as every cancellation is
+    # where the next year's price is positive: cannot_bank)
+    limits = market.get("sector_bank_limits") or {}
+    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in t["sector"]], dtype=float)
     net_buyer = ((t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT)
-                 & (t["year"].to_numpy() < years["year"].iloc[-1]))
+                 & (t["year"].to_numpy() < years["year"].iloc[-1]) & ((factor > 0) | priced[year_row]))
     return [*(-room[held]), *(-market_room), *(-computed), *np.abs(computed - reported),
             *np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
             *np.abs(np.bincount(year_row, weights=bank, minlength=len(years)) - years["bank_mt"].to_numpy(dtype=float)),

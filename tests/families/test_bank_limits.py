@@ -197,6 +197,31 @@ def test_the_check_refuses_a_cancellation_that_could_have_been_banked():
     assert failed["bank_limits"] == pytest.approx(1.0)
 
 
+SURPLUS = {**BASES, "targets.2025.ets_cap_mt": 200, "targets.2025.national_cap_mt": 300,
+           "targets.2027.ets_cap_mt": 200, "targets.2027.national_cap_mt": 300}
+
+
+def test_without_a_sales_factor_a_net_buyer_may_cancel_at_a_zero_price():
+    """Bases only (power 2, steel 1) and caps of 200 in every year: the trading sectors hold
+    200 against BAU 100 (2025, power alone) and 150 (2026-27), so 53 and 50 Mt a year are
+    spare (power holds 2/3 x 200 = 133.33 against 100, steel 66.67 against 50 plus the
+    rule cap's 3 in 2025), at a zero price: nothing is worth banking. Who cancels the spare is
+    not determined; the solve has power buy 16.67 from steel and cancel 50, a sector's own
+    free disposal without a sales factor (the check refused it as "a net buyer cancels",
+    the regime rule of a sales factor). At a positive price it is still refused."""
+    results = toy_results(**SURPLUS)
+    years = results.years
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+    assert years["cancelled_mt"].tolist() == pytest.approx([53.0, 50.0, 50.0])
+    assert years["bank_mt"].tolist() == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+    assert all(check["passed"] for check in results.summary["checks"].values())
+    years, sector_years, steps = _tables(results)
+    buyer = (sector_years["net_sales_mt"] < -1e-6) & (sector_years["cancelled_mt"] > 1e-6)
+    assert buyer.any()
+    years["allowance_price_cny_per_t"] = [10.0, 11.0, 12.1]  # the same cancellations at a price
+    assert _failed(results, years, sector_years, steps)["bank_limits"] == pytest.approx(50.0)
+
+
 def test_hotelling_is_not_required_while_a_limit_binds():
     """3 Mt banked at 40 and 60: Hotelling would say 44, but no one may bank more."""
     results = toy_results(**BASES)
