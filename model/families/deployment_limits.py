@@ -135,33 +135,15 @@ def limits_for_checks(p: Parameters) -> dict[str, Any]:
     }}
 
 
-def _step_positions(steps: pd.DataFrame, lists: list[list]) -> list[np.ndarray]:
-    """For each list of (sector, step) pairs, the position in it of each row of ``steps``
-    (-1: its pair is not in the list). The steps' pairs are looked up once for all the lists
-    (a MultiIndex of the whole table per list was most of the checks' time)."""
-    unique = list(dict.fromkeys(tuple(pair) for pairs in lists for pair in pairs))
-    if not unique or steps.empty:
-        return [np.full(len(steps), -1) for _ in lists]
-    code = pd.MultiIndex.from_tuples(unique).get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["step"]]))
-    positions = []
-    for pairs in lists:
-        where = {tuple(pair): i for i, pair in enumerate(pairs)}
-        lookup = np.array([where.get(pair, -1) for pair in unique] + [-1])  # code -1 picks the last
-        positions.append(lookup[code])
-    return positions
-
-
-def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list,
-                       pair: np.ndarray | None = None) -> np.ndarray:
+def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) -> np.ndarray:
     """Abatement of each (sector, step) of ``pairs``, summed over its installations and pools,
-    by pair x year of ``years`` (Mt; 0 where the step has no row). ``pair``: each step row's
-    position in ``pairs`` (-1: none), if ``_step_positions`` gave it already."""
+    by pair x year of ``years`` (Mt; 0 where the step has no row)."""
     years_index = years["year"].to_numpy()
     totals = np.zeros((len(pairs), years_index.size))
     if not pairs or steps.empty:
         return totals
-    if pair is None:
-        pair = _step_positions(steps, [pairs])[0]
+    wanted = pd.MultiIndex.from_tuples([tuple(pair) for pair in pairs])
+    pair = wanted.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["step"]]))
     year = np.searchsorted(years_index, steps["year"].to_numpy())
     chosen = pair >= 0
     np.add.at(totals, (pair[chosen], year[chosen]), steps["abatement_mt"].to_numpy(dtype=float)[chosen])
@@ -180,17 +162,15 @@ def deployment_limits(years, sector_years, steps, market) -> float:
     if not limits:
         return 0.0
     build = limits["max_build_mt_per_year"]
-    build_pairs = [(row["sector"], row["step"]) for row in build]
-    positions = _step_positions(steps, [build_pairs] + [group["steps"] for group in limits["max_mt"]])
-    abated = _abatement_by_step(years, steps, build_pairs, positions[0])
+    abated = _abatement_by_step(years, steps, [(row["sector"], row["step"]) for row in build])
     growth = np.diff(abated, axis=1, prepend=0.0)
     allowed = np.array([row["max_mt"] for row in build], dtype=float)[:, None] * np.ones(abated.shape)
     if allowed.size:
         allowed[:, 0] *= limits["first_year_build_factor"]
     violations = [*(growth - allowed).ravel()]
-    for group, position in zip(limits["max_mt"], positions[1:]):
+    for group in limits["max_mt"]:
         by_year = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
-        total = _abatement_by_step(years, steps, group["steps"], position).sum(axis=0)
+        total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
         violations += [*(total - by_year)]
     return worst(np.nan_to_num(violations))
 
@@ -203,14 +183,15 @@ def deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
     limits = market.get("deployment_limits")
     if not limits or not n:
         return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    build_pairs = [(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
-    positions = _step_positions(steps, [build_pairs] + [group["steps"] for group in limits["max_mt"]])
-    build_limited = positions[0] >= 0
+    pairs = pd.MultiIndex.from_arrays([steps["sector"], steps["step"]])
+    build = pd.MultiIndex.from_tuples([(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
+                                      or [("", "")])
+    build_limited = build.get_indexer(pairs) >= 0
     at_limit = np.zeros(n, dtype=bool)
     year = steps["year"].to_numpy()
-    for group, position in zip(limits["max_mt"], positions[1:]):  # a few groups
-        members = position >= 0
-        total = _abatement_by_step(years, steps, group["steps"], position).sum(axis=0)
+    for group in limits["max_mt"]:  # a few groups
+        members = pd.MultiIndex.from_tuples([tuple(pair) for pair in group["steps"]]).get_indexer(pairs) >= 0
+        total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
         limit = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
         full_years = years["year"].to_numpy()[total >= limit - TOLERANCE_MT]
         at_limit |= members & np.isin(year, full_years)
