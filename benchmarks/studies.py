@@ -188,13 +188,22 @@ def on_cluster(dataset, draws: int, distributions, workers: int, label: str):
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         up = time.perf_counter()
         monte_carlo(dataset, min(draws, 4 * workers), distributions, seed=1, client=client)  # workers warm
+        cpu_before, client_before = client.run(time.process_time), time.process_time()
         warm = time.perf_counter()
         study = monte_carlo(dataset, draws, distributions, seed=42, client=client)
         done = time.perf_counter()
+        cpu_after, client_after = client.run(time.process_time), time.process_time()
     rate = draws / (done - warm)
+    # CPU seconds, not wall: the workers' summed CPU per scenario stays the same when the work is
+    # split well; wall time on a shared machine also says how much CPU the other load left
+    workers_cpu = sum(cpu_after[w] - cpu_before[w] for w in cpu_before)
+    busy = workers_cpu / (done - warm) / workers
     print(f"Monte Carlo{label}, {draws} draws, {workers}-worker LocalCluster: {rate:.1f} scenarios/s "
           f"({done - warm:.1f} s, plus {up - started:.1f} s to start the cluster and {warm - up:.1f} s to warm "
-          f"its workers); {int((study.scenarios['status'] == 'optimal').sum())} optimal", flush=True)
+          f"its workers); {int((study.scenarios['status'] == 'optimal').sum())} optimal; CPU per scenario: "
+          f"workers {workers_cpu / draws * 1e3:.1f} ms in all, this process (client and scheduler) "
+          f"{(client_after - client_before) / draws * 1e3:.1f} ms; each worker busy {busy:.0%} of the time",
+          flush=True)
     return study, rate
 
 

@@ -992,8 +992,24 @@ def _given(names: pd.Series) -> pd.Series:
 
 
 def _misnamed(file: str, table: pd.DataFrame, column: str, pattern: re.Pattern, expected: str) -> list[Problem]:
+    names = _given(table[column])
+    if pattern is STEP_NAME and _all_step_names(names.to_numpy()):  # a registry's ids: one scan, not one per row
+        return []
     return [Problem(file, int(row), column, _short(name), expected)
-            for row, name in _given(table[column]).items() if not pattern.match(name)]
+            for row, name in names.items() if not pattern.match(name)]
+
+
+_STEP_NAMES = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9_-]*\n)*")  # names STEP_NAME accepts, one a line
+
+
+def _all_step_names(names: np.ndarray) -> bool:
+    """Whether every name matches STEP_NAME, found by one match over the names joined one a
+    line (False, and so each name matched on its own, if a name holds a line break or is not text)."""
+    try:
+        text = "\n".join(names) + "\n" * bool(len(names))
+    except TypeError:
+        return False
+    return text.count("\n") == len(names) and _STEP_NAMES.fullmatch(text) is not None
 
 
 def _peak_over_horizon(base: pd.Series, yearly_factor: pd.Series, settings: dict[str, Any]) -> pd.Series:

@@ -25,7 +25,7 @@ import numpy as np
 from . import schema
 from .errors import EtscapError, InfeasibleError, SolverError
 from .lazy import lazy_module
-from .lp import CscMatrix, HighsArrays, LinearProgram, highs_arrays, to_highs
+from .lp import CscMatrix, HighsArrays, LinearProgram, highs_arrays, pass_to_highs, to_highs
 
 if TYPE_CHECKING:
     import highspy
@@ -174,7 +174,7 @@ def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = N
     highs = new_highs(verbose)
     options = sized_options(options, arrays.matrix.shape[1])
     set_options(highs, options)
-    if highs.passModel(to_highs(arrays)) == highspy.HighsStatus.kError:
+    if pass_to_highs(highs, arrays) == highspy.HighsStatus.kError:
         raise SolverError(f"HiGHS could not load model {name!r}: {_HINTS['Load error']}")
     passed_at = time.perf_counter()
     run_highs(highs, options, arrays.integer_columns)  # as solve_model: an optimum without a basis is crossed over

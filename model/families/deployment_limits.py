@@ -144,11 +144,12 @@ def limits_for_checks(p: Parameters) -> dict[str, Any]:
     if build.empty and not groups:
         return {}
     mac = p.dataset.mac
+    group_of_step, pairs = mac["group"].to_numpy(), mac[["sector", "step"]].to_numpy()  # once, not per group
     return {"deployment_limits": {
         "first_year_build_factor": first_year_build_factor(p),
         "max_build_mt_per_year": [{"sector": s, "step": t, "max_mt": float(b)}
                                   for s, t, b in build.itertuples(index=False)],
-        "max_mt": [{"group": g, "steps": mac.loc[mac["group"] == g, ["sector", "step"]].to_numpy().tolist(),
+        "max_mt": [{"group": g, "steps": pairs[group_of_step == g].tolist(),
                     "years": p.years.tolist(), "max_mt": max_mt[i].tolist()} for i, g in enumerate(groups)],
     }}
 
