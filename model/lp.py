@@ -303,11 +303,11 @@ def pass_to_highs(highs: highspy.Highs, arrays: HighsArrays) -> highspy.HighsSta
     integrality = np.zeros(n_cols, dtype=np.int32)  # HighsVarType.kContinuous
     if arrays.integer_columns is not None and arrays.integer_columns.size:
         integrality[arrays.integer_columns] = int(highspy.HighsVarType.kInteger)
+    cost, lower, upper, row_lower, row_upper = (np.ascontiguousarray(a, dtype=float) for a in (
+        arrays.col_cost, arrays.col_lower, arrays.col_upper, arrays.row_lower, arrays.row_upper))
     return highs.passModel(n_cols, n_rows, int(matrix.data.size), int(highspy.MatrixFormat.kColwise),
                            int(highspy.ObjSense.kMinimize), float(arrays.offset),
-                           *(np.ascontiguousarray(a, dtype=float) for a in (
-                               arrays.col_cost, arrays.col_lower, arrays.col_upper, arrays.row_lower,
-                               arrays.row_upper)),
+                           cost, lower, upper, row_lower, row_upper,
                            np.ascontiguousarray(matrix.indptr, dtype=np.int32),
                            np.ascontiguousarray(matrix.indices, dtype=np.int32),
                            np.ascontiguousarray(matrix.data, dtype=float), integrality)

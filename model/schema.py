@@ -116,7 +116,8 @@ class Field:
                 values = true.astype(object)
             values[blank] = np.nan if default is None else default
         else:
-            numbers = np.asarray(pd.to_numeric(np.where(blank, None, text), errors="coerce"), dtype=float)
+            cells = np.where(blank, np.array(None, dtype=object), text)  # blank cells are not numbers
+            numbers = np.asarray(pd.to_numeric(cells, errors="coerce"), dtype=float)
             bad = ~np.isfinite(numbers) & ~blank
             if self.kind == "int":
                 finite = np.where(bad | blank, 0.0, numbers)
