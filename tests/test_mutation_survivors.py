@@ -5,6 +5,9 @@ with that mutant."""
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 
 from model import solve
@@ -33,3 +36,121 @@ def test_a_market_wide_limit_alone_lets_a_sector_cancel_what_the_market_cannot_b
     power_2025 = results.sector_years.query("sector == 'power' and year == 2025").iloc[0]
     assert (power_2025["bank_mt"], power_2025["cancelled_mt"]) == pytest.approx((2.0, 6.0))
     assert all(check["passed"] for check in results.summary["checks"].values())
+
+
+def test_a_run_has_one_colour_in_every_comparison_chart_whatever_the_users_style():
+    """With a user's matplotlib style whose colour cycle is red, green, the comparison still
+    draws each run in its own tab10 colour (blue, orange) in every chart, free allocation
+    included (compare._plot_free_allocation passes the run's colour, not the axes' cycle)."""
+    import matplotlib as mpl
+    from cycler import cycler
+    from matplotlib.colors import to_hex
+
+    from model import compare
+    from model.compare import comparison_figures
+
+    comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
+    with mpl.rc_context({"axes.prop_cycle": cycler(color=["red", "green"])}):
+        figures = comparison_figures(comparison)
+    blue, orange = (to_hex(c) for c in mpl.color_sequences["tab10"][:2])
+    for name in ("prices", "free_allocation"):
+        for ax in figures[name].axes:
+            assert [(line.get_label(), to_hex(line.get_color())) for line in ax.lines] == [("a", blue), ("b", orange)]
+
+
+def test_pngs_carry_no_software_stamp(tmp_path):
+    """Plots are the same bytes for the same figure whatever matplotlib wrote them: no
+    "Software" text chunk (report.figure_png and the comparison's compare._png both drop it)."""
+    from PIL import Image
+
+    from model import compare
+    from model.report import results_figures
+
+    comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
+    folder = comparison.write(tmp_path / "compare")
+    pngs = sorted((folder / "plots").glob("*.png"))
+    assert pngs
+    for png in pngs:
+        with Image.open(png) as image:
+            assert "Software" not in image.info, png.name
+    from model.report import figure_png
+
+    figure = next(iter(results_figures(solve(TOY)).values()))
+    with Image.open(io.BytesIO(figure_png(figure))) as image:
+        assert "Software" not in image.info
+
+
+def test_a_study_page_has_no_subtitle():
+    """The study report page has a title and then the findings: html_page's subtitle is
+    empty unless given (report.html_page), so no subtitle paragraph is written."""
+    from model.report import html_page, study_html
+    from model.studies import sweep
+
+    study = sweep(TOY, {"targets.2027.national_cap_mt": [130, 140]}, client=None)
+    page = study_html(study, {}, {})
+    assert 'class="subtitle"' not in page
+    assert re.search(r"<h1>etscap study report: sweep of toy</h1>\n<h2>Findings</h2>", page)
+    assert '<p class="subtitle">' not in html_page("t", [("A", "<p>x</p>")])
+    assert '<p class="subtitle">given</p>' in html_page("t", [("A", "<p>x</p>")], subtitle="given")
+
+
+def test_a_serial_study_chunks_a_quarter_of_its_scenarios_per_task():
+    """Without scenarios_per_task, a study in this process (one worker) takes
+    ceil(9 / (4 x 1)) = 3 scenarios a task, so a 9-scenario sweep is 3 tasks (studies.run_scenarios);
+    50 at most."""
+    from model.studies import sweep
+
+    study = sweep(TOY, {"targets.2027.national_cap_mt": [130 + i for i in range(9)]}, client=None)
+    assert study.info["scenarios_per_task"] == 3
+    assert (study.scenarios["status"] == "optimal").all()
+
+
+def test_a_triangular_distribution_of_one_point_is_refused():
+    """low = mode = high satisfies low <= mode <= high but leaves nothing to draw: refused
+    with the same message (studies.distribution checks low < high for a triangular)."""
+    from model import InputError
+    from model.studies import distribution
+
+    with pytest.raises(InputError) as caught:
+        distribution({"kind": "triangular", "low": 1.0, "mode": 1.0, "high": 1.0})
+    assert str(caught.value) == ("distribution.mode: found 'low 1.0, mode 1.0, high 1.0', "
+                                 "expected low <= mode <= high with low < high")
+
+
+def test_a_file_is_staged_hidden_beside_its_target(tmp_path):
+    """write_file hands the writer a hidden temporary file in the target's folder (so the
+    final rename stays on one file system and is atomic): .prices.csv.writing-XXXX.csv."""
+    from model.results import write_file
+
+    seen = []
+
+    def writer(path):
+        seen.append(path)
+        path.write_text("year\n2025\n")
+
+    out = write_file(tmp_path / "prices.csv", writer)
+    (staging,) = seen
+    assert staging.parent == tmp_path and staging.name.startswith(".prices.csv.writing-")
+    assert staging.suffix == ".csv"
+    assert out.read_text() == "year\n2025\n" and [p.name for p in tmp_path.iterdir()] == ["prices.csv"]
+
+
+def test_a_writer_that_removed_its_partial_file_still_gets_the_write_error(tmp_path):
+    """A writer failing with an OSError after removing its own partial file (the staging
+    file is gone): the user gets the write error naming the file, not a FileNotFoundError
+    from the clean-up (results.write_file unlinks with missing_ok)."""
+    import errno
+
+    from model import EtscapError
+    from model.results import write_file
+
+    def writer(path):
+        path.unlink()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "prices.csv"
+    with pytest.raises(EtscapError) as caught:
+        write_file(out, writer)
+    assert str(caught.value) == (f"cannot write {out}: No space left on device; nothing was replaced; "
+                                 "free some space or choose another --out")
+    assert list(tmp_path.iterdir()) == []
