@@ -154,3 +154,19 @@ def test_a_writer_that_removed_its_partial_file_still_gets_the_write_error(tmp_p
     assert str(caught.value) == (f"cannot write {out}: No space left on device; nothing was replaced; "
                                  "free some space or choose another --out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_nothing_is_repaid_in_the_first_market_year():
+    """The toy with 10% borrowing: each year's market row has +1 x borrowed[t] as supply
+    (written -1: the row is demand - supply) and, from the second year on, the repayment of
+    borrowed[t-1] (+1); the first year repays nothing, so its row has no other borrowing
+    term (borrowing.borrowed_and_repaid: only positions > 0 repay; with >= 0 the first year
+    would take borrowed[-1], the last year's column)."""
+    from tests.families.helpers import rows_of, toy_parameters
+
+    rows = rows_of(toy_parameters({"market.borrowing_limit_share": 0.1}), "market_balance")
+    borrowing = {year: {name: coef for name, coef in row["coefs"].items() if name.startswith("borrowed_mt")}
+                 for year, row in rows.items()}
+    assert borrowing == {2025: {"borrowed_mt[2025]": -1.0},
+                         2026: {"borrowed_mt[2026]": -1.0, "borrowed_mt[2025]": 1.0},
+                         2027: {"borrowed_mt[2027]": -1.0, "borrowed_mt[2026]": 1.0}}
