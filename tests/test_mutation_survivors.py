@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 
+import pandas as pd
 import pytest
 
 from model import solve
@@ -170,3 +171,73 @@ def test_nothing_is_repaid_in_the_first_market_year():
     assert borrowing == {2025: {"borrowed_mt[2025]": -1.0},
                          2026: {"borrowed_mt[2026]": -1.0, "borrowed_mt[2025]": 1.0},
                          2027: {"borrowed_mt[2027]": -1.0, "borrowed_mt[2026]": 1.0}}
+
+
+def test_the_findings_show_who_pays_in_the_last_year_by_default():
+    """The toy models 2025-27 (not 2030), so the findings' single year is the last, 2027
+    (report.results_findings chooses it): price 60, caps power 60 and steel 30 Mt, all free
+    (max free share 1). Steel abates 10 Mt (0.4 bn), emits 40, buys 10 Mt (0.6 bn): burden
+    1.0 bn = 2% of its 50 bn value added; power abates 50 Mt (1.4 bn), emits 50, sells 10
+    (-0.6 bn): 0.8 bn = 0.8% of 100 bn. Free allocation worth 30 x 60 = 1.8 and 60 x 60 = 3.6 bn."""
+    from model.report import results_findings
+
+    blocks = dict(results_findings(solve(TOY)))
+    assert list(blocks)[3:] == ["Who pays in 2027 (bn CNY, 2027 money)"]
+    table = blocks["Who pays in 2027 (bn CNY, 2027 money)"]
+    assert table["sector"].tolist() == ["steel", "power"]
+    for column, expected in {"abatement_cost_bn_cny": [0.4, 1.4], "allowance_purchases_bn_cny": [0.6, -0.6],
+                             "burden_bn_cny": [1.0, 0.8], "burden_share_of_value_added": [0.02, 0.008],
+                             "free_allocation_value_bn_cny": [1.8, 3.6]}.items():
+        assert table[column].tolist() == pytest.approx(expected), column
+
+
+def test_the_workbook_decimals_follow_the_unit():
+    """Mt CO2 to 0.1, CNY/t and bn CNY to 0.01, a benchmark (t CO2/unit of output) to 0.001
+    (report.number_format reads UNIT_DECIMALS by the column's unit); a typical value below 1
+    gets two significant digits (0.15 Mt: 0.01)."""
+    from model.report import number_format
+
+    values = pd.Series([125.0, 107.5])
+    assert number_format("emissions_mt", values) == "#,##0.0"
+    assert number_format("allowance_price_cny_per_t", values) == "#,##0.00"
+    assert number_format("abatement_cost_bn_cny", values) == "#,##0.00"
+    assert number_format("benchmark_t_per_unit", values) == "#,##0.000"
+    assert number_format("emissions_mt", pd.Series([0.15, 0.25])) == "#,##0.00"
+
+
+def test_solving_a_pyomo_model_is_quiet_unless_asked(capfd):
+    """solve_model prints nothing by default (HiGHS's log only with verbose=True)."""
+    from model import build_model, load_dataset
+    from model.solve import solve_model
+
+    solution = solve_model(build_model(load_dataset(TOY)))
+    assert solution.objective == pytest.approx(3147.024793, abs=1e-6)
+    assert capfd.readouterr().out == ""
+    solve_model(build_model(load_dataset(TOY)), verbose=True)
+    assert "HiGHS" in capfd.readouterr().out
+
+
+def test_a_workbook_year_stored_as_a_float_is_read_as_the_year(tmp_path):
+    """Some tools store a whole number as 2025.0 in the sheet's XML (openpyxl then reads a
+    float): an int setting such as base_year takes it as 2025 (workbook._read_settings turns
+    a whole float into an int for an int setting), rather than refusing a non-whole number."""
+    import zipfile
+
+    import openpyxl
+
+    from model import load_dataset
+    from model.workbook import export_workbook
+
+    path = export_workbook(TOY, tmp_path / "toy.xlsx")
+    sheet = f"xl/worksheets/sheet{openpyxl.load_workbook(path).sheetnames.index('scenario') + 1}.xml"
+    edited = tmp_path / "edited.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == sheet:
+                assert data.count(b'<c r="B4" t="n"><v>2025</v>') == 1  # base_year, row 4
+                data = data.replace(b'<c r="B4" t="n"><v>2025</v>', b'<c r="B4" t="n"><v>2025.0</v>')
+            target.writestr(item, data)
+    assert openpyxl.load_workbook(edited)["scenario"]["B4"].value == 2025.0
+    dataset = load_dataset(edited)
+    assert dataset.settings["base_year"] == 2025 and type(dataset.settings["base_year"]) is int
