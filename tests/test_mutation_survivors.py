@@ -241,3 +241,26 @@ def test_a_workbook_year_stored_as_a_float_is_read_as_the_year(tmp_path):
     assert openpyxl.load_workbook(edited)["scenario"]["B4"].value == 2025.0
     dataset = load_dataset(edited)
     assert dataset.settings["base_year"] == 2025 and type(dataset.settings["base_year"]) is int
+
+
+def test_every_check_says_its_unit():
+    """Quantity checks report their worst violation in Mt, the price and cost checks as a
+    share (relative), and a failure names the unit: power's 2026 benchmark (its 71.67 Mt cap
+    over 100 TWh) reported 1e-5 t/MWh higher puts benchmark x output 0.001 Mt above the cap
+    (checks.run_checks' table of checks and units)."""
+    from model.checks import failed, run_checks
+
+    results = solve(TOY)
+    relative = {"price_ceiling", "equal_marginal_cost", "hotelling", "stage2_cost_within_tolerance"}
+    assert {name: r["unit"] for name, r in results.summary["checks"].items()} == {
+        name: "relative" if name in relative else "Mt" for name in (
+            "national_count", "sector_compliance", "market_clearing", "national_target", "cap_split",
+            "market_balance", "simulation_compliance", "abatement_within_potential", "emissions_add_up",
+            "bank_limits", "offset_limit", "price_ceiling", "reserve_release", "supply_adjustment",
+            "equal_marginal_cost", "hotelling", "allocation_bounds", "facility_compliance", "cap_rules",
+            "deployment_limits", "stage2_keeps_stage1", "stage2_cost_within_tolerance")}
+    sector_years = results.sector_years.copy()
+    at = (sector_years["sector"] == "power") & (sector_years["year"] == 2026)
+    sector_years.loc[at, "benchmark_t_per_unit"] += 1e-5
+    report = run_checks(results.years, sector_years, results.abatement_steps, results.summary["market"])
+    assert failed(report) == ["cap_rules (worst violation 0.001 Mt)"]
