@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -264,3 +265,26 @@ def test_every_check_says_its_unit():
     sector_years.loc[at, "benchmark_t_per_unit"] += 1e-5
     report = run_checks(results.years, sector_years, results.abatement_steps, results.summary["market"])
     assert failed(report) == ["cap_rules (worst violation 0.001 Mt)"]
+
+
+def test_each_limited_sector_year_has_both_regimes_rows():
+    """With a sales factor (power base 0 x 0.2, steel base 1 x 1.5) every limited trading
+    sector-year has its allowances row and the five rows of the two regimes, each named
+    (bank_limits.define_bank_limits); the buyer's limit is bank <= base, loose for a seller
+    by a big-M of the allowances it could hold: steel 2026, (170 + 152.5 issued + 1) x 1.5 =
+    485.25; power 2025, (170 + 1) x 0.2 = 34.2."""
+    from tests.families.helpers import rows_of, toy_parameters
+    from tests.families.test_bank_limits import SALES
+
+    rows = rows_of(toy_parameters(SALES), "bank_limits")
+    kinds = {"allowances", "limit", "buyer_limit", "seller_sells", "buyer_buys", "buyer_keeps"}
+    for sector_year in [("power", 2025), ("power", 2026), ("power", 2027), ("steel", 2026), ("steel", 2027)]:
+        assert {kind for kind, *key in rows if tuple(key) == sector_year} == kinds, sector_year
+    assert {kind for kind, *_ in rows} == kinds | {"market_bank"}
+    steel = rows[("buyer_limit", "steel", 2026)]
+    assert (steel["lower"], steel["upper"]) == (-np.inf, 1.0)
+    assert steel["coefs"] == {"sector_bank_mt[('steel', 2026)]": 1.0, "net_seller[('steel', 2026)]": -485.25}
+    power = rows[("buyer_limit", "power", 2025)]
+    assert power["upper"] == 0.0
+    assert power["coefs"] == {"sector_bank_mt[('power', 2025)]": 1.0,
+                              "net_seller[('power', 2025)]": pytest.approx(-34.2)}
