@@ -288,3 +288,55 @@ def test_each_limited_sector_year_has_both_regimes_rows():
     assert power["upper"] == 0.0
     assert power["coefs"] == {"sector_bank_mt[('power', 2025)]": 1.0,
                               "net_seller[('power', 2025)]": pytest.approx(-34.2)}
+
+
+def test_an_old_results_folder_s_settings_come_from_its_tables():
+    """A folder written before summary.json recorded the settings: the report derives the
+    first and last year from years.csv (2025, 2027) and the discount rate from two
+    consecutive discount factors, 1 / (1 / 1.1) - 1 = 0.1 (report.scenario_settings)."""
+    import dataclasses
+
+    from model.report import scenario_settings
+
+    results = solve(TOY)
+    old = dataclasses.replace(results, summary={k: v for k, v in results.summary.items() if k != "settings"})
+    settings = scenario_settings(old)
+    assert (settings["first_year"], settings["last_year"]) == (2025, 2027)
+    assert settings["discount_rate"] == pytest.approx(0.1)
+    assert settings["market.banking"] is False and settings["market.initial_bank_mt"] == 0.0
+
+
+def test_a_study_file_that_cannot_be_read_says_to_check_its_permissions(tmp_path, monkeypatch):
+    """A study file that exists but cannot be read (permission denied) is named with the
+    reason and what to do (studies.read_study_toml)."""
+    from pathlib import Path
+
+    from model import InputError
+    from model.studies import read_study_toml
+
+    study_file = tmp_path / "study.toml"
+    study_file.write_text("[sweep]\n")
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(InputError) as caught:
+        read_study_toml(study_file)
+    assert str(caught.value) == (f"{study_file}: found 'a file that cannot be read (Permission denied)', "
+                                 "expected a file this user can read (check its permissions)")
+
+
+def test_comparison_charts_tick_whole_years():
+    """Over the toy's three years every comparison chart's year axis ticks whole years only
+    (compare._year_axis: an integer locator; matplotlib would otherwise tick 2025.5)."""
+    from model import compare
+    from model.compare import comparison_figures
+
+    comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
+    for name, figure in comparison_figures(comparison).items():
+        figure.canvas.draw()
+        for ax in figure.axes:
+            if ax.get_xlabel() == "Year":
+                ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+                assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
