@@ -340,3 +340,25 @@ def test_comparison_charts_tick_whole_years():
             if ax.get_xlabel() == "Year":
                 ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
                 assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
+
+
+def test_a_long_horizon_s_price_chart_enlarges_2025_to_2035(tmp_path):
+    """Over 2025-2045 (more than 15 years) the comparison's price chart has a second panel,
+    2025-2035, holding those eleven years of each run (compare._plot_prices filters
+    span[0] <= year <= span[1]). Power alone: BAU 100 Mt, cap 100 in 2025 to 80 in 2045
+    (1 Mt less a year), one step of 30 Mt at 10 CNY/t: the price is 10 from 2026 on."""
+    from model import compare
+    from model.compare import comparison_figures
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(
+        tmp_path / "long", sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.3, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, "national_cap_mt": 100}, {"year": 2045, "national_cap_mt": 80}],
+        first_year=2025, last_year=2045, discount_rate=0.1)
+    comparison = compare([solve(folder, allocation=False), solve(folder, allocation=False)], labels=["a", "b"])
+    everything, detail = comparison_figures(comparison)["prices"].axes
+    assert (everything.get_title(), detail.get_title()) == ("All years", "2025-2035")
+    assert [list(line.get_xdata()) for line in detail.lines] == [list(range(2025, 2036))] * 2
+    assert list(detail.lines[0].get_ydata()) == pytest.approx([0.0] + [10.0] * 10)
+    assert list(everything.lines[0].get_xdata()) == list(range(2025, 2046))
