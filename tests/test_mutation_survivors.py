@@ -1,5 +1,5 @@
 """Tests for mutants of model/ that survived ``benchmarks/mutation.py`` (the known
-``limit_variables__mutmut_83``, then ``--sample 40 --seed 41`` and ``--seed 42``): each states
+``limit_variables__mutmut_83``, then ``--sample 40`` with ``--seed 41``, ``42`` and ``43``): each states
 the behaviour the mutant broke (named in the docstring) with numbers or exact text, and fails
 with that mutant."""
 
