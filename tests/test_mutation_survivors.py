@@ -1,0 +1,364 @@
+"""Tests for mutants of model/ that survived ``benchmarks/mutation.py`` (the known
+``limit_variables__mutmut_83``, then ``--sample 40`` with ``--seed 41``, ``42`` and ``43``): each states
+the behaviour the mutant broke (named in the docstring) with numbers or exact text, and fails
+with that mutant."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import solve
+from tests.conftest import TOY
+
+
+def test_a_market_wide_limit_alone_lets_a_sector_cancel_what_the_market_cannot_bank():
+    """The toy with banking, an initial bank of 30 Mt, ETS caps 125 / (107.5) / 90 Mt and only
+    a market-wide limit of 2 Mt (no sector base): the bank is held sector by sector and a
+    sector without a base of its own may cancel in any year because the market's limit can
+    bind (bank_limits.limit_variables reads ``market.bank_limit_mt`` for the cancellations'
+    bound; misspelt, power could cancel only in 2027 and 2025 would be infeasible).
+
+    2025: only power trades; its cap is 125 - 47 (steel's rule cap) = 78 Mt, with the 30 Mt
+    initial bank it holds 108 against BAU 100 at a zero price and may bank 2: it cancels
+    108 - 100 - 2 = 6 Mt. 2026: 2 Mt in, 2 Mt out (the limit binds: 60 > 40 x 1.1), so the
+    trading sectors cut 150 - 107.5 = 42.5 Mt: power A 20 @ 10, steel A 5 @ 20, 17.5 of
+    power B @ 40: price 40. 2027: 150 - 90 - 2 = 58 Mt: power A + B 50, steel A 5, 3 of
+    steel B @ 60: price 60."""
+    results = solve(TOY, overrides={"market.banking": "true", "market.bank_limit_mt": 2, "market.initial_bank_mt": 30,
+                                    "targets.2025.ets_cap_mt": 125, "targets.2027.ets_cap_mt": 90})
+    years = results.years
+    assert years["cancelled_mt"].tolist() == pytest.approx([6.0, 0.0, 0.0])
+    assert years["bank_mt"].tolist() == pytest.approx([2.0, 2.0, 0.0])
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([0.0, 40.0, 60.0])
+    power_2025 = results.sector_years.query("sector == 'power' and year == 2025").iloc[0]
+    assert (power_2025["bank_mt"], power_2025["cancelled_mt"]) == pytest.approx((2.0, 6.0))
+    assert all(check["passed"] for check in results.summary["checks"].values())
+
+
+def test_a_run_has_one_colour_in_every_comparison_chart_whatever_the_users_style():
+    """With a user's matplotlib style whose colour cycle is red, green, the comparison still
+    draws each run in its own tab10 colour (blue, orange) in every chart, free allocation
+    included (compare._plot_free_allocation passes the run's colour, not the axes' cycle)."""
+    import matplotlib as mpl
+    from cycler import cycler
+    from matplotlib.colors import to_hex
+
+    from model import compare
+    from model.compare import comparison_figures
+
+    comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
+    with mpl.rc_context({"axes.prop_cycle": cycler(color=["red", "green"])}):
+        figures = comparison_figures(comparison)
+    blue, orange = (to_hex(c) for c in mpl.color_sequences["tab10"][:2])
+    for name in ("prices", "free_allocation"):
+        for ax in figures[name].axes:
+            assert [(line.get_label(), to_hex(line.get_color())) for line in ax.lines] == [("a", blue), ("b", orange)]
+
+
+def test_pngs_carry_no_software_stamp(tmp_path):
+    """Plots are the same bytes for the same figure whatever matplotlib wrote them: no
+    "Software" text chunk (report.figure_png and the comparison's compare._png both drop it)."""
+    from PIL import Image
+
+    from model import compare
+    from model.report import results_figures
+
+    comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
+    folder = comparison.write(tmp_path / "compare")
+    pngs = sorted((folder / "plots").glob("*.png"))
+    assert pngs
+    for png in pngs:
+        with Image.open(png) as image:
+            assert "Software" not in image.info, png.name
+    from model.report import figure_png
+
+    figure = next(iter(results_figures(solve(TOY)).values()))
+    with Image.open(io.BytesIO(figure_png(figure))) as image:
+        assert "Software" not in image.info
+
+
+def test_a_study_page_has_no_subtitle():
+    """The study report page has a title and then the findings: html_page's subtitle is
+    empty unless given (report.html_page), so no subtitle paragraph is written."""
+    from model.report import html_page, study_html
+    from model.studies import sweep
+
+    study = sweep(TOY, {"targets.2027.national_cap_mt": [130, 140]}, client=None)
+    page = study_html(study, {}, {})
+    assert 'class="subtitle"' not in page
+    assert re.search(r"<h1>etscap study report: sweep of toy</h1>\n<h2>Findings</h2>", page)
+    assert '<p class="subtitle">' not in html_page("t", [("A", "<p>x</p>")])
+    assert '<p class="subtitle">given</p>' in html_page("t", [("A", "<p>x</p>")], subtitle="given")
+
+
+def test_a_serial_study_chunks_a_quarter_of_its_scenarios_per_task():
+    """Without scenarios_per_task, a study in this process (one worker) takes
+    ceil(9 / (4 x 1)) = 3 scenarios a task, so a 9-scenario sweep is 3 tasks (studies.run_scenarios);
+    50 at most."""
+    from model.studies import sweep
+
+    study = sweep(TOY, {"targets.2027.national_cap_mt": [130 + i for i in range(9)]}, client=None)
+    assert study.info["scenarios_per_task"] == 3
+    assert (study.scenarios["status"] == "optimal").all()
+
+
+def test_a_triangular_distribution_of_one_point_is_refused():
+    """low = mode = high satisfies low <= mode <= high but leaves nothing to draw: refused
+    with the same message (studies.distribution checks low < high for a triangular)."""
+    from model import InputError
+    from model.studies import distribution
+
+    with pytest.raises(InputError) as caught:
+        distribution({"kind": "triangular", "low": 1.0, "mode": 1.0, "high": 1.0})
+    assert str(caught.value) == ("distribution.mode: found 'low 1.0, mode 1.0, high 1.0', "
+                                 "expected low <= mode <= high with low < high")
+
+
+def test_a_file_is_staged_hidden_beside_its_target(tmp_path):
+    """write_file hands the writer a hidden temporary file in the target's folder (so the
+    final rename stays on one file system and is atomic): .prices.csv.writing-XXXX.csv."""
+    from model.results import write_file
+
+    seen = []
+
+    def writer(path):
+        seen.append(path)
+        path.write_text("year\n2025\n")
+
+    out = write_file(tmp_path / "prices.csv", writer)
+    (staging,) = seen
+    assert staging.parent == tmp_path and staging.name.startswith(".prices.csv.writing-")
+    assert staging.suffix == ".csv"
+    assert out.read_text() == "year\n2025\n" and [p.name for p in tmp_path.iterdir()] == ["prices.csv"]
+
+
+def test_a_writer_that_removed_its_partial_file_still_gets_the_write_error(tmp_path):
+    """A writer failing with an OSError after removing its own partial file (the staging
+    file is gone): the user gets the write error naming the file, not a FileNotFoundError
+    from the clean-up (results.write_file unlinks with missing_ok)."""
+    import errno
+
+    from model import EtscapError
+    from model.results import write_file
+
+    def writer(path):
+        path.unlink()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "prices.csv"
+    with pytest.raises(EtscapError) as caught:
+        write_file(out, writer)
+    assert str(caught.value) == (f"cannot write {out}: No space left on device; nothing was replaced; "
+                                 "free some space or choose another --out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nothing_is_repaid_in_the_first_market_year():
+    """The toy with 10% borrowing: each year's market row has +1 x borrowed[t] as supply
+    (written -1: the row is demand - supply) and, from the second year on, the repayment of
+    borrowed[t-1] (+1); the first year repays nothing, so its row has no other borrowing
+    term (borrowing.borrowed_and_repaid: only positions > 0 repay; with >= 0 the first year
+    would take borrowed[-1], the last year's column)."""
+    from tests.families.helpers import rows_of, toy_parameters
+
+    rows = rows_of(toy_parameters({"market.borrowing_limit_share": 0.1}), "market_balance")
+    borrowing = {year: {name: coef for name, coef in row["coefs"].items() if name.startswith("borrowed_mt")}
+                 for year, row in rows.items()}
+    assert borrowing == {2025: {"borrowed_mt[2025]": -1.0},
+                         2026: {"borrowed_mt[2026]": -1.0, "borrowed_mt[2025]": 1.0},
+                         2027: {"borrowed_mt[2027]": -1.0, "borrowed_mt[2026]": 1.0}}
+
+
+def test_the_findings_show_who_pays_in_the_last_year_by_default():
+    """The toy models 2025-27 (not 2030), so the findings' single year is the last, 2027
+    (report.results_findings chooses it): price 60, caps power 60 and steel 30 Mt, all free
+    (max free share 1). Steel abates 10 Mt (0.4 bn), emits 40, buys 10 Mt (0.6 bn): burden
+    1.0 bn = 2% of its 50 bn value added; power abates 50 Mt (1.4 bn), emits 50, sells 10
+    (-0.6 bn): 0.8 bn = 0.8% of 100 bn. Free allocation worth 30 x 60 = 1.8 and 60 x 60 = 3.6 bn."""
+    from model.report import results_findings
+
+    blocks = dict(results_findings(solve(TOY)))
+    assert list(blocks)[3:] == ["Who pays in 2027 (bn CNY, 2027 money)"]
+    table = blocks["Who pays in 2027 (bn CNY, 2027 money)"]
+    assert table["sector"].tolist() == ["steel", "power"]
+    for column, expected in {"abatement_cost_bn_cny": [0.4, 1.4], "allowance_purchases_bn_cny": [0.6, -0.6],
+                             "burden_bn_cny": [1.0, 0.8], "burden_share_of_value_added": [0.02, 0.008],
+                             "free_allocation_value_bn_cny": [1.8, 3.6]}.items():
+        assert table[column].tolist() == pytest.approx(expected), column
+
+
+def test_the_workbook_decimals_follow_the_unit():
+    """Mt CO2 to 0.1, CNY/t and bn CNY to 0.01, a benchmark (t CO2/unit of output) to 0.001
+    (report.number_format reads UNIT_DECIMALS by the column's unit); a typical value below 1
+    gets two significant digits (0.15 Mt: 0.01)."""
+    from model.report import number_format
+
+    values = pd.Series([125.0, 107.5])
+    assert number_format("emissions_mt", values) == "#,##0.0"
+    assert number_format("allowance_price_cny_per_t", values) == "#,##0.00"
+    assert number_format("abatement_cost_bn_cny", values) == "#,##0.00"
+    assert number_format("benchmark_t_per_unit", values) == "#,##0.000"
+    assert number_format("emissions_mt", pd.Series([0.15, 0.25])) == "#,##0.00"
+
+
+def test_solving_a_pyomo_model_is_quiet_unless_asked(capfd):
+    """solve_model prints nothing by default (HiGHS's log only with verbose=True)."""
+    from model import build_model, load_dataset
+    from model.solve import solve_model
+
+    solution = solve_model(build_model(load_dataset(TOY)))
+    assert solution.objective == pytest.approx(3147.024793, abs=1e-6)
+    assert capfd.readouterr().out == ""
+    solve_model(build_model(load_dataset(TOY)), verbose=True)
+    assert "HiGHS" in capfd.readouterr().out
+
+
+def test_a_workbook_year_stored_as_a_float_is_read_as_the_year(tmp_path):
+    """Some tools store a whole number as 2025.0 in the sheet's XML (openpyxl then reads a
+    float): an int setting such as base_year takes it as 2025 (workbook._read_settings turns
+    a whole float into an int for an int setting), rather than refusing a non-whole number."""
+    import zipfile
+
+    import openpyxl
+
+    from model import load_dataset
+    from model.workbook import export_workbook
+
+    path = export_workbook(TOY, tmp_path / "toy.xlsx")
+    sheet = f"xl/worksheets/sheet{openpyxl.load_workbook(path).sheetnames.index('scenario') + 1}.xml"
+    edited = tmp_path / "edited.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == sheet:
+                assert data.count(b'<c r="B4" t="n"><v>2025</v>') == 1  # base_year, row 4
+                data = data.replace(b'<c r="B4" t="n"><v>2025</v>', b'<c r="B4" t="n"><v>2025.0</v>')
+            target.writestr(item, data)
+    assert openpyxl.load_workbook(edited)["scenario"]["B4"].value == 2025.0
+    dataset = load_dataset(edited)
+    assert dataset.settings["base_year"] == 2025 and type(dataset.settings["base_year"]) is int
+
+
+def test_every_check_says_its_unit():
+    """Quantity checks report their worst violation in Mt, the price and cost checks as a
+    share (relative), and a failure names the unit: power's 2026 benchmark (its 71.67 Mt cap
+    over 100 TWh) reported 1e-5 t/MWh higher puts benchmark x output 0.001 Mt above the cap
+    (checks.run_checks' table of checks and units)."""
+    from model.checks import failed, run_checks
+
+    results = solve(TOY)
+    relative = {"price_ceiling", "equal_marginal_cost", "hotelling", "stage2_cost_within_tolerance"}
+    assert {name: r["unit"] for name, r in results.summary["checks"].items()} == {
+        name: "relative" if name in relative else "Mt" for name in (
+            "national_count", "sector_compliance", "market_clearing", "national_target", "cap_split",
+            "market_balance", "simulation_compliance", "abatement_within_potential", "emissions_add_up",
+            "bank_limits", "offset_limit", "price_ceiling", "reserve_release", "supply_adjustment",
+            "equal_marginal_cost", "hotelling", "allocation_bounds", "facility_compliance", "cap_rules",
+            "deployment_limits", "stage2_keeps_stage1", "stage2_cost_within_tolerance")}
+    sector_years = results.sector_years.copy()
+    at = (sector_years["sector"] == "power") & (sector_years["year"] == 2026)
+    sector_years.loc[at, "benchmark_t_per_unit"] += 1e-5
+    report = run_checks(results.years, sector_years, results.abatement_steps, results.summary["market"])
+    assert failed(report) == ["cap_rules (worst violation 0.001 Mt)"]
+
+
+def test_each_limited_sector_year_has_both_regimes_rows():
+    """With a sales factor (power base 0 x 0.2, steel base 1 x 1.5) every limited trading
+    sector-year has its allowances row and the five rows of the two regimes, each named
+    (bank_limits.define_bank_limits); the buyer's limit is bank <= base, loose for a seller
+    by a big-M of the allowances it could hold: steel 2026, (170 + 152.5 issued + 1) x 1.5 =
+    485.25; power 2025, (170 + 1) x 0.2 = 34.2."""
+    from tests.families.helpers import rows_of, toy_parameters
+    from tests.families.test_bank_limits import SALES
+
+    rows = rows_of(toy_parameters(SALES), "bank_limits")
+    kinds = {"allowances", "limit", "buyer_limit", "seller_sells", "buyer_buys", "buyer_keeps"}
+    for sector_year in [("power", 2025), ("power", 2026), ("power", 2027), ("steel", 2026), ("steel", 2027)]:
+        assert {kind for kind, *key in rows if tuple(key) == sector_year} == kinds, sector_year
+    assert {kind for kind, *_ in rows} == kinds | {"market_bank"}
+    steel = rows[("buyer_limit", "steel", 2026)]
+    assert (steel["lower"], steel["upper"]) == (-np.inf, 1.0)
+    assert steel["coefs"] == {"sector_bank_mt[('steel', 2026)]": 1.0, "net_seller[('steel', 2026)]": -485.25}
+    power = rows[("buyer_limit", "power", 2025)]
+    assert power["upper"] == 0.0
+    assert power["coefs"] == {"sector_bank_mt[('power', 2025)]": 1.0,
+                              "net_seller[('power', 2025)]": pytest.approx(-34.2)}
+
+
+def test_an_old_results_folder_s_settings_come_from_its_tables():
+    """A folder written before summary.json recorded the settings: the report derives the
+    first and last year from years.csv (2025, 2027) and the discount rate from two
+    consecutive discount factors, 1 / (1 / 1.1) - 1 = 0.1 (report.scenario_settings)."""
+    import dataclasses
+
+    from model.report import scenario_settings
+
+    results = solve(TOY)
+    old = dataclasses.replace(results, summary={k: v for k, v in results.summary.items() if k != "settings"})
+    settings = scenario_settings(old)
+    assert (settings["first_year"], settings["last_year"]) == (2025, 2027)
+    assert settings["discount_rate"] == pytest.approx(0.1)
+    assert settings["market.banking"] is False and settings["market.initial_bank_mt"] == 0.0
+
+
+def test_a_study_file_that_cannot_be_read_says_to_check_its_permissions(tmp_path, monkeypatch):
+    """A study file that exists but cannot be read (permission denied) is named with the
+    reason and what to do (studies.read_study_toml)."""
+    from pathlib import Path
+
+    from model import InputError
+    from model.studies import read_study_toml
+
+    study_file = tmp_path / "study.toml"
+    study_file.write_text("[sweep]\n")
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(InputError) as caught:
+        read_study_toml(study_file)
+    assert str(caught.value) == (f"{study_file}: found 'a file that cannot be read (Permission denied)', "
+                                 "expected a file this user can read (check its permissions)")
+
+
+def test_comparison_charts_tick_whole_years():
+    """Over the toy's three years every comparison chart's year axis ticks whole years only
+    (compare._year_axis: an integer locator; matplotlib would otherwise tick 2025.5)."""
+    from model import compare
+    from model.compare import comparison_figures
+
+    comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
+    for name, figure in comparison_figures(comparison).items():
+        figure.canvas.draw()
+        for ax in figure.axes:
+            if ax.get_xlabel() == "Year":
+                ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+                assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
+
+
+def test_a_long_horizon_s_price_chart_enlarges_2025_to_2035(tmp_path):
+    """Over 2025-2045 (more than 15 years) the comparison's price chart has a second panel,
+    2025-2035, holding those eleven years of each run (compare._plot_prices filters
+    span[0] <= year <= span[1]). Power alone: BAU 100 Mt, cap 100 in 2025 to 80 in 2045
+    (1 Mt less a year), one step of 30 Mt at 10 CNY/t: the price is 10 from 2026 on."""
+    from model import compare
+    from model.compare import comparison_figures
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(
+        tmp_path / "long", sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.3, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, "national_cap_mt": 100}, {"year": 2045, "national_cap_mt": 80}],
+        first_year=2025, last_year=2045, discount_rate=0.1)
+    comparison = compare([solve(folder, allocation=False), solve(folder, allocation=False)], labels=["a", "b"])
+    everything, detail = comparison_figures(comparison)["prices"].axes
+    assert (everything.get_title(), detail.get_title()) == ("All years", "2025-2035")
+    assert [list(line.get_xdata()) for line in detail.lines] == [list(range(2025, 2036))] * 2
+    assert list(detail.lines[0].get_ydata()) == pytest.approx([0.0] + [10.0] * 10)
+    assert list(everything.lines[0].get_xdata()) == list(range(2025, 2046))
