@@ -252,14 +252,15 @@ def test_every_check_says_its_unit():
     from model.checks import failed, run_checks
 
     results = solve(TOY)
-    relative = {"price_ceiling", "equal_marginal_cost", "hotelling", "stage2_cost_within_tolerance"}
+    relative = {"price_ceiling", "price_floor", "equal_marginal_cost", "hotelling", "stage2_cost_within_tolerance",
+                "stage2_at_its_optimum"}
     assert {name: r["unit"] for name, r in results.summary["checks"].items()} == {
         name: "relative" if name in relative else "Mt" for name in (
             "national_count", "sector_compliance", "market_clearing", "national_target", "cap_split",
             "market_balance", "simulation_compliance", "abatement_within_potential", "emissions_add_up",
-            "bank_limits", "offset_limit", "price_ceiling", "reserve_release", "supply_adjustment",
+            "bank_limits", "offset_limit", "price_ceiling", "price_floor", "reserve_release", "supply_adjustment",
             "equal_marginal_cost", "hotelling", "allocation_bounds", "facility_compliance", "cap_rules",
-            "deployment_limits", "stage2_keeps_stage1", "stage2_cost_within_tolerance")}
+            "deployment_limits", "stage2_keeps_stage1", "stage2_cost_within_tolerance", "stage2_at_its_optimum")}
     sector_years = results.sector_years.copy()
     at = (sector_years["sector"] == "power") & (sector_years["year"] == 2026)
     sector_years.loc[at, "benchmark_t_per_unit"] += 1e-5
