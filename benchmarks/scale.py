@@ -3,7 +3,7 @@
     python benchmarks/scale.py [--sizes 1000 7000 20000] [--reference-up-to 1000] [--repeat 3] [--keep]
 
 For each size, a dataset is made from inputs/china with a synthetic registry of that many
-installations (model/registry.py, seed 2025) and 8 cost steps in every ETS sector over
+installations (model/data/registry.py, seed 2025) and 8 cost steps in every ETS sector over
 2025-2060, keeping bau.csv, the net-GHG national target, the sectors' phases and
 absolute caps from 2027, and leaving out the rules the floor does not write (offsets,
 deployment and build limits, cap_rules.csv, the installations' surrender rules, fixed ETS
@@ -18,7 +18,7 @@ ends with the allowance prices (stage 1, the least-cost LP):
 - ``floor``: the same pooled LP built by hand, directly with numpy from the dataset's
   tables: its own derivation (BAU from sectors.csv and bau.csv, phases, cap shares, pools
   by cost path, the closed-form simulation installations, every row), charged to the
-  floor's clock; nothing of ``model.parameters`` or ``model.formulation`` is used (only
+  floor's clock; nothing of ``model.parameters.derive`` or ``model.lp.formulation`` is used (only
   the HiGHS option helpers, so the options are the same), passed to highspy. It must be
   the LP ours solves: the same numbers of columns and rows, the objective to 1e-9
   relative and every year's allowance price to 1e-9 CNY/t, else the benchmark stops with
@@ -66,7 +66,7 @@ def make_dataset(folder: Path, installations: int) -> Path:
     import pandas as pd
 
     from model import load_dataset
-    from model.registry import make_registry
+    from model.data.registry import make_registry
 
     shutil.copytree(ROOT / "inputs" / "china", folder)
     for left_out in ("offsets.csv", "deployment_limits.csv", "cap_rules.csv"):
@@ -125,13 +125,13 @@ def run_ours(dataset_path: Path) -> dict:
 
 def run_floor(dataset_path: Path) -> dict:
     """The pooled stage-1 LP of the facility-resolution model, written by hand with numpy
-    from the dataset's tables (not through model.parameters or model.formulation)."""
+    from the dataset's tables (not through model.parameters.derive or model.lp.formulation)."""
     import highspy
     import numpy as np
     import scipy.sparse
 
     from model import load_dataset
-    from model.solve import new_highs, set_options, sized_options, solver_options
+    from model.solving.highs import new_highs, set_options, sized_options, solver_options
 
     dataset = load_dataset(dataset_path)
     settings = dataset.settings
@@ -326,9 +326,9 @@ def run_reference(dataset_path: Path) -> dict:
     import numpy as np
 
     from model import apply_overrides, derive_parameters, load_dataset
-    from model.formulation import formulate
-    from model.lp import highs_arrays, to_highs
-    from model.solve import new_highs
+    from model.lp.formulation import formulate
+    from model.lp.blocks import highs_arrays, to_highs
+    from model.solving.highs import new_highs
 
     dataset = apply_overrides(load_dataset(dataset_path),
                               {"model.resolution": "facility", "model.pool_installations": False})

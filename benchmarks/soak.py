@@ -29,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.results import write_folder  # noqa: E402
+from model.results.tables import write_folder  # noqa: E402
 from tests.test_files_safety import (  # noqa: E402
     concurrent_pair, ctrl_c_study, kill_at_random, leftovers, write_generation,
 )

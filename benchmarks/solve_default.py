@@ -45,7 +45,7 @@ def main() -> None:
                    for _ in range(args.repeat)]
 
     from model import load_dataset
-    from model.pipeline import solve
+    from model.solving.pipeline import solve
 
     # the split of `python run.py solve`'s own work (imports excluded): the solve's
     # summary["seconds"] says build (derive + blocks), compile (the handoff to HiGHS), solve

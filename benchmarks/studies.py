@@ -7,7 +7,7 @@
    values on the default dataset, run in this process three ways on the same scenarios, in
    alternating blocks of a quarter of the scenarios so that every way meets the same machine
    load: every scenario rebuilt through Pyomo (``reuse_model=False``); one HiGHS LP kept and
-   re-solved on the validated path (``model.fastpath.validated()``: every check of a changed
+   re-solved on the validated path (``model.data.fastpath.validated()``: every check of a changed
    table again, nothing derived kept: the path studies took before the fast path); and the
    same on the fast path (the default). Prints ms per scenario and scenarios per second each
    way, the ratio fast / validated (goal: at least 3), and checks all three give the same numbers.
@@ -49,9 +49,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model import apply_overrides, fastpath, load_dataset  # noqa: E402
-from model.registry import make_registry  # noqa: E402
-from model.studies import monte_carlo, sweep  # noqa: E402
+from model import apply_overrides, load_dataset
+from model.data import fastpath  # noqa: E402
+from model.data.registry import make_registry  # noqa: E402
+from model.studies.study import monte_carlo, sweep  # noqa: E402
 
 NEWLY_COVERED = ("steel", "cement", "aluminium", "chemicals", "petrochemicals", "paper", "aviation")
 
@@ -61,7 +62,7 @@ BEFORE_BLOCK = """
 import json, sys, time
 import numpy as np
 from model import load_dataset
-from model.studies import monte_carlo, sweep
+from model.studies.study import monte_carlo, sweep
 china = load_dataset(sys.argv[1])
 kind, values = sys.argv[2], json.loads(sys.argv[3])
 distributions = json.loads(sys.argv[4])

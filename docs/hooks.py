@@ -3,7 +3,7 @@
 The README is the one source of the user documentation, so the site is generated from it
 rather than copied (a copy would drift): each ``## `` section of README.md becomes a page,
 the text before the first section the home page, and the input reference page is the output
-of ``python run.py inputs`` (the declarations in model/schema.py). Links from the README to
+of ``python run.py inputs`` (the declarations in model/data/schema.py). Links from the README to
 files of the repository (examples, dataset notes) become pages of the site too, so that
 ``mkdocs build --strict`` can check every link.
 """
@@ -90,7 +90,7 @@ def input_reference() -> str:
     printed = subprocess.run([sys.executable, str(ROOT / "run.py"), "inputs"], cwd=ROOT, check=True,
                              capture_output=True, text=True).stdout
     return ("# Input reference\n\nEvery file, key and column of a dataset with its type, unit, default "
-            "and range, as printed by `python run.py inputs` (generated from `model/schema.py`).\n\n"
+            "and range, as printed by `python run.py inputs` (generated from `model/data/schema.py`).\n\n"
             + re.sub(r"^#### ", "## ", printed, flags=re.MULTILINE))  # a file per section of the page
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's model package, also when anothe
 import pandas as pd  # noqa: E402
 
 from model import apply_overrides, load_dataset  # noqa: E402
-from model.studies import Study, sweep  # noqa: E402
+from model.studies.study import Study, sweep  # noqa: E402
 
 DATASET = ROOT / "inputs" / "china"
 GRID = {"sectors.aluminium.trading_from": [2027, 2028, 2029, 2030, 2031, 2032]}

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from model import load_dataset  # noqa: E402
-from model.designs import compare_designs  # noqa: E402
+from model.studies.designs import compare_designs  # noqa: E402
 
 DATASET = ROOT / "inputs" / "china"
 SPREAD, SEED = 0.05, 2026

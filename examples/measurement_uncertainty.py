@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's model package, also when anothe
 import pandas as pd  # noqa: E402
 
 from model import solve  # noqa: E402
-from model.studies import monte_carlo  # noqa: E402
+from model.studies.study import monte_carlo  # noqa: E402
 
 DATASET = ROOT / "inputs" / "china"
 NEWLY_COVERED = ("steel", "cement", "aluminium", "chemicals", "petrochemicals", "paper", "aviation")

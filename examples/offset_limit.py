@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's model package, also when anothe
 import pandas as pd  # noqa: E402
 
 from model import load_dataset  # noqa: E402
-from model.studies import sweep  # noqa: E402
+from model.studies.study import sweep  # noqa: E402
 
 DATASET = ROOT / "inputs" / "china"
 KEY = "market.offset_limit_share"

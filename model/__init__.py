@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from .errors import EtscapError, InfeasibleError, InputError, SolverError
@@ -20,23 +18,23 @@ from .errors import EtscapError, InfeasibleError, InputError, SolverError
 # The rest is imported on first use: `python run.py --help` and `from model import Results`
 # then load neither Pyomo nor HiGHS nor pandas until they are needed.
 _LAZY = {
-    "Comparison": "compare", "compare": "compare",
-    "Dataset": "inputs", "load_dataset": "inputs",
-    "build_model": "formulation",
-    "apply_overrides": "overrides",
-    "Parameters": "parameters", "derive_parameters": "parameters",
-    "solve": "pipeline",
-    "Results": "results",
+    "Comparison": "studies.compare", "compare": "studies.compare",
+    "Dataset": "data.inputs", "load_dataset": "data.inputs",
+    "build_model": "lp.formulation",
+    "apply_overrides": "data.overrides",
+    "Parameters": "parameters.derive", "derive_parameters": "parameters.derive",
+    "solve": "solving.pipeline",
+    "Results": "results.tables",
 }
 
 if TYPE_CHECKING:
-    from .compare import Comparison, compare
-    from .formulation import build_model
-    from .inputs import Dataset, load_dataset
-    from .overrides import apply_overrides
-    from .parameters import Parameters, derive_parameters
-    from .pipeline import solve
-    from .results import Results
+    from .studies.compare import Comparison, compare
+    from .lp.formulation import build_model
+    from .data.inputs import Dataset, load_dataset
+    from .data.overrides import apply_overrides
+    from .parameters.derive import Parameters, derive_parameters
+    from .solving.pipeline import solve
+    from .results.tables import Results
 
 
 def __getattr__(name: str) -> Any:
@@ -49,22 +47,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
-
-
-_FUNCTIONS_NAMED_AS_MODULES = ("solve", "compare")
-
-
-class _Package(types.ModuleType):
-    """Keeps ``model.solve`` and ``model.compare`` the functions: importing the submodule of the
-    same name later (they are imported on demand now) would otherwise rebind the name to it."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _FUNCTIONS_NAMED_AS_MODULES and isinstance(value, types.ModuleType):
-            return  # the module stays reachable as sys.modules["model.<name>"]
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

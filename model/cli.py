@@ -24,7 +24,7 @@ from .errors import EtscapError
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
-    from .studies import Study
+    from .studies.study import Study
 
 # Only click is imported here: `--help` and shell completion must start at once. Each command
 # imports what it uses (pandas, the model, HiGHS; Pyomo only for a model a script changed).
@@ -140,7 +140,7 @@ def find_dataset(path: Path) -> Path:
 
 
 def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
-    from .overrides import parse_assignment
+    from .data.overrides import parse_assignment
 
     return [parse_assignment(v) for v in values]
 
@@ -198,8 +198,8 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     facility_years.parquet), and with --report the plots,
     report.html and results.xlsx. An existing results folder is only replaced with --force.
     """
-    from .pipeline import prepare, solve as solve_dataset
-    from .results import Staging, check_can_write
+    from .solving.pipeline import prepare, solve as solve_dataset
+    from .results.tables import Staging, check_can_write
 
     threads = [("solver.threads", solver_threads)] if solver_threads is not None else []
     overrides = threads + _pairs(sets) + ([("model.resolution", resolution)] if resolution else [])
@@ -248,7 +248,7 @@ def report(ctx: click.Context, folder: Path, year: int | None, base: Path | None
 
 
 def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path | None = None) -> None:
-    from .report import write_report  # matplotlib is imported only when a report is asked for
+    from .report.plots import write_report  # matplotlib is imported only when a report is asked for
 
     written = write_report(folder, year=year, base=base)
     if not ctx.obj["quiet"]:
@@ -256,8 +256,8 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path
 
 
 def _headline(results: Any) -> str:
-    from .notebook import headline_table
-    from .results import overshoot_sources
+    from .report.notebook import headline_table
+    from .results.tables import overshoot_sources
 
     summary = results.summary
     table = headline_table(results, HEADLINE)  # the milestone years, as the report's headline table
@@ -321,7 +321,7 @@ def sweep(ctx: click.Context, **options: Any) -> None:
     abatement cost), years.parquet and sector_years.parquet (optimal scenarios, with a
     scenario column) and study.json. Infeasible scenarios are recorded, not dropped.
     """
-    from .studies import SWEEP
+    from .studies.study import SWEEP
 
     _run_study(ctx, SWEEP, **options)
 
@@ -336,7 +336,7 @@ def montecarlo(ctx: click.Context, **options: Any) -> None:
 
     Writes the same files as `sweep`; the same seed gives the same draws and results.
     """
-    from .studies import MONTECARLO
+    from .studies.study import MONTECARLO
 
     _run_study(ctx, MONTECARLO, **options)
 
@@ -346,8 +346,8 @@ def _run_study(ctx: click.Context, kind: str, study_file: Path, out: Path | None
                scenarios: tuple[str, ...]) -> None:
     if serial and scheduler:
         raise click.UsageError("--serial and --scheduler exclude each other: choose one")
-    from .results import check_can_write
-    from .studies import RESUME_HINT, Checkpoint, read_study_file, run_study_file, study_folder
+    from .results.tables import check_can_write
+    from .studies.study import RESUME_HINT, Checkpoint, read_study_file, run_study_file, study_folder
 
     spec = read_study_file(study_file, kind)
     out = study_folder(spec, out)
@@ -430,7 +430,7 @@ def design_comparison(ctx: click.Context, study_file: Path, out: Path | None, fo
     count, target and miss), design_summary.csv (design x year: price and emission spreads,
     miss_probability, miss_mean_mt, infeasible_share, expected_cost_bn_cny) and designs.json.
     """
-    from .designs import read_design_study, run_design_study
+    from .studies.designs import read_design_study, run_design_study
 
     spec = read_design_study(study_file)
     folder = out if out is not None else spec.out or Path("results") / spec.path.stem
@@ -453,8 +453,8 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], out: Path | None, for
     """Compare two or more results folders (written by `solve`) with the first: difference
     tables of years and sector_years (absolute and relative), charts of price paths, ETS cap
     and emissions, cost by sector and free allocation, compare.html and compare.xlsx."""
-    from .compare import compare as compare_runs  # matplotlib and openpyxl load only here
-    from .results import check_can_write
+    from .studies.compare import compare as compare_runs  # matplotlib and openpyxl load only here
+    from .results.tables import check_can_write
 
     out = out or Path("results") / "compare"
     check_can_write(out, force)
@@ -477,9 +477,9 @@ def compare(ctx: click.Context, folders: tuple[Path, ...], out: Path | None, for
 def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...], scenarios: tuple[str, ...]) -> None:
     """Check DATASET against the input declarations without solving it (with --scenario:
     those named scenarios; without: every named scenario of the dataset, one by one)."""
-    from .inputs import load_dataset
-    from .pipeline import prepare
-    from .scenarios import scenario_names
+    from .data.inputs import load_dataset
+    from .solving.pipeline import prepare
+    from .data.scenarios import scenario_names
 
     base = load_dataset(find_dataset(dataset))
     checked = prepare(base, _pairs(sets), scenarios=scenarios)
@@ -504,7 +504,7 @@ def validate(ctx: click.Context, dataset: Path, sets: tuple[str, ...], scenarios
 def init_command(ctx: click.Context, folder: Path, source: str) -> None:
     """Write a new dataset folder (refused if NEW_FOLDER exists and is not empty) with a
     README.md explaining each file; it solves as it is."""
-    from .workbook import init_dataset
+    from .data.workbook import init_dataset
 
     written = init_dataset(folder, source)
     if not ctx.obj["quiet"]:
@@ -522,7 +522,7 @@ def init_command(ctx: click.Context, folder: Path, source: str) -> None:
 def export_xlsx(ctx: click.Context, dataset: Path, book: Path, force: bool) -> None:
     """Write DATASET as one workbook: a scenario sheet, a sheet per table (row 2: units) and
     the input reference; solve and validate take BOOK.xlsx as the dataset."""
-    from .workbook import export_workbook
+    from .data.workbook import export_workbook
 
     written = export_workbook(dataset, book, force=force)
     if not ctx.obj["quiet"]:
@@ -544,9 +544,9 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
                           force: bool) -> None:
     """Write a synthetic registry of installations (facilities.csv) for DATASET, calibrated
     to its sector totals and entity counts; every row is labelled synthetic."""
-    from .inputs import load_dataset
-    from .registry import make_registry, registry_csv
-    from .results import write_file
+    from .data.inputs import load_dataset
+    from .data.registry import make_registry, registry_csv
+    from .results.tables import write_file
 
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
     out = out or dataset / "facilities.csv"
@@ -565,8 +565,8 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
 @verbosity_options
 def inputs(update: Path | None) -> None:
     """Print every input file, key and column with its type, unit, default and range."""
-    from . import schema
-    from .studies import study_file_reference
+    from .data import schema
+    from .studies.study import study_file_reference
 
     if update is None:
         click.echo(schema.markdown())
@@ -596,9 +596,9 @@ def backtest(dataset: Path, sets: tuple[str, ...], first_year: int, last_year: i
     """Solve DATASET over 2021-2025 with the rules of those years the model has and print its
     allowance price next to the observed CEA price each year, the gap, and the abatement
     the observed price would buy on the curves. A test of the data, not a fit."""
-    from .backtest import backtest as run_backtest
-    from .backtest import describe
-    from .pipeline import prepare
+    from .studies.backtest import backtest as run_backtest
+    from .studies.backtest import describe
+    from .solving.pipeline import prepare
 
     prepared = prepare(find_dataset(dataset), _pairs(sets), scenarios=scenarios)
     click.echo(describe(run_backtest(prepared, first_year, last_year)))
@@ -613,8 +613,8 @@ def margin(folder: Path, years: tuple[int, ...]) -> None:
     """Print the abatement steps that set each year's price in RESULTS_DIR (from `solve`): the
     step at the margin, or the dearest used and cheapest unused steps the price lies between,
     and cheaper steps a deployment limit holds back."""
-    from .margin import describe, marginal_steps
-    from .results import Results, milestone_years
+    from .studies.margin import describe, marginal_steps
+    from .results.tables import Results, milestone_years
 
     results = Results.read(folder)
     click.echo(describe(marginal_steps(results, years or milestone_years(results.years))))

@@ -64,7 +64,7 @@ class InfeasibleError(EtscapError):
     """The targets (or fixed caps, or allocation rules) cannot all be met.
 
     ``relaxation``, when the cause was diagnosed, is a table (a pandas DataFrame) of the
-    smallest relaxation of each target that makes the model feasible (``model.diagnose``).
+    smallest relaxation of each target that makes the model feasible (``model.solving.diagnose``).
     """
 
     exit_code = 3

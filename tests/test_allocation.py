@@ -241,8 +241,8 @@ def test_stage2_explanation_and_diagnosis_share_one_elastic_transform(toy_path, 
 
     from model import build_model, load_dataset
 
-    allocation, diagnose = importlib.import_module("model.allocation"), importlib.import_module("model.diagnose")
-    real = importlib.import_module("model.lp").add_elastic_slack
+    allocation, diagnose = importlib.import_module("model.solving.allocation"), importlib.import_module("model.solving.diagnose")
+    real = importlib.import_module("model.lp.blocks").add_elastic_slack
     used = []
 
     def recording(m, name, rows, **kwargs):

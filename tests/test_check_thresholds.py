@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 
 from model import solve
-from model.checks import TOLERANCE_MT, TOLERANCE_PRICE, checks_of, run_checks
+from model.results.checks import TOLERANCE_MT, TOLERANCE_PRICE, checks_of, run_checks
 from model.families import FAMILIES
 from tests.conftest import TOY
 from tests.test_checks import toy, toy_banking  # noqa: F401, F811 (fixtures: the toy solved, with and without banking)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from model import EtscapError, solve
-from model.checks import failed, run_checks
+from model.results.checks import failed, run_checks
 from tests.conftest import TOY, toy_with_registry
 
 
@@ -138,12 +138,12 @@ def test_failed_names_the_check_and_its_worst_violation(toy):
 
 def test_a_failed_check_stops_the_run(monkeypatch):
     """pipeline.solve raises rather than return (or write) a solution that fails a check."""
-    import model.results
+    import model.results.tables
 
     def failing(*args):
         return {"hotelling": {"passed": False, "worst_violation": 0.5, "unit": "relative"}}
 
-    monkeypatch.setattr(model.results, "run_checks", failing)
+    monkeypatch.setattr(model.results.tables, "run_checks", failing)
     with pytest.raises(EtscapError) as caught:
         solve(TOY)
     assert str(caught.value) == ("the solution failed verification: hotelling (worst violation 0.5 "
@@ -181,7 +181,7 @@ def _with_unbudgeted_reserve(formulate):
     and appears in no other row: the national target does not count it."""
     import numpy as np
 
-    from model.lp import Term, VarBlock
+    from model.lp.blocks import Term, VarBlock
 
     def broken(p):
         lp = formulate(p)
@@ -199,11 +199,11 @@ def _with_unbudgeted_reserve(formulate):
 
 
 def _broken_solution():
-    from model.formulation import formulate
-    from model.inputs import load_dataset
-    from model.parameters import derive_parameters
-    from model.results import build_results
-    from model.solve import solve_lp
+    from model.lp.formulation import formulate
+    from model.data.inputs import load_dataset
+    from model.parameters.derive import derive_parameters
+    from model.results.tables import build_results
+    from model.solving.highs import solve_lp
 
     p = derive_parameters(load_dataset(TOY))
     solution = solve_lp(_with_unbudgeted_reserve(formulate)(p), "toy")
@@ -228,9 +228,9 @@ def test_an_unbudgeted_reserve_is_caught_by_the_national_count_even_when_its_sup
 def test_an_unbudgeted_reserve_stops_the_run(monkeypatch):
     """Through the pipeline (the reserve not reported at all) the run is refused, the
     national count named first with the 5 Mt overshoot."""
-    import model.pipeline
+    import model.solving.pipeline
 
-    monkeypatch.setattr(model.pipeline, "formulate", _with_unbudgeted_reserve(model.pipeline.formulate))
+    monkeypatch.setattr(model.solving.pipeline, "formulate", _with_unbudgeted_reserve(model.solving.pipeline.formulate))
     with pytest.raises(EtscapError) as caught:
         solve(TOY, allocation=False)
     assert str(caught.value) == (

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from model import solve
-from model.margin import marginal_steps
+from model.studies.margin import marginal_steps
 from tests.conftest import CHINA, ROOT
 
 HEADLINE = (2025, 2030, 2035, 2040, 2050, 2060)

@@ -206,7 +206,7 @@ def test_errors_caused_by_set_name_the_set(toy_path, override, message):
 def test_progress_line_counts_the_method_that_ran(tmp_path):
     import re
 
-    from model.pipeline import iteration_counts
+    from model.solving.pipeline import iteration_counts
 
     assert iteration_counts({"simplex": 0, "ipm": 18}) == "18 interior-point iterations"
     assert iteration_counts({"simplex": 1234, "ipm": 0}) == "1,234 simplex iterations"
@@ -240,7 +240,7 @@ def test_make_registry_refuses_a_scale_solve_could_not_read(tmp_path, scale, mes
 
 
 def test_make_registry_refuses_a_file_larger_than_a_dataset_file(tmp_path, monkeypatch):
-    from model import registry
+    from model.data import registry
     from tests.conftest import CHINA
 
     monkeypatch.setattr(registry, "MAX_REGISTRY_BYTES", 500_000)  # the real limit (128 MB) is above the row limit

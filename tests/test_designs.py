@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from model import load_dataset
-from model.designs import compare_designs, plan, realise
-from model.overrides import apply_overrides
+from model.studies.designs import compare_designs, plan, realise
+from model.data.overrides import apply_overrides
 from tests.conftest import TOY
 
 INTENSITY = [{"sector": "power", "from_year": 2025, "basis": "intensity"}]
@@ -104,7 +104,7 @@ def test_design_comparison_command_end_to_end(tmp_path, toy):
     from click.testing import CliRunner
 
     from model.cli import cli
-    from model.designs import design_draws, read_design_study
+    from model.studies.designs import design_draws, read_design_study
     shutil.copytree(toy.path, tmp_path / "toy")
     (tmp_path / "toy" / "targets.csv").write_text(
         "year,national_cap_mt,min_auction_share,source\n2025,165,0,illustrative\n2027,135,0,illustrative\n")
@@ -126,7 +126,7 @@ def test_design_comparison_command_end_to_end(tmp_path, toy):
 
 
 def test_a_bad_design_study_names_its_key(tmp_path):
-    from model.designs import read_design_study
+    from model.studies.designs import read_design_study
     from model.errors import InputError
     study = tmp_path / "designs.toml"
     study.write_text(DESIGN_STUDY.replace("n = 3", "n = 0")

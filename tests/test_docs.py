@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import model
-from model import studies
+from model.studies import study as studies
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
     reason="the docs extra is not installed: pip install -e '.[docs]'",
 )
 
-# The public names of model plus the study functions, which live in model.studies.
+# The public names of model plus the study functions, which live in model.studies.study.
 STUDY_FUNCTIONS = ["sweep", "monte_carlo", "run_scenarios"]
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from model import load_dataset, solve
 from model.cli import cli
-from model.registry import make_registry
+from model.data.registry import make_registry
 from tests.conftest import CHINA, FIVE_INSTALLATIONS_WITH_OUTPUT, TOY, toy_with_registry
 
 
@@ -144,8 +144,8 @@ def test_phase_codes_and_categorical_by_hand():
     """Codes are positions in PHASES (outside 0, simulation 1, trading 2); the table's
     categorical lists the phases in order of first appearance: trading (row 0), then
     simulation (row 1)."""
-    from model.facilities import _phase_categorical
-    from model.installations import phase_codes
+    from model.results.facilities import _phase_categorical
+    from model.parameters.installations import phase_codes
 
     assert phase_codes(np.array(["trading", "outside", "simulation", "trading"], dtype=object)).tolist() == [2, 0, 1, 2]
     phase = _phase_categorical(np.array([2, 1, 2, 1], dtype=np.int8))
@@ -158,8 +158,8 @@ def test_phase_codes_and_categorical_by_hand():
 def test_phase_categorical_equals_factorized_text(phases):
     """From integer codes, the same categorical as factorizing the text (values, categories
     and their order)."""
-    from model.facilities import _phase_categorical
-    from model.installations import phase_codes
+    from model.results.facilities import _phase_categorical
+    from model.parameters.installations import phase_codes
 
     text = np.array(phases, dtype=object)
     codes, categories = pd.factorize(text)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from model import apply_overrides, load_dataset, solve
-from model.studies import sweep
+from model.studies.study import sweep
 from tests.conftest import TOY
 
 # Steel's free allowances follow output: s1 may emit 10/25 of steel's 2025 rule cap of 47 Mt,

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from model import inputs, schema
+from model.data import inputs, schema
 
 PROPERTY_SETTINGS = dict(deadline=None, derandomize=True, database=None, max_examples=300,
                          suppress_health_check=[HealthCheck.too_slow])

@@ -1,6 +1,6 @@
 """The studies' fast path (narrowed re-checks, derived tables kept) against the validated path.
 
-``model.fastpath.validated()`` is the path studies took before: every check of a changed table
+``model.data.fastpath.validated()`` is the path studies took before: every check of a changed table
 runs again and nothing derived from one dataset is kept for the next. Both must give the
 same tables to the last bit, and refuse the same bad overrides with the same messages.
 """
@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import apply_overrides, fastpath, load_dataset
+from model import apply_overrides, load_dataset
+from model.data import fastpath
 from model.errors import InputError
-from model.inputs import check_dataset
-from model.studies import monte_carlo, run_scenarios, sweep
+from model.data.inputs import check_dataset
+from model.studies.study import monte_carlo, run_scenarios, sweep
 
 NEWLY_COVERED = ("steel", "cement", "aluminium", "chemicals", "petrochemicals", "paper", "aviation")
 
@@ -143,7 +144,7 @@ def test_narrowed_checks_find_what_every_check_finds(china, table, row, column, 
 
 def test_kept_tables_are_read_only(china):
     """What the fast path keeps is shared by scenarios: a write into it is refused."""
-    from model.parameters import derive_parameters
+    from model.parameters.derive import derive_parameters
 
     p = derive_parameters(china)
     q = derive_parameters(apply_overrides(china, {"targets.2035.national_cap_mt": 10_000.0}))

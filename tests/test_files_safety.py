@@ -26,11 +26,11 @@ import pytest
 from click.testing import CliRunner
 
 from model import EtscapError, load_dataset
-from model import results as results_module
+from model.results import tables as results_module
 from model.cli import cli
-from model.results import (LEFTOVER_PATTERNS, Staging, _libc, _lock, check_can_write, exchange, not_ours,
-                           write_file, write_folder)
-from model.studies import Checkpoint, Study, run_scenarios, sweep_inputs
+from model.results.tables import (LEFTOVER_PATTERNS, Staging, _libc, _lock, check_can_write, exchange, not_ours,
+                                  write_file, write_folder)
+from model.studies.study import Checkpoint, Study, run_scenarios, sweep_inputs
 from tests.conftest import CHINA, ROOT, TOY
 
 PYTHON = sys.executable
@@ -187,7 +187,7 @@ WRITER = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, sys.argv[6])
     from model.errors import EtscapError
-    from model.results import check_can_write, write_folder
+    from model.results.tables import check_can_write, write_folder
     from tests.test_files_safety import write_generation
     out, tag, force, loop = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "force", sys.argv[4] == "loop"
     print("ready", flush=True)
@@ -493,7 +493,7 @@ def test_out_under_a_read_only_folder_is_found_before_solving(tmp_path, monkeypa
 
     monkeypatch.setattr(results_module.tempfile, "mkdtemp", read_only)
     # the CLI imports the pipeline when the command runs (a light --help), so patch it at its source
-    monkeypatch.setattr("model.pipeline.solve", lambda *a, **k: pytest.fail("solved before checking --out"))
+    monkeypatch.setattr("model.solving.pipeline.solve", lambda *a, **k: pytest.fail("solved before checking --out"))
     result = _run("solve", TOY, "--out", tmp_path / "ro" / "r")
     assert result.exit_code == 1
     assert _one_line(result) == (f"error: cannot write {tmp_path / 'ro' / 'r'}: Permission denied ({tmp_path / 'ro'}); "
@@ -539,7 +539,7 @@ def test_last_resort_handler_gives_one_line(monkeypatch, error, line):
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr("model.inputs.load_dataset", fail)  # imported by the command when it runs
+    monkeypatch.setattr("model.data.inputs.load_dataset", fail)  # imported by the command when it runs
     result = _run("validate", TOY)
     assert result.exit_code == 1
     assert _one_line(result) == line

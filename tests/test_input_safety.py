@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from model import InputError, inputs, load_dataset, schema
+from model import InputError, load_dataset
+from model.data import inputs, schema
 
 
 @pytest.fixture
@@ -184,7 +185,7 @@ def test_names_like_missing_values_survive_write_read_and_report(toy_copy, tmp_p
     import openpyxl
 
     from model import Results, solve
-    from model.report import write_report
+    from model.report.plots import write_report
 
     solved = solve(_renamed_toy(toy_copy))
     folder = solved.write(tmp_path / "out")
@@ -202,7 +203,7 @@ def test_names_like_missing_values_survive_write_read_and_report(toy_copy, tmp_p
 
 
 def test_study_folder_keeps_names_like_missing_values(tmp_path):
-    from model.studies import Study
+    from model.studies.study import Study
 
     folder = tmp_path / "study"
     folder.mkdir()
@@ -222,7 +223,7 @@ def test_workbook_has_no_formula_cells(toy_copy, tmp_path):
     import openpyxl
 
     from model import solve
-    from model.report import write_report
+    from model.report.plots import write_report
 
     (toy_copy / "facilities.csv").write_text(
         "facility_id,sector,output,emissions_mt,region,unit_type,cost_factor,source\n"
@@ -269,7 +270,7 @@ def test_an_unreadable_file_is_one_problem(toy_copy, monkeypatch):
 
 
 def test_deeply_nested_toml_is_one_problem(toy_copy, tmp_path):
-    from model.studies import SWEEP, read_study_file
+    from model.studies.study import SWEEP, read_study_file
 
     (toy_copy / "scenario.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
     assert _message(toy_copy) == (

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import InputError, apply_overrides, derive_parameters, load_dataset, solve
-from model.inputs import interpolate_by_year
+from model.data.inputs import interpolate_by_year
 
 
 def test_china_dataset_loads(china_path):

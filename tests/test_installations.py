@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from model import InfeasibleError, apply_overrides, derive_parameters, load_dataset, solve
 from model.cli import cli
-from model.registry import make_registry
+from model.data.registry import make_registry
 from tests import conftest
 from tests.conftest import CHINA
 
@@ -97,8 +97,8 @@ def small_china(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small_china_unlimited(small_china):
     """small_china without deployment limits: the simulation years are solved in closed form."""
-    from model.inputs import empty_table
-    from model import schema
+    from model.data.inputs import empty_table
+    from model.data import schema
 
     mac = small_china.mac.assign(max_build_mt_per_year=np.nan, group="")
     return small_china.replace(mac=mac, deployment_limits=empty_table(schema.DEPLOYMENT_LIMITS))
@@ -169,7 +169,7 @@ def test_cost_paths_by_hand():
     and one of b at 5 (rows b 5, a 12, a 10, a 10). Sorted (sector, step, cost):
     (power, a, 10) path 0 (pool 0), (power, a, 12) path 1 (pool 1), (power, b, 5) path 2
     (pool 0 of b)."""
-    from model.installations import _cost_paths
+    from model.parameters.installations import _cost_paths
 
     steps = pd.DataFrame({"sector": ["power", "power", "power", "power"], "step": ["b", "a", "a", "a"],
                           "base_cost": [5.0, 12.0, 10.0, 10.0], "cost_change": [0.0] * 4,
@@ -188,7 +188,7 @@ def test_cost_paths_by_hand():
 def test_cost_paths_equal_pandas_groupby(rows):
     """The integer-code cost paths are pandas' groupby(sort=True).ngroup() numbering, the
     distinct key rows in that order and their cumcount within (sector, step)."""
-    from model.installations import _cost_paths
+    from model.parameters.installations import _cost_paths
 
     key = ["sector", "step", "base_cost", "cost_change", "available_from"]
     steps = pd.DataFrame(rows, columns=key)
@@ -205,7 +205,7 @@ def test_installation_steps_inherited_and_own(tmp_path):
     steps (facility_mac.csv, listed Z then A): rows by installation, then step name;
     inherited costs are the sector's x the factor (steel A 20, B 60: s2 40 and 120, s3 10
     and 30), own steps keep their own costs and years (Z 5 from 2030, A 7 from any year)."""
-    from model.installations import _installation_steps
+    from model.parameters.installations import _installation_steps
 
     folder = conftest.toy_with_registry(tmp_path / "toy", conftest.FIVE_INSTALLATIONS_WITH_OUTPUT)
     (folder / "facility_mac.csv").write_text("facility_id,step,potential_share,cost_cny_per_t,available_from,"
@@ -233,8 +233,8 @@ def test_facility_abatement_spreads_pools_by_hand():
     installation 1 0.2 x 0.5 x 50 = 5, then 0 (its only pool unused)."""
     from types import SimpleNamespace
 
-    from model.installations import AbatementColumns, PooledMembers
-    from model.results import facility_abatement
+    from model.parameters.installations import AbatementColumns, PooledMembers
+    from model.results.tables import facility_abatement
 
     pooled = AbatementColumns("pooled_abatement_mt", pd.MultiIndex.from_arrays([[0, 1, 2]]),
                               np.array([10.0, 10.0, 5.0]), np.zeros(3), np.zeros(3, dtype=int))
@@ -250,7 +250,7 @@ def test_inherited_steps_sorted_by_name_without_own_steps(tmp_path):
     """No facility_mac.csv, mac.csv listing each sector's steps B before A: every
     installation's rows still come by step name (A 10 then B 40 for power, A 20 x factor
     then B 60 x factor for steel: s2 x2 gives 40, 120)."""
-    from model.installations import _installation_steps
+    from model.parameters.installations import _installation_steps
 
     folder = conftest.toy_with_registry(tmp_path / "toy", conftest.FIVE_INSTALLATIONS_WITH_OUTPUT)
     mac = pd.read_csv(folder / "mac.csv")

@@ -1,4 +1,4 @@
-"""What sets the price (model/margin.py) and the back-test (model/backtest.py), on the toy,
+"""What sets the price (model/studies/margin.py) and the back-test (model/studies/backtest.py), on the toy,
 with the numbers worked out by hand; the CLI commands end to end."""
 
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from model import load_dataset, solve
-from model.backtest import OBSERVED, backtest, backtest_dataset
+from model.studies.backtest import OBSERVED, backtest, backtest_dataset
 from model.cli import cli
-from model.margin import marginal_steps
+from model.studies.margin import marginal_steps
 from tests.conftest import TOY
 
 
@@ -93,7 +93,7 @@ def test_price_dips():
     price next to a zero (0, 0, 40: no positive neighbour on one side)."""
     import pandas as pd
 
-    from model.margin import price_dips
+    from model.studies.margin import price_dips
 
     def years(prices):
         return pd.DataFrame({"year": range(2030, 2030 + len(prices)), "allowance_price_cny_per_t": prices})
@@ -107,7 +107,7 @@ def test_price_dips():
 def test_the_default_dataset_has_no_price_dips():
     """No year of the default's price path falls to a third of its neighbours (no rule of the
     default explains one)."""
-    from model.margin import price_dips
+    from model.studies.margin import price_dips
     from tests.conftest import CHINA
 
     assert price_dips(solve(CHINA, allocation=False, installations=False).years) == []

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model import InputError, load_dataset
-from model.studies import monte_carlo_inputs
+from model.studies.study import monte_carlo_inputs
 from tests.conftest import TOY
 
 TWO_KEYS = {"sectors.steel.base_emissions_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05},

@@ -11,10 +11,10 @@ import pytest
 from matplotlib.ticker import ScalarFormatter
 
 from model import InputError, compare, load_dataset, solve
-from model.compare import _page, comparison_figures
-from model.report import StepFormatter, plot_sweep, results_figures
-from model.studies import MONTECARLO, read_study_file, run_scenarios, run_study_file, sweep
-from model.workbook import dataset_readme, init_dataset
+from model.studies.compare import _page, comparison_figures
+from model.report.plots import StepFormatter, plot_sweep, results_figures
+from model.studies.study import MONTECARLO, read_study_file, run_scenarios, run_study_file, sweep
+from model.data.workbook import dataset_readme, init_dataset
 from tests.conftest import CHINA, FIVE_INSTALLATIONS_WITH_OUTPUT, TOY, toy_with_registry
 
 
@@ -125,7 +125,7 @@ def test_a_pyomo_model_that_maximises():
     the maximisation; minimising would give x = y = 0 and 1)."""
     import pyomo.environ as pyo
 
-    from model.solve import solve_model
+    from model.solving.highs import solve_model
 
     m = pyo.ConcreteModel("max")
     m.x, m.y = pyo.Var(bounds=(0, 4)), pyo.Var(bounds=(0, 3))
@@ -168,7 +168,7 @@ def test_a_write_that_runs_out_of_space_names_the_file_and_leaves_nothing(tmp_pa
     import errno
 
     from model import EtscapError
-    from model.results import write_file
+    from model.results.tables import write_file
 
     def full_disk(path):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -185,7 +185,7 @@ def test_boolean_solver_options_take_1_0_on_off_true_false():
     """A HiGHS bool option given as text (--solver-option, highs_options) takes 1/0, on/off,
     true/false in any case (solve._typed_option), and refuses anything else."""
     from model import SolverError
-    from model.solve import new_highs, set_options
+    from model.solving.highs import new_highs, set_options
 
     highs = new_highs(verbose=False)
     for text, expected in (("1", True), ("0", False), ("On", True), ("off", False), ("TRUE", True), ("false", False)):
@@ -236,7 +236,7 @@ def test_a_leftover_that_cannot_be_removed_does_not_stop_a_write(tmp_path, monke
     import errno
     import os
 
-    from model.results import write_file
+    from model.results.tables import write_file
 
     out = tmp_path / "prices.csv"
     leftover = tmp_path / ".prices.csv.writing-killed"
@@ -324,7 +324,7 @@ def test_steps_available_before_the_horizon_count_only_its_years(tmp_path, monke
     (inputs._check_mac clips available_from at first_year)."""
     import shutil
 
-    import model.inputs
+    import model.data.inputs
 
     folder = tmp_path / "toy"
     shutil.copytree(TOY, folder)
@@ -332,9 +332,9 @@ def test_steps_available_before_the_horizon_count_only_its_years(tmp_path, monke
     assert header.split(",")[4] == "available_from"
     rows = [",".join("2000" if i == 4 else cell for i, cell in enumerate(row.split(","))) for row in rows]
     (folder / "mac.csv").write_text("\n".join([header, *rows]) + "\n")
-    monkeypatch.setattr(model.inputs, "MAX_ABATEMENT_VARIABLES", 18)
+    monkeypatch.setattr(model.data.inputs, "MAX_ABATEMENT_VARIABLES", 18)
     assert len(load_dataset(folder).mac) == 6
-    monkeypatch.setattr(model.inputs, "MAX_ABATEMENT_VARIABLES", 17)
+    monkeypatch.setattr(model.data.inputs, "MAX_ABATEMENT_VARIABLES", 17)
     with pytest.raises(InputError) as caught:
         load_dataset(folder)
     assert str(caught.value) == ("mac.csv: found '18 step-years', expected at most 17 abatement variables (steps "
@@ -413,7 +413,7 @@ def test_a_resolve_of_new_numbers_keeps_the_warm_basis():
     would drop the basis and take as many iterations as the first solve). Each answer equals
     a fresh solve."""
     from model import apply_overrides
-    from model.resolve import Resolver
+    from model.solving.resolve import Resolver
 
     toy = apply_overrides(load_dataset(TOY), {"solver.presolve": "off"})
     dearer = apply_overrides(toy, {"mac.steel.A.cost_cny_per_t": 21})
@@ -467,7 +467,7 @@ def test_a_workbook_typo_in_a_sector_is_one_problem(tmp_path):
 
     import openpyxl
 
-    from model.workbook import export_workbook
+    from model.data.workbook import export_workbook
 
     folder = toy_with_registry(tmp_path / "toy", FIVE_INSTALLATIONS_WITH_OUTPUT)
     path = export_workbook(folder, tmp_path / "toy.xlsx")
@@ -486,7 +486,7 @@ def test_a_workbook_typo_in_a_sector_is_one_problem(tmp_path):
 def test_an_unknown_distribution_parameter_is_named_with_a_suggestion():
     """A typo in a distribution's parameter is refused with the parameters the kind takes
     and the nearest one (studies.distribution)."""
-    from model.studies import distribution
+    from model.studies.study import distribution
 
     with pytest.raises(InputError) as caught:
         distribution({"kind": "uniform", "low": 0.9, "hihg": 1.1}, where="montecarlo.distributions.x")

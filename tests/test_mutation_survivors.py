@@ -49,7 +49,7 @@ def test_a_run_has_one_colour_in_every_comparison_chart_whatever_the_users_style
     from matplotlib.colors import to_hex
 
     from model import compare
-    from model.compare import comparison_figures
+    from model.studies.compare import comparison_figures
 
     comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
     with mpl.rc_context({"axes.prop_cycle": cycler(color=["red", "green"])}):
@@ -66,7 +66,7 @@ def test_pngs_carry_no_software_stamp(tmp_path):
     from PIL import Image
 
     from model import compare
-    from model.report import results_figures
+    from model.report.plots import results_figures
 
     comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
     folder = comparison.write(tmp_path / "compare")
@@ -75,7 +75,7 @@ def test_pngs_carry_no_software_stamp(tmp_path):
     for png in pngs:
         with Image.open(png) as image:
             assert "Software" not in image.info, png.name
-    from model.report import figure_png
+    from model.report.plots import figure_png
 
     figure = next(iter(results_figures(solve(TOY)).values()))
     with Image.open(io.BytesIO(figure_png(figure))) as image:
@@ -85,8 +85,8 @@ def test_pngs_carry_no_software_stamp(tmp_path):
 def test_a_study_page_has_no_subtitle():
     """The study report page has a title and then the findings: html_page's subtitle is
     empty unless given (report.html_page), so no subtitle paragraph is written."""
-    from model.report import html_page, study_html
-    from model.studies import sweep
+    from model.report.plots import html_page, study_html
+    from model.studies.study import sweep
 
     study = sweep(TOY, {"targets.2027.national_cap_mt": [130, 140]}, client=None)
     page = study_html(study, {}, {})
@@ -100,7 +100,7 @@ def test_a_serial_study_chunks_a_quarter_of_its_scenarios_per_task():
     """Without scenarios_per_task, a study in this process (one worker) takes
     ceil(9 / (4 x 1)) = 3 scenarios a task, so a 9-scenario sweep is 3 tasks (studies.run_scenarios);
     50 at most."""
-    from model.studies import sweep
+    from model.studies.study import sweep
 
     study = sweep(TOY, {"targets.2027.national_cap_mt": [130 + i for i in range(9)]}, client=None)
     assert study.info["scenarios_per_task"] == 3
@@ -111,7 +111,7 @@ def test_a_triangular_distribution_of_one_point_is_refused():
     """low = mode = high satisfies low <= mode <= high but leaves nothing to draw: refused
     with the same message (studies.distribution checks low < high for a triangular)."""
     from model import InputError
-    from model.studies import distribution
+    from model.studies.study import distribution
 
     with pytest.raises(InputError) as caught:
         distribution({"kind": "triangular", "low": 1.0, "mode": 1.0, "high": 1.0})
@@ -122,7 +122,7 @@ def test_a_triangular_distribution_of_one_point_is_refused():
 def test_a_file_is_staged_hidden_beside_its_target(tmp_path):
     """write_file hands the writer a hidden temporary file in the target's folder (so the
     final rename stays on one file system and is atomic): .prices.csv.writing-XXXX.csv."""
-    from model.results import write_file
+    from model.results.tables import write_file
 
     seen = []
 
@@ -144,7 +144,7 @@ def test_a_writer_that_removed_its_partial_file_still_gets_the_write_error(tmp_p
     import errno
 
     from model import EtscapError
-    from model.results import write_file
+    from model.results.tables import write_file
 
     def writer(path):
         path.unlink()
@@ -180,7 +180,7 @@ def test_the_findings_show_who_pays_in_the_last_year_by_default():
     (max free share 1). Steel abates 10 Mt (0.4 bn), emits 40, buys 10 Mt (0.6 bn): burden
     1.0 bn = 2% of its 50 bn value added; power abates 50 Mt (1.4 bn), emits 50, sells 10
     (-0.6 bn): 0.8 bn = 0.8% of 100 bn. Free allocation worth 30 x 60 = 1.8 and 60 x 60 = 3.6 bn."""
-    from model.report import results_findings
+    from model.report.plots import results_findings
 
     blocks = dict(results_findings(solve(TOY)))
     assert list(blocks)[3:] == ["Who pays in 2027 (bn CNY, 2027 money)"]
@@ -196,7 +196,7 @@ def test_the_workbook_decimals_follow_the_unit():
     """Mt CO2 to 0.1, CNY/t and bn CNY to 0.01, a benchmark (t CO2/unit of output) to 0.001
     (report.number_format reads UNIT_DECIMALS by the column's unit); a typical value below 1
     gets two significant digits (0.15 Mt: 0.01)."""
-    from model.report import number_format
+    from model.report.plots import number_format
 
     values = pd.Series([125.0, 107.5])
     assert number_format("emissions_mt", values) == "#,##0.0"
@@ -209,7 +209,7 @@ def test_the_workbook_decimals_follow_the_unit():
 def test_solving_a_pyomo_model_is_quiet_unless_asked(capfd):
     """solve_model prints nothing by default (HiGHS's log only with verbose=True)."""
     from model import build_model, load_dataset
-    from model.solve import solve_model
+    from model.solving.highs import solve_model
 
     solution = solve_model(build_model(load_dataset(TOY)))
     assert solution.objective == pytest.approx(3147.024793, abs=1e-6)
@@ -227,7 +227,7 @@ def test_a_workbook_year_stored_as_a_float_is_read_as_the_year(tmp_path):
     import openpyxl
 
     from model import load_dataset
-    from model.workbook import export_workbook
+    from model.data.workbook import export_workbook
 
     path = export_workbook(TOY, tmp_path / "toy.xlsx")
     sheet = f"xl/worksheets/sheet{openpyxl.load_workbook(path).sheetnames.index('scenario') + 1}.xml"
@@ -249,7 +249,7 @@ def test_every_check_says_its_unit():
     share (relative), and a failure names the unit: power's 2026 benchmark (its 71.67 Mt cap
     over 100 TWh) reported 1e-5 t/MWh higher puts benchmark x output 0.001 Mt above the cap
     (checks.run_checks' table of checks and units)."""
-    from model.checks import failed, run_checks
+    from model.results.checks import failed, run_checks
 
     results = solve(TOY)
     relative = {"price_ceiling", "price_floor", "equal_marginal_cost", "hotelling", "stage2_cost_within_tolerance",
@@ -297,7 +297,7 @@ def test_an_old_results_folder_s_settings_come_from_its_tables():
     consecutive discount factors, 1 / (1 / 1.1) - 1 = 0.1 (report.scenario_settings)."""
     import dataclasses
 
-    from model.report import scenario_settings
+    from model.report.plots import scenario_settings
 
     results = solve(TOY)
     old = dataclasses.replace(results, summary={k: v for k, v in results.summary.items() if k != "settings"})
@@ -313,7 +313,7 @@ def test_a_study_file_that_cannot_be_read_says_to_check_its_permissions(tmp_path
     from pathlib import Path
 
     from model import InputError
-    from model.studies import read_study_toml
+    from model.studies.study import read_study_toml
 
     study_file = tmp_path / "study.toml"
     study_file.write_text("[sweep]\n")
@@ -332,7 +332,7 @@ def test_comparison_charts_tick_whole_years():
     """Over the toy's three years every comparison chart's year axis ticks whole years only
     (compare._year_axis: an integer locator; matplotlib would otherwise tick 2025.5)."""
     from model import compare
-    from model.compare import comparison_figures
+    from model.studies.compare import comparison_figures
 
     comparison = compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
     for name, figure in comparison_figures(comparison).items():
@@ -349,7 +349,7 @@ def test_a_long_horizon_s_price_chart_enlarges_2025_to_2035(tmp_path):
     span[0] <= year <= span[1]). Power alone: BAU 100 Mt, cap 100 in 2025 to 80 in 2045
     (1 Mt less a year), one step of 30 Mt at 10 CNY/t: the price is 10 from 2026 on."""
     from model import compare
-    from model.compare import comparison_figures
+    from model.studies.compare import comparison_figures
     from tests.conftest import write_dataset
 
     folder = write_dataset(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from model import InputError, apply_overrides, load_dataset, solve
-from model.overrides import known_keys
+from model.data.overrides import known_keys
 
 
 @pytest.fixture(scope="module")

@@ -26,9 +26,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import Dataset, EtscapError, derive_parameters, load_dataset, schema, solve
-from model.inputs import check_dataset, parse_table
-from model.phases import SIMULATION
+from model import Dataset, EtscapError, derive_parameters, load_dataset, solve
+from model.data import schema
+from model.data.inputs import check_dataset, parse_table
+from model.parameters.phases import SIMULATION
 from tests.conftest import TOY
 
 FIRST_YEAR = 2025

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model import load_dataset, solve
-from model.registry import INTENSITY_SIGMA, make_registry
+from model.data.registry import INTENSITY_SIGMA, make_registry
 from tests.conftest import CHINA, TOY
 
 

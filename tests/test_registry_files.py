@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from model import load_dataset
 from model.cli import cli
-from model.schema import REGISTRY_MAX_ROWS
+from model.data.schema import REGISTRY_MAX_ROWS
 from tests.conftest import CHINA
 
 

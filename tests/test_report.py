@@ -1,7 +1,7 @@
 """Reports: plots (as Figures), report.html, results.xlsx, study folders, and the CLI.
 
 Each dataset is solved once per module. Study folders are built synthetically in the
-format of model/studies.py.
+format of model/studies/study.py.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from click.testing import CliRunner
 
 from model import EtscapError, Results, solve
 from model.cli import cli
-from model.report import (
+from model.report.plots import (
     Study, axis_label, facility_summary, figure_png, header_with_unit, headline, milestone_table, plot_bank,
     plot_burden_share, plot_cap_and_emissions, plot_free_share, plot_installations, plot_mac_curves,
     plot_merit_order, plot_price_distribution, plot_price_fan, plot_prices, plot_sweep, plot_who_pays,
     price_setters, results_figures, unit_of, write_report,
 )
-from model.results import milestone_years
+from model.results.tables import milestone_years
 from tests.conftest import CHINA, TOY
 
 TOY_PV_COST_BN = (490 + 1150 / 1.1 + 1950 / 1.21) / 1e3  # inputs/toy/README.md
@@ -768,7 +768,7 @@ def test_workbook_summary_sheet_has_the_answers(china_book, china_results):
 def test_workbook_writes_text_as_text(tmp_path):
     """A cell that looks like a formula stays text; numbers stay numbers, blanks stay empty."""
     openpyxl = pytest.importorskip("openpyxl")
-    from model.report import write_workbook
+    from model.report.plots import write_workbook
 
     table = pd.DataFrame({"sector": ["=1+1", "+steel", "power"], "cap_mt": [0.15, np.nan, 0.25],
                           "free_share": [0.5, 1.0, np.nan]})

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from model import apply_overrides, derive_parameters, load_dataset, solve
-from model.resolve import Resolver, StructureChanged
+from model.solving.resolve import Resolver, StructureChanged
 from tests.conftest import CHINA, TOY
 
 

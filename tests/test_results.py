@@ -7,7 +7,7 @@ import json
 import pytest
 
 from model import EtscapError, Results, solve
-from model.results import write_folder
+from model.results.tables import write_folder
 
 
 def test_tables_have_the_promised_columns(toy_results):
@@ -102,7 +102,7 @@ def test_versions_come_from_the_dist_info_folder_names():
     one-hyphen test, so that importlib.metadata answered every time."""
     from importlib import metadata
 
-    from model.results import _versions_from_dist_info
+    from model.results.tables import _versions_from_dist_info
 
     found = _versions_from_dist_info()
     for package in ("pyomo", "highspy", "pandas", "numpy", "click"):

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from model import InputError, load_dataset, solve
 from model.cli import cli
-from model.report import scenario_settings
-from model.studies import read_study_file, run_scenarios, run_study_file
+from model.report.plots import scenario_settings
+from model.studies.study import read_study_file, run_scenarios, run_study_file
 from tests.conftest import TOY
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from model import schema
+from model.data import schema
 from tests.conftest import ROOT
 
 

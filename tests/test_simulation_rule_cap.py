@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from model import load_dataset, solve
-from model.checks import run_checks
+from model.results.checks import run_checks
 
 
 def test_rule_cap_of_a_falling_sector(china_path):

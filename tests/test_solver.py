@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from model import SolverError, build_model, load_dataset, solve
 from model.cli import cli
-from model.solve import solve_model
+from model.solving.highs import solve_model
 from tests.conftest import CHINA, TOY
 
 
@@ -123,11 +123,11 @@ def test_threads_beyond_the_cores_are_capped(monkeypatch, caplog):
     import os
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    with caplog.at_level("WARNING", logger="model.solve"):
+    with caplog.at_level("WARNING", logger="model.solving.highs"):
         results = solve(TOY, highs_options={"threads": "1024"})
     assert results.summary["solver_options"]["threads"] == 2
     assert type(results.summary["solver_options"]["threads"]) is int
-    assert [r.getMessage() for r in caplog.records if r.name == "model.solve"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "model.solving.highs"] == [
         "solver threads 1024 capped at this machine's 2 cores"]
 
 
@@ -137,9 +137,9 @@ def test_one_highs_handoff_and_one_read_back(monkeypatch):
     the objective is the same 3.147 bn CNY each way."""
     import importlib
 
-    from model.resolve import Resolver
+    from model.solving.resolve import Resolver
 
-    solve_module, resolve_module = importlib.import_module("model.solve"), importlib.import_module("model.resolve")
+    solve_module, resolve_module = importlib.import_module("model.solving.highs"), importlib.import_module("model.solving.resolve")
     handed, read = [], []  # (``import model.solve`` gives the function model.solve, not the module)
     real_to_highs, real_read = solve_module.to_highs, solve_module.read_solution
     monkeypatch.setattr(solve_module, "to_highs", lambda arrays: handed.append(arrays) or real_to_highs(arrays))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model import solve
-from model.checks import run_checks
+from model.results.checks import run_checks
 from tests.conftest import TOY
 
 AUCTIONED = {f"targets.{year}.min_auction_share": 0.2 for year in (2025, 2027)}

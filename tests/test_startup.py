@@ -50,7 +50,7 @@ def test_shell_completion_imports_only_click():
 def test_results_and_report_import_neither_pyomo_nor_highs_nor_dask(tmp_path):
     solve(TOY, allocation=False).write(tmp_path / "toy")
     imported, output = _imported_after(
-        f"from model import Results\nimport model.report\nprint(len(Results.read({str(tmp_path / 'toy')!r}).years))")
+        f"from model import Results\nimport model.report.plots\nprint(len(Results.read({str(tmp_path / 'toy')!r}).years))")
     assert output == "3"
     assert not {"pyomo", "highspy", "dask", "distributed"} & set(imported)
     assert {"pandas", "numpy"} <= set(imported)

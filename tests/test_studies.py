@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from model import InputError, load_dataset, solve
 from model.cli import cli
-from model.report import write_report
-from model.studies import (Study, monte_carlo, read_study_file, run_scenarios, study_file_reference,
-                           sweep)
+from model.report.plots import write_report
+from model.studies.study import (Study, monte_carlo, read_study_file, run_scenarios, study_file_reference,
+                                 sweep)
 from tests.conftest import CHINA, ROOT, TOY
 
 TABLES = ("years", "sector_years")
@@ -239,7 +239,7 @@ def _study_file(tmp_path, text: str = STUDY_FILE, name: str = "study.toml"):
 ])
 def test_study_file_errors_name_file_and_key(tmp_path, kind, change, message):
     path = _study_file(tmp_path, STUDY_FILE.replace(*change))
-    from model.studies import run_study_file
+    from model.studies.study import run_study_file
 
     with pytest.raises(InputError) as caught:
         run_study_file(read_study_file(path, kind), kind, client=None)
@@ -341,8 +341,8 @@ def test_scenarios_start_from_the_base_optimum_only(toy):
     any other (or one of an infeasible base, which has no optimum) solves cold, so no
     scenario's numbers depend on which scenarios its worker solved before."""
     from model import apply_overrides, derive_parameters
-    from model.formulation import formulate
-    from model.studies import _resolver
+    from model.lp.formulation import formulate
+    from model.studies.study import _resolver
 
     def start(base, scenario):
         parameters = derive_parameters(scenario)

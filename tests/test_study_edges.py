@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from model import InputError, load_dataset
-from model.report import WORKBOOK_MAX_ROWS, _fits_a_sheet, write_report
-from model.studies import read_study_file, sweep
+from model.report.plots import WORKBOOK_MAX_ROWS, _fits_a_sheet, write_report
+from model.studies.study import read_study_file, sweep
 from tests.conftest import TOY
 
 
@@ -63,7 +63,7 @@ def test_study_file_saved_with_a_byte_order_mark(tmp_path):
 
 def test_shortfall_by_region_adds_up_installations():
     """Two steel installations of one region short by 1.5 and 2.5 Mt: the region is short 4."""
-    from model.report import shortfall_by_region
+    from model.report.plots import shortfall_by_region
 
     facilities = pd.DataFrame({"year": [2030, 2030, 2030], "region": ["Hebei", "Hebei", "Jiangsu"],
                                "sector": ["steel", "steel", "steel"], "shortfall_mt": [1.5, 2.5, -1.0]})

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from model import solve
 from model.cli import cli
-from model.report import declared_supply_sources, plot_supply_by_source, results_figures, results_lead
+from model.report.plots import declared_supply_sources, plot_supply_by_source, results_figures, results_lead
 from tests.conftest import TOY
 from tests.families.test_offsets import with_offsets
 from tests.families.test_price_ceiling import with_ceiling
@@ -67,7 +67,7 @@ def test_the_workbook_holds_the_supply_columns_and_the_overshoot(tmp_path):
     """years sheet: the offsets and ceiling columns with units; Summary: the overshoot row."""
     import openpyxl
 
-    from model.report import write_report
+    from model.report.plots import write_report
 
     dataset = with_offsets()
     results = solve(dataset.replace(targets=dataset.targets.assign(price_ceiling_cny_per_t=[None, 50.0])))
@@ -83,7 +83,7 @@ def test_the_workbook_holds_the_supply_columns_and_the_overshoot(tmp_path):
 
 def test_cap_and_emissions_names_what_the_ets_emits_above_its_cap():
     """Offsets let the ETS emit 4.737 Mt above its 2027 cap: the hatch says where they come from."""
-    from model.report import plot_cap_and_emissions
+    from model.report.plots import plot_cap_and_emissions
 
     figure = plot_cap_and_emissions(solve(with_offsets(), allocation=False))
     labels = [text.get_text() for text in figure.legends[0].get_texts()]
@@ -94,7 +94,7 @@ def test_cap_chart_shows_the_ceiling_overshoot_above_the_national_cap():
     """With a ceiling of 50 CNY/t the toy sells 5 Mt in 2027 that the national target does not
     count: the uncovered stack sits on the ETS cap plus those 5 Mt, so its top in 2027 is the
     national cap (135 Mt) + 5, the emissions actually emitted."""
-    from model.report import plot_cap_and_emissions
+    from model.report.plots import plot_cap_and_emissions
     from tests.test_report import _stack_tops
 
     results = solve(with_ceiling(50.0), allocation=False)

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from model import InputError, load_dataset, solve
-from model import schema
+from model.data import schema
 from model.cli import cli
-from model.workbook import export_workbook, sheets_of, write_dataset_folder
+from model.data.workbook import export_workbook, sheets_of, write_dataset_folder
 from tests.conftest import CHINA, TOY
 
 
@@ -144,10 +144,10 @@ def test_init_writes_a_valid_dataset_with_a_readme(tmp_path):
 
 
 def test_a_sheet_longer_than_any_dataset_is_not_read_whole(tmp_path, monkeypatch):
-    import model.workbook
+    import model.data.workbook
 
     path = export_workbook(TOY, tmp_path / "toy.xlsx")
-    monkeypatch.setattr(model.workbook, "MAX_SHEET_ROWS", 4)  # the toy's sectors sheet has 5 rows
+    monkeypatch.setattr(model.data.workbook, "MAX_SHEET_ROWS", 4)  # the toy's sectors sheet has 5 rows
     with pytest.raises(InputError) as caught:
         load_dataset(path)
     assert "toy.xlsx, sheet sectors: found 'more than 4 rows', expected at most 4 rows (delete the rows below " \

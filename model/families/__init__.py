@@ -34,8 +34,8 @@ from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Ch
                    MarketPass, Sums, ValueColumn, abatement_terms, numbered)
 
 if TYPE_CHECKING:
-    from ..lp import RowBlock, Term, VarBlock
-    from ..parameters import Parameters
+    from ..lp.blocks import RowBlock, Term, VarBlock
+    from ..parameters.derive import Parameters
 
 # The order of the rows in the LP (and of the terms in each shared sum)
 FAMILIES: list[Family] = [

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
-from ..phases import ABSOLUTE, OUTSIDE, TRADING
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
+from ..parameters.phases import ABSOLUTE, OUTSIDE, TRADING
 from .base import Family, Sums
 from .grandfathered_allocation import CAP_RULES
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lp import Term, VarBlock
-from ..parameters import Parameters
+from ..lp.blocks import Term, VarBlock
+from ..parameters.derive import Parameters
 from .bank_limits import BANK_LIMITS
 from .base import ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, Family
 

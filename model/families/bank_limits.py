@@ -35,10 +35,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_year, worst
-from ..lp import RowBlock, Term, VarBlock
-from ..parameters import Parameters
-from ..phases import TRADING
+from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_year, worst
+from ..lp.blocks import RowBlock, Term, VarBlock
+from ..parameters.derive import Parameters
+from ..parameters.phases import TRADING
 from .base import (ALLOWANCE_DEMAND, Chart, Check, Contribution, Family, Sums, ValueColumn, abatement_terms,
                    numbered)
 

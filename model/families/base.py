@@ -20,7 +20,7 @@ its unit and tolerance. It lives in the family's file beside its rows, e.g.::
 Families that test the same policy share one ``Check`` object (``bank`` and ``borrowing``
 use ``bank_limits.BANK_LIMITS``); ``checks.run_checks`` runs the policy-wide checks and each
 listed family's check once. Table helpers (sums by year, joins, tolerances) are in
-``model/checktools.py``.
+``model/families/checktools.py``.
 
 A rule that is the market's response to the regulator's caps rather than a constraint on
 them (a price floor's unsold auction allowances) declares a ``MarketPass``: the LP is solved
@@ -40,13 +40,13 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..checktools import TOLERANCE_MT
-from ..lp import RowBlock, Term, VarBlock
+from .checktools import TOLERANCE_MT
+from ..lp.blocks import RowBlock, Term, VarBlock
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..parameters import Parameters
+    from ..parameters.derive import Parameters
 
 # The named shared sums, Mt CO2, and the index of their entries
 NATIONAL_COUNT = "national_count"  # by model year: what counts against the national cap

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EtscapError
-from ..lp import RowBlock, Term, VarBlock
-from ..parameters import Parameters
-from ..phases import TRADING
+from ..lp.blocks import RowBlock, Term, VarBlock
+from ..parameters.derive import Parameters
+from ..parameters.phases import TRADING
 from .bank_limits import BANK_LIMITS
 from .base import ALLOWANCE_SUPPLY, Chart, Contribution, Family, Sums, ValueColumn, abatement_terms
 

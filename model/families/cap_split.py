@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checktools import by_year, worst
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
-from ..phases import SIMULATION, TRADING
+from .checktools import by_year, worst
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
+from ..parameters.phases import SIMULATION, TRADING
 from .base import Check, Family, Sums
 
 

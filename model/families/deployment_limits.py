@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..checktools import TOLERANCE_MT, worst
-from ..inputs import Dataset, interpolate_by_year
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
+from .checktools import TOLERANCE_MT, worst
+from ..data.inputs import Dataset, interpolate_by_year
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
 from .base import Check, Family, Sums, numbered
 
 if TYPE_CHECKING:
-    from ..installations import AbatementColumns
+    from ..parameters.installations import AbatementColumns
 
 
 def limited_sectors(dataset: Dataset) -> set[str]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checktools import worst
-from ..lp import RowBlock
-from ..parameters import Parameters
-from ..phases import SIMULATION
+from .checktools import worst
+from ..lp.blocks import RowBlock
+from ..parameters.derive import Parameters
+from ..parameters.phases import SIMULATION
 from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checktools import worst
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
-from ..phases import GRANDFATHERED, TRADING
+from .checktools import worst
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
+from ..parameters.phases import GRANDFATHERED, TRADING
 from .base import Check, Family, Sums, abatement_terms, numbered
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checktools import TOLERANCE_PRICE, brought_in_mt, by_year, market_supply_mt, worst
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
-from ..phases import TRADING
+from .checktools import TOLERANCE_PRICE, brought_in_mt, by_year, market_supply_mt, worst
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
+from ..parameters.phases import TRADING
 from . import bank_limits
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Check, Contribution, DualColumn, Family, Sums,
                    abatement_terms, negated)

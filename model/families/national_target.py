@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checktools import BEYOND_NATIONAL_CAP, NATIONAL_SINK, borrowed_mt, by_year, declared_columns, worst
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
-from ..phases import OUTSIDE, SIMULATION, TRADING
+from .checktools import BEYOND_NATIONAL_CAP, NATIONAL_SINK, borrowed_mt, by_year, declared_columns, worst
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
+from ..parameters.phases import OUTSIDE, SIMULATION, TRADING
 from .base import NATIONAL_COUNT, Check, Contribution, DualColumn, Family, Sums, abatement_terms
 
 

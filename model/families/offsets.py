@@ -30,10 +30,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..checktools import worst
-from ..lp import RowBlock, Term, VarBlock
-from ..parameters import Parameters
-from ..phases import OUTSIDE, TRADING
+from .checktools import worst
+from ..lp.blocks import RowBlock, Term, VarBlock
+from ..parameters.derive import Parameters
+from ..parameters.phases import OUTSIDE, TRADING
 from .base import (ALLOWANCE_SUPPLY, Chart, Check, Contribution, DualColumn, Family, Sums, ValueColumn,
                    abatement_terms)
 

@@ -12,10 +12,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
-from ..inputs import interpolate_by_year
-from ..lp import Term, VarBlock
-from ..parameters import Parameters
+from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
+from ..data.inputs import interpolate_by_year
+from ..lp.blocks import Term, VarBlock
+from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, ValueColumn
 
 

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
-from ..inputs import interpolate_by_year
-from ..lp import RowBlock, Term, VarBlock
-from ..parameters import Parameters
+from ..data.inputs import interpolate_by_year
+from ..lp.blocks import RowBlock, Term, VarBlock
+from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, MarketPass, Sums, ValueColumn
-from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE
+from .checktools import TOLERANCE_MT, TOLERANCE_PRICE
 
 
 def floor_by_year(p: Parameters) -> np.ndarray:

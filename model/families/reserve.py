@@ -16,9 +16,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
-from ..lp import RowBlock, Term, VarBlock
-from ..parameters import Parameters
+from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
+from ..lp.blocks import RowBlock, Term, VarBlock
+from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn
 
 _LAST: list = []

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checktools import joined, worst
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
-from ..phases import SIMULATION
+from .checktools import joined, worst
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
+from ..parameters.phases import SIMULATION
 from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
 from .base import Family, Sums
 from .cap_split import CAP_SPLIT
 

@@ -28,10 +28,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..checktools import brought_in_mt, joined, worst
+from .checktools import brought_in_mt, joined, worst
 from ..errors import EtscapError
-from ..lp import RowBlock, Term, VarBlock
-from ..parameters import Parameters
+from ..lp.blocks import RowBlock, Term, VarBlock
+from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn
 
 KEY = "market.supply_adjustment."

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lp import RowBlock, Term
-from ..parameters import Parameters
-from ..phases import TRADING
+from ..lp.blocks import RowBlock, Term
+from ..parameters.derive import Parameters
+from ..parameters.phases import TRADING
 from .base import Family, Sums
 from .cap_split import CAP_SPLIT
 

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 
 from model import solve
-from model.formulation import formulate
-from model.inputs import load_dataset
-from model.overrides import apply_overrides
-from model.parameters import Parameters, derive_parameters
-from model.solve import solve_lp
+from model.lp.formulation import formulate
+from model.data.inputs import load_dataset
+from model.data.overrides import apply_overrides
+from model.parameters.derive import Parameters, derive_parameters
+from model.solving.highs import solve_lp
 from tests.conftest import TOY
 
 

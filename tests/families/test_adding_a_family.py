@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from model import EtscapError, solve
-from model.checks import run_checks
+from model.results.checks import run_checks
 from model.families import (ALLOWANCE_SUPPLY, FAMILIES, NATIONAL_COUNT, Check, Contribution, Family, ValueColumn,
                             market_balance)
 from model.families.national_target import NATIONAL_COUNT_CHECK
-from model.lp import Term, VarBlock
+from model.lp.blocks import Term, VarBlock
 from tests.conftest import TOY
 
 RESERVE_MT = 5.0

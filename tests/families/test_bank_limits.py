@@ -33,7 +33,7 @@ A 20 Mt at 10 and B 30 at 40, steel A 5 at 20 and B 10 at 60 each year:
 import numpy as np
 import pytest
 
-from model.checks import run_checks
+from model.results.checks import run_checks
 from model.families import bank_limits
 from tests.families.helpers import toy_parameters, toy_results
 
@@ -233,7 +233,7 @@ def test_hotelling_is_not_required_while_a_limit_binds():
 
 def test_the_report_draws_the_bank_and_what_was_cancelled():
     """The 6 Mt cancelled in 2025 and the bank, as bars side by side (none without a rule)."""
-    from model.report import results_figures
+    from model.report.plots import results_figures
 
     figures = results_figures(toy_results(**CANCEL))
     (ax,) = figures["bank_rules"].axes
@@ -248,8 +248,8 @@ def test_no_row_of_the_limits_is_compiled_twice():
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     from model import build_model
-    from model.inputs import load_dataset
-    from model.overrides import apply_overrides
+    from model.data.inputs import load_dataset
+    from model.data.overrides import apply_overrides
     from tests.conftest import TOY
 
     m = build_model(apply_overrides(load_dataset(TOY), SALES))

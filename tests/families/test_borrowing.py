@@ -10,7 +10,7 @@ step B moved a year later: 2 x 40 x (1 - 1 / 1.1) = 7.27 M CNY, from 3147.025 to
 import pytest
 
 from model import EtscapError
-from model.checks import run_checks
+from model.results.checks import run_checks
 from tests.families.helpers import rows_of, toy_parameters, toy_results
 
 BORROWING = {"market.borrowing_limit_share": 0.1}

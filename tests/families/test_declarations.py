@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from model.checks import run_checks
+from model.results.checks import run_checks
 from model.families import FAMILIES, with_rows
-from model.pipeline import OWN_FAMILIES
+from model.solving.pipeline import OWN_FAMILIES
 from tests.families.helpers import toy_results
 
 HERE = Path(__file__).parent
@@ -49,8 +49,8 @@ def test_relaxable_families_are_the_targets():
 
 
 def test_every_input_a_family_reads_is_declared_in_the_schema():
-    """``reads`` names scenario.toml keys or table.column of model/schema.py."""
-    from model import schema
+    """``reads`` names scenario.toml keys or table.column of model/data/schema.py."""
+    from model.data import schema
 
     def declared(name):
         if name in schema.SCENARIO:

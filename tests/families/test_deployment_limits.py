@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import EtscapError, load_dataset, solve
-from model.checks import run_checks
-from model.overrides import apply_overrides
+from model.results.checks import run_checks
+from model.data.overrides import apply_overrides
 from tests.conftest import TOY
 from tests.families.helpers import rows_of, toy_parameters
 
@@ -103,8 +103,8 @@ def test_a_group_limit_binds(tmp_path):
 def test_a_group_limit_is_interpolated_and_held(tmp_path):
     """Rows 2024: 0 and 2026: 40 give 20 in 2025 (interpolated) and 40 in 2027 (held)."""
     dataset = load_dataset(group_dataset(tmp_path, "ccs,2024,0,test\nccs,2026,40,test\n"))
-    from model.parameters import derive_parameters
-    from model.formulation import formulate
+    from model.parameters.derive import derive_parameters
+    from model.lp.formulation import formulate
 
     block = next(b for b in formulate(derive_parameters(dataset)).rows if b.name == "deployment_limits")
     assert list(block.keys) == [("max_mt", "ccs", 2025), ("max_mt", "ccs", 2026), ("max_mt", "ccs", 2027)]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.checks import run_checks
+from model.results.checks import run_checks
 from tests.families.cap_rule_helpers import by_sector_year, solved, toy_with_rules
 from tests.families.helpers import rows_of, toy_parameters
 

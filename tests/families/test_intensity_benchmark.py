@@ -5,7 +5,7 @@ power alone sets the price; an absolute cap from 2026 holds power's 2025 cap ins
 import pytest
 
 from model.errors import InputError
-from model.inputs import load_dataset
+from model.data.inputs import load_dataset
 from tests.families.cap_rule_helpers import by_sector_year, solved, toy_with_rules
 from tests.families.helpers import rows_of, toy_parameters
 

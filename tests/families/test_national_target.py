@@ -61,7 +61,7 @@ def test_a_net_ghg_target_with_sinks(tmp_path):
     170 - 20 + 30 = 180 Mt (BAU 197 after steel's own cut is above it); the national_count
     check counts the same from the years table, and fails by 30 Mt if the sinks are dropped."""
     from model import solve
-    from model.checks import run_checks
+    from model.results.checks import run_checks
     folder = _toy_targets(tmp_path, ["2025,170,,,20,30", "2027,135,,,20,30"], scope="net_ghg")
     results = solve(folder)
     years = results.years.set_index("year")
@@ -75,13 +75,13 @@ def test_a_net_ghg_target_with_sinks(tmp_path):
 
 def test_non_co2_under_a_co2_scope_is_refused(tmp_path):
     from model.errors import InputError
-    from model.inputs import load_dataset
+    from model.data.inputs import load_dataset
     with pytest.raises(InputError, match=r"targets.csv.*row 2.*non_co2_mt.*scope = 'net_ghg'"):
         load_dataset(_toy_targets(tmp_path, ["2025,170,,,20,", "2027,135,,,,"]))
 
 
 def test_a_year_without_any_target_is_refused(tmp_path):
     from model.errors import InputError
-    from model.inputs import load_dataset
+    from model.data.inputs import load_dataset
     with pytest.raises(InputError, match=r"targets.csv.*row 3.*national_cap_mt"):
         load_dataset(_toy_targets(tmp_path, ["2025,170,,,,", "2027,,,,,"]))

@@ -106,7 +106,7 @@ def test_the_limit_row():
 
 
 def with_offsets_parameters():
-    from model.parameters import derive_parameters
+    from model.parameters.derive import derive_parameters
 
     return derive_parameters(with_offsets())
 
@@ -157,9 +157,9 @@ def test_a_sweep_of_the_limit_re_solves_one_lp_and_equals_separate_solves():
     """0, 5 and 10% with 12 Mt offered: only coefficients change, so the study re-solves one
     LP in HiGHS; each scenario equals its own solve. Offsets used x = share x (90 + x):
     0, 4.737 and 10 Mt."""
-    from model.formulation import formulate
-    from model.parameters import derive_parameters
-    from model.studies import sweep
+    from model.lp.formulation import formulate
+    from model.parameters.derive import derive_parameters
+    from model.studies.study import sweep
 
     shares = [0.0, 0.05, 0.1]
     structures = {formulate(derive_parameters(with_offsets(potential=12.0, share=share))).structure()

@@ -24,7 +24,7 @@ import model
 import model.families
 from model import load_dataset
 from model.families import FAMILIES, Check, DualColumn, Family, ValueColumn
-from model.parameters import derive_parameters
+from model.parameters.derive import derive_parameters
 from tests.conftest import TOY
 
 MODEL = Path(model.__file__).parent

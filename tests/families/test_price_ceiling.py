@@ -51,7 +51,7 @@ def test_a_ceiling_above_the_price_sells_nothing():
 def test_the_ceiling_is_interpolated_between_two_rows():
     """30 in 2025 and 50 in 2027: 40 in 2026, where the price (40) is then at the ceiling."""
     from model.families.price_ceiling import ceiling_by_year
-    from model.parameters import derive_parameters
+    from model.parameters.derive import derive_parameters
 
     assert ceiling_by_year(derive_parameters(with_ceiling(50.0, 30.0))).tolist() == [30.0, 40.0, 50.0]
 

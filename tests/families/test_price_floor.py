@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from model import load_dataset, solve
 from model.errors import EtscapError, InputError
-from model.overrides import apply_overrides
+from model.data.overrides import apply_overrides
 from tests.conftest import TOY
 from tests.families.helpers import discount, toy_parameters
 
@@ -178,7 +178,7 @@ def test_a_model_a_script_changed_solves_the_floor_the_same_way():
     127.5 - 124 = 3.5 go unsold."""
     import pyomo.environ as pyo
 
-    from model.formulation import build_model
+    from model.lp.formulation import build_model
 
     direct = solve(with_floor(30.0))
     pyomo_route = solve(build_model(with_floor(30.0)))
@@ -194,8 +194,8 @@ def test_a_model_a_script_changed_solves_the_floor_the_same_way():
 
 def test_a_sweep_of_the_floor_re_solves():
     """The Resolver (studies' re-solve) gives the same answer as a solve for floors in any order."""
-    from model.parameters import derive_parameters
-    from model.resolve import Resolver
+    from model.parameters.derive import derive_parameters
+    from model.solving.resolve import Resolver
 
     resolver = Resolver(derive_parameters(with_floor(30.0)))
     for floor in (30.0, 5.0, 25.0, 30.0):
@@ -272,7 +272,7 @@ def test_stage2_within_a_cost_tolerance_keeps_the_withdrawals():
 
 
 def test_the_supply_chart_draws_the_withdrawals_below_zero():
-    from model.report import plot_supply_by_source
+    from model.report.plots import plot_supply_by_source
     from tests.test_supply_report import bar_heights
 
     heights = bar_heights(plot_supply_by_source(solve(with_floor(30.0), allocation=False)))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from model import load_dataset, solve
-from model.parameters import derive_parameters
+from model.parameters.derive import derive_parameters
 from tests.conftest import TOY
 from tests.families.helpers import discount, rows_of
 

@@ -192,7 +192,7 @@ def test_the_supply_chart_shows_intake_and_releases():
     """The report's supply by source: the caps 115, 70, 75, the 30 Mt withheld in 2025 below
     zero and the 10 Mt released in 2026 and 2027 (the hand case)."""
     from tests.test_supply_report import bar_heights
-    from model.report import plot_supply_by_source
+    from model.report.plots import plot_supply_by_source
 
     heights = bar_heights(plot_supply_by_source(solve(adjusted_toy(), allocation=False)))
     assert heights["Cap (allowances issued)"] == pytest.approx([115.0, 70.0, 75.0])
@@ -205,8 +205,8 @@ def test_the_national_target_check_counts_the_change_to_the_allowances_issued():
     (``changes_issued``), so the national-target check counts it with the ETS cap: with the
     national cap of 1000 Mt, raising 2026's adjustment_supply_mt until cap + change + outside
     emissions = 1000.5 Mt fails national_target by 0.5 Mt; without the change it passes."""
-    from model.checks import run_checks
-    from model.phases import OUTSIDE
+    from model.results.checks import run_checks
+    from model.parameters.phases import OUTSIDE
     from model.families import changes_issued_columns
 
     assert changes_issued_columns() == ("adjustment_supply_mt",)

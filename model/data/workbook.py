@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .cli import bundled_datasets
-from .errors import EtscapError, InputError, Problem, did_you_mean
+from ..cli import bundled_datasets
+from ..errors import EtscapError, InputError, Problem, did_you_mean
 from .inputs import (MAX_FILE_BYTES, SCENARIO_NAME, Dataset, _not_already_reported, _only_cell_problems, check_dataset,
                      empty_table, load_dataset, parse_table)
 
@@ -48,7 +48,7 @@ def export_workbook(source: Dataset | str | Path, path: str | Path, force: bool 
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from .results import write_file
+    from ..results.tables import write_file
 
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
     book = Workbook()

@@ -28,17 +28,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import checktools, fastpath
-from .checktools import (BEYOND_NATIONAL_CAP, CHANGES_ISSUED, MARKET_SUPPLY, NATIONAL_SINK, TOLERANCE_MT,
-                         TOLERANCE_PRICE, borrowed_mt, brought_in_mt, by_year, declared_columns, joined,
-                         market_supply_mt, row_of_step, rows_of, worst)
-from .families import (FAMILIES, Check, Family, beyond_national_cap_columns, changes_issued_columns,
-                       market_supply_columns, national_sink_columns)
-from .families.bank_limits import sector_bank_room
-from .families.deployment_limits import deployment_limited
-from .families.market_balance import MARKET_CLEARING
-from .families.national_target import NATIONAL_COUNT_CHECK
-from .phases import OUTSIDE, SIMULATION, TRADING
+from ..families import checktools
+from ..data import fastpath
+from ..families.checktools import (BEYOND_NATIONAL_CAP, CHANGES_ISSUED, MARKET_SUPPLY, NATIONAL_SINK, TOLERANCE_MT,
+                                   TOLERANCE_PRICE, borrowed_mt, brought_in_mt, by_year, declared_columns, joined,
+                                   market_supply_mt, row_of_step, rows_of, worst)
+from ..families import (FAMILIES, Check, Family, beyond_national_cap_columns, changes_issued_columns,
+                        market_supply_columns, national_sink_columns)
+from ..families.bank_limits import sector_bank_room
+from ..families.deployment_limits import deployment_limited
+from ..families.market_balance import MARKET_CLEARING
+from ..families.national_target import NATIONAL_COUNT_CHECK
+from ..parameters.phases import OUTSIDE, SIMULATION, TRADING
 
 __all__ = ["run_checks", "checks_of", "failed", "TOLERANCE_MT", "TOLERANCE_PRICE", "POLICY_CHECKS", "STAGE2_CHECKS"]
 

@@ -34,15 +34,15 @@ import pyarrow.csv
 
 from .checks import run_checks
 from .facilities import facility_years
-from .installations import in_simulation
-from .families import (FAMILIES, beyond_national_cap_columns, beyond_national_cap_labels, chart_entries, dual_columns,
-                       dual_prices, emission_change, facility_compliance, market_balance, simulation_compliance,
-                       value_columns)
-from .errors import EtscapError
-from . import fastpath
-from .parameters import Parameters
-from .phases import INTENSITY, SIMULATION, TRADING
-from .solve import Solution
+from ..parameters.installations import in_simulation
+from ..families import (FAMILIES, beyond_national_cap_columns, beyond_national_cap_labels, chart_entries, dual_columns,
+                        dual_prices, emission_change, facility_compliance, market_balance, simulation_compliance,
+                        value_columns)
+from ..errors import EtscapError
+from ..data import fastpath
+from ..parameters.derive import Parameters
+from ..parameters.phases import INTENSITY, SIMULATION, TRADING
+from ..solving.highs import Solution
 
 USED_TOLERANCE_MT = 1e-7  # abatement below this counts as unused when finding marginal costs
 DECIMALS = 9
@@ -68,23 +68,23 @@ class Results:
     facilities: pd.DataFrame = field(default_factory=pd.DataFrame)  # installation x year, if a registry is given
 
     def __repr__(self) -> str:
-        from .notebook import results_repr  # the notebook helpers are needed only when shown
+        from ..report.notebook import results_repr  # the notebook helpers are needed only when shown
 
         return results_repr(self)
 
     def _repr_html_(self) -> str:
-        from .notebook import results_html
+        from ..report.notebook import results_html
 
         return results_html(self)
 
     def to_iamc(self, model: str = "etscap", scenario: str | None = None, region: str = "China") -> pd.DataFrame:
         """The results in the IAMC long format (model, scenario, region, variable, unit,
         year, value; variables such as ``Price|Carbon|ETS``, ``Emissions|CO2|<sector>``),
-        for ``pyam.IamDataFrame(results.to_iamc())``; see ``model.notebook.to_iamc``.
+        for ``pyam.IamDataFrame(results.to_iamc())``; see ``model.report.notebook.to_iamc``.
 
             >>> results.to_iamc().query("variable == 'Price|Carbon|ETS'")
         """
-        from .notebook import to_iamc
+        from ..report.notebook import to_iamc
 
         return to_iamc(self, model=model, scenario=scenario, region=region)
 
@@ -94,7 +94,7 @@ class Results:
 
             >>> results.to_xarray()["sector_emissions_mt"].sel(sector="steel")
         """
-        from .notebook import to_xarray
+        from ..report.notebook import to_xarray
 
         return to_xarray(self)
 
@@ -206,7 +206,7 @@ OWN_FILES = frozenset({
     *TABLE_FILES.values(), "facility_years.parquet", "summary.json", "report.html", "results.xlsx",
     "scenarios.csv", "study.json", "years.parquet", "sector_years.parquet", "abatement_steps.parquet",
     "compare.html", "compare.xlsx", "runs.csv", "years_differences.csv", "sector_years_differences.csv",
-    "design_years.csv", "design_summary.csv", "designs.json",  # model.designs (run.py design-comparison)
+    "design_years.csv", "design_summary.csv", "designs.json",  # model.studies.designs (run.py design-comparison)
 })
 OWN_FOLDERS = {"plots": ".png"}  # folder -> the only kind of file etscap puts in it
 # file -> a key etscap writes in it (None: a page, its presence is the mark: compare's folder)

@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import fastpath
-from .parameters import Parameters
-from .phases import PHASES, SIMULATION, TRADING
+from ..data import fastpath
+from ..parameters.derive import Parameters
+from ..parameters.phases import PHASES, SIMULATION, TRADING
 
 
 def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFrame,

@@ -23,9 +23,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from . import fastpath
-from .errors import InfeasibleError
-from .inputs import Dataset
+from ..data import fastpath
+from ..errors import InfeasibleError
+from ..data.inputs import Dataset
 from .phases import PHASES, SIMULATION
 
 

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 
 import numpy as np
 
-from . import schema
-from .errors import EtscapError, InfeasibleError, SolverError
-from .lazy import lazy_module
-from .lp import CscMatrix, HighsArrays, LinearProgram, highs_arrays, pass_to_highs, to_highs
+from ..data import schema
+from ..errors import EtscapError, InfeasibleError, SolverError
+from ..lazy import lazy_module
+from ..lp.blocks import CscMatrix, HighsArrays, LinearProgram, highs_arrays, pass_to_highs, to_highs
 
 if TYPE_CHECKING:
     import highspy

@@ -8,7 +8,7 @@ bounds. The same blocks are rendered two ways:
 - into a Pyomo model (``add_variables``, ``add_rows``): one ``LinearExpression`` per row,
   built from sorted slices, so the Python work grows with rows, not with nonzeros;
 - into a HiGHS LP (``to_highs``), for re-solving many scenarios of one structure without
-  rebuilding anything (``model.resolve``).
+  rebuilding anything (``model.solving.resolve``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, 
 
 import numpy as np
 
-from .lazy import lazy_module
+from ..lazy import lazy_module
 
 if TYPE_CHECKING:
     import highspy

@@ -1,6 +1,6 @@
 """What the checks share: the tolerances and the sums and joins they make of the output tables.
 
-The checks of the policy-wide kind (``model/checks.py``) and each family's own check (in its
+The checks of the policy-wide kind (``model/results/checks.py``) and each family's own check (in its
 file of ``model/families/``) read the tables through these helpers. This module imports no
 family and no check, so both can import it. The columns rules declare (allowances they add
 to the market, allowances not counted under the national target, removals counted as sinks)
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .phases import TRADING
+from ..parameters.phases import TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
 TOLERANCE_PRICE = 1e-5  # relative, on prices and costs

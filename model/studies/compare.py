@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import EtscapError
-from .results import Results, milestone_years, write_folder
+from ..errors import EtscapError
+from ..results.tables import Results, milestone_years, write_folder
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .errors import EtscapError, InputError, Problem, did_you_mean
+from ..errors import EtscapError, InputError, Problem, did_you_mean
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
 MAX_REGISTRY_BYTES = 128 * 1024 * 1024  # facilities.csv or .parquet: 250,000 rows of text fit
@@ -120,7 +120,7 @@ class Dataset:
         default_factory=lambda: empty_table(schema.DEPLOYMENT_LIMITS))
     offsets: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.OFFSETS))
     reserve: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.RESERVE))
-    # named scenarios applied (model/scenarios.py), in order: name, description, file, overrides
+    # named scenarios applied (model/data/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
     # each table's identity and arrays when the dataset was made (__post_init__), for check_unchanged
     _states: dict[str, tuple] = dataclasses.field(init=False, repr=False, compare=False)
@@ -198,7 +198,7 @@ class Dataset:
 
 def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Dataset:
     """Read and validate the dataset folder (or workbook, ``.xlsx``) at ``path``, then apply its named ``scenarios``
-    (``scenarios/NAME.toml``, in order; see ``model.scenarios``).
+    (``scenarios/NAME.toml``, in order; see ``model.data.scenarios``).
 
         dataset = load_dataset("inputs/china", scenarios=["aluminium-2030"])
     """
@@ -206,7 +206,7 @@ def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Datas
         from .scenarios import apply_scenarios  # scenarios.py imports this module
 
         return apply_scenarios(load_dataset(path), scenarios)
-    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):  # a dataset as one workbook (model/workbook.py)
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):  # a dataset as one workbook (model/data/workbook.py)
         from .workbook import read_workbook
 
         return read_workbook(path)

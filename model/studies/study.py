@@ -1,6 +1,6 @@
 """Policy studies: many scenarios of one dataset, as sweeps or Monte Carlo, on Dask.
 
-A scenario is the base dataset with overrides: the keys of ``--set`` (``model.overrides``),
+A scenario is the base dataset with overrides: the keys of ``--set`` (``model.data.overrides``),
 e.g. ``sectors.aluminium.trading_from`` or ``mac.cement.*.cost_cny_per_t*``.
 
 - ``sweep(dataset, grid)``: every combination of the values given for each key
@@ -12,7 +12,7 @@ e.g. ``sectors.aluminium.trading_from`` or ``mac.cement.*.cost_cny_per_t*``.
 
 Scenarios run in chunks, in-process (``client=None``) or on ``dask.distributed`` workers
 (``client="local"``, a scheduler address, or a ``Client``). Each worker keeps one HiGHS LP
-per LP structure (``model.resolve.Resolver``) and re-solves it with each scenario's numbers
+per LP structure (``model.solving.resolve.Resolver``) and re-solves it with each scenario's numbers
 (right-hand sides, costs, bounds). A re-solve starts from the basis of the base dataset's
 optimum, never from the previous scenario's, so a scenario's numbers do not depend on
 which worker ran it or after what: serial and parallel runs give the same tables. A
@@ -51,18 +51,18 @@ import numpy as np
 import pandas as pd
 import pyarrow
 
-from .errors import EtscapError, InfeasibleError, InputError, Problem, did_you_mean
-from .formulation import formulate
-from .inputs import Dataset, load_dataset
-from .lp import LinearProgram
-from .overrides import apply_overrides, override_field, parse_override
-from .parameters import Parameters, derive_parameters
-from .pipeline import solve, verified
-from .resolve import Resolver
-from .results import (Results, Target, _lock, _versions, commit, make_parent, read_csv, read_json,
-                      remove_leftovers, write_csv, write_error, write_file, write_folder)
-from .schema import REQUIRED, Field, _markdown_row
-from .solve import solver_options
+from ..errors import EtscapError, InfeasibleError, InputError, Problem, did_you_mean
+from ..lp.formulation import formulate
+from ..data.inputs import Dataset, load_dataset
+from ..lp.blocks import LinearProgram
+from ..data.overrides import apply_overrides, override_field, parse_override
+from ..parameters.derive import Parameters, derive_parameters
+from ..solving.pipeline import solve, verified
+from ..solving.resolve import Resolver
+from ..results.tables import (Results, Target, _lock, _versions, commit, make_parent, read_csv, read_json,
+                              remove_leftovers, write_csv, write_error, write_file, write_folder)
+from ..data.schema import REQUIRED, Field, _markdown_row
+from ..solving.highs import solver_options
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -625,7 +625,7 @@ def _stop_worker() -> None:
 
 
 def dask_setup(worker: Any) -> None:
-    """Preload of the local cluster's workers (``preload=["model.studies"]``): a worker ignores
+    """Preload of the local cluster's workers (``preload=["model.studies.study"]``): a worker ignores
     SIGINT (a terminal's Ctrl-C goes to the whole process group), so this process alone stops
     the study, cancels the work and closes the cluster, instead of every worker dying with
     its own traceback."""

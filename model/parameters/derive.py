@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import fastpath, schema
-from .errors import InputError, Problem
-from .inputs import Dataset, _freeze, interpolate, interpolate_by_year, interpolated
+from ..data import fastpath, schema
+from ..errors import InputError, Problem
+from ..data.inputs import Dataset, _freeze, interpolate, interpolate_by_year, interpolated
 from .installations import (AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, in_simulation,
                             installation_columns)
 
@@ -215,7 +215,7 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
     for cached_tables, cached_settings, derived in _INSTALLATIONS:
         if cached_settings == settings and all(a is b for a, b in zip(cached_tables, tables)):
             return derived
-    from .families.deployment_limits import limited_sectors  # the families import this module
+    from ..families.deployment_limits import limited_sectors  # the families import this module
 
     grid = facility_grid(dataset, sector_years, years)
     families, pooled_members, presolved = installation_columns(

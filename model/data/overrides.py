@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import fastpath, schema
-from .errors import InputError, Problem, did_you_mean
+from ..errors import InputError, Problem, did_you_mean
 from .inputs import Dataset
 
 

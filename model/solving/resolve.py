@@ -22,13 +22,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import EtscapError
-from .formulation import formulate
-from .inputs import Dataset
-from .lp import HighsArrays, LinearProgram, highs_arrays, to_highs
-from .parameters import Parameters, derive_parameters
-from .results import Results, build_results
-from .solve import (new_highs, raise_unless_optimal, read_block_solution, run_highs, set_options, sized_options,
+from ..errors import EtscapError
+from ..lp.formulation import formulate
+from ..data.inputs import Dataset
+from ..lp.blocks import HighsArrays, LinearProgram, highs_arrays, to_highs
+from ..parameters.derive import Parameters, derive_parameters
+from ..results.tables import Results, build_results
+from .highs import (new_highs, raise_unless_optimal, read_block_solution, run_highs, set_options, sized_options,
                     solve_market_passes, solver_options, undo_market_passes)
 
 

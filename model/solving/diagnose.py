@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleError
-from .families import FAMILIES
-from .lp import add_elastic_slack
-from .lazy import lazy_module
-from .parameters import Parameters
-from .phases import TRADING
-from .solve import solve_model
+from ..errors import InfeasibleError
+from ..families import FAMILIES
+from ..lp.blocks import add_elastic_slack
+from ..lazy import lazy_module
+from ..parameters.derive import Parameters
+from ..parameters.phases import TRADING
+from .highs import solve_model
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import InputError, Problem, did_you_mean
+from ..errors import InputError, Problem, did_you_mean
 from .inputs import Dataset
 
 SCENARIOS_FOLDER = "scenarios"

@@ -30,15 +30,15 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleError
-from .families import FAMILIES as STAGE1_FAMILIES
-from .families import define_family_variables, market_passes
-from .lazy import lazy_module
-from .lp import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_elastic_slack, add_objective, add_rows,
-                 add_variables, linear_expressions)
-from .parameters import Parameters
-from .phases import OUTSIDE, SIMULATION, TRADING
-from .solve import Solution, solve_lp, solve_model
+from ..errors import InfeasibleError
+from ..families import FAMILIES as STAGE1_FAMILIES
+from ..families import define_family_variables, market_passes
+from ..lazy import lazy_module
+from ..lp.blocks import (LinearProgram, Objective, RowBlock, Term, VarBlock, add_elastic_slack, add_objective, add_rows,
+                         add_variables, linear_expressions)
+from ..parameters.derive import Parameters
+from ..parameters.phases import OUTSIDE, SIMULATION, TRADING
+from .highs import Solution, solve_lp, solve_model
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo

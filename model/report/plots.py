@@ -33,12 +33,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter, MaxNLocator, PercentFormatter, ScalarFormatter
 
-from . import schema
-from .errors import EtscapError
-from .overrides import parse_override
-from .phases import OUTSIDE, SIMULATION, TRADING
-from .results import SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, overshoot_sources, read_csv, write_file
-from .studies import STUDY_FILES, Study
+from ..data import schema
+from ..errors import EtscapError
+from ..data.overrides import parse_override
+from ..parameters.phases import OUTSIDE, SIMULATION, TRADING
+from ..results.tables import (SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, overshoot_sources, read_csv,
+                              write_file)
+from ..studies.study import STUDY_FILES, Study
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -682,7 +683,7 @@ def _chart_entries(results: Results, chart: str) -> list[dict[str, Any]]:
     from summary.json, or (results written before it held them) from today's declarations."""
     charts = results.summary.get("charts")
     if charts is None:
-        from .families import chart_entries
+        from ..families import chart_entries
 
         charts = chart_entries()
     return list(charts.get(chart, []))

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 from .inputs import MAX_REGISTRY_BYTES, Dataset
 
 SIZE_SIGMA = 1.0  # spread of installation sizes (lognormal sigma): a few large, many small

@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .allocation import allocate, allocate_lp
-from .checks import failed
+from ..results.checks import failed
 from .diagnose import explain_infeasibility
-from .errors import EtscapError, InfeasibleError
-from .families import market_passes, with_rows
-from .formulation import build_model, formulate
-from .inputs import Dataset, load_dataset
-from .lazy import is_pyomo_model, lazy_module
-from .overrides import apply_overrides
-from .parameters import derive_parameters
-from .results import Results, allowance_prices, build_results
-from .solve import solve_lp, solve_model, solver_options
+from ..errors import EtscapError, InfeasibleError
+from ..families import market_passes, with_rows
+from ..lp.formulation import build_model, formulate
+from ..data.inputs import Dataset, load_dataset
+from ..lazy import is_pyomo_model, lazy_module
+from ..data.overrides import apply_overrides
+from ..parameters.derive import derive_parameters
+from ..results.tables import Results, allowance_prices, build_results
+from .highs import solve_lp, solve_model, solver_options
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -35,7 +35,7 @@ def prepare(source: Dataset | str | Path,
     order (``scenarios/NAME.toml``), then the overrides on top."""
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
     if scenarios:
-        from .scenarios import apply_scenarios
+        from ..data.scenarios import apply_scenarios
 
         dataset = apply_scenarios(dataset, scenarios)
     return apply_overrides(dataset, overrides) if overrides else dataset
@@ -54,7 +54,7 @@ def solve(
 
     Stage 1 finds the least-cost abatement, ETS cap and prices; stage 2 (unless
     ``allocation=False``) chooses sector caps and free allocation on the same model.
-    ``overrides`` change inputs before building (see ``model.overrides``);
+    ``overrides`` change inputs before building (see ``model.data.overrides``);
     ``highs_options`` are passed to HiGHS after the scenario's [solver] table;
     ``installations=False`` skips the sector-resolution table by installation.
 

@@ -1,0 +1,2 @@
+"""The LP as numpy blocks (rows and variables a family declares), rendered into HiGHS arrays
+or into the optional Pyomo model (formulation: stage 1's blocks and ``build_model``)."""
