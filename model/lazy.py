@@ -4,9 +4,10 @@ pay for Pyomo or HiGHS (together about half a second) when they never touch them
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import types
-from typing import Any
+from typing import Any, Callable
 
 
 class LazyModule(types.ModuleType):
@@ -26,3 +27,19 @@ def is_pyomo_model(value: Any) -> bool:
     imported, no Pyomo model can exist)."""
     environ = sys.modules.get("pyomo.environ")
     return environ is not None and isinstance(value, environ.ConcreteModel)
+
+
+def forwarded_names(package: str, path: str, module: str) -> Callable[[str], Any]:
+    """A package's module ``__getattr__`` that reads a name from its submodule ``module`` on
+    first use, so ``from model.<package> import NAME`` keeps working after the module moved
+    into the package, and importing the package stays light. A name that is a submodule (a
+    file or folder beside ``path``) is never forwarded: importing it finds the submodule."""
+    here = os.path.dirname(path)
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__") or os.path.exists(os.path.join(here, name + ".py")) or \
+                os.path.isdir(os.path.join(here, name)):
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")  # a submodule: imported
+        return getattr(importlib.import_module(f".{module}", package), name)
+
+    return __getattr__

@@ -1046,6 +1046,14 @@ def interpolate_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> 
     return pd.Series(interpolated(table, column, years), index=pd.Index(years, name="year"), name=column)
 
 
+def optional_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> np.ndarray:
+    """An optional column of a yearly table (e.g. a price floor or ceiling, CNY/t) for each of
+    ``years``, interpolated as ``interpolate_by_year``; NaN throughout where it is not given."""
+    if column not in table or table[column].isna().all():
+        return np.full(np.asarray(years).size, np.nan)
+    return interpolated(table, column, years).astype(float)
+
+
 def interpolated(table: pd.DataFrame, column: str, years: np.ndarray) -> np.ndarray:
     """``interpolate_by_year`` as an array (no sorting of the table: a study interpolates
     every scenario's targets and BAU paths)."""

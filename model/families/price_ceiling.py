@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
-from ..data.inputs import interpolate_by_year
+from ..data.inputs import optional_by_year
 from ..lp.blocks import Term, VarBlock
 from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, ValueColumn
@@ -22,10 +22,7 @@ from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, ValueCol
 def ceiling_by_year(p: Parameters) -> np.ndarray:
     """The price ceiling of each model year (CNY/t, year-t money), NaN where none: a year's
     row, or between two rows that both give one."""
-    targets = p.dataset.targets
-    if "price_ceiling_cny_per_t" not in targets or targets["price_ceiling_cny_per_t"].isna().all():
-        return np.full(p.years.size, np.nan)
-    return interpolate_by_year(targets, "price_ceiling_cny_per_t", p.years).to_numpy(dtype=float)
+    return optional_by_year(p.dataset.targets, "price_ceiling_cny_per_t", p.years)
 
 
 def _in_use(p: Parameters) -> bool:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
-from ..data.inputs import interpolate_by_year
+from ..data.inputs import optional_by_year
 from ..lp.blocks import RowBlock, Term, VarBlock
 from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, MarketPass, Sums, ValueColumn
@@ -34,10 +34,7 @@ from .checktools import TOLERANCE_MT, TOLERANCE_PRICE
 def floor_by_year(p: Parameters) -> np.ndarray:
     """The price floor of each model year (CNY/t, year-t money), NaN where none: a year's
     row, or between two rows that both give one."""
-    targets = p.dataset.targets
-    if "price_floor_cny_per_t" not in targets or targets["price_floor_cny_per_t"].isna().all():
-        return np.full(p.years.size, np.nan)
-    return interpolate_by_year(targets, "price_floor_cny_per_t", p.years).to_numpy(dtype=float)
+    return optional_by_year(p.dataset.targets, "price_floor_cny_per_t", p.years)
 
 
 def _in_use(p: Parameters) -> bool:

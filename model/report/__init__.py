@@ -6,14 +6,6 @@ the package stays light."""
 
 from __future__ import annotations
 
-import importlib
-import os
-from typing import Any
+from ..lazy import forwarded_names
 
-
-def __getattr__(name: str) -> Any:
-    here = os.path.dirname(__file__)
-    if name.startswith("__") or os.path.exists(os.path.join(here, name + ".py")) or \
-            os.path.isdir(os.path.join(here, name)):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")  # a submodule: imported
-    return getattr(importlib.import_module(".plots", __name__), name)
+__getattr__ = forwarded_names(__name__, __file__, "plots")
