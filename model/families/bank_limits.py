@@ -28,7 +28,11 @@ sales, may cancel; buyer: net sales <= 0, bank <= base, cancels nothing itself: 
 only to cancel is ``sold_for_cancellation_mt``, at a zero price). Stage 1 is solved exactly as a
 MIP, then as the LP with the regimes fixed, so prices are that LP's duals (``solve.run_highs``).
 Without a factor the rule is an LP (no binaries). Hotelling then holds only while no limit
-binds (the ``hotelling`` check knows)."""
+binds (the ``hotelling`` check knows).
+
+Stage 2 keeps the sectors' banks, net sales and cancellations at stage 1's values even with a
+cost tolerance (``values_held_in_stage2``): the prices are stage 1's, and they price stage 1's
+banks (a bank moved under a binding limit would leave a price path no bank could explain)."""
 
 from __future__ import annotations
 
@@ -357,7 +361,7 @@ FAMILY = Family(
     "bank_limits", define_bank_limits, check=BANK_LIMITS,
     reads=("sectors.bank_limit_base_mt", "sectors.bank_limit_sales_factor", "sectors.intra_sector_sales_mt",
            "market.bank_limit_mt"),
-    variables=limit_variables, market=summary,
+    variables=limit_variables, market=summary, values_held_in_stage2=True,
     values=(ValueColumn("cancelled_mt", "sector_bank_mt", compute=cancelled_by_year,
                         supply_chart=Chart("Cancelled (not bankable)", order=60, sign=-1.0),
                         bank_chart=Chart("Cancelled (not bankable)", order=10, color="tab:red")),

@@ -165,6 +165,10 @@ class Family:
     variables: Callable[["Parameters"], list[VarBlock]] | None = None  # its own decision variables
     values: tuple[ValueColumn, ...] = ()  # years-table columns of its variables' values
     held_in_stage2: bool = True  # stage 2 (allocation) keeps the row
+    # its variables stay at stage 1's values in stage 2 even with a cost tolerance: they are the
+    # market's outcome under the rule (a sector's bank, sales, cancellations), which stage 1's
+    # prices price; stage 2 may move abatement within the tolerance, not them
+    values_held_in_stage2: bool = False
     relaxable: bool = False  # the diagnosis may raise its bound (a target)
     doc: str = ""
     # objective terms of its variables (present value, million CNY), e.g. a backstop supply's cost

@@ -94,8 +94,11 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     if tolerance > 0:  # the stage-1 cost may rise by the tolerance
         assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
-        for name in (market_pass.variable for market_pass in stage1_lp.market_passes):  # the market's, after the caps
+        held_market = [market_pass.variable for market_pass in stage1_lp.market_passes]  # the market's, after the caps
+        for name in held_market + _held_family_variables(p):  # and the rules' market outcome (families declare it)
             block = variables[name]
+            if block.integer:  # a regime: held at stage 1's, rounded, above
+                continue
             variables[name] = VarBlock(block.name, block.keys, stage1.values[name].copy(), stage1.values[name].copy(),
                                        block.doc)
     else:  # stage 1's decisions held by equal bounds, as _keep_stage1_outcome does
@@ -204,8 +207,9 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
         m.stage1_cost_limit = pyo.Constraint(
             expr=m.abatement_cost.expr <= stage1_cost * (1 + cost_tolerance),
             doc="abatement cost within the tolerance of its least value (million CNY, PV)")
-        for market_pass in market_passes(m.parameters):  # the market's response to the caps: stage 1's
-            for var in m.find_component(market_pass.variable).values():
+        held_market = [market_pass.variable for market_pass in market_passes(m.parameters)]  # the market's: stage 1's
+        for name in held_market + _held_family_variables(m.parameters):
+            for var in m.find_component(name).values():
                 var.setlb(var.value)
                 var.setub(var.value)
         return
@@ -217,6 +221,13 @@ def _keep_stage1_outcome(m: pyo.ConcreteModel, stage1_cost: float, cost_toleranc
         for var in component.values():
             var.setlb(var.value)
             var.setub(var.value)
+
+
+def _held_family_variables(p: Parameters) -> list[str]:
+    """The variables of the families that keep their values in stage 2 whatever the cost
+    tolerance (``Family.values_held_in_stage2``: the market's outcome under their rule)."""
+    return [block.name for family in STAGE1_FAMILIES if family.values_held_in_stage2 and family.variables is not None
+            for block in family.variables(p)]
 
 
 def _covered_years(p: Parameters) -> np.ndarray:

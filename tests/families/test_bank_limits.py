@@ -33,8 +33,12 @@ A 20 Mt at 10 and B 30 at 40, steel A 5 at 20 and B 10 at 60 each year:
 import numpy as np
 import pytest
 
+from model import build_model, solve
+from model.data.inputs import load_dataset
+from model.data.overrides import apply_overrides
 from model.results.checks import run_checks
 from model.families import bank_limits
+from tests.conftest import TOY
 from tests.families.helpers import toy_parameters, toy_results
 
 BANKING = {"market.banking": "true"}
@@ -256,3 +260,25 @@ def test_no_row_of_the_limits_is_compiled_twice():
     compiled = LinearStandardFormCompiler().write(m, mixed_form=True)
     names = [row.constraint.name for row in compiled.rows if row.constraint.name.startswith("bank_limits")]
     assert len(names) == len(set(names)) == len(m.bank_limits)
+
+
+@pytest.mark.parametrize("route", ["blocks", "pyomo"])
+@pytest.mark.parametrize("tolerance", [0.01, 0.05])
+def test_stage2_with_a_cost_tolerance_keeps_stage_1s_banks(route, tolerance):
+    """Sales limits with 5 Mt sold between power's entities (INTRA, by hand above): stage 1
+    banks power 0.2 x (5 + 10.1667) = 3.0333 and steel its base of 1 in 2026 at 40, 37.0909
+    and 60 CNY/t, the limits binding. Stage 2 keeps stage 1's prices; with a cost tolerance it
+    used to move the banks (at 1% to leave power room to bank while the price rose 62% a year,
+    which the hotelling check refused by 0.471; at 5% to empty the bank, a market stage 1's
+    prices do not price). Held (``values_held_in_stage2``), the banks, net sales (10.1667 by
+    power to steel) and cancellations (none) are stage 1's on both routes."""
+    dataset = apply_overrides(load_dataset(TOY), {**INTRA, "allocation.cost_tolerance": tolerance})
+    results = solve(build_model(dataset) if route == "pyomo" else dataset)
+    years = results.years
+    assert years["bank_mt"].tolist() == pytest.approx([0.0, 0.2 * (5 + 10.1666667) + 1, 0.0])
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([40.0, 48 - 0.2 * 60 / 1.1, 60.0])
+    bank, sales = _by_sector(results, "bank_mt"), _by_sector(results, "net_sales_mt")
+    assert (bank[("power", 2026)], bank[("steel", 2026)]) == pytest.approx((0.2 * (5 + 10.1666667), 1.0))
+    assert (sales[("power", 2026)], sales[("steel", 2026)]) == pytest.approx((10.1666667, -10.1666667))
+    assert years["cancelled_mt"].tolist() == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+    assert all(check["passed"] for check in results.summary["checks"].values())
