@@ -105,6 +105,26 @@ def test_a_serial_study_chunks_a_quarter_of_its_scenarios_per_task():
     study = sweep(TOY, {"targets.2027.national_cap_mt": [130 + i for i in range(9)]}, client=None)
     assert study.info["scenarios_per_task"] == 3
     assert (study.scenarios["status"] == "optimal").all()
+    # where it ran, in words and as the number of workers (this process counts as one)
+    assert (study.info["run_on"], study.info["workers"], study.info["resumed_scenarios"]) == ("this process", 1, 0)
+
+
+def test_price_percentiles_name_their_columns_by_percentile_and_unit():
+    """Prices 10, 20, 30 CNY/t in 2030 over three scenarios: p5 11, median 20, p95 29 (linear
+    between the sorted draws); the columns keep the unit last (allowance_price_median_cny_per_t),
+    and a column without a price unit gets the percentile appended (emissions_mt_median)."""
+    import pandas as pd
+
+    from model.report.plots import price_percentiles
+
+    years = pd.DataFrame({"year": [2030] * 3, "allowance_price_cny_per_t": [10.0, 30.0, 20.0],
+                          "emissions_mt": [5.0, 7.0, 6.0]})
+    table = price_percentiles(years)
+    assert list(table.columns) == ["year", "allowance_price_p5_cny_per_t", "allowance_price_median_cny_per_t",
+                                   "allowance_price_p95_cny_per_t", "scenarios"]
+    assert table.iloc[0, 1:].tolist() == pytest.approx([11.0, 20.0, 29.0, 3])
+    assert list(price_percentiles(years, "emissions_mt").columns)[1:4] == [
+        "emissions_mt_p5", "emissions_mt_median", "emissions_mt_p95"]
 
 
 def test_a_triangular_distribution_of_one_point_is_refused():
