@@ -41,6 +41,13 @@ def test_add_to_value(toy):
     assert changed.targets["national_cap_mt"].tolist() == [165.0, 130.0]
 
 
+def test_a_setting_is_multiplied_and_added_to(toy):
+    """``discount_rate*`` 1.5 turns the toy's 0.1 into 0.15 and ``discount_rate+`` 0.02 into
+    0.12: the setting's current value is the base of the change (overrides._set_setting)."""
+    assert apply_overrides(toy, {"discount_rate*": 1.5}).setting("discount_rate") == pytest.approx(0.15)
+    assert apply_overrides(toy, {"discount_rate+": "0.02"}).setting("discount_rate") == pytest.approx(0.12)
+
+
 def test_override_changes_the_solution(toy):
     """Power's costs x1.5 lift the 2025 price set by power's step B from 40 to 60."""
     results = solve(toy, overrides={"mac.power.*.cost_cny_per_t*": 1.5})

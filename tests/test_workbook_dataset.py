@@ -79,6 +79,8 @@ def _edited(tmp_path, sheet, cell, value, delete_units=False):
                           "sectors.csv (did you mean 'steel'?)"),
     ("scenario", "B7", 0.9, "toy.xlsx, sheet scenario, row 7, column value: found '0.9', expected a number "
                             "from 0 to 0.5 (fraction per year)"),
+    ("scenario", "A1", "name", "toy.xlsx, sheet scenario, row 1: found 'name, value', expected the column names "
+                               "key and value on row 1"),
 ])
 def test_workbook_problems_name_sheet_row_and_column(tmp_path, sheet, cell, value, message):
     path = _edited(tmp_path, sheet, cell, value)
