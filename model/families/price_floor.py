@@ -37,8 +37,13 @@ def floor_by_year(p: Parameters) -> np.ndarray:
     return optional_by_year(p.dataset.targets, "price_floor_cny_per_t", p.years)
 
 
+def _market_floor(p: Parameters) -> np.ndarray:
+    """The floor of each market year (CNY/t, year-t money), NaN where none."""
+    return floor_by_year(p)[p.year_position(p.market_years)]
+
+
 def _in_use(p: Parameters) -> bool:
-    return bool(np.isfinite(floor_by_year(p)[p.year_position(p.market_years)]).any())
+    return bool(np.isfinite(_market_floor(p)).any())
 
 
 def check_unsold_to(p: Parameters) -> None:
@@ -76,7 +81,7 @@ def floor_pass(p: Parameters) -> MarketPass | None:
     auctioned volume), each worth the floor in present value (a device, not a cost)."""
     if not _in_use(p):
         return None
-    floor = floor_by_year(p)[p.year_position(p.market_years)]
+    floor = _market_floor(p)
     discount = p.discount_factor.reindex(p.market_years).to_numpy()
     return MarketPass("withdrawn_mt", np.where(np.isfinite(floor), np.inf, 0.0), -np.nan_to_num(floor) * discount)
 
