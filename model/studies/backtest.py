@@ -31,10 +31,13 @@ OBSERVED = pd.DataFrame([
 ], columns=["year", "observed_cny_per_t", "observed_source"])
 
 MISSING_RULES = (
-    "intensity benchmarks (rate-based allocation: allowances = benchmark x output, tightened yearly), "
-    "which set the scarcity behind the observed prices; the model caps absolute emissions instead",
-    "the banking limits of the 2023-24 and later allocation plans (the model banks freely or not at all)",
-    "compliance-period deadlines and the offsets (CCER) that may be surrendered",
+    "the intensity benchmarks of 2021-2026 (rate-based allocation) tightened each year below the "
+    "entities' own intensity (an allowance deficit whatever the absolute level; the default's "
+    "cap_rules.csv starts power's intensity rule in 2027, so before it the model caps absolute emissions)",
+    "the banking limits as they bind entity by entity (the dataset's limits sum them by sector "
+    "with the sales taken as given)",
+    "two-year compliance periods with one surrender deadline each (the model clears every year)",
+    "CCER offsets before 2025 (offsets.csv starts in 2025)",
 )
 
 
