@@ -546,7 +546,7 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
     to its sector totals and entity counts; every row is labelled synthetic."""
     from .data.inputs import load_dataset
     from .data.registry import make_registry, registry_csv
-    from .results.tables import write_file
+    from .files import write_file
 
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
     out = out or dataset / "facilities.csv"

@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 
 NEW_PACKAGES = ['data', 'parameters', 'lp', 'solving', 'results', 'studies', 'report']
 PACKAGES = NEW_PACKAGES + ["families"]
-TOP_LEVEL_MODULES = ['cli', 'errors', 'lazy']
+TOP_LEVEL_MODULES = ['cli', 'errors', 'files', 'lazy']
 # old module paths the README, docs or examples showed, kept as aliases of the moved module
 OLD_PATHS = {'model.backtest': 'model.studies.backtest', 'model.designs': 'model.studies.designs', 'model.fastpath': 'model.data.fastpath', 'model.formulation': 'model.lp.formulation', 'model.margin': 'model.studies.margin'}
 # old modules that became packages of the same name: their names are read from this module

@@ -48,7 +48,7 @@ def export_workbook(source: Dataset | str | Path, path: str | Path, force: bool 
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from ..results.tables import write_file
+    from ..files import write_file
 
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
     book = Workbook()
