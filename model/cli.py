@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .data.bundled import BUNDLED_NAMES, bundled_datasets
 from .errors import EtscapError
 
 if TYPE_CHECKING:
@@ -30,14 +31,7 @@ if TYPE_CHECKING:
 # imports what it uses (pandas, the model, HiGHS; Pyomo only for a model a script changed).
 
 
-def bundled_datasets() -> Path:
-    """The folder of the datasets that come with etscap: ``inputs/`` of a checkout (an
-    editable install), else the copy shipped in the package (``model/datasets/``)."""
-    checkout = Path(__file__).resolve().parent.parent / "inputs"
-    return checkout if (checkout / "china").is_dir() else Path(__file__).resolve().parent / "datasets"
-
-
-BUNDLED = ("china", "toy")
+BUNDLED = BUNDLED_NAMES
 DEFAULT_DATASET = bundled_datasets() / "china"
 HEADLINE = {  # years-table column -> heading of the table printed after a solve
     "ets_cap_mt": "ETS cap Mt",
