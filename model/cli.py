@@ -250,7 +250,7 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path
 
 
 def _headline(results: Any) -> str:
-    from .report.notebook import headline_table
+    from .results.notebook import headline_table
     from .results.tables import overshoot_sources
 
     summary = results.summary

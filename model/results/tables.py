@@ -60,23 +60,23 @@ class Results:
     facilities: pd.DataFrame = field(default_factory=pd.DataFrame)  # installation x year, if a registry is given
 
     def __repr__(self) -> str:
-        from ..report.notebook import results_repr  # the notebook helpers are needed only when shown
+        from .notebook import results_repr  # the notebook helpers are needed only when shown
 
         return results_repr(self)
 
     def _repr_html_(self) -> str:
-        from ..report.notebook import results_html
+        from .notebook import results_html
 
         return results_html(self)
 
     def to_iamc(self, model: str = "etscap", scenario: str | None = None, region: str = "China") -> pd.DataFrame:
         """The results in the IAMC long format (model, scenario, region, variable, unit,
         year, value; variables such as ``Price|Carbon|ETS``, ``Emissions|CO2|<sector>``),
-        for ``pyam.IamDataFrame(results.to_iamc())``; see ``model.report.notebook.to_iamc``.
+        for ``pyam.IamDataFrame(results.to_iamc())``; see ``model.results.notebook.to_iamc``.
 
             >>> results.to_iamc().query("variable == 'Price|Carbon|ETS'")
         """
-        from ..report.notebook import to_iamc
+        from .notebook import to_iamc
 
         return to_iamc(self, model=model, scenario=scenario, region=region)
 
@@ -86,7 +86,7 @@ class Results:
 
             >>> results.to_xarray()["sector_emissions_mt"].sel(sector="steel")
         """
-        from ..report.notebook import to_xarray
+        from .notebook import to_xarray
 
         return to_xarray(self)
 
