@@ -34,7 +34,7 @@ from ..files import (LEFTOVER_PATTERNS, Staging, Target, _libc, _lock, check_can
 from ..data import fastpath
 from ..parameters.derive import Parameters
 from ..parameters.phases import INTENSITY, SIMULATION, TRADING
-from ..solving.highs import Solution
+from ..lp.solution import Solution
 
 USED_TOLERANCE_MT = 1e-7  # abatement below this counts as unused when finding marginal costs
 DECIMALS = 9
