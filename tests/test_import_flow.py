@@ -110,13 +110,22 @@ def import_graph(root: Path = MODEL) -> Graph:
     return graph
 
 
+def _resolve(target: str, graph: Graph) -> str | None:
+    """The module of ``graph`` that importing ``target`` runs: itself, or for a name in a
+    module (``model.results.tables.Results``, ``model.solve``) the module that holds it."""
+    while target and target not in graph:
+        target = target.rpartition(".")[0]
+    return target or None
+
+
 def arrows_back(graph: Graph) -> dict[tuple[str, str], list[str]]:
     """{(module, package it imports later in ORDER): ["file:line imports target", ...]}."""
     found: dict[tuple[str, str], list[str]] = {}
     for importer, (path, targets) in graph.items():
         for target, line in targets:
-            if _layer(target) > _layer(importer):
-                found.setdefault((importer, _package(target)), []).append(f"{path}:{line} imports {target}")
+            module = _resolve(target, graph)
+            if module is not None and _layer(module) > _layer(importer):
+                found.setdefault((importer, _package(module)), []).append(f"{path}:{line} imports {target}")
     return found
 
 
@@ -136,14 +145,8 @@ def _cycles_across_packages(graph: Graph) -> list[list[str]]:
     """The strongly connected components of the import graph whose modules lie in more than
     one package (Tarjan's algorithm, iterative). An import of a package's name resolves to
     its __init__, or to the submodule of that name where there is one."""
-    modules = set(graph)
-
-    def resolve(target: str) -> str | None:
-        while target and target not in modules:
-            target = target.rpartition(".")[0]
-        return target or None
-
-    edges = {m: sorted({r for t, _ in graph[m][1] if (r := resolve(t)) is not None and r != m}) for m in graph}
+    edges = {m: sorted({r for t, _ in graph[m][1] if (r := _resolve(t, graph)) is not None and r != m})
+             for m in graph}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -202,7 +205,8 @@ def test_lazy_and_type_checking_imports_are_arrows_too(tmp_path):
     """An import inside a function, under TYPE_CHECKING or by importlib.import_module goes
     against the flow as much as one at the top of the file; each is named at its line."""
     root = _tree(tmp_path, {
-        "__init__.py": "", "data/__init__.py": "", "results/__init__.py": "", "report/__init__.py": "",
+        "__init__.py": "", "cli.py": "", "data/__init__.py": "", "results/__init__.py": "", "report/__init__.py": "",
+        "report/plots.py": "",
         "data/workbook.py": ("from typing import TYPE_CHECKING\nimport numpy\nfrom . import schema\n"
                              "if TYPE_CHECKING:\n    from ..results.tables import Results\n"
                              "def export():\n    from ..report import plots\n"),
@@ -230,6 +234,15 @@ def test_a_cycle_between_two_packages_is_found_and_one_inside_a_package_is_not(t
         ["model.results.notebook", "model.results.tables", "model.solving.pipeline"]]
     without_the_loop = _tree(tmp_path, {"results/tables.py": "from . import notebook\n"})
     assert _cycles_across_packages(import_graph(without_the_loop)) == []
+
+
+def test_a_name_of_the_facade_is_an_arrow_to_the_top(tmp_path):
+    """``from .. import solve`` in a package imports model/__init__.py, the top of the flow."""
+    root = _tree(tmp_path, {"__init__.py": "", "results/__init__.py": "",
+                            "results/tables.py": "from .. import solve\nfrom ..errors import EtscapError\n",
+                            "errors.py": ""})
+    assert arrows_back(import_graph(root)) == {
+        ("model.results.tables", "__init__"): ["model/results/tables.py:1 imports model.solve"]}
 
 
 def test_every_module_has_a_place_in_the_flow(tmp_path):
