@@ -18,22 +18,57 @@ volumes alone limit its releases, so that it changes nothing else: see ``check_u
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..data.fields import Field, Inputs
 from ..errors import InputError, Problem
-from ..data.inputs import optional_by_year
 from ..lp.blocks import RowBlock, Term, VarBlock
-from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, MarketPass, Sums, ValueColumn
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
+
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        Field(
+            "market.unsold_to",
+            "str",
+            "",
+            "Where auctioned allowances unsold at a price floor (targets.csv price_floor_cny_per_t) go: cancel "
+            "(they leave the market) or reserve (into reserve.csv's reserve; for now one without a pool, "
+            "market.reserve.initial_mt blank).",
+            "cancel",
+            choices=("cancel", "reserve"),
+        ),
+    ),
+    columns={"targets.csv": (
+        Field(
+            "price_floor_cny_per_t",
+            "float",
+            "CNY per t CO2",
+            "Auctioned allowances go unsold (withdrawn_mt) rather than sell below this price (year-t money), so "
+            "the allowance price is at least the floor while the year's auctioned volume (min_auction_share x "
+            "the ETS cap) lasts (below_floor: it ran out). Interpolated between two rows that both give it; "
+            "blank: no floor.",
+            None,
+            0.0,
+            1e5,
+        ),
+    )},
+)
 
 
 def floor_by_year(p: Parameters) -> np.ndarray:
     """The price floor of each model year (CNY/t, year-t money), NaN where none: a year's
     row, or between two rows that both give one."""
+    from ..data.inputs import optional_by_year  # the schema imports this module
+
     return optional_by_year(p.dataset.targets, "price_floor_cny_per_t", p.years)
 
 
@@ -174,7 +209,7 @@ PRICE_FLOOR = Check("price_floor", price_floor_check, unit="relative", tolerance
 
 FAMILY = Family(
     "price_floor", define_price_floor, check=PRICE_FLOOR,
-    reads=("targets.price_floor_cny_per_t", "targets.min_auction_share", "market.unsold_to"),
+    inputs=INPUTS, reads=("targets.min_auction_share",),
     variables=withdrawn_variables, market_pass=floor_pass,
     adds={ALLOWANCE_SUPPLY: withdrawn_from_supply},
     values=(ValueColumn("withdrawn_mt", "withdrawn_mt", by_year=withdrawn_by_year,

@@ -49,7 +49,8 @@ def test_relaxable_families_are_the_targets():
 
 
 def test_every_input_a_family_reads_is_declared_in_the_schema():
-    """``reads`` names scenario.toml keys or table.column of model/data/schema.py."""
+    """``inputs_read`` (its own ``inputs`` and the others' ``reads``) names scenario.toml keys
+    or table.column that the schema declares; every family reads some input."""
     from model.data import schema
 
     def declared(name):
@@ -58,5 +59,41 @@ def test_every_input_a_family_reads_is_declared_in_the_schema():
         table, _, column = name.partition(".")
         return table in schema.TABLES_BY_NAME and column in schema.TABLES_BY_NAME[table].by_name
 
-    assert [(f.name, name) for f in FAMILIES for name in f.reads if not declared(name)] == []
-    assert all(f.reads for f in FAMILIES)
+    assert [(f.name, name) for f in FAMILIES for name in f.inputs_read if not declared(name)] == []
+    assert [f.name for f in FAMILIES if not f.inputs_read] == []
+
+
+def test_a_family_s_own_inputs_are_its_module_s_and_the_schema_gathers_every_one():
+    """A family's ``inputs`` is its file's ``INPUTS``; every family file declaring INPUTS is in
+    ``schema.RULE_INPUT_MODULES`` (else its fields would silently not exist), and the schema
+    holds each declared field itself (the same object), so validation reads the declaration;
+    a family names none of its own inputs in ``reads`` (no second string for them)."""
+    import importlib
+
+    from model.data import schema
+
+    for family in FAMILIES:
+        module = importlib.import_module(family.__class__.__module__.rsplit(".", 1)[0] + "." + family.name)
+        assert family.inputs is getattr(module, "INPUTS", family.inputs), family.name
+        assert set(family.reads).isdisjoint(family.inputs.names), family.name
+    owners = sorted(path.stem for path in (HERE.parents[1] / "model" / "families").glob("*.py")
+                    if "\nINPUTS = Inputs(" in path.read_text())
+    assert owners == sorted(schema.RULE_INPUT_MODULES)
+    gathered = {id(f) for f in schema.SCENARIO_FIELDS} | {id(f) for t in schema.TABLES for f in t.fields}
+    for _, inputs in schema.rule_inputs():
+        fields = [*inputs.scenario, *(f for group in inputs.columns.values() for f in group),
+                  *(f for t in inputs.tables for f in t.fields)]
+        assert all(id(f) in gathered for f in fields)
+
+
+def test_the_families_import_no_module_that_reads_the_schema():
+    """The schema imports the family modules for their INPUTS, so a family file imports at its
+    top only light modules (fields, lp.blocks, base, checktools, errors, phases): importing the
+    families loads neither the schema nor the dataset reader nor the parameters."""
+    import subprocess
+    import sys
+
+    code = ("import sys, model.families; print(sorted(m for m in ('model.data.schema', 'model.data.inputs', "
+            "'model.parameters.derive', 'model.parameters.installations') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
