@@ -625,6 +625,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
           "sectors.base_emissions_mt"}, _check_initial_bank),
         ({"mac.group", "deployment_limits"}, _check_deployment_limits),
         ({"offsets", "reserve", "sectors.sector", "sectors.covered_from"}, _check_supply_tables),
+        *((set(check.reads), check.test) for check in schema.DATASET_CHECKS),  # the rules' own (their INPUTS)
     )
     narrowed = {name: set(keys) for name, keys in (columns or {}).items() if changed is None or name in changed}
     touched = None if changed is None else {
