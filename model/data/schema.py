@@ -4,7 +4,8 @@ Validation (``inputs.py``), ``--set`` overrides (``overrides.py``) and the input
 reference in the README (``run.py inputs``) are all driven from these declarations.
 The core inputs (horizon, sectors, abatement steps, national targets, allocation,
 installations) are declared here; a policy rule's own inputs are declared in its family
-file (``INPUTS = fields.Inputs(...)``) and gathered here from ``RULE_INPUT_MODULES``.
+file (``INPUTS = fields.Inputs(...)``, given to its ``Family`` as ``inputs``) and gathered
+here (``rule_inputs``: ``RULE_INPUT_MODULES``, then the other families in ``FAMILIES``).
 The declaration types (``Field``, ``TableSpec``, ``Inputs``) are in ``fields.py``.
 """
 
@@ -482,8 +483,10 @@ CORE_TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMA
 
 # -- the rules' own inputs -------------------------------------------------------------
 
-# The family modules (model/families/<name>.py) whose ``INPUTS`` are gathered, in the order
-# their fields are listed (the input reference, the workbook's sheets and columns)
+# The family modules (model/families/<name>.py) whose ``INPUTS`` are gathered first, in the
+# order their fields are listed (the input reference, the workbook's sheets and columns); the
+# inputs of any other family in ``FAMILIES`` (``Family.inputs``) follow in the list's order, so
+# a new rule's inputs need no line here
 RULE_INPUT_MODULES: list[str] = [
     "grandfathered_allocation", "deployment_limits", "bank", "offsets", "reserve", "bank_limits",
     "supply_adjustment", "borrowing", "price_ceiling", "price_floor", "absolute_cap_incumbents",
@@ -492,10 +495,19 @@ RULE_SETTINGS_AFTER = "discount_rate"  # a rule's scenario keys follow the horiz
 
 
 def rule_inputs(modules: Sequence[str] | None = None) -> list[tuple[str, Inputs]]:
-    """Each family module's ``INPUTS`` (module name, declaration), importing only those modules."""
+    """Each rule's ``INPUTS`` (its module's or family's name, the declaration): those of
+    ``modules`` (default ``RULE_INPUT_MODULES``), then those of the other families in
+    ``model.families.FAMILIES``. Imports only the families (which never import this module)."""
     chosen = RULE_INPUT_MODULES if modules is None else modules
-    return [(name, importlib.import_module(name if "." in name else f"model.families.{name}").INPUTS)
-            for name in chosen]
+    declared = [(name, importlib.import_module(name if "." in name else f"model.families.{name}").INPUTS)
+                for name in chosen]
+    seen = {id(inputs) for _, inputs in declared}
+    for family in importlib.import_module("model.families").FAMILIES:
+        inputs = family.inputs
+        if id(inputs) not in seen and (inputs.scenario or inputs.columns or inputs.tables or inputs.checks):
+            declared.append((family.name, inputs))
+            seen.add(id(inputs))
+    return declared
 
 
 def _placed(file: str, core: tuple[Field, ...], added: list[tuple[str, tuple[Field, ...]]],
@@ -559,7 +571,7 @@ RESERVE: TableSpec
 def gather(modules: Sequence[str] | None = None) -> None:
     """Set this module's scenario keys and tables (``SCENARIO_FIELDS``, ``SCENARIO``, ``TABLES``,
     ``TABLES_BY_NAME``, ``SECTORS``, ...) from the core declarations and the rules' ``INPUTS``:
-    run on import; again after a test puts a family module in ``RULE_INPUT_MODULES``."""
+    run on import; again after a test puts a family with inputs in ``FAMILIES``."""
     global SCENARIO_FIELDS, SCENARIO, TABLES, TABLES_BY_NAME, DATASET_CHECKS
     global SECTORS, MAC, TARGETS, CAP_RULES, DEPLOYMENT_LIMITS, OFFSETS, RESERVE
     SCENARIO_FIELDS, TABLES, DATASET_CHECKS = gathered(modules)

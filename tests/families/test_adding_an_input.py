@@ -1,8 +1,8 @@
 """Adding a rule with inputs of its own is one file too: this module is such a family file,
 an ETS cap limit whose two inputs (a scenario key and a targets.csv column) are declared here
-as ``INPUTS``, exactly as in ``model/families/<rule>.py``. Put in ``schema.RULE_INPUT_MODULES``
-(and its family in ``FAMILIES``), the inputs are validated, settable with ``--set`` and
-overrides, listed by ``run.py inputs`` and read by the LP, with no edit to schema.py or
+as ``INPUTS`` and given to its ``Family``, exactly as in ``model/families/<rule>.py``. With
+its family in ``FAMILIES`` (its one line), the inputs are validated, settable with ``--set``
+and overrides, listed by ``run.py inputs`` and read by the LP, with no edit to schema.py or
 inputs.py."""
 
 from __future__ import annotations
@@ -66,13 +66,11 @@ FAMILY = Family("ets_cap_limit", define_cap_limit, check=CAP_LIMIT, inputs=INPUT
 
 @pytest.fixture
 def listed():
-    """This module in the schema's list and its family in FAMILIES (their one line each), then out."""
-    schema.RULE_INPUT_MODULES.append(__name__)
-    schema.gather()
+    """The family in FAMILIES (its one line) and the schema gathered again (as on import), then out."""
     FAMILIES.insert(FAMILIES.index(market_balance.FAMILY) + 1, FAMILY)
+    schema.gather()
     yield
     FAMILIES.remove(FAMILY)
-    schema.RULE_INPUT_MODULES.remove(__name__)
     schema.gather()
 
 
@@ -151,7 +149,7 @@ def test_the_lp_reads_the_inputs_a_hand_case(listed, tmp_path):
 
 
 def test_without_the_module_in_the_list_the_inputs_do_not_exist():
-    """The fixture's registration is what makes them inputs: unlisted, the key is unknown."""
+    """The family in the list is what makes them inputs: unlisted, the key is unknown."""
     assert "market.ets_cap_limit_mt" not in schema.SCENARIO
     with pytest.raises(InputError, match="market.ets_cap_limit_mt"):
         apply_overrides(load_dataset(TOY), {"market.ets_cap_limit_mt": 100})
