@@ -623,8 +623,6 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
         ({"settings.market.initial_bank_mt", "settings.market.banking", "settings.first_year", "settings.base_year",
           "sectors.trading_from", "sectors.covered_from", "sectors.output_growth", "sectors.intensity_change",
           "sectors.base_emissions_mt"}, _check_initial_bank),
-        ({"mac.group", "deployment_limits"}, _check_deployment_limits),
-        ({"offsets", "reserve", "sectors.sector", "sectors.covered_from"}, _check_supply_tables),
         *((set(check.reads), check.test) for check in schema.DATASET_CHECKS),  # the rules' own (their INPUTS)
     )
     narrowed = {name: set(keys) for name, keys in (columns or {}).items() if changed is None or name in changed}
@@ -926,31 +924,6 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     return problems
 
 
-def _check_supply_tables(dataset: Dataset) -> list[Problem]:
-    """offsets.csv and reserve.csv have one row per key; an offset origin that is a sector is
-    outside the ETS in the row's year (a covered sector's abatement is the ETS's own)."""
-    offsets, reserve = dataset.offsets, dataset.reserve
-    problems = _duplicates(schema.OFFSETS.file, offsets, list(schema.OFFSETS.key))
-    problems += _duplicates(schema.RESERVE.file, reserve, list(schema.RESERVE.key))
-    if offsets.empty:
-        return problems
-    covered_from = dataset.sectors.set_index("sector")["covered_from"]
-    origin_from = offsets["origin"].map(covered_from).astype(float)
-    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).fillna(False).to_numpy()]:
-        problems.append(Problem(schema.OFFSETS.file, row, "year", str(offsets.at[row, "year"]),
-                                f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
-                                f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "
-                                "not an offset; drop the row"))
-    if "removal" in offsets:  # a sector's offset is its abatement, never a sink's removal
-        is_sector = offsets["origin"].isin(covered_from.index).to_numpy()
-        removal = offsets["removal"].astype(object).eq(True).to_numpy()
-        for row in offsets.index[is_sector & removal]:
-            problems.append(Problem(schema.OFFSETS.file, row, "removal", "true",
-                                    f"false or blank, since {offsets.at[row, 'origin']} is a sector of sectors.csv: "
-                                    "its offsets are its abatement, not a removal"))
-    return problems
-
-
 def _check_cap_rules(dataset: Dataset) -> list[Problem]:
     """cap_rules.csv starts no rule before its sector's covered_from, and gives a benchmark
     (or a reduction) only to the bases that read it."""
@@ -970,21 +943,6 @@ def _check_cap_rules(dataset: Dataset) -> list[Problem]:
                          "0 or blank: only bases 'simulation' and 'grandfathered' read a reduction")
                  for row in rules.index[reduced.to_numpy()]]
     return problems
-
-
-def _check_deployment_limits(dataset: Dataset) -> list[Problem]:
-    """deployment_limits.csv names groups of mac.csv's group column, once a year each."""
-    limits = dataset.deployment_limits
-    file = schema.DEPLOYMENT_LIMITS.file
-    problems = _misnamed(schema.MAC.file, dataset.mac[dataset.mac["group"] != ""], "group", STEP_NAME, ID_EXPECTED)
-    if limits.empty:
-        return problems
-    known = sorted(set(dataset.mac["group"]) - {""})
-    for row in limits.index[~limits["group"].isin(known).to_numpy()]:
-        name = limits.at[row, "group"]
-        problems.append(Problem(file, row, "group", _short(name),
-                                "a group named in mac.csv's group column" + did_you_mean(name, known)))
-    return problems + _duplicates(file, limits, ["group", "year"])
 
 
 def _given(names: pd.Series) -> pd.Series:

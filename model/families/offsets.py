@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data.fields import REQUIRED, SOURCE_COLUMN, Field, Inputs, TableSpec, share_field, year_field
+from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, share_field, year_field
+from ..errors import Problem
 from .checktools import worst
 from ..lp.blocks import RowBlock, Term, VarBlock
 from ..parameters.phases import OUTSIDE, TRADING
@@ -38,6 +39,7 @@ from .base import (ALLOWANCE_SUPPLY, Chart, Check, Contribution, DualColumn, Fam
                    abatement_terms)
 
 if TYPE_CHECKING:
+    from ..data.inputs import Dataset
     from ..parameters.derive import Parameters
 
 
@@ -89,7 +91,36 @@ INPUTS = Inputs(
         ),
     )},
     tables=(OFFSETS_TABLE,),
+    checks=(DatasetCheck(frozenset({"offsets", "sectors.sector", "sectors.covered_from"}),
+                         lambda d: offset_problems(d)),),
 )
+
+
+def offset_problems(dataset: Dataset) -> list[Problem]:
+    """offsets.csv has one row per key; an origin that is a sector is outside the ETS in the
+    row's year (a covered sector's abatement is the ETS's own) and never a removal
+    (validation, ``inputs.check_dataset``)."""
+    from ..data.inputs import _duplicates  # the schema imports this module
+
+    offsets, file = dataset.offsets, OFFSETS_TABLE.file
+    problems = _duplicates(file, offsets, list(OFFSETS_TABLE.key))
+    if offsets.empty:
+        return problems
+    covered_from = dataset.sectors.set_index("sector")["covered_from"]
+    origin_from = offsets["origin"].map(covered_from).astype(float)
+    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).fillna(False).to_numpy()]:
+        problems.append(Problem(file, row, "year", str(offsets.at[row, "year"]),
+                                f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
+                                f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "
+                                "not an offset; drop the row"))
+    if "removal" in offsets:  # a sector's offset is its abatement, never a sink's removal
+        is_sector = offsets["origin"].isin(covered_from.index).to_numpy()
+        removal = offsets["removal"].astype(object).eq(True).to_numpy()
+        for row in offsets.index[is_sector & removal]:
+            problems.append(Problem(file, row, "removal", "true",
+                                    f"false or blank, since {offsets.at[row, 'origin']} is a sector of sectors.csv: "
+                                    "its offsets are its abatement, not a removal"))
+    return problems
 
 _LAST: list = []  # (parameters, supply): the supply of the last parameters asked for
 

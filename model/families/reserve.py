@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data.fields import REQUIRED, SOURCE_COLUMN, Field, Inputs, TableSpec, year_field
+from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, year_field
+from ..errors import Problem
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
 from ..lp.blocks import RowBlock, Term, VarBlock
 from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn
 
 if TYPE_CHECKING:
+    from ..data.inputs import Dataset
     from ..parameters.derive import Parameters
 
 
@@ -65,7 +67,15 @@ INPUTS = Inputs(
         ),
     ),
     tables=(RESERVE_TABLE,),
+    checks=(DatasetCheck(frozenset({"reserve"}), lambda d: reserve_problems(d)),),
 )
+
+
+def reserve_problems(dataset: Dataset) -> list[Problem]:
+    """reserve.csv has one row per tier and year (validation, ``inputs.check_dataset``)."""
+    from ..data.inputs import _duplicates  # the schema imports this module
+
+    return _duplicates(RESERVE_TABLE.file, dataset.reserve, list(RESERVE_TABLE.key))
 
 _LAST: list = []
 
