@@ -99,3 +99,23 @@ def test_the_families_import_no_module_that_reads_the_schema():
             "'model.parameters.derive', 'model.parameters.installations') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_family_file_imports_at_its_top_only_the_light_modules():
+    """Read from the source: outside functions and ``if TYPE_CHECKING``, a family file imports
+    from model/ only the leaf of declarations, the blocks, base, checktools, errors, the phases'
+    names and its sibling families (so that a new import of data.inputs or parameters fails here)."""
+    import ast
+
+    allowed = {"..data.fields", "..lp.blocks", "..errors", "..parameters.phases", ".base", ".checktools", "."}
+    siblings = {f".{path.stem}" for path in (HERE.parents[1] / "model" / "families").glob("*.py")}
+    found = []
+    for path in sorted((HERE.parents[1] / "model" / "families").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:  # top level only: not functions, not `if TYPE_CHECKING`
+            if isinstance(node, ast.ImportFrom) and node.level:
+                name = "." * node.level + (node.module or "")
+                if name not in allowed | siblings:
+                    found.append((path.name, name))
+            elif isinstance(node, ast.Import):
+                found += [(path.name, alias.name) for alias in node.names if alias.name.startswith("model")]
+    assert found == []
