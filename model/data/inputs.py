@@ -122,14 +122,23 @@ class Dataset:
     reserve: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.RESERVE))
     # named scenarios applied (model/data/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
+    # the tables a rule declares in its family file (fields.Inputs.tables) that no field above
+    # holds, by name (Dataset(..., NAME=table) and replace(NAME=table) put them here; empty
+    # when not given): read with dataset.table(NAME)
+    rule_tables: Mapping[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
     # each table's identity and arrays when the dataset was made (__post_init__), for check_unchanged
     _states: dict[str, tuple] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings", Settings(self.settings))
+        rule_tables = dict(self.rule_tables)
         for spec in schema.TABLES:
             name = spec.file.removesuffix(".csv")
-            object.__setattr__(self, name, _freeze(getattr(self, name)))
+            if name in _DATASET_FIELDS:
+                object.__setattr__(self, name, _freeze(getattr(self, name)))
+            else:
+                rule_tables[name] = _freeze(rule_tables[name] if name in rule_tables else empty_table(spec))
+        object.__setattr__(self, "rule_tables", rule_tables)
         object.__setattr__(self, "_states", {spec.file: _table_state(self.table(spec.file.removesuffix(".csv")))
                                              for spec in schema.TABLES})
 
@@ -142,6 +151,8 @@ class Dataset:
         """Raise an EtscapError if a table was changed in place since the dataset was made
         (a replaced column or index, or rows dropped or sorted in place)."""
         for spec in schema.TABLES:
+            if spec.file not in self._states:  # a rule's table declared after the dataset was made
+                continue
             before, now = self._states[spec.file], _table_state(self.table(spec.file.removesuffix(".csv")))
             same = (before[0] is now[0] and before[1] == now[1] and len(before[2]) == len(now[2])
                     and all(a is b for a, b in zip(before[2], now[2])))
@@ -160,14 +171,14 @@ class Dataset:
         return self.settings[key]
 
     def table(self, name: str) -> pd.DataFrame:
-        return getattr(self, name)
+        return self.rule_tables[name] if name in self.rule_tables else getattr(self, name)
 
     def replace(self, changed_columns: Mapping[str, Iterable[str]] | None = None, **changes: Any) -> "Dataset":
         """A copy with some settings or tables replaced, checked again where they matter
         (``changed_columns``: of a replaced table, the only columns that differ, e.g. from
         an override; the checks that read none of them are not repeated)."""
         updated = dataclasses.replace(self, **changes)
-        changed = {name for name, value in changes.items() if value is not getattr(self, name)
+        changed = {name for name, value in changes.items() if value is not self._value(name)
                    and not (name == "settings" and value == self.settings)}
         if "settings" in changed:
             new = updated.settings
@@ -183,6 +194,10 @@ class Dataset:
             raise InputError(problems)
         return updated
 
+    def _value(self, name: str) -> Any:
+        """A field's value, or a rule's table by name."""
+        return self.table(name) if name in self.rule_tables else getattr(self, name)
+
     @functools.cached_property
     def sha256(self) -> str:
         """Checksum of the dataset's content (settings and tables, after overrides)."""
@@ -194,6 +209,26 @@ class Dataset:
             digest.update(json.dumps([[str(c) for c in table.columns], [str(t) for t in table.dtypes]]).encode())
             digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
         return digest.hexdigest()
+
+
+_DATASET_FIELDS = frozenset(f.name for f in dataclasses.fields(Dataset))
+_dataclass_init = Dataset.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _dataset_init(self: Dataset, *args: Any, **named: Any) -> None:
+    """``Dataset(...)`` as generated, and a rule's own table by its name (``NAME=table``, as
+    for the core tables) into ``rule_tables``: readers and ``replace`` pass every table so."""
+    tables = {name: named.pop(name) for name in [key for key in named if key not in _DATASET_FIELDS]}
+    unknown = sorted(set(tables) - set(schema.TABLES_BY_NAME))
+    if unknown:
+        raise TypeError(f"Dataset() got an unexpected keyword argument {unknown[0]!r}")
+    if tables:
+        named["rule_tables"] = {**named.get("rule_tables", {}), **tables}
+    _dataclass_init(self, *args, **named)
+
+
+Dataset.__init__ = _dataset_init  # type: ignore[method-assign]
 
 
 def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Dataset:

@@ -1,6 +1,6 @@
 """Adding a rule with inputs of its own is one file too: this module is such a family file,
-an ETS cap limit whose two inputs (a scenario key and a targets.csv column) are declared here
-as ``INPUTS`` and given to its ``Family``, exactly as in ``model/families/<rule>.py``. With
+an ETS cap limit whose inputs (a scenario key, a targets.csv column and a table of its own,
+ets_cap_limits.csv) are declared here as ``INPUTS`` and given to its ``Family``, exactly as in ``model/families/<rule>.py``. With
 its family in ``FAMILIES`` (its one line), the inputs are validated, settable with ``--set``
 and overrides, listed by ``run.py inputs`` and read by the LP, with no edit to schema.py or
 inputs.py."""
@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from model import load_dataset, solve
 from model.cli import cli
 from model.data import schema
-from model.data.fields import Field, Inputs
+from model.data.fields import SOURCE_COLUMN, Field, Inputs, TableSpec, year_field
 from model.data.overrides import apply_overrides
 from model.errors import InputError
 from model.families import FAMILIES, Check, Family, market_balance
@@ -26,20 +26,32 @@ from model.lp.blocks import RowBlock, Term
 from model.results.checks import run_checks
 from tests.conftest import TOY
 
+LIMITS_TABLE = TableSpec(
+    "ets_cap_limits.csv", "Optional limits of the ETS cap by year (with market.ets_cap_limit_mt, the lowest binds).",
+    ("year",),
+    (year_field("year", "Year of the limit."),
+     Field("limit_mt", "float", "Mt CO2", "The ETS cap of the year is at most this.", None, 0.0, 1e6),
+     SOURCE_COLUMN),
+    required=False,
+)
 INPUTS = Inputs(
     scenario=(Field("market.ets_cap_limit_mt", "float", "Mt CO2",
                     "The ETS cap of every year is at most this; blank: no limit.", None, 0.0, 1e6),),
     columns={"targets.csv": (Field("ets_cap_limit_mt", "float", "Mt CO2",
                                    "The ETS cap of the row's year is at most this (and market.ets_cap_limit_mt); "
                                    "blank: no limit of its own.", None, 0.0, 1e6),)},
+    tables=(LIMITS_TABLE,),
 )
 
 
 def limit_by_year(p) -> np.ndarray:
-    """The limit of each model year, Mt (inf: none): the year's row and the scenario's, the lower."""
+    """The limit of each model year, Mt (inf: none): the year's targets.csv row, its
+    ets_cap_limits.csv row and the scenario's, the lowest."""
     own = p.dataset.targets.set_index("year")["ets_cap_limit_mt"].reindex(p.years).to_numpy(dtype=float)
+    table = p.dataset.table("ets_cap_limits").set_index("year")["limit_mt"].reindex(p.years).to_numpy(dtype=float)
     every = p.dataset.settings["market.ets_cap_limit_mt"]
-    return np.fmin(np.nan_to_num(own, nan=np.inf), np.inf if every is None else every)
+    return np.fmin(np.fmin(np.nan_to_num(own, nan=np.inf), np.nan_to_num(table, nan=np.inf)),
+                   np.inf if every is None else every)
 
 
 def define_cap_limit(p, sums) -> RowBlock:
@@ -153,3 +165,31 @@ def test_without_the_module_in_the_list_the_inputs_do_not_exist():
     assert "market.ets_cap_limit_mt" not in schema.SCENARIO
     with pytest.raises(InputError, match="market.ets_cap_limit_mt"):
         apply_overrides(load_dataset(TOY), {"market.ets_cap_limit_mt": 100})
+
+
+def test_a_table_of_its_own_is_read_validated_set_listed_and_written(listed, tmp_path):
+    """ets_cap_limits.csv in a toy copy: 2027 at 87.5 takes 2.5 Mt more from the ETS (steel's
+    B at 60: +150, the rest's 2.5 Mt at 30 no longer needed: -75; +75 million CNY in 2027 money,
+    /1.1^2 = 0.061983471 bn, so 3.209008264 bn CNY); ``--set ets_cap_limits.2027.limit_mt=85``
+    gives the column's hand case (3.270991735); a bad cell is refused at its row and column;
+    the reference lists the file, and a workbook round trip keeps the table."""
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "ets_cap_limits.csv").write_text("year,limit_mt,source\n2027,87.5,test\n")
+    dataset = load_dataset(folder)
+    assert dataset.table("ets_cap_limits")["limit_mt"].tolist() == [87.5]
+    results = solve(dataset, allocation=False)
+    assert results.years["ets_cap_mt"].tolist() == pytest.approx([125.0, 107.5, 87.5])
+    assert results.summary["objective_bn_cny"] == pytest.approx(3.147024793 + 75 / 1.1**2 / 1000, abs=1e-9)
+    tighter = apply_overrides(dataset, {"ets_cap_limits.2027.limit_mt": 85})
+    assert solve(tighter, allocation=False).summary["objective_bn_cny"] == pytest.approx(3.270991735, abs=1e-9)
+    assert dataset.table("ets_cap_limits")["limit_mt"].tolist() == [87.5]  # the override copied the table
+    assert "#### `ets_cap_limits.csv` (one row per year)" in invoke("inputs").output
+    book = tmp_path / "toy.xlsx"
+    assert invoke("export-xlsx", folder, book).exit_code == 0
+    assert load_dataset(book).table("ets_cap_limits")["limit_mt"].tolist() == [87.5]
+    (folder / "ets_cap_limits.csv").write_text("year,limit_mt,source\n2027,lots,test\n")
+    result = invoke("validate", folder)
+    assert result.exit_code == 2
+    assert "ets_cap_limits.csv, row 2, column limit_mt: found 'lots', expected a number from 0 to 1000000" \
+        in result.output
