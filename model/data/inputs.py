@@ -122,14 +122,23 @@ class Dataset:
     reserve: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_table(schema.RESERVE))
     # named scenarios applied (model/data/scenarios.py), in order: name, description, file, overrides
     scenarios: tuple[dict[str, Any], ...] = ()
+    # the tables a rule declares in its family file (fields.Inputs.tables) that no field above
+    # holds, by name (Dataset(..., NAME=table) and replace(NAME=table) put them here; empty
+    # when not given): read with dataset.table(NAME)
+    rule_tables: Mapping[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
     # each table's identity and arrays when the dataset was made (__post_init__), for check_unchanged
     _states: dict[str, tuple] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings", Settings(self.settings))
+        rule_tables = dict(self.rule_tables)
         for spec in schema.TABLES:
             name = spec.file.removesuffix(".csv")
-            object.__setattr__(self, name, _freeze(getattr(self, name)))
+            if name in _DATASET_FIELDS:
+                object.__setattr__(self, name, _freeze(getattr(self, name)))
+            else:
+                rule_tables[name] = _freeze(rule_tables[name] if name in rule_tables else empty_table(spec))
+        object.__setattr__(self, "rule_tables", rule_tables)
         object.__setattr__(self, "_states", {spec.file: _table_state(self.table(spec.file.removesuffix(".csv")))
                                              for spec in schema.TABLES})
 
@@ -142,6 +151,8 @@ class Dataset:
         """Raise an EtscapError if a table was changed in place since the dataset was made
         (a replaced column or index, or rows dropped or sorted in place)."""
         for spec in schema.TABLES:
+            if spec.file not in self._states:  # a rule's table declared after the dataset was made
+                continue
             before, now = self._states[spec.file], _table_state(self.table(spec.file.removesuffix(".csv")))
             same = (before[0] is now[0] and before[1] == now[1] and len(before[2]) == len(now[2])
                     and all(a is b for a, b in zip(before[2], now[2])))
@@ -160,14 +171,14 @@ class Dataset:
         return self.settings[key]
 
     def table(self, name: str) -> pd.DataFrame:
-        return getattr(self, name)
+        return self.rule_tables[name] if name in self.rule_tables else getattr(self, name)
 
     def replace(self, changed_columns: Mapping[str, Iterable[str]] | None = None, **changes: Any) -> "Dataset":
         """A copy with some settings or tables replaced, checked again where they matter
         (``changed_columns``: of a replaced table, the only columns that differ, e.g. from
         an override; the checks that read none of them are not repeated)."""
         updated = dataclasses.replace(self, **changes)
-        changed = {name for name, value in changes.items() if value is not getattr(self, name)
+        changed = {name for name, value in changes.items() if value is not self._value(name)
                    and not (name == "settings" and value == self.settings)}
         if "settings" in changed:
             new = updated.settings
@@ -183,6 +194,10 @@ class Dataset:
             raise InputError(problems)
         return updated
 
+    def _value(self, name: str) -> Any:
+        """A field's value, or a rule's table by name."""
+        return self.table(name) if name in self.rule_tables else getattr(self, name)
+
     @functools.cached_property
     def sha256(self) -> str:
         """Checksum of the dataset's content (settings and tables, after overrides)."""
@@ -194,6 +209,26 @@ class Dataset:
             digest.update(json.dumps([[str(c) for c in table.columns], [str(t) for t in table.dtypes]]).encode())
             digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
         return digest.hexdigest()
+
+
+_DATASET_FIELDS = frozenset(f.name for f in dataclasses.fields(Dataset))
+_dataclass_init = Dataset.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _dataset_init(self: Dataset, *args: Any, **named: Any) -> None:
+    """``Dataset(...)`` as generated, and a rule's own table by its name (``NAME=table``, as
+    for the core tables) into ``rule_tables``: readers and ``replace`` pass every table so."""
+    tables = {name: named.pop(name) for name in [key for key in named if key not in _DATASET_FIELDS]}
+    unknown = sorted(set(tables) - set(schema.TABLES_BY_NAME))
+    if unknown:
+        raise TypeError(f"Dataset() got an unexpected keyword argument {unknown[0]!r}")
+    if tables:
+        named["rule_tables"] = {**named.get("rule_tables", {}), **tables}
+    _dataclass_init(self, *args, **named)
+
+
+Dataset.__init__ = _dataset_init  # type: ignore[method-assign]
 
 
 def load_dataset(path: str | Path, scenarios: Sequence[str] | str = ()) -> Dataset:
@@ -623,8 +658,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
         ({"settings.market.initial_bank_mt", "settings.market.banking", "settings.first_year", "settings.base_year",
           "sectors.trading_from", "sectors.covered_from", "sectors.output_growth", "sectors.intensity_change",
           "sectors.base_emissions_mt"}, _check_initial_bank),
-        ({"mac.group", "deployment_limits"}, _check_deployment_limits),
-        ({"offsets", "reserve", "sectors.sector", "sectors.covered_from"}, _check_supply_tables),
+        *((set(check.reads), check.test) for check in schema.DATASET_CHECKS),  # the rules' own (their INPUTS)
     )
     narrowed = {name: set(keys) for name, keys in (columns or {}).items() if changed is None or name in changed}
     touched = None if changed is None else {
@@ -925,31 +959,6 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     return problems
 
 
-def _check_supply_tables(dataset: Dataset) -> list[Problem]:
-    """offsets.csv and reserve.csv have one row per key; an offset origin that is a sector is
-    outside the ETS in the row's year (a covered sector's abatement is the ETS's own)."""
-    offsets, reserve = dataset.offsets, dataset.reserve
-    problems = _duplicates(schema.OFFSETS.file, offsets, list(schema.OFFSETS.key))
-    problems += _duplicates(schema.RESERVE.file, reserve, list(schema.RESERVE.key))
-    if offsets.empty:
-        return problems
-    covered_from = dataset.sectors.set_index("sector")["covered_from"]
-    origin_from = offsets["origin"].map(covered_from).astype(float)
-    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).fillna(False).to_numpy()]:
-        problems.append(Problem(schema.OFFSETS.file, row, "year", str(offsets.at[row, "year"]),
-                                f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
-                                f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "
-                                "not an offset; drop the row"))
-    if "removal" in offsets:  # a sector's offset is its abatement, never a sink's removal
-        is_sector = offsets["origin"].isin(covered_from.index).to_numpy()
-        removal = offsets["removal"].astype(object).eq(True).to_numpy()
-        for row in offsets.index[is_sector & removal]:
-            problems.append(Problem(schema.OFFSETS.file, row, "removal", "true",
-                                    f"false or blank, since {offsets.at[row, 'origin']} is a sector of sectors.csv: "
-                                    "its offsets are its abatement, not a removal"))
-    return problems
-
-
 def _check_cap_rules(dataset: Dataset) -> list[Problem]:
     """cap_rules.csv starts no rule before its sector's covered_from, and gives a benchmark
     (or a reduction) only to the bases that read it."""
@@ -969,21 +978,6 @@ def _check_cap_rules(dataset: Dataset) -> list[Problem]:
                          "0 or blank: only bases 'simulation' and 'grandfathered' read a reduction")
                  for row in rules.index[reduced.to_numpy()]]
     return problems
-
-
-def _check_deployment_limits(dataset: Dataset) -> list[Problem]:
-    """deployment_limits.csv names groups of mac.csv's group column, once a year each."""
-    limits = dataset.deployment_limits
-    file = schema.DEPLOYMENT_LIMITS.file
-    problems = _misnamed(schema.MAC.file, dataset.mac[dataset.mac["group"] != ""], "group", STEP_NAME, ID_EXPECTED)
-    if limits.empty:
-        return problems
-    known = sorted(set(dataset.mac["group"]) - {""})
-    for row in limits.index[~limits["group"].isin(known).to_numpy()]:
-        name = limits.at[row, "group"]
-        problems.append(Problem(file, row, "group", _short(name),
-                                "a group named in mac.csv's group column" + did_you_mean(name, known)))
-    return problems + _duplicates(file, limits, ["group", "year"])
 
 
 def _given(names: pd.Series) -> pd.Series:

@@ -1,229 +1,34 @@
 """Every input, declared once: name, type, unit, default, allowed range, meaning.
 
 Validation (``inputs.py``), ``--set`` overrides (``overrides.py``) and the input
-reference in the README (``run.py inputs``) are all driven from these declarations,
-so a new input is added here and nowhere else.
+reference in the README (``run.py inputs``) are all driven from these declarations.
+The core inputs (horizon, sectors, abatement steps, national targets, allocation,
+installations) are declared here; a policy rule's own inputs are declared in its family
+file (``INPUTS = fields.Inputs(...)``, given to its ``Family`` as ``inputs``) and gathered
+here (``rule_inputs``: ``RULE_INPUT_MODULES``, then the other families in ``FAMILIES``).
+The declaration types (``Field``, ``TableSpec``, ``Inputs``) are in ``fields.py``.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import Any
+import importlib
+from dataclasses import replace
+from typing import Any, Sequence
 
-import numpy as np
-import pandas as pd
+from .fields import (FIRST_YEAR, LAST_YEAR, MAX_WHOLE_NUMBER, REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs,
+                     TableSpec, _fmt, share_field, stripped_text, year_field)
 
-REQUIRED: Any = object()  # sentinel default: the value must be given
-MAX_WHOLE_NUMBER = 2**53  # larger whole numbers do not survive a float
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_WHOLE_NUMBER", "REQUIRED", "SOURCE_COLUMN", "DatasetCheck", "Field",
+           "Inputs", "TableSpec", "share_field", "stripped_text", "year_field"]
+
 REGISTRY_MAX_ROWS = 250_000  # installations in facilities.csv: make-registry writes no more
-FIRST_YEAR, LAST_YEAR = 1990, 2100
-
-
-@dataclass(frozen=True)
-class Field:
-    """One input value: a scenario setting or a table column."""
-
-    name: str
-    kind: str  # "str", "int", "float" or "bool"
-    unit: str
-    description: str
-    default: Any = REQUIRED  # None: may be left blank (the description says what blank means)
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
-
-    def expected(self, with_unit: bool = True) -> str:
-        """What a valid value looks like, in words, for error messages."""
-        if self.choices:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        noun = {
-            "int": "a whole number",
-            "float": "a number",
-            "bool": "true or false",
-            "str": "text",
-        }[self.kind]
-        if self.minimum is not None and self.maximum is not None:
-            noun += f" from {_fmt(self.minimum)} to {_fmt(self.maximum)}"
-        elif self.minimum is not None:
-            noun += f" of at least {_fmt(self.minimum)}"
-        elif self.maximum is not None:
-            noun += f" of at most {_fmt(self.maximum)}"
-        if with_unit and self.unit and self.kind in ("int", "float") and self.unit != "year":
-            noun += f" ({self.unit})"
-        return noun
-
-    def convert(self, raw: Any) -> Any:
-        """One value from TOML or the command line, in this field's type and range.
-
-        Raises ValueError (with the expectation in words) if it does not fit.
-        """
-        if isinstance(raw, str):
-            parsed, bad = self.parse_column(pd.Series([raw], dtype=object))
-            if bad[0]:
-                raise ValueError(self.expected())
-            value = parsed.iloc[0]
-            return None if pd.isna(value) else value
-        if raw is None:
-            if self.required:
-                raise ValueError(self.expected())
-            return self.default
-        ok = {
-            "str": False,  # text arrives as str above
-            "bool": isinstance(raw, bool),
-            "int": isinstance(raw, int) and not isinstance(raw, bool),
-            "float": isinstance(raw, (int, float)) and not isinstance(raw, bool),
-        }[self.kind]
-        if not ok or (self.kind in ("int", "float") and not _finite(raw)):
-            raise ValueError(self.expected())
-        if self._scalar_out_of_range(raw):
-            raise ValueError(self.expected())
-        return float(raw) if self.kind == "float" else raw
-
-    def _scalar_out_of_range(self, raw: Any) -> bool:
-        """``out_of_range`` of one given value (a study converts one per scenario and key)."""
-        if self.choices:
-            return bool(self.out_of_range(pd.Series([raw]))[0])
-        if self.kind not in ("int", "float"):
-            return False
-        number = float(raw)
-        return ((self.minimum is not None and number < self.minimum)
-                or (self.maximum is not None and number > self.maximum))
-
-    def parse_column(self, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-        """Parse a column of text cells; returns typed values and a mask of bad cells.
-
-        Blank cells take the default; a blank required cell is bad. The masks are numpy
-        arrays (pandas only strips, lowers and reads numbers): a dataset's small tables
-        were dominated by pandas' per-call overhead.
-        """
-        text = stripped_text(raw)
-        blank = text == ""
-        default = None if self.required else self.default
-        numbers: np.ndarray | None = None  # the values as floats (numeric kinds)
-        if self.kind in ("str", "bool"):
-            if self.kind == "str":
-                values = text.copy()
-                bad = np.zeros(len(text), dtype=bool)
-            else:
-                lower = pd.Series(text, dtype=object).str.lower()
-                true = lower.isin(_TRUE).to_numpy()
-                bad = ~(true | lower.isin(_FALSE).to_numpy()) & ~blank
-                values = true.astype(object)
-            values[blank] = np.nan if default is None else default
-        else:
-            cells = np.where(blank, np.array(None, dtype=object), text)  # blank cells are not numbers
-            numbers = np.asarray(pd.to_numeric(cells, errors="coerce"), dtype=float)
-            bad = ~np.isfinite(numbers) & ~blank
-            if self.kind == "int":
-                finite = np.where(bad | blank, 0.0, numbers)
-                bad |= ~blank & ~bad & (finite % 1 != 0)
-                bad |= ~blank & ~bad & (np.abs(finite) > MAX_WHOLE_NUMBER)
-            numbers = np.where(bad, np.nan, numbers)  # a bad cell is blank to later steps
-            if default is not None:
-                numbers = np.where(blank, float(default), numbers)
-            else:
-                numbers = np.where(blank, np.nan, numbers)
-        bad = bad | (blank & self.required)
-        if self.kind == "int":
-            assert numbers is not None
-            typed = pd.Series(pd.array(np.round(numbers), dtype="Int64"), index=raw.index, name=raw.name)
-        elif self.kind == "float":
-            typed = pd.Series(numbers, index=raw.index, name=raw.name, dtype=float)
-        else:
-            typed = pd.Series(values, index=raw.index, name=raw.name, dtype=object)
-        outside = (self.out_of_range(typed) if self.choices and numbers is not None
-                   else self._outside(values if numbers is None else None, numbers))
-        return typed, bad | (~bad & outside)
-
-    def _outside(self, values: np.ndarray | None, numbers: np.ndarray | None) -> np.ndarray:
-        """``out_of_range`` on the arrays ``parse_column`` holds: text or flags (``values``,
-        blank as nan) or the numbers (blank as nan)."""
-        if numbers is not None:
-            outside = np.zeros(len(numbers), dtype=bool)
-            if self.minimum is not None:
-                outside |= numbers < self.minimum
-            if self.maximum is not None:
-                outside |= numbers > self.maximum
-            return outside  # nan (blank) compares False
-        assert values is not None
-        if not self.choices:
-            return np.zeros(len(values), dtype=bool)
-        given = pd.notna(values)
-        return given & ~pd.Series(values, dtype=object).isin(self.choices).to_numpy()
-
-    def out_of_range(self, values: pd.Series) -> np.ndarray:
-        """Mask of non-blank values outside the allowed range or choices."""
-        given = values.notna().to_numpy()
-        if self.choices:
-            return given & ~values.isin(self.choices).to_numpy()
-        if self.kind not in ("int", "float"):
-            return np.zeros(len(values), dtype=bool)
-        numbers = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
-        outside = np.zeros(len(values), dtype=bool)
-        if self.minimum is not None:
-            outside |= numbers < self.minimum
-        if self.maximum is not None:
-            outside |= numbers > self.maximum
-        return given & outside
-
-
-def _finite(number: int | float) -> bool:
-    """False for nan, inf and integers too large for a float (TOML allows all three)."""
-    try:
-        return math.isfinite(float(number))
-    except OverflowError:
-        return False
-
-
-def _fmt(x: float) -> str:
-    if abs(x) >= 1e9 and float(x).is_integer() and float(f"{x:.0e}") == x:
-        return f"{x:.0e}".replace("e+", "e")  # 1e15, not sixteen digits (when exact)
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-_TRUE = {"true", "yes", "1"}
-_FALSE = {"false", "no", "0"}
-
-
-def year_field(name: str, description: str, default: Any = REQUIRED) -> Field:
-    return Field(name, "int", "year", description, default, FIRST_YEAR, LAST_YEAR)
-
-
-def share_field(name: str, description: str, default: Any = REQUIRED) -> Field:
-    return Field(name, "float", "fraction", description, default, 0.0, 1.0)
-
-
-SOURCE_COLUMN = Field(
-    "source", "str", "", "Where the row's figures come from, or 'estimate: ...'.", ""
-)
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One CSV file of a dataset: its key columns and every column's declaration."""
-
-    file: str
-    description: str
-    key: tuple[str, ...]
-    fields: tuple[Field, ...]
-    required: bool = True
-    max_rows: int = 10_000  # more data rows are refused (a runaway file, not a dataset)
-    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
 
 
 # -- scenario.toml -------------------------------------------------------------------
 
 SCENARIO_FILE = "scenario.toml"
 
-SCENARIO_FIELDS: tuple[Field, ...] = (
+CORE_SCENARIO_FIELDS: tuple[Field, ...] = (
     Field("name", "str", "", "Short name of the scenario; names the default results folder."),
     Field("description", "str", "", "One line on what the scenario represents.", ""),
     year_field("base_year", "Year of the base emissions and output in sectors.csv."),
@@ -237,121 +42,6 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         REQUIRED,
         0.0,
         0.5,
-    ),
-    Field(
-        "market.banking",
-        "bool",
-        "",
-        "Whether allowances may be banked for later years (borrowing: market.borrowing_limit_share).",
-        False,
-    ),
-    Field(
-        "market.initial_bank_mt",
-        "float",
-        "Mt CO2",
-        "Allowances banked before first_year, for the sectors trading in first_year; without banking they "
-        "must be used in first_year, so at most those sectors' BAU emissions then.",
-        0.0,
-        0.0,
-        1e6,
-    ),
-    share_field(
-        "market.offset_limit_share",
-        "Offsets (offsets.csv) a trading sector surrenders are at most this share of its verified "
-        "(modelled) emissions, unless sectors.csv gives its own offset_limit_share.",
-        0.0,
-    ),
-    Field(
-        "market.reserve.initial_mt",
-        "float",
-        "Mt CO2",
-        "Allowances the reserve (reserve.csv) holds for the whole horizon; blank: only its yearly "
-        "volumes limit it.",
-        None,
-        0.0,
-        1e6,
-    ),
-    Field(
-        "market.reserve.counts_in_national_target",
-        "bool",
-        "",
-        "Whether allowances released from the reserve count as issued under the national target; false: "
-        "the national count may exceed the national cap by them (reported as national_overshoot_mt).",
-        True,
-    ),
-    Field(
-        "market.bank_limit_mt",
-        "float",
-        "Mt CO2",
-        "With banking, the most the whole market may bank at each year end; what it cannot bank "
-        "is cancelled (years.csv cancelled_mt). Blank: no limit.",
-        None,
-        0.0,
-        1e6,
-    ),
-    Field(
-        "market.supply_adjustment.upper_mt",
-        "float",
-        "Mt CO2",
-        "Supply adjustment on the bank (the EU MSR's shape; needs banking): when the market's bank at the "
-        "end of year t-1 is above this, intake_rate x that bank is withheld from year t's supply into the "
-        "adjustment reserve (years.csv adjustment_intake_mt). Blank (all five keys): no adjustment.",
-        None,
-        0.0,
-        1e6,
-    ),
-    Field(
-        "market.supply_adjustment.lower_mt",
-        "float",
-        "Mt CO2",
-        "Supply adjustment: when the bank at the end of year t-1 is below this (and below upper_mt), "
-        "release_mt (at most what the reserve holds) is added to year t's supply (adjustment_release_mt).",
-        None,
-        0.0,
-        1e6,
-    ),
-    share_field(
-        "market.supply_adjustment.intake_rate",
-        "Supply adjustment: the share of the bank withheld in a year after the bank was above upper_mt.",
-        None,
-    ),
-    Field(
-        "market.supply_adjustment.release_mt",
-        "float",
-        "Mt CO2",
-        "Supply adjustment: allowances released from the reserve in a year after the bank was below lower_mt.",
-        None,
-        0.0,
-        1e6,
-    ),
-    year_field("market.supply_adjustment.first_year",
-               "Supply adjustment: the first year whose supply the rule adjusts (from the bank at the end of the "
-               "year before; the reserve starts empty).", None),
-    Field(
-        "market.supply_adjustment.invalidate_above_mt",
-        "float",
-        "Mt CO2",
-        "Supply adjustment: the reserve above this at a year end is invalidated (adjustment_invalidated_mt). "
-        "Blank: never.",
-        None,
-        0.0,
-        1e6,
-    ),
-    share_field(
-        "market.borrowing_limit_share",
-        "Up to this share of a year's obligation (the trading sectors' emissions) may be met with "
-        "the next year's allowances, repaid from them (years.csv borrowed_mt); 0: no borrowing.",
-        0.0,
-    ),
-    Field(
-        "market.unsold_to",
-        "str",
-        "",
-        "Where auctioned allowances unsold at a price floor (targets.csv price_floor_cny_per_t) go: cancel "
-        "(they leave the market) or reserve (into reserve.csv's reserve; for now one without a pool, "
-        "market.reserve.initial_mt blank).",
-        "cancel",
-        choices=("cancel", "reserve"),
     ),
     Field(
         "allocation.objective",
@@ -369,11 +59,6 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         0.0,
         0.0,
         1.0,
-    ),
-    year_field(
-        "allocation.absolute_cap_from",
-        "From this year sector caps may not rise year on year; blank: never.",
-        None,
     ),
     Field(
         "targets.scope",
@@ -440,7 +125,6 @@ SCENARIO_FIELDS: tuple[Field, ...] = (
         True,
     ),
 )
-SCENARIO = {f.name: f for f in SCENARIO_FIELDS}
 
 # -- CSV tables ----------------------------------------------------------------------
 
@@ -514,39 +198,6 @@ SECTORS = TableSpec(
             0.0,
         ),
         Field(
-            "bank_limit_base_mt",
-            "float",
-            "Mt CO2",
-            "With banking, a trading sector's bank at a year end is at most this plus "
-            "bank_limit_sales_factor x its net sales of allowances that year; what it cannot bank "
-            "is cancelled. Blank: the sector's bank has no limit of its own.",
-            None,
-            0.0,
-            1e6,
-        ),
-        Field(
-            "bank_limit_sales_factor",
-            "float",
-            "t banked per t sold",
-            "See bank_limit_base_mt: the bank allowed per tonne of net sales (a net buyer may bank "
-            "the base only). Blank: 0.",
-            None,
-            0.0,
-            100.0,
-        ),
-        Field(
-            "intra_sector_sales_mt",
-            "float",
-            "Mt CO2 per year",
-            "With bank_limit_base_mt and bank_limit_sales_factor: allowances the sector's own entities "
-            "sell to one another each year, which the sector's net sales hide; each earns its seller "
-            "bank room, so the sector's limit is base + factor x (these sales + its net sales to other "
-            "sectors, if positive). Blank: 0.",
-            None,
-            0.0,
-            1e5,
-        ),
-        Field(
             "entities",
             "int",
             "count",
@@ -555,12 +206,6 @@ SECTORS = TableSpec(
             None,
             0,
             1e6,
-        ),
-        share_field(
-            "offset_limit_share",
-            "While trading, the sector surrenders offsets for at most this share of its verified "
-            "emissions; blank: the scenario's market.offset_limit_share.",
-            None,
         ),
         SOURCE_COLUMN,
     ),
@@ -595,19 +240,6 @@ MAC = TableSpec(
             -0.5,
             0.5,
         ),
-        Field(
-            "max_build_mt_per_year",
-            "float",
-            "Mt CO2 per year",
-            "Deployment limit: the step's abatement may grow by at most this much from one year to "
-            "the next (from 0 in base_year, where BAU is what happened); blank: no limit.",
-            None,
-            0.0,
-            1e6,
-        ),
-        Field("group", "str", "",
-              "Deployment group of the step (e.g. ccus): deployment_limits.csv bounds the group's total "
-              "abatement by year; blank: none.", ""),
         SOURCE_COLUMN,
     ),
 )
@@ -695,29 +327,6 @@ TARGETS = TableSpec(
             0.0,
             10.0,
         ),
-        Field(
-            "price_ceiling_cny_per_t",
-            "float",
-            "CNY per t CO2",
-            "Allowances are sold without limit at this price (year-t money), so the allowance price never "
-            "exceeds it; the sales are not counted under the national target (national_overshoot_mt says by "
-            "how much it is exceeded). Interpolated between two rows that both give it; blank: no ceiling.",
-            None,
-            0.0,
-            1e5,
-        ),
-        Field(
-            "price_floor_cny_per_t",
-            "float",
-            "CNY per t CO2",
-            "Auctioned allowances go unsold (withdrawn_mt) rather than sell below this price (year-t money), so "
-            "the allowance price is at least the floor while the year's auctioned volume (min_auction_share x "
-            "the ETS cap) lasts (below_floor: it ran out). Interpolated between two rows that both give it; "
-            "blank: no floor.",
-            None,
-            0.0,
-            1e5,
-        ),
         SOURCE_COLUMN,
     ),
 )
@@ -739,29 +348,6 @@ ALLOCATION = TableSpec(
     required=False,
 )
 
-CAP_RULES = TableSpec(
-    "cap_rules.csv",
-    "Optional cap rules by sector and period: from a sector's first row on they replace the shorthands "
-    "covered_from/trading_from/simulation_reduction (sectors.csv) and allocation.absolute_cap_from, each row "
-    "holding from its from_year until the sector's next row. Without a row, the shorthands expand to the same "
-    "rules: simulation from covered_from, intensity from trading_from, absolute from absolute_cap_from.",
-    ("sector", "from_year"),
-    (
-        Field("sector", "str", "", "A sector of sectors.csv the ETS covers."),
-        year_field("from_year", "First year of the rule (not before the sector's covered_from)."),
-        Field("basis", "str", "",
-              "'simulation': own compliance, no trading, cap (1 - reduction) x BAU; 'grandfathered': trading, "
-              "allocation = the year's modelled emissions x (1 - reduction); 'intensity': trading, allowances = "
-              "benchmark_t_per_unit x actual output; 'absolute': trading, a mass cap that may not rise.",
-              choices=("simulation", "grandfathered", "intensity", "absolute")),
-        share_field("reduction", "simulation and grandfathered: the share cut from BAU or from emissions.", 0.0),
-        Field("benchmark_t_per_unit", "float", "t CO2 per unit of output",
-              "intensity: allowances per unit of output (benchmark x output in Mt: t/t x Mt, t/MWh x TWh); "
-              "blank: chosen by the model, one stringency for all such sectors.", None, 0.0, 1e4),
-        SOURCE_COLUMN,
-    ),
-    required=False,
-)
 
 BENCHMARKS = TableSpec(
     "benchmarks.csv",
@@ -891,71 +477,112 @@ BAU = TableSpec(
     required=False,
 )
 
-DEPLOYMENT_LIMITS = TableSpec(
-    "deployment_limits.csv",
-    "Optional deployment limits by group of mac.csv steps (its group column) and year: the "
-    "group's total abatement, its steps summed over sectors (and installations), is at most "
-    "max_mt; interpolated linearly between a group's rows and held at its first and last "
-    "row's values outside them.",
-    ("group", "year"),
-    (
-        Field("group", "str", "", "A group named in mac.csv's group column."),
-        year_field("year", "Year of the limit."),
-        Field("max_mt", "float", "Mt CO2", "Most abatement the group's steps may give in the year.",
-              REQUIRED, 0.0, 1e6),
-        SOURCE_COLUMN,
-    ),
-    required=False,
-)
-OFFSETS = TableSpec(
-    "offsets.csv",
-    "Optional offset supply (e.g. CCER credits) by origin, step and year, surrendered by the trading sectors "
-    "within their offset limit (market.offset_limit_share). Potential and cost are interpolated between an "
-    "(origin, step)'s rows and held after its last row; none before its first. An origin that is a sector of "
-    "sectors.csv must be outside the ETS: its offsets are its own abatement (its emissions fall; none from the "
-    "year the ETS covers it). Any other origin is a named source: the ETS emits more by its offsets and no "
-    "modelled sector emits less. A removal (removal = true: forestry, mangroves) is then an extra sink: under "
-    "[targets] scope = 'net_ghg' it adds to the net count's sinks, so the national count is unchanged; under "
-    "scope = 'co2' it is outside the CO2 count, and the national count may exceed the national cap by it. A "
-    "named source that is not a removal (removal = false: e.g. offshore wind whose reduction the BAU already "
-    "holds) lets the national count exceed the national cap by it in both scopes (offsets_overshoot_mt, in "
-    "national_overshoot_mt).",
-    ("origin", "step", "year"),
-    (
-        year_field("year", "Year of the figures."),
-        Field("origin", "str", "", "A sector of sectors.csv outside the ETS, or a named source such as forestry."),
-        Field("step", "str", "", "Name of the supply step, unique within the origin and year."),
-        Field("potential_mt", "float", "Mt CO2", "Offsets the step can supply in the year.", REQUIRED, 0.0, 1e5),
-        Field("cost_cny_per_t", "float", "CNY per t CO2", "Cost of one offset of the step, in year-t money.",
-              REQUIRED, 0.0, 1e5),
-        Field("removal", "bool", "", "The offset is a removal by a sink (forestry, mangroves), counted as an "
-              "extra sink under scope 'net_ghg'; false: a reduction outside the modelled sectors' count. Blank: "
-              "true for a named origin, false (the only value allowed) for a sector of sectors.csv.", None),
-        SOURCE_COLUMN,
-    ),
-    required=False,
-)
 
-RESERVE = TableSpec(
-    "reserve.csv",
-    "Optional allowance reserve released at trigger prices: from a tier's row's year until its next row, "
-    "up to volume_mt a year are sold to the market at the trigger price (a supply step), within the pool "
-    "market.reserve.initial_mt.",
-    ("tier", "year"),
-    (
-        year_field("year", "First year of the tier's trigger and volume."),
-        Field("tier", "str", "", "Name of the tier (e.g. 1, 2)."),
-        Field("trigger_price_cny_per_t", "float", "CNY per t CO2",
-              "Allowance price (year-t money) at which the tier's allowances are sold.", REQUIRED, 0.0, 1e5),
-        Field("volume_mt", "float", "Mt CO2", "Allowances the tier offers in each year.", REQUIRED, 0.0, 1e5),
-        SOURCE_COLUMN,
-    ),
-    required=False,
-)
 
-TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU,
-                                 CAP_RULES, DEPLOYMENT_LIMITS, OFFSETS, RESERVE)
-TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
+CORE_TABLES: tuple[TableSpec, ...] = (SECTORS, MAC, TARGETS, ALLOCATION, BENCHMARKS, FACILITIES, FACILITY_MAC, BAU)
+
+# -- the rules' own inputs -------------------------------------------------------------
+
+# The family modules (model/families/<name>.py) whose ``INPUTS`` are gathered first, in the
+# order their fields are listed (the input reference, the workbook's sheets and columns); the
+# inputs of any other family in ``FAMILIES`` (``Family.inputs``) follow in the list's order, so
+# a new rule's inputs need no line here
+RULE_INPUT_MODULES: list[str] = [
+    "grandfathered_allocation", "deployment_limits", "bank", "offsets", "reserve", "bank_limits",
+    "supply_adjustment", "borrowing", "price_ceiling", "price_floor", "absolute_cap_incumbents",
+]
+RULE_SETTINGS_AFTER = "discount_rate"  # a rule's scenario keys follow the horizon and discounting by default
+
+
+def rule_inputs(modules: Sequence[str] | None = None) -> list[tuple[str, Inputs]]:
+    """Each rule's ``INPUTS`` (its module's or family's name, the declaration): those of
+    ``modules`` (default ``RULE_INPUT_MODULES``), then those of the other families in
+    ``model.families.FAMILIES``. Imports only the families (which never import this module)."""
+    chosen = RULE_INPUT_MODULES if modules is None else modules
+    declared = [(name, importlib.import_module(name if "." in name else f"model.families.{name}").INPUTS)
+                for name in chosen]
+    seen = {id(inputs) for _, inputs in declared}
+    for family in importlib.import_module("model.families").FAMILIES:
+        inputs = family.inputs
+        if id(inputs) not in seen and (inputs.scenario or inputs.columns or inputs.tables or inputs.checks):
+            declared.append((family.name, inputs))
+            seen.add(id(inputs))
+    return declared
+
+
+def _placed(file: str, core: tuple[Field, ...], added: list[tuple[str, tuple[Field, ...]]],
+            default_after: str) -> tuple[Field, ...]:
+    """``core`` with each rule's fields after the field it names (in the rules' order after
+    the same field); a name declared twice is a programming error."""
+    fields = list(core)
+    last_after: dict[str, str] = {}  # the field a rule's fields follow -> the last placed after it
+    for after, group in added:
+        names = [f.name for f in fields]
+        anchor = last_after.get(after, after)
+        if anchor not in names:
+            raise ValueError(f"{file}: a rule's fields are placed after {after!r}, which {file} does not declare")
+        taken = sorted({f.name for f in group} & set(names))
+        if taken:
+            raise ValueError(f"{file}: {', '.join(taken)} declared twice")
+        position = names.index(anchor) + 1
+        fields[position:position] = group
+        last_after[after] = group[-1].name
+    return tuple(fields)
+
+
+def _default_after(table: TableSpec) -> str:
+    """A rule's columns go last, before the table's source column."""
+    names = [f.name for f in table.fields if f is not SOURCE_COLUMN]
+    return names[-1]
+
+
+def gathered(modules: Sequence[str] | None = None) -> tuple[tuple[Field, ...], tuple[TableSpec, ...],
+                                                            tuple[DatasetCheck, ...]]:
+    """The scenario keys, tables and cross-file checks of the core inputs and of the rules of
+    ``modules`` (default ``RULE_INPUT_MODULES``)."""
+    declared = [inputs for _, inputs in rule_inputs(modules)]
+    scenario = _placed(SCENARIO_FILE, CORE_SCENARIO_FIELDS,
+                       [(i.after.get(SCENARIO_FILE, RULE_SETTINGS_AFTER), i.scenario) for i in declared if i.scenario],
+                       RULE_SETTINGS_AFTER)
+    tables = []
+    for table in (*CORE_TABLES, *(t for i in declared for t in i.tables)):
+        added = [(i.after.get(table.file, _default_after(table)), i.columns[table.file]) for i in declared
+                 if i.columns.get(table.file)]
+        tables.append(replace(table, fields=_placed(table.file, table.fields, added, _default_after(table)))
+                      if added else table)
+    known = {t.file for t in tables}
+    unknown = sorted({file for i in declared for file in i.columns} - known)
+    if unknown:
+        raise ValueError(f"a rule adds columns to {', '.join(unknown)}, which no table declares")
+    return scenario, tuple(tables), tuple(check for i in declared for check in i.checks)
+
+
+SCENARIO_FIELDS: tuple[Field, ...]
+SCENARIO: dict[str, Field]
+TABLES: tuple[TableSpec, ...]
+TABLES_BY_NAME: dict[str, TableSpec]
+DATASET_CHECKS: tuple[DatasetCheck, ...]  # the rules' checks across files (run by inputs.check_dataset)
+CAP_RULES: TableSpec
+DEPLOYMENT_LIMITS: TableSpec
+OFFSETS: TableSpec
+RESERVE: TableSpec
+
+
+def gather(modules: Sequence[str] | None = None) -> None:
+    """Set this module's scenario keys and tables (``SCENARIO_FIELDS``, ``SCENARIO``, ``TABLES``,
+    ``TABLES_BY_NAME``, ``SECTORS``, ...) from the core declarations and the rules' ``INPUTS``:
+    run on import; again after a test puts a family with inputs in ``FAMILIES``."""
+    global SCENARIO_FIELDS, SCENARIO, TABLES, TABLES_BY_NAME, DATASET_CHECKS
+    global SECTORS, MAC, TARGETS, CAP_RULES, DEPLOYMENT_LIMITS, OFFSETS, RESERVE
+    SCENARIO_FIELDS, TABLES, DATASET_CHECKS = gathered(modules)
+    SCENARIO = {f.name: f for f in SCENARIO_FIELDS}
+    TABLES_BY_NAME = {t.file.removesuffix(".csv"): t for t in TABLES}
+    SECTORS, MAC, TARGETS = TABLES_BY_NAME["sectors"], TABLES_BY_NAME["mac"], TABLES_BY_NAME["targets"]
+    CAP_RULES, DEPLOYMENT_LIMITS = TABLES_BY_NAME["cap_rules"], TABLES_BY_NAME["deployment_limits"]
+    OFFSETS, RESERVE = TABLES_BY_NAME["offsets"], TABLES_BY_NAME["reserve"]
+
+
+gather()
 
 
 def markdown() -> str:
@@ -999,13 +626,3 @@ def _markdown_row(f: Field) -> str:
 
 def _fmt_any(x: Any) -> str:
     return _fmt(x) if isinstance(x, (int, float)) else str(x)
-
-
-def stripped_text(raw: pd.Series) -> np.ndarray:
-    """A column's cells as stripped text (an object array of str). Cells that are all text (a
-    CSV's) are stripped by numpy: pandas' text dtype (pyarrow) cost a conversion per column,
-    the largest part of reading a dataset's small tables. Other cells go through pandas as before."""
-    cells = raw.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(cells, skipna=False) == "string":
-        return np.strings.strip(cells.astype(np.str_)).astype(object)
-    return raw.astype(str).str.strip().to_numpy(dtype=object)

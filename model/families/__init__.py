@@ -2,7 +2,8 @@
 
 Adding a rule: write ``model/families/<rule>.py`` declaring ``FAMILY = Family(...)`` (its
 rows, its own variables and their output columns, the shared sums it adds to, its dual's
-output column, its check), add one line to
+output column, its check, and ``inputs=INPUTS``: the inputs it owns, ``INPUTS =
+model.data.fields.Inputs(...)`` at the file's top, which the schema gathers), add one line to
 ``FAMILIES`` below, and its test ``tests/families/test_<rule>.py``. The formulation, the
 results (dual-derived columns), the diagnosis (relaxable targets) and stage 2 (rows it
 holds) read the declarations; no family's name is matched anywhere else. The report's charts

@@ -9,13 +9,31 @@ shares make the sector rows equivalent to the sum; they are kept for one rule th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ..data.fields import Inputs, year_field
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from ..parameters.phases import ABSOLUTE, OUTSIDE, TRADING
 from .base import Family, Sums
 from .grandfathered_allocation import CAP_RULES
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
+
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        year_field(
+            "allocation.absolute_cap_from",
+            "From this year sector caps may not rise year on year; blank: never.",
+            None,
+        ),
+    ),
+    after={"scenario.toml": "allocation.cost_tolerance"},
+)
 
 
 def _absolute_cap_rows(p: Parameters, previous_phase_wanted: str) -> tuple[np.ndarray, np.ndarray]:
@@ -50,4 +68,4 @@ def define_absolute_cap_incumbents(p: Parameters, sums: Sums) -> RowBlock:
 
 
 FAMILY = Family("absolute_cap_incumbents", define_absolute_cap_incumbents, check=CAP_RULES,
-                reads=("allocation.absolute_cap_from", "cap_rules.basis"), doc=__doc__)
+                inputs=INPUTS, reads=("cap_rules.basis",), doc=__doc__)

@@ -5,12 +5,41 @@ the horizon)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ..data.fields import Field, Inputs
 from ..lp.blocks import Term, VarBlock
-from ..parameters.derive import Parameters
 from .bank_limits import BANK_LIMITS
 from .base import ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, Family
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
+
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        Field(
+            "market.banking",
+            "bool",
+            "",
+            "Whether allowances may be banked for later years (borrowing: market.borrowing_limit_share).",
+            False,
+        ),
+        Field(
+            "market.initial_bank_mt",
+            "float",
+            "Mt CO2",
+            "Allowances banked before first_year, for the sectors trading in first_year; without banking they "
+            "must be used in first_year, so at most those sectors' BAU emissions then.",
+            0.0,
+            0.0,
+            1e6,
+        ),
+    ),
+)
 
 
 def bank_variables(p: Parameters) -> list[VarBlock]:
@@ -45,6 +74,6 @@ def brought_in(p: Parameters) -> Contribution:
 
 
 FAMILY = Family(
-    "bank", None, check=BANK_LIMITS, reads=("market.banking", "market.initial_bank_mt"), variables=bank_variables,
+    "bank", None, check=BANK_LIMITS, inputs=INPUTS, variables=bank_variables,
     adds={ALLOWANCE_DEMAND: carried_out, ALLOWANCE_SUPPLY: brought_in}, doc=__doc__,
 )

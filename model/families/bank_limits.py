@@ -36,15 +36,73 @@ banks (a bank moved under a binding limit would leave a price path no bank could
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
+from ..data.fields import Field, Inputs
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_year, worst
 from ..lp.blocks import RowBlock, Term, VarBlock
-from ..parameters.derive import Parameters
 from ..parameters.phases import TRADING
 from .base import (ALLOWANCE_DEMAND, Chart, Check, Contribution, Family, Sums, ValueColumn, abatement_terms,
                    numbered)
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
+
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        Field(
+            "market.bank_limit_mt",
+            "float",
+            "Mt CO2",
+            "With banking, the most the whole market may bank at each year end; what it cannot bank "
+            "is cancelled (years.csv cancelled_mt). Blank: no limit.",
+            None,
+            0.0,
+            1e6,
+        ),
+    ),
+    columns={"sectors.csv": (
+        Field(
+            "bank_limit_base_mt",
+            "float",
+            "Mt CO2",
+            "With banking, a trading sector's bank at a year end is at most this plus "
+            "bank_limit_sales_factor x its net sales of allowances that year; what it cannot bank "
+            "is cancelled. Blank: the sector's bank has no limit of its own.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "bank_limit_sales_factor",
+            "float",
+            "t banked per t sold",
+            "See bank_limit_base_mt: the bank allowed per tonne of net sales (a net buyer may bank "
+            "the base only). Blank: 0.",
+            None,
+            0.0,
+            100.0,
+        ),
+        Field(
+            "intra_sector_sales_mt",
+            "float",
+            "Mt CO2 per year",
+            "With bank_limit_base_mt and bank_limit_sales_factor: allowances the sector's own entities "
+            "sell to one another each year, which the sector's net sales hide; each earns its seller "
+            "bank room, so the sector's limit is base + factor x (these sales + its net sales to other "
+            "sectors, if positive). Blank: 0.",
+            None,
+            0.0,
+            1e5,
+        ),
+    )},
+    after={"sectors.csv": "simulation_reduction"},
+)
 
 
 def active(p: Parameters) -> bool:
@@ -359,8 +417,7 @@ BANK_LIMITS = Check("bank_limits", bank_limits)
 
 FAMILY = Family(
     "bank_limits", define_bank_limits, check=BANK_LIMITS,
-    reads=("sectors.bank_limit_base_mt", "sectors.bank_limit_sales_factor", "sectors.intra_sector_sales_mt",
-           "market.bank_limit_mt"),
+    inputs=INPUTS,
     variables=limit_variables, market=summary, values_held_in_stage2=True,
     values=(ValueColumn("cancelled_mt", "sector_bank_mt", compute=cancelled_by_year,
                         supply_chart=Chart("Cancelled (not bankable)", order=60, sign=-1.0),

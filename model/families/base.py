@@ -1,7 +1,9 @@
 """What a constraint family declares, and the named shared sums families add terms to.
 
 A ``Family`` owns everything about one policy rule: its rows (numpy ``RowBlock``s), the
-input fields it reads, the output column its dual produces, the check that tests its
+input fields it owns (``inputs``: its module's ``INPUTS``, a ``model.data.fields.Inputs``
+that ``model/data/schema.py`` gathers into validation, ``--set`` and the input reference) and
+those of others it reads, the output column its dual produces, the check that tests its
 policy from the output tables, whether stage 2 holds it, and whether the infeasibility
 diagnosis may relax it. Families that need each other's quantities meet in a few named
 sums (``Sums``) instead of reaching into each other: a rule that adds allowances to the
@@ -41,6 +43,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import numpy as np
 
 from .checktools import TOLERANCE_MT
+from ..data.fields import Inputs
 from ..lp.blocks import RowBlock, Term, VarBlock
 
 if TYPE_CHECKING:
@@ -159,7 +162,9 @@ class Family:
     name: str
     rows: Callable[["Parameters", "Sums"], RowBlock] | None  # None: it only adds to sums
     check: Check  # the test of this rule's policy from the output tables (run by checks.run_checks)
-    reads: tuple[str, ...] = ()  # input fields (schema keys or table columns) it reads
+    # inputs it reads that the core (model/data/schema.py) or another rule declares: scenario keys
+    # or table.column; its own are declared in its file (``INPUTS``) and given as ``inputs``
+    reads: tuple[str, ...] = ()
     dual: DualColumn | None = None
     adds: Mapping[str, Callable[["Parameters"], Contribution]] = field(default_factory=dict)
     variables: Callable[["Parameters"], list[VarBlock]] | None = None  # its own decision variables
@@ -186,6 +191,12 @@ class Family:
                            dict[str, np.ndarray]] | None = None
     # a variable freed in a second solve once the caps are set (``MarketPass``; None: not in use)
     market_pass: Callable[["Parameters"], MarketPass | None] | None = None
+    inputs: Inputs = field(default_factory=Inputs)  # the inputs the rule owns (its module's INPUTS)
+
+    @property
+    def inputs_read(self) -> tuple[str, ...]:
+        """Every input it reads: its own (``inputs``) and the others' (``reads``)."""
+        return (*self.inputs.names, *self.reads)
 
 
 class Sums:

@@ -7,14 +7,32 @@ year repays (the ``national_count`` check counts the borrowed allowances)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ..data.fields import Inputs, share_field
 from ..errors import EtscapError
 from ..lp.blocks import RowBlock, Term, VarBlock
-from ..parameters.derive import Parameters
 from ..parameters.phases import TRADING
 from .bank_limits import BANK_LIMITS
 from .base import ALLOWANCE_SUPPLY, Chart, Contribution, Family, Sums, ValueColumn, abatement_terms
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
+
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        share_field(
+            "market.borrowing_limit_share",
+            "Up to this share of a year's obligation (the trading sectors' emissions) may be met with "
+            "the next year's allowances, repaid from them (years.csv borrowed_mt); 0: no borrowing.",
+            0.0,
+        ),
+    ),
+)
 
 
 def share(p: Parameters) -> float:
@@ -75,7 +93,7 @@ def market_facts(p: Parameters) -> dict:
 
 
 FAMILY = Family(
-    "borrowing", define_borrowing_limit, check=BANK_LIMITS, reads=("market.borrowing_limit_share",),
+    "borrowing", define_borrowing_limit, check=BANK_LIMITS, inputs=INPUTS,
     variables=borrowing_variables,
     values=(ValueColumn("borrowed_mt", "borrowed_mt", supply_chart=Chart("Borrowed from next year", order=40),
                         bank_chart=Chart("Borrowed from next year", order=20, color="tab:purple")),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .checktools import by_year, worst
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from ..parameters.phases import SIMULATION, TRADING
 from .base import Check, Family, Sums
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
 
 
 def define_cap_split(p: Parameters, sums: Sums) -> RowBlock:

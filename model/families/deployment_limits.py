@@ -21,26 +21,73 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, year_field
+from ..errors import Problem, did_you_mean
 from .checktools import TOLERANCE_MT, worst
-from ..data.inputs import Dataset, interpolate_by_year
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from .base import Check, Family, Sums, numbered
 
 if TYPE_CHECKING:
+    from ..data.inputs import Dataset
+    from ..parameters.derive import Parameters
     from ..parameters.installations import AbatementColumns
 
 
-def limited_sectors(dataset: Dataset) -> set[str]:
-    """Sectors with a step under a deployment limit (a build rate, or a limited group)."""
-    mac = dataset.mac
-    limited = mac["max_build_mt_per_year"].notna().to_numpy() | _in_limited_group(dataset)
-    return set(mac["sector"].to_numpy()[limited])
+DEPLOYMENT_LIMITS_TABLE = TableSpec(
+    "deployment_limits.csv",
+    "Optional deployment limits by group of mac.csv steps (its group column) and year: the "
+    "group's total abatement, its steps summed over sectors (and installations), is at most "
+    "max_mt; interpolated linearly between a group's rows and held at its first and last "
+    "row's values outside them.",
+    ("group", "year"),
+    (
+        Field("group", "str", "", "A group named in mac.csv's group column."),
+        year_field("year", "Year of the limit."),
+        Field("max_mt", "float", "Mt CO2", "Most abatement the group's steps may give in the year.",
+              REQUIRED, 0.0, 1e6),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    columns={"mac.csv": (
+        Field(
+            "max_build_mt_per_year",
+            "float",
+            "Mt CO2 per year",
+            "Deployment limit: the step's abatement may grow by at most this much from one year to "
+            "the next (from 0 in base_year, where BAU is what happened); blank: no limit.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field("group", "str", "",
+              "Deployment group of the step (e.g. ccus): deployment_limits.csv bounds the group's total "
+              "abatement by year; blank: none.", ""),
+    )},
+    tables=(DEPLOYMENT_LIMITS_TABLE,),
+    checks=(DatasetCheck(frozenset({"mac.group", "deployment_limits"}), lambda d: deployment_limit_problems(d)),),
+)
 
 
-def _in_limited_group(dataset: Dataset) -> np.ndarray:
-    mac = dataset.mac
-    return ((mac["group"] != "") & mac["group"].isin(dataset.deployment_limits["group"])).to_numpy()
+def deployment_limit_problems(dataset: Dataset) -> list[Problem]:
+    """mac.csv's groups are names; deployment_limits.csv names groups of mac.csv's group
+    column, once a year each (validation, ``inputs.check_dataset``)."""
+    from ..data.inputs import ID_EXPECTED, STEP_NAME, _duplicates, _misnamed, _short  # the schema imports this module
+
+    limits = dataset.deployment_limits
+    file = DEPLOYMENT_LIMITS_TABLE.file
+    problems = _misnamed("mac.csv", dataset.mac[dataset.mac["group"] != ""], "group", STEP_NAME, ID_EXPECTED)
+    if limits.empty:
+        return problems
+    known = sorted(set(dataset.mac["group"]) - {""})
+    for row in limits.index[~limits["group"].isin(known).to_numpy()]:
+        name = limits.at[row, "group"]
+        problems.append(Problem(file, row, "group", _short(name),
+                                "a group named in mac.csv's group column" + did_you_mean(name, known)))
+    return problems + _duplicates(file, limits, ["group", "year"])
 
 
 def _build_limits(dataset: Dataset) -> pd.DataFrame:
@@ -50,6 +97,8 @@ def _build_limits(dataset: Dataset) -> pd.DataFrame:
 
 def _group_limits(dataset: Dataset, years: np.ndarray) -> tuple[list[str], np.ndarray]:
     """The limited groups (sorted) and their max_mt by group x model year (interpolated, held)."""
+    from ..data.inputs import interpolate_by_year  # the schema imports this module
+
     limits = dataset.deployment_limits
     groups = sorted(set(limits["group"]))
     table = np.zeros((len(groups), years.size))
@@ -252,7 +301,6 @@ DEPLOYMENT_LIMITS = Check("deployment_limits", deployment_limits)
 
 FAMILY = Family(
     "deployment_limits", define_deployment_limits, check=DEPLOYMENT_LIMITS,
-    reads=("mac.max_build_mt_per_year", "mac.group", "deployment_limits.group", "deployment_limits.year",
-           "deployment_limits.max_mt"),
+    inputs=INPUTS,
     market=limits_for_checks, doc=__doc__,
 )

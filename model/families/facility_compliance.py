@@ -4,13 +4,17 @@ trading. Its dual is the installation's own carbon price."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .checktools import worst
 from ..lp.blocks import RowBlock
-from ..parameters.derive import Parameters
 from ..parameters.phases import SIMULATION
 from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
 
 
 def define_facility_compliance(p: Parameters, sums: Sums) -> RowBlock:

@@ -5,13 +5,48 @@ is reduction x emissions: abating a tonne saves it only reduction x the allowanc
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ..data.fields import SOURCE_COLUMN, Field, Inputs, TableSpec, share_field, year_field
 from .checktools import worst
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from ..parameters.phases import GRANDFATHERED, TRADING
 from .base import Check, Family, Sums, abatement_terms, numbered
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
+
+
+CAP_RULES_TABLE = TableSpec(
+    "cap_rules.csv",
+    "Optional cap rules by sector and period: from a sector's first row on they replace the shorthands "
+    "covered_from/trading_from/simulation_reduction (sectors.csv) and allocation.absolute_cap_from, each row "
+    "holding from its from_year until the sector's next row. Without a row, the shorthands expand to the same "
+    "rules: simulation from covered_from, intensity from trading_from, absolute from absolute_cap_from.",
+    ("sector", "from_year"),
+    (
+        Field("sector", "str", "", "A sector of sectors.csv the ETS covers."),
+        year_field("from_year", "First year of the rule (not before the sector's covered_from)."),
+        Field("basis", "str", "",
+              "'simulation': own compliance, no trading, cap (1 - reduction) x BAU; 'grandfathered': trading, "
+              "allocation = the year's modelled emissions x (1 - reduction); 'intensity': trading, allowances = "
+              "benchmark_t_per_unit x actual output; 'absolute': trading, a mass cap that may not rise.",
+              choices=("simulation", "grandfathered", "intensity", "absolute")),
+        share_field("reduction", "simulation and grandfathered: the share cut from BAU or from emissions.", 0.0),
+        Field("benchmark_t_per_unit", "float", "t CO2 per unit of output",
+              "intensity: allowances per unit of output (benchmark x output in Mt: t/t x Mt, t/MWh x TWh); "
+              "blank: chosen by the model, one stringency for all such sectors.", None, 0.0, 1e4),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    tables=(CAP_RULES_TABLE,),
+)
 
 
 def define_grandfathered_allocation(p: Parameters, sums: Sums) -> RowBlock:
@@ -57,4 +92,4 @@ CAP_RULES = Check("cap_rules", cap_rules)
 
 
 FAMILY = Family("grandfathered_allocation", define_grandfathered_allocation, check=CAP_RULES,
-                reads=("cap_rules.basis", "cap_rules.reduction"), doc=__doc__)
+                inputs=INPUTS, doc=__doc__)

@@ -5,13 +5,17 @@ with output, not with the model's choice). Without a benchmark the model chooses
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from ..parameters.phases import INTENSITY
 from .base import Family, Sums
 from .grandfathered_allocation import CAP_RULES
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
 
 
 def define_intensity_benchmark(p: Parameters, sums: Sums) -> RowBlock:

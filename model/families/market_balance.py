@@ -5,15 +5,19 @@ the allowance price."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .checktools import TOLERANCE_PRICE, brought_in_mt, by_year, market_supply_mt, worst
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from ..parameters.phases import TRADING
 from . import bank_limits
 from .base import (ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Check, Contribution, DualColumn, Family, Sums,
                    abatement_terms, negated)
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
 
 
 def trading_emissions(p: Parameters) -> Contribution:

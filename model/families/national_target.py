@@ -8,13 +8,17 @@ them too. Its dual is the national carbon value."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .checktools import BEYOND_NATIONAL_CAP, NATIONAL_SINK, borrowed_mt, by_year, declared_columns, worst
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from ..parameters.phases import OUTSIDE, SIMULATION, TRADING
 from .base import NATIONAL_COUNT, Check, Contribution, DualColumn, Family, Sums, abatement_terms
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
 
 
 def count_issued_and_outside(p: Parameters) -> Contribution:

@@ -25,17 +25,102 @@ price less share x the limit's value (it shrinks the limit too)."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, share_field, year_field
+from ..errors import Problem
 from .checktools import worst
 from ..lp.blocks import RowBlock, Term, VarBlock
-from ..parameters.derive import Parameters
 from ..parameters.phases import OUTSIDE, TRADING
 from .base import (ALLOWANCE_SUPPLY, Chart, Check, Contribution, DualColumn, Family, Sums, ValueColumn,
                    abatement_terms)
+
+if TYPE_CHECKING:
+    from ..data.inputs import Dataset
+    from ..parameters.derive import Parameters
+
+
+OFFSETS_TABLE = TableSpec(
+    "offsets.csv",
+    "Optional offset supply (e.g. CCER credits) by origin, step and year, surrendered by the trading sectors "
+    "within their offset limit (market.offset_limit_share). Potential and cost are interpolated between an "
+    "(origin, step)'s rows and held after its last row; none before its first. An origin that is a sector of "
+    "sectors.csv must be outside the ETS: its offsets are its own abatement (its emissions fall; none from the "
+    "year the ETS covers it). Any other origin is a named source: the ETS emits more by its offsets and no "
+    "modelled sector emits less. A removal (removal = true: forestry, mangroves) is then an extra sink: under "
+    "[targets] scope = 'net_ghg' it adds to the net count's sinks, so the national count is unchanged; under "
+    "scope = 'co2' it is outside the CO2 count, and the national count may exceed the national cap by it. A "
+    "named source that is not a removal (removal = false: e.g. offshore wind whose reduction the BAU already "
+    "holds) lets the national count exceed the national cap by it in both scopes (offsets_overshoot_mt, in "
+    "national_overshoot_mt).",
+    ("origin", "step", "year"),
+    (
+        year_field("year", "Year of the figures."),
+        Field("origin", "str", "", "A sector of sectors.csv outside the ETS, or a named source such as forestry."),
+        Field("step", "str", "", "Name of the supply step, unique within the origin and year."),
+        Field("potential_mt", "float", "Mt CO2", "Offsets the step can supply in the year.", REQUIRED, 0.0, 1e5),
+        Field("cost_cny_per_t", "float", "CNY per t CO2", "Cost of one offset of the step, in year-t money.",
+              REQUIRED, 0.0, 1e5),
+        Field("removal", "bool", "", "The offset is a removal by a sink (forestry, mangroves), counted as an "
+              "extra sink under scope 'net_ghg'; false: a reduction outside the modelled sectors' count. Blank: "
+              "true for a named origin, false (the only value allowed) for a sector of sectors.csv.", None),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        share_field(
+            "market.offset_limit_share",
+            "Offsets (offsets.csv) a trading sector surrenders are at most this share of its verified "
+            "(modelled) emissions, unless sectors.csv gives its own offset_limit_share.",
+            0.0,
+        ),
+    ),
+    columns={"sectors.csv": (
+        share_field(
+            "offset_limit_share",
+            "While trading, the sector surrenders offsets for at most this share of its verified "
+            "emissions; blank: the scenario's market.offset_limit_share.",
+            None,
+        ),
+    )},
+    tables=(OFFSETS_TABLE,),
+    checks=(DatasetCheck(frozenset({"offsets", "sectors.sector", "sectors.covered_from"}),
+                         lambda d: offset_problems(d)),),
+)
+
+
+def offset_problems(dataset: Dataset) -> list[Problem]:
+    """offsets.csv has one row per key; an origin that is a sector is outside the ETS in the
+    row's year (a covered sector's abatement is the ETS's own) and never a removal
+    (validation, ``inputs.check_dataset``)."""
+    from ..data.inputs import _duplicates  # the schema imports this module
+
+    offsets, file = dataset.offsets, OFFSETS_TABLE.file
+    problems = _duplicates(file, offsets, list(OFFSETS_TABLE.key))
+    if offsets.empty:
+        return problems
+    covered_from = dataset.sectors.set_index("sector")["covered_from"]
+    origin_from = offsets["origin"].map(covered_from).astype(float)
+    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).fillna(False).to_numpy()]:
+        problems.append(Problem(file, row, "year", str(offsets.at[row, "year"]),
+                                f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
+                                f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "
+                                "not an offset; drop the row"))
+    if "removal" in offsets:  # a sector's offset is its abatement, never a sink's removal
+        is_sector = offsets["origin"].isin(covered_from.index).to_numpy()
+        removal = offsets["removal"].astype(object).eq(True).to_numpy()
+        for row in offsets.index[is_sector & removal]:
+            problems.append(Problem(file, row, "removal", "true",
+                                    f"false or blank, since {offsets.at[row, 'origin']} is a sector of sectors.csv: "
+                                    "its offsets are its abatement, not a removal"))
+    return problems
 
 _LAST: list = []  # (parameters, supply): the supply of the last parameters asked for
 
@@ -228,8 +313,7 @@ OFFSET_LIMIT = Check("offset_limit", offset_limit)
 
 FAMILY = Family(
     "offsets", define_offset_limit, check=OFFSET_LIMIT,
-    reads=("offsets.potential_mt", "offsets.cost_cny_per_t", "offsets.removal", "market.offset_limit_share",
-           "sectors.offset_limit_share", "targets.scope"),
+    inputs=INPUTS, reads=("targets.scope",),
     dual=DualColumn("offset_limit_value_cny_per_t", "years", year_of_row=lambda p: p.market_years,
                     optional=True),
     adds={ALLOWANCE_SUPPLY: offsets_as_supply}, variables=offset_variables, costs=offset_costs,

@@ -7,21 +7,43 @@ its own: its variable adds to the market's supply."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..data.fields import Field, Inputs
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
-from ..data.inputs import optional_by_year
 from ..lp.blocks import Term, VarBlock
-from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, ValueColumn
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
+
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    columns={"targets.csv": (
+        Field(
+            "price_ceiling_cny_per_t",
+            "float",
+            "CNY per t CO2",
+            "Allowances are sold without limit at this price (year-t money), so the allowance price never "
+            "exceeds it; the sales are not counted under the national target (national_overshoot_mt says by "
+            "how much it is exceeded). Interpolated between two rows that both give it; blank: no ceiling.",
+            None,
+            0.0,
+            1e5,
+        ),
+    )},
+)
 
 
 def ceiling_by_year(p: Parameters) -> np.ndarray:
     """The price ceiling of each model year (CNY/t, year-t money), NaN where none: a year's
     row, or between two rows that both give one."""
+    from ..data.inputs import optional_by_year  # the schema imports this module
+
     return optional_by_year(p.dataset.targets, "price_ceiling_cny_per_t", p.years)
 
 
@@ -87,7 +109,7 @@ PRICE_CEILING = Check("price_ceiling", price_ceiling, unit="relative", tolerance
 
 
 FAMILY = Family(
-    "price_ceiling", None, check=PRICE_CEILING, reads=("targets.price_ceiling_cny_per_t",),
+    "price_ceiling", None, check=PRICE_CEILING, inputs=INPUTS,
     variables=ceiling_variables, costs=ceiling_costs, adds={ALLOWANCE_SUPPLY: sales_as_supply},
     values=(ValueColumn("ceiling_sales_mt", "ceiling_sales_mt", market_supply=True, by_year=sales_by_year,
                         beyond_national_cap=True, label="allowances sold at the price ceiling",

@@ -18,22 +18,61 @@ volumes alone limit its releases, so that it changes nothing else: see ``check_u
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..data.fields import DatasetCheck, Field, Inputs
 from ..errors import InputError, Problem
-from ..data.inputs import optional_by_year
 from ..lp.blocks import RowBlock, Term, VarBlock
-from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, Chart, Check, Contribution, Family, MarketPass, Sums, ValueColumn
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE
+
+if TYPE_CHECKING:
+    from ..data.inputs import Dataset
+    from ..parameters.derive import Parameters
+
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        Field(
+            "market.unsold_to",
+            "str",
+            "",
+            "Where auctioned allowances unsold at a price floor (targets.csv price_floor_cny_per_t) go: cancel "
+            "(they leave the market) or reserve (into reserve.csv's reserve; for now one without a pool, "
+            "market.reserve.initial_mt blank).",
+            "cancel",
+            choices=("cancel", "reserve"),
+        ),
+    ),
+    columns={"targets.csv": (
+        Field(
+            "price_floor_cny_per_t",
+            "float",
+            "CNY per t CO2",
+            "Auctioned allowances go unsold (withdrawn_mt) rather than sell below this price (year-t money), so "
+            "the allowance price is at least the floor while the year's auctioned volume (min_auction_share x "
+            "the ETS cap) lasts (below_floor: it ran out). Interpolated between two rows that both give it; "
+            "blank: no floor.",
+            None,
+            0.0,
+            1e5,
+        ),
+    )},
+    checks=(DatasetCheck(frozenset({"settings.market.unsold_to", "settings.market.reserve.initial_mt",
+                                    "settings.last_year", "targets.price_floor_cny_per_t", "reserve"}),
+                         lambda dataset: unsold_to_problems(dataset)),),
+)
 
 
 def floor_by_year(p: Parameters) -> np.ndarray:
     """The price floor of each model year (CNY/t, year-t money), NaN where none: a year's
     row, or between two rows that both give one."""
+    from ..data.inputs import optional_by_year  # the schema imports this module
+
     return optional_by_year(p.dataset.targets, "price_floor_cny_per_t", p.years)
 
 
@@ -46,23 +85,40 @@ def _in_use(p: Parameters) -> bool:
     return bool(np.isfinite(_market_floor(p)).any())
 
 
+NO_RESERVE = Problem("scenario.toml", None, "market.unsold_to", "reserve",
+                     "cancel, or a reserve (reserve.csv) to take the allowances unsold at the price floor")
+RESERVE_WITH_POOL = Problem("scenario.toml", None, "market.unsold_to", "reserve",
+                            "cancel while the reserve has a pool (market.reserve.initial_mt): not supported yet, the "
+                            "pool's value would make an unsold allowance worth more than the floor; or leave "
+                            "market.reserve.initial_mt blank")
+
+
 def check_unsold_to(p: Parameters) -> None:
     """``unsold_to = "reserve"`` needs a reserve (reserve.csv) without a pool limit: its yearly
     volumes alone then limit its releases, so allowances entering it change nothing else. With
     a pool (``market.reserve.initial_mt``) the pool's value would make an unsold allowance worth
     more than the floor in the LP, which no auction offers: refused until the pool is modelled
-    as the regulator's (InputError)."""
+    as the regulator's (InputError). ``unsold_to_problems`` refuses the same on validation."""
     if p.dataset.settings["market.unsold_to"] != "reserve" or not _in_use(p):
         return
     offered_from = p.dataset.reserve["year"].to_numpy(dtype=int)  # the reserve's input: no other family's module
     if not p.market_years.size or not (offered_from <= p.market_years.max()).any():  # no tier offers in a market year
-        raise InputError(Problem("scenario.toml", None, "market.unsold_to", "reserve",
-                                 "cancel, or a reserve (reserve.csv) to take the allowances unsold at the price floor"))
+        raise InputError(NO_RESERVE)
     if p.dataset.settings["market.reserve.initial_mt"] is not None:
-        raise InputError(Problem("scenario.toml", None, "market.unsold_to", "reserve",
-                                 "cancel while the reserve has a pool (market.reserve.initial_mt): not supported yet, "
-                                 "the pool's value would make an unsold allowance worth more than the floor; or leave "
-                                 "market.reserve.initial_mt blank"))
+        raise InputError(RESERVE_WITH_POOL)
+
+
+def unsold_to_problems(dataset: Dataset) -> list[Problem]:
+    """``check_unsold_to`` on a dataset (``validate``, a load, ``Dataset.replace``): with a floor
+    given in targets.csv, ``unsold_to = "reserve"`` needs a reserve tier offering by last_year
+    and no pool (market.reserve.initial_mt blank)."""
+    settings = dataset.settings
+    floors = dataset.targets.get("price_floor_cny_per_t")
+    if settings.get("market.unsold_to") != "reserve" or floors is None or not floors.notna().any():
+        return []
+    if not (dataset.reserve["year"].to_numpy(dtype=float) <= settings["last_year"]).any():
+        return [NO_RESERVE]
+    return [RESERVE_WITH_POOL] if settings.get("market.reserve.initial_mt") is not None else []
 
 
 def withdrawn_variables(p: Parameters) -> list[VarBlock]:
@@ -174,7 +230,7 @@ PRICE_FLOOR = Check("price_floor", price_floor_check, unit="relative", tolerance
 
 FAMILY = Family(
     "price_floor", define_price_floor, check=PRICE_FLOOR,
-    reads=("targets.price_floor_cny_per_t", "targets.min_auction_share", "market.unsold_to"),
+    inputs=INPUTS, reads=("targets.min_auction_share",),
     variables=withdrawn_variables, market_pass=floor_pass,
     adds={ALLOWANCE_SUPPLY: withdrawn_from_supply},
     values=(ValueColumn("withdrawn_mt", "withdrawn_mt", by_year=withdrawn_by_year,

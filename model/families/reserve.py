@@ -11,15 +11,71 @@ exceed the national cap by them (``reserve_uncounted_mt``, in ``national_oversho
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, year_field
+from ..errors import Problem
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
 from ..lp.blocks import RowBlock, Term, VarBlock
-from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn
+
+if TYPE_CHECKING:
+    from ..data.inputs import Dataset
+    from ..parameters.derive import Parameters
+
+
+RESERVE_TABLE = TableSpec(
+    "reserve.csv",
+    "Optional allowance reserve released at trigger prices: from a tier's row's year until its next row, "
+    "up to volume_mt a year are sold to the market at the trigger price (a supply step), within the pool "
+    "market.reserve.initial_mt.",
+    ("tier", "year"),
+    (
+        year_field("year", "First year of the tier's trigger and volume."),
+        Field("tier", "str", "", "Name of the tier (e.g. 1, 2)."),
+        Field("trigger_price_cny_per_t", "float", "CNY per t CO2",
+              "Allowance price (year-t money) at which the tier's allowances are sold.", REQUIRED, 0.0, 1e5),
+        Field("volume_mt", "float", "Mt CO2", "Allowances the tier offers in each year.", REQUIRED, 0.0, 1e5),
+        SOURCE_COLUMN,
+    ),
+    required=False,
+)
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        Field(
+            "market.reserve.initial_mt",
+            "float",
+            "Mt CO2",
+            "Allowances the reserve (reserve.csv) holds for the whole horizon; blank: only its yearly "
+            "volumes limit it.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "market.reserve.counts_in_national_target",
+            "bool",
+            "",
+            "Whether allowances released from the reserve count as issued under the national target; false: "
+            "the national count may exceed the national cap by them (reported as national_overshoot_mt).",
+            True,
+        ),
+    ),
+    tables=(RESERVE_TABLE,),
+    checks=(DatasetCheck(frozenset({"reserve"}), lambda d: reserve_problems(d)),),
+)
+
+
+def reserve_problems(dataset: Dataset) -> list[Problem]:
+    """reserve.csv has one row per tier and year (validation, ``inputs.check_dataset``)."""
+    from ..data.inputs import _duplicates  # the schema imports this module
+
+    return _duplicates(RESERVE_TABLE.file, dataset.reserve, list(RESERVE_TABLE.key))
 
 _LAST: list = []
 
@@ -155,8 +211,7 @@ RESERVE_RELEASE = Check("reserve_release", reserve_release)
 
 FAMILY = Family(
     "reserve", define_reserve_pool, check=RESERVE_RELEASE,
-    reads=("reserve.trigger_price_cny_per_t", "reserve.volume_mt", "market.reserve.initial_mt",
-           "market.reserve.counts_in_national_target"),
+    inputs=INPUTS,
     variables=reserve_variables, costs=reserve_costs,
     adds={ALLOWANCE_SUPPLY: releases_as_supply, NATIONAL_COUNT: releases_counted},
     values=(ValueColumn("reserve_released_mt", "reserve_release_mt", market_supply=True, by_year=released_by_year,

@@ -5,13 +5,17 @@ the sectors of facilities.csv meet it installation by installation instead
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .checktools import joined, worst
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from ..parameters.phases import SIMULATION
 from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
 
 
 def define_simulation_compliance(p: Parameters, sums: Sums) -> RowBlock:

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from .base import Family, Sums
 from .cap_split import CAP_SPLIT
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
 
 
 def define_simulation_rule_cap(p: Parameters, sums: Sums) -> RowBlock:

@@ -23,16 +23,74 @@ up to the year (a bank or a reserve never holds that much)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..data.fields import Field, Inputs, share_field, year_field
 from .checktools import brought_in_mt, joined, worst
 from ..errors import EtscapError
 from ..lp.blocks import RowBlock, Term, VarBlock
-from ..parameters.derive import Parameters
 from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
+
+
+# The inputs this rule owns (gathered by model/data/schema.py)
+INPUTS = Inputs(
+    scenario=(
+        Field(
+            "market.supply_adjustment.upper_mt",
+            "float",
+            "Mt CO2",
+            "Supply adjustment on the bank (the EU MSR's shape; needs banking): when the market's bank at the "
+            "end of year t-1 is above this, intake_rate x that bank is withheld from year t's supply into the "
+            "adjustment reserve (years.csv adjustment_intake_mt). Blank (all five keys): no adjustment.",
+            None,
+            0.0,
+            1e6,
+        ),
+        Field(
+            "market.supply_adjustment.lower_mt",
+            "float",
+            "Mt CO2",
+            "Supply adjustment: when the bank at the end of year t-1 is below this (and below upper_mt), "
+            "release_mt (at most what the reserve holds) is added to year t's supply (adjustment_release_mt).",
+            None,
+            0.0,
+            1e6,
+        ),
+        share_field(
+            "market.supply_adjustment.intake_rate",
+            "Supply adjustment: the share of the bank withheld in a year after the bank was above upper_mt.",
+            None,
+        ),
+        Field(
+            "market.supply_adjustment.release_mt",
+            "float",
+            "Mt CO2",
+            "Supply adjustment: allowances released from the reserve in a year after the bank was below lower_mt.",
+            None,
+            0.0,
+            1e6,
+        ),
+        year_field("market.supply_adjustment.first_year",
+                   "Supply adjustment: the first year whose supply the rule adjusts (from the bank at the end of the "
+                   "year before; the reserve starts empty).", None),
+        Field(
+            "market.supply_adjustment.invalidate_above_mt",
+            "float",
+            "Mt CO2",
+            "Supply adjustment: the reserve above this at a year end is invalidated (adjustment_invalidated_mt). "
+            "Blank: never.",
+            None,
+            0.0,
+            1e6,
+        ),
+    ),
+)
 
 KEY = "market.supply_adjustment."
 REQUIRED_KEYS = ("upper_mt", "lower_mt", "intake_rate", "release_mt", "first_year")
@@ -283,7 +341,7 @@ SUPPLY_ADJUSTMENT = Check("supply_adjustment", supply_adjustment)
 
 FAMILY = Family(
     "supply_adjustment", define_supply_adjustment, check=SUPPLY_ADJUSTMENT,
-    reads=tuple(KEY + name for name in (*REQUIRED_KEYS, "invalidate_above_mt")),
+    inputs=INPUTS,
     variables=adjustment_variables,
     adds={ALLOWANCE_SUPPLY: adjustment_as_supply, NATIONAL_COUNT: adjustment_counted},
     values=(ValueColumn("adjustment_intake_mt", "adjustment_intake_mt", by_year=_by_year,

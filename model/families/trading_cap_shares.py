@@ -6,13 +6,17 @@ sector's absolute cap starts (see ``parameters._cap_shares``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..lp.blocks import RowBlock, Term
-from ..parameters.derive import Parameters
 from ..parameters.phases import TRADING
 from .base import Family, Sums
 from .cap_split import CAP_SPLIT
+
+if TYPE_CHECKING:
+    from ..parameters.derive import Parameters
 
 
 def define_trading_cap_shares(p: Parameters, sums: Sums) -> RowBlock:

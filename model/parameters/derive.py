@@ -200,6 +200,16 @@ def derive_parameters(dataset: Dataset) -> Parameters:
     )
 
 
+def limited_sectors(dataset: Dataset) -> set[str]:
+    """Sectors with a step under a deployment limit (mac.csv max_build_mt_per_year, or a group
+    with rows in deployment_limits.csv): their installations' simulation years stay in the LP,
+    since the simulation-phase closed form cannot see a limit across years."""
+    mac = dataset.mac
+    in_limited_group = ((mac["group"] != "") & mac["group"].isin(dataset.deployment_limits["group"])).to_numpy()
+    limited = mac["max_build_mt_per_year"].notna().to_numpy() | in_limited_group
+    return set(mac["sector"].to_numpy()[limited])
+
+
 _INSTALLATIONS: list[tuple[tuple, tuple, tuple]] = []  # (tables, settings, derived): the last few
 
 
@@ -215,8 +225,6 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
     for cached_tables, cached_settings, derived in _INSTALLATIONS:
         if cached_settings == settings and all(a is b for a, b in zip(cached_tables, tables)):
             return derived
-    from ..families.deployment_limits import limited_sectors  # the families import this module
-
     grid = facility_grid(dataset, sector_years, years)
     families, pooled_members, presolved = installation_columns(
         dataset, grid, sector_years["bau_mt"].to_numpy(), years, pool=settings[-1],

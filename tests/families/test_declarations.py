@@ -49,7 +49,8 @@ def test_relaxable_families_are_the_targets():
 
 
 def test_every_input_a_family_reads_is_declared_in_the_schema():
-    """``reads`` names scenario.toml keys or table.column of model/data/schema.py."""
+    """``inputs_read`` (its own ``inputs`` and the others' ``reads``) names scenario.toml keys
+    or table.column that the schema declares; every family reads some input."""
     from model.data import schema
 
     def declared(name):
@@ -58,5 +59,63 @@ def test_every_input_a_family_reads_is_declared_in_the_schema():
         table, _, column = name.partition(".")
         return table in schema.TABLES_BY_NAME and column in schema.TABLES_BY_NAME[table].by_name
 
-    assert [(f.name, name) for f in FAMILIES for name in f.reads if not declared(name)] == []
-    assert all(f.reads for f in FAMILIES)
+    assert [(f.name, name) for f in FAMILIES for name in f.inputs_read if not declared(name)] == []
+    assert [f.name for f in FAMILIES if not f.inputs_read] == []
+
+
+def test_a_family_s_own_inputs_are_its_module_s_and_the_schema_gathers_every_one():
+    """A family's ``inputs`` is its file's ``INPUTS``; the schema holds every field each family
+    file declares as the very object declared (else it would silently not exist, or validation
+    would read a copy); a family names none of its own inputs in ``reads`` (no second string)."""
+    import importlib
+
+    from model.data import schema
+
+    gathered = {id(f) for f in schema.SCENARIO_FIELDS} | {id(f) for t in schema.TABLES for f in t.fields}
+    owners = []
+    for path in sorted((HERE.parents[1] / "model" / "families").glob("*.py")):
+        inputs = getattr(importlib.import_module(f"model.families.{path.stem}"), "INPUTS", None)
+        if inputs is None:
+            continue
+        owners.append(path.stem)
+        fields = [*inputs.scenario, *(f for group in inputs.columns.values() for f in group),
+                  *(f for t in inputs.tables for f in t.fields)]
+        assert fields and all(id(f) in gathered for f in fields), path.stem
+    for family in FAMILIES:
+        module = importlib.import_module(f"model.families.{family.name}")
+        assert family.inputs is getattr(module, "INPUTS", family.inputs), family.name
+        assert set(family.reads).isdisjoint(family.inputs.names), family.name
+    assert owners == sorted(schema.RULE_INPUT_MODULES)  # today's rules: listed for the reference's order
+
+
+def test_the_families_import_no_module_that_reads_the_schema():
+    """The schema imports the family modules for their INPUTS, so a family file imports at its
+    top only light modules (fields, lp.blocks, base, checktools, errors, phases): importing the
+    families loads neither the schema nor the dataset reader nor the parameters."""
+    import subprocess
+    import sys
+
+    code = ("import sys, model.families; print(sorted(m for m in ('model.data.schema', 'model.data.inputs', "
+            "'model.parameters.derive', 'model.parameters.installations') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_family_file_imports_at_its_top_only_the_light_modules():
+    """Read from the source: outside functions and ``if TYPE_CHECKING``, a family file imports
+    from model/ only the leaf of declarations, the blocks, base, checktools, errors, the phases'
+    names and its sibling families (so that a new import of data.inputs or parameters fails here)."""
+    import ast
+
+    allowed = {"..data.fields", "..lp.blocks", "..errors", "..parameters.phases", ".base", ".checktools", "."}
+    siblings = {f".{path.stem}" for path in (HERE.parents[1] / "model" / "families").glob("*.py")}
+    found = []
+    for path in sorted((HERE.parents[1] / "model" / "families").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:  # top level only: not functions, not `if TYPE_CHECKING`
+            if isinstance(node, ast.ImportFrom) and node.level:
+                name = "." * node.level + (node.module or "")
+                if name not in allowed | siblings:
+                    found.append((path.name, name))
+            elif isinstance(node, ast.Import):
+                found += [(path.name, alias.name) for alias in node.names if alias.name.startswith("model")]
+    assert found == []

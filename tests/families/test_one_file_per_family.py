@@ -43,15 +43,6 @@ CORE = {
 # Generic places that still name a rule's column, by module file name (modules may move into
 # subpackages; their names stay), then the column: why, and what would remove it.
 KNOWN = {
-    # the schema declares every input, the rules' too; a help text names the output column
-    # the input drives (the inputs move to their families once the schema gathers them)
-    ("schema.py", "adjustment_intake_mt"): "supply_adjustment's inputs' help",
-    ("schema.py", "adjustment_release_mt"): "supply_adjustment's inputs' help",
-    ("schema.py", "adjustment_invalidated_mt"): "supply_adjustment's inputs' help",
-    ("schema.py", "borrowed_mt"): "borrowing's input's help",
-    ("schema.py", "cancelled_mt"): "bank_limits' inputs' help",
-    ("schema.py", "offsets_overshoot_mt"): "offsets' inputs' help",
-    ("schema.py", "withdrawn_mt"): "price_floor's inputs' help",
     # the policy-wide price checks adjust the price a sector faces for rules that change it
     # (a sales-linked bank limit, an offset limit) and Hotelling's rule for borrowing: a
     # family-declared "price faced" term would move them into the families

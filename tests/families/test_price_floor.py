@@ -29,12 +29,20 @@ from tests.families.helpers import discount, toy_parameters
 FIXED_CAP = {"targets.*.national_cap_mt": 1000, "targets.*.ets_cap_mt": 127.5, "targets.*.min_auction_share": 0.1}
 
 
-def with_floor(floor_2025, floor_2027="same", **overrides):
+def with_floor(floor_2025, floor_2027="same", reserve=None, **overrides):
     """The toy with FIXED_CAP (and ``overrides``) and a floor in 2025 and 2027 (2026 between
-    them; a blank 2027 leaves 2026 without one)."""
+    them; a blank 2027 leaves 2026 without one), and ``reserve`` as its reserve.csv if given
+    (in the same change: unsold_to = "reserve" is refused with a floor and no reserve)."""
     dataset = apply_overrides(load_dataset(TOY), {**FIXED_CAP, **overrides})
     floor_2027 = floor_2025 if floor_2027 == "same" else floor_2027
-    return dataset.replace(targets=dataset.targets.assign(price_floor_cny_per_t=[floor_2025, floor_2027]))
+    tables = {} if reserve is None else {"reserve": reserve}
+    return dataset.replace(targets=dataset.targets.assign(price_floor_cny_per_t=[floor_2025, floor_2027]), **tables)
+
+
+def tier_from(year):
+    """A reserve tier offering 5 Mt a year at 15 CNY/t from ``year``."""
+    return pd.DataFrame({"year": [year], "tier": ["A"], "trigger_price_cny_per_t": [15.0], "volume_mt": [5.0],
+                         "source": ["test"]})
 
 
 def failed(results):
@@ -147,28 +155,63 @@ def test_unsold_allowances_into_a_reserve_without_a_pool_limit():
     unsold allowances entering it change nothing. With the floor of 30 in 2025 only, 2025
     leaves 0.5 unsold; 2026-27 would clear at 20 without releases and at 10 with all 5, so the
     reserve releases 2.5: the ETS abates power's A (20) alone and the price is the trigger, 15."""
-    dataset = with_floor(30.0, None, **{"market.unsold_to": "reserve"})
-    dataset = dataset.replace(reserve=pd.DataFrame({"year": [2026], "tier": ["A"], "trigger_price_cny_per_t": [15.0],
-                                                    "volume_mt": [5.0], "source": ["test"]}))
+    dataset = with_floor(30.0, None, reserve=tier_from(2026), **{"market.unsold_to": "reserve"})
     results = solve(dataset)
     year = by_year(results)
     assert year["withdrawn_mt"].tolist() == pytest.approx([0.5, 0.0, 0.0])
     assert year["reserve_released_mt"].tolist() == pytest.approx([0.0, 2.5, 2.5])
     assert year["allowance_price_cny_per_t"].tolist() == pytest.approx([30.0, 15.0, 15.0])
     assert failed(results) == []
-    with_pool = dataset.replace(settings={**dataset.settings, "market.reserve.initial_mt": 10.0})
     with pytest.raises(InputError, match="scenario.toml, column market.unsold_to: found 'reserve'.*initial_mt"):
-        solve(with_pool)
+        dataset.replace(settings={**dataset.settings, "market.reserve.initial_mt": 10.0})
 
 
 def test_unsold_to_reserve_without_a_reserve_is_refused():
-    """No reserve.csv, or one whose only tier starts in 2030, after the toy's last year (2027)."""
+    """No reserve.csv, or one whose only tier starts in 2030, after the toy's last year (2027):
+    refused when the dataset is made (as validate does), before any solve."""
     with pytest.raises(InputError, match="market.unsold_to: found 'reserve', expected cancel, or a reserve"):
-        solve(with_floor(30.0, **{"market.unsold_to": "reserve"}))
-    later = with_floor(30.0, **{"market.unsold_to": "reserve"}).replace(reserve=pd.DataFrame(
-        {"year": [2030], "tier": ["A"], "trigger_price_cny_per_t": [15.0], "volume_mt": [5.0], "source": ["test"]}))
+        with_floor(30.0, **{"market.unsold_to": "reserve"})
     with pytest.raises(InputError, match="market.unsold_to: found 'reserve', expected cancel, or a reserve"):
-        solve(later)
+        with_floor(30.0, reserve=tier_from(2030), **{"market.unsold_to": "reserve"})
+    assert with_floor(30.0, reserve=tier_from(2027), **{"market.unsold_to": "reserve"}).reserve["year"].tolist() == [2027]
+
+
+def test_the_solve_refuses_unsold_to_reserve_without_a_reserve_too():
+    """A dataset that skipped the load's checks (made in Python) is still refused by the solve's own
+    check, with the same problem: no tier offers in a market year (2025-2027)."""
+    import dataclasses
+
+    dataset = with_floor(30.0)
+    unchecked = dataclasses.replace(dataset, settings={**dataset.settings, "market.unsold_to": "reserve"})
+    with pytest.raises(InputError, match="market.unsold_to: found 'reserve', expected cancel, or a reserve"):
+        solve(unchecked)
+
+
+def test_validate_refuses_unsold_to_reserve_naming_the_file_the_key_and_the_fix(tmp_path):
+    """`validate` reads the rule's own check (declared with its inputs): a toy copy with a floor
+    of 30 in 2025 and unsold_to = "reserve" but no reserve.csv fails with exit code 2 and the
+    problem at scenario.toml's key; with unsold_to = "cancel" it is valid."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    targets = pd.read_csv(folder / "targets.csv", dtype=str, keep_default_na=False)
+    targets.insert(len(targets.columns) - 1, "price_floor_cny_per_t", ["30", ""])
+    targets.to_csv(folder / "targets.csv", index=False)
+    for unsold_to, code in (("reserve", 2), ("cancel", 0)):
+        text = (TOY / "scenario.toml").read_text().replace("[market]\n", f'[market]\nunsold_to = "{unsold_to}"\n')
+        (folder / "scenario.toml").write_text(text)
+        result = CliRunner().invoke(cli, ["validate", str(folder)])
+        assert result.exit_code == code, result.output
+    (folder / "scenario.toml").write_text((TOY / "scenario.toml").read_text().replace(
+        "[market]\n", '[market]\nunsold_to = "reserve"\n'))
+    result = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert "scenario.toml, column market.unsold_to: found 'reserve', expected cancel, or a reserve (reserve.csv)" \
+        in result.output
 
 
 def test_a_model_a_script_changed_solves_the_floor_the_same_way():
