@@ -80,6 +80,12 @@ def toy_absolute():
     return solve(TOY, overrides={"allocation.absolute_cap_from": 2027})
 
 
+@pytest.fixture(scope="module")
+def toy_absolute_2026():
+    """Absolute caps from 2026: steel, simulated in 2025, is no incumbent in 2026."""
+    return solve(TOY, overrides={"allocation.absolute_cap_from": 2026})
+
+
 def _set(table, column, value, **where) -> None:
     """Set ``column`` in the one row of ``table`` matching ``where``."""
     match = table.index[(table[list(where)] == list(where.values())).all(axis=1)]
@@ -375,6 +381,10 @@ TERMS = [
     Term("stage2_keeps_stage1", "bank", "toy_stage2", lambda t, d: _add(_y(t), "bank_mt", d, year=2026)),
     Term("stage2_keeps_stage1", "emissions", "toy_stage2",
          lambda t, d: _add(_s(t), "emissions_mt", d, sector="power", year=2026)),
+    # with a cost tolerance stage 2 may move abatement: the ETS cap 1000 d off is not this check's
+    Term("stage2_keeps_stage1", "cost_tolerance_exempt", "toy_stage2", lambda t, d: (
+        t["stage1"].update(cost_tolerance=0.1), _add(_y(t), "ets_cap_mt", 1000 * d, year=2026)),
+        expected=lambda d: 0.0),
     # power B's 2026 cost (discount 1 / 1.1) raised by a share d of stage 1's 3.147 bn CNY
     Term("stage2_cost_within_tolerance", "cost", "toy_stage2", lambda t, d: _add(
         _steps(t), "abatement_cost_bn_cny", d * 3.147024793388429 * 1.1, sector="power", step="B", year=2026)),
@@ -424,6 +434,9 @@ TERMS = [
     # power's 2027 cap raised to its 2026 cap + d
     Term("cap_rules", "absolute_no_higher", "toy_absolute",
          lambda t, d: _set(_s(t), "cap_mt", 71.66666666666667 + d, sector="power", year=2027)),
+    # steel did not trade in 2025 (its rule cap 47): its 2026 cap may be above it
+    Term("cap_rules", "absolute_only_after_trading", "toy_absolute_2026",
+         lambda t, d: _set(_s(t), "cap_mt", 47.0 + 1000 * d, sector="steel", year=2026), expected=lambda d: 0.0),
 
     # --- offset_limit (offsets.py): power surrenders 2.5 = 0.05 x 50 in 2027, steel 2.2368 of 4.7368
     Term("offset_limit", "above_limit", "toy_offsets",
@@ -454,6 +467,10 @@ TERMS = [
     Term("price_floor", "above_the_volume", "toy_floor",
          lambda t, d: _set(_y(t), "withdrawn_mt", 12.75 * (1 + d), year=2026)),
     Term("price_floor", "negative", "toy_floor", lambda t, d: _set(_y(t), "withdrawn_mt", -d, year=2026)),
+    # all 12.75 Mt auctioned withdrawn: the price may stay below the floor
+    Term("price_floor", "below_at_the_bound_allowed", "toy_floor", lambda t, d: (
+        _set(_y(t), "withdrawn_mt", 12.75, year=2026),
+        _add(_y(t), "allowance_price_cny_per_t", -1000 * d, relative=True, year=2026)), expected=lambda d: 0.0),
 
     # --- reserve_release (reserve.py): a 3 Mt tier at 50, all sold at 60 in 2027 (40 before)
     Term("reserve_release", "above_what_may_sell", "toy_reserve",
@@ -468,6 +485,10 @@ TERMS = [
         _set(_y(t), "reserve_released_mt", d, year=2026))),
     Term("reserve_release", "pool_negative", "toy_reserve", lambda t, d: (
         _y(t).__setitem__("reserve_pool_mt", [np.nan, np.nan, -d]))),
+    # a pool used up by the end (3, 3, 0 Mt left) may leave the price above a trigger: less sold is allowed
+    Term("reserve_release", "pool_used_up_allowed", "toy_reserve", lambda t, d: (
+        _y(t).__setitem__("reserve_pool_mt", [3.0, 3.0, 0.0]),
+        _add(_y(t), "reserve_released_mt", -1000 * d, year=2027)), expected=lambda d: 0.0),
 
     # --- supply_adjustment (supply_adjustment.py): intake 30 = 0.5 x 60 in 2025; releases of 10
     # in 2026 (the bank brought in, 20, at lower_mt) and 2027; reserve 30, 20, 10
@@ -479,6 +500,9 @@ TERMS = [
          lambda t, d: _add(_y(t), "adjustment_reserve_mt", d, year=2027)),
     Term("supply_adjustment", "supply_is_release_less_intake", "toy_adjustment",
          lambda t, d: _add(_y(t), "adjustment_supply_mt", d, year=2027)),
+    # a regime the rule does not name fails outright (an infinite violation), whatever d
+    Term("supply_adjustment", "unknown_regime", "toy_adjustment",
+         lambda t, d: _set(_y(t), "adjustment_regime", "withheld", year=2026), expected=lambda d: np.inf),
 
     # --- bank_limits (bank_limits.py)
     Term("bank_limits", "negative_bank", "toy_banking", lambda t, d: _set(_y(t), "bank_mt", -d, year=2025)),
@@ -513,6 +537,20 @@ TERMS = [
         _set(_y(t), "sold_for_cancellation_mt", -d, year=2026), _add(_y(t), "cancelled_mt", -d, year=2026))),
     Term("bank_limits", "sale_for_cancellation_at_a_price", "toy_sales", lambda t, d: (
         _set(_y(t), "sold_for_cancellation_mt", d, year=2026), _add(_y(t), "cancelled_mt", d, year=2026))),
+    # the bank is worth nothing when next year's price is 0: power (1 Mt of room) may cancel 1000 d
+    Term("bank_limits", "cancelled_when_worthless", "toy_bases", lambda t, d: (
+        _set(_y(t), "allowance_price_cny_per_t", 0.0, year=2027), _headroom_then_cancel(t, 1000 * d)),
+        expected=lambda d: 0.0),
+    # in the last year no bank may be left: steel, a net buyer under a sales factor, may cancel there
+    Term("bank_limits", "net_buyer_cancels_in_the_last_year", "toy_sales", lambda t, d: (
+        _add(_s(t), "emissions_mt", -1000 * d, sector="steel", year=2027),
+        _add(_s(t), "cancelled_mt", 1000 * d, sector="steel", year=2027),
+        _add(_y(t), "cancelled_mt", 1000 * d, year=2027)), expected=lambda d: 0.0),
+    # without a sales factor a net buyer (steel, at its base of 1) cancels only at a zero price (40 here)
+    Term("bank_limits", "net_buyer_without_factor_at_a_price", "toy_bases", lambda t, d: (
+        _add(_s(t), "emissions_mt", -d, sector="steel", year=2026),
+        _add(_s(t), "cancelled_mt", d, sector="steel", year=2026),
+        _add(_y(t), "cancelled_mt", d, year=2026))),
     Term("bank_limits", "negative_price", "toy_sales",
          lambda t, d: _set(_y(t), "allowance_price_cny_per_t", -d, year=2025)),
 
