@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .checktools import worst
+from .checktools import joined, rows_of, worst
 from ..lp.blocks import RowBlock
 from ..parameters.phases import SIMULATION
 from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
@@ -33,12 +33,22 @@ def define_facility_compliance(p: Parameters, sums: Sums) -> RowBlock:
 
 def facility_compliance(years, sector_years, steps, market) -> float:
     """At facility resolution an installation in the simulation phase emits no more than its
-    free allowances, its share of the rule cap."""
+    free allowances, its share of the rule cap: the free allowances of a sector's
+    installations add up to the sector's rule cap (``rule_cap_mt``), Mt off (worst)."""
     facilities = market.get("facilities")
     if "facility_id" not in steps or facilities is None or facilities.empty:
         return 0.0
     simulation = facilities[facilities["phase"] == SIMULATION]
-    return worst(simulation["emissions_mt"] - simulation["free_mt"])
+    over = simulation["emissions_mt"].to_numpy(dtype=float) - simulation["free_mt"].to_numpy(dtype=float)
+    if "rule_cap_mt" not in sector_years:
+        return worst(over)
+    row = rows_of(sector_years, simulation, "sector")
+    known = row >= 0
+    free = np.bincount(row[known], weights=simulation["free_mt"].to_numpy(dtype=float)[known],
+                       minlength=len(sector_years))
+    registered = np.bincount(row[known], minlength=len(sector_years)) > 0
+    shared_out = np.where(registered, np.abs(free - sector_years["rule_cap_mt"].to_numpy(dtype=float)), 0.0)
+    return worst(joined(over, np.nan_to_num(shared_out)))
 
 
 FACILITY_COMPLIANCE = Check("facility_compliance", facility_compliance)
