@@ -439,7 +439,11 @@ def ctrl_c_study(tmp_path: Path, serial: bool, group: bool = False) -> tuple[int
     parts = tmp_path / ".big.checkpoint" / "parts"
     process = subprocess.Popen([PYTHON, str(ROOT / "run.py"), "-q", "montecarlo", str(_big_study_file(tmp_path)),
                                 "--out", str(out), *(["--serial"] if serial else [])],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               # as from a terminal: a suite started in the background (``pytest &``
+                               # without job control) ignores SIGINT, its children would inherit that,
+                               # and Python then never raises KeyboardInterrupt
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while len(list(parts.glob("*.index.parquet"))) < 2 and time.time() < deadline and process.poll() is None:
         time.sleep(0.1)
