@@ -389,25 +389,31 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     own_sector = facilities["sector"].to_numpy(dtype=object)[own_facility.astype(int)]
 
     def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object) -> np.ndarray:
+        inherited = mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row]
+        if not len(own):  # no copy of a million values to append none
+            return inherited
         own_values = own[column].to_numpy(dtype=dtype, na_value=np.nan) if of_own is None else of_own
-        return np.concatenate([mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row],
-                               np.asarray(own_values, dtype=dtype)])
+        return np.concatenate([inherited, np.asarray(own_values, dtype=dtype)])
 
     def rank(column: str, of_own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each step's position of its ``column`` text among the sorted names (ranked on
         mac.csv's few rows and the own steps, then spread: no sort of text per step), and the names."""
         of_mac = mac[column].to_numpy(dtype=object)
         names = np.unique(np.concatenate([of_mac, of_own]))  # sorted as pandas sorts text
-        return np.concatenate([np.searchsorted(names, of_mac)[mac_row], np.searchsorted(names, of_own)]), names
+        inherited = np.searchsorted(names, of_mac).astype(np.int32)[mac_row]
+        if not len(own):
+            return inherited, names
+        return np.concatenate([inherited, np.searchsorted(names, of_own).astype(np.int32)]), names
 
     (sector_rank, sector_names), (step_rank, step_names) = (rank("sector", own_sector),
                                                             rank("step", own["step"].to_numpy(dtype=object)))
-    steps_facility = np.concatenate([facility, own_facility]).astype(np.int64)
+    steps_facility = (np.concatenate([facility, own_facility]) if len(own) else facility).astype(np.int32)
     # stable: by installation, then step name (the inherited rows already are: no own steps, no sort)
     order = np.lexsort((step_rank, steps_facility)) if len(own) else slice(None)
     available_from = joined("available_from", dtype=float)
-    base_cost = np.concatenate([mac["cost_cny_per_t"].to_numpy(dtype=float)[mac_row] * cost_factor[facility],
-                                own["cost_cny_per_t"].to_numpy(dtype=float, na_value=np.nan)])
+    base_cost = mac["cost_cny_per_t"].to_numpy(dtype=float)[mac_row] * cost_factor[facility]
+    if len(own):
+        base_cost = np.concatenate([base_cost, own["cost_cny_per_t"].to_numpy(dtype=float, na_value=np.nan)])
     return pd.DataFrame({
         "facility": steps_facility[order],
         "sector": _categorical(sector_rank[order], sector_names),  # text as codes: a name per step is
@@ -418,7 +424,7 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
         "available_from": np.where(np.isnan(available_from), -np.inf, available_from)[order],
         "sector_rank": sector_rank[order],
         "step_rank": step_rank[order],
-    })
+    }, copy=False)  # the arrays as they are, not a consolidated copy of them
 
 
 def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
