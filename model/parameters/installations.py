@@ -289,8 +289,9 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     ranks = [*codes, *(pd.factorize(column, sort=True)[0] for column in values)]
     sizes = [int(rank.max()) + 1 if rank.size else 1 for rank in ranks]
     combined = np.zeros(len(steps), dtype=np.int64)
-    for rank, size in zip(ranks, sizes):
-        combined = combined * size + rank
+    for rank, size in zip(ranks, sizes):  # in place: no temporaries of a few million
+        combined *= size
+        combined += rank
     assert float(np.prod(np.array(sizes, dtype=float))) < 2.0 ** 62, "too many distinct cost paths to number"
     appearance, distinct = pd.factorize(combined)  # numbered in order of first appearance
     sorted_rank = np.empty(distinct.size, dtype=np.int64)
@@ -376,11 +377,14 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     mac_steps = mac["step"].to_numpy(dtype=object)
     by_sector = np.lexsort((np.searchsorted(np.unique(mac_steps), mac_steps), mac_code))
     count = np.bincount(mac_code, minlength=n_codes)
-    first = np.r_[0, np.cumsum(count)[:-1]].astype(int)
+    first = np.r_[0, np.cumsum(count)[:-1]].astype(np.int32)
     per_facility = count[facility_code]
-    facility = np.repeat(inherits, per_facility)
-    within = np.arange(facility.size) - np.repeat(np.cumsum(per_facility) - per_facility, per_facility)
-    mac_row = by_sector[np.repeat(first[facility_code], per_facility) + within]
+    facility = np.repeat(inherits.astype(np.int32), per_facility)  # int32: a few million of each below
+    within = np.arange(facility.size, dtype=np.int32)
+    within -= np.repeat((np.cumsum(per_facility) - per_facility).astype(np.int32), per_facility)
+    within += np.repeat(first[facility_code], per_facility)
+    mac_row = by_sector[within]
+    del within
     cost_factor = facilities["cost_factor"].to_numpy(dtype=float, na_value=np.nan)
     # its own steps (an installation of facility_mac.csv), at the installation's position
     facility_of = pd.Series(np.arange(len(facilities)), index=facilities["facility_id"])
