@@ -144,3 +144,12 @@ def test_a_parquet_column_of_another_type_is_read_as_its_text(tmp_path):
     assert parquet_problems == csv_problems == [(3, "emissions_mt", "x", "a number from 0 to 100000 (Mt CO2)")]
     assert from_parquet["emissions_mt"].tolist()[0] == 60.0
     assert from_parquet["sector"].array.categories.tolist() == ["power"]
+
+
+def test_a_parquet_registry_written_with_its_index_reads_without_it(china_copy):
+    """A registry written by pandas with an index of its own (stored as a column that
+    pandas' metadata names as the index) reads as the registry without it."""
+    pd.read_csv(china_copy / "facilities.csv").set_index("facility_id", drop=False).rename_axis("id").to_parquet(
+        china_copy / "facilities.parquet")
+    (china_copy / "facilities.csv").unlink()
+    pd.testing.assert_frame_equal(load_dataset(china_copy).facilities, load_dataset(CHINA).facilities)

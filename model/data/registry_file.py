@@ -60,6 +60,8 @@ def read_parquet_registry(data: bytes, spec: schema.TableSpec, problems: list[Pr
         problems.append(Problem(REGISTRY_PARQUET, None, None, f"{table.num_rows} data rows",
                                 f"at most {spec.max_rows} data rows"))
         return None
+    index_columns = set((table.schema.pandas_metadata or {}).get("index_columns", []))  # a frame's index
+    table = table.select([i for i, name in enumerate(table.column_names) if name not in index_columns])
     header = [str(name).strip() for name in table.column_names]
     keep = _distinct_columns(REGISTRY_PARQUET, header, problems)
     columns = {header[i]: table.column(i) for i in keep}
