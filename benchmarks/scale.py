@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,8 +60,9 @@ def make_dataset(folder: Path, installations: int) -> Path:
     build limits (deployment_limits.csv, mac.csv max_build_mt_per_year and group), sector cap
     rules (cap_rules.csv: the shorthands of sectors.csv and absolute_cap_from stay), the
     installations' surrender rules (benchmarks.csv shortfall_cap_share and
-    obligation_capped_at_allocation) and fixed ETS caps (targets.csv ets_cap_mt blank: the
-    model chooses every cap). BAU (bau.csv) and the net-GHG national target stay. Above
+    obligation_capped_at_allocation), fixed ETS caps (targets.csv ets_cap_mt blank: the
+    model chooses every cap) and banking (scenario.toml banking = false). BAU (bau.csv)
+    and the net-GHG national target stay. Above
     ``LARGE_REGISTRY`` installations the registry has no source column (the same text on
     every row: 200,000 of them pass the 20 MiB limit on an input file)."""
     import pandas as pd
@@ -71,6 +73,8 @@ def make_dataset(folder: Path, installations: int) -> Path:
     shutil.copytree(ROOT / "inputs" / "china", folder)
     for left_out in ("offsets.csv", "deployment_limits.csv", "cap_rules.csv"):
         (folder / left_out).unlink(missing_ok=True)
+    scenario = (folder / "scenario.toml").read_text()
+    (folder / "scenario.toml").write_text(re.sub(r"(?m)^banking = true\b", "banking = false", scenario))
     targets = pd.read_csv(folder / "targets.csv")
     targets["ets_cap_mt"] = float("nan")
     targets.to_csv(folder / "targets.csv", index=False)

@@ -276,3 +276,31 @@ def test_mac_rows_of_columns_equal_their_text_lookup(small_china, overrides):
         sector = keys["sector"] if "sector" in keys else p.facility_years["sector"].to_numpy()[columns.facility_rows]
         expected = mac_key.get_indexer(pd.MultiIndex.from_arrays([sector, keys["step"]])) if len(columns) else []
         assert _mac_rows(p, columns, mac_key).tolist() == list(expected), columns.name
+
+
+def test_facility_grid_on_integer_codes_by_hand(tmp_path):
+    """The toy's five installations (p1 60, p2 40 Mt in power; s1 25, s2 15, s3 10 in steel;
+    no output, so allowances follow emissions), 2025-2027, BAU constant (power 100, steel
+    50). s1 holds 25/50 = 0.5 of steel: BAU 25 Mt; in 2025 steel simulates with a 6% cut,
+    so s1's own cap is 0.5 x 47 = 23.5 Mt, NaN once steel trades (2026). Its rows are
+    sector row 1 x 3 + year position; every text is a code (sector, phase), rows int32."""
+    from model.parameters.installations import facility_grid
+    from model.parameters.phases import PHASES
+
+    dataset = apply_overrides(load_dataset(conftest.toy_with_registry(tmp_path / "toy")),
+                              {"model.resolution": "facility"})
+    p = derive_parameters(dataset)
+    grid = facility_grid(dataset, p.sector_years, p.years)
+    assert len(grid) == 15 and grid["sector_row"].dtype == np.int32 and grid["phase_code"].dtype == np.int8
+    s1 = grid.loc["s1"]
+    assert s1.index.tolist() == [2025, 2026, 2027]
+    assert s1["sector_row"].tolist() == [3, 4, 5]
+    assert s1["emission_share"].tolist() == pytest.approx([0.5] * 3)
+    assert s1["bau_mt"].tolist() == pytest.approx([25.0] * 3)
+    assert s1["cap_mt"].iloc[0] == pytest.approx(23.5) and s1["cap_mt"].iloc[1:].isna().all()
+    assert [PHASES[code] for code in s1["phase_code"]] == ["simulation", "trading", "trading"]
+    assert grid.loc["p1", "emission_share"].tolist() == pytest.approx([0.6] * 3)
+    sector = grid["sector"].array
+    assert isinstance(sector, pd.Categorical) and sector.categories.tolist() == ["power", "steel", "rest"]
+    assert sector.codes.tolist() == [0] * 6 + [1] * 9
+    assert grid["phase"].tolist()[6:9] == ["simulation", "trading", "trading"]

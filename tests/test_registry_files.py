@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model import load_dataset
 from model.cli import cli
 from model.data.schema import REGISTRY_MAX_ROWS
+from tests import conftest
 from tests.conftest import CHINA
 
 
@@ -68,3 +72,84 @@ def test_a_200000_installation_registry_is_written_and_read(china_copy):
     result = _run("validate", china_copy)
     assert result.exit_code == 0, result.output
     assert len(load_dataset(china_copy).facilities) == 199_981 <= REGISTRY_MAX_ROWS
+
+
+def test_registry_text_is_categorical_from_reading(tmp_path):
+    """Five installations of two sectors: sector is a categorical with each name once, in
+    order of first appearance (power, steel), codes 0, 0, 1, 1, 1; the same from CSV and
+    from Parquet (where it is read by pyarrow, not as text cells)."""
+    folder = conftest.toy_with_registry(tmp_path / "toy")
+    from_csv = load_dataset(folder).facilities
+    pd.read_csv(folder / "facilities.csv").to_parquet(folder / "facilities.parquet", index=False)
+    (folder / "facilities.csv").unlink()
+    from_parquet = load_dataset(folder).facilities
+    for table in (from_csv, from_parquet):
+        sector = table["sector"].array
+        assert isinstance(sector, pd.Categorical)
+        assert sector.categories.tolist() == ["power", "steel"] and sector.codes.tolist() == [0, 0, 1, 1, 1]
+        assert table["facility_id"].array.codes.tolist() == [0, 1, 2, 3, 4]
+        assert table["region"].array.categories.tolist() == [""]  # blank: the default '', once
+    pd.testing.assert_frame_equal(from_parquet, from_csv)
+
+
+def _both_ways(table: pd.DataFrame) -> tuple[pd.DataFrame | None, list, pd.DataFrame | None, list]:
+    """``table`` read as facilities.parquet (pyarrow, column by column) and as the CSV pandas
+    writes of it (text cells), with the problems of each (file names left out)."""
+    import io
+
+    from model.data import inputs, schema
+    from model.data.registry_file import read_parquet_registry
+
+    parquet = io.BytesIO()
+    table.to_parquet(parquet, index=False)
+    parquet_problems: list = []
+    from_parquet = read_parquet_registry(parquet.getvalue(), schema.FACILITIES, parquet_problems)
+    csv_problems: list = []
+    cells = inputs._csv_cells("facilities.csv", table.to_csv(index=False), csv_problems, schema.FACILITIES.max_rows)
+    from_csv = inputs.parse_table(schema.FACILITIES, cells, csv_problems) if cells is not None else None
+    strip = [(p.row, p.column, p.found, p.expected) for p in parquet_problems]
+    return from_parquet, strip, from_csv, [(p.row, p.column, p.found, p.expected) for p in csv_problems]
+
+
+_names = st.sampled_from(["power", " power", "steel ", "", None, "cement", "p-1", "1.5"])
+_numbers = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 2.5, 1e8, float("nan"), float("inf"), 1e-300, 99.9]),
+                     st.floats(min_value=0, max_value=200, allow_nan=False))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(_names, _names, _names, _numbers, _numbers, st.sampled_from([True, False, None])),
+                min_size=1, max_size=12), st.booleans())
+def test_a_parquet_registry_reads_as_its_csv(rows, as_integers):
+    """Any registry, bad cells included (blank or padded names, negative, infinite or
+    out-of-range numbers, blank flags): facilities.parquet read column by column gives the
+    table and the problems (row, column, value, expectation) that the same table written as
+    facilities.csv gives cell by cell."""
+    table = pd.DataFrame(rows, columns=["facility_id", "sector", "unit_type", "emissions_mt", "cost_factor",
+                                        "obligation_capped_at_allocation"])
+    table["facility_id"] = [None if name is None else f"{name}{i}" for i, name in enumerate(table["facility_id"])]
+    if as_integers:  # integer columns in the Parquet file
+        table["emissions_mt"] = np.nan_to_num(table["emissions_mt"], posinf=7, nan=3).round().astype(np.int64)
+    table["obligation_capped_at_allocation"] = table["obligation_capped_at_allocation"].astype("boolean")
+    from_parquet, parquet_problems, from_csv, csv_problems = _both_ways(table)
+    assert parquet_problems == csv_problems
+    pd.testing.assert_frame_equal(from_parquet, from_csv, check_index_type="equiv")
+
+
+def test_a_parquet_column_of_another_type_is_read_as_its_text(tmp_path):
+    """emissions_mt stored as text ('60', 'x'): checked as CSV cells are, so 'x' on the
+    second record is reported at row 3; a dictionary (categorical) sector reads as text."""
+    table = pd.DataFrame({"facility_id": ["p1", "p2"], "sector": pd.Categorical(["power", "power"]),
+                          "emissions_mt": ["60", "x"]})
+    from_parquet, parquet_problems, _, csv_problems = _both_ways(table)
+    assert parquet_problems == csv_problems == [(3, "emissions_mt", "x", "a number from 0 to 100000 (Mt CO2)")]
+    assert from_parquet["emissions_mt"].tolist()[0] == 60.0
+    assert from_parquet["sector"].array.categories.tolist() == ["power"]
+
+
+def test_a_parquet_registry_written_with_its_index_reads_without_it(china_copy):
+    """A registry written by pandas with an index of its own (stored as a column that
+    pandas' metadata names as the index) reads as the registry without it."""
+    pd.read_csv(china_copy / "facilities.csv").set_index("facility_id", drop=False).rename_axis("id").to_parquet(
+        china_copy / "facilities.parquet")
+    (china_copy / "facilities.csv").unlink()
+    pd.testing.assert_frame_equal(load_dataset(china_copy).facilities, load_dataset(CHINA).facilities)

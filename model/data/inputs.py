@@ -26,10 +26,10 @@ import pandas as pd
 
 from . import schema
 from ..errors import EtscapError, InputError, Problem, did_you_mean
+from .registry_file import REGISTRY_PARQUET, with_categorical_text  # text of a registry as categoricals
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
 MAX_REGISTRY_BYTES = 128 * 1024 * 1024  # facilities.csv or .parquet: 250,000 rows of text fit
-REGISTRY_PARQUET = "facilities.parquet"  # the registry may be Parquet instead of CSV
 MAX_COLUMNS = 100  # columns of one CSV file: unknown columns are reported, but not without end
 ZIP_SIGNATURE = b"PK\x03\x04"  # an .xlsx workbook is a zip file
 SECTOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -422,13 +422,11 @@ def _read_table(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -
             problems.append(Problem(REGISTRY_PARQUET, None, None, f"both {spec.file} and {REGISTRY_PARQUET}",
                                     "one registry (delete one of the two files)"))
             return pd.DataFrame()
-        raw = _parquet_cells(folder, spec, problems)
-        if raw is None:
-            return pd.DataFrame()
-        found: list[Problem] = []
-        table = parse_table(spec, raw, found)  # its cells' problems name the file they are in
-        problems += [dataclasses.replace(p, file=REGISTRY_PARQUET) if p.file == spec.file else p for p in found]
-        return table
+        from .registry_file import read_parquet_registry  # pyarrow only for a Parquet registry
+
+        data = _read_bytes(folder, REGISTRY_PARQUET, problems, MAX_REGISTRY_BYTES)
+        table = read_parquet_registry(data, spec, problems) if data is not None else None
+        return pd.DataFrame() if table is None else table
     if not spec.required and not (folder / spec.file).exists() and not (folder / spec.file).is_symlink():
         return empty_table(spec)  # absent; a dangling link is reported by _read_bytes
     data = _read_bytes(folder, spec.file, problems, MAX_REGISTRY_BYTES if registry else MAX_FILE_BYTES)
@@ -525,35 +523,6 @@ def _regular_csv_cells(text: str, max_rows: int) -> pd.DataFrame | None:
     return cells
 
 
-def _parquet_cells(folder: Path, spec: schema.TableSpec, problems: list[Problem]) -> pd.DataFrame | None:
-    """A Parquet registry's cells as text, numbered as the rows of the same table in CSV would
-    be (header = row 1), so that it is checked exactly as facilities.csv is."""
-    data = _read_bytes(folder, REGISTRY_PARQUET, problems, MAX_REGISTRY_BYTES)
-    if data is None:
-        return None
-    try:
-        table = pd.read_parquet(io.BytesIO(data))
-    except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid is a ValueError
-        problems.append(Problem(REGISTRY_PARQUET, None, None, None,
-                                f"a Parquet file with the columns of {spec.file} (pyarrow: {err})"))
-        return None
-    if len(table) > spec.max_rows:
-        problems.append(Problem(REGISTRY_PARQUET, None, None, f"{len(table)} data rows",
-                                f"at most {spec.max_rows} data rows"))
-        return None
-    cells = pd.DataFrame({str(name): _as_text(table[name]) for name in table.columns}, dtype=object)
-    cells.index = pd.RangeIndex(2, len(table) + 2, name="row")
-    return cells
-
-
-def _as_text(column: pd.Series) -> np.ndarray:
-    """A column's cells as CSV would hold them: numbers in full (round-trip) precision,
-    missing as blank."""
-    text = column.astype(str).to_numpy(dtype=object)
-    text[pd.isna(column).to_numpy()] = ""
-    return text
-
-
 def _malformed(file: str, row: int, err: csv.Error) -> Problem:
     if "unexpected end of data" in str(err):
         return Problem(file, row, None, "a quote (\") that is never closed",
@@ -608,7 +577,8 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
     if len(raw) == 0:  # an absent optional file, or a header alone: the declared types, no cells to parse
         columns = {field.name: pd.Series(EMPTY_VALUES[field.kind], index=raw.index, name=field.name)
                    for field in spec.fields}
-        return pd.DataFrame(columns, index=raw.index)
+        table = pd.DataFrame(columns, index=raw.index)
+        return with_categorical_text(spec, table) if spec.file == schema.FACILITIES.file else table
     bad_cells: list[tuple[int, Problem]] = []  # (row, problem)
     for field in spec.fields:
         column = raw[field.name] if field.name in raw.columns else pd.Series("", index=raw.index)
@@ -621,7 +591,8 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
         columns[field.name] = values
     # row by row, as a reader scans the file
     problems += [problem for _, problem in sorted(bad_cells, key=lambda cell: cell[0])]
-    return pd.DataFrame(columns, index=raw.index)
+    table = pd.DataFrame(columns, index=raw.index)
+    return with_categorical_text(spec, table) if spec.file == schema.FACILITIES.file else table
 
 
 # -- checks across rows and files -----------------------------------------------------

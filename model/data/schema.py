@@ -396,7 +396,9 @@ FACILITIES = TableSpec(
     "facilities.csv",
     "Optional registry of installations, in base_year; the sector's emissions and free "
     "allocation are shared among its facilities. May be given as facilities.parquet instead "
-    "(the same columns; its records are numbered as CSV rows, the first is row 2), e.g. for a large registry.",
+    "(the same columns; its records are numbered as CSV rows, the first is row 2), e.g. for a large registry: "
+    "read by pyarrow column by column (numbers as numbers, text by its distinct values), with the same checks. "
+    "Its text columns are read as categoricals (a code per row, each name once).",
     ("facility_id",),
     (
         Field("facility_id", "str", "", "Unique identifier of the installation."),

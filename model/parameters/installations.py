@@ -90,24 +90,35 @@ class PooledMembers:
 def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
     """One row per installation and model year (installation by installation): its sector's
     row and phase, BAU, and shares of its sector's emissions and allowances; ``phase_code``
-    is the phase's position in ``phases.PHASES`` (compared as integers, not text)."""
+    is the phase's position in ``phases.PHASES`` (compared as integers, not text).
+
+    Built on integer codes: ``sector`` and ``phase`` are categoricals (a code per row, each
+    name once), ``sector_row`` is int32, and the columns are the arrays themselves (no
+    consolidated copy); the registry's part is kept for the scenarios that share it."""
     shape = _grid_shape(dataset, years)
-    sector_row = shape["sector_row"]
-    sector_phase = sector_years["phase"].to_numpy()
-    phase = sector_phase[sector_row]
-    rule_cap = sector_years["rule_cap_mt"].to_numpy()[sector_row]
-    table = pd.DataFrame({  # text as object arrays: read back as numpy many times per solve
-        "sector": pd.Series(shape["sector"], dtype=object, copy=False),
-        "sector_row": sector_row,
-        "phase": pd.Series(phase, dtype=object),
-        "bau_mt": sector_years["bau_mt"].to_numpy()[sector_row] * shape["emission_share"],
-        "emission_share": shape["emission_share"],
-        "allocation_share": shape["allocation_share"],
-        "cap_mt": np.where(phase == SIMULATION, rule_cap * shape["allocation_share"], np.nan),
-        "phase_code": phase_codes(sector_phase)[sector_row],
-    })
-    table.index = shape["index"]
+    n_years = years.size
+    installation_sector = shape["installation_sector"]  # sector code by installation
+    sector_phase = phase_codes(sector_years["phase"].to_numpy()).reshape(-1, n_years)  # sector x year
+    phase_code = sector_phase[installation_sector].ravel()  # rows of whole sectors: no grid-long gather
+    simulation = phase_code == PHASES.index(SIMULATION)
+    by_sector = {name: sector_years[name].to_numpy().reshape(-1, n_years) for name in ("bau_mt", "rule_cap_mt")}
+    emission_share, allocation_share = shape["emission_share"], shape["allocation_share"]
+    bau = (by_sector["bau_mt"][installation_sector] * emission_share.reshape(-1, n_years)).ravel()
+    rule_cap = (by_sector["rule_cap_mt"][installation_sector] * allocation_share.reshape(-1, n_years)).ravel()
+    table = pd.DataFrame({
+        "sector": shape["sector"],
+        "sector_row": shape["sector_row"],
+        "phase": pd.Categorical.from_codes(phase_code, categories=_PHASE_CATEGORIES, validate=False),
+        "bau_mt": bau,
+        "emission_share": emission_share,
+        "allocation_share": allocation_share,
+        "cap_mt": np.where(simulation, rule_cap, np.nan),
+        "phase_code": phase_code,
+    }, index=shape["index"], copy=False)
     return table
+
+
+_PHASE_CATEGORIES = pd.Index(PHASES, dtype=object)
 
 
 def phase_codes(phase: np.ndarray) -> np.ndarray:
@@ -121,23 +132,33 @@ def in_simulation(grid: pd.DataFrame) -> np.ndarray:
 
 
 def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
-    """What the facility grid takes from the registry alone (sector rows, shares, keys), by
-    installation-year: kept for the scenarios that share registry, benchmarks, sector names
-    and horizon (a Monte Carlo of sector numbers changes none of them)."""
+    """What the facility grid takes from the registry alone (sector codes and rows, shares,
+    keys), by installation-year: kept for the scenarios that share registry, benchmarks,
+    sector names and horizon (a Monte Carlo of sector numbers changes none of them).
+    Integer codes throughout: no text is repeated over the years."""
     facilities = dataset.facilities
 
     def make() -> dict[str, Any]:
-        n_years = years.size
-        sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(facilities["sector"])
+        n_years, n_facilities = years.size, len(facilities)
+        sector_names = pd.Index(dataset.sectors["sector"].to_numpy(dtype=object), dtype=object)
+        sector_code = sector_names.get_indexer(facilities["sector"])
         emission_share = _within_sector_share(sector_code, facilities["emissions_mt"].to_numpy(dtype=float))
         allocation_share = _within_sector_share(sector_code, _allocation_basis(dataset))
-        repeat = np.repeat(np.arange(len(facilities)), n_years)
+        year_code = np.arange(n_years, dtype=np.int32)
+        sector_row = (sector_code.astype(np.int32)[:, None] * np.int32(n_years) + year_code[None, :]).ravel()
+        code_dtype = np.int8 if len(sector_names) < 127 else np.int32
         shape = {
-            "sector_row": np.repeat(sector_code * n_years, n_years) + np.tile(np.arange(n_years), len(facilities)),
-            "sector": facilities["sector"].to_numpy(dtype=object)[repeat],
-            "emission_share": emission_share[repeat], "allocation_share": allocation_share[repeat],
-            "index": pd.MultiIndex.from_product([facilities["facility_id"].to_numpy(), years],
-                                                names=["facility_id", "year"])}
+            "installation_sector": sector_code,
+            "sector_row": sector_row,
+            "sector": pd.Categorical.from_codes(np.repeat(sector_code.astype(code_dtype), n_years),
+                                                categories=sector_names, validate=False),
+            "emission_share": np.repeat(emission_share, n_years),
+            "allocation_share": np.repeat(allocation_share, n_years),
+            "index": pd.MultiIndex(  # codes over the installations and years (the ids are unique: checked)
+                levels=[pd.Index(facilities["facility_id"].to_numpy(dtype=object), dtype=object), pd.Index(years)],
+                codes=[np.repeat(np.arange(n_facilities, dtype=np.int32), n_years),
+                       np.tile(year_code.astype(np.int8 if n_years < 127 else np.int32), n_facilities)],
+                names=["facility_id", "year"], verify_integrity=False)}
         for value in shape.values():
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
@@ -182,7 +203,9 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     # keys from integer codes over small levels: a million text keys are neither factorized
     # nor converted to strings (that took longer than the rest of the columns)
     def make_keys() -> pd.MultiIndex:  # the same object for scenarios of one structure (key_arrays are kept by it)
-        step_codes, step_names = pd.factorize(steps["step"].to_numpy())
+        step = steps["step"].array  # a categorical: its codes, not a million names factorized
+        step_codes, step_names = ((step.codes, step.categories) if isinstance(step, pd.Categorical)
+                                  else pd.factorize(steps["step"].to_numpy()))
         codes: list[Any] = [facility_rows // n_years, step_codes[of_step], year_position]
         return pd.MultiIndex(
             levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
@@ -203,8 +226,8 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
                              years)
     in_lp = np.isin(dataset.sectors["sector"].to_numpy(dtype=object), list(in_lp_sectors))  # by sector: a few
-    coupled = in_lp[grid["sector_row"].to_numpy() // n_years] & in_simulation(grid)
-    if coupled.any():  # the closed form solves each year alone: keep the simulation years in the LP
+    installation_sector = grid["sector_row"].to_numpy()[::n_years] // n_years  # each installation's first year
+    if simulating[in_lp[installation_sector]].any():  # the closed form solves each year alone: keep them in the LP
         return [pooled, own_columns], members, None
     return [pooled], members, presolve(own_columns, grid)
 
@@ -266,8 +289,9 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     ranks = [*codes, *(pd.factorize(column, sort=True)[0] for column in values)]
     sizes = [int(rank.max()) + 1 if rank.size else 1 for rank in ranks]
     combined = np.zeros(len(steps), dtype=np.int64)
-    for rank, size in zip(ranks, sizes):
-        combined = combined * size + rank
+    for rank, size in zip(ranks, sizes):  # in place: no temporaries of a few million
+        combined *= size
+        combined += rank
     assert float(np.prod(np.array(sizes, dtype=float))) < 2.0 ** 62, "too many distinct cost paths to number"
     appearance, distinct = pd.factorize(combined)  # numbered in order of first appearance
     sorted_rank = np.empty(distinct.size, dtype=np.int64)
@@ -286,9 +310,10 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
 
 
 def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
-    """Each simulation-phase installation-year's cheapest way to its own cap (merit order)."""
+    """Each simulation-phase installation-year's cheapest way to its own cap (merit order).
+    Worked on the columns' rows and the simulation rows only, not over the whole grid."""
     n_rows = len(grid)
-    needed = np.clip(grid["bau_mt"].to_numpy() - grid["cap_mt"].to_numpy(), 0.0, None)  # NaN outside simulation
+    bau, cap = grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy()  # cap NaN outside simulation
     assert columns.facility_rows is not None  # an installation's own columns, each on its facility-year row
     order = np.lexsort((columns.cost_cny_per_t, columns.facility_rows))
     rows, potential = columns.facility_rows[order], columns.potential_mt[order]
@@ -296,17 +321,33 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else np.zeros(0, dtype=int)
     group_start = np.repeat(first, np.diff(np.r_[first, rows.size]))
     before = cumulative - potential - (cumulative[group_start] - potential[group_start])
-    used = np.clip(needed[rows] - before, 0.0, potential)
-    short = needed - np.bincount(rows, weights=potential, minlength=n_rows)
+    used = np.clip(np.clip(bau[rows] - cap[rows], 0.0, None) - before, 0.0, potential)
     simulating = in_simulation(grid)
-    lacking = np.flatnonzero(simulating & (short > 1e-9 * np.maximum(1.0, needed)))
+    simulation_rows = np.flatnonzero(simulating)
+    needed = np.clip(bau[simulation_rows] - cap[simulation_rows], 0.0, None)
+    # the potential of each simulation row (the columns' rows are among them, sorted)
+    group_rows = rows[first]
+    at = np.searchsorted(simulation_rows, group_rows)
+    inside = (at < simulation_rows.size) & (simulation_rows[np.minimum(at, simulation_rows.size - 1)] == group_rows)
+    group_potential = np.add.reduceat(potential, first) if rows.size else np.zeros(0)
+    potential_by_row = np.zeros(simulation_rows.size)
+    potential_by_row[at[inside]] = group_potential[inside]
+    short = needed - potential_by_row
+    lacking = simulation_rows[short > 1e-9 * np.maximum(1.0, needed)]
     if lacking.size:
-        raise InfeasibleError(_short_message(grid, lacking, needed, short))
+        full_needed = np.full(n_rows, np.nan)
+        full_needed[simulation_rows] = needed
+        full_short = np.full(n_rows, np.nan)
+        full_short[simulation_rows] = short
+        raise InfeasibleError(_short_message(grid, lacking, full_needed, full_short))
     abatement = np.empty_like(used)
     abatement[order] = used
     own_price = np.where(simulating, 0.0, np.nan)
-    dearest = used > 1e-12
-    np.maximum.at(own_price, rows[dearest], columns.cost_cny_per_t[order][dearest])
+    # the dearest step used in a row is its last used one (each row's steps are in cost order)
+    used_at = np.flatnonzero(used > 1e-12)
+    used_rows = rows[used_at]
+    last = used_at[np.r_[used_rows[1:] != used_rows[:-1], True]] if used_at.size else used_at
+    own_price[rows[last]] = np.maximum(own_price[rows[last]], columns.cost_cny_per_t[order][last])
     return PresolvedColumns(columns, abatement, own_price)
 
 
@@ -336,11 +377,14 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     mac_steps = mac["step"].to_numpy(dtype=object)
     by_sector = np.lexsort((np.searchsorted(np.unique(mac_steps), mac_steps), mac_code))
     count = np.bincount(mac_code, minlength=n_codes)
-    first = np.r_[0, np.cumsum(count)[:-1]].astype(int)
+    first = np.r_[0, np.cumsum(count)[:-1]].astype(np.int32)
     per_facility = count[facility_code]
-    facility = np.repeat(inherits, per_facility)
-    within = np.arange(facility.size) - np.repeat(np.cumsum(per_facility) - per_facility, per_facility)
-    mac_row = by_sector[np.repeat(first[facility_code], per_facility) + within]
+    facility = np.repeat(inherits.astype(np.int32), per_facility)  # int32: a few million of each below
+    within = np.arange(facility.size, dtype=np.int32)
+    within -= np.repeat((np.cumsum(per_facility) - per_facility).astype(np.int32), per_facility)
+    within += np.repeat(first[facility_code], per_facility)
+    mac_row = by_sector[within]
+    del within
     cost_factor = facilities["cost_factor"].to_numpy(dtype=float, na_value=np.nan)
     # its own steps (an installation of facility_mac.csv), at the installation's position
     facility_of = pd.Series(np.arange(len(facilities)), index=facilities["facility_id"])
@@ -349,36 +393,49 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     own_sector = facilities["sector"].to_numpy(dtype=object)[own_facility.astype(int)]
 
     def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object) -> np.ndarray:
+        inherited = mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row]
+        if not len(own):  # no copy of a million values to append none
+            return inherited
         own_values = own[column].to_numpy(dtype=dtype, na_value=np.nan) if of_own is None else of_own
-        return np.concatenate([mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row],
-                               np.asarray(own_values, dtype=dtype)])
+        return np.concatenate([inherited, np.asarray(own_values, dtype=dtype)])
 
-    def rank(column: str, of_own: np.ndarray) -> np.ndarray:
+    def rank(column: str, of_own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each step's position of its ``column`` text among the sorted names (ranked on
-        mac.csv's few rows and the own steps, then spread: no sort of text per step)."""
+        mac.csv's few rows and the own steps, then spread: no sort of text per step), and the names."""
         of_mac = mac[column].to_numpy(dtype=object)
         names = np.unique(np.concatenate([of_mac, of_own]))  # sorted as pandas sorts text
-        return np.concatenate([np.searchsorted(names, of_mac)[mac_row], np.searchsorted(names, of_own)])
+        inherited = np.searchsorted(names, of_mac).astype(np.int32)[mac_row]
+        if not len(own):
+            return inherited, names
+        return np.concatenate([inherited, np.searchsorted(names, of_own).astype(np.int32)]), names
 
-    sector, step = joined("sector", own_sector), joined("step")
-    sector_rank, step_rank = rank("sector", own_sector), rank("step", own["step"].to_numpy(dtype=object))
-    steps_facility = np.concatenate([facility, own_facility]).astype(np.int64)
+    (sector_rank, sector_names), (step_rank, step_names) = (rank("sector", own_sector),
+                                                            rank("step", own["step"].to_numpy(dtype=object)))
+    steps_facility = (np.concatenate([facility, own_facility]) if len(own) else facility).astype(np.int32)
     # stable: by installation, then step name (the inherited rows already are: no own steps, no sort)
     order = np.lexsort((step_rank, steps_facility)) if len(own) else slice(None)
     available_from = joined("available_from", dtype=float)
-    base_cost = np.concatenate([mac["cost_cny_per_t"].to_numpy(dtype=float)[mac_row] * cost_factor[facility],
-                                own["cost_cny_per_t"].to_numpy(dtype=float, na_value=np.nan)])
+    base_cost = mac["cost_cny_per_t"].to_numpy(dtype=float)[mac_row] * cost_factor[facility]
+    if len(own):
+        base_cost = np.concatenate([base_cost, own["cost_cny_per_t"].to_numpy(dtype=float, na_value=np.nan)])
     return pd.DataFrame({
         "facility": steps_facility[order],
-        "sector": pd.Series(sector[order], dtype=object, copy=False),
-        "step": pd.Series(step[order], dtype=object, copy=False),
+        "sector": _categorical(sector_rank[order], sector_names),  # text as codes: a name per step is
+        "step": _categorical(step_rank[order], step_names),  # a million objects at 200,000 installations
         "potential_share": joined("potential_share", dtype=float)[order],
         "base_cost": base_cost[order],
         "cost_change": joined("cost_change", dtype=float)[order],
         "available_from": np.where(np.isnan(available_from), -np.inf, available_from)[order],
         "sector_rank": sector_rank[order],
         "step_rank": step_rank[order],
-    })
+    }, copy=False)  # the arrays as they are, not a consolidated copy of them
+
+
+def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
+    """Names given by their positions in ``names`` (sorted, distinct) as a categorical."""
+    code_dtype = np.int8 if names.size < 127 else np.int16 if names.size < 32_000 else np.int32
+    return pd.Categorical.from_codes(codes.astype(code_dtype), categories=pd.Index(names, dtype=object),
+                                     validate=False)
 
 
 def _allocation_basis(dataset: Dataset) -> np.ndarray:
