@@ -56,3 +56,36 @@ def cached(kind: str, key: tuple, make: Callable[[], Any]) -> Any:
     cache.append((key, derived))
     del cache[:-KEPT]
     return derived
+
+
+_BY_VALUE: dict[str, list[tuple[tuple[np.ndarray, ...], Any]]] = {}  # by kind: (copies of the arrays, derived)
+
+
+def kept_for_equal(kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[], Any]) -> Any:
+    """``make()``, kept for the next call of ``kind`` whose ``arrays`` hold the same values
+    (dtypes, shapes and elements): what the checks derive from the output tables' keys
+    (joins, codes), which a study's scenarios share although each table holds its own copy
+    of them. A hit costs a comparison of the arrays (their text is the same objects: a
+    pointer each) instead of hashing every name; a miss is what ``make()`` gives. The arrays
+    are kept as copies (a caller may change its tables afterwards); what ``make`` returns is
+    shared and must not be changed in place."""
+    if not _on[0]:
+        return make()
+    cache = _BY_VALUE.setdefault(kind, [])
+    for kept, derived in cache:
+        if len(kept) == len(arrays) and all(_equal(a, b) for a, b in zip(kept, arrays)):
+            return derived
+    derived = make()
+    cache.append((tuple(np.array(a, copy=True) for a in arrays), derived))
+    del cache[:-KEPT]
+    return derived
+
+
+def _equal(kept: np.ndarray, given: np.ndarray) -> bool:
+    if kept.dtype != given.dtype or kept.shape != given.shape:
+        return False
+    if kept.dtype.kind == "f":
+        return bool(np.array_equal(kept, given, equal_nan=True))
+    if kept.dtype.kind == "O":  # None == None holds; a NaN among text never equals: a miss, made afresh
+        return bool((kept == given).all()) if kept.size else True
+    return bool(np.array_equal(kept, given))

@@ -33,8 +33,9 @@ def facility_compliance(years, sector_years, steps, market) -> float:
     facilities = market.get("facilities")
     if "facility_id" not in steps or facilities is None or facilities.empty:
         return 0.0
-    simulation = facilities[facilities["phase"] == SIMULATION]
-    return worst(simulation["emissions_mt"] - simulation["free_mt"])
+    simulation = np.asarray(facilities["phase"] == SIMULATION)  # a mask, not a copy of the table's rows
+    over = facilities["emissions_mt"].to_numpy(dtype=float) - facilities["free_mt"].to_numpy(dtype=float)
+    return worst(over[simulation])
 
 
 FACILITY_COMPLIANCE = Check("facility_compliance", facility_compliance)

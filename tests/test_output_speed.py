@@ -1,0 +1,96 @@
+"""What the output side keeps between a study's scenarios (issue 17): joins and codes the checks
+make from the tables' keys, found again by value, never stale; and a wrong rule still fails the
+checks at facility resolution when they run from what was kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.data import fastpath
+from model.families.checktools import rows_of
+from model.families.deployment_limits import _abatement_by_step, deployment_limited
+from model.families.facility_compliance import facility_compliance
+
+
+def test_kept_for_equal_finds_equal_arrays_and_never_a_changed_one():
+    """The same values in other arrays are a hit (make runs once); one changed element, another
+    dtype or the validated path make it afresh; the kept copy does not follow the caller's array."""
+    made = []
+
+    def make(values):
+        made.append(values.copy())
+        return float(np.sum(values == "a"))
+
+    names = np.array(["a", "b", "a", None], dtype=object)
+    kind = "test kept_for_equal"
+    assert fastpath.kept_for_equal(kind, (names,), lambda: make(names)) == 2.0
+    same = names.copy()
+    assert fastpath.kept_for_equal(kind, (same,), lambda: make(same)) == 2.0
+    assert len(made) == 1  # a hit: equal values in another array
+    names[1] = "a"  # the caller changes its array in place: what was kept is of the old values
+    assert fastpath.kept_for_equal(kind, (names,), lambda: make(names)) == 3.0
+    assert len(made) == 2
+    as_text = names.astype(str)
+    assert fastpath.kept_for_equal(kind, (as_text,), lambda: make(as_text)) == 3.0
+    assert len(made) == 3  # another dtype is another key
+    with fastpath.validated():
+        fastpath.kept_for_equal(kind, (same,), lambda: make(same))
+    assert len(made) == 4
+    with_nan = np.array([1.0, np.nan])
+    assert fastpath.kept_for_equal(kind + " nan", (with_nan,), lambda: 7) == 7
+    assert fastpath.kept_for_equal(kind + " nan", (with_nan.copy(),), lambda: 8) == 7  # NaN equals NaN here
+
+
+def test_rows_of_joins_on_name_and_year_and_is_kept_read_only():
+    """Table rows (a, 2025), (b, 2025), (a, 2026); keys (b, 2025), (a, 2026), (c, 2025), (a, 2027):
+    rows 1, 2, -1, -1. The same keys again give the same (read-only) array; a year changed in the
+    table moves the join: with a in 2024 and b in 2026, only (a, 2026) has a row."""
+    table = pd.DataFrame({"facility_id": ["a", "b", "a"], "year": [2025, 2025, 2026]})
+    keys = pd.DataFrame({"facility_id": ["b", "a", "c", "a"], "year": [2025, 2026, 2025, 2027]})
+    rows = rows_of(table, keys, "facility_id")
+    assert rows.tolist() == [1, 2, -1, -1]
+    assert not rows.flags.writeable
+    assert rows_of(table.copy(), keys.copy(), "facility_id") is rows
+    moved = table.assign(year=[2024, 2026, 2026])  # b moves to 2026: (b, 2025) has no row now
+    assert rows_of(moved, keys, "facility_id").tolist() == [-1, 2, -1, -1]
+
+
+def test_abatement_by_step_sums_installations_by_pair_and_year():
+    """Steps of two installations: (steel, A) abates 1 + 2 in 2025 and 4 in 2026, (steel, B) 8 in
+    2025, (power, A) 16 (not asked). Asked [(steel, B), (steel, A)]: [[8, 0], [3, 4]]. The codes
+    kept for these keys serve a second table with other abatement: (steel, A) 2025 then 30."""
+    steps = pd.DataFrame({"sector": ["steel", "steel", "steel", "steel", "power"],
+                          "step": ["A", "A", "A", "B", "A"], "year": [2025, 2025, 2026, 2025, 2025],
+                          "abatement_mt": [1.0, 2.0, 4.0, 8.0, 16.0]})
+    years = pd.DataFrame({"year": [2025, 2026]})
+    assert _abatement_by_step(years, steps, [("steel", "B"), ("steel", "A")]).tolist() == [[8.0, 0.0], [3.0, 4.0]]
+    other = steps.assign(abatement_mt=[10.0, 20.0, 4.0, 8.0, 16.0])
+    assert _abatement_by_step(years, other, [("steel", "A")]).tolist() == [[30.0, 4.0]]
+
+
+def test_a_group_at_its_limit_marks_only_its_members_in_full_years():
+    """Group g = {(steel, A)} with max 3 Mt in 2025 and 10 in 2026; (steel, A) abates 3 and 4: full
+    in 2025 only, so only its 2025 rows are at the limit; (steel, B) is build-limited everywhere."""
+    steps = pd.DataFrame({"sector": ["steel", "steel", "steel", "steel"], "step": ["A", "A", "A", "B"],
+                          "year": [2025, 2025, 2026, 2026], "abatement_mt": [1.0, 2.0, 4.0, 1.0]})
+    years = pd.DataFrame({"year": [2025, 2026]})
+    market = {"deployment_limits": {
+        "max_build_mt_per_year": [{"sector": "steel", "step": "B", "max_mt": 1.0}],
+        "max_mt": [{"group": "g", "steps": [["steel", "A"]], "years": [2025, 2026], "max_mt": [3.0, 10.0]}]}}
+    build_limited, at_limit = deployment_limited(years, steps, market)
+    assert build_limited.tolist() == [False, False, False, True]
+    assert at_limit.tolist() == [True, True, False, False]
+
+
+def test_facility_compliance_tests_only_the_simulation_rows():
+    """Installation x emits 12 against 10 free in simulation (2 Mt over); y emits 20 against 5 while
+    trading (a shortfall it buys, no violation): worst 2 Mt."""
+    facilities = pd.DataFrame({"facility_id": pd.Categorical(["x", "y"]), "year": [2025, 2025],
+                               "phase": pd.Categorical(["simulation", "trading"]),
+                               "emissions_mt": [12.0, 20.0], "free_mt": [10.0, 5.0]})
+    steps = pd.DataFrame({"facility_id": ["x"], "year": [2025]})
+    assert facility_compliance(None, None, steps, {"facilities": facilities}) == pytest.approx(2.0)
+    assert facility_compliance(None, None, steps, {"facilities": facilities.assign(
+        emissions_mt=[9.0, 20.0])}) == 0.0
