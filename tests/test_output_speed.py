@@ -94,3 +94,23 @@ def test_facility_compliance_tests_only_the_simulation_rows():
     assert facility_compliance(None, None, steps, {"facilities": facilities}) == pytest.approx(2.0)
     assert facility_compliance(None, None, steps, {"facilities": facilities.assign(
         emissions_mt=[9.0, 20.0])}) == 0.0
+
+
+def test_tables_made_from_kept_rows_can_be_changed_and_the_next_solve_is_unchanged(tmp_path):
+    """The toy's five installations at facility resolution: the installation table's keys, BAU and
+    shares are kept for the grid between solves, the steps' keys too. Changing one solve's tables
+    in place (a BAU, an installation's name, a step's sector) leaves the next solve's as the first's."""
+    from model import apply_overrides, load_dataset, solve
+    from tests.conftest import FIVE_INSTALLATIONS_WITH_OUTPUT, toy_with_registry
+
+    dataset = apply_overrides(load_dataset(toy_with_registry(tmp_path / "toy", FIVE_INSTALLATIONS_WITH_OUTPUT)),
+                              {"model.resolution": "facility"})
+    first = solve(dataset, allocation=False)
+    kept = (first.facilities.copy(), first.abatement_steps.copy())
+    first.facilities.loc[0, "bau_mt"] = -1.0
+    first.facilities.loc[0, "facility_id"] = "s2"
+    first.abatement_steps.loc[0, "sector"] = "power" if first.abatement_steps.loc[0, "sector"] != "power" else "steel"
+    again = solve(dataset, allocation=False)
+    pd.testing.assert_frame_equal(again.facilities, kept[0], check_exact=True)
+    pd.testing.assert_frame_equal(again.abatement_steps, kept[1], check_exact=True)
+    assert set(again.facilities["facility_id"]) == {"p1", "p2", "s1", "s2", "s3"}

@@ -700,12 +700,12 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     potential = np.concatenate([columns.potential_mt for columns, _ in solved])
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
-    steps = pd.DataFrame({  # text kept as object arrays: no conversion per scenario
-        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None)
+    steps = pd.DataFrame({  # text kept as object arrays (copies of the kept keys): no conversion per scenario
+        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None, copy=True)
            for name, values in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
-    })
+    }, copy=False)  # columns not stacked into blocks: each is new already
     if p.facility_resolution:
         steps["pool"] = pd.array(steps["pool"].to_numpy(dtype=float), dtype="Int64")
     return steps, np.concatenate([columns.rows for columns, _ in solved])
@@ -832,11 +832,11 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
         used_years = np.flatnonzero(by_path_year.any(axis=0))
         in_use = np.asarray(by_path_year.any(axis=1), dtype=bool)[members.pool_path]
         facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
-        share_used = np.zeros((n // n_years, n_years))  # installation x year
+        share_used = np.zeros((n_years, n // n_years))  # year x installation: each year's row contiguous
+        by_year_path = np.ascontiguousarray(by_path_year.T)
         for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
-            share_used[:, year] = np.bincount(facility, minlength=n // n_years,
-                                              weights=share * by_path_year[path, year])
-        total += share_used.ravel() * p.facility_years["bau_mt"].to_numpy()
+            share_used[year] = np.bincount(facility, minlength=n // n_years, weights=share * by_year_path[year][path])
+        total += share_used.T.ravel() * p.facility_years["bau_mt"].to_numpy()
     return total
 
 
