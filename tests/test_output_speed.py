@@ -114,3 +114,28 @@ def test_tables_made_from_kept_rows_can_be_changed_and_the_next_solve_is_unchang
     pd.testing.assert_frame_equal(again.facilities, kept[0], check_exact=True)
     pd.testing.assert_frame_equal(again.abatement_steps, kept[1], check_exact=True)
     assert set(again.facilities["facility_id"]) == {"p1", "p2", "s1", "s2", "s3"}
+
+
+def test_the_table_by_installation_is_written_as_parquet_and_read_back_whole(tmp_path):
+    """The toy's five installations at facility resolution, 2025-2030 (6 covered years of
+    power; steel covered from 2027): facility_years.parquet only, read back equal to the
+    solve's table (categoricals and all); with installations_csv also facilities.csv; a cut
+    Parquet file is refused naming it."""
+    from model import Results, apply_overrides, load_dataset, solve
+    from model.errors import EtscapError
+    from tests.conftest import FIVE_INSTALLATIONS_WITH_OUTPUT, toy_with_registry
+
+    dataset = apply_overrides(load_dataset(toy_with_registry(tmp_path / "toy", FIVE_INSTALLATIONS_WITH_OUTPUT)),
+                              {"model.resolution": "facility"})
+    results = solve(dataset, allocation=False)
+    folder = results.write(tmp_path / "out")
+    assert (folder / "facility_years.parquet").is_file() and not (folder / "facilities.csv").exists()
+    pd.testing.assert_frame_equal(Results.read(folder).facilities, results.facilities, check_exact=True)
+    with_csv = results.write(tmp_path / "csv", installations_csv=True)
+    as_csv = pd.read_csv(with_csv / "facilities.csv")
+    assert as_csv["facility_id"].tolist() == results.facilities["facility_id"].astype(str).tolist()
+    assert np.abs(as_csv["emissions_mt"].to_numpy() - results.facilities["emissions_mt"].to_numpy()).max() < 1e-9
+    data = (folder / "facility_years.parquet").read_bytes()
+    (folder / "facility_years.parquet").write_bytes(data[: len(data) // 2])
+    with pytest.raises(EtscapError, match="facility_years.parquet is damaged or was not written by etscap"):
+        Results.read(folder)

@@ -178,11 +178,13 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     step_price = faced[steps["sector_year_row"].to_numpy()]
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):
-        row = rows_of(facilities, steps, "facility_id")
+        # the simulation rows' keys and prices only (not a copy of every column of the table)
+        in_simulation = np.flatnonzero(np.asarray(facilities["phase"] == SIMULATION))
+        simulation = facilities[["facility_id", "year", "price_cny_per_t"]].iloc[in_simulation]
+        row = rows_of(simulation, steps, "facility_id")
         # a NaN after the prices: row -1 (no installation in simulation, or none at all) picks it
-        simulation = np.append(np.asarray(facilities["phase"] == SIMULATION), False)[row]
-        own_price = np.append(facilities["price_cny_per_t"].to_numpy(dtype=float), np.nan)[row]
-        step_price = np.where(simulation, own_price, step_price)
+        own_price = np.append(simulation["price_cny_per_t"].to_numpy(dtype=float), np.nan)[row]
+        step_price = np.where(row >= 0, own_price, step_price)
     cost = steps["cost_cny_per_t"].to_numpy()
     build_limited, at_group_limit = deployment_limited(years, steps, market)
     used = (steps["abatement_mt"].to_numpy() > TOLERANCE_MT) & ~build_limited
