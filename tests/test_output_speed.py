@@ -139,3 +139,27 @@ def test_the_table_by_installation_is_written_as_parquet_and_read_back_whole(tmp
     (folder / "facility_years.parquet").write_bytes(data[: len(data) // 2])
     with pytest.raises(EtscapError, match="facility_years.parquet is damaged or was not written by etscap"):
         Results.read(folder)
+
+
+def test_pools_add_nothing_to_simulation_rows_so_a_study_leaves_them_out(monkeypatch):
+    """The default registry at facility resolution (6,837 installations): the pooled columns'
+    shares are 0 in every simulation-phase installation-year (a pool merges installations that
+    face no constraint of their own), so the abatement without them is the same there to the
+    last bit; in trading rows they are most of it (the test would fail if pools were left out
+    there)."""
+    import model.solving.resolve as resolve
+    from model import apply_overrides, load_dataset
+    from model.parameters.derive import derive_parameters
+    from model.parameters.installations import in_simulation
+    from model.results.tables import facility_abatement
+
+    p = derive_parameters(apply_overrides(load_dataset("inputs/china"), {"model.resolution": "facility"}))
+    seen = {}
+    real = resolve.build_results
+    monkeypatch.setattr(resolve, "build_results", lambda p_, solution, *a, **k: seen.setdefault(
+        "solution", solution) and real(p_, solution, *a, **k))
+    resolve.Resolver(p, hash_inputs=False, installations=False).solve(p, start="reference")
+    every, own = facility_abatement(p, seen["solution"]), facility_abatement(p, seen["solution"], pooled=False)
+    simulation = np.asarray(in_simulation(p.facility_years), dtype=bool)
+    assert simulation.sum() > 0 and np.array_equal(every[simulation], own[simulation])
+    assert every[~simulation].sum() > 100.0 and own[~simulation].sum() < every[~simulation].sum() / 2

@@ -199,6 +199,17 @@ def _pair_of_step(steps: pd.DataFrame, wanted: list) -> np.ndarray:
     return np.where(code >= 0, of_pair[code], -1)
 
 
+def _year_of_step(years_index: np.ndarray, steps: pd.DataFrame) -> np.ndarray:
+    """Each row's position in ``years_index``, made once per steps table and years (the checks
+    sum several groups)."""
+    last = getattr(_STEP_PAIRS, "years", None)
+    if last is not None and last[0]() is steps and np.array_equal(last[1], years_index):
+        return last[2]
+    year = np.searchsorted(years_index, steps["year"].to_numpy())
+    _STEP_PAIRS.years = (weakref.ref(steps), years_index.copy(), year)
+    return year
+
+
 def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) -> np.ndarray:
     """Abatement of each (sector, step) of ``pairs``, summed over its installations and pools,
     by pair x year of ``years`` (Mt; 0 where the step has no row)."""
@@ -207,7 +218,7 @@ def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) ->
     if not pairs or steps.empty:
         return totals
     pair = _pair_of_step(steps, pairs)
-    year = np.searchsorted(years_index, steps["year"].to_numpy())
+    year = _year_of_step(years_index, steps)
     chosen = pair >= 0
     cell = pair[chosen] * years_index.size + year[chosen]  # summed in row order, as np.add.at did
     return np.bincount(cell, weights=steps["abatement_mt"].to_numpy(dtype=float)[chosen],
