@@ -159,7 +159,24 @@ def test_pools_add_nothing_to_simulation_rows_so_a_study_leaves_them_out(monkeyp
     monkeypatch.setattr(resolve, "build_results", lambda p_, solution, *a, **k: seen.setdefault(
         "solution", solution) and real(p_, solution, *a, **k))
     resolve.Resolver(p, hash_inputs=False, installations=False).solve(p, start="reference")
-    every, own = facility_abatement(p, seen["solution"]), facility_abatement(p, seen["solution"], pooled=False)
+    every, own = facility_abatement(p, seen["solution"]), facility_abatement(p, seen["solution"], with_pools=False)
     simulation = np.asarray(in_simulation(p.facility_years), dtype=bool)
     assert simulation.sum() > 0 and np.array_equal(every[simulation], own[simulation])
     assert every[~simulation].sum() > 100.0 and own[~simulation].sum() < every[~simulation].sum() / 2
+
+
+def test_kept_for_equal_tells_equal_text_in_other_objects_and_other_text_apart():
+    """Keys compared by their objects first: the same objects are equal at once; equal text in
+    other string objects is still equal (compared as text); a strided view is compared as text."""
+    names = np.array([f"installation-{i}" for i in range(1000)], dtype=object)
+    kind = "test kept_for_equal objects"
+    assert fastpath.kept_for_equal(kind, (names,), lambda: "made") == "made"
+    rebuilt = np.array(["".join(["installation-", str(i)]) for i in range(1000)], dtype=object)
+    assert rebuilt[5] is not names[5]
+    assert fastpath.kept_for_equal(kind, (rebuilt,), lambda: "again") == "made"
+    other = rebuilt.copy()
+    other[999] = "installation-x"
+    assert fastpath.kept_for_equal(kind, (other,), lambda: "other") == "other"
+    doubled = np.repeat(names, 2)[::2]  # not contiguous: the same text, compared element by element
+    assert not doubled.flags.c_contiguous
+    assert fastpath.kept_for_equal(kind, (doubled,), lambda: "strided") == "made"

@@ -647,7 +647,7 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
             label: float(years[name].sum()) for name, label in beyond_national_cap_labels().items()
             if name in years and years[name].sum() > 0}
     if p.facility_resolution:  # without the table, the simulation years still feed the checks
-        by_installation = facility_years(p, sector_years, years, facility_abatement(p, final, pooled=installations),
+        by_installation = facility_years(p, sector_years, years, facility_abatement(p, final, with_pools=installations),
                                          facility_own_prices(p, least_cost),
                                          phases=(SIMULATION, TRADING) if installations else (SIMULATION,))
     else:  # only a share of each sector: left out where nobody reads it (a study's scenarios)
@@ -846,9 +846,9 @@ def facility_own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     return own
 
 
-def facility_abatement(p: Parameters, solution: Solution, pooled: bool = True) -> np.ndarray:
+def facility_abatement(p: Parameters, solution: Solution, with_pools: bool = True) -> np.ndarray:
     """Abatement by facility-year row at facility resolution: an installation's own columns,
-    plus its share (by potential) of the pooled columns it was merged into. ``pooled=False``
+    plus its share (by potential) of the pooled columns it was merged into. ``with_pools=False``
     leaves the pools' shares out: a pool merges installation-years that face no constraint of
     their own (trading, or outside the ETS), so every simulation-phase row is right without
     them, and a table of those rows alone (a study's scenario) skips their sums."""
@@ -861,7 +861,7 @@ def facility_abatement(p: Parameters, solution: Solution, pooled: bool = True) -
         if columns.facility_rows is not None:
             total += np.bincount(columns.facility_rows, weights=solution.values[columns.name], minlength=n)
     members = p.pooled_members
-    if members is not None and pooled:
+    if members is not None and with_pools:
         pooled = next(c for c in p.installation_columns if c.name == "pooled_abatement_mt")
         used_share = np.divide(solution.values[pooled.name], pooled.potential_mt,
                                out=np.zeros(len(pooled)), where=pooled.potential_mt > 0)
