@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .data.bundled import BUNDLED_NAMES, bundled_datasets
 from .errors import EtscapError
 
 if TYPE_CHECKING:
@@ -30,14 +31,7 @@ if TYPE_CHECKING:
 # imports what it uses (pandas, the model, HiGHS; Pyomo only for a model a script changed).
 
 
-def bundled_datasets() -> Path:
-    """The folder of the datasets that come with etscap: ``inputs/`` of a checkout (an
-    editable install), else the copy shipped in the package (``model/datasets/``)."""
-    checkout = Path(__file__).resolve().parent.parent / "inputs"
-    return checkout if (checkout / "china").is_dir() else Path(__file__).resolve().parent / "datasets"
-
-
-BUNDLED = ("china", "toy")
+BUNDLED = BUNDLED_NAMES
 DEFAULT_DATASET = bundled_datasets() / "china"
 HEADLINE = {  # years-table column -> heading of the table printed after a solve
     "ets_cap_mt": "ETS cap Mt",
@@ -259,7 +253,7 @@ def _write_report(ctx: click.Context, folder: Path, year: int | None, base: Path
 
 
 def _headline(results: Any) -> str:
-    from .report.notebook import headline_table
+    from .results.notebook import headline_table
     from .results.tables import overshoot_sources
 
     summary = results.summary
@@ -549,7 +543,7 @@ def make_registry_command(ctx: click.Context, dataset: Path, scale: float, seed:
     to its sector totals and entity counts; every row is labelled synthetic."""
     from .data.inputs import load_dataset
     from .data.registry import make_registry, registry_csv
-    from .results.tables import write_file
+    from .files import write_file
 
     registry = make_registry(load_dataset(dataset), seed=seed, scale=scale)
     out = out or dataset / "facilities.csv"

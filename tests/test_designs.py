@@ -47,6 +47,29 @@ def test_intensity_keeps_the_price_absolute_keeps_emissions(toy):
     assert (absolute["allowance_price_cny_per_t"], absolute["ets_emissions_mt"]) == pytest.approx((10.0, 75.0))
 
 
+def test_the_realised_market_honours_a_price_floor(toy):
+    """A floor of 30 CNY/t in 2025, 10% of the cap auctioned (up to 7.5 of power's 75 Mt may go
+    unsold). Planned on expected output the 2025 price is 40, above the floor: the plan and its
+    expected draw are unchanged. Realised on output 10% lower, absolute holds 75 Mt: BAU 90
+    needs a cut of 15, less than step A's 18 at 10 CNY/t, so without the floor the price is 10
+    and power emits 75. With it the market uses all of A (emits 72, 3 Mt unsold) at the floor,
+    30; the extra cost is 3 Mt x 10 CNY/t = 30 million CNY in 2025 (discount factor 1)."""
+    auctioned = apply_overrides(toy, {"targets.*.min_auction_share": 0.1})
+    floored = auctioned.replace(targets=auctioned.targets.assign(price_floor_cny_per_t=[30.0, float("nan")]))
+    outcomes = {}
+    for name, dataset in (("without", auctioned), ("with", floored)):
+        planned = plan(dataset, ABSOLUTE, "absolute")
+        assert planned.allowance_price_cny_per_t[0] == pytest.approx(40.0)
+        assert realise(planned, dataset)["objective_bn_cny"] == pytest.approx(planned.objective_bn_cny, rel=1e-9)
+        outcomes[name] = realise(planned, _drawn(dataset, 0.9))
+    without, floor = (outcomes[name]["years"].set_index("year").loc[2025] for name in ("without", "with"))
+    assert (without["allowance_price_cny_per_t"], without["ets_emissions_mt"]) == pytest.approx((10.0, 75.0))
+    assert (floor["allowance_price_cny_per_t"], floor["ets_emissions_mt"]) == pytest.approx((30.0, 72.0))
+    assert floor["ets_cap_mt"] == pytest.approx(75.0)  # the cap is held; the 3 Mt are withdrawn from it
+    assert outcomes["with"]["objective_bn_cny"] - outcomes["without"]["objective_bn_cny"] == pytest.approx(0.030,
+                                                                                                        abs=1e-12)
+
+
 def test_compare_designs_counts_how_often_and_by_how_much_the_target_is_missed(toy):
     """Output 10% higher: intensity gives power 82.5 Mt, nationally 82.5 + 45 + 45 = 172.5
     against 165: a 7.5 Mt miss in one draw of three (mean 2.5); absolute misses nothing in

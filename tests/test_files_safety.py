@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from model import EtscapError, load_dataset
+from model import files as files_module
 from model.results import tables as results_module
 from model.cli import cli
 from model.results.tables import (LEFTOVER_PATTERNS, Staging, _libc, _lock, check_can_write, exchange, not_ours,
@@ -491,7 +492,7 @@ def test_out_under_a_read_only_folder_is_found_before_solving(tmp_path, monkeypa
     def read_only(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "ro"))
 
-    monkeypatch.setattr(results_module.tempfile, "mkdtemp", read_only)
+    monkeypatch.setattr(files_module.tempfile, "mkdtemp", read_only)
     # the CLI imports the pipeline when the command runs (a light --help), so patch it at its source
     monkeypatch.setattr("model.solving.pipeline.solve", lambda *a, **k: pytest.fail("solved before checking --out"))
     result = _run("solve", TOY, "--out", tmp_path / "ro" / "r")
@@ -607,7 +608,7 @@ def test_a_staging_folder_taken_before_its_lock_is_made_again(tmp_path, monkeypa
     """Another run's cleanup may remove our fresh .NAME.writing-* between mkdtemp and our lock
     (it is not locked yet, so it looks like a leftover): the run makes a new one instead of
     failing with "No such file or directory" (seen once in CI with two concurrent runs)."""
-    real_lock, calls = results_module._lock, []
+    real_lock, calls = files_module._lock, []
 
     def lock_after_another_cleanup(path, blocking):
         calls.append(path)
@@ -615,10 +616,19 @@ def test_a_staging_folder_taken_before_its_lock_is_made_again(tmp_path, monkeypa
             shutil.rmtree(path)
         return real_lock(path, blocking)
 
-    monkeypatch.setattr(results_module, "_lock", lock_after_another_cleanup)
+    monkeypatch.setattr(files_module, "_lock", lock_after_another_cleanup)
     staging = Staging(check_can_write(tmp_path / "s"))
     try:
         assert len(calls) == 2 and not calls[0].exists()
         assert staging.folder == calls[1] and staging.folder.is_dir()
     finally:
         staging.discard()
+
+
+def test_every_results_table_is_a_file_etscap_owns():
+    """model.files sits below results in the flow, so it names the results tables' files itself:
+    a table added to TABLE_FILES but not to OWN_FILES would make --force refuse etscap's own folder."""
+    from model.files import OWN_FILES
+    from model.results.tables import TABLE_FILES
+
+    assert set(TABLE_FILES.values()) <= OWN_FILES

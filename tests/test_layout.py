@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 
 NEW_PACKAGES = ['data', 'parameters', 'lp', 'solving', 'results', 'studies', 'report']
 PACKAGES = NEW_PACKAGES + ["families"]
-TOP_LEVEL_MODULES = ['cli', 'errors', 'lazy']
+TOP_LEVEL_MODULES = ['cli', 'errors', 'files', 'lazy']
 # old module paths the README, docs or examples showed, kept as aliases of the moved module
 OLD_PATHS = {'model.backtest': 'model.studies.backtest', 'model.designs': 'model.studies.designs', 'model.fastpath': 'model.data.fastpath', 'model.formulation': 'model.lp.formulation', 'model.margin': 'model.studies.margin'}
 # old modules that became packages of the same name: their names are read from this module
@@ -83,12 +83,12 @@ def test_the_packages_import_nothing_heavy():
 
 def test_a_package_forwards_names_but_never_a_submodule_s():
     """``model.report`` reads ``plot_mac_curves`` from ``plots`` on first use, but a name that is
-    one of its submodules (``notebook``) or a dunder is not forwarded: importing it finds the
+    one of its submodules (``plots``) or a dunder is not forwarded: importing it finds the
     submodule (lazy.forwarded_names)."""
     import model.report
     from model.report import plots
 
     assert model.report.__getattr__("plot_mac_curves") is plots.plot_mac_curves
-    for name in ("notebook", "__wrapped__"):
+    for name in ("plots", "__wrapped__"):
         with pytest.raises(AttributeError, match=f"module 'model.report' has no attribute '{name}'"):
             model.report.__getattr__(name)

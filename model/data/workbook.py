@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from ..cli import bundled_datasets
+from .bundled import BUNDLED_NAMES, bundled_datasets
 from ..errors import EtscapError, InputError, Problem, did_you_mean
 from .inputs import (MAX_FILE_BYTES, SCENARIO_NAME, Dataset, _not_already_reported, _only_cell_problems, check_dataset,
                      empty_table, load_dataset, parse_table)
@@ -34,7 +34,6 @@ from .inputs import (MAX_FILE_BYTES, SCENARIO_NAME, Dataset, _not_already_report
 SCENARIO_SHEET, REFERENCE_SHEET = "scenario", "reference"
 NO_UNIT = "-"  # the units row's cell of a column without a unit (a blank would look like a missing row)
 BUNDLED = bundled_datasets()  # inputs/ of a checkout, else the copy in the package (a wheel)
-BUNDLED_NAMES = ("china", "toy")
 SCENARIO_COLUMNS = ["key", "value", "unit", "meaning"]
 MAX_SHEET_ROWS = max(t.max_rows for t in schema.TABLES) + 1000  # data rows, headers and some blank rows
 MAX_SHEET_COLUMNS = 200  # cells further right are not read (every table has far fewer columns)
@@ -48,7 +47,7 @@ def export_workbook(source: Dataset | str | Path, path: str | Path, force: bool 
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from ..results.tables import write_file
+    from ..files import write_file
 
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
     book = Workbook()

@@ -1,4 +1,5 @@
-"""What people read: plots, the HTML report and workbook, and the notebook views of results.
+"""What people read: plots, the HTML report and workbook (a Results' notebook views are in
+``model.results.notebook``).
 
 ``from model.report import NAME`` (the path before ``report.py`` became ``model.report.plots``)
 still works: a name that is no submodule is looked up in ``plots`` on first use, so importing

@@ -35,10 +35,11 @@ from matplotlib.ticker import Formatter, MaxNLocator, PercentFormatter, ScalarFo
 
 from ..data import schema
 from ..errors import EtscapError
+from ..files import write_file
 from ..data.overrides import parse_override
 from ..parameters.phases import OUTSIDE, SIMULATION, TRADING
-from ..results.tables import (SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, overshoot_sources, read_csv,
-                              write_file)
+from ..results.tables import (SHORT_HORIZON_YEARS, TABLE_FILES, Results, milestone_years, overshoot_sources,
+                              read_csv)
 from ..studies.study import STUDY_FILES, Study
 
 if TYPE_CHECKING:

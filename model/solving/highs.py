@@ -17,7 +17,6 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -26,6 +25,7 @@ from ..data import schema
 from ..errors import EtscapError, InfeasibleError, SolverError
 from ..lazy import lazy_module
 from ..lp.blocks import CscMatrix, HighsArrays, LinearProgram, highs_arrays, pass_to_highs, to_highs
+from ..lp.solution import Solution
 
 if TYPE_CHECKING:
     import highspy
@@ -43,20 +43,6 @@ SETTING_TO_HIGHS = {
     "solver.threads": "threads",
     "solver.time_limit_s": "time_limit",
 }
-
-
-@dataclass
-class Solution:
-    """What HiGHS returned, mapped back to the model's components."""
-
-    status: str
-    objective: float  # in the objective's own units and sense
-    values: dict[str, np.ndarray]  # Var name -> values in index order
-    duals: dict[str, np.ndarray]  # Constraint name -> duals in index order (raw HiGHS sign)
-    solver_version: str
-    options: dict[str, Any]
-    seconds: dict[str, float] = field(default_factory=dict)
-    iterations: dict[str, int] = field(default_factory=dict)
 
 
 def solver_options(settings: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

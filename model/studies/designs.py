@@ -12,7 +12,9 @@ that policy held:
 - sectors outside the ETS keep their planned measures (each step used to the same share of
   its potential, which follows their drawn BAU), and the national target is no longer a
   constraint: ETS emissions, prices and costs respond, and the national target may be
-  missed (``miss_mt``).
+  missed (``miss_mt``);
+- a price floor holds as in a solve (its market pass: once the caps are set, auctioned
+  allowances go unsold where the drawn market would clear below the floor).
 
 ``compare_designs`` realises every design under the same draws: expected cost, the spread of
 prices and emissions, the probability of missing the national target. This is the classic
@@ -147,7 +149,9 @@ def realise(planned: Plan, drawn: Dataset) -> dict[str, Any]:
         lower[outside] = upper[outside] = planned.used_share[columns.name][outside] * columns.potential_mt[outside]
         variables[columns.name] = VarBlock(block.name, block.keys, lower, upper, block.doc)
     rows = [row for row in lp.rows if row.name not in NOT_HELD]
-    solution = solve_lp(LinearProgram(variables, rows, lp.objective), f"{drawn.name} realised {planned.name}")
+    # the market's passes too: under a price floor, allowances go unsold once the caps are set
+    held_lp = LinearProgram(variables, rows, lp.objective, market_passes=lp.market_passes)
+    solution = solve_lp(held_lp, f"{drawn.name} realised {planned.name}")
     return {"objective_bn_cny": solution.objective / 1e3, "years": _realised_years(p, solution, rows)}
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import EtscapError
 
 if TYPE_CHECKING:
-    from ..results.tables import Results
+    from .tables import Results
 
 HEADLINE = {  # column of years -> heading of the repr's table
     "ets_cap_mt": "ETS cap Mt",
@@ -70,7 +70,7 @@ def scenario_label(results: "Results") -> str:
 def headline_table(results: "Results", headings: Mapping[str, str] = HEADLINE) -> pd.DataFrame:
     """ETS cap, emissions, allowance price and abatement cost (or the years-table columns of
     ``headings``, column -> heading) in the milestone years, the rows a reader looks at first."""
-    from ..results.tables import milestone_years  # results imports this module's functions lazily too
+    from .tables import milestone_years  # results imports this module's functions lazily too
 
     years = results.years.set_index("year")
     shown = milestone_years(results.years)
