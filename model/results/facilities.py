@@ -17,8 +17,6 @@ national count are not changed by it: the waived tonnes are reported, not fed ba
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -35,18 +33,19 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
 
     ``abatement_mt`` and ``own_price`` (by facility-year row) come from a facility-resolution
     solve; without them the installation takes its share of its sector's emissions. Without
-    stage 2 only simulation-phase free allowances (the rule cap's share) are known. What does
-    not change between a study's scenarios (the rows, keys, BAU, caps, shares, relief rules)
-    is made once for the grid (``_rows``); a scenario computes only its quantities."""
+    stage 2 only simulation-phase free allowances (the rule cap's share) are known. Which rows
+    and phases, and the relief rules, are found once for the grid (``_rows``: a study's
+    scenarios share them); the numbers are gathered from the grid for each table."""
     grid = p.facility_years
     if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
     rows = fastpath.cached("facility_years rows", (grid, p.dataset.facilities, p.dataset.benchmarks, tuple(phases),
                                                    p.first_year, p.years.size), lambda: _rows(p, phases))
-    covered, sector_row, simulation = rows["covered"], rows["sector_row"], rows["simulation"]
-    bau = rows["bau_mt"]
+    covered, simulation = rows["covered"], rows["simulation"]
+    sector_row = grid["sector_row"].to_numpy()[covered]
+    bau = grid["bau_mt"].to_numpy()[covered]
     if abatement_mt is None:
-        emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * rows["emission_share"]
+        emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * grid["emission_share"].to_numpy()[covered]
         abatement = bau - emissions
         price_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row]
     else:
@@ -55,27 +54,29 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         emissions = bau - abatement
         price_in_simulation = own_price[covered]
     # free allowances: a share of the sector's (stage 2); in simulation the share of the rule cap
-    sector_free = (sector_years["free_mt"].to_numpy()[sector_row] if "free_mt" in sector_years
-                   else np.full(covered.size, np.nan))
-    free = np.where(simulation, rows["cap_mt"], sector_free * rows["allocation_share"])
-    allowance_price = years["allowance_price_cny_per_t"].to_numpy()[rows["year_position"]]
+    sector_free = (sector_years["free_mt"].to_numpy()[sector_row] * grid["allocation_share"].to_numpy()[covered]
+                   if "free_mt" in sector_years else np.full(covered.size, np.nan))
+    free = np.where(simulation, grid["cap_mt"].to_numpy()[covered], sector_free)
+    year = p.years[covered % p.years.size]  # the grid is installation by installation, year by year
+    allowance_price = years["allowance_price_cny_per_t"].to_numpy()[year - p.first_year]
     price = np.where(simulation, price_in_simulation, allowance_price)
     shortfall = emissions - free
-    share, at_allocation = rows["shortfall_cap_share"], rows["capped_at_allocation"]
+    facility = covered // p.years.size
+    share, at_allocation = rows["shortfall_cap_share"][facility], rows["capped_at_allocation"][facility]
     owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
     owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
     relief = np.where(rows["trading"], shortfall - owed, 0.0)
-    # text as categoricals (codes by row, each installation's text once), copied from the kept
-    # ones: a caller may change its table; columns not stacked into blocks (copying them cost
-    # more than computing them)
+    facilities = p.dataset.facilities
+    # text as categoricals (codes by row, each installation's text once); the columns are not
+    # stacked into blocks (copying them cost more than computing them)
     return pd.DataFrame({
-        "facility_id": rows["facility_id"].copy(),
-        "sector": rows["sector"].copy(),
-        "year": rows["year"].copy(),
-        "phase": rows["phase"].copy(),
-        "region": rows["region"].copy(),
-        "unit_type": rows["unit_type"].copy(),
-        "bau_mt": bau.copy(),
+        "facility_id": _categorical(facilities, "facility_id", facility),
+        "sector": _categorical(facilities, "sector", facility),
+        "year": year,
+        "phase": _phase_categorical(rows["phase_code"]),
+        "region": _categorical(facilities, "region", facility),
+        "unit_type": _categorical(facilities, "unit_type", facility),
+        "bau_mt": bau,
         "abatement_mt": abatement,
         "emissions_mt": emissions,
         "free_mt": free,
@@ -86,32 +87,22 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     }, copy=False)
 
 
-def _rows(p: Parameters, phases: tuple[str, ...]) -> dict[str, Any]:
-    """What ``facility_years`` needs of the grid's rows in ``phases``, for every scenario of the
-    grid: their positions, sector-year rows, phase masks, year positions, BAU, caps, shares,
-    relief rules and key columns (read-only arrays; categoricals to be copied)."""
+def _rows(p: Parameters, phases: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """What ``facility_years`` needs of the grid's rows in ``phases`` that no scenario of the grid
+    changes: their positions, phase codes and masks, and the relief rules by installation
+    (read-only). Numbers and text by row are gathered per table instead: kept, they would
+    hold memory the size of the table after a single solve."""
     grid = p.facility_years
     wanted = np.isin(np.array(PHASES), phases)  # by phase code: compared as integers, not text
     code_of_row = grid["phase_code"].to_numpy()
     covered = np.flatnonzero(wanted[code_of_row])
     code = code_of_row[covered]
-    facility = covered // p.years.size  # the grid is installation by installation, year by year
-    year = p.years[covered % p.years.size]
     cap_share, capped_at_allocation = relief_rules(p)
-    facilities = p.dataset.facilities
-    rows: dict[str, Any] = {
-        "covered": covered, "sector_row": grid["sector_row"].to_numpy()[covered],
-        "simulation": code == PHASES.index(SIMULATION), "trading": code == PHASES.index(TRADING),
-        "year": year, "year_position": year - p.first_year,
-        **{name: grid[name].to_numpy()[covered] for name in ("bau_mt", "cap_mt", "allocation_share",
-                                                              "emission_share")},
-        "shortfall_cap_share": cap_share[facility], "capped_at_allocation": capped_at_allocation[facility],
-    }
+    rows = {"covered": covered, "phase_code": code, "simulation": code == PHASES.index(SIMULATION),
+            "trading": code == PHASES.index(TRADING), "shortfall_cap_share": cap_share,
+            "capped_at_allocation": capped_at_allocation}
     for array in rows.values():
         array.flags.writeable = False
-    rows.update({name: _categorical(facilities, name, facility) for name in ("facility_id", "sector", "region",
-                                                                             "unit_type")})
-    rows["phase"] = _phase_categorical(code)
     return rows
 
 
