@@ -15,8 +15,10 @@ from model.families.facility_compliance import facility_compliance
 
 
 def test_kept_for_equal_finds_equal_arrays_and_never_a_changed_one():
-    """The same values in other arrays are a hit (make runs once); one changed element, another
-    dtype or the validated path make it afresh; the kept copy does not follow the caller's array."""
+    """A first call keeps nothing (a single solve holds no copies); the second with arrays of
+    the same shapes is kept; then the same values in other arrays are a hit (make does not run);
+    one changed element, another dtype or the validated path make it afresh; the kept copy does
+    not follow the caller's array."""
     made = []
 
     def make(values):
@@ -26,20 +28,23 @@ def test_kept_for_equal_finds_equal_arrays_and_never_a_changed_one():
     names = np.array(["a", "b", "a", None], dtype=object)
     kind = "test kept_for_equal"
     assert fastpath.kept_for_equal(kind, (names,), lambda: make(names)) == 2.0
+    assert fastpath.kept_for_equal(kind, (names,), lambda: make(names)) == 2.0
+    assert len(made) == 2  # the first call kept nothing, the second is kept
     same = names.copy()
     assert fastpath.kept_for_equal(kind, (same,), lambda: make(same)) == 2.0
-    assert len(made) == 1  # a hit: equal values in another array
+    assert len(made) == 2  # a hit: equal values in another array
     names[1] = "a"  # the caller changes its array in place: what was kept is of the old values
     assert fastpath.kept_for_equal(kind, (names,), lambda: make(names)) == 3.0
-    assert len(made) == 2
+    assert len(made) == 3
     as_text = names.astype(str)
     assert fastpath.kept_for_equal(kind, (as_text,), lambda: make(as_text)) == 3.0
-    assert len(made) == 3  # another dtype is another key
+    assert len(made) == 4  # another dtype is another key
     with fastpath.validated():
         fastpath.kept_for_equal(kind, (same,), lambda: make(same))
-    assert len(made) == 4
+    assert len(made) == 5
     with_nan = np.array([1.0, np.nan])
-    assert fastpath.kept_for_equal(kind + " nan", (with_nan,), lambda: 7) == 7
+    for _ in range(2):  # kept from the second call
+        assert fastpath.kept_for_equal(kind + " nan", (with_nan,), lambda: 7) == 7
     assert fastpath.kept_for_equal(kind + " nan", (with_nan.copy(),), lambda: 8) == 7  # NaN equals NaN here
 
 
@@ -49,6 +54,7 @@ def test_rows_of_joins_on_name_and_year_and_is_kept_read_only():
     table moves the join: with a in 2024 and b in 2026, only (a, 2026) has a row."""
     table = pd.DataFrame({"facility_id": ["a", "b", "a"], "year": [2025, 2025, 2026]})
     keys = pd.DataFrame({"facility_id": ["b", "a", "c", "a"], "year": [2025, 2026, 2025, 2027]})
+    rows_of(table, keys, "facility_id")  # kept from the second call on
     rows = rows_of(table, keys, "facility_id")
     assert rows.tolist() == [1, 2, -1, -1]
     assert not rows.flags.writeable
@@ -170,6 +176,7 @@ def test_kept_for_equal_tells_equal_text_in_other_objects_and_other_text_apart()
     other string objects is still equal (compared as text); a strided view is compared as text."""
     names = np.array([f"installation-{i}" for i in range(1000)], dtype=object)
     kind = "test kept_for_equal objects"
+    assert fastpath.kept_for_equal(kind, (names,), lambda: "first") == "first"  # not kept: a first call
     assert fastpath.kept_for_equal(kind, (names,), lambda: "made") == "made"
     rebuilt = np.array(["".join(["installation-", str(i)]) for i in range(1000)], dtype=object)
     assert rebuilt[5] is not names[5]

@@ -60,6 +60,7 @@ def cached(kind: str, key: tuple, make: Callable[[], Any]) -> Any:
 
 
 _BY_VALUE: dict[str, list[tuple[tuple[np.ndarray, ...], Any]]] = {}  # by kind: (copies of the arrays, derived)
+_SHAPES: dict[str, tuple] = {}  # by kind: the dtypes and shapes of the last call's arrays
 
 
 def kept_for_equal(kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[], Any]) -> Any:
@@ -68,8 +69,10 @@ def kept_for_equal(kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[],
     (joins, codes), which a study's scenarios share although each table holds its own copy
     of them. A hit costs a comparison of the arrays (their text is the same objects: a
     pointer each) instead of hashing every name; a miss is what ``make()`` gives. The arrays
-    are kept as copies (a caller may change its tables afterwards); what ``make`` returns is
-    shared and must not be changed in place."""
+    are kept as copies (a caller may change its tables afterwards), and only from the second
+    call with arrays of the same shapes and dtypes (a study's next scenario): a single solve
+    keeps nothing (at 200,000 installations the copies would be hundreds of MB). What
+    ``make`` returns is shared and must not be changed in place."""
     if not _on[0]:
         return make()
     cache = _BY_VALUE.setdefault(kind, [])
@@ -77,8 +80,11 @@ def kept_for_equal(kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[],
         if len(kept) == len(arrays) and all(_equal(a, b) for a, b in zip(kept, arrays)):
             return derived
     derived = make()
-    cache.append((tuple(np.array(a, copy=True) for a in arrays), derived))
-    del cache[:-KEPT]
+    signature = tuple((a.dtype.str, a.shape) for a in arrays)
+    if _SHAPES.get(kind) == signature:
+        cache.append((tuple(np.array(a, copy=True) for a in arrays), derived))
+        del cache[:-KEPT]
+    _SHAPES[kind] = signature
     return derived
 
 
