@@ -17,6 +17,8 @@ national count are not changed by it: the waived tonnes are reported, not fed ba
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -34,13 +36,16 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     ``abatement_mt`` and ``own_price`` (by facility-year row) come from a facility-resolution
     solve; without them the installation takes its share of its sector's emissions. Without
     stage 2 only simulation-phase free allowances (the rule cap's share) are known. Which rows
-    and phases, and the relief rules, are found once for the grid (``_rows``: a study's
-    scenarios share them); the numbers are gathered from the grid for each table."""
+    and phases (``_rows``), and the relief rules, are found once for the scenarios of a study
+    that share them; the numbers are gathered from the grid for each table."""
     grid = p.facility_years
     if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
-    rows = fastpath.cached("facility_years rows", (grid, p.dataset.facilities, p.dataset.benchmarks, tuple(phases),
-                                                   p.first_year, p.years.size), lambda: _rows(p, phases))
+    # a scenario's grid is its own (its BAU), but its phases are mostly the base's: found by value
+    code_of_row = grid["phase_code"].to_numpy()
+    rows = fastpath.kept_for_equal(f"facility_years rows {phases}", (code_of_row,), lambda: _rows(code_of_row, phases))
+    cap_share, capped_at_allocation = fastpath.cached("relief rules", (p.dataset.facilities, p.dataset.benchmarks),
+                                                      lambda: _read_only(relief_rules(p)))
     covered, simulation = rows["covered"], rows["simulation"]
     sector_row = grid["sector_row"].to_numpy()[covered]
     bau = grid["bau_mt"].to_numpy()[covered]
@@ -62,7 +67,7 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     price = np.where(simulation, price_in_simulation, allowance_price)
     shortfall = emissions - free
     facility = covered // p.years.size
-    share, at_allocation = rows["shortfall_cap_share"][facility], rows["capped_at_allocation"][facility]
+    share, at_allocation = cap_share[facility], capped_at_allocation[facility]
     owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
     owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
     relief = np.where(rows["trading"], shortfall - owed, 0.0)
@@ -87,23 +92,22 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     }, copy=False)
 
 
-def _rows(p: Parameters, phases: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """What ``facility_years`` needs of the grid's rows in ``phases`` that no scenario of the grid
-    changes: their positions, phase codes and masks, and the relief rules by installation
-    (read-only). Numbers and text by row are gathered per table instead: kept, they would
-    hold memory the size of the table after a single solve."""
-    grid = p.facility_years
+def _rows(code_of_row: np.ndarray, phases: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The grid's rows in ``phases`` (by the grid's phase codes), their phase codes and masks
+    (read-only): what a study's scenarios of the same phases share. Numbers and text by row
+    are gathered per table instead: kept, they would hold memory the size of the table."""
     wanted = np.isin(np.array(PHASES), phases)  # by phase code: compared as integers, not text
-    code_of_row = grid["phase_code"].to_numpy()
     covered = np.flatnonzero(wanted[code_of_row])
     code = code_of_row[covered]
-    cap_share, capped_at_allocation = relief_rules(p)
-    rows = {"covered": covered, "phase_code": code, "simulation": code == PHASES.index(SIMULATION),
-            "trading": code == PHASES.index(TRADING), "shortfall_cap_share": cap_share,
-            "capped_at_allocation": capped_at_allocation}
-    for array in rows.values():
+    return _read_only({"covered": covered, "phase_code": code, "simulation": code == PHASES.index(SIMULATION),
+                       "trading": code == PHASES.index(TRADING)})
+
+
+def _read_only(arrays: Any) -> Any:
+    """``arrays`` (a dict or tuple of arrays), each made read-only: they are shared."""
+    for array in (arrays.values() if isinstance(arrays, dict) else arrays):
         array.flags.writeable = False
-    return rows
+    return arrays
 
 
 def relief_rules(p: Parameters) -> tuple[np.ndarray, np.ndarray]:

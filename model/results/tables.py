@@ -338,7 +338,8 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
 
     # the same families' keys (and, at facility resolution, the same registry) give the same columns
     registry = (p.dataset.facilities, tuple(p.dataset.sectors["sector"].tolist())) if p.facility_resolution else ()
-    keys = fastpath.cached("step_keys", (*(columns.keys for columns, _ in solved), *registry), make_keys)
+    # (a scenario rebuilds its sectors' step keys: compared by value; the installations' are kept, the same objects)
+    keys = fastpath.cached("step_keys", (*(_ByValue(columns.keys) for columns, _ in solved), *registry), make_keys)
     potential = np.concatenate([columns.potential_mt for columns, _ in solved])
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
@@ -351,6 +352,19 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     if p.facility_resolution:
         steps["pool"] = pd.array(steps["pool"].to_numpy(dtype=float), dtype="Int64")
     return steps, np.concatenate([columns.rows for columns, _ in solved])
+
+
+class _ByValue:
+    """An index as a cache key compared by value (the same object at once, else ``equals``)."""
+
+    __slots__ = ("index",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, index: pd.Index):
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ByValue) and (self.index is other.index or self.index.equals(other.index))
 
 
 def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: pd.DataFrame,
