@@ -6,7 +6,7 @@ For each size, a dataset is made from inputs/china with a synthetic registry of 
 installations (model/data/registry.py, seed 2025) and 8 cost steps in every ETS sector over
 2025-2060, keeping bau.csv, the net-GHG national target, the sectors' phases and
 absolute caps from 2027, and leaving out the rules the floor does not write (offsets,
-deployment and build limits, cap_rules.csv, the installations' surrender rules, fixed ETS
+deployment and build limits, cap_rules.csv, banking, the installations' surrender rules, fixed ETS
 caps: see ``make_dataset``). Each approach runs in a fresh child process that starts from
 the loaded dataset (the tables in memory; reading the files is outside every timing) and
 ends with the allowance prices (stage 1, the least-cost LP):
@@ -58,7 +58,8 @@ def make_dataset(folder: Path, installations: int) -> Path:
     """inputs/china with ``installations`` synthetic installations and 8 steps per ETS sector,
     without the rules the hand-built floor leaves out: offsets (offsets.csv), deployment and
     build limits (deployment_limits.csv, mac.csv max_build_mt_per_year and group), sector cap
-    rules (cap_rules.csv: the shorthands of sectors.csv and absolute_cap_from stay), the
+    rules (cap_rules.csv: the shorthands of sectors.csv and absolute_cap_from stay), banking
+    (scenario.toml [market] banking = false, so no bank limits either), the
     installations' surrender rules (benchmarks.csv shortfall_cap_share and
     obligation_capped_at_allocation), fixed ETS caps (targets.csv ets_cap_mt blank: the
     model chooses every cap) and banking (scenario.toml banking = false). BAU (bau.csv)
@@ -71,6 +72,8 @@ def make_dataset(folder: Path, installations: int) -> Path:
     from model.data.registry import make_registry
 
     shutil.copytree(ROOT / "inputs" / "china", folder)
+    settings = (folder / "scenario.toml").read_text()  # banking (and so the bank limits): the floor has no bank
+    (folder / "scenario.toml").write_text(re.sub(r"(?m)^banking = true", "banking = false", settings))
     for left_out in ("offsets.csv", "deployment_limits.csv", "cap_rules.csv"):
         (folder / left_out).unlink(missing_ok=True)
     scenario = (folder / "scenario.toml").read_text()

@@ -172,15 +172,18 @@ def _results_name(dataset: Any) -> str:
 @click.option("--report", "with_report", is_flag=True,
               help="Also write plots/, report.html and results.xlsx (as the report command does).")
 @click.option("--installations", "with_installations", is_flag=True,
-              help="Also write the table by installation (facilities.csv, facility_years.parquet) at "
+              help="Also write the table by installation (facility_years.parquet) at "
                    "sector resolution: each installation's share of its sector.  [default: only at "
                    "facility resolution]")
+@click.option("--installations-csv", "installations_csv", is_flag=True,
+              help="Write the table by installation as CSV too (facilities.csv, beside facility_years.parquet); "
+                   "at sector resolution it implies --installations.")
 @scenario_option
 @verbosity_options
 @click.pass_context
 def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets: tuple[str, ...],
           resolution: str | None, solver_options: tuple[str, ...], solver_threads: int | None,
-          with_report: bool, with_installations: bool, scenarios: tuple[str, ...]) -> None:
+          with_report: bool, with_installations: bool, installations_csv: bool, scenarios: tuple[str, ...]) -> None:
     """Solve DATASET (a folder, or china or toy: the datasets that come with etscap;
     default: china) and write the results.
 
@@ -188,8 +191,8 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     folder is then results/<name>-<NAME>), --set applies on top.
 
     Writes years.csv, sector_years.csv, abatement_steps.csv and summary.json (and, with a
-    registry at facility resolution or with --installations, facilities.csv and
-    facility_years.parquet), and with --report the plots,
+    registry at facility resolution or with --installations, facility_years.parquet, with
+    --installations-csv also facilities.csv), and with --report the plots,
     report.html and results.xlsx. An existing results folder is only replaced with --force.
     """
     from .solving.pipeline import prepare, solve as solve_dataset
@@ -203,7 +206,7 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     staging = Staging(target)  # made now: a folder that cannot be written is found before solving
     # at sector resolution the table by installation is only each sector's shares (6,837
     # installations x 34 years: 46 MB a run), so it is written when asked for
-    installations = with_installations or prepared.setting("model.resolution") == "facility"
+    installations = with_installations or installations_csv or prepared.setting("model.resolution") == "facility"
     try:
         log.info("solving %s (%s)", prepared.name, prepared.path)
         results = solve_dataset(prepared, highs_options=dict(_pairs(solver_options)),
@@ -211,7 +214,7 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     except BaseException:
         staging.discard()
         raise
-    written = results.write(target, staging=staging)
+    written = results.write(target, staging=staging, installations_csv=installations_csv)
     if not ctx.obj["quiet"]:
         click.echo(_headline(results))
         click.echo(f"results written to {written}/")

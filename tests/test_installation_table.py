@@ -25,7 +25,7 @@ def test_installations_flag_writes_it(tmp_path):
     _solve("--out", tmp_path / "asked", "--installations")
     table = pd.read_parquet(tmp_path / "asked" / "facility_years.parquet")
     assert table["facility_id"].nunique() == 6837
-    assert len(pd.read_csv(tmp_path / "asked" / "facilities.csv", usecols=["facility_id"])) == len(table)
+    assert not (tmp_path / "asked" / "facilities.csv").exists()  # Parquet only, unless asked for CSV
     by_sector_year = table.groupby(["sector", "year"])["emissions_mt"].sum()
     sectors = pd.read_csv(tmp_path / "asked" / "sector_years.csv").set_index(["sector", "year"])
     assert (by_sector_year - sectors.loc[by_sector_year.index, "emissions_mt"]).abs().max() < 1e-6
@@ -35,3 +35,22 @@ def test_facility_resolution_writes_it_without_the_flag(tmp_path):
     _solve("--out", tmp_path / "facility", "--resolution", "facility")
     table = pd.read_parquet(tmp_path / "facility" / "facility_years.parquet")
     assert table["facility_id"].nunique() == 6837
+
+
+def test_installations_csv_writes_the_same_rows_as_csv_and_reads_back_from_parquet(tmp_path):
+    """--installations-csv (at sector resolution it implies --installations) writes facilities.csv
+    beside facility_years.parquet: the same 6,837 installations' rows and numbers (to the CSV's 9
+    decimals). Results.read takes the Parquet table: text as categoricals, as the solve made it."""
+    from model import Results
+
+    _solve("--out", tmp_path / "csv", "--installations-csv")
+    table = pd.read_parquet(tmp_path / "csv" / "facility_years.parquet")
+    as_csv = pd.read_csv(tmp_path / "csv" / "facilities.csv", keep_default_na=False, na_values=[""], low_memory=False)
+    assert list(as_csv.columns) == list(table.columns)
+    assert len(as_csv) == len(table) and as_csv["facility_id"].nunique() == 6837
+    assert (as_csv["facility_id"] == table["facility_id"].astype(str)).all()
+    assert (as_csv["emissions_mt"] - table["emissions_mt"]).abs().max() < 1e-9
+    read = Results.read(tmp_path / "csv")
+    pd.testing.assert_frame_equal(read.facilities, table, check_categorical=False, check_dtype=False)
+    assert isinstance(read.facilities["sector"].dtype, pd.CategoricalDtype)
+    assert read.facilities["sector"].cat.categories.dtype == object  # as the solve made them

@@ -261,7 +261,7 @@ def report(request):
 
 def test_report_files(report):
     folder, written, _ = report
-    registry = ["plots/installations.png"] if (folder / "facilities.csv").exists() else []
+    registry = ["plots/installations.png"] if (folder / "facility_years.parquet").exists() else []
     offsets = ["plots/supply_by_source.png"] if (folder / "years.csv").read_text().count("offsets_used_mt") else []
     assert [p.relative_to(folder).as_posix() for p in written] == [
         "plots/cap_and_emissions.png", "plots/prices.png", "plots/merit_order.png", "plots/mac_curves.png",
@@ -801,7 +801,7 @@ def _sections(page):
 def test_report_leads_with_findings(report):
     folder, _, _ = report
     page = (folder / "report.html").read_text()
-    registry = (folder / "facilities.csv").exists()
+    registry = (folder / "facility_years.parquet").exists()
     expected = ["Findings", "Charts", *(["Installations"] * registry), "Settings", "Years"]
     assert _sections(page)[:len(expected)] == expected
     findings = page[page.index("<h2>Findings</h2>"):page.index("<h2>Charts</h2>")]

@@ -11,6 +11,7 @@ the same bad overrides with the same messages.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -56,3 +57,54 @@ def cached(kind: str, key: tuple, make: Callable[[], Any]) -> Any:
     cache.append((key, derived))
     del cache[:-KEPT]
     return derived
+
+
+_BY_VALUE: dict[str, list[tuple[tuple[np.ndarray, ...], Any]]] = {}  # by kind: (copies of the arrays, derived)
+_SHAPES: dict[str, tuple] = {}  # by kind: the dtypes and shapes of the last call's arrays
+
+
+def kept_for_equal(kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[], Any]) -> Any:
+    """``make()``, kept for the next call of ``kind`` whose ``arrays`` hold the same values
+    (dtypes, shapes and elements): what the checks derive from the output tables' keys
+    (joins, codes), which a study's scenarios share although each table holds its own copy
+    of them. A hit costs a comparison of the arrays (their text is the same objects: a
+    pointer each) instead of hashing every name; a miss is what ``make()`` gives. The arrays
+    are kept as copies (a caller may change its tables afterwards), and only from the second
+    call with arrays of the same shapes and dtypes (a study's next scenario): a single solve
+    keeps nothing (at 200,000 installations the copies would be hundreds of MB). What
+    ``make`` returns is shared and must not be changed in place."""
+    if not _on[0]:
+        return make()
+    cache = _BY_VALUE.setdefault(kind, [])
+    for kept, derived in cache:
+        if len(kept) == len(arrays) and all(_equal(a, b) for a, b in zip(kept, arrays)):
+            return derived
+    derived = make()
+    signature = tuple((a.dtype.str, a.shape) for a in arrays)
+    if _SHAPES.get(kind) == signature:
+        cache.append((tuple(np.array(a, copy=True) for a in arrays), derived))
+        del cache[:-KEPT]
+    _SHAPES[kind] = signature
+    return derived
+
+
+def _equal(kept: np.ndarray, given: np.ndarray) -> bool:
+    if kept.dtype != given.dtype or kept.shape != given.shape:
+        return False
+    if kept.dtype.kind == "f":
+        return bool(np.array_equal(kept, given, equal_nan=True))
+    if kept.dtype.kind == "O":  # None == None holds; a NaN among text never equals: a miss, made afresh
+        if not kept.size:
+            return True
+        if (kept.flags.c_contiguous and given.flags.c_contiguous
+                and np.array_equal(_addresses(kept), _addresses(given))):
+            return True  # the same objects (a table's copy of kept keys): equal without comparing text
+        return bool((kept == given).all())
+    return bool(np.array_equal(kept, given))
+
+
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """The object pointers a C-contiguous object array holds, as integers: a view of its memory,
+    to be used while ``values`` lives (here: within one comparison)."""
+    buffer = (ctypes.c_char * values.nbytes).from_address(values.ctypes.data)
+    return np.frombuffer(memoryview(buffer).cast("B"), dtype=np.uintp)

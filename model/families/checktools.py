@@ -71,11 +71,23 @@ def row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
 
 def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
     """For each row of ``keys``, the position in ``table`` of the row with the same ``name``
-    and year (-1: none), joined on one integer key rather than on strings."""
-    names = np.concatenate([table[name].to_numpy(dtype=object), keys[name].to_numpy(dtype=object)])
+    and year (-1: none), joined on one integer key rather than on strings; made once for the
+    scenarios of a study whose tables have the same keys (read-only)."""
+    from ..data import fastpath  # here, not at the top: the families' imports are another's edit
+
+    arrays = (table[name].to_numpy(dtype=object), table["year"].to_numpy(np.int64),
+              keys[name].to_numpy(dtype=object), keys["year"].to_numpy(np.int64))
+    return fastpath.kept_for_equal(f"rows_of {name}", arrays, lambda: _rows_of(*arrays))
+
+
+def _rows_of(table_names: np.ndarray, table_years: np.ndarray, key_names: np.ndarray,
+             key_years: np.ndarray) -> np.ndarray:
+    names = np.concatenate([table_names, key_names])
     code = pd.factorize(names)[0].astype(np.int64) * 10_000  # a blank name (-1) matches nothing
-    key = code + np.concatenate([table["year"].to_numpy(np.int64), keys["year"].to_numpy(np.int64)])
-    return pd.Index(key[:len(table)]).get_indexer(key[len(table):])
+    key = code + np.concatenate([table_years, key_years])
+    rows = pd.Index(key[:table_names.size]).get_indexer(key[table_names.size:])
+    rows.flags.writeable = False
+    return rows
 
 
 def market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:

@@ -206,14 +206,25 @@ def limits_for_checks(p: Parameters) -> dict[str, Any]:
 _STEP_PAIRS = threading.local()  # the last steps table's (sector, step) codes, in this thread
 
 
-def _step_pairs(steps: pd.DataFrame) -> tuple[np.ndarray, pd.MultiIndex]:
+def _step_pairs(steps: pd.DataFrame) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
     """Each row's code of its (sector, step) and the distinct pairs, so that lookups run on
     the few pairs, not on every row's text (at facility resolution the steps table has a row
     per installation step). Made once per steps table: the checks ask several times."""
     last = getattr(_STEP_PAIRS, "last", None)
     if last is not None and last[0]() is steps:
         return last[1]
-    every = pd.MultiIndex.from_arrays([steps["sector"], steps["step"]])
+    from ..data import fastpath  # here, not at the top: the families' imports are another's edit
+
+    # the same keys (a study's scenarios) give the same codes: compared, not hashed again
+    arrays = (steps["sector"].to_numpy(dtype=object), steps["step"].to_numpy(dtype=object))
+    code, pairs = fastpath.kept_for_equal("step pairs", arrays, lambda: _coded_pairs(*arrays))
+    _STEP_PAIRS.last = (weakref.ref(steps), (code, pairs))
+    return code, pairs
+
+
+def _coded_pairs(sector_of_row: np.ndarray, step_of_row: np.ndarray) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
+    """``_step_pairs`` made afresh (read-only codes)."""
+    every = pd.MultiIndex.from_arrays([sector_of_row, step_of_row])
     width = len(every.levels[1]) + 1
     sector_code, step_code = (np.asarray(codes, dtype=np.int64) for codes in every.codes)
     combined = np.where((sector_code < 0) | (step_code < 0), -1, sector_code * width + step_code)
@@ -223,15 +234,29 @@ def _step_pairs(steps: pd.DataFrame) -> tuple[np.ndarray, pd.MultiIndex]:
     sector, step = np.full(distinct.size, None, dtype=object), np.full(distinct.size, None, dtype=object)
     sector[~blank] = every.levels[0][distinct[~blank] // width]
     step[~blank] = every.levels[1][distinct[~blank] % width]
-    pairs = pd.MultiIndex.from_arrays([sector, step])
-    _STEP_PAIRS.last = (weakref.ref(steps), (code, pairs))
+    pairs = list(zip(sector.tolist(), step.tolist()))  # a few dozen: looked up in a dict
+    code = np.asarray(code)
+    code.flags.writeable = False
     return code, pairs
 
 
-def _pair_of_step(steps: pd.DataFrame, wanted: pd.MultiIndex) -> np.ndarray:
-    """For each row of ``steps``, the position in ``wanted`` of its (sector, step) (-1: none)."""
+def _pair_of_step(steps: pd.DataFrame, wanted: list) -> np.ndarray:
+    """For each row of ``steps``, the position in ``wanted`` (pairs) of its (sector, step) (-1: none)."""
     code, pairs = _step_pairs(steps)
-    return np.where(code >= 0, np.append(wanted.get_indexer(pairs), -1)[code], -1)
+    position = {tuple(pair): i for i, pair in reversed(list(enumerate(wanted)))}  # the first of a repeated pair
+    of_pair = np.array([position.get(pair, -1) for pair in pairs] + [-1], dtype=np.int64)
+    return np.where(code >= 0, of_pair[code], -1)
+
+
+def _year_of_step(years_index: np.ndarray, steps: pd.DataFrame) -> np.ndarray:
+    """Each row's position in ``years_index``, made once per steps table and years (the checks
+    sum several groups)."""
+    last = getattr(_STEP_PAIRS, "years", None)
+    if last is not None and last[0]() is steps and np.array_equal(last[1], years_index):
+        return last[2]
+    year = np.searchsorted(years_index, steps["year"].to_numpy())
+    _STEP_PAIRS.years = (weakref.ref(steps), years_index.copy(), year)
+    return year
 
 
 def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) -> np.ndarray:
@@ -241,12 +266,12 @@ def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) ->
     totals = np.zeros((len(pairs), years_index.size))
     if not pairs or steps.empty:
         return totals
-    wanted = pd.MultiIndex.from_tuples([tuple(pair) for pair in pairs])
-    pair = _pair_of_step(steps, wanted)
-    year = np.searchsorted(years_index, steps["year"].to_numpy())
+    pair = _pair_of_step(steps, pairs)
+    year = _year_of_step(years_index, steps)
     chosen = pair >= 0
-    np.add.at(totals, (pair[chosen], year[chosen]), steps["abatement_mt"].to_numpy(dtype=float)[chosen])
-    return totals
+    cell = pair[chosen] * years_index.size + year[chosen]  # summed in row order, as np.add.at did
+    return np.bincount(cell, weights=steps["abatement_mt"].to_numpy(dtype=float)[chosen],
+                       minlength=totals.size).reshape(totals.shape)
 
 
 def deployment_limits(years, sector_years, steps, market) -> float:
@@ -282,13 +307,12 @@ def deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
     limits = market.get("deployment_limits")
     if not limits or not n:
         return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    build = pd.MultiIndex.from_tuples([(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
-                                      or [("", "")])
+    build = [(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
     build_limited = _pair_of_step(steps, build) >= 0
     at_limit = np.zeros(n, dtype=bool)
     year = steps["year"].to_numpy()
     for group in limits["max_mt"]:  # a few groups
-        members = _pair_of_step(steps, pd.MultiIndex.from_tuples([tuple(pair) for pair in group["steps"]])) >= 0
+        members = _pair_of_step(steps, group["steps"]) >= 0
         total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
         limit = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
         full_years = years["year"].to_numpy()[total >= limit - TOLERANCE_MT]

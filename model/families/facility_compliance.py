@@ -38,14 +38,14 @@ def facility_compliance(years, sector_years, steps, market) -> float:
     facilities = market.get("facilities")
     if "facility_id" not in steps or facilities is None or facilities.empty:
         return 0.0
-    simulation = facilities[facilities["phase"] == SIMULATION]
-    over = simulation["emissions_mt"].to_numpy(dtype=float) - simulation["free_mt"].to_numpy(dtype=float)
+    simulation = np.asarray(facilities["phase"] == SIMULATION)  # a mask, not a copy of the table's rows
+    free_mt = facilities["free_mt"].to_numpy(dtype=float)
+    over = (facilities["emissions_mt"].to_numpy(dtype=float) - free_mt)[simulation]
     if "rule_cap_mt" not in sector_years:
         return worst(over)
-    row = rows_of(sector_years, simulation, "sector")
+    row = rows_of(sector_years, facilities, "sector")[simulation]
     known = row >= 0
-    free = np.bincount(row[known], weights=simulation["free_mt"].to_numpy(dtype=float)[known],
-                       minlength=len(sector_years))
+    free = np.bincount(row[known], weights=free_mt[simulation][known], minlength=len(sector_years))
     registered = np.bincount(row[known], minlength=len(sector_years)) > 0
     shared_out = np.where(registered, np.abs(free - sector_years["rule_cap_mt"].to_numpy(dtype=float)), 0.0)
     return worst(joined(over, np.nan_to_num(shared_out)))

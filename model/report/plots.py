@@ -1305,7 +1305,7 @@ def write_results_report(folder: Path, year: int | None = None) -> list[Path]:
 
 def facility_summary(facilities: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
     """Installations by sector and year (or ``by``): how many, how many short, total
-    shortfall and surplus, and their compliance cost (the rows are in facilities.csv)."""
+    shortfall and surplus, and their compliance cost (the rows are in facility_years.parquet)."""
     short = facilities["shortfall_mt"] > 0
     table = facilities.assign(
         short=short, shortfall=facilities["shortfall_mt"].where(short, 0.0),

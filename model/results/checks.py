@@ -178,7 +178,9 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     step_price = faced[steps["sector_year_row"].to_numpy()]
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):
-        simulation = facilities[facilities["phase"] == SIMULATION]
+        # the simulation rows' keys and prices only (not a copy of every column of the table)
+        in_simulation = np.flatnonzero(np.asarray(facilities["phase"] == SIMULATION))
+        simulation = facilities[["facility_id", "year", "price_cny_per_t"]].iloc[in_simulation]
         row = rows_of(simulation, steps, "facility_id")
         # a NaN after the prices: row -1 (no installation in simulation, or none at all) picks it
         own_price = np.append(simulation["price_cny_per_t"].to_numpy(dtype=float), np.nan)[row]

@@ -17,6 +17,8 @@ national count are not changed by it: the waived tonnes are reported, not fed ba
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -33,49 +35,53 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
 
     ``abatement_mt`` and ``own_price`` (by facility-year row) come from a facility-resolution
     solve; without them the installation takes its share of its sector's emissions. Without
-    stage 2 only simulation-phase free allowances (the rule cap's share) are known."""
+    stage 2 only simulation-phase free allowances (the rule cap's share) are known. Which rows
+    and phases (``_rows``), and the relief rules, are found once for the scenarios of a study
+    that share them; the numbers are gathered from the grid for each table."""
     grid = p.facility_years
     if grid.empty or ("free_mt" not in sector_years and abatement_mt is None):
         return pd.DataFrame()
-    wanted = np.isin(np.array(PHASES), phases)  # by phase code: compared as integers, not text
+    # a scenario's grid is its own (its BAU), but its phases are mostly the base's: found by value
     code_of_row = grid["phase_code"].to_numpy()
-    covered = np.flatnonzero(wanted[code_of_row])
+    rows = fastpath.kept_for_equal(f"facility_years rows {phases}", (code_of_row,), lambda: _rows(code_of_row, phases))
+    cap_share, capped_at_allocation = fastpath.cached("relief rules", (p.dataset.facilities, p.dataset.benchmarks),
+                                                      lambda: _read_only(relief_rules(p)))
+    covered, simulation = rows["covered"], rows["simulation"]
     sector_row = grid["sector_row"].to_numpy()[covered]
-    code = code_of_row[covered]
-    simulation = code == PHASES.index(SIMULATION)
+    bau = grid["bau_mt"].to_numpy()[covered]
     if abatement_mt is None:
         emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * grid["emission_share"].to_numpy()[covered]
-        abatement = grid["bau_mt"].to_numpy()[covered] - emissions
+        abatement = bau - emissions
         price_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row]
     else:
         assert own_price is not None  # a facility-resolution solve gives both
         abatement = abatement_mt[covered]
-        emissions = grid["bau_mt"].to_numpy()[covered] - abatement
+        emissions = bau - abatement
         price_in_simulation = own_price[covered]
     # free allowances: a share of the sector's (stage 2); in simulation the share of the rule cap
-    sector_free = (sector_years["free_mt"].to_numpy()[sector_row] if "free_mt" in sector_years
-                   else np.full(covered.size, np.nan))
-    free = np.where(simulation, grid["cap_mt"].to_numpy()[covered],
-                    sector_free * grid["allocation_share"].to_numpy()[covered])
-    facility = covered // p.years.size  # the grid is installation by installation, year by year
-    year = p.years[covered % p.years.size]
+    sector_free = (sector_years["free_mt"].to_numpy()[sector_row] * grid["allocation_share"].to_numpy()[covered]
+                   if "free_mt" in sector_years else np.full(covered.size, np.nan))
+    free = np.where(simulation, grid["cap_mt"].to_numpy()[covered], sector_free)
+    year = p.years[covered % p.years.size]  # the grid is installation by installation, year by year
     allowance_price = years["allowance_price_cny_per_t"].to_numpy()[year - p.first_year]
     price = np.where(simulation, price_in_simulation, allowance_price)
     shortfall = emissions - free
-    cap_share, capped_at_allocation = relief_rules(p)
+    facility = covered // p.years.size
     share, at_allocation = cap_share[facility], capped_at_allocation[facility]
     owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
     owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
-    relief = np.where(code == PHASES.index(TRADING), shortfall - owed, 0.0)
+    relief = np.where(rows["trading"], shortfall - owed, 0.0)
     facilities = p.dataset.facilities
-    return pd.DataFrame({  # text as categoricals: codes by row, each installation's text once
+    # text as categoricals (codes by row, each installation's text once); the columns are not
+    # stacked into blocks (copying them cost more than computing them)
+    return pd.DataFrame({
         "facility_id": _categorical(facilities, "facility_id", facility),
         "sector": _categorical(facilities, "sector", facility),
         "year": year,
-        "phase": _phase_categorical(code),
+        "phase": _phase_categorical(rows["phase_code"]),
         "region": _categorical(facilities, "region", facility),
         "unit_type": _categorical(facilities, "unit_type", facility),
-        "bau_mt": grid["bau_mt"].to_numpy()[covered],
+        "bau_mt": bau,
         "abatement_mt": abatement,
         "emissions_mt": emissions,
         "free_mt": free,
@@ -83,7 +89,25 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         "relief_mt": relief,
         "price_cny_per_t": price,
         "compliance_cost_bn_cny": np.nan_to_num(price) * (shortfall - relief) / 1e3,
-    })
+    }, copy=False)
+
+
+def _rows(code_of_row: np.ndarray, phases: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The grid's rows in ``phases`` (by the grid's phase codes), their phase codes and masks
+    (read-only): what a study's scenarios of the same phases share. Numbers and text by row
+    are gathered per table instead: kept, they would hold memory the size of the table."""
+    wanted = np.isin(np.array(PHASES), phases)  # by phase code: compared as integers, not text
+    covered = np.flatnonzero(wanted[code_of_row])
+    code = code_of_row[covered]
+    return _read_only({"covered": covered, "phase_code": code, "simulation": code == PHASES.index(SIMULATION),
+                       "trading": code == PHASES.index(TRADING)})
+
+
+def _read_only(arrays: Any) -> Any:
+    """``arrays`` (a dict or tuple of arrays), each made read-only: they are shared."""
+    for array in (arrays.values() if isinstance(arrays, dict) else arrays):
+        array.flags.writeable = False
+    return arrays
 
 
 def relief_rules(p: Parameters) -> tuple[np.ndarray, np.ndarray]:

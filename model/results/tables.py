@@ -41,6 +41,9 @@ DECIMALS = 9
 TABLE_FILES = {"years": "years.csv", "sector_years": "sector_years.csv", "abatement_steps": "abatement_steps.csv",
                "facilities": "facilities.csv"}
 OPTIONAL_TABLES = ("facilities",)  # written only when not empty
+# The table by installation is written as Parquet (text dictionary-encoded: a registry-sized
+# table in a fraction of the CSV's time and space); as TABLE_FILES' CSV too on request
+FACILITIES_PARQUET = "facility_years.parquet"
 
 
 @dataclass
@@ -95,16 +98,22 @@ class Results:
         return {name: getattr(self, name) for name in TABLE_FILES
                 if name not in OPTIONAL_TABLES or not getattr(self, name).empty}
 
-    def write(self, out: "str | Path | Target", force: bool = False, staging: "Staging | None" = None) -> Path:
-        """Write the tables and summary.json to ``out``; the folder appears whole or not at all
+    def write(self, out: "str | Path | Target", force: bool = False, staging: "Staging | None" = None,
+              installations_csv: bool = False) -> Path:
+        """Write the tables and summary.json to ``out``: years, sector_years and abatement_steps
+        as CSV, the table by installation (if any) as facility_years.parquet, and with
+        ``installations_csv`` also as facilities.csv. The folder appears whole or not at all
         (``write_folder``); ``staging``: the folder prepared before solving, if any."""
-        return write_folder(out, self._write_into, force, staging)
+        return write_folder(out, functools.partial(self._write_into, installations_csv=installations_csv),
+                            force, staging)
 
-    def _write_into(self, folder: Path) -> None:
+    def _write_into(self, folder: Path, installations_csv: bool = False) -> None:
         for name, table in self.tables().items():
+            if name == "facilities":
+                write_parquet(table, folder / FACILITIES_PARQUET)
+                if not installations_csv:
+                    continue
             write_csv(table, folder / TABLE_FILES[name])
-        if not self.facilities.empty:  # the same rows for tools that read large tables
-            self.facilities.to_parquet(folder / "facility_years.parquet", index=False)
         (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
 
     @classmethod
@@ -115,8 +124,11 @@ class Results:
         missing = [f for f in [*required, "summary.json"] if not (folder / f).is_file()]
         if missing:
             raise EtscapError(f"{folder} is not a results folder: {', '.join(missing)} missing")
+        parquet = (folder / FACILITIES_PARQUET).is_file()  # else facilities.csv, as folders written before had it
         tables = {name: read_csv(folder / file, KEY_COLUMNS.get(name, ())) for name, file in TABLE_FILES.items()
-                  if (folder / file).is_file()}
+                  if (folder / file).is_file() and not (name == "facilities" and parquet)}
+        if parquet:
+            tables["facilities"] = read_parquet(folder / FACILITIES_PARQUET, KEY_COLUMNS["facilities"])
         return cls(**tables, summary=read_json(folder / "summary.json"))
 
 
@@ -150,6 +162,36 @@ def read_csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
             raise EtscapError(f"{damaged} (column {column} holds values that are not years): "
                               "write it again (solve or the study)")
     return table
+
+
+def read_parquet(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A Parquet table of a results folder (text as categoricals, as the solve made it), or an
+    EtscapError naming a file that is not a whole table etscap wrote."""
+    damaged = f"{path} is damaged or was not written by etscap"
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError, pyarrow.ArrowException) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise EtscapError(f"{damaged} ({reason}): write it again (solve)") from None
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise EtscapError(f"{damaged} (no column {', '.join(missing)}): write it again (solve)")
+    for column in table.columns:  # categories as the solve made them (object), not Arrow's strings
+        values = table[column]
+        if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.dtype != object:
+            table[column] = pd.Categorical.from_codes(values.cat.codes.to_numpy(), categories=pd.Index(
+                values.cat.categories.to_numpy(dtype=object), dtype=object))
+    return table
+
+
+def write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """Parquet (Arrow's writer, snappy): the text columns (categoricals) dictionary-encoded,
+    numbers as computed and not tried as dictionaries (a third faster on a registry's table)."""
+    import pyarrow.parquet  # only where a table by installation is written
+
+    text = [name for name in table.columns if isinstance(table[name].dtype, pd.CategoricalDtype)]
+    pyarrow.parquet.write_table(pyarrow.Table.from_pandas(table, preserve_index=False), path,
+                                use_dictionary=text or False)
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -210,7 +252,7 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
             label: float(years[name].sum()) for name, label in beyond_national_cap_labels().items()
             if name in years and years[name].sum() > 0}
     if p.facility_resolution:  # without the table, the simulation years still feed the checks
-        by_installation = facility_years(p, sector_years, years, facility_abatement(p, final),
+        by_installation = facility_years(p, sector_years, years, facility_abatement(p, final, with_pools=installations),
                                          facility_own_prices(p, least_cost),
                                          phases=(SIMULATION, TRADING) if installations else (SIMULATION,))
     else:  # only a share of each sector: left out where nobody reads it (a study's scenarios)
@@ -296,19 +338,33 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
 
     # the same families' keys (and, at facility resolution, the same registry) give the same columns
     registry = (p.dataset.facilities, tuple(p.dataset.sectors["sector"].tolist())) if p.facility_resolution else ()
-    keys = fastpath.cached("step_keys", (*(columns.keys for columns, _ in solved), *registry), make_keys)
+    # (a scenario rebuilds its sectors' step keys: compared by value; the installations' are kept, the same objects)
+    keys = fastpath.cached("step_keys", (*(_ByValue(columns.keys) for columns, _ in solved), *registry), make_keys)
     potential = np.concatenate([columns.potential_mt for columns, _ in solved])
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
-    steps = pd.DataFrame({  # text kept as object arrays: no conversion per scenario
-        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None)
+    steps = pd.DataFrame({  # text kept as object arrays (copies of the kept keys): no conversion per scenario
+        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None, copy=True)
            for name, values in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
-    })
+    }, copy=False)  # columns not stacked into blocks: each is new already
     if p.facility_resolution:
         steps["pool"] = pd.array(steps["pool"].to_numpy(dtype=float), dtype="Int64")
     return steps, np.concatenate([columns.rows for columns, _ in solved])
+
+
+class _ByValue:
+    """An index as a cache key compared by value (the same object at once, else ``equals``)."""
+
+    __slots__ = ("index",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, index: pd.Index):
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ByValue) and (self.index is other.index or self.index.equals(other.index))
 
 
 def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: pd.DataFrame,
@@ -409,9 +465,12 @@ def facility_own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     return own
 
 
-def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
+def facility_abatement(p: Parameters, solution: Solution, with_pools: bool = True) -> np.ndarray:
     """Abatement by facility-year row at facility resolution: an installation's own columns,
-    plus its share (by potential) of the pooled columns it was merged into."""
+    plus its share (by potential) of the pooled columns it was merged into. ``with_pools=False``
+    leaves the pools' shares out: a pool merges installation-years that face no constraint of
+    their own (trading, or outside the ETS), so every simulation-phase row is right without
+    them, and a table of those rows alone (a study's scenario) skips their sums."""
     n = len(p.facility_years)
     total = np.zeros(n)
     if p.presolved is not None:
@@ -421,7 +480,7 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
         if columns.facility_rows is not None:
             total += np.bincount(columns.facility_rows, weights=solution.values[columns.name], minlength=n)
     members = p.pooled_members
-    if members is not None:
+    if members is not None and with_pools:
         pooled = next(c for c in p.installation_columns if c.name == "pooled_abatement_mt")
         used_share = np.divide(solution.values[pooled.name], pooled.potential_mt,
                                out=np.zeros(len(pooled)), where=pooled.potential_mt > 0)
@@ -432,11 +491,11 @@ def facility_abatement(p: Parameters, solution: Solution) -> np.ndarray:
         used_years = np.flatnonzero(by_path_year.any(axis=0))
         in_use = np.asarray(by_path_year.any(axis=1), dtype=bool)[members.pool_path]
         facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
-        share_used = np.zeros((n // n_years, n_years))  # installation x year
+        share_used = np.zeros((n_years, n // n_years))  # year x installation: each year's row contiguous
+        by_year_path = np.ascontiguousarray(by_path_year.T)
         for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
-            share_used[:, year] = np.bincount(facility, minlength=n // n_years,
-                                              weights=share * by_path_year[path, year])
-        total += share_used.ravel() * p.facility_years["bau_mt"].to_numpy()
+            share_used[year] = np.bincount(facility, minlength=n // n_years, weights=share * by_year_path[year][path])
+        total += share_used.T.ravel() * p.facility_years["bau_mt"].to_numpy()
     return total
 
 
