@@ -383,3 +383,153 @@ def test_a_long_horizon_s_price_chart_enlarges_2025_to_2035(tmp_path):
     assert [list(line.get_xdata()) for line in detail.lines] == [list(range(2025, 2036))] * 2
     assert list(detail.lines[0].get_ydata()) == pytest.approx([0.0] + [10.0] * 10)
     assert list(everything.lines[0].get_xdata()) == list(range(2025, 2046))
+
+
+# -- issue 18, user-facing outputs: the contract of each chart, page, workbook and message ------------------
+
+
+@pytest.fixture(scope="module")
+def toy_and_banking():
+    """The toy (prices 40, 40, 60 CNY/t) and the toy with banking (40, 40, 44), labelled a and b."""
+    from model import compare
+
+    return compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
+
+
+def _chart(figure):
+    """What a reader sees of a chart: its title, each panel's title and axis labels, the legend."""
+    suptitle = figure.get_suptitle()
+    panels = [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in figure.axes]
+    legends = [[text.get_text() for text in legend.get_texts()] for legend in figure.legends]
+    return suptitle, panels, legends
+
+
+def test_every_comparison_chart_says_what_it_shows(toy_and_banking):
+    """The five comparison charts' titles, panel titles, axis labels (with units) and legends,
+    exactly as a reader sees them (compare._plot_*: e.g. the cap chart's suptitle "ETS cap and
+    emissions by run", not upper-cased)."""
+    from model.studies.compare import comparison_figures
+
+    charts = {name: _chart(figure) for name, figure in comparison_figures(toy_and_banking).items()}
+    assert charts == {
+        "prices": ("Allowance price by run (year-t money)", [("All years", "Year", "Allowance price (CNY/t CO2)")],
+                   [["a", "b"]]),
+        "price_difference": ("Allowance price minus a's", [("", "Year", "Price difference (CNY/t CO2)")], [["b"]]),
+        "ets_cap_and_emissions": ("ETS cap and emissions by run",
+                                  [("ETS cap", "Year", "Mt CO2"), ("ETS sectors' emissions", "Year", "")],
+                                  [["a", "b"]]),
+        "cost_by_sector": ("Abatement cost by sector (present value, all years)",
+                           [("", "", "Abatement cost, present value (bn CNY)")], [["a", "b"]]),
+        "free_allocation": ("Free allocation and auction revenue by run",
+                            [("Free allocation", "Year", "Mt CO2"), ("Auction revenue", "Year", "bn CNY")],
+                            [["a", "b"]]),
+    }
+
+
+def test_the_comparison_charts_draw_each_runs_numbers(toy_and_banking):
+    """The lines and bars hold the runs' numbers. Cap 125, 107.5, 90 Mt in both runs; the
+    toy emits its cap, with banking 125, 102.5, 95 (5 Mt banked in 2026, spent in 2027).
+    Price difference b - a: 0, 0, 44 - 60 = -16. Present value of abatement cost at 10%
+    (factors 1, 1/1.1, 1/1.21), bars sorted by the larger run: power a 0.28 + 0.9/1.1 +
+    1.4/1.21 = 2.2552, b 0.28 + 1.1/1.1 + 1.4/1.21 = 2.4370; steel a 0.06 + 0.1/1.1 + 0.4/1.21
+    = 0.4815, b 0.06 + 0.1/1.1 + 0.1/1.21 = 0.2336; rest 0.15 x (1 + 1/1.1 + 1/1.21) = 0.4103
+    in both; two bars 0.4 wide either side of each sector's tick. Free allocation = the cap
+    (all free), auction revenue 0."""
+    from model.studies.compare import comparison_figures
+
+    figures = comparison_figures(toy_and_banking)
+    cap, emissions = figures["ets_cap_and_emissions"].axes
+    assert [list(line.get_xdata()) for line in cap.lines] == [[2025, 2026, 2027]] * 2
+    assert [list(line.get_ydata()) for line in cap.lines] == [pytest.approx([125, 107.5, 90])] * 2
+    assert [list(line.get_ydata()) for line in emissions.lines] == [pytest.approx([125, 107.5, 90]),
+                                                                    pytest.approx([125, 102.5, 95])]
+    assert [line.get_linestyle() for line in cap.lines] == ["-", "--"]
+    (prices,) = figures["prices"].axes
+    assert [list(line.get_ydata()) for line in prices.lines] == [pytest.approx([40, 40, 60]),
+                                                                 pytest.approx([40, 40, 44])]
+    (difference,) = figures["price_difference"].axes
+    assert [line.get_label() for line in difference.lines[:1]] == ["b"]
+    assert list(difference.lines[0].get_ydata()) == pytest.approx([0, 0, -16])
+    (costs,) = figures["cost_by_sector"].axes
+    assert [t.get_text() for t in costs.get_xticklabels()] == ["power", "steel", "rest"]
+    bars = [(round(p.get_x() + p.get_width() / 2, 9), p.get_width(), p.get_height()) for p in costs.patches]
+    expected = [(-0.2, 0.4, 2.255207), (0.8, 0.4, 0.481488), (1.8, 0.4, 0.410331),  # a's bars, then b's
+                (0.2, 0.4, 2.437025), (1.2, 0.4, 0.233554), (2.2, 0.4, 0.410331)]
+    assert bars == [pytest.approx(bar, abs=1e-6) for bar in expected]
+    free, revenue = figures["free_allocation"].axes
+    assert [list(line.get_ydata()) for line in free.lines] == [pytest.approx([125, 107.5, 90])] * 2
+    assert [list(line.get_ydata()) for line in revenue.lines] == [pytest.approx([0, 0, 0])] * 2
+
+
+def test_a_results_workbook_is_titled_with_the_scenario_its_settings_name(tmp_path):
+    """results.xlsx's Summary sheet opens with "etscap results: <name>", the name from the
+    settings summary.json records (report.write_results_report reads settings['name'], the
+    scenario field only for a folder without settings): a folder whose summary.json was
+    written without the separate scenario field is still titled by its settings."""
+    import json
+
+    import openpyxl
+    from click.testing import CliRunner
+
+    from model.cli import cli
+    from model.report.plots import write_results_report
+
+    folder = tmp_path / "toy"
+    assert CliRunner().invoke(cli, ["-q", "solve", str(TOY), "--set", "name=toy-renamed", "--out", str(folder)]
+                              ).exit_code == 0
+    write_results_report(folder)
+    assert openpyxl.load_workbook(folder / "results.xlsx")["Summary"]["A1"].value == "etscap results: toy-renamed"
+    summary = json.loads((folder / "summary.json").read_text())
+    del summary["scenario"]
+    (folder / "summary.json").write_text(json.dumps(summary))
+    write_results_report(folder)
+    assert openpyxl.load_workbook(folder / "results.xlsx")["Summary"]["A1"].value == "etscap results: toy-renamed"
+
+
+def test_the_comparison_page_and_workbook_say_what_differs(toy_and_banking, tmp_path):
+    """compare.html: title "etscap comparison: a vs b", the four sections in order, each chart
+    captioned by its title and file; the runs' PV costs 3.15 and 3.08 bn CNY, b's difference
+    -0.07 bn = -2.1% (to 3 significant digits); headline b - a in 2027: price 44 - 60 = -16,
+    emissions 140 - 135 = +5; the one setting b changed, market.banking = true (the name is
+    not a change). compare.xlsx: one sheet per table and per run's years, headers frozen,
+    each column as wide as its longest text + 2 (at least 10, at most 50: the quantity
+    column fits national_carbon_value_cny_per_t, 31 characters, so 33)."""
+    import openpyxl
+
+    folder = toy_and_banking.write(tmp_path / "cmp")
+    page = (folder / "compare.html").read_text()
+    assert re.findall(r"<h1>(.*?)</h1>", page) == ["etscap comparison: a vs b"]
+    assert re.findall(r"<title>(.*?)</title>", page) == ["etscap comparison: a vs b"]
+    assert re.findall(r"<h2>(.*?)</h2>", page) == ["Runs", "Headline differences", "Charts",
+                                                   "Settings that differ from the first run"]
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == [
+        "Allowance price by run (year-t money) (plots/prices.png)",
+        "Allowance price minus a&#x27;s (plots/price_difference.png)",
+        "ETS cap and emissions by run (plots/ets_cap_and_emissions.png)",
+        "Abatement cost by sector (present value, all years) (plots/cost_by_sector.png)",
+        "Free allocation and auction revenue by run (plots/free_allocation.png)"]
+    assert re.findall(r'alt="(.*?)"', page)[2] == "ETS cap and emissions by run"
+    assert "<p>Differences are against the first run, a.</p>" in page
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>\s*(.*?)</tr>", page, re.S)]
+    assert ["a", "toy", "", "optimal", "3.15", "0.00", "0%"] in rows
+    assert ["b", "toy", "", "optimal", "3.08", "-0.07", "-2.1%"] in rows
+    assert ["allowance_price_cny_per_t", "2027", "60.00", "44.00", "-16.00"] in rows
+    assert ["emissions_mt", "2027", "135.00", "140.00", "5.00"] in rows
+    assert rows[-2:] == [["a", "toy", "-"], ["b", "toy", "market.banking = true"]]
+    book = openpyxl.load_workbook(folder / "compare.xlsx")
+    assert book.sheetnames == ["runs", "years_differences", "sector_years_differences", "years 1 a", "years 2 b"]
+    differences = book["years_differences"]
+    assert [c.value for c in differences[1]] == ["run", "year", "quantity", "value", "reference", "difference",
+                                                 "relative_difference"]
+    assert all(book[name].freeze_panes == "A2" for name in book.sheetnames)
+    assert [differences.column_dimensions[c].width for c in "ABCG"] == [10, 10, 33, 21]
+    assert [c.value for c in book["runs"]["G"]] == ["relative_difference", 0, pytest.approx(-0.0661157 / 3.1470248)]
+
+
+def test_a_sheet_name_excel_accepts():
+    """Excel refuses []:*?/\\ in a sheet name and more than 31 characters: each is replaced
+    by '_' and the name cut (compare._sheet_name)."""
+    from model.studies.compare import _sheet_name
+
+    assert _sheet_name("years 1 a[b]:c*d?e/f\\g") == "years 1 a_b__c_d_e_f_g"
+    assert _sheet_name("years 2 " + "x" * 40) == "years 2 " + "x" * 23
