@@ -528,8 +528,55 @@ def test_the_comparison_page_and_workbook_say_what_differs(toy_and_banking, tmp_
 
 def test_a_sheet_name_excel_accepts():
     """Excel refuses []:*?/\\ in a sheet name and more than 31 characters: each is replaced
-    by '_' and the name cut (compare._sheet_name)."""
+    by '_' and the name cut (compare._sheet_name); other letters stay (a run called XX)."""
     from model.studies.compare import _sheet_name
 
-    assert _sheet_name("years 1 a[b]:c*d?e/f\\g") == "years 1 a_b__c_d_e_f_g"
+    assert _sheet_name("years 1 XX[b]:c*d?e/f\\g") == "years 1 XX_b__c_d_e_f_g"
     assert _sheet_name("years 2 " + "x" * 40) == "years 2 " + "x" * 23
+
+
+def test_runs_in_memory_without_a_scenario_name_are_labelled_run():
+    """A Results whose summary records no scenario (built by hand, or read from an old
+    folder) is labelled "run", numbered when two share it (compare._label's default)."""
+    import dataclasses
+
+    from model import compare
+
+    results = solve(TOY)
+    unnamed = dataclasses.replace(results, summary={k: v for k, v in results.summary.items() if k != "scenario"})
+    assert compare([unnamed, unnamed]).labels == ["run (1)", "run (2)"]
+    assert compare([results, unnamed]).labels == ["toy", "run"]
+
+
+def test_compare_refuses_a_study_folder_and_says_where_its_scenarios_are_compared(tmp_path):
+    """A study folder (it holds study.json) is not a results folder: compare says so and
+    points to the study's own report (compare._read)."""
+    from model import EtscapError, compare
+    from model.studies.study import sweep
+
+    folder = sweep(TOY, {"targets.2027.national_cap_mt": [130, 140]}, client=None).write(tmp_path / "study")
+    assert (folder / "study.json").is_file()
+    with pytest.raises(EtscapError) as caught:
+        compare([folder, solve(TOY)])
+    assert str(caught.value) == (f"{folder} is a study folder: compare takes folders written by `solve` "
+                                 "(a study's scenarios are compared in its own report)")
+
+
+def test_a_comparison_folder_is_replaced_only_with_force(toy_and_banking, tmp_path):
+    """Comparison.write refuses an existing folder unless force=True (passed on to
+    write_folder; the default is False), and its CSV tables have no index column and
+    Unix line ends: runs.csv starts "run,scenario,..." with b's row -0.0661157025 bn CNY
+    (3.08090909 - 3.14702479), 9 significant digits."""
+    from model import EtscapError
+
+    folder = toy_and_banking.write(tmp_path / "cmp")
+    with pytest.raises(EtscapError) as caught:
+        toy_and_banking.write(folder)
+    assert str(caught.value) == (f"results folder {folder} already exists: pass --force to replace it, "
+                                 "or --out to choose another folder")
+    (folder / "runs.csv").write_text("stale\n")
+    assert toy_and_banking.write(folder, force=True) == folder
+    lines = (folder / "runs.csv").read_bytes().split(b"\n")
+    assert lines[0] == b"run,scenario,named_scenarios,status,objective_bn_cny,difference_bn_cny,relative_difference"
+    assert lines[2] == b"b,toy,,optimal,3.08090909,-0.0661157025,-0.0210089551"
+    assert b"\r" not in (folder / "years_differences.csv").read_bytes()
