@@ -509,6 +509,7 @@ def test_the_comparison_page_and_workbook_say_what_differs(toy_and_banking, tmp_
         "Abatement cost by sector (present value, all years) (plots/cost_by_sector.png)",
         "Free allocation and auction revenue by run (plots/free_allocation.png)"]
     assert re.findall(r'alt="(.*?)"', page)[2] == "ETS cap and emissions by run"
+    assert len(re.findall(r"^<figure><img [^\n]*</figcaption></figure>$", page, re.M)) == 5  # a line each
     assert "<p>Differences are against the first run, a.</p>" in page
     rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>\s*(.*?)</tr>", page, re.S)]
     assert ["a", "toy", "", "optimal", "3.15", "0.00", "0%"] in rows
@@ -580,3 +581,94 @@ def test_a_comparison_folder_is_replaced_only_with_force(toy_and_banking, tmp_pa
     assert lines[0] == b"run,scenario,named_scenarios,status,objective_bn_cny,difference_bn_cny,relative_difference"
     assert lines[2] == b"b,toy,,optimal,3.08090909,-0.0661157025,-0.0210089551"
     assert b"\r" not in (folder / "years_differences.csv").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def toy_sweep_folder(tmp_path_factory):
+    """The toy swept over the 2027 national cap, 133 and 137 Mt, in this process, written and reported."""
+    from model.report.plots import write_report
+    from model.studies.study import sweep
+
+    folder = sweep(TOY, {"targets.2027.national_cap_mt": [133, 137]}, client=None).write(
+        tmp_path_factory.mktemp("sweep") / "study")
+    return folder, write_report(folder)
+
+
+def test_study_json_says_what_ran_where(toy_sweep_folder):
+    """study.json of a two-scenario sweep run in this process: its keys in order and what
+    each says (one worker, ceil(2 / 4) = 1 scenario a task, nothing resumed, no seed for a
+    sweep). scenarios.csv: the objectives by hand, each year's cut in merit order with
+    2026's cap the mean of 170 and the 2027 cap: cap 133, 2026 cuts 48.5 (power B 18.5 @ 40:
+    1,190 m CNY), 2027 cuts 67 (steel B 7 @ 60: 2,070), PV 490 + 1,190 / 1.1 + 2,070 / 1.21 =
+    3,282.56 m CNY; cap 137, 2026 cuts 46.5 (1,110), 2027 cuts 63 (1,830): 3,011.49."""
+    import json
+
+    folder, _ = toy_sweep_folder
+    info = json.loads((folder / "study.json").read_text())
+    assert list(info) == ["kind", "dataset", "parameters", "n", "seed", "mode", "allocation", "reuse_model",
+                          "inputs_sha256", "named_scenarios", "named_scenario_overrides", "run_on", "workers",
+                          "scenarios_per_task", "resumed_scenarios", "seconds", "elapsed_seconds",
+                          "scenarios_per_second", "versions"]
+    assert {k: info[k] for k in ("kind", "parameters", "n", "seed", "mode", "allocation", "reuse_model",
+                                 "named_scenarios", "named_scenario_overrides", "run_on", "workers",
+                                 "scenarios_per_task", "resumed_scenarios")} == {
+        "kind": "sweep", "parameters": ["targets.2027.national_cap_mt"], "n": 2, "seed": None, "mode": "product",
+        "allocation": False, "reuse_model": True, "named_scenarios": [], "named_scenario_overrides": {},
+        "run_on": "this process", "workers": 1, "scenarios_per_task": 1, "resumed_scenarios": 0}
+    assert info["dataset"] == str(TOY.resolve()) and list(info["seconds"]) == ["start", "scenarios"]
+    assert {"python", "etscap", "highspy", "dask", "distributed", "pyarrow"} <= set(info["versions"])
+    scenarios = (folder / "scenarios.csv").read_text().splitlines()
+    assert scenarios[0] == "scenario,status,message,targets.2027.national_cap_mt,objective_bn_cny"
+    assert [line.split(",")[:4] for line in scenarios[1:]] == [["0", "optimal", "", "133"], ["1", "optimal", "", "137"]]
+    assert [float(line.split(",")[4]) for line in scenarios[1:]] == pytest.approx([3.2825620, 3.0114876])
+
+
+def test_a_study_report_leads_with_its_findings(toy_sweep_folder):
+    """The study's report: the files written; the page's headings in order and its lead (both
+    scenarios price 40 in 2025 and 60 in 2027); each chart captioned; the workbook's sheets and
+    its Summary sheet: title "etscap study: sweep of toy", then the findings, the cost
+    percentiles of 3.011488 and 3.282562 bn CNY: p5 3.011488 + 0.05 x 0.271074 = 3.025041,
+    median 3.147025, p95 3.269008 (report.write_study_report, study_html, study_findings)."""
+    import openpyxl
+
+    folder, written = toy_sweep_folder
+    assert [p.relative_to(folder).as_posix() for p in written] == [
+        "plots/price_fan.png", "plots/price_distribution.png", "plots/sweep.png", "report.html", "results.xlsx"]
+    page = (folder / "report.html").read_text()
+    assert re.findall(r"<h[123]>(.*?)</h[123]>", page) == [
+        "etscap study report: sweep of toy", "Findings", "Scenarios",
+        "Allowance price across scenarios in the target years", "Abatement cost, present value, across scenarios",
+        "Inputs varied", "Charts", "Settings", "Scenarios"]
+    assert re.findall(r'<p class="lead">(.*?)</p>', page) == [
+        "2 of 2 scenarios solved. Median allowance price 40 CNY/t in 2025 (5-95%: 40-40) and 60 CNY/t in 2027 "
+        "(5-95%: 60-60)."]
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == [
+        "Allowance price across 2 scenarios (plots/price_fan.png)",
+        "Allowance price in 2027 across 2 scenarios (plots/price_distribution.png)",
+        "Sweep of targets.2027.national_cap_mt (plots/sweep.png)"]
+    book = openpyxl.load_workbook(folder / "results.xlsx")
+    assert book.sheetnames == ["Summary", "scenarios", "price_percentiles", "years", "sector_years", "study"]
+    cells = [[c for c in row if c is not None] for row in book["Summary"].iter_rows(values_only=True)]
+    cells = [row for row in cells if row]
+    assert cells[:5] == [["etscap study: sweep of toy"], ["Scenarios"], ["status", "scenarios"], ["optimal", 2],
+                         ["Allowance price across scenarios in the target years"]]
+    assert cells[9:14] == [["Abatement cost, present value, across scenarios"],
+                            ["statistic", "objective_bn_cny (bn CNY)"], ["p5", pytest.approx(3.025041)],
+                            ["median", pytest.approx(3.147025)], ["p95", pytest.approx(3.269008)]]
+    assert cells[-3:] == [["Inputs varied"], ["input", "varied as", "values or parameters"],
+                          ["targets.2027.national_cap_mt", "values", "133, 137"]]
+
+
+def test_a_run_without_a_recorded_dataset_shows_a_blank_dataset(tmp_path):
+    """A run whose summary records no dataset (built in memory) has a blank dataset cell in
+    the comparison page's settings table, not "None" (compare._page's default "")."""
+    import dataclasses
+
+    from model import compare
+
+    results = solve(TOY)
+    bare = dataclasses.replace(results, summary={k: v for k, v in results.summary.items() if k != "dataset"})
+    page = (compare([results, bare], labels=["a", "b"]).write(tmp_path / "cmp") / "compare.html").read_text()
+    settings = page[page.index("<h2>Settings that differ from the first run</h2>"):]
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>\s*(.*?)</tr>", settings, re.S)]
+    assert rows == [["a", "toy", "-"], ["b", "", "-"]]
