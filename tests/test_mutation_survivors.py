@@ -672,3 +672,83 @@ def test_a_run_without_a_recorded_dataset_shows_a_blank_dataset(tmp_path):
     settings = page[page.index("<h2>Settings that differ from the first run</h2>"):]
     rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>\s*(.*?)</tr>", settings, re.S)]
     assert rows == [["a", "toy", "-"], ["b", "", "-"]]
+
+
+def test_an_exported_workbook_s_layout(tmp_path):
+    """export-xlsx of the toy: the sheets it has (optional tables it lacks are left out), each
+    header row bold and frozen (a table's units row too: panes at A3), the units row with "-"
+    for a column without a unit, the reference sheet's columns, and each column as wide as its
+    longest text + 2 (at least 10, at most 60): mac's cost_cny_per_t is 14 characters, 16
+    wide (workbook.export_workbook, _dress)."""
+    import openpyxl
+
+    from model.data.workbook import export_workbook
+
+    book = openpyxl.load_workbook(export_workbook(TOY, tmp_path / "toy.xlsx"))
+    assert book.sheetnames == ["scenario", "sectors", "mac", "targets", "reference"]
+    assert {name: book[name].freeze_panes for name in book.sheetnames} == {
+        "scenario": "A2", "sectors": "A3", "mac": "A3", "targets": "A3", "reference": "A2"}
+    scenario, mac, reference = book["scenario"], book["mac"], book["reference"]
+    assert [c.value for c in scenario[1]] == ["key", "value", "unit", "meaning"]
+    assert [c.value for c in scenario[2]] == ["name", "toy", "-", "Short name of the scenario; names the default "
+                                                                  "results folder."]
+    assert [c.value for c in reference[1]] == ["sheet", "key or column", "type", "unit", "default", "allowed",
+                                               "meaning"]
+    assert [c.value for c in mac[1]][:4] == ["sector", "step", "potential_share", "cost_cny_per_t"]
+    assert [c.value for c in mac[2]][:4] == ["-", "-", "fraction", "CNY per t CO2"]
+    assert all(c.font.bold for row in (1, 2) for c in mac[row]) and not mac["A3"].font.bold
+    assert all(c.font.bold for c in scenario[1]) and not scenario["A2"].font.bold
+    assert [mac.column_dimensions[c].width for c in "ABD"] == [10, 10, 16]
+    assert scenario.column_dimensions["D"].width == 60  # meanings are longer: capped
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda book: book["scenario"].__setitem__("A5", "discount_rat"),
+     "2 problems in the inputs:\n"
+     "  toy.xlsx, sheet scenario, row 5, column key: found 'discount_rat', expected a known key (did you mean "
+     "'discount_rate'?)\n"
+     "  toy.xlsx, sheet scenario, column first_year: expected a row for first_year: a whole number from 1990 to "
+     "2100; the value is blank or the key missing"),
+    (lambda book: book["scenario"].__setitem__("B5", None),
+     "toy.xlsx, sheet scenario, row 5, column value: expected a whole number from 1990 to 2100; the value is blank "
+     "or the key missing"),
+    (lambda book: book["mac"].__setitem__("B1", "sector"),
+     "2 problems in the inputs:\n"
+     "  toy.xlsx, sheet mac, row 1, column sector: found 'sector', expected each column named once (also column A)\n"
+     "  toy.xlsx, sheet mac, row 1, column step: expected a column named 'step'"),
+    (lambda book: [setattr(cell, "value", None) for cell in book["targets"][1]],
+     "toy.xlsx, sheet targets, row 1: found 'a blank row', expected the column names on row 1"),
+    (lambda book: book.create_sheet("notes"),
+     "toy.xlsx, sheet notes: expected a sheet named scenario, sectors, mac, targets, allocation, benchmarks, "
+     "facilities, facility_mac, bau, cap_rules, deployment_limits, offsets, reserve or reference"),
+], ids=["unknown key", "blank value", "column named twice", "blank header row", "unknown sheet"])
+def test_a_workbook_problem_names_its_sheet_row_and_column(tmp_path, edit, message):
+    """What a user is told for each kind of mistake in a dataset workbook: the sheet, the row
+    as Excel numbers it, the column (a key's value: column value; a missing key: the key),
+    what was found and what is expected (workbook._read_settings, _read_table, read_workbook)."""
+    import openpyxl
+
+    from model import InputError, load_dataset
+    from model.data.workbook import export_workbook
+
+    path = export_workbook(TOY, tmp_path / "toy.xlsx")
+    book = openpyxl.load_workbook(path)
+    edit(book)
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        load_dataset(path)
+    assert str(caught.value) == message
+
+
+def test_a_changed_setting_json_cannot_hold_is_shown_as_text():
+    """Settings held in memory may carry a value JSON has no type for (a numpy integer from a
+    user's own code, a path): the comparison's settings column shows it as text rather than
+    failing (compare._changed_settings dumps with default=str, as summary.json is written)."""
+    from pathlib import Path
+
+    from model.studies.compare import _changed_settings
+
+    results = solve(TOY)
+    settings = {**results.summary["settings"], "last_year": np.int64(2026), "note": Path("notes/a.txt")}
+    assert _changed_settings(settings, results.summary["settings"]) == 'last_year = "2026", note = "notes/a.txt"'
+    assert _changed_settings({**results.summary["settings"], "name": "other"}, results.summary["settings"]) == "-"
