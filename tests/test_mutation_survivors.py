@@ -500,8 +500,8 @@ def test_the_comparison_page_and_workbook_say_what_differs(toy_and_banking, tmp_
     page = (folder / "compare.html").read_text()
     assert re.findall(r"<h1>(.*?)</h1>", page) == ["etscap comparison: a vs b"]
     assert re.findall(r"<title>(.*?)</title>", page) == ["etscap comparison: a vs b"]
-    assert re.findall(r"<h2>(.*?)</h2>", page) == ["Runs", "Headline differences", "Charts",
-                                                   "Settings that differ from the first run"]
+    assert re.findall(r"^<h2>(.*?)</h2>$", page, re.M) == ["Runs", "Headline differences", "Charts",
+                                                           "Settings that differ from the first run"]
     assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == [
         "Allowance price by run (year-t money) (plots/prices.png)",
         "Allowance price minus a&#x27;s (plots/price_difference.png)",
