@@ -752,3 +752,36 @@ def test_a_changed_setting_json_cannot_hold_is_shown_as_text():
     settings = {**results.summary["settings"], "last_year": np.int64(2026), "note": Path("notes/a.txt")}
     assert _changed_settings(settings, results.summary["settings"]) == 'last_year = "2026", note = "notes/a.txt"'
     assert _changed_settings({**results.summary["settings"], "name": "other"}, results.summary["settings"]) == "-"
+
+
+def test_each_command_says_what_it_wrote_and_what_to_do_next(tmp_path):
+    """The last lines a user reads after solve, compare, init and export-xlsx: where the files
+    went (with the trailing / of a folder) and the next command; make-registry on the toy,
+    whose sectors give no installation counts, says what is missing (cli: the echo lines)."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    def run(*args):
+        result = CliRunner().invoke(cli, [str(a) for a in args])
+        return result.exit_code, result.stdout.splitlines(), result.stderr
+
+    code, lines, _ = run("solve", TOY, "--out", tmp_path / "a")
+    assert code == 0 and lines[-1] == f"results written to {tmp_path / 'a'}/"
+    assert lines[0].startswith("toy: optimal, abatement cost 3.1 bn CNY (present value), built in ")
+    assert run("-q", "solve", TOY, "--set", "market.banking=true", "--out", tmp_path / "b")[:2] == (0, [])
+    assert run("compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "c")[:2] == (0, [
+        "a: optimal, 3.1 bn CNY PV", "b: optimal, 3.1 bn CNY PV (-66.1 m CNY vs a)",
+        f"comparison written to {tmp_path / 'c'}/: compare.html, compare.xlsx, plots/"])
+    new = tmp_path / "new"
+    assert run("init", new, "--from", "toy")[:2] == (0, [
+        f"dataset written to {new}/ from toy: README.md, mac.csv, scenario.toml, scenarios, sectors.csv, targets.csv",
+        f"next: python run.py validate {new} && python run.py solve {new}"])
+    book = tmp_path / "t.xlsx"
+    assert run("export-xlsx", TOY, book)[:2] == (0, [f"{TOY} written to {book}; solve it with: python run.py solve "
+                                                     f"{book}"])
+    assert run("validate", new)[:2] == (0, [f"{new}: valid (3 sectors, 6 cost steps, years 2025-2027); scenarios "
+                                            "banking, dear-steel valid"])
+    assert run("make-registry", TOY, "--out", tmp_path / "f.csv") == (2, [], (
+        "error: sectors.csv, column entities: expected the number of installations of at least one covered sector: "
+        "the dataset has none for make-registry to draw and calibrate to\n"))
