@@ -785,3 +785,30 @@ def test_each_command_says_what_it_wrote_and_what_to_do_next(tmp_path):
     assert run("make-registry", TOY, "--out", tmp_path / "f.csv") == (2, [], (
         "error: sectors.csv, column entities: expected the number of installations of at least one covered sector: "
         "the dataset has none for make-registry to draw and calibrate to\n"))
+
+
+def test_a_new_dataset_s_readme_says_how_to_use_each_file(tmp_path):
+    """The README init writes: its title names the dataset, the commands to solve and check
+    it name its folder, each table's line says whether an optional one is present, its key
+    and its columns with units, and the notes of the dataset it came from follow under their
+    own heading (workbook.dataset_readme)."""
+    from model.data.workbook import dataset_readme, init_dataset
+
+    folder = init_dataset(tmp_path / "mine", "toy")
+    lines = (folder / "README.md").read_text().splitlines()
+    assert lines[:5] == ["# Dataset `mine`", "",
+                         f"Solve it with `python run.py solve {folder}`; check it with `python run.py validate "
+                         f"{folder}`. Every input's type, unit, default and range: `python run.py inputs`.", "",
+                         "## Files"]
+    assert lines[6].startswith("- `scenario.toml`: the settings (horizon, discount rate, market and allocation "
+                               "rules, solver): `name`, `description`, `base_year`, ")
+    assert lines[7].startswith("- `sectors.csv`: One row per sector, ETS-covered or not; together they make up "
+                               "national emissions. One row per sector; columns `sector`, `covered_from` (year), ")
+    assert lines[9].startswith("- `targets.csv`: National targets by year; years between rows are interpolated "
+                               "linearly. One row per year; columns `year` (year), `national_cap_mt` (Mt CO2), ")
+    assert lines[10].startswith("- `allocation.csv` (optional, not present: add it to use it): ")
+    assert "## Notes from the dataset this one started from" in lines
+    (folder / "allocation.csv").write_text("sector,year\n")
+    assert "- `allocation.csv` (optional, present): " in dataset_readme("mine", folder)
+    assert dataset_readme("mine", folder).endswith(
+        f"overrides in the `--set` syntax; `python run.py solve {folder} --scenario NAME`.\n")
