@@ -458,6 +458,9 @@ def test_the_comparison_charts_draw_each_runs_numbers(toy_and_banking):
     assert bars == [pytest.approx(bar, abs=1e-6) for bar in expected]
     free, revenue = figures["free_allocation"].axes
     assert [list(line.get_ydata()) for line in free.lines] == [pytest.approx([125, 107.5, 90])] * 2
+    for ax in (prices, difference, cap, emissions, free, revenue):  # every line by year (not by row number)
+        assert [list(line.get_xdata()) for line in ax.lines if line.get_label() in ("a", "b")] == \
+            [[2025, 2026, 2027]] * (1 if ax is difference else 2)
     assert [list(line.get_ydata()) for line in revenue.lines] == [pytest.approx([0, 0, 0])] * 2
 
 
