@@ -815,3 +815,42 @@ def test_a_new_dataset_s_readme_says_how_to_use_each_file(tmp_path):
     assert "- `allocation.csv` (optional, present): " in dataset_readme("mine", folder)
     assert dataset_readme("mine", folder).endswith(
         f"overrides in the `--set` syntax; `python run.py solve {folder} --scenario NAME`.\n")
+
+
+def test_every_results_chart_says_what_it_shows():
+    """The toy's report charts, as a reader sees them: each chart's title, every panel's title
+    and axis labels with units, and the legend entries in order (report.plot_*; mutmut 3 does
+    not mutate these functions, decorated with @slide_style, so this test is their guard).
+    2027 is the chosen year (no 2030 in the toy): price 60, all of it free (0.0 bn auctioned)."""
+    from model.report.plots import results_figures
+
+    def legends(figure):
+        return [[t.get_text() for t in legend.get_texts()] for legend in figure.legends] + [
+            [t.get_text() for t in ax.get_legend().get_texts()] for ax in figure.axes if ax.get_legend()]
+
+    charts = {name: (figure.get_suptitle(), [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in figure.axes],
+                     legends(figure)) for name, figure in results_figures(solve(TOY)).items()}
+    assert charts == {
+        "cap_and_emissions": ("", [("ETS cap and emissions; outside the ETS on top", "Year", "Emissions (Mt CO2)")],
+                              [["National cap", "ETS cap (issued)", "Hatched: outside the ETS", "rest", "steel",
+                                "power"]]),
+        "prices": ("", [("Allowance price and national carbon value", "Year", "Price (CNY/t CO2)")],
+                   [["National carbon value", "Allowance price", "Own price, steel (simulation)"]]),
+        "merit_order": ("", [("Merit order of the ETS trading sectors, 2027: 60 Mt abated",
+                              "Cumulative abatement potential of the trading sectors (Mt CO2)",
+                              "Abatement cost (CNY/t CO2)")],
+                        [["power", "steel", "used", "not used", "Allowance price 2027: 60 CNY/t"]]),
+        "mac_curves": ("Marginal abatement cost curves of the ETS sectors, 2027",
+                       [("power", "Cumulative potential (Mt CO2)", "Abatement cost (CNY/t CO2)"),
+                        ("steel", "Cumulative potential (Mt CO2)", "")],
+                       [["Abatement cost curve", "Abatement used", "Allowance price 2027: 60 CNY/t"]]),
+        "who_pays": ("Who pays in 2027 (2027 money)",
+                     [("Burden by sector, 2027", "", "Cost to the sector (bn CNY)"),
+                      ("Each sector's cap: free or auctioned", "Cap valued at 60 CNY/t (bn CNY)", "")],
+                     [["Burden (sum)", "Abatement cost", "Allowances bought net (below 0: sold)"],
+                      ["Given free", "Auctioned: 0.0 bn CNY to the state"]]),
+        "free_share": ("", [("Free allocation share by sector and year", "Year", "Sector"),
+                            ("", "", "Free share of sector cap (%)")], []),
+        "burden_share": ("", [("Compliance burden as a share of value added", "Year",
+                               "Burden share of value added (%)")], [["power", "steel"]]),
+    }
