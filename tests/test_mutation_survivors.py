@@ -459,8 +459,9 @@ def test_the_comparison_charts_draw_each_runs_numbers(toy_and_banking):
     free, revenue = figures["free_allocation"].axes
     assert [list(line.get_ydata()) for line in free.lines] == [pytest.approx([125, 107.5, 90])] * 2
     for ax in (prices, difference, cap, emissions, free, revenue):  # every line by year (not by row number)
-        assert [list(line.get_xdata()) for line in ax.lines if line.get_label() in ("a", "b")] == \
-            [[2025, 2026, 2027]] * (1 if ax is difference else 2)
+        runs = [line for line in ax.lines if line.get_label() in ("a", "b")]
+        assert [list(line.get_xdata()) for line in runs] == [[2025, 2026, 2027]] * (1 if ax is difference else 2)
+        assert [line.get_linestyle() for line in runs] == (["--"] if ax is difference else ["-", "--"])
     assert [list(line.get_ydata()) for line in revenue.lines] == [pytest.approx([0, 0, 0])] * 2
 
 
@@ -854,3 +855,23 @@ def test_every_results_chart_says_what_it_shows():
         "burden_share": ("", [("Compliance burden as a share of value added", "Year",
                                "Burden share of value added (%)")], [["power", "steel"]]),
     }
+
+
+def test_the_first_run_s_horizon_decides_the_price_chart_s_panels(tmp_path):
+    """The comparison's price chart adds a 2025-2035 panel when the first run (the reference)
+    spans more than 15 years, whatever the others span (compare._plot_prices reads the first
+    run's years): a 2025-2045 run first gives two panels, the toy (2025-27) first gives one."""
+    from model import compare
+    from model.studies.compare import comparison_figures
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(
+        tmp_path / "long", sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.3, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, "national_cap_mt": 100}, {"year": 2045, "national_cap_mt": 80}],
+        first_year=2025, last_year=2045, discount_rate=0.1)
+    long, toy = solve(folder, allocation=False), solve(TOY, allocation=False)
+    first_long = comparison_figures(compare([long, toy], labels=["long", "toy"]))["prices"]
+    assert [ax.get_title() for ax in first_long.axes] == ["All years", "2025-2035"]
+    first_toy = comparison_figures(compare([toy, long], labels=["toy", "long"]))["prices"]
+    assert [ax.get_title() for ax in first_toy.axes] == ["All years"]
