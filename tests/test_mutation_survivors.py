@@ -875,3 +875,22 @@ def test_the_first_run_s_horizon_decides_the_price_chart_s_panels(tmp_path):
     assert [ax.get_title() for ax in first_long.axes] == ["All years", "2025-2035"]
     first_toy = comparison_figures(compare([toy, long], labels=["toy", "long"]))["prices"]
     assert [ax.get_title() for ax in first_toy.axes] == ["All years"]
+
+
+@pytest.mark.parametrize("last_year, titles", [(2040, ["All years"]), (2041, ["All years", "2025-2035"])])
+def test_a_long_horizon_is_more_than_15_years_after_the_first(tmp_path, last_year, titles):
+    """The comparison's price chart enlarges 2025-2035 only when the last year is more than 15
+    years after the first: 2025-2040 (15) keeps one panel, 2025-2041 (16) gets the second
+    (compare._plot_prices, at its threshold)."""
+    from model import compare
+    from model.studies.compare import comparison_figures
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(
+        tmp_path / "long", sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.3, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, "national_cap_mt": 100}, {"year": last_year, "national_cap_mt": 85}],
+        first_year=2025, last_year=last_year, discount_rate=0.1)
+    results = solve(folder, allocation=False)
+    figure = comparison_figures(compare([results, results], labels=["a", "b"]))["prices"]
+    assert [ax.get_title() for ax in figure.axes] == titles
