@@ -55,7 +55,7 @@ def test_a_run_has_one_colour_in_every_comparison_chart_whatever_the_users_style
     with mpl.rc_context({"axes.prop_cycle": cycler(color=["red", "green"])}):
         figures = comparison_figures(comparison)
     blue, orange = (to_hex(c) for c in mpl.color_sequences["tab10"][:2])
-    for name in ("prices", "free_allocation"):
+    for name in ("prices", "ets_cap_and_emissions", "free_allocation"):
         for ax in figures[name].axes:
             assert [(line.get_label(), to_hex(line.get_color())) for line in ax.lines] == [("a", blue), ("b", orange)]
 
@@ -439,6 +439,7 @@ def test_the_comparison_charts_draw_each_runs_numbers(toy_and_banking):
 
     figures = comparison_figures(toy_and_banking)
     cap, emissions = figures["ets_cap_and_emissions"].axes
+    assert cap.get_shared_y_axes().joined(cap, emissions)  # one scale: the cap reads against the emissions
     assert [list(line.get_xdata()) for line in cap.lines] == [[2025, 2026, 2027]] * 2
     assert [list(line.get_ydata()) for line in cap.lines] == [pytest.approx([125, 107.5, 90])] * 2
     assert [list(line.get_ydata()) for line in emissions.lines] == [pytest.approx([125, 107.5, 90]),
