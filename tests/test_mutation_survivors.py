@@ -55,7 +55,7 @@ def test_a_run_has_one_colour_in_every_comparison_chart_whatever_the_users_style
     with mpl.rc_context({"axes.prop_cycle": cycler(color=["red", "green"])}):
         figures = comparison_figures(comparison)
     blue, orange = (to_hex(c) for c in mpl.color_sequences["tab10"][:2])
-    for name in ("prices", "free_allocation"):
+    for name in ("prices", "ets_cap_and_emissions", "free_allocation"):
         for ax in figures[name].axes:
             assert [(line.get_label(), to_hex(line.get_color())) for line in ax.lines] == [("a", blue), ("b", orange)]
 
@@ -383,3 +383,515 @@ def test_a_long_horizon_s_price_chart_enlarges_2025_to_2035(tmp_path):
     assert [list(line.get_xdata()) for line in detail.lines] == [list(range(2025, 2036))] * 2
     assert list(detail.lines[0].get_ydata()) == pytest.approx([0.0] + [10.0] * 10)
     assert list(everything.lines[0].get_xdata()) == list(range(2025, 2046))
+
+
+# -- issue 18, user-facing outputs: the contract of each chart, page, workbook and message ------------------
+
+
+@pytest.fixture(scope="module")
+def toy_and_banking():
+    """The toy (prices 40, 40, 60 CNY/t) and the toy with banking (40, 40, 44), labelled a and b."""
+    from model import compare
+
+    return compare([solve(TOY), solve(TOY, overrides={"market.banking": "true"})], labels=["a", "b"])
+
+
+def _chart(figure):
+    """What a reader sees of a chart: its title, each panel's title and axis labels, the legend."""
+    suptitle = figure.get_suptitle()
+    panels = [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in figure.axes]
+    legends = [[text.get_text() for text in legend.get_texts()] for legend in figure.legends]
+    return suptitle, panels, legends
+
+
+def test_every_comparison_chart_says_what_it_shows(toy_and_banking):
+    """The five comparison charts' titles, panel titles, axis labels (with units) and legends,
+    exactly as a reader sees them (compare._plot_*: e.g. the cap chart's suptitle "ETS cap and
+    emissions by run", not upper-cased)."""
+    from model.studies.compare import comparison_figures
+
+    charts = {name: _chart(figure) for name, figure in comparison_figures(toy_and_banking).items()}
+    assert charts == {
+        "prices": ("Allowance price by run (year-t money)", [("All years", "Year", "Allowance price (CNY/t CO2)")],
+                   [["a", "b"]]),
+        "price_difference": ("Allowance price minus a's", [("", "Year", "Price difference (CNY/t CO2)")], [["b"]]),
+        "ets_cap_and_emissions": ("ETS cap and emissions by run",
+                                  [("ETS cap", "Year", "Mt CO2"), ("ETS sectors' emissions", "Year", "")],
+                                  [["a", "b"]]),
+        "cost_by_sector": ("Abatement cost by sector (present value, all years)",
+                           [("", "", "Abatement cost, present value (bn CNY)")], [["a", "b"]]),
+        "free_allocation": ("Free allocation and auction revenue by run",
+                            [("Free allocation", "Year", "Mt CO2"), ("Auction revenue", "Year", "bn CNY")],
+                            [["a", "b"]]),
+    }
+
+
+def test_the_comparison_charts_draw_each_runs_numbers(toy_and_banking):
+    """The lines and bars hold the runs' numbers. Cap 125, 107.5, 90 Mt in both runs; the
+    toy emits its cap, with banking 125, 102.5, 95 (5 Mt banked in 2026, spent in 2027).
+    Price difference b - a: 0, 0, 44 - 60 = -16. Present value of abatement cost at 10%
+    (factors 1, 1/1.1, 1/1.21), bars sorted by the larger run: power a 0.28 + 0.9/1.1 +
+    1.4/1.21 = 2.2552, b 0.28 + 1.1/1.1 + 1.4/1.21 = 2.4370; steel a 0.06 + 0.1/1.1 + 0.4/1.21
+    = 0.4815, b 0.06 + 0.1/1.1 + 0.1/1.21 = 0.2336; rest 0.15 x (1 + 1/1.1 + 1/1.21) = 0.4103
+    in both; two bars 0.4 wide either side of each sector's tick. Free allocation = the cap
+    (all free), auction revenue 0."""
+    from model.studies.compare import comparison_figures
+
+    figures = comparison_figures(toy_and_banking)
+    cap, emissions = figures["ets_cap_and_emissions"].axes
+    assert cap.get_shared_y_axes().joined(cap, emissions)  # one scale: the cap reads against the emissions
+    assert [list(line.get_xdata()) for line in cap.lines] == [[2025, 2026, 2027]] * 2
+    assert [list(line.get_ydata()) for line in cap.lines] == [pytest.approx([125, 107.5, 90])] * 2
+    assert [list(line.get_ydata()) for line in emissions.lines] == [pytest.approx([125, 107.5, 90]),
+                                                                    pytest.approx([125, 102.5, 95])]
+    assert [line.get_linestyle() for line in cap.lines] == ["-", "--"]
+    (prices,) = figures["prices"].axes
+    assert [list(line.get_ydata()) for line in prices.lines] == [pytest.approx([40, 40, 60]),
+                                                                 pytest.approx([40, 40, 44])]
+    (difference,) = figures["price_difference"].axes
+    assert [line.get_label() for line in difference.lines[:1]] == ["b"]
+    assert list(difference.lines[0].get_ydata()) == pytest.approx([0, 0, -16])
+    (costs,) = figures["cost_by_sector"].axes
+    assert [t.get_text() for t in costs.get_xticklabels()] == ["power", "steel", "rest"]
+    bars = [(round(p.get_x() + p.get_width() / 2, 9), p.get_width(), p.get_height()) for p in costs.patches]
+    expected = [(-0.2, 0.4, 2.255207), (0.8, 0.4, 0.481488), (1.8, 0.4, 0.410331),  # a's bars, then b's
+                (0.2, 0.4, 2.437025), (1.2, 0.4, 0.233554), (2.2, 0.4, 0.410331)]
+    assert bars == [pytest.approx(bar, abs=1e-6) for bar in expected]
+    free, revenue = figures["free_allocation"].axes
+    assert [list(line.get_ydata()) for line in free.lines] == [pytest.approx([125, 107.5, 90])] * 2
+    for ax in (prices, difference, cap, emissions, free, revenue):  # every line by year (not by row number)
+        runs = [line for line in ax.lines if line.get_label() in ("a", "b")]
+        assert [list(line.get_xdata()) for line in runs] == [[2025, 2026, 2027]] * (1 if ax is difference else 2)
+        assert [line.get_linestyle() for line in runs] == (["--"] if ax is difference else ["-", "--"])
+    assert [list(line.get_ydata()) for line in revenue.lines] == [pytest.approx([0, 0, 0])] * 2
+
+
+def test_a_results_workbook_is_titled_with_the_scenario_its_settings_name(tmp_path):
+    """results.xlsx's Summary sheet opens with "etscap results: <name>", the name from the
+    settings summary.json records (report.write_results_report reads settings['name'], the
+    scenario field only for a folder without settings): a folder whose summary.json was
+    written without the separate scenario field is still titled by its settings."""
+    import json
+
+    import openpyxl
+    from click.testing import CliRunner
+
+    from model.cli import cli
+    from model.report.plots import write_results_report
+
+    folder = tmp_path / "toy"
+    assert CliRunner().invoke(cli, ["-q", "solve", str(TOY), "--set", "name=toy-renamed", "--out", str(folder)]
+                              ).exit_code == 0
+    write_results_report(folder)
+    assert openpyxl.load_workbook(folder / "results.xlsx")["Summary"]["A1"].value == "etscap results: toy-renamed"
+    summary = json.loads((folder / "summary.json").read_text())
+    del summary["scenario"]
+    (folder / "summary.json").write_text(json.dumps(summary))
+    write_results_report(folder)
+    assert openpyxl.load_workbook(folder / "results.xlsx")["Summary"]["A1"].value == "etscap results: toy-renamed"
+
+
+def test_the_comparison_page_and_workbook_say_what_differs(toy_and_banking, tmp_path):
+    """compare.html: title "etscap comparison: a vs b", the four sections in order, each chart
+    captioned by its title and file; the runs' PV costs 3.15 and 3.08 bn CNY, b's difference
+    -0.07 bn = -2.1% (to 3 significant digits); headline b - a in 2027: price 44 - 60 = -16,
+    emissions 140 - 135 = +5; the one setting b changed, market.banking = true (the name is
+    not a change). compare.xlsx: one sheet per table and per run's years, headers frozen,
+    each column as wide as its longest text + 2 (at least 10, at most 50: the quantity
+    column fits national_carbon_value_cny_per_t, 31 characters, so 33)."""
+    import openpyxl
+
+    folder = toy_and_banking.write(tmp_path / "cmp")
+    page = (folder / "compare.html").read_text()
+    assert re.findall(r"<h1>(.*?)</h1>", page) == ["etscap comparison: a vs b"]
+    assert re.findall(r"<title>(.*?)</title>", page) == ["etscap comparison: a vs b"]
+    assert re.findall(r"^<h2>(.*?)</h2>$", page, re.M) == ["Runs", "Headline differences", "Charts",
+                                                           "Settings that differ from the first run"]
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == [
+        "Allowance price by run (year-t money) (plots/prices.png)",
+        "Allowance price minus a&#x27;s (plots/price_difference.png)",
+        "ETS cap and emissions by run (plots/ets_cap_and_emissions.png)",
+        "Abatement cost by sector (present value, all years) (plots/cost_by_sector.png)",
+        "Free allocation and auction revenue by run (plots/free_allocation.png)"]
+    assert re.findall(r'alt="(.*?)"', page)[2] == "ETS cap and emissions by run"
+    assert len(re.findall(r"^<figure><img [^\n]*</figcaption></figure>$", page, re.M)) == 5  # a line each
+    assert "<p>Differences are against the first run, a.</p>" in page
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>\s*(.*?)</tr>", page, re.S)]
+    assert ["a", "toy", "", "optimal", "3.15", "0.00", "0%"] in rows
+    assert ["b", "toy", "", "optimal", "3.08", "-0.07", "-2.1%"] in rows
+    assert ["allowance_price_cny_per_t", "2027", "60.00", "44.00", "-16.00"] in rows
+    assert ["emissions_mt", "2027", "135.00", "140.00", "5.00"] in rows
+    assert rows[-2:] == [["a", "toy", "-"], ["b", "toy", "market.banking = true"]]
+    book = openpyxl.load_workbook(folder / "compare.xlsx")
+    assert book.sheetnames == ["runs", "years_differences", "sector_years_differences", "years 1 a", "years 2 b"]
+    differences = book["years_differences"]
+    assert [c.value for c in differences[1]] == ["run", "year", "quantity", "value", "reference", "difference",
+                                                 "relative_difference"]
+    assert all(book[name].freeze_panes == "A2" for name in book.sheetnames)
+    assert [differences.column_dimensions[c].width for c in "ABCG"] == [10, 10, 33, 21]
+    assert [c.value for c in book["runs"]["G"]] == ["relative_difference", 0, pytest.approx(-0.0661157 / 3.1470248)]
+
+
+def test_a_sheet_name_excel_accepts():
+    """Excel refuses []:*?/\\ in a sheet name and more than 31 characters: each is replaced
+    by '_' and the name cut (compare._sheet_name); other letters stay (a run called XX)."""
+    from model.studies.compare import _sheet_name
+
+    assert _sheet_name("years 1 XX[b]:c*d?e/f\\g") == "years 1 XX_b__c_d_e_f_g"
+    assert _sheet_name("years 2 " + "x" * 40) == "years 2 " + "x" * 23
+
+
+def test_runs_in_memory_without_a_scenario_name_are_labelled_run():
+    """A Results whose summary records no scenario (built by hand, or read from an old
+    folder) is labelled "run", numbered when two share it (compare._label's default)."""
+    import dataclasses
+
+    from model import compare
+
+    results = solve(TOY)
+    unnamed = dataclasses.replace(results, summary={k: v for k, v in results.summary.items() if k != "scenario"})
+    assert compare([unnamed, unnamed]).labels == ["run (1)", "run (2)"]
+    assert compare([results, unnamed]).labels == ["toy", "run"]
+
+
+def test_compare_refuses_a_study_folder_and_says_where_its_scenarios_are_compared(tmp_path):
+    """A study folder (it holds study.json) is not a results folder: compare says so and
+    points to the study's own report (compare._read)."""
+    from model import EtscapError, compare
+    from model.studies.study import sweep
+
+    folder = sweep(TOY, {"targets.2027.national_cap_mt": [130, 140]}, client=None).write(tmp_path / "study")
+    assert (folder / "study.json").is_file()
+    with pytest.raises(EtscapError) as caught:
+        compare([folder, solve(TOY)])
+    assert str(caught.value) == (f"{folder} is a study folder: compare takes folders written by `solve` "
+                                 "(a study's scenarios are compared in its own report)")
+
+
+def test_a_comparison_folder_is_replaced_only_with_force(toy_and_banking, tmp_path):
+    """Comparison.write refuses an existing folder unless force=True (passed on to
+    write_folder; the default is False), and its CSV tables have no index column and
+    Unix line ends: runs.csv starts "run,scenario,..." with b's row -0.0661157025 bn CNY
+    (3.08090909 - 3.14702479), 9 significant digits."""
+    from model import EtscapError
+
+    folder = toy_and_banking.write(tmp_path / "cmp")
+    with pytest.raises(EtscapError) as caught:
+        toy_and_banking.write(folder)
+    assert str(caught.value) == (f"results folder {folder} already exists: pass --force to replace it, "
+                                 "or --out to choose another folder")
+    (folder / "runs.csv").write_text("stale\n")
+    assert toy_and_banking.write(folder, force=True) == folder
+    lines = (folder / "runs.csv").read_bytes().split(b"\n")
+    assert lines[0] == b"run,scenario,named_scenarios,status,objective_bn_cny,difference_bn_cny,relative_difference"
+    assert lines[2] == b"b,toy,,optimal,3.08090909,-0.0661157025,-0.0210089551"
+    assert b"\r" not in (folder / "years_differences.csv").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def toy_sweep_folder(tmp_path_factory):
+    """The toy swept over the 2027 national cap, 133 and 137 Mt, in this process, written and reported."""
+    from model.report.plots import write_report
+    from model.studies.study import sweep
+
+    folder = sweep(TOY, {"targets.2027.national_cap_mt": [133, 137]}, client=None).write(
+        tmp_path_factory.mktemp("sweep") / "study")
+    return folder, write_report(folder)
+
+
+def test_study_json_says_what_ran_where(toy_sweep_folder):
+    """study.json of a two-scenario sweep run in this process: its keys in order and what
+    each says (one worker, ceil(2 / 4) = 1 scenario a task, nothing resumed, no seed for a
+    sweep). scenarios.csv: the objectives by hand, each year's cut in merit order with
+    2026's cap the mean of 170 and the 2027 cap: cap 133, 2026 cuts 48.5 (power B 18.5 @ 40:
+    1,190 m CNY), 2027 cuts 67 (steel B 7 @ 60: 2,070), PV 490 + 1,190 / 1.1 + 2,070 / 1.21 =
+    3,282.56 m CNY; cap 137, 2026 cuts 46.5 (1,110), 2027 cuts 63 (1,830): 3,011.49."""
+    import json
+
+    folder, _ = toy_sweep_folder
+    info = json.loads((folder / "study.json").read_text())
+    assert list(info) == ["kind", "dataset", "parameters", "n", "seed", "mode", "allocation", "reuse_model",
+                          "inputs_sha256", "named_scenarios", "named_scenario_overrides", "run_on", "workers",
+                          "scenarios_per_task", "resumed_scenarios", "seconds", "elapsed_seconds",
+                          "scenarios_per_second", "versions"]
+    assert {k: info[k] for k in ("kind", "parameters", "n", "seed", "mode", "allocation", "reuse_model",
+                                 "named_scenarios", "named_scenario_overrides", "run_on", "workers",
+                                 "scenarios_per_task", "resumed_scenarios")} == {
+        "kind": "sweep", "parameters": ["targets.2027.national_cap_mt"], "n": 2, "seed": None, "mode": "product",
+        "allocation": False, "reuse_model": True, "named_scenarios": [], "named_scenario_overrides": {},
+        "run_on": "this process", "workers": 1, "scenarios_per_task": 1, "resumed_scenarios": 0}
+    assert info["dataset"] == str(TOY.resolve()) and list(info["seconds"]) == ["start", "scenarios"]
+    assert {"python", "etscap", "highspy", "dask", "distributed", "pyarrow"} <= set(info["versions"])
+    scenarios = (folder / "scenarios.csv").read_text().splitlines()
+    assert scenarios[0] == "scenario,status,message,targets.2027.national_cap_mt,objective_bn_cny"
+    assert [line.split(",")[:4] for line in scenarios[1:]] == [["0", "optimal", "", "133"], ["1", "optimal", "", "137"]]
+    assert [float(line.split(",")[4]) for line in scenarios[1:]] == pytest.approx([3.2825620, 3.0114876])
+
+
+def test_a_study_report_leads_with_its_findings(toy_sweep_folder):
+    """The study's report: the files written; the page's headings in order and its lead (both
+    scenarios price 40 in 2025 and 60 in 2027); each chart captioned; the workbook's sheets and
+    its Summary sheet: title "etscap study: sweep of toy", then the findings, the cost
+    percentiles of 3.011488 and 3.282562 bn CNY: p5 3.011488 + 0.05 x 0.271074 = 3.025041,
+    median 3.147025, p95 3.269008 (report.write_study_report, study_html, study_findings)."""
+    import openpyxl
+
+    folder, written = toy_sweep_folder
+    assert [p.relative_to(folder).as_posix() for p in written] == [
+        "plots/price_fan.png", "plots/price_distribution.png", "plots/sweep.png", "report.html", "results.xlsx"]
+    page = (folder / "report.html").read_text()
+    assert re.findall(r"<h[123]>(.*?)</h[123]>", page) == [
+        "etscap study report: sweep of toy", "Findings", "Scenarios",
+        "Allowance price across scenarios in the target years", "Abatement cost, present value, across scenarios",
+        "Inputs varied", "Charts", "Settings", "Scenarios"]
+    assert re.findall(r'<p class="lead">(.*?)</p>', page) == [
+        "2 of 2 scenarios solved. Median allowance price 40 CNY/t in 2025 (5-95%: 40-40) and 60 CNY/t in 2027 "
+        "(5-95%: 60-60)."]
+    assert re.findall(r"<figcaption>(.*?)</figcaption>", page) == [
+        "Allowance price across 2 scenarios (plots/price_fan.png)",
+        "Allowance price in 2027 across 2 scenarios (plots/price_distribution.png)",
+        "Sweep of targets.2027.national_cap_mt (plots/sweep.png)"]
+    book = openpyxl.load_workbook(folder / "results.xlsx")
+    assert book.sheetnames == ["Summary", "scenarios", "price_percentiles", "years", "sector_years", "study"]
+    cells = [[c for c in row if c is not None] for row in book["Summary"].iter_rows(values_only=True)]
+    cells = [row for row in cells if row]
+    assert cells[:5] == [["etscap study: sweep of toy"], ["Scenarios"], ["status", "scenarios"], ["optimal", 2],
+                         ["Allowance price across scenarios in the target years"]]
+    assert cells[9:14] == [["Abatement cost, present value, across scenarios"],
+                            ["statistic", "objective_bn_cny (bn CNY)"], ["p5", pytest.approx(3.025041)],
+                            ["median", pytest.approx(3.147025)], ["p95", pytest.approx(3.269008)]]
+    assert cells[-3:] == [["Inputs varied"], ["input", "varied as", "values or parameters"],
+                          ["targets.2027.national_cap_mt", "values", "133, 137"]]
+
+
+def test_a_run_without_a_recorded_dataset_shows_a_blank_dataset(tmp_path):
+    """A run whose summary records no dataset (built in memory) has a blank dataset cell in
+    the comparison page's settings table, not "None" (compare._page's default "")."""
+    import dataclasses
+
+    from model import compare
+
+    results = solve(TOY)
+    bare = dataclasses.replace(results, summary={k: v for k, v in results.summary.items() if k != "dataset"})
+    page = (compare([results, bare], labels=["a", "b"]).write(tmp_path / "cmp") / "compare.html").read_text()
+    settings = page[page.index("<h2>Settings that differ from the first run</h2>"):]
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>\s*(.*?)</tr>", settings, re.S)]
+    assert rows == [["a", "toy", "-"], ["b", "", "-"]]
+
+
+def test_an_exported_workbook_s_layout(tmp_path):
+    """export-xlsx of the toy: the sheets it has (optional tables it lacks are left out), each
+    header row bold and frozen (a table's units row too: panes at A3), the units row with "-"
+    for a column without a unit, the reference sheet's columns, and each column as wide as its
+    longest text + 2 (at least 10, at most 60): mac's cost_cny_per_t is 14 characters, 16
+    wide (workbook.export_workbook, _dress)."""
+    import openpyxl
+
+    from model.data.workbook import export_workbook
+
+    book = openpyxl.load_workbook(export_workbook(TOY, tmp_path / "toy.xlsx"))
+    assert book.sheetnames == ["scenario", "sectors", "mac", "targets", "reference"]
+    assert {name: book[name].freeze_panes for name in book.sheetnames} == {
+        "scenario": "A2", "sectors": "A3", "mac": "A3", "targets": "A3", "reference": "A2"}
+    scenario, mac, reference = book["scenario"], book["mac"], book["reference"]
+    assert [c.value for c in scenario[1]] == ["key", "value", "unit", "meaning"]
+    assert [c.value for c in scenario[2]] == ["name", "toy", "-", "Short name of the scenario; names the default "
+                                                                  "results folder."]
+    assert [c.value for c in reference[1]] == ["sheet", "key or column", "type", "unit", "default", "allowed",
+                                               "meaning"]
+    assert [c.value for c in mac[1]][:4] == ["sector", "step", "potential_share", "cost_cny_per_t"]
+    assert [c.value for c in mac[2]][:4] == ["-", "-", "fraction", "CNY per t CO2"]
+    assert all(c.font.bold for row in (1, 2) for c in mac[row]) and not mac["A3"].font.bold
+    assert all(c.font.bold for c in scenario[1]) and not scenario["A2"].font.bold
+    assert [mac.column_dimensions[c].width for c in "ABD"] == [10, 10, 16]
+    assert scenario.column_dimensions["D"].width == 60  # meanings are longer: capped
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda book: book["scenario"].__setitem__("A5", "discount_rat"),
+     "2 problems in the inputs:\n"
+     "  toy.xlsx, sheet scenario, row 5, column key: found 'discount_rat', expected a known key (did you mean "
+     "'discount_rate'?)\n"
+     "  toy.xlsx, sheet scenario, column first_year: expected a row for first_year: a whole number from 1990 to "
+     "2100; the value is blank or the key missing"),
+    (lambda book: book["scenario"].__setitem__("B5", None),
+     "toy.xlsx, sheet scenario, row 5, column value: expected a whole number from 1990 to 2100; the value is blank "
+     "or the key missing"),
+    (lambda book: book["mac"].__setitem__("B1", "sector"),
+     "2 problems in the inputs:\n"
+     "  toy.xlsx, sheet mac, row 1, column sector: found 'sector', expected each column named once (also column A)\n"
+     "  toy.xlsx, sheet mac, row 1, column step: expected a column named 'step'"),
+    (lambda book: [setattr(cell, "value", None) for cell in book["targets"][1]],
+     "toy.xlsx, sheet targets, row 1: found 'a blank row', expected the column names on row 1"),
+    (lambda book: book.create_sheet("notes"),
+     "toy.xlsx, sheet notes: expected a sheet named scenario, sectors, mac, targets, allocation, benchmarks, "
+     "facilities, facility_mac, bau, cap_rules, deployment_limits, offsets, reserve or reference"),
+], ids=["unknown key", "blank value", "column named twice", "blank header row", "unknown sheet"])
+def test_a_workbook_problem_names_its_sheet_row_and_column(tmp_path, edit, message):
+    """What a user is told for each kind of mistake in a dataset workbook: the sheet, the row
+    as Excel numbers it, the column (a key's value: column value; a missing key: the key),
+    what was found and what is expected (workbook._read_settings, _read_table, read_workbook)."""
+    import openpyxl
+
+    from model import InputError, load_dataset
+    from model.data.workbook import export_workbook
+
+    path = export_workbook(TOY, tmp_path / "toy.xlsx")
+    book = openpyxl.load_workbook(path)
+    edit(book)
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        load_dataset(path)
+    assert str(caught.value) == message
+
+
+def test_a_changed_setting_json_cannot_hold_is_shown_as_text():
+    """Settings held in memory may carry a value JSON has no type for (a numpy integer from a
+    user's own code, a path): the comparison's settings column shows it as text rather than
+    failing (compare._changed_settings dumps with default=str, as summary.json is written)."""
+    from pathlib import Path
+
+    from model.studies.compare import _changed_settings
+
+    results = solve(TOY)
+    settings = {**results.summary["settings"], "last_year": np.int64(2026), "note": Path("notes/a.txt")}
+    assert _changed_settings(settings, results.summary["settings"]) == 'last_year = "2026", note = "notes/a.txt"'
+    assert _changed_settings({**results.summary["settings"], "name": "other"}, results.summary["settings"]) == "-"
+
+
+def test_each_command_says_what_it_wrote_and_what_to_do_next(tmp_path):
+    """The last lines a user reads after solve, compare, init and export-xlsx: where the files
+    went (with the trailing / of a folder) and the next command; make-registry on the toy,
+    whose sectors give no installation counts, says what is missing (cli: the echo lines)."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    def run(*args):
+        result = CliRunner().invoke(cli, [str(a) for a in args])
+        return result.exit_code, result.stdout.splitlines(), result.stderr
+
+    code, lines, _ = run("solve", TOY, "--out", tmp_path / "a")
+    assert code == 0 and lines[-1] == f"results written to {tmp_path / 'a'}/"
+    assert lines[0].startswith("toy: optimal, abatement cost 3.1 bn CNY (present value), built in ")
+    assert run("-q", "solve", TOY, "--set", "market.banking=true", "--out", tmp_path / "b")[:2] == (0, [])
+    assert run("compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "c")[:2] == (0, [
+        "a: optimal, 3.1 bn CNY PV", "b: optimal, 3.1 bn CNY PV (-66.1 m CNY vs a)",
+        f"comparison written to {tmp_path / 'c'}/: compare.html, compare.xlsx, plots/"])
+    new = tmp_path / "new"
+    assert run("init", new, "--from", "toy")[:2] == (0, [
+        f"dataset written to {new}/ from toy: README.md, mac.csv, scenario.toml, scenarios, sectors.csv, targets.csv",
+        f"next: python run.py validate {new} && python run.py solve {new}"])
+    book = tmp_path / "t.xlsx"
+    assert run("export-xlsx", TOY, book)[:2] == (0, [f"{TOY} written to {book}; solve it with: python run.py solve "
+                                                     f"{book}"])
+    assert run("validate", new)[:2] == (0, [f"{new}: valid (3 sectors, 6 cost steps, years 2025-2027); scenarios "
+                                            "banking, dear-steel valid"])
+    assert run("make-registry", TOY, "--out", tmp_path / "f.csv") == (2, [], (
+        "error: sectors.csv, column entities: expected the number of installations of at least one covered sector: "
+        "the dataset has none for make-registry to draw and calibrate to\n"))
+
+
+def test_a_new_dataset_s_readme_says_how_to_use_each_file(tmp_path):
+    """The README init writes: its title names the dataset, the commands to solve and check
+    it name its folder, each table's line says whether an optional one is present, its key
+    and its columns with units, and the notes of the dataset it came from follow under their
+    own heading (workbook.dataset_readme)."""
+    from model.data.workbook import dataset_readme, init_dataset
+
+    folder = init_dataset(tmp_path / "mine", "toy")
+    lines = (folder / "README.md").read_text().splitlines()
+    assert lines[:5] == ["# Dataset `mine`", "",
+                         f"Solve it with `python run.py solve {folder}`; check it with `python run.py validate "
+                         f"{folder}`. Every input's type, unit, default and range: `python run.py inputs`.", "",
+                         "## Files"]
+    assert lines[6].startswith("- `scenario.toml`: the settings (horizon, discount rate, market and allocation "
+                               "rules, solver): `name`, `description`, `base_year`, ")
+    assert lines[7].startswith("- `sectors.csv`: One row per sector, ETS-covered or not; together they make up "
+                               "national emissions. One row per sector; columns `sector`, `covered_from` (year), ")
+    assert lines[9].startswith("- `targets.csv`: National targets by year; years between rows are interpolated "
+                               "linearly. One row per year; columns `year` (year), `national_cap_mt` (Mt CO2), ")
+    assert lines[10].startswith("- `allocation.csv` (optional, not present: add it to use it): ")
+    assert "## Notes from the dataset this one started from" in lines
+    (folder / "allocation.csv").write_text("sector,year\n")
+    assert "- `allocation.csv` (optional, present): " in dataset_readme("mine", folder)
+    assert dataset_readme("mine", folder).endswith(
+        f"overrides in the `--set` syntax; `python run.py solve {folder} --scenario NAME`.\n")
+
+
+def test_every_results_chart_says_what_it_shows():
+    """The toy's report charts, as a reader sees them: each chart's title, every panel's title
+    and axis labels with units, and the legend entries in order (report.plot_*; mutmut 3 does
+    not mutate these functions, decorated with @slide_style, so this test is their guard).
+    2027 is the chosen year (no 2030 in the toy): price 60, all of it free (0.0 bn auctioned)."""
+    from model.report.plots import results_figures
+
+    def legends(figure):
+        return [[t.get_text() for t in legend.get_texts()] for legend in figure.legends] + [
+            [t.get_text() for t in ax.get_legend().get_texts()] for ax in figure.axes if ax.get_legend()]
+
+    charts = {name: (figure.get_suptitle(), [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in figure.axes],
+                     legends(figure)) for name, figure in results_figures(solve(TOY)).items()}
+    assert charts == {
+        "cap_and_emissions": ("", [("ETS cap and emissions; outside the ETS on top", "Year", "Emissions (Mt CO2)")],
+                              [["National cap", "ETS cap (issued)", "Hatched: outside the ETS", "rest", "steel",
+                                "power"]]),
+        "prices": ("", [("Allowance price and national carbon value", "Year", "Price (CNY/t CO2)")],
+                   [["National carbon value", "Allowance price", "Own price, steel (simulation)"]]),
+        "merit_order": ("", [("Merit order of the ETS trading sectors, 2027: 60 Mt abated",
+                              "Cumulative abatement potential of the trading sectors (Mt CO2)",
+                              "Abatement cost (CNY/t CO2)")],
+                        [["power", "steel", "used", "not used", "Allowance price 2027: 60 CNY/t"]]),
+        "mac_curves": ("Marginal abatement cost curves of the ETS sectors, 2027",
+                       [("power", "Cumulative potential (Mt CO2)", "Abatement cost (CNY/t CO2)"),
+                        ("steel", "Cumulative potential (Mt CO2)", "")],
+                       [["Abatement cost curve", "Abatement used", "Allowance price 2027: 60 CNY/t"]]),
+        "who_pays": ("Who pays in 2027 (2027 money)",
+                     [("Burden by sector, 2027", "", "Cost to the sector (bn CNY)"),
+                      ("Each sector's cap: free or auctioned", "Cap valued at 60 CNY/t (bn CNY)", "")],
+                     [["Burden (sum)", "Abatement cost", "Allowances bought net (below 0: sold)"],
+                      ["Given free", "Auctioned: 0.0 bn CNY to the state"]]),
+        "free_share": ("", [("Free allocation share by sector and year", "Year", "Sector"),
+                            ("", "", "Free share of sector cap (%)")], []),
+        "burden_share": ("", [("Compliance burden as a share of value added", "Year",
+                               "Burden share of value added (%)")], [["power", "steel"]]),
+    }
+
+
+def test_the_first_run_s_horizon_decides_the_price_chart_s_panels(tmp_path):
+    """The comparison's price chart adds a 2025-2035 panel when the first run (the reference)
+    spans more than 15 years, whatever the others span (compare._plot_prices reads the first
+    run's years): a 2025-2045 run first gives two panels, the toy (2025-27) first gives one."""
+    from model import compare
+    from model.studies.compare import comparison_figures
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(
+        tmp_path / "long", sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.3, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, "national_cap_mt": 100}, {"year": 2045, "national_cap_mt": 80}],
+        first_year=2025, last_year=2045, discount_rate=0.1)
+    long, toy = solve(folder, allocation=False), solve(TOY, allocation=False)
+    first_long = comparison_figures(compare([long, toy], labels=["long", "toy"]))["prices"]
+    assert [ax.get_title() for ax in first_long.axes] == ["All years", "2025-2035"]
+    first_toy = comparison_figures(compare([toy, long], labels=["toy", "long"]))["prices"]
+    assert [ax.get_title() for ax in first_toy.axes] == ["All years"]
+
+
+@pytest.mark.parametrize("last_year, titles", [(2040, ["All years"]), (2041, ["All years", "2025-2035"])])
+def test_a_long_horizon_is_more_than_15_years_after_the_first(tmp_path, last_year, titles):
+    """The comparison's price chart enlarges 2025-2035 only when the last year is more than 15
+    years after the first: 2025-2040 (15) keeps one panel, 2025-2041 (16) gets the second
+    (compare._plot_prices, at its threshold)."""
+    from model import compare
+    from model.studies.compare import comparison_figures
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(
+        tmp_path / "long", sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.3, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, "national_cap_mt": 100}, {"year": last_year, "national_cap_mt": 85}],
+        first_year=2025, last_year=last_year, discount_rate=0.1)
+    results = solve(folder, allocation=False)
+    figure = comparison_figures(compare([results, results], labels=["a", "b"]))["prices"]
+    assert [ax.get_title() for ax in figure.axes] == titles
