@@ -895,3 +895,69 @@ def test_a_long_horizon_is_more_than_15_years_after_the_first(tmp_path, last_yea
     results = solve(folder, allocation=False)
     figure = comparison_figures(compare([results, results], labels=["a", "b"]))["prices"]
     assert [ax.get_title() for ax in figure.axes] == titles
+
+
+# --- seed 45 (a fresh sample of the merged tree, 31 of 40 killed): its four killable survivors
+
+
+def test_a_mid_sized_lp_is_solved_with_presolve_off_as_the_summary_says(china_results, toy_results):
+    """highs.sized_options_23 ("off" -> "OFF"): the default dataset's 5,054 columns lie in
+    PRESOLVE_OFF_COLUMNS (5,000 to 200,000), so presolve is off and summary.json says exactly
+    "off"; the toy's few columns keep HiGHS's own choice."""
+    assert china_results.summary["solver_options"] == {"presolve": "off", "solver": "choose"}
+    assert toy_results.summary["solver_options"].get("presolve", "choose") == "choose"
+
+
+def test_check_can_write_refuses_an_existing_folder_unless_forced(tmp_path):
+    """files.check_can_write_1 (force defaults to True): without force an existing folder is refused."""
+    from model.errors import EtscapError
+    from model.files import check_can_write
+
+    out = tmp_path / "results"
+    out.mkdir()
+    with pytest.raises(EtscapError) as refused:
+        check_can_write(out)
+    assert str(refused.value) == (f"results folder {out} already exists: pass --force to replace it, "
+                                  "or --out to choose another folder")
+    assert check_can_write(out, force=True).path == out  # an empty folder may be replaced
+
+
+def test_a_staging_folder_whose_parent_vanished_is_one_message(tmp_path, monkeypatch):
+    """files.Staging.__init___19 (the OSError dropped from the message): another process removes
+    the results' parent folder before the staging folder is made; the user gets one line naming
+    the error and the path, not an AttributeError."""
+    import errno
+    import shutil
+    import tempfile
+
+    from model import files
+    from model.errors import EtscapError
+
+    parent = tmp_path / "runs"
+    out = parent / "results"
+    target = files.check_can_write(out)
+
+    def vanished(prefix: str, dir: str) -> str:  # noqa: A002 - tempfile.mkdtemp's own argument name
+        shutil.rmtree(dir)
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", f"{dir}/{prefix}")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", vanished)
+    with pytest.raises(EtscapError) as failed:
+        files.Staging(target)
+    assert str(failed.value) == (f"cannot write {out}: No such file or directory ({parent / '.results.writing-'}); "
+                                 "nothing was replaced; choose another --out")
+
+
+def test_a_benchmark_on_a_rule_that_reads_none_is_named_with_its_value(tmp_path):
+    """inputs._check_cap_rules_49 (the found value dropped): a benchmark given to a grandfathered rule."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+    from tests.families.cap_rule_helpers import toy_with_rules
+
+    folder = toy_with_rules(tmp_path, ["steel,2026,grandfathered,0.02,1.5"])
+    result = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        "error: cap_rules.csv, row 2, column benchmark_t_per_unit: found '1.5', expected blank: only basis "
+        "'intensity' reads a benchmark")
