@@ -577,7 +577,8 @@ def plot_installations(results: Results, year: int | None = None) -> Figure:
     box_ax.set_yticks(np.arange(1, len(sectors) + 1), [f"{s} ({counts[s]:,})" for s in sectors])
     box_ax.invert_yaxis()
     box_ax.axvline(0, color="black", linewidth=1)
-    box_ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    box_ax.xaxis.set_major_locator(MaxNLocator(7))  # "-20.0%-15.0%..." ran together at nine ticks
+    box_ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     box_ax.set_xlabel("Shortfall / the installation's emissions (%)")
     box_ax.set_title("Shortfall by sector (installations)")
     by_region = facilities.pivot_table(index="region", columns="sector", values="shortfall_mt", aggfunc="sum",
