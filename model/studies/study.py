@@ -29,6 +29,7 @@ leading ``scenario`` column), optionally ``abatement_steps.parquet`` and CSV cop
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import itertools
 import json
@@ -37,6 +38,7 @@ import math
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 import tomllib
@@ -688,10 +690,47 @@ def _numbered(index: pd.Index) -> bool:
 # -- in the worker ---------------------------------------------------------------------------
 
 _thread = threading.local()  # each worker thread keeps its own Resolvers (HiGHS is not shared)
+MMAP_THRESHOLD_BYTES = 32 * 2**20  # glibc's own ceiling for its dynamic mmap threshold (64-bit)
+TRIM_THRESHOLD_BYTES = 2 * MMAP_THRESHOLD_BYTES  # and for its trim threshold, which follows it
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (glibc malloc.h)
+_malloc_tuned = [False]  # whether this process's malloc thresholds were set (once, in a Dask worker)
+
+
+def _keep_arrays_on_heap() -> None:
+    """Give this process glibc's own malloc ceilings again when ``MALLOC_TRIM_THRESHOLD_`` is set,
+    as Dask's nanny sets it for every worker (``distributed.nanny.pre-spawn-environ``): the
+    variable also switches off glibc's dynamic thresholds, so every array above 128 KiB is
+    mmap'ed and unmapped again, and the heap is trimmed at 64 KiB, and each new array pays
+    its page faults afresh, which doubled a facility-resolution scenario's CPU on a worker
+    (6,837 installations: 175 ms against 93 ms in one process). The mmap threshold is set to
+    32 MiB and the trim threshold to 64 MiB, the ceilings glibc's dynamic thresholds reach by
+    themselves. Without the variable, or without glibc, nothing changes."""
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+        _malloc_tuned[0] = True
+
+
+def _in_dask_worker() -> bool:
+    """Whether this thread runs a Dask worker's task (never imports distributed itself)."""
+    if "distributed" not in sys.modules:
+        return False
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 def _solve_chunk(base: Dataset, task: _Task, chunk: list[tuple[int, dict[str, Any]]]) -> _Outcome:
     """Solve a chunk of scenarios one after another; a scenario that fails is recorded, not raised."""
+    if not _malloc_tuned[0] and _in_dask_worker():
+        _keep_arrays_on_heap()
     outcome = _Outcome()
     solved: dict[str, list[pd.DataFrame]] = {name: [] for name in task.tables}
     solved_ids: list[int] = []
