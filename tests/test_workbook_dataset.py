@@ -91,6 +91,21 @@ def test_workbook_problems_name_sheet_row_and_column(tmp_path, sheet, cell, valu
     assert result.exit_code == 2 and result.output == f"error: {message}\n"
 
 
+@pytest.mark.parametrize("name", [None, "base_emisions_mt"], ids=["blank", "misspelt"])
+def test_a_column_name_blanked_or_misspelt_is_its_own_problem_and_the_units_row_stays_units(tmp_path, name):
+    """Row 2 still reads as the units row (the other 16 columns' units match), so the user meets
+    the column's problems alone, not one per cell of the units row read as data."""
+    path = _edited(tmp_path, "sectors", "D1", name)
+    with pytest.raises(InputError) as caught:
+        load_dataset(path)
+    named = ("row 1, column D: found '', expected a column name (or delete the empty column)" if name is None else
+             "row 1, column base_emisions_mt: found 'base_emisions_mt', expected a known column (did you mean "
+             "'base_emissions_mt'?)")
+    assert str(caught.value).splitlines()[1:] == [
+        f"  toy.xlsx, sheet sectors, {named}",
+        "  toy.xlsx, sheet sectors, row 1, column base_emissions_mt: expected a column named 'base_emissions_mt'"]
+
+
 def test_workbook_without_units_row_and_sheet_problems(tmp_path):
     path = _edited(tmp_path, "targets", None, None, delete_units=True)
     assert load_dataset(path).targets["national_cap_mt"].tolist() == [170, 135]
