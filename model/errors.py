@@ -80,6 +80,17 @@ class SolverError(EtscapError):
     exit_code = 4
 
 
+def short_text(value: object) -> str:
+    """A cell as a message shows it: its text, cut to 60 characters."""
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def number_text(value: float) -> str:
+    """A number as a person writes it: 180, not 180.0."""
+    return f"{value:.10g}"
+
+
 def did_you_mean(word: object, known: Iterable[object]) -> str:
     """' (did you mean 'x'?)' for the closest known names, or '' if none is close."""
     names = [str(k) for k in known]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from ..errors import EtscapError, InputError, Problem, did_you_mean
+from ..errors import EtscapError, InputError, Problem, did_you_mean, number_text, short_text
 from .registry_file import REGISTRY_PARQUET, with_categorical_text  # text of a registry as categoricals
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
@@ -385,7 +385,7 @@ def _read_scenario(folder: Path, problems: list[Problem]) -> dict[str, Any]:
     for key, raw in flat.items():
         if key not in schema.SCENARIO:
             problems.append(
-                Problem(name, None, key, _short(raw), "a known key" + did_you_mean(key, schema.SCENARIO))
+                Problem(name, None, key, short_text(raw), "a known key" + did_you_mean(key, schema.SCENARIO))
             )
     for key, spec in schema.SCENARIO.items():
         raw = flat.get(key)
@@ -395,7 +395,7 @@ def _read_scenario(folder: Path, problems: list[Problem]) -> dict[str, Any]:
             if raw is None:
                 problems.append(Problem(name, None, key, None, f"a value, {spec.expected()}; the key is missing"))
             else:
-                problems.append(Problem(name, None, key, _short(raw), spec.expected()))
+                problems.append(Problem(name, None, key, short_text(raw), spec.expected()))
     return settings
 
 
@@ -458,7 +458,7 @@ def _csv_cells(file: str, text: str, problems: list[Problem], max_rows: int) -> 
             problems.append(Problem(file, 1, None, "a blank row", "the column names on row 1"))
             return None
         if header[0].lower().startswith("sep="):  # Excel's hint line for its own separator
-            line = _short(",".join(header))
+            line = short_text(",".join(header))
             problems.append(Problem(file, 1, None, line, f"the column names on row 1 (delete the first line "
                                                          f"'{line}', which Excel writes to name its separator)"))
             return None
@@ -586,7 +586,7 @@ def parse_table(spec: schema.TableSpec, raw: pd.DataFrame, problems: list[Proble
         if field.name in missing:
             bad[:] = False
         for row in raw.index[bad] if bad.any() else ():
-            bad_cells.append((int(row), Problem(spec.file, int(row), field.name, _short(column.loc[row].strip()),
+            bad_cells.append((int(row), Problem(spec.file, int(row), field.name, short_text(column.loc[row].strip()),
                                                 field.expected())))
         columns[field.name] = values
     # row by row, as a reader scans the file
@@ -617,18 +617,15 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
           "sectors.value_added_bn_cny", "sectors.base_emissions_mt", "sectors.output_growth",
           "sectors.intensity_change", *HORIZON}, lambda d: _check_sectors(d.sectors, d.settings)),
         ({"mac", "sectors.sector", *HORIZON}, lambda d: _check_mac(d.mac, d.sectors, d.settings)),
-        ({"targets.year"}, lambda d: _duplicates(schema.TARGETS.file, d.targets, ["year"])),
+        ({"targets.year"}, lambda d: repeated_keys(schema.TARGETS.file, d.targets, ["year"])),
         ({"targets.ets_cap_mt", "targets.national_cap_mt", "targets.min_auction_share", "targets.max_auction_share",
           "targets.national_intensity_t_per_10k_cny", "targets.gdp_bn_cny", "targets.non_co2_mt", "targets.sinks_mt",
           "settings.targets.scope"}, lambda d: _check_target_values(d.targets, d.settings)),
         ({"targets.year", "settings.first_year", "settings.last_year"},
          lambda d: _check_target_years(d.targets, d.settings)),
         ({"sectors.sector", "sectors.covered_from", "allocation", "benchmarks", "facilities", "facility_mac", "bau",
-          "cap_rules"}, _check_optional_tables),
+          "cap_rules"}, _check_optional_tables),  # cap_rules.csv's sectors: its rows' own checks are its family's
         ({"settings.model.resolution", "facilities"}, _check_resolution),
-        ({"settings.market.initial_bank_mt", "settings.market.banking", "settings.first_year", "settings.base_year",
-          "sectors.trading_from", "sectors.covered_from", "sectors.output_growth", "sectors.intensity_change",
-          "sectors.base_emissions_mt"}, _check_initial_bank),
         *((set(check.reads), check.test) for check in schema.DATASET_CHECKS),  # the rules' own (their INPUTS)
     )
     narrowed = {name: set(keys) for name, keys in (columns or {}).items() if changed is None or name in changed}
@@ -673,7 +670,7 @@ def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[st
             if field.maximum is not None:
                 outside |= numbers > field.maximum
             bad |= ~bad & ~blank & outside
-            problems += [Problem(spec.file, int(row), field.name, _short(values.loc[row]), field.expected())
+            problems += [Problem(spec.file, int(row), field.name, short_text(values.loc[row]), field.expected())
                          for row in table.index[bad]]
             continue
         bad = values.isna().to_numpy() & field.required
@@ -683,7 +680,7 @@ def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[st
             bad |= ~bad & field.out_of_range(numbers)
         else:
             bad |= ~bad & field.out_of_range(values)
-        problems += [Problem(spec.file, int(row), field.name, _short(values.loc[row]), field.expected())
+        problems += [Problem(spec.file, int(row), field.name, short_text(values.loc[row]), field.expected())
                      for row in table.index[bad]]
     return problems
 
@@ -693,7 +690,7 @@ def _check_scenario(settings: dict[str, Any]) -> list[Problem]:
     scenario = schema.SCENARIO_FILE
     first, last, base = settings["first_year"], settings["last_year"], settings["base_year"]
     if not SCENARIO_NAME.match(settings["name"]):
-        problems.append(Problem(scenario, None, "name", _short(settings["name"]),
+        problems.append(Problem(scenario, None, "name", short_text(settings["name"]),
                                 "a name of letters, digits, '_', '-' and '.' starting with a letter "
                                 "or digit, at most 64 long (it names the results folder)"))
     if last < first:
@@ -709,7 +706,7 @@ def _check_setting_values(settings: Mapping[str, Any], keys: Iterable[str]) -> l
     problems: list[Problem] = []
     for key in sorted(keys):
         if key not in schema.SCENARIO:
-            problems.append(Problem(schema.SCENARIO_FILE, None, key, _short(settings.get(key)),
+            problems.append(Problem(schema.SCENARIO_FILE, None, key, short_text(settings.get(key)),
                                     "a known key" + did_you_mean(key, schema.SCENARIO)))
             continue
         value = settings.get(key)
@@ -719,14 +716,15 @@ def _check_setting_values(settings: Mapping[str, Any], keys: Iterable[str]) -> l
         except ValueError:
             valid = False
         if not valid:
-            problems.append(Problem(schema.SCENARIO_FILE, None, key, _short(value), schema.SCENARIO[key].expected()))
+            problems.append(Problem(schema.SCENARIO_FILE, None, key, short_text(value),
+                                    schema.SCENARIO[key].expected()))
     return problems
 
 
 def _check_sector_names(sectors: pd.DataFrame) -> list[Problem]:
     file = schema.SECTORS.file
-    return (_misnamed(file, sectors, "sector", SECTOR_NAME, "a name of letters, digits and _ starting with a letter")
-            + _duplicates(file, sectors, ["sector"]))
+    return (misnamed(file, sectors, "sector", SECTOR_NAME, "a name of letters, digits and _ starting with a letter")
+            + repeated_keys(file, sectors, ["sector"]))
 
 
 def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
@@ -742,22 +740,22 @@ def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
                                 f"a year not before covered_from ({covered[row]})"))
     for row in sectors.index[(sectors["free_share_min"] > sectors["free_share_max"]).to_numpy()]:
         problems.append(
-            Problem(file, row, "free_share_min", _number(sectors.loc[row, "free_share_min"]),
-                    f"at most free_share_max ({_number(sectors.loc[row, 'free_share_max'])})")
+            Problem(file, row, "free_share_min", number_text(sectors.loc[row, "free_share_min"]),
+                    f"at most free_share_max ({number_text(sectors.loc[row, 'free_share_max'])})")
         )
     # burdens are shares of value added: stage 2 divides by it (0 would be an infinite coefficient)
     tiny_value_added = covered.notna() & (sectors["value_added_bn_cny"] < MIN_COVERED_VALUE_ADDED_BN_CNY)
     for row in sectors.index[tiny_value_added.fillna(False).to_numpy()]:
-        problems.append(Problem(file, row, "value_added_bn_cny", _number(sectors.loc[row, "value_added_bn_cny"]),
+        problems.append(Problem(file, row, "value_added_bn_cny", number_text(sectors.loc[row, "value_added_bn_cny"]),
                                 f"at least {MIN_COVERED_VALUE_ADDED_BN_CNY} (billion CNY) for a sector the ETS "
                                 "covers (covered_from given): its compliance burden is a share of it"))
     yearly_factor = (1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])
     peak = _peak_over_horizon(sectors["base_emissions_mt"], yearly_factor, settings)
     for row in sectors.index[(peak > MAX_BAU_MT).to_numpy()]:
         problems.append(Problem(
-            file, row, "output_growth", _number(sectors.loc[row, "output_growth"]),
+            file, row, "output_growth", number_text(sectors.loc[row, "output_growth"]),
             f"growth that keeps BAU emissions within {MAX_BAU_MT:.0f} Mt CO2 over the horizon "
-            f"(with intensity_change {_number(sectors.loc[row, 'intensity_change'])} they reach "
+            f"(with intensity_change {number_text(sectors.loc[row, 'intensity_change'])} they reach "
             f"{peak[row]:.3g} Mt)"))
     return problems
 
@@ -768,10 +766,10 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
     known = set(sectors["sector"])
     for row, name in _given(mac["sector"]).items():
         if name not in known:
-            problems.append(Problem(file, row, "sector", _short(name),
+            problems.append(Problem(file, row, "sector", short_text(name),
                                     "a sector of sectors.csv" + did_you_mean(name, known)))
-    problems += _misnamed(file, mac, "step", STEP_NAME, ID_EXPECTED)
-    problems += _duplicates(file, mac, ["sector", "step"])
+    problems += misnamed(file, mac, "step", STEP_NAME, ID_EXPECTED)
+    problems += repeated_keys(file, mac, ["sector", "step"])
     total = mac.groupby("sector", sort=False)["potential_share"].sum()
     for name, share in total[total > 1 + 1e-9].items():
         rows = mac.index[mac["sector"] == name]
@@ -782,7 +780,7 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
     peak = _peak_over_horizon(mac["cost_cny_per_t"], 1.0 + mac["cost_change"], settings)
     for row in mac.index[(peak > MAX_COST_CNY_PER_T).to_numpy()]:
         problems.append(Problem(
-            file, row, "cost_change", _number(mac.loc[row, "cost_change"]),
+            file, row, "cost_change", number_text(mac.loc[row, "cost_change"]),
             f"a change that keeps the cost within {MAX_COST_CNY_PER_T:.0f} CNY per t CO2 over the "
             f"horizon (it reaches {peak[row]:.3g} CNY per t CO2)"))
     first, last = settings["first_year"], settings["last_year"]
@@ -804,12 +802,12 @@ def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> lis
         return targets[name].to_numpy(dtype=float, na_value=np.nan)
 
     for row in targets.index[column("ets_cap_mt") > column("national_cap_mt")]:
-        problems.append(Problem(file, row, "ets_cap_mt", _number(targets.loc[row, "ets_cap_mt"]),
-                                f"at most national_cap_mt ({_number(targets.loc[row, 'national_cap_mt'])}), "
+        problems.append(Problem(file, row, "ets_cap_mt", number_text(targets.loc[row, "ets_cap_mt"]),
+                                f"at most national_cap_mt ({number_text(targets.loc[row, 'national_cap_mt'])}), "
                                 "which counts the allowances issued"))
     for row in targets.index[column("max_auction_share") < column("min_auction_share")]:
-        problems.append(Problem(file, row, "max_auction_share", _number(targets.loc[row, "max_auction_share"]),
-                                f"at least min_auction_share ({_number(targets.loc[row, 'min_auction_share'])}) "
+        problems.append(Problem(file, row, "max_auction_share", number_text(targets.loc[row, "max_auction_share"]),
+                                f"at least min_auction_share ({number_text(targets.loc[row, 'min_auction_share'])}) "
                                 "of the same row, or blank (auction exactly min_auction_share)"))
     no_target = targets["national_cap_mt"].isna() & targets["national_intensity_t_per_10k_cny"].isna()
     problems += [Problem(file, row, "national_cap_mt", None,
@@ -821,7 +819,7 @@ def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> lis
                  for row in targets.index[no_gdp.to_numpy()]]
     if settings.get("targets.scope", "co2") == "co2":
         for name in ("non_co2_mt", "sinks_mt"):
-            problems += [Problem(file, row, name, _number(targets.at[row, name]),
+            problems += [Problem(file, row, name, number_text(targets.at[row, name]),
                                  "0 or blank, since [targets] scope = 'co2' counts CO2 only "
                                  "(or scope = 'net_ghg' in scenario.toml)")
                          for row in targets.index[(targets[name] > 0).to_numpy()]]
@@ -842,24 +840,6 @@ def _check_target_years(targets: pd.DataFrame, settings: dict[str, Any]) -> list
     return problems
 
 
-def _check_initial_bank(dataset: Dataset) -> list[Problem]:
-    """An initial bank is spent by the sectors trading in first_year; without banking, what
-    first_year cannot use would vanish, so a bank larger than their BAU emissions is refused."""
-    settings, sectors = dataset.settings, dataset.sectors
-    bank, first = settings.get("market.initial_bank_mt"), settings["first_year"]
-    if not bank or settings.get("market.banking", True):  # with banking it is carried to later years
-        return []  # (a setting that failed its own check is missing: it is reported already)
-    trading_from = sectors["trading_from"].fillna(sectors["covered_from"])
-    trades = (trading_from <= first).fillna(False).to_numpy()
-    growth = ((1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])).astype(float)
-    bau = float((sectors["base_emissions_mt"].astype(float) * growth ** (first - settings["base_year"]))[trades].sum())
-    if bank > bau * (1 + 1e-9):
-        return [Problem(schema.SCENARIO_FILE, None, "market.initial_bank_mt", _number(bank),
-                        f"at most {bau:.6g}, the BAU emissions of the sectors trading in first_year ({first}): "
-                        "without banking the rest could never be used (or market.banking = true to carry it)")]
-    return []
-
-
 def _check_resolution(dataset: Dataset) -> list[Problem]:
     """Facility resolution needs installations."""
     if dataset.settings["model.resolution"] == "facility" and dataset.facilities.empty:
@@ -876,7 +856,7 @@ def _check_facility_mac(dataset: Dataset) -> list[Problem]:
     known = set(dataset.facilities["facility_id"])
     problems = [Problem(file, row, "facility_id", steps.at[row, "facility_id"], "an installation of facilities.csv")
                 for row in steps.index[~steps["facility_id"].isin(known).to_numpy()]]
-    problems += _duplicates(file, steps, ["facility_id", "step"])
+    problems += repeated_keys(file, steps, ["facility_id", "step"])
     total = steps.groupby("facility_id", sort=False)["potential_share"].sum()
     for name, share in total[total > 1 + 1e-9].items():
         row = int(steps.index[(steps["facility_id"] == name).to_numpy()][-1])
@@ -905,17 +885,17 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
             for row in table.index[~unknown & ~table["sector"].isin(covered).to_numpy()]:
                 problems.append(Problem(spec.file, row, "sector", table.at[row, "sector"],
                                         "a sector the ETS covers (covered_from given)"))
-        problems += _duplicates(spec.file, table, list(spec.key))
+        problems += repeated_keys(spec.file, table, list(spec.key))
     for name, columns in ID_COLUMNS.items():
         for column in columns:
-            problems += _misnamed(schema.TABLES_BY_NAME[name].file, dataset.table(name), column, STEP_NAME,
+            problems += misnamed(schema.TABLES_BY_NAME[name].file, dataset.table(name), column, STEP_NAME,
                                   ID_EXPECTED)
     allocation = dataset.allocation
     for row in allocation.index[(allocation["free_share_min"] > allocation["free_share_max"]).to_numpy()]:
         problems.append(Problem(schema.ALLOCATION.file, row, "free_share_min",
                                 str(allocation.loc[row, "free_share_min"]),
                                 f"at most free_share_max ({allocation.loc[row, 'free_share_max']})"))
-    problems += _check_facility_mac(dataset) + _check_cap_rules(dataset)
+    problems += _check_facility_mac(dataset)
     benchmarks, facilities = dataset.benchmarks, dataset.facilities
     if benchmarks.empty or facilities.empty:
         return problems
@@ -930,37 +910,17 @@ def _check_optional_tables(dataset: Dataset) -> list[Problem]:
     return problems
 
 
-def _check_cap_rules(dataset: Dataset) -> list[Problem]:
-    """cap_rules.csv starts no rule before its sector's covered_from, and gives a benchmark
-    (or a reduction) only to the bases that read it."""
-    rules, file = dataset.cap_rules, schema.CAP_RULES.file
-    if rules.empty:
-        return []
-    covered_from = rules["sector"].map(dataset.sectors.drop_duplicates("sector").set_index("sector")["covered_from"])
-    problems = [Problem(file, row, "from_year", str(rules.at[row, "from_year"]),
-                        f"a year not before the sector's covered_from ({covered_from[row]}) in sectors.csv")
-                for row in rules.index[(rules["from_year"] < covered_from).fillna(False).to_numpy()]]
-    stray = rules["benchmark_t_per_unit"].notna() & (rules["basis"] != "intensity")
-    problems += [Problem(file, row, "benchmark_t_per_unit", _number(rules.at[row, "benchmark_t_per_unit"]),
-                         "blank: only basis 'intensity' reads a benchmark")
-                 for row in rules.index[stray.to_numpy()]]
-    reduced = (rules["reduction"] > 0) & ~rules["basis"].isin(["simulation", "grandfathered"])
-    problems += [Problem(file, row, "reduction", _number(rules.at[row, "reduction"]),
-                         "0 or blank: only bases 'simulation' and 'grandfathered' read a reduction")
-                 for row in rules.index[reduced.to_numpy()]]
-    return problems
-
-
 def _given(names: pd.Series) -> pd.Series:
     """The names that are not blank (a blank name is reported as a bad cell)."""
     return names[names.notna() & (names != "")]
 
 
-def _misnamed(file: str, table: pd.DataFrame, column: str, pattern: re.Pattern, expected: str) -> list[Problem]:
+def misnamed(file: str, table: pd.DataFrame, column: str, pattern: re.Pattern, expected: str) -> list[Problem]:
+    """A name in ``column`` that ``pattern`` refuses (blank names are reported as bad cells)."""
     names = _given(table[column])
     if pattern is STEP_NAME and _all_step_names(names.to_numpy()):  # a registry's ids: one scan, not one per row
         return []
-    return [Problem(file, int(row), column, _short(name), expected)
+    return [Problem(file, int(row), column, short_text(name), expected)
             for row, name in names.items() if not pattern.match(name)]
 
 
@@ -984,23 +944,14 @@ def _peak_over_horizon(base: pd.Series, yearly_factor: pd.Series, settings: dict
         return np.maximum(*(base * yearly_factor.astype(float) ** years for years in elapsed))
 
 
-def _duplicates(file: str, table: pd.DataFrame, key: list[str]) -> list[Problem]:
+def repeated_keys(file: str, table: pd.DataFrame, key: list[str]) -> list[Problem]:
+    """A row whose key (its ``key`` columns, none blank) an earlier row already used."""
     repeated = table.duplicated(subset=key, keep="first") & table[key].notna().all(axis=1)
     return [
         Problem(file, int(row), key[-1], " / ".join(str(table.loc[row, k]) for k in key),
                 "a key not used in an earlier row")
         for row in table.index[repeated.to_numpy()]
     ]
-
-
-def _number(value: float) -> str:
-    """A number as a person writes it: 180, not 180.0."""
-    return f"{value:.10g}"
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def interpolate_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> pd.Series:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from ..errors import Problem, did_you_mean
+from ..errors import Problem, did_you_mean, short_text
 
 REGISTRY_PARQUET = "facilities.parquet"  # the registry may be Parquet instead of CSV
 
@@ -48,7 +48,7 @@ def read_parquet_registry(data: bytes, spec: schema.TableSpec, problems: list[Pr
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .inputs import _distinct_columns, _short
+    from .inputs import _distinct_columns
 
     try:
         table = pq.read_table(pa.BufferReader(data))
@@ -82,7 +82,7 @@ def read_parquet_registry(data: bytes, spec: schema.TableSpec, problems: list[Pr
             bad[:] = False
         for row in np.flatnonzero(bad):
             bad_cells.append((int(index[row]), Problem(REGISTRY_PARQUET, int(index[row]), field.name,
-                                                       _short(shown(row)), field.expected())))
+                                                       short_text(shown(row)), field.expected())))
         typed[field.name] = pd.Series(values, index=index, name=field.name)
     problems += [problem for _, problem in sorted(bad_cells, key=lambda cell: cell[0])]  # row by row
     return pd.DataFrame(typed, index=index)

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data.fields import Field, Inputs
+from ..data.fields import DatasetCheck, Field, Inputs
+from ..errors import Problem, number_text
 from ..lp.blocks import Term, VarBlock
 from .bank_limits import BANK_LIMITS
 from .base import ALLOWANCE_DEMAND, ALLOWANCE_SUPPLY, Contribution, Family
 
 if TYPE_CHECKING:
+    from ..data.inputs import Dataset
     from ..parameters.derive import Parameters
 
 
@@ -39,7 +41,29 @@ INPUTS = Inputs(
             1e6,
         ),
     ),
+    checks=(DatasetCheck(frozenset({
+        "settings.market.initial_bank_mt", "settings.market.banking", "settings.first_year", "settings.base_year",
+        "sectors.trading_from", "sectors.covered_from", "sectors.output_growth", "sectors.intensity_change",
+        "sectors.base_emissions_mt"}), lambda dataset: initial_bank_problems(dataset)),),
 )
+
+
+def initial_bank_problems(dataset: Dataset) -> list[Problem]:
+    """An initial bank is spent by the sectors trading in first_year; without banking, what
+    first_year cannot use would vanish, so a bank larger than their BAU emissions is refused."""
+    settings, sectors = dataset.settings, dataset.sectors
+    bank, first = settings.get("market.initial_bank_mt"), settings["first_year"]
+    if not bank or settings.get("market.banking", True):  # with banking it is carried to later years
+        return []  # (a setting that failed its own check is missing: it is reported already)
+    trading_from = sectors["trading_from"].fillna(sectors["covered_from"])
+    trades = (trading_from <= first).fillna(False).to_numpy()
+    growth = ((1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])).astype(float)
+    bau = float((sectors["base_emissions_mt"].astype(float) * growth ** (first - settings["base_year"]))[trades].sum())
+    if bank > bau * (1 + 1e-9):
+        return [Problem("scenario.toml", None, "market.initial_bank_mt", number_text(bank),
+                        f"at most {bau:.6g}, the BAU emissions of the sectors trading in first_year ({first}): "
+                        "without banking the rest could never be used (or market.banking = true to carry it)")]
+    return []
 
 
 def bank_variables(p: Parameters) -> list[VarBlock]:

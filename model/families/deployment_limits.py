@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, year_field
-from ..errors import Problem, did_you_mean
+from ..errors import Problem, did_you_mean, short_text
 from .checktools import TOLERANCE_MT, worst
 from ..lp.blocks import RowBlock, Term
 from .base import Check, Family, Sums, numbered
@@ -75,19 +75,19 @@ INPUTS = Inputs(
 def deployment_limit_problems(dataset: Dataset) -> list[Problem]:
     """mac.csv's groups are names; deployment_limits.csv names groups of mac.csv's group
     column, once a year each (validation, ``inputs.check_dataset``)."""
-    from ..data.inputs import ID_EXPECTED, STEP_NAME, _duplicates, _misnamed, _short  # the schema imports this module
+    from ..data.inputs import ID_EXPECTED, STEP_NAME, repeated_keys, misnamed  # the schema imports this module
 
     limits = dataset.deployment_limits
     file = DEPLOYMENT_LIMITS_TABLE.file
-    problems = _misnamed("mac.csv", dataset.mac[dataset.mac["group"] != ""], "group", STEP_NAME, ID_EXPECTED)
+    problems = misnamed("mac.csv", dataset.mac[dataset.mac["group"] != ""], "group", STEP_NAME, ID_EXPECTED)
     if limits.empty:
         return problems
     known = sorted(set(dataset.mac["group"]) - {""})
     for row in limits.index[~limits["group"].isin(known).to_numpy()]:
         name = limits.at[row, "group"]
-        problems.append(Problem(file, row, "group", _short(name),
+        problems.append(Problem(file, row, "group", short_text(name),
                                 "a group named in mac.csv's group column" + did_you_mean(name, known)))
-    return problems + _duplicates(file, limits, ["group", "year"])
+    return problems + repeated_keys(file, limits, ["group", "year"])
 
 
 def _build_limits(dataset: Dataset) -> pd.DataFrame:

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data.fields import SOURCE_COLUMN, Field, Inputs, TableSpec, share_field, year_field
+from ..data.fields import SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, share_field, year_field
+from ..errors import Problem, number_text
 from .checktools import worst
 from ..lp.blocks import RowBlock, Term
 from ..parameters.phases import GRANDFATHERED, TRADING
 from .base import Check, Family, Sums, abatement_terms, numbered
 
 if TYPE_CHECKING:
+    from ..data.inputs import Dataset
     from ..parameters.derive import Parameters
 
 
@@ -46,7 +48,30 @@ CAP_RULES_TABLE = TableSpec(
 # The inputs this rule owns (gathered by model/data/schema.py)
 INPUTS = Inputs(
     tables=(CAP_RULES_TABLE,),
+    checks=(DatasetCheck(frozenset({"cap_rules", "sectors.sector", "sectors.covered_from"}),
+                         lambda dataset: cap_rule_problems(dataset)),),
 )
+
+
+def cap_rule_problems(dataset: Dataset) -> list[Problem]:
+    """cap_rules.csv starts no rule before its sector's covered_from, and gives a benchmark
+    (or a reduction) only to the bases that read it."""
+    rules, file = dataset.cap_rules, CAP_RULES_TABLE.file
+    if rules.empty:
+        return []
+    covered_from = rules["sector"].map(dataset.sectors.drop_duplicates("sector").set_index("sector")["covered_from"])
+    problems = [Problem(file, row, "from_year", str(rules.at[row, "from_year"]),
+                        f"a year not before the sector's covered_from ({covered_from[row]}) in sectors.csv")
+                for row in rules.index[(rules["from_year"] < covered_from).fillna(False).to_numpy()]]
+    stray = rules["benchmark_t_per_unit"].notna() & (rules["basis"] != "intensity")
+    problems += [Problem(file, row, "benchmark_t_per_unit", number_text(rules.at[row, "benchmark_t_per_unit"]),
+                         "blank: only basis 'intensity' reads a benchmark")
+                 for row in rules.index[stray.to_numpy()]]
+    reduced = (rules["reduction"] > 0) & ~rules["basis"].isin(["simulation", "grandfathered"])
+    problems += [Problem(file, row, "reduction", number_text(rules.at[row, "reduction"]),
+                         "0 or blank: only bases 'simulation' and 'grandfathered' read a reduction")
+                 for row in rules.index[reduced.to_numpy()]]
+    return problems
 
 
 def define_grandfathered_allocation(p: Parameters, sums: Sums) -> RowBlock:

@@ -100,10 +100,10 @@ def offset_problems(dataset: Dataset) -> list[Problem]:
     """offsets.csv has one row per key; an origin that is a sector is outside the ETS in the
     row's year (a covered sector's abatement is the ETS's own) and never a removal
     (validation, ``inputs.check_dataset``)."""
-    from ..data.inputs import _duplicates  # the schema imports this module
+    from ..data.inputs import repeated_keys  # the schema imports this module
 
     offsets, file = dataset.offsets, OFFSETS_TABLE.file
-    problems = _duplicates(file, offsets, list(OFFSETS_TABLE.key))
+    problems = repeated_keys(file, offsets, list(OFFSETS_TABLE.key))
     if offsets.empty:
         return problems
     covered_from = dataset.sectors.set_index("sector")["covered_from"]

@@ -73,9 +73,9 @@ INPUTS = Inputs(
 
 def reserve_problems(dataset: Dataset) -> list[Problem]:
     """reserve.csv has one row per tier and year (validation, ``inputs.check_dataset``)."""
-    from ..data.inputs import _duplicates  # the schema imports this module
+    from ..data.inputs import repeated_keys  # the schema imports this module
 
-    return _duplicates(RESERVE_TABLE.file, dataset.reserve, list(RESERVE_TABLE.key))
+    return repeated_keys(RESERVE_TABLE.file, dataset.reserve, list(RESERVE_TABLE.key))
 
 _LAST: list = []
 

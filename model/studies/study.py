@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 import pyarrow
 
-from ..errors import EtscapError, InfeasibleError, InputError, Problem, did_you_mean
+from ..errors import EtscapError, InfeasibleError, InputError, Problem, did_you_mean, short_text
 from ..lp.formulation import formulate
 from ..data.inputs import Dataset, load_dataset
 from ..lp.blocks import LinearProgram
@@ -250,12 +250,7 @@ def _beside(study_file: Path, relative: str) -> Path:
 
 
 def _problem(file: str, key: str, found: Any, expected: str) -> Problem:
-    return Problem(f"{file}, key {key}", None, None, None if found is None else _short(found), expected)
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return Problem(f"{file}, key {key}", None, None, None if found is None else short_text(found), expected)
 
 
 def _table(document: dict[str, Any], key: str, file: str, problems: list[Problem]) -> dict[str, Any]:
@@ -284,15 +279,15 @@ def distribution(spec: Distribution | Mapping[str, Any], where: str = "distribut
     if isinstance(spec, Distribution):
         spec = spec.as_dict()
     if not isinstance(spec, Mapping):
-        raise InputError(Problem(where, None, None, _short(spec),
+        raise InputError(Problem(where, None, None, short_text(spec),
                                  "a table { kind = ..., ... } with kind one of " + ", ".join(DISTRIBUTIONS)))
     kind = spec.get("kind")
     if kind not in DISTRIBUTIONS:
-        raise InputError(Problem(f"{where}.kind", None, None, None if kind is None else _short(kind),
+        raise InputError(Problem(f"{where}.kind", None, None, None if kind is None else short_text(kind),
                                  "one of " + ", ".join(map(repr, DISTRIBUTIONS)) + did_you_mean(kind, DISTRIBUTIONS)))
     fields = DISTRIBUTIONS[kind]
     names = [f.name for f in fields]
-    problems = [Problem(f"{where}.{key}", None, None, _short(value),
+    problems = [Problem(f"{where}.{key}", None, None, short_text(value),
                         f"a parameter of a {kind} distribution: " + ", ".join(names) + did_you_mean(key, names))
                 for key, value in spec.items() if key != "kind" and key not in names]
     parameters = {}
@@ -302,7 +297,7 @@ def distribution(spec: Distribution | Mapping[str, Any], where: str = "distribut
             parameters[spec_field.name] = spec_field.convert(raw)
         except ValueError:
             problems.append(Problem(f"{where}.{spec_field.name}", None, None,
-                                    None if raw is None else _short(raw), spec_field.expected()))
+                                    None if raw is None else short_text(raw), spec_field.expected()))
     if not problems and kind in ("uniform", "triangular"):  # the two with a low and a high
         low, high = parameters["low"], parameters["high"]
         if kind == "uniform" and low > high:
@@ -335,11 +330,11 @@ def sweep_inputs(dataset: Dataset, grid: Mapping[str, Sequence[Any]], mode: str 
     """One row per scenario, one column per key: every combination of the values
     (``product``, the first key varying slowest) or the values side by side (``zip``)."""
     if mode not in ("product", "zip"):
-        raise InputError(Problem(f"{where}, key mode", None, None, _short(mode), "one of 'product', 'zip'"))
+        raise InputError(Problem(f"{where}, key mode", None, None, short_text(mode), "one of 'product', 'zip'"))
     if not grid:
         raise InputError(Problem(where, None, None, None, "the values of at least one key"))
     values = {key: list(np.asarray(v).tolist() if isinstance(v, np.ndarray) else v) for key, v in grid.items()}
-    problems = [Problem(f'{where}, key "{key}"', None, None, _short(v), "a non-empty list of values")
+    problems = [Problem(f'{where}, key "{key}"', None, None, short_text(v), "a non-empty list of values")
                 for key, v in values.items() if not v]
     for key in values:
         try:
@@ -368,7 +363,7 @@ def monte_carlo_inputs(dataset: Dataset, n: int, distributions: Mapping[str, Dis
     (a key added at the end leaves the draws of the others unchanged). A whole-number
     input (a year) set or shifted by a draw gets the rounded draw."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError(Problem(f"{where}, n", None, None, _short(n), "a whole number of draws of at least 1"))
+        raise InputError(Problem(f"{where}, n", None, None, short_text(n), "a whole number of draws of at least 1"))
     if not distributions:
         raise InputError(Problem(where, None, None, None, "a distribution for at least one key"))
     problems: list[Problem] = []

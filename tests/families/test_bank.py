@@ -34,3 +34,26 @@ def test_declares_the_bank_variable():
     assert (block.name, list(block.keys), block.lower.tolist(), block.upper.tolist()) == (
         "bank_mt", [2025, 2026, 2027], [0.0, 0.0, 0.0], [float("inf"), float("inf"), 0.0])
     assert bank.FAMILY.variables(toy_parameters()) == []
+
+
+def test_initial_bank_problems_refuses_what_first_year_cannot_use():
+    """Without banking the initial bank is spent in 2025 by the sectors trading then: power
+    alone (steel trades from 2026), BAU 100 Mt. 100 passes, 100.5 is refused; with banking
+    it is carried on, so 1,000 passes."""
+    import dataclasses
+
+    from model.data.inputs import load_dataset
+    from model.families.bank import initial_bank_problems
+    from tests.conftest import TOY
+
+    dataset = load_dataset(TOY)
+
+    def problems(bank: float, banking: bool = False):
+        settings = {**dataset.settings, "market.initial_bank_mt": bank, "market.banking": banking}
+        return initial_bank_problems(dataclasses.replace(dataset, settings=settings))
+
+    assert problems(100.0) == [] and problems(1000.0, banking=True) == []
+    [problem] = problems(100.5)
+    assert (problem.file, problem.row, problem.column, problem.found) == (
+        "scenario.toml", None, "market.initial_bank_mt", "100.5")
+    assert problem.expected.startswith("at most 100, the BAU emissions of the sectors trading in first_year (2025)")

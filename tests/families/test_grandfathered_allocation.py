@@ -82,3 +82,21 @@ def test_a_grandfathered_sector_abates_exactly_what_costs_less_than_r_times_pric
     assert not (used & (cost > faced + 1e-6)).any() and not (spare & (cost < faced - 1e-6)).any()
     steel = results.sector_years.query("sector == 'steel'")
     assert steel["cap_mt"].to_numpy() == pytest.approx((1 - reduction) * steel["emissions_mt"].to_numpy())
+
+
+def test_cap_rule_problems_name_each_bad_row(tmp_path):
+    """cap_rules.csv: a rule before steel's covered_from (2025), a benchmark on a simulation
+    rule and a reduction on an intensity rule are each refused on their own row (the header
+    is row 1); the good rows pass."""
+    from model.data.inputs import load_dataset
+    from model.errors import InputError
+    from model.families.grandfathered_allocation import cap_rule_problems
+
+    good = ["power,2025,intensity,,0.75", "steel,2025,simulation,0.02,"]
+    assert cap_rule_problems(load_dataset(toy_with_rules(tmp_path / "good", good))) == []
+    bad = toy_with_rules(tmp_path / "bad", ["steel,2024,simulation,0.02,", "steel,2026,simulation,0,1.5",
+                                            "power,2025,intensity,0.1,0.75"])
+    with pytest.raises(InputError) as refused:
+        load_dataset(bad)
+    found = [(p.row, p.column, p.found) for p in refused.value.problems]
+    assert found == [(2, "from_year", "2024"), (3, "benchmark_t_per_unit", "1.5"), (4, "reduction", "0.1")]
