@@ -11,12 +11,14 @@ installation faces a constraint of its own only in the simulation phase; outside
 or trading, only its sector's sums matter, so steps that share sector, step, cost path and
 year can be merged into one pooled column with the summed potential: the LP's optimum is
 the same (a partly used pool is split in proportion to potential, one of the equally
-cheap splits) and the LP is far smaller.
+cheap splits) and the LP is far smaller. Simulation-phase installations are solved in
+closed form (``presolve``); where a deployment limit reaches their steps, only the part of
+their cut that the limit can touch stays in the LP (``closed_form_steps``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable
 
@@ -73,7 +75,11 @@ class PresolvedColumns:
 
     columns: AbatementColumns
     abatement_mt: np.ndarray  # by column
-    own_price_cny_per_t: np.ndarray  # by facility-year row, NaN outside the simulation phase
+    own_price_cny_per_t: np.ndarray  # by facility-year row, NaN outside the simulation phase (and on lp_rows)
+    # facility-year rows whose cut is met partly in the LP (their own price is their row's
+    # dual) and the abatement of their steps solved here (cheap steps used in full), Mt
+    lp_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    lp_rows_presolved_mt: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -169,14 +175,16 @@ def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
 
 
 def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np.ndarray, years: np.ndarray,
-                         pool: bool, in_lp_sectors: frozenset[str] = frozenset(),
+                         pool: bool, limited_steps: frozenset[tuple[str, str]] = frozenset(),
+                         build_limited_steps: frozenset[tuple[str, str]] = frozenset(),
                          ) -> tuple[list[AbatementColumns], PooledMembers | None, PresolvedColumns | None]:
     """Every installation's steps in every year they are available. With ``pool``, those in
     years without a constraint of the installation's own are merged by sector, step, cost
-    path and year, and those in the simulation phase are solved in closed form, unless an
-    installation of ``in_lp_sectors`` (a rule couples their years, e.g. a deployment limit)
-    has a simulation year: then they stay columns of the LP with their own caps' rows;
-    without ``pool`` every step is a column of the LP."""
+    path and year, and those in the simulation phase are solved in closed form except where
+    a deployment limit can reach them (``limited_steps``: (sector, step) in a limit's row;
+    ``build_limited_steps``: of them, those whose rows couple years): see
+    ``closed_form_steps``; the rest stay columns of the LP with their own caps' rows.
+    Without ``pool`` every step is a column of the LP."""
     steps = fastpath.cached("installation_steps", (dataset.facilities, dataset.facility_mac, dataset.mac),
                             lambda: _installation_steps(dataset))
     n_years = years.size
@@ -225,11 +233,58 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
         return [own_columns], None, None
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
                              years)
-    in_lp = np.isin(dataset.sectors["sector"].to_numpy(dtype=object), list(in_lp_sectors))  # by sector: a few
-    installation_sector = grid["sector_row"].to_numpy()[::n_years] // n_years  # each installation's first year
-    if simulating[in_lp[installation_sector]].any():  # the closed form solves each year alone: keep them in the LP
-        return [pooled, own_columns], members, None
-    return [pooled], members, presolve(own_columns, grid)
+    limited = _steps_named(steps, limited_steps)[of_step]
+    fixed = closed_form_steps(own_columns, grid, limited, _steps_named(steps, build_limited_steps)[of_step])
+    if fixed.all():
+        return [pooled], members, presolve(own_columns, grid)
+    in_lp = np.flatnonzero(~fixed)
+    lp_columns = AbatementColumns(own_columns.name, own_columns.keys[in_lp], own_columns.potential_mt[in_lp],
+                                  own_columns.cost_cny_per_t[in_lp], own_columns.rows[in_lp], facility_rows[in_lp])
+    return [pooled, lp_columns], members, presolve(own_columns, grid, fixed)
+
+
+def _steps_named(steps: pd.DataFrame, pairs: frozenset[tuple[str, str]]) -> np.ndarray:
+    """Whether each installation step's (sector, step) is one of ``pairs`` (looked up on the
+    categoricals' few names, then spread by code)."""
+    if not pairs:
+        return np.zeros(len(steps), dtype=bool)
+    sector, step = pd.Categorical(steps["sector"]), pd.Categorical(steps["step"])
+    table = np.array([[(a, b) in pairs for b in step.categories] for a in sector.categories], dtype=bool)
+    return table[np.asarray(sector.codes), np.asarray(step.codes)]
+
+
+def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np.ndarray,
+                      build_limited: np.ndarray) -> np.ndarray:
+    """Which simulation-phase installation steps (``columns``) are solved exactly outside the
+    LP when deployment limits reach some of them (``limited``: the step is in a limit's row;
+    ``build_limited``: a build limit, whose rows couple years). Without limits each
+    installation-year is a knapsack of its own and the merit order solves it (``presolve``).
+
+    A group limit (deployment_limits.csv max_mt) is a row of one year with +1 coefficients.
+    Exchange argument: if an optimum uses a limited step of an installation while one of its
+    unlimited steps that is strictly cheaper has room, moving abatement from the first to the
+    second keeps the installation's cut, only loosens the limit's row and lowers cost; so in
+    every optimum the installation's unlimited steps cheaper than its cheapest limited step
+    (in that year: its "cheap" steps) are used in full before any limited step. Hence an
+    installation-year whose cut its cheap steps can make is solved in closed form (merit
+    order over them; no limited step is used), and one whose cut they cannot make uses them
+    in full (fixed here) and leaves only its other steps, and the rest of its cut, to the LP.
+    A build limit (max_build_mt_per_year) couples years: abatement of the limited step this
+    year lifts next year's ceiling, so using it above a cheaper step can pay (the counter-
+    example is tests/test_pool_reduction.py), and an installation-year with such a step keeps
+    all its steps in the LP. Each installation and year is decided alone: numpy over the
+    columns, no loop."""
+    assert columns.facility_rows is not None
+    rows, cost = columns.facility_rows, columns.cost_cny_per_t
+    n_rows = len(grid)
+    cheapest_limited = np.full(n_rows, np.inf)
+    np.minimum.at(cheapest_limited, rows[limited], cost[limited])
+    cheapest_limited[rows[build_limited]] = -np.inf  # nothing is cheap where a build limit reaches
+    cheap = ~limited & (cost < cheapest_limited[rows])
+    cheap_potential = np.bincount(rows[cheap], weights=columns.potential_mt[cheap], minlength=n_rows)
+    need = np.clip(grid["bau_mt"].to_numpy() - grid["cap_mt"].to_numpy(), 0.0, None)  # NaN outside simulation
+    closed = ~(need > cheap_potential)  # the cheap steps make the cut (or the row needs none)
+    return cheap | closed[rows]
 
 
 def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau_mt: np.ndarray,
@@ -309,9 +364,27 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     return path_id, paths, pool_number, first
 
 
-def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
+def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | None = None,
+             check: bool = True) -> PresolvedColumns:
     """Each simulation-phase installation-year's cheapest way to its own cap (merit order).
-    Worked on the columns' rows and the simulation rows only, not over the whole grid."""
+    Worked on the columns' rows and the simulation rows only, not over the whole grid.
+    ``fixed`` (from ``closed_form_steps``): solve only those columns; a row with columns
+    left to the LP uses its fixed (cheap) steps in full, the merit order's answer, since
+    they cannot make its cut. Whether an installation can make its cut at all is asked of
+    all its columns."""
+    if fixed is not None:
+        assert columns.facility_rows is not None
+        _check_potential(grid, np.bincount(columns.facility_rows, weights=columns.potential_mt, minlength=len(grid)))
+        lp_rows = np.unique(columns.facility_rows[~fixed])
+        chosen = np.flatnonzero(fixed)
+        subset_rows = columns.facility_rows[chosen]
+        subset = AbatementColumns(columns.name, columns.keys[chosen], columns.potential_mt[chosen],
+                                  columns.cost_cny_per_t[chosen], columns.rows[chosen], subset_rows)
+        solved = presolve(subset, grid, check=False)
+        own_price = solved.own_price_cny_per_t.copy()
+        own_price[lp_rows] = np.nan  # the LP's: its row's dual
+        on_lp_rows = np.bincount(subset_rows, weights=solved.abatement_mt, minlength=len(grid))[lp_rows]
+        return PresolvedColumns(subset, solved.abatement_mt, own_price, lp_rows, on_lp_rows)
     n_rows = len(grid)
     bau, cap = grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy()  # cap NaN outside simulation
     assert columns.facility_rows is not None  # an installation's own columns, each on its facility-year row
@@ -323,23 +396,8 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     before = cumulative - potential - (cumulative[group_start] - potential[group_start])
     used = np.clip(np.clip(bau[rows] - cap[rows], 0.0, None) - before, 0.0, potential)
     simulating = in_simulation(grid)
-    simulation_rows = np.flatnonzero(simulating)
-    needed = np.clip(bau[simulation_rows] - cap[simulation_rows], 0.0, None)
-    # the potential of each simulation row (the columns' rows are among them, sorted)
-    group_rows = rows[first]
-    at = np.searchsorted(simulation_rows, group_rows)
-    inside = (at < simulation_rows.size) & (simulation_rows[np.minimum(at, simulation_rows.size - 1)] == group_rows)
-    group_potential = np.add.reduceat(potential, first) if rows.size else np.zeros(0)
-    potential_by_row = np.zeros(simulation_rows.size)
-    potential_by_row[at[inside]] = group_potential[inside]
-    short = needed - potential_by_row
-    lacking = simulation_rows[short > 1e-9 * np.maximum(1.0, needed)]
-    if lacking.size:
-        full_needed = np.full(n_rows, np.nan)
-        full_needed[simulation_rows] = needed
-        full_short = np.full(n_rows, np.nan)
-        full_short[simulation_rows] = short
-        raise InfeasibleError(_short_message(grid, lacking, full_needed, full_short))
+    if check:  # the potential of each row (the columns' rows are simulation rows)
+        _check_potential(grid, np.bincount(rows, weights=potential, minlength=n_rows))
     abatement = np.empty_like(used)
     abatement[order] = used
     own_price = np.where(simulating, 0.0, np.nan)
@@ -349,6 +407,23 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     last = used_at[np.r_[used_rows[1:] != used_rows[:-1], True]] if used_at.size else used_at
     own_price[rows[last]] = np.maximum(own_price[rows[last]], columns.cost_cny_per_t[order][last])
     return PresolvedColumns(columns, abatement, own_price)
+
+
+def _check_potential(grid: pd.DataFrame, potential_by_row: np.ndarray) -> None:
+    """Refuse (InfeasibleError, naming installations and years) a simulation-phase
+    installation-year whose steps (``potential_by_row``, Mt by facility-year row) cannot make its cut."""
+    n_rows = len(grid)
+    simulation_rows = np.flatnonzero(in_simulation(grid))
+    bau, cap = grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy()
+    needed = np.clip(bau[simulation_rows] - cap[simulation_rows], 0.0, None)
+    short = needed - potential_by_row[simulation_rows]
+    lacking = simulation_rows[short > 1e-9 * np.maximum(1.0, needed)]
+    if lacking.size:
+        full_needed = np.full(n_rows, np.nan)
+        full_needed[simulation_rows] = needed
+        full_short = np.full(n_rows, np.nan)
+        full_short[simulation_rows] = short
+        raise InfeasibleError(_short_message(grid, lacking, full_needed, full_short))
 
 
 def _short_message(grid: pd.DataFrame, lacking: np.ndarray, needed: np.ndarray, short: np.ndarray) -> str:

@@ -456,10 +456,10 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
 def facility_own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     """By facility-year row: an installation's own price in its sector's simulation phase
     (CNY/t, year-t money), NaN otherwise; facility resolution only."""
-    if p.presolved is not None:
+    if p.presolved is not None and not p.presolved.lp_rows.size:
         return p.presolved.own_price_cny_per_t
-    rows = p.facility_simulation_rows
-    own = np.full(len(p.facility_years), np.nan)
+    rows = p.facility_simulation_rows  # with a closed form, the rows a deployment limit reaches
+    own = np.full(len(p.facility_years), np.nan) if p.presolved is None else p.presolved.own_price_cny_per_t.copy()
     family = facility_compliance.FAMILY
     own[rows] = dual_prices(p, family, least_cost.duals[family.name])
     return own
