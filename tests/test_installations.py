@@ -138,7 +138,10 @@ def test_pooling_gives_the_same_optimum(small_china_unlimited):
         assert pooled.years[column].to_numpy() == pytest.approx(full.years[column].to_numpy(), rel=1e-7, abs=1e-6)
     # steps of equal cost in different sectors may share the cut differently (equally cheap)
     assert pooled.years["emissions_mt"].to_numpy() == pytest.approx(full.years["emissions_mt"].to_numpy(), rel=1e-7)
-    assert len(pooled.abatement_steps) == pooled_columns + len(pooled_parameters.presolved.columns)
+    # the closed form's steps by pool (sector, step, cost path, year, own price), not by installation
+    by_pool = sum(len(columns) for columns, _, _ in pooled_parameters.presolved.by_pool)
+    assert len(pooled.abatement_steps) == pooled_columns + by_pool
+    assert by_pool < len(pooled_parameters.presolved.columns) / 3
     # simulation-phase installations: the closed form gives the LP's own cut and own price
     simulation = "phase == 'simulation'"
     closed_form = pooled.facilities.query(simulation).set_index(["facility_id", "year"])

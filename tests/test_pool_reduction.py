@@ -85,10 +85,15 @@ def test_a_group_limit_leaves_only_the_steps_it_reaches_to_the_lp(tmp_path):
     assert installation_columns(derive_parameters(apply_overrides(dataset, UNPOOLED))) == (4 + 9) * 3
     pooled, _ = assert_same_as_unpooled(dataset)
     assert pooled.summary["objective_bn_cny"] == pytest.approx(3.147024793 + 0.281, abs=1e-9)
-    steps = pooled.abatement_steps.set_index(["facility_id", "step", "year"])
-    s1 = steps.xs(("s1", 2025), level=["facility_id", "year"])["abatement_mt"]
+    steps = pooled.abatement_steps
+    steel_2025 = steps[(steps["sector"] == "steel") & (steps["year"] == 2025)]
+    # s1 (in the LP) by installation; s2 and s3 (closed form) summed by pool and own price
+    s1 = steel_2025[steel_2025["facility_id"] == "s1"].set_index("step")["abatement_mt"]
     assert s1.to_dict() == pytest.approx({"A": 2.5, "B": 2.0, "C": 1.7})
-    assert steps.loc[("s2", "A", 2025), "abatement_mt"] == pytest.approx(0.9)
+    pools = steel_2025[steel_2025["facility_id"].isna()].set_index(["own_price_cny_per_t", "step"])
+    assert pools["abatement_mt"].to_dict() == pytest.approx({(20.0, "A"): 0.9, (20.0, "B"): 0.0, (20.0, "C"): 0.0,
+                                                            (0.0, "A"): 0.0, (0.0, "B"): 0.0, (0.0, "C"): 0.0})
+    assert pools.loc[(20.0, "A"), "potential_mt"] == pytest.approx(1.5)  # s2's 10% of 15 Mt
     steel_2025 = pooled.sector_years.set_index(["sector", "year"]).loc[("steel", 2025)]
     assert steel_2025["abatement_cost_bn_cny"] == pytest.approx(0.341)
     installations = pooled.facilities.set_index(["facility_id", "year"])

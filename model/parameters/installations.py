@@ -18,7 +18,7 @@ their cut that the limit can touch stays in the LP (``closed_form_steps``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Callable
 
@@ -80,6 +80,49 @@ class PresolvedColumns:
     # dual) and the abatement of their steps solved here (cheap steps used in full), Mt
     lp_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     lp_rows_presolved_mt: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pool: np.ndarray | None = None  # by column: the pool number of its step's cost path (as pooled columns')
+    sector_names: np.ndarray | None = None  # by sector code (a sector-year row // years): for the pools' keys
+
+    @cached_property
+    def by_pool(self) -> list[tuple[AbatementColumns, np.ndarray, np.ndarray]]:
+        """The columns as the abatement_steps table shows them: (columns, abatement, own
+        price faced) families. Installation-years wholly in closed form are summed by
+        sector, step, pool (cost path), year and own price, keyed (sector, step, pool, year)
+        like pooled columns: their members share cost and price, so the table's sums and
+        its checks are the same, in a row per pool instead of per installation (200,000
+        installations: about 2 million rows); those of ``lp_rows`` stay by installation (their
+        own price is the LP's, in the facilities table). Without ``pool``: all by installation."""
+        columns, facility_rows = self.columns, self.columns.facility_rows
+        if self.pool is None or self.sector_names is None or facility_rows is None:
+            return [(columns, self.abatement_mt, np.full(len(columns), np.nan))]
+        n_years = len(columns.keys.levels[columns.keys.names.index("year")])
+        by_installation = np.isin(facility_rows, self.lp_rows)
+        summed = np.flatnonzero(~by_installation)
+        price = self.own_price_cny_per_t[facility_rows[summed]]
+        step_code = np.asarray(columns.keys.codes[columns.keys.names.index("step")])[summed]
+        price_code, prices = pd.factorize(price)
+        n_steps, n_pools = len(columns.keys.levels[1]) + 1, int(self.pool.max(initial=0)) + 1
+        combined = ((columns.rows[summed].astype(np.int64) * n_steps + step_code) * n_pools
+                    + self.pool[summed]) * max(len(prices), 1) + price_code
+        distinct, first, group = np.unique(combined, return_index=True, return_inverse=True)
+        first_member = summed[first]
+        year_level = columns.keys.names.index("year")
+        keys = pd.MultiIndex.from_arrays(
+            [self.sector_names[columns.rows[first_member] // n_years],
+             columns.keys.levels[1].to_numpy()[step_code[first]], self.pool[first_member],
+             columns.keys.levels[year_level].to_numpy()[np.asarray(columns.keys.codes[year_level])[first_member]]],
+            names=["sector", "step", "pool", "year"])
+        pooled = AbatementColumns(columns.name, keys,
+                                  np.bincount(group, weights=columns.potential_mt[summed], minlength=distinct.size),
+                                  columns.cost_cny_per_t[first_member], columns.rows[first_member])
+        families = [(pooled, np.bincount(group, weights=self.abatement_mt[summed], minlength=distinct.size),
+                     price[first])]
+        if by_installation.any():
+            kept = np.flatnonzero(by_installation)
+            families.append((AbatementColumns(columns.name, columns.keys[kept], columns.potential_mt[kept],
+                                              columns.cost_cny_per_t[kept], columns.rows[kept], facility_rows[kept]),
+                             self.abatement_mt[kept], np.full(kept.size, np.nan)))
+        return families
 
 
 @dataclass(frozen=True)
@@ -91,6 +134,7 @@ class PooledMembers:
     pool_path: np.ndarray  # its pool's cost path
     potential_share: np.ndarray
     column_of: np.ndarray  # (cost path x year) -> pooled column, -1 where there is none
+    pool_number: np.ndarray | None = None  # by cost path: its pool number within its sector and step
 
 
 def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
@@ -235,12 +279,17 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
                              years)
     limited = _steps_named(steps, limited_steps)[of_step]
     fixed = closed_form_steps(own_columns, grid, limited, _steps_named(steps, build_limited_steps)[of_step])
+    assert members.pool_number is not None
+    pool_of_step = members.pool_number[members.pool_path]  # for the abatement_steps table's pools
+    sector_names = dataset.sectors["sector"].to_numpy(dtype=object)
     if fixed.all():
-        return [pooled], members, presolve(own_columns, grid)
+        return [pooled], members, replace(presolve(own_columns, grid), pool=pool_of_step[of_step],
+                                          sector_names=sector_names)
     in_lp = np.flatnonzero(~fixed)
     lp_columns = AbatementColumns(own_columns.name, own_columns.keys[in_lp], own_columns.potential_mt[in_lp],
                                   own_columns.cost_cny_per_t[in_lp], own_columns.rows[in_lp], facility_rows[in_lp])
-    return [pooled, lp_columns], members, presolve(own_columns, grid, fixed)
+    return [pooled, lp_columns], members, replace(presolve(own_columns, grid, fixed),
+                                                  pool=pool_of_step[of_step[fixed]], sector_names=sector_names)
 
 
 def _steps_named(steps: pd.DataFrame, pairs: frozenset[tuple[str, str]]) -> np.ndarray:
@@ -327,7 +376,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
         * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,
         sector_rows,
     )
-    return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of)
+    return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of, pool_number)
 
 
 def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
