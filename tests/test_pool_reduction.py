@@ -188,3 +188,31 @@ def test_the_default_registry_against_the_unpooled_lp(small_china_binding):
     ccus = steps["step"].str.startswith(("CH2_", "PC4_", "C6_", "P8_"))
     by_year = steps[ccus].groupby("year")["abatement_mt"].sum()
     assert by_year.loc[[2027, 2028]].to_numpy() == pytest.approx([2.0, 3.0])
+
+
+def test_cli_writes_the_closed_form_by_pool(tmp_path):
+    """``solve --resolution facility`` on the group-limit case: abatement_steps.csv has s1's
+    2025 steps by installation (in the LP: A 2.5, B 2, C 1.7 Mt) and s2 and s3 (closed form)
+    in a row per step and own price, facility_id blank: A at 20 with s2's 0.9 Mt of 1.5, A
+    at 0 with s3's 1.0 Mt unused; Results.read reads it back the same."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+    from model.results.tables import Results
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "solve", str(toy_with_limits(tmp_path / "toy")), "--resolution",
+                                      "facility", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    steps = Results.read(out).abatement_steps
+    steel_2025 = steps[(steps["sector"] == "steel") & (steps["year"] == 2025)]
+    by_installation = steel_2025.dropna(subset=["facility_id"])
+    assert set(by_installation["facility_id"]) == {"s1"}
+    assert by_installation.set_index("step")["abatement_mt"].to_dict() == pytest.approx(
+        {"A": 2.5, "B": 2.0, "C": 1.7})
+    assert by_installation["own_price_cny_per_t"].isna().all()  # s1's own price is its LP row's dual
+    pools = steel_2025[steel_2025["facility_id"].isna() & (steel_2025["step"] == "A")]
+    assert pools.set_index("own_price_cny_per_t")[["potential_mt", "abatement_mt"]].to_dict("index") == {
+        0.0: pytest.approx({"potential_mt": 1.0, "abatement_mt": 0.0}),
+        20.0: pytest.approx({"potential_mt": 1.5, "abatement_mt": 0.9})}
+    assert steel_2025["abatement_cost_bn_cny"].sum() == pytest.approx(0.341)
