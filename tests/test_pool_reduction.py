@@ -136,6 +136,29 @@ def test_a_build_limit_keeps_its_installations_in_the_lp(tmp_path):
     assert steel_2025.loc["A", "potential_mt"] == pytest.approx(5.0)
 
 
+def test_a_build_limit_reaches_an_installation_that_needs_no_cut(tmp_path):
+    """Steel cuts 1% (rule cap 49.5 Mt); s1 and s2 (2 Mt each, output 0.88 of 25) must cut
+    2 - 0.0352 x 49.5 = 0.2576 Mt, s3 (46 Mt, cap 46.015) nothing. Steel B may grow 1.5 Mt a
+    year and 2027 needs 5 Mt of it (the next step is rest B at 300), so the LP builds B to
+    1.5 in 2025 and 3 in 2026: s1 and s2 make their cuts with B (not A, cheaper), and s3,
+    which needs no cut, builds the other 0.9848 Mt. A closed form for s3 would lose them
+    (3.514859504 bn). Least cost: 2025: power A 200 + B 4.5 x 40, rest A 150, steel B
+    1.5 x 60 = 620; 2026: power A 200 + B 14.5 x 40, steel A 100 + B 3 x 60, rest A 150 =
+    1,210; 2027: power A 200 + B 1,200, steel A 100 + B 4.5 x 60, rest A 150 + B 0.5 x 300
+    = 2,070: 620 + 1,210 / 1.1 + 2,070 / 1.21 million CNY."""
+    registry = ("facility_id,sector,output,emissions_mt,cost_factor\np1,power,60,60,1\np2,power,40,40,1\n"
+                "s1,steel,0.88,2,1\ns2,steel,0.88,2,1\ns3,steel,23.24,46,1\n")
+    dataset = apply_overrides(load_dataset(toy_with_limits(tmp_path / "toy", registry, c_cost=900.0,
+                                                           rest_b_cost=300.0, steel_b_build=1.5)),
+                              {"sectors.steel.simulation_reduction": 0.01})
+    pooled, _ = assert_same_as_unpooled(dataset)
+    assert pooled.summary["objective_bn_cny"] == pytest.approx((620 + 1210 / 1.1 + 2070 / 1.21) / 1e3, abs=1e-9)
+    steps = pooled.abatement_steps
+    b_2025 = steps[(steps["sector"] == "steel") & (steps["step"] == "B") & (steps["year"] == 2025)]
+    assert b_2025.set_index("facility_id")["abatement_mt"].to_dict() == pytest.approx(
+        {"s1": 0.2576, "s2": 0.2576, "s3": 0.9848})
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(outputs=st.tuples(*[st.sampled_from([4.0, 6.0, 7.5, 10.0, 12.5]) for _ in range(3)]),
        group_mt=st.sampled_from([0.0, 0.5, 2.0, 100.0]), c_cost=st.sampled_from([45.0, 60.0, 90.0]))

@@ -319,20 +319,22 @@ def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np
     order over them; no limited step is used), and one whose cut they cannot make uses them
     in full (fixed here) and leaves only its other steps, and the rest of its cut, to the LP.
     A build limit (max_build_mt_per_year) couples years: abatement of the limited step this
-    year lifts next year's ceiling, so using it above a cheaper step can pay (the counter-
-    example is tests/test_pool_reduction.py), and an installation-year with such a step keeps
-    all its steps in the LP. Each installation and year is decided alone: numpy over the
-    columns, no loop."""
+    year lifts next year's ceiling, so using it above a cheaper step, or beyond the cut, can
+    pay (the counterexamples are in tests/test_pool_reduction.py), and an installation-year
+    with such a step keeps all its steps in the LP, even one that needs no cut. Each
+    installation and year is decided alone: numpy over the columns, no loop."""
     assert columns.facility_rows is not None
     rows, cost = columns.facility_rows, columns.cost_cny_per_t
     n_rows = len(grid)
     cheapest_limited = np.full(n_rows, np.inf)
     np.minimum.at(cheapest_limited, rows[limited], cost[limited])
-    cheapest_limited[rows[build_limited]] = -np.inf  # nothing is cheap where a build limit reaches
+    coupled = np.zeros(n_rows, dtype=bool)  # a build limit reaches: nothing is cheap, and even an
+    coupled[rows[build_limited]] = True  # installation that needs no cut may build ahead
+    cheapest_limited[coupled] = -np.inf
     cheap = ~limited & (cost < cheapest_limited[rows])
     cheap_potential = np.bincount(rows[cheap], weights=columns.potential_mt[cheap], minlength=n_rows)
     need = np.clip(grid["bau_mt"].to_numpy() - grid["cap_mt"].to_numpy(), 0.0, None)  # NaN outside simulation
-    closed = ~(need > cheap_potential)  # the cheap steps make the cut (or the row needs none)
+    closed = ~(need > cheap_potential) & ~coupled  # the cheap steps make the cut (or the row needs none)
     return cheap | closed[rows]
 
 
