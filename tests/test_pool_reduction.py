@@ -159,18 +159,21 @@ def test_a_build_limit_reaches_an_installation_that_needs_no_cut(tmp_path):
         {"s1": 0.2576, "s2": 0.2576, "s3": 0.9848})
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(outputs=st.tuples(*[st.sampled_from([4.0, 6.0, 7.5, 10.0, 12.5]) for _ in range(3)]),
-       group_mt=st.sampled_from([0.0, 0.5, 2.0, 100.0]), c_cost=st.sampled_from([45.0, 60.0, 90.0]))
-def test_the_reduction_is_the_unpooled_lp(tmp_path_factory, outputs, group_mt, c_cost):
-    """Whatever the installations' cuts, the group's limit and where the unlimited step C
-    ranks against the limited B (below, tied or above), pooled = unpooled: objective, prices,
-    each installation's cut and own price (or both refuse an installation that cannot make
-    its cut)."""
+       group_mt=st.sampled_from([0.0, 0.5, 2.0, 100.0]), c_cost=st.sampled_from([45.0, 60.0, 90.0]),
+       build=st.sampled_from([None, None, 1.0, 3.0]), rest_b_cost=st.sampled_from([80.0, 300.0]))
+def test_the_reduction_is_the_unpooled_lp(tmp_path_factory, outputs, group_mt, c_cost, build, rest_b_cost):
+    """Whatever the installations' cuts, the group's limit (or a build limit on B instead),
+    where the unlimited step C ranks against the limited B (below, tied or above) and what
+    the step after steel B costs later, pooled = unpooled: objective, prices, each
+    installation's cut and own price (or both refuse an installation that cannot make its
+    cut)."""
     s1, s2, s3 = outputs
     registry = ("facility_id,sector,output,emissions_mt,cost_factor\np1,power,60,60,1\np2,power,40,40,1\n"
                 f"s1,steel,{s1},25,1\ns2,steel,{s2},15,1.2\ns3,steel,{s3},10,0.8\n")
-    dataset = load_dataset(toy_with_limits(tmp_path_factory.mktemp("toy") / "toy", registry, group_mt, c_cost))
+    dataset = load_dataset(toy_with_limits(tmp_path_factory.mktemp("toy") / "toy", registry, group_mt, c_cost,
+                                           rest_b_cost, build))
     try:
         solve(dataset, overrides=UNPOOLED, allocation=False)
     except InfeasibleError:  # an installation that cannot make its cut: refused either way
