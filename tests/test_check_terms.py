@@ -314,9 +314,11 @@ TERMS = [
     # a trading tonne abated in 2027 also shrinks the offset limit: 61.579 - 0.05 x 31.579 = 60, steel B's cost
     Term("equal_marginal_cost", "offset_limit_value", "toy_offsets", lambda t, d: _add(
         _steps(t), "cost_cny_per_t", d, relative=True, sector="steel", step="B", year=2027)),
-    # at facility resolution s1 faces its own price, 60 in 2025: its step B (3.7 of 5 Mt) at 60
+    # at facility resolution s1 faces its own price, 60 in 2025: its step B (3.7 of 5 Mt) at 60, in
+    # closed form, so in the table's row of the installations whose own price is 60 (s1 alone)
     Term("equal_marginal_cost", "installation_own_price", "toy_facility", lambda t, d: _add(
-        _steps(t), "cost_cny_per_t", d, relative=True, sector="steel", facility_id="s1", step="B", year=2025)),
+        _steps(t), "cost_cny_per_t", d, relative=True, sector="steel", step="B", year=2025,
+        own_price_cny_per_t=60.0)),
     # power B is build-limited (its price couples years: not tested, 40 < 60 though spare); steel B at 60 is
     Term("equal_marginal_cost", "build_limited_untested", "toy_deployment", lambda t, d: _add(
         _steps(t), "cost_cny_per_t", d, relative=True, sector="steel", step="B", year=2026)),

@@ -104,12 +104,15 @@ def small_china_unlimited(small_china):
     return small_china.replace(mac=mac, deployment_limits=empty_table(schema.DEPLOYMENT_LIMITS))
 
 
-def test_pooling_with_deployment_limits_keeps_the_simulation_years_in_the_lp(small_china):
+def test_pooling_with_deployment_limits_solves_the_simulation_years_outside_the_lp(small_china):
     """The default's CCUS limits cover chemicals and petrochemicals, which simulate in
-    2027-28: their installations' simulation years stay columns of the LP (no closed form),
-    pools still merge the rest, and the optimum and prices equal the unpooled LP's."""
+    2027-28, but every installation's 2% cut is within its efficiency steps (5% of its BAU,
+    cheaper than its CCUS step): no limited step is used, so all simulation years are in
+    closed form (installations.closed_form_steps), pools merge the rest, and the optimum
+    and prices equal the unpooled LP's."""
     pooled_parameters = derive_parameters(apply_overrides(small_china, FACILITY))
-    assert pooled_parameters.presolved is None and pooled_parameters.pooled_members is not None
+    assert pooled_parameters.presolved is not None and pooled_parameters.pooled_members is not None
+    assert [c.name for c in pooled_parameters.abatement] == ["abatement_mt", "pooled_abatement_mt"]
     pooled = solve(pooled_parameters.dataset, allocation=False)
     full = solve(apply_overrides(small_china, UNPOOLED), allocation=False)
     assert pooled.summary["objective_bn_cny"] == pytest.approx(full.summary["objective_bn_cny"], rel=1e-7)
@@ -135,7 +138,10 @@ def test_pooling_gives_the_same_optimum(small_china_unlimited):
         assert pooled.years[column].to_numpy() == pytest.approx(full.years[column].to_numpy(), rel=1e-7, abs=1e-6)
     # steps of equal cost in different sectors may share the cut differently (equally cheap)
     assert pooled.years["emissions_mt"].to_numpy() == pytest.approx(full.years["emissions_mt"].to_numpy(), rel=1e-7)
-    assert len(pooled.abatement_steps) == pooled_columns + len(pooled_parameters.presolved.columns)
+    # the closed form's steps by pool (sector, step, cost path, year, own price), not by installation
+    by_pool = sum(len(columns) for columns, _, _ in pooled_parameters.presolved.by_pool)
+    assert len(pooled.abatement_steps) == pooled_columns + by_pool
+    assert by_pool < len(pooled_parameters.presolved.columns) / 3
     # simulation-phase installations: the closed form gives the LP's own cut and own price
     simulation = "phase == 'simulation'"
     closed_form = pooled.facilities.query(simulation).set_index(["facility_id", "year"])

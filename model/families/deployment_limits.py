@@ -4,8 +4,8 @@ year before (from 0 in base_year: BAU is what happened, so nothing is abated yet
 steps of a ``group`` with rows in deployment_limits.csv give together at most ``max_mt``
 a year (e.g. all CCUS within China's CCUS roadmap). A step's abatement is every column of
 its sector and step name: the sector's own, or at facility resolution every installation's
-and pool's (the simulation-phase closed form cannot see a limit across years, so a sector
-with limited steps keeps its installations' simulation years in the LP).
+and pool's (a simulation-phase installation keeps in the LP only the steps a limit can
+reach: ``parameters.installations.closed_form_steps``).
 
 The rows couple years: a binding build limit makes the measure's rent (its row's dual)
 part of its price, so the year-by-year equal-marginal-cost check leaves build-limited

@@ -24,10 +24,12 @@ def define_facility_compliance(p: Parameters, sums: Sums) -> RowBlock:
         return RowBlock("facility_compliance", [], [], np.zeros(0), upper=np.zeros(0), doc=doc)
     rows = p.facility_simulation_rows
     grid = p.facility_years
+    # steps solved outside the LP on these rows (cheap steps used in full: installations.closed_form_steps)
+    presolved = p.presolved.lp_rows_presolved_mt if p.presolved is not None else 0.0
     return RowBlock(
         "facility_compliance", grid.index[rows],
         abatement_terms(p, numbered(rows, len(grid)), families=("facility_abatement_mt",), by_installation=True),
-        constant=grid["bau_mt"].to_numpy()[rows], upper=grid["cap_mt"].to_numpy()[rows], doc=doc,
+        constant=grid["bau_mt"].to_numpy()[rows] - presolved, upper=grid["cap_mt"].to_numpy()[rows], doc=doc,
     )
 
 

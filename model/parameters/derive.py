@@ -99,9 +99,12 @@ class Parameters:
     @cached_property
     def facility_simulation_rows(self) -> np.ndarray:
         """Facility-year rows in the simulation phase where installations meet their own caps
-        in the LP (none when they are solved in closed form: see ``presolved``)."""
-        if not self.facility_resolution or self.presolved is not None:
+        in the LP (only those a deployment limit reaches when the rest are solved in closed
+        form: see ``presolved``)."""
+        if not self.facility_resolution:
             return np.zeros(0, dtype=int)
+        if self.presolved is not None:  # those whose cut a deployment limit can reach (often none)
+            return self.presolved.lp_rows
         return np.flatnonzero(in_simulation(self.facility_years))
 
     @property
@@ -200,14 +203,17 @@ def derive_parameters(dataset: Dataset) -> Parameters:
     )
 
 
-def limited_sectors(dataset: Dataset) -> set[str]:
-    """Sectors with a step under a deployment limit (mac.csv max_build_mt_per_year, or a group
-    with rows in deployment_limits.csv): their installations' simulation years stay in the LP,
-    since the simulation-phase closed form cannot see a limit across years."""
+def limited_steps(dataset: Dataset) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    """The (sector, step) pairs under a deployment limit (mac.csv max_build_mt_per_year, or a
+    group with rows in deployment_limits.csv), and of them those with a build limit (its rows
+    couple years): the simulation-phase closed form leaves what they can reach to the LP
+    (``installations.closed_form_steps``)."""
     mac = dataset.mac
     in_limited_group = ((mac["group"] != "") & mac["group"].isin(dataset.deployment_limits["group"])).to_numpy()
-    limited = mac["max_build_mt_per_year"].notna().to_numpy() | in_limited_group
-    return set(mac["sector"].to_numpy()[limited])
+    built = mac["max_build_mt_per_year"].notna().to_numpy()
+    pairs = list(zip(mac["sector"].to_numpy(), mac["step"].to_numpy()))
+    return (frozenset(pair for pair, chosen in zip(pairs, built | in_limited_group) if chosen),
+            frozenset(pair for pair, chosen in zip(pairs, built) if chosen))
 
 
 _INSTALLATIONS: list[tuple[tuple, tuple, tuple]] = []  # (tables, settings, derived): the last few
@@ -226,9 +232,10 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
         if cached_settings == settings and all(a is b for a, b in zip(cached_tables, tables)):
             return derived
     grid = facility_grid(dataset, sector_years, years)
+    limited, build_limited = limited_steps(dataset)
     families, pooled_members, presolved = installation_columns(
         dataset, grid, sector_years["bau_mt"].to_numpy(), years, pool=settings[-1],
-        in_lp_sectors=frozenset(limited_sectors(dataset)))
+        limited_steps=limited, build_limited_steps=build_limited)
     derived = (grid, tuple(families), pooled_members, presolved)
     _INSTALLATIONS.append((tables, settings, derived))
     del _INSTALLATIONS[:-2]

@@ -11,12 +11,14 @@ installation faces a constraint of its own only in the simulation phase; outside
 or trading, only its sector's sums matter, so steps that share sector, step, cost path and
 year can be merged into one pooled column with the summed potential: the LP's optimum is
 the same (a partly used pool is split in proportion to potential, one of the equally
-cheap splits) and the LP is far smaller.
+cheap splits) and the LP is far smaller. Simulation-phase installations are solved in
+closed form (``presolve``); where a deployment limit reaches their steps, only the part of
+their cut that the limit can touch stays in the LP (``closed_form_steps``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Callable
 
@@ -73,7 +75,54 @@ class PresolvedColumns:
 
     columns: AbatementColumns
     abatement_mt: np.ndarray  # by column
-    own_price_cny_per_t: np.ndarray  # by facility-year row, NaN outside the simulation phase
+    own_price_cny_per_t: np.ndarray  # by facility-year row, NaN outside the simulation phase (and on lp_rows)
+    # facility-year rows whose cut is met partly in the LP (their own price is their row's
+    # dual) and the abatement of their steps solved here (cheap steps used in full), Mt
+    lp_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    lp_rows_presolved_mt: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pool: np.ndarray | None = None  # by column: the pool number of its step's cost path (as pooled columns')
+    sector_names: np.ndarray | None = None  # by sector code (a sector-year row // years): for the pools' keys
+
+    @cached_property
+    def by_pool(self) -> list[tuple[AbatementColumns, np.ndarray, np.ndarray]]:
+        """The columns as the abatement_steps table shows them: (columns, abatement, own
+        price faced) families. Installation-years wholly in closed form are summed by
+        sector, step, pool (cost path), year and own price, keyed (sector, step, pool, year)
+        like pooled columns: their members share cost and price, so the table's sums and
+        its checks are the same, in a row per pool instead of per installation (200,000
+        installations: about 2 million rows); those of ``lp_rows`` stay by installation (their
+        own price is the LP's, in the facilities table). Without ``pool``: all by installation."""
+        columns, facility_rows = self.columns, self.columns.facility_rows
+        if self.pool is None or self.sector_names is None or facility_rows is None:
+            return [(columns, self.abatement_mt, np.full(len(columns), np.nan))]
+        n_years = len(columns.keys.levels[columns.keys.names.index("year")])
+        by_installation = np.isin(facility_rows, self.lp_rows)
+        summed = np.flatnonzero(~by_installation)
+        price = self.own_price_cny_per_t[facility_rows[summed]]
+        step_code = np.asarray(columns.keys.codes[columns.keys.names.index("step")])[summed]
+        price_code, prices = pd.factorize(price)
+        n_steps, n_pools = len(columns.keys.levels[1]) + 1, int(self.pool.max(initial=0)) + 1
+        combined = ((columns.rows[summed].astype(np.int64) * n_steps + step_code) * n_pools
+                    + self.pool[summed]) * max(len(prices), 1) + price_code
+        distinct, first, group = np.unique(combined, return_index=True, return_inverse=True)
+        first_member = summed[first]
+        year_level = columns.keys.names.index("year")
+        keys = pd.MultiIndex.from_arrays(
+            [self.sector_names[columns.rows[first_member] // n_years],
+             columns.keys.levels[1].to_numpy()[step_code[first]], self.pool[first_member],
+             columns.keys.levels[year_level].to_numpy()[np.asarray(columns.keys.codes[year_level])[first_member]]],
+            names=["sector", "step", "pool", "year"])
+        pooled = AbatementColumns(columns.name, keys,
+                                  np.bincount(group, weights=columns.potential_mt[summed], minlength=distinct.size),
+                                  columns.cost_cny_per_t[first_member], columns.rows[first_member])
+        families = [(pooled, np.bincount(group, weights=self.abatement_mt[summed], minlength=distinct.size),
+                     price[first])]
+        if by_installation.any():
+            kept = np.flatnonzero(by_installation)
+            families.append((AbatementColumns(columns.name, columns.keys[kept], columns.potential_mt[kept],
+                                              columns.cost_cny_per_t[kept], columns.rows[kept], facility_rows[kept]),
+                             self.abatement_mt[kept], np.full(kept.size, np.nan)))
+        return families
 
 
 @dataclass(frozen=True)
@@ -85,6 +134,7 @@ class PooledMembers:
     pool_path: np.ndarray  # its pool's cost path
     potential_share: np.ndarray
     column_of: np.ndarray  # (cost path x year) -> pooled column, -1 where there is none
+    pool_number: np.ndarray | None = None  # by cost path: its pool number within its sector and step
 
 
 def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
@@ -169,14 +219,16 @@ def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
 
 
 def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np.ndarray, years: np.ndarray,
-                         pool: bool, in_lp_sectors: frozenset[str] = frozenset(),
+                         pool: bool, limited_steps: frozenset[tuple[str, str]] = frozenset(),
+                         build_limited_steps: frozenset[tuple[str, str]] = frozenset(),
                          ) -> tuple[list[AbatementColumns], PooledMembers | None, PresolvedColumns | None]:
     """Every installation's steps in every year they are available. With ``pool``, those in
     years without a constraint of the installation's own are merged by sector, step, cost
-    path and year, and those in the simulation phase are solved in closed form, unless an
-    installation of ``in_lp_sectors`` (a rule couples their years, e.g. a deployment limit)
-    has a simulation year: then they stay columns of the LP with their own caps' rows;
-    without ``pool`` every step is a column of the LP."""
+    path and year, and those in the simulation phase are solved in closed form except where
+    a deployment limit can reach them (``limited_steps``: (sector, step) in a limit's row;
+    ``build_limited_steps``: of them, those whose rows couple years): see
+    ``closed_form_steps``; the rest stay columns of the LP with their own caps' rows.
+    Without ``pool`` every step is a column of the LP."""
     steps = fastpath.cached("installation_steps", (dataset.facilities, dataset.facility_mac, dataset.mac),
                             lambda: _installation_steps(dataset))
     n_years = years.size
@@ -225,11 +277,65 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
         return [own_columns], None, None
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
                              years)
-    in_lp = np.isin(dataset.sectors["sector"].to_numpy(dtype=object), list(in_lp_sectors))  # by sector: a few
-    installation_sector = grid["sector_row"].to_numpy()[::n_years] // n_years  # each installation's first year
-    if simulating[in_lp[installation_sector]].any():  # the closed form solves each year alone: keep them in the LP
-        return [pooled, own_columns], members, None
-    return [pooled], members, presolve(own_columns, grid)
+    limited = _steps_named(steps, limited_steps)[of_step]
+    fixed = closed_form_steps(own_columns, grid, limited, _steps_named(steps, build_limited_steps)[of_step])
+    assert members.pool_number is not None
+    pool_of_step = members.pool_number[members.pool_path]  # for the abatement_steps table's pools
+    sector_names = dataset.sectors["sector"].to_numpy(dtype=object)
+    if fixed.all():
+        return [pooled], members, replace(presolve(own_columns, grid), pool=pool_of_step[of_step],
+                                          sector_names=sector_names)
+    in_lp = np.flatnonzero(~fixed)
+    lp_columns = AbatementColumns(own_columns.name, own_columns.keys[in_lp], own_columns.potential_mt[in_lp],
+                                  own_columns.cost_cny_per_t[in_lp], own_columns.rows[in_lp], facility_rows[in_lp])
+    return [pooled, lp_columns], members, replace(presolve(own_columns, grid, fixed),
+                                                  pool=pool_of_step[of_step[fixed]], sector_names=sector_names)
+
+
+def _steps_named(steps: pd.DataFrame, pairs: frozenset[tuple[str, str]]) -> np.ndarray:
+    """Whether each installation step's (sector, step) is one of ``pairs`` (looked up on the
+    categoricals' few names, then spread by code)."""
+    if not pairs:
+        return np.zeros(len(steps), dtype=bool)
+    sector, step = pd.Categorical(steps["sector"]), pd.Categorical(steps["step"])
+    table = np.array([[(a, b) in pairs for b in step.categories] for a in sector.categories], dtype=bool)
+    return table[np.asarray(sector.codes), np.asarray(step.codes)]
+
+
+def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np.ndarray,
+                      build_limited: np.ndarray) -> np.ndarray:
+    """Which simulation-phase installation steps (``columns``) are solved exactly outside the
+    LP when deployment limits reach some of them (``limited``: the step is in a limit's row;
+    ``build_limited``: a build limit, whose rows couple years). Without limits each
+    installation-year is a knapsack of its own and the merit order solves it (``presolve``).
+
+    A group limit (deployment_limits.csv max_mt) is a row of one year with +1 coefficients.
+    Exchange argument: if an optimum uses a limited step of an installation while one of its
+    unlimited steps that is strictly cheaper has room, moving abatement from the first to the
+    second keeps the installation's cut, only loosens the limit's row and lowers cost; so in
+    every optimum the installation's unlimited steps cheaper than its cheapest limited step
+    (in that year: its "cheap" steps) are used in full before any limited step. Hence an
+    installation-year whose cut its cheap steps can make is solved in closed form (merit
+    order over them; no limited step is used), and one whose cut they cannot make uses them
+    in full (fixed here) and leaves only its other steps, and the rest of its cut, to the LP.
+    A build limit (max_build_mt_per_year) couples years: abatement of the limited step this
+    year lifts next year's ceiling, so using it above a cheaper step, or beyond the cut, can
+    pay (the counterexamples are in tests/test_pool_reduction.py), and an installation-year
+    with such a step keeps all its steps in the LP, even one that needs no cut. Each
+    installation and year is decided alone: numpy over the columns, no loop."""
+    assert columns.facility_rows is not None
+    rows, cost = columns.facility_rows, columns.cost_cny_per_t
+    n_rows = len(grid)
+    cheapest_limited = np.full(n_rows, np.inf)
+    np.minimum.at(cheapest_limited, rows[limited], cost[limited])
+    coupled = np.zeros(n_rows, dtype=bool)  # a build limit reaches: nothing is cheap, and even an
+    coupled[rows[build_limited]] = True  # installation that needs no cut may build ahead
+    cheapest_limited[coupled] = -np.inf
+    cheap = ~limited & (cost < cheapest_limited[rows])
+    cheap_potential = np.bincount(rows[cheap], weights=columns.potential_mt[cheap], minlength=n_rows)
+    need = np.clip(grid["bau_mt"].to_numpy() - grid["cap_mt"].to_numpy(), 0.0, None)  # NaN outside simulation
+    closed = ~(need > cheap_potential) & ~coupled  # the cheap steps make the cut (or the row needs none)
+    return cheap | closed[rows]
 
 
 def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau_mt: np.ndarray,
@@ -272,7 +378,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
         * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,
         sector_rows,
     )
-    return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of)
+    return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of, pool_number)
 
 
 def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
@@ -309,9 +415,27 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     return path_id, paths, pool_number, first
 
 
-def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
+def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | None = None,
+             check: bool = True) -> PresolvedColumns:
     """Each simulation-phase installation-year's cheapest way to its own cap (merit order).
-    Worked on the columns' rows and the simulation rows only, not over the whole grid."""
+    Worked on the columns' rows and the simulation rows only, not over the whole grid.
+    ``fixed`` (from ``closed_form_steps``): solve only those columns; a row with columns
+    left to the LP uses its fixed (cheap) steps in full, the merit order's answer, since
+    they cannot make its cut. Whether an installation can make its cut at all is asked of
+    all its columns."""
+    if fixed is not None:
+        assert columns.facility_rows is not None
+        _check_potential(grid, np.bincount(columns.facility_rows, weights=columns.potential_mt, minlength=len(grid)))
+        lp_rows = np.unique(columns.facility_rows[~fixed])
+        chosen = np.flatnonzero(fixed)
+        subset_rows = columns.facility_rows[chosen]
+        subset = AbatementColumns(columns.name, columns.keys[chosen], columns.potential_mt[chosen],
+                                  columns.cost_cny_per_t[chosen], columns.rows[chosen], subset_rows)
+        solved = presolve(subset, grid, check=False)
+        own_price = solved.own_price_cny_per_t.copy()
+        own_price[lp_rows] = np.nan  # the LP's: its row's dual
+        on_lp_rows = np.bincount(subset_rows, weights=solved.abatement_mt, minlength=len(grid))[lp_rows]
+        return PresolvedColumns(subset, solved.abatement_mt, own_price, lp_rows, on_lp_rows)
     n_rows = len(grid)
     bau, cap = grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy()  # cap NaN outside simulation
     assert columns.facility_rows is not None  # an installation's own columns, each on its facility-year row
@@ -323,23 +447,8 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     before = cumulative - potential - (cumulative[group_start] - potential[group_start])
     used = np.clip(np.clip(bau[rows] - cap[rows], 0.0, None) - before, 0.0, potential)
     simulating = in_simulation(grid)
-    simulation_rows = np.flatnonzero(simulating)
-    needed = np.clip(bau[simulation_rows] - cap[simulation_rows], 0.0, None)
-    # the potential of each simulation row (the columns' rows are among them, sorted)
-    group_rows = rows[first]
-    at = np.searchsorted(simulation_rows, group_rows)
-    inside = (at < simulation_rows.size) & (simulation_rows[np.minimum(at, simulation_rows.size - 1)] == group_rows)
-    group_potential = np.add.reduceat(potential, first) if rows.size else np.zeros(0)
-    potential_by_row = np.zeros(simulation_rows.size)
-    potential_by_row[at[inside]] = group_potential[inside]
-    short = needed - potential_by_row
-    lacking = simulation_rows[short > 1e-9 * np.maximum(1.0, needed)]
-    if lacking.size:
-        full_needed = np.full(n_rows, np.nan)
-        full_needed[simulation_rows] = needed
-        full_short = np.full(n_rows, np.nan)
-        full_short[simulation_rows] = short
-        raise InfeasibleError(_short_message(grid, lacking, full_needed, full_short))
+    if check:  # the potential of each row (the columns' rows are simulation rows)
+        _check_potential(grid, np.bincount(rows, weights=potential, minlength=n_rows))
     abatement = np.empty_like(used)
     abatement[order] = used
     own_price = np.where(simulating, 0.0, np.nan)
@@ -349,6 +458,23 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame) -> PresolvedColumns:
     last = used_at[np.r_[used_rows[1:] != used_rows[:-1], True]] if used_at.size else used_at
     own_price[rows[last]] = np.maximum(own_price[rows[last]], columns.cost_cny_per_t[order][last])
     return PresolvedColumns(columns, abatement, own_price)
+
+
+def _check_potential(grid: pd.DataFrame, potential_by_row: np.ndarray) -> None:
+    """Refuse (InfeasibleError, naming installations and years) a simulation-phase
+    installation-year whose steps (``potential_by_row``, Mt by facility-year row) cannot make its cut."""
+    n_rows = len(grid)
+    simulation_rows = np.flatnonzero(in_simulation(grid))
+    bau, cap = grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy()
+    needed = np.clip(bau[simulation_rows] - cap[simulation_rows], 0.0, None)
+    short = needed - potential_by_row[simulation_rows]
+    lacking = simulation_rows[short > 1e-9 * np.maximum(1.0, needed)]
+    if lacking.size:
+        full_needed = np.full(n_rows, np.nan)
+        full_needed[simulation_rows] = needed
+        full_short = np.full(n_rows, np.nan)
+        full_short[simulation_rows] = short
+        raise InfeasibleError(_short_message(grid, lacking, full_needed, full_short))
 
 
 def _short_message(grid: pd.DataFrame, lacking: np.ndarray, needed: np.ndarray, short: np.ndarray) -> str:

@@ -185,6 +185,9 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
         # a NaN after the prices: row -1 (no installation in simulation, or none at all) picks it
         own_price = np.append(simulation["price_cny_per_t"].to_numpy(dtype=float), np.nan)[row]
         step_price = np.where(row >= 0, own_price, step_price)
+    if "own_price_cny_per_t" in steps:  # a pool of installations in closed form: the price they face
+        pooled_price = steps["own_price_cny_per_t"].to_numpy(dtype=float)
+        step_price = np.where(np.isnan(pooled_price), step_price, pooled_price)
     cost = steps["cost_cny_per_t"].to_numpy()
     build_limited, at_group_limit = deployment_limited(years, steps, market)
     used = (steps["abatement_mt"].to_numpy() > TOLERANCE_MT) & ~build_limited

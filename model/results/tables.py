@@ -312,8 +312,8 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     sector-year row of each. Built column by column from arrays: a study builds it for
     every scenario."""
     solved = [(columns, solution.values[columns.name]) for columns in p.abatement]
-    if p.presolved is not None:
-        solved.append((p.presolved.columns, p.presolved.abatement_mt))
+    presolved = p.presolved.by_pool if p.presolved is not None else []  # closed form: by pool
+    solved += [(columns, values) for columns, values, _ in presolved]
     key_columns = (["sector", "facility_id", "step", "pool", "year"] if p.facility_resolution
                    else ["sector", "step", "year"])
 
@@ -351,6 +351,10 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     }, copy=False)  # columns not stacked into blocks: each is new already
     if p.facility_resolution:
         steps["pool"] = pd.array(steps["pool"].to_numpy(dtype=float), dtype="Int64")
+        if presolved:  # the own price a pool of installations in closed form faces (the checks test it)
+            steps["own_price_cny_per_t"] = np.concatenate(
+                [np.full(len(steps) - sum(len(columns) for columns, _, _ in presolved), np.nan),
+                 *(price for _, _, price in presolved)])
     return steps, np.concatenate([columns.rows for columns, _ in solved])
 
 
@@ -456,10 +460,10 @@ def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
 def facility_own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
     """By facility-year row: an installation's own price in its sector's simulation phase
     (CNY/t, year-t money), NaN otherwise; facility resolution only."""
-    if p.presolved is not None:
+    if p.presolved is not None and not p.presolved.lp_rows.size:
         return p.presolved.own_price_cny_per_t
-    rows = p.facility_simulation_rows
-    own = np.full(len(p.facility_years), np.nan)
+    rows = p.facility_simulation_rows  # with a closed form, the rows a deployment limit reaches
+    own = np.full(len(p.facility_years), np.nan) if p.presolved is None else p.presolved.own_price_cny_per_t.copy()
     family = facility_compliance.FAMILY
     own[rows] = dual_prices(p, family, least_cost.duals[family.name])
     return own
