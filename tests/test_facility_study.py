@@ -50,3 +50,27 @@ def test_facility_resolution_sweep_equals_individual_solves(toy_binding_installa
         assert s1["price_cny_per_t"] == pytest.approx(60.0)
     objectives = study.scenarios["objective_bn_cny"].to_numpy()
     assert objectives == pytest.approx([3.3590248, 3.4708017], abs=1e-7)
+
+
+def test_a_sweep_of_a_cap_rule_equals_individual_solves(tmp_path):
+    """Steel's 2025 simulation rule from cap_rules.csv at reduction 0.06 and 0.1: its rule cap
+    is 47 or 45 Mt, of which s1 may emit 10/25 (18.8 or 18 Mt of its 25 Mt BAU): it cuts 6.2
+    or 7 Mt on its own. The kept installations (closed form) must follow a change of cap_rules.csv
+    alone: each scenario equals its own solve, and a solve after the study is not given the
+    study's installations (it failed facility_compliance by 2 Mt when they were kept by the
+    sector and registry tables only)."""
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(BINDING_REGISTRY)
+    (folder / "cap_rules.csv").write_text("sector,from_year,basis,reduction,benchmark_t_per_unit,source\n"
+                                          "steel,2025,simulation,0.06,,x\nsteel,2026,intensity,,,x\n")
+    dataset = apply_overrides(load_dataset(folder), FACILITY)
+    key = "cap_rules.steel.2025.reduction"
+    study = sweep(dataset, {key: [0.06, 0.1]})
+    for scenario, (reduction, cut) in enumerate([(0.06, 6.2), (0.1, 7.0)]):
+        single = solve(dataset, overrides={key: reduction}, allocation=False)
+        assert study.scenarios.at[scenario, "objective_bn_cny"] == pytest.approx(
+            single.summary["objective_bn_cny"], rel=1e-9)
+        assert single.facilities.set_index(["facility_id", "year"]).at[("s1", 2025), "abatement_mt"] == (
+            pytest.approx(cut))
+    assert study.scenarios["objective_bn_cny"].tolist() == pytest.approx([3.359024793, 3.327024793])

@@ -221,11 +221,13 @@ _INSTALLATIONS: list[tuple[tuple, tuple, tuple]] = []  # (tables, settings, deri
 
 def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> tuple:
     """The facility grid and the installations' abatement columns. They depend only on the
-    sector, MAC and registry tables and the horizon, which a study's scenarios mostly share
-    (tables are never changed in place: an override copies the table it changes), so the
-    last few are kept and found again by the identity of those tables."""
-    tables = (dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac, dataset.benchmarks, dataset.bau,
-              dataset.deployment_limits)
+    sector-year grid (phases and rule caps: sectors, BAU, allocation and cap rules), the MAC
+    and registry tables and the horizon, which a study's scenarios mostly share (tables are
+    never changed in place: an override copies the table it changes, and the grid is kept
+    by ``fastpath.cached`` for the tables it is made of), so the last few are kept and found
+    again by the identity of those tables."""
+    tables = (sector_years, dataset.sectors, dataset.mac, dataset.facilities, dataset.facility_mac,
+              dataset.benchmarks, dataset.bau, dataset.deployment_limits)
     settings = tuple(dataset.settings[key] for key in ("base_year", "first_year", "last_year",
                                                         "model.pool_installations"))
     for cached_tables, cached_settings, derived in _INSTALLATIONS:
