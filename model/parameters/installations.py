@@ -482,8 +482,9 @@ def _short_message(grid: pd.DataFrame, lacking: np.ndarray, needed: np.ndarray, 
              for row, (facility, year) in zip(lacking[:10], grid.index[lacking[:10]])]
     more = f"; and {lacking.size - 10} more" if lacking.size > 10 else ""
     return ("installations in their simulation phase cannot meet their share of the rule cap on their own: "
-            + "; ".join(shown) + more + " (lower simulation_reduction in sectors.csv, or give them more "
-            "abatement potential in facility_mac.csv)")
+            + "; ".join(shown) + more + " (lower the sector's simulation reduction: simulation_reduction in "
+            "sectors.csv, or reduction in its cap_rules.csv row; or give them more abatement potential in "
+            "facility_mac.csv)")
 
 
 def _installation_steps(dataset: Dataset) -> pd.DataFrame:
