@@ -74,3 +74,19 @@ def test_a_sweep_of_a_cap_rule_equals_individual_solves(tmp_path):
         assert single.facilities.set_index(["facility_id", "year"]).at[("s1", 2025), "abatement_mt"] == (
             pytest.approx(cut))
     assert study.scenarios["objective_bn_cny"].tolist() == pytest.approx([3.359024793, 3.327024793])
+
+
+def test_an_installation_that_cannot_meet_its_rule_cap_is_named(tmp_path):
+    """Reduction 0.2: steel's rule cap 40 Mt, s1 may emit 16 of its 25 Mt and must cut 9,
+    but its steps hold 10% + 20% of 25 = 7.5 Mt: refused, naming s1, the year and both numbers."""
+    from model.errors import InfeasibleError
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(BINDING_REGISTRY)
+    dataset = apply_overrides(load_dataset(folder), FACILITY)
+    with pytest.raises(InfeasibleError) as refused:
+        solve(dataset, overrides={"sectors.steel.simulation_reduction": 0.2}, allocation=False)
+    assert str(refused.value).startswith(
+        "installations in their simulation phase cannot meet their share of the rule cap on their own: "
+        "s1 in 2025: needs 9 Mt, can abate 7.5 Mt (lower the sector's simulation reduction")
