@@ -218,7 +218,7 @@ class Dataset:
         return digest.hexdigest()
 
 
-SMALL_TABLE_CELLS = 20_000  # a table of at most this many cells is hashed as the text of its cells
+SMALL_TABLE_CELLS = 2_000  # a table of at most this many cells is hashed as the text of its cells
 
 
 def _cells_digest(values: pd.Series | pd.Index) -> bytes:
