@@ -277,7 +277,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
 
 def _keys_from_codes(values: list[Any], positions: list[np.ndarray], names: list[str]) -> pd.MultiIndex:
     """``MultiIndex.from_arrays([values[i][positions[i]] ...])`` (levels: the values present,
-    sorted) made from integer positions: a categorical's names and a short array's values
+    sorted; text as object) made from integer positions: a categorical's names and a short array's values
     are sorted once, not factorized row by row (text per pooled column took most of the time)."""
     if any(isinstance(of, pd.Categorical) and (of.codes[at] < 0).any() for of, at in zip(values, positions)):
         return pd.MultiIndex.from_arrays([np.asarray(of)[at] for of, at in zip(values, positions)], names=names)
@@ -289,7 +289,7 @@ def _keys_from_codes(values: list[Any], positions: list[np.ndarray], names: list
             order = np.argsort(names_present, kind="stable")
             rank = np.empty(order.size, dtype=np.int64)
             rank[order] = np.arange(order.size)
-            levels.append(pd.Index(names_present[order].tolist()))
+            levels.append(pd.Index(names_present[order], dtype=object))  # object text: read back as arrays
             codes.append(rank[code])
         else:
             level, code = np.unique(np.asarray(of)[at], return_inverse=True)
@@ -302,14 +302,20 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     """Each installation step's cost path (the distinct ``key`` rows, numbered in sorted key
     order as ``groupby(key, sort=True).ngroup()``), the paths (``key`` columns, in that order),
     each path's pool number within its sector and step (0 for the cheapest) and its first
-    step (row of ``steps``). Numbered from integer ranks of the key columns (the text's
-    sorted ranks), hashed as one integer per step: no sort over the steps."""
+    step (row of ``steps``). Numbered from integer codes of the key columns (the text's
+    sorted ranks, the numbers' codes), hashed as one integer per step: no sort over the
+    steps, only over the distinct paths."""
     text, numbers = key[:2], key[2:]
     codes = [steps[f"{name}_rank"].to_numpy() if f"{name}_rank" in steps else pd.factorize(steps[name], sort=True)[0]
              for name in text]  # the sorted ranks _installation_steps made, else made here
     values = [steps[name].to_numpy(dtype=float) for name in numbers]
-    # one integer per step from the ranks of every key column (mixed radix), hashed, not sorted
-    ranks = [*codes, *(pd.factorize(column, sort=True)[0] for column in values)]
+    # one integer per step from codes of every key column (mixed radix), hashed, not sorted: the
+    # numbers' codes in order of appearance (no sort over the steps), the paths sorted after
+    number_codes = [pd.factorize(column)[0] for column in values]
+    order_by = values  # the paths are sorted by the numbers themselves
+    if any(code.size and code.min() < 0 for code in number_codes):  # a missing number: ranked as pandas sorts it
+        number_codes = order_by = [pd.factorize(column, sort=True)[0] for column in values]
+    ranks = [*codes, *number_codes]
     sizes = [int(rank.max()) + 1 if rank.size else 1 for rank in ranks]
     combined = np.zeros(len(steps), dtype=np.int64)
     for rank, size in zip(ranks, sizes):  # in place: no temporaries of a few million
@@ -317,11 +323,12 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
         combined += rank
     assert float(np.prod(np.array(sizes, dtype=float))) < 2.0 ** 62, "too many distinct cost paths to number"
     appearance, distinct = pd.factorize(combined)  # numbered in order of first appearance
-    sorted_rank = np.empty(distinct.size, dtype=np.int64)
-    sorted_rank[np.argsort(distinct, kind="stable")] = np.arange(distinct.size)  # a few thousand paths
-    path_id = sorted_rank[appearance]
     running = np.maximum.accumulate(appearance)
     first_appearance = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if appearance.size else appearance
+    sorted_rank = np.empty(distinct.size, dtype=np.int64)  # the paths (a few thousand) in sorted key order
+    sorted_rank[np.lexsort([column[first_appearance] for column in reversed([*codes, *order_by])])] = np.arange(
+        distinct.size)
+    path_id = sorted_rank[appearance]
     first = np.empty(distinct.size, dtype=np.int64)
     first[sorted_rank] = first_appearance  # each path's first step, paths in sorted order
     paths = steps[key].iloc[first].reset_index(drop=True)

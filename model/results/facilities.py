@@ -44,8 +44,8 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     # a scenario's grid is its own (its BAU), but its phases are mostly the base's: found by value
     code_of_row = grid["phase_code"].to_numpy()
     rows = fastpath.kept_for_equal(f"facility_years rows {phases}", (code_of_row,), lambda: _rows(code_of_row, phases))
-    cap_share, capped_at_allocation = fastpath.cached("relief rules", (p.dataset.facilities, p.dataset.benchmarks),
-                                                      lambda: _read_only(relief_rules(p)))
+    cap_share, capped_at_allocation, any_relief = fastpath.cached(
+        "relief rules", (p.dataset.facilities, p.dataset.benchmarks), lambda: _with_any(_read_only(relief_rules(p))))
     covered, simulation = rows["covered"], rows["simulation"]
     sector_row = grid["sector_row"].to_numpy()[covered]
     bau = grid["bau_mt"].to_numpy()[covered]
@@ -67,10 +67,13 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     price = np.where(simulation, price_in_simulation, allowance_price)
     shortfall = emissions - free
     facility = covered // p.years.size
-    share, at_allocation = cap_share[facility], capped_at_allocation[facility]
-    owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
-    owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
-    relief = np.where(rows["trading"], shortfall - owed, 0.0)
+    if any_relief:
+        share, at_allocation = cap_share[facility], capped_at_allocation[facility]
+        owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
+        owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
+        relief = np.where(rows["trading"], shortfall - owed, 0.0)
+    else:  # no installation has a relief rule: nothing is waived (unknown where the shortfall is)
+        relief = np.where(rows["trading"] & np.isnan(shortfall), np.nan, 0.0)
     facilities = p.dataset.facilities
     # text as categoricals (codes by row, each installation's text once); the columns are not
     # stacked into blocks (copying them cost more than computing them)
@@ -101,6 +104,12 @@ def _rows(code_of_row: np.ndarray, phases: tuple[str, ...]) -> dict[str, np.ndar
     code = code_of_row[covered]
     return _read_only({"covered": covered, "phase_code": code, "simulation": code == PHASES.index(SIMULATION),
                        "trading": code == PHASES.index(TRADING)})
+
+
+def _with_any(rules: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The relief rules by installation, and whether any installation has one."""
+    share, capped = rules
+    return share, capped, bool((~np.isnan(share)).any() or capped.any())
 
 
 def _read_only(arrays: Any) -> Any:

@@ -327,8 +327,11 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
                                       else np.full(len(columns), np.nan))
                 elif name in table:
                     keys[name].append(table[name])
-                elif name == "sector":
-                    keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
+                elif name == "sector":  # the grid's categorical: its codes at the rows, then the names
+                    sector = p.facility_years["sector"].array
+                    keys[name].append(np.asarray(sector.categories, dtype=object)[sector.codes[columns.facility_rows]]
+                                      if isinstance(sector, pd.Categorical)
+                                      else p.facility_years["sector"].to_numpy()[columns.facility_rows])
                 else:
                     keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
         joined = {name: np.concatenate(parts) for name, parts in keys.items()}
