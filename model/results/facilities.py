@@ -47,43 +47,65 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     cap_share, capped_at_allocation, any_relief = fastpath.cached(
         "relief rules", (p.dataset.facilities, p.dataset.benchmarks), lambda: _with_any(_read_only(relief_rules(p))))
     covered, simulation = rows["covered"], rows["simulation"]
-    sector_row = grid["sector_row"].to_numpy()[covered]
+    n_years = p.years.size
     bau = grid["bau_mt"].to_numpy()[covered]
+    by_sector = abatement_mt is None or "free_mt" in sector_years  # the sectors' numbers are spread over rows
+    sector_row = grid["sector_row"].to_numpy()[covered] if by_sector else None
+    # built column by column, in place where a temporary would be as long as the table (a
+    # registry's table is millions of rows: each temporary is tens of MB)
     if abatement_mt is None:
+        assert sector_row is not None
         emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * grid["emission_share"].to_numpy()[covered]
         abatement = bau - emissions
-        price_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row]
+        own_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row[simulation]]
     else:
         assert own_price is not None  # a facility-resolution solve gives both
         abatement = abatement_mt[covered]
         emissions = bau - abatement
-        price_in_simulation = own_price[covered]
+        own_in_simulation = own_price[covered[simulation]]
     # free allowances: a share of the sector's (stage 2); in simulation the share of the rule cap
-    sector_free = (sector_years["free_mt"].to_numpy()[sector_row] * grid["allocation_share"].to_numpy()[covered]
-                   if "free_mt" in sector_years else np.full(covered.size, np.nan))
-    free = np.where(simulation, grid["cap_mt"].to_numpy()[covered], sector_free)
-    year = p.years[covered % p.years.size]  # the grid is installation by installation, year by year
-    allowance_price = years["allowance_price_cny_per_t"].to_numpy()[year - p.first_year]
-    price = np.where(simulation, price_in_simulation, allowance_price)
+    free = grid["cap_mt"].to_numpy()[covered]
+    if "free_mt" in sector_years:
+        assert sector_row is not None
+        sector_free = sector_years["free_mt"].to_numpy()[sector_row] * grid["allocation_share"].to_numpy()[covered]
+        np.copyto(free, sector_free, where=~simulation)
+        del sector_free
+    else:
+        np.copyto(free, np.nan, where=~simulation)
+    del sector_row
+    year = covered % n_years  # the grid is installation by installation, year by year: the year's position
+    price = years["allowance_price_cny_per_t"].to_numpy()[year]  # the allowance price, the own in simulation
+    price[simulation] = own_in_simulation
+    del own_in_simulation
+    year += p.first_year  # the model's years are consecutive from first_year
     shortfall = emissions - free
-    facility = covered // p.years.size
     if any_relief:
+        facility = covered // n_years
         share, at_allocation = cap_share[facility], capped_at_allocation[facility]
         owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
         owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
         relief = np.where(rows["trading"], shortfall - owed, 0.0)
+        del facility, share, at_allocation, owed
     else:  # no installation has a relief rule: nothing is waived (unknown where the shortfall is)
         relief = np.where(rows["trading"] & np.isnan(shortfall), np.nan, 0.0)
+    cost = np.nan_to_num(price)  # price x (shortfall - relief) / 1e3, in place
+    owed_mt = np.subtract(shortfall, relief)
+    np.multiply(cost, owed_mt, out=cost)
+    del owed_mt
+    np.divide(cost, 1e3, out=cost)
     facilities = p.dataset.facilities
+    facility = covered // n_years
     # text as categoricals (codes by row, each installation's text once); the columns are not
     # stacked into blocks (copying them cost more than computing them)
+    text = {name: _categorical(facilities, name, facility) for name in ("facility_id", "sector", "region", "unit_type")}
+    del facility
     return pd.DataFrame({
-        "facility_id": _categorical(facilities, "facility_id", facility),
-        "sector": _categorical(facilities, "sector", facility),
+        "facility_id": text["facility_id"],
+        "sector": text["sector"],
         "year": year,
         "phase": _phase_categorical(rows["phase_code"]),
-        "region": _categorical(facilities, "region", facility),
-        "unit_type": _categorical(facilities, "unit_type", facility),
+        "region": text["region"],
+        "unit_type": text["unit_type"],
         "bau_mt": bau,
         "abatement_mt": abatement,
         "emissions_mt": emissions,
@@ -91,7 +113,7 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         "shortfall_mt": shortfall,
         "relief_mt": relief,
         "price_cny_per_t": price,
-        "compliance_cost_bn_cny": np.nan_to_num(price) * (shortfall - relief) / 1e3,
+        "compliance_cost_bn_cny": cost,
     }, copy=False)
 
 
@@ -148,7 +170,9 @@ def _categorical(table: pd.DataFrame, column: str, rows: np.ndarray) -> pd.Categ
     the scenarios that share the registry."""
     def factorized() -> tuple[np.ndarray, pd.Index]:
         codes, categories = pd.factorize(table[column], use_na_sentinel=True)
-        return codes, pd.Index(categories, dtype=object)
+        # in the dtype the categorical keeps (gathered so, no copy of the table's length to narrow)
+        small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_000 else np.int32
+        return codes.astype(small), pd.Index(categories, dtype=object)
 
     codes, categories = fastpath.cached(f"categorical {column}", (table,), factorized)
     return pd.Categorical.from_codes(codes[rows], categories=categories)
