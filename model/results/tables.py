@@ -475,13 +475,17 @@ def facility_abatement(p: Parameters, solution: Solution, with_pools: bool = Tru
     their own (trading, or outside the ETS), so every simulation-phase row is right without
     them, and a table of those rows alone (a study's scenario) skips their sums."""
     n = len(p.facility_years)
-    total = np.zeros(n)
+    parts: list[tuple[np.ndarray, np.ndarray]] = []  # installations' own columns: (facility-year rows, values)
     if p.presolved is not None:
-        assert p.presolved.columns.facility_rows is not None  # installations' own columns
-        total += np.bincount(p.presolved.columns.facility_rows, weights=p.presolved.abatement_mt, minlength=n)
-    for columns in p.installation_columns:
-        if columns.facility_rows is not None:
-            total += np.bincount(columns.facility_rows, weights=solution.values[columns.name], minlength=n)
+        assert p.presolved.columns.facility_rows is not None
+        parts.append((p.presolved.columns.facility_rows, p.presolved.abatement_mt))
+    parts += [(columns.facility_rows, solution.values[columns.name]) for columns in p.installation_columns
+              if columns.facility_rows is not None]
+    # by facility-year row: the first sum made in its own array, the rest added in place
+    total: np.ndarray = (np.bincount(parts[0][0], weights=parts[0][1], minlength=n).astype(float, copy=False)
+                         if parts else np.zeros(n))
+    for rows, values in parts[1:]:
+        total += np.bincount(rows, weights=values, minlength=n)
     members = p.pooled_members
     if members is not None and with_pools:
         pooled = next(c for c in p.installation_columns if c.name == "pooled_abatement_mt")
@@ -493,12 +497,22 @@ def facility_abatement(p: Parameters, solution: Solution, with_pools: bool = Tru
         # terms left out are zeros: the sums are the same)
         used_years = np.flatnonzero(by_path_year.any(axis=0))
         in_use = np.asarray(by_path_year.any(axis=1), dtype=bool)[members.pool_path]
-        facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
+        if in_use.all():  # every member: the members' own arrays, not copies of them
+            facility, path, share = members.facility, members.pool_path, members.potential_share
+        else:
+            facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
+        del in_use
         share_used = np.zeros((n_years, n // n_years))  # year x installation: each year's row contiguous
         by_year_path = np.ascontiguousarray(by_path_year.T)
+        term = np.empty(share.size)  # one buffer for every year's member terms
         for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
-            share_used[year] = np.bincount(facility, minlength=n // n_years, weights=share * by_year_path[year][path])
-        total += share_used.T.ravel() * p.facility_years["bau_mt"].to_numpy()
+            np.take(by_year_path[year], path, out=term)
+            np.multiply(share, term, out=term)
+            share_used[year] = np.bincount(facility, minlength=n // n_years, weights=term)
+        del term
+        by_row = share_used.T  # installation x year: the grid's row order, a view
+        np.multiply(by_row, p.facility_years["bau_mt"].to_numpy().reshape(by_row.shape), out=by_row)
+        total.reshape(by_row.shape)[...] += by_row
     return total
 
 
