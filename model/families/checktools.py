@@ -97,12 +97,15 @@ def _rows_of(table_names: np.ndarray, table_codes: np.ndarray, table_years: np.n
              key_codes: np.ndarray, key_years: np.ndarray) -> np.ndarray:
     code = pd.factorize(np.concatenate([table_names, key_names]))[0].astype(np.int64) + 1  # 0: a blank name
     table_code = np.append(code[:table_names.size], 0)[table_codes]  # a code -1 (missing) picks the 0 after
-    key_code = np.append(code[table_names.size:], 0)[key_codes]
+    key_code = np.append(code[table_names.size:], 0)[key_codes]  # int64: a new array, made the key below
     all_years = np.concatenate([table_years, key_years])
     first = int(all_years.min()) if all_years.size else 0
     span = int(all_years.max()) - first + 1 if all_years.size else 1
     table_key = table_code * span + (table_years - first)
-    key = key_code * span + (key_years - first)
+    key = key_code  # the key's (name, year) as one integer, in place: no temporaries as long as the keys
+    key *= span
+    key += key_years
+    key -= first
     cells = (int(code.max(initial=0)) + 1) * span
     rows: np.ndarray | None = None
     if cells <= LOOKUP_CELLS:  # (name, year) -> row in a dense table
