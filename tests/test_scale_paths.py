@@ -71,3 +71,25 @@ def _sha(dataset, facilities: pd.DataFrame) -> str:
     import dataclasses
 
     return dataclasses.replace(dataset, facilities=facilities).sha256
+
+
+def test_benchmark_rows_join_the_registry_on_codes():
+    """benchmarks.csv rows: 0 (power, coal), 1 (power, gas), 2 (steel, bof). Installations:
+    gas -> 1, coal -> 0, steel's eaf (no benchmark) -> -1, bof -> 2; the registry's categories
+    are in an order of their own. By row, the benchmarks 0.8 / 0.4 / 1.9 t per unit, NaN for eaf."""
+    from model.parameters.installations import benchmark_rows, by_benchmark_row
+
+    benchmarks = pd.DataFrame({"sector": ["power", "power", "steel"], "unit_type": ["coal", "gas", "bof"],
+                               "benchmark_t_per_unit": [0.8, 0.4, 1.9]})
+    facilities = pd.DataFrame({
+        "sector": pd.Categorical(["power", "power", "steel", "steel"], categories=["steel", "power"]),
+        "unit_type": pd.Categorical(["gas", "coal", "eaf", "bof"], categories=["gas", "eaf", "coal", "bof"])})
+    row = benchmark_rows(facilities, benchmarks)
+    assert row.tolist() == [1, 0, -1, 2]
+    assert by_benchmark_row(benchmarks["benchmark_t_per_unit"], row).tolist() == pytest.approx(
+        [0.4, 0.8, np.nan, 1.9], nan_ok=True)
+    # text instead of categoricals: the same rows
+    assert benchmark_rows(facilities.astype(object), benchmarks).tolist() == [1, 0, -1, 2]
+    # a repeated (sector, unit type) or a missing name: left to pandas' join (None)
+    assert benchmark_rows(facilities, pd.concat([benchmarks, benchmarks.iloc[:1]])) is None
+    assert benchmark_rows(facilities.assign(unit_type=[None, "coal", "eaf", "bof"]), benchmarks) is None

@@ -472,14 +472,50 @@ def _allocation_basis(dataset: Dataset) -> np.ndarray:
     """benchmark x output where the sector has benchmarks, output where it has none; a
     sector with any installation lacking output shares by base-year emissions throughout."""
     facilities = dataset.facilities
-    benchmarks = dataset.benchmarks.set_index(["sector", "unit_type"])["benchmark_t_per_unit"]
-    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
-    benchmark = (benchmarks.reindex(keys).to_numpy(dtype=float) if len(benchmarks)
-                 else np.full(len(facilities), np.nan))
+    row = benchmark_rows(facilities, dataset.benchmarks)
+    if row is None:  # names the codes cannot join alike (missing, repeated): pandas' join
+        benchmarks = dataset.benchmarks.set_index(["sector", "unit_type"])["benchmark_t_per_unit"]
+        keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
+        benchmark = (benchmarks.reindex(keys).to_numpy(dtype=float) if len(benchmarks)
+                     else np.full(len(facilities), np.nan))
+    else:
+        benchmark = by_benchmark_row(dataset.benchmarks["benchmark_t_per_unit"], row)
     output = facilities["output"].to_numpy(dtype=float)
     basis = np.where(np.isnan(benchmark), output, benchmark * output)
-    lacking = pd.Series(np.isnan(basis)).groupby(facilities["sector"].to_numpy()).transform("any").to_numpy()
+    sector_code, _ = _codes(facilities["sector"])
+    if (sector_code < 0).any():  # a missing sector (refused by the checks): as groupby leaves it
+        lacking = pd.Series(np.isnan(basis)).groupby(facilities["sector"].to_numpy()).transform("any").to_numpy()
+    else:  # a sector lacks output if any of its installations does
+        lacking = (np.bincount(sector_code, weights=np.isnan(basis)) > 0)[sector_code]
     return np.where(lacking, facilities["emissions_mt"].to_numpy(dtype=float), basis)
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column's integer codes (-1: missing) and names: a categorical's own, else factorized."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), column.cat.categories.to_numpy(dtype=object)
+    codes, names = pd.factorize(column.to_numpy(dtype=object))
+    return codes, np.asarray(names, dtype=object)
+
+
+def benchmark_rows(facilities: pd.DataFrame, benchmarks: pd.DataFrame) -> np.ndarray | None:
+    """Each installation's row (position) in benchmarks.csv by its sector and unit type, -1
+    for none: the few (sector, unit type) names joined once, then spread by the registry's
+    codes. None where a name is missing or benchmarks.csv repeats a pair (pandas' join
+    decides those)."""
+    (sector_code, sectors), (type_code, types) = _codes(facilities["sector"]), _codes(facilities["unit_type"])
+    keys = pd.MultiIndex.from_arrays([benchmarks["sector"], benchmarks["unit_type"]])
+    if (sector_code < 0).any() or (type_code < 0).any() or not keys.is_unique or keys.to_frame().isna().any().any():
+        return None
+    pairs = pd.MultiIndex.from_product([pd.Index(sectors, dtype=object), pd.Index(types, dtype=object)])
+    row_of_pair = keys.get_indexer(pairs) if len(keys) else np.full(len(pairs), -1)
+    return row_of_pair[sector_code.astype(np.int64) * len(types) + type_code]
+
+
+def by_benchmark_row(values: pd.Series, row: np.ndarray) -> np.ndarray:
+    """A benchmarks.csv column at each installation's row (NaN where it has none), as floats."""
+    column = np.append(values.to_numpy(dtype=float, na_value=np.nan), np.nan)
+    return column[row]  # row -1 picks the NaN after
 
 
 def _within_sector_share(sector_code: np.ndarray, weight: np.ndarray) -> np.ndarray:

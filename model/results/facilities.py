@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..data import fastpath
 from ..parameters.derive import Parameters
+from ..parameters.installations import benchmark_rows, by_benchmark_row
 from ..parameters.phases import PHASES, SIMULATION, TRADING
 
 
@@ -145,15 +146,18 @@ def relief_rules(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
     """By installation: its shortfall cap share (NaN: none) and whether its obligation is
     capped at its allocation, its own (facilities.csv) or else its unit type's (benchmarks.csv)."""
     facilities, benchmarks = p.dataset.facilities, p.dataset.benchmarks
-    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
-    by_type = benchmarks.set_index(["sector", "unit_type"])
     n = len(facilities)
+    row = benchmark_rows(facilities, benchmarks)  # joined on codes (None: pandas' join decides)
+    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]]) if row is None else None
+    by_type = benchmarks.set_index(["sector", "unit_type"]) if row is None else benchmarks
 
     def column(name: str) -> tuple[np.ndarray, np.ndarray]:
         own = (facilities[name] if name in facilities else pd.Series(np.nan, index=facilities.index)).to_numpy(
             dtype=float, na_value=np.nan)
-        typed = (by_type[name].reindex(keys).to_numpy(dtype=float, na_value=np.nan)
-                 if len(by_type) and name in by_type else np.full(n, np.nan))
+        if not len(by_type) or name not in by_type:
+            return own, np.full(n, np.nan)
+        typed = (by_type[name].reindex(keys).to_numpy(dtype=float, na_value=np.nan) if row is None
+                 else by_benchmark_row(by_type[name], row))
         return own, typed
 
     own, typed = column("shortfall_cap_share")
