@@ -397,13 +397,21 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     not by a merge and a sort on text; ``sector_rank`` and ``step_rank`` are the text's
     positions in sorted order, for sorting on integers later."""
     facilities, mac, own = dataset.facilities, dataset.mac, dataset.facility_mac
-    has_own = facilities["facility_id"].isin(own["facility_id"]).to_numpy()
+    has_own = (facilities["facility_id"].isin(own["facility_id"]).to_numpy() if len(own)
+               else np.zeros(len(facilities), dtype=bool))
     inherits = np.flatnonzero(~has_own)
     # the mac rows of each inheriting installation's sector, by step name (mac.csv's order on ties)
-    sector_code, _ = pd.factorize(np.concatenate([mac["sector"].to_numpy(dtype=object),
-                                                  facilities["sector"].to_numpy(dtype=object)[inherits]]))
-    mac_code, facility_code = sector_code[:len(mac)], sector_code[len(mac):]
-    n_codes = int(sector_code.max()) + 1 if sector_code.size else 0
+    registry_code, registry_names = _codes(facilities["sector"])
+    if (registry_code < 0).any():  # a missing sector (refused by the checks): numbered with the text
+        sector_code, _ = pd.factorize(np.concatenate([mac["sector"].to_numpy(dtype=object),
+                                                      facilities["sector"].to_numpy(dtype=object)[inherits]]))
+        mac_code, facility_code = sector_code[:len(mac)], sector_code[len(mac):]
+        n_codes = int(sector_code.max()) + 1 if sector_code.size else 0
+    else:  # the registry's few sector names matched to mac.csv's once; a sector without steps gets none
+        mac_code, mac_names = pd.factorize(mac["sector"].to_numpy(dtype=object))
+        n_codes = len(mac_names) + 1  # the last code: sectors mac.csv does not list (no steps)
+        of_name = pd.Index(np.asarray(mac_names, dtype=object), dtype=object).get_indexer(registry_names)
+        facility_code = np.where(of_name >= 0, of_name, n_codes - 1)[registry_code[inherits]]
     mac_steps = mac["step"].to_numpy(dtype=object)
     by_sector = np.lexsort((np.searchsorted(np.unique(mac_steps), mac_steps), mac_code))
     count = np.bincount(mac_code, minlength=n_codes)
@@ -417,10 +425,12 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     del within
     cost_factor = facilities["cost_factor"].to_numpy(dtype=float, na_value=np.nan)
     # its own steps (an installation of facility_mac.csv), at the installation's position
-    facility_of = pd.Series(np.arange(len(facilities)), index=facilities["facility_id"])
-    own_facility = facility_of.reindex(own["facility_id"]).to_numpy()
-
-    own_sector = facilities["sector"].to_numpy(dtype=object)[own_facility.astype(int)]
+    if len(own):
+        facility_of = pd.Series(np.arange(len(facilities)), index=facilities["facility_id"])
+        own_facility = facility_of.reindex(own["facility_id"]).to_numpy()
+        own_sector = facilities["sector"].to_numpy(dtype=object)[own_facility.astype(int)]
+    else:  # no installation has steps of its own: no text of the registry is read for them
+        own_facility, own_sector = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
 
     def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object) -> np.ndarray:
         inherited = mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row]
