@@ -347,13 +347,13 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
     steps = pd.DataFrame({  # text kept as object arrays (copies of the kept keys): no conversion per scenario
-        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None, copy=True)
+        **{name: (pd.array(values, dtype="Int64") if name == "pool"  # pool numbers, NaN: no pool (made anew)
+                  else pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None,
+                                 copy=True))
            for name, values in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
     }, copy=False)  # columns not stacked into blocks: each is new already
-    if p.facility_resolution:
-        steps["pool"] = pd.array(steps["pool"].to_numpy(dtype=float), dtype="Int64")
     return steps, np.concatenate([columns.rows for columns, _ in solved])
 
 
