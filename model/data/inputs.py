@@ -203,12 +203,37 @@ class Dataset:
         """Checksum of the dataset's content (settings and tables, after overrides)."""
         digest = hashlib.sha256()
         digest.update(json.dumps(self.settings, sort_keys=True, default=str).encode())
-        for spec in schema.TABLES:  # cells hashed by pandas in bulk: writing the registry as text took longer
+        for spec in schema.TABLES:
             table = self.table(spec.file.removesuffix(".csv"))
             digest.update(spec.file.encode())
             digest.update(json.dumps([[str(c) for c in table.columns], [str(t) for t in table.dtypes]]).encode())
-            digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+            if table.size <= SMALL_TABLE_CELLS:  # a few rows: the cells as text, at once
+                digest.update(repr([table.index.tolist(), table.to_numpy(dtype=object).tolist()]).encode())
+                continue
+            # a registry: column by column in bulk (writing its cells as text took longer)
+            for level in range(table.index.nlevels):
+                digest.update(_cells_digest(table.index.get_level_values(level)))
+            for _, column in table.items():
+                digest.update(_cells_digest(column))
         return digest.hexdigest()
+
+
+SMALL_TABLE_CELLS = 2_000  # a table of at most this many cells is hashed as the text of its cells
+
+
+def _cells_digest(values: pd.Series | pd.Index) -> bytes:
+    """The bytes that stand for a large table's column in ``Dataset.sha256``: numbers as
+    their own bytes, a categorical as its names' hashes by row (whatever the order of its
+    categories: a registry read from CSV or from Parquet hashes the same), other text and
+    numbers with missing values hashed by pandas (``hash_array``)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categorical = pd.Categorical(values)
+        by_name = pd.util.hash_array(np.asarray(categorical.categories, dtype=object), categorize=False)
+        codes = categorical.codes
+        return np.where(codes >= 0, by_name[codes] if by_name.size else 0, np.uint64(0)).tobytes()
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
+        return np.ascontiguousarray(values.to_numpy()).tobytes()
+    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False).tobytes()
 
 
 _DATASET_FIELDS = frozenset(f.name for f in dataclasses.fields(Dataset))

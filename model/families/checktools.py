@@ -72,20 +72,50 @@ def row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
 def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
     """For each row of ``keys``, the position in ``table`` of the row with the same ``name``
     and year (-1: none), joined on one integer key rather than on strings; made once for the
-    scenarios of a study whose tables have the same keys (read-only)."""
+    scenarios of a study whose tables have the same keys (read-only). A categorical column
+    is joined on its codes (its few names matched once), not on a name per row."""
     from ..data import fastpath  # here, not at the top: the families' imports are another's edit
 
-    arrays = (table[name].to_numpy(dtype=object), table["year"].to_numpy(np.int64),
-              keys[name].to_numpy(dtype=object), keys["year"].to_numpy(np.int64))
+    arrays = (*_name_codes(table[name]), table["year"].to_numpy(np.int64),
+              *_name_codes(keys[name]), keys["year"].to_numpy(np.int64))
     return fastpath.kept_for_equal(f"rows_of {name}", arrays, lambda: _rows_of(*arrays))
 
 
-def _rows_of(table_names: np.ndarray, table_years: np.ndarray, key_names: np.ndarray,
-             key_years: np.ndarray) -> np.ndarray:
-    names = np.concatenate([table_names, key_names])
-    code = pd.factorize(names)[0].astype(np.int64) * 10_000  # a blank name (-1) matches nothing
-    key = code + np.concatenate([table_years, key_years])
-    rows = pd.Index(key[:table_names.size]).get_indexer(key[table_names.size:])
+def _name_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as (names, code by row; -1 missing): a categorical's own categories and
+    codes, other text as a (names, positions) pair made by ``pd.factorize``."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.categories.to_numpy(dtype=object), column.cat.codes.to_numpy()
+    codes, names = pd.factorize(column.to_numpy(dtype=object))
+    return np.asarray(names, dtype=object), codes
+
+
+LOOKUP_CELLS = 50_000_000  # a dense (name x year) table of rows up to this size, else a hash join
+
+
+def _rows_of(table_names: np.ndarray, table_codes: np.ndarray, table_years: np.ndarray, key_names: np.ndarray,
+             key_codes: np.ndarray, key_years: np.ndarray) -> np.ndarray:
+    code = pd.factorize(np.concatenate([table_names, key_names]))[0].astype(np.int64) + 1  # 0: a blank name
+    table_code = np.append(code[:table_names.size], 0)[table_codes]  # a code -1 (missing) picks the 0 after
+    key_code = np.append(code[table_names.size:], 0)[key_codes]  # int64: a new array, made the key below
+    all_years = np.concatenate([table_years, key_years])
+    first = int(all_years.min()) if all_years.size else 0
+    span = int(all_years.max()) - first + 1 if all_years.size else 1
+    table_key = table_code * span + (table_years - first)
+    key = key_code  # the key's (name, year) as one integer, in place: no temporaries as long as the keys
+    key *= span
+    key += key_years
+    key -= first
+    cells = (int(code.max(initial=0)) + 1) * span
+    rows: np.ndarray | None = None
+    if cells <= LOOKUP_CELLS:  # (name, year) -> row in a dense table
+        lookup: np.ndarray = np.full(cells, -1, dtype=np.int32 if table_key.size < 2**31 else np.int64)
+        lookup[table_key] = np.arange(table_key.size, dtype=lookup.dtype)
+        if np.count_nonzero(lookup >= 0) == table_key.size:  # each (name, year) once
+            rows = lookup[key].astype(np.intp)
+        del lookup
+    if rows is None:  # a repeated (name, year) in the table is refused, as by a join of pandas
+        rows = pd.Index(table_key).get_indexer(key)
     rows.flags.writeable = False
     return rows
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from .checktools import joined, rows_of, worst
 from ..lp.blocks import RowBlock
@@ -40,14 +41,17 @@ def facility_compliance(years, sector_years, steps, market) -> float:
     facilities = market.get("facilities")
     if "facility_id" not in steps or facilities is None or facilities.empty:
         return 0.0
-    simulation = np.asarray(facilities["phase"] == SIMULATION)  # a mask, not a copy of the table's rows
-    free_mt = facilities["free_mt"].to_numpy(dtype=float)
-    over = (facilities["emissions_mt"].to_numpy(dtype=float) - free_mt)[simulation]
+    simulation = np.flatnonzero(np.asarray(facilities["phase"] == SIMULATION))  # the rows, not a copy of the table's
+    free_mt = facilities["free_mt"].to_numpy(dtype=float)[simulation]
+    over = facilities["emissions_mt"].to_numpy(dtype=float)[simulation] - free_mt
     if "rule_cap_mt" not in sector_years:
         return worst(over)
-    row = rows_of(sector_years, facilities, "sector")[simulation]
+    # the simulation rows' sector and year only (a registry's table is millions of rows)
+    keys = pd.DataFrame({"sector": facilities["sector"].array[simulation],
+                         "year": facilities["year"].to_numpy()[simulation]}, copy=False)
+    row = rows_of(sector_years, keys, "sector")
     known = row >= 0
-    free = np.bincount(row[known], weights=free_mt[simulation][known], minlength=len(sector_years))
+    free = np.bincount(row[known], weights=free_mt[known], minlength=len(sector_years))
     registered = np.bincount(row[known], minlength=len(sector_years)) > 0
     shared_out = np.where(registered, np.abs(free - sector_years["rule_cap_mt"].to_numpy(dtype=float)), 0.0)
     return worst(joined(over, np.nan_to_num(shared_out)))

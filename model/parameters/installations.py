@@ -366,9 +366,9 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     column_of = np.full(in_pool.shape, -1)
     column_of[path_of_column, year_position] = np.arange(path_of_column.size)
     keys = fastpath.cached("pool_keys", (paths, in_pool.tobytes(), int(years[0]), int(years[-1])),
-                           lambda: pd.MultiIndex.from_arrays(
-                               [paths["sector"].to_numpy()[path_of_column], paths["step"].to_numpy()[path_of_column],
-                                pool_number[path_of_column], years[year_position]],
+                           lambda: _keys_from_codes(
+                               [paths["sector"].array, paths["step"].array, pool_number, years],
+                               [path_of_column, path_of_column, path_of_column, year_position],
                                names=["sector", "step", "pool", "year"]))
     pooled = AbatementColumns(
         "pooled_abatement_mt",
@@ -381,18 +381,47 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of, pool_number)
 
 
+def _keys_from_codes(values: list[Any], positions: list[np.ndarray], names: list[str]) -> pd.MultiIndex:
+    """``MultiIndex.from_arrays([values[i][positions[i]] ...])`` (levels: the values present,
+    sorted; text as object) made from integer positions: a categorical's names and a short array's values
+    are sorted once, not factorized row by row (text per pooled column took most of the time)."""
+    if any(isinstance(of, pd.Categorical) and (of.codes[at] < 0).any() for of, at in zip(values, positions)):
+        return pd.MultiIndex.from_arrays([np.asarray(of)[at] for of, at in zip(values, positions)], names=names)
+    levels, codes = [], []
+    for of, at in zip(values, positions):
+        if isinstance(of, pd.Categorical):  # its codes at the positions, renumbered among the names present
+            present, code = np.unique(of.codes[at], return_inverse=True)
+            names_present = np.asarray(of.categories, dtype=object)[present]
+            order = np.argsort(names_present, kind="stable")
+            rank = np.empty(order.size, dtype=np.int64)
+            rank[order] = np.arange(order.size)
+            levels.append(pd.Index(names_present[order], dtype=object))  # object text: read back as arrays
+            codes.append(rank[code])
+        else:
+            level, code = np.unique(np.asarray(of)[at], return_inverse=True)
+            levels.append(pd.Index(level))
+            codes.append(code)
+    return pd.MultiIndex(levels=levels, codes=codes, names=names, verify_integrity=False)
+
+
 def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
     """Each installation step's cost path (the distinct ``key`` rows, numbered in sorted key
     order as ``groupby(key, sort=True).ngroup()``), the paths (``key`` columns, in that order),
     each path's pool number within its sector and step (0 for the cheapest) and its first
-    step (row of ``steps``). Numbered from integer ranks of the key columns (the text's
-    sorted ranks), hashed as one integer per step: no sort over the steps."""
+    step (row of ``steps``). Numbered from integer codes of the key columns (the text's
+    sorted ranks, the numbers' codes), hashed as one integer per step: no sort over the
+    steps, only over the distinct paths."""
     text, numbers = key[:2], key[2:]
     codes = [steps[f"{name}_rank"].to_numpy() if f"{name}_rank" in steps else pd.factorize(steps[name], sort=True)[0]
              for name in text]  # the sorted ranks _installation_steps made, else made here
     values = [steps[name].to_numpy(dtype=float) for name in numbers]
-    # one integer per step from the ranks of every key column (mixed radix), hashed, not sorted
-    ranks = [*codes, *(pd.factorize(column, sort=True)[0] for column in values)]
+    # one integer per step from codes of every key column (mixed radix), hashed, not sorted: the
+    # numbers' codes in order of appearance (no sort over the steps), the paths sorted after
+    number_codes = [pd.factorize(column)[0] for column in values]
+    order_by = values  # the paths are sorted by the numbers themselves
+    if any(code.size and code.min() < 0 for code in number_codes):  # a missing number: ranked as pandas sorts it
+        number_codes = order_by = [pd.factorize(column, sort=True)[0] for column in values]
+    ranks = [*codes, *number_codes]
     sizes = [int(rank.max()) + 1 if rank.size else 1 for rank in ranks]
     combined = np.zeros(len(steps), dtype=np.int64)
     for rank, size in zip(ranks, sizes):  # in place: no temporaries of a few million
@@ -400,11 +429,12 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
         combined += rank
     assert float(np.prod(np.array(sizes, dtype=float))) < 2.0 ** 62, "too many distinct cost paths to number"
     appearance, distinct = pd.factorize(combined)  # numbered in order of first appearance
-    sorted_rank = np.empty(distinct.size, dtype=np.int64)
-    sorted_rank[np.argsort(distinct, kind="stable")] = np.arange(distinct.size)  # a few thousand paths
-    path_id = sorted_rank[appearance]
     running = np.maximum.accumulate(appearance)
     first_appearance = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if appearance.size else appearance
+    sorted_rank = np.empty(distinct.size, dtype=np.int64)  # the paths (a few thousand) in sorted key order
+    sorted_rank[np.lexsort([column[first_appearance] for column in reversed([*codes, *order_by])])] = np.arange(
+        distinct.size)
+    path_id = sorted_rank[appearance]
     first = np.empty(distinct.size, dtype=np.int64)
     first[sorted_rank] = first_appearance  # each path's first step, paths in sorted order
     paths = steps[key].iloc[first].reset_index(drop=True)
@@ -494,13 +524,21 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     not by a merge and a sort on text; ``sector_rank`` and ``step_rank`` are the text's
     positions in sorted order, for sorting on integers later."""
     facilities, mac, own = dataset.facilities, dataset.mac, dataset.facility_mac
-    has_own = facilities["facility_id"].isin(own["facility_id"]).to_numpy()
+    has_own = (facilities["facility_id"].isin(own["facility_id"]).to_numpy() if len(own)
+               else np.zeros(len(facilities), dtype=bool))
     inherits = np.flatnonzero(~has_own)
     # the mac rows of each inheriting installation's sector, by step name (mac.csv's order on ties)
-    sector_code, _ = pd.factorize(np.concatenate([mac["sector"].to_numpy(dtype=object),
-                                                  facilities["sector"].to_numpy(dtype=object)[inherits]]))
-    mac_code, facility_code = sector_code[:len(mac)], sector_code[len(mac):]
-    n_codes = int(sector_code.max()) + 1 if sector_code.size else 0
+    registry_code, registry_names = _codes(facilities["sector"])
+    if (registry_code < 0).any():  # a missing sector (refused by the checks): numbered with the text
+        sector_code, _ = pd.factorize(np.concatenate([mac["sector"].to_numpy(dtype=object),
+                                                      facilities["sector"].to_numpy(dtype=object)[inherits]]))
+        mac_code, facility_code = sector_code[:len(mac)], sector_code[len(mac):]
+        n_codes = int(sector_code.max()) + 1 if sector_code.size else 0
+    else:  # the registry's few sector names matched to mac.csv's once; a sector without steps gets none
+        mac_code, mac_names = pd.factorize(mac["sector"].to_numpy(dtype=object))
+        n_codes = len(mac_names) + 1  # the last code: sectors mac.csv does not list (no steps)
+        of_name = pd.Index(np.asarray(mac_names, dtype=object), dtype=object).get_indexer(registry_names)
+        facility_code = np.where(of_name >= 0, of_name, n_codes - 1)[registry_code[inherits]]
     mac_steps = mac["step"].to_numpy(dtype=object)
     by_sector = np.lexsort((np.searchsorted(np.unique(mac_steps), mac_steps), mac_code))
     count = np.bincount(mac_code, minlength=n_codes)
@@ -514,10 +552,12 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     del within
     cost_factor = facilities["cost_factor"].to_numpy(dtype=float, na_value=np.nan)
     # its own steps (an installation of facility_mac.csv), at the installation's position
-    facility_of = pd.Series(np.arange(len(facilities)), index=facilities["facility_id"])
-    own_facility = facility_of.reindex(own["facility_id"]).to_numpy()
-
-    own_sector = facilities["sector"].to_numpy(dtype=object)[own_facility.astype(int)]
+    if len(own):
+        facility_of = pd.Series(np.arange(len(facilities)), index=facilities["facility_id"])
+        own_facility = facility_of.reindex(own["facility_id"]).to_numpy()
+        own_sector = facilities["sector"].to_numpy(dtype=object)[own_facility.astype(int)]
+    else:  # no installation has steps of its own: no text of the registry is read for them
+        own_facility, own_sector = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
 
     def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object) -> np.ndarray:
         inherited = mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row]
@@ -569,14 +609,50 @@ def _allocation_basis(dataset: Dataset) -> np.ndarray:
     """benchmark x output where the sector has benchmarks, output where it has none; a
     sector with any installation lacking output shares by base-year emissions throughout."""
     facilities = dataset.facilities
-    benchmarks = dataset.benchmarks.set_index(["sector", "unit_type"])["benchmark_t_per_unit"]
-    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
-    benchmark = (benchmarks.reindex(keys).to_numpy(dtype=float) if len(benchmarks)
-                 else np.full(len(facilities), np.nan))
+    row = benchmark_rows(facilities, dataset.benchmarks)
+    if row is None:  # names the codes cannot join alike (missing, repeated): pandas' join
+        benchmarks = dataset.benchmarks.set_index(["sector", "unit_type"])["benchmark_t_per_unit"]
+        keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
+        benchmark = (benchmarks.reindex(keys).to_numpy(dtype=float) if len(benchmarks)
+                     else np.full(len(facilities), np.nan))
+    else:
+        benchmark = by_benchmark_row(dataset.benchmarks["benchmark_t_per_unit"], row)
     output = facilities["output"].to_numpy(dtype=float)
     basis = np.where(np.isnan(benchmark), output, benchmark * output)
-    lacking = pd.Series(np.isnan(basis)).groupby(facilities["sector"].to_numpy()).transform("any").to_numpy()
+    sector_code, _ = _codes(facilities["sector"])
+    if (sector_code < 0).any():  # a missing sector (refused by the checks): as groupby leaves it
+        lacking = pd.Series(np.isnan(basis)).groupby(facilities["sector"].to_numpy()).transform("any").to_numpy()
+    else:  # a sector lacks output if any of its installations does
+        lacking = (np.bincount(sector_code, weights=np.isnan(basis)) > 0)[sector_code]
     return np.where(lacking, facilities["emissions_mt"].to_numpy(dtype=float), basis)
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column's integer codes (-1: missing) and names: a categorical's own, else factorized."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), column.cat.categories.to_numpy(dtype=object)
+    codes, names = pd.factorize(column.to_numpy(dtype=object))
+    return codes, np.asarray(names, dtype=object)
+
+
+def benchmark_rows(facilities: pd.DataFrame, benchmarks: pd.DataFrame) -> np.ndarray | None:
+    """Each installation's row (position) in benchmarks.csv by its sector and unit type, -1
+    for none: the few (sector, unit type) names joined once, then spread by the registry's
+    codes. None where a name is missing or benchmarks.csv repeats a pair (pandas' join
+    decides those)."""
+    (sector_code, sectors), (type_code, types) = _codes(facilities["sector"]), _codes(facilities["unit_type"])
+    keys = pd.MultiIndex.from_arrays([benchmarks["sector"], benchmarks["unit_type"]])
+    if (sector_code < 0).any() or (type_code < 0).any() or not keys.is_unique or keys.to_frame().isna().any().any():
+        return None
+    pairs = pd.MultiIndex.from_product([pd.Index(sectors, dtype=object), pd.Index(types, dtype=object)])
+    row_of_pair = keys.get_indexer(pairs) if len(keys) else np.full(len(pairs), -1)
+    return row_of_pair[sector_code.astype(np.int64) * len(types) + type_code]
+
+
+def by_benchmark_row(values: pd.Series, row: np.ndarray) -> np.ndarray:
+    """A benchmarks.csv column at each installation's row (NaN where it has none), as floats."""
+    column = np.append(values.to_numpy(dtype=float, na_value=np.nan), np.nan)
+    return column[row]  # row -1 picks the NaN after
 
 
 def _within_sector_share(sector_code: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..data import fastpath
 from ..parameters.derive import Parameters
+from ..parameters.installations import benchmark_rows, by_benchmark_row
 from ..parameters.phases import PHASES, SIMULATION, TRADING
 
 
@@ -44,43 +45,68 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     # a scenario's grid is its own (its BAU), but its phases are mostly the base's: found by value
     code_of_row = grid["phase_code"].to_numpy()
     rows = fastpath.kept_for_equal(f"facility_years rows {phases}", (code_of_row,), lambda: _rows(code_of_row, phases))
-    cap_share, capped_at_allocation = fastpath.cached("relief rules", (p.dataset.facilities, p.dataset.benchmarks),
-                                                      lambda: _read_only(relief_rules(p)))
+    cap_share, capped_at_allocation, any_relief = fastpath.cached(
+        "relief rules", (p.dataset.facilities, p.dataset.benchmarks), lambda: _with_any(_read_only(relief_rules(p))))
     covered, simulation = rows["covered"], rows["simulation"]
-    sector_row = grid["sector_row"].to_numpy()[covered]
+    n_years = p.years.size
     bau = grid["bau_mt"].to_numpy()[covered]
+    by_sector = abatement_mt is None or "free_mt" in sector_years  # the sectors' numbers are spread over rows
+    sector_row = grid["sector_row"].to_numpy()[covered] if by_sector else None
+    # built column by column, in place where a temporary would be as long as the table (a
+    # registry's table is millions of rows: each temporary is tens of MB)
     if abatement_mt is None:
+        assert sector_row is not None
         emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * grid["emission_share"].to_numpy()[covered]
         abatement = bau - emissions
-        price_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row]
+        own_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row[simulation]]
     else:
         assert own_price is not None  # a facility-resolution solve gives both
         abatement = abatement_mt[covered]
         emissions = bau - abatement
-        price_in_simulation = own_price[covered]
+        own_in_simulation = own_price[covered[simulation]]
     # free allowances: a share of the sector's (stage 2); in simulation the share of the rule cap
-    sector_free = (sector_years["free_mt"].to_numpy()[sector_row] * grid["allocation_share"].to_numpy()[covered]
-                   if "free_mt" in sector_years else np.full(covered.size, np.nan))
-    free = np.where(simulation, grid["cap_mt"].to_numpy()[covered], sector_free)
-    year = p.years[covered % p.years.size]  # the grid is installation by installation, year by year
-    allowance_price = years["allowance_price_cny_per_t"].to_numpy()[year - p.first_year]
-    price = np.where(simulation, price_in_simulation, allowance_price)
+    free = grid["cap_mt"].to_numpy()[covered]
+    if "free_mt" in sector_years:
+        assert sector_row is not None
+        sector_free = sector_years["free_mt"].to_numpy()[sector_row] * grid["allocation_share"].to_numpy()[covered]
+        np.copyto(free, sector_free, where=~simulation)
+        del sector_free
+    else:
+        np.copyto(free, np.nan, where=~simulation)
+    del sector_row
+    year = covered % n_years  # the grid is installation by installation, year by year: the year's position
+    price = years["allowance_price_cny_per_t"].to_numpy()[year]  # the allowance price, the own in simulation
+    price[simulation] = own_in_simulation
+    del own_in_simulation
+    year += p.first_year  # the model's years are consecutive from first_year
     shortfall = emissions - free
-    facility = covered // p.years.size
-    share, at_allocation = cap_share[facility], capped_at_allocation[facility]
-    owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
-    owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
-    relief = np.where(rows["trading"], shortfall - owed, 0.0)
+    if any_relief:
+        facility = covered // n_years
+        share, at_allocation = cap_share[facility], capped_at_allocation[facility]
+        owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
+        owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
+        relief = np.where(rows["trading"], shortfall - owed, 0.0)
+        del facility, share, at_allocation, owed
+    else:  # no installation has a relief rule: nothing is waived (unknown where the shortfall is)
+        relief = np.where(rows["trading"] & np.isnan(shortfall), np.nan, 0.0)
+    cost = np.nan_to_num(price)  # price x (shortfall - relief) / 1e3, in place
+    owed_mt = np.subtract(shortfall, relief)
+    np.multiply(cost, owed_mt, out=cost)
+    del owed_mt
+    np.divide(cost, 1e3, out=cost)
     facilities = p.dataset.facilities
+    facility = covered // n_years
     # text as categoricals (codes by row, each installation's text once); the columns are not
     # stacked into blocks (copying them cost more than computing them)
+    text = {name: _categorical(facilities, name, facility) for name in ("facility_id", "sector", "region", "unit_type")}
+    del facility
     return pd.DataFrame({
-        "facility_id": _categorical(facilities, "facility_id", facility),
-        "sector": _categorical(facilities, "sector", facility),
+        "facility_id": text["facility_id"],
+        "sector": text["sector"],
         "year": year,
         "phase": _phase_categorical(rows["phase_code"]),
-        "region": _categorical(facilities, "region", facility),
-        "unit_type": _categorical(facilities, "unit_type", facility),
+        "region": text["region"],
+        "unit_type": text["unit_type"],
         "bau_mt": bau,
         "abatement_mt": abatement,
         "emissions_mt": emissions,
@@ -88,7 +114,7 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         "shortfall_mt": shortfall,
         "relief_mt": relief,
         "price_cny_per_t": price,
-        "compliance_cost_bn_cny": np.nan_to_num(price) * (shortfall - relief) / 1e3,
+        "compliance_cost_bn_cny": cost,
     }, copy=False)
 
 
@@ -103,6 +129,12 @@ def _rows(code_of_row: np.ndarray, phases: tuple[str, ...]) -> dict[str, np.ndar
                        "trading": code == PHASES.index(TRADING)})
 
 
+def _with_any(rules: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The relief rules by installation, and whether any installation has one."""
+    share, capped = rules
+    return share, capped, bool((~np.isnan(share)).any() or capped.any())
+
+
 def _read_only(arrays: Any) -> Any:
     """``arrays`` (a dict or tuple of arrays), each made read-only: they are shared."""
     for array in (arrays.values() if isinstance(arrays, dict) else arrays):
@@ -114,15 +146,18 @@ def relief_rules(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
     """By installation: its shortfall cap share (NaN: none) and whether its obligation is
     capped at its allocation, its own (facilities.csv) or else its unit type's (benchmarks.csv)."""
     facilities, benchmarks = p.dataset.facilities, p.dataset.benchmarks
-    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
-    by_type = benchmarks.set_index(["sector", "unit_type"])
     n = len(facilities)
+    row = benchmark_rows(facilities, benchmarks)  # joined on codes (None: pandas' join decides)
+    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]]) if row is None else None
+    by_type = benchmarks.set_index(["sector", "unit_type"]) if row is None else benchmarks
 
     def column(name: str) -> tuple[np.ndarray, np.ndarray]:
         own = (facilities[name] if name in facilities else pd.Series(np.nan, index=facilities.index)).to_numpy(
             dtype=float, na_value=np.nan)
-        typed = (by_type[name].reindex(keys).to_numpy(dtype=float, na_value=np.nan)
-                 if len(by_type) and name in by_type else np.full(n, np.nan))
+        if not len(by_type) or name not in by_type:
+            return own, np.full(n, np.nan)
+        typed = (by_type[name].reindex(keys).to_numpy(dtype=float, na_value=np.nan) if row is None
+                 else by_benchmark_row(by_type[name], row))
         return own, typed
 
     own, typed = column("shortfall_cap_share")
@@ -139,7 +174,9 @@ def _categorical(table: pd.DataFrame, column: str, rows: np.ndarray) -> pd.Categ
     the scenarios that share the registry."""
     def factorized() -> tuple[np.ndarray, pd.Index]:
         codes, categories = pd.factorize(table[column], use_na_sentinel=True)
-        return codes, pd.Index(categories, dtype=object)
+        # in the dtype the categorical keeps (gathered so, no copy of the table's length to narrow)
+        small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_000 else np.int32
+        return codes.astype(small), pd.Index(categories, dtype=object)
 
     codes, categories = fastpath.cached(f"categorical {column}", (table,), factorized)
     return pd.Categorical.from_codes(codes[rows], categories=categories)

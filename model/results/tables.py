@@ -327,8 +327,11 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
                                       else np.full(len(columns), np.nan))
                 elif name in table:
                     keys[name].append(table[name])
-                elif name == "sector":
-                    keys[name].append(p.facility_years["sector"].to_numpy()[columns.facility_rows])
+                elif name == "sector":  # the grid's categorical: its codes at the rows, then the names
+                    sector = p.facility_years["sector"].array
+                    keys[name].append(np.asarray(sector.categories, dtype=object)[sector.codes[columns.facility_rows]]
+                                      if isinstance(sector, pd.Categorical)
+                                      else p.facility_years["sector"].to_numpy()[columns.facility_rows])
                 else:
                     keys[name].append(np.full(len(columns), None if name == "facility_id" else np.nan, dtype=object))
         joined = {name: np.concatenate(parts) for name, parts in keys.items()}
@@ -344,17 +347,17 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
     steps = pd.DataFrame({  # text kept as object arrays (copies of the kept keys): no conversion per scenario
-        **{name: pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None, copy=True)
+        **{name: (pd.array(values, dtype="Int64") if name == "pool"  # pool numbers, NaN: no pool (made anew)
+                  else pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None,
+                                 copy=True))
            for name, values in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
     }, copy=False)  # columns not stacked into blocks: each is new already
-    if p.facility_resolution:
-        steps["pool"] = pd.array(steps["pool"].to_numpy(dtype=float), dtype="Int64")
-        if presolved:  # the own price a pool of installations in closed form faces (the checks test it)
-            steps["own_price_cny_per_t"] = np.concatenate(
-                [np.full(len(steps) - sum(len(columns) for columns, _, _ in presolved), np.nan),
-                 *(price for _, _, price in presolved)])
+    if presolved:  # the own price a pool of installations in closed form faces (the checks test it)
+        steps["own_price_cny_per_t"] = np.concatenate(
+            [np.full(len(steps) - sum(len(columns) for columns, _, _ in presolved), np.nan),
+             *(price for _, _, price in presolved)])
     return steps, np.concatenate([columns.rows for columns, _ in solved])
 
 
@@ -476,13 +479,17 @@ def facility_abatement(p: Parameters, solution: Solution, with_pools: bool = Tru
     their own (trading, or outside the ETS), so every simulation-phase row is right without
     them, and a table of those rows alone (a study's scenario) skips their sums."""
     n = len(p.facility_years)
-    total = np.zeros(n)
+    parts: list[tuple[np.ndarray, np.ndarray]] = []  # installations' own columns: (facility-year rows, values)
     if p.presolved is not None:
-        assert p.presolved.columns.facility_rows is not None  # installations' own columns
-        total += np.bincount(p.presolved.columns.facility_rows, weights=p.presolved.abatement_mt, minlength=n)
-    for columns in p.installation_columns:
-        if columns.facility_rows is not None:
-            total += np.bincount(columns.facility_rows, weights=solution.values[columns.name], minlength=n)
+        assert p.presolved.columns.facility_rows is not None
+        parts.append((p.presolved.columns.facility_rows, p.presolved.abatement_mt))
+    parts += [(columns.facility_rows, solution.values[columns.name]) for columns in p.installation_columns
+              if columns.facility_rows is not None]
+    # by facility-year row: the first sum made in its own array, the rest added in place
+    total: np.ndarray = (np.bincount(parts[0][0], weights=parts[0][1], minlength=n).astype(float, copy=False)
+                         if parts else np.zeros(n))
+    for rows, values in parts[1:]:
+        total += np.bincount(rows, weights=values, minlength=n)
     members = p.pooled_members
     if members is not None and with_pools:
         pooled = next(c for c in p.installation_columns if c.name == "pooled_abatement_mt")
@@ -494,12 +501,22 @@ def facility_abatement(p: Parameters, solution: Solution, with_pools: bool = Tru
         # terms left out are zeros: the sums are the same)
         used_years = np.flatnonzero(by_path_year.any(axis=0))
         in_use = np.asarray(by_path_year.any(axis=1), dtype=bool)[members.pool_path]
-        facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
+        if in_use.all():  # every member: the members' own arrays, not copies of them
+            facility, path, share = members.facility, members.pool_path, members.potential_share
+        else:
+            facility, path, share = members.facility[in_use], members.pool_path[in_use], members.potential_share[in_use]
+        del in_use
         share_used = np.zeros((n_years, n // n_years))  # year x installation: each year's row contiguous
         by_year_path = np.ascontiguousarray(by_path_year.T)
+        term = np.empty(share.size)  # one buffer for every year's member terms
         for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
-            share_used[year] = np.bincount(facility, minlength=n // n_years, weights=share * by_year_path[year][path])
-        total += share_used.T.ravel() * p.facility_years["bau_mt"].to_numpy()
+            np.take(by_year_path[year], path, out=term)
+            np.multiply(share, term, out=term)
+            share_used[year] = np.bincount(facility, minlength=n // n_years, weights=term)
+        del term
+        by_row = share_used.T  # installation x year: the grid's row order, a view
+        np.multiply(by_row, p.facility_years["bau_mt"].to_numpy().reshape(by_row.shape), out=by_row)
+        total.reshape(by_row.shape)[...] += by_row
     return total
 
 
