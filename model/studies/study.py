@@ -767,7 +767,8 @@ def _solve_scenario(base: Dataset, task: _Task, overrides: dict[str, Any]) -> Re
     if task.allocation or not task.reuse_model:
         return solve(scenario, allocation=task.allocation, installations=False)
     parameters = derive_parameters(scenario)
-    lp = _kept_formulation(base, task.base_key).formulate(parameters)
+    kept = _kept_formulation(base, task.base_key)
+    lp = kept.formulate(parameters) if kept is not None else formulate(parameters)
     resolver, start = _resolver(base, task.base_key, parameters, lp)
     return verified(resolver.solve(parameters, start=start, lp=lp))
 
@@ -799,14 +800,18 @@ def _resolver(base: Dataset, base_key: str, parameters: Parameters, lp: LinearPr
     return resolvers[key]
 
 
-def _kept_formulation(base: Dataset, base_key: str) -> KeptFormulation:
+def _kept_formulation(base: Dataset, base_key: str) -> KeptFormulation | None:
     """The thread's formulation of the base, family by family: a scenario's LP re-uses the
-    families whose reads it leaves as the base has them."""
+    families whose reads it leaves as the base has them (None: the base could not be recorded,
+    and each scenario is formulated whole, raising what formulate raises)."""
     if not hasattr(_thread, "formulations"):
         _thread.formulations = OrderedDict()
     formulations: OrderedDict = _thread.formulations
     if base_key not in formulations:
-        formulations[base_key] = KeptFormulation(derive_parameters(base))
+        try:
+            formulations[base_key] = KeptFormulation(derive_parameters(base))
+        except Exception:  # noqa: BLE001 (a rule that cannot be recorded: its scenarios are written whole)
+            formulations[base_key] = None
         while len(formulations) > RESOLVERS_PER_THREAD:
             formulations.popitem(last=False)
     formulations.move_to_end(base_key)
