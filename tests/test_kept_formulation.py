@@ -152,3 +152,21 @@ def test_an_offsets_scenarios_lp_is_formulates(overrides):
     kept = KeptFormulation(derive_parameters(dataset))
     p = derive_parameters(apply_overrides(dataset, overrides))
     assert_same_lp(kept.formulate(p), formulate(p))
+
+
+def test_a_rule_added_after_the_recording_formulates_whole(toy):
+    """A family put in the list after the base was recorded (tests/families/test_adding_a_family.py's
+    reserve of 5 Mt in the last year): the scenario's LP is formulate's with it (its variables and supply
+    in the market balance), not the recorded list's."""
+    from model.families import FAMILIES, market_balance
+    from tests.families.test_adding_a_family import RESERVE
+
+    kept = KeptFormulation(derive_parameters(toy))
+    FAMILIES.insert(FAMILIES.index(market_balance.FAMILY) + 1, RESERVE)
+    try:
+        p = derive_parameters(apply_overrides(toy, {"targets.2027.national_cap_mt": 140}))
+        lp = kept.formulate(p)
+        assert set(lp.variables) - set(kept.lp.variables) == {"reserve_release_mt"}
+        assert_same_lp(lp, formulate(p))
+    finally:
+        FAMILIES.remove(RESERVE)

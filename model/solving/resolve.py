@@ -156,6 +156,7 @@ class KeptFormulation:
 
     def __init__(self, base: Parameters):
         self.base = base
+        self.families = list(FAMILIES)  # as recorded: a list changed since (a test's rule) formulates whole
         self.reads: list[frozenset[str]] = []
         self.rows: list[RowBlock | None] = []
         self.variables: list[list[VarBlock]] = []
@@ -163,8 +164,8 @@ class KeptFormulation:
         # each family's terms of a shared sum, and what it read to write them
         self.parts: dict[tuple[str, str], tuple[frozenset[str], Contribution]] = {}
         with _recording(base) as noted:
-            sums = _KeptSums(base, self, None)
-            for family in FAMILIES:
+            sums = _KeptSums(_noting_copy(base), self, None)
+            for family in self.families:
                 noted.append(set())
                 p = _noting_copy(base)  # its own object: a rule's memo of the last Parameters misses, and it reads
                 self.rows.append(family.rows(p, sums) if family.rows is not None else None)
@@ -180,7 +181,8 @@ class KeptFormulation:
         the base (every family written afresh on the validated path)."""
         if p is self.base:
             return self.lp
-        if not fastpath.enabled():
+        if not fastpath.enabled() or len(FAMILIES) != len(self.families) or any(
+                a is not b for a, b in zip(FAMILIES, self.families)):
             return formulate(p)
         same: dict[str, bool] = {}
 
@@ -194,7 +196,7 @@ class KeptFormulation:
 
         sums = _KeptSums(p, self, unchanged)
         rows, variables, costs = [], [], []
-        for family, reads, kept_rows, kept_variables, kept_costs in zip(FAMILIES, self.reads, self.rows,
+        for family, reads, kept_rows, kept_variables, kept_costs in zip(self.families, self.reads, self.rows,
                                                                          self.variables, self.costs):
             if unchanged(reads):
                 rows.append(kept_rows)
@@ -242,7 +244,7 @@ class _KeptSums(Sums):
     is unchanged (``unchanged``); for the base (``unchanged`` None) each part is noted with its reads."""
 
     def __init__(self, p: Parameters, kept: KeptFormulation, unchanged: Callable[[frozenset[str]], bool] | None):
-        super().__init__(p, FAMILIES)
+        super().__init__(p, kept.families)
         self.kept, self.unchanged = kept, unchanged
 
     def of(self, name: str) -> Contribution:
