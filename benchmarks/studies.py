@@ -82,9 +82,9 @@ def run(values):
         return sweep(china, {"targets.2035.national_cap_mt": values})
     return monte_carlo(china, values[0], distributions, seed=values[1])
 run(values[:3] if kind == "sweep" else [3, 99])  # warm: imports, the first LP
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 study = run(values)
-print(json.dumps({"seconds": time.perf_counter() - started,
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
                   "price": study.years["allowance_price_cny_per_t"].fillna(-1).tolist()}))
 """
 
@@ -107,7 +107,7 @@ def compare_before(before: Path, commit: str, common: Path, kind: str, parts: li
     """Each of ``parts`` (a sweep's caps, or a Monte Carlo's (draws, seed)) run on the dataset
     ``common`` by the code ``before`` in a child process (its imports and first solve not timed)
     and by this process's fast path, alternately; the ratio of their scenarios per second."""
-    before_s = fast_s = 0.0
+    before_s = fast_s = before_cpu = fast_cpu = 0.0
     difference, n = 0.0, 0
     china = load_dataset(common)
     for part in parts:
@@ -117,19 +117,22 @@ def compare_before(before: Path, commit: str, common: Path, kind: str, parts: li
                                env={**os.environ, "PYTHONPATH": str(before)})
         old = json.loads(child.stdout.strip().splitlines()[-1])
         before_s += old["seconds"]
+        before_cpu += old["cpu"]
+        started, cpu = time.perf_counter(), time.process_time()
         if kind == "sweep":
-            started = time.perf_counter()
             study = sweep(china, {"targets.2035.national_cap_mt": part})
         else:
-            started = time.perf_counter()
             study = monte_carlo(china, part[0], distributions, seed=part[1])
         fast_s += time.perf_counter() - started
+        fast_cpu += time.process_time() - cpu
         n += len(study.scenarios)
         difference = max(difference, float(np.max(np.abs(np.array(old["price"])
                                                           - study.years["allowance_price_cny_per_t"].fillna(-1)))))
     print(f"{label}, {n} scenarios: code of {commit} {n / before_s:.1f} scenarios/s ({before_s / n * 1e3:.1f} ms), "
           f"today's code {n / fast_s:.1f} scenarios/s ({fast_s / n * 1e3:.1f} ms): {before_s / fast_s:.2f}x "
-          f"(goal: at least 3); largest price difference {difference:.2g} CNY/t", flush=True)
+          f"(goal: at least 3); CPU per scenario {before_cpu / n * 1e3:.1f} against {fast_cpu / n * 1e3:.1f} ms: "
+          f"{before_cpu / fast_cpu:.2f}x (what another load on the machine moves less); largest price difference "
+          f"{difference:.2g} CNY/t", flush=True)
     return before_s / fast_s
 
 
