@@ -133,6 +133,18 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
     ETS's own)."""
     if _LAST and _LAST[0][0] is p:
         return _LAST[0][1]
+    from ..data import fastpath  # here, not at the top: the schema imports this module
+
+    # the same supply for a study's scenarios that share offsets.csv, the sectors' names and
+    # phases: made once, not for each scenario's tables (the LP's offset blocks are its base's)
+    key = (p.dataset.offsets, tuple(p.dataset.sectors["sector"]), p.market_years.tobytes(), p.years.tobytes(),
+           p.first_year, (np.asarray(p.phase) != OUTSIDE).tobytes())
+    supply = fastpath.cached("offset_supply", key, lambda: _offset_supply(p))
+    _LAST[:] = [(p, supply)]
+    return supply
+
+
+def _offset_supply(p: Parameters) -> pd.DataFrame:
     table = p.dataset.offsets
     years = p.market_years
     parts = []
@@ -148,8 +160,7 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
               pd.DataFrame({"origin": [], "step": [], "year": np.zeros(0, int), "potential_mt": [],
                             "cost_cny_per_t": []}))
     if supply.empty:
-        _LAST[:] = [(p, supply.assign(row=np.zeros(0, int), removal=np.zeros(0, bool)))]
-        return _LAST[0][1]
+        return supply.assign(row=np.zeros(0, int), removal=np.zeros(0, bool))
     sectors = pd.Index(p.dataset.sectors["sector"])
     code = sectors.get_indexer(supply["origin"])
     row = np.where(code >= 0, code * p.years.size + (supply["year"].to_numpy(int) - p.first_year), -1)
@@ -162,7 +173,6 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
     supply["removal"] = by_step.to_numpy(dtype=bool) & (row < 0)
     covered = (row >= 0) & (p.phase[np.maximum(row, 0)] != OUTSIDE)
     supply.loc[covered, "potential_mt"] = 0.0
-    _LAST[:] = [(p, supply)]
     return supply
 
 

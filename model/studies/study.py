@@ -60,7 +60,7 @@ from ..lp.blocks import LinearProgram
 from ..data.overrides import apply_overrides, override_field, parse_override
 from ..parameters.derive import Parameters, derive_parameters
 from ..solving.pipeline import solve, verified
-from ..solving.resolve import Resolver
+from ..solving.resolve import KeptFormulation, Resolver
 from ..results.tables import (Results, Target, _lock, _versions, commit, make_parent, read_csv, read_json,
                               remove_leftovers, write_csv, write_error, write_file, write_folder)
 from ..data.schema import REQUIRED, Field, _markdown_row
@@ -762,7 +762,8 @@ def _solve_scenario(base: Dataset, task: _Task, overrides: dict[str, Any]) -> Re
     if task.allocation or not task.reuse_model:
         return solve(scenario, allocation=task.allocation, installations=False)
     parameters = derive_parameters(scenario)
-    lp = formulate(parameters)
+    kept = _kept_formulation(base, task.base_key)
+    lp = kept.formulate(parameters) if kept is not None else formulate(parameters)
     resolver, start = _resolver(base, task.base_key, parameters, lp)
     return verified(resolver.solve(parameters, start=start, lp=lp))
 
@@ -792,6 +793,24 @@ def _resolver(base: Dataset, base_key: str, parameters: Parameters, lp: LinearPr
             resolvers.popitem(last=False)
     resolvers.move_to_end(key)
     return resolvers[key]
+
+
+def _kept_formulation(base: Dataset, base_key: str) -> KeptFormulation | None:
+    """The thread's formulation of the base, family by family: a scenario's LP re-uses the
+    families whose reads it leaves as the base has them (None: the base could not be recorded,
+    and each scenario is formulated whole, raising what formulate raises)."""
+    if not hasattr(_thread, "formulations"):
+        _thread.formulations = OrderedDict()
+    formulations: OrderedDict = _thread.formulations
+    if base_key not in formulations:
+        try:
+            formulations[base_key] = KeptFormulation(derive_parameters(base))
+        except Exception:  # noqa: BLE001 (a rule that cannot be recorded: its scenarios are written whole)
+            formulations[base_key] = None
+        while len(formulations) > RESOLVERS_PER_THREAD:
+            formulations.popitem(last=False)
+    formulations.move_to_end(base_key)
+    return formulations[base_key]
 
 
 def _options_key(parameters: Parameters) -> tuple:
