@@ -39,10 +39,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..data.fields import Field, Inputs
-from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_year, worst
+from .checktools import (TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_name, by_year, joined, previous_year_rows,
+                         shared, worst)
 from ..lp.blocks import RowBlock, Term, VarBlock
 from ..parameters.phases import TRADING
 from .base import (ALLOWANCE_DEMAND, Chart, Check, Contribution, Family, Sums, ValueColumn, abatement_terms,
@@ -345,38 +345,45 @@ def bank_limits(years, sector_years, steps, market) -> float:
     borrowed = borrowed_mt(years)  # never negative, at most the share of the obligation, repaid by the end
     obligation = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
     share = market.get("borrowing_limit_share", 0.0) or 0.0
-    borrowing = [*(-borrowed), *(borrowed - share * obligation), abs(borrowed[-1]) if borrowed.size else 0.0]
-    return worst([*(-bank), end, banked_without_banking, *borrowing,
-                   *_bank_limit_violations(years, sector_years, market)])
+    borrowing = joined(-borrowed, borrowed - share * obligation, abs(borrowed[-1]) if borrowed.size else 0.0)
+    return worst(joined(-bank, end, banked_without_banking, borrowing,
+                        _bank_limit_violations(years, sector_years, market)))
 
 
 def sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarray]:
     """By sector_years row: its limit less its bank (inf without a limit of its own, NaN
-    outside trading), and the market's limit less the market's bank by year row."""
+    outside trading), and the market's limit less the market's bank by year row (made once
+    per ``run_checks``: several checks read it)."""
+    return shared(("sector_bank_room", id(years), id(sector_years)),
+                  lambda: _sector_bank_room(years, sector_years, market))
+
+
+def _sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarray]:
     limits = market.get("sector_bank_limits") or {}
-    sector = sector_years["sector"].to_numpy()
-    base = np.array([limits.get(s, {}).get("base_mt", np.inf) for s in sector], dtype=float)
-    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector], dtype=float)
-    intra = np.array([limits.get(s, {}).get("intra_sector_sales_mt", 0.0) for s in sector], dtype=float)
+    sector = sector_years["sector"]
+    base = by_name(sector, limits, "base_mt", np.inf)
+    factor = by_name(sector, limits, "sales_factor", 0.0)
+    intra = by_name(sector, limits, "intra_sector_sales_mt", 0.0)
     net_sales = sector_years["net_sales_mt"].to_numpy(dtype=float)
     room = base + factor * (intra + np.maximum(net_sales, 0.0)) - sector_years["bank_mt"].to_numpy(dtype=float)
     market_limit = market.get("bank_limit_mt")
     market_room = (np.full(len(years), np.inf) if market_limit is None
                    else market_limit - years["bank_mt"].to_numpy(dtype=float))
+    room.flags.writeable = market_room.flags.writeable = False  # shared by the checks
     return room, market_room
 
 
-def _bank_limit_violations(years, sector_years, market) -> list[float]:
+def _bank_limit_violations(years, sector_years, market) -> np.ndarray:
     if "net_sales_mt" not in sector_years:
         market_limit = market.get("bank_limit_mt")
-        return [] if market_limit is None else list(years["bank_mt"].to_numpy(dtype=float) - market_limit)
+        return np.zeros(0) if market_limit is None else years["bank_mt"].to_numpy(dtype=float) - market_limit
     room, market_room = sector_bank_room(years, sector_years, market)
     held = sector_years["bank_mt"].notna().to_numpy()
     t = sector_years[held]
     bank = t["bank_mt"].to_numpy(dtype=float)
     # the bank brought in: the same sector's bank the year before (0 in its first trading year)
-    previous = pd.Series(bank, index=pd.MultiIndex.from_arrays([t["sector"], t["year"] + 1]))
-    brought_in = previous.reindex(pd.MultiIndex.from_arrays([t["sector"], t["year"]])).fillna(0.0).to_numpy()
+    previous = previous_year_rows(t, "sector")
+    brought_in = np.append(bank, 0.0)[previous]  # row -1 (no bank the year before) picks the 0 after
     # the initial bank: brought in by the sectors trading in the first year, in proportion to BAU
     first = np.where(t["year"].to_numpy() == years["year"].iloc[0], t["bau_mt"].to_numpy(dtype=float), 0.0)
     if first.sum() > 0:
@@ -402,14 +409,15 @@ def _bank_limit_violations(years, sector_years, market) -> list[float]:
     # one its cancellation is free disposal, at a zero price only (as every cancellation is
     # where the next year's price is positive: cannot_bank)
     limits = market.get("sector_bank_limits") or {}
-    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in t["sector"]], dtype=float)
+    factor = by_name(t["sector"], limits, "sales_factor", 0.0)
     net_buyer = ((t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT)
                  & (t["year"].to_numpy() < years["year"].iloc[-1]) & ((factor > 0) | priced[year_row]))
-    return [*(-room[held]), *(-market_room), *(-computed), *np.abs(computed - reported),
-            *np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
-            *np.abs(np.bincount(year_row, weights=bank, minlength=len(years)) - years["bank_mt"].to_numpy(dtype=float)),
-            *np.where(net_buyer, computed, 0.0), *cannot_bank, *(-sold_to_cancel),
-            *np.where(priced, sold_to_cancel, 0.0), *negative_price]
+    return joined(-room[held], -market_room, -computed, np.abs(computed - reported),
+                  np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
+                  np.abs(np.bincount(year_row, weights=bank, minlength=len(years))
+                         - years["bank_mt"].to_numpy(dtype=float)),
+                  np.where(net_buyer, computed, 0.0), cannot_bank, -sold_to_cancel,
+                  np.where(priced, sold_to_cancel, 0.0), negative_price)
 
 
 BANK_LIMITS = Check("bank_limits", bank_limits)

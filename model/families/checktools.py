@@ -25,7 +25,8 @@ TOLERANCE_PRICE = 1e-5  # relative, on prices and costs
 MARKET_SUPPLY, BEYOND_NATIONAL_CAP, NATIONAL_SINK = "market_supply", "beyond_national_cap", "national_sink"
 CHANGES_ISSUED = "changes_issued"
 
-sums = threading.local()  # by_year: {(tables, phases, column): sums} while checks.run_checks runs
+sums = threading.local()  # by_year: {(tables, phases, column): sums} while checks.run_checks runs; also
+# shared: {key: result} of what several checks derive from one solution's tables (``shared``)
 
 
 def declared_columns(market: dict[str, Any], kind: str) -> tuple[str, ...]:
@@ -62,6 +63,41 @@ def by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str, ye
     if shared is not None:
         shared[key] = result
     return result
+
+
+def shared(key: tuple, make: Any) -> Any:
+    """``make()``, made once per ``run_checks`` (the fast path) for the checks that ask with the same
+    ``key`` (the tables' ids and what else it depends on); outside a run, made each time. What
+    ``make`` returns is shared by the checks: not to be changed in place."""
+    memo = getattr(sums, "by_year", None)
+    if memo is None:
+        return make()
+    key = ("shared", *key)
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def by_name(column: pd.Series, values: dict[Any, Any], field: str, default: float) -> np.ndarray:
+    """For each row of a text ``column``, ``values[name][field]`` (``default`` for a name not in
+    ``values``, or without that field, or a missing name): a lookup on the few distinct names,
+    not on every row's."""
+    names, codes = _name_codes(column)
+    of_name = np.array([values.get(name, {}).get(field, default) for name in names.tolist()] + [default],
+                       dtype=float)
+    return of_name[codes]  # a code -1 (missing) picks the default after the names
+
+
+def previous_year_rows(table: pd.DataFrame, name: str) -> np.ndarray:
+    """For each row of ``table``, the position of the row with the same ``name`` and the year
+    before (-1: none), joined on one integer key; kept for a study's scenarios with the same keys."""
+    from ..data import fastpath  # here, not at the top: the families' imports are another's edit
+
+    names, codes = _name_codes(table[name])
+    year = table["year"].to_numpy(np.int64)
+    arrays = (names, codes, year)
+    return fastpath.kept_for_equal(f"previous_year_rows {name}", arrays,
+                                   lambda: _rows_of(names, codes, year, names, codes, year - 1))
 
 
 def row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, year_field
 from ..errors import Problem, did_you_mean, short_text
-from .checktools import TOLERANCE_MT, worst
+from .checktools import TOLERANCE_MT, joined, shared, worst
 from ..lp.blocks import RowBlock, Term
 from .base import Check, Family, Sums, numbered
 
@@ -291,12 +291,30 @@ def deployment_limits(years, sector_years, steps, market) -> float:
     allowed = np.array([row["max_mt"] for row in build], dtype=float)[:, None] * np.ones(abated.shape)
     if allowed.size:
         allowed[:, 0] *= limits["first_year_build_factor"]
-    violations = [*(growth - allowed).ravel()]
-    for group in limits["max_mt"]:
-        by_year = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
-        total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
-        violations += [*(total - by_year)]
-    return worst(np.nan_to_num(violations))
+    violations = [(growth - allowed).ravel()]
+    for total, by_year in _group_totals(years, steps, limits):
+        violations.append(total - by_year)
+    return worst(np.nan_to_num(joined(*violations)))
+
+
+def _group_totals(years: pd.DataFrame, steps: pd.DataFrame, limits: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each group's abatement (its steps summed, Mt by year of ``years``) and its limit by year
+    (NaN in a year without one); made once per ``run_checks`` (two checks read them)."""
+    def make() -> list[tuple[np.ndarray, np.ndarray]]:
+        years_index = years["year"].to_numpy()
+        return [(_abatement_by_step(years, steps, group["steps"]).sum(axis=0),
+                 _by_year(group["max_mt"], group["years"], years_index)) for group in limits["max_mt"]]
+
+    return shared(("deployment group totals", id(years), id(steps)), make)
+
+
+def _by_year(values: list, labels: list, years_index: np.ndarray) -> np.ndarray:
+    """``values`` (by year of ``labels``) for each of ``years_index``, NaN for a year not among
+    them: what ``pd.Series(values, index=labels).reindex(years_index)`` gives."""
+    labels_array = np.asarray(labels)
+    if labels_array.shape == years_index.shape and np.array_equal(labels_array, years_index):
+        return np.asarray(values, dtype=float)  # the limits' years are the model's (as limits_for_checks gives)
+    return pd.Series(values, index=labels).reindex(years_index).to_numpy()
 
 
 def deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
@@ -310,13 +328,13 @@ def deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
     build = [(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
     build_limited = _pair_of_step(steps, build) >= 0
     at_limit = np.zeros(n, dtype=bool)
-    year = steps["year"].to_numpy()
-    for group in limits["max_mt"]:  # a few groups
+    years_index = years["year"].to_numpy()
+    year = np.minimum(_year_of_step(years_index, steps), max(years_index.size - 1, 0))
+    in_years = years_index[year] == steps["year"].to_numpy() if years_index.size else np.zeros(n, dtype=bool)
+    for group, (total, limit) in zip(limits["max_mt"], _group_totals(years, steps, limits)):  # a few groups
         members = _pair_of_step(steps, group["steps"]) >= 0
-        total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
-        limit = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
-        full_years = years["year"].to_numpy()[total >= limit - TOLERANCE_MT]
-        at_limit |= members & np.isin(year, full_years)
+        full_year = total >= limit - TOLERANCE_MT  # the years the group is at its limit
+        at_limit |= members & in_years & full_year[year]
     return build_limited, at_limit
 
 

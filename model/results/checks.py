@@ -31,8 +31,8 @@ import pandas as pd
 from ..families import checktools
 from ..data import fastpath
 from ..families.checktools import (BEYOND_NATIONAL_CAP, CHANGES_ISSUED, MARKET_SUPPLY, NATIONAL_SINK, TOLERANCE_MT,
-                                   TOLERANCE_PRICE, borrowed_mt, brought_in_mt, by_year, declared_columns, joined,
-                                   market_supply_mt, row_of_step, rows_of, worst)
+                                   TOLERANCE_PRICE, borrowed_mt, brought_in_mt, by_name, by_year, declared_columns,
+                                   joined, market_supply_mt, row_of_step, rows_of, worst)
 from ..families import (FAMILIES, Check, Family, beyond_national_cap_columns, changes_issued_columns,
                         market_supply_columns, national_sink_columns)
 from ..families.bank_limits import sector_bank_room
@@ -207,7 +207,7 @@ def _trading_price_faced(years, sector_years, market, year_row) -> np.ndarray:
     if "net_sales_mt" not in sector_years or not limits:
         return faced
     room, market_room = sector_bank_room(years, sector_years, market)
-    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector_years["sector"]], dtype=float)
+    factor = by_name(sector_years["sector"], limits, "sales_factor", 0.0)
     discount = years["discount_factor"].to_numpy(dtype=float)
     banked_value = np.append(price[1:] * discount[1:] / discount[:-1], np.nan)[year_row]
     selling_at_limit = ((factor > 0) & (sector_years["net_sales_mt"].to_numpy(dtype=float) > TOLERANCE_MT)
@@ -252,8 +252,8 @@ def _hotelling(years, sector_years, steps, market) -> float:
     share = market.get("borrowing_limit_share", 0.0) or 0.0
     room = share * by_year(sector_years, (TRADING,), "emissions_mt", years["year"])[:-1] - borrowed > TOLERANCE_MT
     borrowing = np.where(room, np.maximum(too_slow, too_fast), too_fast)
-    return worst([*np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0),
-                   *np.where(borrowed > TOLERANCE_MT, np.nan_to_num(borrowing, nan=0.0), 0.0)])
+    return worst(joined(np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0),
+                        np.where(borrowed > TOLERANCE_MT, np.nan_to_num(borrowing, nan=0.0), 0.0)))
 
 
 def _allocation_bounds(years, sector_years, steps, market) -> float:
