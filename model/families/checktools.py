@@ -53,16 +53,33 @@ def by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str, ye
     key = (id(sector_years), years.to_numpy().tobytes(), phases, column)  # sector_years outlives the run
     if shared is not None and key in shared:
         return shared[key]
-    position = np.searchsorted(years.to_numpy(), sector_years["year"].to_numpy())
-    phase = sector_years["phase"].to_numpy()
+    position = np.searchsorted(years.to_numpy(), values(sector_years, "year"))
+    phase = values(sector_years, "phase")
     selected = np.zeros(len(phase), dtype=bool)
     for name in phases:
         selected |= phase == name
-    values = np.where(selected, np.nan_to_num(sector_years[column].to_numpy(dtype=float)), 0.0)
-    result = np.bincount(position, weights=values, minlength=len(years))
+    summed = np.where(selected, np.nan_to_num(values(sector_years, column, float)), 0.0)
+    result = np.bincount(position, weights=summed, minlength=len(years))
     if shared is not None:
         shared[key] = result
     return result
+
+
+def values(table: pd.DataFrame, name: str, dtype: Any = None) -> np.ndarray:
+    """``table[name].to_numpy(dtype)``, made once per ``run_checks`` (the fast path) for the checks
+    that read the same column (a column of a frame costs more to reach than to read): read-only."""
+    memo = getattr(sums, "by_year", None)
+    if memo is None:
+        return table[name].to_numpy(dtype=dtype)
+    key = ("values", id(table), name, dtype)
+    kept = memo.get(key)
+    if kept is None or kept[0] is not table:  # the table is kept with its arrays: its id is not reused
+        array = table[name].to_numpy(dtype=dtype)
+        if array.flags.writeable:
+            array = array.view()
+            array.flags.writeable = False
+        kept = memo[key] = (table, array)
+    return kept[1]
 
 
 def shared(key: tuple, make: Any) -> Any:
@@ -78,23 +95,41 @@ def shared(key: tuple, make: Any) -> Any:
     return memo[key]
 
 
-def by_name(column: pd.Series, values: dict[Any, Any], field: str, default: float) -> np.ndarray:
-    """For each row of a text ``column``, ``values[name][field]`` (``default`` for a name not in
-    ``values``, or without that field, or a missing name): a lookup on the few distinct names,
-    not on every row's."""
-    names, codes = _name_codes(column)
-    of_name = np.array([values.get(name, {}).get(field, default) for name in names.tolist()] + [default],
+def by_name(table: pd.DataFrame, name: str, limits: dict[Any, Any], field: str, default: float) -> np.ndarray:
+    """For each row of ``table``, ``limits[its name][field]`` (its text column ``name``; ``default``
+    for a name not in ``limits``, or without that field, or a missing name): a lookup on the few
+    distinct names, not on every row's."""
+    names, codes = name_codes(table, name)
+    of_name = np.array([limits.get(each, {}).get(field, default) for each in names.tolist()] + [default],
                        dtype=float)
     return of_name[codes]  # a code -1 (missing) picks the default after the names
 
 
-def previous_year_rows(table: pd.DataFrame, name: str) -> np.ndarray:
-    """For each row of ``table``, the position of the row with the same ``name`` and the year
-    before (-1: none), joined on one integer key; kept for a study's scenarios with the same keys."""
+def name_codes(table: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A text column of ``table`` as (distinct names, code by row; -1 missing), made once per
+    ``run_checks`` (the fast path) for the checks that look up the same column."""
+    memo = getattr(sums, "by_year", None)
+    if memo is None:
+        return _name_codes(table[name])
+    key = ("name_codes", id(table), name)
+    kept = memo.get(key)
+    if kept is None or kept[0] is not table:  # the table is kept with its codes: its id is not reused
+        names, codes = _name_codes(table[name])
+        codes = codes.view()
+        codes.flags.writeable = False
+        kept = memo[key] = (table, (names, codes))
+    return kept[1]
+
+
+def previous_year_rows(table: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+    """For each of the ``rows`` (a mask) of ``table``, the position among them of the row with the
+    same ``name`` and the year before (-1: none), joined on one integer key; kept for a study's
+    scenarios with the same keys."""
     from ..data import fastpath  # here, not at the top: the families' imports are another's edit
 
-    names, codes = _name_codes(table[name])
-    year = table["year"].to_numpy(np.int64)
+    names, codes = name_codes(table, name)
+    codes = codes[rows]
+    year = values(table, "year").astype(np.int64, copy=False)[rows]
     arrays = (names, codes, year)
     return fastpath.kept_for_equal(f"previous_year_rows {name}", arrays,
                                    lambda: _rows_of(names, codes, year, names, codes, year - 1))
@@ -170,11 +205,11 @@ def market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: di
 
 def borrowed_mt(years: pd.DataFrame) -> np.ndarray:
     """Allowances borrowed from the next year's, Mt by year (0 without borrowing)."""
-    return (np.nan_to_num(years["borrowed_mt"].to_numpy(dtype=float)) if "borrowed_mt" in years
+    return (np.nan_to_num(values(years, "borrowed_mt", float)) if "borrowed_mt" in years
             else np.zeros(len(years)))
 
 
 def brought_in_mt(years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
     """The bank each year starts with, Mt: the initial bank in the first year, else last year's."""
-    bank = years["bank_mt"].to_numpy(dtype=float)
+    bank = values(years, "bank_mt", float)
     return np.concatenate([[market.get("initial_bank_mt", 0.0) or 0.0], bank[:-1]])
