@@ -147,9 +147,34 @@ def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
     is joined on its codes (its few names matched once), not on a name per row."""
     from ..data import fastpath  # here, not at the top: the families' imports are another's edit
 
-    arrays = (*_name_codes(table[name]), table["year"].to_numpy(np.int64),
-              *_name_codes(keys[name]), keys["year"].to_numpy(np.int64))
-    return fastpath.kept_for_equal(f"rows_of {name}", arrays, lambda: _rows_of(*arrays))
+    arrays = (*_name_keys(table[name]), table["year"].to_numpy(np.int64),
+              *_name_keys(keys[name]), keys["year"].to_numpy(np.int64))
+
+    def make() -> np.ndarray:
+        table_names, table_codes, table_years, key_names, key_codes, key_years = arrays
+        return _rows_of(*_coded(table_names, table_codes), table_years, *_coded(key_names, key_codes), key_years)
+
+    return fastpath.kept_for_equal(f"rows_of {name}", arrays, make)
+
+
+def _name_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as compared for ``rows_of``'s kept joins: a categorical's (categories, codes),
+    other text as (its names by row, no codes): compared, a study's scenarios' names are the same
+    objects, so they are hashed (``pd.factorize``) only when the join is made."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return _name_codes(column)
+    return column.to_numpy(dtype=object), _BY_ROW
+
+
+_BY_ROW = np.full(1, -2, dtype=np.int64)  # the codes of ``_name_keys`` for names given by row
+
+
+def _coded(names: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_name_keys``' pair as (names, code by row), as ``_name_codes`` gives."""
+    if codes is not _BY_ROW:
+        return names, codes
+    by_row, distinct = pd.factorize(names)
+    return np.asarray(distinct, dtype=object), by_row
 
 
 def _name_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -243,8 +243,7 @@ def _coded_pairs(sector_of_row: np.ndarray, step_of_row: np.ndarray) -> tuple[np
 def _pair_of_step(steps: pd.DataFrame, wanted: list) -> np.ndarray:
     """For each row of ``steps``, the position in ``wanted`` (pairs) of its (sector, step) (-1: none)."""
     code, pairs = _step_pairs(steps)
-    position = {tuple(pair): i for i, pair in reversed(list(enumerate(wanted)))}  # the first of a repeated pair
-    of_pair = np.array([position.get(pair, -1) for pair in pairs] + [-1], dtype=np.int64)
+    of_pair = _position_of_pairs(pairs, wanted)
     return np.where(code >= 0, of_pair[code], -1)
 
 
@@ -266,12 +265,44 @@ def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) ->
     totals = np.zeros((len(pairs), years_index.size))
     if not pairs or steps.empty:
         return totals
-    pair = _pair_of_step(steps, pairs)
-    year = _year_of_step(years_index, steps)
-    chosen = pair >= 0
-    cell = pair[chosen] * years_index.size + year[chosen]  # summed in row order, as np.add.at did
-    return np.bincount(cell, weights=steps["abatement_mt"].to_numpy(dtype=float)[chosen],
-                       minlength=totals.size).reshape(totals.shape)
+    code, distinct = _step_pairs(steps)
+    of_pair = _position_of_pairs(distinct, pairs)[:-1]  # each distinct pair's place in ``pairs`` (-1: none)
+    wanted = of_pair >= 0
+    totals[of_pair[wanted]] = _abatement_by_pair(years, steps)[wanted]
+    return totals
+
+
+def _position_of_pairs(distinct: list, wanted: list) -> np.ndarray:
+    """For each of the ``distinct`` pairs (and a -1 after them), its position in ``wanted`` (-1: none);
+    kept for a study's scenarios (the same distinct pairs, kept with their codes, and limits)."""
+    from ..data import fastpath  # here, not at the top: the families' imports are another's edit
+
+    wanted_pairs = tuple(tuple(pair) for pair in wanted)
+
+    def make() -> np.ndarray:
+        position = {pair: i for i, pair in reversed(list(enumerate(wanted_pairs)))}  # the first of a repeated pair
+        of_pair = np.array([position.get(pair, -1) for pair in distinct] + [-1], dtype=np.int64)
+        of_pair.flags.writeable = False
+        return of_pair
+
+    return fastpath.cached("deployment pair positions", (distinct, wanted_pairs), make)
+
+
+def _abatement_by_pair(years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
+    """Abatement of each distinct (sector, step) of the steps table (``_step_pairs``), summed over
+    its rows in their order, by pair x year of ``years`` (Mt); made once per ``run_checks``."""
+    def make() -> np.ndarray:
+        years_index = years["year"].to_numpy()
+        code, distinct = _step_pairs(steps)
+        year = _year_of_step(years_index, steps)
+        chosen = code >= 0
+        cell = code[chosen] * years_index.size + year[chosen]  # summed in row order, as np.add.at did
+        by_pair = np.bincount(cell, weights=steps["abatement_mt"].to_numpy(dtype=float)[chosen],
+                              minlength=len(distinct) * years_index.size).reshape(len(distinct), years_index.size)
+        by_pair.flags.writeable = False
+        return by_pair
+
+    return shared(("abatement by pair", id(years), id(steps)), make)
 
 
 def deployment_limits(years, sector_years, steps, market) -> float:
