@@ -140,15 +140,23 @@ def row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
     return rows_of(sector_years, steps, "sector")
 
 
-def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
-    """For each row of ``keys``, the position in ``table`` of the row with the same ``name``
-    and year (-1: none), joined on one integer key rather than on strings; made once for the
-    scenarios of a study whose tables have the same keys (read-only). A categorical column
-    is joined on its codes (its few names matched once), not on a name per row."""
+def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str, table_rows: np.ndarray | None = None) -> np.ndarray:
+    """For each row of ``keys``, the position in ``table`` (among its ``table_rows``, positions,
+    when given) of the row with the same ``name`` and year (-1: none), joined on one integer key
+    rather than on strings; made once for the scenarios of a study whose tables have the same
+    keys (read-only). A categorical column is joined on its codes (its few names matched once),
+    not on a name per row."""
     from ..data import fastpath  # here, not at the top: the families' imports are another's edit
 
-    arrays = (*_name_keys(table[name]), table["year"].to_numpy(np.int64),
-              *_name_keys(keys[name]), keys["year"].to_numpy(np.int64))
+    table_names, table_codes = _name_keys(table[name])
+    table_years = table["year"].to_numpy(np.int64)
+    if table_rows is not None:  # the chosen rows' keys only, not a copy of the table's columns
+        table_years = table_years[table_rows]
+        if table_codes is _BY_ROW:
+            table_names = table_names[table_rows]
+        else:
+            table_codes = table_codes[table_rows]
+    arrays = (table_names, table_codes, table_years, *_name_keys(keys[name]), keys["year"].to_numpy(np.int64))
 
     def make() -> np.ndarray:
         table_names, table_codes, table_years, key_names, key_codes, key_years = arrays

@@ -178,12 +178,11 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     step_price = faced[values(steps, "sector_year_row")]
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):
-        # the simulation rows' keys and prices only (not a copy of every column of the table)
+        # the simulation rows' keys and prices only (not a copy of the table's rows)
         in_simulation = np.flatnonzero(np.asarray(facilities["phase"] == SIMULATION))
-        simulation = facilities[["facility_id", "year", "price_cny_per_t"]].iloc[in_simulation]
-        row = rows_of(simulation, steps, "facility_id")
+        row = rows_of(facilities, steps, "facility_id", table_rows=in_simulation)
         # a NaN after the prices: row -1 (no installation in simulation, or none at all) picks it
-        own_price = np.append(values(simulation, "price_cny_per_t", float), np.nan)[row]
+        own_price = np.append(values(facilities, "price_cny_per_t", float)[in_simulation], np.nan)[row]
         step_price = np.where(row >= 0, own_price, step_price)
     if "own_price_cny_per_t" in steps:  # a pool of installations in closed form: the price they face
         pooled_price = values(steps, "own_price_cny_per_t", float)
