@@ -36,13 +36,13 @@ banks (a bank moved under a binding limit would leave a price path no bank could
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..data.fields import Field, Inputs
-from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_year, worst
+from .checktools import (TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_name, by_year, joined, previous_year_rows,
+                         shared, values, worst)
 from ..lp.blocks import RowBlock, Term, VarBlock
 from ..parameters.phases import TRADING
 from .base import (ALLOWANCE_DEMAND, Chart, Check, Contribution, Family, Sums, ValueColumn, abatement_terms,
@@ -339,77 +339,88 @@ def bank_limits(years, sector_years, steps, market) -> float:
     a sales factor (without one, only at a zero price: free disposal), and
     only what cannot be banked (the sector or the market at its limit, or the bank worth
     nothing: the last year or a zero price next year)."""
-    bank = years["bank_mt"].to_numpy()
+    bank = values(years, "bank_mt")
     end = abs(bank[-1]) if bank.size else 0.0
     banked_without_banking = 0.0 if market.get("banking") else float(np.abs(bank).max(initial=0.0))
     borrowed = borrowed_mt(years)  # never negative, at most the share of the obligation, repaid by the end
     obligation = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
     share = market.get("borrowing_limit_share", 0.0) or 0.0
-    borrowing = [*(-borrowed), *(borrowed - share * obligation), abs(borrowed[-1]) if borrowed.size else 0.0]
-    return worst([*(-bank), end, banked_without_banking, *borrowing,
-                   *_bank_limit_violations(years, sector_years, market)])
+    borrowing = joined(-borrowed, borrowed - share * obligation, abs(borrowed[-1]) if borrowed.size else 0.0)
+    return worst(joined(-bank, end, banked_without_banking, borrowing,
+                        _bank_limit_violations(years, sector_years, market)))
 
 
 def sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarray]:
     """By sector_years row: its limit less its bank (inf without a limit of its own, NaN
-    outside trading), and the market's limit less the market's bank by year row."""
+    outside trading), and the market's limit less the market's bank by year row (made once
+    per ``run_checks``: several checks read it)."""
+    return shared(("sector_bank_room", id(years), id(sector_years)),
+                  lambda: _sector_bank_room(years, sector_years, market))
+
+
+def _sector_bank_room(years, sector_years, market) -> tuple[np.ndarray, np.ndarray]:
     limits = market.get("sector_bank_limits") or {}
-    sector = sector_years["sector"].to_numpy()
-    base = np.array([limits.get(s, {}).get("base_mt", np.inf) for s in sector], dtype=float)
-    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector], dtype=float)
-    intra = np.array([limits.get(s, {}).get("intra_sector_sales_mt", 0.0) for s in sector], dtype=float)
-    net_sales = sector_years["net_sales_mt"].to_numpy(dtype=float)
-    room = base + factor * (intra + np.maximum(net_sales, 0.0)) - sector_years["bank_mt"].to_numpy(dtype=float)
+    base = by_name(sector_years, "sector", limits, "base_mt", np.inf)
+    factor = by_name(sector_years, "sector", limits, "sales_factor", 0.0)
+    intra = by_name(sector_years, "sector", limits, "intra_sector_sales_mt", 0.0)
+    net_sales = values(sector_years, "net_sales_mt", float)
+    room = base + factor * (intra + np.maximum(net_sales, 0.0)) - values(sector_years, "bank_mt", float)
     market_limit = market.get("bank_limit_mt")
     market_room = (np.full(len(years), np.inf) if market_limit is None
-                   else market_limit - years["bank_mt"].to_numpy(dtype=float))
+                   else market_limit - values(years, "bank_mt", float))
+    room.flags.writeable = market_room.flags.writeable = False  # shared by the checks
     return room, market_room
 
 
-def _bank_limit_violations(years, sector_years, market) -> list[float]:
+def _bank_limit_violations(years, sector_years, market) -> np.ndarray:
     if "net_sales_mt" not in sector_years:
         market_limit = market.get("bank_limit_mt")
-        return [] if market_limit is None else list(years["bank_mt"].to_numpy(dtype=float) - market_limit)
+        return np.zeros(0) if market_limit is None else values(years, "bank_mt", float) - market_limit
     room, market_room = sector_bank_room(years, sector_years, market)
-    held = sector_years["bank_mt"].notna().to_numpy()
-    t = sector_years[held]
-    bank = t["bank_mt"].to_numpy(dtype=float)
+    held = ~np.isnan(values(sector_years, "bank_mt", float))
+
+    def of_held(name: str, dtype: Any = float) -> np.ndarray:
+        """The column ``name`` of the rows with a bank (the trading sectors')."""
+        return values(sector_years, name, dtype)[held]
+
+    bank = of_held("bank_mt")
     # the bank brought in: the same sector's bank the year before (0 in its first trading year)
-    previous = pd.Series(bank, index=pd.MultiIndex.from_arrays([t["sector"], t["year"] + 1]))
-    brought_in = previous.reindex(pd.MultiIndex.from_arrays([t["sector"], t["year"]])).fillna(0.0).to_numpy()
+    previous = previous_year_rows(sector_years, "sector", held)
+    brought_in = np.append(bank, 0.0)[previous]  # row -1 (no bank the year before) picks the 0 after
     # the initial bank: brought in by the sectors trading in the first year, in proportion to BAU
-    first = np.where(t["year"].to_numpy() == years["year"].iloc[0], t["bau_mt"].to_numpy(dtype=float), 0.0)
+    held_year = of_held("year", None)
+    first = np.where(held_year == years["year"].iloc[0], of_held("bau_mt"), 0.0)
     if first.sum() > 0:
         brought_in = brought_in + (market.get("initial_bank_mt", 0.0) or 0.0) * first / first.sum()
-    computed = (t["cap_mt"].to_numpy(dtype=float) + brought_in - t["emissions_mt"].to_numpy(dtype=float) - bank
-                - t["net_sales_mt"].to_numpy(dtype=float))
-    reported = t["cancelled_mt"].to_numpy(dtype=float)
-    year_row = np.searchsorted(years["year"].to_numpy(), t["year"].to_numpy())
-    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+    computed = (of_held("cap_mt") + brought_in - of_held("emissions_mt") - bank - of_held("net_sales_mt"))
+    reported = of_held("cancelled_mt")
+    year_row = np.searchsorted(values(years, "year"), held_year)
+    price = np.nan_to_num(values(years, "allowance_price_cny_per_t", float))
     next_price = np.append(price[1:], 0.0)[year_row]
     worthless = next_price <= TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
     headroom = np.minimum(room[held], market_room[year_row])
     cannot_bank = np.where(worthless, 0.0, np.minimum(computed, headroom))
     # allowances sold to entities that cancel them (free disposal): at a zero price only, so
     # never a negative price where they may be cancelled
-    sold_to_cancel = years["sold_for_cancellation_mt"].to_numpy(dtype=float) if "sold_for_cancellation_mt" in years \
+    sold_to_cancel = values(years, "sold_for_cancellation_mt", float) if "sold_for_cancellation_mt" in years \
         else np.zeros(len(years))
     priced = price > TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
-    negative_price = np.where(np.isfinite(years["allowance_price_cny_per_t"].to_numpy(dtype=float)), -price, 0.0)
+    negative_price = np.where(np.isfinite(values(years, "allowance_price_cny_per_t", float)), -price, 0.0)
     sums = np.bincount(year_row, weights=computed, minlength=len(years)) + sold_to_cancel
     # with a sales factor a net buyer cancels nothing (it would buy only to lift a seller's
     # limit), but in the last year, when no bank may be left whatever the limits; without
     # one its cancellation is free disposal, at a zero price only (as every cancellation is
     # where the next year's price is positive: cannot_bank)
     limits = market.get("sector_bank_limits") or {}
-    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in t["sector"]], dtype=float)
-    net_buyer = ((t["net_sales_mt"].to_numpy(dtype=float) < -TOLERANCE_MT)
-                 & (t["year"].to_numpy() < years["year"].iloc[-1]) & ((factor > 0) | priced[year_row]))
-    return [*(-room[held]), *(-market_room), *(-computed), *np.abs(computed - reported),
-            *np.abs(sums - years["cancelled_mt"].to_numpy(dtype=float)),
-            *np.abs(np.bincount(year_row, weights=bank, minlength=len(years)) - years["bank_mt"].to_numpy(dtype=float)),
-            *np.where(net_buyer, computed, 0.0), *cannot_bank, *(-sold_to_cancel),
-            *np.where(priced, sold_to_cancel, 0.0), *negative_price]
+    factor = by_name(sector_years, "sector", limits, "sales_factor", 0.0)[held]
+    net_buyer = ((of_held("net_sales_mt") < -TOLERANCE_MT)
+                 & (held_year < years["year"].iloc[-1]) & ((factor > 0) | priced[year_row]))
+    return joined(-room[held], -market_room, -computed, np.abs(computed - reported),
+                  np.abs(sums - values(years, "cancelled_mt", float)),
+                  np.abs(np.bincount(year_row, weights=bank, minlength=len(years))
+                         - values(years, "bank_mt", float)),
+                  np.where(net_buyer, computed, 0.0), cannot_bank, -sold_to_cancel,
+                  np.where(priced, sold_to_cancel, 0.0), negative_price)
 
 
 BANK_LIMITS = Check("bank_limits", bank_limits)

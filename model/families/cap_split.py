@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .checktools import by_year, worst
+from .checktools import by_year, values, worst
 from ..lp.blocks import RowBlock, Term
 from ..parameters.phases import SIMULATION, TRADING
 from .base import Check, Family, Sums
@@ -32,7 +32,7 @@ def define_cap_split(p: Parameters, sums: Sums) -> RowBlock:
 def cap_split(years, sector_years, steps, market) -> float:
     """The covered sectors' caps add up to the ETS cap in every year, Mt off (worst year)."""
     caps = by_year(sector_years, (SIMULATION, TRADING), "cap_mt", years["year"])
-    return worst(np.abs(caps - years["ets_cap_mt"].to_numpy()))
+    return worst(np.abs(caps - values(years, "ets_cap_mt")))
 
 
 CAP_SPLIT = Check("cap_split", cap_split)

@@ -25,7 +25,8 @@ TOLERANCE_PRICE = 1e-5  # relative, on prices and costs
 MARKET_SUPPLY, BEYOND_NATIONAL_CAP, NATIONAL_SINK = "market_supply", "beyond_national_cap", "national_sink"
 CHANGES_ISSUED = "changes_issued"
 
-sums = threading.local()  # by_year: {(tables, phases, column): sums} while checks.run_checks runs
+sums = threading.local()  # by_year: {(tables, phases, column): sums} while checks.run_checks runs; also
+# shared: {key: result} of what several checks derive from one solution's tables (``shared``)
 
 
 def declared_columns(market: dict[str, Any], kind: str) -> tuple[str, ...]:
@@ -52,16 +53,86 @@ def by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str, ye
     key = (id(sector_years), years.to_numpy().tobytes(), phases, column)  # sector_years outlives the run
     if shared is not None and key in shared:
         return shared[key]
-    position = np.searchsorted(years.to_numpy(), sector_years["year"].to_numpy())
-    phase = sector_years["phase"].to_numpy()
+    position = np.searchsorted(years.to_numpy(), values(sector_years, "year"))
+    phase = values(sector_years, "phase")
     selected = np.zeros(len(phase), dtype=bool)
     for name in phases:
         selected |= phase == name
-    values = np.where(selected, np.nan_to_num(sector_years[column].to_numpy(dtype=float)), 0.0)
-    result = np.bincount(position, weights=values, minlength=len(years))
+    summed = np.where(selected, np.nan_to_num(values(sector_years, column, float)), 0.0)
+    result = np.bincount(position, weights=summed, minlength=len(years))
     if shared is not None:
         shared[key] = result
     return result
+
+
+def values(table: pd.DataFrame, name: str, dtype: Any = None) -> np.ndarray:
+    """``table[name].to_numpy(dtype)``, made once per ``run_checks`` (the fast path) for the checks
+    that read the same column (a column of a frame costs more to reach than to read): read-only."""
+    memo = getattr(sums, "by_year", None)
+    if memo is None:
+        return table[name].to_numpy(dtype=dtype)
+    key = ("values", id(table), name, dtype)
+    kept = memo.get(key)
+    if kept is None or kept[0] is not table:  # the table is kept with its arrays: its id is not reused
+        array = table[name].to_numpy(dtype=dtype)
+        if array.flags.writeable:
+            array = array.view()
+            array.flags.writeable = False
+        kept = memo[key] = (table, array)
+    return kept[1]
+
+
+def shared(key: tuple, make: Any) -> Any:
+    """``make()``, made once per ``run_checks`` (the fast path) for the checks that ask with the same
+    ``key`` (the tables' ids and what else it depends on); outside a run, made each time. What
+    ``make`` returns is shared by the checks: not to be changed in place."""
+    memo = getattr(sums, "by_year", None)
+    if memo is None:
+        return make()
+    key = ("shared", *key)
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def by_name(table: pd.DataFrame, name: str, limits: dict[Any, Any], field: str, default: float) -> np.ndarray:
+    """For each row of ``table``, ``limits[its name][field]`` (its text column ``name``; ``default``
+    for a name not in ``limits``, or without that field, or a missing name): a lookup on the few
+    distinct names, not on every row's."""
+    names, codes = name_codes(table, name)
+    of_name = np.array([limits.get(each, {}).get(field, default) for each in names.tolist()] + [default],
+                       dtype=float)
+    return of_name[codes]  # a code -1 (missing) picks the default after the names
+
+
+def name_codes(table: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A text column of ``table`` as (distinct names, code by row; -1 missing), made once per
+    ``run_checks`` (the fast path) for the checks that look up the same column."""
+    memo = getattr(sums, "by_year", None)
+    if memo is None:
+        return _name_codes(table[name])
+    key = ("name_codes", id(table), name)
+    kept = memo.get(key)
+    if kept is None or kept[0] is not table:  # the table is kept with its codes: its id is not reused
+        names, codes = _name_codes(table[name])
+        codes = codes.view()
+        codes.flags.writeable = False
+        kept = memo[key] = (table, (names, codes))
+    return kept[1]
+
+
+def previous_year_rows(table: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+    """For each of the ``rows`` (a mask) of ``table``, the position among them of the row with the
+    same ``name`` and the year before (-1: none), joined on one integer key; kept for a study's
+    scenarios with the same keys."""
+    from ..data import fastpath  # here, not at the top: the families' imports are another's edit
+
+    names, codes = name_codes(table, name)
+    codes = codes[rows]
+    year = values(table, "year").astype(np.int64, copy=False)[rows]
+    arrays = (names, codes, year)
+    return fastpath.kept_for_equal(f"previous_year_rows {name}", arrays,
+                                   lambda: _rows_of(names, codes, year, names, codes, year - 1))
 
 
 def row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
@@ -69,16 +140,49 @@ def row_of_step(sector_years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
     return rows_of(sector_years, steps, "sector")
 
 
-def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str) -> np.ndarray:
-    """For each row of ``keys``, the position in ``table`` of the row with the same ``name``
-    and year (-1: none), joined on one integer key rather than on strings; made once for the
-    scenarios of a study whose tables have the same keys (read-only). A categorical column
-    is joined on its codes (its few names matched once), not on a name per row."""
+def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str, table_rows: np.ndarray | None = None) -> np.ndarray:
+    """For each row of ``keys``, the position in ``table`` (among its ``table_rows``, positions,
+    when given) of the row with the same ``name`` and year (-1: none), joined on one integer key
+    rather than on strings; made once for the scenarios of a study whose tables have the same
+    keys (read-only). A categorical column is joined on its codes (its few names matched once),
+    not on a name per row."""
     from ..data import fastpath  # here, not at the top: the families' imports are another's edit
 
-    arrays = (*_name_codes(table[name]), table["year"].to_numpy(np.int64),
-              *_name_codes(keys[name]), keys["year"].to_numpy(np.int64))
-    return fastpath.kept_for_equal(f"rows_of {name}", arrays, lambda: _rows_of(*arrays))
+    table_names, table_codes = _name_keys(table[name])
+    table_years = table["year"].to_numpy(np.int64)
+    if table_rows is not None:  # the chosen rows' keys only, not a copy of the table's columns
+        table_years = table_years[table_rows]
+        if table_codes is _BY_ROW:
+            table_names = table_names[table_rows]
+        else:
+            table_codes = table_codes[table_rows]
+    arrays = (table_names, table_codes, table_years, *_name_keys(keys[name]), keys["year"].to_numpy(np.int64))
+
+    def make() -> np.ndarray:
+        table_names, table_codes, table_years, key_names, key_codes, key_years = arrays
+        return _rows_of(*_coded(table_names, table_codes), table_years, *_coded(key_names, key_codes), key_years)
+
+    return fastpath.kept_for_equal(f"rows_of {name}", arrays, make)
+
+
+def _name_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as compared for ``rows_of``'s kept joins: a categorical's (categories, codes),
+    other text as (its names by row, no codes): compared, a study's scenarios' names are the same
+    objects, so they are hashed (``pd.factorize``) only when the join is made."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return _name_codes(column)
+    return column.to_numpy(dtype=object), _BY_ROW
+
+
+_BY_ROW = np.full(1, -2, dtype=np.int64)  # the codes of ``_name_keys`` for names given by row
+
+
+def _coded(names: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_name_keys``' pair as (names, code by row), as ``_name_codes`` gives."""
+    if codes is not _BY_ROW:
+        return names, codes
+    by_row, distinct = pd.factorize(names)
+    return np.asarray(distinct, dtype=object), by_row
 
 
 def _name_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -134,11 +238,11 @@ def market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: di
 
 def borrowed_mt(years: pd.DataFrame) -> np.ndarray:
     """Allowances borrowed from the next year's, Mt by year (0 without borrowing)."""
-    return (np.nan_to_num(years["borrowed_mt"].to_numpy(dtype=float)) if "borrowed_mt" in years
+    return (np.nan_to_num(values(years, "borrowed_mt", float)) if "borrowed_mt" in years
             else np.zeros(len(years)))
 
 
 def brought_in_mt(years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
     """The bank each year starts with, Mt: the initial bank in the first year, else last year's."""
-    bank = years["bank_mt"].to_numpy(dtype=float)
+    bank = values(years, "bank_mt", float)
     return np.concatenate([[market.get("initial_bank_mt", 0.0) or 0.0], bank[:-1]])

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, year_field
 from ..errors import Problem, did_you_mean, short_text
-from .checktools import TOLERANCE_MT, worst
+from .checktools import TOLERANCE_MT, joined, shared, worst
 from ..lp.blocks import RowBlock, Term
 from .base import Check, Family, Sums, numbered
 
@@ -243,8 +243,7 @@ def _coded_pairs(sector_of_row: np.ndarray, step_of_row: np.ndarray) -> tuple[np
 def _pair_of_step(steps: pd.DataFrame, wanted: list) -> np.ndarray:
     """For each row of ``steps``, the position in ``wanted`` (pairs) of its (sector, step) (-1: none)."""
     code, pairs = _step_pairs(steps)
-    position = {tuple(pair): i for i, pair in reversed(list(enumerate(wanted)))}  # the first of a repeated pair
-    of_pair = np.array([position.get(pair, -1) for pair in pairs] + [-1], dtype=np.int64)
+    of_pair = _position_of_pairs(pairs, wanted)
     return np.where(code >= 0, of_pair[code], -1)
 
 
@@ -266,12 +265,44 @@ def _abatement_by_step(years: pd.DataFrame, steps: pd.DataFrame, pairs: list) ->
     totals = np.zeros((len(pairs), years_index.size))
     if not pairs or steps.empty:
         return totals
-    pair = _pair_of_step(steps, pairs)
-    year = _year_of_step(years_index, steps)
-    chosen = pair >= 0
-    cell = pair[chosen] * years_index.size + year[chosen]  # summed in row order, as np.add.at did
-    return np.bincount(cell, weights=steps["abatement_mt"].to_numpy(dtype=float)[chosen],
-                       minlength=totals.size).reshape(totals.shape)
+    code, distinct = _step_pairs(steps)
+    of_pair = _position_of_pairs(distinct, pairs)[:-1]  # each distinct pair's place in ``pairs`` (-1: none)
+    wanted = of_pair >= 0
+    totals[of_pair[wanted]] = _abatement_by_pair(years, steps)[wanted]
+    return totals
+
+
+def _position_of_pairs(distinct: list, wanted: list) -> np.ndarray:
+    """For each of the ``distinct`` pairs (and a -1 after them), its position in ``wanted`` (-1: none);
+    kept for a study's scenarios (the same distinct pairs, kept with their codes, and limits)."""
+    from ..data import fastpath  # here, not at the top: the families' imports are another's edit
+
+    wanted_pairs = tuple(tuple(pair) for pair in wanted)
+
+    def make() -> np.ndarray:
+        position = {pair: i for i, pair in reversed(list(enumerate(wanted_pairs)))}  # the first of a repeated pair
+        of_pair = np.array([position.get(pair, -1) for pair in distinct] + [-1], dtype=np.int64)
+        of_pair.flags.writeable = False
+        return of_pair
+
+    return fastpath.cached("deployment pair positions", (distinct, wanted_pairs), make)
+
+
+def _abatement_by_pair(years: pd.DataFrame, steps: pd.DataFrame) -> np.ndarray:
+    """Abatement of each distinct (sector, step) of the steps table (``_step_pairs``), summed over
+    its rows in their order, by pair x year of ``years`` (Mt); made once per ``run_checks``."""
+    def make() -> np.ndarray:
+        years_index = years["year"].to_numpy()
+        code, distinct = _step_pairs(steps)
+        year = _year_of_step(years_index, steps)
+        chosen = code >= 0
+        cell = code[chosen] * years_index.size + year[chosen]  # summed in row order, as np.add.at did
+        by_pair = np.bincount(cell, weights=steps["abatement_mt"].to_numpy(dtype=float)[chosen],
+                              minlength=len(distinct) * years_index.size).reshape(len(distinct), years_index.size)
+        by_pair.flags.writeable = False
+        return by_pair
+
+    return shared(("abatement by pair", id(years), id(steps)), make)
 
 
 def deployment_limits(years, sector_years, steps, market) -> float:
@@ -291,12 +322,30 @@ def deployment_limits(years, sector_years, steps, market) -> float:
     allowed = np.array([row["max_mt"] for row in build], dtype=float)[:, None] * np.ones(abated.shape)
     if allowed.size:
         allowed[:, 0] *= limits["first_year_build_factor"]
-    violations = [*(growth - allowed).ravel()]
-    for group in limits["max_mt"]:
-        by_year = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
-        total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
-        violations += [*(total - by_year)]
-    return worst(np.nan_to_num(violations))
+    violations = [(growth - allowed).ravel()]
+    for total, by_year in _group_totals(years, steps, limits):
+        violations.append(total - by_year)
+    return worst(np.nan_to_num(joined(*violations)))
+
+
+def _group_totals(years: pd.DataFrame, steps: pd.DataFrame, limits: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each group's abatement (its steps summed, Mt by year of ``years``) and its limit by year
+    (NaN in a year without one); made once per ``run_checks`` (two checks read them)."""
+    def make() -> list[tuple[np.ndarray, np.ndarray]]:
+        years_index = years["year"].to_numpy()
+        return [(_abatement_by_step(years, steps, group["steps"]).sum(axis=0),
+                 _by_year(group["max_mt"], group["years"], years_index)) for group in limits["max_mt"]]
+
+    return shared(("deployment group totals", id(years), id(steps)), make)
+
+
+def _by_year(values: list, labels: list, years_index: np.ndarray) -> np.ndarray:
+    """``values`` (by year of ``labels``) for each of ``years_index``, NaN for a year not among
+    them: what ``pd.Series(values, index=labels).reindex(years_index)`` gives."""
+    labels_array = np.asarray(labels)
+    if labels_array.shape == years_index.shape and np.array_equal(labels_array, years_index):
+        return np.asarray(values, dtype=float)  # the limits' years are the model's (as limits_for_checks gives)
+    return pd.Series(values, index=labels).reindex(years_index).to_numpy()
 
 
 def deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
@@ -310,13 +359,13 @@ def deployment_limited(years, steps, market) -> tuple[np.ndarray, np.ndarray]:
     build = [(row["sector"], row["step"]) for row in limits["max_build_mt_per_year"]]
     build_limited = _pair_of_step(steps, build) >= 0
     at_limit = np.zeros(n, dtype=bool)
-    year = steps["year"].to_numpy()
-    for group in limits["max_mt"]:  # a few groups
+    years_index = years["year"].to_numpy()
+    year = np.minimum(_year_of_step(years_index, steps), max(years_index.size - 1, 0))
+    in_years = years_index[year] == steps["year"].to_numpy() if years_index.size else np.zeros(n, dtype=bool)
+    for group, (total, limit) in zip(limits["max_mt"], _group_totals(years, steps, limits)):  # a few groups
         members = _pair_of_step(steps, group["steps"]) >= 0
-        total = _abatement_by_step(years, steps, group["steps"]).sum(axis=0)
-        limit = pd.Series(group["max_mt"], index=group["years"]).reindex(years["year"]).to_numpy()
-        full_years = years["year"].to_numpy()[total >= limit - TOLERANCE_MT]
-        at_limit |= members & np.isin(year, full_years)
+        full_year = total >= limit - TOLERANCE_MT  # the years the group is at its limit
+        at_limit |= members & in_years & full_year[year]
     return build_limited, at_limit
 
 

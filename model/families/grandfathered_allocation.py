@@ -11,7 +11,7 @@ import numpy as np
 
 from ..data.fields import SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, share_field, year_field
 from ..errors import Problem, number_text
-from .checktools import worst
+from .checktools import values, worst
 from ..lp.blocks import RowBlock, Term
 from ..parameters.phases import GRANDFATHERED, TRADING
 from .base import Check, Family, Sums, abatement_terms, numbered
@@ -96,18 +96,18 @@ def cap_rules(years, sector_years, steps, market) -> float:
     before when it traded then. Tables without ``basis``: nothing to test."""
     if "basis" not in sector_years:
         return 0.0
-    basis = sector_years["basis"].to_numpy()
-    cap = sector_years["cap_mt"].to_numpy(dtype=float)
-    emissions = sector_years["emissions_mt"].to_numpy(dtype=float)
-    kept = 1.0 - sector_years["cap_reduction"].to_numpy(dtype=float)
+    basis = values(sector_years, "basis")
+    cap = values(sector_years, "cap_mt", float)
+    emissions = values(sector_years, "emissions_mt", float)
+    kept = 1.0 - values(sector_years, "cap_reduction", float)
     grandfathered = np.where(basis == "grandfathered", np.abs(cap - kept * emissions), 0.0)
-    implied = sector_years["implied_benchmark_t_per_unit"].to_numpy(dtype=float)
-    benchmark = sector_years["benchmark_t_per_unit"].to_numpy(dtype=float)
+    implied = values(sector_years, "implied_benchmark_t_per_unit", float)
+    benchmark = values(sector_years, "benchmark_t_per_unit", float)
     output = np.divide(cap, implied, out=np.full(cap.size, np.nan), where=np.abs(implied) > 0)
     intensity = np.where(basis == "intensity", np.abs(benchmark * output - cap), 0.0)
     previous = np.roll(cap, 1)
-    same_sector = np.roll(sector_years["sector"].to_numpy(), 1) == sector_years["sector"].to_numpy()
-    traded_before = same_sector & (np.roll(sector_years["phase"].to_numpy(), 1) == TRADING)
+    same_sector = np.roll(values(sector_years, "sector"), 1) == values(sector_years, "sector")
+    traded_before = same_sector & (np.roll(values(sector_years, "phase"), 1) == TRADING)
     same_sector[0] = traded_before[0] = False
     absolute = np.where((basis == "absolute") & traded_before, cap - previous, 0.0)
     return worst(np.nan_to_num(np.concatenate([grandfathered, intensity, absolute])))

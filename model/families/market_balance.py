@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .checktools import TOLERANCE_PRICE, brought_in_mt, by_year, market_supply_mt, worst
+from .checktools import TOLERANCE_PRICE, brought_in_mt, by_year, market_supply_mt, values, worst
 from ..lp.blocks import RowBlock, Term
 from ..parameters.phases import TRADING
 from . import bank_limits
@@ -64,12 +64,12 @@ def market_clearing(years, sector_years, steps, market) -> float:
     cost tolerance (``market["equilibrium"]`` false) only the first part is tested."""
     supply = market_supply_mt(years, sector_years, market) + brought_in_mt(years, market)
     demand = (by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
-              + years["bank_mt"].to_numpy(dtype=float))
-    price = np.nan_to_num(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+              + values(years, "bank_mt", float))
+    price = np.nan_to_num(values(years, "allowance_price_cny_per_t", float))
     priced = price > TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))
     if not market.get("equilibrium", True):  # stage 2 moved abatement: stage 1's price no longer clears it
         priced = np.zeros_like(priced)
-    market_year = np.isfinite(years["allowance_price_cny_per_t"].to_numpy(dtype=float))
+    market_year = np.isfinite(values(years, "allowance_price_cny_per_t", float))
     gap = np.where(priced, np.abs(supply - demand), demand - supply)
     return worst(np.where(market_year, gap, 0.0))
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .checktools import BEYOND_NATIONAL_CAP, NATIONAL_SINK, borrowed_mt, by_year, declared_columns, worst
+from .checktools import BEYOND_NATIONAL_CAP, NATIONAL_SINK, borrowed_mt, by_year, declared_columns, values, worst
 from ..lp.blocks import RowBlock, Term
 from ..parameters.phases import OUTSIDE, SIMULATION, TRADING
 from .base import NATIONAL_COUNT, Check, Contribution, DualColumn, Family, Sums, abatement_terms
@@ -66,12 +66,12 @@ def national_count(years, sector_years, steps, market) -> float:
     borrowed from year t+1 (``borrowed_mt``) are counted in t+1, where they were issued: year
     t may emit that much more than its cumulative cap, and t+1 that much less."""
     emitted = by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
-    national_cap = years["national_cap_mt"].to_numpy(dtype=float)
+    national_cap = values(years, "national_cap_mt", float)
     if "absolute_target_mt" in years:
-        national_cap = np.fmin(years["absolute_target_mt"].to_numpy(dtype=float),
-                               years["intensity_target_mt"].to_numpy(dtype=float))
+        national_cap = np.fmin(values(years, "absolute_target_mt", float),
+                               values(years, "intensity_target_mt", float))
         national_cap = np.where(np.isnan(national_cap), np.inf, national_cap)
-        emitted = emitted + years["non_co2_mt"].to_numpy(dtype=float) - years["sinks_mt"].to_numpy(dtype=float)
+        emitted = emitted + values(years, "non_co2_mt", float) - values(years, "sinks_mt", float)
     if market.get("targets.scope") == "net_ghg":
         for column in declared_columns(market, NATIONAL_SINK):
             if column in years:
@@ -79,7 +79,7 @@ def national_count(years, sector_years, steps, market) -> float:
     for column in declared_columns(market, BEYOND_NATIONAL_CAP):
         if column in years:
             national_cap = national_cap + np.nan_to_num(years[column].to_numpy(dtype=float))
-    bank = years["bank_mt"].to_numpy(dtype=float)
+    bank = values(years, "bank_mt", float)
     initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
     return worst(np.cumsum(emitted) + bank - borrowed_mt(years) - np.cumsum(national_cap) - initial_bank)
 

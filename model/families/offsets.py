@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, share_field, year_field
 from ..errors import Problem
-from .checktools import worst
+from .checktools import values, worst
 from ..lp.blocks import RowBlock, Term, VarBlock
 from ..parameters.phases import OUTSIDE, TRADING
 from .base import (ALLOWANCE_SUPPLY, Chart, Check, Contribution, DualColumn, Family, Sums, ValueColumn,
@@ -309,12 +309,12 @@ def offset_limit(years, sector_years, steps, market) -> float:
     emissions, and what the sectors surrender is the year's offsets used, Mt over (worst)."""
     if "offsets_surrendered_mt" not in sector_years or "offsets_used_mt" not in years:
         return 0.0
-    surrendered = np.nan_to_num(sector_years["offsets_surrendered_mt"].to_numpy(dtype=float))
-    limit = (np.nan_to_num(sector_years["offset_limit_share"].to_numpy(dtype=float))
-             * sector_years["emissions_mt"].to_numpy(dtype=float))
-    position = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
+    surrendered = np.nan_to_num(values(sector_years, "offsets_surrendered_mt", float))
+    limit = (np.nan_to_num(values(sector_years, "offset_limit_share", float))
+             * values(sector_years, "emissions_mt", float))
+    position = np.searchsorted(values(years, "year"), values(sector_years, "year"))
     total = np.bincount(position, weights=surrendered, minlength=len(years))
-    return worst([*(surrendered - limit), *np.abs(total - years["offsets_used_mt"].to_numpy(dtype=float)),
+    return worst([*(surrendered - limit), *np.abs(total - values(years, "offsets_used_mt", float)),
                    *(-surrendered)])
 
 

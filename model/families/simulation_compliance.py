@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .checktools import joined, worst
+from .checktools import joined, values, worst
 from ..lp.blocks import RowBlock, Term
 from ..parameters.phases import SIMULATION
 from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
@@ -34,11 +34,11 @@ def define_simulation_compliance(p: Parameters, sums: Sums) -> RowBlock:
 def simulation_compliance(years, sector_years, steps, market) -> float:
     """A simulation-phase sector's cap is its rule cap, (1 - simulation_reduction) x BAU, and
     it emits no more than that on its own (tables without ``rule_cap_mt``: against its cap)."""
-    simulation = sector_years["phase"].to_numpy() == SIMULATION
+    simulation = values(sector_years, "phase") == SIMULATION
     rule_cap = sector_years["rule_cap_mt" if "rule_cap_mt" in sector_years else "cap_mt"].to_numpy(dtype=float)
     rule_cap = rule_cap[simulation]
-    emissions = sector_years["emissions_mt"].to_numpy(dtype=float)[simulation]
-    cap = sector_years["cap_mt"].to_numpy(dtype=float)[simulation]
+    emissions = values(sector_years, "emissions_mt", float)[simulation]
+    cap = values(sector_years, "cap_mt", float)[simulation]
     return worst(joined(emissions - rule_cap, np.abs(cap - rule_cap)))
 
 

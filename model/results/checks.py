@@ -31,8 +31,8 @@ import pandas as pd
 from ..families import checktools
 from ..data import fastpath
 from ..families.checktools import (BEYOND_NATIONAL_CAP, CHANGES_ISSUED, MARKET_SUPPLY, NATIONAL_SINK, TOLERANCE_MT,
-                                   TOLERANCE_PRICE, borrowed_mt, brought_in_mt, by_year, declared_columns, joined,
-                                   market_supply_mt, row_of_step, rows_of, worst)
+                                   TOLERANCE_PRICE, borrowed_mt, brought_in_mt, by_name, by_year, declared_columns,
+                                   joined, market_supply_mt, row_of_step, rows_of, values, worst)
 from ..families import (FAMILIES, Check, Family, beyond_national_cap_columns, changes_issued_columns,
                         market_supply_columns, national_sink_columns)
 from ..families.bank_limits import sector_bank_room
@@ -105,12 +105,12 @@ def sector_compliance(years, sector_years, steps, market) -> float:
     sectors hold, as one market, their caps plus what rules add to supply plus the bank
     brought in, less the bank carried out: trading emissions + bank[t] - bank[t-1] <=
     trading caps + added supply."""
-    simulation = sector_years["phase"].to_numpy() == SIMULATION
+    simulation = values(sector_years, "phase") == SIMULATION
     held = sector_years["rule_cap_mt"] if "rule_cap_mt" in sector_years else sector_years["cap_mt"]
-    own = np.where(simulation, sector_years["emissions_mt"].to_numpy(dtype=float) - held.to_numpy(dtype=float), 0.0)
+    own = np.where(simulation, values(sector_years, "emissions_mt", float) - held.to_numpy(dtype=float), 0.0)
     trading_emissions = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
     held = market_supply_mt(years, sector_years, market) + brought_in_mt(years, market)
-    banked = years["bank_mt"].to_numpy(dtype=float)
+    banked = values(years, "bank_mt", float)
     return worst(joined(np.nan_to_num(own), trading_emissions + banked - held))
 
 
@@ -119,34 +119,34 @@ def _national_target(years, sector_years, steps, market) -> float:
     adjustment's intake is not issued, its release is) plus emissions outside the ETS stay
     within each year's national cap, Mt over (worst year)."""
     outside = by_year(sector_years, (OUTSIDE,), "emissions_mt", years["year"])
-    issued = years["ets_cap_mt"].to_numpy(dtype=float)
+    issued = values(years, "ets_cap_mt", float)
     for column in declared_columns(market, CHANGES_ISSUED):
         if column in years:
             issued = issued + np.nan_to_num(years[column].to_numpy(dtype=float))
-    return worst(issued + outside - years["national_cap_mt"].to_numpy())
+    return worst(issued + outside - values(years, "national_cap_mt"))
 
 
 def _market_balance(years, sector_years, steps, market) -> float:
     """Trading emissions plus the bank carried out stay within the supply (caps, what rules
     add, the bank brought in), Mt over (worst year)."""
     emissions = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
-    bank = years["bank_mt"].to_numpy()
+    bank = values(years, "bank_mt")
     return worst(emissions + bank - brought_in_mt(years, market) - market_supply_mt(years, sector_years, market))
 
 
 def _abatement_within_potential(years, sector_years, steps, market) -> float:
     """No step abates less than nothing or more than its potential, Mt over (worst step)."""
-    abatement = steps["abatement_mt"].to_numpy(dtype=float)
-    return worst(np.maximum(-abatement, abatement - steps["potential_mt"].to_numpy(dtype=float)))
+    abatement = values(steps, "abatement_mt", float)
+    return worst(np.maximum(-abatement, abatement - values(steps, "potential_mt", float)))
 
 
 def _emissions_add_up(years, sector_years, steps, market) -> float:
     """Each sector-year emits its BAU less its steps' abatement (and the offsets it sells), Mt off."""
-    abated = np.bincount(steps["sector_year_row"].to_numpy(), weights=steps["abatement_mt"].to_numpy(),
+    abated = np.bincount(values(steps, "sector_year_row"), weights=values(steps, "abatement_mt"),
                          minlength=len(sector_years))
     if "offsets_sold_mt" in sector_years:  # an offset sold by a sector outside the ETS is its abatement
-        abated = abated + np.nan_to_num(sector_years["offsets_sold_mt"].to_numpy(dtype=float))
-    return worst(np.abs(sector_years["bau_mt"].to_numpy() - abated - sector_years["emissions_mt"].to_numpy()))
+        abated = abated + np.nan_to_num(values(sector_years, "offsets_sold_mt", float))
+    return worst(np.abs(values(sector_years, "bau_mt") - abated - values(sector_years, "emissions_mt")))
 
 
 def _equal_marginal_cost(years, sector_years, steps, market) -> float:
@@ -156,42 +156,41 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     that grows with its sales (base + f x net sales) faces more: a tonne abated is split
     between selling it (price p) and banking f/(1+f) of it, worth next year's price
     discounted, V: (p + f V) / (1 + f)."""
-    year_row = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
-    phase = sector_years["phase"].to_numpy()
+    year_row = np.searchsorted(values(years, "year"), values(sector_years, "year"))
+    phase = values(sector_years, "phase")
     faced = np.select(
         [phase == TRADING, phase == SIMULATION, phase == OUTSIDE],
         [_trading_price_faced(years, sector_years, market, year_row),
-         sector_years["own_price_cny_per_t"].to_numpy(),
-         years["national_carbon_value_cny_per_t"].to_numpy()[year_row]],
+         values(sector_years, "own_price_cny_per_t"),
+         values(years, "national_carbon_value_cny_per_t")[year_row]],
         np.nan,
     )
     if "basis" in sector_years:  # a grandfathered sector's private price is reduction x the allowance price,
         # but a planner also values its abatement through the ETS cap (a fixed one, or the national target's):
         # its steps are not tested here (cap_rules tests its cap)
-        faced = np.where(sector_years["basis"].to_numpy() == "grandfathered", np.nan, faced)
+        faced = np.where(values(sector_years, "basis") == "grandfathered", np.nan, faced)
     if "offset_limit_share" in sector_years and "offset_limit_value_cny_per_t" in years:
         # a trading sector's tonne abated also shrinks its offset limit by its share: it is
         # worth the allowance price less that share of the limit's value
-        limit_value = np.nan_to_num(years["offset_limit_value_cny_per_t"].to_numpy(dtype=float))[year_row]
-        share = np.nan_to_num(sector_years["offset_limit_share"].to_numpy(dtype=float))
+        limit_value = np.nan_to_num(values(years, "offset_limit_value_cny_per_t", float))[year_row]
+        share = np.nan_to_num(values(sector_years, "offset_limit_share", float))
         faced = np.where(phase == TRADING, faced - share * limit_value, faced)
-    step_price = faced[steps["sector_year_row"].to_numpy()]
+    step_price = faced[values(steps, "sector_year_row")]
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):
-        # the simulation rows' keys and prices only (not a copy of every column of the table)
+        # the simulation rows' keys and prices only (not a copy of the table's rows)
         in_simulation = np.flatnonzero(np.asarray(facilities["phase"] == SIMULATION))
-        simulation = facilities[["facility_id", "year", "price_cny_per_t"]].iloc[in_simulation]
-        row = rows_of(simulation, steps, "facility_id")
+        row = rows_of(facilities, steps, "facility_id", table_rows=in_simulation)
         # a NaN after the prices: row -1 (no installation in simulation, or none at all) picks it
-        own_price = np.append(simulation["price_cny_per_t"].to_numpy(dtype=float), np.nan)[row]
+        own_price = np.append(values(facilities, "price_cny_per_t", float)[in_simulation], np.nan)[row]
         step_price = np.where(row >= 0, own_price, step_price)
     if "own_price_cny_per_t" in steps:  # a pool of installations in closed form: the price they face
-        pooled_price = steps["own_price_cny_per_t"].to_numpy(dtype=float)
+        pooled_price = values(steps, "own_price_cny_per_t", float)
         step_price = np.where(np.isnan(pooled_price), step_price, pooled_price)
-    cost = steps["cost_cny_per_t"].to_numpy()
+    cost = values(steps, "cost_cny_per_t")
     build_limited, at_group_limit = deployment_limited(years, steps, market)
-    used = (steps["abatement_mt"].to_numpy() > TOLERANCE_MT) & ~build_limited
-    spare = ((steps["potential_mt"].to_numpy() - steps["abatement_mt"].to_numpy() > TOLERANCE_MT)
+    used = (values(steps, "abatement_mt") > TOLERANCE_MT) & ~build_limited
+    spare = ((values(steps, "potential_mt") - values(steps, "abatement_mt") > TOLERANCE_MT)
              & ~build_limited & ~at_group_limit)
     scale = np.maximum(1.0, np.abs(step_price))
     too_dear = np.where(used, (cost - step_price) / scale, 0.0)
@@ -201,16 +200,16 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
 
 def _trading_price_faced(years, sector_years, market, year_row) -> np.ndarray:
     """The allowance price each sector-year faces (see ``_equal_marginal_cost``)."""
-    price = years["allowance_price_cny_per_t"].to_numpy(dtype=float)
+    price = values(years, "allowance_price_cny_per_t", float)
     faced = price[year_row]
     limits = market.get("sector_bank_limits") or {}
     if "net_sales_mt" not in sector_years or not limits:
         return faced
     room, market_room = sector_bank_room(years, sector_years, market)
-    factor = np.array([limits.get(s, {}).get("sales_factor", 0.0) for s in sector_years["sector"]], dtype=float)
-    discount = years["discount_factor"].to_numpy(dtype=float)
+    factor = by_name(sector_years, "sector", limits, "sales_factor", 0.0)
+    discount = values(years, "discount_factor", float)
     banked_value = np.append(price[1:] * discount[1:] / discount[:-1], np.nan)[year_row]
-    selling_at_limit = ((factor > 0) & (sector_years["net_sales_mt"].to_numpy(dtype=float) > TOLERANCE_MT)
+    selling_at_limit = ((factor > 0) & (values(sector_years, "net_sales_mt", float) > TOLERANCE_MT)
                         & (np.nan_to_num(room, nan=1.0) <= TOLERANCE_MT) & (market_room[year_row] > TOLERANCE_MT)
                         & np.isfinite(banked_value))
     return np.where(selling_at_limit, (faced + factor * banked_value) / (1 + factor), faced)
@@ -225,11 +224,11 @@ def _hotelling(years, sector_years, steps, market) -> float:
     bank room under a sales-linked limit, in a year of cancellations) counts as 0."""
     if not market.get("banking") and not market.get("borrowing_limit_share"):
         return 0.0
-    price = years["allowance_price_cny_per_t"].to_numpy()
+    price = values(years, "allowance_price_cny_per_t")
     if market.get("sector_bank_limits"):
         price = np.maximum(price, 0.0)
-    growth = years["discount_factor"].to_numpy()[:-1] / years["discount_factor"].to_numpy()[1:]
-    banked = years["bank_mt"].to_numpy()[:-1] > TOLERANCE_MT
+    growth = values(years, "discount_factor")[:-1] / values(years, "discount_factor")[1:]
+    banked = values(years, "bank_mt")[:-1] > TOLERANCE_MT
     expected = price[:-1] * growth
     scale = np.maximum(1.0, np.abs(expected))
     too_slow = (expected - price[1:]) / scale
@@ -237,23 +236,23 @@ def _hotelling(years, sector_years, steps, market) -> float:
     free_to_bank = np.ones(len(years), dtype=bool)
     if "net_sales_mt" in sector_years:
         room, market_room = sector_bank_room(years, sector_years, market)
-        year_row = np.searchsorted(years["year"].to_numpy(), sector_years["year"].to_numpy())
+        year_row = np.searchsorted(values(years, "year"), values(sector_years, "year"))
         some_room = np.bincount(year_row, weights=np.nan_to_num(room, nan=0.0) > TOLERANCE_MT, minlength=len(years))
         free_to_bank = (some_room > 0) & (market_room > TOLERANCE_MT)
     elif market.get("bank_limit_mt") is not None:
-        free_to_bank = market["bank_limit_mt"] - years["bank_mt"].to_numpy() > TOLERANCE_MT
+        free_to_bank = market["bank_limit_mt"] - values(years, "bank_mt") > TOLERANCE_MT
     gap = np.where(free_to_bank[:-1], np.maximum(too_slow, too_fast), too_slow)
     adjusted = market.get("supply_adjustment")
     if adjusted:  # from its first year the supply depends on the bank: a banked tonne is worth more than the price
-        banked = banked & (years["year"].to_numpy()[1:] < adjusted["from_year"])
+        banked = banked & (values(years, "year")[1:] < adjusted["from_year"])
     # borrowing from t+1 pays while t's price is above t+1's discounted: never faster, and at
     # the discount rate while the borrowing limit leaves room
     borrowed = borrowed_mt(years)[:-1]
     share = market.get("borrowing_limit_share", 0.0) or 0.0
     room = share * by_year(sector_years, (TRADING,), "emissions_mt", years["year"])[:-1] - borrowed > TOLERANCE_MT
     borrowing = np.where(room, np.maximum(too_slow, too_fast), too_fast)
-    return worst([*np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0),
-                   *np.where(borrowed > TOLERANCE_MT, np.nan_to_num(borrowing, nan=0.0), 0.0)])
+    return worst(joined(np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0),
+                        np.where(borrowed > TOLERANCE_MT, np.nan_to_num(borrowing, nan=0.0), 0.0)))
 
 
 def _allocation_bounds(years, sector_years, steps, market) -> float:
