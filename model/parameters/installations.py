@@ -104,7 +104,7 @@ class PresolvedColumns:
         n_steps, n_pools = len(columns.keys.levels[1]) + 1, int(self.pool.max(initial=0)) + 1
         combined = ((columns.rows[summed].astype(np.int64) * n_steps + step_code) * n_pools
                     + self.pool[summed]) * max(len(prices), 1) + price_code
-        distinct, first, group = np.unique(combined, return_index=True, return_inverse=True)
+        distinct, first, group = _unique(combined)
         first_member = summed[first]
         year_level = columns.keys.names.index("year")
         keys = pd.MultiIndex.from_arrays(
@@ -300,6 +300,18 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
                                                   pool=pool_of_step[of_step[fixed]], sector_names=sector_names)
 
 
+def _unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(values, return_index=True, return_inverse=True)`` of integers, by hashing
+    (``pd.factorize``) and sorting only the distinct values, not the million values."""
+    appearance, distinct = pd.factorize(values)  # numbered in order of first appearance
+    running = np.maximum.accumulate(appearance) if appearance.size else appearance
+    first_appearance = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if appearance.size else appearance
+    order = np.argsort(distinct)  # distinct: no ties
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return np.asarray(distinct)[order], first_appearance[order], rank[appearance]
+
+
 def _steps_named(steps: pd.DataFrame, pairs: frozenset[tuple[str, str]]) -> np.ndarray:
     """Whether each installation step's (sector, step) is one of ``pairs`` (looked up on the
     categoricals' few names, then spread by code)."""
@@ -333,6 +345,10 @@ def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np
     installation and year is decided alone: numpy over the columns, no loop."""
     assert columns.facility_rows is not None
     rows, cost = columns.facility_rows, columns.cost_cny_per_t
+    if not limited.any() and not build_limited.any():  # no limit reaches them: every step is cheap
+        cheap = cost < np.inf
+        if cheap.all():
+            return cheap
     n_rows = len(grid)
     cheapest_limited = np.full(n_rows, np.inf)
     np.minimum.at(cheapest_limited, rows[limited], cost[limited])
