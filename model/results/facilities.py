@@ -49,7 +49,9 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         "relief rules", (p.dataset.facilities, p.dataset.benchmarks), lambda: _with_any(_read_only(relief_rules(p))))
     covered, simulation = rows["covered"], rows["simulation"]
     n_years = p.years.size
-    facility = (covered // n_years).astype(np.int32)  # each row's installation (the grid is installation x year)
+    # each row's installation and year position (the grid is installation by installation, year by year)
+    facility, year = np.divmod(covered, n_years)
+    facility = facility.astype(np.int32)
     bau = grid["bau_mt"].to_numpy()[covered]
     by_sector = abatement_mt is None or "free_mt" in sector_years  # the sectors' numbers are spread over rows
     sector_row = grid["sector_row"].to_numpy()[covered] if by_sector else None
@@ -74,14 +76,15 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
             facility]
         np.copyto(free, sector_free, where=~simulation)
         del sector_free
-    else:
-        np.copyto(free, np.nan, where=~simulation)
+    # else: the grid's cap_mt is the rule cap's share in simulation and NaN in the other phases already
     del sector_row
-    year = covered % n_years  # the grid is installation by installation, year by year: the year's position
     trading, phase_code = rows["trading"], rows["phase_code"]
     del covered, rows  # (a study's scenario finds them again; a single solve frees them here)
-    price = years["allowance_price_cny_per_t"].to_numpy()[year]  # the allowance price, the own in simulation
+    year_price = years["allowance_price_cny_per_t"].to_numpy()
+    price = year_price[year]  # the allowance price, the own in simulation
     price[simulation] = own_in_simulation
+    cost = np.nan_to_num(year_price)[year]  # the price, 0 where none: the cost's first factor (by year, then spread)
+    cost[simulation] = np.nan_to_num(own_in_simulation)
     del own_in_simulation
     year += p.first_year  # the model's years are consecutive from first_year
     shortfall = emissions - free
@@ -93,7 +96,7 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         del share, at_allocation, owed
     else:  # no installation has a relief rule: nothing is waived (unknown where the shortfall is)
         relief = np.where(trading & np.isnan(shortfall), np.nan, 0.0)
-    cost = np.nan_to_num(price)  # price x (shortfall - relief) / 1e3, in place
+    # price x (shortfall - relief) / 1e3, in place
     if any_relief:
         owed_mt = np.subtract(shortfall, relief)
         np.multiply(cost, owed_mt, out=cost)
