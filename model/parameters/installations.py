@@ -461,7 +461,8 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     path_id = sorted_rank.astype(np.int32 if distinct.size < 2**31 else np.int64)[appearance]  # by step: int32
     first = np.empty(distinct.size, dtype=np.int64)
     first[sorted_rank] = first_appearance  # each path's first step, paths in sorted order
-    paths = steps[key].iloc[first].reset_index(drop=True)
+    paths = pd.DataFrame({name: steps[name].array.take(first) for name in key})  # each path's first step (no
+    # frame of the key columns copied to select a few thousand rows)
     new_step = np.ones(first.size, dtype=bool)  # a path starting a (sector, step)
     new_step[1:] = np.logical_or.reduce([column[first][1:] != column[first][:-1] for column in codes])
     group_start = np.flatnonzero(new_step)
