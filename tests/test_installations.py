@@ -290,7 +290,7 @@ def test_facility_grid_on_integer_codes_by_hand(tmp_path):
     50). s1 holds 25/50 = 0.5 of steel: BAU 25 Mt; in 2025 steel simulates with a 6% cut,
     so s1's own cap is 0.5 x 47 = 23.5 Mt, NaN once steel trades (2026). Its rows are
     sector row 1 x 3 + year position; every text is a code (sector, phase), rows int32."""
-    from model.parameters.installations import facility_grid
+    from model.parameters.installations import facility_grid, installation_shares
     from model.parameters.phases import PHASES
 
     dataset = apply_overrides(load_dataset(conftest.toy_with_registry(tmp_path / "toy")),
@@ -301,11 +301,12 @@ def test_facility_grid_on_integer_codes_by_hand(tmp_path):
     s1 = grid.loc["s1"]
     assert s1.index.tolist() == [2025, 2026, 2027]
     assert s1["sector_row"].tolist() == [3, 4, 5]
-    assert s1["emission_share"].tolist() == pytest.approx([0.5] * 3)
+    emission_share, _ = installation_shares(dataset, p.years)  # by installation, not repeated by year
+    assert "emission_share" not in grid and emission_share[grid.index.levels[0].get_loc("s1")] == pytest.approx(0.5)
     assert s1["bau_mt"].tolist() == pytest.approx([25.0] * 3)
     assert s1["cap_mt"].iloc[0] == pytest.approx(23.5) and s1["cap_mt"].iloc[1:].isna().all()
     assert [PHASES[code] for code in s1["phase_code"]] == ["simulation", "trading", "trading"]
-    assert grid.loc["p1", "emission_share"].tolist() == pytest.approx([0.6] * 3)
+    assert emission_share[grid.index.levels[0].get_loc("p1")] == pytest.approx(0.6)
     sector = grid["sector"].array
     assert isinstance(sector, pd.Categorical) and sector.categories.tolist() == ["power", "steel", "rest"]
     assert sector.codes.tolist() == [0] * 6 + [1] * 9

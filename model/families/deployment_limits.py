@@ -139,6 +139,8 @@ def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
     dataset, years = p.dataset, p.years
     n_years = years.size
     build = _build_limits(dataset)
+    if build.empty and dataset.deployment_limits.empty:  # no limit: no row (and no key of mac.csv made)
+        return RowBlock("deployment_limits", [], [], np.zeros(0), upper=np.zeros(0), doc=doc)
     groups, max_mt = _group_limits(dataset, years)
     mac_key = pd.MultiIndex.from_frame(dataset.mac[["sector", "step"]])
     build_of_mac = np.full(len(mac_key), -1)

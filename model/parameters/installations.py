@@ -104,7 +104,7 @@ class PresolvedColumns:
         n_steps, n_pools = len(columns.keys.levels[1]) + 1, int(self.pool.max(initial=0)) + 1
         combined = ((columns.rows[summed].astype(np.int64) * n_steps + step_code) * n_pools
                     + self.pool[summed]) * max(len(prices), 1) + price_code
-        distinct, first, group = np.unique(combined, return_index=True, return_inverse=True)
+        distinct, first, group = _unique(combined)
         first_member = summed[first]
         year_level = columns.keys.names.index("year")
         keys = pd.MultiIndex.from_arrays(
@@ -139,8 +139,10 @@ class PooledMembers:
 
 def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
     """One row per installation and model year (installation by installation): its sector's
-    row and phase, BAU, and shares of its sector's emissions and allowances; ``phase_code``
-    is the phase's position in ``phases.PHASES`` (compared as integers, not text).
+    row and phase, BAU and, in simulation, its own cap; ``phase_code`` is the phase's
+    position in ``phases.PHASES`` (compared as integers, not text). Its shares of its
+    sector's emissions and allowances are the same every year: kept once per installation
+    (``installation_shares``), not repeated on the grid's rows.
 
     Built on integer codes: ``sector`` and ``phase`` are categoricals (a code per row, each
     name once), ``sector_row`` is int32, and the columns are the arrays themselves (no
@@ -153,15 +155,13 @@ def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarra
     simulation = phase_code == PHASES.index(SIMULATION)
     by_sector = {name: sector_years[name].to_numpy().reshape(-1, n_years) for name in ("bau_mt", "rule_cap_mt")}
     emission_share, allocation_share = shape["emission_share"], shape["allocation_share"]
-    bau = (by_sector["bau_mt"][installation_sector] * emission_share.reshape(-1, n_years)).ravel()
-    rule_cap = (by_sector["rule_cap_mt"][installation_sector] * allocation_share.reshape(-1, n_years)).ravel()
+    bau = (by_sector["bau_mt"][installation_sector] * emission_share[:, None]).ravel()
+    rule_cap = (by_sector["rule_cap_mt"][installation_sector] * allocation_share[:, None]).ravel()
     table = pd.DataFrame({
         "sector": shape["sector"],
         "sector_row": shape["sector_row"],
         "phase": pd.Categorical.from_codes(phase_code, categories=_PHASE_CATEGORIES, validate=False),
         "bau_mt": bau,
-        "emission_share": emission_share,
-        "allocation_share": allocation_share,
         "cap_mt": np.where(simulation, rule_cap, np.nan),
         "phase_code": phase_code,
     }, index=shape["index"], copy=False)
@@ -202,8 +202,8 @@ def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
             "sector_row": sector_row,
             "sector": pd.Categorical.from_codes(np.repeat(sector_code.astype(code_dtype), n_years),
                                                 categories=sector_names, validate=False),
-            "emission_share": np.repeat(emission_share, n_years),
-            "allocation_share": np.repeat(allocation_share, n_years),
+            "emission_share": emission_share,  # by installation (the same every year)
+            "allocation_share": allocation_share,
             "index": pd.MultiIndex(  # codes over the installations and years (the ids are unique: checked)
                 levels=[pd.Index(facilities["facility_id"].to_numpy(dtype=object), dtype=object), pd.Index(years)],
                 codes=[np.repeat(np.arange(n_facilities, dtype=np.int32), n_years),
@@ -216,6 +216,14 @@ def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
 
     key = (facilities, dataset.benchmarks, tuple(dataset.sectors["sector"].tolist()), int(years[0]), int(years[-1]))
     return fastpath.cached("facility_grid", key, make)
+
+
+def installation_shares(dataset: Dataset, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """By installation (position in facilities.csv): its share of its sector's base-year
+    emissions (its share of the sector's BAU in every year) and of its sector's allowances
+    (benchmark x output), read-only; the facility grid's rows are installation x year."""
+    shape = _grid_shape(dataset, years)
+    return shape["emission_share"], shape["allocation_share"]
 
 
 def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np.ndarray, years: np.ndarray,
@@ -292,6 +300,18 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
                                                   pool=pool_of_step[of_step[fixed]], sector_names=sector_names)
 
 
+def _unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(values, return_index=True, return_inverse=True)`` of integers, by hashing
+    (``pd.factorize``) and sorting only the distinct values, not the million values."""
+    appearance, distinct = pd.factorize(values)  # numbered in order of first appearance
+    running = np.maximum.accumulate(appearance) if appearance.size else appearance
+    first_appearance = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if appearance.size else appearance
+    order = np.argsort(distinct)  # distinct: no ties
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return np.asarray(distinct)[order], first_appearance[order], rank[appearance]
+
+
 def _steps_named(steps: pd.DataFrame, pairs: frozenset[tuple[str, str]]) -> np.ndarray:
     """Whether each installation step's (sector, step) is one of ``pairs`` (looked up on the
     categoricals' few names, then spread by code)."""
@@ -325,6 +345,10 @@ def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np
     installation and year is decided alone: numpy over the columns, no loop."""
     assert columns.facility_rows is not None
     rows, cost = columns.facility_rows, columns.cost_cny_per_t
+    if not limited.any() and not build_limited.any():  # no limit reaches them: every step is cheap
+        cheap = cost < np.inf
+        if cheap.all():
+            return cheap
     n_rows = len(grid)
     cheapest_limited = np.full(n_rows, np.inf)
     np.minimum.at(cheapest_limited, rows[limited], cost[limited])
@@ -352,7 +376,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     path_id, paths, pool_number, first_member = fastpath.cached("cost_paths", (steps,), cost_paths)
     n_years = years.size
     facility = steps["facility"].to_numpy()
-    emission_share = grid["emission_share"].to_numpy()[facility * n_years]
+    emission_share = installation_shares(dataset, years)[0][facility]
     path_weight = np.bincount(path_id, weights=steps["potential_share"].to_numpy() * emission_share,
                               minlength=len(paths))
     # a path is pooled in a year if its members are: they share sector (so phase) and
@@ -434,10 +458,11 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     sorted_rank = np.empty(distinct.size, dtype=np.int64)  # the paths (a few thousand) in sorted key order
     sorted_rank[np.lexsort([column[first_appearance] for column in reversed([*codes, *order_by])])] = np.arange(
         distinct.size)
-    path_id = sorted_rank[appearance]
+    path_id = sorted_rank.astype(np.int32 if distinct.size < 2**31 else np.int64)[appearance]  # by step: int32
     first = np.empty(distinct.size, dtype=np.int64)
     first[sorted_rank] = first_appearance  # each path's first step, paths in sorted order
-    paths = steps[key].iloc[first].reset_index(drop=True)
+    paths = pd.DataFrame({name: steps[name].array.take(first) for name in key})  # each path's first step (no
+    # frame of the key columns copied to select a few thousand rows)
     new_step = np.ones(first.size, dtype=bool)  # a path starting a (sector, step)
     new_step[1:] = np.logical_or.reduce([column[first][1:] != column[first][:-1] for column in codes])
     group_start = np.flatnonzero(new_step)
@@ -639,14 +664,28 @@ def benchmark_rows(facilities: pd.DataFrame, benchmarks: pd.DataFrame) -> np.nda
     """Each installation's row (position) in benchmarks.csv by its sector and unit type, -1
     for none: the few (sector, unit type) names joined once, then spread by the registry's
     codes. None where a name is missing or benchmarks.csv repeats a pair (pandas' join
-    decides those)."""
+    decides those). Made once for the scenarios that share registry and benchmarks."""
+    return fastpath.cached("benchmark rows", (facilities, benchmarks), lambda: _benchmark_rows(facilities, benchmarks))
+
+
+def _benchmark_rows(facilities: pd.DataFrame, benchmarks: pd.DataFrame) -> np.ndarray | None:
+    """``benchmark_rows`` made: benchmarks.csv's few rows matched to the registry's names by
+    position (no index of every name pair), then each installation's pair code looked up."""
     (sector_code, sectors), (type_code, types) = _codes(facilities["sector"]), _codes(facilities["unit_type"])
-    keys = pd.MultiIndex.from_arrays([benchmarks["sector"], benchmarks["unit_type"]])
-    if (sector_code < 0).any() or (type_code < 0).any() or not keys.is_unique or keys.to_frame().isna().any().any():
+    bench_sector = benchmarks["sector"].to_numpy(dtype=object)
+    bench_type = benchmarks["unit_type"].to_numpy(dtype=object)
+    pairs = list(zip(bench_sector.tolist(), bench_type.tolist()))  # benchmarks.csv's rows: a few dozen
+    if ((sector_code < 0).any() or (type_code < 0).any() or len(set(pairs)) != len(pairs)
+            or pd.isna(bench_sector).any() or pd.isna(bench_type).any()):
         return None
-    pairs = pd.MultiIndex.from_product([pd.Index(sectors, dtype=object), pd.Index(types, dtype=object)])
-    row_of_pair = keys.get_indexer(pairs) if len(keys) else np.full(len(pairs), -1)
-    return row_of_pair[sector_code.astype(np.int64) * len(types) + type_code]
+    of_sector = pd.Index(sectors, dtype=object).get_indexer(bench_sector)
+    of_type = pd.Index(types, dtype=object).get_indexer(bench_type)
+    known = (of_sector >= 0) & (of_type >= 0)  # rows naming pairs some installation has
+    row_of_pair = np.full(len(sectors) * len(types), -1, dtype=np.int64)
+    row_of_pair[of_sector[known].astype(np.int64) * len(types) + of_type[known]] = np.flatnonzero(known)
+    row = row_of_pair[sector_code.astype(np.int64) * len(types) + type_code]
+    row.flags.writeable = False
+    return row
 
 
 def by_benchmark_row(values: pd.Series, row: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..data import fastpath
 from ..parameters.derive import Parameters
-from ..parameters.installations import benchmark_rows, by_benchmark_row
+from ..parameters.installations import benchmark_rows, by_benchmark_row, installation_shares
 from ..parameters.phases import PHASES, SIMULATION, TRADING
 
 
@@ -49,6 +49,9 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         "relief rules", (p.dataset.facilities, p.dataset.benchmarks), lambda: _with_any(_read_only(relief_rules(p))))
     covered, simulation = rows["covered"], rows["simulation"]
     n_years = p.years.size
+    # each row's installation and year position (the grid is installation by installation, year by year)
+    facility, year = np.divmod(covered, n_years)
+    facility = facility.astype(np.int32)
     bau = grid["bau_mt"].to_numpy()[covered]
     by_sector = abatement_mt is None or "free_mt" in sector_years  # the sectors' numbers are spread over rows
     sector_row = grid["sector_row"].to_numpy()[covered] if by_sector else None
@@ -56,7 +59,8 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     # registry's table is millions of rows: each temporary is tens of MB)
     if abatement_mt is None:
         assert sector_row is not None
-        emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * grid["emission_share"].to_numpy()[covered]
+        emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * installation_shares(p.dataset, p.years)[0][
+            facility]
         abatement = bau - emissions
         own_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row[simulation]]
     else:
@@ -68,34 +72,39 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     free = grid["cap_mt"].to_numpy()[covered]
     if "free_mt" in sector_years:
         assert sector_row is not None
-        sector_free = sector_years["free_mt"].to_numpy()[sector_row] * grid["allocation_share"].to_numpy()[covered]
+        sector_free = sector_years["free_mt"].to_numpy()[sector_row] * installation_shares(p.dataset, p.years)[1][
+            facility]
         np.copyto(free, sector_free, where=~simulation)
         del sector_free
-    else:
-        np.copyto(free, np.nan, where=~simulation)
+    # else: the grid's cap_mt is the rule cap's share in simulation and NaN in the other phases already
     del sector_row
-    year = covered % n_years  # the grid is installation by installation, year by year: the year's position
-    price = years["allowance_price_cny_per_t"].to_numpy()[year]  # the allowance price, the own in simulation
+    trading, phase_code = rows["trading"], rows["phase_code"]
+    del covered, rows  # (a study's scenario finds them again; a single solve frees them here)
+    year_price = years["allowance_price_cny_per_t"].to_numpy()
+    price = year_price[year]  # the allowance price, the own in simulation
     price[simulation] = own_in_simulation
+    cost = np.nan_to_num(year_price)[year]  # the price, 0 where none: the cost's first factor (by year, then spread)
+    cost[simulation] = np.nan_to_num(own_in_simulation)
     del own_in_simulation
     year += p.first_year  # the model's years are consecutive from first_year
     shortfall = emissions - free
     if any_relief:
-        facility = covered // n_years
         share, at_allocation = cap_share[facility], capped_at_allocation[facility]
         owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
         owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
-        relief = np.where(rows["trading"], shortfall - owed, 0.0)
-        del facility, share, at_allocation, owed
+        relief = np.where(trading, shortfall - owed, 0.0)
+        del share, at_allocation, owed
     else:  # no installation has a relief rule: nothing is waived (unknown where the shortfall is)
-        relief = np.where(rows["trading"] & np.isnan(shortfall), np.nan, 0.0)
-    cost = np.nan_to_num(price)  # price x (shortfall - relief) / 1e3, in place
-    owed_mt = np.subtract(shortfall, relief)
-    np.multiply(cost, owed_mt, out=cost)
-    del owed_mt
+        relief = np.where(trading & np.isnan(shortfall), np.nan, 0.0)
+    # price x (shortfall - relief) / 1e3, in place
+    if any_relief:
+        owed_mt = np.subtract(shortfall, relief)
+        np.multiply(cost, owed_mt, out=cost)
+        del owed_mt
+    else:  # shortfall - relief is the shortfall itself (relief 0, or NaN where the shortfall is): no copy
+        np.multiply(cost, shortfall, out=cost)
     np.divide(cost, 1e3, out=cost)
     facilities = p.dataset.facilities
-    facility = covered // n_years
     # text as categoricals (codes by row, each installation's text once); the columns are not
     # stacked into blocks (copying them cost more than computing them)
     text = {name: _categorical(facilities, name, facility) for name in ("facility_id", "sector", "region", "unit_type")}
@@ -104,7 +113,7 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         "facility_id": text["facility_id"],
         "sector": text["sector"],
         "year": year,
-        "phase": _phase_categorical(rows["phase_code"]),
+        "phase": _phase_categorical(phase_code),
         "region": text["region"],
         "unit_type": text["unit_type"],
         "bau_mt": bau,
@@ -147,8 +156,12 @@ def relief_rules(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
     capped at its allocation, its own (facilities.csv) or else its unit type's (benchmarks.csv)."""
     facilities, benchmarks = p.dataset.facilities, p.dataset.benchmarks
     n = len(facilities)
-    row = benchmark_rows(facilities, benchmarks)  # joined on codes (None: pandas' join decides)
-    keys = pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]]) if row is None else None
+    rules = ("shortfall_cap_share", "obligation_capped_at_allocation")
+    if not len(benchmarks) or not any(name in benchmarks for name in rules):  # no rule by unit type: no join
+        benchmarks = benchmarks.iloc[:0]
+    row = benchmark_rows(facilities, benchmarks) if len(benchmarks) else None  # on codes (None: pandas' join)
+    keys = (pd.MultiIndex.from_arrays([facilities["sector"], facilities["unit_type"]])
+            if row is None and len(benchmarks) else None)
     by_type = benchmarks.set_index(["sector", "unit_type"]) if row is None else benchmarks
 
     def column(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -179,14 +192,16 @@ def _categorical(table: pd.DataFrame, column: str, rows: np.ndarray) -> pd.Categ
         return codes.astype(small), pd.Index(categories, dtype=object)
 
     codes, categories = fastpath.cached(f"categorical {column}", (table,), factorized)
-    return pd.Categorical.from_codes(codes[rows], categories=categories)
+    return pd.Categorical.from_codes(codes[rows], categories=categories, validate=False)  # codes of categories
 
 
 def _phase_categorical(code: np.ndarray) -> pd.Categorical:
     """The phases of the rows (codes of ``PHASES``) as a categorical whose categories are in
     order of first appearance (as ``pd.factorize`` of the text orders them)."""
-    first = {position: np.argmax(code == position) for position in range(len(PHASES)) if (code == position).any()}
-    present = sorted(first, key=first.__getitem__)
+    first = {position: np.argmax(code == position) for position in range(len(PHASES))}  # 0 where absent
+    present = sorted((position for position, at in first.items() if code.size and code[at] == position),
+                     key=first.__getitem__)
     renumbered = np.full(len(PHASES), -1, dtype=np.int8)
     renumbered[present] = np.arange(len(present))
-    return pd.Categorical.from_codes(renumbered[code], categories=pd.Index([PHASES[i] for i in present], dtype=object))
+    return pd.Categorical.from_codes(renumbered[code], categories=pd.Index([PHASES[i] for i in present], dtype=object),
+                                     validate=False)  # every code is of a phase present

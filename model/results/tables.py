@@ -509,10 +509,18 @@ def facility_abatement(p: Parameters, solution: Solution, with_pools: bool = Tru
         share_used = np.zeros((n_years, n // n_years))  # year x installation: each year's row contiguous
         by_year_path = np.ascontiguousarray(by_path_year.T)
         term = np.empty(share.size)  # one buffer for every year's member terms
-        for year in used_years:  # a bincount a year: no member x year temporaries (add.at was slow)
+        # the members are by installation (the steps table's order): each installation's terms
+        # summed in one pass over its run (as bincount adds them, in order), no index cast per year
+        by_installation = facility.size > 0 and bool((facility[1:] >= facility[:-1]).all())
+        starts = np.flatnonzero(np.r_[True, facility[1:] != facility[:-1]]) if by_installation else None
+        present = facility[starts] if starts is not None else None
+        for year in used_years:  # a sum a year: no member x year temporaries (add.at was slow)
             np.take(by_year_path[year], path, out=term)
             np.multiply(share, term, out=term)
-            share_used[year] = np.bincount(facility, minlength=n // n_years, weights=term)
+            if starts is not None:
+                share_used[year, present] = np.add.reduceat(term, starts)
+            else:
+                share_used[year] = np.bincount(facility, minlength=n // n_years, weights=term)
         del term
         by_row = share_used.T  # installation x year: the grid's row order, a view
         np.multiply(by_row, p.facility_years["bau_mt"].to_numpy().reshape(by_row.shape), out=by_row)
