@@ -10,8 +10,12 @@ same seed and code give the same sample) and run by ``mutmut run`` with the test
 ``[tool.mutmut]`` in pyproject.toml. A mutant is *killed* when a test fails (or times
 out) with it and *survives* when every test covering it passes. The score is killed /
 sampled; each survivor is printed with its diff: either a test is missing (write one
-that fails with the mutant) or the mutant is equivalent (it changes no result). mutmut
-keeps its tree and results in mutants/ (``mutmut show NAME`` shows one mutant's diff).
+that fails with the mutant) or the mutant is equivalent (it changes no result). A survivor
+named in ``benchmarks/mutation_equivalent.txt`` (one ``name: why`` a line, each argued
+equivalent) is listed apart with its reason, after the raw score and the share of the rest
+killed; it still counts as a survivor in the raw score. mutmut keeps its tree and results in
+mutants/ (``mutmut show NAME`` shows one mutant's diff); the summary printed last is also
+written to mutants/score.txt (mutmut's spinner fills the terminal's log).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "model"
 KILLED = {1, 3, 36, 37, -24, 24, 152, 255}  # a failing test, pytest's internal error, a timeout, the type checker
+EQUIVALENT = Path(__file__).with_name("mutation_equivalent.txt")
 DEFAULT_SAMPLE = 80  # about 30 minutes on 2 cores (measured under load: ~6 min to list, generate and map tests, then ~0.05 mutants a second)
 
 
@@ -51,6 +56,31 @@ def exit_codes(names: list[str]) -> dict[str, int | None]:
     return {name: found.get(name) for name in names}
 
 
+def argued_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
+    """Mutant name -> why it changes no result, from ``name: why`` lines (``#`` starts a comment)."""
+    argued = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, why = line.partition(":")
+            argued[name.strip()] = why.strip()
+    return argued
+
+
+def summary(sample: list[str], survivors: list[str], argued: dict[str, str], seed: int, seconds: float) -> str:
+    """The raw score (killed / sampled), then the survivors argued equivalent apart with their reasons."""
+    killed = len(sample) - len(survivors)
+    equivalent = [name for name in survivors if name in argued]
+    lines = [f"mutation score: {killed} of {len(sample)} sampled mutants killed "
+             f"({100 * killed / len(sample):.1f}%, raw) in {seconds / 60:.1f} min, seed {seed}"]
+    if equivalent:
+        rest = len(sample) - len(equivalent)
+        lines.append(f"{len(equivalent)} of the {len(survivors)} survivors argued equivalent in {EQUIVALENT.name}: "
+                     f"{killed} of the other {rest} killed ({100 * killed / rest:.1f}%)")
+        lines += [f"  equivalent: {name}: {argued[name]}" for name in equivalent]
+    lines += [f"  survived: {name}" for name in survivors if name not in argued]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="mutants to run (default %(default)s)")
@@ -71,12 +101,15 @@ def main() -> int:
               f"{sorted(n for n, c in codes.items() if c is None)}", file=sys.stderr)
         return 1
     survivors = sorted(name for name, code in codes.items() if code not in KILLED)
-    killed = len(sample) - len(survivors)
-    print(f"\nmutation score: {killed} of {len(sample)} sampled mutants killed "
-          f"({100 * killed / len(sample):.1f}%) in {seconds / 60:.1f} min")
+    argued = argued_equivalent()
     for name in survivors:
         print(f"\nsurvived (exit code {codes[name]}): {name}", flush=True)
+        if name in argued:
+            print(f"argued equivalent: {argued[name]}", flush=True)
         subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=ROOT)
+    text = summary(sample, survivors, argued, args.seed, seconds)
+    (ROOT / "mutants" / "score.txt").write_text(text + "\n")
+    print(f"\n{text}")
     return 0
 
 

@@ -95,6 +95,9 @@ def _configure(ctx: click.Context, debug: bool | None = None, quiet: bool | None
         logging.getLogger(noisy).setLevel(logging.INFO if settings["debug"] else logging.WARNING)
 
 
+# pragma: no mutate start
+# (verbosity_options decorates the commands when cli is imported, before mutmut switches a
+# mutant on: as study_options below, its mutants all survive whatever the tests do)
 def verbosity_options(command: Any) -> Any:
     """--debug/--verbose/--quiet on every command, as on the group (Calliope's shared options)."""
     command = click.option(
@@ -110,6 +113,7 @@ def verbosity_options(command: Any) -> Any:
         "--quiet", "-q", is_flag=True, default=None, expose_value=False,
         callback=lambda ctx, _, value: _configure(ctx, quiet=value), help="Print errors only.",
     )(command)
+# pragma: no mutate end
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})

@@ -159,3 +159,6 @@ def test_a_bad_design_study_names_its_key(tmp_path):
     message = str(caught.value)
     assert "key design_comparison.n" in message and "from 1 to 100000" in message
     assert 'key design_comparison.designs."absolute"' in message and "cap" in message
+    from model.data import schema
+    assert ('key design_comparison.designs."absolute": found \'cap\', expected columns of cap_rules.csv: '
+            + ", ".join(schema.CAP_RULES.by_name)) in message  # the columns a rule may have

@@ -62,6 +62,9 @@ def test_backtest_years_before_the_targets_have_no_binding_cap():
     the base year moves back to 2023. No sector is covered before 2025: no market then."""
     dataset = backtest_dataset(load_dataset(TOY), 2023, 2027)
     assert dataset.targets["national_cap_mt"].tolist() == [200.0, 170.0, 135.0]
+    assert dataset.targets["source"].iloc[0] == (  # the added row says where its cap comes from
+        "back-test: no absolute national cap before the targets' first row (pre-peak targets are intensity "
+        "targets): the national BAU rounded up to 10 Mt")  # backtest.backtest_dataset_60 dropped it
     assert dataset.settings["base_year"] == 2023
     table = backtest(load_dataset(TOY), 2023, 2027)
     assert np.isnan(table["model_cny_per_t"].iloc[:2]).all()

@@ -961,3 +961,16 @@ def test_a_benchmark_on_a_rule_that_reads_none_is_named_with_its_value(tmp_path)
     assert result.output.strip().splitlines()[-1] == (
         "error: cap_rules.csv, row 2, column benchmark_t_per_unit: found '1.5', expected blank: only basis "
         "'intensity' reads a benchmark")
+
+
+def test_a_misspelt_setting_given_to_replace_is_told_the_keys_it_may_mean():
+    """Dataset.replace with the key market.bankng (inputs._check_setting_values__mutmut_19:
+    the suggestion computed for None instead of the key gave no "did you mean")."""
+    from model import load_dataset
+    from model.errors import InputError
+
+    toy = load_dataset(TOY)
+    with pytest.raises(InputError) as caught:
+        toy.replace(settings={**toy.settings, "market.bankng": True})
+    assert str(caught.value) == ("scenario.toml, column market.bankng: found 'True', expected a known key (did you "
+                                 "mean 'market.banking' or 'market.bank_limit_mt' or 'market.initial_bank_mt'?)")

@@ -334,6 +334,18 @@ def test_headline_numbers(toy_results):
     assert numbers["cost_per_tonne_abated_cny_per_t"] == pytest.approx(TOY_COST_PER_TONNE)
 
 
+def test_the_headline_table_names_each_number_and_its_unit(toy_results):
+    """The report's and workbook's first table (plots.headline_table) on the toy: PV cost
+    3.147 bn CNY, undiscounted 0.49 + 1.15 + 1.95 = 3.59 bn CNY, abatement 30 + 47.5 + 65 =
+    142.5 Mt, 3.59e3 / 142.5 = 25.19 CNY/t; no overshoot row (the toy meets its targets)."""
+    from model.report.plots import headline_table
+    table = headline_table(toy_results)
+    assert table[["quantity", "unit"]].values.tolist() == [
+        ["Abatement cost, present value", "bn CNY"], ["Abatement cost, undiscounted", "bn CNY"],
+        ["Abatement", "Mt CO2"], ["Cost per tonne abated (undiscounted)", "CNY/t CO2"]]
+    assert table["value"].tolist() == pytest.approx([TOY_PV_COST_BN, 3.59, 142.5, TOY_COST_PER_TONNE])
+
+
 def test_workbook_holds_every_table(report):
     folder, _, _ = report
     results = Results.read(folder)
