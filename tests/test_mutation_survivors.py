@@ -974,3 +974,97 @@ def test_a_misspelt_setting_given_to_replace_is_told_the_keys_it_may_mean():
         toy.replace(settings={**toy.settings, "market.bankng": True})
     assert str(caught.value) == ("scenario.toml, column market.bankng: found 'True', expected a known key (did you "
                                  "mean 'market.banking' or 'market.bank_limit_mt' or 'market.initial_bank_mt'?)")
+
+
+# Seed 47's open survivors (``benchmarks/mutation.py --sample 40 --seed 47``), each planted by hand.
+
+
+def test_a_reserve_release_just_below_a_low_trigger_fails_its_check():
+    """Mutant model.families.reserve.x_reserve_release__mutmut_39 (the price tolerance
+    1e-5 x max(1, trigger) -> 1e-5 x max(2, trigger)). A tier of 4 Mt with a trigger of
+    0.5 CNY/t released at a price of 0.5 - 1.5e-5: the price is below the trigger by more
+    than the tolerance 1e-5 x max(1, 0.5) = 1e-5 (so the 4 Mt should not have been sold:
+    the check is off by 4 Mt), but within 1e-5 x max(2, 0.5) = 2e-5 (the mutant passes it)."""
+    from model.families.reserve import reserve_release
+
+    years = pd.DataFrame({"year": [2025, 2026], "allowance_price_cny_per_t": [0.5 - 1.5e-5, 3.0],
+                          "reserve_released_mt": [4.0, 0.0], "reserve_pool_mt": [6.0, 6.0]})
+    offers = {"year": [2025], "trigger_price_cny_per_t": [0.5], "volume_mt": [4.0]}
+    assert reserve_release(years, None, None, {"reserve_offers": offers}) == pytest.approx(4.0)
+    # within 1e-5 of the trigger (0.5 - 0.5e-5) the release is allowed
+    years.loc[0, "allowance_price_cny_per_t"] = 0.5 - 0.5e-5
+    assert reserve_release(years, None, None, {"reserve_offers": offers}) == 0.0
+
+
+def test_a_simulation_installation_short_by_more_than_1e_9_of_a_small_cut_is_refused():
+    """Mutant of the feasibility tolerance 1e-9 x max(1, needed) -> 1e-9 x max(2, needed)
+    (seed 47 ``installations.presolve__mutmut_103``, the tolerance now in
+    ``installations._check_potential``). An installation in the simulation phase needing a
+    cut of 0.5 Mt (BAU 1.5, cap 1.0) with steps of 0.5 - 1.5e-9 Mt is short by 1.5e-9 >
+    1e-9 x max(1, 0.5) = 1e-9: refused; the mutant's 2e-9 lets it through. Short by 0.5e-9
+    it is accepted."""
+    from model.errors import InfeasibleError
+    from model.parameters.installations import PHASES, SIMULATION, _check_potential
+
+    grid = pd.DataFrame({"phase_code": [PHASES.index(SIMULATION)], "bau_mt": [1.5], "cap_mt": [1.0]},
+                        index=pd.MultiIndex.from_tuples([("S1", 2025)], names=["facility_id", "year"]))
+    with pytest.raises(InfeasibleError, match=r"S1 in 2025: needs 0\.5 Mt, can abate 0\.5 Mt"):
+        _check_potential(grid, np.array([0.5 - 1.5e-9]))
+    _check_potential(grid, np.array([0.5 - 0.5e-9]))
+
+
+def test_the_invalidation_bound_rows_are_named_invalidated_at_most():
+    """Mutant model.families.supply_adjustment.x_define_supply_adjustment__mutmut_442 (the row
+    kind "invalidated_at_most" -> None). The Pyomo model a script gets names each row
+    ("invalidated_at_most", year): with invalidate_above_mt = 15 (the toy of
+    tests/families/test_supply_adjustment.py) the row of 2025 is invalidated - intake +
+    release + big x invalidating <= big - 15, big = 2,121 Mt: upper bound 2,106."""
+    from model import build_model
+    from tests.families.test_supply_adjustment import RULE, adjusted_toy
+
+    rows = build_model(adjusted_toy({**RULE, "invalidate_above_mt": 15.0})).component("supply_adjustment")
+    kinds = [key for key in rows.keys() if key[0] == "invalidated_at_most"]
+    assert kinds == [("invalidated_at_most", 2025), ("invalidated_at_most", 2026), ("invalidated_at_most", 2027)]
+    assert rows["invalidated_at_most", 2025].upper == pytest.approx(2121.0 - 15.0)
+    assert all(key[0] is not None for key in rows.keys())
+
+
+def test_the_pyomo_sets_say_what_they_hold():
+    """Mutant model.lp.formulation.x_define_sets__mutmut_46 (the covered set's doc "ETS" ->
+    "ets"): a script's Pyomo model documents its sets in the project's words."""
+    from model import build_model, load_dataset
+
+    m = build_model(load_dataset(TOY))
+    assert m.component("covered").doc == "(sector, year) covered by the ETS, trading or in simulation"
+    assert m.component("years").doc == "model years"
+
+
+def test_figures_use_constrained_layout():
+    """Mutant model.report.plots.x__new_figure__mutmut_7 (``layout="constrained"`` dropped):
+    without it titles, tick labels and legends of the slide charts overlap; every figure has
+    a constrained layout engine."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from model.report.plots import _new_figure, results_figures
+
+    figure, _ = _new_figure(1, 2)
+    assert isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine)
+    for name, figure in results_figures(solve(TOY)).items():
+        assert isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine), name
+
+
+def test_comparison_workbook_columns_are_sized_on_their_first_50_cells(tmp_path):
+    """Mutant model.studies.compare.x__write_workbook__mutmut_23 (``cells[:50]`` -> ``cells[:51]``).
+    A column's width is its longest text among the header and first 49 values, + 2, at least
+    10 and at most 50. Column "a": header "a", values 1-49 "x", value 50 twenty "y"s (the
+    51st cell): width 10 (max(1, 8) + 2), not 22 as when the 51st cell counts; column
+    "name_of_it" (10 letters) over "x"s: 12."""
+    from openpyxl import load_workbook
+
+    from model.studies.compare import _write_workbook
+
+    table = pd.DataFrame({"a": ["x"] * 49 + ["y" * 20], "name_of_it": ["x"] * 50})
+    _write_workbook(tmp_path / "t.xlsx", {"runs": table})
+    sheet = load_workbook(tmp_path / "t.xlsx")["runs"]
+    assert sheet.column_dimensions["A"].width == 10
+    assert sheet.column_dimensions["B"].width == 12
