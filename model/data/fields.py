@@ -270,3 +270,12 @@ def stripped_text(raw: pd.Series) -> np.ndarray:
     if pd.api.types.infer_dtype(cells, skipna=False) == "string":
         return np.strings.strip(cells.astype(np.str_)).astype(object)
     return raw.astype(str).str.strip().to_numpy(dtype=object)
+
+
+def text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as (distinct names, code by row; -1 missing): a categorical's own
+    categories and codes (the registry's text is read as categoricals), other text factorized."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.categories.to_numpy(dtype=object), column.cat.codes.to_numpy()
+    codes, names = pd.factorize(column.to_numpy(dtype=object))
+    return np.asarray(names, dtype=object), codes

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.fields import text_codes
 from ..parameters.phases import TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
@@ -110,11 +111,11 @@ def name_codes(table: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
     ``run_checks`` (the fast path) for the checks that look up the same column."""
     memo = getattr(sums, "by_year", None)
     if memo is None:
-        return _name_codes(table[name])
+        return text_codes(table[name])
     key = ("name_codes", id(table), name)
     kept = memo.get(key)
     if kept is None or kept[0] is not table:  # the table is kept with its codes: its id is not reused
-        names, codes = _name_codes(table[name])
+        names, codes = text_codes(table[name])
         codes = codes.view()
         codes.flags.writeable = False
         kept = memo[key] = (table, (names, codes))
@@ -170,7 +171,7 @@ def _name_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     other text as (its names by row, no codes): compared, a study's scenarios' names are the same
     objects, so they are hashed (``pd.factorize``) only when the join is made."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return _name_codes(column)
+        return text_codes(column)
     return column.to_numpy(dtype=object), _BY_ROW
 
 
@@ -183,15 +184,6 @@ def _coded(names: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray
         return names, codes
     by_row, distinct = pd.factorize(names)
     return np.asarray(distinct, dtype=object), by_row
-
-
-def _name_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A text column as (names, code by row; -1 missing): a categorical's own categories and
-    codes, other text as a (names, positions) pair made by ``pd.factorize``."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.categories.to_numpy(dtype=object), column.cat.codes.to_numpy()
-    codes, names = pd.factorize(column.to_numpy(dtype=object))
-    return np.asarray(names, dtype=object), codes
 
 
 LOOKUP_CELLS = 50_000_000  # a dense (name x year) table of rows up to this size, else a hash join

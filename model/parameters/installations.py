@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import fastpath
+from ..data.fields import text_codes
 from ..errors import InfeasibleError
 from ..data.inputs import Dataset
 from .phases import PHASES, SIMULATION
@@ -553,7 +554,7 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
                else np.zeros(len(facilities), dtype=bool))
     inherits = np.flatnonzero(~has_own)
     # the mac rows of each inheriting installation's sector, by step name (mac.csv's order on ties)
-    registry_code, registry_names = _codes(facilities["sector"])
+    registry_names, registry_code = text_codes(facilities["sector"])
     if (registry_code < 0).any():  # a missing sector (refused by the checks): numbered with the text
         sector_code, _ = pd.factorize(np.concatenate([mac["sector"].to_numpy(dtype=object),
                                                       facilities["sector"].to_numpy(dtype=object)[inherits]]))
@@ -644,20 +645,12 @@ def _allocation_basis(dataset: Dataset) -> np.ndarray:
         benchmark = by_benchmark_row(dataset.benchmarks["benchmark_t_per_unit"], row)
     output = facilities["output"].to_numpy(dtype=float)
     basis = np.where(np.isnan(benchmark), output, benchmark * output)
-    sector_code, _ = _codes(facilities["sector"])
+    _, sector_code = text_codes(facilities["sector"])
     if (sector_code < 0).any():  # a missing sector (refused by the checks): as groupby leaves it
         lacking = pd.Series(np.isnan(basis)).groupby(facilities["sector"].to_numpy()).transform("any").to_numpy()
     else:  # a sector lacks output if any of its installations does
         lacking = (np.bincount(sector_code, weights=np.isnan(basis)) > 0)[sector_code]
     return np.where(lacking, facilities["emissions_mt"].to_numpy(dtype=float), basis)
-
-
-def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A text column's integer codes (-1: missing) and names: a categorical's own, else factorized."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy(), column.cat.categories.to_numpy(dtype=object)
-    codes, names = pd.factorize(column.to_numpy(dtype=object))
-    return codes, np.asarray(names, dtype=object)
 
 
 def benchmark_rows(facilities: pd.DataFrame, benchmarks: pd.DataFrame) -> np.ndarray | None:
@@ -671,7 +664,7 @@ def benchmark_rows(facilities: pd.DataFrame, benchmarks: pd.DataFrame) -> np.nda
 def _benchmark_rows(facilities: pd.DataFrame, benchmarks: pd.DataFrame) -> np.ndarray | None:
     """``benchmark_rows`` made: benchmarks.csv's few rows matched to the registry's names by
     position (no index of every name pair), then each installation's pair code looked up."""
-    (sector_code, sectors), (type_code, types) = _codes(facilities["sector"]), _codes(facilities["unit_type"])
+    (sectors, sector_code), (types, type_code) = text_codes(facilities["sector"]), text_codes(facilities["unit_type"])
     bench_sector = benchmarks["sector"].to_numpy(dtype=object)
     bench_type = benchmarks["unit_type"].to_numpy(dtype=object)
     pairs = list(zip(bench_sector.tolist(), bench_type.tolist()))  # benchmarks.csv's rows: a few dozen
