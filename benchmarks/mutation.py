@@ -3,10 +3,12 @@
     pip install -e '.[dev]'
     python benchmarks/mutation.py                 # the default sample: about 30 minutes on 2 cores
     python benchmarks/mutation.py --sample 15     # a quick look
+    python benchmarks/mutation.py --sample 30 --only model.data.workbook   # one module's mutants
 
 Every mutant mutmut can make of model/ and model/families/ (an operator, a constant, a
 comparison changed in one place) is listed; ``--sample`` of them are drawn with ``random.Random(--seed)`` (the
-same seed and code give the same sample) and run by ``mutmut run`` with the tests of
+same seed and code give the same sample; ``--only`` draws from the mutants whose names start
+with one of its prefixes, to look at one module) and run by ``mutmut run`` with the tests of
 ``[tool.mutmut]`` in pyproject.toml. A mutant is *killed* when a test fails (or times
 out) with it and *survives* when every test covering it passes. The score is killed /
 sampled; each survivor is printed with its diff: either a test is missing (write one
@@ -85,12 +87,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="mutants to run (default %(default)s)")
     parser.add_argument("--seed", type=int, default=18, help="seed of the sample (default %(default)s)")
+    parser.add_argument("--only", nargs="+", default=(), metavar="PREFIX",
+                        help="draw only mutants whose names start with one of these, e.g. model.data.workbook")
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once (default %(default)s)")
     args = parser.parse_args()
 
-    names = all_mutants()
+    names = [name for name in all_mutants() if not args.only or name.startswith(tuple(args.only))]
+    if not names:
+        print(f"no mutant of {SOURCE}/ starts with {' or '.join(args.only)}", file=sys.stderr)
+        return 2
     sample = sorted(random.Random(args.seed).sample(names, min(args.sample, len(names))))
-    print(f"{len(names)} mutants of {SOURCE}/; running {len(sample)} drawn with seed {args.seed}", flush=True)
+    drawn_from = " ".join(args.only) or f"{SOURCE}/"
+    print(f"{len(names)} mutants of {drawn_from}; running {len(sample)} drawn with seed {args.seed}", flush=True)
     started = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *sample],
                          cwd=ROOT)
