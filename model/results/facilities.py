@@ -59,8 +59,8 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     # registry's table is millions of rows: each temporary is tens of MB)
     if abatement_mt is None:
         assert sector_row is not None
-        emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * installation_shares(p.dataset, p.years)[0][
-            facility]
+        emissions = sector_years["emissions_mt"].to_numpy()[sector_row]
+        np.multiply(emissions, installation_shares(p.dataset, p.years)[0][facility], out=emissions)
         abatement = bau - emissions
         own_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row[simulation]]
     else:
@@ -69,14 +69,13 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         emissions = bau - abatement
         own_in_simulation = own_price[covered[simulation]]
     # free allowances: a share of the sector's (stage 2); in simulation the share of the rule cap
-    free = grid["cap_mt"].to_numpy()[covered]
-    if "free_mt" in sector_years:
+    if "free_mt" in sector_years:  # the sector's free allocation by share, the rule cap's share in simulation
         assert sector_row is not None
-        sector_free = sector_years["free_mt"].to_numpy()[sector_row] * installation_shares(p.dataset, p.years)[1][
-            facility]
-        np.copyto(free, sector_free, where=~simulation)
-        del sector_free
-    # else: the grid's cap_mt is the rule cap's share in simulation and NaN in the other phases already
+        free = sector_years["free_mt"].to_numpy()[sector_row]
+        np.multiply(free, installation_shares(p.dataset, p.years)[1][facility], out=free)
+        free[simulation] = grid["cap_mt"].to_numpy()[covered[simulation]]
+    else:  # the grid's cap_mt is the rule cap's share in simulation and NaN in the other phases already
+        free = grid["cap_mt"].to_numpy()[covered]
     del sector_row
     trading, phase_code = rows["trading"], rows["phase_code"]
     del covered, rows  # (a study's scenario finds them again; a single solve frees them here)
@@ -88,21 +87,28 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     del own_in_simulation
     year += p.first_year  # the model's years are consecutive from first_year
     shortfall = emissions - free
-    if any_relief:
-        share, at_allocation = cap_share[facility], capped_at_allocation[facility]
-        owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
-        owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
-        relief = np.where(trading, shortfall - owed, 0.0)
-        del share, at_allocation, owed
-    else:  # no installation has a relief rule: nothing is waived (unknown where the shortfall is)
-        relief = np.where(trading & np.isnan(shortfall), np.nan, 0.0)
-    # price x (shortfall - relief) / 1e3, in place
-    if any_relief:
-        owed_mt = np.subtract(shortfall, relief)
-        np.multiply(cost, owed_mt, out=cost)
-        del owed_mt
-    else:  # shortfall - relief is the shortfall itself (relief 0, or NaN where the shortfall is): no copy
-        np.multiply(cost, shortfall, out=cost)
+    # relief: 0 outside trading, and 0 (NaN where the shortfall is unknown) for a trading
+    # installation without a rule (its shortfall is owed whole); computed only on the rows of
+    # trading installations with a rule (a registry's table has millions of rows: each
+    # temporary of its length is tens of MB)
+    relief = np.where(trading & np.isnan(shortfall), np.nan, 0.0)
+    ruled = np.flatnonzero(trading & (~np.isnan(cap_share) | capped_at_allocation)[facility]) if any_relief else None
+    if ruled is not None and ruled.size:
+        ruled_facility, ruled_shortfall = facility[ruled], shortfall[ruled]
+        share = cap_share[ruled_facility]
+        owed = np.minimum(ruled_shortfall, np.where(np.isnan(share), np.inf, share * emissions[ruled]))
+        owed = np.where(capped_at_allocation[ruled_facility], np.minimum(owed, 0.0), owed)
+        relief[ruled] = ruled_shortfall - owed
+        # price x (shortfall - relief) on these rows; the others' relief is 0 (or NaN with the
+        # shortfall): their cost is price x shortfall
+        ruled_cost = cost[ruled] * (ruled_shortfall - relief[ruled])
+        del ruled_facility, ruled_shortfall, share, owed
+    # price x shortfall / 1e3, in place, then the rows with relief
+    np.multiply(cost, shortfall, out=cost)
+    if ruled is not None and ruled.size:
+        cost[ruled] = ruled_cost
+        del ruled_cost
+    del ruled
     np.divide(cost, 1e3, out=cost)
     facilities = p.dataset.facilities
     # text as categoricals (codes by row, each installation's text once); the columns are not
