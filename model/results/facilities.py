@@ -211,3 +211,25 @@ def _phase_categorical(code: np.ndarray) -> pd.Categorical:
     renumbered[present] = np.arange(len(present))
     return pd.Categorical.from_codes(renumbered[code], categories=pd.Index([PHASES[i] for i in present], dtype=object),
                                      validate=False)  # every code is of a phase present
+
+
+def to_arrow(table: pd.DataFrame) -> Any:
+    """``table`` as a pyarrow Table made from its arrays: numbers without a copy, each
+    categorical as a dictionary of its codes and names (the schema and pandas metadata are
+    those of ``pyarrow.Table.from_pandas``, so pandas reads the same columns, dtypes and
+    values back), without pandas' conversion of the whole table (a registry's table has
+    millions of rows)."""
+    import pyarrow  # only where a table by installation is written
+
+    schema = pyarrow.Schema.from_pandas(table.iloc[:0], preserve_index=False)  # the dtypes' schema and metadata
+    columns = []
+    for field in schema:
+        values = table[field.name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+            columns.append(pyarrow.DictionaryArray.from_arrays(
+                pyarrow.array(codes, type=field.type.index_type, mask=codes < 0 if (codes < 0).any() else None),
+                pyarrow.array(values.cat.categories.to_numpy(), type=field.type.value_type)))
+        else:
+            columns.append(pyarrow.array(values.to_numpy(), type=field.type))
+    return pyarrow.Table.from_arrays(columns, schema=schema)
