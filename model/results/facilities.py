@@ -96,13 +96,18 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     if ruled is not None and ruled.size:
         ruled_facility, ruled_shortfall = facility[ruled], shortfall[ruled]
         share = cap_share[ruled_facility]
-        owed = np.minimum(ruled_shortfall, np.where(np.isnan(share), np.inf, share * emissions[ruled]))
-        owed = np.where(capped_at_allocation[ruled_facility], np.minimum(owed, 0.0), owed)
-        relief[ruled] = ruled_shortfall - owed
+        owed = emissions[ruled]  # owed: at most share x emissions, at most 0 if capped at allocation
+        np.multiply(owed, share, out=owed)
+        np.copyto(owed, np.inf, where=np.isnan(share))
+        np.minimum(ruled_shortfall, owed, out=owed)
+        np.minimum(owed, 0.0, out=owed, where=capped_at_allocation[ruled_facility])
+        ruled_relief = np.subtract(ruled_shortfall, owed, out=owed)
+        relief[ruled] = ruled_relief
         # price x (shortfall - relief) on these rows; the others' relief is 0 (or NaN with the
         # shortfall): their cost is price x shortfall
-        ruled_cost = cost[ruled] * (ruled_shortfall - relief[ruled])
-        del ruled_facility, ruled_shortfall, share, owed
+        ruled_cost = cost[ruled]
+        np.multiply(ruled_cost, np.subtract(ruled_shortfall, ruled_relief, out=ruled_shortfall), out=ruled_cost)
+        del ruled_facility, ruled_shortfall, share, owed, ruled_relief
     # price x shortfall / 1e3, in place, then the rows with relief
     np.multiply(cost, shortfall, out=cost)
     if ruled is not None and ruled.size:
