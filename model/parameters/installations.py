@@ -358,7 +358,8 @@ def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np
     cheapest_limited[coupled] = -np.inf
     cheap = ~limited & (cost < cheapest_limited[rows])
     cheap_potential = np.bincount(rows[cheap], weights=columns.potential_mt[cheap], minlength=n_rows)
-    need = np.clip(grid["bau_mt"].to_numpy() - grid["cap_mt"].to_numpy(), 0.0, None)  # NaN outside simulation
+    need = np.subtract(grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy())  # NaN outside simulation
+    np.clip(need, 0.0, None, out=need)
     closed = ~(need > cheap_potential) & ~coupled  # the cheap steps make the cut (or the row needs none)
     return cheap | closed[rows]
 

@@ -59,8 +59,8 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     # registry's table is millions of rows: each temporary is tens of MB)
     if abatement_mt is None:
         assert sector_row is not None
-        emissions = sector_years["emissions_mt"].to_numpy()[sector_row] * installation_shares(p.dataset, p.years)[0][
-            facility]
+        emissions = sector_years["emissions_mt"].to_numpy()[sector_row]
+        np.multiply(emissions, installation_shares(p.dataset, p.years)[0][facility], out=emissions)
         abatement = bau - emissions
         own_in_simulation = sector_years["own_price_cny_per_t"].to_numpy()[sector_row[simulation]]
     else:
@@ -69,14 +69,13 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         emissions = bau - abatement
         own_in_simulation = own_price[covered[simulation]]
     # free allowances: a share of the sector's (stage 2); in simulation the share of the rule cap
-    free = grid["cap_mt"].to_numpy()[covered]
-    if "free_mt" in sector_years:
+    if "free_mt" in sector_years:  # the sector's free allocation by share, the rule cap's share in simulation
         assert sector_row is not None
-        sector_free = sector_years["free_mt"].to_numpy()[sector_row] * installation_shares(p.dataset, p.years)[1][
-            facility]
-        np.copyto(free, sector_free, where=~simulation)
-        del sector_free
-    # else: the grid's cap_mt is the rule cap's share in simulation and NaN in the other phases already
+        free = sector_years["free_mt"].to_numpy()[sector_row]
+        np.multiply(free, installation_shares(p.dataset, p.years)[1][facility], out=free)
+        free[simulation] = grid["cap_mt"].to_numpy()[covered[simulation]]
+    else:  # the grid's cap_mt is the rule cap's share in simulation and NaN in the other phases already
+        free = grid["cap_mt"].to_numpy()[covered]
     del sector_row
     trading, phase_code = rows["trading"], rows["phase_code"]
     del covered, rows  # (a study's scenario finds them again; a single solve frees them here)
@@ -88,21 +87,33 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     del own_in_simulation
     year += p.first_year  # the model's years are consecutive from first_year
     shortfall = emissions - free
-    if any_relief:
-        share, at_allocation = cap_share[facility], capped_at_allocation[facility]
-        owed = np.minimum(shortfall, np.where(np.isnan(share), np.inf, share * emissions))
-        owed = np.where(at_allocation, np.minimum(owed, 0.0), owed)
-        relief = np.where(trading, shortfall - owed, 0.0)
-        del share, at_allocation, owed
-    else:  # no installation has a relief rule: nothing is waived (unknown where the shortfall is)
-        relief = np.where(trading & np.isnan(shortfall), np.nan, 0.0)
-    # price x (shortfall - relief) / 1e3, in place
-    if any_relief:
-        owed_mt = np.subtract(shortfall, relief)
-        np.multiply(cost, owed_mt, out=cost)
-        del owed_mt
-    else:  # shortfall - relief is the shortfall itself (relief 0, or NaN where the shortfall is): no copy
-        np.multiply(cost, shortfall, out=cost)
+    # relief: 0 outside trading, and 0 (NaN where the shortfall is unknown) for a trading
+    # installation without a rule (its shortfall is owed whole); computed only on the rows of
+    # trading installations with a rule (a registry's table has millions of rows: each
+    # temporary of its length is tens of MB)
+    relief = np.where(trading & np.isnan(shortfall), np.nan, 0.0)
+    ruled = np.flatnonzero(trading & (~np.isnan(cap_share) | capped_at_allocation)[facility]) if any_relief else None
+    if ruled is not None and ruled.size:
+        ruled_facility, ruled_shortfall = facility[ruled], shortfall[ruled]
+        share = cap_share[ruled_facility]
+        owed = emissions[ruled]  # owed: at most share x emissions, at most 0 if capped at allocation
+        np.multiply(owed, share, out=owed)
+        np.copyto(owed, np.inf, where=np.isnan(share))
+        np.minimum(ruled_shortfall, owed, out=owed)
+        np.minimum(owed, 0.0, out=owed, where=capped_at_allocation[ruled_facility])
+        ruled_relief = np.subtract(ruled_shortfall, owed, out=owed)
+        relief[ruled] = ruled_relief
+        # price x (shortfall - relief) on these rows; the others' relief is 0 (or NaN with the
+        # shortfall): their cost is price x shortfall
+        ruled_cost = cost[ruled]
+        np.multiply(ruled_cost, np.subtract(ruled_shortfall, ruled_relief, out=ruled_shortfall), out=ruled_cost)
+        del ruled_facility, ruled_shortfall, share, owed, ruled_relief
+    # price x shortfall / 1e3, in place, then the rows with relief
+    np.multiply(cost, shortfall, out=cost)
+    if ruled is not None and ruled.size:
+        cost[ruled] = ruled_cost
+        del ruled_cost
+    del ruled
     np.divide(cost, 1e3, out=cost)
     facilities = p.dataset.facilities
     # text as categoricals (codes by row, each installation's text once); the columns are not
@@ -205,3 +216,25 @@ def _phase_categorical(code: np.ndarray) -> pd.Categorical:
     renumbered[present] = np.arange(len(present))
     return pd.Categorical.from_codes(renumbered[code], categories=pd.Index([PHASES[i] for i in present], dtype=object),
                                      validate=False)  # every code is of a phase present
+
+
+def to_arrow(table: pd.DataFrame) -> Any:
+    """``table`` as a pyarrow Table made from its arrays: numbers without a copy, each
+    categorical as a dictionary of its codes and names (the schema and pandas metadata are
+    those of ``pyarrow.Table.from_pandas``, so pandas reads the same columns, dtypes and
+    values back), without pandas' conversion of the whole table (a registry's table has
+    millions of rows)."""
+    import pyarrow  # only where a table by installation is written
+
+    schema = pyarrow.Schema.from_pandas(table.iloc[:0], preserve_index=False)  # the dtypes' schema and metadata
+    columns = []
+    for field in schema:
+        values = table[field.name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+            columns.append(pyarrow.DictionaryArray.from_arrays(
+                pyarrow.array(codes, type=field.type.index_type, mask=codes < 0 if (codes < 0).any() else None),
+                pyarrow.array(values.cat.categories.to_numpy(), type=field.type.value_type)))
+        else:
+            columns.append(pyarrow.array(values.to_numpy(), type=field.type))
+    return pyarrow.Table.from_arrays(columns, schema=schema)
