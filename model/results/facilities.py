@@ -236,5 +236,6 @@ def to_arrow(table: pd.DataFrame) -> Any:
                 pyarrow.array(codes, type=field.type.index_type, mask=codes < 0 if (codes < 0).any() else None),
                 pyarrow.array(values.cat.categories.to_numpy(), type=field.type.value_type)))
         else:
-            columns.append(pyarrow.array(values.to_numpy(), type=field.type))
+            # from_pandas: NaN written as null, as from_pandas writes it (pandas reads both as NaN)
+            columns.append(pyarrow.array(values.to_numpy(), type=field.type, from_pandas=True))
     return pyarrow.Table.from_arrays(columns, schema=schema)
