@@ -236,13 +236,15 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     price = allowance_prices(p, least_cost)
     steps, step_rows = _abatement_steps(p, final)
     sector_years = _sector_years(p, least_cost, final, steps, step_rows, price, allocated is not None)
+    # the rules' columns added in place to the tables made here (as ``assign`` gives, without
+    # copying the table for each family: a study builds them for every scenario)
     for family in FAMILIES:  # columns of rules (offsets surrendered, ...), before the years sum them
         if family.sector_year_columns is not None:
-            sector_years = sector_years.assign(**family.sector_year_columns(p, final.values, sector_years))
+            _add_columns(sector_years, family.sector_year_columns(p, final.values, sector_years))
     years = _years(p, least_cost, final, sector_years, price)
     for family in FAMILIES:
         if family.year_columns is not None:
-            years = years.assign(**family.year_columns(p, final.values, years))
+            _add_columns(years, family.year_columns(p, final.values, years))
     summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
     beyond = [years[name].to_numpy(dtype=float) for name in beyond_national_cap_columns() if name in years]
     if beyond:  # allowances sold beyond the national target (a price ceiling's, ...): by how much, plainly
@@ -261,6 +263,13 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"], by_installation, stage1)
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
                    facilities=by_installation if installations else pd.DataFrame())
+
+
+def _add_columns(table: pd.DataFrame, columns: Mapping[str, Any]) -> None:
+    """``table.assign(**columns)`` in place: each computed before any is added, as ``assign``
+    computes them from the table it was given (a column named again replaced where it stands)."""
+    for name, column in columns.items():
+        table[name] = column
 
 
 def _stage1_outcome(p: Parameters, least_cost: Solution) -> dict[str, Any]:
