@@ -75,12 +75,23 @@ def values(table: pd.DataFrame, name: str, dtype: Any = None) -> np.ndarray:
     key = ("values", id(table), name, dtype)
     kept = memo.get(key)
     if kept is None or kept[0] is not table:  # the table is kept with its arrays: its id is not reused
-        array = table[name].to_numpy(dtype=dtype)
+        array = _column(table, name, dtype)
         if array.flags.writeable:
             array = array.view()
             array.flags.writeable = False
         kept = memo[key] = (table, array)
     return kept[1]
+
+
+def _column(table: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
+    """``table[name].to_numpy(dtype)``; a column held as a numpy array is read by its position
+    (a Series per column, and its label read from the str columns index, cost more than the
+    checks' arithmetic on a study's small tables)."""
+    position = table.columns.get_loc(name)
+    column = table._get_column_array(position) if isinstance(position, int) else None
+    if isinstance(column, np.ndarray):
+        return np.asarray(column, dtype=dtype)
+    return table[name].to_numpy(dtype=dtype)
 
 
 def shared(key: tuple, make: Any) -> Any:

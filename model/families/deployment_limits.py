@@ -189,7 +189,16 @@ def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
 
 
 def limits_for_checks(p: Parameters) -> dict[str, Any]:
-    """The limits as the check reads them (summary["market"]["deployment_limits"]); none: {}."""
+    """The limits as the check reads them (summary["market"]["deployment_limits"]); none: {}.
+    Made once for the scenarios of a study that leave mac.csv and deployment_limits.csv as
+    their base has them (a fresh outer dict each; the lists inside are shared, read-only)."""
+    from ..data import fastpath  # here, not at the top: the families' imports are another's edit
+
+    key = (p.dataset.mac, p.dataset.deployment_limits, tuple(p.years.tolist()), first_year_build_factor(p))
+    return dict(fastpath.cached("deployment_limits_for_checks", key, lambda: _limits_for_checks(p)))
+
+
+def _limits_for_checks(p: Parameters) -> dict[str, Any]:
     build = _build_limits(p.dataset)
     groups, max_mt = _group_limits(p.dataset, p.years)
     if build.empty and not groups:

@@ -238,13 +238,15 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     price = allowance_prices(p, least_cost)
     steps, step_rows = _abatement_steps(p, final)
     sector_years = _sector_years(p, least_cost, final, steps, step_rows, price, allocated is not None)
+    # the rules' columns added in place to the tables made here (as ``assign`` gives, without
+    # copying the table for each family: a study builds them for every scenario)
     for family in FAMILIES:  # columns of rules (offsets surrendered, ...), before the years sum them
         if family.sector_year_columns is not None:
-            sector_years = sector_years.assign(**family.sector_year_columns(p, final.values, sector_years))
+            _add_columns(sector_years, family.sector_year_columns(p, final.values, sector_years))
     years = _years(p, least_cost, final, sector_years, price)
     for family in FAMILIES:
         if family.year_columns is not None:
-            years = years.assign(**family.year_columns(p, final.values, years))
+            _add_columns(years, family.year_columns(p, final.values, years))
     summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
     beyond = [years[name].to_numpy(dtype=float) for name in beyond_national_cap_columns() if name in years]
     if beyond:  # allowances sold beyond the national target (a price ceiling's, ...): by how much, plainly
@@ -263,6 +265,13 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"], by_installation, stage1)
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
                    facilities=by_installation if installations else pd.DataFrame())
+
+
+def _add_columns(table: pd.DataFrame, columns: Mapping[str, Any]) -> None:
+    """``table.assign(**columns)`` in place: each computed before any is added, as ``assign``
+    computes them from the table it was given (a column named again replaced where it stands)."""
+    for name, column in columns.items():
+        table[name] = column
 
 
 def _stage1_outcome(p: Parameters, least_cost: Solution) -> dict[str, Any]:
@@ -379,7 +388,8 @@ class _ByValue:
 def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: pd.DataFrame,
                   step_rows: np.ndarray, price: pd.Series, allocated: bool) -> pd.DataFrame:
     n = len(p.sector_years)
-    bau = p.sector_years["bau_mt"].to_numpy()
+    grid = _grid_columns(p)
+    bau = grid["bau_mt"]
     abatement = steps["abatement_mt"].to_numpy()
     abated = np.bincount(step_rows, weights=abatement, minlength=n)
     cap = _spread(n, p.covered_rows, final.values["sector_cap_mt"])
@@ -395,8 +405,8 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
                                              minlength=n),
         "marginal_cost_cny_per_t": np.where(np.isfinite(dearest), dearest, np.nan),
         "own_price_cny_per_t": _own_prices(p, least_cost),
-        "rule_cap_mt": p.sector_years["rule_cap_mt"].to_numpy(),  # simulation phase only: for the checks
-        "implied_benchmark_t_per_unit": cap / p.sector_years["output"].to_numpy(),
+        "rule_cap_mt": grid["rule_cap_mt"],  # simulation phase only: for the checks
+        "implied_benchmark_t_per_unit": cap / grid["output"],
         **_cap_rule_columns(p, cap),
     }
     for column in value_columns(table="sector_years"):  # a family's own variables by sector-year
@@ -421,14 +431,33 @@ def _cap_rule_columns(p: Parameters, cap: np.ndarray) -> dict[str, np.ndarray]:
     """Each covered sector-year's cap rule: its basis (cap_rules.csv or the shorthands), the
     reduction it cuts (simulation, grandfathered) and, under intensity, its benchmark: the
     given one, or the one the model chose (cap / output)."""
-    basis = p.sector_years["basis"].to_numpy()
-    given = p.sector_years["benchmark_t_per_unit"].to_numpy()
-    chosen = cap / p.sector_years["output"].to_numpy()
-    named = basis.astype(object)
-    named[basis == ""] = None  # no rule
-    return {"basis": named,
-            "cap_reduction": p.sector_years["cap_reduction"].to_numpy(),
-            "benchmark_t_per_unit": np.where(basis == INTENSITY, np.where(np.isfinite(given), given, chosen), np.nan)}
+    grid = _grid_columns(p)
+    chosen = cap / grid["output"]
+    given = grid["benchmark_t_per_unit"]
+    return {"basis": grid["basis"],
+            "cap_reduction": grid["cap_reduction"],
+            "benchmark_t_per_unit": np.where(grid["intensity"], np.where(np.isfinite(given), given, chosen), np.nan)}
+
+
+def _grid_columns(p: Parameters) -> dict[str, Any]:
+    """The sector-year grid's parameter columns the table copies or divides by (read-only
+    arrays; the cap rule's basis as the table's text, None: no rule), made once for the
+    scenarios that share the grid: a study's scenario changes values, not these."""
+    def make() -> dict[str, Any]:
+        grid = p.sector_years
+        basis = grid["basis"].to_numpy()
+        named = basis.astype(object)
+        named[basis == ""] = None  # no rule
+        columns = {name: grid[name].to_numpy() for name in ("bau_mt", "rule_cap_mt", "output", "cap_reduction",
+                                                            "benchmark_t_per_unit")}
+        columns["intensity"] = basis == INTENSITY
+        for array in columns.values():
+            array.flags.writeable = False
+        # as the table's constructor infers the text (pandas' str), once: not per scenario
+        columns["basis"] = pd.Series(named).array
+        return columns
+
+    return fastpath.cached("grid_columns", (p.sector_years,), make)
 
 
 def _grid_keys(p: Parameters) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, pd.api.extensions.ExtensionArray]:
