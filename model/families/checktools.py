@@ -88,7 +88,9 @@ def _column(table: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
     (a Series per column, and its label read from the str columns index, cost more than the
     checks' arithmetic on a study's small tables)."""
     position = table.columns.get_loc(name)
-    column = table._get_column_array(position) if isinstance(position, int) else None
+    # pandas' private column read (pandas 2 and 3); without it, or for an extension array, the public route
+    by_position = getattr(table, "_get_column_array", None)
+    column = by_position(position) if by_position is not None and isinstance(position, int) else None
     if isinstance(column, np.ndarray):
         return np.asarray(column, dtype=dtype)
     return table[name].to_numpy(dtype=dtype)
