@@ -81,8 +81,10 @@ class Parameters:
     @cached_property
     def abatement(self) -> tuple[AbatementColumns, ...]:
         """Every family of abatement variables: sector steps, then installation steps."""
-        sector_steps = AbatementColumns("abatement_mt", self.steps.index, self.steps["potential_mt"].to_numpy(),
-                                        self.steps["cost_cny_per_t"].to_numpy(), self.step_rows)
+        sector_steps = fastpath.cached(  # a scenario sharing the base's steps shares its columns
+            "sector_steps", (self.steps, self.step_rows),
+            lambda: AbatementColumns("abatement_mt", self.steps.index, self.steps["potential_mt"].to_numpy(),
+                                     self.steps["cost_cny_per_t"].to_numpy(), self.step_rows))
         return (sector_steps, *self.installation_columns)
 
     @cached_property
@@ -122,7 +124,7 @@ class Parameters:
                 "grid_rows", (phase, self.years, np.array([self.banking, len(self.sector_years)])),
                 lambda: _GridRows.of(phase, self.years, self.sector_years.index, self.banking))
 
-        return fastpath.cached("grid_rows", (self.sector_years, self.years, self.banking), make)
+        return fastpath.cached("grid_rows", (self.sector_years, self.first_year, self.years.size, self.banking), make)
 
     @cached_property
     def phase(self) -> np.ndarray:
