@@ -119,10 +119,10 @@ class Parameters:
         the scenarios of a study whose phases are the base's (found by the grid's identity,
         or by equal phases), so that a kept formulation finds them the same objects."""
         def make() -> _GridRows:
-            phase = self.sector_years["phase"].to_numpy()
-            return fastpath.kept_for_equal(
-                "grid_rows", (phase, self.years, np.array([self.banking, len(self.sector_years)])),
-                lambda: _GridRows.of(phase, self.years, self.sector_years.index, self.banking))
+            phase, index = self.sector_years["phase"].to_numpy(), self.sector_years.index
+            return fastpath.cached(  # the grid's index by identity (one object per sectors and horizon)
+                "grid_phases", (index, tuple(phase.tolist()), self.first_year, self.years.size, self.banking),
+                lambda: _GridRows.of(phase, self.years, index, self.banking))
 
         return fastpath.cached("grid_rows", (self.sector_years, self.first_year, self.years.size, self.banking), make)
 
