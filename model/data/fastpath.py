@@ -88,6 +88,12 @@ def kept_for_equal(kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[],
     return derived
 
 
+def same_array(kept: np.ndarray, given: np.ndarray) -> bool:
+    """Whether two numpy arrays hold the same values: dtype, shape and elements (NaN equal to
+    NaN; object arrays holding the same objects found equal by their pointers)."""
+    return kept is given or _equal(kept, given)
+
+
 def _equal(kept: np.ndarray, given: np.ndarray) -> bool:
     if kept.dtype != given.dtype or kept.shape != given.shape:
         return False

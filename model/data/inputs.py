@@ -758,30 +758,37 @@ def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
     problems: list[Problem] = []
     file = schema.SECTORS.file
     covered, trading = sectors["covered_from"], sectors["trading_from"]
-    for row in sectors.index[(trading.notna() & covered.isna()).to_numpy()]:
+
+    def column(name: str) -> np.ndarray:  # blank as NaN, which no comparison holds for, as in pandas
+        return sectors[name].to_numpy(dtype=float, na_value=np.nan)
+
+    # masks on the arrays (a Monte Carlo re-checks this for every draw of a sector's numbers)
+    covered_year, trading_year = column("covered_from"), column("trading_from")
+    for row in sectors.index[~np.isnan(trading_year) & np.isnan(covered_year)]:
         problems.append(Problem(file, row, "trading_from", str(trading[row]), "blank, since covered_from is blank"))
-    for row in sectors.index[(trading < covered).fillna(False).to_numpy()]:
+    for row in sectors.index[trading_year < covered_year]:
         problems.append(Problem(file, row, "trading_from", str(trading[row]),
                                 f"a year not before covered_from ({covered[row]})"))
-    for row in sectors.index[(sectors["free_share_min"] > sectors["free_share_max"]).to_numpy()]:
+    for row in sectors.index[column("free_share_min") > column("free_share_max")]:
         problems.append(
             Problem(file, row, "free_share_min", number_text(sectors.loc[row, "free_share_min"]),
                     f"at most free_share_max ({number_text(sectors.loc[row, 'free_share_max'])})")
         )
     # burdens are shares of value added: stage 2 divides by it (0 would be an infinite coefficient)
-    tiny_value_added = covered.notna() & (sectors["value_added_bn_cny"] < MIN_COVERED_VALUE_ADDED_BN_CNY)
-    for row in sectors.index[tiny_value_added.fillna(False).to_numpy()]:
+    tiny_value_added = ~np.isnan(covered_year) & (column("value_added_bn_cny") < MIN_COVERED_VALUE_ADDED_BN_CNY)
+    for row in sectors.index[tiny_value_added]:
         problems.append(Problem(file, row, "value_added_bn_cny", number_text(sectors.loc[row, "value_added_bn_cny"]),
                                 f"at least {MIN_COVERED_VALUE_ADDED_BN_CNY} (billion CNY) for a sector the ETS "
                                 "covers (covered_from given): its compliance burden is a share of it"))
-    yearly_factor = (1.0 + sectors["output_growth"]) * (1.0 + sectors["intensity_change"])
-    peak = _peak_over_horizon(sectors["base_emissions_mt"], yearly_factor, settings)
-    for row in sectors.index[(peak > MAX_BAU_MT).to_numpy()]:
+    yearly_factor = (1.0 + column("output_growth")) * (1.0 + column("intensity_change"))
+    peak = _peak_over_horizon(column("base_emissions_mt"), yearly_factor, settings)
+    too_high = peak > MAX_BAU_MT
+    for row, row_peak in zip(sectors.index[too_high], peak[too_high]):
         problems.append(Problem(
             file, row, "output_growth", number_text(sectors.loc[row, "output_growth"]),
             f"growth that keeps BAU emissions within {MAX_BAU_MT:.0f} Mt CO2 over the horizon "
             f"(with intensity_change {number_text(sectors.loc[row, 'intensity_change'])} they reach "
-            f"{peak[row]:.3g} Mt)"))
+            f"{row_peak:.3g} Mt)"))
     return problems
 
 
@@ -834,20 +841,22 @@ def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> lis
         problems.append(Problem(file, row, "max_auction_share", number_text(targets.loc[row, "max_auction_share"]),
                                 f"at least min_auction_share ({number_text(targets.loc[row, 'min_auction_share'])}) "
                                 "of the same row, or blank (auction exactly min_auction_share)"))
-    no_target = targets["national_cap_mt"].isna() & targets["national_intensity_t_per_10k_cny"].isna()
+    # masks on the arrays (a study re-checks this for every scenario that sets a target)
+    intensity_blank = np.isnan(column("national_intensity_t_per_10k_cny"))
+    no_target = np.isnan(column("national_cap_mt")) & intensity_blank
     problems += [Problem(file, row, "national_cap_mt", None,
                          "a national cap, or a national_intensity_t_per_10k_cny with gdp_bn_cny (or both)")
-                 for row in targets.index[no_target.to_numpy()]]
-    no_gdp = targets["national_intensity_t_per_10k_cny"].notna() & targets["gdp_bn_cny"].isna()
+                 for row in targets.index[no_target]]
+    no_gdp = ~intensity_blank & np.isnan(column("gdp_bn_cny"))
     problems += [Problem(file, row, "gdp_bn_cny", None,
                          "the year's GDP (billion CNY): the intensity target's cap is intensity x GDP")
-                 for row in targets.index[no_gdp.to_numpy()]]
+                 for row in targets.index[no_gdp]]
     if settings.get("targets.scope", "co2") == "co2":
         for name in ("non_co2_mt", "sinks_mt"):
             problems += [Problem(file, row, name, number_text(targets.at[row, name]),
                                  "0 or blank, since [targets] scope = 'co2' counts CO2 only "
                                  "(or scope = 'net_ghg' in scenario.toml)")
-                         for row in targets.index[(targets[name] > 0).to_numpy()]]
+                         for row in targets.index[column(name) > 0]]
     return problems
 
 
@@ -962,7 +971,7 @@ def _all_step_names(names: np.ndarray) -> bool:
     return text.count("\n") == len(names) and _STEP_NAMES.fullmatch(text) is not None
 
 
-def _peak_over_horizon(base: pd.Series, yearly_factor: pd.Series, settings: dict[str, Any]) -> pd.Series:
+def _peak_over_horizon(base: Any, yearly_factor: Any, settings: dict[str, Any]) -> Any:
     """Largest value of base x factor^(t - base_year) over the horizon (it peaks at an end)."""
     elapsed = [settings["first_year"] - settings["base_year"], settings["last_year"] - settings["base_year"]]
     with np.errstate(over="ignore"):

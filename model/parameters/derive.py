@@ -14,14 +14,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from ..data import fastpath, schema
 from ..errors import InputError, Problem
-from ..data.inputs import Dataset, _freeze, interpolate, interpolate_by_year, interpolated
+from ..data.inputs import Dataset, _freeze, interpolate, interpolated
 from .installations import (AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, in_simulation,
                             installation_columns)
 
@@ -81,8 +81,10 @@ class Parameters:
     @cached_property
     def abatement(self) -> tuple[AbatementColumns, ...]:
         """Every family of abatement variables: sector steps, then installation steps."""
-        sector_steps = AbatementColumns("abatement_mt", self.steps.index, self.steps["potential_mt"].to_numpy(),
-                                        self.steps["cost_cny_per_t"].to_numpy(), self.step_rows)
+        sector_steps = fastpath.cached(  # a scenario sharing the base's steps shares its columns
+            "sector_steps", (self.steps, self.step_rows),
+            lambda: AbatementColumns("abatement_mt", self.steps.index, self.steps["potential_mt"].to_numpy(),
+                                     self.steps["cost_cny_per_t"].to_numpy(), self.step_rows))
         return (sector_steps, *self.installation_columns)
 
     @cached_property
@@ -112,46 +114,57 @@ class Parameters:
         return int(self.years[0])
 
     @cached_property
+    def _grid(self) -> "_GridRows":
+        """What the phases of the sector-year grid give (rows, years, indexes), shared by
+        the scenarios of a study whose phases are the base's (found by the grid's identity,
+        or by equal phases), so that a kept formulation finds them the same objects."""
+        def make() -> _GridRows:
+            phase, index = self.sector_years["phase"].to_numpy(), self.sector_years.index
+            return fastpath.cached(  # the grid's index by identity (one object per sectors and horizon)
+                "grid_phases", (index, tuple(phase.tolist()), self.first_year, self.years.size, self.banking),
+                lambda: _GridRows.of(phase, self.years, index, self.banking))
+
+        return fastpath.cached("grid_rows", (self.sector_years, self.first_year, self.years.size, self.banking), make)
+
+    @cached_property
     def phase(self) -> np.ndarray:
         """Phase of every sector-year row."""
-        return self.sector_years["phase"].to_numpy()
+        return self._grid.phase
 
     @cached_property
     def year_of_row(self) -> np.ndarray:
         """Year of every sector-year row."""
-        return np.tile(self.years, len(self.sector_years) // max(self.years.size, 1))
+        return self._grid.year_of_row
 
     @cached_property
     def market_years(self) -> np.ndarray:
         """Years with an allowance market: any sector trading, or every year with banking."""
-        if self.banking:
-            return self.years
-        return self.years[np.isin(self.years, self.trading_years)]
+        return self._grid.market_years
 
     @cached_property
     def trading_years(self) -> np.ndarray:
         """Years in which at least one sector trades."""
-        return np.unique(self.year_of_row[self.phase == TRADING]).astype(int)
+        return self._grid.trading_years
 
     @cached_property
     def covered_rows(self) -> np.ndarray:
         """Rows of the covered (sector, year) pairs: the order of sector caps."""
-        return np.flatnonzero(self.phase != OUTSIDE)
+        return self._grid.covered_rows
 
     @cached_property
     def simulation_rows(self) -> np.ndarray:
         """Rows of the simulation-phase (sector, year) pairs."""
-        return np.flatnonzero(self.phase == SIMULATION)
+        return self._grid.simulation_rows
 
     @cached_property
     def covered_index(self) -> pd.MultiIndex:
         """(sector, year) pairs the ETS covers, sector by sector."""
-        return self.sector_years.index[self.covered_rows]
+        return self._grid.covered_index
 
     @cached_property
     def simulation_index(self) -> pd.MultiIndex:
         """(sector, year) pairs in the simulation phase."""
-        return self.sector_years.index[self.simulation_rows]
+        return self._grid.simulation_index
 
     def covered_position(self, rows: np.ndarray) -> np.ndarray:
         """Position among the covered pairs (the sector caps) of covered ``rows``."""
@@ -164,6 +177,32 @@ class Parameters:
         """Sum of per-row ``values`` (at sector-year ``rows``, default all) for each model year."""
         year = self.year_of_row if rows is None else self.year_of_row[rows]
         return np.bincount(year - self.first_year, weights=values, minlength=self.years.size)
+
+
+@dataclass(frozen=True)
+class _GridRows:
+    """The rows and years of the sector-year grid by phase (read-only arrays, shared)."""
+
+    phase: np.ndarray
+    year_of_row: np.ndarray
+    trading_years: np.ndarray
+    market_years: np.ndarray
+    covered_rows: np.ndarray
+    simulation_rows: np.ndarray
+    covered_index: pd.MultiIndex
+    simulation_index: pd.MultiIndex
+
+    @classmethod
+    def of(cls, phase: np.ndarray, years: np.ndarray, index: pd.MultiIndex, banking: bool) -> "_GridRows":
+        year_of_row = np.tile(years, len(phase) // max(years.size, 1))
+        trading_years = np.unique(year_of_row[phase == TRADING]).astype(int)
+        market_years = years if banking else years[np.isin(years, trading_years)]
+        covered_rows, simulation_rows = np.flatnonzero(phase != OUTSIDE), np.flatnonzero(phase == SIMULATION)
+        phase, market_years = np.array(phase, copy=True), np.array(market_years, copy=True)
+        for array in (phase, year_of_row, trading_years, market_years, covered_rows, simulation_rows):
+            array.flags.writeable = False
+        return cls(phase, year_of_row, trading_years, market_years, covered_rows, simulation_rows,
+                   index[covered_rows], index[simulation_rows])
 
 
 def derive_parameters(dataset: Dataset) -> Parameters:
@@ -490,41 +529,74 @@ def _steps_index(sectors: tuple[str, ...], steps: tuple[str, ...], available: by
 MT_PER_T_PER_10K_CNY_X_BN_CNY = 0.1  # t/10,000 CNY x bn CNY = 1e5 t
 
 
-def _national_targets(dataset: Dataset, years: np.ndarray) -> dict[str, np.ndarray]:
+def _national_targets(dataset: Dataset, years: np.ndarray,
+                      by_year: Callable[[str], np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The national targets of every year as China states them, in [targets] scope: an
     absolute cap, an intensity cap (intensity x GDP) or both (the tighter binds), and the
-    CO2 the model may count against them: the target, plus sinks, less non-CO2 (net_ghg)."""
+    CO2 the model may count against them: the target, plus sinks, less non-CO2 (net_ghg).
+    ``by_year``: a column of targets.csv interpolated over ``years`` (default ``interpolated``)."""
     targets = dataset.targets
-    absolute = interpolate_by_year(targets, "national_cap_mt", years).to_numpy()
-    intensity = (interpolate_by_year(targets, "national_intensity_t_per_10k_cny", years).to_numpy()
-                 * interpolate_by_year(targets, "gdp_bn_cny", years).to_numpy() * MT_PER_T_PER_10K_CNY_X_BN_CNY)
+    by_year = by_year or (lambda column: interpolated(targets, column, years))
+    absolute = by_year("national_cap_mt")
+    intensity = (by_year("national_intensity_t_per_10k_cny") * by_year("gdp_bn_cny") * MT_PER_T_PER_10K_CNY_X_BN_CNY)
     target = np.fmin(absolute, intensity)
     net_ghg = dataset.settings["targets.scope"] == "net_ghg"
-    non_co2, sinks = (np.nan_to_num(interpolate_by_year(targets, column, years).to_numpy()) * net_ghg
-                      for column in ("non_co2_mt", "sinks_mt"))
+    non_co2, sinks = (np.nan_to_num(by_year(column)) * net_ghg for column in ("non_co2_mt", "sinks_mt"))
     return {"absolute_target_mt": absolute, "intensity_target_mt": intensity, "non_co2_mt": non_co2,
             "sinks_mt": sinks, "national_cap_mt": np.where(np.isnan(target), np.inf, target - non_co2 + sinks)}
 
 
+TARGET_COLUMNS = ("national_cap_mt", "absolute_target_mt", "intensity_target_mt", "non_co2_mt", "sinks_mt",
+                  "ets_cap_mt", "min_auction_share", "max_auction_share", "max_burden_share")
+
+
 def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
+    """The yearly targets (``TARGET_COLUMNS``), frozen: targets.csv's years sorted once and
+    each column interpolated on arrays (a sweep of a target derives this per scenario)."""
     targets = dataset.targets
-    national = _national_targets(dataset, years)
-    min_auction_share = interpolated(targets, "min_auction_share", years)
-    max_auction_share = interpolated(targets, "max_auction_share", years)
-    max_burden_share = interpolated(targets, "max_burden_share", years)
-    return pd.DataFrame(
-        {
-            "national_cap_mt": national.pop("national_cap_mt"),
-            **national,
-            "ets_cap_mt": interpolated(targets, "ets_cap_mt", years),
-            "min_auction_share": min_auction_share,
-            # blank: auction exactly what policy says (every Chinese sector started 100% free)
-            "max_auction_share": np.where(np.isnan(max_auction_share), min_auction_share, max_auction_share),
-            "max_burden_share": np.where(np.isnan(max_burden_share), dataset.settings["allocation.max_burden_share"],
-                                         max_burden_share),
-        },
-        index=_year_index(int(years[0]), int(years[-1])),
-    )
+    known = targets["year"].to_numpy(dtype=float)
+    order = np.argsort(known, kind="stable")  # as sort_values("year"): blank years last
+    read = ("national_cap_mt", "national_intensity_t_per_10k_cny", "gdp_bn_cny", "non_co2_mt", "sinks_mt",
+            "ets_cap_mt", "min_auction_share", "max_auction_share", "max_burden_share")
+    given = np.column_stack([targets[column].to_numpy(dtype=float) for column in read])[order]
+    interpolated_columns = dict(zip(read, _interpolate_columns(known[order], given, years).T))
+
+    def by_year(column: str) -> np.ndarray:
+        return interpolated_columns[column]
+
+    national = _national_targets(dataset, years, by_year)
+    min_auction_share = by_year("min_auction_share")
+    max_auction_share = by_year("max_auction_share")
+    max_burden_share = by_year("max_burden_share")
+    columns = {
+        "national_cap_mt": national.pop("national_cap_mt"),
+        **national,
+        "ets_cap_mt": by_year("ets_cap_mt"),
+        "min_auction_share": min_auction_share,
+        # blank: auction exactly what policy says (every Chinese sector started 100% free)
+        "max_auction_share": np.where(np.isnan(max_auction_share), min_auction_share, max_auction_share),
+        "max_burden_share": np.where(np.isnan(max_burden_share), dataset.settings["allocation.max_burden_share"],
+                                     max_burden_share),
+    }
+    values = np.empty((len(TARGET_COLUMNS), years.size))  # one float block, read-only, as _freeze leaves it
+    for position, name in enumerate(TARGET_COLUMNS):
+        values[position] = columns[name]
+    values.flags.writeable = False
+    return pd.DataFrame(values.T, index=_year_index(int(years[0]), int(years[-1])), columns=list(TARGET_COLUMNS),
+                        copy=False)
+
+
+def _interpolate_columns(known: np.ndarray, values: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """``inputs.interpolate`` of each column of ``values`` (rows at the sorted years ``known``)
+    at once, element for element the same arithmetic: years x columns."""
+    at_or_before = np.clip(np.searchsorted(known, years, side="right") - 1, 0, len(known) - 1)
+    after = np.clip(at_or_before + 1, 0, len(known) - 1)
+    t0, t1 = known[at_or_before], known[after]
+    v0, v1 = values[at_or_before], values[after]
+    weight = np.divide(years - t0, t1 - t0, out=np.zeros(len(years)), where=t1 > t0)[:, None]
+    result = np.where((years == t0)[:, None], v0, v0 + weight * (v1 - v0))
+    result[(years < known[0]) | (years > known[-1])] = np.nan
+    return result
 
 
 @functools.lru_cache(maxsize=16)

@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from ..errors import EtscapError
 from ..families import FAMILIES, Contribution, Family, Sums
@@ -175,6 +176,7 @@ class KeptFormulation:
         self.lp = self._assemble(base, self.rows, self.variables, self.costs)
         self.reused = 0  # families' blocks and sums' parts re-used for scenarios (tests, benchmarks)
         self._base_values: dict[str, Any] = {}
+        self._indexes: list[tuple[pd.DataFrame, pd.DataFrame, bool]] = []  # (scenario table, base table, same index)
 
     def formulate(self, p: Parameters) -> LinearProgram:
         """``formulate(p)``, re-using the blocks of the families whose reads ``p`` shares with
@@ -213,11 +215,43 @@ class KeptFormulation:
         """Whether what ``name`` reads of ``p`` is the base's: the same table (a column or part
         of it), or equal values; the base's side is read once."""
         table = _table_of(name)
-        if table is not None and _read(self.base, table) is _read(p, table):
-            return True
+        if table is not None:
+            base_frame, frame = _read(self.base, table), _read(p, table)
+            if base_frame is frame:
+                return True
+            if name.endswith("]") and type(base_frame) is pd.DataFrame and type(frame) is pd.DataFrame:
+                return self._same_column(name, base_frame, frame, name[len(table) + 1:-1])
         if name not in self._base_values:
             self._base_values[name] = _read(self.base, name)
         return _same(self._base_values[name], _read(p, name))
+
+    def _same_column(self, name: str, base_frame: pd.DataFrame, frame: pd.DataFrame, column: str) -> bool:
+        """Whether ``frame[column]`` is the base's: dtype, index and values (numpy columns read
+        as the arrays the tables hold and compared in numpy, without making Series: a table of a
+        scenario is a new object whose columns are mostly the base's)."""
+        if (column in base_frame.columns) != (column in frame.columns):
+            return False
+        if column not in frame.columns:
+            return True
+        if name not in self._base_values:
+            self._base_values[name] = _column_array(base_frame, column)
+        base, values = self._base_values[name], _column_array(frame, column)
+        if isinstance(base, np.ndarray) and isinstance(values, np.ndarray):
+            return self._same_index(base_frame, frame) and fastpath.same_array(base, values)
+        if isinstance(base, ExtensionArray) and type(base) is type(values):  # text, nullable numbers
+            return base.dtype == values.dtype and self._same_index(base_frame, frame) and bool(base.equals(values))
+        return _same(base_frame[column], frame[column])
+
+    def _same_index(self, base_frame: pd.DataFrame, frame: pd.DataFrame) -> bool:
+        """Whether ``frame``'s index is its base table's, compared once per frame (the last few kept)."""
+        if base_frame.index is frame.index:
+            return True
+        for kept_frame, kept_base, same in self._indexes:
+            if kept_frame is frame and kept_base is base_frame:
+                return same
+        same = _same(base_frame.index, frame.index)
+        self._indexes = [*self._indexes[-7:], (frame, base_frame, same)]
+        return same
 
     @staticmethod
     def _assemble(p: Parameters, rows: list[RowBlock | None], variables: list[list[VarBlock]],
@@ -419,6 +453,15 @@ def _noting_copy(p: Parameters) -> Parameters:
 
 
 _MISSING = object()
+
+
+def _column_array(frame: pd.DataFrame, column: str) -> Any:
+    """The array holding ``frame[column]`` (numpy, or pandas' extension array), as the table holds it."""
+    position = frame.columns.get_loc(column)
+    if not isinstance(position, int):  # a column name given twice: the Series of both
+        return frame[column]
+    values = frame._get_column_array(position)
+    return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
 
 
 def _table_of(name: str) -> str | None:
