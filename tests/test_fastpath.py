@@ -157,3 +157,25 @@ def test_kept_tables_are_read_only(china):
     assert r.sector_years.loc[steel_2030, "bau_mt"] == pytest.approx(1.1 * p.sector_years.loc[steel_2030, "bau_mt"],
                                                                      rel=1e-12)
     assert np.array_equal(r.sector_years.loc["power", "bau_mt"].to_numpy(), p.sector_years.loc["power", "bau_mt"])
+
+
+def test_column_array_is_the_array_the_table_holds_by_either_route(monkeypatch):
+    """fastpath.column_array: a float column is the table's own numpy array (no copy), a
+    categorical its Categorical, a name given twice the frame of both; without pandas' private
+    column read (a later pandas), the public route gives the same values."""
+    import numpy as np
+    import pandas as pd
+
+    from model.data.fastpath import column_array
+
+    frame = pd.DataFrame({"price": [1.5, np.nan, 3.0], "sector": pd.Categorical(["steel", "power", "steel"])})
+    price = column_array(frame, "price")
+    assert isinstance(price, np.ndarray) and np.shares_memory(price, frame["price"].to_numpy())
+    np.testing.assert_array_equal(price, [1.5, np.nan, 3.0])
+    assert list(column_array(frame, "sector")) == ["steel", "power", "steel"]
+    twice = pd.DataFrame([[1.0, 2.0]], columns=["a", "a"])
+    assert column_array(twice, "a").shape == (1, 2)
+    monkeypatch.delattr(pd.DataFrame, "_get_column_array")
+    public = column_array(frame, "price")
+    assert isinstance(public, np.ndarray)
+    np.testing.assert_array_equal(public, [1.5, np.nan, 3.0])

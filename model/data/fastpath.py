@@ -88,6 +88,20 @@ def kept_for_equal(kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[],
     return derived
 
 
+def column_array(frame: pd.DataFrame, column: str) -> Any:
+    """The array holding ``frame[column]`` as the table holds it (numpy, or pandas' extension
+    array), without making a Series (a study's checks and kept formulation read a column
+    many times a scenario; a Series costs more than their arithmetic). A name given twice:
+    the DataFrame of both, as ``frame[column]``."""
+    position = frame.columns.get_loc(column)
+    # pandas' private column read (pandas 2 and 3); where it is gone, the public route
+    by_position = getattr(frame, "_get_column_array", None)
+    if not isinstance(position, int):
+        return frame[column]
+    values = frame[column].array if by_position is None else by_position(position)
+    return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
+
+
 def same_array(kept: np.ndarray, given: np.ndarray) -> bool:
     """Whether two numpy arrays hold the same values: dtype, shape and elements (NaN equal to
     NaN; object arrays holding the same objects found equal by their pointers)."""

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.fields import text_codes
+from ..data.fastpath import column_array
 from ..parameters.phases import TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
@@ -87,10 +88,7 @@ def _column(table: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
     """``table[name].to_numpy(dtype)``; a column held as a numpy array is read by its position
     (a Series per column, and its label read from the str columns index, cost more than the
     checks' arithmetic on a study's small tables)."""
-    position = table.columns.get_loc(name)
-    # pandas' private column read (pandas 2 and 3); without it, or for an extension array, the public route
-    by_position = getattr(table, "_get_column_array", None)
-    column = by_position(position) if by_position is not None and isinstance(position, int) else None
+    column = column_array(table, name)
     if isinstance(column, np.ndarray):
         return np.asarray(column, dtype=dtype)
     return table[name].to_numpy(dtype=dtype)

@@ -32,6 +32,7 @@ from ..errors import EtscapError
 from ..families import FAMILIES, Contribution, Family, Sums
 from ..lp.formulation import define_variables, formulate
 from ..data import fastpath
+from ..data.fastpath import column_array
 from ..data.inputs import Dataset
 from ..lp.blocks import HighsArrays, LinearProgram, Objective, RowBlock, Term, VarBlock, highs_arrays, pass_to_highs
 from ..parameters.derive import Parameters, derive_parameters
@@ -234,8 +235,8 @@ class KeptFormulation:
         if column not in frame.columns:
             return True
         if name not in self._base_values:
-            self._base_values[name] = _column_array(base_frame, column)
-        base, values = self._base_values[name], _column_array(frame, column)
+            self._base_values[name] = column_array(base_frame, column)
+        base, values = self._base_values[name], column_array(frame, column)
         if isinstance(base, np.ndarray) and isinstance(values, np.ndarray):
             return self._same_index(base_frame, frame) and fastpath.same_array(base, values)
         if isinstance(base, ExtensionArray) and type(base) is type(values):  # text, nullable numbers
@@ -454,14 +455,6 @@ def _noting_copy(p: Parameters) -> Parameters:
 
 _MISSING = object()
 
-
-def _column_array(frame: pd.DataFrame, column: str) -> Any:
-    """The array holding ``frame[column]`` (numpy, or pandas' extension array), as the table holds it."""
-    position = frame.columns.get_loc(column)
-    if not isinstance(position, int):  # a column name given twice: the Series of both
-        return frame[column]
-    values = frame._get_column_array(position)
-    return values.to_numpy() if isinstance(values, pd.arrays.NumpyExtensionArray) else values
 
 
 def _table_of(name: str) -> str | None:
