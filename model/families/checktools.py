@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from ..data.fields import text_codes
-from ..data.fastpath import column_array
 from ..parameters.phases import TRADING
 
 TOLERANCE_MT = 1e-5  # quantities, Mt
@@ -88,6 +87,8 @@ def _column(table: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
     """``table[name].to_numpy(dtype)``; a column held as a numpy array is read by its position
     (a Series per column, and its label read from the str columns index, cost more than the
     checks' arithmetic on a study's small tables)."""
+    from ..data.fastpath import column_array  # not at the top: a family file imports only light modules
+
     column = column_array(table, name)
     if isinstance(column, np.ndarray):
         return np.asarray(column, dtype=dtype)
