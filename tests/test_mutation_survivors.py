@@ -1068,3 +1068,94 @@ def test_comparison_workbook_columns_are_sized_on_their_first_50_cells(tmp_path)
     sheet = load_workbook(tmp_path / "t.xlsx")["runs"]
     assert sheet.column_dimensions["A"].width == 10
     assert sheet.column_dimensions["B"].width == 12
+
+
+# -- seed 51 (--only model.data.inputs model.report.plots model.studies.study model.results.tables
+#    model.studies.compare, 30 mutants): its survivors ------------------------------------------
+
+
+def test_a_table_made_in_python_is_refused_below_its_minimum_and_above_its_maximum():
+    """inputs._check_declared mutant 42 (``field.minimum is not None`` -> ``is None``: no number
+    of a Python-made float column checked against its minimum). The toy's sectors table made in
+    Python with steel's base emissions -5 Mt (below 0) and then 200,000 Mt (above 1e5) is
+    refused each time with the file, row, column and range."""
+    from model import load_dataset
+    from model.errors import InputError
+
+    toy = load_dataset(TOY)
+    for row, value in ((toy.sectors.index[0], -5.0), (toy.sectors.index[1], 2e5)):
+        sectors = toy.sectors.copy()
+        sectors.loc[row, "base_emissions_mt"] = value
+        with pytest.raises(InputError) as refused:
+            toy.replace(sectors=sectors)
+        assert str(refused.value) == (f"sectors.csv, row {row}, column base_emissions_mt: found '{value}', "
+                                      "expected a number from 0 to 100000 (Mt CO2)")
+
+
+def test_an_installation_whose_unit_type_has_no_benchmark_in_its_sector_is_refused_with_a_suggestion():
+    """inputs._check_optional_tables mutant 140 (``"sector"`` -> ``"XXsectorXX"``: a KeyError
+    instead of the message). China's registry with its first power installation's unit type
+    misspelt ``coal_above_300mwx``: refused naming facilities.csv, that row and column, with
+    the two nearest power unit types of benchmarks.csv."""
+    from model import load_dataset
+    from model.errors import InputError
+    from tests.conftest import CHINA
+
+    china = load_dataset(CHINA)
+    facilities = china.facilities.copy()
+    row = facilities.index[facilities["sector"] == "power"][0]
+    facilities["unit_type"] = facilities["unit_type"].astype(object)
+    facilities.loc[row, "unit_type"] = "coal_above_300mwx"
+    with pytest.raises(InputError) as refused:
+        china.replace(facilities=facilities)
+    assert str(refused.value) == (f"facilities.csv, row {row}, column unit_type: found 'coal_above_300mwx', "
+                                  "expected a unit_type of benchmarks.csv for this sector "
+                                  "(did you mean 'coal_above_300mw' or 'coal_up_to_300mw'?)")
+
+
+def test_a_results_parquet_file_without_its_columns_is_refused_naming_them(tmp_path):
+    """tables.read_parquet mutant 15 (``', '.join(missing)`` -> ``join(None)``: a TypeError, not
+    the project's error). A Parquet file holding only ``year`` read as needing ``year``,
+    ``sector`` and ``emissions_mt``: refused naming the two missing columns."""
+    from model.errors import EtscapError
+    from model.results.tables import read_parquet
+
+    path = tmp_path / "sector_years.parquet"
+    pd.DataFrame({"year": [2025, 2026]}).to_parquet(path, index=False)
+    with pytest.raises(EtscapError) as refused:
+        read_parquet(path, ("year", "sector", "emissions_mt"))
+    assert str(refused.value) == (f"{path} is damaged or was not written by etscap (no column sector, emissions_mt): "
+                                  "write it again (solve)")
+
+
+def test_the_study_file_reference_lists_every_key_then_the_distributions():
+    """study.study_file_reference mutant 15 (``lines +=`` -> ``lines =``: the keys' table thrown
+    away; what is left is still a part of the README, so the README test passes). The reference
+    starts with the keys' header, has one row per key of STUDY_FIELDS in order, then the
+    distributions' table with one row per kind."""
+    from model.studies.study import DISTRIBUTIONS, STUDY_FIELDS, study_file_reference
+
+    lines = study_file_reference().splitlines()
+    assert lines[:2] == ["| key | type | unit | default | allowed | meaning |", "|---|---|---|---|---|---|"]
+    keys = [line.split("|")[1].strip().strip("`") for line in lines[2:2 + len(STUDY_FIELDS)]]
+    assert keys == [field.name for field in STUDY_FIELDS]
+    assert lines[2 + len(STUDY_FIELDS):2 + len(STUDY_FIELDS) + 3] == [
+        "", "| distribution | parameters (numpy.random.Generator's) |", "|---|---|"]
+    assert len(lines) == 2 + len(STUDY_FIELDS) + 3 + len(DISTRIBUTIONS)
+
+
+def test_a_study_written_again_with_force_replaces_the_folder_it_wrote(tmp_path):
+    """Study.write mutant 38 (``write_folder(out, write_into, force)`` -> ``None``: ``force``
+    dropped). A toy sweep of two 2027 caps written to a folder, then written again: without
+    force it is refused and the folder keeps its files; with force it is replaced, and the
+    scenarios file read back has the two caps."""
+    from model.errors import EtscapError
+    from model.studies.study import sweep
+
+    study = sweep(TOY, {"targets.2027.national_cap_mt": [300.0, 310.0]})
+    out = study.write(tmp_path / "study")
+    with pytest.raises(EtscapError):
+        study.write(out)
+    again = study.write(out, force=True)
+    assert again == out
+    assert pd.read_csv(out / "scenarios.csv")["targets.2027.national_cap_mt"].tolist() == [300.0, 310.0]
