@@ -1148,3 +1148,14 @@ def test_a_forwarded_name_that_is_a_subfolder_is_not_forwarded():
     with pytest.raises(AttributeError, match=r"^module 'model' has no attribute 'data'$"):
         lookup("data")
     assert lookup("EtscapError") is model.errors.EtscapError
+
+
+def test_python_format_of_excel_percent_and_number_formats():
+    """Mutant model.report.plots.x__python_format__mutmut_2 (the ``endswith("%")`` string changed):
+    Excel's '0.0%' is Python's '.1%' (0.125 -> '12.5%'), '0%' is '.0%', '#,##0.00' is ',.2f'
+    (1234.5 -> '1,234.50') and '0.000' is '.3f'."""
+    from model.report.plots import _python_format
+
+    assert [_python_format(f) for f in ("0.0%", "0%", "#,##0.00", "0.000")] == [".1%", ".0%", ",.2f", ".3f"]
+    assert format(0.125, _python_format("0.0%")) == "12.5%"
+    assert format(1234.5, _python_format("#,##0.00")) == "1,234.50"
