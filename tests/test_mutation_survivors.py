@@ -1159,3 +1159,16 @@ def test_python_format_of_excel_percent_and_number_formats():
     assert [_python_format(f) for f in ("0.0%", "0%", "#,##0.00", "0.000")] == [".1%", ".0%", ",.2f", ".3f"]
     assert format(0.125, _python_format("0.0%")) == "12.5%"
     assert format(1234.5, _python_format("#,##0.00")) == "1,234.50"
+
+
+def test_a_backtest_held_target_row_has_no_ets_cap():
+    """Mutant model.studies.backtest.x_backtest_dataset__mutmut_34 (``ets_cap_mt=np.nan`` dropped):
+    the row the back-test adds in 2021 copies the first target (2025) but must not carry its ETS
+    cap of 7,551.7 Mt back to 2021 (no ETS cap before the targets' first row); 2025 keeps it."""
+    from model import load_dataset
+    from model.studies.backtest import backtest_dataset
+    from tests.conftest import CHINA
+
+    targets = backtest_dataset(load_dataset(CHINA), 2021).targets
+    assert targets["year"].tolist()[:2] == [2021, 2025]
+    assert np.isnan(targets["ets_cap_mt"].iloc[0]) and targets["ets_cap_mt"].iloc[1] == 7551.7
