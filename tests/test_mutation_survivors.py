@@ -1159,3 +1159,106 @@ def test_a_study_written_again_with_force_replaces_the_folder_it_wrote(tmp_path)
     again = study.write(out, force=True)
     assert again == out
     assert pd.read_csv(out / "scenarios.csv")["targets.2027.national_cap_mt"].tolist() == [300.0, 310.0]
+
+def test_parquet_whole_number_column_keeps_good_cells_and_reports_fractions():
+    """Mutant model.data.registry_file.x__numbers__mutmut_26 (``~blank & ~bad`` -> ``~blank | ...``
+    marks every given cell of a whole-number column bad). A Parquet table whose whole-number
+    column ``count`` (default 4, 0-10) holds 3, blank, 2.5: row 2 reads 3, row 3 the default
+    4, row 4 is the one problem (row 4, column count, found '2.5')."""
+    from model.data.fields import Field, TableSpec
+    from model.data.registry_file import read_parquet_registry
+
+    spec = TableSpec("things.csv", "", ("id",), (Field("id", "str", "", "An id."),
+                                                   Field("count", "int", "", "A count.", 4, 0, 10)))
+    data = io.BytesIO()
+    pd.DataFrame({"id": ["a", "b", "c"], "count": [3.0, np.nan, 2.5]}).to_parquet(data, index=False)
+    problems: list = []
+    table = read_parquet_registry(data.getvalue(), spec, problems)
+    assert [(p.row, p.column, p.found) for p in problems] == [(4, "count", "2.5")]
+    assert table["count"].tolist()[:2] == [3, 4]
+
+
+def test_a_numeric_workbook_value_of_a_text_setting_is_its_text():
+    """Mutant model.data.workbook.x__read_settings__mutmut_106 (``_text(value)`` -> ``_text(None)``):
+    Excel gives a name typed as 2026 as the number 2026.0 and a description 1.5 as 1.5;
+    they read as the text '2026' and '1.5', not as blank."""
+    from model.data.workbook import _read_settings
+
+    problems: list = []
+    settings, rows = _read_settings("book.xlsx", [["key", "value"], ["name", 2026.0], ["description", 1.5]],
+                                    problems)
+    assert settings["name"] == "2026" and settings["description"] == "1.5"
+    assert rows == {"name": 2, "description": 3}
+
+
+def test_a_dataset_folder_is_written_into_folders_that_do_not_exist_yet(tmp_path):
+    """Mutant model.data.workbook.x_write_dataset_folder__mutmut_3 (``mkdir(parents=None)``):
+    writing the toy to tmp/a/b/toy (a and b absent) makes them and reads back the same
+    settings and 2 sectors."""
+    from model import load_dataset
+    from model.data.workbook import write_dataset_folder
+
+    folder = write_dataset_folder(load_dataset(TOY), tmp_path / "a" / "b" / "toy")
+    assert folder == tmp_path / "a" / "b" / "toy"
+    again = load_dataset(folder)
+    assert again.settings == load_dataset(TOY).settings
+    assert len(again.sectors) == len(load_dataset(TOY).sectors)
+
+
+def test_renaming_onto_an_existing_file_is_a_file_exists_error_naming_both():
+    """Mutant model.files.x__renameat2__mutmut_26 (the errno dropped from the OSError): renameat2's
+    EEXIST must raise FileExistsError (errno 17) naming source and target, which callers catch."""
+    import errno
+    import tempfile
+    from pathlib import Path
+
+    from model.files import _libc, rename_no_replace
+
+    if _libc() is None:
+        pytest.skip("no renameat2 here")
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "new", Path(folder) / "old"
+        source.write_text("new")
+        target.write_text("old")
+        with pytest.raises(FileExistsError) as raised:
+            rename_no_replace(source, target)
+        assert raised.value.errno == errno.EEXIST
+        assert (raised.value.filename, raised.value.filename2) == (str(source), str(target))
+        assert target.read_text() == "old" and source.read_text() == "new"
+
+
+def test_a_forwarded_name_that_is_a_subfolder_is_not_forwarded():
+    """Mutant model.lazy.x_forwarded_names__mutmut_15 (``isdir(None)``): for model/ a name that is
+    a folder beside __init__.py ('data', no data.py) is an AttributeError with this exact
+    message (so the import system finds the subpackage), not a TypeError."""
+    import model
+    from model.lazy import forwarded_names
+
+    lookup = forwarded_names("model", model.__file__, "errors")
+    with pytest.raises(AttributeError, match=r"^module 'model' has no attribute 'data'$"):
+        lookup("data")
+    assert lookup("EtscapError") is model.errors.EtscapError
+
+
+def test_python_format_of_excel_percent_and_number_formats():
+    """Mutant model.report.plots.x__python_format__mutmut_2 (the ``endswith("%")`` string changed):
+    Excel's '0.0%' is Python's '.1%' (0.125 -> '12.5%'), '0%' is '.0%', '#,##0.00' is ',.2f'
+    (1234.5 -> '1,234.50') and '0.000' is '.3f'."""
+    from model.report.plots import _python_format
+
+    assert [_python_format(f) for f in ("0.0%", "0%", "#,##0.00", "0.000")] == [".1%", ".0%", ",.2f", ".3f"]
+    assert format(0.125, _python_format("0.0%")) == "12.5%"
+    assert format(1234.5, _python_format("#,##0.00")) == "1,234.50"
+
+
+def test_a_backtest_held_target_row_has_no_ets_cap():
+    """Mutant model.studies.backtest.x_backtest_dataset__mutmut_34 (``ets_cap_mt=np.nan`` dropped):
+    the row the back-test adds in 2021 copies the first target (2025) but must not carry its ETS
+    cap of 7,551.7 Mt back to 2021 (no ETS cap before the targets' first row); 2025 keeps it."""
+    from model import load_dataset
+    from model.studies.backtest import backtest_dataset
+    from tests.conftest import CHINA
+
+    targets = backtest_dataset(load_dataset(CHINA), 2021).targets
+    assert targets["year"].tolist()[:2] == [2021, 2025]
+    assert np.isnan(targets["ets_cap_mt"].iloc[0]) and targets["ets_cap_mt"].iloc[1] == 7551.7
