@@ -1262,3 +1262,22 @@ def test_a_backtest_held_target_row_has_no_ets_cap():
     targets = backtest_dataset(load_dataset(CHINA), 2021).targets
     assert targets["year"].tolist()[:2] == [2021, 2025]
     assert np.isnan(targets["ets_cap_mt"].iloc[0]) and targets["ets_cap_mt"].iloc[1] == 7551.7
+
+
+def test_a_montecarlo_study_file_records_its_seed_and_distributions_in_the_study(tmp_path):
+    """study.run_study_file mutant 73 (the info key ``"distributions"`` renamed: the study's
+    study.json no longer says what was drawn). A toy study file of 3 draws, seed 7, the 2027
+    national cap uniform on [300, 320] Mt: the study's info has that seed and that one
+    distribution, and its draws lie in the range."""
+    from model.studies.study import read_study_file, run_study_file
+
+    path = tmp_path / "study.toml"
+    path.write_text(f'dataset = "{TOY.as_posix()}"\n[montecarlo]\nn = 3\nseed = 7\n'
+                    '[montecarlo.distributions]\n'
+                    '"targets.2027.national_cap_mt" = { kind = "uniform", low = 300.0, high = 320.0 }\n')
+    study = run_study_file(read_study_file(path, "montecarlo"), "montecarlo", client=None)
+    assert study.info["seed"] == 7
+    assert study.info["distributions"] == {"targets.2027.national_cap_mt": {"kind": "uniform", "low": 300.0,
+                                                                             "high": 320.0}}
+    draws = study.scenarios["targets.2027.national_cap_mt"]
+    assert len(draws) == 3 and draws.between(300.0, 320.0).all()
