@@ -1281,3 +1281,19 @@ def test_a_montecarlo_study_file_records_its_seed_and_distributions_in_the_study
                                                                              "high": 320.0}}
     draws = study.scenarios["targets.2027.national_cap_mt"]
     assert len(draws) == 3 and draws.between(300.0, 320.0).all()
+
+
+def test_a_misspelt_distribution_parameter_is_reported_with_its_value_and_the_right_name():
+    """study.distribution mutant 63 (``short_text(value)`` -> ``short_text(None)``: the problem
+    no longer shows what was found). ``{kind = "uniform", low = 1, hihg = 2}``: the stray key is
+    reported with its value 2 and "did you mean 'high'?", and the missing ``high`` after it."""
+    from model.errors import InputError
+    from model.studies.study import distribution
+
+    with pytest.raises(InputError) as refused:
+        distribution({"kind": "uniform", "low": 1, "hihg": 2}, "study.toml, key x")
+    assert str(refused.value) == (
+        "2 problems in the inputs:\n"
+        "  study.toml, key x.hihg: found '2', expected a parameter of a uniform distribution: low, high "
+        "(did you mean 'high'?)\n"
+        "  study.toml, key x.high: expected a number")
