@@ -92,8 +92,9 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     # trading installations with a rule (a registry's table has millions of rows: each
     # temporary of its length is tens of MB)
     relief = np.where(trading & np.isnan(shortfall), np.nan, 0.0)
-    ruled = np.flatnonzero(trading & (~np.isnan(cap_share) | capped_at_allocation)[facility]) if any_relief else None
-    if ruled is not None and ruled.size:
+    ruled = (np.flatnonzero(trading & (~np.isnan(cap_share) | capped_at_allocation)[facility]) if any_relief
+             else np.empty(0, dtype=np.intp))
+    if ruled.size:
         ruled_facility, ruled_shortfall = facility[ruled], shortfall[ruled]
         share = cap_share[ruled_facility]
         owed = emissions[ruled]  # owed: at most share x emissions, at most 0 if capped at allocation
@@ -101,16 +102,12 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
         np.copyto(owed, np.inf, where=np.isnan(share))
         np.minimum(ruled_shortfall, owed, out=owed)
         np.minimum(owed, 0.0, out=owed, where=capped_at_allocation[ruled_facility])
-        ruled_relief = np.subtract(ruled_shortfall, owed, out=owed)
-        relief[ruled] = ruled_relief
-        # price x (shortfall - relief) on these rows; the others' relief is 0 (or NaN with the
-        # shortfall): their cost is price x shortfall
-        ruled_cost = cost[ruled]
-        np.multiply(ruled_cost, np.subtract(ruled_shortfall, ruled_relief, out=ruled_shortfall), out=ruled_cost)
-        del ruled_facility, ruled_shortfall, share, owed, ruled_relief
-    # price x shortfall / 1e3, in place, then the rows with relief
+        relief[ruled] = ruled_shortfall - owed
+        ruled_cost = cost[ruled] * (ruled_shortfall - relief[ruled])  # price x what is owed, before cost is reused
+        del ruled_facility, ruled_shortfall, share, owed
+    # price x shortfall / 1e3, in place (the others' relief is 0, or NaN with the shortfall), then the ruled rows
     np.multiply(cost, shortfall, out=cost)
-    if ruled is not None and ruled.size:
+    if ruled.size:
         cost[ruled] = ruled_cost
         del ruled_cost
     del ruled
