@@ -74,8 +74,6 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
         if file != schema.SCENARIO_FILE:
             columns.setdefault(file.removesuffix(".csv"), set()).add(column)
     try:
-        if settings == dataset.settings:  # the base's own (read-only) settings: found again by identity
-            settings = dataset.settings
         return dataset.replace(changed_columns=columns if fastpath.enabled() else None, settings=settings, **changed)
     except InputError as err:
         raise InputError([_caused_by(problem, touched) for problem in err.problems]) from None
