@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import fastpath
-from ..data.fields import text_codes
+from ..data.fields import name_positions, text_codes
 from ..errors import InfeasibleError
 from ..data.inputs import Dataset
 from .phases import PHASES, SIMULATION
@@ -192,7 +192,8 @@ def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
     def make() -> dict[str, Any]:
         n_years, n_facilities = years.size, len(facilities)
         sector_names = pd.Index(dataset.sectors["sector"].to_numpy(dtype=object), dtype=object)
-        sector_code = sector_names.get_indexer(facilities["sector"])
+        registry_names, registry_code = text_codes(facilities["sector"])  # the few names looked up, then spread
+        sector_code = np.where(registry_code >= 0, name_positions(sector_names, registry_names)[registry_code], -1)
         emission_share = _within_sector_share(sector_code, facilities["emissions_mt"].to_numpy(dtype=float))
         allocation_share = _within_sector_share(sector_code, _allocation_basis(dataset))
         year_code = np.arange(n_years, dtype=np.int32)
@@ -385,7 +386,7 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
     # available_from, so its first member tells
     in_pool = poolable(first_member)
     path_of_column, year_position = np.nonzero(in_pool)
-    sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(paths["sector"])
+    sector_code = name_positions(dataset.sectors["sector"], paths["sector"])
     sector_rows = sector_code[path_of_column] * n_years + year_position
     bau = sector_bau_mt[sector_rows]
     elapsed = (years[year_position] - dataset.settings["base_year"]).astype(float)
@@ -564,7 +565,7 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     else:  # the registry's few sector names matched to mac.csv's once; a sector without steps gets none
         mac_code, mac_names = pd.factorize(mac["sector"].to_numpy(dtype=object))
         n_codes = len(mac_names) + 1  # the last code: sectors mac.csv does not list (no steps)
-        of_name = pd.Index(np.asarray(mac_names, dtype=object), dtype=object).get_indexer(registry_names)
+        of_name = name_positions(mac_names, registry_names)
         facility_code = np.where(of_name >= 0, of_name, n_codes - 1)[registry_code[inherits]]
     mac_steps = mac["step"].to_numpy(dtype=object)
     by_sector = np.lexsort((np.searchsorted(np.unique(mac_steps), mac_steps), mac_code))
@@ -672,8 +673,7 @@ def _benchmark_rows(facilities: pd.DataFrame, benchmarks: pd.DataFrame) -> np.nd
     if ((sector_code < 0).any() or (type_code < 0).any() or len(set(pairs)) != len(pairs)
             or pd.isna(bench_sector).any() or pd.isna(bench_type).any()):
         return None
-    of_sector = pd.Index(sectors, dtype=object).get_indexer(bench_sector)
-    of_type = pd.Index(types, dtype=object).get_indexer(bench_type)
+    of_sector, of_type = name_positions(sectors, bench_sector), name_positions(types, bench_type)
     known = (of_sector >= 0) & (of_type >= 0)  # rows naming pairs some installation has
     row_of_pair = np.full(len(sectors) * len(types), -1, dtype=np.int64)
     row_of_pair[of_sector[known].astype(np.int64) * len(types) + of_type[known]] = np.flatnonzero(known)
