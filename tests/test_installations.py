@@ -187,6 +187,34 @@ def test_cost_paths_by_hand():
     assert pool.tolist() == [0, 1, 0]
 
 
+def test_cost_paths_split_where_a_later_number_differs():
+    """Rows 0 and 1 share (power, a, cost 10) but not the cost change (0 and 0.01: an own
+    step): two paths, as pandas' groupby gives; row 2 repeats row 0's path."""
+    from model.parameters.installations import _cost_paths
+
+    steps = pd.DataFrame({"sector": ["power"] * 3, "step": ["a"] * 3, "base_cost": [10.0, 10.0, 10.0],
+                          "cost_change": [0.0, 0.01, 0.0], "available_from": [-np.inf] * 3})
+    path_id, paths, pool, first = _cost_paths(steps, list(steps.columns))
+    assert path_id.tolist() == [0, 1, 0]
+    assert paths["cost_change"].tolist() == [0.0, 0.01] and pool.tolist() == [0, 1] and first.tolist() == [0, 1]
+
+
+def test_cost_paths_of_codes_past_int64_are_numbered():
+    """Text ranks up to 2**40 (a registry's codes as given) with three distinct costs: the
+    mixed-radix number would need 2**40 x 2**40 x 3 values, past int64; the tuple so far is
+    renumbered first (before: an AssertionError). Paths in sorted order: (0, 2**40, 1.0),
+    (0, 2**40, 2.0), (2**40, 0, 3.0)."""
+    from model.parameters.installations import _cost_paths
+
+    big = 2**40
+    steps = pd.DataFrame({"sector_rank": [big, 0, 0, big], "step_rank": [0, big, big, 0],
+                          "sector": ["s", "r", "r", "s"], "step": ["a", "b", "b", "a"],
+                          "base_cost": [3.0, 2.0, 1.0, 3.0], "cost_change": [0.0] * 4, "available_from": [2030.0] * 4})
+    path_id, paths, pool, first = _cost_paths(steps, ["sector", "step", "base_cost", "cost_change", "available_from"])
+    assert path_id.tolist() == [2, 1, 0, 2]
+    assert first.tolist() == [2, 1, 0] and paths["base_cost"].tolist() == [1.0, 2.0, 3.0] and pool.tolist() == [0, 1, 0]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["steel", "power", "cement"]), st.sampled_from(["s1", "s2", "t"]),
                           st.sampled_from([1.0, 2.5, 3.0]), st.sampled_from([0.0, -0.0, -0.01]),

@@ -437,32 +437,32 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     each path's pool number within its sector and step (0 for the cheapest) and its first
     step (row of ``steps``). Numbered from integer codes of the key columns (the text's
     sorted ranks, the numbers' codes), hashed as one integer per step: no sort over the
-    steps, only over the distinct paths."""
+    steps, only over the distinct paths.
+
+    The steps an installation inherits from one mac.csv row share its cost change and first
+    year, so (sector, step, base cost) mostly tells the path: the steps are numbered on that
+    first, and on every number only where a later one differs along a path so numbered (an
+    installation's own steps, facility_mac.csv): a few million floats hashed once, not three times."""
     text, numbers = key[:2], key[2:]
     codes = [steps[f"{name}_rank"].to_numpy() if f"{name}_rank" in steps else pd.factorize(steps[name], sort=True)[0]
              for name in text]  # the sorted ranks _installation_steps made, else made here
     values = [steps[name].to_numpy(dtype=float) for name in numbers]
-    # one integer per step from codes of every key column (mixed radix), hashed, not sorted: the
-    # numbers' codes in order of appearance (no sort over the steps), the paths sorted after
-    number_codes = [pd.factorize(column)[0] for column in values]
+    # the numbers' codes in order of appearance (no sort over the steps), the paths sorted after
+    number_codes = [pd.factorize(values[0])[0]]
     order_by = values  # the paths are sorted by the numbers themselves
-    if any(code.size and code.min() < 0 for code in number_codes):  # a missing number: ranked as pandas sorts it
-        number_codes = order_by = [pd.factorize(column, sort=True)[0] for column in values]
-    ranks = [*codes, *number_codes]
-    sizes = [int(rank.max()) + 1 if rank.size else 1 for rank in ranks]
-    combined = np.zeros(len(steps), dtype=np.int64)
-    for rank, size in zip(ranks, sizes):  # in place: no temporaries of a few million
-        combined *= size
-        combined += rank
-    assert float(np.prod(np.array(sizes, dtype=float))) < 2.0 ** 62, "too many distinct cost paths to number"
-    appearance, distinct = pd.factorize(combined)  # numbered in order of first appearance
-    running = np.maximum.accumulate(appearance)
-    first_appearance = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if appearance.size else appearance
-    sorted_rank = np.empty(distinct.size, dtype=np.int64)  # the paths (a few thousand) in sorted key order
+    appearance, first_appearance = _numbered([*codes, *number_codes])
+    if number_codes[0].min(initial=0) < 0 or not all(_same_along(column, appearance, first_appearance)
+                                                     for column in values[1:]):
+        number_codes = [pd.factorize(column)[0] for column in values]
+        if any(code.min(initial=0) < 0 for code in number_codes):  # a missing number: ranked as pandas sorts it
+            number_codes = order_by = [pd.factorize(column, sort=True)[0] for column in values]
+        appearance, first_appearance = _numbered([*codes, *number_codes])
+    n_paths = first_appearance.size
+    sorted_rank = np.empty(n_paths, dtype=np.int64)  # the paths (a few thousand) in sorted key order
     sorted_rank[np.lexsort([column[first_appearance] for column in reversed([*codes, *order_by])])] = np.arange(
-        distinct.size)
-    path_id = sorted_rank.astype(np.int32 if distinct.size < 2**31 else np.int64)[appearance]  # by step: int32
-    first = np.empty(distinct.size, dtype=np.int64)
+        n_paths)
+    path_id = sorted_rank.astype(np.int32 if n_paths < 2**31 else np.int64)[appearance]  # by step: int32
+    first = np.empty(n_paths, dtype=np.int64)
     first[sorted_rank] = first_appearance  # each path's first step, paths in sorted order
     paths = pd.DataFrame({name: steps[name].array.take(first) for name in key})  # each path's first step (no
     # frame of the key columns copied to select a few thousand rows)
@@ -471,6 +471,34 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     group_start = np.flatnonzero(new_step)
     pool_number = np.arange(first.size) - np.repeat(group_start, np.diff(np.r_[group_start, first.size]))
     return path_id, paths, pool_number, first
+
+
+def _numbered(ranks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows numbered by their tuple of integer codes (``ranks``, one array per column) in order
+    of first appearance, and each number's first row: the tuple as one integer (mixed radix),
+    hashed once. Where the radix would pass what int64 holds, the tuple so far is renumbered
+    first (fewer numbers than rows), so any registry is numbered."""
+    n = ranks[0].size if ranks else 0
+    combined = np.zeros(n, dtype=np.int64)
+    radix = 1  # a Python int: the number of tuples the columns so far can make
+    for rank in ranks:  # in place: no temporaries of a few million
+        size = int(rank.max()) + 1 if rank.size else 1
+        if radix * size >= 2**62:
+            combined = pd.factorize(combined)[0].astype(np.int64)
+            radix = int(combined.max(initial=0)) + 1
+        combined *= size
+        combined += rank
+        radix *= size
+    appearance = pd.factorize(combined)[0]
+    running = np.maximum.accumulate(appearance) if appearance.size else appearance
+    first_appearance = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if appearance.size else appearance
+    return appearance, first_appearance
+
+
+def _same_along(column: np.ndarray, number: np.ndarray, first: np.ndarray) -> bool:
+    """Whether every row holds the value of the first row of its number (NaN as NaN)."""
+    expected = column[first][number]
+    return bool(np.all((column == expected) | (np.isnan(column) & np.isnan(expected))))
 
 
 def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | None = None,
