@@ -529,8 +529,9 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | 
     rows, potential = columns.facility_rows[order], columns.potential_mt[order]
     cumulative = np.cumsum(potential)
     first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else np.zeros(0, dtype=int)
-    group_start = np.repeat(first, np.diff(np.r_[first, rows.size]))
-    before = cumulative - potential - (cumulative[group_start] - potential[group_start])
+    # potential of the row's cheaper steps: the running sum less what came before the row's first step
+    before = cumulative - potential
+    before -= np.repeat(before[first], np.diff(np.r_[first, rows.size]))
     used = np.clip(np.clip(bau[rows] - cap[rows], 0.0, None) - before, 0.0, potential)
     simulating = in_simulation(grid)
     if check:  # the potential of each row (the columns' rows are simulation rows)
