@@ -108,11 +108,12 @@ class PresolvedColumns:
         distinct, first, group = _unique(combined)
         first_member = summed[first]
         year_level = columns.keys.names.index("year")
-        keys = pd.MultiIndex.from_arrays(
-            [self.sector_names[columns.rows[first_member] // n_years],
-             columns.keys.levels[1].to_numpy()[step_code[first]], self.pool[first_member],
-             columns.keys.levels[year_level].to_numpy()[np.asarray(columns.keys.codes[year_level])[first_member]]],
-            names=["sector", "step", "pool", "year"])
+        pool = self.pool[first_member]
+        keys = _keys_from_codes(  # as from_arrays of the names and numbers, ranked on the few distinct ones
+            [np.asarray(self.sector_names, dtype=object), columns.keys.levels[1].to_numpy(dtype=object), pool,
+             columns.keys.levels[year_level].to_numpy()],
+            [columns.rows[first_member] // n_years, step_code[first], np.arange(pool.size),
+             np.asarray(columns.keys.codes[year_level])[first_member]], names=["sector", "step", "pool", "year"])
         pooled = AbatementColumns(columns.name, keys,
                                   np.bincount(group, weights=columns.potential_mt[summed], minlength=distinct.size),
                                   columns.cost_cny_per_t[first_member], columns.rows[first_member])
@@ -416,18 +417,24 @@ def _keys_from_codes(values: list[Any], positions: list[np.ndarray], names: list
         return pd.MultiIndex.from_arrays([np.asarray(of)[at] for of, at in zip(values, positions)], names=names)
     levels, codes = [], []
     for of, at in zip(values, positions):
-        if isinstance(of, pd.Categorical):  # its codes at the positions, renumbered among the names present
-            present, code = np.unique(of.codes[at], return_inverse=True)
-            names_present = np.asarray(of.categories, dtype=object)[present]
-            order = np.argsort(names_present, kind="stable")
+        # ranked on the few values (a categorical's names, the paths' numbers), then spread to
+        # the positions; the level keeps the values present there, sorted
+        if isinstance(of, pd.Categorical):
+            categories = np.asarray(of.categories, dtype=object)
+            order = np.argsort(categories, kind="stable")
             rank = np.empty(order.size, dtype=np.int64)
             rank[order] = np.arange(order.size)
-            levels.append(pd.Index(names_present[order], dtype=object))  # object text: read back as arrays
-            codes.append(rank[code])
-        else:
-            level, code = np.unique(np.asarray(of)[at], return_inverse=True)
-            levels.append(pd.Index(level))
-            codes.append(code)
+            sorted_values, code = pd.Index(categories[order], dtype=object), rank[of.codes[at]]  # object text
+        else:  # as arrays
+            distinct, inverse = np.unique(np.asarray(of), return_inverse=True)
+            sorted_values, code = pd.Index(distinct), inverse.reshape(-1)[at]
+        present = np.flatnonzero(np.bincount(code, minlength=len(sorted_values)))
+        if present.size < len(sorted_values):  # renumbered among the values present
+            renumber = np.full(len(sorted_values), -1)
+            renumber[present] = np.arange(present.size)
+            sorted_values, code = sorted_values[present], renumber[code]
+        levels.append(sorted_values)
+        codes.append(code)
     return pd.MultiIndex(levels=levels, codes=codes, names=names, verify_integrity=False)
 
 
