@@ -339,3 +339,16 @@ def test_facility_grid_on_integer_codes_by_hand(tmp_path):
     assert isinstance(sector, pd.Categorical) and sector.categories.tolist() == ["power", "steel", "rest"]
     assert sector.codes.tolist() == [0] * 6 + [1] * 9
     assert grid["phase"].tolist()[6:9] == ["simulation", "trading", "trading"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from([1.0, 2.5, 0.0, -0.0, np.inf, 3.0])),
+                max_size=40))
+def test_merit_order_is_lexsort(columns):
+    """Columns sorted by facility-year row, then cost, ties in their order: the ranked
+    integer key gives np.lexsort's permutation (-0.0 and 0.0 tie, as the sort compares them)."""
+    from model.parameters.installations import _merit_order
+
+    rows = np.array([row for row, _ in columns], dtype=np.int64)
+    cost = np.array([cost for _, cost in columns], dtype=float)
+    assert _merit_order(rows, cost).tolist() == np.lexsort((cost, rows)).tolist()

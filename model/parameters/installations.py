@@ -532,7 +532,7 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | 
     n_rows = len(grid)
     bau, cap = grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy()  # cap NaN outside simulation
     assert columns.facility_rows is not None  # an installation's own columns, each on its facility-year row
-    order = np.lexsort((columns.cost_cny_per_t, columns.facility_rows))
+    order = _merit_order(columns.facility_rows, columns.cost_cny_per_t)
     rows, potential = columns.facility_rows[order], columns.potential_mt[order]
     cumulative = np.cumsum(potential)
     first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else np.zeros(0, dtype=int)
@@ -552,6 +552,21 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | 
     last = used_at[np.r_[used_rows[1:] != used_rows[:-1], True]] if used_at.size else used_at
     own_price[rows[last]] = np.maximum(own_price[rows[last]], columns.cost_cny_per_t[order][last])
     return PresolvedColumns(columns, abatement, own_price)
+
+
+def _merit_order(rows: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """The columns by facility-year row, then from the cheapest (ties in their order): as
+    ``np.lexsort((cost, rows))``, sorted as one integer per column, the row and the cost's
+    rank among the few distinct costs (a few hundred for millions of columns), which is
+    several times faster than sorting the floats."""
+    codes, distinct = pd.factorize(cost + 0.0)  # -0.0 as 0.0: equal, as the sort compares them
+    if codes.min(initial=0) < 0 or (int(rows.max(initial=0)) + 1) * max(distinct.size, 1) >= 2**62:
+        return np.lexsort((cost, rows))  # a missing cost (refused by the checks) or a key past int64
+    rank = np.empty(distinct.size, dtype=np.int64)
+    rank[np.argsort(distinct, kind="stable")] = np.arange(distinct.size)
+    key = rows.astype(np.int64) * distinct.size
+    key += rank[codes]
+    return np.argsort(key, kind="stable")
 
 
 def _check_potential(grid: pd.DataFrame, potential_by_row: np.ndarray) -> None:
