@@ -638,11 +638,12 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     else:  # no installation has steps of its own: no text of the registry is read for them
         own_facility, own_sector = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
 
-    def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object) -> np.ndarray:
-        inherited = mac[column].to_numpy(dtype=dtype, na_value=np.nan)[mac_row]
+    def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object, missing: Any = np.nan) -> np.ndarray:
+        """``column`` of each step's mac.csv row or own row (blank: ``missing``, set on those few rows)."""
+        inherited = mac[column].to_numpy(dtype=dtype, na_value=missing)[mac_row]
         if not len(own):  # no copy of a million values to append none
             return inherited
-        own_values = own[column].to_numpy(dtype=dtype, na_value=np.nan) if of_own is None else of_own
+        own_values = own[column].to_numpy(dtype=dtype, na_value=missing) if of_own is None else of_own
         return np.concatenate([inherited, np.asarray(own_values, dtype=dtype)])
 
     def rank(column: str, of_own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -660,7 +661,7 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     steps_facility = (np.concatenate([facility, own_facility]) if len(own) else facility).astype(np.int32)
     # stable: by installation, then step name (the inherited rows already are: no own steps, no sort)
     order = np.lexsort((step_rank, steps_facility)) if len(own) else slice(None)
-    available_from = joined("available_from", dtype=float)
+    available_from = joined("available_from", dtype=float, missing=-np.inf)  # blank: from any year
     base_cost = mac["cost_cny_per_t"].to_numpy(dtype=float)[mac_row] * cost_factor[facility]
     if len(own):
         base_cost = np.concatenate([base_cost, own["cost_cny_per_t"].to_numpy(dtype=float, na_value=np.nan)])
@@ -671,7 +672,7 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
         "potential_share": joined("potential_share", dtype=float)[order],
         "base_cost": base_cost[order],
         "cost_change": joined("cost_change", dtype=float)[order],
-        "available_from": np.where(np.isnan(available_from), -np.inf, available_from)[order],
+        "available_from": available_from[order],
         "sector_rank": sector_rank[order],
         "step_rank": step_rank[order],
     }, copy=False)  # the arrays as they are, not a consolidated copy of them
