@@ -352,3 +352,31 @@ def test_merit_order_is_lexsort(columns):
     rows = np.array([row for row, _ in columns], dtype=np.int64)
     cost = np.array([cost for _, cost in columns], dtype=float)
     assert _merit_order(rows, cost).tolist() == np.lexsort((cost, rows)).tolist()
+
+
+def test_grid_and_step_indexes_are_pandas_own():
+    """The sector-year and step indexes built from codes are those from_product and from_arrays
+    make: levels sorted (text inferred as pandas infers it), codes alike; mac row 2 (cement's
+    b) is never available, so its step name b is no level of the steps index."""
+    from model.parameters.derive import _grid_index, _steps_index
+
+    sectors = ("steel", "power", "cement")
+    pd.testing.assert_index_equal(_grid_index(sectors, 2025, 2027), pd.MultiIndex.from_product(
+        [np.array(sectors, dtype=object), np.arange(2025, 2028)], names=["sector", "year"]), exact=True)
+    mac_sectors, mac_steps = ("steel", "power", "cement", "steel"), ("a", "c", "b", "c")
+    years = np.arange(2025, 2028)
+    available = np.tile(years, 4) >= np.repeat([2025, 2026, 2099, 2027], 3)
+    built = _steps_index(mac_sectors, mac_steps, available.tobytes(), 2025, 2027)
+    expected = pd.MultiIndex.from_arrays([np.repeat(np.array(mac_sectors, dtype=object), 3)[available],
+                                          np.repeat(np.array(mac_steps, dtype=object), 3)[available],
+                                          np.tile(years, 4)[available]], names=["sector", "step", "year"])
+    pd.testing.assert_index_equal(built, expected, exact=True)
+    assert list(built.levels[1]) == ["a", "c"] and all((a == b).all() for a, b in zip(built.codes, expected.codes))
+
+
+def test_name_positions_of_object_text():
+    """Each name's position among the distinct names, -1 for one not there."""
+    from model.data.fields import name_positions
+
+    assert name_positions(np.array(["power", "steel"], dtype=object), ["steel", "cement", "power"]).tolist() == [
+        1, -1, 0]
