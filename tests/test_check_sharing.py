@@ -52,3 +52,19 @@ def test_a_runs_column_memo_gives_each_table_its_own_values_even_when_ids_are_re
     finally:
         checktools.sums.by_year = None
     assert values(first, "x", float).tolist() == [1.0, 2.0]  # outside a run: read each time
+
+
+def test_rows_named_match_the_text_comparison():
+    """The rows in a phase, found on a categorical's codes (its categories in an order of
+    their own) or on object text: rows 1 and 3 simulate; a phase no row has: none."""
+    import numpy as np
+    import pandas as pd
+
+    from model.families.checktools import rows_named
+
+    phases = ["trading", "simulation", "outside", "simulation", None]
+    for column in (pd.Categorical(phases, categories=["trading", "outside", "simulation"]),
+                   np.array(phases, dtype=object)):
+        table = pd.DataFrame({"phase": column})
+        assert rows_named(table, "phase", "simulation").tolist() == [1, 3]
+        assert rows_named(table, "phase", "banked").tolist() == []

@@ -187,6 +187,34 @@ def test_cost_paths_by_hand():
     assert pool.tolist() == [0, 1, 0]
 
 
+def test_cost_paths_split_where_a_later_number_differs():
+    """Rows 0 and 1 share (power, a, cost 10) but not the cost change (0 and 0.01: an own
+    step): two paths, as pandas' groupby gives; row 2 repeats row 0's path."""
+    from model.parameters.installations import _cost_paths
+
+    steps = pd.DataFrame({"sector": ["power"] * 3, "step": ["a"] * 3, "base_cost": [10.0, 10.0, 10.0],
+                          "cost_change": [0.0, 0.01, 0.0], "available_from": [-np.inf] * 3})
+    path_id, paths, pool, first = _cost_paths(steps, list(steps.columns))
+    assert path_id.tolist() == [0, 1, 0]
+    assert paths["cost_change"].tolist() == [0.0, 0.01] and pool.tolist() == [0, 1] and first.tolist() == [0, 1]
+
+
+def test_cost_paths_of_codes_past_int64_are_numbered():
+    """Text ranks up to 2**40 (a registry's codes as given) with three distinct costs: the
+    mixed-radix number would need 2**40 x 2**40 x 3 values, past int64; the tuple so far is
+    renumbered first (before: an AssertionError). Paths in sorted order: (0, 2**40, 1.0),
+    (0, 2**40, 2.0), (2**40, 0, 3.0)."""
+    from model.parameters.installations import _cost_paths
+
+    big = 2**40
+    steps = pd.DataFrame({"sector_rank": [big, 0, 0, big], "step_rank": [0, big, big, 0],
+                          "sector": ["s", "r", "r", "s"], "step": ["a", "b", "b", "a"],
+                          "base_cost": [3.0, 2.0, 1.0, 3.0], "cost_change": [0.0] * 4, "available_from": [2030.0] * 4})
+    path_id, paths, pool, first = _cost_paths(steps, ["sector", "step", "base_cost", "cost_change", "available_from"])
+    assert path_id.tolist() == [2, 1, 0, 2]
+    assert first.tolist() == [2, 1, 0] and paths["base_cost"].tolist() == [1.0, 2.0, 3.0] and pool.tolist() == [0, 1, 0]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["steel", "power", "cement"]), st.sampled_from(["s1", "s2", "t"]),
                           st.sampled_from([1.0, 2.5, 3.0]), st.sampled_from([0.0, -0.0, -0.01]),
@@ -311,3 +339,44 @@ def test_facility_grid_on_integer_codes_by_hand(tmp_path):
     assert isinstance(sector, pd.Categorical) and sector.categories.tolist() == ["power", "steel", "rest"]
     assert sector.codes.tolist() == [0] * 6 + [1] * 9
     assert grid["phase"].tolist()[6:9] == ["simulation", "trading", "trading"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from([1.0, 2.5, 0.0, -0.0, np.inf, 3.0])),
+                max_size=40))
+def test_merit_order_is_lexsort(columns):
+    """Columns sorted by facility-year row, then cost, ties in their order: the ranked
+    integer key gives np.lexsort's permutation (-0.0 and 0.0 tie, as the sort compares them)."""
+    from model.parameters.installations import _merit_order
+
+    rows = np.array([row for row, _ in columns], dtype=np.int64)
+    cost = np.array([cost for _, cost in columns], dtype=float)
+    assert _merit_order(rows, cost).tolist() == np.lexsort((cost, rows)).tolist()
+
+
+def test_grid_and_step_indexes_are_pandas_own():
+    """The sector-year and step indexes built from codes are those from_product and from_arrays
+    make: levels sorted (text inferred as pandas infers it), codes alike; mac row 2 (cement's
+    b) is never available, so its step name b is no level of the steps index."""
+    from model.parameters.derive import _grid_index, _steps_index
+
+    sectors = ("steel", "power", "cement")
+    pd.testing.assert_index_equal(_grid_index(sectors, 2025, 2027), pd.MultiIndex.from_product(
+        [np.array(sectors, dtype=object), np.arange(2025, 2028)], names=["sector", "year"]), exact=True)
+    mac_sectors, mac_steps = ("steel", "power", "cement", "steel"), ("a", "c", "b", "c")
+    years = np.arange(2025, 2028)
+    available = np.tile(years, 4) >= np.repeat([2025, 2026, 2099, 2027], 3)
+    built = _steps_index(mac_sectors, mac_steps, available.tobytes(), 2025, 2027)
+    expected = pd.MultiIndex.from_arrays([np.repeat(np.array(mac_sectors, dtype=object), 3)[available],
+                                          np.repeat(np.array(mac_steps, dtype=object), 3)[available],
+                                          np.tile(years, 4)[available]], names=["sector", "step", "year"])
+    pd.testing.assert_index_equal(built, expected, exact=True)
+    assert list(built.levels[1]) == ["a", "c"] and all((a == b).all() for a, b in zip(built.codes, expected.codes))
+
+
+def test_name_positions_of_object_text():
+    """Each name's position among the distinct names, -1 for one not there."""
+    from model.data.fields import name_positions
+
+    assert name_positions(np.array(["power", "steel"], dtype=object), ["steel", "cement", "power"]).tolist() == [
+        1, -1, 0]

@@ -250,3 +250,12 @@ def brought_in_mt(years: pd.DataFrame, market: dict[str, Any]) -> np.ndarray:
     """The bank each year starts with, Mt: the initial bank in the first year, else last year's."""
     bank = values(years, "bank_mt", float)
     return np.concatenate([[market.get("initial_bank_mt", 0.0) or 0.0], bank[:-1]])
+
+
+def rows_named(table: pd.DataFrame, column: str, name: str) -> np.ndarray:
+    """The positions of ``table``'s rows whose ``column`` is ``name`` (a phase of the table by
+    installation, say), compared on the column's codes: its few names matched once, not a
+    text comparison (and a Series) per row."""
+    names, codes = text_codes(table[column])
+    position = np.flatnonzero(names == name)  # the names are distinct: one position, or none
+    return np.flatnonzero(codes == position[0]) if position.size else np.zeros(0, dtype=np.intp)

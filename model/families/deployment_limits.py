@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, year_field
+from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, name_positions, year_field
 from ..errors import Problem, did_you_mean, short_text
 from .checktools import TOLERANCE_MT, joined, shared, worst
 from ..lp.blocks import RowBlock, Term
@@ -91,8 +91,15 @@ def deployment_limit_problems(dataset: Dataset) -> list[Problem]:
 
 
 def _build_limits(dataset: Dataset) -> pd.DataFrame:
+    """mac.csv's rows with a build rate (max_build_mt_per_year): sector, step and the rate."""
     mac = dataset.mac
     return mac.loc[mac["max_build_mt_per_year"].notna().to_numpy(), ["sector", "step", "max_build_mt_per_year"]]
+
+
+def _no_limits(dataset: Dataset) -> bool:
+    """Whether no step has a build rate and no group a limit (most datasets): then there is
+    no row and nothing to check, known without selecting mac.csv's rows."""
+    return dataset.deployment_limits.empty and not dataset.mac["max_build_mt_per_year"].notna().to_numpy().any()
 
 
 def _group_limits(dataset: Dataset, years: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -138,14 +145,14 @@ def define_deployment_limits(p: Parameters, sums: Sums) -> RowBlock:
     doc = "abatement growth of a step and total abatement of a group within their deployment limits (Mt)"
     dataset, years = p.dataset, p.years
     n_years = years.size
-    build = _build_limits(dataset)
-    if build.empty and dataset.deployment_limits.empty:  # no limit: no row (and no key of mac.csv made)
+    if _no_limits(dataset):  # no limit: no row (and no key of mac.csv made)
         return RowBlock("deployment_limits", [], [], np.zeros(0), upper=np.zeros(0), doc=doc)
+    build = _build_limits(dataset)
     groups, max_mt = _group_limits(dataset, years)
     mac_key = pd.MultiIndex.from_frame(dataset.mac[["sector", "step"]])
     build_of_mac = np.full(len(mac_key), -1)
     build_of_mac[mac_key.get_indexer(pd.MultiIndex.from_frame(build[["sector", "step"]]))] = np.arange(len(build))
-    group_of_mac = pd.Index(groups).get_indexer(dataset.mac["group"]) if groups else np.full(len(mac_key), -1)
+    group_of_mac = name_positions(groups, dataset.mac["group"]) if groups else np.full(len(mac_key), -1)
     n_build = len(build) * n_years
     size = n_build + len(groups) * n_years
     parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []  # (variable, row, position, coef)
@@ -199,6 +206,8 @@ def limits_for_checks(p: Parameters) -> dict[str, Any]:
 
 
 def _limits_for_checks(p: Parameters) -> dict[str, Any]:
+    if _no_limits(p.dataset):
+        return {}
     build = _build_limits(p.dataset)
     groups, max_mt = _group_limits(p.dataset, p.years)
     if build.empty and not groups:

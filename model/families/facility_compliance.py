@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .checktools import joined, rows_of, worst
+from .checktools import joined, rows_named, rows_of, worst
 from ..lp.blocks import RowBlock
 from ..parameters.phases import SIMULATION
 from .base import Check, DualColumn, Family, Sums, abatement_terms, numbered
@@ -41,7 +41,7 @@ def facility_compliance(years, sector_years, steps, market) -> float:
     facilities = market.get("facilities")
     if "facility_id" not in steps or facilities is None or facilities.empty:
         return 0.0
-    simulation = np.flatnonzero(np.asarray(facilities["phase"] == SIMULATION))  # the rows, not a copy of the table's
+    simulation = rows_named(facilities, "phase", SIMULATION)  # the rows, not a copy of the table's
     free_mt = facilities["free_mt"].to_numpy(dtype=float)[simulation]
     over = facilities["emissions_mt"].to_numpy(dtype=float)[simulation] - free_mt
     if "rule_cap_mt" not in sector_years:

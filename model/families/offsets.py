@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, share_field, year_field
+from ..data.fields import (REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, name_positions, share_field,
+                           year_field)
 from ..errors import Problem
 from .checktools import values, worst
 from ..lp.blocks import RowBlock, Term, VarBlock
@@ -146,6 +147,8 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
 
 def _offset_supply(p: Parameters) -> pd.DataFrame:
     table = p.dataset.offsets
+    if table.empty:  # no offsets.csv rows (most datasets): the empty supply, without grouping nothing
+        return _NO_SUPPLY.copy()
     years = p.market_years
     parts = []
     for (origin, step), rows in table.groupby(["origin", "step"], sort=False):  # per step: a handful
@@ -156,13 +159,11 @@ def _offset_supply(p: Parameters) -> pd.DataFrame:
             "origin": origin, "step": step, "year": at,
             "potential_mt": np.interp(at, given, rows["potential_mt"].to_numpy(dtype=float)),
             "cost_cny_per_t": np.interp(at, given, rows["cost_cny_per_t"].to_numpy(dtype=float))}))
-    supply = (pd.concat(parts, ignore_index=True) if parts else
-              pd.DataFrame({"origin": [], "step": [], "year": np.zeros(0, int), "potential_mt": [],
-                            "cost_cny_per_t": []}))
+    supply = pd.concat(parts, ignore_index=True) if parts else _NO_SUPPLY.iloc[:, :5]
     if supply.empty:
         return supply.assign(row=np.zeros(0, int), removal=np.zeros(0, bool))
     sectors = pd.Index(p.dataset.sectors["sector"])
-    code = sectors.get_indexer(supply["origin"])
+    code = name_positions(sectors, supply["origin"])
     row = np.where(code >= 0, code * p.years.size + (supply["year"].to_numpy(int) - p.first_year), -1)
     supply["row"] = row
     flags = table.drop_duplicates(["origin", "step"]).set_index(["origin", "step"])
@@ -174,6 +175,10 @@ def _offset_supply(p: Parameters) -> pd.DataFrame:
     covered = (row >= 0) & (p.phase[np.maximum(row, 0)] != OUTSIDE)
     supply.loc[covered, "potential_mt"] = 0.0
     return supply
+
+
+_NO_SUPPLY = pd.DataFrame({"origin": [], "step": [], "year": np.zeros(0, int), "potential_mt": [],
+                           "cost_cny_per_t": [], "row": np.zeros(0, int), "removal": np.zeros(0, bool)})
 
 
 def offset_variables(p: Parameters) -> list[VarBlock]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..data import fastpath, schema
 from ..errors import InputError, Problem
+from ..data.fields import name_positions
 from ..data.inputs import Dataset, _freeze, interpolate, interpolated
 from .installations import (AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, in_simulation,
                             installation_columns)
@@ -347,6 +348,8 @@ def _cap_rules(dataset: Dataset, sector: np.ndarray, year: np.ndarray,
     benchmark = np.full(year.size, np.nan)
     basis_from = np.select([basis == SIMULATION, basis == INTENSITY, basis == ABSOLUTE],
                            [covered_from, trading_from, np.maximum(absolute_from, trading_from)], np.nan)
+    if dataset.cap_rules.empty:  # the shorthands alone (no cap_rules.csv rows): nothing replaces them
+        return basis, reduction, benchmark, basis_from
     rules = dataset.cap_rules.sort_values(["sector", "from_year"], kind="stable")
     start = rules["from_year"].to_numpy(dtype=float)
     following = rules["sector"].shift(-1).eq(rules["sector"]).to_numpy()
@@ -487,7 +490,7 @@ def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
         return np.repeat(mac[column].to_numpy(), n_years)[available]
 
     year = year[available]
-    sector_code = pd.Index(dataset.sectors["sector"]).get_indexer(mac["sector"])
+    sector_code = name_positions(dataset.sectors["sector"], mac["sector"])
     rows = (np.repeat(sector_code, n_years)[available]) * n_years + (year - years[0])
     elapsed = (year - dataset.settings["base_year"]).astype(float)
     steps = pd.DataFrame(
@@ -509,9 +512,15 @@ def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
 
 @functools.lru_cache(maxsize=16)
 def _grid_index(sectors: tuple[str, ...], first_year: int, last_year: int) -> pd.MultiIndex:
-    """(sector, year) for every sector and model year, sector by sector."""
-    return pd.MultiIndex.from_product([np.array(sectors, dtype=object), np.arange(first_year, last_year + 1)],
-                                      names=["sector", "year"])
+    """(sector, year) for every sector and model year, sector by sector: built from codes
+    (the names ranked once), as ``MultiIndex.from_product`` gives it, without factorizing."""
+    names, years = np.array(sectors, dtype=object), np.arange(first_year, last_year + 1)
+    if len(set(sectors)) != len(sectors) or not all(isinstance(name, str) for name in sectors):
+        # a repeated or missing name (refused by the checks): as pandas numbers it
+        return pd.MultiIndex.from_product([names, years], names=["sector", "year"])
+    sorted_names, rank = np.unique(names, return_inverse=True)  # the levels sorted, as from_product makes them
+    return _index_of_codes([(sorted_names, np.repeat(rank, years.size)),
+                            (years, np.tile(np.arange(years.size), len(names)))], ["sector", "year"])
 
 
 @functools.lru_cache(maxsize=16)
@@ -520,10 +529,29 @@ def _steps_index(sectors: tuple[str, ...], steps: tuple[str, ...], available: by
     """(sector, step, year) of the available steps: ``available`` is the mask over mac rows x years."""
     years = np.arange(first_year, last_year + 1)
     mask = np.frombuffer(available, dtype=bool)
-    return pd.MultiIndex.from_arrays(
-        [np.repeat(np.array(sectors, dtype=object), years.size)[mask],
-         np.repeat(np.array(steps, dtype=object), years.size)[mask], np.tile(years, len(sectors))[mask]],
-        names=["sector", "step", "year"])
+    by_row = [np.array(sectors, dtype=object), np.array(steps, dtype=object)]
+    if not all(isinstance(name, str) for name in (*sectors, *steps)):  # a missing name (refused by the checks)
+        return pd.MultiIndex.from_arrays([np.repeat(by_row[0], years.size)[mask],
+                                          np.repeat(by_row[1], years.size)[mask], np.tile(years, len(sectors))[mask]],
+                                         names=["sector", "step", "year"])
+    # the names ranked on mac.csv's rows, then spread over the available step-years
+    (sector_names, sector_rank), (step_names, step_rank) = (np.unique(row, return_inverse=True) for row in by_row)
+    return _index_of_codes([(sector_names, np.repeat(sector_rank, years.size)[mask]),
+                            (step_names, np.repeat(step_rank, years.size)[mask]),
+                            (years, np.tile(np.arange(years.size), len(sectors))[mask])], ["sector", "step", "year"])
+
+
+def _index_of_codes(levels: list[tuple[np.ndarray, np.ndarray]], names: list[str]) -> pd.MultiIndex:
+    """The MultiIndex ``from_arrays`` makes of ``values[code]`` for each (sorted distinct
+    values, code) level: its levels the values present, text inferred as pandas infers it."""
+    kept_levels, kept_codes = [], []
+    for values, code in levels:
+        present = np.flatnonzero(np.bincount(code, minlength=len(values)))
+        renumber = np.full(len(values), -1)
+        renumber[present] = np.arange(present.size)
+        kept_levels.append(pd.Index(values[present]))
+        kept_codes.append(renumber[code])
+    return pd.MultiIndex(levels=kept_levels, codes=kept_codes, names=names, verify_integrity=False)
 
 
 MT_PER_T_PER_10K_CNY_X_BN_CNY = 0.1  # t/10,000 CNY x bn CNY = 1e5 t

@@ -32,7 +32,7 @@ from ..families import checktools
 from ..data import fastpath
 from ..families.checktools import (BEYOND_NATIONAL_CAP, CHANGES_ISSUED, MARKET_SUPPLY, NATIONAL_SINK, TOLERANCE_MT,
                                    TOLERANCE_PRICE, borrowed_mt, brought_in_mt, by_name, by_year, declared_columns,
-                                   joined, market_supply_mt, row_of_step, rows_of, values, worst)
+                                   joined, market_supply_mt, row_of_step, rows_named, rows_of, values, worst)
 from ..families import (FAMILIES, Check, Family, beyond_national_cap_columns, changes_issued_columns,
                         market_supply_columns, national_sink_columns)
 from ..families.bank_limits import sector_bank_room
@@ -179,7 +179,7 @@ def _equal_marginal_cost(years, sector_years, steps, market) -> float:
     facilities = market.get("facilities")
     if "facility_id" in steps and facilities is not None and len(facilities):
         # the simulation rows' keys and prices only (not a copy of the table's rows)
-        in_simulation = np.flatnonzero(np.asarray(facilities["phase"] == SIMULATION))
+        in_simulation = rows_named(facilities, "phase", SIMULATION)
         row = rows_of(facilities, steps, "facility_id", table_rows=in_simulation)
         # a NaN after the prices: row -1 (no installation in simulation, or none at all) picks it
         own_price = np.append(values(facilities, "price_cny_per_t", float)[in_simulation], np.nan)[row]

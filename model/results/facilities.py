@@ -94,17 +94,23 @@ def facility_years(p: Parameters, sector_years: pd.DataFrame, years: pd.DataFram
     relief = np.where(trading & np.isnan(shortfall), np.nan, 0.0)
     ruled = (np.flatnonzero(trading & (~np.isnan(cap_share) | capped_at_allocation)[facility]) if any_relief
              else np.empty(0, dtype=np.intp))
-    if ruled.size:
-        ruled_facility, ruled_shortfall = facility[ruled], shortfall[ruled]
+    if ruled.size:  # each temporary freed or reused as soon as it is read for the last time (the peak of a solve)
+        ruled_facility = facility[ruled]
         share = cap_share[ruled_facility]
         owed = emissions[ruled]  # owed: at most share x emissions, at most 0 if capped at allocation
         np.multiply(owed, share, out=owed)
         np.copyto(owed, np.inf, where=np.isnan(share))
+        del share
+        ruled_shortfall = shortfall[ruled]
         np.minimum(ruled_shortfall, owed, out=owed)
         np.minimum(owed, 0.0, out=owed, where=capped_at_allocation[ruled_facility])
-        relief[ruled] = ruled_shortfall - owed
-        ruled_cost = cost[ruled] * (ruled_shortfall - relief[ruled])  # price x what is owed, before cost is reused
-        del ruled_facility, ruled_shortfall, share, owed
+        del ruled_facility
+        waived = np.subtract(ruled_shortfall, owed, out=owed)  # the relief, in owed's memory
+        relief[ruled] = waived
+        # price x what is owed (shortfall - relief), before cost is reused
+        ruled_cost = np.subtract(ruled_shortfall, waived, out=ruled_shortfall)
+        del waived
+        np.multiply(ruled_cost, cost[ruled], out=ruled_cost)
     # price x shortfall / 1e3, in place (the others' relief is 0, or NaN with the shortfall), then the ruled rows
     np.multiply(cost, shortfall, out=cost)
     if ruled.size:
