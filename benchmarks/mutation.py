@@ -4,11 +4,13 @@
     python benchmarks/mutation.py                 # the default sample: about 30 minutes on 2 cores
     python benchmarks/mutation.py --sample 15     # a quick look
     python benchmarks/mutation.py --sample 30 --only model.data.workbook   # one module's mutants
+    python benchmarks/mutation.py --names NAME ...   # these mutants again (a sample's survivors, after new tests)
 
 Every mutant mutmut can make of model/ and model/families/ (an operator, a constant, a
 comparison changed in one place) is listed; ``--sample`` of them are drawn with ``random.Random(--seed)`` (the
 same seed and code give the same sample; ``--only`` draws from the mutants whose names start
-with one of its prefixes, to look at one module) and run by ``mutmut run`` with the tests of
+with one of its prefixes, to look at one module; ``--names`` runs exactly the mutants named, such as
+an earlier sample's survivors once tests are written for them) and run by ``mutmut run`` with the tests of
 ``[tool.mutmut]`` in pyproject.toml. A mutant is *killed* when a test fails (or times
 out) with it and *survives* when every test covering it passes. The score is killed /
 sampled; each survivor is printed with its diff: either a test is missing (write one
@@ -68,12 +70,12 @@ def argued_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
     return argued
 
 
-def summary(sample: list[str], survivors: list[str], argued: dict[str, str], seed: int, seconds: float) -> str:
+def summary(sample: list[str], survivors: list[str], argued: dict[str, str], drawn: str, seconds: float) -> str:
     """The raw score (killed / sampled), then the survivors argued equivalent apart with their reasons."""
     killed = len(sample) - len(survivors)
     equivalent = [name for name in survivors if name in argued]
     lines = [f"mutation score: {killed} of {len(sample)} sampled mutants killed "
-             f"({100 * killed / len(sample):.1f}%, raw) in {seconds / 60:.1f} min, seed {seed}"]
+             f"({100 * killed / len(sample):.1f}%, raw) in {seconds / 60:.1f} min, {drawn}"]
     if equivalent:
         rest = len(sample) - len(equivalent)
         lines.append(f"{len(equivalent)} of the {len(survivors)} survivors argued equivalent in {EQUIVALENT.name}: "
@@ -89,6 +91,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=18, help="seed of the sample (default %(default)s)")
     parser.add_argument("--only", nargs="+", default=(), metavar="PREFIX",
                         help="draw only mutants whose names start with one of these, e.g. model.data.workbook")
+    parser.add_argument("--names", nargs="+", default=(), metavar="NAME",
+                        help="run exactly these mutants (e.g. an earlier sample's survivors) instead of a sample")
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once (default %(default)s)")
     args = parser.parse_args()
 
@@ -96,9 +100,17 @@ def main() -> int:
     if not names:
         print(f"no mutant of {SOURCE}/ starts with {' or '.join(args.only)}", file=sys.stderr)
         return 2
-    sample = sorted(random.Random(args.seed).sample(names, min(args.sample, len(names))))
-    drawn_from = " ".join(args.only) or f"{SOURCE}/"
-    print(f"{len(names)} mutants of {drawn_from}; running {len(sample)} drawn with seed {args.seed}", flush=True)
+    if args.names:
+        unknown = sorted(set(args.names) - set(names))
+        if unknown:  # a function changed since the names were printed: mutmut numbers its mutants anew
+            print(f"no such mutant of {SOURCE}/ today: {' '.join(unknown)}", file=sys.stderr)
+            return 2
+        sample = sorted(set(args.names))
+        print(f"running the {len(sample)} mutants named", flush=True)
+    else:
+        sample = sorted(random.Random(args.seed).sample(names, min(args.sample, len(names))))
+        drawn_from = " ".join(args.only) or f"{SOURCE}/"
+        print(f"{len(names)} mutants of {drawn_from}; running {len(sample)} drawn with seed {args.seed}", flush=True)
     started = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *sample],
                          cwd=ROOT)
@@ -115,7 +127,7 @@ def main() -> int:
         if name in argued:
             print(f"argued equivalent: {argued[name]}", flush=True)
         subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=ROOT)
-    text = summary(sample, survivors, argued, args.seed, seconds)
+    text = summary(sample, survivors, argued, "named" if args.names else f"seed {args.seed}", seconds)
     (ROOT / "mutants" / "score.txt").write_text(text + "\n")
     print(f"\n{text}")
     return 0
