@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import schema
 from ..errors import EtscapError, InputError, Problem, did_you_mean, number_text, short_text
-from .fastpath import column_array
+from .fastpath import float_column
 from .registry_file import REGISTRY_PARQUET, with_categorical_text  # text of a registry as categoricals
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
@@ -839,7 +839,7 @@ def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> lis
     problems: list[Problem] = []
     file = schema.TARGETS.file
     def column(name: str) -> np.ndarray:  # blank as NaN, which no comparison holds for, as in pandas
-        return _float_column(targets, name)
+        return float_column(targets, name)
 
     for row in targets.index[column("ets_cap_mt") > column("national_cap_mt")]:
         problems.append(Problem(file, row, "ets_cap_mt", number_text(targets.loc[row, "ets_cap_mt"]),
@@ -866,17 +866,6 @@ def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> lis
                                  "(or scope = 'net_ghg' in scenario.toml)")
                          for row in targets.index[column(name) > 0]]
     return problems
-
-
-def _float_column(table: pd.DataFrame, name: str) -> np.ndarray:
-    """``table[name].to_numpy(dtype=float, na_value=np.nan)``, from the array the table holds
-    (no Series: a study re-checks a changed table's columns for every scenario)."""
-    values = column_array(table, name)
-    if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
-        return values.astype(float, copy=False)
-    if isinstance(values, pd.api.extensions.ExtensionArray) and values.dtype.kind in "biuf":  # Int64, Float64
-        return values.to_numpy(dtype=float, na_value=np.nan)
-    return table[name].to_numpy(dtype=float, na_value=np.nan)
 
 
 def _check_target_years(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
@@ -1018,7 +1007,7 @@ def interpolate_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> 
 def optional_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> np.ndarray:
     """An optional column of a yearly table (e.g. a price floor or ceiling, CNY/t) for each of
     ``years``, interpolated as ``interpolate_by_year``; NaN throughout where it is not given."""
-    if column not in table or table[column].isna().all():
+    if column not in table or np.isnan(float_column(table, column)).all():  # arrays: a study asks per scenario
         return np.full(np.asarray(years).size, np.nan)
     return interpolated(table, column, years).astype(float)
 
@@ -1026,9 +1015,9 @@ def optional_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> np.
 def interpolated(table: pd.DataFrame, column: str, years: np.ndarray) -> np.ndarray:
     """``interpolate_by_year`` as an array (no sorting of the table: a study interpolates
     every scenario's targets and BAU paths)."""
-    known = table["year"].to_numpy(dtype=float)
+    known = float_column(table, "year")
     order = np.argsort(known, kind="stable")  # as sort_values("year"): blank years last
-    return interpolate(known[order], table[column].to_numpy(dtype=float)[order], years)
+    return interpolate(known[order], float_column(table, column)[order], years)
 
 
 def interpolate(known: np.ndarray, values: np.ndarray, years: np.ndarray) -> np.ndarray:

@@ -558,7 +558,7 @@ def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     order = np.argsort(known, kind="stable")  # as sort_values("year"): blank years last
     read = ("national_cap_mt", "national_intensity_t_per_10k_cny", "gdp_bn_cny", "non_co2_mt", "sinks_mt",
             "ets_cap_mt", "min_auction_share", "max_auction_share", "max_burden_share")
-    given = np.column_stack([targets[column].to_numpy(dtype=float) for column in read])[order]
+    given = np.column_stack([fastpath.float_column(targets, column) for column in read])[order]
     interpolated_columns = dict(zip(read, _interpolate_columns(known[order], given, years).T))
 
     def by_year(column: str) -> np.ndarray:

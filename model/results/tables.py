@@ -410,18 +410,18 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
     n = len(p.sector_years)
     grid = _grid_columns(p)
     bau = grid["bau_mt"]
-    abatement = steps["abatement_mt"].to_numpy()
+    abatement = fastpath.float_column(steps, "abatement_mt")
     abated = np.bincount(step_rows, weights=abatement, minlength=n)
     cap = _spread(n, p.covered_rows, final.values["sector_cap_mt"])
     used = abatement > USED_TOLERANCE_MT
     dearest = np.full(n, -np.inf)
-    np.maximum.at(dearest, step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
+    np.maximum.at(dearest, step_rows[used], fastpath.float_column(steps, "cost_cny_per_t")[used])
     columns = {
         "bau_mt": bau,
         "emissions_mt": bau - abated + emission_change(p, final.values),
         "abatement_mt": abated,
         "cap_mt": cap,
-        "abatement_cost_bn_cny": np.bincount(step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
+        "abatement_cost_bn_cny": np.bincount(step_rows, weights=fastpath.float_column(steps, "abatement_cost_bn_cny"),
                                              minlength=n),
         "marginal_cost_cny_per_t": np.where(np.isfinite(dearest), dearest, np.nan),
         "own_price_cny_per_t": _own_prices(p, least_cost),
@@ -604,11 +604,11 @@ def _allocation_columns(table: pd.DataFrame, p: Parameters, free_mt: np.ndarray,
 def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: pd.DataFrame,
            price: pd.Series) -> pd.DataFrame:
     years = p.years
-    year_row = sector_years["year"].to_numpy() - p.first_year
+    year_row = np.asarray(fastpath.column_array(sector_years, "year")) - p.first_year
     covered = (p.phase == SIMULATION) | (p.phase == TRADING)  # the table's rows are the grid's
 
     def by_year(column: str, only_covered: bool = False) -> np.ndarray:
-        values = np.nan_to_num(sector_years[column].to_numpy(dtype=float))
+        values = np.nan_to_num(fastpath.float_column(sector_years, column))
         return np.bincount(year_row, weights=values * covered if only_covered else values, minlength=years.size)
 
     bank = final.values.get("bank_mt")
