@@ -215,3 +215,23 @@ def test_table_of_arrays_is_the_table_pandas_builds_and_shares_no_memory():
     assert steps["step"].dtype == object and steps["step"].tolist() == ["T1", "T2"]
     mixed = {"year": pd.Series([2030, 2031], index=[5, 6]), "value": [1.0, 2.0]}
     assert table_of_arrays(mixed).equals(pd.DataFrame(mixed))
+
+
+def test_text_columns_for_the_checks_are_converted_once_and_never_stale():
+    """A text column held in Arrow is converted to objects once for all the tables over the same
+    Arrow data (a study's scenarios' copies of the kept keys), read-only; a cell set in a table
+    gives its column new Arrow data, so that table's checks see the new text."""
+    from model.families import checktools
+    from model.results.tables import table_of_arrays
+
+    phase = pd.array(["trading", "simulation", None], dtype="str")
+    first = table_of_arrays({"phase": phase, "bau_mt": np.array([1.0, 2.0, 3.0])})
+    second = table_of_arrays({"phase": phase, "bau_mt": np.array([4.0, 5.0, 6.0])})
+    one, two = checktools._column(first, "phase", None), checktools._column(second, "phase", None)
+    assert one is two and not one.flags.writeable
+    assert one.tolist()[:2] == ["trading", "simulation"] and pd.isna(one[2])
+    second.loc[0, "phase"] = "outside"
+    assert checktools._column(second, "phase", None).tolist()[:2] == ["outside", "simulation"]
+    assert checktools._column(first, "phase", None).tolist()[:2] == ["trading", "simulation"]
+    with fastpath.validated():  # nothing kept: a new array each time
+        assert checktools._column(first, "phase", None) is not checktools._column(first, "phase", None)
