@@ -294,8 +294,11 @@ def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     sectors = dataset.sectors
     n_years = years.size
 
-    def per_row(column: str, missing: float = np.nan) -> np.ndarray:
-        return np.repeat(sectors[column].to_numpy(dtype=float, na_value=missing), n_years)
+    def per_row(column: str, missing: float = np.nan) -> np.ndarray:  # sectors' arrays (a Monte Carlo per scenario)
+        values = fastpath.float_column(sectors, column)  # blank: NaN, then ``missing``
+        if not np.isnan(missing):
+            values = np.where(np.isnan(values), missing, values)
+        return np.repeat(values, n_years)
 
     year = np.tile(years, len(sectors))
     elapsed = year - dataset.settings["base_year"]
@@ -347,16 +350,25 @@ def _cap_rules(dataset: Dataset, sector: np.ndarray, year: np.ndarray,
     benchmark = np.full(year.size, np.nan)
     basis_from = np.select([basis == SIMULATION, basis == INTENSITY, basis == ABSOLUTE],
                            [covered_from, trading_from, np.maximum(absolute_from, trading_from)], np.nan)
-    rules = dataset.cap_rules.sort_values(["sector", "from_year"], kind="stable")
-    start = rules["from_year"].to_numpy(dtype=float)
-    following = rules["sector"].shift(-1).eq(rules["sector"]).to_numpy()
-    until = np.where(following, np.roll(start, -1), np.inf)
-    for name, first, last, rule, cut, given in zip(rules["sector"], start, until, rules["basis"],
-                                                   rules["reduction"].to_numpy(dtype=float),
-                                                   rules["benchmark_t_per_unit"].to_numpy(dtype=float)):
+    for name, first, last, rule, cut, given in _rule_rows(dataset.cap_rules):
         rows = (sector == name) & (year >= first) & (year < last)  # one rule row at a time: a few rows
         basis[rows], reduction[rows], benchmark[rows], basis_from[rows] = rule, cut, given, first
     return basis, reduction, benchmark, basis_from
+
+
+def _rule_rows(cap_rules: pd.DataFrame) -> list[tuple[Any, float, float, Any, float, float]]:
+    """cap_rules.csv's rows as (sector, from_year, until the sector's next rule or inf, basis,
+    reduction, benchmark), by sector and year; kept for the table (``fastpath.cached``: the
+    same frozen cap_rules table, which a Monte Carlo of other inputs leaves as it is)."""
+    def make() -> list[tuple[Any, float, float, Any, float, float]]:
+        rules = cap_rules.sort_values(["sector", "from_year"], kind="stable")
+        start = rules["from_year"].to_numpy(dtype=float)
+        following = rules["sector"].shift(-1).eq(rules["sector"]).to_numpy()
+        until = np.where(following, np.roll(start, -1), np.inf)
+        return list(zip(rules["sector"], start, until, rules["basis"], rules["reduction"].to_numpy(dtype=float),
+                        rules["benchmark_t_per_unit"].to_numpy(dtype=float)))
+
+    return fastpath.cached("cap rule rows", (cap_rules,), make)
 
 
 def _check_benchmarked_output(dataset: Dataset, sector: np.ndarray, benchmark: np.ndarray,
