@@ -287,7 +287,17 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     """The sector-year grid (read-only arrays: it is shared by the scenarios it fits)."""
     key = (dataset.sectors, dataset.bau, dataset.allocation, dataset.cap_rules, int(years[0]), int(years[-1]),
            dataset.settings["base_year"], dataset.settings["allocation.absolute_cap_from"])
-    return fastpath.cached("sector_years", key, lambda: _freeze(_make_sector_years(dataset, years)))
+    return fastpath.cached("sector_years", key, lambda: _frozen_grid(_make_sector_years(dataset, years)))
+
+
+def _frozen_grid(grid: pd.DataFrame) -> pd.DataFrame:
+    """``_freeze(grid)`` keeping the grid's own index object (one per sectors and horizon,
+    ``_grid_index``; the frozen copy would hold a new view of it): what is derived from the
+    grid's phases is kept by that index's identity (``Parameters._grid``), so a scenario that
+    changes only numbers (a Monte Carlo of BAU) finds its rows and indexes again."""
+    frozen = _freeze(grid)
+    frozen.index = grid.index
+    return frozen
 
 
 def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
