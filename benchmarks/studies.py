@@ -246,7 +246,8 @@ def main() -> None:
     parser.add_argument("--no-serial-montecarlo", action="store_true",
                         help="Skip the in-process Monte Carlo (the comparison for the cluster's speed-up).")
     parser.add_argument("--only-before", action="store_true",
-                        help="Only the comparison with --before and parts 1 and 2 (no cluster, no facility resolution).")
+                        help="Only the comparison with --before and parts 1 and 2 (no cluster, no facility "
+                        "resolution).")
     args = parser.parse_args()
 
     print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}" if Path("/proc/loadavg").exists() else "")
