@@ -1,7 +1,7 @@
 """Time studies: the fast path against the validated path and against rebuilding, and Monte Carlo on Dask.
 
     python benchmarks/studies.py [--scenarios 200] [--draws 1000] [--workers 2] [--facility-draws 200]
-                                 [--no-serial-montecarlo]
+                                 [--no-serial-montecarlo] [--only-before]
 
 1. A sweep of the 2035 national cap (``targets.2035.national_cap_mt``) over ``--scenarios``
    values on the default dataset, run in this process three ways on the same scenarios, in
@@ -31,7 +31,8 @@ that dataset: it has tables and columns the old schema refuses (bau.csv, cap_rul
 deployment_limits.csv, offsets.csv, the bank-limit columns), while today's code reads the old
 default as it stands (the prices of both codes agree; the largest difference is printed). The
 ratio is scenarios per second of today's code over the old code's on that dataset (goal: at
-least 3). ``--before none`` leaves the comparison out.
+least 3). ``--before none`` leaves the comparison out; ``--only-before`` runs that comparison and
+1. and 2. only (no cluster: a minute or two).
 
 The machine's other load moves the seconds; compare the ratio, measured in one process.
 """
@@ -244,6 +245,9 @@ def main() -> None:
                         "code is compared with; none: leave the comparison out")
     parser.add_argument("--no-serial-montecarlo", action="store_true",
                         help="Skip the in-process Monte Carlo (the comparison for the cluster's speed-up).")
+    parser.add_argument("--only-before", action="store_true",
+                        help="Only the comparison with --before and parts 1 and 2 (no cluster, no facility "
+                        "resolution).")
     args = parser.parse_args()
 
     print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}" if Path("/proc/loadavg").exists() else "")
@@ -271,6 +275,8 @@ def main() -> None:
                  f"{caps[0]:,.0f}-{caps[-1]:,.0f} Mt", goal=3)
     compare_ways(montecarlo_blocks(china, args.scenarios, distributions),
                  "default dataset, Monte Carlo of the newly covered sectors' base_emissions_mt", goal=3)
+    if args.only_before:
+        return
 
     single, one = on_cluster(china, args.draws, distributions, 1, "")
     study, many = on_cluster(china, args.draws, distributions, args.workers, "")

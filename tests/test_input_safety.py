@@ -151,6 +151,19 @@ def test_a_column_replaced_in_place_is_refused_before_solving(toy_path):
     assert after.summary["objective_bn_cny"] == pytest.approx(2 * before.summary["objective_bn_cny"])
 
 
+def test_columns_renamed_in_place_are_refused_and_the_same_names_again_are_not(toy_path):
+    """The columns are kept as their Index (compared by name only when replaced): a table whose
+    columns were renamed in place is refused; the same names set again change nothing."""
+    from model import EtscapError
+
+    dataset = load_dataset(toy_path)
+    dataset.targets.columns = list(dataset.targets.columns)  # a new Index, the same names
+    dataset.check_unchanged()
+    dataset.targets.columns = [*dataset.targets.columns[:-1], "renamed"]
+    with pytest.raises(EtscapError, match=r"the targets table \(targets.csv\) of this Dataset was changed in place"):
+        dataset.check_unchanged()
+
+
 def test_a_copied_or_unpickled_dataset_is_frozen_too(toy_path):
     import copy
     import pickle

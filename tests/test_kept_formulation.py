@@ -170,3 +170,20 @@ def test_a_rule_added_after_the_recording_formulates_whole(toy):
         assert_same_lp(lp, formulate(p))
     finally:
         FAMILIES.remove(RESERVE)
+
+
+def test_a_baseline_draw_finds_the_bases_grid_rows_as_the_same_objects(toy):
+    """A scenario that changes BAU, not phases, gets the base's grid index, rows and indexes by
+    phase as the very objects the kept formulation recorded (its reads then compare by identity),
+    and its LP is still the one formulate gives."""
+    base = derive_parameters(toy)
+    kept = KeptFormulation(base)
+    scenario = derive_parameters(apply_overrides(toy, {"sectors.*.base_emissions_mt*": 1.05}))
+    assert scenario.sector_years is not base.sector_years
+    assert not np.array_equal(scenario.sector_years["bau_mt"], base.sector_years["bau_mt"])
+    assert scenario.sector_years.index is base.sector_years.index
+    assert scenario.covered_index is base.covered_index and scenario.year_of_row is base.year_of_row
+    assert not scenario.sector_years["bau_mt"].to_numpy().flags.writeable
+    assert_same_lp(kept.formulate(scenario), formulate(scenario))
+    with fastpath.validated():  # nothing kept: a grid of its own
+        assert derive_parameters(toy).covered_index is not base.covered_index

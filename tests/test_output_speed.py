@@ -188,3 +188,50 @@ def test_kept_for_equal_tells_equal_text_in_other_objects_and_other_text_apart()
     doubled = np.repeat(names, 2)[::2]  # not contiguous: the same text, compared element by element
     assert not doubled.flags.c_contiguous
     assert fastpath.kept_for_equal(kind, (doubled,), lambda: "strided") == "made"
+
+
+def test_table_of_arrays_is_the_table_pandas_builds_and_shares_no_memory():
+    """Numbers, booleans, object text and extension arrays give the table ``pd.DataFrame`` gives
+    (values, dtypes, column order, a RangeIndex), except object text stays object; a lone int
+    column and the text are copies (writing the table leaves the given arrays alone, as a
+    scenario's table must leave the cached keys); a Series or a list falls back to pandas."""
+    from model.results.tables import table_of_arrays
+
+    year = np.array([2030, 2031, 2032])
+    year.flags.writeable = False  # as the kept grid keys are
+    sector = pd.array(["steel", "cement", None], dtype="str")
+    columns = {"sector": sector, "year": year, "bau_mt": np.array([1.5, 2.0, np.nan]),
+               "used": np.array([True, False, True]), "pool": pd.array([1, None, 3], dtype="Int64"),
+               "cap_mt": np.array([1.0, 2.0, 3.0])}
+    table = table_of_arrays(columns)
+    expected = pd.DataFrame(columns)
+    assert table.equals(expected) and list(table.columns) == list(expected.columns)
+    assert list(table.dtypes) == list(expected.dtypes) and table.index.equals(pd.RangeIndex(3))
+    table.loc[0, "year"] = 1999
+    table.loc[1, "sector"] = "paper"
+    table.loc[2, "cap_mt"] = -1.0
+    assert year.tolist() == [2030, 2031, 2032] and sector[1] == "cement" and columns["cap_mt"][2] == 3.0
+    steps = table_of_arrays({"step": np.array(["T1", "T2"], dtype=object), "abatement_mt": np.array([0.5, 0.0])})
+    assert steps["step"].dtype == object and steps["step"].tolist() == ["T1", "T2"]
+    mixed = {"year": pd.Series([2030, 2031], index=[5, 6]), "value": [1.0, 2.0]}
+    assert table_of_arrays(mixed).equals(pd.DataFrame(mixed))
+
+
+def test_text_columns_for_the_checks_are_converted_once_and_never_stale():
+    """A text column held in Arrow is converted to objects once for all the tables over the same
+    Arrow data (a study's scenarios' copies of the kept keys), read-only; a cell set in a table
+    gives its column new Arrow data, so that table's checks see the new text."""
+    from model.families import checktools
+    from model.results.tables import table_of_arrays
+
+    phase = pd.array(["trading", "simulation", None], dtype="str")
+    first = table_of_arrays({"phase": phase, "bau_mt": np.array([1.0, 2.0, 3.0])})
+    second = table_of_arrays({"phase": phase, "bau_mt": np.array([4.0, 5.0, 6.0])})
+    one, two = checktools._column(first, "phase", None), checktools._column(second, "phase", None)
+    assert one is two and not one.flags.writeable
+    assert one.tolist()[:2] == ["trading", "simulation"] and pd.isna(one[2])
+    second.loc[0, "phase"] = "outside"
+    assert checktools._column(second, "phase", None).tolist()[:2] == ["outside", "simulation"]
+    assert checktools._column(first, "phase", None).tolist()[:2] == ["trading", "simulation"]
+    with fastpath.validated():  # nothing kept: a new array each time
+        assert checktools._column(first, "phase", None) is not checktools._column(first, "phase", None)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import schema
 from ..errors import EtscapError, InputError, Problem, did_you_mean, number_text, short_text
+from .fastpath import float_column
 from .registry_file import REGISTRY_PARQUET, with_categorical_text  # text of a registry as categoricals
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # larger input files are refused rather than read
@@ -65,8 +66,15 @@ class Settings(dict):
 
 def _table_state(table: pd.DataFrame) -> tuple:
     """What an in-place change of a frozen table alters: its index, columns and arrays
-    (the arrays themselves are kept, so that a replaced one is never mistaken for its successor)."""
-    return (table.index, tuple(table.columns), tuple(block.values for block in table._mgr.blocks))
+    (the arrays themselves are kept, so that a replaced one is never mistaken for its successor;
+    the columns as their Index, immutable: its names are compared only when it was replaced,
+    since reading them one by one from a text Index costs more than the rest of the state)."""
+    return (table.index, table.columns, tuple(block.values for block in table._mgr.blocks))
+
+
+def _same_columns(before: pd.Index, now: pd.Index) -> bool:
+    """Whether a table's columns are the names they were: the same Index, or equal names in order."""
+    return before is now or (len(before) == len(now) and list(before) == list(now))
 
 
 def _arrays(table: pd.DataFrame) -> list[np.ndarray]:
@@ -154,7 +162,7 @@ class Dataset:
             if spec.file not in self._states:  # a rule's table declared after the dataset was made
                 continue
             before, now = self._states[spec.file], _table_state(self.table(spec.file.removesuffix(".csv")))
-            same = (before[0] is now[0] and before[1] == now[1] and len(before[2]) == len(now[2])
+            same = (before[0] is now[0] and _same_columns(before[1], now[1]) and len(before[2]) == len(now[2])
                     and all(a is b for a, b in zip(before[2], now[2])))
             if not same:
                 name = spec.file.removesuffix(".csv")
@@ -834,7 +842,7 @@ def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> lis
     problems: list[Problem] = []
     file = schema.TARGETS.file
     def column(name: str) -> np.ndarray:  # blank as NaN, which no comparison holds for, as in pandas
-        return targets[name].to_numpy(dtype=float, na_value=np.nan)
+        return float_column(targets, name)
 
     for row in targets.index[column("ets_cap_mt") > column("national_cap_mt")]:
         problems.append(Problem(file, row, "ets_cap_mt", number_text(targets.loc[row, "ets_cap_mt"]),
@@ -1002,7 +1010,7 @@ def interpolate_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> 
 def optional_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> np.ndarray:
     """An optional column of a yearly table (e.g. a price floor or ceiling, CNY/t) for each of
     ``years``, interpolated as ``interpolate_by_year``; NaN throughout where it is not given."""
-    if column not in table or table[column].isna().all():
+    if column not in table or np.isnan(float_column(table, column)).all():  # arrays: a study asks per scenario
         return np.full(np.asarray(years).size, np.nan)
     return interpolated(table, column, years).astype(float)
 
@@ -1010,9 +1018,9 @@ def optional_by_year(table: pd.DataFrame, column: str, years: np.ndarray) -> np.
 def interpolated(table: pd.DataFrame, column: str, years: np.ndarray) -> np.ndarray:
     """``interpolate_by_year`` as an array (no sorting of the table: a study interpolates
     every scenario's targets and BAU paths)."""
-    known = table["year"].to_numpy(dtype=float)
+    known = float_column(table, "year")
     order = np.argsort(known, kind="stable")  # as sort_values("year"): blank years last
-    return interpolate(known[order], table[column].to_numpy(dtype=float)[order], years)
+    return interpolate(known[order], float_column(table, column)[order], years)
 
 
 def interpolate(known: np.ndarray, values: np.ndarray, years: np.ndarray) -> np.ndarray:

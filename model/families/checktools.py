@@ -92,7 +92,42 @@ def _column(table: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
     column = column_array(table, name)
     if isinstance(column, np.ndarray):
         return np.asarray(column, dtype=dtype)
+    if dtype is None and isinstance(column, pd.api.extensions.ExtensionArray) and isinstance(
+            column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        return _text_objects(column)
     return table[name].to_numpy(dtype=dtype)
+
+
+class _Same:
+    """A cache key that is equal only to a key of the very same object (``fastpath.cached``
+    compares other keys by value)."""
+
+    __slots__ = ("value",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+def _text_objects(column: Any) -> np.ndarray:
+    """A text column held in Arrow (pandas 3's str) as the object array ``to_numpy()`` gives
+    (NaN: missing), read-only; kept for the Arrow data it came from: a study's tables hold
+    copies of the kept key columns (``results.tables.table_of_arrays``), each over the same
+    immutable Arrow array, so the sector, phase and basis of its sector-year table are
+    converted once per study, not by every scenario's checks (about 100 us each). Invalidated
+    by nothing but other Arrow data: Arrow arrays never change (setting a cell of the table
+    gives its column a new one)."""
+    from ..data import fastpath  # here, not at the top: a family file imports only light modules
+
+    def make() -> np.ndarray:
+        objects = column.to_numpy()
+        objects.flags.writeable = False
+        return objects
+
+    return fastpath.cached("text objects", (_Same(column.__arrow_array__()),), make)
 
 
 def shared(key: tuple, make: Any) -> Any:

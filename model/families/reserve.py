@@ -83,21 +83,29 @@ _LAST: list = []
 def reserve_offers(p: Parameters) -> pd.DataFrame:
     """Each tier's offer in each market year from its first row: trigger (CNY/t, year-t
     money) and volume (Mt) of its latest row at or before the year."""
+    from ..data import fastpath  # here, not at the top: a family file imports only light modules
+
     if _LAST and _LAST[0][0] is p:
         return _LAST[0][1]
-    table = p.dataset.reserve
-    if table.empty:
-        offers = pd.DataFrame({"tier": [], "year": np.zeros(0, int), "trigger_price_cny_per_t": [], "volume_mt": []})
-    else:
-        tiers = table["tier"].astype(str).unique()  # text of one kind however the table was made
-        grid = pd.DataFrame({"tier": np.repeat(tiers, p.market_years.size).astype(object),
-                             "year": np.tile(p.market_years, tiers.size)})
-        rows = table[["tier", "year", "trigger_price_cny_per_t", "volume_mt"]].astype({"tier": str, "year": int})
-        rows["tier"] = rows["tier"].to_numpy(dtype=object)
-        offers = pd.merge_asof(grid.sort_values("year"), rows.sort_values("year"), on="year", by="tier")
-        offers = offers.dropna(subset=["volume_mt"]).sort_values(["tier", "year"], kind="stable").reset_index(drop=True)
+    table, market_years = p.dataset.reserve, p.market_years
+    # kept for the same frozen reserve table and market years (a study's scenarios mostly share
+    # both: a target or BAU changes neither); shared, so read, never changed in place
+    offers = fastpath.cached("reserve offers", (table, market_years), lambda: _offers(table, market_years))
     _LAST[:] = [(p, offers)]
     return offers
+
+
+def _offers(table: pd.DataFrame, market_years: np.ndarray) -> pd.DataFrame:
+    """``reserve_offers`` from reserve.csv and the market years."""
+    if table.empty:
+        return pd.DataFrame({"tier": [], "year": np.zeros(0, int), "trigger_price_cny_per_t": [], "volume_mt": []})
+    tiers = table["tier"].astype(str).unique()  # text of one kind however the table was made
+    grid = pd.DataFrame({"tier": np.repeat(tiers, market_years.size).astype(object),
+                         "year": np.tile(market_years, tiers.size)})
+    rows = table[["tier", "year", "trigger_price_cny_per_t", "volume_mt"]].astype({"tier": str, "year": int})
+    rows["tier"] = rows["tier"].to_numpy(dtype=object)
+    offers = pd.merge_asof(grid.sort_values("year"), rows.sort_values("year"), on="year", by="tier")
+    return offers.dropna(subset=["volume_mt"]).sort_values(["tier", "year"], kind="stable").reset_index(drop=True)
 
 
 def _counted(p: Parameters) -> bool:

@@ -288,15 +288,28 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     """The sector-year grid (read-only arrays: it is shared by the scenarios it fits)."""
     key = (dataset.sectors, dataset.bau, dataset.allocation, dataset.cap_rules, int(years[0]), int(years[-1]),
            dataset.settings["base_year"], dataset.settings["allocation.absolute_cap_from"])
-    return fastpath.cached("sector_years", key, lambda: _freeze(_make_sector_years(dataset, years)))
+    return fastpath.cached("sector_years", key, lambda: _frozen_grid(_make_sector_years(dataset, years)))
+
+
+def _frozen_grid(grid: pd.DataFrame) -> pd.DataFrame:
+    """``_freeze(grid)`` keeping the grid's own index object (one per sectors and horizon,
+    ``_grid_index``; the frozen copy would hold a new view of it): what is derived from the
+    grid's phases is kept by that index's identity (``Parameters._grid``), so a scenario that
+    changes only numbers (a Monte Carlo of BAU) finds its rows and indexes again."""
+    frozen = _freeze(grid)
+    frozen.index = grid.index
+    return frozen
 
 
 def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     sectors = dataset.sectors
     n_years = years.size
 
-    def per_row(column: str, missing: float = np.nan) -> np.ndarray:
-        return np.repeat(sectors[column].to_numpy(dtype=float, na_value=missing), n_years)
+    def per_row(column: str, missing: float = np.nan) -> np.ndarray:  # sectors' arrays (a Monte Carlo per scenario)
+        values = fastpath.float_column(sectors, column)  # blank: NaN, then ``missing``
+        if not np.isnan(missing):
+            values = np.where(np.isnan(values), missing, values)
+        return np.repeat(values, n_years)
 
     year = np.tile(years, len(sectors))
     elapsed = year - dataset.settings["base_year"]
@@ -350,16 +363,25 @@ def _cap_rules(dataset: Dataset, sector: np.ndarray, year: np.ndarray,
                            [covered_from, trading_from, np.maximum(absolute_from, trading_from)], np.nan)
     if dataset.cap_rules.empty:  # the shorthands alone (no cap_rules.csv rows): nothing replaces them
         return basis, reduction, benchmark, basis_from
-    rules = dataset.cap_rules.sort_values(["sector", "from_year"], kind="stable")
-    start = rules["from_year"].to_numpy(dtype=float)
-    following = rules["sector"].shift(-1).eq(rules["sector"]).to_numpy()
-    until = np.where(following, np.roll(start, -1), np.inf)
-    for name, first, last, rule, cut, given in zip(rules["sector"], start, until, rules["basis"],
-                                                   rules["reduction"].to_numpy(dtype=float),
-                                                   rules["benchmark_t_per_unit"].to_numpy(dtype=float)):
+    for name, first, last, rule, cut, given in _rule_rows(dataset.cap_rules):
         rows = (sector == name) & (year >= first) & (year < last)  # one rule row at a time: a few rows
         basis[rows], reduction[rows], benchmark[rows], basis_from[rows] = rule, cut, given, first
     return basis, reduction, benchmark, basis_from
+
+
+def _rule_rows(cap_rules: pd.DataFrame) -> list[tuple[Any, float, float, Any, float, float]]:
+    """cap_rules.csv's rows as (sector, from_year, until the sector's next rule or inf, basis,
+    reduction, benchmark), by sector and year; kept for the table (``fastpath.cached``: the
+    same frozen cap_rules table, which a Monte Carlo of other inputs leaves as it is)."""
+    def make() -> list[tuple[Any, float, float, Any, float, float]]:
+        rules = cap_rules.sort_values(["sector", "from_year"], kind="stable")
+        start = rules["from_year"].to_numpy(dtype=float)
+        following = rules["sector"].shift(-1).eq(rules["sector"]).to_numpy()
+        until = np.where(following, np.roll(start, -1), np.inf)
+        return list(zip(rules["sector"], start, until, rules["basis"], rules["reduction"].to_numpy(dtype=float),
+                        rules["benchmark_t_per_unit"].to_numpy(dtype=float)))
+
+    return fastpath.cached("cap rule rows", (cap_rules,), make)
 
 
 def _check_benchmarked_output(dataset: Dataset, sector: np.ndarray, benchmark: np.ndarray,
@@ -586,7 +608,7 @@ def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     order = np.argsort(known, kind="stable")  # as sort_values("year"): blank years last
     read = ("national_cap_mt", "national_intensity_t_per_10k_cny", "gdp_bn_cny", "non_co2_mt", "sinks_mt",
             "ets_cap_mt", "min_auction_share", "max_auction_share", "max_burden_share")
-    given = np.column_stack([targets[column].to_numpy(dtype=float) for column in read])[order]
+    given = np.column_stack([fastpath.float_column(targets, column) for column in read])[order]
     interpolated_columns = dict(zip(read, _interpolate_columns(known[order], given, years).T))
 
     def by_year(column: str) -> np.ndarray:

@@ -357,19 +357,39 @@ def _abatement_steps(p: Parameters, solution: Solution) -> tuple[pd.DataFrame, n
     potential = np.concatenate([columns.potential_mt for columns, _ in solved])
     cost = np.concatenate([columns.cost_cny_per_t for columns, _ in solved])
     abatement = np.concatenate([values for _, values in solved])
-    steps = pd.DataFrame({  # text kept as object arrays (copies of the kept keys): no conversion per scenario
+    steps = table_of_arrays({  # text kept as object arrays (copies of the kept keys): no conversion per scenario
         **{name: (pd.array(values, dtype="Int64") if name == "pool"  # pool numbers, NaN: no pool (made anew)
-                  else pd.Series(values, dtype=object if name in ("sector", "facility_id", "step") else None,
-                                 copy=True))
+                  else np.array(values, dtype=object) if name in ("sector", "facility_id", "step")
+                  else values)
            for name, values in keys.items()},
         "potential_mt": potential, "cost_cny_per_t": cost, "abatement_mt": abatement,
         "abatement_cost_bn_cny": abatement * cost / 1e3,
-    }, copy=False)  # columns not stacked into blocks: each is new already
+    })
     if presolved:  # the own price a pool of installations in closed form faces (the checks test it)
         steps["own_price_cny_per_t"] = np.concatenate(
             [np.full(len(steps) - sum(len(columns) for columns, _, _ in presolved), np.nan),
              *(price for _, _, price in presolved)])
     return steps, np.concatenate([columns.rows for columns, _ in solved])
+
+
+def table_of_arrays(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` for columns that are all 1-d numpy arrays of numbers or booleans,
+    object arrays of text, or pandas extension arrays, of one length: the same table (numbers
+    consolidated into fresh blocks by dtype, every other column a copy of the array given, so
+    that no table shares memory with another scenario's or a cache), built by pandas' constructor
+    from arrays without its per-column inference, a third of the time (a study builds three
+    tables a scenario). Any other column (a Series, a list, a scalar): ``pd.DataFrame(columns)``.
+    An object array is kept as object (``pd.DataFrame`` would infer text as str)."""
+    arrays = list(columns.values())
+    length = len(arrays[0]) if arrays else 0
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)  # pandas' private constructor (1.x to 3)
+    if from_arrays is None or not all(
+            (isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind in "biufO"
+             or isinstance(a, pd.api.extensions.ExtensionArray)) and len(a) == length for a in arrays):
+        return pd.DataFrame(columns)
+    # numbers of one dtype are stacked into one new block; a lone one (the year) would be held as given
+    return from_arrays([a.copy() for a in arrays], columns=pd.Index(list(columns)), index=pd.RangeIndex(length),
+                       verify_integrity=False)
 
 
 class _ByValue:
@@ -390,18 +410,18 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
     n = len(p.sector_years)
     grid = _grid_columns(p)
     bau = grid["bau_mt"]
-    abatement = steps["abatement_mt"].to_numpy()
+    abatement = fastpath.float_column(steps, "abatement_mt")
     abated = np.bincount(step_rows, weights=abatement, minlength=n)
     cap = _spread(n, p.covered_rows, final.values["sector_cap_mt"])
     used = abatement > USED_TOLERANCE_MT
     dearest = np.full(n, -np.inf)
-    np.maximum.at(dearest, step_rows[used], steps["cost_cny_per_t"].to_numpy()[used])
+    np.maximum.at(dearest, step_rows[used], fastpath.float_column(steps, "cost_cny_per_t")[used])
     columns = {
         "bau_mt": bau,
         "emissions_mt": bau - abated + emission_change(p, final.values),
         "abatement_mt": abated,
         "cap_mt": cap,
-        "abatement_cost_bn_cny": np.bincount(step_rows, weights=steps["abatement_cost_bn_cny"].to_numpy(),
+        "abatement_cost_bn_cny": np.bincount(step_rows, weights=fastpath.float_column(steps, "abatement_cost_bn_cny"),
                                              minlength=n),
         "marginal_cost_cny_per_t": np.where(np.isfinite(dearest), dearest, np.nan),
         "own_price_cny_per_t": _own_prices(p, least_cost),
@@ -415,7 +435,7 @@ def _sector_years(p: Parameters, least_cost: Solution, final: Solution, steps: p
                                            is not None else final.values[column.variable])
     if not allocated:  # built at once from the grid's keys, as text made once: a study builds it for every scenario
         sector, year, phase = _grid_keys(p)
-        return pd.DataFrame({"sector": sector, "year": year, "phase": phase, **columns})
+        return table_of_arrays({"sector": sector, "year": year, "phase": phase, **columns})
     table = pd.DataFrame({"phase": p.sector_years["phase"], **columns}, index=p.sector_years.index)
     if allocated:
         order = list(table.columns)
@@ -584,11 +604,11 @@ def _allocation_columns(table: pd.DataFrame, p: Parameters, free_mt: np.ndarray,
 def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: pd.DataFrame,
            price: pd.Series) -> pd.DataFrame:
     years = p.years
-    year_row = sector_years["year"].to_numpy() - p.first_year
+    year_row = np.asarray(fastpath.column_array(sector_years, "year")) - p.first_year
     covered = (p.phase == SIMULATION) | (p.phase == TRADING)  # the table's rows are the grid's
 
     def by_year(column: str, only_covered: bool = False) -> np.ndarray:
-        values = np.nan_to_num(sector_years[column].to_numpy(dtype=float))
+        values = np.nan_to_num(fastpath.float_column(sector_years, column))
         return np.bincount(year_row, weights=values * covered if only_covered else values, minlength=years.size)
 
     bank = final.values.get("bank_mt")
@@ -620,7 +640,7 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         columns[column.name] = (column.compute(p, final.values) if column.compute is not None
                                 else column.by_year(p, values) if column.by_year is not None else values)
     columns["discount_factor"] = p.discount_factor.to_numpy()
-    return pd.DataFrame(columns)  # built at once: a study builds it for every scenario
+    return table_of_arrays(columns)  # built at once: a study builds it for every scenario
 
 
 def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:

@@ -165,6 +165,10 @@ class KeptFormulation:
         self.costs: list[list[Term]] = []
         # each family's terms of a shared sum, and what it read to write them
         self.parts: dict[tuple[str, str], tuple[frozenset[str], Contribution]] = {}
+        # the grid's rows and indexes made on the fast path, before the recording switches it off:
+        # the kept ones (fastpath.cached), which a scenario of the same phases finds again as the
+        # same objects, so that its reads of them compare by identity, not by value (~1 ms a scenario)
+        _ = base._grid
         with _recording(base) as noted:
             sums = _KeptSums(_noting_copy(base), self, None)
             for family in self.families:

@@ -128,3 +128,29 @@ def test_a_reserve_from_its_files(tmp_path):
                                    "--set", "market.reserve.initial_mt=10"])
     assert run.exit_code == 0, run.output
     assert "national target exceeded by 5.0 Mt" in run.output  # 3 + 2 Mt sold at 55 CNY/t
+
+
+def test_a_studys_scenarios_share_the_offers_and_each_equals_its_own_solve():
+    """A sweep of a cap on a toy with a reserve: the offers are made once for the reserve table and
+    market years the scenarios share, and every scenario's prices, releases and emissions are those
+    its own solve gives (tier 1 sells 5 Mt in 2027 at 50 under the toy's cap; a 2027 ETS cap 3 Mt
+    looser leaves 2 Mt). The national carbon value of 2027 is left out: there the toy's LP is
+    degenerate (30 from a cold solve, 50 from the base's basis, before the offers were kept too)."""
+    from model import apply_overrides
+    from model.families.reserve import reserve_offers
+    from model.studies.study import sweep
+
+    dataset = with_reserve([8.0])
+    caps = [90.0, 93.0]
+    study = sweep(dataset, {"targets.2027.ets_cap_mt": caps})
+    assert (study.scenarios["status"] == "optimal").all()
+    for scenario, cap in enumerate(caps):
+        own = solve(apply_overrides(dataset, {"targets.2027.ets_cap_mt": cap}), allocation=False).years
+        table = study.years[study.years["scenario"] == scenario].drop(columns="scenario").reset_index(drop=True)
+        columns = ["year", "allowance_price_cny_per_t", "reserve_released_mt", "emissions_mt", "ets_cap_mt"]
+        pd.testing.assert_frame_equal(table[columns], own[columns], check_exact=False, rtol=0, atol=1e-12)
+    released = study.years.set_index(["scenario", "year"])["reserve_released_mt"]
+    assert (released[(0, 2027)], released[(1, 2027)]) == pytest.approx((5.0, 2.0))
+    first = derive_parameters(apply_overrides(dataset, {"targets.2027.ets_cap_mt": 91.0}))
+    second = derive_parameters(apply_overrides(dataset, {"targets.2027.ets_cap_mt": 92.0}))
+    assert reserve_offers(first) is reserve_offers(second)
