@@ -67,3 +67,24 @@ def test_to_xarray_without_xarray_says_how_to_get_it(toy_results, monkeypatch):
     assert str(caught.value) == ("Results.to_xarray() needs xarray, an optional dependency: pip install "
                                  "'etscap[xarray]' (or pip install xarray), or use the pandas tables "
                                  "results.years and results.sector_years")
+
+
+def test_html_repr_writes_numbers_as_the_text_repr(toy_results):
+    """Jupyter's view of a Results: the summary line, then the headline rows with one
+    decimal and thousands separators (an ETS cap of 1,713.125 Mt reads 1,713.1) and '-' for
+    a year without a price."""
+    import dataclasses
+    import re
+
+    html = toy_results._repr_html_()
+    assert html.startswith("<p><code>Results(toy: optimal, abatement cost 3.1 bn CNY (present value); "
+                           "2025-2027, 3 sectors)</code></p><table")
+    cells = [re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>\s*<th>\d{4}</th>(.*?)</tr>", html,
+                                                                         re.S)]
+    assert cells == [["125.0", "170.0", "40.0", "0.5"], ["107.5", "152.5", "40.0", "1.1"],
+                     ["90.0", "135.0", "60.0", "1.9"]]
+    years = toy_results.years.assign(ets_cap_mt=[1713.125, 107.5, 90.0],
+                                     allowance_price_cny_per_t=[40.0, float("nan"), 60.0])
+    html = dataclasses.replace(toy_results, years=years)._repr_html_()
+    assert re.search(r"<th>2025</th>\s*<td>1,713.1</td>\s*<td>170.0</td>", html)
+    assert re.search(r"<th>2026</th>\s*<td>107.5</td>\s*<td>152.5</td>\s*<td>-</td>\s*<td>1.1</td>", html)

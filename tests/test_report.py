@@ -7,6 +7,7 @@ format of model/studies/study.py.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import re
@@ -18,14 +19,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from matplotlib.colors import to_rgb
 
 from model import EtscapError, Results, solve
 from model.cli import cli
 from model.report.plots import (
-    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, milestone_table, plot_bank,
-    plot_burden_share, plot_cap_and_emissions, plot_free_share, plot_installations, plot_mac_curves,
+    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, inputs_varied, milestone_table,
+    plot_bank, plot_burden_share, plot_cap_and_emissions, plot_free_share, plot_installations, plot_mac_curves,
     plot_merit_order, plot_price_distribution, plot_price_fan, plot_prices, plot_sweep, plot_who_pays,
-    price_setters, results_figures, unit_of, write_report,
+    price_setters, results_figures, study_html, unit_of, write_report,
 )
 from model.results.tables import milestone_years
 from tests.conftest import CHINA, TOY
@@ -236,6 +238,23 @@ def test_plot_burden_share_and_bank_are_figures(toy_banked):
     """The plot functions work on Results made in memory, as in a notebook."""
     for plot in (plot_bank, plot_burden_share, plot_free_share):
         assert type(plot(toy_banked)).__name__ == "Figure"
+
+
+def test_burden_share_chart_legend_and_lines(toy_results):
+    """The toy's burden chart (min-max burden): power's line (tab10 blue, the widest) and
+    steel's (orange, the narrowest on top), each named in the legend beside the chart in its
+    own colour; steel's 2027 burden is 1.0 bn CNY of 50 bn value added = 2%."""
+    figure = plot_burden_share(toy_results)
+    ax = figure.axes[0]
+    assert (ax.get_title(), ax.get_ylabel()) == ("Compliance burden as a share of value added",
+                                                 "Burden share of value added (%)")
+    legend = figure.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == ["power", "steel"]
+    assert [handle.get_color() for handle in legend.legend_handles] == [to_rgb("C0"), to_rgb("C1")]
+    assert [handle.get_linewidth() for handle in legend.legend_handles] == [9.0, 2.0]
+    assert _line(ax, "steel").get_ydata() == pytest.approx([0.06 / 50, 0.466667 / 50, 1.0 / 50], abs=1e-7)
+    assert _line(ax, "power").get_ydata() == pytest.approx([0.28 / 100, 0.533333 / 100, 0.8 / 100], abs=1e-7)
+    assert ax.yaxis.get_major_formatter().xmax == 1.0  # shares drawn as percentages of 1
 
 
 # -- files in a results folder -------------------------------------------------------------
@@ -868,6 +887,51 @@ def test_study_page_has_tables_not_dicts(tmp_path, toy_results):
     assert re.search(r"<td>mac.\*.\*.cost_cny_per_t\*</td>\s*<td>lognormal</td>\s*<td>mean = 0, sigma = 0.1</td>",
                      page)
     assert "<h1>etscap study report: montecarlo of toy</h1>" in page
+
+
+@pytest.fixture
+def small_values_sweep(tmp_path, toy_results):
+    """A sweep of the initial bank over 1e-05, 2.5e-05 and 1e+20 Mt (numbers whose short
+    form has an exponent), read back as a Study."""
+    folder = write_study(tmp_path / "sweep", toy_results, "sweep", "market.initial_bank_mt", [1e-05, 2.5e-05, 1e20],
+                         [1.0, 1.1, 1.2])
+    return Study.read(folder)
+
+
+def test_inputs_varied_writes_swept_values_in_short_form(small_values_sweep):
+    """The 'Inputs varied' table a reader sees: the swept values as Python's 'g' writes them
+    (lower-case exponents), in the order swept."""
+    table = inputs_varied(small_values_sweep)
+    assert table.to_dict("records") == [{"input": "market.initial_bank_mt", "varied as": "values",
+                                         "values or parameters": "1e-05, 2.5e-05, 1e+20"}]
+
+
+def test_study_page_title_names_the_kind_and_the_dataset(small_values_sweep):
+    """'etscap study report: sweep of toy' (the dataset's folder name); a study.json without
+    a dataset names none, and one without a kind says 'study'."""
+    def heading(info):
+        page = study_html(dataclasses.replace(small_values_sweep, info=info), {}, {})
+        title = re.search(r"<title>(.*)</title>", page).group(1)
+        assert f"<h1>{title}</h1>" in page
+        return title
+
+    info = small_values_sweep.info
+    assert heading(info) == "etscap study report: sweep of toy"
+    assert heading({k: v for k, v in info.items() if k != "dataset"}) == "etscap study report: sweep of "
+    assert heading({k: v for k, v in info.items() if k != "kind"}) == "etscap study report: study of toy"
+
+
+def test_study_page_settings_table(small_values_sweep):
+    """The Settings section: a 'setting' / 'value' table, numbers in short form (12.3456 s,
+    1234.5 scenarios a second: not rounded to two decimals), the dataset by its folder name."""
+    info = {**small_values_sweep.info, "dataset": "/home/someone/inputs/toy", "elapsed_seconds": 12.3456,
+            "scenarios_per_second": 1234.5}
+    page = study_html(dataclasses.replace(small_values_sweep, info=info), {}, {})
+    settings = page[page.index("<h2>Settings</h2>"):page.index("<h2>Scenarios</h2>")]
+    assert re.findall(r"<th>([^<]*)</th>", settings) == ["setting", "value"]
+    rows = re.findall(r"<tr>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*</tr>", settings)
+    assert rows == [("kind", "sweep"), ("dataset", "toy"), ("n", "3"), ("seed", "7"), ("elapsed_seconds", "12.3456"),
+                    ("scenarios_per_second", "1234.5"), ("parameters", "market.initial_bank_mt")]
 
 
 CHROMIUM = next((c for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)), None)
