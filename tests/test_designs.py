@@ -87,6 +87,59 @@ def test_compare_designs_counts_how_often_and_by_how_much_the_target_is_missed(t
     assert set(by_year.loc[by_year["design"] == "absolute", "status"]) == {"optimal", "infeasible"}
 
 
+@pytest.fixture(scope="module")
+def without_output(tmp_path_factory):
+    """The toy of this file with power's output not reported (its BAU is then the measure an
+    intensity cap follows) and a covered cement sector of zero BAU, output not reported and
+    no abatement steps; both under an intensity design from 2025."""
+    import shutil
+    folder = tmp_path_factory.mktemp("designs") / "toy"
+    shutil.copytree(TOY, folder)
+    sectors = folder / "sectors.csv"
+    sectors.write_text(sectors.read_text().replace("steel,2025,2026,", "steel,,,")
+                       .replace("power,2025,2025,100,100,TWh", "power,2025,2025,100,,")
+                       + "cement,2025,2025,0,,,0,0,10,0,1,false,0,test\n")
+    dataset = apply_overrides(load_dataset(folder), {"targets.2025.national_cap_mt": 165})
+    rules = [{"sector": sector, "from_year": 2025, "basis": "intensity"} for sector in ("power", "cement")]
+    return dataset, plan(dataset, rules, "intensity")
+
+
+def _held(planned, drawn):
+    from model.parameters.derive import derive_parameters
+    from model.studies.designs import held_caps
+    held, caps = held_caps(planned, derive_parameters(drawn.replace(cap_rules=planned.dataset.cap_rules)))
+    return held.tolist(), caps
+
+
+def test_an_intensity_cap_without_output_follows_bau(without_output):
+    """Planned on BAU 100: power's caps are 75, 60 and 50 Mt (national caps 165, 150, 135 less
+    steel's and rest's 45 + 45 after their step A); drawn on BAU 90 (power's BAU x 0.9, output
+    not reported), the held caps are planned cap x 90 / 100: 67.5, 54 and 45 Mt. Cement's
+    planned cap is 0 and stays 0."""
+    dataset, planned = without_output
+    assert planned.sector_cap_mt == pytest.approx([75.0, 60.0, 50.0, 0.0, 0.0, 0.0])
+    held, caps = _held(planned, apply_overrides(dataset, {"sectors.power.base_emissions_mt*": 0.9}))
+    assert held == [0, 1, 2, 3, 4, 5]  # power 2025-2027, cement 2025-2027
+    assert caps == pytest.approx([67.5, 54.0, 45.0, 0.0, 0.0, 0.0])
+
+
+def test_a_zero_bau_sector_is_held_without_a_warning(without_output):
+    """Cement planned on a BAU of 0 has no ratio to follow: its cap is held at its planned
+    0 Mt, drawn BAU 0 (0 / 0) or 2 Mt (2 / 0), with no division warning (a warning is an
+    error here); power's held caps are those of its BAU x 0.9 (67.5, 54, 45 Mt)."""
+    import warnings
+
+    dataset, planned = without_output
+    for cement in (0.0, 2.0):
+        drawn = apply_overrides(dataset, {"sectors.power.base_emissions_mt*": 0.9,
+                                          "sectors.cement.base_emissions_mt": cement})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            held, caps = _held(planned, drawn)
+        assert held == [0, 1, 2, 3, 4, 5]
+        assert caps == pytest.approx([67.5, 54.0, 45.0, 0.0, 0.0, 0.0])
+
+
 def test_the_example_runs_on_the_default_dataset():
     """examples/intensity_vs_absolute.py with 2 draws: both designs, the milestone years."""
     import importlib.util

@@ -69,3 +69,22 @@ def test_shortfall_by_region_adds_up_installations():
                                "sector": ["steel", "steel", "steel"], "shortfall_mt": [1.5, 2.5, -1.0]})
     table = shortfall_by_region(facilities, 2030)
     assert table.to_dict("list") == {"region": ["Hebei", "Jiangsu"], "steel": [4.0, -1.0], "total": [4.0, -1.0]}
+
+
+def test_every_bad_section_of_a_study_file_is_named_in_one_message(tmp_path):
+    """A Monte Carlo file with a misspelt top-level key, a sweep value that is not a list
+    and two bad distributions: one message lists all four problems, in the file's order."""
+    path = tmp_path / "study.toml"
+    path.write_text(f'dataset = "{TOY.as_posix()}"\nallocatoin = true\n[sweep]\ndiscount_rate = 0.05\n'
+                    '[montecarlo]\nn = 3\nseed = 1\n[montecarlo.distributions]\n'
+                    '"targets.2027.national_cap_mt*" = {kind = "normal", mean = 1}\n'
+                    '"discount_rate" = {kind = "lognorm", mean = 0, sigma = 0.1}\n')
+    with pytest.raises(InputError) as caught:
+        read_study_file(path, "montecarlo")
+    assert str(caught.value) == (
+        "4 problems in the inputs:\n"
+        f"  {path}, key allocatoin: found 'True', expected a known key (did you mean 'allocation'?)\n"
+        f"  {path}, key sweep.\"discount_rate\": found '0.05', expected a list of values, e.g. [2027, 2028]\n"
+        f"  {path}, key montecarlo.distributions.\"targets.2027.national_cap_mt*\".sd: expected a number of at least 0\n"
+        f"  {path}, key montecarlo.distributions.\"discount_rate\".kind: found 'lognorm', expected one of "
+        "'normal', 'lognormal', 'uniform', 'triangular' (did you mean 'lognormal' or 'normal'?)")
