@@ -981,3 +981,168 @@ def test_results_figures_draw_installations_for_the_chosen_year(china_results):
     rows = china_results.facilities.query("year == 2040")
     assert figures["installations"].get_suptitle() == (f"Installations in 2040: {len(rows):,}, "
                                                        f"{(rows['shortfall_mt'] > 0).sum():,} short of allowances")
+
+
+# -- the helpers behind what a reader sees (each kills a one-token change in them) ----------
+
+
+def test_sector_colours_follow_the_sectors_first_appearance():
+    """tab10's colours in the order the sectors first appear (repeats ignored); eleven or
+    more sectors take tab20's, so that no two sectors share a colour."""
+    from matplotlib import color_sequences
+
+    from model.report.plots import sector_colors
+    assert sector_colors(["steel", "power", "steel", "rest"]) == {
+        "steel": color_sequences["tab10"][0], "power": color_sequences["tab10"][1], "rest": color_sequences["tab10"][2]}
+    ten = [f"s{i}" for i in range(10)]
+    assert list(sector_colors(ten).values()) == list(color_sequences["tab10"])
+    eleven = sector_colors([f"s{i}" for i in range(11)])
+    assert list(eleven.values()) == list(color_sequences["tab20"][:11])
+
+
+def test_sectors_ordered_as_the_ets_covers_them():
+    """Covered first by the year their coverage starts (file order within a year), never
+    covered last: the covered sectors stack below the others in every year."""
+    from model.report.plots import sectors_by_coverage
+    sector_years = pd.DataFrame({
+        "sector": ["rest", "cement", "steel", "power"] * 2,
+        "year": [2025] * 4 + [2026] * 4,
+        "phase": ["outside", "outside", "trading", "simulation", "outside", "trading", "trading", "trading"]})
+    assert sectors_by_coverage(sector_years) == ["steel", "power", "cement", "rest"]
+
+
+def test_step_formatter_shows_the_decimals_the_tick_step_needs():
+    """Ticks 0.02 apart at about 15,000 show two decimals with thousands separators; a step of
+    0.25 needs two, 0.2 one, whole steps none; a tick at minus zero reads '0'."""
+    from model.report.plots import StepFormatter
+    formatter = StepFormatter()
+    formatter.set_locs([14991.90, 14991.92, 14991.94])
+    assert [formatter(x) for x in (14991.9, 14991.92)] == ["14,991.90", "14,991.92"]
+    for locs, decimals in (([0.0, 0.25, 0.5], 2), ([0.0, 0.2, 0.4], 1), ([1000.0, 2000.0], 0), ([5.0], 0),
+                           ([3.0, 3.0, 3.5], 1)):
+        formatter.set_locs(locs)
+        assert formatter.decimals == decimals, locs
+    formatter.set_locs([-0.5, 0.0, 0.5])
+    assert (formatter(-0.0001), formatter(-0.5), formatter(1234.5)) == ("0", "-0.5", "1,234.5")
+    formatter.set_locs([0.0, 1e-8])
+    assert formatter.decimals == StepFormatter.MAX_DECIMALS == 6
+    formatter.set_locs([0.0, 1.00001])  # a step a hundred-thousandth off a whole number shows it
+    assert formatter.decimals == 5
+
+
+def test_flat_values_and_their_axis_limits():
+    """Values within 1e-9 (relative, of at least 1) of each other are one value, drawn on an
+    axis of +-1% around their median, at least +-1."""
+    from model.report.plots import _flat_limits, _is_flat
+    assert _is_flat([100.0, 100.0 + 1e-8, np.nan]) and _is_flat([]) and _is_flat([0.0, 5e-10])
+    assert _is_flat([0.0, 1e-9])  # exactly at the tolerance
+    assert not _is_flat([100.0, 100.0 + 1e-6]) and not _is_flat([0.0, 2e-9])
+    assert _flat_limits([500.0, 500.0, np.inf]) == pytest.approx((495.0, 505.0))
+    assert _flat_limits([0.5]) == pytest.approx((-0.5, 1.5))
+    assert _flat_limits([-300.0]) == pytest.approx((-303.0, -297.0))
+    assert _flat_limits([]) == (-1.0, 1.0)
+
+
+def test_year_keys_are_told_from_quantities():
+    """A swept year (trading_from, first_year) is drawn without a thousands separator."""
+    from model.report.plots import _is_year
+    assert _is_year("sectors.steel.trading_from") and _is_year("first_year")
+    assert _is_year("sectors.*.covered_from")
+    assert not _is_year("targets.2027.national_cap_mt") and not _is_year("discount_rate")
+    assert not _is_year("sectors.steel.base_emissions_mt*") and not _is_year("unknown.steel.trading_from")
+
+
+def test_number_formats_by_unit_and_size():
+    """The workbook's (and the page's) number formats: years and counts plain or with
+    separators, fractions as percentages, decimals by unit, more for small typical values
+    (median of the non-zero magnitudes)."""
+    from model.report.plots import number_format
+
+    def fmt(column, values):
+        return number_format(column, pd.Series(values))
+
+    assert fmt("year", [2025, 2026]) == fmt("first_year", [2025]) == fmt("seed", [7]) == fmt("n", [3]) == "0"
+    assert fmt("scenario", [0, 1]) == fmt("step", [1]) == "0"
+    assert fmt("discount_factor", [1.0, 0.9]) == "0.0000"
+    assert fmt("free_share", [0.5, 1.0]) == "0.0%"
+    assert fmt("installations", [3, 4]) == fmt("count", [3.0, 40.0]) == "#,##0"
+    assert fmt("emissions_mt", [100.0, 60.0]) == "#,##0.0"  # whole but with a unit: its decimals
+    assert fmt("allowance_price_cny_per_t", [40.0, 60.0]) == fmt("cost_bn_cny", [1.5]) == "#,##0.00"
+    assert fmt("benchmark_t_per_unit", [1.5]) == "#,##0.000"
+    assert fmt("shortfall_mt", [0.15, -0.25, 0.0, 0.2]) == "#,##0.00"  # typical 0.2 Mt: two significant digits
+    assert fmt("shortfall_mt", [0.0012, 0.0015]) == "#,##0.0000"
+    assert fmt("shortfall_mt", [1e-12]) == "#,##0.000000"  # at most six decimals
+    assert fmt("ratio", [0.5, 1.25]) == "#,##0.00"
+    assert fmt("emissions_mt", [0.0, 0.0]) == "#,##0.0"
+    assert fmt("banked", [True, False]) is None and fmt("sector", ["power"]) is None
+
+
+def test_cell_text_is_the_number_as_its_format_writes_it():
+    from model.report.plots import _cell_text
+    assert _cell_text(1234.5, "#,##0.00") == "1,234.50"
+    assert _cell_text(1234.5, "0.0000") == "1234.5000"
+    assert _cell_text(0.1234, "0.0%") == "12.3%"
+    assert _cell_text(2027, "0") == "2027"
+    assert _cell_text(np.float64(12345.678), "#,##0") == "12,346"
+    assert _cell_text(True, "0") == "True" and _cell_text("power", "0") == "power" and _cell_text(5, None) == "5"
+
+
+def test_python_format_matches_the_excel_format():
+    from model.report.plots import _python_format
+    assert [_python_format(f) for f in ("#,##0.00", "#,##0", "0", "0.0000", "0.0%", "0%", "0.00%")] == [
+        ",.2f", ",.0f", ".0f", ".4f", ".1%", ".0%", ".2%"]
+
+
+def test_cell_as_text_on_the_page():
+    """'-' for missing and infinite, yes/no, whole numbers as they are, floats with thousands
+    separators and two decimals (or the format given)."""
+    from model.report.plots import _text
+    assert [_text(v) for v in (None, np.nan, np.inf, True, np.bool_(False), 7, np.int64(2027), 1234.567,
+                               np.float32(0.5), "power")] == [
+        "-", "-", "-", "yes", "no", "7", "2027", "1,234.57", "0.50", "power"]
+    assert _text(0.000125, "g") == "0.000125" and _text(1e-05, "g") == "1e-05"
+
+
+def test_html_table_headers_and_numbers():
+    """Headers with units (column names, or in words when readable), numbers formatted as in
+    the workbook, shares as percentages with '(%)', years plain, missing values '-'."""
+    from model.report.plots import html_table
+    table = pd.DataFrame({"year": [2025, 2030], "allowance_price_cny_per_t": [40.0, 1234.5],
+                          "free_share": [0.5, np.nan], "sector": ["power", "steel"]})
+    page = html_table(table)
+    assert page.startswith('<div class="scroll"><table') and page.endswith("</table></div>")
+    assert re.findall(r"<th>([^<]*)</th>", page) == ["year", "allowance_price_cny_per_t (CNY/t CO2)",
+                                                     "free_share (%)", "sector"]
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert cells == ["2025", "40.00", "50.0%", "power", "2030", "1,234.50", "-", "steel"]
+    readable = html_table(table, readable=True)
+    assert re.findall(r"<th>([^<]*)</th>", readable) == ["Year", "Allowance price (CNY/t CO2)", "Free share (%)",
+                                                         "Sector"]
+
+
+def test_html_page_title_subtitle_and_sections():
+    from model.report.plots import html_page
+    page = html_page("a <b> report", [("First & last", "<p>x</p>")], subtitle="  Dataset toy.  ")
+    assert "<title>a &lt;b&gt; report</title>" in page and "<h1>a &lt;b&gt; report</h1>" in page
+    assert '<p class="subtitle">Dataset toy.</p>\n<h2>First &amp; last</h2>\n<p>x</p>\n</body>' in page
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n')
+    assert 'class="subtitle"' not in html_page("t", [], subtitle="   ")
+
+
+def test_html_figures_caption_each_png_with_its_title_and_file(toy_results):
+    from model.report.plots import html_figures
+    figures = {"prices": plot_prices(toy_results)}
+    page = html_figures(figures, {"prices": b"\x89PNG"})
+    assert page == ('<figure id="prices"><img src="data:image/png;base64,iVBORw==" alt="Allowance price and '
+                    'national carbon value"><figcaption>Allowance price and national carbon value '
+                    '(plots/prices.png)</figcaption></figure>')
+
+
+def test_summary_json_as_rows():
+    from model.report.plots import summary_table
+    table = summary_table({"status": "optimal", "market": {"banking": False, "initial_bank_mt": 0.0},
+                           "years": ["2025", 2027]})
+    # pandas' json_normalize puts the nested keys after the plain ones
+    assert table.to_dict("list") == {"key": ["status", "years", "market.banking", "market.initial_bank_mt"],
+                                     "value": ["optimal", '["2025", 2027]', False, 0.0]}
+    assert summary_table({}).empty and list(summary_table({}).columns) == ["key", "value"]
