@@ -88,3 +88,52 @@ def test_every_bad_section_of_a_study_file_is_named_in_one_message(tmp_path):
         f"  {path}, key montecarlo.distributions.\"targets.2027.national_cap_mt*\".sd: expected a number of at least 0\n"
         f"  {path}, key montecarlo.distributions.\"discount_rate\".kind: found 'lognorm', expected one of "
         "'normal', 'lognormal', 'uniform', 'triangular' (did you mean 'lognormal' or 'normal'?)")
+
+
+@pytest.mark.parametrize("kind, text, message", [
+    ("sweep", None, "{path}: expected a study file (TOML, see README: Studies)"),
+    ("montecarlo", 'dataset = "x"\n[sweep]\ndiscount_rate = [0.1]\n',
+     "{path}: expected a [montecarlo] table with n, seed and [montecarlo.distributions]"),
+    ("sweep", 'dataset = "x"\nsweep = 5\n', "{path}, key sweep: found '5', expected a table [sweep]"),
+    ("sweep", 'dataset = "x"\n[sweep]\n', "{path}: expected [sweep] to give the values of at least one key"),
+    ("montecarlo", 'dataset = "x"\n[montecarlo]\nn = 2\nseed = 1\n',
+     "{path}: expected [montecarlo.distributions] to give at least one KEY = { kind = ..., ... }"),
+    ("montecarlo", 'dataset = "x"\n[montecarlo]\nn = 2\nsede = 1\n[montecarlo.distributions]\n'
+                   'discount_rate = {kind = "uniform", low = 0.1, high = 0.2}\n',
+     "2 problems in the inputs:\n"
+     "  {path}, key montecarlo.sede: found '1', expected n, seed or [montecarlo.distributions] (did you mean 'seed'?)\n"
+     "  {path}, key montecarlo.seed: expected a whole number from 0 to 4294967295"),
+    ("sweep", '[sweep]\ndiscount_rate = []\n',
+     "2 problems in the inputs:\n  {path}, key dataset: expected text\n"
+     "  {path}, key sweep.\"discount_rate\": found '[]', expected a list of values, e.g. [2027, 2028]"),
+    ("sweep", 'dataset = "x"\n[sweep]\ndiscount_rate = [0.1]\n[sweep.targets]\n"2027.national_cap_mt" = 5\n',
+     "{path}, key sweep.\"targets.2027.national_cap_mt\": found '5', expected a list of values, e.g. [2027, 2028]"),
+])
+def test_each_study_file_problem_in_full(tmp_path, kind, text, message):
+    """The one message a study file's problem gives: the file, the key (a nested table's keys
+    joined with dots), what was found and what to write instead."""
+    path = tmp_path / "study.toml"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        read_study_file(path, kind)
+    assert str(caught.value) == message.replace("{path}", str(path))
+
+
+def test_a_study_file_that_is_not_toml_says_where(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text('dataset = "x"\n[sweep\n')
+    with pytest.raises(InputError) as caught:
+        read_study_file(path, "sweep")
+    message = str(caught.value)  # then tomllib's own words, which name the line
+    assert message.startswith(f"{path}: expected a valid TOML file (") and "line 2" in message
+
+
+def test_a_folder_without_the_study_files_is_not_a_study(tmp_path):
+    from model import EtscapError
+    from model.studies.study import Study
+    (tmp_path / "study.json").write_text("{}")
+    (tmp_path / "scenarios.csv").mkdir()  # a folder of that name is not the file
+    with pytest.raises(EtscapError) as caught:
+        Study.read(tmp_path)
+    assert str(caught.value) == f"{tmp_path} is not a study folder: scenarios.csv, years.parquet missing"
