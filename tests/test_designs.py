@@ -215,3 +215,66 @@ def test_a_bad_design_study_names_its_key(tmp_path):
     from model.data import schema
     assert ('key design_comparison.designs."absolute": found \'cap\', expected columns of cap_rules.csv: '
             + ", ".join(schema.CAP_RULES.by_name)) in message  # the columns a rule may have
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.replace('dataset = "toy"', 'dataset = 3\nouts = "x"'),
+     "2 problems in the inputs:\n  {path}, key outs: found 'outs', expected dataset, out or [design_comparison]\n"
+     "  {path}, key dataset: found '3', expected the dataset folder, relative to the study file"),
+    (lambda t: 'dataset = "toy"\nouts = 1\ndesign_comparison = 1\n',
+     "2 problems in the inputs:\n  {path}, key outs: found 'outs', expected dataset, out or [design_comparison]\n"
+     "  {path}, key design_comparison: found '1', expected a [design_comparison] table with n, seed, designs and "
+     "distributions"),
+    (lambda t: t.replace('"intensity" = [{sector = "power", from_year = 2025, basis = "intensity"}]',
+                         '"intensity" = "' + "x" * 100 + '"'),  # what was found is cut at 80 characters
+     "{path}, key design_comparison.designs.\"intensity\": found '" + "x" * 80 + "', expected a list of "
+     "cap_rules.csv rows as tables"),
+    (lambda t: t.replace("seed = 7", "seed = -1\nseeds = 2").replace("years = [2025]", "years = 2025"),
+     "3 problems in the inputs:\n"
+     "  {path}, key design_comparison.seeds: found 'seeds', expected n, seed, years, [designs] or [distributions]\n"
+     "  {path}, key design_comparison.seed: found '-1', expected a whole number from 0 to 4294967295\n"
+     "  {path}, key design_comparison.years: found '2025', expected a list of years, e.g. [2027, 2030]"),
+    (lambda t: t.replace("seed = 7", "seed = true").replace("n = 3", "n = 100001"),
+     "2 problems in the inputs:\n"
+     "  {path}, key design_comparison.n: found '100001', expected a whole number of draws from 1 to 100000\n"
+     "  {path}, key design_comparison.seed: found 'True', expected a whole number from 0 to 4294967295"),
+    (lambda t: t.replace('"intensity" = [{sector = "power", from_year = 2025, basis = "intensity"}]', '"intensity" = 5'),
+     "{path}, key design_comparison.designs.\"intensity\": found '5', expected a list of cap_rules.csv rows as tables"),
+    (lambda t: t.split("[design_comparison.designs]")[0] + '[design_comparison.distributions]\n'
+     '"x" = {kind = "uniform", low = 2, high = 1}\n"y" = {kind = "normal", mean = 1}\n',
+     "3 problems in the inputs:\n"
+     "  {path}, key design_comparison.designs: expected a table of NAME = [{sector = ..., from_year = ..., "
+     "basis = ...}, ...]\n"
+     "  {path}, key design_comparison.distributions.\"x\".high: found '1.0', expected at least low (2.0)\n"
+     "  {path}, key design_comparison.distributions.\"y\".sd: expected a number of at least 0"),
+    (lambda t: t.split("[design_comparison.distributions]")[0],
+     "{path}, key design_comparison.distributions: expected a table of \"KEY [KEY ...]\" = { kind = ..., ... }"),
+])
+def test_each_design_study_problem_in_full(tmp_path, change, message):
+    """A design_comparison file's problems, all in one message: each names the file and the
+    key, what was found and what to write (a bad distribution's own words included)."""
+    from model.errors import InputError
+    from model.studies.designs import read_design_study
+    study = tmp_path / "designs.toml"
+    study.write_text(change(DESIGN_STUDY))
+    with pytest.raises(InputError) as caught:
+        read_design_study(study)
+    assert str(caught.value) == message.replace("{path}", str(study))
+
+
+def test_a_design_study_reads_its_designs_draws_and_paths(tmp_path):
+    """The file of test_design_comparison_command_end_to_end, read: the dataset and out beside
+    it, both designs' rules, one distribution for two keys drawn together, the years."""
+    from model.studies.designs import read_design_study
+    study = tmp_path / "sub" / "designs.toml"
+    study.parent.mkdir()
+    study.write_text(DESIGN_STUDY.replace('dataset = "toy"', 'dataset = "../toy"\nout = "out"'))
+    read = read_design_study(study)
+    assert (read.dataset, read.out, read.n, read.seed, read.years) == (tmp_path / "toy", tmp_path / "sub" / "out", 3,
+                                                                       7, (2025,))
+    assert read.designs == {"intensity": INTENSITY, "absolute": ABSOLUTE}
+    (keys, spec), = read.distributions.items()
+    assert keys == ("sectors.power.base_emissions_mt*", "sectors.power.base_output*")
+    assert (spec.kind, spec.parameters) == ("uniform", {"low": 0.85, "high": 0.9})
+    study.write_text(DESIGN_STUDY.replace('dataset = "toy"', 'dataset = "toy"\nout = ""'))
+    assert read_design_study(study).out is None
