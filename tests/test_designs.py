@@ -278,3 +278,21 @@ def test_a_design_study_reads_its_designs_draws_and_paths(tmp_path):
     assert (spec.kind, spec.parameters) == ("uniform", {"low": 0.85, "high": 0.9})
     study.write_text(DESIGN_STUDY.replace('dataset = "toy"', 'dataset = "toy"\nout = ""'))
     assert read_design_study(study).out is None
+
+
+def test_a_design_s_rules_become_a_cap_rules_table():
+    """Rules given as rows are numbered as CSV rows from 2 (the header is row 1); a column not
+    given takes its declared default (reduction 0, source blank), a benchmark not given stays
+    blank; the types are those cap_rules.csv reads to."""
+    from model.studies.designs import cap_rules_table
+    table = cap_rules_table([{"sector": "power", "from_year": 2025, "basis": "intensity"},
+                             {"sector": "steel", "from_year": 2027, "basis": "absolute", "reduction": 0.02,
+                              "benchmark_t_per_unit": None}])
+    assert (list(table.index), table.index.name) == ([2, 3], "row")
+    assert table.columns.tolist() == ["sector", "from_year", "basis", "reduction", "benchmark_t_per_unit", "source"]
+    assert table[["sector", "from_year", "basis", "reduction", "source"]].to_dict("list") == {
+        "sector": ["power", "steel"], "from_year": [2025, 2027], "basis": ["intensity", "absolute"],
+        "reduction": [0.0, 0.02], "source": ["", ""]}
+    assert table["benchmark_t_per_unit"].isna().all()
+    assert [str(t) for t in table.dtypes] == ["object", "Int64", "object", "float64", "float64", "object"]
+    assert cap_rules_table(pd.DataFrame(table.reset_index(drop=True))).equals(table)  # a table is taken as it is
