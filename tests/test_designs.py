@@ -296,3 +296,27 @@ def test_a_design_s_rules_become_a_cap_rules_table():
     assert table["benchmark_t_per_unit"].isna().all()
     assert [str(t) for t in table.dtypes] == ["object", "Int64", "object", "float64", "float64", "object"]
     assert cap_rules_table(pd.DataFrame(table.reset_index(drop=True))).equals(table)  # a table is taken as it is
+
+
+def test_the_realised_years_of_a_draw_10_percent_higher(toy):
+    """Intensity held, power's output and BAU 10% higher (BAU 110): its caps are 75, 60, 50 x
+    1.1 = 82.5, 66, 55 Mt, met at 40 CNY/t (step B at the margin; in 2027 all of A 22 and B
+    33). Steel and rest keep their planned measures: 45 + 45 Mt in 2025-26; in 2027 the plan
+    had steel also use 5 Mt of B (national 135 = power 50 + 85), so 40 + 45. National count
+    172.5, 156, 140 against 165, 150, 135: missed by 7.5, 6 and 5 Mt. PV cost: 2025 power 22
+    x 10 + 5.5 x 40, steel 5 x 20, rest 5 x 30 = 690 M; 2026 (220 + 22 x 40 + 250) / 1.1;
+    2027 (220 + 33 x 40 + 100 + 5 x 60 + 150) / 1.21."""
+    # a net-GHG target: 10 Mt of non-CO2 gases counted and 10 Mt of sinks deducted each year, the same count
+    toy = apply_overrides(toy, {"targets.scope": "net_ghg", "targets.*.non_co2_mt": 10.0, "targets.*.sinks_mt": 10.0})
+    planned = plan(toy, INTENSITY, "intensity")
+    outcome = realise(planned, _drawn(toy, 1.1))
+    years = outcome["years"]
+    assert years.columns.tolist() == ["year", "allowance_price_cny_per_t", "ets_cap_mt", "ets_emissions_mt",
+                                      "national_count_mt", "national_target_mt", "miss_mt"]
+    assert years.to_dict("list") == {
+        "year": [2025, 2026, 2027], "allowance_price_cny_per_t": pytest.approx([40.0, 40.0, 40.0]),
+        "ets_cap_mt": pytest.approx([82.5, 66.0, 55.0]), "ets_emissions_mt": pytest.approx([82.5, 66.0, 55.0]),
+        "national_count_mt": pytest.approx([172.5, 156.0, 140.0]),
+        "national_target_mt": pytest.approx([165.0, 150.0, 135.0]), "miss_mt": pytest.approx([7.5, 6.0, 5.0])}
+    assert outcome["objective_bn_cny"] == pytest.approx((690 + (220 + 880 + 250) / 1.1
+                                                         + (220 + 1320 + 100 + 300 + 150) / 1.21) / 1e3)
