@@ -1146,3 +1146,55 @@ def test_summary_json_as_rows():
     assert table.to_dict("list") == {"key": ["status", "years", "market.banking", "market.initial_bank_mt"],
                                      "value": ["optimal", '["2025", 2027]', False, 0.0]}
     assert summary_table({}).empty and list(summary_table({}).columns) == ["key", "value"]
+
+
+def test_the_lead_says_an_overshoot_over_several_years_and_its_sources(toy_results):
+    """The findings' first sentence on the toy (prices 40 -> 60 CNY/t, ETS cap 125 -> 90 Mt),
+    then an overshoot of 1,234.56 Mt over 2026-2027 from two sources, each with its Mt;
+    none is said for an overshoot of 0."""
+    import dataclasses
+
+    from model.report.plots import _overshoot_sentence, results_lead
+    years = toy_results.years.assign(national_overshoot_mt=[0.0, 1000.0, 234.56])
+    summary = {**toy_results.summary, "national_overshoot_mt": 1234.56,
+               "national_overshoot_by_source_mt": {"offsets outside the national count": 1000.0,
+                                                   "allowances sold at the price ceiling": 234.56}}
+    results = dataclasses.replace(toy_results, years=years, summary=summary)
+    assert results_lead(results) == (
+        "The allowance price goes from 40 CNY/t in 2025 to 60 CNY/t in 2027 (year-t money) while the ETS cap goes "
+        "from 125 to 90 Mt CO2; the abatement cost is 3 bn CNY in present value. The national target is exceeded "
+        "by 1,234.6 Mt CO2 over the horizon (2026-2027): offsets outside the national count (1,000.0 Mt); "
+        "allowances sold at the price ceiling (234.6 Mt).")
+    no_sources = dataclasses.replace(results, summary={**summary, "national_overshoot_by_source_mt": {}})
+    assert _overshoot_sentence(no_sources).endswith("(2026-2027): rules' allowances.")
+    assert _overshoot_sentence(dataclasses.replace(results, summary={**summary, "national_overshoot_mt": 0.0})) == ""
+    assert _overshoot_sentence(toy_results) == ""
+
+
+def test_study_settings_shown_on_the_page():
+    """The Settings a study page shows: the listed keys in their order, present and not
+    None; the dataset and the study file by their names only; parameters and named
+    scenarios joined."""
+    from model.report.plots import _study_settings
+    info = {"seed": 7, "kind": "montecarlo", "dataset": "/home/x/inputs/china", "study_file": "/home/x/s/mc.toml",
+            "n": None, "workers": 2, "versions": {"python": "3.12"}, "parameters": ["a.b", "c.d"],
+            "named_scenarios": ["banking", "aluminium-2030"]}
+    assert _study_settings(info) == {"kind": "montecarlo", "dataset": "china", "study_file": "mc.toml", "seed": 7,
+                                     "workers": 2, "parameters": "a.b, c.d",
+                                     "named_scenarios": "banking, aluminium-2030"}
+    assert _study_settings({"kind": "sweep"}) == {"kind": "sweep", "parameters": ""}
+
+
+def test_a_study_without_an_optimal_scenario_has_nothing_to_draw(small_values_sweep, caplog):
+    import dataclasses
+    import logging
+
+    from model.report.plots import study_figures
+    with pytest.raises(EtscapError) as caught:
+        study_figures(dataclasses.replace(small_values_sweep, years=small_values_sweep.years.iloc[:0]))
+    assert str(caught.value) == "the study has no optimal scenario to draw: see scenarios.csv (status, message)"
+    two = dataclasses.replace(small_values_sweep, info={**small_values_sweep.info, "parameters": ["a", "b"]})
+    with caplog.at_level(logging.INFO, logger="model.report.plots"):
+        assert list(study_figures(two)) == ["price_fan", "price_distribution"]
+    assert "a sweep of 2 parameters: no plot against one swept value" in caplog.messages
+    assert list(study_figures(small_values_sweep)) == ["price_fan", "price_distribution", "sweep"]
