@@ -215,6 +215,9 @@ def test_infeasible_allocation_names_rule_and_year(toy_path):
     ({"allocation.objective": "max_auction_revenue", "allocation.max_burden_share": 0.015},
      "the allocation rules cannot all be met: burden_limit fails in 2027; raise max_burden_share in targets.csv (or "
      "allocation.max_burden_share) or use objective = 'min_max_burden'"),
+    ({"targets.*.max_auction_share": 0.1, "sectors.power.free_share_max": 0.3},
+     "the allocation rules cannot all be met: maximum_auction fails in 2025, 2026, 2027; raise max_auction_share in "
+     "targets.csv (blank means min_auction_share) or free_share_max in sectors.csv or allocation.csv"),
     # two rules broken at once: no single rule's removal makes stage 2 feasible
     ({"targets.*.min_auction_share": 0.9, "allocation.objective": "max_auction_revenue",
       "allocation.max_burden_share": 0.001},
