@@ -1198,3 +1198,50 @@ def test_a_study_without_an_optimal_scenario_has_nothing_to_draw(small_values_sw
         assert list(study_figures(two)) == ["price_fan", "price_distribution"]
     assert "a sweep of 2 parameters: no plot against one swept value" in caplog.messages
     assert list(study_figures(small_values_sweep)) == ["price_fan", "price_distribution", "sweep"]
+
+
+def test_who_pays_table_by_hand(toy_results):
+    """2027 at 60 CNY/t: steel emits 40 Mt on 30 free, buys 10 Mt (0.6 bn) on top of its 0.4
+    bn abatement cost, a burden of 1.0 bn (2% of its 50 bn value added), its free allowances
+    worth 30 x 60 = 1.8 bn; power emits 50 on 60 free and sells 10 (-0.6 bn) besides its 1.4
+    bn cost: 0.8 bn, and 3.6 bn of free allowances. Largest burden first. In 2025 steel
+    simulates: its free allocation, the whole rule cap, has no market value."""
+    from model.report.plots import burden_table
+    table = burden_table(toy_results)  # the toy's last year, 2027
+    assert table.columns.tolist() == ["sector", "phase", "abatement_cost_bn_cny", "allowance_purchases_bn_cny",
+                                      "burden_bn_cny", "burden_share_of_value_added", "free_allocation_value_bn_cny"]
+    assert table[["sector", "phase"]].values.tolist() == [["steel", "trading"], ["power", "trading"]]
+    numbers = table.drop(columns=["sector", "phase"]).to_numpy()
+    assert numbers.tolist() == [pytest.approx([0.4, 0.6, 1.0, 0.02, 1.8]), pytest.approx([1.4, -0.6, 0.8, 0.008, 3.6])]
+    first = burden_table(toy_results, 2025)
+    assert first[["sector", "phase"]].values.tolist() == [["power", "trading"], ["steel", "simulation"]]
+    assert first["free_allocation_value_bn_cny"].tolist() == pytest.approx([78 * 40 / 1e3, 0.0])
+
+
+def test_installations_summarised_by_sector_and_year():
+    """Three steel installations in 2030 short by 1.5 and 2.5 Mt and long by 1 Mt (emitting
+    10, 5 and 4 Mt); three power ones: short by 0.5 Mt of 20, exactly covered (0 of 8, not
+    short) and short by 0.2 Mt with no emissions of its own (no share). By sector: how many,
+    how many short, the shortfall and surplus, their compliance cost, and the median
+    installation's shortfall share (steel: 0.15, 0.5, -0.25 -> 0.15; power: 0.025, 0 -> 0.0125)."""
+    from model.report.plots import facility_summary, installations_table
+    facilities = pd.DataFrame({
+        "facility_id": ["s1", "s2", "s3", "p1", "p2", "p3", "s1"],
+        "sector": ["steel", "steel", "steel", "power", "power", "power", "steel"],
+        "year": [2030] * 6 + [2031], "region": ["Hebei", "Hebei", "Jiangsu", "Hebei", "Hebei", "Hebei", "Hebei"],
+        "shortfall_mt": [1.5, 2.5, -1.0, 0.5, 0.0, 0.2, 3.0], "emissions_mt": [10.0, 5.0, 4.0, 20.0, 8.0, 0.0, 9.0],
+        "compliance_cost_bn_cny": [0.1, 0.2, -0.05, 0.03, 0.0, 0.01, 0.3]})
+    summary = facility_summary(facilities)
+    assert summary.to_dict("list") == {
+        "sector": ["steel", "power", "steel"], "year": [2030, 2030, 2031], "installations": [3, 3, 1],
+        "installations_short": [2, 2, 1], "shortfall_mt": pytest.approx([4.0, 0.7, 3.0]),
+        "surplus_mt": [1.0, 0.0, 0.0], "compliance_cost_bn_cny": pytest.approx([0.25, 0.04, 0.3])}
+    table = installations_table(facilities, 2030)
+    assert table["sector"].tolist() == ["power", "steel"]  # by name
+    assert table[["installations", "installations_short", "shortfall_mt", "surplus_mt"]].values.tolist() == [
+        [3, 2, pytest.approx(0.7), 0.0], [3, 2, 4.0, 1.0]]
+    assert table["median_shortfall_share"].tolist() == pytest.approx([0.0125, 0.15])
+    by_region = installations_table(facilities, 2030, by=["region", "sector"])
+    assert by_region[["region", "sector", "installations", "median_shortfall_share"]].values.tolist() == [
+        ["Hebei", "power", 3, pytest.approx(0.0125)], ["Hebei", "steel", 2, pytest.approx((0.15 + 0.5) / 2)],
+        ["Jiangsu", "steel", 1, pytest.approx(-0.25)]]
