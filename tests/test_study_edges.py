@@ -3,12 +3,13 @@ rest of the suite let survive: see benchmarks/mutation.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from model import InputError, load_dataset
 from model.report.plots import WORKBOOK_MAX_ROWS, _fits_a_sheet, write_report
-from model.studies.study import read_study_file, sweep
+from model.studies.study import monte_carlo_inputs, read_study_file, sweep, sweep_inputs
 from tests.conftest import TOY
 
 
@@ -137,3 +138,58 @@ def test_a_folder_without_the_study_files_is_not_a_study(tmp_path):
     with pytest.raises(EtscapError) as caught:
         Study.read(tmp_path)
     assert str(caught.value) == f"{tmp_path} is not a study folder: scenarios.csv, years.parquet missing"
+
+
+RANGE = {"kind": "uniform", "low": 0.0, "high": 1.0}
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda ds: monte_carlo_inputs(ds, 0, {"discount_rate": RANGE}, 1),
+     "monte_carlo distributions, n: found '0', expected a whole number of draws of at least 1"),
+    (lambda ds: monte_carlo_inputs(ds, True, {"discount_rate": RANGE}, 1),
+     "monte_carlo distributions, n: found 'True', expected a whole number of draws of at least 1"),
+    (lambda ds: monte_carlo_inputs(ds, 3, {}, 1), "monte_carlo distributions: expected a distribution for at least one key"),
+    (lambda ds: monte_carlo_inputs(ds, 3, {"name": RANGE, "discount_rate": {"kind": "uniform", "low": 2, "high": 1}}, 1),
+     "2 problems in the inputs:\n  monte_carlo distributions, key \"name\": expected a numeric input (name is str)\n"
+     "  monte_carlo distributions, key \"discount_rate\".high: found '1.0', expected at least low (2.0)"),
+    (lambda ds: sweep_inputs(ds, {"discount_rate": list(range(1000)), "market.initial_bank_mt": list(range(1001))}),
+     "sweep grid: found '1,001,000 scenarios (1000 x 1001)', expected at most 1,000,000 scenarios, the limit of "
+     "montecarlo.n (fewer values)"),
+    (lambda ds: sweep_inputs(ds, {"discount_rate": list(range(1_000_001))}, mode="zip"),
+     "sweep grid: found '1,000,001 scenarios', expected at most 1,000,000 scenarios, the limit of montecarlo.n "
+     "(fewer values)"),
+    (lambda ds: sweep_inputs(ds, {"discount_rate": [], "market.initial_bank_mt": [1]}),
+     "sweep grid, key \"discount_rate\": found '[]', expected a non-empty list of values"),
+])
+def test_scenario_tables_refused_in_full(call, message):
+    with pytest.raises(InputError) as caught:
+        call(load_dataset(TOY))
+    assert str(caught.value) == message
+
+
+def test_a_sweep_of_exactly_the_scenario_limit_is_allowed():
+    """1,000 x 1,000 = 1,000,000 scenarios: the limit itself is allowed (checked before any row
+    is made; this test makes them)."""
+    table = sweep_inputs(load_dataset(TOY), {"discount_rate": [0.05] * 1000, "market.initial_bank_mt": [1.0] * 1000})
+    assert len(table) == 1_000_000
+
+
+def test_scenario_tables_in_order_and_whole_years_drawn_whole():
+    """A product grid varies its first key slowest; a drawn year (set, or shifted with '+')
+    is rounded to a whole number, a fraction stays a fraction."""
+    dataset = load_dataset(TOY)
+    grid = sweep_inputs(dataset, {"discount_rate": [0.05, 0.1], "market.initial_bank_mt": [1, 2, 3]})
+    assert grid.values.tolist() == [[0.05, 1], [0.05, 2], [0.05, 3], [0.1, 1], [0.1, 2], [0.1, 3]]
+    zipped = sweep_inputs(dataset, {"discount_rate": [0.05, 0.1], "market.initial_bank_mt": [1, 2]}, mode="zip")
+    assert zipped.values.tolist() == [[0.05, 1], [0.1, 2]]
+    draws = monte_carlo_inputs(dataset, 3, {
+        "sectors.steel.trading_from": {"kind": "uniform", "low": 2025.6, "high": 2026.4},
+        "sectors.steel.trading_from+": {"kind": "uniform", "low": 0.6, "high": 1.4},
+        "discount_rate": {"kind": "uniform", "low": 0.05, "high": 0.1}}, 1)
+    assert draws["sectors.steel.trading_from"].tolist() == [2026, 2026, 2026]
+    assert draws["sectors.steel.trading_from+"].tolist() == [1, 1, 1]
+    assert [str(t) for t in draws.dtypes] == ["int64", "int64", "float64"]
+    assert draws["discount_rate"].between(0.05, 0.1).all() and draws["discount_rate"].nunique() == 3
+    factors = monte_carlo_inputs(dataset, 2, {"sectors.steel.trading_from*": {"kind": "uniform", "low": 1.0,
+                                                                               "high": 1.001}}, 1)
+    assert factors.dtypes.tolist() == [np.float64] and factors.iloc[:, 0].between(1.0, 1.001).all()  # a factor
