@@ -238,7 +238,8 @@ def test_a_bad_design_study_names_its_key(tmp_path):
      "2 problems in the inputs:\n"
      "  {path}, key design_comparison.n: found '100001', expected a whole number of draws from 1 to 100000\n"
      "  {path}, key design_comparison.seed: found 'True', expected a whole number from 0 to 4294967295"),
-    (lambda t: t.replace('"intensity" = [{sector = "power", from_year = 2025, basis = "intensity"}]', '"intensity" = 5'),
+    (lambda t: t.replace('"intensity" = [{sector = "power", from_year = 2025, basis = "intensity"}]',
+                         '"intensity" = 5'),
      "{path}, key design_comparison.designs.\"intensity\": found '5', expected a list of cap_rules.csv rows as tables"),
     (lambda t: t.split("[design_comparison.designs]")[0] + '[design_comparison.distributions]\n'
      '"x" = {kind = "uniform", low = 2, high = 1}\n"y" = {kind = "normal", mean = 1}\n',

@@ -86,7 +86,8 @@ def test_every_bad_section_of_a_study_file_is_named_in_one_message(tmp_path):
         "4 problems in the inputs:\n"
         f"  {path}, key allocatoin: found 'True', expected a known key (did you mean 'allocation'?)\n"
         f"  {path}, key sweep.\"discount_rate\": found '0.05', expected a list of values, e.g. [2027, 2028]\n"
-        f"  {path}, key montecarlo.distributions.\"targets.2027.national_cap_mt*\".sd: expected a number of at least 0\n"
+        f"  {path}, key montecarlo.distributions.\"targets.2027.national_cap_mt*\".sd: expected a number of at "
+        "least 0\n"
         f"  {path}, key montecarlo.distributions.\"discount_rate\".kind: found 'lognorm', expected one of "
         "'normal', 'lognormal', 'uniform', 'triangular' (did you mean 'lognormal' or 'normal'?)")
 
@@ -148,8 +149,10 @@ RANGE = {"kind": "uniform", "low": 0.0, "high": 1.0}
      "monte_carlo distributions, n: found '0', expected a whole number of draws of at least 1"),
     (lambda ds: monte_carlo_inputs(ds, True, {"discount_rate": RANGE}, 1),
      "monte_carlo distributions, n: found 'True', expected a whole number of draws of at least 1"),
-    (lambda ds: monte_carlo_inputs(ds, 3, {}, 1), "monte_carlo distributions: expected a distribution for at least one key"),
-    (lambda ds: monte_carlo_inputs(ds, 3, {"name": RANGE, "discount_rate": {"kind": "uniform", "low": 2, "high": 1}}, 1),
+    (lambda ds: monte_carlo_inputs(ds, 3, {}, 1),
+     "monte_carlo distributions: expected a distribution for at least one key"),
+    (lambda ds: monte_carlo_inputs(ds, 3, {"name": RANGE,
+                                           "discount_rate": {"kind": "uniform", "low": 2, "high": 1}}, 1),
      "2 problems in the inputs:\n  monte_carlo distributions, key \"name\": expected a numeric input (name is str)\n"
      "  monte_carlo distributions, key \"discount_rate\".high: found '1.0', expected at least low (2.0)"),
     (lambda ds: sweep_inputs(ds, {"discount_rate": list(range(1000)), "market.initial_bank_mt": list(range(1001))}),
