@@ -1245,3 +1245,30 @@ def test_installations_summarised_by_sector_and_year():
     assert by_region[["region", "sector", "installations", "median_shortfall_share"]].values.tolist() == [
         ["Hebei", "power", 3, pytest.approx(0.0125)], ["Hebei", "steel", 2, pytest.approx((0.15 + 0.5) / 2)],
         ["Jiangsu", "steel", 1, pytest.approx(-0.25)]]
+
+
+def test_results_page_title_subtitle_and_settings(toy_results):
+    """The toy's page: titled by the scenario's name, its description as the subtitle with
+    the dataset's folder name and the status; the Settings table writes numbers in short
+    form (0.1, 0.05), switches as yes/no, unset values as '-'; the sectors table is headed
+    with the milestone years. Without a description the subtitle starts at 'Dataset'."""
+    import dataclasses
+
+    from model.report.plots import results_html
+    page = results_html(toy_results, {}, {})
+    assert "<title>etscap report: toy</title>" in page
+    assert re.findall(r'<p class="subtitle">(.*?)</p>', page) == [
+        "Power trades from 2025, steel simulates in 2025 and trades from 2026, rest of economy outside. "
+        "Dataset toy, status optimal."]
+    assert _sections(page) == ["Findings", "Charts", "Settings", "Years", "Sectors in 2025, 2026, 2027"]
+    settings = page[page.index("<h2>Settings</h2>"):page.index("<h2>Years</h2>")]
+    assert re.findall(r"<th>([^<]*)</th>", settings) == ["setting", "value"]
+    rows = dict(re.findall(r"<tr>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*</tr>", settings))
+    assert {key: rows[key] for key in ("name", "first_year", "discount_rate", "market.banking",
+                                       "market.bank_limit_mt", "allocation.max_burden_share", "dataset")} == {
+        "name": "toy", "first_year": "2025", "discount_rate": "0.1", "market.banking": "no",
+        "market.bank_limit_mt": "-", "allocation.max_burden_share": "0.05", "dataset": "toy"}
+    settings = {k: v for k, v in toy_results.summary["settings"].items() if k != "description"}
+    plain = dataclasses.replace(toy_results, summary={**toy_results.summary, "settings": settings})
+    assert re.findall(r'<p class="subtitle">(.*?)</p>', results_html(plain, {}, {})) == [
+        "Dataset toy, status optimal."]
