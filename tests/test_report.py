@@ -1272,3 +1272,7 @@ def test_results_page_title_subtitle_and_settings(toy_results):
     plain = dataclasses.replace(toy_results, summary={**toy_results.summary, "settings": settings})
     assert re.findall(r'<p class="subtitle">(.*?)</p>', results_html(plain, {}, {})) == [
         "Dataset toy, status optimal."]
+    dotted = dataclasses.replace(toy_results, summary={**toy_results.summary,
+                                                       "settings": {**settings, "description": "A case."}})
+    assert re.findall(r'<p class="subtitle">(.*?)</p>', results_html(dotted, {}, {})) == [
+        "A case. Dataset toy, status optimal."]  # one full stop, not two
