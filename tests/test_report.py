@@ -1276,3 +1276,12 @@ def test_results_page_title_subtitle_and_settings(toy_results):
                                                        "settings": {**settings, "description": "A case."}})
     assert re.findall(r'<p class="subtitle">(.*?)</p>', results_html(dotted, {}, {})) == [
         "A case. Dataset toy, status optimal."]  # one full stop, not two
+
+
+def test_plots_folder_refuses_a_file_in_its_place(tmp_path):
+    from model.report.plots import plots_folder
+    assert plots_folder(tmp_path) == tmp_path / "plots"  # not made yet: the figures' writer makes it
+    (tmp_path / "plots").write_text("not a folder")
+    with pytest.raises(EtscapError) as caught:
+        plots_folder(tmp_path)
+    assert str(caught.value) == f"{tmp_path / 'plots'} is a file, not a folder: remove it and run report again"
