@@ -1285,3 +1285,27 @@ def test_plots_folder_refuses_a_file_in_its_place(tmp_path):
     with pytest.raises(EtscapError) as caught:
         plots_folder(tmp_path)
     assert str(caught.value) == f"{tmp_path / 'plots'} is a file, not a folder: remove it and run report again"
+
+
+def test_workbook_columns_fit_their_numbers_and_header_words(tmp_path):
+    """A sheet's column is as wide as its widest formatted value or its header's longest word
+    (headers wrap), at least 8 characters, plus 2, at most 45; the Summary sheet's at least 12.
+    Key columns (year, sector) stay frozen with the header, and the sheet has a filter."""
+    import openpyxl
+
+    from model.report.plots import write_workbook
+    table = pd.DataFrame({"year": [2025], "sector": ["power"], "allowance_price_cny_per_t": [1234567.891],
+                          "source": ["x" * 60]})
+    path = write_workbook(tmp_path / "book.xlsx", {"prices": table}, [("Heading", table[["year"]])], "title")
+    book = openpyxl.load_workbook(path)
+    sheet = book["prices"]
+    widths = [sheet.column_dimensions[c].width for c in "ABCD"]
+    # year: 8 + 2; sector: 'sector' 6 -> 8 + 2; price: '1,234,567.89' 12 and 'allowance_price_cny_per_t' 25 -> 27;
+    # source: 60 -> 45
+    assert widths == [10, 10, 27, 45]
+    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref == "A1:D2"
+    assert book["Summary"].column_dimensions["A"].width == 14 and book["Summary"]["A1"].value == "title"
+    assert book.sheetnames == ["Summary", "prices"]
+    long = pd.DataFrame({"note": ["a"] * 199 + ["b" * 20, "c" * 40]})  # only the first 200 rows are measured
+    path = write_workbook(tmp_path / "long.xlsx", {"long": long})
+    assert openpyxl.load_workbook(path)["long"].column_dimensions["A"].width == 22
