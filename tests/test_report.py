@@ -1309,3 +1309,16 @@ def test_workbook_columns_fit_their_numbers_and_header_words(tmp_path):
     long = pd.DataFrame({"note": ["a"] * 199 + ["b" * 20, "c" * 40]})  # only the first 200 rows are measured
     path = write_workbook(tmp_path / "long.xlsx", {"long": long})
     assert openpyxl.load_workbook(path)["long"].column_dimensions["A"].width == 22
+
+
+def test_findings_headings_by_what_the_run_has(toy_results, toy_least_cost):
+    """The findings' headed tables: who pays in the chosen year (default the toy's last, 2027)
+    only with stage 2's burden; installations only with a registry."""
+    from model.report.plots import results_findings
+    common = ["Headline numbers", "Price, caps, emissions and cost in the target years",
+              "What sets the price: the abatement measures at the margin"]
+    assert [h for h, _ in results_findings(toy_results)] == [*common, "Who pays in 2027 (bn CNY, 2027 money)"]
+    assert [h for h, _ in results_findings(toy_results, 2025)][-1] == "Who pays in 2025 (bn CNY, 2025 money)"
+    assert [h for h, _ in results_findings(toy_least_cost)] == common
+    who_pays_2025 = results_findings(toy_results, 2025)[-1][1]
+    assert who_pays_2025["free_allocation_value_bn_cny"].tolist() == pytest.approx([78 * 40 / 1e3, 0.0])
