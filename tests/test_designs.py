@@ -250,6 +250,13 @@ def test_a_bad_design_study_names_its_key(tmp_path):
      "  {path}, key design_comparison.distributions.\"y\".sd: expected a number of at least 0"),
     (lambda t: t.split("[design_comparison.distributions]")[0],
      "{path}, key design_comparison.distributions: expected a table of \"KEY [KEY ...]\" = { kind = ..., ... }"),
+    (lambda t: t.replace('basis = "intensity"}]', 'basis = "intensity", cap = 1}]')
+     .replace('"absolute" = [{sector = "power", from_year = 2025, basis = "absolute"}]', '"absolute" = 5'),
+     "2 problems in the inputs:\n"  # a design with a stray column does not stop the next design's check
+     "  {path}, key design_comparison.designs.\"intensity\": found 'cap', expected columns of cap_rules.csv: "
+     "sector, from_year, basis, reduction, benchmark_t_per_unit, source\n"
+     "  {path}, key design_comparison.designs.\"absolute\": found '5', expected a list of cap_rules.csv rows as "
+     "tables"),
 ])
 def test_each_design_study_problem_in_full(tmp_path, change, message):
     """A design_comparison file's problems, all in one message: each names the file and the
