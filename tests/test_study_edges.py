@@ -196,3 +196,17 @@ def test_scenario_tables_in_order_and_whole_years_drawn_whole():
     factors = monte_carlo_inputs(dataset, 2, {"sectors.steel.trading_from*": {"kind": "uniform", "low": 1.0,
                                                                                "high": 1.001}}, 1)
     assert factors.dtypes.tolist() == [np.float64] and factors.iloc[:, 0].between(1.0, 1.001).all()  # a factor
+
+
+def test_a_study_records_its_file_and_how_its_time_was_spent(tmp_path):
+    """study.json of a one-scenario sweep run from a file: the file it came from, and its time
+    split into the start (Dask or not, the base formulation) and the scenarios, which add up
+    to the elapsed seconds (each rounded to the millisecond). No speed is asserted."""
+    from model.studies.study import run_study_file
+    path = tmp_path / "study.toml"
+    path.write_text(f'dataset = "{TOY.as_posix()}"\n[sweep]\n"targets.2027.national_cap_mt" = [135]\n')
+    study = run_study_file(read_study_file(path, "sweep"), "sweep", client=None)
+    assert study.info["study_file"] == str(path)
+    seconds = study.info["seconds"]
+    assert 0 <= seconds["start"] <= study.info["elapsed_seconds"] and seconds["scenarios"] >= 0
+    assert seconds["start"] + seconds["scenarios"] == pytest.approx(study.info["elapsed_seconds"], abs=0.0015)
