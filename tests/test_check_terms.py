@@ -663,3 +663,18 @@ def test_hotelling_counts_a_negative_price_as_zero_only_under_sector_bank_limits
     limits = {"power": {"base_mt": 20.0, "sales_factor": 0.2, "intra_sector_sales_mt": 0.0}}
     assert _hotelling(years, sector_years, None, {"banking": True, "sector_bank_limits": limits}) == 0.0
     assert _hotelling(years, sector_years, None, {"banking": True}) == pytest.approx(1.0)
+
+
+def test_a_column_read_for_a_check_takes_the_type_asked_for():
+    """Outside run_checks (a check called on its own) a column is read as asked: whole
+    numbers asked as floats are floats (a years.csv of whole prices reads as int64), a
+    nullable column's blank is NaN."""
+    import pandas as pd
+
+    from model.families import checktools
+    table = pd.DataFrame({"price": [40, 60], "bank_mt": pd.array([10, None], dtype="Int64")})
+    price = checktools.values(table, "price", float)
+    assert price.dtype == np.float64 and price.tolist() == [40.0, 60.0]
+    bank = checktools.values(table, "bank_mt", float)
+    assert bank.dtype == np.float64 and bank[0] == 10.0 and np.isnan(bank[1])
+    assert checktools.values(table, "price").dtype == np.int64  # no type asked: the column's
