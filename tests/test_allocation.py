@@ -208,6 +208,31 @@ def test_infeasible_allocation_names_rule_and_year(toy_path):
     assert "min_auction_share" in message
 
 
+@pytest.mark.parametrize("overrides, message", [
+    ({"targets.*.min_auction_share": 0.9},
+     "the allocation rules cannot all be met: minimum_auction fails in 2025, 2026, 2027; lower min_auction_share in "
+     "targets.csv or the free-share floors of leakage-exposed sectors"),
+    ({"allocation.objective": "max_auction_revenue", "allocation.max_burden_share": 0.015},
+     "the allocation rules cannot all be met: burden_limit fails in 2027; raise max_burden_share in targets.csv (or "
+     "allocation.max_burden_share) or use objective = 'min_max_burden'"),
+    ({"targets.*.max_auction_share": 0.1, "sectors.power.free_share_max": 0.3},
+     "the allocation rules cannot all be met: maximum_auction fails in 2025, 2026, 2027; raise max_auction_share in "
+     "targets.csv (blank means min_auction_share) or free_share_max in sectors.csv or allocation.csv"),
+    # two rules broken at once: no single rule's removal makes stage 2 feasible
+    ({"targets.*.min_auction_share": 0.9, "allocation.objective": "max_auction_revenue",
+      "allocation.max_burden_share": 0.001},
+     "the allocation rules cannot all be met together (check free-share bounds in sectors.csv and allocation.csv, "
+     "min_auction_share in targets.csv and allocation.max_burden_share)"),
+])
+def test_infeasible_allocation_message_in_full(toy_path, overrides, message):
+    """What a user reads when stage 2 fails: the first rule whose removal makes it feasible,
+    the years it fails in and the input to change; or, when no one rule is to blame, the
+    inputs to check."""
+    with pytest.raises(InfeasibleError) as caught:
+        solve(toy_path, overrides=overrides)
+    assert str(caught.value) == message
+
+
 def test_china_2027_and_2030_allocation(china_results):
     """Headline numbers of the closing note: sector caps, free shares, burden shares."""
     table = china_results.sector_years.set_index(["sector", "year"])

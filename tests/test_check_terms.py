@@ -646,3 +646,35 @@ def test_a_limit_given_without_a_sales_factor_has_none(toy_bases):
     limits["power"]["base_mt"] = 2.0 - 0.2 * _get(tables["sector_years"], "net_sales_mt", sector="power", year=2026)
     faced = (40 + 0.2 * 60 / 1.1) / 1.2
     assert _report(tables)["equal_marginal_cost"]["worst_violation"] == pytest.approx((faced - 40) / faced)
+
+
+def test_hotelling_counts_a_negative_price_as_zero_only_under_sector_bank_limits():
+    """A bank of 10 Mt carried from a year priced at -5 CNY/t (a seller earning bank room
+    under a sales-linked limit) into one at 0, at a 10% discount rate: under sector bank
+    limits the -5 counts as 0 and the price path is exact (gap 0); without them the price
+    should have risen to -5.5, and 0 is 5.5 above it: a relative gap of 1."""
+    import pandas as pd
+
+    from model.results.checks import _hotelling
+    years = pd.DataFrame({"year": [2025, 2026], "allowance_price_cny_per_t": [-5.0, 0.0],
+                          "discount_factor": [1.0, 1 / 1.1], "bank_mt": [10.0, 0.0]})
+    sector_years = pd.DataFrame({"sector": ["power", "power"], "year": [2025, 2026], "emissions_mt": [90.0, 90.0],
+                                 "phase": ["trading", "trading"]})
+    limits = {"power": {"base_mt": 20.0, "sales_factor": 0.2, "intra_sector_sales_mt": 0.0}}
+    assert _hotelling(years, sector_years, None, {"banking": True, "sector_bank_limits": limits}) == 0.0
+    assert _hotelling(years, sector_years, None, {"banking": True}) == pytest.approx(1.0)
+
+
+def test_a_column_read_for_a_check_takes_the_type_asked_for():
+    """Outside run_checks (a check called on its own) a column is read as asked: whole
+    numbers asked as floats are floats (a years.csv of whole prices reads as int64), a
+    nullable column's blank is NaN."""
+    import pandas as pd
+
+    from model.families import checktools
+    table = pd.DataFrame({"price": [40, 60], "bank_mt": pd.array([10, None], dtype="Int64")})
+    price = checktools.values(table, "price", float)
+    assert price.dtype == np.float64 and price.tolist() == [40.0, 60.0]
+    bank = checktools.values(table, "bank_mt", float)
+    assert bank.dtype == np.float64 and bank[0] == 10.0 and np.isnan(bank[1])
+    assert checktools.values(table, "price").dtype == np.int64  # no type asked: the column's

@@ -87,6 +87,59 @@ def test_compare_designs_counts_how_often_and_by_how_much_the_target_is_missed(t
     assert set(by_year.loc[by_year["design"] == "absolute", "status"]) == {"optimal", "infeasible"}
 
 
+@pytest.fixture(scope="module")
+def without_output(tmp_path_factory):
+    """The toy of this file with power's output not reported (its BAU is then the measure an
+    intensity cap follows) and a covered cement sector of zero BAU, output not reported and
+    no abatement steps; both under an intensity design from 2025."""
+    import shutil
+    folder = tmp_path_factory.mktemp("designs") / "toy"
+    shutil.copytree(TOY, folder)
+    sectors = folder / "sectors.csv"
+    sectors.write_text(sectors.read_text().replace("steel,2025,2026,", "steel,,,")
+                       .replace("power,2025,2025,100,100,TWh", "power,2025,2025,100,,")
+                       + "cement,2025,2025,0,,,0,0,10,0,1,false,0,test\n")
+    dataset = apply_overrides(load_dataset(folder), {"targets.2025.national_cap_mt": 165})
+    rules = [{"sector": sector, "from_year": 2025, "basis": "intensity"} for sector in ("power", "cement")]
+    return dataset, plan(dataset, rules, "intensity")
+
+
+def _held(planned, drawn):
+    from model.parameters.derive import derive_parameters
+    from model.studies.designs import held_caps
+    held, caps = held_caps(planned, derive_parameters(drawn.replace(cap_rules=planned.dataset.cap_rules)))
+    return held.tolist(), caps
+
+
+def test_an_intensity_cap_without_output_follows_bau(without_output):
+    """Planned on BAU 100: power's caps are 75, 60 and 50 Mt (national caps 165, 150, 135 less
+    steel's and rest's 45 + 45 after their step A); drawn on BAU 90 (power's BAU x 0.9, output
+    not reported), the held caps are planned cap x 90 / 100: 67.5, 54 and 45 Mt. Cement's
+    planned cap is 0 and stays 0."""
+    dataset, planned = without_output
+    assert planned.sector_cap_mt == pytest.approx([75.0, 60.0, 50.0, 0.0, 0.0, 0.0])
+    held, caps = _held(planned, apply_overrides(dataset, {"sectors.power.base_emissions_mt*": 0.9}))
+    assert held == [0, 1, 2, 3, 4, 5]  # power 2025-2027, cement 2025-2027
+    assert caps == pytest.approx([67.5, 54.0, 45.0, 0.0, 0.0, 0.0])
+
+
+def test_a_zero_bau_sector_is_held_without_a_warning(without_output):
+    """Cement planned on a BAU of 0 has no ratio to follow: its cap is held at its planned
+    0 Mt, drawn BAU 0 (0 / 0) or 2 Mt (2 / 0), with no division warning (a warning is an
+    error here); power's held caps are those of its BAU x 0.9 (67.5, 54, 45 Mt)."""
+    import warnings
+
+    dataset, planned = without_output
+    for cement in (0.0, 2.0):
+        drawn = apply_overrides(dataset, {"sectors.power.base_emissions_mt*": 0.9,
+                                          "sectors.cement.base_emissions_mt": cement})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            held, caps = _held(planned, drawn)
+        assert held == [0, 1, 2, 3, 4, 5]
+        assert caps == pytest.approx([67.5, 54.0, 45.0, 0.0, 0.0, 0.0])
+
+
 def test_the_example_runs_on_the_default_dataset():
     """examples/intensity_vs_absolute.py with 2 draws: both designs, the milestone years."""
     import importlib.util
@@ -162,3 +215,116 @@ def test_a_bad_design_study_names_its_key(tmp_path):
     from model.data import schema
     assert ('key design_comparison.designs."absolute": found \'cap\', expected columns of cap_rules.csv: '
             + ", ".join(schema.CAP_RULES.by_name)) in message  # the columns a rule may have
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.replace('dataset = "toy"', 'dataset = 3\nouts = "x"'),
+     "2 problems in the inputs:\n  {path}, key outs: found 'outs', expected dataset, out or [design_comparison]\n"
+     "  {path}, key dataset: found '3', expected the dataset folder, relative to the study file"),
+    (lambda t: 'dataset = "toy"\nouts = 1\ndesign_comparison = 1\n',
+     "2 problems in the inputs:\n  {path}, key outs: found 'outs', expected dataset, out or [design_comparison]\n"
+     "  {path}, key design_comparison: found '1', expected a [design_comparison] table with n, seed, designs and "
+     "distributions"),
+    (lambda t: t.replace('"intensity" = [{sector = "power", from_year = 2025, basis = "intensity"}]',
+                         '"intensity" = "' + "x" * 100 + '"'),  # what was found is cut at 80 characters
+     "{path}, key design_comparison.designs.\"intensity\": found '" + "x" * 80 + "', expected a list of "
+     "cap_rules.csv rows as tables"),
+    (lambda t: t.replace("seed = 7", "seed = -1\nseeds = 2").replace("years = [2025]", "years = 2025"),
+     "3 problems in the inputs:\n"
+     "  {path}, key design_comparison.seeds: found 'seeds', expected n, seed, years, [designs] or [distributions]\n"
+     "  {path}, key design_comparison.seed: found '-1', expected a whole number from 0 to 4294967295\n"
+     "  {path}, key design_comparison.years: found '2025', expected a list of years, e.g. [2027, 2030]"),
+    (lambda t: t.replace("seed = 7", "seed = true").replace("n = 3", "n = 100001"),
+     "2 problems in the inputs:\n"
+     "  {path}, key design_comparison.n: found '100001', expected a whole number of draws from 1 to 100000\n"
+     "  {path}, key design_comparison.seed: found 'True', expected a whole number from 0 to 4294967295"),
+    (lambda t: t.replace('"intensity" = [{sector = "power", from_year = 2025, basis = "intensity"}]',
+                         '"intensity" = 5'),
+     "{path}, key design_comparison.designs.\"intensity\": found '5', expected a list of cap_rules.csv rows as tables"),
+    (lambda t: t.split("[design_comparison.designs]")[0] + '[design_comparison.distributions]\n'
+     '"x" = {kind = "uniform", low = 2, high = 1}\n"y" = {kind = "normal", mean = 1}\n',
+     "3 problems in the inputs:\n"
+     "  {path}, key design_comparison.designs: expected a table of NAME = [{sector = ..., from_year = ..., "
+     "basis = ...}, ...]\n"
+     "  {path}, key design_comparison.distributions.\"x\".high: found '1.0', expected at least low (2.0)\n"
+     "  {path}, key design_comparison.distributions.\"y\".sd: expected a number of at least 0"),
+    (lambda t: t.split("[design_comparison.distributions]")[0],
+     "{path}, key design_comparison.distributions: expected a table of \"KEY [KEY ...]\" = { kind = ..., ... }"),
+    (lambda t: t.replace('basis = "intensity"}]', 'basis = "intensity", cap = 1}]')
+     .replace('"absolute" = [{sector = "power", from_year = 2025, basis = "absolute"}]', '"absolute" = 5'),
+     "2 problems in the inputs:\n"  # a design with a stray column does not stop the next design's check
+     "  {path}, key design_comparison.designs.\"intensity\": found 'cap', expected columns of cap_rules.csv: "
+     "sector, from_year, basis, reduction, benchmark_t_per_unit, source\n"
+     "  {path}, key design_comparison.designs.\"absolute\": found '5', expected a list of cap_rules.csv rows as "
+     "tables"),
+])
+def test_each_design_study_problem_in_full(tmp_path, change, message):
+    """A design_comparison file's problems, all in one message: each names the file and the
+    key, what was found and what to write (a bad distribution's own words included)."""
+    from model.errors import InputError
+    from model.studies.designs import read_design_study
+    study = tmp_path / "designs.toml"
+    study.write_text(change(DESIGN_STUDY))
+    with pytest.raises(InputError) as caught:
+        read_design_study(study)
+    assert str(caught.value) == message.replace("{path}", str(study))
+
+
+def test_a_design_study_reads_its_designs_draws_and_paths(tmp_path):
+    """The file of test_design_comparison_command_end_to_end, read: the dataset and out beside
+    it, both designs' rules, one distribution for two keys drawn together, the years."""
+    from model.studies.designs import read_design_study
+    study = tmp_path / "sub" / "designs.toml"
+    study.parent.mkdir()
+    study.write_text(DESIGN_STUDY.replace('dataset = "toy"', 'dataset = "../toy"\nout = "out"'))
+    read = read_design_study(study)
+    assert (read.dataset, read.out, read.n, read.seed, read.years) == (tmp_path / "toy", tmp_path / "sub" / "out", 3,
+                                                                       7, (2025,))
+    assert read.designs == {"intensity": INTENSITY, "absolute": ABSOLUTE}
+    (keys, spec), = read.distributions.items()
+    assert keys == ("sectors.power.base_emissions_mt*", "sectors.power.base_output*")
+    assert (spec.kind, spec.parameters) == ("uniform", {"low": 0.85, "high": 0.9})
+    study.write_text(DESIGN_STUDY.replace('dataset = "toy"', 'dataset = "toy"\nout = ""'))
+    assert read_design_study(study).out is None
+
+
+def test_a_design_s_rules_become_a_cap_rules_table():
+    """Rules given as rows are numbered as CSV rows from 2 (the header is row 1); a column not
+    given takes its declared default (reduction 0, source blank), a benchmark not given stays
+    blank; the types are those cap_rules.csv reads to."""
+    from model.studies.designs import cap_rules_table
+    table = cap_rules_table([{"sector": "power", "from_year": 2025, "basis": "intensity"},
+                             {"sector": "steel", "from_year": 2027, "basis": "absolute", "reduction": 0.02,
+                              "benchmark_t_per_unit": None}])
+    assert (list(table.index), table.index.name) == ([2, 3], "row")
+    assert table.columns.tolist() == ["sector", "from_year", "basis", "reduction", "benchmark_t_per_unit", "source"]
+    assert table[["sector", "from_year", "basis", "reduction", "source"]].to_dict("list") == {
+        "sector": ["power", "steel"], "from_year": [2025, 2027], "basis": ["intensity", "absolute"],
+        "reduction": [0.0, 0.02], "source": ["", ""]}
+    assert table["benchmark_t_per_unit"].isna().all()
+    assert [str(t) for t in table.dtypes] == ["object", "Int64", "object", "float64", "float64", "object"]
+    assert cap_rules_table(pd.DataFrame(table.reset_index(drop=True))).equals(table)  # a table is taken as it is
+
+
+def test_the_realised_years_of_a_draw_10_percent_higher(toy):
+    """Intensity held, power's output and BAU 10% higher (BAU 110): its caps are 75, 60, 50 x
+    1.1 = 82.5, 66, 55 Mt, met at 40 CNY/t (step B at the margin; in 2027 all of A 22 and B
+    33). Steel and rest keep their planned measures: 45 + 45 Mt in 2025-26; in 2027 the plan
+    had steel also use 5 Mt of B (national 135 = power 50 + 85), so 40 + 45. National count
+    172.5, 156, 140 against 165, 150, 135: missed by 7.5, 6 and 5 Mt. PV cost: 2025 power 22
+    x 10 + 5.5 x 40, steel 5 x 20, rest 5 x 30 = 690 M; 2026 (220 + 22 x 40 + 250) / 1.1;
+    2027 (220 + 33 x 40 + 100 + 5 x 60 + 150) / 1.21."""
+    # a net-GHG target: 10 Mt of non-CO2 gases counted and 10 Mt of sinks deducted each year, the same count
+    toy = apply_overrides(toy, {"targets.scope": "net_ghg", "targets.*.non_co2_mt": 10.0, "targets.*.sinks_mt": 10.0})
+    planned = plan(toy, INTENSITY, "intensity")
+    outcome = realise(planned, _drawn(toy, 1.1))
+    years = outcome["years"]
+    assert years.columns.tolist() == ["year", "allowance_price_cny_per_t", "ets_cap_mt", "ets_emissions_mt",
+                                      "national_count_mt", "national_target_mt", "miss_mt"]
+    assert years.to_dict("list") == {
+        "year": [2025, 2026, 2027], "allowance_price_cny_per_t": pytest.approx([40.0, 40.0, 40.0]),
+        "ets_cap_mt": pytest.approx([82.5, 66.0, 55.0]), "ets_emissions_mt": pytest.approx([82.5, 66.0, 55.0]),
+        "national_count_mt": pytest.approx([172.5, 156.0, 140.0]),
+        "national_target_mt": pytest.approx([165.0, 150.0, 135.0]), "miss_mt": pytest.approx([7.5, 6.0, 5.0])}
+    assert outcome["objective_bn_cny"] == pytest.approx((690 + (220 + 880 + 250) / 1.1
+                                                         + (220 + 1320 + 100 + 300 + 150) / 1.21) / 1e3)

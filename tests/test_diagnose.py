@@ -153,3 +153,28 @@ def test_sectors_at_full_potential_at_facility_resolution(toy_with_registry, res
         "relaxation_mt": [10.0] * 3, "sectors_at_full_potential": ["power, steel, rest"] * 3,
     })
     pd.testing.assert_frame_equal(caught.value.relaxation, expected)
+
+
+def test_a_long_relaxation_shows_its_first_20_rows_and_says_how_many_more(tmp_path):
+    """Power (BAU 2,000 Mt, 20% potential: at least 1,600 Mt) under a national cap of
+    1,234.5678 Mt in each of 22 years: each year is raised by 365.4322 Mt. The message
+    shows numbers to six significant digits with separators and the first 20 rows, then
+    says how many more the exception holds."""
+    folder = write_dataset(
+        tmp_path / "case", first_year=2025, last_year=2046,
+        sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 2000}], mac=POWER_STEPS,
+        targets=[{"year": y, "national_cap_mt": 1234.5678} for y in (2025, 2046)])
+    error = _relaxation(folder)
+    assert len(error.relaxation) == 22
+    assert error.relaxation["relaxation_mt"].tolist() == pytest.approx([365.4322] * 22)
+    lines = str(error).splitlines()
+    assert lines[1] == "   year          target sector   cap Mt  raise by Mt sectors at full potential"
+    assert lines[2] == "   2025 national_target        1,234.57      365.432                     power"
+    assert lines[21].startswith("   2044 national_target")
+    assert lines[22:] == [
+        "... and 2 more rows (InfeasibleError.relaxation)",
+        "Raise these caps (national_cap_mt or ets_cap_mt in targets.csv; for a simulation_rule_cap, a smaller "
+        "simulation_reduction in sectors.csv) or add abatement potential in mac.csv."]
+    from model.solving.diagnose import _message
+    twenty = _message("case", error.relaxation.head(20)).splitlines()
+    assert len(twenty) == 23 and twenty[21].startswith("   2044 national_target") and twenty[22].startswith("Raise")

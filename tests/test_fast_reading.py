@@ -100,3 +100,24 @@ def test_parse_column_by_hand(kind, cells, expected, bad):
     for got, want in zip(values, expected):
         assert (pd.isna(got) and pd.isna(want)) or got == want
     assert values.dtype == (np.float64 if kind == "float" else pd.Int64Dtype())
+
+
+def test_a_space_before_a_quoted_cell_is_not_part_of_it(tmp_path):
+    """Spreadsheets and people write `power, "2025", 100`: the space after a comma is dropped,
+    so a quoted cell reads as its text, whether the file is read in one pass (every row as
+    wide as the header) or row by row (a quoted comma makes the one-pass reader give up)."""
+    import shutil
+
+    from model import load_dataset
+    from tests.conftest import TOY
+    for source, expected in (('"illustrative"', "illustrative"), ('"illustrative, power"', "illustrative, power")):
+        folder = tmp_path / expected.replace(", ", "-")
+        shutil.copytree(TOY, folder)
+        sectors = folder / "sectors.csv"
+        sectors.write_text(sectors.read_text().replace("power,2025,2025,100,100,TWh",
+                                                       'power, "2025", "2025", 100, 100, "TWh"')
+                           .replace("0,illustrative\nsteel", f"0, {source}\nsteel"))
+        table = load_dataset(folder).sectors.set_index("sector")
+        assert (table.loc["power", "covered_from"], table.loc["power", "trading_from"]) == (2025, 2025)
+        assert (table.loc["power", "output_unit"], table.loc["power", "source"]) == ("TWh", expected)
+        assert table.loc["power", "base_emissions_mt"] == 100.0

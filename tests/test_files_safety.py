@@ -636,3 +636,20 @@ def test_every_results_table_is_a_file_etscap_owns():
     from model.results.tables import TABLE_FILES
 
     assert set(TABLE_FILES.values()) <= OWN_FILES
+
+
+def test_without_renameat2_a_rename_onto_an_existing_name_is_refused(tmp_path, monkeypatch):
+    """Where renameat2 is missing (not Linux, or an old kernel), rename_no_replace checks the
+    target itself: an existing file (or a link, even a broken one) is a FileExistsError naming
+    it and nothing moves; a free name is renamed."""
+    import model.files as files
+    monkeypatch.setattr(files, "_renameat2", lambda source, target, flags: False)
+    source, target = tmp_path / "new", tmp_path / "old"
+    source.write_text("new")
+    target.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(FileExistsError) as raised:
+        files.rename_no_replace(source, target)
+    assert (raised.value.errno, raised.value.filename) == (errno.EEXIST, str(target))
+    assert source.read_text() == "new" and target.is_symlink()
+    files.rename_no_replace(source, tmp_path / "free")
+    assert (tmp_path / "free").read_text() == "new" and not source.exists()

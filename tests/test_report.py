@@ -7,6 +7,7 @@ format of model/studies/study.py.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import re
@@ -18,14 +19,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from matplotlib.colors import to_rgb
 
 from model import EtscapError, Results, solve
 from model.cli import cli
 from model.report.plots import (
-    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, milestone_table, plot_bank,
-    plot_burden_share, plot_cap_and_emissions, plot_free_share, plot_installations, plot_mac_curves,
+    Study, axis_label, facility_summary, figure_png, header_with_unit, headline, inputs_varied, milestone_table,
+    plot_bank, plot_burden_share, plot_cap_and_emissions, plot_free_share, plot_installations, plot_mac_curves,
     plot_merit_order, plot_price_distribution, plot_price_fan, plot_prices, plot_sweep, plot_who_pays,
-    price_setters, results_figures, unit_of, write_report,
+    price_setters, results_figures, study_html, unit_of, write_report,
 )
 from model.results.tables import milestone_years
 from tests.conftest import CHINA, TOY
@@ -236,6 +238,23 @@ def test_plot_burden_share_and_bank_are_figures(toy_banked):
     """The plot functions work on Results made in memory, as in a notebook."""
     for plot in (plot_bank, plot_burden_share, plot_free_share):
         assert type(plot(toy_banked)).__name__ == "Figure"
+
+
+def test_burden_share_chart_legend_and_lines(toy_results):
+    """The toy's burden chart (min-max burden): power's line (tab10 blue, the widest) and
+    steel's (orange, the narrowest on top), each named in the legend beside the chart in its
+    own colour; steel's 2027 burden is 1.0 bn CNY of 50 bn value added = 2%."""
+    figure = plot_burden_share(toy_results)
+    ax = figure.axes[0]
+    assert (ax.get_title(), ax.get_ylabel()) == ("Compliance burden as a share of value added",
+                                                 "Burden share of value added (%)")
+    legend = figure.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == ["power", "steel"]
+    assert [handle.get_color() for handle in legend.legend_handles] == [to_rgb("C0"), to_rgb("C1")]
+    assert [handle.get_linewidth() for handle in legend.legend_handles] == [9.0, 2.0]
+    assert _line(ax, "steel").get_ydata() == pytest.approx([0.06 / 50, 0.466667 / 50, 1.0 / 50], abs=1e-7)
+    assert _line(ax, "power").get_ydata() == pytest.approx([0.28 / 100, 0.533333 / 100, 0.8 / 100], abs=1e-7)
+    assert ax.yaxis.get_major_formatter().xmax == 1.0  # shares drawn as percentages of 1
 
 
 # -- files in a results folder -------------------------------------------------------------
@@ -870,6 +889,51 @@ def test_study_page_has_tables_not_dicts(tmp_path, toy_results):
     assert "<h1>etscap study report: montecarlo of toy</h1>" in page
 
 
+@pytest.fixture
+def small_values_sweep(tmp_path, toy_results):
+    """A sweep of the initial bank over 1e-05, 2.5e-05 and 1e+20 Mt (numbers whose short
+    form has an exponent), read back as a Study."""
+    folder = write_study(tmp_path / "sweep", toy_results, "sweep", "market.initial_bank_mt", [1e-05, 2.5e-05, 1e20],
+                         [1.0, 1.1, 1.2])
+    return Study.read(folder)
+
+
+def test_inputs_varied_writes_swept_values_in_short_form(small_values_sweep):
+    """The 'Inputs varied' table a reader sees: the swept values as Python's 'g' writes them
+    (lower-case exponents), in the order swept."""
+    table = inputs_varied(small_values_sweep)
+    assert table.to_dict("records") == [{"input": "market.initial_bank_mt", "varied as": "values",
+                                         "values or parameters": "1e-05, 2.5e-05, 1e+20"}]
+
+
+def test_study_page_title_names_the_kind_and_the_dataset(small_values_sweep):
+    """'etscap study report: sweep of toy' (the dataset's folder name); a study.json without
+    a dataset names none, and one without a kind says 'study'."""
+    def heading(info):
+        page = study_html(dataclasses.replace(small_values_sweep, info=info), {}, {})
+        title = re.search(r"<title>(.*)</title>", page).group(1)
+        assert f"<h1>{title}</h1>" in page
+        return title
+
+    info = small_values_sweep.info
+    assert heading(info) == "etscap study report: sweep of toy"
+    assert heading({k: v for k, v in info.items() if k != "dataset"}) == "etscap study report: sweep of "
+    assert heading({k: v for k, v in info.items() if k != "kind"}) == "etscap study report: study of toy"
+
+
+def test_study_page_settings_table(small_values_sweep):
+    """The Settings section: a 'setting' / 'value' table, numbers in short form (12.3456 s,
+    1234.5 scenarios a second: not rounded to two decimals), the dataset by its folder name."""
+    info = {**small_values_sweep.info, "dataset": "/home/someone/inputs/toy", "elapsed_seconds": 12.3456,
+            "scenarios_per_second": 1234.5}
+    page = study_html(dataclasses.replace(small_values_sweep, info=info), {}, {})
+    settings = page[page.index("<h2>Settings</h2>"):page.index("<h2>Scenarios</h2>")]
+    assert re.findall(r"<th>([^<]*)</th>", settings) == ["setting", "value"]
+    rows = re.findall(r"<tr>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*</tr>", settings)
+    assert rows == [("kind", "sweep"), ("dataset", "toy"), ("n", "3"), ("seed", "7"), ("elapsed_seconds", "12.3456"),
+                    ("scenarios_per_second", "1234.5"), ("parameters", "market.initial_bank_mt")]
+
+
 CHROMIUM = next((c for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)), None)
 
 
@@ -917,3 +981,344 @@ def test_results_figures_draw_installations_for_the_chosen_year(china_results):
     rows = china_results.facilities.query("year == 2040")
     assert figures["installations"].get_suptitle() == (f"Installations in 2040: {len(rows):,}, "
                                                        f"{(rows['shortfall_mt'] > 0).sum():,} short of allowances")
+
+
+# -- the helpers behind what a reader sees (each kills a one-token change in them) ----------
+
+
+def test_sector_colours_follow_the_sectors_first_appearance():
+    """tab10's colours in the order the sectors first appear (repeats ignored); eleven or
+    more sectors take tab20's, so that no two sectors share a colour."""
+    from matplotlib import color_sequences
+
+    from model.report.plots import sector_colors
+    assert sector_colors(["steel", "power", "steel", "rest"]) == {
+        "steel": color_sequences["tab10"][0], "power": color_sequences["tab10"][1], "rest": color_sequences["tab10"][2]}
+    ten = [f"s{i}" for i in range(10)]
+    assert list(sector_colors(ten).values()) == list(color_sequences["tab10"])
+    eleven = sector_colors([f"s{i}" for i in range(11)])
+    assert list(eleven.values()) == list(color_sequences["tab20"][:11])
+
+
+def test_sectors_ordered_as_the_ets_covers_them():
+    """Covered first by the year their coverage starts (file order within a year), never
+    covered last: the covered sectors stack below the others in every year."""
+    from model.report.plots import sectors_by_coverage
+    sector_years = pd.DataFrame({
+        "sector": ["rest", "cement", "steel", "power"] * 2,
+        "year": [2025] * 4 + [2026] * 4,
+        "phase": ["outside", "outside", "trading", "simulation", "outside", "trading", "trading", "trading"]})
+    assert sectors_by_coverage(sector_years) == ["steel", "power", "cement", "rest"]
+
+
+def test_step_formatter_shows_the_decimals_the_tick_step_needs():
+    """Ticks 0.02 apart at about 15,000 show two decimals with thousands separators; a step of
+    0.25 needs two, 0.2 one, whole steps none; a tick at minus zero reads '0'."""
+    from model.report.plots import StepFormatter
+    formatter = StepFormatter()
+    formatter.set_locs([14991.90, 14991.92, 14991.94])
+    assert [formatter(x) for x in (14991.9, 14991.92)] == ["14,991.90", "14,991.92"]
+    for locs, decimals in (([0.0, 0.25, 0.5], 2), ([0.0, 0.2, 0.4], 1), ([1000.0, 2000.0], 0), ([5.0], 0),
+                           ([3.0, 3.0, 3.5], 1)):
+        formatter.set_locs(locs)
+        assert formatter.decimals == decimals, locs
+    formatter.set_locs([-0.5, 0.0, 0.5])
+    assert (formatter(-0.0001), formatter(-0.5), formatter(1234.5)) == ("0", "-0.5", "1,234.5")
+    formatter.set_locs([0.0, 1e-8])
+    assert formatter.decimals == StepFormatter.MAX_DECIMALS == 6
+    formatter.set_locs([0.0, 1.00001])  # a step a hundred-thousandth off a whole number shows it
+    assert formatter.decimals == 5
+
+
+def test_flat_values_and_their_axis_limits():
+    """Values within 1e-9 (relative, of at least 1) of each other are one value, drawn on an
+    axis of +-1% around their median, at least +-1."""
+    from model.report.plots import _flat_limits, _is_flat
+    assert _is_flat([100.0, 100.0 + 1e-8, np.nan]) and _is_flat([]) and _is_flat([0.0, 5e-10])
+    assert _is_flat([0.0, 1e-9])  # exactly at the tolerance
+    assert not _is_flat([100.0, 100.0 + 1e-6]) and not _is_flat([0.0, 2e-9])
+    assert _flat_limits([500.0, 500.0, np.inf]) == pytest.approx((495.0, 505.0))
+    assert _flat_limits([0.5]) == pytest.approx((-0.5, 1.5))
+    assert _flat_limits([-300.0]) == pytest.approx((-303.0, -297.0))
+    assert _flat_limits([]) == (-1.0, 1.0)
+
+
+def test_year_keys_are_told_from_quantities():
+    """A swept year (trading_from, first_year) is drawn without a thousands separator."""
+    from model.report.plots import _is_year
+    assert _is_year("sectors.steel.trading_from") and _is_year("first_year")
+    assert _is_year("sectors.*.covered_from")
+    assert not _is_year("targets.2027.national_cap_mt") and not _is_year("discount_rate")
+    assert not _is_year("sectors.steel.base_emissions_mt*") and not _is_year("unknown.steel.trading_from")
+
+
+def test_number_formats_by_unit_and_size():
+    """The workbook's (and the page's) number formats: years and counts plain or with
+    separators, fractions as percentages, decimals by unit, more for small typical values
+    (median of the non-zero magnitudes)."""
+    from model.report.plots import number_format
+
+    def fmt(column, values):
+        return number_format(column, pd.Series(values))
+
+    assert fmt("year", [2025, 2026]) == fmt("first_year", [2025]) == fmt("seed", [7]) == fmt("n", [3]) == "0"
+    assert fmt("scenario", [0, 1]) == fmt("step", [1]) == "0"
+    assert fmt("discount_factor", [1.0, 0.9]) == "0.0000"
+    assert fmt("free_share", [0.5, 1.0]) == "0.0%"
+    assert fmt("installations", [3, 4]) == fmt("count", [3.0, 40.0]) == "#,##0"
+    assert fmt("emissions_mt", [100.0, 60.0]) == "#,##0.0"  # whole but with a unit: its decimals
+    assert fmt("allowance_price_cny_per_t", [40.0, 60.0]) == fmt("cost_bn_cny", [1.5]) == "#,##0.00"
+    assert fmt("benchmark_t_per_unit", [1.5]) == "#,##0.000"
+    assert fmt("shortfall_mt", [0.15, -0.25, 0.0, 0.2]) == "#,##0.00"  # typical 0.2 Mt: two significant digits
+    assert fmt("shortfall_mt", [0.0012, 0.0015]) == "#,##0.0000"
+    assert fmt("shortfall_mt", [1e-12]) == "#,##0.000000"  # at most six decimals
+    assert fmt("ratio", [0.5, 1.25]) == "#,##0.00"
+    assert fmt("emissions_mt", [0.0, 0.0]) == "#,##0.0"
+    assert fmt("banked", [True, False]) is None and fmt("sector", ["power"]) is None
+
+
+def test_cell_text_is_the_number_as_its_format_writes_it():
+    from model.report.plots import _cell_text
+    assert _cell_text(1234.5, "#,##0.00") == "1,234.50"
+    assert _cell_text(1234.5, "0.0000") == "1234.5000"
+    assert _cell_text(0.1234, "0.0%") == "12.3%"
+    assert _cell_text(2027, "0") == "2027"
+    assert _cell_text(np.float64(12345.678), "#,##0") == "12,346"
+    assert _cell_text(True, "0") == "True" and _cell_text("power", "0") == "power" and _cell_text(5, None) == "5"
+
+
+def test_python_format_matches_the_excel_format():
+    from model.report.plots import _python_format
+    assert [_python_format(f) for f in ("#,##0.00", "#,##0", "0", "0.0000", "0.0%", "0%", "0.00%")] == [
+        ",.2f", ",.0f", ".0f", ".4f", ".1%", ".0%", ".2%"]
+
+
+def test_cell_as_text_on_the_page():
+    """'-' for missing and infinite, yes/no, whole numbers as they are, floats with thousands
+    separators and two decimals (or the format given)."""
+    from model.report.plots import _text
+    assert [_text(v) for v in (None, np.nan, np.inf, True, np.bool_(False), 7, np.int64(2027), 1234.567,
+                               np.float32(0.5), "power")] == [
+        "-", "-", "-", "yes", "no", "7", "2027", "1,234.57", "0.50", "power"]
+    assert _text(0.000125, "g") == "0.000125" and _text(1e-05, "g") == "1e-05"
+
+
+def test_html_table_headers_and_numbers():
+    """Headers with units (column names, or in words when readable), numbers formatted as in
+    the workbook, shares as percentages with '(%)', years plain, missing values '-'."""
+    from model.report.plots import html_table
+    table = pd.DataFrame({"year": [2025, 2030], "allowance_price_cny_per_t": [40.0, 1234.5],
+                          "free_share": [0.5, np.nan], "sector": ["power", "steel"]})
+    page = html_table(table)
+    assert page.startswith('<div class="scroll"><table') and page.endswith("</table></div>")
+    assert re.findall(r"<th>([^<]*)</th>", page) == ["year", "allowance_price_cny_per_t (CNY/t CO2)",
+                                                     "free_share (%)", "sector"]
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert cells == ["2025", "40.00", "50.0%", "power", "2030", "1,234.50", "-", "steel"]
+    readable = html_table(table, readable=True)
+    assert re.findall(r"<th>([^<]*)</th>", readable) == ["Year", "Allowance price (CNY/t CO2)", "Free share (%)",
+                                                         "Sector"]
+
+
+def test_html_page_title_subtitle_and_sections():
+    from model.report.plots import html_page
+    page = html_page("a <b> report", [("First & last", "<p>x</p>")], subtitle="  Dataset toy.  ")
+    assert "<title>a &lt;b&gt; report</title>" in page and "<h1>a &lt;b&gt; report</h1>" in page
+    assert '<p class="subtitle">Dataset toy.</p>\n<h2>First &amp; last</h2>\n<p>x</p>\n</body>' in page
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n')
+    assert 'class="subtitle"' not in html_page("t", [], subtitle="   ")
+
+
+def test_html_figures_caption_each_png_with_its_title_and_file(toy_results):
+    from model.report.plots import html_figures
+    figures = {"prices": plot_prices(toy_results)}
+    page = html_figures(figures, {"prices": b"\x89PNG"})
+    assert page == ('<figure id="prices"><img src="data:image/png;base64,iVBORw==" alt="Allowance price and '
+                    'national carbon value"><figcaption>Allowance price and national carbon value '
+                    '(plots/prices.png)</figcaption></figure>')
+
+
+def test_summary_json_as_rows():
+    from model.report.plots import summary_table
+    table = summary_table({"status": "optimal", "market": {"banking": False, "initial_bank_mt": 0.0},
+                           "years": ["2025", 2027]})
+    # pandas' json_normalize puts the nested keys after the plain ones
+    assert table.to_dict("list") == {"key": ["status", "years", "market.banking", "market.initial_bank_mt"],
+                                     "value": ["optimal", '["2025", 2027]', False, 0.0]}
+    assert summary_table({}).empty and list(summary_table({}).columns) == ["key", "value"]
+
+
+def test_the_lead_says_an_overshoot_over_several_years_and_its_sources(toy_results):
+    """The findings' first sentence on the toy (prices 40 -> 60 CNY/t, ETS cap 125 -> 90 Mt),
+    then an overshoot of 1,234.56 Mt over 2026-2027 from two sources, each with its Mt;
+    none is said for an overshoot of 0."""
+    import dataclasses
+
+    from model.report.plots import _overshoot_sentence, results_lead
+    years = toy_results.years.assign(national_overshoot_mt=[0.0, 1000.0, 234.56])
+    summary = {**toy_results.summary, "national_overshoot_mt": 1234.56,
+               "national_overshoot_by_source_mt": {"offsets outside the national count": 1000.0,
+                                                   "allowances sold at the price ceiling": 234.56}}
+    results = dataclasses.replace(toy_results, years=years, summary=summary)
+    assert results_lead(results) == (
+        "The allowance price goes from 40 CNY/t in 2025 to 60 CNY/t in 2027 (year-t money) while the ETS cap goes "
+        "from 125 to 90 Mt CO2; the abatement cost is 3 bn CNY in present value. The national target is exceeded "
+        "by 1,234.6 Mt CO2 over the horizon (2026-2027): offsets outside the national count (1,000.0 Mt); "
+        "allowances sold at the price ceiling (234.6 Mt).")
+    no_sources = dataclasses.replace(results, summary={**summary, "national_overshoot_by_source_mt": {}})
+    assert _overshoot_sentence(no_sources).endswith("(2026-2027): rules' allowances.")
+    assert _overshoot_sentence(dataclasses.replace(results, summary={**summary, "national_overshoot_mt": 0.0})) == ""
+    assert _overshoot_sentence(toy_results) == ""
+
+
+def test_study_settings_shown_on_the_page():
+    """The Settings a study page shows: the listed keys in their order, present and not
+    None; the dataset and the study file by their names only; parameters and named
+    scenarios joined."""
+    from model.report.plots import _study_settings
+    info = {"seed": 7, "kind": "montecarlo", "dataset": "/home/x/inputs/china", "study_file": "/home/x/s/mc.toml",
+            "n": None, "workers": 2, "versions": {"python": "3.12"}, "parameters": ["a.b", "c.d"],
+            "named_scenarios": ["banking", "aluminium-2030"]}
+    assert _study_settings(info) == {"kind": "montecarlo", "dataset": "china", "study_file": "mc.toml", "seed": 7,
+                                     "workers": 2, "parameters": "a.b, c.d",
+                                     "named_scenarios": "banking, aluminium-2030"}
+    assert _study_settings({"kind": "sweep"}) == {"kind": "sweep", "parameters": ""}
+
+
+def test_a_study_without_an_optimal_scenario_has_nothing_to_draw(small_values_sweep, caplog):
+    import dataclasses
+    import logging
+
+    from model.report.plots import study_figures
+    with pytest.raises(EtscapError) as caught:
+        study_figures(dataclasses.replace(small_values_sweep, years=small_values_sweep.years.iloc[:0]))
+    assert str(caught.value) == "the study has no optimal scenario to draw: see scenarios.csv (status, message)"
+    two = dataclasses.replace(small_values_sweep, info={**small_values_sweep.info, "parameters": ["a", "b"]})
+    with caplog.at_level(logging.INFO, logger="model.report.plots"):
+        assert list(study_figures(two)) == ["price_fan", "price_distribution"]
+    assert "a sweep of 2 parameters: no plot against one swept value" in caplog.messages
+    assert list(study_figures(small_values_sweep)) == ["price_fan", "price_distribution", "sweep"]
+
+
+def test_who_pays_table_by_hand(toy_results):
+    """2027 at 60 CNY/t: steel emits 40 Mt on 30 free, buys 10 Mt (0.6 bn) on top of its 0.4
+    bn abatement cost, a burden of 1.0 bn (2% of its 50 bn value added), its free allowances
+    worth 30 x 60 = 1.8 bn; power emits 50 on 60 free and sells 10 (-0.6 bn) besides its 1.4
+    bn cost: 0.8 bn, and 3.6 bn of free allowances. Largest burden first. In 2025 steel
+    simulates: its free allocation, the whole rule cap, has no market value."""
+    from model.report.plots import burden_table
+    table = burden_table(toy_results)  # the toy's last year, 2027
+    assert table.columns.tolist() == ["sector", "phase", "abatement_cost_bn_cny", "allowance_purchases_bn_cny",
+                                      "burden_bn_cny", "burden_share_of_value_added", "free_allocation_value_bn_cny"]
+    assert table[["sector", "phase"]].values.tolist() == [["steel", "trading"], ["power", "trading"]]
+    numbers = table.drop(columns=["sector", "phase"]).to_numpy()
+    assert numbers.tolist() == [pytest.approx([0.4, 0.6, 1.0, 0.02, 1.8]), pytest.approx([1.4, -0.6, 0.8, 0.008, 3.6])]
+    first = burden_table(toy_results, 2025)
+    assert first[["sector", "phase"]].values.tolist() == [["power", "trading"], ["steel", "simulation"]]
+    assert first["free_allocation_value_bn_cny"].tolist() == pytest.approx([78 * 40 / 1e3, 0.0])
+
+
+def test_installations_summarised_by_sector_and_year():
+    """Three steel installations in 2030 short by 1.5 and 2.5 Mt and long by 1 Mt (emitting
+    10, 5 and 4 Mt); three power ones: short by 0.5 Mt of 20, exactly covered (0 of 8, not
+    short) and short by 0.2 Mt with no emissions of its own (no share). By sector: how many,
+    how many short, the shortfall and surplus, their compliance cost, and the median
+    installation's shortfall share (steel: 0.15, 0.5, -0.25 -> 0.15; power: 0.025, 0 -> 0.0125)."""
+    from model.report.plots import facility_summary, installations_table
+    facilities = pd.DataFrame({
+        "facility_id": ["s1", "s2", "s3", "p1", "p2", "p3", "s1"],
+        "sector": ["steel", "steel", "steel", "power", "power", "power", "steel"],
+        "year": [2030] * 6 + [2031], "region": ["Hebei", "Hebei", "Jiangsu", "Hebei", "Hebei", "Hebei", "Hebei"],
+        "shortfall_mt": [1.5, 2.5, -1.0, 0.5, 0.0, 0.2, 3.0], "emissions_mt": [10.0, 5.0, 4.0, 20.0, 8.0, 0.0, 9.0],
+        "compliance_cost_bn_cny": [0.1, 0.2, -0.05, 0.03, 0.0, 0.01, 0.3]})
+    summary = facility_summary(facilities)
+    assert summary.to_dict("list") == {
+        "sector": ["steel", "power", "steel"], "year": [2030, 2030, 2031], "installations": [3, 3, 1],
+        "installations_short": [2, 2, 1], "shortfall_mt": pytest.approx([4.0, 0.7, 3.0]),
+        "surplus_mt": [1.0, 0.0, 0.0], "compliance_cost_bn_cny": pytest.approx([0.25, 0.04, 0.3])}
+    table = installations_table(facilities, 2030)
+    assert table["sector"].tolist() == ["power", "steel"]  # by name
+    assert table[["installations", "installations_short", "shortfall_mt", "surplus_mt"]].values.tolist() == [
+        [3, 2, pytest.approx(0.7), 0.0], [3, 2, 4.0, 1.0]]
+    assert table["median_shortfall_share"].tolist() == pytest.approx([0.0125, 0.15])
+    by_region = installations_table(facilities, 2030, by=["region", "sector"])
+    assert by_region[["region", "sector", "installations", "median_shortfall_share"]].values.tolist() == [
+        ["Hebei", "power", 3, pytest.approx(0.0125)], ["Hebei", "steel", 2, pytest.approx((0.15 + 0.5) / 2)],
+        ["Jiangsu", "steel", 1, pytest.approx(-0.25)]]
+
+
+def test_results_page_title_subtitle_and_settings(toy_results):
+    """The toy's page: titled by the scenario's name, its description as the subtitle with
+    the dataset's folder name and the status; the Settings table writes numbers in short
+    form (0.1, 0.05), switches as yes/no, unset values as '-'; the sectors table is headed
+    with the milestone years. Without a description the subtitle starts at 'Dataset'."""
+    import dataclasses
+
+    from model.report.plots import results_html
+    page = results_html(toy_results, {}, {})
+    assert "<title>etscap report: toy</title>" in page
+    assert re.findall(r'<p class="subtitle">(.*?)</p>', page) == [
+        "Power trades from 2025, steel simulates in 2025 and trades from 2026, rest of economy outside. "
+        "Dataset toy, status optimal."]
+    assert _sections(page) == ["Findings", "Charts", "Settings", "Years", "Sectors in 2025, 2026, 2027"]
+    settings = page[page.index("<h2>Settings</h2>"):page.index("<h2>Years</h2>")]
+    assert re.findall(r"<th>([^<]*)</th>", settings) == ["setting", "value"]
+    rows = dict(re.findall(r"<tr>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*</tr>", settings))
+    assert {key: rows[key] for key in ("name", "first_year", "discount_rate", "market.banking",
+                                       "market.bank_limit_mt", "allocation.max_burden_share", "dataset")} == {
+        "name": "toy", "first_year": "2025", "discount_rate": "0.1", "market.banking": "no",
+        "market.bank_limit_mt": "-", "allocation.max_burden_share": "0.05", "dataset": "toy"}
+    settings = {k: v for k, v in toy_results.summary["settings"].items() if k != "description"}
+    plain = dataclasses.replace(toy_results, summary={**toy_results.summary, "settings": settings})
+    assert re.findall(r'<p class="subtitle">(.*?)</p>', results_html(plain, {}, {})) == [
+        "Dataset toy, status optimal."]
+    dotted = dataclasses.replace(toy_results, summary={**toy_results.summary,
+                                                       "settings": {**settings, "description": "A case."}})
+    assert re.findall(r'<p class="subtitle">(.*?)</p>', results_html(dotted, {}, {})) == [
+        "A case. Dataset toy, status optimal."]  # one full stop, not two
+
+
+def test_plots_folder_refuses_a_file_in_its_place(tmp_path):
+    from model.report.plots import plots_folder
+    assert plots_folder(tmp_path) == tmp_path / "plots"  # not made yet: the figures' writer makes it
+    (tmp_path / "plots").write_text("not a folder")
+    with pytest.raises(EtscapError) as caught:
+        plots_folder(tmp_path)
+    assert str(caught.value) == f"{tmp_path / 'plots'} is a file, not a folder: remove it and run report again"
+
+
+def test_workbook_columns_fit_their_numbers_and_header_words(tmp_path):
+    """A sheet's column is as wide as its widest formatted value or its header's longest word
+    (headers wrap), at least 8 characters, plus 2, at most 45; the Summary sheet's at least 12.
+    Key columns (year, sector) stay frozen with the header, and the sheet has a filter."""
+    import openpyxl
+
+    from model.report.plots import write_workbook
+    table = pd.DataFrame({"year": [2025], "sector": ["power"], "allowance_price_cny_per_t": [1234567.891],
+                          "source": ["x" * 60]})
+    path = write_workbook(tmp_path / "book.xlsx", {"prices": table}, [("Heading", table[["year"]])], "title")
+    book = openpyxl.load_workbook(path)
+    sheet = book["prices"]
+    widths = [sheet.column_dimensions[c].width for c in "ABCD"]
+    # year: 8 + 2; sector: 'sector' 6 -> 8 + 2; price: '1,234,567.89' 12 and 'allowance_price_cny_per_t' 25 -> 27;
+    # source: 60 -> 45
+    assert widths == [10, 10, 27, 45]
+    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref == "A1:D2"
+    assert book["Summary"].column_dimensions["A"].width == 14 and book["Summary"]["A1"].value == "title"
+    assert book.sheetnames == ["Summary", "prices"]
+    long = pd.DataFrame({"note": ["a"] * 199 + ["b" * 20, "c" * 40]})  # only the first 200 rows are measured
+    path = write_workbook(tmp_path / "long.xlsx", {"long": long})
+    assert openpyxl.load_workbook(path)["long"].column_dimensions["A"].width == 22
+
+
+def test_findings_headings_by_what_the_run_has(toy_results, toy_least_cost):
+    """The findings' headed tables: who pays in the chosen year (default the toy's last, 2027)
+    only with stage 2's burden; installations only with a registry."""
+    from model.report.plots import results_findings
+    common = ["Headline numbers", "Price, caps, emissions and cost in the target years",
+              "What sets the price: the abatement measures at the margin"]
+    assert [h for h, _ in results_findings(toy_results)] == [*common, "Who pays in 2027 (bn CNY, 2027 money)"]
+    assert [h for h, _ in results_findings(toy_results, 2025)][-1] == "Who pays in 2025 (bn CNY, 2025 money)"
+    assert [h for h, _ in results_findings(toy_least_cost)] == common
+    who_pays_2025 = results_findings(toy_results, 2025)[-1][1]
+    assert who_pays_2025["free_allocation_value_bn_cny"].tolist() == pytest.approx([78 * 40 / 1e3, 0.0])

@@ -90,6 +90,9 @@ def test_unknown_scenario_lists_the_known_ones():
     ('description = "x"\n', 'scenarios/bad.toml: expected a [set] table with at least one override, '
                             'e.g. "discount_rate" = 0.03'),
     ('description = "x\n', "scenarios/bad.toml: expected valid TOML"),
+    ('description = "x"\n[set]\n"discount_rate" = [0.03, 0.05]\n',
+     "scenarios/bad.toml, key set.\"discount_rate\": found '[0.03, 0.05]', expected one value (a number, "
+     "true/false or text), as after --set KEY="),
 ])
 def test_scenario_file_problems_name_the_file_and_key(toy_copy, text, message):
     _scenario(toy_copy, "bad", text)

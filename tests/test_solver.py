@@ -161,3 +161,18 @@ def test_one_highs_handoff_and_one_read_back(monkeypatch):
     assert len(read) == 3
     for results in (by_pyomo, by_resolver, by_blocks):
         assert results.summary["objective_bn_cny"] == pytest.approx(3.147024793, abs=1e-9)
+
+
+def test_solving_a_pyomo_model_logs_its_build_and_size(caplog):
+    """`-v` shows what was built: a model passed to solve() is logged with its abatement
+    columns (the toy's 6 steps in 3 years: 18) and the seconds it took (their value is not
+    tested: only that the line says them)."""
+    import re
+
+    from model import build_model, load_dataset, solve
+    from tests.conftest import TOY
+    model = build_model(load_dataset(TOY))
+    with caplog.at_level("INFO", logger="model.solving.pipeline"):
+        solve(model)
+    messages = [r.getMessage() for r in caplog.records if r.name == "model.solving.pipeline"]
+    assert any(re.fullmatch(r"built the model in \d+\.\d\d s: 18 abatement columns", m) for m in messages), messages

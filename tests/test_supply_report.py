@@ -122,3 +122,29 @@ def test_the_charts_read_their_sources_from_the_results_written(tmp_path):
                                [0.0, 0.0, 5.0])
     declared["ceiling_sales_mt"]["label"], declared["ceiling_sales_mt"]["sign"] = "Backstop sales", -1.0
     np.testing.assert_allclose(bar_heights(plot_supply_by_source(results))["Backstop sales"], [0.0, 0.0, -5.0])
+
+
+def test_supply_legend_names_each_source_in_the_colour_of_its_bars(toy_results):
+    """The legend beside the supply chart reads, top to bottom, the cap, the offsets and the
+    withdrawals, each swatch in the colour of its own bars (tab10's first three): a legend
+    whose swatches were matched to the axes' artists by position would colour the offsets
+    like the cap's 2026 bar."""
+    import dataclasses
+
+    from matplotlib.colors import to_rgba
+
+    years = toy_results.years.assign(offsets_used_mt=[0.0, 1.0, 4.0], withdrawn_mt=[0.0, 2.0, 0.0])
+    results = dataclasses.replace(toy_results, years=years)
+    sources = [("ets_cap_mt", "Cap (allowances issued)", 1.0), ("offsets_used_mt", "Offsets", 1.0),
+               ("withdrawn_mt", "Withdrawn (unsold at the floor)", -1.0)]
+    figure = plot_supply_by_source(results, sources)
+    legend = figure.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == [label for _, label, _ in sources]
+    tab10 = [to_rgba(f"C{i}") for i in range(3)]
+    assert [tuple(handle.get_facecolor()) for handle in legend.legend_handles] == tab10
+    ax = figure.axes[0]
+    assert [tuple(c.patches[0].get_facecolor()) for c in ax.containers] == tab10
+    assert bar_heights(figure) == {"Cap (allowances issued)": pytest.approx([125.0, 107.5, 90.0]),
+                                   "Offsets": pytest.approx([0.0, 1.0, 4.0]),
+                                   "Withdrawn (unsold at the floor)": pytest.approx([0.0, -2.0, 0.0])}
+    assert (ax.get_title(), ax.get_ylabel()) == ("Allowance supply by source", "Allowance supply (Mt CO2)")
