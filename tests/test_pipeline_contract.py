@@ -1,0 +1,55 @@
+"""What a solve tells its user (model/solving/pipeline.py): the log lines ``-v`` shows, one per
+stage, with the numbers they name, on both routes (numpy blocks and a Pyomo model)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from model import build_model, load_dataset, solve
+from model.solving.pipeline import iteration_counts
+from tests.conftest import TOY
+
+def _lines(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "model.solving.pipeline"]
+
+
+def _shape(lines: list[str]) -> list[str]:
+    """The lines with each time (``0.12 s``) as ``T s``."""
+    return [re.sub(r"\b\d+\.\d\d s\b", "T s", line) for line in lines]
+
+
+@pytest.mark.parametrize("route", ["dataset", "pyomo model"])
+def test_a_solve_logs_its_build_least_cost_and_allocation(caplog, route):
+    """The toy (18 abatement columns: 3 sectors x 2 steps x 3 years) solved with its allocation
+    stage: what was built, HiGHS's version and iterations for the least cost, the allocation's
+    objective; all at INFO, each time a plausible number of seconds."""
+    with caplog.at_level(logging.INFO, logger="model.solving.pipeline"):
+        results = solve(TOY) if route == "dataset" else solve(build_model(load_dataset(TOY)))
+    built = "built the LP" if route == "dataset" else "built the model"
+    version = results.summary["solver_version"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    assert _shape(_lines(caplog)) == [f"{built} in T s: 18 abatement columns",
+                                      f"least cost found in T s (HiGHS {version}, "
+                                      f"{iteration_counts(results.summary['iterations'])})",
+                                      "allocation (min_max_burden) in T s"]
+    assert all(record.levelno == logging.INFO for record in caplog.records if record.name == "model.solving.pipeline")
+    build = float(re.search(r"in (\d+\.\d\d) s", _lines(caplog)[0]).group(1))
+    assert build == pytest.approx(results.summary["seconds"]["build"], abs=0.006)  # the same time, rounded
+
+
+def test_without_allocation_no_allocation_line(caplog):
+    with caplog.at_level(logging.INFO, logger="model.solving.pipeline"):
+        solve(TOY, allocation=False)
+    assert [line.split(" in ")[0] for line in _lines(caplog)] == ["built the LP", "least cost found"]
+
+
+def test_iteration_counts_name_each_method_that_ran_in_order():
+    assert iteration_counts({}) == "0 iterations"
+    assert iteration_counts({"simplex": 0, "ipm": 0}) == "0 iterations"
+    assert iteration_counts({"simplex": 1234, "pdlp": 0, "ipm": 12}) == (
+        "12 interior-point iterations, 1,234 simplex iterations")
+    assert iteration_counts({"qp": 2, "pdlp": 5, "simplex": 3}) == (
+        "3 simplex iterations, 5 PDLP iterations, 2 qp iterations")
