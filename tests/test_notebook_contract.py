@@ -58,7 +58,8 @@ def test_the_toy_as_an_xarray_dataset(toy_results):
     pytest.importorskip("xarray")
     ds = toy_results.to_xarray()
     assert dict(ds.sizes) == {"year": 3, "sector": 3}
-    assert ds["year"].values.tolist() == [2025, 2026, 2027] and ds["sector"].values.tolist() == ["power", "rest", "steel"]
+    assert ds["year"].values.tolist() == [2025, 2026, 2027]
+    assert ds["sector"].values.tolist() == ["power", "rest", "steel"]
     years = [c for c in toy_results.years.columns if c != "year"]
     sectors = [c for c in toy_results.sector_years.columns if c not in ("sector", "year")]
     assert list(ds.data_vars) == years + [f"sector_{c}" if c in years else c for c in sectors]
