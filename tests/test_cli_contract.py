@@ -56,7 +56,8 @@ def test_each_kind_of_error_exits_with_its_code_and_one_line(monkeypatch, error,
 def test_an_input_error_lists_its_problems_up_to_50():
     one = Problem("targets.csv", None, "year", None, "a year")
     assert str(InputError(one)) == "targets.csv, column year: expected a year"
-    assert str(Problem("scenario.toml", 4, None, "x", "a number")) == "scenario.toml, row 4: found 'x', expected a number"
+    assert str(Problem("scenario.toml", 4, None, "x", "a number")) == (
+        "scenario.toml, row 4: found 'x', expected a number")
     many = InputError([Problem("mac.csv", row, None, None, "a step") for row in range(2, 55)])
     lines = str(many).splitlines()
     assert lines[0] == "53 problems in the inputs:" and len(lines) == 1 + 50 + 1
