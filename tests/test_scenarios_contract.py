@@ -82,3 +82,61 @@ def test_a_scenario_file_gives_its_overrides_in_order_dotted_keys_joined(tmp_pat
     assert read_scenario(tmp_path, "mix").as_dict() == {
         "name": "mix", "description": "banking at 3%", "file": "scenarios/mix.toml",
         "overrides": {"market.banking": True, "discount_rate": 0.03, "sectors.steel.trading_from": 2028}}
+
+
+@pytest.fixture(scope="module")
+def toy_with_scenarios(tmp_path_factory):
+    import shutil
+
+    from tests.conftest import TOY
+
+    folder = tmp_path_factory.mktemp("toy") / "toy"
+    shutil.copytree(TOY, folder)
+    files = {"bad": '[set]\n"sectors.steel.nope" = 1\n"disount_rate" = 0.2\n',
+             "steep": '[set]\n"discount_rate" = 0.9\n',
+             "early": '[set]\n"sectors.steel.trading_from" = 2024\n',
+             "a": 'description = "A"\n[set]\n"discount_rate" = 0.05\n',
+             "b": '[set]\n"discount_rate" = 0.07\n"market.banking" = true\n'}
+    for name, text in files.items():
+        (folder / "scenarios" / f"{name}.toml").write_text(text)
+    from model import load_dataset
+
+    return load_dataset(folder)
+
+
+def _refused_scenarios(dataset, names) -> str:
+    from model.data.scenarios import apply_scenarios
+
+    with pytest.raises(InputError) as refused:
+        apply_scenarios(dataset, names)
+    return str(refused.value)
+
+
+def test_a_scenario_s_override_problems_name_its_file_and_key(toy_with_scenarios):
+    tables = ("sectors, mac, targets, allocation, benchmarks, facilities, facility_mac, bau, cap_rules, "
+              "deployment_limits, offsets, reserve")
+    assert _refused_scenarios(toy_with_scenarios, ["bad"]).splitlines() == [
+        "2 problems in the inputs:",
+        '  scenarios/bad.toml, key set."sectors.steel.nope": expected a column of sectors.csv that may be changed',
+        f'  scenarios/bad.toml, key set."disount_rate": expected a scenario key or TABLE.ROW.COLUMN with TABLE one '
+        f"of {tables} (did you mean 'discount_rate'?)"]
+    assert _refused_scenarios(toy_with_scenarios, ["a", "steep"]) == (
+        'scenarios/steep.toml, key set."discount_rate": expected a number from 0 to 0.5 (fraction per year)')
+    assert _refused_scenarios(toy_with_scenarios, "early") == (
+        'scenarios/early.toml, key set."sectors.steel.trading_from", in sectors.csv, row 3, column trading_from: '
+        "found '2024', expected a year not before covered_from (2025)")
+
+
+def test_scenarios_apply_in_order_and_are_recorded(toy_with_scenarios):
+    from model.data.scenarios import apply_scenarios
+
+    assert apply_scenarios(toy_with_scenarios, []) is toy_with_scenarios
+    both = apply_scenarios(toy_with_scenarios, ["a", "b"])
+    assert both.settings["discount_rate"] == 0.07 and both.settings["market.banking"] is True  # b's, applied last
+    assert both.scenarios == (
+        {"name": "a", "description": "A", "file": "scenarios/a.toml", "overrides": {"discount_rate": 0.05}},
+        {"name": "b", "description": "", "file": "scenarios/b.toml",
+         "overrides": {"discount_rate": 0.07, "market.banking": True}})
+    again = apply_scenarios(both, "a")  # on top of those: a's rate again, all three recorded
+    assert again.settings["discount_rate"] == 0.05 and [s["name"] for s in again.scenarios] == ["a", "b", "a"]
+    assert toy_with_scenarios.settings["discount_rate"] == 0.1 and toy_with_scenarios.scenarios == ()
