@@ -53,3 +53,39 @@ def test_iteration_counts_name_each_method_that_ran_in_order():
         "12 interior-point iterations, 1,234 simplex iterations")
     assert iteration_counts({"qp": 2, "pdlp": 5, "simplex": 3}) == (
         "3 simplex iterations, 5 PDLP iterations, 2 qp iterations")
+
+
+def test_a_script_s_model_that_breaks_a_check_is_solved_with_a_warning(caplog):
+    """A script forces 5 Mt of rest's B (80 CNY/t) in 2027: the ETS then cuts 5 Mt less (steel B
+    unused), the price falls to power B's 40, and a used step dearer than the value it faces
+    by (80 - 40) / 40 = 1 breaks equal marginal cost: the results come back, with one warning."""
+    import pyomo.environ as pyo
+
+    model = build_model(load_dataset(TOY))
+    model.forced = pyo.Constraint(expr=model.abatement_mt["rest", "B", 2027] >= 5)
+    with caplog.at_level(logging.INFO, logger="model.solving.pipeline"):
+        results = solve(model)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "check failed on a model changed by a script: equal_marginal_cost (worst violation 1 relative)"]
+    assert {k for k, v in results.summary["checks"].items() if not v["passed"]} == {"equal_marginal_cost"}
+    assert results.years["allowance_price_cny_per_t"].tolist() == pytest.approx([40, 40, 40])
+
+
+def test_solve_refuses_what_is_no_dataset_or_fresh_model():
+    import pyomo.environ as pyo
+
+    from model.errors import EtscapError
+
+    model = build_model(load_dataset(TOY))
+    for call, message in (
+            (lambda: solve(model, overrides={"discount_rate": 0.05}),
+             "overrides apply to a dataset: pass them to build_model's dataset instead"),
+            (lambda: solve(pyo.ConcreteModel()), "solve() needs a model made by model.build_model()")):
+        with pytest.raises(EtscapError) as refused:
+            call()
+        assert str(refused.value) == message
+    solve(model)
+    with pytest.raises(EtscapError) as refused:
+        solve(model)
+    assert str(refused.value) == ("this model has been solved with its allocation stage already: build a new one "
+                                  "with model.build_model()")
