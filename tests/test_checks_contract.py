@@ -37,3 +37,42 @@ def test_the_checks_read_a_price_column_of_text_as_numbers(toy_results):
         years = toy_results.years.copy()
         years["allowance_price_cny_per_t"] = years["allowance_price_cny_per_t"].astype(dtype)
         assert run_checks(years, *tables[1:], market, toy_results.facilities) == reference
+
+
+POLICY = ["national_count", "sector_compliance", "market_clearing", "national_target", "market_balance",
+          "abatement_within_potential", "emissions_add_up", "equal_marginal_cost", "hotelling", "allocation_bounds"]
+FAMILY_CHECKS = ["cap_split", "simulation_compliance", "facility_compliance", "bank_limits", "offset_limit",
+                 "price_ceiling", "price_floor", "reserve_release", "supply_adjustment", "cap_rules",
+                 "deployment_limits"]
+STAGE2 = ["stage2_keeps_stage1", "stage2_cost_within_tolerance", "stage2_at_its_optimum"]
+
+
+def test_the_checks_run_in_the_report_s_order(toy_results):
+    """The policy-wide checks, then each family's own (in the families' order, a check shared
+    by families once), then stage 2's; without equilibrium no equal marginal cost; the toy's
+    summary (stage 2 too) lists them so, each passed, with its unit."""
+    from model.families import FAMILIES
+    from model.results.checks import checks_of
+
+    assert [c.name for c in checks_of()] == POLICY + FAMILY_CHECKS
+    assert [c.name for c in checks_of(stage2=True)] == POLICY + FAMILY_CHECKS + STAGE2
+    assert [c.name for c in checks_of(equilibrium=False)] == [c for c in POLICY if c != "equal_marginal_cost"] + \
+        FAMILY_CHECKS
+    assert [c.name for c in checks_of(families=[])] == POLICY
+    assert [c.name for c in checks_of(families=list(reversed(FAMILIES)))][len(POLICY):] == list(
+        dict.fromkeys(f.check.name for f in reversed(FAMILIES) if f.check.name not in POLICY))
+    report = toy_results.summary["checks"]
+    assert list(report) == POLICY + FAMILY_CHECKS + STAGE2  # solved with its allocation stage
+    relative = {"equal_marginal_cost", "hotelling", "price_ceiling", "price_floor", "stage2_cost_within_tolerance",
+                "stage2_at_its_optimum"}
+    assert {name: (r["passed"], r["unit"]) for name, r in report.items()} == {
+        name: (True, "relative" if name in relative else "Mt") for name in report}
+
+
+def test_failed_checks_are_named_with_their_worst_violation():
+    from model.results.checks import failed
+
+    assert failed({"a": {"passed": True, "worst_violation": 0.0, "unit": "Mt"},
+                   "hotelling": {"passed": False, "worst_violation": 0.123456, "unit": "relative"},
+                   "market_balance": {"passed": False, "worst_violation": 1234.5, "unit": "Mt"}}) == [
+        "hotelling (worst violation 0.123 relative)", "market_balance (worst violation 1.23e+03 Mt)"]
