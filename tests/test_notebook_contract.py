@@ -68,3 +68,32 @@ def test_the_toy_as_an_xarray_dataset(toy_results):
     assert ds.attrs == {"scenario": "toy", "status": "optimal",
                         "objective_bn_cny": pytest.approx(toy_results.summary["objective_bn_cny"])}
     assert ds["ets_cap_mt"].values.tolist() == pytest.approx([125.0, 107.5, 90.0])
+
+
+def test_the_repr_of_results_without_years_or_objective():
+    import pandas as pd
+
+    from model import Results
+
+    empty = Results(years=pd.DataFrame({"year": []}), sector_years=pd.DataFrame(), abatement_steps=pd.DataFrame())
+    assert repr(empty) == "Results(: unknown, no objective; no years, 0 sectors)"
+    named = Results(years=pd.DataFrame({"year": []}), sector_years=pd.DataFrame({"sector": ["a", "b", "a"]}),
+                    abatement_steps=pd.DataFrame(),
+                    summary={"scenario": "x", "scenarios": [{"name": "p"}, {"name": "q"}], "status": "infeasible",
+                             "objective_bn_cny": 1234.56})
+    assert repr(named) == ("Results(x+p+q: infeasible, abatement cost 1,234.6 bn CNY (present value); no years, "
+                           "2 sectors)")
+    assert named.to_iamc().columns.tolist() == ["model", "scenario", "region", "variable", "unit", "year", "value"]
+    assert named.to_iamc().empty
+
+
+def test_the_headline_table_s_columns_and_years(toy_results):
+    from model.results.notebook import HEADLINE, headline_table
+
+    table = headline_table(toy_results)
+    assert table.index.tolist() == [2025, 2026, 2027] and list(HEADLINE.values()) == table.columns.tolist()
+    assert table.to_dict("list") == {"ETS cap Mt": [125, 107.5, 90], "emissions Mt": [170, 152.5, 135],
+                                     "price CNY/t": pytest.approx([40, 40, 60]),
+                                     "cost bn CNY": pytest.approx([0.49, 1.15, 1.95])}
+    assert headline_table(toy_results, {"bank_mt": "bank Mt", "nope": "x"}).to_dict("list") == {
+        "bank Mt": [0.0, 0.0, 0.0]}
