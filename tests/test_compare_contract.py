@@ -93,3 +93,15 @@ def test_compare_refuses_one_run_and_labels_that_do_not_match(three_runs):
     assert str(refused.value) == "compare: 3 labels for 2 runs: give one label per run"
     assert compare([toy, toy], labels=["a", "a"]).labels == ["a (1)", "a (2)"]
     assert compare([toy, toy], labels=["a", "b"]).runs["run"].tolist() == ["a", "b"]
+
+
+def test_labels_relative_differences_and_sheet_names():
+    from model.studies.compare import _distinct, _label, _relative, _sheet_name
+
+    assert _distinct(["a", "b", "a", "c", "a"]) == ["a (1)", "b", "a (2)", "c", "a (3)"]
+    assert _distinct(["a", "b"]) == ["a", "b"]
+    assert _relative(np.array([1.0, 2.0, 3.0, -4.0, 5.0]), np.array([0.0, np.nan, -2.0, 8.0, 1e-13])).tolist() == \
+        pytest.approx([np.nan, np.nan, 1.5, -0.5, np.nan], nan_ok=True)  # against |reference|; none for ~0 or blank
+    assert _sheet_name("years 1 a/b:c[d]*e?f\\g and more than thirty-one") == "years 1 a_b_c_d__e_f_g and more"
+    assert len(_sheet_name("x" * 40)) == 31
+    assert _label("results/china-banking/", None) == "china-banking"
