@@ -89,3 +89,17 @@ def test_solve_refuses_what_is_no_dataset_or_fresh_model():
         solve(model)
     assert str(refused.value) == ("this model has been solved with its allocation stage already: build a new one "
                                   "with model.build_model()")
+
+
+def test_an_infeasible_dataset_logs_the_route_to_its_explanation(caplog):
+    """A national cap of 50 Mt a year: the numpy blocks are infeasible, so the Pyomo model is built
+    to explain it (its elastic copy); the user sees both builds, then what is being looked for."""
+    from model import InfeasibleError
+
+    with caplog.at_level(logging.INFO, logger="model.solving.pipeline"), pytest.raises(InfeasibleError) as refused:
+        solve(TOY, overrides={"targets.*.national_cap_mt": 50})
+    assert _shape(_lines(caplog)) == ["built the LP in T s: 18 abatement columns",
+                                      "built the model in T s: 18 abatement columns",
+                                      "infeasible: finding the smallest relaxation of the targets"]
+    assert refused.value.exit_code == 3 and str(refused.value).startswith(
+        "model 'toy' is infeasible: the targets cannot all be met with the abatement potential given.")
