@@ -621,6 +621,11 @@ def test_study_json_says_what_ran_where(toy_sweep_folder):
         "allocation": False, "reuse_model": True, "named_scenarios": [], "named_scenario_overrides": {},
         "run_on": "this process", "workers": 1, "scenarios_per_task": 1, "resumed_scenarios": 0}
     assert info["dataset"] == str(TOY.resolve()) and list(info["seconds"]) == ["start", "scenarios"]
+    # the times are plausible: the start and the scenarios' parts add up to the elapsed time (each
+    # rounded to 1 ms), and the rate is the scenarios' count over their part
+    start, solving, elapsed = info["seconds"]["start"], info["seconds"]["scenarios"], info["elapsed_seconds"]
+    assert 0 <= start <= elapsed and 0 < solving <= elapsed and start + solving == pytest.approx(elapsed, abs=0.0015)
+    assert 2 / (solving + 0.0005) - 0.005 <= info["scenarios_per_second"] <= 2 / max(solving - 0.0005, 1e-9) + 0.005
     assert {"python", "etscap", "highspy", "dask", "distributed", "pyarrow"} <= set(info["versions"])
     scenarios = (folder / "scenarios.csv").read_text().splitlines()
     assert scenarios[0] == "scenario,status,message,targets.2027.national_cap_mt,objective_bn_cny"
@@ -1276,7 +1281,8 @@ def test_a_montecarlo_study_file_records_its_seed_and_distributions_in_the_study
                     '[montecarlo.distributions]\n'
                     '"targets.2027.national_cap_mt" = { kind = "uniform", low = 300.0, high = 320.0 }\n')
     study = run_study_file(read_study_file(path, "montecarlo"), "montecarlo", client=None)
-    assert study.info["seed"] == 7
+    assert study.info["seed"] == 7 and study.info["study_file"] == str(path)
+    assert study.info["kind"] == "montecarlo" and study.info["n"] == 3
     assert study.info["distributions"] == {"targets.2027.national_cap_mt": {"kind": "uniform", "low": 300.0,
                                                                              "high": 320.0}}
     draws = study.scenarios["targets.2027.national_cap_mt"]

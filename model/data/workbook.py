@@ -267,9 +267,11 @@ def _has_units_row(spec: schema.TableSpec, header: list[str], row: list[Any] | N
     if row is None:
         return False
     cells = [_text(c).strip() for c in (list(row) + [None] * len(header))[: len(header)]]
-    units = [(spec.by_name[h].unit or NO_UNIT) if h in spec.by_name else None for h in header]
-    # a column without a known name (blank, or misspelt: each its own problem) says nothing either
-    # way, else the units row under it would be read as a row of data, with a problem per cell
+    units = [(spec.by_name[h].unit or NO_UNIT) if h in spec.by_name and h not in header[:i] else None
+             for i, h in enumerate(header)]
+    # a column without a known name (blank, misspelt, or a name repeated: each its own problem)
+    # says nothing either way, else the units row under it would be read as a row of data, with
+    # a problem per cell
     given = [(c, u) for c, u in zip(cells, units) if c and u is not None]
     return bool(given) and all(c == u for c, u in given)
 
