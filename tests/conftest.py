@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
 from model import Results, solve
+from model.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 TOY = ROOT / "inputs" / "toy"
 CHINA = ROOT / "inputs" / "china"
+
+
+def refusal(call: Callable[..., Any], *args: Any) -> str:
+    """The message of the InputError ``call(*args)`` must raise (the one a user reads)."""
+    with pytest.raises(InputError) as refused:
+        call(*args)
+    return str(refused.value)
 
 
 # Five installations of the toy's power and steel (no output, no own costs): their free

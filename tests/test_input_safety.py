@@ -12,6 +12,7 @@ import pytest
 
 from model import InputError, load_dataset
 from model.data import inputs, schema
+from tests.conftest import refusal
 
 
 @pytest.fixture
@@ -22,9 +23,7 @@ def toy_copy(tmp_path, toy_path):
 
 
 def _message(folder) -> str:
-    with pytest.raises(InputError) as caught:
-        load_dataset(folder)
-    return str(caught.value)
+    return refusal(load_dataset, folder)
 
 
 def test_only_the_four_dataset_files_are_opened(toy_copy, monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 
 from model import load_dataset
 from model.errors import InputError
-from tests.conftest import TOY
+from tests.conftest import TOY, refusal
 
 SECTORS = ("sector,covered_from,trading_from,base_emissions_mt,base_output,output_unit,output_growth,"
            "intensity_change,value_added_bn_cny,free_share_min,free_share_max,leakage_exposed,"
@@ -27,9 +27,7 @@ def _toy_with(folder, **files):
 
 
 def _problems(folder) -> list[str]:
-    with pytest.raises(InputError) as refused:
-        load_dataset(folder)
-    return str(refused.value).splitlines()
+    return refusal(load_dataset, folder).splitlines()
 
 
 def test_sectors_csv_s_rules_across_columns_and_rows(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from model import load_dataset
 from model.data.overrides import Override, apply_overrides, override_field, parse_assignment, parse_override
 from model.errors import InputError
-from tests.conftest import TOY
+from tests.conftest import TOY, refusal
 
 TABLES = ("sectors, mac, targets, allocation, benchmarks, facilities, facility_mac, bau, cap_rules, "
           "deployment_limits, offsets, reserve")
@@ -22,9 +22,7 @@ def toy():
 
 
 def _refused(dataset, overrides) -> str:
-    with pytest.raises(InputError) as refused:
-        apply_overrides(dataset, overrides)
-    return str(refused.value)
+    return refusal(apply_overrides, dataset, overrides)
 
 
 def test_every_wrong_override_is_listed_with_its_fix(toy):

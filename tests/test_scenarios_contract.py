@@ -6,13 +6,11 @@ from __future__ import annotations
 import pytest
 
 from model.data.scenarios import NamedScenario, read_scenario
-from model.errors import InputError
+from tests.conftest import refusal
 
 
 def _message(folder, name) -> str:
-    with pytest.raises(InputError) as refused:
-        read_scenario(folder, name)
-    return str(refused.value)
+    return refusal(read_scenario, folder, name)
 
 
 def test_a_scenario_file_s_problems_are_each_named_with_the_fix(tmp_path):
@@ -107,9 +105,7 @@ def toy_with_scenarios(tmp_path_factory):
 def _refused_scenarios(dataset, names) -> str:
     from model.data.scenarios import apply_scenarios
 
-    with pytest.raises(InputError) as refused:
-        apply_scenarios(dataset, names)
-    return str(refused.value)
+    return refusal(apply_scenarios, dataset, names)
 
 
 def test_a_scenario_s_override_problems_name_its_file_and_key(toy_with_scenarios):

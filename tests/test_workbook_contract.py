@@ -11,8 +11,7 @@ import pytest
 
 from model import load_dataset
 from model.data.workbook import _column_letter, _text, _toml, export_workbook, settings_toml
-from model.errors import InputError
-from tests.conftest import TOY
+from tests.conftest import TOY, refusal
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +28,7 @@ def _edited(toy_book, tmp_path, edit):
 
 
 def _refused(path) -> str:
-    with pytest.raises(InputError) as refused:
-        load_dataset(path)
-    return str(refused.value)
+    return refusal(load_dataset, path)
 
 
 def test_a_repeated_column_name_is_one_problem_and_the_units_row_stays_units(toy_book, tmp_path):
