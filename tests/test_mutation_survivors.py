@@ -1303,3 +1303,21 @@ def test_a_misspelt_distribution_parameter_is_reported_with_its_value_and_the_ri
         "  study.toml, key x.hihg: found '2', expected a parameter of a uniform distribution: low, high "
         "(did you mean 'high'?)\n"
         "  study.toml, key x.high: expected a number")
+
+
+# Seed 52 survivors (``benchmarks/mutation.py --sample 80 --seed 52``), each planted by hand.
+
+def test_comparison_figures_render_to_pixels_through_their_own_canvas():
+    """Mutant model.studies.compare.x__figure__mutmut_9 (``FigureCanvasAgg(figure)`` ->
+    ``FigureCanvasAgg(None)``: the figure keeps matplotlib's blank canvas). A comparison's
+    figure is drawn by its canvas into an RGBA buffer of its size in pixels (the Agg canvas
+    a notebook or script reads pixels from; the blank canvas has no buffer)."""
+    from model import compare
+    from model.studies.compare import comparison_figures
+
+    comparison = compare([solve(TOY), solve(TOY)], labels=["a", "b"])
+    figure = comparison_figures(comparison)["prices"]
+    figure.canvas.draw()
+    width, height = figure.get_size_inches() * figure.dpi
+    assert np.asarray(figure.canvas.buffer_rgba()).shape == (round(height), round(width), 4)
+
