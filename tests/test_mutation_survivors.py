@@ -1321,3 +1321,22 @@ def test_comparison_figures_render_to_pixels_through_their_own_canvas():
     width, height = figure.get_size_inches() * figure.dpi
     assert np.asarray(figure.canvas.buffer_rgba()).shape == (round(height), round(width), 4)
 
+
+
+def test_relief_rules_by_unit_type_when_an_installation_has_no_unit_type():
+    """Mutant model.results.facilities.x_relief_rules__mutmut_22 (``keys = (MultiIndex of the
+    installations' sector, unit type) if row is None ...`` -> ``keys = None``). An installation
+    with no unit type sends the join to pandas (benchmark_rows gives None); power/coal's rule
+    (shortfall cap share 0.2, obligation capped) reaches the coal unit only: shares 0.2 and
+    NaN, capped True and False (the mutant spreads benchmarks.csv's one row to both)."""
+    from types import SimpleNamespace
+
+    from model.results.facilities import relief_rules
+
+    facilities = pd.DataFrame({"sector": ["power", "power"], "unit_type": ["coal", None]})
+    benchmarks = pd.DataFrame({"sector": ["power"], "unit_type": ["coal"], "shortfall_cap_share": [0.2],
+                               "obligation_capped_at_allocation": [1.0]})
+    share, capped = relief_rules(SimpleNamespace(dataset=SimpleNamespace(facilities=facilities,
+                                                                         benchmarks=benchmarks)))
+    assert share[0] == 0.2 and np.isnan(share[1])
+    assert capped.tolist() == [True, False]
