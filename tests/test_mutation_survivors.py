@@ -1340,3 +1340,15 @@ def test_relief_rules_by_unit_type_when_an_installation_has_no_unit_type():
                                                                          benchmarks=benchmarks)))
     assert share[0] == 0.2 and np.isnan(share[1])
     assert capped.tolist() == [True, False]
+
+
+def test_a_scripts_model_indexes_sector_caps_by_the_covered_sector_years():
+    """Mutant model.lp.formulation.x_build_model__mutmut_19 (the key "sector_cap_mt" of the
+    index sets misspelt: the Var gets an anonymous index of its own). In the Pyomo model a
+    script edits, ``sector_cap_mt`` is indexed by ``m.covered``, the toy's covered (sector,
+    year) pairs, so a script's rows over ``m.covered`` and the model's listing name that set."""
+    from model import build_model, load_dataset
+
+    m = build_model(load_dataset(TOY))
+    assert m.sector_cap_mt.index_set() is m.covered
+    assert list(m.sector_cap_mt.keys()) == list(m.covered)
