@@ -1352,3 +1352,25 @@ def test_a_scripts_model_indexes_sector_caps_by_the_covered_sector_years():
     m = build_model(load_dataset(TOY))
     assert m.sector_cap_mt.index_set() is m.covered
     assert list(m.sector_cap_mt.keys()) == list(m.covered)
+
+
+def test_a_scripts_model_with_a_floor_and_no_trading_year_solves_as_the_dataset(tmp_path):
+    """Mutant model.solving.highs.x_solve_model__mutmut_67 (``np.array(..., dtype=np.int32)`` ->
+    no dtype: a block with no columns gives a float array, and the held columns' index turns
+    float). Power covered from 2025 and trading from 2030 (after the 2025-26 horizon: no
+    trading year, so ``trading_cap_mt`` has no columns), banking, floor 30 CNY/t, 10% auctioned:
+    the Pyomo route's market pass gives the prices the dataset route gives, 30 in 2025 and 30 x 1.1 = 33
+    in 2026 (banking at 10%), nothing withdrawn."""
+    from model import build_model, load_dataset
+    from tests.conftest import write_dataset
+
+    targets = {"national_cap_mt": 1000, "min_auction_share": 0.1, "price_floor_cny_per_t": 30}
+    folder = write_dataset(
+        tmp_path / "sim", sectors=[{"sector": "power", "covered_from": 2025, "trading_from": 2030,
+                                    "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.3, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, **targets}, {"year": 2026, **targets}], first_year=2025, last_year=2026,
+        banking=True)
+    years = solve(build_model(load_dataset(folder)), allocation=False).years
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([30.0, 33.0])
+    assert years["withdrawn_mt"].tolist() == pytest.approx([0.0, 0.0], abs=1e-9)
