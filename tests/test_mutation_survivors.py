@@ -1303,3 +1303,74 @@ def test_a_misspelt_distribution_parameter_is_reported_with_its_value_and_the_ri
         "  study.toml, key x.hihg: found '2', expected a parameter of a uniform distribution: low, high "
         "(did you mean 'high'?)\n"
         "  study.toml, key x.high: expected a number")
+
+
+# Seed 52 survivors (``benchmarks/mutation.py --sample 80 --seed 52``), each planted by hand.
+
+def test_comparison_figures_render_to_pixels_through_their_own_canvas():
+    """Mutant model.studies.compare.x__figure__mutmut_9 (``FigureCanvasAgg(figure)`` ->
+    ``FigureCanvasAgg(None)``: the figure keeps matplotlib's blank canvas). A comparison's
+    figure is drawn by its canvas into an RGBA buffer of its size in pixels (the Agg canvas
+    a notebook or script reads pixels from; the blank canvas has no buffer)."""
+    from model import compare
+    from model.studies.compare import comparison_figures
+
+    comparison = compare([solve(TOY), solve(TOY)], labels=["a", "b"])
+    figure = comparison_figures(comparison)["prices"]
+    figure.canvas.draw()
+    width, height = figure.get_size_inches() * figure.dpi
+    assert np.asarray(figure.canvas.buffer_rgba()).shape == (round(height), round(width), 4)
+
+
+
+def test_relief_rules_by_unit_type_when_an_installation_has_no_unit_type():
+    """Mutant model.results.facilities.x_relief_rules__mutmut_22 (``keys = (MultiIndex of the
+    installations' sector, unit type) if row is None ...`` -> ``keys = None``). An installation
+    with no unit type sends the join to pandas (benchmark_rows gives None); power/coal's rule
+    (shortfall cap share 0.2, obligation capped) reaches the coal unit only: shares 0.2 and
+    NaN, capped True and False (the mutant spreads benchmarks.csv's one row to both)."""
+    from types import SimpleNamespace
+
+    from model.results.facilities import relief_rules
+
+    facilities = pd.DataFrame({"sector": ["power", "power"], "unit_type": ["coal", None]})
+    benchmarks = pd.DataFrame({"sector": ["power"], "unit_type": ["coal"], "shortfall_cap_share": [0.2],
+                               "obligation_capped_at_allocation": [1.0]})
+    share, capped = relief_rules(SimpleNamespace(dataset=SimpleNamespace(facilities=facilities,
+                                                                         benchmarks=benchmarks)))
+    assert share[0] == 0.2 and np.isnan(share[1])
+    assert capped.tolist() == [True, False]
+
+
+def test_a_scripts_model_indexes_sector_caps_by_the_covered_sector_years():
+    """Mutant model.lp.formulation.x_build_model__mutmut_19 (the key "sector_cap_mt" of the
+    index sets misspelt: the Var gets an anonymous index of its own). In the Pyomo model a
+    script edits, ``sector_cap_mt`` is indexed by ``m.covered``, the toy's covered (sector,
+    year) pairs, so a script's rows over ``m.covered`` and the model's listing name that set."""
+    from model import build_model, load_dataset
+
+    m = build_model(load_dataset(TOY))
+    assert m.sector_cap_mt.index_set() is m.covered
+    assert list(m.sector_cap_mt.keys()) == list(m.covered)
+
+
+def test_a_scripts_model_with_a_floor_and_no_trading_year_solves_as_the_dataset(tmp_path):
+    """Mutant model.solving.highs.x_solve_model__mutmut_67 (``np.array(..., dtype=np.int32)`` ->
+    no dtype: a block with no columns gives a float array, and the held columns' index turns
+    float). Power covered from 2025 and trading from 2030 (after the 2025-26 horizon: no
+    trading year, so ``trading_cap_mt`` has no columns), banking, floor 30 CNY/t, 10% auctioned:
+    the Pyomo route's market pass gives the prices the dataset route gives, 30 in 2025 and 30 x 1.1 = 33
+    in 2026 (banking at 10%), nothing withdrawn."""
+    from model import build_model, load_dataset
+    from tests.conftest import write_dataset
+
+    targets = {"national_cap_mt": 1000, "min_auction_share": 0.1, "price_floor_cny_per_t": 30}
+    folder = write_dataset(
+        tmp_path / "sim", sectors=[{"sector": "power", "covered_from": 2025, "trading_from": 2030,
+                                    "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.3, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, **targets}, {"year": 2026, **targets}], first_year=2025, last_year=2026,
+        banking=True)
+    years = solve(build_model(load_dataset(folder)), allocation=False).years
+    assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([30.0, 33.0])
+    assert years["withdrawn_mt"].tolist() == pytest.approx([0.0, 0.0], abs=1e-9)
