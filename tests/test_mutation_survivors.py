@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from model import solve
-from tests.conftest import TOY
+from tests.conftest import TOY, refusal
 
 
 def test_a_market_wide_limit_alone_lets_a_sector_cancel_what_the_market_cannot_bank():
@@ -1374,3 +1374,34 @@ def test_a_scripts_model_with_a_floor_and_no_trading_year_solves_as_the_dataset(
     years = solve(build_model(load_dataset(folder)), allocation=False).years
     assert years["allowance_price_cny_per_t"].tolist() == pytest.approx([30.0, 33.0])
     assert years["withdrawn_mt"].tolist() == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+# Seed 52's survivors found after tests3-8 (``benchmarks/mutation.py --sample 80 --seed 52``), each planted by hand.
+
+def test_a_benchmark_without_output_names_that_sectors_benchmark_row(tmp_path):
+    """derive._check_benchmarked_output_10 (``&`` -> ``|``: the first row of the sector OR with any
+    benchmark named, here power's): steel without output, its 2026 intensity rule with a benchmark
+    on row 4, after power's benchmark on row 2 and steel's own absolute row 3."""
+    from model import load_dataset, solve
+    from tests.families.cap_rule_helpers import toy_with_rules
+
+    folder = toy_with_rules(tmp_path, ["power,2025,intensity,0,0.5", "steel,2025,absolute,0,",
+                                       "steel,2026,intensity,0,1.5"])
+    sectors = (folder / "sectors.csv").read_text().replace("steel,2025,2026,50,25,Mt steel",
+                                                            "steel,2025,2026,50,,Mt steel")
+    (folder / "sectors.csv").write_text(sectors)
+    assert refusal(solve, load_dataset(folder)) == (
+        "cap_rules.csv, row 4, column benchmark_t_per_unit: found '1.5 for steel', expected blank, or the output "
+        "of steel (sectors.csv base_output or bau.csv output): allowances are benchmark x output")
+
+
+def test_a_blank_first_row_is_refused_asking_for_the_column_names(tmp_path):
+    """inputs._csv_cells_40 (the expected text of a blank row 1 changed)."""
+    import shutil
+
+    from model import load_dataset
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "mac.csv").write_text("\n" + (TOY / "mac.csv").read_text())
+    assert refusal(load_dataset, folder) == "mac.csv, row 1: found 'a blank row', expected the column names on row 1"
