@@ -219,3 +219,18 @@ def test_the_national_target_check_counts_the_change_to_the_allowances_issued():
     outside = in_2026.loc[in_2026["phase"] == OUTSIDE, "emissions_mt"].sum()
     years.loc[row, "adjustment_supply_mt"] = 1000.5 - years.loc[row, "ets_cap_mt"] - outside
     assert run_checks(years, *arguments)["national_target"]["worst_violation"] == pytest.approx(0.5, abs=1e-9)
+
+
+def test_a_scripts_model_names_each_row_of_the_rule_by_its_kind_and_year():
+    """A script that builds the model (``build_model``) finds the rule's rows as
+    ``m.supply_adjustment[kind, year]``, the kinds as the module writes them (a misspelt kind,
+    supply_adjustment.define_supply_adjustment_175, survived a mutation run)."""
+    from model import build_model
+
+    m = build_model(adjusted_toy())
+    keys = list(m.supply_adjustment.keys())
+    kinds = list(dict.fromkeys(kind for kind, _ in keys))
+    assert kinds == ["above_if", "above_only_if", "below_if", "below_only_if", "intake_at_most", "intake_at_least",
+                     "intake_only_above", "release_only_below", "release_within_reserve", "release_full",
+                     "release_rest", "short_if", "short_only_if", "reserve_balance"]
+    assert keys[:4] == [("above_if", 2025), ("above_if", 2026), ("above_if", 2027), ("above_only_if", 2025)]
