@@ -198,3 +198,18 @@ def test_pair_of_step_equals_multiindex_lookup(rows, pairs):
     wanted = pd.MultiIndex.from_tuples(pairs)
     expected = wanted.get_indexer(pd.MultiIndex.from_arrays([steps["sector"], steps["step"]]))
     assert _pair_of_step(steps, wanted).tolist() == expected.tolist()
+
+
+def test_steps_limited_without_a_year_in_the_years_table():
+    """deployment_limited on a years table cut to no year (a script checking a slice): power B's
+    three step-years still have a build rate, none is at a group limit (none is given), and
+    nothing is read from the empty years (deployment_limits.deployment_limited_57, the guard on
+    an empty years table dropped, survived a mutation run)."""
+    from model.families.deployment_limits import deployment_limited
+
+    results = solve(TOY, overrides=POWER_B_BUILD, allocation=False)
+    steps = results.abatement_steps
+    build_limited, at_limit = deployment_limited(results.years.iloc[:0], steps, results.summary["market"])
+    power_b = ((steps["sector"] == "power") & (steps["step"] == "B")).to_numpy()
+    assert build_limited.tolist() == power_b.tolist() and power_b.sum() == 3
+    assert not at_limit.any() and at_limit.size == len(steps) == 18
