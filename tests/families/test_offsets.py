@@ -261,3 +261,31 @@ def test_a_sector_origin_cannot_be_a_removal(tmp_path):
     message = refusal_of_offsets(
         tmp_path, "year,origin,step,potential_mt,cost_cny_per_t,removal,source\n2027,rest,A,10,30,true,illustrative\n")
     assert "offsets.csv, row 2, column removal: found 'true', expected false or blank" in message
+
+
+@pytest.mark.parametrize("year", [None, 2030], ids=["no rows", "a row after the last year"])
+def test_an_empty_offer_is_the_empty_supply_with_its_columns_and_no_rows_or_columns(year):
+    """No offsets.csv rows, or one offering only from 2030 (after the toy's 2027): the supply has
+    no row but all its columns (year and row whole numbers, removal a flag), the LP no offset
+    variable, cost or limit row, the by-year sums are 0 in each of the 3 years and the sales 0
+    on each of the 9 sector-years; the tables get no offsets column."""
+    import numpy as np
+
+    from model.families import offsets
+    from model.parameters.derive import derive_parameters
+
+    dataset = with_offsets(year=2030)
+    if year is None:
+        dataset = dataset.replace(offsets=dataset.offsets.iloc[:0])
+    p = derive_parameters(dataset)
+    supply = offsets.offset_supply(p)
+    assert supply.empty and list(supply.columns) == ["origin", "step", "year", "potential_mt", "cost_cny_per_t",
+                                                     "row", "removal"]
+    assert (supply["year"].dtype, supply["row"].dtype, supply["removal"].dtype) == (np.int64, np.int64, np.bool_)
+    assert offsets.offset_variables(p) == [] and offsets.offset_costs(p) == []
+    limit = offsets.define_offset_limit(p, None)
+    assert (limit.keys, limit.terms, limit.constant.size, limit.upper.size) == ([], [], 0, 0)
+    assert offsets._by_year(p, np.zeros(0)).tolist() == [0.0, 0.0, 0.0]
+    assert offsets.offsets_sold(p, {"offset_mt": np.zeros(0)}).tolist() == [0.0] * 9
+    assert offsets.sector_year_columns(p, {}, p.sector_years) == {} and offsets.year_columns(p, {}, None) == {}
+    assert offsets.offsets_as_supply(p).terms == []

@@ -1,0 +1,75 @@
+"""``lp.blocks`` on hand-made LPs: the sparse matrix HiGHS takes and the arrays in its order."""
+
+import numpy as np
+import pytest
+
+from model.lp.blocks import CscMatrix, LinearProgram, Objective, RowBlock, Term, VarBlock, highs_arrays, to_highs
+
+
+def test_triplets_become_compressed_columns_with_duplicates_summed():
+    """Entries of a 3 x 3 matrix given out of order, (2, 0) twice (1 + 2.5): column 0 holds rows 0
+    and 2 (4, 3.5), column 1 none, column 2 row 1 (-1); indptr [0, 2, 2, 3], int32 rows and
+    starts, float values; the dense matrix is the same."""
+    matrix = CscMatrix.from_triplets(np.array([2, 1, 0, 2]), np.array([0, 2, 0, 0]),
+                                     np.array([1, -1, 4, 2.5]), (3, 3))
+    assert matrix.indptr.tolist() == [0, 2, 2, 3] and matrix.indptr.dtype == np.int32
+    assert matrix.indices.tolist() == [0, 2, 1] and matrix.indices.dtype == np.int32
+    assert matrix.data.tolist() == [4.0, 3.5, -1.0] and matrix.data.dtype == np.float64
+    assert matrix.toarray().tolist() == [[4.0, 0.0, 0.0], [0.0, 0.0, -1.0], [3.5, 0.0, 0.0]]
+    integers = CscMatrix.from_triplets(np.array([0]), np.array([1]), np.array([7]), (1, 2))
+    assert integers.data.dtype == np.float64 and integers.indptr.tolist() == [0, 0, 1]
+    empty = CscMatrix.from_triplets(np.zeros(0, int), np.zeros(0, int), np.zeros(0), (0, 2))
+    assert empty.indptr.tolist() == [0, 0, 0] and empty.indices.size == 0 and empty.data.size == 0
+
+
+def _lp(sense: str = "minimize") -> LinearProgram:
+    """x (2 columns, 0..5) and y (1 column, integer, 0..1); cost 3 x0 + 2 y0 + 10; rows
+    1 <= x0 + x1 - 1 (constant 1) and x1 + 4 y0 <= 8 (no lower bound)."""
+    x = VarBlock("x", ["a", "b"], np.zeros(2), np.full(2, 5.0))
+    y = VarBlock("y", ["c"], np.zeros(1), np.ones(1), integer=True)
+    first = RowBlock("first", ["r"], [Term("x", np.array([0, 0]), np.array([0, 1]), np.array([1.0, 1.0]))],
+                     np.array([1.0]), lower=np.array([0.0]))
+    second = RowBlock("second", ["s"], [Term("x", np.array([0]), np.array([1]), np.array([1.0])),
+                                        Term("y", np.array([0]), np.array([0]), np.array([4.0]))],
+                      np.zeros(1), upper=np.array([8.0]))
+    objective = Objective("cost", [Term("x", np.zeros(1, int), np.array([0]), np.array([3.0])),
+                                   Term("y", np.zeros(1, int), np.array([0]), np.array([2.0]))],
+                          sense=sense, constant=10.0)
+    return LinearProgram({"x": x, "y": y}, [first, second], objective)
+
+
+def test_highs_arrays_are_the_blocks_in_order_constants_moved_to_the_bounds():
+    """Columns x0 x1 y0, rows first then second (offsets 0 and 1); the constant 1 moves the first
+    row's bounds to [-1, inf); a maximised objective is negated, its constant too."""
+    arrays = highs_arrays(_lp())
+    assert arrays.col_cost.tolist() == [3.0, 0.0, 2.0] and arrays.offset == 10.0
+    assert arrays.col_lower.tolist() == [0.0, 0.0, 0.0] and arrays.col_upper.tolist() == [5.0, 5.0, 1.0]
+    assert arrays.row_lower.tolist() == [-1.0, -np.inf] and arrays.row_upper.tolist() == [np.inf, 8.0]
+    assert arrays.row_offsets == {"first": 0, "second": 1} and arrays.integer_columns.tolist() == [2]
+    assert arrays.matrix.toarray().tolist() == [[1.0, 1.0, 0.0], [0.0, 1.0, 4.0]]
+    maximised = highs_arrays(_lp("maximize"))
+    assert maximised.col_cost.tolist() == [-3.0, 0.0, -2.0] and maximised.offset == -10.0
+
+
+def test_a_highs_lp_holds_the_arrays_and_marks_the_integer_columns():
+    """``to_highs``: 3 columns, 2 rows, the costs, bounds, offset and column-wise matrix as given;
+    y0 integer, x continuous; an LP without integer columns has no integrality."""
+    import highspy
+
+    arrays = highs_arrays(_lp())
+    lp = to_highs(arrays)
+    assert (lp.num_col_, lp.num_row_, lp.offset_) == (3, 2, 10.0)
+    assert list(lp.col_cost_) == [3.0, 0.0, 2.0] and list(lp.col_upper_) == [5.0, 5.0, 1.0]
+    assert list(lp.col_lower_) == [0.0, 0.0, 0.0]
+    assert list(lp.row_lower_) == [-1.0, -np.inf] and list(lp.row_upper_) == [np.inf, 8.0]
+    assert lp.a_matrix_.format_ == highspy.MatrixFormat.kColwise
+    assert list(lp.a_matrix_.start_) == [0, 1, 3, 4] and list(lp.a_matrix_.index_) == [0, 0, 1, 1]
+    assert list(lp.a_matrix_.value_) == [1.0, 1.0, 1.0, 4.0]
+    assert list(lp.integrality_) == [highspy.HighsVarType.kContinuous] * 2 + [highspy.HighsVarType.kInteger]
+    arrays.integer_columns = None
+    assert list(to_highs(arrays).integrality_) == []
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    h.run()
+    assert h.getInfo().objective_function_value == pytest.approx(10.0)  # x1 = 1 meets the first row at no cost
