@@ -213,3 +213,43 @@ def test_steps_limited_without_a_year_in_the_years_table():
     power_b = ((steps["sector"] == "power") & (steps["step"] == "B")).to_numpy()
     assert build_limited.tolist() == power_b.tolist() and power_b.sum() == 3
     assert not at_limit.any() and at_limit.size == len(steps) == 18
+
+
+def test_year_positions_and_pairs_are_kept_for_one_steps_table_and_one_years_index():
+    """Steps in 2026, 2025, 2027: positions 1, 0, 2 among [2025, 2026, 2027], the same array again
+    for the same table and years; other years ([2026, 2027]: 0, 0, 1) or another table with the
+    same years are looked up afresh. The pairs' codes: the same pair for the same table, the
+    other table's own."""
+    from model.families.deployment_limits import _step_pairs, _year_of_step
+
+    steps = pd.DataFrame({"sector": ["power", "steel", "power"], "step": ["A", "B", "A"], "year": [2026, 2025, 2027]})
+    years = np.array([2025, 2026, 2027])
+    first = _year_of_step(years, steps)
+    assert first.tolist() == [1, 0, 2] and _year_of_step(years.copy(), steps) is first
+    assert _year_of_step(np.array([2026, 2027]), steps).tolist() == [0, 0, 1]
+    other = steps.assign(year=[2027, 2027, 2025])
+    assert _year_of_step(years, other).tolist() == [2, 2, 0]
+    code, pairs = _step_pairs(steps)
+    assert code.tolist() == [0, 1, 0] and pairs == [("power", "A"), ("steel", "B")]
+    assert _step_pairs(steps)[0] is code and not code.flags.writeable
+    assert _step_pairs(other.assign(sector=["steel", "steel", "power"]))[1] == [("steel", "A"), ("steel", "B"),
+                                                                               ("power", "A")]
+
+
+def test_abatement_by_step_sums_rows_of_each_wanted_pair_by_year_and_limits_by_year_fill_gaps():
+    """Steps rows (power A 2025: 1), (power A 2025: 2), (steel B 2026: 4), (power A 2027: 8) over
+    2025-2027, wanted (steel B), (cement A), (power A): [0, 4, 0], [0, 0, 0], [3, 0, 8]; none
+    wanted or no steps: an empty or zero table. A group's limits by year: given for the model's
+    years as they are, else NaN in a year without one."""
+    from model.families.deployment_limits import _abatement_by_step, _by_year
+
+    years = pd.DataFrame({"year": [2025, 2026, 2027]})
+    steps = pd.DataFrame({"sector": ["power", "power", "steel", "power"], "step": ["A", "A", "B", "A"],
+                          "year": [2025, 2025, 2026, 2027], "abatement_mt": [1.0, 2.0, 4.0, 8.0]})
+    wanted = [("steel", "B"), ("cement", "A"), ("power", "A")]
+    assert _abatement_by_step(years, steps, wanted).tolist() == [[0, 4, 0], [0, 0, 0], [3, 0, 8]]
+    assert _abatement_by_step(years, steps, []).shape == (0, 3)
+    assert _abatement_by_step(years, steps.iloc[:0], wanted).tolist() == [[0, 0, 0]] * 3
+    assert _by_year([5, 6, 7], [2025, 2026, 2027], np.array([2025, 2026, 2027])).tolist() == [5.0, 6.0, 7.0]
+    gaps = _by_year([5, 7], [2025, 2027], np.array([2025, 2026, 2027]))
+    assert gaps[0] == 5 and np.isnan(gaps[1]) and gaps[2] == 7
