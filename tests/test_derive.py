@@ -1,7 +1,9 @@
-"""``parameters.derive`` on hand cases: the rows of cap_rules.csv as the spans each rule holds."""
+"""``parameters.derive`` on hand cases: the rows of cap_rules.csv as the spans each rule holds, the
+shares of the caps the model chooses, targets interpolated and the national cap counted."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from model.parameters import derive
 
@@ -20,3 +22,52 @@ def test_cap_rule_rows_hold_from_their_year_until_the_sectors_next_rule_sorted_b
                                         ("steel", 2027.0, 2030.0, "intensity"), ("steel", 2030.0, np.inf, "absolute")]
     assert [row[4] for row in rows] == [0.0, 0.05, 0.0, 0.0]
     assert np.isnan(rows[0][5]) and rows[2][5] == 1.8 and np.isnan(rows[3][5])
+
+
+def test_cap_shares_split_the_chosen_caps_by_bau_of_the_year_or_of_the_absolute_caps_first_year():
+    """Rows a, b, c, d in 2025 and 2026. a: intensity without benchmark (BAU 30, 40); b: absolute from
+    2020 (BAU 10 that year, whatever the row's year); c: intensity with a benchmark (given, no share);
+    d: simulation (no share). 2025: a 30 / (30 + 10) = 0.75, b 0.25; 2026: a 40 / 50 = 0.8, b 0.2.
+    A year whose shared sectors all have BAU 0 splits equally (1/2 each)."""
+    basis = np.array(["intensity", "absolute", "intensity", "simulation"] * 2, dtype=object)
+    benchmark = np.array([np.nan, np.nan, 1.5, np.nan] * 2)
+    basis_from = np.array([2025.0, 2020.0, 2025.0, 2025.0] * 2)
+    year = np.repeat([2025, 2026], 4)
+    bau = {(0, 2025): 30.0, (0, 2026): 40.0, (1, 2020): 10.0}
+
+    def bau_in_year(at):
+        return np.array([bau.get((row % 4, int(when)), 99.0) for row, when in enumerate(at)])
+
+    shares = derive._cap_shares(basis, benchmark, basis_from, year, np.array([2025, 2026]), bau_in_year)
+    assert shares[[0, 1, 4, 5]].tolist() == [0.75, 0.25, 0.8, 0.2] and np.isnan(shares[[2, 3, 6, 7]]).all()
+    zero = derive._cap_shares(basis, benchmark, basis_from, year, np.array([2025, 2026]),
+                              lambda at: np.zeros(at.size))
+    assert zero[[0, 1, 4, 5]].tolist() == [0.5] * 4
+
+
+def test_targets_interpolate_between_rows_and_are_blank_outside_them():
+    """Rows at 2025 (100, blank) and 2030 (50, 7): 2027 is 100 - 2/5 x 50 = 80 (the second column
+    blank, as one of its ends); 2025 and 2030 are their rows; 2024 and 2031 are outside: NaN."""
+    known = np.array([2025.0, 2030.0])
+    values = np.array([[100.0, np.nan], [50.0, 7.0]])
+    result = derive._interpolate_columns(known, values, np.array([2024, 2025, 2027, 2030, 2031]))
+    assert result[1:4, 0].tolist() == [100.0, 80.0, 50.0] and result[3, 1] == 7.0
+    assert np.isnan(result[[0, 4]]).all() and np.isnan(result[[1, 2], 1]).all()
+
+
+def test_national_cap_is_the_tighter_target_net_of_non_co2_plus_sinks_under_net_ghg():
+    """An absolute cap 1000 and an intensity 0.5 t/10k CNY x GDP 30,000 bn CNY (= 1500 Mt): 1000
+    binds; under net_ghg with non-CO2 100 and sinks 40 the CO2 counted is 1000 - 100 + 40 = 940,
+    under co2 1000 (non-CO2 and sinks 0). Without any target (2026): no cap (inf)."""
+    from types import SimpleNamespace
+
+    columns = {"national_cap_mt": [1000.0, np.nan], "national_intensity_t_per_10k_cny": [0.5, np.nan],
+               "gdp_bn_cny": [30000.0, np.nan], "non_co2_mt": [100.0, np.nan], "sinks_mt": [40.0, np.nan]}
+    for scope, expected in (("net_ghg", 940.0), ("co2", 1000.0)):
+        dataset = SimpleNamespace(targets=None, settings={"targets.scope": scope})
+        national = derive._national_targets(dataset, np.array([2025, 2026]), lambda c: np.array(columns[c]))
+        assert national["intensity_target_mt"][0] == pytest.approx(1500.0)
+        assert national["absolute_target_mt"][0] == 1000.0
+        assert national["national_cap_mt"].tolist() == [pytest.approx(expected), np.inf]
+        assert national["non_co2_mt"][0] == (100.0 if scope == "net_ghg" else 0.0)
+        assert national["sinks_mt"][0] == (40.0 if scope == "net_ghg" else 0.0)
