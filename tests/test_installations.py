@@ -380,3 +380,53 @@ def test_name_positions_of_object_text():
 
     assert name_positions(np.array(["power", "steel"], dtype=object), ["steel", "cement", "power"]).tolist() == [
         1, -1, 0]
+
+
+def test_unique_of_integers_is_numpys_unique_with_first_positions_and_inverse():
+    """[7, 3, 7, 9, 3]: distinct sorted [3, 7, 9], first at positions [1, 0, 3], each value's rank
+    [1, 0, 1, 2, 0]; nothing: three empty arrays."""
+    from model.parameters.installations import _unique
+
+    distinct, first, inverse = _unique(np.array([7, 3, 7, 9, 3]))
+    assert (distinct.tolist(), first.tolist(), inverse.tolist()) == ([3, 7, 9], [1, 0, 3], [1, 0, 1, 2, 0])
+    assert [part.size for part in _unique(np.zeros(0, dtype=np.int64))] == [0, 0, 0]
+
+
+def test_keys_from_codes_are_the_multiindex_from_arrays_with_only_the_values_present():
+    """A categorical's names (b, a, c: c never used) and numbers (5, 2, 9: 9 never used) spread to
+    positions: the MultiIndex from_arrays makes, levels [a, b] and [2, 5] sorted and without the
+    unused values; a missing name (code -1) is passed to from_arrays as it is."""
+    from model.parameters.installations import _keys_from_codes
+
+    names = pd.Categorical(["b", "a", "c"], categories=["b", "a", "c"])
+    numbers = np.array([5, 2, 9])
+    at = [np.array([0, 1, 0]), np.array([1, 0, 0])]
+    keys = _keys_from_codes([names, numbers], at, ["sector", "pool"])
+    expected = pd.MultiIndex.from_arrays([np.array(["b", "a", "b"], dtype=object), [2, 5, 5]], names=["sector", "pool"])
+    assert keys.equals(expected) and keys.names == ["sector", "pool"]
+    assert keys.levels[0].tolist() == ["a", "b"] and keys.levels[1].tolist() == [2, 5]
+    assert keys.codes[0].tolist() == [1, 0, 1] and keys.codes[1].tolist() == [0, 1, 1]
+    missing = pd.Categorical(["b", None], categories=["b"])
+    with_missing = _keys_from_codes([missing], [np.array([0, 1])], ["sector"])
+    assert with_missing.get_level_values(0)[0] == "b" and pd.isna(with_missing.get_level_values(0)[1])
+
+
+def test_steps_named_marks_the_steps_of_the_pairs_given():
+    """Steps (power, A) (steel, A) (power, B) (steel, B) and the pairs {(steel, A), (power, B)}:
+    rows 1 and 2; no pairs: none."""
+    from model.parameters.installations import _steps_named
+
+    steps = pd.DataFrame({"sector": ["power", "steel", "power", "steel"], "step": ["A", "A", "B", "B"]})
+    assert _steps_named(steps, frozenset({("steel", "A"), ("power", "B")})).tolist() == [False, True, True, False]
+    assert _steps_named(steps, frozenset()).tolist() == [False] * 4
+
+
+def test_same_along_compares_each_row_with_its_numbers_first_row_nan_as_nan():
+    """Numbers [0, 1, 0, 1] with first rows [0, 1]: [1, NaN, 1, NaN] holds its first rows'
+    values (NaN equal to NaN); [1, NaN, 2, NaN] does not (row 2: 2 against 1)."""
+    from model.parameters.installations import _same_along
+
+    number, first = np.array([0, 1, 0, 1]), np.array([0, 1])
+    assert _same_along(np.array([1.0, np.nan, 1.0, np.nan]), number, first)
+    assert not _same_along(np.array([1.0, np.nan, 2.0, np.nan]), number, first)
+    assert not _same_along(np.array([1.0, np.nan, 1.0, 3.0]), number, first)
