@@ -73,3 +73,55 @@ def test_a_highs_lp_holds_the_arrays_and_marks_the_integer_columns():
     h.passModel(lp)
     h.run()
     assert h.getInfo().objective_function_value == pytest.approx(10.0)  # x1 = 1 meets the first row at no cost
+
+
+def test_the_blocks_rendered_into_pyomo_keep_keys_bounds_domains_and_rows():
+    """The same LP in Pyomo: x over keys a, b in [0, 5], y integer in [0, 1]; the first row
+    0 <= 1 + x[a] + x[b] with no upper bound (None), the second x[b] + 4 y[c] <= 8 with no lower;
+    the objective 10 + 3 x[a] + 2 y[c], minimised. An infinite variable bound is none."""
+    import pyomo.environ as pyo
+
+    from model.lp.blocks import add_objective, add_rows, add_variables
+
+    lp = _lp()
+    m = pyo.ConcreteModel()
+    for block in lp.variables.values():
+        add_variables(m, block)
+    for block in lp.rows:
+        add_rows(m, block)
+    objective = add_objective(m, lp.objective)
+    assert list(m.x.keys()) == ["a", "b"] and (m.x["a"].lb, m.x["a"].ub) == (0.0, 5.0)
+    assert m.y["c"].domain is pyo.Integers and m.x["a"].domain is pyo.Reals
+    assert (m.first["r"].lower, m.first["r"].upper) == (0.0, None)
+    assert (m.second["s"].lower, m.second["s"].upper) == (None, 8.0)
+    m.x["a"].set_value(2.0)
+    m.x["b"].set_value(3.0)
+    m.y["c"].set_value(1.0)
+    assert pyo.value(m.first["r"].body) == 6.0 and pyo.value(m.second["s"].body) == 7.0
+    assert pyo.value(objective) == 10.0 + 6.0 + 2.0 and objective.sense == pyo.minimize
+    free = VarBlock("z", ["d"], np.full(1, -np.inf), np.full(1, np.inf))
+    add_variables(m, free)
+    assert (m.z["d"].lb, m.z["d"].ub) == (None, None)
+    maximised = pyo.ConcreteModel()
+    for block in lp.variables.values():
+        add_variables(maximised, block)
+    assert add_objective(maximised, _lp("maximize").objective).sense == pyo.maximize
+
+
+def test_a_row_blocks_numbers_are_float_arrays_of_one_per_key_and_the_structure_ignores_numbers():
+    """A RowBlock of 2 keys given a constant and bounds as lists of integers holds float arrays of
+    shape (2,); two LPs that differ in a coefficient and a bound have the same structure, one with
+    another row's bound side or another variable count does not."""
+    block = RowBlock("r", ["a", "b"], [], [1, 2], lower=[0, 0])
+    assert block.constant.dtype == np.float64 and block.constant.tolist() == [1.0, 2.0]
+    assert block.lower.dtype == np.float64 and block.lower.shape == (2,) and block.upper is None
+    assert _lp().column_offsets() == {"x": 0, "y": 2}
+    other = _lp()
+    other.rows[0].terms[0] = other.rows[0].terms[0]._replace(coefs=np.array([2.0, 5.0]))
+    other.rows[1].upper = np.array([3.0])
+    assert other.structure() == _lp().structure()
+    other.rows[1].lower = np.array([0.0])
+    assert other.structure() != _lp().structure()
+    wider = _lp()
+    wider.variables["x"] = VarBlock("x", ["a", "b", "e"], np.zeros(3), np.ones(3))
+    assert wider.structure() != _lp().structure()
