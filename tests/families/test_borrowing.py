@@ -68,3 +68,39 @@ def test_the_checks_refuse_borrowing_not_repaid_or_above_the_limit():
 def test_borrowing_with_a_bank_limit_is_refused():
     with pytest.raises(EtscapError, match="borrowing_limit_share"):
         toy_results(**BORROWING, **{"market.banking": "true", "market.bank_limit_mt": 3})
+
+
+def test_a_market_opening_a_year_late_borrows_nothing_before_it_and_repays_from_the_next_year():
+    """Power trading from 2026 (steel too): market years 2026 and 2027. Nothing is borrowed in 2025
+    (no market) nor in 2027 (the last year): bounds [0, inf, 0]. Supply: 2026 gets +borrowed[2026]
+    and -borrowed[2025] (that year's is 0), 2027 +borrowed[2027] -borrowed[2026]; the limit rows
+    are 2026 and 2027's, each -0.1 x the trading BAU of 150 Mt. The summary's market names the
+    share only when one is set."""
+    from model.families import borrowing
+
+    p = toy_parameters({**BORROWING, "sectors.power.trading_from": 2026})
+    (block,) = borrowing.borrowing_variables(p)
+    assert block.keys == [2025, 2026, 2027] and block.upper.tolist() == [0.0, float("inf"), 0.0]
+    added, repaid = borrowing.borrowed_and_repaid(p).terms
+    assert (added.rows.tolist(), added.positions.tolist(), added.coefs.tolist()) == ([0, 1], [1, 2], [1.0, 1.0])
+    assert (repaid.rows.tolist(), repaid.positions.tolist(), repaid.coefs.tolist()) == ([0, 1], [0, 1], [-1.0, -1.0])
+    limit = borrowing.define_borrowing_limit(p, None)
+    assert limit.keys == [2026, 2027] and limit.constant.tolist() == pytest.approx([-15.0, -15.0])
+    assert borrowing.market_facts(p) == {"borrowing_limit_share": 0.1}
+    assert borrowing.market_facts(toy_parameters()) == {}
+    none = borrowing.borrowed_and_repaid(toy_parameters())
+    assert none.terms == [] and none.constant.tolist() == [0.0, 0.0, 0.0]
+    assert borrowing.define_borrowing_limit(toy_parameters(), None).keys == []
+
+
+def test_borrowing_with_a_bank_limit_is_refused_with_the_fix():
+    """The exact message: which keys clash and to set one of them to 0 or blank; a sector's bank
+    limit base clashes too."""
+    message = ("scenario.toml: market.borrowing_limit_share > 0 cannot be combined with a bank limit "
+               "(market.bank_limit_mt, or sectors.csv bank_limit_base_mt): set one of them to 0 or blank")
+    with pytest.raises(EtscapError) as caught:
+        toy_results(**BORROWING, **{"market.banking": "true", "market.bank_limit_mt": 3})
+    assert str(caught.value) == message
+    with pytest.raises(EtscapError) as caught:
+        toy_results(**BORROWING, **{"market.banking": "true", "sectors.power.bank_limit_base_mt": 5})
+    assert str(caught.value) == message
