@@ -154,3 +154,25 @@ def test_a_studys_scenarios_share_the_offers_and_each_equals_its_own_solve():
     first = derive_parameters(apply_overrides(dataset, {"targets.2027.ets_cap_mt": 91.0}))
     second = derive_parameters(apply_overrides(dataset, {"targets.2027.ets_cap_mt": 92.0}))
     assert reserve_offers(first) is reserve_offers(second)
+
+
+def test_offers_hold_each_tiers_row_until_its_next_and_none_before_its_first():
+    """reserve.csv rows: tier 2 from 2026 (70 CNY/t, 3 Mt), tier 1 from 2025 (50, 5) and 2027 (55, 4),
+    over market years 2025-2027 (tier 1 written as a number): tier 1 offers 5, 5, 4 at 50, 50, 55;
+    tier 2 nothing in 2025, then 3 at 70; rows by tier then year, tiers as text. No rows: no
+    offers, the columns still there."""
+    import numpy as np
+    import pandas as pd
+
+    from model.families.reserve import _offers
+
+    table = pd.DataFrame({"tier": ["2", 1, 1], "year": [2026, 2027, 2025],
+                          "trigger_price_cny_per_t": [70.0, 55.0, 50.0], "volume_mt": [3.0, 4.0, 5.0]})
+    offers = _offers(table, np.array([2025, 2026, 2027]))
+    assert offers["tier"].tolist() == ["1", "1", "1", "2", "2"]
+    assert offers["year"].tolist() == [2025, 2026, 2027, 2026, 2027]
+    assert offers["trigger_price_cny_per_t"].tolist() == [50.0, 50.0, 55.0, 70.0, 70.0]
+    assert offers["volume_mt"].tolist() == [5.0, 5.0, 4.0, 3.0, 3.0] and offers.index.tolist() == [0, 1, 2, 3, 4]
+    empty = _offers(table.iloc[:0], np.array([2025]))
+    assert empty.empty and list(empty.columns) == ["tier", "year", "trigger_price_cny_per_t", "volume_mt"]
+    assert empty["year"].dtype == np.int64
