@@ -353,3 +353,32 @@ def test_on_the_default_dataset_a_floor_below_the_price_changes_nothing():
     for column in ("allowance_price_cny_per_t", "national_carbon_value_cny_per_t"):
         assert results.years[column].to_numpy() == pytest.approx(without.years[column].to_numpy(), abs=1e-9,
                                                                   nan_ok=True)
+
+
+def test_the_floor_check_by_hand_at_each_clause():
+    """A years table of three years, floor 0.5 (scaled by 1, not by 0.5), 50 and none:
+    - 2025: price 0.4 below the 0.5 floor with room to withdraw: (0.5 - 0.4) / 1 = 0.1;
+    - 2026: 2 Mt withdrawn at 55 above the 50 floor: (55 - 50) / 50 = 0.1; bound 2 Mt, met;
+    - 2027: no floor, 0.3 Mt withdrawn: 0.3.
+    Withdrawals within 1e-5 Mt of their bound leave no room (a price below the floor is then
+    fine), and above it count relative to the volume (1 Mt at least); negative ones count."""
+    import numpy as np
+    import pandas as pd
+
+    from model.families.price_floor import price_floor_check
+
+    def check(**columns):
+        years = pd.DataFrame({"year": [2025], "price_floor_cny_per_t": [50.0], "allowance_price_cny_per_t": [50.0],
+                              "withdrawn_mt": [0.0], "withdrawal_limit_mt": [2.0]}).assign(**columns)
+        return price_floor_check(years, None, None, {})
+
+    assert check(price_floor_cny_per_t=[0.5], allowance_price_cny_per_t=[0.4]) == pytest.approx(0.1)
+    assert check(withdrawn_mt=[2.0], allowance_price_cny_per_t=[55.0]) == pytest.approx(0.1)
+    assert check(price_floor_cny_per_t=[np.nan], withdrawn_mt=[0.3]) == pytest.approx(0.3)
+    assert check(withdrawn_mt=[2.0 - 5e-6], allowance_price_cny_per_t=[40.0]) == 0.0  # at its bound: no room
+    assert check(withdrawn_mt=[2.0 - 2e-5], allowance_price_cny_per_t=[40.0]) == pytest.approx(0.2)
+    assert check(withdrawn_mt=[3.0]) == pytest.approx(0.5)  # 1 Mt over a 2 Mt volume
+    assert check(withdrawn_mt=[0.5], withdrawal_limit_mt=[0.0]) == pytest.approx(0.5)  # volume at least 1
+    assert check(withdrawn_mt=[-0.25], allowance_price_cny_per_t=[60.0]) == pytest.approx(0.25)
+    assert check(withdrawn_mt=[5e-6], allowance_price_cny_per_t=[60.0]) == 0.0  # not withdrawing: any price
+    assert price_floor_check(pd.DataFrame({"year": [2025]}), None, None, {}) == 0.0
