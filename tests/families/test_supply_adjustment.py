@@ -234,3 +234,44 @@ def test_a_scripts_model_names_each_row_of_the_rule_by_its_kind_and_year():
                      "intake_only_above", "release_only_below", "release_within_reserve", "release_full",
                      "release_rest", "short_if", "short_only_if", "reserve_balance"]
     assert keys[:4] == [("above_if", 2025), ("above_if", 2026), ("above_if", 2027), ("above_only_if", 2025)]
+
+
+def test_the_check_by_hand_on_a_years_table():
+    """upper 100, lower 20, intake 10%, release 5 Mt, from 2026, invalidation above 8 Mt. Banks
+    brought in: 0 (2025, before the rule), 150, 120, 10. 2026 takes in 15 (reserve 15: 7
+    invalidated, 8 kept), 2027 12 (8 + 12 = 20: 12 invalidated, 8 kept), 2028 releases
+    min(5, 8) = 5 (reserve 3). That table passes; 2025's columns are not the rule's. Broken:
+    2027 neutral with 120 brought in is 20 above upper_mt; an unknown regime is infinitely off;
+    a reserve 1 Mt short in 2028 is 1 off, and the same Mt in 2025 (before the rule) nothing."""
+    import numpy as np
+    import pandas as pd
+
+    from model.families.supply_adjustment import supply_adjustment
+
+    rule = {"upper_mt": 100, "lower_mt": 20, "intake_rate": 0.1, "release_mt": 5, "from_year": 2026,
+            "invalidate_above_mt": 8}
+    market = {"supply_adjustment": rule, "initial_bank_mt": 0.0}
+    years = pd.DataFrame({"year": [2025, 2026, 2027, 2028], "bank_mt": [150.0, 120.0, 10.0, 30.0],
+                          "adjustment_regime": np.array(["", "intake", "intake", "release"], dtype=object),
+                          "adjustment_intake_mt": [0.0, 15.0, 12.0, 0.0],
+                          "adjustment_release_mt": [0.0, 0.0, 0.0, 5.0],
+                          "adjustment_invalidated_mt": [0.0, 7.0, 12.0, 0.0],
+                          "adjustment_reserve_mt": [50.0, 8.0, 8.0, 3.0],
+                          "adjustment_supply_mt": [0.0, -15.0, -12.0, 5.0]})
+
+    def off(**changes):
+        table = years.copy()
+        for name, (row, value) in changes.items():
+            table.loc[row, name] = value
+        return supply_adjustment(table, None, None, market)
+
+    assert off() == pytest.approx(0.0, abs=1e-12)
+    assert off(adjustment_regime=(2, "neutral")) == pytest.approx(20.0)
+    assert off(adjustment_regime=(1, "bogus")) == np.inf
+    assert off(adjustment_regime=(0, "bogus"), adjustment_intake_mt=(0, 9.0)) == 0.0  # before the rule
+    assert off(adjustment_reserve_mt=(3, 2.0)) == pytest.approx(1.0)
+    assert off(adjustment_supply_mt=(3, 4.5)) == pytest.approx(0.5)
+    # 11 invalidated in 2027 where 12 are above the 8 Mt (reserve 9, adding up): 1 off
+    assert off(adjustment_invalidated_mt=(2, 11.0), adjustment_reserve_mt=(2, 9.0)) == pytest.approx(1.0)
+    assert supply_adjustment(years, None, None, {}) == 0.0
+    assert supply_adjustment(years.drop(columns="adjustment_regime"), None, None, market) == 0.0
