@@ -100,3 +100,27 @@ def test_cap_rule_problems_name_each_bad_row(tmp_path):
         load_dataset(bad)
     found = [(p.row, p.column, p.found) for p in refused.value.problems]
     assert found == [(2, "from_year", "2024"), (3, "benchmark_t_per_unit", "1.5"), (4, "reduction", "0.1")]
+
+
+def test_cap_rule_problems_say_the_fix_and_pass_each_rule_at_its_bounds(tmp_path):
+    """Each refusal says what is expected (steel's covered_from 2025 named); a rule from exactly
+    covered_from, a reduction on a grandfathered rule, a benchmark on an intensity rule and a
+    reduction of 0 on an absolute rule are all accepted."""
+    from model.data.inputs import load_dataset
+    from model.errors import InputError
+    from model.families.grandfathered_allocation import cap_rule_problems
+
+    fine = ["steel,2025,simulation,0.02,", "steel,2026,grandfathered,0.1,", "power,2025,intensity,0,0.75",
+            "power,2027,absolute,0,"]
+    assert cap_rule_problems(load_dataset(toy_with_rules(tmp_path / "fine", fine))) == []
+    bad = toy_with_rules(tmp_path / "bad", ["steel,2024,simulation,0.02,", "steel,2026,absolute,0,1.5",
+                                            "power,2025,absolute,0.1,"])
+    with pytest.raises(InputError) as refused:
+        load_dataset(bad)
+    assert [str(p) for p in refused.value.problems] == [
+        "cap_rules.csv, row 2, column from_year: found '2024', expected a year not before the sector's "
+        "covered_from (2025) in sectors.csv",
+        "cap_rules.csv, row 3, column benchmark_t_per_unit: found '1.5', expected blank: only basis 'intensity' "
+        "reads a benchmark",
+        "cap_rules.csv, row 4, column reduction: found '0.1', expected 0 or blank: only bases 'simulation' and "
+        "'grandfathered' read a reduction"]
