@@ -124,3 +124,37 @@ def test_cap_rule_problems_say_the_fix_and_pass_each_rule_at_its_bounds(tmp_path
         "reads a benchmark",
         "cap_rules.csv, row 4, column reduction: found '0.1', expected 0 or blank: only bases 'simulation' and "
         "'grandfathered' read a reduction"]
+
+
+def test_the_cap_rules_check_by_hand():
+    """Rows power 2025-2026 (absolute; trading in 2025) then steel 2025-2026. A grandfathered steel
+    2025 cap of 90 with a 10% reduction on 100 Mt emitted is right (0 off), 91 is 1 off; an
+    intensity cap of 60 from an implied benchmark of 2 t/unit (output 30) against a benchmark of
+    2.1 is 3 off; power's absolute cap rising from 50 to 52 is 2 off, but not where the row before
+    is another sector's or a year not traded (steel's first row follows power's last), nor for
+    the first row (the last row, a power 10 Mt, is not its year before)."""
+    import numpy as np
+    import pandas as pd
+
+    from model.families.grandfathered_allocation import cap_rules
+
+    def table(**changes):
+        rows = pd.DataFrame({"sector": ["power", "power", "steel", "steel"], "year": [2025, 2026, 2025, 2026],
+                             "phase": ["trading"] * 4, "basis": ["absolute", "absolute", "grandfathered", "intensity"],
+                             "cap_mt": [50.0, 50.0, 90.0, 60.0], "emissions_mt": [50.0, 50.0, 100.0, 60.0],
+                             "cap_reduction": [0.0, 0.0, 0.1, 0.0],
+                             "implied_benchmark_t_per_unit": [np.nan, np.nan, np.nan, 2.0],
+                             "benchmark_t_per_unit": [np.nan, np.nan, np.nan, 2.0]})
+        for name, (row, value) in changes.items():
+            rows.loc[row, name] = value
+        return cap_rules(None, rows, None, {})
+
+    assert table() == pytest.approx(0.0)
+    assert table(cap_mt=(2, 91.0)) == pytest.approx(1.0)
+    assert table(benchmark_t_per_unit=(3, 2.1)) == pytest.approx(3.0)
+    assert table(cap_mt=(1, 52.0)) == pytest.approx(2.0)
+    assert table(cap_mt=(1, 52.0), phase=(0, "simulation")) == pytest.approx(0.0)  # not traded the year before
+    assert table(basis=(2, "absolute")) == pytest.approx(0.0)  # steel's 90 after power's 50: another sector
+    assert table(sector=(3, "power"), cap_mt=(3, 10.0)) == pytest.approx(0.0)  # the first row has no row before
+    assert table(cap_mt=(1, 48.0)) == pytest.approx(0.0)  # a cap may fall
+    assert cap_rules(None, pd.DataFrame({"sector": ["power"]}), None, {}) == 0.0
