@@ -119,3 +119,31 @@ def test_a_family_file_imports_at_its_top_only_the_light_modules():
             elif isinstance(node, ast.Import):
                 found += [(path.name, alias.name) for alias in node.names if alias.name.startswith("model")]
     assert found == []
+
+
+def test_a_dual_becomes_its_column_signed_undiscounted_with_tiny_values_zero():
+    """Duals -4.4, -1e-10 and 2.42 of rows in 2025-2027 at a 10% discount rate (factors 1, 1/1.1,
+    1/1.21): the price is -dual / factor, 4.4, 0 (|x| < 1e-9) and -2.42 x 1.21; a column not
+    discounted keeps -dual; rows keyed by other years (2026, 2030: one outside the horizon) read
+    their factors by year (NaN outside, before or after)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from model.families import _discount_factors, dual_prices
+    from model.families.base import DualColumn, Family
+
+    p = SimpleNamespace(years=np.array([2025, 2026, 2027]), first_year=2025,
+                        discount_factor=pd.Series([1.0, 1 / 1.1, 1 / 1.21], index=pd.RangeIndex(2025, 2028)))
+    family = Family("f", None, None, dual=DualColumn("price", "years"))
+    assert dual_prices(p, family, np.array([-4.4, -1e-10, 2.42])).tolist() == pytest.approx([4.4, 0.0, -2.42 * 1.21])
+    assert dual_prices(p, family, np.array([-4.4, -1e-10, 2.42]))[1] == 0.0
+    plain = Family("f", None, None, dual=DualColumn("price", "years", discounted=False, sign=1.0))
+    assert dual_prices(p, plain, np.array([-4.4, 3e-10, 2.0])).tolist() == [-4.4, 0.0, 2.0]
+    by_year = Family("f", None, None, dual=DualColumn("price", "years", year_of_row=lambda p: np.array([2026, 2026])))
+    assert dual_prices(p, by_year, np.array([-1.0, -2.0])).tolist() == pytest.approx([1.1, 2.2])
+    outside = _discount_factors(p, np.array([2026, 2030]))
+    assert outside[0] == pytest.approx(1 / 1.1) and np.isnan(outside[1])
+    assert np.isnan(_discount_factors(p, np.array([2024, 2025]))[0])  # before the horizon: none, not the last
+    assert np.isnan(_discount_factors(p, np.array([2027, 2028]))[1])
