@@ -71,3 +71,34 @@ def test_national_cap_is_the_tighter_target_net_of_non_co2_plus_sinks_under_net_
         assert national["national_cap_mt"].tolist() == [pytest.approx(expected), np.inf]
         assert national["non_co2_mt"][0] == (100.0 if scope == "net_ghg" else 0.0)
         assert national["sinks_mt"][0] == (40.0 if scope == "net_ghg" else 0.0)
+
+
+def test_limited_steps_are_those_with_a_build_rate_or_in_a_limited_group():
+    """mac.csv: power A (build rate 2), power B (group g, limited), steel A (group h, no limit rows),
+    steel B (no group, while deployment_limits.csv names a blank group): limited {power A, power B},
+    of them with a build limit {power A}."""
+    from types import SimpleNamespace
+
+    mac = pd.DataFrame({"sector": ["power", "power", "steel", "steel"], "step": ["A", "B", "A", "B"],
+                        "group": ["", "g", "h", ""], "max_build_mt_per_year": [2.0, np.nan, np.nan, np.nan]})
+    dataset = SimpleNamespace(mac=mac, deployment_limits=pd.DataFrame({"group": ["g", ""]}))
+    assert derive.limited_steps(dataset) == (frozenset({("power", "A"), ("power", "B")}), frozenset({("power", "A")}))
+
+
+def test_grid_rows_by_phase_and_the_market_years_with_and_without_banking():
+    """Two sectors over 2025-2027: a outside, simulating, trading; b trading, trading, outside.
+    Trading years 2025-2026 (b) and 2027 (a): all three; covered rows 1, 2, 3, 4, simulation row
+    1. Only b trading (a outside then simulating): trading years 2025-2026, market years the same
+    without banking, every year with it."""
+    years = np.array([2025, 2026, 2027])
+    index = pd.MultiIndex.from_product([["a", "b"], years], names=["sector", "year"])
+    phase = np.array(["outside", "simulation", "trading", "trading", "trading", "outside"], dtype=object)
+    grid = derive._GridRows.of(phase, years, index, banking=False)
+    assert grid.trading_years.tolist() == [2025, 2026, 2027] and grid.market_years.tolist() == [2025, 2026, 2027]
+    assert grid.covered_rows.tolist() == [1, 2, 3, 4] and grid.simulation_rows.tolist() == [1]
+    assert grid.year_of_row.tolist() == [2025, 2026, 2027] * 2
+    assert grid.simulation_index.tolist() == [("a", 2026)] and not grid.phase.flags.writeable
+    phase[2] = "simulation"
+    later = derive._GridRows.of(phase, years, index, banking=False)
+    assert later.trading_years.tolist() == [2025, 2026] and later.market_years.tolist() == [2025, 2026]
+    assert derive._GridRows.of(phase, years, index, banking=True).market_years.tolist() == [2025, 2026, 2027]
