@@ -102,3 +102,18 @@ def test_grid_rows_by_phase_and_the_market_years_with_and_without_banking():
     later = derive._GridRows.of(phase, years, index, banking=False)
     assert later.trading_years.tolist() == [2025, 2026] and later.market_years.tolist() == [2025, 2026]
     assert derive._GridRows.of(phase, years, index, banking=True).market_years.tolist() == [2025, 2026, 2027]
+
+
+def test_sums_by_year_and_positions_on_the_toys_grid():
+    """The toy's 9 sector-year rows (power, steel, rest x 2025-2027, in the grid's order): ones sum
+    to 3 a year; rows 0 (2025) and 4 (2026) to [1, 1, 0] (2027 counted though no row is in it);
+    years 2025 and 2027 are positions 0 and 2; the covered rows (power's and steel's: 0-5) are the
+    sector caps 0-5."""
+    from tests.families.helpers import toy_parameters
+
+    p = toy_parameters()
+    assert p.sum_by_year(np.ones(9)).tolist() == [3.0, 3.0, 3.0]
+    assert p.sum_by_year(np.array([1.0, 1.0]), np.array([0, 4])).tolist() == [1.0, 1.0, 0.0]
+    assert p.year_position(np.array([2025, 2027])).tolist() == [0, 2]
+    assert p.covered_rows.tolist() == [0, 1, 2, 3, 4, 5]
+    assert p.covered_position(np.array([1, 5])).tolist() == [1, 5]
