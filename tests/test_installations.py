@@ -430,3 +430,29 @@ def test_same_along_compares_each_row_with_its_numbers_first_row_nan_as_nan():
     assert _same_along(np.array([1.0, np.nan, 1.0, np.nan]), number, first)
     assert not _same_along(np.array([1.0, np.nan, 2.0, np.nan]), number, first)
     assert not _same_along(np.array([1.0, np.nan, 1.0, 3.0]), number, first)
+
+
+def test_closed_form_steps_by_hand():
+    """Three installation-years. Row 0 needs 2 Mt (BAU 10, cap 8): its unlimited steps cheaper
+    than its cheapest limited one (20) hold 1 + 3 Mt, enough: all its steps are solved here.
+    Row 1 needs 8: only the 1 CNY/t step (2 Mt) is cheaper than its limited 5: that one is fixed,
+    the rest left to the LP. Row 2 needs nothing but has a build-limited step: all in the LP.
+    Without any limit every step is solved here."""
+    from model.parameters.installations import AbatementColumns, closed_form_steps
+
+    rows = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2])
+    cost = np.array([10.0, 20.0, 5.0, 10.0, 5.0, 30.0, 1.0, 1.0, 2.0])
+    potential = np.array([1.0, 5.0, 3.0, 1.0, 10.0, 1.0, 2.0, 5.0, 1.0])
+    limited = np.array([False, True, False, False, True, False, False, True, False])
+    build_limited = np.array([False] * 7 + [True, False])
+    columns = AbatementColumns("facility_abatement_mt", None, potential, cost, rows, rows)
+    grid = pd.DataFrame({"bau_mt": [10.0, 10.0, 10.0], "cap_mt": [8.0, 2.0, 12.0]})
+    assert closed_form_steps(columns, grid, limited, build_limited).tolist() == [
+        True, True, True, False, False, False, True, False, False]
+    assert closed_form_steps(columns, grid, limited, np.zeros(9, dtype=bool)).tolist() == [
+        True, True, True, False, False, False, True, True, True]  # row 2 needs no cut: closed
+    assert closed_form_steps(columns, grid, np.zeros(9, dtype=bool), np.zeros(9, dtype=bool)).all()
+    exact = grid.assign(cap_mt=[6.0, 2.0, 12.0])  # row 0 needs 4 = its cheap 1 + 3: still closed
+    assert closed_form_steps(columns, exact, limited, build_limited)[:3].tolist() == [True, True, True]
+    short = grid.assign(cap_mt=[5.9, 2.0, 12.0])  # 4.1 > 4: its cheap steps fixed, the limited one to the LP
+    assert closed_form_steps(columns, short, limited, build_limited)[:3].tolist() == [True, False, True]
