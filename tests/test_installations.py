@@ -456,3 +456,49 @@ def test_closed_form_steps_by_hand():
     assert closed_form_steps(columns, exact, limited, build_limited)[:3].tolist() == [True, True, True]
     short = grid.assign(cap_mt=[5.9, 2.0, 12.0])  # 4.1 > 4: its cheap steps fixed, the limited one to the LP
     assert closed_form_steps(columns, short, limited, build_limited)[:3].tolist() == [True, False, True]
+
+
+def _presolve_grid(cap_0: float = 7.0) -> pd.DataFrame:
+    """Installation-years i1 2030 (BAU 10, cap ``cap_0``), i2 2030 (BAU 10, cap 12: no cut), both
+    simulating, and i3 2030 outside the ETS."""
+    index = pd.MultiIndex.from_tuples([("i1", 2030), ("i2", 2030), ("i3", 2030)], names=["facility_id", "year"])
+    return pd.DataFrame({"bau_mt": [10.0, 10.0, 10.0], "cap_mt": [cap_0, 12.0, np.nan], "phase_code": [1, 1, 0]},
+                        index=index)
+
+
+def test_presolve_uses_an_installations_steps_from_the_cheapest_until_its_cut_is_made():
+    """i1 needs 3 Mt: its steps at 30 (2 Mt), 10 (2 Mt) and 20 (5 Mt) are used 0, 2 and 1 Mt, its own
+    price the dearest used, 20; i2 needs nothing: none used, own price 0; i3 is outside: NaN.
+    With the 20 and 30 CNY/t steps left to the LP (not fixed), i1's fixed step (10, too small for
+    the cut) is used in full, 2 Mt, and its own price is the LP's (NaN here)."""
+    from model.parameters.installations import AbatementColumns, presolve
+
+    rows = np.array([0, 0, 0, 1])
+    columns = AbatementColumns("facility_abatement_mt", pd.RangeIndex(4), np.array([2.0, 2.0, 5.0, 1.0]),
+                               np.array([30.0, 10.0, 20.0, 5.0]), rows, rows)
+    solved = presolve(columns, _presolve_grid())
+    assert solved.abatement_mt.tolist() == [0.0, 2.0, 1.0, 0.0]
+    assert solved.own_price_cny_per_t[:2].tolist() == [20.0, 0.0] and np.isnan(solved.own_price_cny_per_t[2])
+    partly = presolve(columns, _presolve_grid(), fixed=np.array([False, True, False, True]))
+    assert partly.lp_rows.tolist() == [0] and partly.abatement_mt.tolist() == [2.0, 0.0]
+    assert partly.lp_rows_presolved_mt.tolist() == [2.0] and np.isnan(partly.own_price_cny_per_t[0])
+    assert partly.own_price_cny_per_t[1] == 0.0
+
+
+def test_presolve_refuses_an_installation_that_cannot_make_its_cut_naming_it():
+    """i1 needs 9.5 Mt (cap 0.5) and can abate 9 (2 + 2 + 5): refused with its numbers and the fix;
+    needing exactly 9 it is solved (every step in full)."""
+    from model import InfeasibleError
+    from model.parameters.installations import AbatementColumns, presolve
+
+    rows = np.array([0, 0, 0])
+    columns = AbatementColumns("facility_abatement_mt", pd.RangeIndex(3), np.array([2.0, 2.0, 5.0]),
+                               np.array([30.0, 10.0, 20.0]), rows, rows)
+    with pytest.raises(InfeasibleError) as refused:
+        presolve(columns, _presolve_grid(0.5))
+    assert str(refused.value) == (
+        "installations in their simulation phase cannot meet their share of the rule cap on their own: i1 in 2030: "
+        "needs 9.5 Mt, can abate 9 Mt (lower the sector's simulation reduction: simulation_reduction in "
+        "sectors.csv, or reduction in its cap_rules.csv row; or give them more abatement potential in "
+        "facility_mac.csv)")
+    assert presolve(columns, _presolve_grid(1.0)).abatement_mt.tolist() == [2.0, 2.0, 5.0]
