@@ -502,3 +502,15 @@ def test_presolve_refuses_an_installation_that_cannot_make_its_cut_naming_it():
         "sectors.csv, or reduction in its cap_rules.csv row; or give them more abatement potential in "
         "facility_mac.csv)")
     assert presolve(columns, _presolve_grid(1.0)).abatement_mt.tolist() == [2.0, 2.0, 5.0]
+
+
+def test_merit_order_is_by_row_then_cost_ties_in_their_order():
+    """Columns on rows [1, 0, 1, 0, 1] costing [5, 7, -0.0, 7, 0.0]: row 0's two 7s in their order
+    (1, 3), then row 1 from the cheapest, its 0 and -0 tied in their order (2, 4), then 5 (0) — as
+    np.lexsort((cost, rows)); a missing cost takes lexsort's own order."""
+    from model.parameters.installations import _merit_order
+
+    rows, cost = np.array([1, 0, 1, 0, 1]), np.array([5.0, 7.0, -0.0, 7.0, 0.0])
+    assert _merit_order(rows, cost).tolist() == [1, 3, 2, 4, 0] == np.lexsort((cost, rows)).tolist()
+    missing = np.array([5.0, np.nan, 1.0, 7.0, 0.0])
+    assert _merit_order(rows, missing).tolist() == np.lexsort((missing, rows)).tolist() == [3, 1, 4, 2, 0]
