@@ -165,3 +165,19 @@ def test_market_supply_is_caps_plus_declared_columns_plus_borrowing_less_its_rep
     assert checktools.brought_in_mt(years, {"initial_bank_mt": 7.0}).tolist() == [7.0, 4.0]
     assert checktools.brought_in_mt(years, {"initial_bank_mt": None}).tolist() == [0.0, 4.0]
     assert checktools.brought_in_mt(years, {}).tolist() == [0.0, 4.0]
+
+
+def test_rows_of_joins_categoricals_among_chosen_rows_and_refuses_a_repeated_key():
+    """A categorical table (codes, categories in an order of their own) joined among its rows 1 and
+    2: (i1, 2031) -> 1, (i2, 2030) -> 0, (i3, 2030) -> -1 (not in the table), a blank name -> -1;
+    a table holding (i1, 2030) twice is refused, as by a join of pandas."""
+    import pytest
+
+    table = pd.DataFrame({"facility_id": pd.Categorical(["i1", "i2", "i1"], categories=["i2", "i1"]),
+                          "year": [2030, 2030, 2031]})
+    keys = pd.DataFrame({"facility_id": ["i1", "i2", "i3", None], "year": [2031, 2030, 2030, 2030]})
+    assert rows_of(table, keys, "facility_id", table_rows=np.array([1, 2])).tolist() == [1, 0, -1, -1]
+    assert rows_of(table, keys, "facility_id").tolist() == [2, 1, -1, -1]
+    repeated = pd.DataFrame({"facility_id": ["i1", "i1"], "year": [2030, 2030]})
+    with pytest.raises(pd.errors.InvalidIndexError):
+        rows_of(repeated, keys, "facility_id")
