@@ -369,3 +369,27 @@ def test_version_and_environment_variables(tmp_path, toy_path):
     assert [s["name"] for s in summary["scenarios"]] == ["banking"]
     help_text = " ".join(_run("solve", "--help").output.split())  # as wrapped for any width
     assert "env var: ETSCAP_SOLVER_THREADS" in help_text and "env var: ETSCAP_SCENARIO" in help_text
+
+
+def test_a_study_file_s_csv_and_force_reach_the_study_folder(tmp_path):
+    """``csv = true`` in a study file writes the tables as CSV beside their Parquet files (without
+    it, Parquet only); a second sweep into the folder is refused without --force and replaces it
+    with --force."""
+    from tests.conftest import TOY
+
+    folders = {}
+    for csv in ("true", "false"):
+        study_file = tmp_path / f"{csv}.toml"
+        study_file.write_text(f'dataset = "{TOY.as_posix()}"\ncsv = {csv}\n[sweep]\n'
+                              '"targets.2027.national_cap_mt" = [135]\n')
+        folders[csv] = tmp_path / f"out-{csv}"
+        result = _run("-q", "sweep", study_file, "--serial", "--out", folders[csv])
+        assert result.exit_code == 0, result.output
+    assert {p.name for p in folders["true"].glob("*.csv")} == {
+        "scenarios.csv", "sector_years.csv", "years.csv"}
+    assert {p.name for p in folders["false"].glob("*.csv")} == {"scenarios.csv"}
+    again = _run("-q", "sweep", tmp_path / "true.toml", "--serial", "--out", folders["true"])
+    assert again.exit_code == 1 and "already exists: pass --force" in again.output
+    forced = _run("-q", "sweep", tmp_path / "true.toml", "--serial", "--out", folders["true"], "--force")
+    assert forced.exit_code == 0, forced.output
+    assert pd.read_csv(folders["true"] / "scenarios.csv")["status"].tolist() == ["optimal"]

@@ -102,10 +102,12 @@ def test_parse_column_by_hand(kind, cells, expected, bad):
     assert values.dtype == (np.float64 if kind == "float" else pd.Int64Dtype())
 
 
-def test_a_space_before_a_quoted_cell_is_not_part_of_it(tmp_path):
+@pytest.mark.parametrize("blank_row", ["", "\n,,,,,,,,,,,,,\n"], ids=["one pass", "row by row"])
+def test_a_space_before_a_quoted_cell_is_not_part_of_it(tmp_path, blank_row):
     """Spreadsheets and people write `power, "2025", 100`: the space after a comma is dropped,
-    so a quoted cell reads as its text, whether the file is read in one pass (every row as
-    wide as the header) or row by row (a quoted comma makes the one-pass reader give up)."""
+    so a quoted cell (with a comma in it or not) reads as its text, whether the file is read in
+    one pass (every row as wide as the header) or row by row (a blank row makes the one-pass
+    reader give up, to say nothing of it)."""
     import shutil
 
     from model import load_dataset
@@ -114,9 +116,10 @@ def test_a_space_before_a_quoted_cell_is_not_part_of_it(tmp_path):
         folder = tmp_path / expected.replace(", ", "-")
         shutil.copytree(TOY, folder)
         sectors = folder / "sectors.csv"
-        sectors.write_text(sectors.read_text().replace("power,2025,2025,100,100,TWh",
-                                                       'power, "2025", "2025", 100, 100, "TWh"')
-                           .replace("0,illustrative\nsteel", f"0, {source}\nsteel"))
+        text = (sectors.read_text().replace("power,2025,2025,100,100,TWh", 'power, "2025", "2025", 100, 100, "TWh"')
+                .replace("0,illustrative\nsteel", f"0, {source}{blank_row}\nsteel"))
+        sectors.write_text(text)
+        assert (inputs._regular_csv_cells(text, 100) is None) == bool(blank_row)
         table = load_dataset(folder).sectors.set_index("sector")
         assert (table.loc["power", "covered_from"], table.loc["power", "trading_from"]) == (2025, 2025)
         assert (table.loc["power", "output_unit"], table.loc["power", "source"]) == ("TWh", expected)

@@ -153,3 +153,39 @@ def test_a_parquet_registry_written_with_its_index_reads_without_it(china_copy):
         china_copy / "facilities.parquet")
     (china_copy / "facilities.csv").unlink()
     pd.testing.assert_frame_equal(load_dataset(china_copy).facilities, load_dataset(CHINA).facilities)
+
+
+def _parquet_problems(table: pd.DataFrame, max_rows: int = REGISTRY_MAX_ROWS) -> tuple[pd.DataFrame | None, list]:
+    import dataclasses
+    import io
+
+    from model.data import schema
+    from model.data.registry_file import read_parquet_registry
+
+    data = io.BytesIO()
+    table.to_parquet(data, index=False)
+    problems: list = []
+    spec = dataclasses.replace(schema.FACILITIES, max_rows=max_rows)
+    return read_parquet_registry(data.getvalue(), spec, problems), problems
+
+
+def test_a_parquet_registry_of_too_many_records_is_refused_before_its_cells():
+    """At most max_rows records, as facilities.csv's data rows (2 allowed, 3 given: refused whole;
+    2 given: read, numbered from row 2 as the CSV's)."""
+    registry = pd.read_csv(CHINA / "facilities.csv").head(3)
+    read, problems = _parquet_problems(registry, max_rows=2)
+    assert read is None
+    assert [str(p) for p in problems] == ["facilities.parquet: found '3 data rows', expected at most 2 data rows"]
+    read, problems = _parquet_problems(registry.head(2), max_rows=2)
+    assert problems == [] and read is not None and read.index.tolist() == [2, 3]
+
+
+def test_a_parquet_registry_names_an_unknown_and_a_missing_column():
+    """A column not declared is named with the nearest declared one; a required column absent is
+    named as missing (on row 1, the header, as facilities.csv's would be)."""
+    registry = pd.read_csv(CHINA / "facilities.csv").head(2).rename(columns={"emissions_mt": "emission_mt"})
+    _, problems = _parquet_problems(registry)
+    assert [str(p) for p in problems] == [
+        "facilities.parquet, row 1, column emission_mt: found 'emission_mt', expected a known column "
+        "(did you mean 'emissions_mt'?)",
+        "facilities.parquet, row 1, column emissions_mt: expected a column named 'emissions_mt'"]

@@ -136,3 +136,33 @@ def test_scenarios_apply_in_order_and_are_recorded(toy_with_scenarios):
     again = apply_scenarios(both, "a")  # on top of those: a's rate again, all three recorded
     assert again.settings["discount_rate"] == 0.05 and [s["name"] for s in again.scenarios] == ["a", "b", "a"]
     assert toy_with_scenarios.settings["discount_rate"] == 0.1 and toy_with_scenarios.scenarios == ()
+
+
+def test_a_scenario_file_above_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
+    """A file larger than MAX_SCENARIO_FILE_BYTES is refused by its size (one byte over), and
+    read at the limit."""
+    import model.data.scenarios
+
+    (tmp_path / "scenarios").mkdir()
+    text = '[set]\ndiscount_rate = 0.03\n'
+    (tmp_path / "scenarios" / "low.toml").write_text(text)
+    monkeypatch.setattr(model.data.scenarios, "MAX_SCENARIO_FILE_BYTES", len(text) - 1)
+    assert _message(tmp_path, "low") == f"scenarios/low.toml: found '{len(text)} bytes', expected at most " \
+                                        f"{len(text) - 1} bytes"
+    monkeypatch.setattr(model.data.scenarios, "MAX_SCENARIO_FILE_BYTES", len(text))
+    assert read_scenario(tmp_path, "low").overrides == (("discount_rate", 0.03),)
+
+
+def test_a_workbook_dataset_takes_the_scenarios_beside_it(tmp_path):
+    """A dataset read from toy.xlsx applies scenarios/NAME.toml of the workbook's folder."""
+    from model import load_dataset
+    from model.data.scenarios import apply_scenarios
+    from model.data.workbook import export_workbook
+    from tests.conftest import TOY
+
+    book = export_workbook(TOY, tmp_path / "toy.xlsx")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "low.toml").write_text('[set]\ndiscount_rate = 0.03\n')
+    applied = apply_scenarios(load_dataset(book), "low")
+    assert applied.settings["discount_rate"] == 0.03
+    assert [s["name"] for s in applied.scenarios] == ["low"]

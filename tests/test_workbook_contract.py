@@ -86,3 +86,33 @@ def test_settings_as_toml():
     assert lines[7:10] == ["", "[market]", "banking = false"]
     assert "[market.reserve]" in lines and "initial_mt" not in text  # a blank setting is left out
     assert lines[-3:] == ["[model]", 'resolution = "sector"', "pool_installations = true"]
+
+
+def test_a_workbook_without_its_scenario_sheet_or_too_large(toy_book, tmp_path, monkeypatch):
+    """No scenario sheet: the settings' sheet named. A workbook above MAX_FILE_BYTES is refused
+    by its size before it is opened, as a CSV file is (at the limit, it is read)."""
+    import model.data.workbook
+
+    assert _refused(_edited(toy_book, tmp_path, lambda book: book.remove(book["scenario"]))) == (
+        "toy.xlsx: expected a sheet named scenario (the settings of scenario.toml)")
+    size = toy_book.stat().st_size
+    monkeypatch.setattr(model.data.workbook, "MAX_FILE_BYTES", size - 1)
+    assert _refused(toy_book) == f"toy.xlsx: found '{size} bytes', expected at most {size - 1} bytes"
+    monkeypatch.setattr(model.data.workbook, "MAX_FILE_BYTES", size)
+    assert load_dataset(toy_book).sectors["sector"].tolist() == ["power", "steel", "rest"]
+
+
+def test_a_blank_row_of_a_sheet_is_skipped_and_counted(toy_book, tmp_path):
+    """A blank row inserted above steel (row 4 after the units row 2): steel is read, and a bad
+    cell of it is named on row 5, where the analyst sees it."""
+    def edit(book):
+        book["sectors"].insert_rows(4)
+        book["sectors"]["D5"] = -5
+
+    assert _refused(_edited(toy_book, tmp_path, edit)) == (
+        "toy.xlsx, sheet sectors, row 5, column base_emissions_mt: found '-5', expected a number from 0 to "
+        "100000 (Mt CO2)")
+    blank = _edited(toy_book, tmp_path, lambda book: book["sectors"].insert_rows(4))
+    sectors = load_dataset(blank).sectors
+    assert sectors["sector"].tolist() == ["power", "steel", "rest"]
+    assert sectors["base_emissions_mt"].tolist() == [100.0, 50.0, 50.0]

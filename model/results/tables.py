@@ -127,6 +127,9 @@ class Results:
         parquet = (folder / FACILITIES_PARQUET).is_file()  # else facilities.csv, as folders written before had it
         tables = {name: read_csv(folder / file, KEY_COLUMNS.get(name, ())) for name, file in TABLE_FILES.items()
                   if (folder / file).is_file() and not (name == "facilities" and parquet)}
+        for table in tables.values():  # CSV does not say 0 is a float: quantities and prices are, as solved
+            whole = [c for c in table.select_dtypes("integer").columns if c not in INTEGER_COLUMNS]
+            table[whole] = table[whole].astype(np.float64)
         if parquet:
             tables["facilities"] = read_parquet(folder / FACILITIES_PARQUET, KEY_COLUMNS["facilities"])
         return cls(**tables, summary=read_json(folder / "summary.json"))
@@ -135,6 +138,8 @@ class Results:
 # Columns every table of a results folder has: a file without them is not one etscap wrote whole
 KEY_COLUMNS = {"years": ("year",), "sector_years": ("sector", "year"),
                "abatement_steps": ("sector", "step", "year"), "facilities": ("facility_id", "year")}
+# The integer columns of a results table (years, pool numbers); every other number is a float (Mt, CNY/t, shares)
+INTEGER_COLUMNS = ("year", "pool")
 # Columns of text: names such as 'NA', 'None' or 'null' are names, not missing values
 TEXT_COLUMNS = ("sector", "step", "facility_id", "phase", "region", "unit_type", "output_unit",
                 "status", "message", "source", "description")
