@@ -1120,6 +1120,17 @@ def test_html_table_headers_and_numbers():
                                                          "Sector"]
 
 
+def test_html_table_shows_whole_number_columns_plain_when_one_is_missing():
+    """A year, count or seed column that holds a missing value is float (or Int64) in pandas:
+    its numbers still show as whole numbers without separators (2027, 12000), the gap as '-',
+    not '2027.0' or '<NA>'."""
+    from model.report.plots import html_table
+    table = pd.DataFrame({"year": [2025, 2026], "from_year": pd.array([2027, None], dtype="Int64"),
+                          "first_year": [2027.0, np.nan], "n": [12000.0, np.nan], "seed": [7, 8]})
+    assert re.findall(r"<td>([^<]*)</td>", html_table(table)) == [
+        "2025", "2027", "2027", "12000", "7", "2026", "-", "-", "-", "8"]
+
+
 def test_html_page_title_subtitle_and_sections():
     from model.report.plots import html_page
     page = html_page("a <b> report", [("First & last", "<p>x</p>")], subtitle="  Dataset toy.  ")
@@ -1197,6 +1208,10 @@ def test_a_study_without_an_optimal_scenario_has_nothing_to_draw(small_values_sw
     with caplog.at_level(logging.INFO, logger="model.report.plots"):
         assert list(study_figures(two)) == ["price_fan", "price_distribution"]
     assert "a sweep of 2 parameters: no plot against one swept value" in caplog.messages
+    none = dataclasses.replace(small_values_sweep, info={**small_values_sweep.info, "parameters": []})
+    with caplog.at_level(logging.INFO, logger="model.report.plots"):  # no swept value to plot against either
+        assert list(study_figures(none)) == ["price_fan", "price_distribution"]
+    assert "a sweep of 0 parameters: no plot against one swept value" in caplog.messages
     assert list(study_figures(small_values_sweep)) == ["price_fan", "price_distribution", "sweep"]
 
 
