@@ -348,3 +348,21 @@ def test_the_realised_national_target_is_the_tighter_of_absolute_and_intensity(t
     assert years["national_target_mt"].tolist() == pytest.approx([165.0, 150.0, 130.0])
     assert years["national_count_mt"].tolist() == pytest.approx([165.0, 150.0, 130.0])
     assert years["miss_mt"].tolist() == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_a_draw_that_changes_the_plan_s_lp_is_refused_with_the_design_named(toy):
+    """Steel traded from 2025 rather than never (it is outside the ETS here): the draw adds
+    rows to the LP, so no held cap of the plan maps onto it; the user is told, with the
+    project's error, which design and what a draw may change."""
+    from model.errors import EtscapError
+    planned = plan(toy, INTENSITY, "intensity")
+    for call in (lambda: realise(planned, apply_overrides(toy, {"sectors.steel.covered_from": 2025,
+                                                                 "sectors.steel.trading_from": 2025})),
+                 lambda: compare_designs(toy, {"intensity": INTENSITY},
+                                         pd.DataFrame({"sectors.steel.covered_from": [2025],
+                                                       "sectors.steel.trading_from": [2025]}))):
+        with pytest.raises(EtscapError) as refused:
+            call()
+        assert str(refused.value) == (
+            "design 'intensity': a draw changes the rows or columns of its LP; a draw must change numbers only, "
+            "not when a sector is covered or trades, the years or the rules (compare those as designs, not as draws)")
