@@ -806,6 +806,23 @@ def test_workbook_summary_sheet_has_the_answers(china_book, china_results):
     assert target_years == [2025, 2030, 2035, 2040, 2045, 2050, 2055, 2060]
 
 
+def test_workbook_summary_sheet_layout_title_gap_heading_table_gap(tmp_path):
+    """The Summary sheet: the title in A1, a blank row, then each heading in bold over its
+    table (header with units, then rows) and one blank row before the next heading."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from model.report.plots import write_workbook
+
+    first = pd.DataFrame({"year": [2025, 2030], "ets_cap_mt": [80.0, 70.0]})
+    second = pd.DataFrame({"sector": ["power"]})
+    path = write_workbook(tmp_path / "book.xlsx", {"years": first}, summary=[("First", first), ("Second", second)],
+                          title="etscap results: toy")
+    sheet = openpyxl.load_workbook(path)["Summary"]
+    assert [sheet.cell(row=r, column=1).value for r in range(1, 10)] == [
+        "etscap results: toy", None, "First", "year", 2025, 2030, None, "Second", "sector"]
+    assert sheet["B4"].value == "ets_cap_mt (Mt CO2)" and sheet["A10"].value == "power"
+    assert sheet["A3"].font.b and sheet["A3"].font.sz == 12 and sheet["A8"].font.b
+
+
 def test_workbook_writes_text_as_text(tmp_path):
     """A cell that looks like a formula stays text; numbers stay numbers, blanks stay empty."""
     openpyxl = pytest.importorskip("openpyxl")
