@@ -328,3 +328,41 @@ def test_the_realised_years_of_a_draw_10_percent_higher(toy):
         "national_target_mt": pytest.approx([165.0, 150.0, 135.0]), "miss_mt": pytest.approx([7.5, 6.0, 5.0])}
     assert outcome["objective_bn_cny"] == pytest.approx((690 + (220 + 880 + 250) / 1.1
                                                          + (220 + 1320 + 100 + 300 + 150) / 1.21) / 1e3)
+
+
+def test_the_realised_national_target_is_the_tighter_of_absolute_and_intensity(tmp_path):
+    """targets.csv with both: an absolute cap of 165 and 135 Mt (150 in 2026) and an intensity
+    of 1.8 and 1.3 t/10,000 CNY on a GDP of 1,000 bn CNY, i.e. 180, 155 and 130 Mt. The tighter
+    binds each year: 165, 150, 130 (absolute, absolute, intensity); the plan realised on its own
+    dataset meets each, so no miss."""
+    import shutil
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    sectors = folder / "sectors.csv"
+    sectors.write_text(sectors.read_text().replace("steel,2025,2026,", "steel,,,"))
+    (folder / "targets.csv").write_text(
+        "year,national_cap_mt,ets_cap_mt,min_auction_share,national_intensity_t_per_10k_cny,gdp_bn_cny,source\n"
+        "2025,165,,0,1.8,1000,illustrative\n2027,135,,0,1.3,1000,illustrative\n")
+    both = load_dataset(folder)
+    years = realise(plan(both, INTENSITY, "intensity"), both)["years"]
+    assert years["national_target_mt"].tolist() == pytest.approx([165.0, 150.0, 130.0])
+    assert years["national_count_mt"].tolist() == pytest.approx([165.0, 150.0, 130.0])
+    assert years["miss_mt"].tolist() == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_a_draw_that_changes_the_plan_s_lp_is_refused_with_the_design_named(toy):
+    """Steel traded from 2025 rather than never (it is outside the ETS here): the draw adds
+    rows to the LP, so no held cap of the plan maps onto it; the user is told, with the
+    project's error, which design and what a draw may change."""
+    from model.errors import EtscapError
+    planned = plan(toy, INTENSITY, "intensity")
+    for call in (lambda: realise(planned, apply_overrides(toy, {"sectors.steel.covered_from": 2025,
+                                                                 "sectors.steel.trading_from": 2025})),
+                 lambda: compare_designs(toy, {"intensity": INTENSITY},
+                                         pd.DataFrame({"sectors.steel.covered_from": [2025],
+                                                       "sectors.steel.trading_from": [2025]}))):
+        with pytest.raises(EtscapError) as refused:
+            call()
+        assert str(refused.value) == (
+            "design 'intensity': a draw changes the rows or columns of its LP; a draw must change numbers only, "
+            "not when a sector is covered or trades, the years or the rules (compare those as designs, not as draws)")

@@ -105,6 +105,10 @@ def test_price_dips():
     assert price_dips(years([60.0, 20.0, 50.0])) == []
     assert price_dips(years([0.0, 0.0, 40.0, 45.0])) == []
     assert price_dips(years([60.0, float("nan"), 50.0])) == [2031]
+    assert price_dips(years([60.0, 20.0, 60.0])) == []  # 20 x 3 = 60 is not below 60: the boundary is no dip
+    assert price_dips(years([60.0, 12.0, 40.0])) == [2031] and price_dips(years([60.0, 12.0, 40.0]), factor=4.0) == []
+    unsorted = years([60.0, 15.0, 50.0, 55.0]).iloc[[3, 1, 0, 2]]  # by year, whatever the row order
+    assert price_dips(unsorted) == [2031]
 
 
 def test_the_default_dataset_has_no_price_dips():

@@ -99,6 +99,7 @@ def test_no_scenarios_give_an_empty_study():
     assert len(study.scenarios) == 0
     assert study.scenarios.columns.tolist() == ["scenario", "status", "message", "discount_rate", "objective_bn_cny"]
     assert study.info["n"] == 0
+    assert study.info["kind"] == "scenarios"  # run_scenarios' default kind: neither a sweep nor a Monte Carlo
 
 
 def test_init_defaults_to_china_and_its_readme_has_no_notes(tmp_path):

@@ -36,8 +36,11 @@ def test_a_solve_logs_its_build_least_cost_and_allocation(caplog, route):
                                       f"{iteration_counts(results.summary['iterations'])})",
                                       "allocation (min_max_burden) in T s"]
     assert all(record.levelno == logging.INFO for record in caplog.records if record.name == "model.solving.pipeline")
-    build = float(re.search(r"in (\d+\.\d\d) s", _lines(caplog)[0]).group(1))
-    assert build == pytest.approx(results.summary["seconds"]["build"], abs=0.006)  # the same time, rounded
+    build, least_cost, allocation = (float(re.search(r"in (\d+\.\d\d) s", line).group(1)) for line in _lines(caplog))
+    seconds = results.summary["seconds"]
+    assert build == pytest.approx(seconds["build"], abs=0.006)  # the same times, rounded
+    assert least_cost == pytest.approx(seconds["compile"] + seconds["solve"], abs=0.006)
+    assert allocation == pytest.approx(seconds["allocation_compile"] + seconds["allocation_solve"], abs=0.006)
 
 
 def test_without_allocation_no_allocation_line(caplog):
@@ -80,7 +83,11 @@ def test_solve_refuses_what_is_no_dataset_or_fresh_model():
     for call, message in (
             (lambda: solve(model, overrides={"discount_rate": 0.05}),
              "overrides apply to a dataset: pass them to build_model's dataset instead"),
-            (lambda: solve(pyo.ConcreteModel()), "solve() needs a model made by model.build_model()")):
+            (lambda: solve(pyo.ConcreteModel()), "solve() needs a model made by model.build_model()"),
+            (lambda: solve(object()), "solve() needs a dataset folder or workbook (a path), a Dataset or a model "
+                                      "made by model.build_model(), not object"),
+            (lambda: solve(None), "solve() needs a dataset folder or workbook (a path), a Dataset or a model "
+                                  "made by model.build_model(), not NoneType")):
         with pytest.raises(EtscapError) as refused:
             call()
         assert str(refused.value) == message

@@ -806,6 +806,23 @@ def test_workbook_summary_sheet_has_the_answers(china_book, china_results):
     assert target_years == [2025, 2030, 2035, 2040, 2045, 2050, 2055, 2060]
 
 
+def test_workbook_summary_sheet_layout_title_gap_heading_table_gap(tmp_path):
+    """The Summary sheet: the title in A1, a blank row, then each heading in bold over its
+    table (header with units, then rows) and one blank row before the next heading."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from model.report.plots import write_workbook
+
+    first = pd.DataFrame({"year": [2025, 2030], "ets_cap_mt": [80.0, 70.0]})
+    second = pd.DataFrame({"sector": ["power"]})
+    path = write_workbook(tmp_path / "book.xlsx", {"years": first}, summary=[("First", first), ("Second", second)],
+                          title="etscap results: toy")
+    sheet = openpyxl.load_workbook(path)["Summary"]
+    assert [sheet.cell(row=r, column=1).value for r in range(1, 10)] == [
+        "etscap results: toy", None, "First", "year", 2025, 2030, None, "Second", "sector"]
+    assert sheet["B4"].value == "ets_cap_mt (Mt CO2)" and sheet["A10"].value == "power"
+    assert sheet["A3"].font.b and sheet["A3"].font.sz == 12 and sheet["A8"].font.b
+
+
 def test_workbook_writes_text_as_text(tmp_path):
     """A cell that looks like a formula stays text; numbers stay numbers, blanks stay empty."""
     openpyxl = pytest.importorskip("openpyxl")
@@ -1120,6 +1137,17 @@ def test_html_table_headers_and_numbers():
                                                          "Sector"]
 
 
+def test_html_table_shows_whole_number_columns_plain_when_one_is_missing():
+    """A year, count or seed column that holds a missing value is float (or Int64) in pandas:
+    its numbers still show as whole numbers without separators (2027, 12000), the gap as '-',
+    not '2027.0' or '<NA>'."""
+    from model.report.plots import html_table
+    table = pd.DataFrame({"year": [2025, 2026], "from_year": pd.array([2027, None], dtype="Int64"),
+                          "first_year": [2027.0, np.nan], "n": [12000.0, np.nan], "seed": [7, 8]})
+    assert re.findall(r"<td>([^<]*)</td>", html_table(table)) == [
+        "2025", "2027", "2027", "12000", "7", "2026", "-", "-", "-", "8"]
+
+
 def test_html_page_title_subtitle_and_sections():
     from model.report.plots import html_page
     page = html_page("a <b> report", [("First & last", "<p>x</p>")], subtitle="  Dataset toy.  ")
@@ -1197,6 +1225,10 @@ def test_a_study_without_an_optimal_scenario_has_nothing_to_draw(small_values_sw
     with caplog.at_level(logging.INFO, logger="model.report.plots"):
         assert list(study_figures(two)) == ["price_fan", "price_distribution"]
     assert "a sweep of 2 parameters: no plot against one swept value" in caplog.messages
+    none = dataclasses.replace(small_values_sweep, info={**small_values_sweep.info, "parameters": []})
+    with caplog.at_level(logging.INFO, logger="model.report.plots"):  # no swept value to plot against either
+        assert list(study_figures(none)) == ["price_fan", "price_distribution"]
+    assert "a sweep of 0 parameters: no plot against one swept value" in caplog.messages
     assert list(study_figures(small_values_sweep)) == ["price_fan", "price_distribution", "sweep"]
 
 

@@ -210,3 +210,14 @@ def test_a_study_records_its_file_and_how_its_time_was_spent(tmp_path):
     seconds = study.info["seconds"]
     assert 0 <= seconds["start"] <= study.info["elapsed_seconds"] and seconds["scenarios"] >= 0
     assert seconds["start"] + seconds["scenarios"] == pytest.approx(study.info["elapsed_seconds"], abs=0.0015)
+
+
+def test_a_triangular_distribution_may_peak_at_either_end():
+    """low <= mode <= high includes its ends: a triangle whose mode is its low (or its high)
+    is a right (left) triangle, accepted with its parameters as given."""
+    from model.studies.study import distribution
+
+    at_low = distribution({"kind": "triangular", "low": 0.9, "mode": 0.9, "high": 1.1})
+    at_high = distribution({"kind": "triangular", "low": 0.9, "mode": 1.1, "high": 1.1})
+    assert (at_low.kind, at_low.parameters) == ("triangular", {"low": 0.9, "mode": 0.9, "high": 1.1})
+    assert at_high.parameters == {"low": 0.9, "mode": 1.1, "high": 1.1}

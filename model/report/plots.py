@@ -1146,7 +1146,7 @@ def html_table(table: pd.DataFrame, readable: bool = False) -> str:
         values = table[column]
         fmt = number_format(column, values)
         headers[column] = axis_label(column) if readable else header_with_unit(column)
-        if fmt is None or column in IDENTIFIERS or fmt == "0":
+        if fmt is None or column in IDENTIFIERS:
             continue
         if fmt.endswith("%"):
             headers[column] = axis_label(column, percent=True) if readable else f"{column} (%)"

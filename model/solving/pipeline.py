@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
@@ -64,6 +65,9 @@ def solve(
     """
     started = time.perf_counter()
     user_model = is_pyomo_model(source)
+    if not user_model and not isinstance(source, (Dataset, str, os.PathLike)):  # a script's slip, not a path
+        raise EtscapError("solve() needs a dataset folder or workbook (a path), a Dataset or a model made by "
+                          f"model.build_model(), not {type(source).__name__}")
     if not user_model:  # no script has changed the model: hand the numpy blocks to HiGHS
         dataset = prepare(source, overrides)
         try:

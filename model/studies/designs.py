@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import schema
-from ..errors import InfeasibleError
+from ..errors import EtscapError, InfeasibleError
 from ..families import FAMILIES, dual_prices
 from ..lp.formulation import formulate
 from ..data.inputs import Dataset
@@ -132,7 +132,9 @@ def realise(planned: Plan, drawn: Dataset) -> dict[str, Any]:
     p = derive_parameters(designed)
     lp = formulate(p)
     if lp.structure() != formulate(planned.parameters).structure():
-        raise ValueError("a draw must change numbers only, not the sectors, years or rules of the plan")
+        raise EtscapError(f"design {planned.name!r}: a draw changes the rows or columns of its LP; a draw must change "
+                          "numbers only, not when a sector is covered or trades, the years or the rules (compare "
+                          "those as designs, not as draws)")
     held, caps = held_caps(planned, p)
     variables = dict(lp.variables)
     block = variables["sector_cap_mt"]
