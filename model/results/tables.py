@@ -248,7 +248,7 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
         if family.year_columns is not None:
             _add_columns(years, family.year_columns(p, final.values, years))
     summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
-    beyond = [years[name].to_numpy(dtype=float) for name in beyond_national_cap_columns() if name in years]
+    beyond = [fastpath.float_column(years, name) for name in beyond_national_cap_columns() if name in years]
     if beyond:  # allowances sold beyond the national target (a price ceiling's, ...): by how much, plainly
         years["national_overshoot_mt"] = np.sum(beyond, axis=0)
         summary["national_overshoot_mt"] = float(years["national_overshoot_mt"].sum())
@@ -260,11 +260,11 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
                                          facility_own_prices(p, least_cost),
                                          phases=(SIMULATION, TRADING) if installations else (SIMULATION,))
     else:  # only a share of each sector: left out where nobody reads it (a study's scenarios)
-        by_installation = facility_years(p, sector_years, years) if installations else pd.DataFrame()
+        by_installation = facility_years(p, sector_years, years) if installations else empty_table()
     stage1 = _stage1_outcome(p, least_cost) if allocated is not None else None
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"], by_installation, stage1)
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
-                   facilities=by_installation if installations else pd.DataFrame())
+                   facilities=by_installation if installations or not p.facility_resolution else empty_table())
 
 
 def _add_columns(table: pd.DataFrame, columns: Mapping[str, Any]) -> None:
@@ -390,6 +390,15 @@ def table_of_arrays(columns: Mapping[str, Any]) -> pd.DataFrame:
     # numbers of one dtype are stacked into one new block; a lone one (the year) would be held as given
     return from_arrays([a.copy() for a in arrays], columns=pd.Index(list(columns)), index=pd.RangeIndex(length),
                        verify_integrity=False)
+
+
+def empty_table() -> pd.DataFrame:
+    """``pd.DataFrame()`` (no rows, no columns, RangeIndex both ways) from pandas' array constructor: a
+    fifth of the time of the inference ``pd.DataFrame()`` runs for nothing (a study's scenario makes one)."""
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)  # pandas' private constructor (1.x to 3)
+    if from_arrays is None:
+        return pd.DataFrame()
+    return from_arrays([], columns=pd.RangeIndex(0), index=pd.RangeIndex(0), verify_integrity=False)
 
 
 class _ByValue:
