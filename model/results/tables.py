@@ -388,8 +388,28 @@ def table_of_arrays(columns: Mapping[str, Any]) -> pd.DataFrame:
              or isinstance(a, pd.api.extensions.ExtensionArray)) and len(a) == length for a in arrays):
         return pd.DataFrame(columns)
     # numbers of one dtype are stacked into one new block; a lone one (the year) would be held as given
-    return from_arrays([a.copy() for a in arrays], columns=pd.Index(list(columns)), index=pd.RangeIndex(length),
+    return from_arrays([a.copy() for a in arrays], columns=_column_names(tuple(columns)), index=pd.RangeIndex(length),
                        verify_integrity=False)
+
+
+_COLUMN_NAMES: dict[tuple, pd.Index] = {}
+KEPT_COLUMN_NAMES = 64  # a study's few tables' column lists (stage 1 and 2, sector and facility resolution)
+
+
+def _column_names(names: tuple) -> pd.Index:
+    """The columns Index of a table of ``names``: on the fast path the same (immutable) Index for
+    the tables of a study's scenarios, so that pandas builds its lookup of a name once, not for
+    every scenario's table at the first column read (in pandas 3 a new text Index and its
+    hash table cost more than the table's arithmetic). One given a name since is not kept."""
+    kept = _COLUMN_NAMES.get(names) if fastpath.enabled() else None
+    if kept is not None and kept.name is None:
+        return kept
+    index = pd.Index(list(names))
+    if fastpath.enabled():
+        if len(_COLUMN_NAMES) >= KEPT_COLUMN_NAMES:
+            _COLUMN_NAMES.clear()
+        _COLUMN_NAMES[names] = index
+    return index
 
 
 def empty_table() -> pd.DataFrame:
@@ -623,9 +643,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     bank = final.values.get("bank_mt")
     columns = {
         "year": years,
-        "national_cap_mt": p.targets["national_cap_mt"].to_numpy(),
+        "national_cap_mt": _target(p, "national_cap_mt"),
         # the targets as stated ([targets] scope), and what a net-GHG count adds to the model's CO2
-        **{column: p.targets[column].to_numpy() for column in ("absolute_target_mt", "intensity_target_mt",
+        **{column: _target(p, column) for column in ("absolute_target_mt", "intensity_target_mt",
                                                                "non_co2_mt", "sinks_mt")},
         "ets_cap_mt": final.values["ets_cap_mt"],
         "bank_mt": bank if bank is not None else np.zeros(years.size),
@@ -636,9 +656,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         "abatement_cost_bn_cny": by_year("abatement_cost_bn_cny"),
     }
     if "free_mt" in sector_years:
-        columns["min_auction_share"] = p.targets["min_auction_share"].to_numpy()
-        columns["max_auction_share"] = p.targets["max_auction_share"].to_numpy()
-        columns["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
+        columns["min_auction_share"] = _target(p, "min_auction_share")
+        columns["max_auction_share"] = _target(p, "max_auction_share")
+        columns["max_burden_share"] = _target(p, "max_burden_share")
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
         columns["auction_revenue_bn_cny"] = (price.fillna(0.0).to_numpy()
                                              * by_year("auctioned_mt", only_covered=True) / 1e3)
@@ -650,6 +670,13 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
                                 else column.by_year(p, values) if column.by_year is not None else values)
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return table_of_arrays(columns)  # built at once: a study builds it for every scenario
+
+
+def _target(p: Parameters, column: str) -> np.ndarray:
+    """``p.targets[column].to_numpy()``: the array the targets table holds when it is numpy's (no
+    Series per column; the table copies it)."""
+    held = fastpath.column_array(p.targets, column)
+    return held if isinstance(held, np.ndarray) else p.targets[column].to_numpy()
 
 
 def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
