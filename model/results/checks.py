@@ -66,8 +66,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
                 NATIONAL_SINK: national_sink_columns(families), CHANGES_ISSUED: changes_issued_columns(families)}
     market = {**market, "facilities": facilities, "stage1": stage1, "declared_columns": declared}
     sector_year_row = row_of_step(sector_years, steps)
-    steps = steps.copy(deep=False)  # the caller's table keeps its columns
-    steps["sector_year_row"] = sector_year_row  # joined once for all checks
+    steps = _with_column(steps, "sector_year_row", sector_year_row)  # joined once for all checks
     report = {}
     checktools.sums.by_year = {} if fastpath.enabled() else None  # yearly sums several checks share, made once
     try:
@@ -78,6 +77,24 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
     finally:
         checktools.sums.by_year = None
     return report
+
+
+def _with_column(table: pd.DataFrame, name: str, column: np.ndarray) -> pd.DataFrame:
+    """``table`` with ``column`` added as ``name``, the caller's table left as it is: on the fast
+    path a new table over the same column arrays with the columns Index kept for a study's
+    scenarios (``fastpath.column_names``: a copy and ``__setitem__`` make a new Index, whose name
+    lookup pandas builds again at every scenario's first read), else a shallow copy given the column."""
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)  # pandas' private constructor (1.x to 3)
+    by_position = getattr(table, "_get_column_array", None)
+    names = tuple(table.columns)
+    if (fastpath.enabled() and from_arrays is not None and by_position is not None and name not in names
+            and table.columns.is_unique and all(isinstance(each, str) for each in names)):
+        arrays = [by_position(position) for position in range(len(names))]
+        return from_arrays([*arrays, column], columns=fastpath.column_names((*names, name)), index=table.index,
+                           verify_integrity=False)
+    table = table.copy(deep=False)
+    table[name] = column
+    return table
 
 
 def checks_of(families: list[Family] | None = None, stage2: bool = False, equilibrium: bool = True) -> list[Check]:

@@ -388,28 +388,8 @@ def table_of_arrays(columns: Mapping[str, Any]) -> pd.DataFrame:
              or isinstance(a, pd.api.extensions.ExtensionArray)) and len(a) == length for a in arrays):
         return pd.DataFrame(columns)
     # numbers of one dtype are stacked into one new block; a lone one (the year) would be held as given
-    return from_arrays([a.copy() for a in arrays], columns=_column_names(tuple(columns)), index=pd.RangeIndex(length),
-                       verify_integrity=False)
-
-
-_COLUMN_NAMES: dict[tuple, pd.Index] = {}
-KEPT_COLUMN_NAMES = 64  # a study's few tables' column lists (stage 1 and 2, sector and facility resolution)
-
-
-def _column_names(names: tuple) -> pd.Index:
-    """The columns Index of a table of ``names``: on the fast path the same (immutable) Index for
-    the tables of a study's scenarios, so that pandas builds its lookup of a name once, not for
-    every scenario's table at the first column read (in pandas 3 a new text Index and its
-    hash table cost more than the table's arithmetic). One given a name since is not kept."""
-    kept = _COLUMN_NAMES.get(names) if fastpath.enabled() else None
-    if kept is not None and kept.name is None:
-        return kept
-    index = pd.Index(list(names))
-    if fastpath.enabled():
-        if len(_COLUMN_NAMES) >= KEPT_COLUMN_NAMES:
-            _COLUMN_NAMES.clear()
-        _COLUMN_NAMES[names] = index
-    return index
+    return from_arrays([a.copy() for a in arrays], columns=fastpath.column_names(tuple(columns)),
+                       index=pd.RangeIndex(length), verify_integrity=False)
 
 
 def empty_table() -> pd.DataFrame:
