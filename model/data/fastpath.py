@@ -59,6 +59,26 @@ def cached(kind: str, key: tuple, make: Callable[[], Any]) -> Any:
     return derived
 
 
+_COLUMN_NAMES: dict[tuple, pd.Index] = {}
+KEPT_COLUMN_NAMES = 64  # a study's few tables' column lists (stage 1 and 2, sector and facility resolution)
+
+
+def column_names(names: tuple) -> pd.Index:
+    """The columns Index of a table of ``names``: on the fast path the same (immutable) Index for
+    the tables of a study's scenarios, so that pandas builds its lookup of a name once, not for
+    every scenario's table at the first column read (in pandas 3 a new text Index and its
+    hash table cost more than the table's arithmetic). One given a name since is not kept."""
+    kept = _COLUMN_NAMES.get(names) if _on[0] else None
+    if kept is not None and kept.name is None:
+        return kept
+    index = pd.Index(list(names))
+    if _on[0]:
+        if len(_COLUMN_NAMES) >= KEPT_COLUMN_NAMES:
+            _COLUMN_NAMES.clear()
+        _COLUMN_NAMES[names] = index
+    return index
+
+
 _BY_VALUE: dict[str, list[tuple[tuple[np.ndarray, ...], Any]]] = {}  # by kind: (copies of the arrays, derived)
 _SHAPES: dict[str, tuple] = {}  # by kind: the dtypes and shapes of the last call's arrays
 

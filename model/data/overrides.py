@@ -179,7 +179,10 @@ def _cells(tables: Mapping[str, pd.DataFrame], key: str) -> tuple[str, schema.Fi
     if column not in spec.by_name or column in spec.key:
         columns = [f.name for f in spec.fields if f.name not in spec.key]
         raise _OverrideProblem(f"a column of {spec.file} that may be changed{did_you_mean(column, columns)}")
-    table = tables[table_name]
+    # the keys read from the dataset's own table (an override never sets a key column, and a copy
+    # keeps its rows): its keys' text is found again (fastpath.cached) by the next override of the
+    # table and the next scenario, not made again from the copy the first override made
+    table = tables.maps[-1][table_name] if isinstance(tables, ChainMap) else tables[table_name]
     match = np.ones(len(table), dtype=bool)
     for key_column, wanted in zip(spec.key, row_key):
         if wanted == "*":

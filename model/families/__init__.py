@@ -167,8 +167,10 @@ def _discount_factors(p: Parameters, years: np.ndarray) -> np.ndarray:
     """``p.discount_factor.reindex(years)``: by position when every year is a model year."""
     position = np.asarray(years, dtype=np.int64) - p.first_year
     factors = p.discount_factor
+    index = factors.index
     if (position.size and position.min() >= 0 and position.max() < len(factors)
-            and factors.index.equals(pd.RangeIndex(p.first_year, p.first_year + len(factors)))):
+            and (isinstance(index, pd.RangeIndex) and index.start == p.first_year and index.step == 1
+                 or index.equals(pd.RangeIndex(p.first_year, p.first_year + len(factors))))):
         return factors.to_numpy()[position]
     return factors.reindex(years).to_numpy()
 

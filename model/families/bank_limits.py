@@ -343,7 +343,7 @@ def bank_limits(years, sector_years, steps, market) -> float:
     end = abs(bank[-1]) if bank.size else 0.0
     banked_without_banking = 0.0 if market.get("banking") else float(np.abs(bank).max(initial=0.0))
     borrowed = borrowed_mt(years)  # never negative, at most the share of the obligation, repaid by the end
-    obligation = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    obligation = by_year(sector_years, (TRADING,), "emissions_mt", values(years, "year"))
     share = market.get("borrowing_limit_share", 0.0) or 0.0
     borrowing = joined(-borrowed, borrowed - share * obligation, abs(borrowed[-1]) if borrowed.size else 0.0)
     return worst(joined(-bank, end, banked_without_banking, borrowing,

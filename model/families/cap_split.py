@@ -31,7 +31,7 @@ def define_cap_split(p: Parameters, sums: Sums) -> RowBlock:
 
 def cap_split(years, sector_years, steps, market) -> float:
     """The covered sectors' caps add up to the ETS cap in every year, Mt off (worst year)."""
-    caps = by_year(sector_years, (SIMULATION, TRADING), "cap_mt", years["year"])
+    caps = by_year(sector_years, (SIMULATION, TRADING), "cap_mt", values(years, "year"))
     return worst(np.abs(caps - values(years, "ets_cap_mt")))
 
 

@@ -47,14 +47,17 @@ def joined(*parts: Any) -> np.ndarray:
     return np.concatenate([np.asarray(part, dtype=float).ravel() for part in parts]) if parts else np.zeros(0)
 
 
-def by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str, years: pd.Series) -> np.ndarray:
-    """Sum of ``column`` over the sectors in ``phases``, for each of ``years`` (sorted); made
-    once per ``run_checks`` (the fast path) and shared by the checks that need it."""
+def by_year(sector_years: pd.DataFrame, phases: tuple[str, ...], column: str,
+            years: pd.Series | np.ndarray) -> np.ndarray:
+    """Sum of ``column`` over the sectors in ``phases``, for each of ``years`` (sorted: the years
+    table's column, as a Series or its array, ``values(years, "year")``); made once per
+    ``run_checks`` (the fast path) and shared by the checks that need it."""
     shared = getattr(sums, "by_year", None)
-    key = (id(sector_years), years.to_numpy().tobytes(), phases, column)  # sector_years outlives the run
+    year = np.asarray(years)
+    key = (id(sector_years), year.tobytes(), phases, column)  # sector_years outlives the run
     if shared is not None and key in shared:
         return shared[key]
-    position = np.searchsorted(years.to_numpy(), values(sector_years, "year"))
+    position = np.searchsorted(year, values(sector_years, "year"))
     phase = values(sector_years, "phase")
     selected = np.zeros(len(phase), dtype=bool)
     for name in phases:
@@ -196,15 +199,15 @@ def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str, table_rows: np.n
     not on a name per row."""
     from ..data import fastpath  # here, not at the top: the families' imports are another's edit
 
-    table_names, table_codes = _name_keys(table[name])
-    table_years = table["year"].to_numpy(np.int64)
+    table_names, table_codes = _name_keys(table, name)
+    table_years = _years_of(table)
     if table_rows is not None:  # the chosen rows' keys only, not a copy of the table's columns
         table_years = table_years[table_rows]
         if table_codes is _BY_ROW:
             table_names = table_names[table_rows]
         else:
             table_codes = table_codes[table_rows]
-    arrays = (table_names, table_codes, table_years, *_name_keys(keys[name]), keys["year"].to_numpy(np.int64))
+    arrays = (table_names, table_codes, table_years, *_name_keys(keys, name), _years_of(keys))
 
     def make() -> np.ndarray:
         table_names, table_codes, table_years, key_names, key_codes, key_years = arrays
@@ -213,13 +216,34 @@ def rows_of(table: pd.DataFrame, keys: pd.DataFrame, name: str, table_rows: np.n
     return fastpath.kept_for_equal(f"rows_of {name}", arrays, make)
 
 
-def _name_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _name_keys(table: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A text column as compared for ``rows_of``'s kept joins: a categorical's (categories, codes),
     other text as (its names by row, no codes): compared, a study's scenarios' names are the same
-    objects, so they are hashed (``pd.factorize``) only when the join is made."""
+    objects, so they are hashed (``pd.factorize``) only when the join is made. Read from the array
+    the table holds (an object array as it is, Arrow text as the objects kept for its data): no
+    Series, no conversion per scenario."""
+    from ..data.fastpath import column_array  # not at the top: a family file imports only light modules
+
+    held = column_array(table, name)
+    if isinstance(held, np.ndarray) and held.dtype == object:
+        return held, _BY_ROW
+    if (isinstance(held, pd.api.extensions.ExtensionArray) and isinstance(held.dtype, pd.StringDtype)
+            and held.dtype.storage == "pyarrow"):
+        return _text_objects(held), _BY_ROW
+    column = table[name]
     if isinstance(column.dtype, pd.CategoricalDtype):
         return text_codes(column)
     return column.to_numpy(dtype=object), _BY_ROW
+
+
+def _years_of(table: pd.DataFrame) -> np.ndarray:
+    """``table["year"].to_numpy(np.int64)``, from the array the table holds when it is numpy's."""
+    from ..data.fastpath import column_array  # not at the top: a family file imports only light modules
+
+    held = column_array(table, "year")
+    if isinstance(held, np.ndarray) and held.dtype.kind in "iu":
+        return held.astype(np.int64, copy=False)
+    return table["year"].to_numpy(np.int64)
 
 
 _BY_ROW = np.full(1, -2, dtype=np.int64)  # the codes of ``_name_keys`` for names given by row
@@ -267,10 +291,10 @@ def market_supply_mt(years: pd.DataFrame, sector_years: pd.DataFrame, market: di
     """Allowances the trading sectors can surrender or bank each year, Mt: their caps plus
     what any rule adds to the market (the families' ``ValueColumn(market_supply=True)`` and
     ``market["supply_columns"]``), without the bank."""
-    supply = by_year(sector_years, (TRADING,), "cap_mt", years["year"])
+    supply = by_year(sector_years, (TRADING,), "cap_mt", values(years, "year"))
     for column in (*declared_columns(market, MARKET_SUPPLY), *market.get("supply_columns", ())):
         if column in years:
-            supply = supply + np.nan_to_num(years[column].to_numpy(dtype=float))
+            supply = supply + np.nan_to_num(values(years, column, float))
     borrowed = borrowed_mt(years)  # borrowed from next year's allowances, repaid from them
     return supply + borrowed - np.concatenate([[0.0], borrowed[:-1]])
 

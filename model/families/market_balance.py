@@ -63,7 +63,7 @@ def market_clearing(years, sector_years, steps, market) -> float:
     unused have no value), else the price would fall. When stage 2 moved abatement within a
     cost tolerance (``market["equilibrium"]`` false) only the first part is tested."""
     supply = market_supply_mt(years, sector_years, market) + brought_in_mt(years, market)
-    demand = (by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    demand = (by_year(sector_years, (TRADING,), "emissions_mt", values(years, "year"))
               + values(years, "bank_mt", float))
     price = np.nan_to_num(values(years, "allowance_price_cny_per_t", float))
     priced = price > TOLERANCE_PRICE * np.maximum(1.0, np.abs(price).max(initial=0.0))

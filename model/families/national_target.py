@@ -65,7 +65,7 @@ def national_count(years, sector_years, steps, market) -> float:
     a CO2 count ignores them. Allowances
     borrowed from year t+1 (``borrowed_mt``) are counted in t+1, where they were issued: year
     t may emit that much more than its cumulative cap, and t+1 that much less."""
-    emitted = by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", years["year"])
+    emitted = by_year(sector_years, (OUTSIDE, SIMULATION, TRADING), "emissions_mt", values(years, "year"))
     national_cap = values(years, "national_cap_mt", float)
     if "absolute_target_mt" in years:
         national_cap = np.fmin(values(years, "absolute_target_mt", float),
@@ -75,10 +75,10 @@ def national_count(years, sector_years, steps, market) -> float:
     if market.get("targets.scope") == "net_ghg":
         for column in declared_columns(market, NATIONAL_SINK):
             if column in years:
-                emitted = emitted - np.nan_to_num(years[column].to_numpy(dtype=float))
+                emitted = emitted - np.nan_to_num(values(years, column, float))
     for column in declared_columns(market, BEYOND_NATIONAL_CAP):
         if column in years:
-            national_cap = national_cap + np.nan_to_num(years[column].to_numpy(dtype=float))
+            national_cap = national_cap + np.nan_to_num(values(years, column, float))
     bank = values(years, "bank_mt", float)
     initial_bank = market.get("initial_bank_mt", 0.0) or 0.0
     return worst(np.cumsum(emitted) + bank - borrowed_mt(years) - np.cumsum(national_cap) - initial_bank)

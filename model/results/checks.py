@@ -66,8 +66,7 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
                 NATIONAL_SINK: national_sink_columns(families), CHANGES_ISSUED: changes_issued_columns(families)}
     market = {**market, "facilities": facilities, "stage1": stage1, "declared_columns": declared}
     sector_year_row = row_of_step(sector_years, steps)
-    steps = steps.copy(deep=False)  # the caller's table keeps its columns
-    steps["sector_year_row"] = sector_year_row  # joined once for all checks
+    steps = _with_column(steps, "sector_year_row", sector_year_row)  # joined once for all checks
     report = {}
     checktools.sums.by_year = {} if fastpath.enabled() else None  # yearly sums several checks share, made once
     try:
@@ -78,6 +77,24 @@ def run_checks(years: pd.DataFrame, sector_years: pd.DataFrame, steps: pd.DataFr
     finally:
         checktools.sums.by_year = None
     return report
+
+
+def _with_column(table: pd.DataFrame, name: str, column: np.ndarray) -> pd.DataFrame:
+    """``table`` with ``column`` added as ``name``, the caller's table left as it is: on the fast
+    path a new table over the same column arrays with the columns Index kept for a study's
+    scenarios (``fastpath.column_names``: a copy and ``__setitem__`` make a new Index, whose name
+    lookup pandas builds again at every scenario's first read), else a shallow copy given the column."""
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)  # pandas' private constructor (1.x to 3)
+    by_position = getattr(table, "_get_column_array", None)
+    names = tuple(table.columns)
+    if (fastpath.enabled() and from_arrays is not None and by_position is not None and name not in names
+            and table.columns.is_unique and all(isinstance(each, str) for each in names)):
+        arrays = [by_position(position) for position in range(len(names))]
+        return from_arrays([*arrays, column], columns=fastpath.column_names((*names, name)), index=table.index,
+                           verify_integrity=False)
+    table = table.copy(deep=False)
+    table[name] = column
+    return table
 
 
 def checks_of(families: list[Family] | None = None, stage2: bool = False, equilibrium: bool = True) -> list[Check]:
@@ -108,7 +125,7 @@ def sector_compliance(years, sector_years, steps, market) -> float:
     simulation = values(sector_years, "phase") == SIMULATION
     held = sector_years["rule_cap_mt"] if "rule_cap_mt" in sector_years else sector_years["cap_mt"]
     own = np.where(simulation, values(sector_years, "emissions_mt", float) - held.to_numpy(dtype=float), 0.0)
-    trading_emissions = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    trading_emissions = by_year(sector_years, (TRADING,), "emissions_mt", values(years, "year"))
     held = market_supply_mt(years, sector_years, market) + brought_in_mt(years, market)
     banked = values(years, "bank_mt", float)
     return worst(joined(np.nan_to_num(own), trading_emissions + banked - held))
@@ -118,18 +135,18 @@ def _national_target(years, sector_years, steps, market) -> float:
     """Allowances issued (the ETS cap, changed by the rules that change it: a supply
     adjustment's intake is not issued, its release is) plus emissions outside the ETS stay
     within each year's national cap, Mt over (worst year)."""
-    outside = by_year(sector_years, (OUTSIDE,), "emissions_mt", years["year"])
+    outside = by_year(sector_years, (OUTSIDE,), "emissions_mt", values(years, "year"))
     issued = values(years, "ets_cap_mt", float)
     for column in declared_columns(market, CHANGES_ISSUED):
         if column in years:
-            issued = issued + np.nan_to_num(years[column].to_numpy(dtype=float))
+            issued = issued + np.nan_to_num(values(years, column, float))
     return worst(issued + outside - values(years, "national_cap_mt"))
 
 
 def _market_balance(years, sector_years, steps, market) -> float:
     """Trading emissions plus the bank carried out stay within the supply (caps, what rules
     add, the bank brought in), Mt over (worst year)."""
-    emissions = by_year(sector_years, (TRADING,), "emissions_mt", years["year"])
+    emissions = by_year(sector_years, (TRADING,), "emissions_mt", values(years, "year"))
     bank = values(years, "bank_mt")
     return worst(emissions + bank - brought_in_mt(years, market) - market_supply_mt(years, sector_years, market))
 
@@ -249,7 +266,8 @@ def _hotelling(years, sector_years, steps, market) -> float:
     # the discount rate while the borrowing limit leaves room
     borrowed = borrowed_mt(years)[:-1]
     share = market.get("borrowing_limit_share", 0.0) or 0.0
-    room = share * by_year(sector_years, (TRADING,), "emissions_mt", years["year"])[:-1] - borrowed > TOLERANCE_MT
+    emitted = by_year(sector_years, (TRADING,), "emissions_mt", values(years, "year"))
+    room = share * emitted[:-1] - borrowed > TOLERANCE_MT
     borrowing = np.where(room, np.maximum(too_slow, too_fast), too_fast)
     return worst(joined(np.where(banked, np.nan_to_num(gap, nan=0.0), 0.0),
                         np.where(borrowed > TOLERANCE_MT, np.nan_to_num(borrowing, nan=0.0), 0.0)))
@@ -262,7 +280,7 @@ def _allocation_bounds(years, sector_years, steps, market) -> float:
         return 0.0
     trading = sector_years[sector_years["phase"] == TRADING]
     simulation = sector_years[sector_years["phase"] == SIMULATION]
-    free_total = by_year(sector_years, (SIMULATION, TRADING), "free_mt", years["year"])
+    free_total = by_year(sector_years, (SIMULATION, TRADING), "free_mt", values(years, "year"))
     auction_floor = (1 - years["min_auction_share"].to_numpy()) * years["ets_cap_mt"].to_numpy()
     return worst([
         *(trading["free_share_min"] * trading["cap_mt"] - trading["free_mt"]),

@@ -253,7 +253,7 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
         if family.year_columns is not None:
             _add_columns(years, family.year_columns(p, final.values, years))
     summary = _summary(p, least_cost, allocated, seconds, hash_inputs)
-    beyond = [years[name].to_numpy(dtype=float) for name in beyond_national_cap_columns() if name in years]
+    beyond = [fastpath.float_column(years, name) for name in beyond_national_cap_columns() if name in years]
     if beyond:  # allowances sold beyond the national target (a price ceiling's, ...): by how much, plainly
         years["national_overshoot_mt"] = np.sum(beyond, axis=0)
         summary["national_overshoot_mt"] = float(years["national_overshoot_mt"].sum())
@@ -265,11 +265,11 @@ def build_results(p: Parameters, least_cost: Solution, allocated: Solution | Non
                                          facility_own_prices(p, least_cost),
                                          phases=(SIMULATION, TRADING) if installations else (SIMULATION,))
     else:  # only a share of each sector: left out where nobody reads it (a study's scenarios)
-        by_installation = facility_years(p, sector_years, years) if installations else pd.DataFrame()
+        by_installation = facility_years(p, sector_years, years) if installations else empty_table()
     stage1 = _stage1_outcome(p, least_cost) if allocated is not None else None
     summary["checks"] = run_checks(years, sector_years, steps, summary["market"], by_installation, stage1)
     return Results(years=years, sector_years=sector_years, abatement_steps=steps, summary=summary,
-                   facilities=by_installation if installations else pd.DataFrame())
+                   facilities=by_installation if installations or not p.facility_resolution else empty_table())
 
 
 def _add_columns(table: pd.DataFrame, columns: Mapping[str, Any]) -> None:
@@ -393,8 +393,17 @@ def table_of_arrays(columns: Mapping[str, Any]) -> pd.DataFrame:
              or isinstance(a, pd.api.extensions.ExtensionArray)) and len(a) == length for a in arrays):
         return pd.DataFrame(columns)
     # numbers of one dtype are stacked into one new block; a lone one (the year) would be held as given
-    return from_arrays([a.copy() for a in arrays], columns=pd.Index(list(columns)), index=pd.RangeIndex(length),
-                       verify_integrity=False)
+    return from_arrays([a.copy() for a in arrays], columns=fastpath.column_names(tuple(columns)),
+                       index=pd.RangeIndex(length), verify_integrity=False)
+
+
+def empty_table() -> pd.DataFrame:
+    """``pd.DataFrame()`` (no rows, no columns, RangeIndex both ways) from pandas' array constructor: a
+    fifth of the time of the inference ``pd.DataFrame()`` runs for nothing (a study's scenario makes one)."""
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)  # pandas' private constructor (1.x to 3)
+    if from_arrays is None:
+        return pd.DataFrame()
+    return from_arrays([], columns=pd.RangeIndex(0), index=pd.RangeIndex(0), verify_integrity=False)
 
 
 class _ByValue:
@@ -619,9 +628,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     bank = final.values.get("bank_mt")
     columns = {
         "year": years,
-        "national_cap_mt": p.targets["national_cap_mt"].to_numpy(),
+        "national_cap_mt": _target(p, "national_cap_mt"),
         # the targets as stated ([targets] scope), and what a net-GHG count adds to the model's CO2
-        **{column: p.targets[column].to_numpy() for column in ("absolute_target_mt", "intensity_target_mt",
+        **{column: _target(p, column) for column in ("absolute_target_mt", "intensity_target_mt",
                                                                "non_co2_mt", "sinks_mt")},
         "ets_cap_mt": final.values["ets_cap_mt"],
         "bank_mt": bank if bank is not None else np.zeros(years.size),
@@ -632,9 +641,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         "abatement_cost_bn_cny": by_year("abatement_cost_bn_cny"),
     }
     if "free_mt" in sector_years:
-        columns["min_auction_share"] = p.targets["min_auction_share"].to_numpy()
-        columns["max_auction_share"] = p.targets["max_auction_share"].to_numpy()
-        columns["max_burden_share"] = p.targets["max_burden_share"].to_numpy()
+        columns["min_auction_share"] = _target(p, "min_auction_share")
+        columns["max_auction_share"] = _target(p, "max_auction_share")
+        columns["max_burden_share"] = _target(p, "max_burden_share")
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
         columns["auction_revenue_bn_cny"] = (price.fillna(0.0).to_numpy()
                                              * by_year("auctioned_mt", only_covered=True) / 1e3)
@@ -646,6 +655,13 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
                                 else column.by_year(p, values) if column.by_year is not None else values)
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return table_of_arrays(columns)  # built at once: a study builds it for every scenario
+
+
+def _target(p: Parameters, column: str) -> np.ndarray:
+    """``p.targets[column].to_numpy()``: the array the targets table holds when it is numpy's (no
+    Series per column; the table copies it)."""
+    held = fastpath.column_array(p.targets, column)
+    return held if isinstance(held, np.ndarray) else p.targets[column].to_numpy()
 
 
 def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
