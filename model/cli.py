@@ -218,6 +218,9 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     except BaseException:
         staging.discard()
         raise
+    from .data import fastpath
+
+    fastpath.forget()  # no next scenario: the parameters' caches are not held through the write
     written = results.write(target, staging=staging, installations_csv=installations_csv)
     if not ctx.obj["quiet"]:
         click.echo(_headline(results))

@@ -61,7 +61,8 @@ class AbatementColumns:
         return arrays
 
 
-_KEY_ARRAYS: list[tuple[pd.MultiIndex, dict[str, np.ndarray]]] = []  # of the last few families' keys (immutable)
+# of the last few families' keys (immutable)
+_KEY_ARRAYS: list[tuple[pd.MultiIndex, dict[str, np.ndarray]]] = fastpath.register([])
 
 
 @dataclass(frozen=True)
