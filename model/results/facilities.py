@@ -239,6 +239,10 @@ def to_arrow(table: pd.DataFrame) -> Any:
                 pyarrow.array(codes, type=field.type.index_type, mask=codes < 0 if (codes < 0).any() else None),
                 pyarrow.array(values.cat.categories.to_numpy(), type=field.type.value_type)))
         else:
-            # from_pandas: NaN written as null, as from_pandas writes it (pandas reads both as NaN)
-            columns.append(pyarrow.array(values.to_numpy(), type=field.type, from_pandas=True))
+            # from_pandas: NaN written as null, as from_pandas writes it (pandas reads both as NaN);
+            # it looks for NaN element by element (40 ms a column of 7 million): a float column
+            # whose sum is not NaN has none, and is passed as it is (no copy)
+            array = values.to_numpy()
+            plain = array.dtype.kind in "iub" or (array.dtype.kind == "f" and not np.isnan(array.sum()))
+            columns.append(pyarrow.array(array, type=field.type, from_pandas=not plain))
     return pyarrow.Table.from_arrays(columns, schema=schema)
