@@ -199,14 +199,18 @@ def _categorical(table: pd.DataFrame, column: str, rows: np.ndarray) -> pd.Categ
     million rows costs no string conversion (building it from text took most of the table's
     time). Missing values stay missing. The codes of a registry's column are made once for
     the scenarios that share the registry."""
-    def factorized() -> tuple[np.ndarray, pd.Index]:
+    def factorized() -> tuple[np.ndarray, pd.Index, bool]:
         codes, categories = pd.factorize(table[column], use_na_sentinel=True)
         # in the dtype the categorical keeps (gathered so, no copy of the table's length to narrow)
         small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_000 else np.int32
-        return codes.astype(small), pd.Index(categories, dtype=object)
+        # each row its own name, in order (the installations' ids): a row's code is its position
+        by_position = len(categories) == len(codes) and bool((codes == np.arange(len(codes))).all())
+        return codes.astype(small), pd.Index(categories, dtype=object), by_position
 
-    codes, categories = fastpath.cached(f"categorical {column}", (table,), factorized)
-    return pd.Categorical.from_codes(codes[rows], categories=categories, validate=False)  # codes of categories
+    codes, categories, by_position = fastpath.cached(f"categorical {column}", (table,), factorized)
+    # codes of categories: where a row's code is its position, the rows themselves (no gather)
+    return pd.Categorical.from_codes(rows.astype(codes.dtype, copy=False) if by_position else codes[rows],
+                                     categories=categories, validate=False)
 
 
 def _phase_categorical(code: np.ndarray) -> pd.Categorical:
