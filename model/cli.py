@@ -138,6 +138,8 @@ def find_dataset(path: Path) -> Path:
 
 
 def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    if not values:  # a plain solve: the overrides module is not needed
+        return []
     from .data.overrides import parse_assignment
 
     return [parse_assignment(v) for v in values]
