@@ -195,9 +195,10 @@ def test_a_command_line_solve_forgets_what_it_kept_for_a_next_scenario(tmp_path)
 
     caches = {"derive._INSTALLATIONS": derive._INSTALLATIONS, "installations._KEY_ARRAYS": installations._KEY_ARRAYS,
               "offsets._LAST": offsets._LAST, "reserve._LAST": reserve._LAST}
-    assert all(any(cache is registered for registered in fastpath._REGISTERED) for cache in caches.values())
     overrides = {"model.resolution": "facility"}
     solve("inputs/china", overrides=overrides, installations=False)
+    assert all(any(cache is registered for registered in fastpath._REGISTERED) for cache in caches.values())
+    assert len(fastpath._REGISTERED) == len({id(cache) for cache in fastpath._REGISTERED})  # each once
     kept = {name for name, cache in caches.items() if cache}
     assert kept == set(caches)
     assert fastpath._DERIVED["facility_grid"]

@@ -93,8 +93,11 @@ _REGISTERED: list[list | dict] = []  # the other modules' caches of what a study
 
 def register(cache: Any) -> Any:
     """``cache`` (a module's list or dict of what it keeps for a study's next scenario),
-    registered so that ``forget`` empties it too; returns it (``_LAST = register([])``)."""
-    _REGISTERED.append(cache)
+    registered (once) so that ``forget`` empties it too; returns it (``_KEPT = register([])``,
+    or, in a family file, which imports this module only inside its functions, when it first
+    keeps something)."""
+    if not any(cache is registered for registered in _REGISTERED):
+        _REGISTERED.append(cache)
     return cache
 
 

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data import fastpath
 from ..data.fields import (REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, name_positions, share_field,
                            year_field)
 from ..errors import Problem
@@ -124,7 +123,7 @@ def offset_problems(dataset: Dataset) -> list[Problem]:
                                     "its offsets are its abatement, not a removal"))
     return problems
 
-_LAST: list = fastpath.register([])  # (parameters, supply): the supply of the last parameters asked for
+_LAST: list = []  # (parameters, supply): the supply of the last parameters asked for (fastpath.forget empties it)
 
 
 def offset_supply(p: Parameters) -> pd.DataFrame:
@@ -135,12 +134,15 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
     ETS's own)."""
     if _LAST and _LAST[0][0] is p:
         return _LAST[0][1]
+    from ..data import fastpath  # here, not at the top: the schema imports this module
+
     # the same supply for a study's scenarios that share offsets.csv, the sectors' names and
     # phases: made once, not for each scenario's tables (the LP's offset blocks are its base's)
     key = (p.dataset.offsets, tuple(p.dataset.sectors["sector"]), p.market_years.tobytes(), p.years.tobytes(),
            p.first_year, (np.asarray(p.phase) != OUTSIDE).tobytes())
     supply = fastpath.cached("offset_supply", key, lambda: _offset_supply(p))
     _LAST[:] = [(p, supply)]
+    fastpath.register(_LAST)
     return supply
 
 

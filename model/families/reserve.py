@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data import fastpath
 from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, year_field
 from ..errors import Problem
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
@@ -78,12 +77,14 @@ def reserve_problems(dataset: Dataset) -> list[Problem]:
 
     return repeated_keys(RESERVE_TABLE.file, dataset.reserve, list(RESERVE_TABLE.key))
 
-_LAST: list = fastpath.register([])  # (parameters, offers): the offers of the last parameters asked for
+_LAST: list = []  # (parameters, offers): the offers of the last parameters asked for (fastpath.forget empties it)
 
 
 def reserve_offers(p: Parameters) -> pd.DataFrame:
     """Each tier's offer in each market year from its first row: trigger (CNY/t, year-t
     money) and volume (Mt) of its latest row at or before the year."""
+    from ..data import fastpath  # here, not at the top: a family file imports only light modules
+
     if _LAST and _LAST[0][0] is p:
         return _LAST[0][1]
     table, market_years = p.dataset.reserve, p.market_years
@@ -91,6 +92,7 @@ def reserve_offers(p: Parameters) -> pd.DataFrame:
     # both: a target or BAU changes neither); shared, so read, never changed in place
     offers = fastpath.cached("reserve offers", (table, market_years), lambda: _offers(table, market_years))
     _LAST[:] = [(p, offers)]
+    fastpath.register(_LAST)
     return offers
 
 
