@@ -138,6 +138,8 @@ def find_dataset(path: Path) -> Path:
 
 
 def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    if not values:  # a plain solve: the overrides module is not needed
+        return []
     from .data.overrides import parse_assignment
 
     return [parse_assignment(v) for v in values]
@@ -218,6 +220,9 @@ def solve(ctx: click.Context, dataset: Path, out: Path | None, force: bool, sets
     except BaseException:
         staging.discard()
         raise
+    from .data import fastpath
+
+    fastpath.forget()  # no next scenario: the parameters' caches are not held through the write
     written = results.write(target, staging=staging, installations_csv=installations_csv)
     if not ctx.obj["quiet"]:
         click.echo(_headline(results))

@@ -7,7 +7,6 @@ its message without a traceback and exits with the kind's ``exit_code``.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
@@ -93,6 +92,8 @@ def number_text(value: float) -> str:
 
 def did_you_mean(word: object, known: Iterable[object]) -> str:
     """' (did you mean 'x'?)' for the closest known names, or '' if none is close."""
+    import difflib  # here: only a misspelt name needs it
+
     names = [str(k) for k in known]
     close = [n for n in names if n.startswith(str(word)) and word] + difflib.get_close_matches(
         str(word), names, n=3

@@ -166,3 +166,35 @@ def test_phase_categorical_equals_factorized_text(phases):
     expected = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
     ours = _phase_categorical(phase_codes(text))
     assert list(ours) == list(expected) and list(ours.categories) == list(expected.categories)
+
+
+@pytest.mark.parametrize("block_members", [1, 3, 8, 1 << 13])
+def test_pool_shares_summed_in_blocks_of_installations_are_a_reduceat_a_year(monkeypatch, block_members):
+    """``_pool_shares_by_installation`` sums each installation's members a block of
+    installations at a time, every year at once: by hand, installation 0 (members on paths
+    0 and 1, shares 0.5 and 0.25) in year 1 uses 0.5 x 0.2 + 0.25 x 0.4 = 0.2; and on random
+    members, bit for bit the sum a year (``np.add.reduceat`` of that year's terms), with
+    blocks of one member up to all of them; years outside ``used_years`` stay 0."""
+    from model.results import tables
+
+    monkeypatch.setattr(tables, "POOL_CHUNK_MEMBERS", block_members)
+    by_year_path = np.array([[0.0, 0.0, 0.0], [0.2, 0.4, 1.0], [1.0, 1.0, 0.5]])  # year x path
+    share_used = np.zeros((3, 3))
+    tables._pool_shares_by_installation(share_used, by_year_path, np.array([1, 2]), np.array([0, 1, 2]),
+                                        np.array([0.5, 0.25, 0.1]), np.array([0, 0, 2]), np.array([0, 2]))
+    assert share_used.tolist() == [[0.0, 0.0, 0.0], [0.5 * 0.2 + 0.25 * 0.4, 0.0, 0.1 * 1.0],
+                                   [0.5 * 1.0 + 0.25 * 1.0, 0.0, 0.1 * 0.5]]
+    rng = np.random.default_rng(7)
+    n_installations, n_years, n_paths = 500, 6, 40
+    members = rng.integers(0, 25, n_installations)  # some installations without members, some with many
+    facility = np.repeat(np.arange(n_installations), members)
+    path, share = rng.integers(0, n_paths, facility.size), rng.random(facility.size)
+    by_year_path = rng.random((n_years, n_paths))
+    used_years = np.array([0, 2, 3, 5])
+    starts = np.flatnonzero(np.r_[True, facility[1:] != facility[:-1]])
+    expected = np.zeros((n_years, n_installations))
+    for year in used_years:
+        expected[year, facility[starts]] = np.add.reduceat(share * by_year_path[year][path], starts)
+    blocked = np.zeros((n_years, n_installations))
+    tables._pool_shares_by_installation(blocked, by_year_path, used_years, path, share, facility, starts)
+    assert blocked.tobytes() == expected.tobytes()

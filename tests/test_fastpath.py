@@ -179,3 +179,32 @@ def test_column_array_is_the_array_the_table_holds_by_either_route(monkeypatch):
     public = column_array(frame, "price")
     assert isinstance(public, np.ndarray)
     np.testing.assert_array_equal(public, [1.5, np.nan, 3.0])
+
+
+def test_a_command_line_solve_forgets_what_it_kept_for_a_next_scenario(tmp_path):
+    """A single solve has no next scenario: once solved, ``solve`` empties every cache of
+    derived tables (fastpath's own and the registered module caches: the installations'
+    grid and columns, their key arrays, the offset supply) before writing, so the write
+    does not hold the parameters' memory as well. The same solve through the pipeline keeps them."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+    from model.families import offsets, reserve
+    from model.parameters import derive, installations
+    from model.solving.pipeline import solve
+
+    caches = {"derive._INSTALLATIONS": derive._INSTALLATIONS, "installations._KEY_ARRAYS": installations._KEY_ARRAYS,
+              "offsets._LAST": offsets._LAST, "reserve._LAST": reserve._LAST}
+    overrides = {"model.resolution": "facility"}
+    solve("inputs/china", overrides=overrides, installations=False)
+    assert all(any(cache is registered for registered in fastpath._REGISTERED) for cache in caches.values())
+    assert len(fastpath._REGISTERED) == len({id(cache) for cache in fastpath._REGISTERED})  # each once
+    kept = {name for name, cache in caches.items() if cache}
+    assert kept == set(caches)
+    assert fastpath._DERIVED["facility_grid"]
+    result = CliRunner().invoke(cli, ["-q", "solve", "inputs/china", "--resolution", "facility",
+                                      "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert {name: len(cache) for name, cache in caches.items()} == dict.fromkeys(caches, 0)
+    assert fastpath._DERIVED == {} and fastpath._BY_VALUE == {} and fastpath._SHAPES == {}
+    assert (tmp_path / "out" / "facility_years.parquet").is_file()

@@ -108,6 +108,32 @@ def kept_for_equal(kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[],
     return derived
 
 
+_REGISTERED: list[list | dict] = []  # the other modules' caches of what a study's next scenario reuses
+
+
+def register(cache: Any) -> Any:
+    """``cache`` (a module's list or dict of what it keeps for a study's next scenario),
+    registered (once) so that ``forget`` empties it too; returns it (``_KEPT = register([])``,
+    or, in a family file, which imports this module only inside its functions, when it first
+    keeps something)."""
+    if not any(cache is registered for registered in _REGISTERED):
+        _REGISTERED.append(cache)
+    return cache
+
+
+def forget() -> None:
+    """Drop everything kept for a next scenario: this module's caches and the registered ones.
+    A single solve has no next scenario: the command line calls this once solved, so that
+    writing the tables does not also hold the parameters (the facility grid, the abatement
+    columns: about 280 MB at 200,000 installations, which the write then reuses instead of
+    taking more from the system)."""
+    _DERIVED.clear()
+    _BY_VALUE.clear()
+    _SHAPES.clear()
+    for cache in _REGISTERED:
+        cache.clear()
+
+
 def column_array(frame: pd.DataFrame, column: str) -> Any:
     """The array holding ``frame[column]`` as the table holds it (numpy, or pandas' extension
     array), without making a Series (a study's checks and kept formulation read a column

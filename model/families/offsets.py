@@ -123,7 +123,7 @@ def offset_problems(dataset: Dataset) -> list[Problem]:
                                     "its offsets are its abatement, not a removal"))
     return problems
 
-_LAST: list = []  # (parameters, supply): the supply of the last parameters asked for
+_LAST: list = []  # (parameters, supply): the supply of the last parameters asked for (fastpath.forget empties it)
 
 
 def offset_supply(p: Parameters) -> pd.DataFrame:
@@ -142,6 +142,7 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
            p.first_year, (np.asarray(p.phase) != OUTSIDE).tobytes())
     supply = fastpath.cached("offset_supply", key, lambda: _offset_supply(p))
     _LAST[:] = [(p, supply)]
+    fastpath.register(_LAST)
     return supply
 
 

@@ -77,7 +77,7 @@ def reserve_problems(dataset: Dataset) -> list[Problem]:
 
     return repeated_keys(RESERVE_TABLE.file, dataset.reserve, list(RESERVE_TABLE.key))
 
-_LAST: list = []
+_LAST: list = []  # (parameters, offers): the offers of the last parameters asked for (fastpath.forget empties it)
 
 
 def reserve_offers(p: Parameters) -> pd.DataFrame:
@@ -92,6 +92,7 @@ def reserve_offers(p: Parameters) -> pd.DataFrame:
     # both: a target or BAU changes neither); shared, so read, never changed in place
     offers = fastpath.cached("reserve offers", (table, market_years), lambda: _offers(table, market_years))
     _LAST[:] = [(p, offers)]
+    fastpath.register(_LAST)
     return offers
 
 

@@ -256,7 +256,7 @@ def limited_steps(dataset: Dataset) -> tuple[frozenset[tuple[str, str]], frozens
             frozenset(pair for pair, chosen in zip(pairs, built) if chosen))
 
 
-_INSTALLATIONS: list[tuple[tuple, tuple, tuple]] = []  # (tables, settings, derived): the last few
+_INSTALLATIONS: list[tuple[tuple, tuple, tuple]] = fastpath.register([])  # (tables, settings, derived): the last few
 
 
 def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarray) -> tuple:

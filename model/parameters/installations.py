@@ -61,7 +61,8 @@ class AbatementColumns:
         return arrays
 
 
-_KEY_ARRAYS: list[tuple[pd.MultiIndex, dict[str, np.ndarray]]] = []  # of the last few families' keys (immutable)
+# of the last few families' keys (immutable)
+_KEY_ARRAYS: list[tuple[pd.MultiIndex, dict[str, np.ndarray]]] = fastpath.register([])
 
 
 @dataclass(frozen=True)
@@ -157,14 +158,19 @@ def facility_grid(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarra
     simulation = phase_code == PHASES.index(SIMULATION)
     by_sector = {name: sector_years[name].to_numpy().reshape(-1, n_years) for name in ("bau_mt", "rule_cap_mt")}
     emission_share, allocation_share = shape["emission_share"], shape["allocation_share"]
-    bau = (by_sector["bau_mt"][installation_sector] * emission_share[:, None]).ravel()
-    rule_cap = (by_sector["rule_cap_mt"][installation_sector] * allocation_share[:, None]).ravel()
+    # gathered by installation, then scaled in place (a temporary as long as the grid is tens of MB)
+    bau = by_sector["bau_mt"][installation_sector]
+    np.multiply(bau, emission_share[:, None], out=bau)
+    rule_cap = by_sector["rule_cap_mt"][installation_sector]
+    np.multiply(rule_cap, allocation_share[:, None], out=rule_cap)
+    np.copyto(rule_cap, np.nan, where=~simulation.reshape(rule_cap.shape))  # the rule cap's share in simulation only
+    bau, rule_cap = bau.ravel(), rule_cap.ravel()
     table = pd.DataFrame({
         "sector": shape["sector"],
         "sector_row": shape["sector_row"],
         "phase": pd.Categorical.from_codes(phase_code, categories=_PHASE_CATEGORIES, validate=False),
         "bau_mt": bau,
-        "cap_mt": np.where(simulation, rule_cap, np.nan),
+        "cap_mt": rule_cap,
         "phase_code": phase_code,
     }, index=shape["index"], copy=False)
     return table

@@ -10,13 +10,11 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .allocation import allocate, allocate_lp
 from ..results.checks import failed
-from .diagnose import explain_infeasibility
 from ..errors import EtscapError, InfeasibleError
 from ..families import market_passes, with_rows
 from ..lp.formulation import build_model, formulate
 from ..data.inputs import Dataset, load_dataset
 from ..lazy import is_pyomo_model, lazy_module
-from ..data.overrides import apply_overrides
 from ..parameters.derive import derive_parameters
 from ..results.tables import Results, allowance_prices, build_results
 from .highs import solve_lp, solve_model, solver_options
@@ -39,7 +37,11 @@ def prepare(source: Dataset | str | Path,
         from ..data.scenarios import apply_scenarios
 
         dataset = apply_scenarios(dataset, scenarios)
-    return apply_overrides(dataset, overrides) if overrides else dataset
+    if not overrides:
+        return dataset
+    from ..data.overrides import apply_overrides  # here: a plain solve of a folder sets nothing
+
+    return apply_overrides(dataset, overrides)
 
 
 def solve(
@@ -96,6 +98,8 @@ def solve(
         least_cost = solve_model(model, options, verbose=verbose, market_passes=market_passes(model.parameters))
     except InfeasibleError:
         log.info("infeasible: finding the smallest relaxation of the targets")
+        from .diagnose import explain_infeasibility  # here: only an infeasible model is diagnosed
+
         raise explain_infeasibility(model, options) from None
     log.info("least cost found in %.2f s (HiGHS %s, %s)", sum(least_cost.seconds.values()),
              least_cost.solver_version, iteration_counts(least_cost.iterations))
