@@ -653,10 +653,10 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
     bank = final.values.get("bank_mt")
     columns = {
         "year": years,
-        "national_cap_mt": _target(p, "national_cap_mt"),
+        "national_cap_mt": fastpath.float_column(p.targets, "national_cap_mt"),
         # the targets as stated ([targets] scope), and what a net-GHG count adds to the model's CO2
-        **{column: _target(p, column) for column in ("absolute_target_mt", "intensity_target_mt",
-                                                               "non_co2_mt", "sinks_mt")},
+        **{column: fastpath.float_column(p.targets, column)
+           for column in ("absolute_target_mt", "intensity_target_mt", "non_co2_mt", "sinks_mt")},
         "ets_cap_mt": final.values["ets_cap_mt"],
         "bank_mt": bank if bank is not None else np.zeros(years.size),
         **_year_prices(p, least_cost),  # allowance price, national carbon value, ...
@@ -666,9 +666,9 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
         "abatement_cost_bn_cny": by_year("abatement_cost_bn_cny"),
     }
     if "free_mt" in sector_years:
-        columns["min_auction_share"] = _target(p, "min_auction_share")
-        columns["max_auction_share"] = _target(p, "max_auction_share")
-        columns["max_burden_share"] = _target(p, "max_burden_share")
+        columns["min_auction_share"] = fastpath.float_column(p.targets, "min_auction_share")
+        columns["max_auction_share"] = fastpath.float_column(p.targets, "max_auction_share")
+        columns["max_burden_share"] = fastpath.float_column(p.targets, "max_burden_share")
         columns["free_allocation_mt"] = by_year("free_mt", only_covered=True)
         columns["auction_revenue_bn_cny"] = (price.fillna(0.0).to_numpy()
                                              * by_year("auctioned_mt", only_covered=True) / 1e3)
@@ -680,13 +680,6 @@ def _years(p: Parameters, least_cost: Solution, final: Solution, sector_years: p
                                 else column.by_year(p, values) if column.by_year is not None else values)
     columns["discount_factor"] = p.discount_factor.to_numpy()
     return table_of_arrays(columns)  # built at once: a study builds it for every scenario
-
-
-def _target(p: Parameters, column: str) -> np.ndarray:
-    """``p.targets[column].to_numpy()``: the array the targets table holds when it is numpy's (no
-    Series per column; the table copies it)."""
-    held = fastpath.column_array(p.targets, column)
-    return held if isinstance(held, np.ndarray) else p.targets[column].to_numpy()
 
 
 def _year_prices(p: Parameters, least_cost: Solution) -> dict[str, np.ndarray]:
