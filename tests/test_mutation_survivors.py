@@ -838,7 +838,7 @@ def test_every_results_chart_says_what_it_shows():
     charts = {name: (figure.get_suptitle(), [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in figure.axes],
                      legends(figure)) for name, figure in results_figures(solve(TOY)).items()}
     assert charts == {
-        "cap_and_emissions": ("", [("ETS cap and emissions; outside the ETS on top", "Year", "Emissions (Mt CO2)")],
+        "cap_and_emissions": ("ETS cap and emissions; outside the ETS on top", [("", "Year", "Emissions (Mt CO2)")],
                               [["National cap", "ETS cap (issued)", "Hatched: outside the ETS", "rest", "steel",
                                 "power"]]),
         "prices": ("", [("Allowance price and national carbon value", "Year", "Price (CNY/t CO2)")],

@@ -96,8 +96,8 @@ def test_cap_and_emissions_plot(dataset_results):
     figure = plot_cap_and_emissions(results)
     ax = figure.axes[0]
     banking = bool(results.summary["market"].get("banking"))
-    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
-        "ETS cap and emissions; outside the ETS on top", "" if banking else "Year", "Emissions (Mt CO2)")
+    assert (figure.get_suptitle(), ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+        "ETS cap and emissions; outside the ETS on top", "", "" if banking else "Year", "Emissions (Mt CO2)")
     years = results.years.set_index("year")
     assert len(figure.axes) == 1 + banking
     if banking:
@@ -121,6 +121,40 @@ def test_cap_and_emissions_plot(dataset_results):
     # + the caps, the hatch key, the keys of emissions above and below the cap, the bank panel's
     assert len(labels) == results.sector_years["sector"].nunique() + 3 + above_cap + below_cap + banking
     assert _png_size(figure_png(figure))[0] >= 1600  # slide width at 150 dpi
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_chart_legends_clear_the_titles_and_the_axes(dataset_results):
+    """What a person sees: a legend placed outside the axes covers no title (the figure's or
+    an axes') and no axes, lies inside the figure, and leaves the panels at least half its width
+    (the cap chart's long title once ran under its legend)."""
+    results, _ = dataset_results
+    for name, figure in results_figures(results).items():
+        renderer = figure.canvas.get_renderer()
+        figure.draw_without_rendering()
+        page = figure.bbox
+        titles = [text for text in figure.texts if text.get_text()]  # the suptitle among them
+        titles += [ax.title for ax in figure.axes if ax.get_title()]
+        for legend in figure.legends:
+            box = legend.get_window_extent(renderer)
+            assert page.x0 <= box.x0 and box.x1 <= page.x1 + 1 and page.y0 <= box.y0 and box.y1 <= page.y1 + 1, name
+            for title in titles:
+                assert not _overlap(box, title.get_window_extent(renderer)), (name, title.get_text())
+            for ax in figure.axes:
+                assert not _overlap(box, ax.get_window_extent(renderer)), (name, ax.get_title())
+        if figure.legends:
+            boxes = [ax.get_window_extent(renderer) for ax in figure.axes]
+            assert max(b.x1 for b in boxes) - min(b.x0 for b in boxes) >= 0.5 * page.width, name
+
+
+def test_cap_chart_names_only_the_sources_that_add_allowances(china_results):
+    """Emissions above the cap come from the bank and from what adds allowances (offsets here),
+    never from a removal such as cancelled allowances, nor from a source of zero every year."""
+    labels = [t.get_text() for t in plot_cap_and_emissions(china_results).legends[0].get_texts()]
+    assert [label for label in labels if label.startswith("ETS above cap")] == ["ETS above cap: from bank, offsets"]
 
 
 def test_cap_and_emissions_stacks_ets_sectors_first(toy_results):

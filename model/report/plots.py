@@ -21,6 +21,7 @@ import io
 import json
 import logging
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -246,6 +247,7 @@ def _outside_legend(figure: Figure, ax: Any, reverse: bool = False) -> None:
     figure.legend(handles, labels, loc="outside right upper", reverse=reverse)
 
 
+LEGEND_LABEL_CHARS = 34  # longer legend labels wrap, so that the legend leaves the axes most of the width
 OUTSIDE_HATCH = "//"  # emissions outside the ETS: hatched, stacked on top of the ETS cap
 BANK_COLOR = "0.3"  # the bank in dark grey: no sector's colour
 BANK_GAP_MT = 1e-6  # ETS emissions this close to the cap meet it
@@ -306,7 +308,9 @@ def plot_cap_and_emissions(results: Results) -> Figure:
         handles["banked"] = Patch(facecolor="white", edgecolor=BANK_COLOR, hatch="..", label="Banked (not used)")
     if np.any(surplus < -BANK_GAP_MT):
         # above the cap: the bank drawn, or what rules add (offsets, reserve, ceiling sales)
-        added = [label.lower() for column, label, _ in supply_sources(results)[1:]]
+        # only what adds allowances in some year (not removals such as cancellations)
+        added = [label.lower() for column, label, sign in supply_sources(results)[1:]
+                 if sign > 0 and bool((indexed[column].fillna(0.0) > BANK_GAP_MT).any())]
         source = ", ".join((["bank"] if banking else []) + added) or "bank"
         ax.fill_between(x, cap, ets_emissions, where=surplus < -BANK_GAP_MT, interpolate=True, facecolor="none",
                         edgecolor="tab:red", hatch="xx", linewidth=0,
@@ -316,7 +320,8 @@ def plot_cap_and_emissions(results: Results) -> Figure:
     handles["ETS cap"] = ax.plot(x, cap, color="black", label="ETS cap (issued)")[0]
     handles["National cap"] = ax.plot(years["year"], years["national_cap_mt"], color="black", linestyle="--",
                                       linewidth=3, label="National cap")[0]
-    ax.set_title("ETS cap and emissions; outside the ETS on top")
+    # a figure title: an axes title this long, over axes narrowed by the legend, runs into it
+    figure.suptitle("ETS cap and emissions; outside the ETS on top")
     ax.set_ylabel(axis_label("emissions_mt"))
     ax.set_ylim(bottom=0)
     _year_axis(ax)
@@ -327,7 +332,9 @@ def plot_cap_and_emissions(results: Results) -> Figure:
         _year_axis(bank_ax)
         ax.set_xlabel("")
     ordered = [handles.pop("National cap"), handles.pop("ETS cap")] + list(handles.values())[::-1]
-    figure.legend(ordered, [h.get_label() for h in ordered], loc="outside right upper")
+    # centred beside the panels: an upper legend would rise into the figure title's band
+    figure.legend(ordered, [textwrap.fill(h.get_label(), LEGEND_LABEL_CHARS) for h in ordered],
+                  loc="outside right center")
     return figure
 
 
