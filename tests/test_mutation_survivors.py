@@ -1405,3 +1405,36 @@ def test_a_blank_first_row_is_refused_asking_for_the_column_names(tmp_path):
     shutil.copytree(TOY, folder)
     (folder / "mac.csv").write_text("\n" + (TOY / "mac.csv").read_text())
     assert refusal(load_dataset, folder) == "mac.csv, row 1: found 'a blank row', expected the column names on row 1"
+
+
+def test_a_field_with_only_a_maximum_says_what_kind_of_value_it_wants():
+    """fields.Field.expected: an upper bound alone is added to the noun ("a number of at most
+    ..."), not put in its place (mutant xǁFieldǁexpected__mutmut_37 dropped "a number")."""
+    from model.data.fields import Field
+
+    share = Field("cap_share", "float", "fraction", "a share", maximum=0.5)
+    assert share.expected() == "a number of at most 0.5 (fraction)"
+    assert Field("n", "int", "", "a count", maximum=3).expected() == "a whole number of at most 3"
+
+
+def test_checks_share_nothing_outside_a_run_even_in_a_thread_that_never_ran_one():
+    """checktools.shared outside run_checks makes its value each time; in a thread where no
+    run ever set the memo (threading.local has no attribute there) it must not fail (mutant
+    x_shared__mutmut_6 dropped getattr's default and raised AttributeError)."""
+    import threading
+
+    from model.families import checktools
+
+    made, errors = [], []
+
+    def ask():
+        try:
+            made.append(checktools.shared(("k",), lambda: len(made) + 1))
+            made.append(checktools.shared(("k",), lambda: len(made) + 1))
+        except Exception as err:  # noqa: BLE001 (reported below, the thread would swallow it)
+            errors.append(err)
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    thread.join()
+    assert (errors, made) == ([], [1, 2])

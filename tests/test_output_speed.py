@@ -235,3 +235,35 @@ def test_text_columns_for_the_checks_are_converted_once_and_never_stale():
     assert checktools._column(first, "phase", None).tolist()[:2] == ["trading", "simulation"]
     with fastpath.validated():  # nothing kept: a new array each time
         assert checktools._column(first, "phase", None) is not checktools._column(first, "phase", None)
+
+
+def test_pool_shares_are_the_same_whatever_the_order_of_the_members(monkeypatch):
+    """facility_abatement sums pool members' shares in one pass per installation when the
+    members come by installation (the steps table's order) and a year at a time otherwise: on
+    the default registry at facility resolution both give each installation-year the same
+    abatement (to rounding: the terms are added in another order), a large part of it from
+    the pools (mutant x_facility_abatement__mutmut_130 left the potential shares out of the
+    year-at-a-time sums)."""
+    import dataclasses
+
+    import model.solving.resolve as resolve
+    from model import apply_overrides, load_dataset
+    from model.parameters.derive import derive_parameters
+    from model.results.tables import facility_abatement
+
+    p = derive_parameters(apply_overrides(load_dataset("inputs/china"), {"model.resolution": "facility"}))
+    seen = {}
+    real = resolve.build_results
+    monkeypatch.setattr(resolve, "build_results", lambda p_, solution, *a, **k: seen.setdefault(
+        "solution", solution) and real(p_, solution, *a, **k))
+    resolve.Resolver(p, hash_inputs=False, installations=False).solve(p, start="reference")
+    members = p.pooled_members
+    assert members is not None and members.facility.size > 1000
+    backwards = slice(None, None, -1)  # by installation, last first: not sorted, so the year-at-a-time sums
+    shuffled = dataclasses.replace(p, pooled_members=dataclasses.replace(
+        members, facility=members.facility[backwards], pool_path=members.pool_path[backwards],
+        potential_share=members.potential_share[backwards]))
+    by_installation, by_year = facility_abatement(p, seen["solution"]), facility_abatement(shuffled, seen["solution"])
+    pooled = by_installation - facility_abatement(p, seen["solution"], with_pools=False)
+    assert pooled.sum() > 100.0
+    np.testing.assert_allclose(by_year, by_installation, rtol=1e-12, atol=1e-12)
