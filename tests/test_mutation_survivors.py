@@ -1438,3 +1438,22 @@ def test_checks_share_nothing_outside_a_run_even_in_a_thread_that_never_ran_one(
     thread.start()
     thread.join()
     assert (errors, made) == ([], [1, 2])
+
+
+def test_a_table_given_from_python_with_text_in_a_number_column_is_refused_by_name():
+    """Dataset.replace checks a table made in Python against its declarations: text in a
+    whole-number column (covered_from 'soon') is a refused cell named by file, row and column,
+    not a ValueError from a later check (it passed as a number before: the coerced NaN was
+    filled with 0 before the finiteness test; mutant x__check_declared__mutmut_83 raised)."""
+    from model import InputError, load_dataset
+
+    dataset = load_dataset(TOY)
+    sectors = dataset.sectors.copy()
+    sectors["covered_from"] = sectors["covered_from"].astype(object)
+    sectors.loc[sectors.index[0], "covered_from"] = "soon"
+    with pytest.raises(InputError) as refused:
+        dataset.replace(sectors=sectors)
+    assert str(refused.value) == "sectors.csv, row 2, column covered_from: found 'soon', expected a whole number from 1990 to 2100"
+    sectors.loc[sectors.index[0], "covered_from"] = float("inf")
+    with pytest.raises(InputError, match="column covered_from: found 'inf'"):
+        dataset.replace(sectors=sectors)

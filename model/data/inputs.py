@@ -679,8 +679,10 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
     # a table given to Dataset.replace was not parsed from text: check its cells' ranges too
     declared = [problem for name in sorted((changed or set()) & set(schema.TABLES_BY_NAME))
                 for problem in _check_declared(dataset.table(name), schema.TABLES_BY_NAME[name], narrowed.get(name))]
-    return declared + [problem for reads, check in checks if changed is None or reads_changed(reads)
-                       for problem in check(dataset)]
+    if declared:  # the checks across tables read the cells as their declared types: refused cells first
+        return declared
+    return [problem for reads, check in checks if changed is None or reads_changed(reads)
+            for problem in check(dataset)]
 
 
 def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[str] | None = None) -> list[Problem]:
@@ -712,7 +714,8 @@ def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[st
         bad = values.isna().to_numpy() & field.required
         if field.kind in ("int", "float"):
             numbers = pd.to_numeric(values, errors="coerce").astype(float)
-            bad |= (values.notna() & ~np.isfinite(numbers.fillna(0.0))).to_numpy()
+            # text that is no number (coerced to NaN) or an infinite number, in a cell not blank
+            bad |= (values.notna() & (numbers.isna() | ~np.isfinite(numbers.fillna(0.0)))).to_numpy()
             bad |= ~bad & field.out_of_range(numbers)
         else:
             bad |= ~bad & field.out_of_range(values)
