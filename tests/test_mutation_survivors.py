@@ -1457,3 +1457,16 @@ def test_a_table_given_from_python_with_text_in_a_number_column_is_refused_by_na
     sectors.loc[sectors.index[0], "covered_from"] = float("inf")
     with pytest.raises(InputError, match="column covered_from: found 'inf'"):
         dataset.replace(sectors=sectors)
+
+
+def test_a_rule_s_columns_sit_where_it_places_them_in_the_input_reference_order():
+    """schema.gathered places each rule's columns after the column the rule names for that
+    file (bank_limits: its sectors.csv columns after simulation_reduction), so that the
+    reference, the Excel sheet and a written CSV keep related columns together, and `source`
+    stays last (mutant x_gathered__mutmut_18 read the placement of no file)."""
+    from model.data import schema
+
+    names = [field.name for field in schema.TABLES_BY_NAME["sectors"].fields]
+    at = names.index("simulation_reduction")
+    assert names[at + 1:at + 4] == ["bank_limit_base_mt", "bank_limit_sales_factor", "intra_sector_sales_mt"]
+    assert names[-1] == "source"
