@@ -148,17 +148,11 @@ def test_the_table_by_installation_is_written_as_parquet_and_read_back_whole(tmp
         Results.read(folder)
 
 
-def test_pools_add_nothing_to_simulation_rows_so_a_study_leaves_them_out(monkeypatch):
-    """The default registry at facility resolution (6,837 installations): the pooled columns'
-    shares are 0 in every simulation-phase installation-year (a pool merges installations that
-    face no constraint of their own), so the abatement without them is the same there to the
-    last bit; in trading rows they are most of it (the test would fail if pools were left out
-    there)."""
+def _default_facility_solution(monkeypatch):
+    """The default registry's parameters at facility resolution and the solution its solve reads."""
     import model.solving.resolve as resolve
     from model import apply_overrides, load_dataset
     from model.parameters.derive import derive_parameters
-    from model.parameters.installations import in_simulation
-    from model.results.tables import facility_abatement
 
     p = derive_parameters(apply_overrides(load_dataset("inputs/china"), {"model.resolution": "facility"}))
     seen = {}
@@ -166,7 +160,20 @@ def test_pools_add_nothing_to_simulation_rows_so_a_study_leaves_them_out(monkeyp
     monkeypatch.setattr(resolve, "build_results", lambda p_, solution, *a, **k: seen.setdefault(
         "solution", solution) and real(p_, solution, *a, **k))
     resolve.Resolver(p, hash_inputs=False, installations=False).solve(p, start="reference")
-    every, own = facility_abatement(p, seen["solution"]), facility_abatement(p, seen["solution"], with_pools=False)
+    return p, seen["solution"]
+
+
+def test_pools_add_nothing_to_simulation_rows_so_a_study_leaves_them_out(monkeypatch):
+    """The default registry at facility resolution (6,837 installations): the pooled columns'
+    shares are 0 in every simulation-phase installation-year (a pool merges installations that
+    face no constraint of their own), so the abatement without them is the same there to the
+    last bit; in trading rows they are most of it (the test would fail if pools were left out
+    there)."""
+    from model.parameters.installations import in_simulation
+    from model.results.tables import facility_abatement
+
+    p, solution = _default_facility_solution(monkeypatch)
+    every, own = facility_abatement(p, solution), facility_abatement(p, solution, with_pools=False)
     simulation = np.asarray(in_simulation(p.facility_years), dtype=bool)
     assert simulation.sum() > 0 and np.array_equal(every[simulation], own[simulation])
     assert every[~simulation].sum() > 100.0 and own[~simulation].sum() < every[~simulation].sum() / 2
@@ -246,24 +253,16 @@ def test_pool_shares_are_the_same_whatever_the_order_of_the_members(monkeypatch)
     year-at-a-time sums)."""
     import dataclasses
 
-    import model.solving.resolve as resolve
-    from model import apply_overrides, load_dataset
-    from model.parameters.derive import derive_parameters
     from model.results.tables import facility_abatement
 
-    p = derive_parameters(apply_overrides(load_dataset("inputs/china"), {"model.resolution": "facility"}))
-    seen = {}
-    real = resolve.build_results
-    monkeypatch.setattr(resolve, "build_results", lambda p_, solution, *a, **k: seen.setdefault(
-        "solution", solution) and real(p_, solution, *a, **k))
-    resolve.Resolver(p, hash_inputs=False, installations=False).solve(p, start="reference")
+    p, solution = _default_facility_solution(monkeypatch)
     members = p.pooled_members
     assert members is not None and members.facility.size > 1000
     backwards = slice(None, None, -1)  # by installation, last first: not sorted, so the year-at-a-time sums
     shuffled = dataclasses.replace(p, pooled_members=dataclasses.replace(
         members, facility=members.facility[backwards], pool_path=members.pool_path[backwards],
         potential_share=members.potential_share[backwards]))
-    by_installation, by_year = facility_abatement(p, seen["solution"]), facility_abatement(shuffled, seen["solution"])
-    pooled = by_installation - facility_abatement(p, seen["solution"], with_pools=False)
+    by_installation, by_year = facility_abatement(p, solution), facility_abatement(shuffled, solution)
+    pooled = by_installation - facility_abatement(p, solution, with_pools=False)
     assert pooled.sum() > 100.0
     np.testing.assert_allclose(by_year, by_installation, rtol=1e-12, atol=1e-12)
