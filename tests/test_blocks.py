@@ -125,3 +125,47 @@ def test_a_row_blocks_numbers_are_float_arrays_of_one_per_key_and_the_structure_
     wider = _lp()
     wider.variables["x"] = VarBlock("x", ["a", "b", "e"], np.zeros(3), np.ones(3))
     assert wider.structure() != _lp().structure()
+
+
+def _market_pass_lp():
+    """A cap c in [0, 10] (``ets_cap_mt``, a cap decision) and a market variable w
+    (``withdrawn_mt``, 0 in pass 1); the row c - w >= 4 (what the emitters need); cost 1 x c.
+    Pass 1: c = 4. Pass 2 frees w to [0, inf) at a device cost of -2 per unit: with c held at
+    4, w stays 0 (c - w >= 4); were c not held, c = 10 and w = 6 would gain 12 - 6."""
+    from model.families.base import MarketPass
+
+    cap = VarBlock("ets_cap_mt", [2025], np.zeros(1), np.full(1, 10.0))
+    withdrawn = VarBlock("withdrawn_mt", [2025], np.zeros(1), np.zeros(1))
+    need = RowBlock("need", [2025], [Term("ets_cap_mt", np.zeros(1, int), np.zeros(1, int), np.ones(1)),
+                                     Term("withdrawn_mt", np.zeros(1, int), np.zeros(1, int), -np.ones(1))],
+                    np.zeros(1), lower=np.full(1, 4.0))
+    cost = Objective("cost", [Term("ets_cap_mt", np.zeros(1, int), np.zeros(1, int), np.ones(1))])
+    return LinearProgram({"ets_cap_mt": cap, "withdrawn_mt": withdrawn}, [need], cost,
+                         [MarketPass("withdrawn_mt", np.full(1, np.inf), np.full(1, -2.0))])
+
+
+@pytest.mark.parametrize("route", ["blocks", "pyomo"])
+def test_a_market_pass_holds_the_caps_at_pass_1s_values(route):
+    """Pass 2 of a market pass may move the market's variable, never the caps pass 1 chose (the
+    cap is column 0 of the model on both routes): c = 4, w = 0, objective 4 with the device
+    term taken out. Not held, pass 2 would report c = 10, w = 6 and objective 10."""
+    import pyomo.environ as pyo
+
+    from model.lp.blocks import add_objective, add_rows, add_variables
+    from model.solving.highs import solve_lp, solve_model
+
+    lp = _market_pass_lp()
+    if route == "blocks":
+        solution = solve_lp(lp, "market pass")
+        cap, withdrawn = solution.values["ets_cap_mt"][0], solution.values["withdrawn_mt"][0]
+    else:
+        m = pyo.ConcreteModel(name="market pass")
+        for block in lp.variables.values():
+            add_variables(m, block)
+        for block in lp.rows:
+            add_rows(m, block)
+        add_objective(m, lp.objective)
+        solution = solve_model(m, dual_suffix=False, market_passes=lp.market_passes)
+        cap, withdrawn = m.ets_cap_mt[2025].value, m.withdrawn_mt[2025].value
+    assert (cap, withdrawn) == pytest.approx((4.0, 0.0), abs=1e-9)
+    assert solution.objective == pytest.approx(4.0, abs=1e-9)

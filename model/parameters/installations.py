@@ -644,13 +644,12 @@ def _installation_steps(dataset: Dataset) -> pd.DataFrame:
     else:  # no installation has steps of its own: no text of the registry is read for them
         own_facility, own_sector = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
 
-    def joined(column: str, of_own: np.ndarray | None = None, dtype: Any = object, missing: Any = np.nan) -> np.ndarray:
+    def joined(column: str, dtype: Any = object, missing: Any = np.nan) -> np.ndarray:
         """``column`` of each step's mac.csv row or own row (blank: ``missing``, set on those few rows)."""
         inherited = mac[column].to_numpy(dtype=dtype, na_value=missing)[mac_row]
         if not len(own):  # no copy of a million values to append none
             return inherited
-        own_values = own[column].to_numpy(dtype=dtype, na_value=missing) if of_own is None else of_own
-        return np.concatenate([inherited, np.asarray(own_values, dtype=dtype)])
+        return np.concatenate([inherited, own[column].to_numpy(dtype=dtype, na_value=missing)])
 
     def rank(column: str, of_own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each step's position of its ``column`` text among the sorted names (ranked on

@@ -88,16 +88,17 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     released = {family.name for family in STAGE1_FAMILIES if not family.held_in_stage2}
     rows = [block for block in stage1_lp.rows if block.name not in released]  # stage 1's rows hold in stage 2
     tolerance = settings["allocation.cost_tolerance"]
-    for name in [name for name, block in variables.items() if block.integer]:  # a rule's regimes: stage 1's
+    regimes = [name for name, block in variables.items() if block.integer]  # a rule's regimes: stage 1's,
+    for name in regimes:  # fixed, so continuous: each goal is an LP (a MIP of fixed columns gave the same)
         block, held_at = variables[name], np.round(stage1.values[name])
-        variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc, block.integer)
+        variables[name] = VarBlock(block.name, block.keys, held_at.copy(), held_at.copy(), block.doc)
     if tolerance > 0:  # the stage-1 cost may rise by the tolerance
         assert stage1_lp.objective is not None
         rows.append(_objective_row("stage1_cost_limit", stage1_lp.objective, upper=stage1.objective * (1 + tolerance)))
         held_market = [market_pass.variable for market_pass in stage1_lp.market_passes]  # the market's, after the caps
         for name in held_market + _held_family_variables(p):  # and the rules' market outcome (families declare it)
             block = variables[name]
-            if block.integer:  # a regime: held at stage 1's, rounded, above
+            if name in regimes:  # held at stage 1's, rounded, above
                 continue
             variables[name] = VarBlock(block.name, block.keys, stage1.values[name].copy(), stage1.values[name].copy(),
                                        block.doc)
