@@ -39,17 +39,21 @@ def test_facility_resolution_writes_it_without_the_flag(tmp_path):
 
 def test_installations_csv_writes_the_same_rows_as_csv_and_reads_back_from_parquet(tmp_path):
     """--installations-csv (at sector resolution it implies --installations) writes facilities.csv
-    beside facility_years.parquet: the same 6,837 installations' rows and numbers (to the CSV's 9
-    decimals). Results.read takes the Parquet table: text as categoricals, as the solve made it."""
+    beside facility_years.parquet: the same rows and numbers (to the CSV's 9 decimals), on the
+    toy with five installations (3 years: 15 rows). Results.read takes the Parquet table: text
+    as categoricals, as the solve made it."""
     from model import Results
+    from tests.conftest import toy_with_registry
 
-    _solve("--out", tmp_path / "csv", "--installations-csv")
+    folder = toy_with_registry(tmp_path / "toy")
+    _solve(folder, "--out", tmp_path / "csv", "--installations-csv")
     table = pd.read_parquet(tmp_path / "csv" / "facility_years.parquet")
     as_csv = pd.read_csv(tmp_path / "csv" / "facilities.csv", keep_default_na=False, na_values=[""], low_memory=False)
     assert list(as_csv.columns) == list(table.columns)
-    assert len(as_csv) == len(table) and as_csv["facility_id"].nunique() == 6837
+    assert len(as_csv) == len(table) == 15 and as_csv["facility_id"].nunique() == 5
     assert (as_csv["facility_id"] == table["facility_id"].astype(str)).all()
     assert (as_csv["emissions_mt"] - table["emissions_mt"]).abs().max() < 1e-9
+    assert table["emissions_mt"].sum() > 0
     read = Results.read(tmp_path / "csv")
     pd.testing.assert_frame_equal(read.facilities, table, check_categorical=False, check_dtype=False)
     assert isinstance(read.facilities["sector"].dtype, pd.CategoricalDtype)
