@@ -115,6 +115,9 @@ def test_a_row_blocks_numbers_are_float_arrays_of_one_per_key_and_the_structure_
     block = RowBlock("r", ["a", "b"], [], [1, 2], lower=[0, 0])
     assert block.constant.dtype == np.float64 and block.constant.tolist() == [1.0, 2.0]
     assert block.lower.dtype == np.float64 and block.lower.shape == (2,) and block.upper is None
+    column = RowBlock("r", ["a", "b"], [], [[1], [2]], lower=[[0], [3]], upper=[[5], [6]])  # (2, 1) given
+    assert (column.constant.shape, column.lower.shape, column.upper.shape) == ((2,), (2,), (2,))
+    assert column.lower.tolist() == [0.0, 3.0] and column.upper.tolist() == [5.0, 6.0]
     assert _lp().column_offsets() == {"x": 0, "y": 2}
     other = _lp()
     other.rows[0].terms[0] = other.rows[0].terms[0]._replace(coefs=np.array([2.0, 5.0]))
@@ -169,3 +172,19 @@ def test_a_market_pass_holds_the_caps_at_pass_1s_values(route):
         cap, withdrawn = m.ets_cap_mt[2025].value, m.withdrawn_mt[2025].value
     assert (cap, withdrawn) == pytest.approx((4.0, 0.0), abs=1e-9)
     assert solution.objective == pytest.approx(4.0, abs=1e-9)
+
+
+def test_an_lp_without_rows_has_empty_row_arrays_and_solves_to_its_bounds():
+    """Variables only, no row block: every row array is empty (shape (0,), not a 0-d array),
+    the matrix 0 x 2; minimising 3 x0 - 2 x1 over [1, 5] x [0, 4] gives x = (1, 4), cost -5."""
+    from model.solving.highs import solve_lp
+
+    x = VarBlock("x", ["a", "b"], np.array([1.0, 0.0]), np.array([5.0, 4.0]))
+    cost = Objective("cost", [Term("x", np.zeros(2, int), np.array([0, 1]), np.array([3.0, -2.0]))])
+    lp = LinearProgram({"x": x}, [], cost)
+    arrays = highs_arrays(lp)
+    assert arrays.row_lower.shape == arrays.row_upper.shape == (0,)
+    assert arrays.matrix.shape == (0, 2) and arrays.row_offsets == {}
+    solution = solve_lp(lp, "no rows")
+    assert solution.values["x"].tolist() == pytest.approx([1.0, 5.0 - 1.0])
+    assert solution.objective == pytest.approx(-5.0)

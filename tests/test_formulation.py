@@ -311,3 +311,24 @@ def test_trading_cap_shares_frozen_before_the_horizon_starts(tmp_path):
     assert shares[("steel", 2028)] == pytest.approx(60.5 / 160.5, rel=1e-12)
     full = derive_parameters(dataset).sector_years["cap_share"]
     assert shares.to_numpy() == pytest.approx(full.loc[shares.index].to_numpy(), rel=1e-12)
+
+
+def test_every_row_and_variable_of_the_default_model_says_what_it_is():
+    """A script reading the model (``m.offsets.doc``, the LP's blocks) finds each of the 17
+    constraint families, 9 variable blocks and the objective described in words: a doc that
+    is a non-empty string, the same on the blocks and the Pyomo model."""
+    from model.lp.formulation import formulate
+    from model.parameters.derive import derive_parameters
+    from tests.conftest import CHINA
+
+    dataset = load_dataset(CHINA)
+    lp = formulate(derive_parameters(dataset))
+    docs = {block.name: block.doc for block in lp.rows} | {name: block.doc for name, block in lp.variables.items()}
+    assert len(lp.rows) == 17 and len(lp.variables) == 9
+    assert [name for name, doc in docs.items() if not (isinstance(doc, str) and doc.strip())] == []
+    m = build_model(dataset)
+    components = [*m.component_objects(pyo.Constraint), *m.component_objects(pyo.Var),
+                  *m.component_objects(pyo.Objective)]
+    assert len(components) == 27
+    assert [c.name for c in components if not (isinstance(c.doc, str) and c.doc.strip())] == []
+    assert {c.name: c.doc for c in components if c.name in docs} == docs

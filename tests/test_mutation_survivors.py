@@ -472,6 +472,8 @@ def test_a_results_workbook_is_titled_with_the_scenario_its_settings_name(tmp_pa
     scenario field only for a folder without settings): a folder whose summary.json was
     written without the separate scenario field is still titled by its settings."""
     import json
+    import re
+    import zipfile
 
     import openpyxl
     from click.testing import CliRunner
@@ -484,6 +486,12 @@ def test_a_results_workbook_is_titled_with_the_scenario_its_settings_name(tmp_pa
                               ).exit_code == 0
     write_results_report(folder)
     assert openpyxl.load_workbook(folder / "results.xlsx")["Summary"]["A1"].value == "etscap results: toy-renamed"
+    # every cell's type is one Excel opens (ECMA-376 ST_CellType): the title an inline string
+    with zipfile.ZipFile(folder / "results.xlsx") as book:
+        sheets = [book.read(name).decode() for name in book.namelist() if name.startswith("xl/worksheets/sheet")]
+    types = {t for sheet in sheets for t in re.findall(r'<c r="[A-Z]+\d+"[^>]*? t="([^"]*)"', sheet)}
+    assert types and types <= {"b", "d", "e", "inlineStr", "n", "s", "str"}, types
+    assert re.search(r'<c r="A1"[^>]*? t="inlineStr"><is><t>etscap results: toy-renamed</t>', sheets[0])
     summary = json.loads((folder / "summary.json").read_text())
     del summary["scenario"]
     (folder / "summary.json").write_text(json.dumps(summary))

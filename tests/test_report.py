@@ -1342,6 +1342,10 @@ def test_results_page_title_subtitle_and_settings(toy_results):
                                                        "settings": {**settings, "description": "A case."}})
     assert re.findall(r'<p class="subtitle">(.*?)</p>', results_html(dotted, {}, {})) == [
         "A case. Dataset toy, status optimal."]  # one full stop, not two
+    # titled by the scenario's name (its settings' name), not the dataset's folder ("toy")
+    named = dataclasses.replace(toy_results, summary={**toy_results.summary,
+                                                      "settings": {**settings, "name": "tight 2030"}})
+    assert "<title>etscap report: tight 2030</title>" in results_html(named, {}, {})
 
 
 def test_plots_folder_refuses_a_file_in_its_place(tmp_path):

@@ -169,3 +169,18 @@ def test_a_sheet_longer_than_any_dataset_is_not_read_whole(tmp_path, monkeypatch
         load_dataset(path)
     assert "toy.xlsx, sheet sectors: found 'more than 4 rows', expected at most 4 rows (delete the rows below " \
            "the table)" in str(caught.value)
+
+
+def test_a_sheet_with_too_many_rows_is_refused_by_name(tmp_path):
+    """A mac sheet of 10,001 data rows (mac.csv's limit is 10,000, as for the CSV file): one
+    problem naming the workbook's sheet and the limit, and no table read from it."""
+    path = export_workbook(TOY, tmp_path / "toy.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["mac"]
+    for i in range(schema.MAC.max_rows + 1 - (sheet.max_row - 2)):
+        sheet.append(["power", f"S{i}", 0, 10, None, 0, "test"])
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        load_dataset(path)
+    assert str(caught.value) == (f"toy.xlsx, sheet mac: found 'more than {schema.MAC.max_rows} data rows', "
+                                 f"expected at most {schema.MAC.max_rows} data rows")

@@ -282,3 +282,18 @@ def test_stage2_with_a_cost_tolerance_keeps_stage_1s_banks(route, tolerance):
     assert (sales[("power", 2026)], sales[("steel", 2026)]) == pytest.approx((10.1666667, -10.1666667))
     assert years["cancelled_mt"].tolist() == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
     assert all(check["passed"] for check in results.summary["checks"].values())
+
+
+@pytest.mark.parametrize("method, used", [("ipm", "ipm"), ("simplex", "simplex")])
+def test_the_lp_after_the_regime_mip_is_solved_by_the_method_asked_for(method, used):
+    """The regimes are found by HiGHS's MIP solver ("choose"); the LP with them fixed, whose
+    duals are the prices, is then solved by solver.method: an interior-point run reports
+    interior-point iterations, a simplex run none. Either way the same prices."""
+    results = toy_results(**SALES, **{"solver.method": method})
+    iterations = results.summary["iterations"]
+    assert iterations[used] > 0
+    if used == "simplex":
+        assert iterations["ipm"] == 0
+    reference = toy_results(**SALES)
+    np.testing.assert_allclose(results.years["allowance_price_cny_per_t"],
+                               reference.years["allowance_price_cny_per_t"], rtol=1e-7, atol=1e-7)
