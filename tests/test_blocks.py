@@ -38,6 +38,20 @@ def _lp(sense: str = "minimize") -> LinearProgram:
     return LinearProgram({"x": x, "y": y}, [first, second], objective)
 
 
+def _in_pyomo(lp: LinearProgram, name: str = "unknown"):
+    """The LP's blocks rendered into a Pyomo model as build_model renders them, and its objective."""
+    import pyomo.environ as pyo
+
+    from model.lp.blocks import add_objective, add_rows, add_variables
+
+    m = pyo.ConcreteModel(name=name)
+    for block in lp.variables.values():
+        add_variables(m, block)
+    for block in lp.rows:
+        add_rows(m, block)
+    return m, add_objective(m, lp.objective)
+
+
 def test_highs_arrays_are_the_blocks_in_order_constants_moved_to_the_bounds():
     """Columns x0 x1 y0, rows first then second (offsets 0 and 1); the constant 1 moves the first
     row's bounds to [-1, inf); a maximised objective is negated, its constant too."""
@@ -81,15 +95,10 @@ def test_the_blocks_rendered_into_pyomo_keep_keys_bounds_domains_and_rows():
     the objective 10 + 3 x[a] + 2 y[c], minimised. An infinite variable bound is none."""
     import pyomo.environ as pyo
 
-    from model.lp.blocks import add_objective, add_rows, add_variables
+    from model.lp.blocks import add_objective, add_variables
 
     lp = _lp()
-    m = pyo.ConcreteModel()
-    for block in lp.variables.values():
-        add_variables(m, block)
-    for block in lp.rows:
-        add_rows(m, block)
-    objective = add_objective(m, lp.objective)
+    m, objective = _in_pyomo(lp)
     assert list(m.x.keys()) == ["a", "b"] and (m.x["a"].lb, m.x["a"].ub) == (0.0, 5.0)
     assert m.y["c"].domain is pyo.Integers and m.x["a"].domain is pyo.Reals
     assert (m.first["r"].lower, m.first["r"].upper) == (0.0, None)
@@ -152,9 +161,6 @@ def test_a_market_pass_holds_the_caps_at_pass_1s_values(route):
     """Pass 2 of a market pass may move the market's variable, never the caps pass 1 chose (the
     cap is column 0 of the model on both routes): c = 4, w = 0, objective 4 with the device
     term taken out. Not held, pass 2 would report c = 10, w = 6 and objective 10."""
-    import pyomo.environ as pyo
-
-    from model.lp.blocks import add_objective, add_rows, add_variables
     from model.solving.highs import solve_lp, solve_model
 
     lp = _market_pass_lp()
@@ -162,12 +168,7 @@ def test_a_market_pass_holds_the_caps_at_pass_1s_values(route):
         solution = solve_lp(lp, "market pass")
         cap, withdrawn = solution.values["ets_cap_mt"][0], solution.values["withdrawn_mt"][0]
     else:
-        m = pyo.ConcreteModel(name="market pass")
-        for block in lp.variables.values():
-            add_variables(m, block)
-        for block in lp.rows:
-            add_rows(m, block)
-        add_objective(m, lp.objective)
+        m, _ = _in_pyomo(lp, "market pass")
         solution = solve_model(m, dual_suffix=False, market_passes=lp.market_passes)
         cap, withdrawn = m.ets_cap_mt[2025].value, m.withdrawn_mt[2025].value
     assert (cap, withdrawn) == pytest.approx((4.0, 0.0), abs=1e-9)
