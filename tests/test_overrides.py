@@ -77,3 +77,21 @@ def test_known_keys_name_every_cell(toy):
     assert "discount_rate" in keys
     assert "mac.power.B.cost_cny_per_t" in keys
     assert "targets.2027.national_cap_mt" in keys
+
+
+def test_an_overridden_table_is_frozen_and_shares_its_unchanged_columns(toy):
+    """An override copies no more than the column it sets: the new table's other columns are
+    the base's read-only arrays, its new column is read-only too (setting a cell raises), and
+    the base table keeps its numbers (170 and 135 Mt in 2025 and 2027)."""
+    import numpy as np
+
+    base = toy.targets
+    changed = apply_overrides(toy, {"targets.2025.national_cap_mt": 160}).targets
+    assert changed["national_cap_mt"].tolist() == [160.0, 135.0]
+    assert base["national_cap_mt"].tolist() == [170.0, 135.0]
+    assert np.shares_memory(changed["ets_cap_mt"].to_numpy(), base["ets_cap_mt"].to_numpy())
+    assert not np.shares_memory(changed["national_cap_mt"].to_numpy(), base["national_cap_mt"].to_numpy())
+    with pytest.raises(ValueError):
+        changed["national_cap_mt"].to_numpy()[0] = 1.0
+    with pytest.raises(ValueError):
+        changed["ets_cap_mt"].to_numpy()[0] = 1.0

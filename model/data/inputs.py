@@ -98,6 +98,15 @@ def _freeze(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def freeze_own(table: pd.DataFrame) -> pd.DataFrame:
+    """Make the arrays of ``table`` read-only in place, so that ``Dataset`` keeps it as it is:
+    for a table made here whose writeable arrays are its own (a shallow copy of a frozen
+    table with a column set anew), where ``_freeze`` would copy every column again."""
+    for array in _arrays(table):
+        array.flags.writeable = False
+    return table
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A validated dataset: scenario settings plus the sector, MAC and target tables.
@@ -709,7 +718,7 @@ def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[st
                 outside |= numbers > field.maximum
             bad |= ~bad & ~blank & outside
             problems += [Problem(spec.file, int(row), field.name, short_text(values.loc[row]), field.expected())
-                         for row in table.index[bad]]
+                         for row in _rows(table, bad)]
             continue
         bad = values.isna().to_numpy() & field.required
         if field.kind in ("int", "float"):
@@ -720,7 +729,7 @@ def _check_declared(table: pd.DataFrame, spec: schema.TableSpec, columns: set[st
         else:
             bad |= ~bad & field.out_of_range(values)
         problems += [Problem(spec.file, int(row), field.name, short_text(values.loc[row]), field.expected())
-                     for row in table.index[bad]]
+                     for row in _rows(table, bad)]
     return problems
 
 
@@ -778,19 +787,19 @@ def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
 
     # masks on the arrays (a Monte Carlo re-checks this for every draw of a sector's numbers)
     covered_year, trading_year = column("covered_from"), column("trading_from")
-    for row in sectors.index[~np.isnan(trading_year) & np.isnan(covered_year)]:
+    for row in _rows(sectors, ~np.isnan(trading_year) & np.isnan(covered_year)):
         problems.append(Problem(file, row, "trading_from", str(trading[row]), "blank, since covered_from is blank"))
-    for row in sectors.index[trading_year < covered_year]:
+    for row in _rows(sectors, trading_year < covered_year):
         problems.append(Problem(file, row, "trading_from", str(trading[row]),
                                 f"a year not before covered_from ({covered[row]})"))
-    for row in sectors.index[column("free_share_min") > column("free_share_max")]:
+    for row in _rows(sectors, column("free_share_min") > column("free_share_max")):
         problems.append(
             Problem(file, row, "free_share_min", number_text(sectors.loc[row, "free_share_min"]),
                     f"at most free_share_max ({number_text(sectors.loc[row, 'free_share_max'])})")
         )
     # burdens are shares of value added: stage 2 divides by it (0 would be an infinite coefficient)
     tiny_value_added = ~np.isnan(covered_year) & (column("value_added_bn_cny") < MIN_COVERED_VALUE_ADDED_BN_CNY)
-    for row in sectors.index[tiny_value_added]:
+    for row in _rows(sectors, tiny_value_added):
         problems.append(Problem(file, row, "value_added_bn_cny", number_text(sectors.loc[row, "value_added_bn_cny"]),
                                 f"at least {MIN_COVERED_VALUE_ADDED_BN_CNY} (billion CNY) for a sector the ETS "
                                 "covers (covered_from given): its compliance burden is a share of it"))
@@ -839,6 +848,12 @@ def _check_mac(mac: pd.DataFrame, sectors: pd.DataFrame, settings: dict[str, Any
     return problems
 
 
+def _rows(table: pd.DataFrame, mask: np.ndarray) -> list[Any]:
+    """The row labels where ``mask`` holds: ``table.index[mask]``, without indexing when none does
+    (a study re-checks a changed table for every scenario, and a valid one has no such row)."""
+    return table.index[mask].tolist() if mask.any() else []
+
+
 def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> list[Problem]:
     """The ETS cap within the national cap, the auction shares in order, a national target
     in every row and only CO2 under scope 'co2', row by row."""
@@ -847,11 +862,11 @@ def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> lis
     def column(name: str) -> np.ndarray:  # blank as NaN, which no comparison holds for, as in pandas
         return float_column(targets, name)
 
-    for row in targets.index[column("ets_cap_mt") > column("national_cap_mt")]:
+    for row in _rows(targets, column("ets_cap_mt") > column("national_cap_mt")):
         problems.append(Problem(file, row, "ets_cap_mt", number_text(targets.loc[row, "ets_cap_mt"]),
                                 f"at most national_cap_mt ({number_text(targets.loc[row, 'national_cap_mt'])}), "
                                 "which counts the allowances issued"))
-    for row in targets.index[column("max_auction_share") < column("min_auction_share")]:
+    for row in _rows(targets, column("max_auction_share") < column("min_auction_share")):
         problems.append(Problem(file, row, "max_auction_share", number_text(targets.loc[row, "max_auction_share"]),
                                 f"at least min_auction_share ({number_text(targets.loc[row, 'min_auction_share'])}) "
                                 "of the same row, or blank (auction exactly min_auction_share)"))
@@ -860,17 +875,17 @@ def _check_target_values(targets: pd.DataFrame, settings: dict[str, Any]) -> lis
     no_target = np.isnan(column("national_cap_mt")) & intensity_blank
     problems += [Problem(file, row, "national_cap_mt", None,
                          "a national cap, or a national_intensity_t_per_10k_cny with gdp_bn_cny (or both)")
-                 for row in targets.index[no_target]]
+                 for row in _rows(targets, no_target)]
     no_gdp = ~intensity_blank & np.isnan(column("gdp_bn_cny"))
     problems += [Problem(file, row, "gdp_bn_cny", None,
                          "the year's GDP (billion CNY): the intensity target's cap is intensity x GDP")
-                 for row in targets.index[no_gdp]]
+                 for row in _rows(targets, no_gdp)]
     if settings.get("targets.scope", "co2") == "co2":
         for name in ("non_co2_mt", "sinks_mt"):
             problems += [Problem(file, row, name, number_text(targets.at[row, name]),
                                  "0 or blank, since [targets] scope = 'co2' counts CO2 only "
                                  "(or scope = 'net_ghg' in scenario.toml)")
-                         for row in targets.index[column(name) > 0]]
+                         for row in _rows(targets, column(name) > 0)]
     return problems
 
 

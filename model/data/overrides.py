@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import fastpath, schema
 from ..errors import InputError, Problem, did_you_mean
-from .inputs import Dataset
+from .inputs import Dataset, freeze_own
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,8 @@ def _set_cells(tables: ChainMap, override: Override) -> tuple[str, list[int], st
     numbers = field.kind == "float" and current.dtype == np.float64  # set in place of a copy, as floats
     new_values = [_cell(field, value, override)
                   for value in (current.to_numpy()[match] if numbers else current[match]).tolist()]
-    if table_name not in tables.maps[0]:
-        tables.maps[0][table_name] = tables[table_name].copy()
+    if table_name not in tables.maps[0]:  # the other columns shared with the frozen table (read-only)
+        tables.maps[0][table_name] = tables[table_name].copy(deep=False)
     table = tables[table_name]
     if numbers:  # a blank (None) is NaN, as pd.to_numeric makes it
         updated = current.to_numpy(copy=True)
@@ -158,6 +158,7 @@ def _set_cells(tables: ChainMap, override: Override) -> tuple[str, list[int], st
         updated = current.astype(object)
         updated[match] = new_values
         table[column] = _restore_dtype(field, updated)
+    freeze_own(table)  # the new column's arrays are this table's alone: the Dataset keeps it uncopied
     return schema.TABLES_BY_NAME[table_name].file, [int(row) for row in table.index[match]], column
 
 
