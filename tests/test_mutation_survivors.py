@@ -1478,3 +1478,55 @@ def test_a_rule_s_columns_sit_where_it_places_them_in_the_input_reference_order(
     at = names.index("simulation_reduction")
     assert names[at + 1:at + 4] == ["bank_limit_base_mt", "bank_limit_sales_factor", "intra_sector_sales_mt"]
     assert names[-1] == "source"
+
+
+def test_a_study_file_asking_for_abatement_steps_keeps_them_for_every_scenario(tmp_path):
+    """study.run_study_file mutant 21 (``abatement_steps=None`` passed on: the study file's
+    ``abatement_steps = true`` was dropped). A toy sweep of the 2027 national cap over 130 and
+    135 Mt keeps the steps table of both scenarios, and scenario 1's steps are those of a
+    solve with its cap."""
+    from model import apply_overrides, load_dataset
+    from model.studies.study import read_study_file, run_study_file
+
+    path = tmp_path / "study.toml"
+    path.write_text(f'dataset = "{TOY.as_posix()}"\nabatement_steps = true\n'
+                    '[sweep]\n"targets.2027.national_cap_mt" = [130.0, 135.0]\n')
+    study = run_study_file(read_study_file(path, "sweep"), "sweep", client=None)
+    steps = study.abatement_steps
+    alone = solve(apply_overrides(load_dataset(TOY), {"targets.2027.national_cap_mt": 135.0})).abatement_steps
+    assert sorted(set(steps["scenario"])) == [0, 1]
+    mine = steps[steps["scenario"] == 1].drop(columns="scenario").reset_index(drop=True)
+    assert len(mine) == len(alone) > 0
+    assert np.allclose(mine["abatement_mt"].to_numpy(), alone["abatement_mt"].to_numpy(), atol=1e-9)
+    assert mine["abatement_mt"].sum() == pytest.approx(alone["abatement_mt"].sum(), abs=1e-9)
+
+
+def test_solve_help_names_the_scenario_option_s_value_as_the_file_name_it_takes():
+    """cli.scenario_option mutant 26 (metavar ``NAME`` -> ``name``): the help's placeholder is the
+    NAME its text refers to ("scenarios/NAME.toml")."""
+    from click.testing import CliRunner
+
+    from model.cli import cli
+
+    text = CliRunner().invoke(cli, ["solve", "--help"], terminal_width=200).output
+    assert "-s, --scenario NAME" in text
+    assert "scenarios/NAME.toml" in text
+
+
+def test_init_copies_no_hidden_file_of_a_bundled_dataset(tmp_path, monkeypatch):
+    """workbook.init_dataset mutant 51 (``".*"`` dropped from what the copy ignores): an editor's
+    or a system's hidden file (``.DS_Store``, ``.~lock.mac.csv#``) beside a bundled dataset is not
+    copied into the user's new dataset; its tables are."""
+    import shutil
+
+    from model.data import workbook
+
+    bundled = tmp_path / "bundled"
+    shutil.copytree(TOY, bundled / "toy")
+    (bundled / "toy" / ".DS_Store").write_text("x")
+    (bundled / "toy" / ".~lock.mac.csv#").write_text("x")
+    monkeypatch.setattr(workbook, "BUNDLED", bundled)
+    made = workbook.init_dataset(tmp_path / "mine", "toy")
+    names = sorted(p.name for p in made.iterdir())
+    assert not [name for name in names if name.startswith(".")]
+    assert {"mac.csv", "sectors.csv", "targets.csv", "scenario.toml", "README.md"} <= set(names)

@@ -189,3 +189,19 @@ def test_a_parquet_registry_names_an_unknown_and_a_missing_column():
         "facilities.parquet, row 1, column emission_mt: found 'emission_mt', expected a known column "
         "(did you mean 'emissions_mt'?)",
         "facilities.parquet, row 1, column emissions_mt: expected a column named 'emissions_mt'"]
+
+
+def test_a_text_column_stored_as_numbers_in_parquet_reads_as_its_text(china_copy):
+    """registry_file._as_cells mutant 8 (a text field's cells dropped: ``categorical_text(None)``).
+    A registry whose facility_id column Parquet holds as integers (1, 2, ...) reads as the same
+    ids as text, "1", "2", ..., the table a CSV of those ids gives."""
+    registry = pd.read_csv(china_copy / "facilities.csv")
+    registry["facility_id"] = range(1, len(registry) + 1)
+    registry.to_csv(china_copy / "facilities.csv", index=False)
+    from_csv = load_dataset(china_copy).facilities
+    registry.to_parquet(china_copy / "facilities.parquet", index=False)
+    (china_copy / "facilities.csv").unlink()
+    from_parquet = load_dataset(china_copy).facilities
+    assert from_parquet["facility_id"].astype(str).tolist()[:3] == ["1", "2", "3"]
+    assert from_parquet["facility_id"].astype(str).tolist() == from_csv["facility_id"].astype(str).tolist()
+    pd.testing.assert_frame_equal(from_parquet, from_csv)
