@@ -1530,3 +1530,96 @@ def test_init_copies_no_hidden_file_of_a_bundled_dataset(tmp_path, monkeypatch):
     names = sorted(p.name for p in made.iterdir())
     assert not [name for name in names if name.startswith(".")]
     assert {"mac.csv", "sectors.csv", "targets.csv", "scenario.toml", "README.md"} <= set(names)
+
+
+# Seed 56 on 6632c92 (``benchmarks/mutation.py --seed 56``: a new sample, the code having changed), each
+# planted by hand.
+
+
+def test_value_added_grows_with_output():
+    """derive._make_sector_years mutant 147 (``* (1 + output_growth) ** elapsed`` -> ``/``): a
+    sector's value added grows with its output, as its BAU does: power at 100 bn CNY in 2025 with
+    10% output growth holds 110 in 2026 and 121 in 2027 (the burden share divides by it)."""
+    from model import apply_overrides, load_dataset
+    from model.parameters.derive import derive_parameters
+
+    p = derive_parameters(apply_overrides(load_dataset(TOY), {"sectors.power.output_growth": 0.1}))
+    value_added = p.sector_years["value_added_bn_cny"]
+    assert value_added.loc["power"].tolist() == pytest.approx([100.0, 110.0, 121.0])
+    assert value_added.loc["steel"].tolist() == pytest.approx([50.0, 50.0, 50.0])
+
+
+def test_the_columns_beyond_the_national_cap_are_those_of_the_families_given():
+    """families.beyond_national_cap_columns mutant 2 (the families given replaced by every
+    family): run_checks given a list of families counts only their columns beyond the national
+    target, none for no family."""
+    from model.families import FAMILIES, beyond_national_cap_columns
+
+    by_name = {family.name: family for family in FAMILIES}
+    assert beyond_national_cap_columns([]) == ()
+    assert beyond_national_cap_columns([by_name["price_ceiling"]]) == ("ceiling_sales_mt",)
+    assert beyond_national_cap_columns([by_name["reserve"], by_name["market_balance"]]) == ("reserve_uncounted_mt",)
+    assert beyond_national_cap_columns() == ("offsets_overshoot_mt", "ceiling_sales_mt", "reserve_uncounted_mt")
+
+
+def test_market_clearing_without_word_of_stage_2_tests_both_sides():
+    """market_balance.market_clearing mutant 64 (``market.get("equilibrium", True)`` -> no
+    default): tables whose market facts say nothing of stage 2 are an equilibrium: 1 Mt of
+    power's 2027 emissions taken away leaves 1 Mt of allowances unused at the 2027 price of 60
+    CNY/t, a violation of 1 Mt, as with ``equilibrium`` true; with it false only demand above
+    supply counts (0)."""
+    from model.families.market_balance import market_clearing
+
+    results = solve(TOY, allocation=False)
+    sector_years = results.sector_years.copy()
+    row = sector_years.index[(sector_years["sector"] == "power") & (sector_years["year"] == 2027)]
+    sector_years.loc[row, "emissions_mt"] -= 1.0
+    market = {key: value for key, value in results.summary["market"].items() if key != "equilibrium"}
+    steps = results.abatement_steps
+    assert results.years.set_index("year").loc[2027, "allowance_price_cny_per_t"] == pytest.approx(60.0)
+    assert market_clearing(results.years, sector_years, steps, market) == pytest.approx(1.0)
+    assert market_clearing(results.years, sector_years, steps, {**market, "equilibrium": True}) == pytest.approx(1.0)
+    assert market_clearing(results.years, sector_years, steps, {**market, "equilibrium": False}) == 0.0
+
+
+def test_replace_names_every_unknown_setting_and_checks_the_known_ones_after():
+    """inputs._check_setting_values mutant 23 (``continue`` -> ``break`` after an unknown key):
+    Dataset.replace given two misspelt keys and a bad value of a known key (sorted after them)
+    names all three."""
+    from model import load_dataset
+    from model.errors import InputError
+
+    toy = load_dataset(TOY)
+    with pytest.raises(InputError) as caught:
+        toy.replace(settings={**toy.settings, "a.bogus": 1, "b.bogus": 2, "market.banking": "maybe"})
+    message = str(caught.value)
+    assert "column a.bogus: found '1', expected a known key" in message
+    assert "column b.bogus: found '2', expected a known key" in message
+    assert "column market.banking: found 'maybe'" in message
+
+
+def test_a_study_logs_its_counts_and_seconds(caplog):
+    """study.run_scenarios mutant 263 (the seconds logged replaced by None: logging's own error):
+    at DEBUG a sweep of two toy scenarios logs one line with its counts and seconds."""
+    import logging
+
+    from model.studies.study import sweep
+
+    with caplog.at_level(logging.DEBUG, logger="model.studies.study"):
+        sweep(TOY, {"targets.2027.national_cap_mt": [150.0, 160.0]})
+    lines = [record.getMessage() for record in caplog.records if record.name == "model.studies.study"]
+    assert any(re.fullmatch(r"sweep: 2 optimal, 0 infeasible, 0 errors in \d+\.\d s", line) for line in lines), lines
+
+
+def test_model_years_with_a_repeated_year_are_refused():
+    """tables._by_model_year mutant 16 (the years dropped from the Series made for repeated years):
+    values given for 2026 twice are refused (pandas' duplicate labels), never placed by position."""
+    from model import load_dataset
+    from model.parameters.derive import derive_parameters
+    from model.results.tables import _by_model_year
+
+    p = derive_parameters(load_dataset(TOY))
+    assert _by_model_year(p, np.array([2027, 2026]), np.array([7.0, 6.0])).tolist() == [pytest.approx(x, nan_ok=True)
+                                                                                      for x in (np.nan, 6.0, 7.0)]
+    with pytest.raises(ValueError, match="duplicate"):
+        _by_model_year(p, np.array([2026, 2026]), np.array([1.0, 2.0]))

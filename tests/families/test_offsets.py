@@ -131,7 +131,8 @@ def test_an_offset_from_a_covered_sector_is_refused(tmp_path):
     """offsets.csv from power in 2027, which the ETS covers from 2025: named by file, row, column."""
     message = refusal_of_offsets(
         tmp_path, "year,origin,step,potential_mt,cost_cny_per_t,source\n2027,power,A,10,30,illustrative\n")
-    assert "offsets.csv, row 2, column year: found '2027', expected a year before power is covered" in message
+    assert ("offsets.csv, row 2, column year: found '2027', expected a year before power is covered by the ETS "
+            "(covered_from 2025): its abatement is then the ETS's own, not an offset; drop the row") in message
 
 
 @settings(max_examples=8, deadline=None)
