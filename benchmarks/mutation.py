@@ -20,16 +20,27 @@ equivalent) is listed apart with its reason, after the raw score and the share o
 killed; it still counts as a survivor in the raw score. mutmut keeps its tree and results in
 mutants/ (``mutmut show NAME`` shows one mutant's diff); the summary printed last is also
 written to mutants/score.txt (mutmut's spinner fills the terminal's log).
+
+mutmut forks each mutant's tests from a process that has already imported model/, so a
+mutant of a function a module calls while it is imported (a decorator such as
+``cli.scenario_option``, ``schema.gather()``) is never switched on there and always
+survives. Such a survivor is run once more in a fresh interpreter with ``MUTANT_UNDER_TEST``
+set before the import, against every test mutmut maps to any function of that module (``-x``:
+the first failure kills it); the summary counts it killed if a test fails there.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import functools
 import json
+import os
 import random
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +63,78 @@ def all_mutants() -> list[str]:
     return sorted(names)
 
 
+def _calls(nodes: list[ast.AST]) -> set[str]:
+    """Names called in these statements, outside the bodies of functions and lambdas (not run at import)."""
+    called: set[str] = set()
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called.add(node.func.id)
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                todo.append(child)
+    return called
+
+
+def _run_at_import(tree: ast.Module) -> set[str]:
+    """The module's own functions it calls while it is imported: as decorators, in default values
+    or in module- and class-level statements."""
+    called: set[str] = set()
+    for node in tree.body:
+        defs = [node] + [m for m in getattr(node, "body", []) if isinstance(node, ast.ClassDef)]
+        for definition in defs:
+            if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                called |= {d.id for d in definition.decorator_list if isinstance(d, ast.Name)}
+                called |= _calls(list(definition.decorator_list))
+                if not isinstance(definition, ast.ClassDef):
+                    called |= _calls([*definition.args.defaults, *filter(None, definition.args.kw_defaults)])
+            else:
+                called |= _calls([definition])
+    own = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return own & called
+
+
+def import_time_functions() -> dict[str, str]:
+    """mutmut's mangled name (``model.cli.x_scenario_option``) -> module (``model.cli``) of each
+    function of model/ that its module calls while it is imported."""
+    found = {}
+    for path in sorted((ROOT / SOURCE).rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for name in _run_at_import(ast.parse(path.read_text())):
+            found[f"{module}.x_{name}"] = module
+    return found
+
+
+def _tests_of(module: str) -> tuple[str, ...]:
+    """Every test mutmut maps to a function of ``module`` (``model.cli``), as pytest node ids."""
+    stats = json.loads((ROOT / "mutants" / "mutmut-stats.json").read_text())
+    return tuple(sorted(set().union(*(tests for function, tests in stats["tests_by_mangled_function_name"].items()
+                                      if function.startswith(module + ".x")))))
+
+
+@functools.cache
+def _fresh_pytest(tests: tuple[str, ...], mutant: str = "") -> int:
+    """pytest's exit code for these tests in a fresh interpreter in mutants/, ``mutant`` switched
+    on before anything is imported (none when empty); ``-x`` stops at the first failure."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                          cwd=ROOT / "mutants", env={**os.environ, "MUTANT_UNDER_TEST": mutant},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+
+def killed_in_a_fresh_process(name: str, module: str) -> tuple[bool, int]:
+    """Whether a test mapped to any function of ``module`` fails with mutant ``name`` switched on
+    before model/ is imported; with the number of tests run against it."""
+    tests = _tests_of(module)
+    if not tests:
+        return False, 0
+    code = _fresh_pytest(tests, name)
+    # 1: a test failed; 2: collection stopped (the mutant broke the import); 4 is also what
+    # pytest gives when -x stops a collection error among named tests, but also for an unknown
+    # test id: it counts only if the same tests pass without the mutant
+    return code in {1, 2, 3} or (code == 4 and _fresh_pytest(tests) == 0), len(tests)
+
+
 def exit_codes(names: list[str]) -> dict[str, int | None]:
     """The last run's exit code of each mutant, from mutmut's result files in mutants/."""
     found: dict[str, int | None] = {}
@@ -70,8 +153,10 @@ def argued_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
     return argued
 
 
-def summary(sample: list[str], survivors: list[str], argued: dict[str, str], drawn: str, seconds: float) -> str:
-    """The raw score (killed / sampled), then the survivors argued equivalent apart with their reasons."""
+def summary(sample: list[str], survivors: list[str], argued: dict[str, str], drawn: str, seconds: float,
+            fresh: Sequence[str] = ()) -> str:
+    """The raw score (killed / sampled; ``fresh`` were killed only in a fresh interpreter), then
+    the survivors argued equivalent apart with their reasons."""
     killed = len(sample) - len(survivors)
     equivalent = [name for name in survivors if name in argued]
     lines = [f"mutation score: {killed} of {len(sample)} sampled mutants killed "
@@ -81,6 +166,7 @@ def summary(sample: list[str], survivors: list[str], argued: dict[str, str], dra
         lines.append(f"{len(equivalent)} of the {len(survivors)} survivors argued equivalent in {EQUIVALENT.name}: "
                      f"{killed} of the other {rest} killed ({100 * killed / rest:.1f}%)")
         lines += [f"  equivalent: {name}: {argued[name]}" for name in equivalent]
+    lines += [f"  killed in a fresh interpreter (runs at import): {name}" for name in fresh]
     lines += [f"  survived: {name}" for name in survivors if name not in argued]
     return "\n".join(lines)
 
@@ -121,13 +207,25 @@ def main() -> int:
               f"{sorted(n for n, c in codes.items() if c is None)}", file=sys.stderr)
         return 1
     survivors = sorted(name for name, code in codes.items() if code not in KILLED)
+    from mutmut.utils.format_utils import mangled_name_from_mutant_name
+
+    at_import = import_time_functions()
+    fresh = []
+    for name in [name for name in survivors if mangled_name_from_mutant_name(name) in at_import]:
+        module = at_import[mangled_name_from_mutant_name(name)]
+        killed, tests = killed_in_a_fresh_process(name, module)
+        print(f"{name} runs when {module} is imported: {'killed' if killed else 'survived'} "
+              f"in a fresh interpreter by the {tests} tests of {module}", flush=True)
+        if killed:
+            survivors.remove(name)
+            fresh.append(name)
     argued = argued_equivalent()
     for name in survivors:
         print(f"\nsurvived (exit code {codes[name]}): {name}", flush=True)
         if name in argued:
             print(f"argued equivalent: {argued[name]}", flush=True)
         subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=ROOT)
-    text = summary(sample, survivors, argued, "named" if args.names else f"seed {args.seed}", seconds)
+    text = summary(sample, survivors, argued, "named" if args.names else f"seed {args.seed}", seconds, fresh)
     (ROOT / "mutants" / "score.txt").write_text(text + "\n")
     print(f"\n{text}")
     return 0

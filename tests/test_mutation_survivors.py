@@ -1620,3 +1620,59 @@ def test_model_years_with_a_repeated_year_are_refused():
     np.testing.assert_array_equal(_by_model_year(p, np.array([2027, 2026]), np.array([7.0, 6.0])), [np.nan, 6.0, 7.0])
     with pytest.raises(ValueError, match="duplicate"):
         _by_model_year(p, np.array([2026, 2026]), np.array([1.0, 2.0]))
+
+
+# -- the other survivors of seed 56 on 6632c92 ------------------------------------------------------
+
+
+def test_a_regime_mip_without_an_optimum_leaves_its_columns_continuous_and_unfixed_for_the_lp_run():
+    """highs._fix_integers: x integer in [0.2, 0.8] with the row x >= 1 has no MIP optimum, so
+    x is made continuous again with its bounds untouched and the LP's own run reports the LP's
+    status (infeasible too: x <= 0.8 < 1)."""
+    import highspy
+
+    from model.solving.highs import run_highs
+
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.addVar(0.2, 0.8)
+    highs.changeColCost(0, 1.0)
+    highs.addRow(1.0, highspy.kHighsInf, 1, np.array([0], dtype=np.int32), np.array([1.0]))
+    run_highs(highs, {}, np.array([0]))
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+    lp = highs.getLp()
+    assert list(lp.integrality_) in ([], [highspy.HighsVarType.kContinuous])
+    assert (list(lp.col_lower_), list(lp.col_upper_)) == ([0.2], [0.8])
+
+
+def test_a_step_of_half_a_megatonne_at_the_price_sets_it():
+    """plots.price_setters keeps every step with any potential: the toy's 2027 price setter,
+    steel's step B at 60 CNY/t, with its potential cut to 0.5 Mt (0.25 used) is still the step
+    at the price, half used."""
+    import dataclasses
+
+    from model.report.plots import price_setters
+
+    results = solve(TOY)
+    steps = results.abatement_steps.copy()
+    setter = (steps["sector"] == "steel") & (steps["step"] == "B") & (steps["year"] == 2027)
+    steps.loc[setter, ["potential_mt", "abatement_mt"]] = [0.5, 0.25]
+    table = price_setters(dataclasses.replace(results, abatement_steps=steps), [2027])
+    assert table[["sector", "step", "cost_cny_per_t", "margin", "used_share", "abatement_mt"]].values.tolist() == [
+        ["steel", "B", 60.0, "at the price", 0.5, 0.25]]
+
+
+def test_the_auction_share_rows_say_which_way_they_bound_the_free_allocation():
+    """allocation._auction_share_rows: a minimum auctioned share caps the free allocation
+    (sum free - (1 - min_auction_share) x sum caps <= 0), a maximum floors it (>= 0); the doc a
+    script reads on the Pyomo rows says so, and the bounds are those."""
+    from model import load_dataset
+    from model.parameters.derive import derive_parameters
+    from model.solving.allocation import define_maximum_auction, define_minimum_auction
+
+    p = derive_parameters(load_dataset(TOY))
+    minimum, maximum = define_minimum_auction(p), define_maximum_auction(p)
+    assert minimum.doc == "sum free - (1 - min_auction_share) x sum caps <= 0 (Mt)"
+    assert maximum.doc == "sum free - (1 - max_auction_share) x sum caps >= 0 (Mt)"
+    assert (minimum.lower, maximum.upper) == (None, None)
+    assert minimum.upper.tolist() == maximum.lower.tolist() == [0.0, 0.0, 0.0]
