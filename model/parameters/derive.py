@@ -22,7 +22,7 @@ import pandas as pd
 from ..data import fastpath, schema
 from ..errors import InputError, Problem
 from ..data.fields import name_positions
-from ..data.inputs import Dataset, _freeze, interpolate, interpolated
+from ..data.inputs import Dataset, _freeze, freeze_own, interpolate, interpolated
 from .installations import (AbatementColumns, PooledMembers, PresolvedColumns, facility_grid, in_simulation,
                             installation_columns)
 
@@ -292,13 +292,11 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
 
 
 def _frozen_grid(grid: pd.DataFrame) -> pd.DataFrame:
-    """``_freeze(grid)`` keeping the grid's own index object (one per sectors and horizon,
-    ``_grid_index``; the frozen copy would hold a new view of it): what is derived from the
-    grid's phases is kept by that index's identity (``Parameters._grid``), so a scenario that
+    """The grid made here (its arrays its own) with read-only arrays, in place: it keeps its
+    own index object (one per sectors and horizon, ``_grid_index``), by whose identity what is
+    derived from the grid's phases is kept (``Parameters._grid``), so that a scenario that
     changes only numbers (a Monte Carlo of BAU) finds its rows and indexes again."""
-    frozen = _freeze(grid)
-    frozen.index = grid.index
-    return frozen
+    return freeze_own(grid)
 
 
 def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
@@ -494,37 +492,59 @@ def _frozen_steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
                   skip_sectors: frozenset[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """``_steps`` with read-only arrays: kept, they are shared by the scenarios they fit."""
     steps, rows = _steps(dataset, years, bau, set(skip_sectors))
-    rows.flags.writeable = False
-    return _freeze(steps), rows
+    return freeze_own(steps), rows
+
+
+@dataclass(frozen=True)
+class _StepRows:
+    """The available (sector, step, year) rows of mac.csv over the horizon: their index, the
+    sector-year row of each, and the per-row share of BAU and cost (read-only arrays), which
+    depend on mac.csv, the sectors' names and the years only: a Monte Carlo of BAU shares them."""
+
+    index: pd.MultiIndex
+    rows: np.ndarray
+    potential_share: np.ndarray
+    cost_cny_per_t: np.ndarray
+
+
+def _step_rows(dataset: Dataset, years: np.ndarray, skip_sectors: set[str]) -> _StepRows:
+    sectors = tuple(dataset.sectors["sector"].tolist())
+
+    def make() -> _StepRows:
+        mac = dataset.mac[~dataset.mac["sector"].isin(skip_sectors).to_numpy()]
+        n_years = years.size
+        year = np.tile(years, len(mac))
+        available = year >= np.repeat(mac["available_from"].to_numpy(dtype=float, na_value=-np.inf), n_years)
+
+        def per_row(column: str) -> np.ndarray:
+            return np.repeat(mac[column].to_numpy(), n_years)[available]
+
+        year = year[available]
+        sector_code = name_positions(sectors, mac["sector"])
+        rows = (np.repeat(sector_code, n_years)[available]) * n_years + (year - years[0])
+        elapsed = (year - dataset.settings["base_year"]).astype(float)
+        cost = per_row("cost_cny_per_t").astype(float) * (1.0 + per_row("cost_change").astype(float)) ** elapsed
+        share = per_row("potential_share").astype(float)
+        for array in (rows, cost, share):
+            array.flags.writeable = False
+        index = _steps_index(tuple(mac["sector"].tolist()), tuple(mac["step"].tolist()),
+                             available.tobytes(), int(years[0]), int(years[-1]))
+        return _StepRows(index, rows, share, cost)
+
+    return fastpath.cached("step_rows", (dataset.mac, sectors, frozenset(skip_sectors), int(years[0]),
+                                         int(years[-1]), dataset.settings["base_year"]), make)
 
 
 def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
            skip_sectors: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """Every (sector, step, year) whose step is available, and the sector-year row of each,
     for the sectors not abated installation by installation; zero-potential steps are kept
-    so that a change of a number never changes the LP's columns."""
-    mac = dataset.mac[~dataset.mac["sector"].isin(skip_sectors).to_numpy()]
-    n_years = years.size
-    year = np.tile(years, len(mac))
-    available = year >= np.repeat(mac["available_from"].to_numpy(dtype=float, na_value=-np.inf), n_years)
-
-    def per_row(column: str) -> np.ndarray:
-        return np.repeat(mac[column].to_numpy(), n_years)[available]
-
-    year = year[available]
-    sector_code = name_positions(dataset.sectors["sector"], mac["sector"])
-    rows = (np.repeat(sector_code, n_years)[available]) * n_years + (year - years[0])
-    elapsed = (year - dataset.settings["base_year"]).astype(float)
-    steps = pd.DataFrame(
-        {
-            "potential_mt": per_row("potential_share").astype(float) * bau[rows],
-            "cost_cny_per_t": per_row("cost_cny_per_t").astype(float)
-            * (1.0 + per_row("cost_change").astype(float)) ** elapsed,
-        },
-        index=_steps_index(tuple(mac["sector"].tolist()), tuple(mac["step"].tolist()),
-                           available.tobytes(), int(years[0]), int(years[-1])),
-    )
-    return steps, rows
+    so that a change of a number never changes the LP's columns. Potential = share x BAU
+    of the row's sector-year (Mt); cost = cost x (1 + cost_change)^(year - base_year)."""
+    step_rows = _step_rows(dataset, years, skip_sectors)
+    steps = pd.DataFrame({"potential_mt": step_rows.potential_share * bau[step_rows.rows],
+                          "cost_cny_per_t": step_rows.cost_cny_per_t}, index=step_rows.index)
+    return steps, step_rows.rows
 
 
 # A study derives parameters for many scenarios of one dataset: their indexes are the same

@@ -474,35 +474,46 @@ def _cap_rule_columns(p: Parameters, cap: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _grid_columns(p: Parameters) -> dict[str, Any]:
-    """The sector-year grid's parameter columns the table copies or divides by (read-only
-    arrays; the cap rule's basis as the table's text, None: no rule), made once for the
-    scenarios that share the grid: a study's scenario changes values, not these."""
+    """The sector-year grid's parameter columns the table copies or divides by (the frozen
+    grid's own read-only arrays; the cap rule's basis as the table's text, None: no rule),
+    made once for the scenarios that share the grid: a study's scenario changes values, not these."""
     def make() -> dict[str, Any]:
         grid = p.sector_years
-        basis = grid["basis"].to_numpy()
-        named = basis.astype(object)
-        named[basis == ""] = None  # no rule
-        columns = {name: grid[name].to_numpy() for name in ("bau_mt", "rule_cap_mt", "output", "cap_reduction",
-                                                            "benchmark_t_per_unit")}
-        columns["intensity"] = basis == INTENSITY
-        for array in columns.values():
-            array.flags.writeable = False
-        # as the table's constructor infers the text (pandas' str), once: not per scenario
-        columns["basis"] = pd.Series(named).array
+        columns = {name: fastpath.column_array(grid, name)
+                   for name in ("bau_mt", "rule_cap_mt", "output", "cap_reduction", "benchmark_t_per_unit")}
+        columns["basis"], columns["intensity"] = _grid_basis(p)
         return columns
 
     return fastpath.cached("grid_columns", (p.sector_years,), make)
 
 
+def _grid_basis(p: Parameters) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray]:
+    """The cap rule's basis of every sector-year row as the table's text (None: no rule), and
+    where it is intensity; kept for the grid's rows and bases, which a Monte Carlo of numbers
+    (a new grid each draw) leaves as they are."""
+    basis = fastpath.column_array(p.sector_years, "basis")
+
+    def make() -> tuple[pd.api.extensions.ExtensionArray, np.ndarray]:
+        named = np.asarray(basis, dtype=object).copy()
+        named[named == ""] = None  # no rule
+        intensity = np.asarray(basis == INTENSITY)
+        intensity.flags.writeable = False
+        # as the table's constructor infers the text (pandas' str), once: not per scenario
+        return pd.Series(named).array, intensity
+
+    return fastpath.cached("grid_basis", (p.sector_years.index, tuple(basis.tolist())), make)
+
+
 def _grid_keys(p: Parameters) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, pd.api.extensions.ExtensionArray]:
     """sector, year and phase of the sector-year grid as the table's columns (text as str),
-    made once for the scenarios that share the grid."""
+    made once for the scenarios that share the grid's rows and phases (its index and the phase
+    array are kept by identity across a Monte Carlo of numbers: ``Parameters._grid``)."""
     def make() -> tuple:
         index = p.sector_years.index
         return (pd.array(index.get_level_values("sector").to_numpy(), dtype="str"),
                 index.get_level_values("year").to_numpy(), pd.array(p.phase, dtype="str"))
 
-    return fastpath.cached("grid_keys", (p.sector_years,), make)
+    return fastpath.cached("grid_keys", (p.sector_years.index, p.phase), make)
 
 
 def _own_prices(p: Parameters, least_cost: Solution) -> np.ndarray:
