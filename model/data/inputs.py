@@ -783,7 +783,7 @@ def _check_sectors(sectors: pd.DataFrame, settings: dict[str, Any]) -> list[Prob
     covered, trading = sectors["covered_from"], sectors["trading_from"]
 
     def column(name: str) -> np.ndarray:  # blank as NaN, which no comparison holds for, as in pandas
-        return sectors[name].to_numpy(dtype=float, na_value=np.nan)
+        return float_column(sectors, name)
 
     # masks on the arrays (a Monte Carlo re-checks this for every draw of a sector's numbers)
     covered_year, trading_year = column("covered_from"), column("trading_from")

@@ -318,25 +318,23 @@ def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     phase = np.where(basis == "", OUTSIDE, np.where(basis == SIMULATION, SIMULATION, TRADING))
     free_share_min, free_share_max = _free_share_bounds(dataset, year, per_row)
     index = _grid_index(tuple(sectors["sector"].tolist()), int(years[0]), int(years[-1]))
-    table = pd.DataFrame(
-        {
-            "phase": pd.array(phase, dtype=object),  # object text: read back as numpy many times per solve
-            "bau_mt": bau,
-            "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - reduction) * bau, np.nan),
-            "basis": pd.array(basis, dtype=object),
-            "cap_reduction": np.where(np.isin(basis, [SIMULATION, GRANDFATHERED]), reduction, np.nan),
-            "benchmark_t_per_unit": benchmark,
-            "output": output,
-            "value_added_bn_cny": per_row("value_added_bn_cny") * (1.0 + output_growth) ** elapsed,
-            "free_share_min": free_share_min,
-            "free_share_max": free_share_max,
-        },
-        index=index,
-    )
     _check_benchmarked_output(dataset, sector, benchmark, output)
-    table["cap_share"] = _cap_shares(basis, benchmark, basis_from, year, years,
-                                     lambda at_year: _bau_paths(dataset, sector, at_year, per_row)[0])
-    return table
+    columns = {
+        "phase": pd.array(phase, dtype=object),  # object text: read back as numpy many times per solve
+        "bau_mt": bau,
+        "rule_cap_mt": np.where(phase == SIMULATION, (1.0 - reduction) * bau, np.nan),
+        "basis": pd.array(basis, dtype=object),
+        "cap_reduction": np.where(np.isin(basis, [SIMULATION, GRANDFATHERED]), reduction, np.nan),
+        "benchmark_t_per_unit": benchmark,
+        "output": output,
+        "value_added_bn_cny": per_row("value_added_bn_cny") * (1.0 + output_growth) ** elapsed,
+        "free_share_min": free_share_min,
+        "free_share_max": free_share_max,
+        "cap_share": _cap_shares(basis, benchmark, basis_from, year, years,
+                                 lambda at_year: _bau_paths(dataset, sector, at_year, per_row)[0]),
+    }
+    # the same columns Index for every scenario's grid: its lookup of a name is built once
+    return pd.DataFrame(columns, index=index, columns=fastpath.column_names(tuple(columns)))
 
 
 def _cap_rules(dataset: Dataset, sector: np.ndarray, year: np.ndarray,
@@ -543,7 +541,8 @@ def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
     of the row's sector-year (Mt); cost = cost x (1 + cost_change)^(year - base_year)."""
     step_rows = _step_rows(dataset, years, skip_sectors)
     steps = pd.DataFrame({"potential_mt": step_rows.potential_share * bau[step_rows.rows],
-                          "cost_cny_per_t": step_rows.cost_cny_per_t}, index=step_rows.index)
+                          "cost_cny_per_t": step_rows.cost_cny_per_t}, index=step_rows.index,
+                         columns=fastpath.column_names(("potential_mt", "cost_cny_per_t")))
     return steps, step_rows.rows
 
 
@@ -652,8 +651,9 @@ def _targets(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     for position, name in enumerate(TARGET_COLUMNS):
         values[position] = columns[name]
     values.flags.writeable = False
-    return pd.DataFrame(values.T, index=_year_index(int(years[0]), int(years[-1])), columns=list(TARGET_COLUMNS),
-                        copy=False)
+    # the same columns Index for every scenario: its lookup of a name is built once (fastpath.column_names)
+    return pd.DataFrame(values.T, index=_year_index(int(years[0]), int(years[-1])),
+                        columns=fastpath.column_names(tuple(TARGET_COLUMNS)), copy=False)
 
 
 def _interpolate_columns(known: np.ndarray, values: np.ndarray, years: np.ndarray) -> np.ndarray:
