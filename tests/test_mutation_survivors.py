@@ -1676,3 +1676,50 @@ def test_the_auction_share_rows_say_which_way_they_bound_the_free_allocation():
     assert maximum.doc == "sum free - (1 - max_auction_share) x sum caps >= 0 (Mt)"
     assert (minimum.lower, maximum.upper) == (None, None)
     assert minimum.upper.tolist() == maximum.lower.tolist() == [0.0, 0.0, 0.0]
+
+
+# -- survivors of ``benchmarks/mutation.py --seed 57`` on 3ee779e ----------------------------------
+
+
+def test_a_scenario_that_changes_only_matrix_coefficients_is_re_solved_with_them():
+    """The toy's power BAU at 80 and 130 Mt (of 100) changes the
+    cap shares of the trading sectors, coefficients of the trading_cap_shares rows, not the
+    LP's pattern; each re-solved scenario has the objective, prices and sector caps (split by
+    those shares) of its own solve."""
+    from model import apply_overrides, load_dataset
+    from model.studies.study import sweep
+
+    toy = load_dataset(TOY)
+    values = [80.0, 130.0]
+    study = sweep(toy, {"sectors.power.base_emissions_mt": values})
+    assert study.scenarios["status"].tolist() == ["optimal", "optimal"]
+    for scenario, value in enumerate(values):
+        own = solve(apply_overrides(toy, {"sectors.power.base_emissions_mt": value}))
+        assert study.scenarios["objective_bn_cny"][scenario] == pytest.approx(
+            float(own.summary["objective_bn_cny"]), rel=1e-9)
+        prices = study.years[study.years["scenario"] == scenario]["allowance_price_cny_per_t"].to_numpy()
+        np.testing.assert_allclose(prices, own.years["allowance_price_cny_per_t"].to_numpy(), rtol=1e-9)
+        caps = study.sector_years[study.sector_years["scenario"] == scenario]["cap_mt"].to_numpy()
+        np.testing.assert_allclose(caps, own.sector_years["cap_mt"].to_numpy(), rtol=1e-9)
+
+
+def test_a_report_logs_the_files_it_wrote(tmp_path, caplog):
+    """plots.write_report's DEBUG line names the folder and every file written, relative to it."""
+    import logging
+
+    from model.report.plots import write_report
+
+    folder = solve(TOY).write(tmp_path / "toy")
+    with caplog.at_level(logging.DEBUG, logger="model.report.plots"):
+        written = write_report(folder)
+    line = [r.getMessage() for r in caplog.records if r.getMessage().startswith("report written to")]
+    assert line == [f"report written to {folder}: " + ", ".join(str(p.relative_to(folder)) for p in written)]
+    assert "report.html" in line[0] and "results.xlsx" in line[0]
+
+
+def test_the_summary_says_what_its_objective_is():
+    """tables._summary: summary.json names the objective's meaning and unit next to its value
+    (the toy: 490 + 1,150 / 1.1 + 1,950 / 1.21 million CNY, inputs/toy/README.md)."""
+    summary = solve(TOY).summary
+    assert summary["objective"] == "present value of abatement cost at first_year, billion CNY"
+    assert summary["objective_bn_cny"] == pytest.approx((490 + 1150 / 1.1 + 1950 / 1.21) / 1e3, rel=1e-9)
