@@ -222,7 +222,7 @@ def derive_parameters(dataset: Dataset) -> Parameters:
     skip_sectors = frozenset(dataset.facilities["sector"]) if by_installation else frozenset()
     steps, step_rows = fastpath.cached(  # a study's scenarios mostly share mac.csv and the grid
         "steps", (dataset.mac, dataset.sectors, sector_years, skip_sectors, settings["base_year"]),
-        lambda: _frozen_steps(dataset, years, sector_years["bau_mt"].to_numpy(), skip_sectors))
+        lambda: _steps(dataset, years, sector_years["bau_mt"].to_numpy(), skip_sectors))
     return Parameters(
         dataset=dataset,
         years=years,
@@ -288,15 +288,9 @@ def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
     """The sector-year grid (read-only arrays: it is shared by the scenarios it fits)."""
     key = (dataset.sectors, dataset.bau, dataset.allocation, dataset.cap_rules, int(years[0]), int(years[-1]),
            dataset.settings["base_year"], dataset.settings["allocation.absolute_cap_from"])
-    return fastpath.cached("sector_years", key, lambda: _frozen_grid(_make_sector_years(dataset, years)))
-
-
-def _frozen_grid(grid: pd.DataFrame) -> pd.DataFrame:
-    """The grid made here (its arrays its own) with read-only arrays, in place: it keeps its
-    own index object (one per sectors and horizon, ``_grid_index``), by whose identity what is
-    derived from the grid's phases is kept (``Parameters._grid``), so that a scenario that
-    changes only numbers (a Monte Carlo of BAU) finds its rows and indexes again."""
-    return freeze_own(grid)
+    # frozen in place: the grid keeps its own index object (one per sectors and horizon, ``_grid_index``), by
+    # whose identity what its phases give is kept (``Parameters._grid``): a Monte Carlo of BAU finds it again
+    return fastpath.cached("sector_years", key, lambda: freeze_own(_make_sector_years(dataset, years)))
 
 
 def _make_sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:
@@ -486,13 +480,6 @@ def _free_share_bounds(dataset: Dataset, year: np.ndarray, per_row) -> tuple[np.
     return free_share_min, scheduled_max
 
 
-def _frozen_steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
-                  skip_sectors: frozenset[str]) -> tuple[pd.DataFrame, np.ndarray]:
-    """``_steps`` with read-only arrays: kept, they are shared by the scenarios they fit."""
-    steps, rows = _steps(dataset, years, bau, set(skip_sectors))
-    return freeze_own(steps), rows
-
-
 @dataclass(frozen=True)
 class _StepRows:
     """The available (sector, step, year) rows of mac.csv over the horizon: their index, the
@@ -505,7 +492,7 @@ class _StepRows:
     cost_cny_per_t: np.ndarray
 
 
-def _step_rows(dataset: Dataset, years: np.ndarray, skip_sectors: set[str]) -> _StepRows:
+def _step_rows(dataset: Dataset, years: np.ndarray, skip_sectors: frozenset[str]) -> _StepRows:
     sectors = tuple(dataset.sectors["sector"].tolist())
 
     def make() -> _StepRows:
@@ -529,13 +516,14 @@ def _step_rows(dataset: Dataset, years: np.ndarray, skip_sectors: set[str]) -> _
                              available.tobytes(), int(years[0]), int(years[-1]))
         return _StepRows(index, rows, share, cost)
 
-    return fastpath.cached("step_rows", (dataset.mac, sectors, frozenset(skip_sectors), int(years[0]),
+    return fastpath.cached("step_rows", (dataset.mac, sectors, skip_sectors, int(years[0]),
                                          int(years[-1]), dataset.settings["base_year"]), make)
 
 
 def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
-           skip_sectors: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every (sector, step, year) whose step is available, and the sector-year row of each,
+           skip_sectors: frozenset[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every (sector, step, year) whose step is available, and the sector-year row of each
+    (read-only arrays: kept, they are shared by the scenarios they fit),
     for the sectors not abated installation by installation; zero-potential steps are kept
     so that a change of a number never changes the LP's columns. Potential = share x BAU
     of the row's sector-year (Mt); cost = cost x (1 + cost_change)^(year - base_year)."""
@@ -543,7 +531,7 @@ def _steps(dataset: Dataset, years: np.ndarray, bau: np.ndarray,
     steps = pd.DataFrame({"potential_mt": step_rows.potential_share * bau[step_rows.rows],
                           "cost_cny_per_t": step_rows.cost_cny_per_t}, index=step_rows.index,
                          columns=fastpath.column_names(("potential_mt", "cost_cny_per_t")))
-    return steps, step_rows.rows
+    return freeze_own(steps), step_rows.rows
 
 
 # A study derives parameters for many scenarios of one dataset: their indexes are the same
