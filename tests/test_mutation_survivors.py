@@ -1682,25 +1682,39 @@ def test_the_auction_share_rows_say_which_way_they_bound_the_free_allocation():
 
 
 def test_a_scenario_that_changes_only_matrix_coefficients_is_re_solved_with_them():
-    """The toy's power BAU at 80 and 130 Mt (of 100) changes the
-    cap shares of the trading sectors, coefficients of the trading_cap_shares rows, not the
-    LP's pattern; each re-solved scenario has the objective, prices and sector caps (split by
-    those shares) of its own solve."""
+    """The toy's power BAU at 80 and 130 Mt (of 100) changes the cap shares of the trading
+    sectors, coefficients of the trading_cap_shares rows, not the LP's pattern. A Resolver
+    warm-started from the previous scenario (``start="previous"``: only what differs is
+    pushed, coefficient by coefficient) gives each scenario the objective, prices and sector
+    caps of its own solve; a study (sweep) passes each scenario afresh instead."""
     from model import apply_overrides, load_dataset
+    from model.lp.blocks import highs_arrays
+    from model.lp.formulation import formulate
+    from model.parameters.derive import derive_parameters
+    from model.solving.resolve import Resolver
     from model.studies.study import sweep
 
     toy = load_dataset(TOY)
     values = [80.0, 130.0]
+    resolver = Resolver(toy)
+    resolver.solve(toy)
     study = sweep(toy, {"sectors.power.base_emissions_mt": values})
     assert study.scenarios["status"].tolist() == ["optimal", "optimal"]
     for scenario, value in enumerate(values):
-        own = solve(apply_overrides(toy, {"sectors.power.base_emissions_mt": value}))
+        dataset = apply_overrides(toy, {"sectors.power.base_emissions_mt": value})
+        before = resolver.arrays.matrix
+        after = highs_arrays(formulate(derive_parameters(dataset))).matrix
+        assert np.array_equal(before.indices, after.indices) and np.count_nonzero(before.data != after.data) == 4
+        own = solve(dataset)
+        warm = resolver.solve(dataset, start="previous")
+        assert float(warm.summary["objective_bn_cny"]) == pytest.approx(
+            float(own.summary["objective_bn_cny"]), rel=1e-9)
+        np.testing.assert_allclose(warm.years["allowance_price_cny_per_t"].to_numpy(),
+                                   own.years["allowance_price_cny_per_t"].to_numpy(), rtol=1e-9)
+        np.testing.assert_allclose(warm.sector_years["cap_mt"].to_numpy(),
+                                   own.sector_years["cap_mt"].to_numpy(), rtol=1e-9)
         assert study.scenarios["objective_bn_cny"][scenario] == pytest.approx(
             float(own.summary["objective_bn_cny"]), rel=1e-9)
-        prices = study.years[study.years["scenario"] == scenario]["allowance_price_cny_per_t"].to_numpy()
-        np.testing.assert_allclose(prices, own.years["allowance_price_cny_per_t"].to_numpy(), rtol=1e-9)
-        caps = study.sector_years[study.sector_years["scenario"] == scenario]["cap_mt"].to_numpy()
-        np.testing.assert_allclose(caps, own.sector_years["cap_mt"].to_numpy(), rtol=1e-9)
 
 
 def test_a_report_logs_the_files_it_wrote(tmp_path, caplog):
@@ -1723,3 +1737,22 @@ def test_the_summary_says_what_its_objective_is():
     summary = solve(TOY).summary
     assert summary["objective"] == "present value of abatement cost at first_year, billion CNY"
     assert summary["objective_bn_cny"] == pytest.approx((490 + 1150 / 1.1 + 1950 / 1.21) / 1e3, rel=1e-9)
+
+
+def test_a_script_s_model_bounds_stage_1_cost_by_the_tolerance_in_million_cny():
+    """allocation._keep_stage1_outcome on a model from build_model with a 10% cost tolerance:
+    the row stage1_cost_limit says what it bounds and in which unit, and bounds the abatement
+    cost (million CNY, PV) at 1.1 x the toy's least cost, 3,147.02 million CNY (490 + 1,150 / 1.1
+    + 1,950 / 1.21), which stage 2 then spends in full to lower the largest burden."""
+    import pyomo.environ as pyo
+
+    from model import apply_overrides, build_model, load_dataset
+
+    model = build_model(apply_overrides(load_dataset(TOY), {"allocation.cost_tolerance": 0.1}))
+    results = solve(model)
+    least = (490 + 1150 / 1.1 + 1950 / 1.21)
+    assert results.summary["objective_bn_cny"] == pytest.approx(least / 1e3, rel=1e-9)
+    limit = model.stage1_cost_limit
+    assert limit.doc == "abatement cost within the tolerance of its least value (million CNY, PV)"
+    assert limit.lower is None and pyo.value(limit.upper) == pytest.approx(1.1 * least, rel=1e-9)
+    assert pyo.value(model.abatement_cost.expr) == pytest.approx(1.1 * least, rel=1e-6)
