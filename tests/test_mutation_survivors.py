@@ -1756,3 +1756,22 @@ def test_a_script_s_model_bounds_stage_1_cost_by_the_tolerance_in_million_cny():
     assert limit.doc == "abatement cost within the tolerance of its least value (million CNY, PV)"
     assert limit.lower is None and pyo.value(limit.upper) == pytest.approx(1.1 * least, rel=1e-9)
     assert pyo.value(model.abatement_cost.expr) == pytest.approx(1.1 * least, rel=1e-6)
+
+
+def test_a_facility_resolution_dataset_whose_registry_is_replaced_by_an_empty_one_is_refused(tmp_path):
+    """inputs.check_dataset re-runs the resolution check when only facilities.csv changes
+    (Dataset.replace, as a study's scenario does): facility resolution with no installations
+    left is refused, naming the setting and what would fix it."""
+    import shutil
+
+    from model import apply_overrides, load_dataset
+    from tests.conftest import FIVE_INSTALLATIONS
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(FIVE_INSTALLATIONS)
+    by_installation = apply_overrides(load_dataset(folder), {"model.resolution": "facility"})
+    empty = by_installation.facilities.iloc[:0]
+    message = refusal(lambda: by_installation.replace(facilities=empty))
+    assert "model.resolution" in message and "facilities.csv with the installations" in message
+    assert by_installation.replace(facilities=by_installation.facilities.iloc[:2]).facilities.shape[0] == 2
