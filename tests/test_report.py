@@ -358,6 +358,21 @@ def test_html_has_settings_and_headline_numbers(toy_report):
     assert "<td>60.00</td>" in page  # the 2027 price
 
 
+def test_the_settings_table_keeps_each_value_beside_its_name(toy_report):
+    """The Settings table is a key-values table: its cells wrap and sit left, so a long
+    description does not widen the value column and push the short values (0.1, no) out of
+    view to the right; the tables of numbers keep their right-aligned, unwrapped cells."""
+    from model.report.plots import CSS
+
+    page = (toy_report[0] / "report.html").read_text()
+    settings = page[page.index("<h2>Settings</h2>"):]
+    settings = settings[:settings.index("</table>")]
+    assert '<table class="dataframe key-values">' in settings and "<td>discount_rate</td>" in settings
+    assert page.count('class="dataframe key-values"') == 1
+    assert "table.key-values td, table.key-values th { white-space: normal; text-align: left; }" in CSS
+    assert "td { white-space: nowrap; }" in CSS
+
+
 def test_html_shows_milestone_years_of_a_long_horizon(china_report):
     page = (china_report[0] / "report.html").read_text()
     assert "Sectors in 2025, 2030, 2035, 2040, 2045, 2050, 2055, 2060</h2>" in page

@@ -1114,6 +1114,7 @@ th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
 figure { margin: 1.5em 0; } img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.95em; }
 .scroll { overflow-x: auto; }
+table.key-values td, table.key-values th { white-space: normal; text-align: left; }
 .lead { font-size: 1.15em; } .subtitle { color: #555; margin-top: 0; }
 h3 { margin-top: 1.4em; }
 """
@@ -1143,10 +1144,10 @@ def _python_format(excel_format: str) -> str:
     return f"{',' if excel_format.startswith('#') else ''}.{decimals}f"
 
 
-def html_table(table: pd.DataFrame, readable: bool = False) -> str:
+def html_table(table: pd.DataFrame, readable: bool = False, classes: str | None = None) -> str:
     """A table with unit-bearing headers and numbers as the workbook shows them (decimals by
     unit, thousands separators, shares as percentages). ``readable``: headers in words
-    ('Allowance price (CNY/t CO2)') rather than column names."""
+    ('Allowance price (CNY/t CO2)') rather than column names; ``classes``: the table's CSS classes."""
     formatted = table.copy()
     headers = {}
     for column in table.columns:
@@ -1160,13 +1161,15 @@ def html_table(table: pd.DataFrame, readable: bool = False) -> str:
         spec = _python_format(fmt)
         formatted[column] = values.astype(float).map(lambda v, f=spec: _text(v, f))
     formatted = formatted.rename(columns=headers)
-    return '<div class="scroll">' + formatted.to_html(index=False, border=0, na_rep="-") + "</div>"
+    return '<div class="scroll">' + formatted.to_html(index=False, border=0, na_rep="-", classes=classes) + "</div>"
 
 
 def _key_values(rows: dict[str, Any], heading: str, number_format: str = ",.2f") -> str:
-    """A two-column table of names and values (given as text: the values' types differ)."""
+    """A two-column table of names and values (given as text: the values' types differ), each
+    value beside its name and wrapped (a long description would otherwise widen the column and
+    push every short value out of view)."""
     values = [_text(v, number_format) for v in rows.values()]
-    return html_table(pd.DataFrame({heading: list(rows), "value": values}))
+    return html_table(pd.DataFrame({heading: list(rows), "value": values}), classes="key-values")
 
 
 def html_page(title: str, sections: list[tuple[str, str]], subtitle: str = "") -> str:
