@@ -121,6 +121,7 @@ def _with_steps(steps, wanted: int):
 def run_ours(dataset_path: Path) -> dict:
     import highspy  # noqa: F401  (imported on first use by model; imports are outside the timing, as for the floor)
 
+    import model.data.overrides  # noqa: F401  (imported by the solve's first override: compiled there without a .pyc)
     from model import load_dataset, solve
 
     dataset = load_dataset(dataset_path)
