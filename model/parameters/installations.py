@@ -294,8 +294,11 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
         return [own_columns], None, None
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
                              years)
-    limited = _steps_named(steps, limited_steps)[of_step]
-    fixed = closed_form_steps(own_columns, grid, limited, _steps_named(steps, build_limited_steps)[of_step])
+    # which steps the limits reach: of the registry's steps and the limits' names, not of a draw's BAU
+    limited = fastpath.cached("limited steps", (steps, limited_steps), lambda: _steps_named(steps, limited_steps))
+    build_limited = fastpath.cached("build-limited steps", (steps, build_limited_steps),
+                                    lambda: _steps_named(steps, build_limited_steps))
+    fixed = closed_form_steps(own_columns, grid, limited[of_step], build_limited[of_step])
     assert members.pool_number is not None
     pool_of_step = members.pool_number[members.pool_path]  # for the abatement_steps table's pools
     sector_names = dataset.sectors["sector"].to_numpy(dtype=object)
@@ -325,10 +328,13 @@ def _steps_named(steps: pd.DataFrame, pairs: frozenset[tuple[str, str]]) -> np.n
     """Whether each installation step's (sector, step) is one of ``pairs`` (looked up on the
     categoricals' few names, then spread by code)."""
     if not pairs:
-        return np.zeros(len(steps), dtype=bool)
-    sector, step = pd.Categorical(steps["sector"]), pd.Categorical(steps["step"])
-    table = np.array([[(a, b) in pairs for b in step.categories] for a in sector.categories], dtype=bool)
-    return table[np.asarray(sector.codes), np.asarray(step.codes)]
+        named = np.zeros(len(steps), dtype=bool)
+    else:
+        sector, step = pd.Categorical(steps["sector"]), pd.Categorical(steps["step"])
+        table = np.array([[(a, b) in pairs for b in step.categories] for a in sector.categories], dtype=bool)
+        named = table[np.asarray(sector.codes), np.asarray(step.codes)]
+    named.flags.writeable = False  # kept for a study's scenarios (fastpath.cached)
+    return named
 
 
 def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np.ndarray,
