@@ -242,3 +242,19 @@ def test_cli_writes_the_closed_form_by_pool(tmp_path):
         0.0: pytest.approx({"potential_mt": 1.0, "abatement_mt": 0.0}),
         20.0: pytest.approx({"potential_mt": 1.5, "abatement_mt": 0.9})}
     assert steel_2025["abatement_cost_bn_cny"].sum() == pytest.approx(0.341)
+
+
+def test_dropping_a_limit_frees_its_steps_in_the_same_process(tmp_path):
+    """Which steps a limit reaches is kept for a study's scenarios by the registry's steps and
+    the limits' step names: a scenario of the same registry and mac.csv whose deployment_limits.csv
+    is empty reaches no step, so s1's 2025 cut (6.2 Mt: A 2.5 at 20, then B 3.7 at 60) is in closed
+    form too and no installation column is left; with the limit back, s1's B and C are again the LP's
+    (2 columns, as in the test above)."""
+    dataset = apply_overrides(load_dataset(toy_with_limits(tmp_path / "toy")), FACILITY)
+    unlimited = dataset.replace(deployment_limits=dataset.deployment_limits.iloc[:0])
+    assert installation_columns(derive_parameters(dataset)) == 2
+    assert installation_columns(derive_parameters(unlimited)) == 0
+    assert installation_columns(derive_parameters(dataset)) == 2
+    results = solve(unlimited, allocation=False)
+    s1 = results.facilities.set_index(["facility_id", "year"]).loc[("s1", 2025)]
+    assert s1["abatement_mt"] == pytest.approx(6.2) and s1["price_cny_per_t"] == pytest.approx(60.0)
