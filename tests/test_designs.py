@@ -366,3 +366,19 @@ def test_a_draw_that_changes_the_plan_s_lp_is_refused_with_the_design_named(toy)
         assert str(refused.value) == (
             "design 'intensity': a draw changes the rows or columns of its LP; a draw must change numbers only, "
             "not when a sector is covered or trades, the years or the rules (compare those as designs, not as draws)")
+
+
+def test_a_design_study_takes_from_1_to_100000_draws(tmp_path):
+    """read_design_study's bounds on n are inclusive: 1 and 100,000 draws are read, 0 and
+    100,001 refused with the range in the message."""
+    from model.errors import InputError
+    from model.studies.designs import read_design_study
+
+    study = tmp_path / "designs.toml"
+    for n in (1, 100_000):
+        study.write_text(DESIGN_STUDY.replace("n = 3", f"n = {n}"))
+        assert read_design_study(study).n == n
+    for n in (0, 100_001):
+        study.write_text(DESIGN_STUDY.replace("n = 3", f"n = {n}"))
+        with pytest.raises(InputError, match="a whole number of draws from 1 to 100000"):
+            read_design_study(study)

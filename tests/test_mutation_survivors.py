@@ -1775,3 +1775,72 @@ def test_a_facility_resolution_dataset_whose_registry_is_replaced_by_an_empty_on
     message = refusal(lambda: by_installation.replace(facilities=empty))
     assert "model.resolution" in message and "facilities.csv with the installations" in message
     assert by_installation.replace(facilities=by_installation.facilities.iloc[:2]).facilities.shape[0] == 2
+
+
+# -- survivors of ``benchmarks/mutation.py --seed 59`` on 84efe00 ----------------------------------
+
+
+def test_workbook_columns_are_as_wide_as_their_first_60_rows():
+    """workbook._dress sizes each column on its first 60 rows (a registry's sheet has many
+    thousands): a longer cell further down does not widen it; width = longest + 2, from 8 to 60."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from model.data.workbook import _dress
+
+    sheet = Workbook().active
+    sheet.append(["facility_id", "x"])
+    for row in range(2, 71):
+        sheet.append([f"id{row}" if row != 61 else "an identifier of thirty letters", "y" * 20])
+    _dress(sheet, Font)
+    assert sheet.column_dimensions["A"].width == len("facility_id") + 2
+    assert sheet.column_dimensions["B"].width == 22
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+
+
+def test_name_codes_of_two_columns_of_one_table_in_one_check_run():
+    """checktools.name_codes keeps a text column's codes for one run_checks by table and
+    column: two columns of one table asked in the same run each get their own names and codes
+    (today's checks all ask for sector_years' "sector"; a rule's check may ask for another)."""
+    import pandas as pd
+
+    from model.families import checktools
+
+    table = pd.DataFrame({"sector": ["power", "steel", "power"], "phase": ["trading", "trading", None]})
+    checktools.sums.by_year = {}
+    try:
+        sectors, sector_codes = checktools.name_codes(table, "sector")
+        phases, phase_codes = checktools.name_codes(table, "phase")
+        again = checktools.name_codes(table, "sector")
+    finally:
+        checktools.sums.by_year = None
+    assert (list(sectors), sector_codes.tolist()) == (["power", "steel"], [0, 1, 0])
+    assert (list(phases), phase_codes.tolist()) == (["trading"], [0, 0, -1])
+    assert again[1] is sector_codes
+
+
+def test_only_the_listed_families_may_declare_allowances_beyond_the_national_cap():
+    """checks.run_checks with ``families``: the national count allows the overshoot declared
+    by those families' columns only. The toy's tables with power emitting 1,000 Mt more in
+    2027 and a reserve_uncounted_mt of 1,000 Mt that year: with every family (the reserve's
+    column declared) the count holds; with the national target's family alone the reserve's
+    column is not declared, and the count fails by what it fails by without that column."""
+    from model.families import FAMILIES
+    from model.families import national_target
+    from model.results.checks import run_checks
+
+    results = solve(TOY)
+    years, sector_years = results.years.copy(), results.sector_years.copy()
+    power_2027 = (sector_years["sector"] == "power") & (sector_years["year"] == 2027)
+    sector_years.loc[power_2027, "emissions_mt"] += 1000.0
+    market = results.summary["market"]
+    listed = [national_target.FAMILY]
+    without_column = run_checks(years, sector_years, results.abatement_steps, market, families=listed)
+    years["reserve_uncounted_mt"] = np.where(years["year"] == 2027, 1000.0, 0.0)
+    every = run_checks(years, sector_years, results.abatement_steps, market, families=list(FAMILIES))
+    alone = run_checks(years, sector_years, results.abatement_steps, market, families=listed)
+    assert every["national_count"]["passed"]
+    assert without_column["national_count"]["worst_violation"] > 900
+    assert not alone["national_count"]["passed"]
+    assert alone["national_count"]["worst_violation"] == pytest.approx(
+        without_column["national_count"]["worst_violation"])
