@@ -295,9 +295,9 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
                              years)
     # which steps the limits reach: of the registry's steps and the limits' names, not of a draw's BAU
-    limited = fastpath.cached("limited steps", (steps, limited_steps), lambda: _steps_named(steps, limited_steps))
-    build_limited = fastpath.cached("build-limited steps", (steps, build_limited_steps),
-                                    lambda: _steps_named(steps, build_limited_steps))
+    limited, build_limited = fastpath.cached(
+        "steps the limits reach", (steps, limited_steps, build_limited_steps),
+        lambda: (_steps_named(steps, limited_steps), _steps_named(steps, build_limited_steps)))
     fixed = closed_form_steps(own_columns, grid, limited[of_step], build_limited[of_step])
     assert members.pool_number is not None
     pool_of_step = members.pool_number[members.pool_path]  # for the abatement_steps table's pools
