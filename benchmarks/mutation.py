@@ -27,6 +27,11 @@ mutant of a function a module calls while it is imported (a decorator such as
 survives. Such a survivor is run once more in a fresh interpreter with ``MUTANT_UNDER_TEST``
 set before the import, against every test mutmut maps to any function of that module (``-x``:
 the first failure kills it); the summary counts it killed if a test fails there.
+
+mutmut maps a function to the tests during which it ran, so what a module- or session-scoped
+fixture runs is mapped to the first test that uses the fixture only; a test that asserts on what
+such a fixture made should call the function it tests itself (as the study report's test writes
+the report of a fixture's sweep), or its mutants are never run against it.
 """
 
 from __future__ import annotations

@@ -598,13 +598,13 @@ def test_a_comparison_folder_is_replaced_only_with_force(toy_and_banking, tmp_pa
 
 @pytest.fixture(scope="module")
 def toy_sweep_folder(tmp_path_factory):
-    """The toy swept over the 2027 national cap, 133 and 137 Mt, in this process, written and reported."""
-    from model.report.plots import write_report
+    """The toy swept over the 2027 national cap, 133 and 137 Mt, in this process, written (its
+    report is written by the test of the report: mutmut maps what a module fixture runs to the
+    first test that uses it only)."""
     from model.studies.study import sweep
 
-    folder = sweep(TOY, {"targets.2027.national_cap_mt": [133, 137]}, client=None).write(
+    return sweep(TOY, {"targets.2027.national_cap_mt": [133, 137]}, client=None).write(
         tmp_path_factory.mktemp("sweep") / "study")
-    return folder, write_report(folder)
 
 
 def test_study_json_says_what_ran_where(toy_sweep_folder):
@@ -616,7 +616,7 @@ def test_study_json_says_what_ran_where(toy_sweep_folder):
     3,282.56 m CNY; cap 137, 2026 cuts 46.5 (1,110), 2027 cuts 63 (1,830): 3,011.49."""
     import json
 
-    folder, _ = toy_sweep_folder
+    folder = toy_sweep_folder
     info = json.loads((folder / "study.json").read_text())
     assert list(info) == ["kind", "dataset", "parameters", "n", "seed", "mode", "allocation", "reuse_model",
                           "inputs_sha256", "named_scenarios", "named_scenario_overrides", "run_on", "workers",
@@ -649,7 +649,10 @@ def test_a_study_report_leads_with_its_findings(toy_sweep_folder):
     median 3.147025, p95 3.269008 (report.write_study_report, study_html, study_findings)."""
     import openpyxl
 
-    folder, written = toy_sweep_folder
+    from model.report.plots import write_report
+
+    folder = toy_sweep_folder
+    written = write_report(folder)
     assert [p.relative_to(folder).as_posix() for p in written] == [
         "plots/price_fan.png", "plots/price_distribution.png", "plots/sweep.png", "report.html", "results.xlsx"]
     page = (folder / "report.html").read_text()
@@ -1844,3 +1847,35 @@ def test_only_the_listed_families_may_declare_allowances_beyond_the_national_cap
     assert not alone["national_count"]["passed"]
     assert alone["national_count"]["worst_violation"] == pytest.approx(
         without_column["national_count"]["worst_violation"])
+
+
+def test_an_override_of_the_intensity_target_alone_is_checked_for_its_gdp():
+    """check_dataset re-runs the target values' check when a scenario sets only
+    ``national_intensity_t_per_10k_cny`` (inputs.check_dataset reads that column's name; in
+    capitals, an override of it alone would skip the check): the toy has no GDP, so an
+    intensity target for 2025 has no cap to give and is refused at targets.csv row 2, column
+    gdp_bn_cny."""
+    from model.data.inputs import load_dataset
+    from model.data.overrides import apply_overrides
+
+    toy = load_dataset(TOY)
+    message = refusal(lambda: apply_overrides(toy, {"targets.2025.national_intensity_t_per_10k_cny": 1.0}))
+    assert message == ("--set targets.2025.national_intensity_t_per_10k_cny=1.0, in targets.csv, row 2, "
+                       "column gdp_bn_cny: expected the year's GDP (billion CNY): the intensity target's "
+                       "cap is intensity x GDP")
+
+
+def test_a_csv_cell_s_trailing_nul_is_stripped_as_whitespace(tmp_path):
+    """fields.stripped_text strips all-text cells with numpy, whose text arrays drop trailing
+    NUL characters (an editor does not show them): the toy's sectors.csv with
+    "illustrative\\x00" as power's source reads "illustrative" (with the pandas path for every
+    column, as when the text check is misspelt, the NUL stays)."""
+    import shutil
+
+    from model.data.inputs import load_dataset
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    sectors = folder / "sectors.csv"
+    sectors.write_text(sectors.read_text().replace("illustrative", "illustrative\x00", 1))
+    assert load_dataset(folder).sectors["source"].tolist() == ["illustrative"] * 3
