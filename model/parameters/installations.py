@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -249,67 +249,86 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     steps = fastpath.cached("installation_steps", (dataset.facilities, dataset.facility_mac, dataset.mac),
                             lambda: _installation_steps(dataset))
     n_years = years.size
-    available_from, facility_of_step = steps["available_from"].to_numpy(), steps["facility"].to_numpy()
     simulating = in_simulation(grid).reshape(-1, n_years)  # installation x year
-
-    def available(rows: np.ndarray | slice, columns: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Whether the steps ``rows`` are available in the year positions ``columns``."""
-        return years[columns][None, :] >= available_from[rows][:, None]
-
-    def simulation(rows: np.ndarray | slice, columns: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Whether the steps' installations simulate in those years (from the grid, not by
-        step-year text)."""
-        return simulating[:, columns][facility_of_step[rows]]
-
-    # with pooling, only the simulation years (the few any installation simulates) have own columns
-    own_years = np.flatnonzero(simulating.any(axis=0)) if pool else np.arange(n_years)
-    own = available(slice(None), own_years) & simulation(slice(None), own_years) if pool else available(slice(None))
-    of_step, own_year = np.nonzero(own)  # step x own year, row by row: the order of the full step x year grid
-    year_position = own_years[own_year]
-    facility_rows = steps["facility"].to_numpy()[of_step] * n_years + year_position
-    year = years[year_position]
-    elapsed = (year - dataset.settings["base_year"]).astype(float)
-    # keys from integer codes over small levels: a million text keys are neither factorized
-    # nor converted to strings (that took longer than the rest of the columns)
-    def make_keys() -> pd.MultiIndex:  # the same object for scenarios of one structure (key_arrays are kept by it)
-        step = steps["step"].array  # a categorical: its codes, not a million names factorized
-        step_codes, step_names = ((step.codes, step.categories) if isinstance(step, pd.Categorical)
-                                  else pd.factorize(steps["step"].to_numpy()))
-        codes: list[Any] = [facility_rows // n_years, step_codes[of_step], year_position]
-        return pd.MultiIndex(
-            levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
-                    pd.Index(step_names, dtype=object), pd.Index(years)],
-            codes=codes, names=["facility_id", "step", "year"], verify_integrity=False)
-
-    keys = fastpath.cached("installation_keys", (steps, dataset.facilities, own.tobytes(), own_years.tobytes(),
-                                                 int(years[0])), make_keys)
+    # which steps are own columns in which years, their rows, costs and keys: of the registry's
+    # steps and the phases, not of a draw's BAU (kept for a Monte Carlo's scenarios)
+    sector_row = _grid_shape(dataset, years)["sector_row"]  # by facility-year row (kept: compared by identity)
+    structure = fastpath.cached(
+        "installation column structure",
+        (steps, sector_row, simulating.tobytes(), years.tobytes(), dataset.settings["base_year"], pool),
+        lambda: _own_column_structure(dataset, steps, sector_row, simulating, years, pool))
+    of_step, facility_rows = structure["of_step"], structure["facility_rows"]
     own_columns = AbatementColumns(
         "facility_abatement_mt",
-        keys,
-        steps["potential_share"].to_numpy()[of_step] * grid["bau_mt"].to_numpy()[facility_rows],
-        steps["base_cost"].to_numpy()[of_step] * (1.0 + steps["cost_change"].to_numpy()[of_step]) ** elapsed,
-        grid["sector_row"].to_numpy()[facility_rows], facility_rows,
+        structure["keys"],
+        structure["potential_share"] * grid["bau_mt"].to_numpy()[facility_rows],
+        structure["cost_cny_per_t"], structure["sector_rows"], facility_rows,
     )
     if not pool:
         return [own_columns], None, None
-    pooled, members = _pools(dataset, steps, grid, sector_bau_mt, lambda rows: available(rows) & ~simulation(rows),
-                             years)
+    pooled, members = _pools(dataset, steps, simulating, sector_bau_mt, years)
     # which steps the limits reach: of the registry's steps and the limits' names, not of a draw's BAU
     limited, build_limited = fastpath.cached(
         "steps the limits reach", (steps, limited_steps, build_limited_steps),
         lambda: (_steps_named(steps, limited_steps), _steps_named(steps, build_limited_steps)))
     fixed = closed_form_steps(own_columns, grid, limited[of_step], build_limited[of_step])
     assert members.pool_number is not None
-    pool_of_step = members.pool_number[members.pool_path]  # for the abatement_steps table's pools
+    pool_of_column = structure["pool"]  # for the abatement_steps table's pools
     sector_names = dataset.sectors["sector"].to_numpy(dtype=object)
+    known = {"order": structure["merit_order"], "simulation_rows": structure["simulation_rows"]}
     if fixed.all():
-        return [pooled], members, replace(presolve(own_columns, grid), pool=pool_of_step[of_step],
+        return [pooled], members, replace(presolve(own_columns, grid, **known), pool=pool_of_column,
                                           sector_names=sector_names)
     in_lp = np.flatnonzero(~fixed)
     lp_columns = AbatementColumns(own_columns.name, own_columns.keys[in_lp], own_columns.potential_mt[in_lp],
                                   own_columns.cost_cny_per_t[in_lp], own_columns.rows[in_lp], facility_rows[in_lp])
-    return [pooled, lp_columns], members, replace(presolve(own_columns, grid, fixed),
-                                                  pool=pool_of_step[of_step[fixed]], sector_names=sector_names)
+    return [pooled, lp_columns], members, replace(presolve(own_columns, grid, fixed, **known),
+                                                  pool=pool_of_column[fixed], sector_names=sector_names)
+
+
+def _own_column_structure(dataset: Dataset, steps: pd.DataFrame, sector_row: np.ndarray, simulating: np.ndarray,
+                          years: np.ndarray, pool: bool) -> dict[str, Any]:
+    """The installation steps that are columns of their own (with pooling: in the years their
+    installation simulates), by step x year in the order of the full grid: their step, their
+    facility-year and sector-year rows, cost (CNY/t, year-t money), potential share and keys
+    (read-only: kept for the scenarios that share registry and phases)."""
+    n_years = years.size
+    available_from, facility_of_step = steps["available_from"].to_numpy(), steps["facility"].to_numpy()
+    # with pooling, only the simulation years (the few any installation simulates) have own columns
+    own_years = np.flatnonzero(simulating.any(axis=0)) if pool else np.arange(n_years)
+    own = years[own_years][None, :] >= available_from[:, None]
+    if pool:
+        own &= simulating[:, own_years][facility_of_step]
+    of_step, own_year = np.nonzero(own)  # step x own year, row by row: the order of the full step x year grid
+    year_position = own_years[own_year]
+    facility_rows = facility_of_step[of_step] * n_years + year_position
+    elapsed = (years[year_position] - dataset.settings["base_year"]).astype(float)
+    # keys from integer codes over small levels: a million text keys are neither factorized
+    # nor converted to strings (that took longer than the rest of the columns)
+    step = steps["step"].array  # a categorical: its codes, not a million names factorized
+    step_codes, step_names = ((step.codes, step.categories) if isinstance(step, pd.Categorical)
+                              else pd.factorize(steps["step"].to_numpy()))
+    cost = steps["base_cost"].to_numpy()[of_step] * (1.0 + steps["cost_change"].to_numpy()[of_step]) ** elapsed
+    path_id, _, pool_number, _ = _cost_paths_of(steps)
+    structure = {
+        "of_step": of_step,
+        "facility_rows": facility_rows,
+        "merit_order": _merit_order(facility_rows, cost),
+        "simulation_rows": np.flatnonzero(simulating.ravel()),
+        "pool": pool_number[path_id[of_step]],  # each column's pool number (its cost path's)
+        "sector_rows": sector_row[facility_rows],
+        "cost_cny_per_t": cost,
+        "potential_share": steps["potential_share"].to_numpy()[of_step],
+        "keys": pd.MultiIndex(
+            levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
+                    pd.Index(step_names, dtype=object), pd.Index(years)],
+            codes=[facility_of_step[of_step], step_codes[of_step], year_position],
+            names=["facility_id", "step", "year"], verify_integrity=False),
+    }
+    for value in structure.values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return structure
 
 
 def _unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -372,24 +391,52 @@ def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np
     cheapest_limited[coupled] = -np.inf
     cheap = ~limited & (cost < cheapest_limited[rows])
     cheap_potential = np.bincount(rows[cheap], weights=columns.potential_mt[cheap], minlength=n_rows)
-    need = np.subtract(grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy())  # NaN outside simulation
+    # each column's row's cut, gathered (not over the whole grid): NaN outside simulation
+    need = np.subtract(grid["bau_mt"].to_numpy()[rows], grid["cap_mt"].to_numpy()[rows])
     np.clip(need, 0.0, None, out=need)
-    closed = ~(need > cheap_potential) & ~coupled  # the cheap steps make the cut (or the row needs none)
-    return cheap | closed[rows]
+    closed = ~(need > cheap_potential[rows]) & ~coupled[rows]  # the cheap steps make the cut (or none is needed)
+    return cheap | closed
 
 
-def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau_mt: np.ndarray,
-           poolable: Callable[[np.ndarray], np.ndarray], years: np.ndarray) -> tuple[AbatementColumns, PooledMembers]:
+def _pools(dataset: Dataset, steps: pd.DataFrame, simulating: np.ndarray, sector_bau_mt: np.ndarray,
+           years: np.ndarray) -> tuple[AbatementColumns, PooledMembers]:
     """Pooled columns keyed (sector, step, pool, year), pool numbering the distinct cost paths
     of a sector's step from the cheapest. A pool's potential is its members' shares of their
     installations' BAU, i.e. the sector's BAU times the sum of share x emission share: no
-    member needs to be spread over the years. ``poolable(rows)``: whether the steps ``rows``
-    may be pooled in each year (step x year)."""
-    def cost_paths() -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
-        key = ["sector", "step", "base_cost", "cost_change", "available_from"]
-        return _cost_paths(steps, key)
+    member needs to be spread over the years. A step is pooled in the years it is available
+    and its installation does not simulate (``simulating``: installation x year)."""
+    path_id, paths, pool_number, first_member = _cost_paths_of(steps)
+    shape = _grid_shape(dataset, years)  # kept: its arrays are compared by identity
+    structure = fastpath.cached(
+        "pool structure", (paths, shape["sector_row"], simulating.tobytes(), years.tobytes(),
+                           dataset.settings["base_year"]),
+        lambda: _pool_structure(dataset, steps, paths, path_id, pool_number, first_member, simulating, years))
+    pooled = AbatementColumns(
+        "pooled_abatement_mt",
+        structure["keys"],
+        structure["path_weight"] * sector_bau_mt[structure["sector_rows"]],
+        structure["cost_cny_per_t"],
+        structure["sector_rows"],
+    )
+    return pooled, PooledMembers(steps["facility"].to_numpy(), path_id, steps["potential_share"].to_numpy(),
+                                 structure["column_of"], pool_number)
 
-    path_id, paths, pool_number, first_member = fastpath.cached("cost_paths", (steps,), cost_paths)
+
+def _cost_paths_of(steps: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray]:
+    """The installation steps' cost paths (``_cost_paths`` on sector, step, cost and
+    availability), kept for the scenarios that share the registry's steps."""
+    key = ["sector", "step", "base_cost", "cost_change", "available_from"]
+    return fastpath.cached("cost_paths", (steps,), lambda: _cost_paths(steps, key))
+
+
+def _pool_structure(dataset: Dataset, steps: pd.DataFrame, paths: pd.DataFrame, path_id: np.ndarray,
+                    pool_number: np.ndarray, first_member: np.ndarray, simulating: np.ndarray,
+                    years: np.ndarray) -> dict[str, Any]:
+    """The pooled columns (cost path x year where the path's steps are available and their
+    installations do not simulate): each one's weight (the sum of its members' potential
+    share x emission share: times the sector's BAU, its potential), sector-year row, cost
+    (CNY/t, year-t money) and key, and ``column_of`` (path x year -> column, -1 where none);
+    read-only, kept for the scenarios that share registry and phases."""
     n_years = years.size
     facility = steps["facility"].to_numpy()
     emission_share = installation_shares(dataset, years)[0][facility]
@@ -397,28 +444,27 @@ def _pools(dataset: Dataset, steps: pd.DataFrame, grid: pd.DataFrame, sector_bau
                               minlength=len(paths))
     # a path is pooled in a year if its members are: they share sector (so phase) and
     # available_from, so its first member tells
-    in_pool = poolable(first_member)
+    in_pool = ((years[None, :] >= steps["available_from"].to_numpy()[first_member][:, None])
+               & ~simulating[facility[first_member]])
     path_of_column, year_position = np.nonzero(in_pool)
     sector_code = name_positions(dataset.sectors["sector"], paths["sector"])
-    sector_rows = sector_code[path_of_column] * n_years + year_position
-    bau = sector_bau_mt[sector_rows]
     elapsed = (years[year_position] - dataset.settings["base_year"]).astype(float)
     column_of = np.full(in_pool.shape, -1)
     column_of[path_of_column, year_position] = np.arange(path_of_column.size)
-    keys = fastpath.cached("pool_keys", (paths, in_pool.tobytes(), int(years[0]), int(years[-1])),
-                           lambda: _keys_from_codes(
-                               [paths["sector"].array, paths["step"].array, pool_number, years],
-                               [path_of_column, path_of_column, path_of_column, year_position],
-                               names=["sector", "step", "pool", "year"]))
-    pooled = AbatementColumns(
-        "pooled_abatement_mt",
-        keys,
-        path_weight[path_of_column] * bau,
-        paths["base_cost"].to_numpy()[path_of_column]
+    structure = {
+        "path_weight": path_weight[path_of_column],
+        "sector_rows": sector_code[path_of_column] * n_years + year_position,
+        "cost_cny_per_t": paths["base_cost"].to_numpy()[path_of_column]
         * (1.0 + paths["cost_change"].to_numpy()[path_of_column]) ** elapsed,
-        sector_rows,
-    )
-    return pooled, PooledMembers(facility, path_id, steps["potential_share"].to_numpy(), column_of, pool_number)
+        "column_of": column_of,
+        "keys": _keys_from_codes([paths["sector"].array, paths["step"].array, pool_number, years],
+                                 [path_of_column, path_of_column, path_of_column, year_position],
+                                 names=["sector", "step", "pool", "year"]),
+    }
+    for value in structure.values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return structure
 
 
 def _keys_from_codes(values: list[Any], positions: list[np.ndarray], names: list[str]) -> pd.MultiIndex:
@@ -521,22 +567,28 @@ def _same_along(column: np.ndarray, number: np.ndarray, first: np.ndarray) -> bo
 
 
 def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | None = None,
-             check: bool = True) -> PresolvedColumns:
+             check: bool = True, *, order: np.ndarray | None = None,
+             simulation_rows: np.ndarray | None = None) -> PresolvedColumns:
     """Each simulation-phase installation-year's cheapest way to its own cap (merit order).
     Worked on the columns' rows and the simulation rows only, not over the whole grid.
     ``fixed`` (from ``closed_form_steps``): solve only those columns; a row with columns
     left to the LP uses its fixed (cheap) steps in full, the merit order's answer, since
     they cannot make its cut. Whether an installation can make its cut at all is asked of
-    all its columns."""
+    all its columns. ``order`` (the columns' merit order, ``_merit_order``) and
+    ``simulation_rows`` (the grid's, in order) are what a study's scenarios share: given,
+    they are not found again."""
     if fixed is not None:
         assert columns.facility_rows is not None
-        _check_potential(grid, np.bincount(columns.facility_rows, weights=columns.potential_mt, minlength=len(grid)))
+        _check_potential(grid, np.bincount(columns.facility_rows, weights=columns.potential_mt, minlength=len(grid)),
+                         simulation_rows)
         lp_rows = np.unique(columns.facility_rows[~fixed])
         chosen = np.flatnonzero(fixed)
         subset_rows = columns.facility_rows[chosen]
         subset = AbatementColumns(columns.name, columns.keys[chosen], columns.potential_mt[chosen],
                                   columns.cost_cny_per_t[chosen], columns.rows[chosen], subset_rows)
-        solved = presolve(subset, grid, check=False)
+        # the merit order of the chosen columns: the whole order less the others, renumbered
+        subset_order = None if order is None else (np.cumsum(fixed) - 1)[order[fixed[order]]]
+        solved = presolve(subset, grid, check=False, order=subset_order, simulation_rows=simulation_rows)
         own_price = solved.own_price_cny_per_t.copy()
         own_price[lp_rows] = np.nan  # the LP's: its row's dual
         on_lp_rows = np.bincount(subset_rows, weights=solved.abatement_mt, minlength=len(grid))[lp_rows]
@@ -544,7 +596,8 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | 
     n_rows = len(grid)
     bau, cap = grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy()  # cap NaN outside simulation
     assert columns.facility_rows is not None  # an installation's own columns, each on its facility-year row
-    order = _merit_order(columns.facility_rows, columns.cost_cny_per_t)
+    if order is None:
+        order = _merit_order(columns.facility_rows, columns.cost_cny_per_t)
     rows, potential = columns.facility_rows[order], columns.potential_mt[order]
     cumulative = np.cumsum(potential)
     first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else np.zeros(0, dtype=int)
@@ -552,12 +605,14 @@ def presolve(columns: AbatementColumns, grid: pd.DataFrame, fixed: np.ndarray | 
     before = cumulative - potential
     before -= np.repeat(before[first], np.diff(np.r_[first, rows.size]))
     used = np.clip(np.clip(bau[rows] - cap[rows], 0.0, None) - before, 0.0, potential)
-    simulating = in_simulation(grid)
+    if simulation_rows is None:
+        simulation_rows = np.flatnonzero(in_simulation(grid))
     if check:  # the potential of each row (the columns' rows are simulation rows)
-        _check_potential(grid, np.bincount(rows, weights=potential, minlength=n_rows))
+        _check_potential(grid, np.bincount(rows, weights=potential, minlength=n_rows), simulation_rows)
     abatement = np.empty_like(used)
     abatement[order] = used
-    own_price = np.where(simulating, 0.0, np.nan)
+    own_price = np.full(n_rows, np.nan)
+    own_price[simulation_rows] = 0.0
     # the dearest step used in a row is its last used one (each row's steps are in cost order)
     used_at = np.flatnonzero(used > 1e-12)
     used_rows = rows[used_at]
@@ -581,11 +636,14 @@ def _merit_order(rows: np.ndarray, cost: np.ndarray) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-def _check_potential(grid: pd.DataFrame, potential_by_row: np.ndarray) -> None:
+def _check_potential(grid: pd.DataFrame, potential_by_row: np.ndarray,
+                     simulation_rows: np.ndarray | None = None) -> None:
     """Refuse (InfeasibleError, naming installations and years) a simulation-phase
-    installation-year whose steps (``potential_by_row``, Mt by facility-year row) cannot make its cut."""
+    installation-year whose steps (``potential_by_row``, Mt by facility-year row) cannot make
+    its cut; ``simulation_rows``: the grid's rows in the simulation phase, when known."""
     n_rows = len(grid)
-    simulation_rows = np.flatnonzero(in_simulation(grid))
+    if simulation_rows is None:
+        simulation_rows = np.flatnonzero(in_simulation(grid))
     bau, cap = grid["bau_mt"].to_numpy(), grid["cap_mt"].to_numpy()
     needed = np.clip(bau[simulation_rows] - cap[simulation_rows], 0.0, None)
     short = needed - potential_by_row[simulation_rows]
