@@ -668,8 +668,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
           "settings.targets.scope"}, lambda d: _check_target_values(d.targets, d.settings)),
         ({"targets.year", "settings.first_year", "settings.last_year"},
          lambda d: _check_target_years(d.targets, d.settings)),
-        ({"sectors.sector", "sectors.covered_from", "allocation", "benchmarks", "facilities", "facility_mac", "bau",
-          "cap_rules"}, _check_optional_tables),  # cap_rules.csv's sectors: its rows' own checks are its family's
+        (_OPTIONAL_TABLES_READ, _check_optional_tables),  # cap_rules.csv's sectors: its rows' own checks are its family's
         ({"settings.model.resolution", "facilities"}, _check_resolution),
         *((set(check.reads), check.test) for check in schema.DATASET_CHECKS),  # the rules' own (their INPUTS)
     )
@@ -926,6 +925,18 @@ def _check_facility_mac(dataset: Dataset) -> list[Problem]:
         problems.append(Problem(file, row, "potential_share", f"{share:.4g} in total for {name}",
                                 "shares of one installation summing to at most 1"))
     return problems
+
+
+# what _check_optional_tables reads: each table's sector and key columns, the names it
+# checks and the columns it compares (not the numbers, so that a draw of bau.csv's or
+# allocation.csv's values does not re-check a registry's names)
+_OPTIONAL_TABLES_READ = {
+    "sectors.sector", "sectors.covered_from", "allocation.free_share_min", "allocation.free_share_max",
+    "facility_mac.potential_share",
+    *(f"{name}.{column}" for name in ("allocation", "benchmarks", "facilities", "bau", "cap_rules")
+      for column in ("sector", *schema.TABLES_BY_NAME[name].key)),
+    *(f"{name}.{column}" for name, columns in ID_COLUMNS.items() for column in columns),
+    *(f"facility_mac.{column}" for column in schema.FACILITY_MAC.key)}
 
 
 def _check_optional_tables(dataset: Dataset) -> list[Problem]:
