@@ -1,7 +1,9 @@
 """How uncertain is the 2030 allowance price when the verified emissions of the newly
 covered sectors may be off by 5%? Each of steel, cement, aluminium, chemicals,
-petrochemicals, paper and aviation has its base-year emissions multiplied by its own
-draw from uniform[0.95, 1.05]; 1,000 draws, solved on a local Dask cluster.
+petrochemicals, paper and aviation has its BAU emissions path (bau.csv, every year; its
+output unchanged) multiplied by its own draw from uniform[0.95, 1.05]; 1,000 draws, solved
+on a local Dask cluster. (sectors.csv base_emissions_mt would not do: bau.csv's paths
+replace the growth path made from it, and such a key is refused.)
 
     python examples/measurement_uncertainty.py [--serial]   # or: python run.py montecarlo examples/measurement_uncertainty.toml
 
@@ -27,7 +29,7 @@ from model.studies.study import monte_carlo  # noqa: E402
 
 DATASET = ROOT / "inputs" / "china"
 NEWLY_COVERED = ("steel", "cement", "aluminium", "chemicals", "petrochemicals", "paper", "aviation")
-DISTRIBUTIONS = {f"sectors.{sector}.base_emissions_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05}
+DISTRIBUTIONS = {f"bau.{sector}.*.bau_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05}
                  for sector in NEWLY_COVERED}
 DRAWS, SEED, YEAR = 1000, 42, 2030
 YEARS = [2027, 2030, 2032, 2035, 2040, 2050]  # 2030 and, for comparison, years around it

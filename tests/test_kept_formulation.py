@@ -78,7 +78,7 @@ def test_the_toy_scenarios_lp_is_formulates(toy, overrides):
 
 @pytest.mark.parametrize("overrides", [
     {"targets.2035.national_cap_mt": 10_500.0},
-    {"sectors.steel.base_emissions_mt*": 1.03, "sectors.cement.base_emissions_mt*": 0.97},
+    {"bau.steel.*.bau_mt*": 1.03, "bau.cement.*.bau_mt*": 0.97},
     {"discount_rate": 0.04},
     {"market.banking": False},
     {"model.resolution": "facility"},
@@ -94,7 +94,7 @@ def test_at_facility_resolution_a_baseline_draw_reuses_the_deployment_limits(chi
     a draw of baseline emissions at facility resolution re-uses them, and the LP is formulate's."""
     by_installation = apply_overrides(china, {"model.resolution": "facility"})
     kept = KeptFormulation(derive_parameters(by_installation))
-    p = derive_parameters(apply_overrides(by_installation, {"sectors.steel.base_emissions_mt*": 1.04}))
+    p = derive_parameters(apply_overrides(by_installation, {"bau.steel.*.bau_mt*": 1.04}))
     lp = kept.formulate(p)
     assert_same_lp(lp, formulate(p))
     rows = {block.name: block for block in lp.rows}

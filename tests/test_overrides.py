@@ -95,3 +95,52 @@ def test_an_overridden_table_is_frozen_and_shares_its_unchanged_columns(toy):
         changed["national_cap_mt"].to_numpy()[0] = 1.0
     with pytest.raises(ValueError):
         changed["ets_cap_mt"].to_numpy()[0] = 1.0
+
+
+def _toy_with_steel_bau_path(tmp_path):
+    """The toy with bau.csv giving steel a path of its own: 50 Mt in 2025 falling to 46 in 2027."""
+    import shutil
+
+    from tests.conftest import TOY
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "bau.csv").write_text("sector,year,bau_mt,output,source\n"
+                                    "steel,2025,50,,test\nsteel,2027,46,,test\n")
+    return load_dataset(folder)
+
+
+def test_an_override_of_what_a_bau_path_replaces_is_refused(tmp_path):
+    """bau.csv gives steel's BAU, replacing sectors.csv's growth path: an override of steel's
+    base_emissions_mt or intensity_change would change no emission (a Monte Carlo of it drew
+    the same scenario 1,000 times), so it is refused naming the key that moves the BAU;
+    power, without a path, still moves with its base_emissions_mt (100 x 1.05 = 105 Mt), and
+    so does a wildcard that reaches power."""
+    dataset = _toy_with_steel_bau_path(tmp_path)
+    for key in ("sectors.steel.base_emissions_mt*", "sectors.steel.intensity_change"):
+        with pytest.raises(InputError) as refused:
+            apply_overrides(dataset, {key: 1.05 if key.endswith("*") else 0.01})
+        column = key.split(".")[2].rstrip("*")
+        assert str(refused.value) == (
+            f"--set {key}={1.05 if key.endswith('*') else 0.01}: expected an input the model reads: bau.csv gives "
+            f"the BAU path of steel, which replaces sectors.csv {column} (vary bau.steel.*.bau_mt* instead)")
+    bau = solve(apply_overrides(dataset, {"sectors.*.base_emissions_mt*": 1.05})).sector_years
+    by_sector = bau[bau["year"] == 2025].set_index("sector")["bau_mt"]
+    assert by_sector[["power", "steel"]].tolist() == pytest.approx([105.0, 50.0])
+
+
+def test_a_monte_carlo_of_what_a_bau_path_replaces_is_refused_before_any_draw(tmp_path):
+    """The study's keys are checked up front, with the bau.csv key to vary instead."""
+    from model.studies.study import monte_carlo_inputs
+
+    dataset = _toy_with_steel_bau_path(tmp_path)
+    with pytest.raises(InputError) as refused:
+        monte_carlo_inputs(dataset, 10, {"sectors.steel.base_emissions_mt*":
+                                         {"kind": "uniform", "low": 0.95, "high": 1.05}}, seed=1)
+    assert str(refused.value) == (
+        'monte_carlo distributions, key "sectors.steel.base_emissions_mt*": expected an input the model reads: '
+        "bau.csv gives the BAU path of steel, which replaces sectors.csv base_emissions_mt "
+        "(vary bau.steel.*.bau_mt* instead)")
+    drawn = monte_carlo_inputs(dataset, 10, {"bau.steel.*.bau_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05}},
+                               seed=1)
+    assert drawn.shape == (10, 1)

@@ -29,7 +29,7 @@ def _same_tables(a, b):
 @pytest.mark.parametrize("overrides", [
     {"targets.2035.national_cap_mt": 10000},
     {"mac.cement.*.cost_cny_per_t*": 1.25, "discount_rate": 0.03},
-    {"sectors.power.base_emissions_mt": 4800, "targets.2030.ets_cap_mt": 9000, "targets.2035.ets_cap_mt": 8200},
+    {"bau.power.*.bau_mt*": 0.94, "targets.2030.ets_cap_mt": 9000, "targets.2035.ets_cap_mt": 8200},
 ])
 def test_resolve_equals_rebuild(overrides):
     china = load_dataset(CHINA)

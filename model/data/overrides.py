@@ -67,6 +67,8 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
                 touched.append((where, *_set_cells(tables, override)))
         except _OverrideProblem as err:
             problems.append(Problem(where, None, None, None, str(err)))
+    for where, file, rows, column in touched:
+        problems += _replaced_by_bau_path(tables, where, file, rows, column)
     if problems:
         raise InputError(problems)
     columns: dict[str, set[str]] = {}  # of each changed table, the columns set: only their checks run again
@@ -77,6 +79,30 @@ def apply_overrides(dataset: Dataset, overrides: Mapping[str, Any] | Iterable[tu
         return dataset.replace(changed_columns=columns if fastpath.enabled() else None, settings=settings, **changed)
     except InputError as err:
         raise InputError([_caused_by(problem, touched) for problem in err.problems]) from None
+
+
+# sectors.csv columns that only make the BAU path bau.csv replaces (base_output and
+# output_growth also make the output path, which a blank bau.csv output keeps)
+_BAU_PATH_ONLY = ("base_emissions_mt", "intensity_change")
+
+
+def _replaced_by_bau_path(tables: Mapping[str, pd.DataFrame], where: str, file: str,
+                          rows: Sequence[int | None], column: str) -> list[Problem]:
+    """An override of sectors.csv's base-year emissions or intensity change (``rows``,
+    ``column``) whose every sector has a BAU path of its own in bau.csv: that path replaces
+    the growth path, so the override would change no emission (a Monte Carlo of it would
+    draw the same scenario every time). Refused at ``where``, naming the bau.csv key that
+    does move the BAU."""
+    if file != schema.SECTORS.file or column not in _BAU_PATH_ONLY or not len(tables["bau"]):
+        return []
+    with_path = set(tables["bau"]["sector"].astype(str))
+    reached = [str(tables["sectors"].at[row, "sector"]) for row in rows if row is not None]
+    if not reached or not set(reached) <= with_path:
+        return []
+    example = f"bau.{reached[0]}.*.bau_mt*" if len(reached) == 1 else "bau.SECTOR.*.bau_mt*"
+    return [Problem(where, None, None, None, (
+        f"an input the model reads: bau.csv gives the BAU path of {', '.join(reached)}, which replaces "
+        f"sectors.csv {column} (vary {example} instead)"))]
 
 
 def _caused_by(problem: Problem, touched: list[tuple[str, str, Sequence[int | None], str]]) -> Problem:
@@ -212,10 +238,17 @@ def override_field(dataset: Dataset, raw_key: str, where: str | None = None) -> 
     key = parse_override(raw_key, None).key
     if key in schema.SCENARIO:
         return schema.SCENARIO[key]
+    tables = {name: dataset.table(name) for name in schema.TABLES_BY_NAME}
     try:
-        return _cells({name: dataset.table(name) for name in schema.TABLES_BY_NAME}, key)[1]
+        table_name, field, match = _cells(tables, key)
     except _OverrideProblem as err:
         raise InputError(Problem(where or f"--set {raw_key}", None, None, None, str(err))) from None
+    rows = [int(row) for row in tables[table_name].index[match]]
+    problems = _replaced_by_bau_path(tables, where or f"--set {raw_key}", schema.TABLES_BY_NAME[table_name].file,
+                                     rows, field.name)
+    if problems:
+        raise InputError(problems)
+    return field
 
 
 def _cell(field: schema.Field, current: Any, override: Override) -> Any:
