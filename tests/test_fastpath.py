@@ -60,6 +60,20 @@ def test_a_monte_carlo_of_sector_numbers_is_the_same_on_both_paths(china):
     assert emissions.nunique() == 6  # every draw its own BAU: nothing stale was kept
 
 
+def test_at_facility_resolution_scenarios_that_change_phases_and_baus_are_the_same_on_both_paths(china):
+    """The installations' column structure (own columns in the simulation years, pools, merit
+    order) is kept for scenarios that share registry and phases: paper simulating until 2030,
+    then until 2029 again, with its BAU drawn, must give the validated path's tables."""
+    by_installation = apply_overrides(china, {"model.resolution": "facility"})
+    inputs = pd.DataFrame({"sectors.paper.trading_from": [2031, 2029, 2031, 2029],
+                           "bau.paper.*.bau_mt*": [1.0, 1.05, 0.95, 1.0]})
+    fast, validated = _both(lambda: run_scenarios(by_installation, inputs, abatement_steps=True))
+    _assert_same_study(fast, validated)
+    pd.testing.assert_frame_equal(fast.abatement_steps, validated.abatement_steps, check_exact=True)
+    paper = fast.sector_years[(fast.sector_years["sector"] == "paper") & (fast.sector_years["year"] == 2030)]
+    assert paper["phase"].tolist() == ["simulation", "trading", "simulation", "trading"]
+
+
 def test_a_sweep_that_changes_phases_and_the_horizon_is_the_same_on_both_paths(china):
     inputs = pd.DataFrame({"sectors.aluminium.trading_from": [2027, 2030, 2027],
                            "last_year": [2060, 2045, 2045]})
