@@ -668,7 +668,7 @@ def check_dataset(dataset: Dataset, changed: set[str] | None = None,
           "settings.targets.scope"}, lambda d: _check_target_values(d.targets, d.settings)),
         ({"targets.year", "settings.first_year", "settings.last_year"},
          lambda d: _check_target_years(d.targets, d.settings)),
-        (_OPTIONAL_TABLES_READ, _check_optional_tables),  # cap_rules.csv's sectors: its rows' own checks are its family's
+        (_OPTIONAL_TABLES_READ, _check_optional_tables),  # cap_rules.csv's rows: its family's checks
         ({"settings.model.resolution", "facilities"}, _check_resolution),
         *((set(check.reads), check.test) for check in schema.DATASET_CHECKS),  # the rules' own (their INPUTS)
     )

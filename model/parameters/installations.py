@@ -97,25 +97,20 @@ class PresolvedColumns:
         columns, facility_rows = self.columns, self.columns.facility_rows
         if self.pool is None or self.sector_names is None or facility_rows is None:
             return [(columns, self.abatement_mt, np.full(len(columns), np.nan))]
-        n_years = len(columns.keys.levels[columns.keys.names.index("year")])
         by_installation = np.isin(facility_rows, self.lp_rows)
         summed = np.flatnonzero(~by_installation)
+        # the columns' (sector-year, step, pool) groups and their keys: of the structure, kept
+        # for a study's scenarios (the columns' arrays are shared: compared by identity)
+        pools = fastpath.cached("closed-form pools", (columns.keys, columns.rows, self.pool, summed.tobytes(),
+                                                      tuple(self.sector_names)),
+                                lambda: _closed_form_pools(columns, self.pool, self.sector_names, summed))
         price = self.own_price_cny_per_t[facility_rows[summed]]
-        step_code = np.asarray(columns.keys.codes[columns.keys.names.index("step")])[summed]
-        price_code, prices = pd.factorize(price)
-        n_steps, n_pools = len(columns.keys.levels[1]) + 1, int(self.pool.max(initial=0)) + 1
-        combined = ((columns.rows[summed].astype(np.int64) * n_steps + step_code) * n_pools
-                    + self.pool[summed]) * max(len(prices), 1) + price_code
+        price_code, prices = pd.factorize(price)  # the pools' members at one own price are summed
+        combined = pools["group"] * max(len(prices), 1) + price_code
         distinct, first, group = _unique(combined)
+        of_pool = distinct // max(len(prices), 1)
         first_member = summed[first]
-        year_level = columns.keys.names.index("year")
-        pool = self.pool[first_member]
-        keys = _keys_from_codes(  # as from_arrays of the names and numbers, ranked on the few distinct ones
-            [np.asarray(self.sector_names, dtype=object), columns.keys.levels[1].to_numpy(dtype=object), pool,
-             columns.keys.levels[year_level].to_numpy()],
-            [columns.rows[first_member] // n_years, step_code[first], np.arange(pool.size),
-             np.asarray(columns.keys.codes[year_level])[first_member]], names=["sector", "step", "pool", "year"])
-        pooled = AbatementColumns(columns.name, keys,
+        pooled = AbatementColumns(columns.name, pools["keys"][of_pool],
                                   np.bincount(group, weights=columns.potential_mt[summed], minlength=distinct.size),
                                   columns.cost_cny_per_t[first_member], columns.rows[first_member])
         families = [(pooled, np.bincount(group, weights=self.abatement_mt[summed], minlength=distinct.size),
@@ -126,6 +121,28 @@ class PresolvedColumns:
                                               columns.cost_cny_per_t[kept], columns.rows[kept], facility_rows[kept]),
                              self.abatement_mt[kept], np.full(kept.size, np.nan)))
         return families
+
+
+def _closed_form_pools(columns: AbatementColumns, pool: np.ndarray, sector_names: np.ndarray,
+                       summed: np.ndarray) -> dict[str, Any]:
+    """The ``summed`` columns' groups by sector-year row, step and pool (numbered in that
+    order) and each group's key (sector, step, pool, year): the rows of the abatement_steps
+    table before they are split by own price. Members of a group share cost (one cost path)."""
+    n_years = len(columns.keys.levels[columns.keys.names.index("year")])
+    step_code = np.asarray(columns.keys.codes[columns.keys.names.index("step")])[summed]
+    n_steps, n_pools = len(columns.keys.levels[1]) + 1, int(pool.max(initial=0)) + 1
+    combined = (columns.rows[summed].astype(np.int64) * n_steps + step_code) * n_pools + pool[summed]
+    distinct, first, group = _unique(combined)
+    first_member = summed[first]
+    year_level = columns.keys.names.index("year")
+    of_first = pool[first_member]
+    keys = _keys_from_codes(  # as from_arrays of the names and numbers, ranked on the few distinct ones
+        [np.asarray(sector_names, dtype=object), columns.keys.levels[1].to_numpy(dtype=object), of_first,
+         columns.keys.levels[year_level].to_numpy()],
+        [columns.rows[first_member] // n_years, step_code[first], np.arange(of_first.size),
+         np.asarray(columns.keys.codes[year_level])[first_member]], names=["sector", "step", "pool", "year"])
+    group.flags.writeable = False
+    return {"group": group, "keys": keys}
 
 
 @dataclass(frozen=True)
