@@ -1879,3 +1879,65 @@ def test_a_csv_cell_s_trailing_nul_is_stripped_as_whitespace(tmp_path):
     sectors = folder / "sectors.csv"
     sectors.write_text(sectors.read_text().replace("illustrative", "illustrative\x00", 1))
     assert load_dataset(folder).sectors["source"].tolist() == ["illustrative"] * 3
+
+
+# -- survivors of ``benchmarks/mutation.py --seed 61`` on 85e143f ----------------------------------
+
+
+def test_a_monte_carlo_of_a_dataset_folder_loads_it():
+    """study.monte_carlo given a folder (not a Dataset) loads it before drawing: the same
+    draws and tables as of the loaded dataset (with the folder passed on unloaded, the draws'
+    keys cannot be looked up in it)."""
+    from model.data.inputs import load_dataset
+    from model.studies.study import monte_carlo
+
+    drawn = {"mac.*.*.cost_cny_per_t*": {"kind": "uniform", "low": 0.9, "high": 1.1}}
+    from_folder = monte_carlo(TOY, 3, drawn, seed=4)
+    loaded = monte_carlo(load_dataset(TOY), 3, drawn, seed=4)
+    pd.testing.assert_frame_equal(from_folder.scenarios, loaded.scenarios)
+    pd.testing.assert_frame_equal(from_folder.years, loaded.years)
+    assert from_folder.scenarios["objective_bn_cny"].nunique() == 3
+
+
+def test_a_sector_with_a_tonne_of_potential_is_not_listed_at_full_potential(tmp_path):
+    """diagnose lists a sector at its full potential only when it has more than
+    FULL_TOLERANCE (1e-6 Mt, a tonne) to abate: power (BAU 100, 20% potential) and a sector
+    of 1e-6 Mt BAU with all of it abatable, under a national cap of 70: the cap must rise
+    by 10 Mt (less the tonne), and only power is at full potential."""
+    from model import InfeasibleError
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(
+        tmp_path / "case",
+        sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100},
+                 {"sector": "tiny", "covered_from": 2025, "base_emissions_mt": 1e-6}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.2, "cost_cny_per_t": 10},
+             {"sector": "tiny", "step": "A", "potential_share": 1.0, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, "national_cap_mt": 70}])
+    with pytest.raises(InfeasibleError) as caught:
+        solve(folder)
+    relaxation = caught.value.relaxation
+    assert relaxation["relaxation_mt"].tolist() == pytest.approx([10.0])
+    assert relaxation["sectors_at_full_potential"].tolist() == ["power"]
+
+
+def test_a_study_report_without_a_kind_is_titled_a_study(tmp_path):
+    """write_study_report's titles (the page's and the workbook's Summary sheet's) name the
+    study's kind, "study" when study.json gives none (a folder written by another tool or
+    edited by hand)."""
+    import json
+
+    from model.report.plots import write_report
+    from model.studies.study import sweep
+
+    folder = sweep(TOY, {"targets.2027.national_cap_mt": [133, 137]}, client=None).write(tmp_path / "study")
+    info = json.loads((folder / "study.json").read_text())
+    del info["kind"]
+    (folder / "study.json").write_text(json.dumps(info))
+    import openpyxl
+
+    write_report(folder)
+    page = (folder / "report.html").read_text()
+    assert re.findall(r"<h1>(.*?)</h1>", page) == ["etscap study report: study of toy"]
+    summary = openpyxl.load_workbook(folder / "results.xlsx")["Summary"]
+    assert next(summary.iter_rows(values_only=True))[0] == "etscap study: study of toy"
