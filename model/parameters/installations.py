@@ -95,18 +95,19 @@ class PresolvedColumns:
         installations: about 2 million rows); those of ``lp_rows`` stay by installation (their
         own price is the LP's, in the facilities table). Without ``pool``: all by installation."""
         columns, facility_rows = self.columns, self.columns.facility_rows
-        if self.pool is None or self.sector_names is None or facility_rows is None:
+        pool, sector_names = self.pool, self.sector_names
+        if pool is None or sector_names is None or facility_rows is None:
             return [(columns, self.abatement_mt, np.full(len(columns), np.nan))]
         by_installation = np.isin(facility_rows, self.lp_rows)
         summed = np.flatnonzero(~by_installation)
         # the columns' (sector-year, step, pool) groups and their keys: of the structure, kept
         # for a study's scenarios (the columns' arrays are shared: compared by identity)
-        pools = fastpath.cached("closed-form pools", (columns.keys, columns.rows, self.pool, summed.tobytes(),
-                                                      tuple(self.sector_names)),
-                                lambda: _closed_form_pools(columns, self.pool, self.sector_names, summed))
+        pools = fastpath.cached("closed-form pools", (columns.keys, columns.rows, facility_rows, pool,
+                                                      self.lp_rows.tobytes(), tuple(sector_names)),
+                                lambda: _closed_form_pools(columns, pool, sector_names, summed))
         price = self.own_price_cny_per_t[facility_rows[summed]]
         price_code, prices = pd.factorize(price)  # the pools' members at one own price are summed
-        combined = pools["group"] * max(len(prices), 1) + price_code
+        combined = pools["group"].astype(np.int64) * max(len(prices), 1) + price_code
         distinct, first, group = _unique(combined)
         of_pool = distinct // max(len(prices), 1)
         first_member = summed[first]
@@ -141,6 +142,7 @@ def _closed_form_pools(columns: AbatementColumns, pool: np.ndarray, sector_names
          columns.keys.levels[year_level].to_numpy()],
         [columns.rows[first_member] // n_years, step_code[first], np.arange(of_first.size),
          np.asarray(columns.keys.codes[year_level])[first_member]], names=["sector", "step", "pool", "year"])
+    group = group.astype(np.int32 if distinct.size < 2**31 else np.int64)  # kept: half the memory
     group.flags.writeable = False
     return {"group": group, "keys": keys}
 
@@ -278,7 +280,7 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     own_columns = AbatementColumns(
         "facility_abatement_mt",
         structure["keys"],
-        structure["potential_share"] * grid["bau_mt"].to_numpy()[facility_rows],
+        steps["potential_share"].to_numpy()[of_step] * grid["bau_mt"].to_numpy()[facility_rows],
         structure["cost_cny_per_t"], structure["sector_rows"], facility_rows,
     )
     if not pool:
@@ -307,7 +309,7 @@ def _own_column_structure(dataset: Dataset, steps: pd.DataFrame, sector_row: np.
                           years: np.ndarray, pool: bool) -> dict[str, Any]:
     """The installation steps that are columns of their own (with pooling: in the years their
     installation simulates), by step x year in the order of the full grid: their step, their
-    facility-year and sector-year rows, cost (CNY/t, year-t money), potential share and keys
+    facility-year and sector-year rows, cost (CNY/t, year-t money), merit order and keys
     (read-only: kept for the scenarios that share registry and phases)."""
     n_years = years.size
     available_from, facility_of_step = steps["available_from"].to_numpy(), steps["facility"].to_numpy()
@@ -328,14 +330,13 @@ def _own_column_structure(dataset: Dataset, steps: pd.DataFrame, sector_row: np.
     cost = steps["base_cost"].to_numpy()[of_step] * (1.0 + steps["cost_change"].to_numpy()[of_step]) ** elapsed
     path_id, _, pool_number, _ = _cost_paths_of(steps)
     structure = {
-        "of_step": of_step,
+        "of_step": of_step.astype(np.int32 if len(steps) < 2**31 else np.int64),  # kept: half the memory
         "facility_rows": facility_rows,
-        "merit_order": _merit_order(facility_rows, cost),
+        "merit_order": _merit_order(facility_rows, cost).astype(np.int32 if of_step.size < 2**31 else np.int64),
         "simulation_rows": np.flatnonzero(simulating.ravel()),
         "pool": pool_number[path_id[of_step]],  # each column's pool number (its cost path's)
         "sector_rows": sector_row[facility_rows],
         "cost_cny_per_t": cost,
-        "potential_share": steps["potential_share"].to_numpy()[of_step],
         "keys": pd.MultiIndex(
             levels=[pd.Index(dataset.facilities["facility_id"].to_numpy(), dtype=object),
                     pd.Index(step_names, dtype=object), pd.Index(years)],
