@@ -144,3 +144,27 @@ def test_a_monte_carlo_of_what_a_bau_path_replaces_is_refused_before_any_draw(tm
     drawn = monte_carlo_inputs(dataset, 10, {"bau.steel.*.bau_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05}},
                                seed=1)
     assert drawn.shape == (10, 1)
+
+
+def test_a_draw_of_bau_values_does_not_recheck_the_tables_names_but_a_new_bau_table_is(tmp_path, monkeypatch):
+    """The optional tables' check (sectors known, keys unique, names well formed) reads their
+    sector, key and name columns: an override of bau.csv's bau_mt does not run it again (at
+    facility resolution it re-read the whole registry), a bau.csv given afresh does, and its
+    unknown sector is refused."""
+    import pandas as pd
+
+    from model.data import inputs
+
+    dataset = _toy_with_steel_bau_path(tmp_path)
+    runs = []
+    original = inputs._check_optional_tables
+    monkeypatch.setattr(inputs, "_check_optional_tables", lambda d: runs.append(1) or original(d))
+    drawn = apply_overrides(dataset, {"bau.steel.*.bau_mt*": 1.05})
+    assert runs == []
+    assert drawn.bau["bau_mt"].tolist() == pytest.approx([52.5, 48.3])
+    renamed = dataset.bau.assign(sector=pd.Series(["steel", "stel"], index=dataset.bau.index, dtype=object))
+    with pytest.raises(InputError) as refused:
+        dataset.replace(bau=renamed)
+    assert runs == [1]
+    assert str(refused.value) == ("bau.csv, row 3, column sector: found 'stel', expected a sector of sectors.csv "
+                                  "(did you mean 'steel'?)")
