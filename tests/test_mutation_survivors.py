@@ -1941,3 +1941,34 @@ def test_a_study_report_without_a_kind_is_titled_a_study(tmp_path):
     assert re.findall(r"<h1>(.*?)</h1>", page) == ["etscap study report: study of toy"]
     summary = openpyxl.load_workbook(folder / "results.xlsx")["Summary"]
     assert next(summary.iter_rows(values_only=True))[0] == "etscap study: study of toy"
+
+
+# -- survivors of ``benchmarks/mutation.py --seed 63`` on e3e72f3 ----------------------------------
+
+
+def test_a_csv_of_a_filtered_table_holds_no_index_column(tmp_path):
+    """tables.write_csv writes the columns only: a table whose index is not 0..n-1 (rows
+    picked from a bigger one) gets no index column (pyarrow's preserve_index=None would
+    write it as __index_level_0__)."""
+    from model.results.tables import write_csv
+
+    table = pd.DataFrame({"year": [2025, 2026, 2027, 2028], "price": [0.0, 40.0, 60.0, 70.0]}).iloc[[0, 1, 3]]
+    assert list(table.index) == [0, 1, 3]
+    write_csv(table, tmp_path / "picked.csv")
+    assert (tmp_path / "picked.csv").read_text() == '"year","price"\n2025,0\n2026,40\n2028,70\n'
+
+
+def test_a_relaxation_is_reported_to_the_tonne(tmp_path):
+    """diagnose.relaxation_table rounds each relaxation to 1e-6 Mt (a tonne): BAU 100, 20%
+    potential, national cap 69.9999996 Mt: the cap must rise by 10.0000004 Mt, reported as
+    10.0 (to seven places it would be 10.0000004)."""
+    from model import InfeasibleError
+    from tests.conftest import write_dataset
+
+    folder = write_dataset(
+        tmp_path / "case", sectors=[{"sector": "power", "covered_from": 2025, "base_emissions_mt": 100}],
+        mac=[{"sector": "power", "step": "A", "potential_share": 0.2, "cost_cny_per_t": 10}],
+        targets=[{"year": 2025, "national_cap_mt": 69.9999996}])
+    with pytest.raises(InfeasibleError) as caught:
+        solve(folder)
+    assert caught.value.relaxation["relaxation_mt"].tolist() == [10.0]

@@ -236,6 +236,28 @@ def test_a_scripts_model_names_each_row_of_the_rule_by_its_kind_and_year():
     assert keys[:4] == [("above_if", 2025), ("above_if", 2026), ("above_if", 2027), ("above_only_if", 2025)]
 
 
+def test_a_scripts_model_documents_each_variable_of_the_rule():
+    """With invalidate_above_mt, a script's model (``build_model``) has the rule's eight
+    variables, each documented in words and units as the module declares them (the doc of
+    ``adjustment_invalidating`` in capitals, supply_adjustment.adjustment_variables_168,
+    survived a mutation run)."""
+    from model import build_model
+
+    m = build_model(adjusted_toy({**RULE, "invalidate_above_mt": 15.0}))
+    docs = {name: m.find_component(name).doc for name in (
+        "adjustment_intake_mt", "adjustment_release_mt", "adjustment_reserve_mt", "adjustment_above",
+        "adjustment_below", "adjustment_short", "adjustment_invalidated_mt", "adjustment_invalidating")}
+    assert docs == {
+        "adjustment_intake_mt": "allowances withheld into the reserve, Mt",
+        "adjustment_release_mt": "allowances released from the reserve, Mt",
+        "adjustment_reserve_mt": "the adjustment reserve at year end, Mt",
+        "adjustment_above": "1: the bank before the year is above upper_mt",
+        "adjustment_below": "1: the bank before the year is below lower_mt",
+        "adjustment_short": "1: the reserve before the year is below release_mt",
+        "adjustment_invalidated_mt": "reserve above invalidate_above_mt invalidated, Mt",
+        "adjustment_invalidating": "1: the reserve would end the year above invalidate_above_mt"}
+
+
 def test_the_check_by_hand_on_a_years_table():
     """upper 100, lower 20, intake 10%, release 5 Mt, from 2026, invalidation above 8 Mt. Banks
     brought in: 0 (2025, before the rule), 150, 120, 10. 2026 takes in 15 (reserve 15: 7
