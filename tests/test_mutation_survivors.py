@@ -1972,3 +1972,24 @@ def test_a_relaxation_is_reported_to_the_tonne(tmp_path):
     with pytest.raises(InfeasibleError) as caught:
         solve(folder)
     assert caught.value.relaxation["relaxation_mt"].tolist() == [10.0]
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("targets.2025.non_co2_mt", 5.0, "found '5', expected 0 or blank, since [targets] scope = 'co2' counts CO2 only "
+                                     "(or scope = 'net_ghg' in scenario.toml)"),
+    ("targets.2025.sinks_mt", 5.0, "found '5', expected 0 or blank, since [targets] scope = 'co2' counts CO2 only "
+                                   "(or scope = 'net_ghg' in scenario.toml)"),
+    ("targets.2025.ets_cap_mt", 200.0, "found '200', expected at most national_cap_mt (170), which counts the "
+                                       "allowances issued"),
+])
+def test_an_override_of_one_target_column_alone_is_checked_against_the_others(key, value, expected):
+    """check_dataset re-runs the target values' check when a scenario sets only one of the
+    columns it reads (inputs.check_dataset_65: "targets.non_co2_mt" misspelt, an override of
+    non_co2_mt alone skipped it): the toy counts CO2 only, and its 2025 national cap is 170 Mt."""
+    from model.data.inputs import load_dataset
+    from model.data.overrides import apply_overrides
+
+    toy = load_dataset(TOY)
+    column = key.rsplit(".", 1)[1]
+    assert refusal(lambda: apply_overrides(toy, {key: value})) == (
+        f"--set {key}={value}, in targets.csv, row 2, column {column}: {expected}")
