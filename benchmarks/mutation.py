@@ -1,7 +1,7 @@
 """Mutation testing of model/ on a seeded random sample of mutants (mutmut 3).
 
     pip install -e '.[dev]'
-    python benchmarks/mutation.py                 # the default sample: about 30 minutes on 2 cores
+    python benchmarks/mutation.py                 # the default sample: about an hour on 2 cores
     python benchmarks/mutation.py --sample 15     # a quick look
     python benchmarks/mutation.py --sample 30 --only model.data.workbook   # one module's mutants
     python benchmarks/mutation.py --names NAME ...   # these mutants again (a sample's survivors, after new tests)
@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "model"
 KILLED = {1, 3, 36, 37, -24, 24, 152, 255}  # a failing test, pytest's internal error, a timeout, the type checker
 EQUIVALENT = Path(__file__).with_name("mutation_equivalent.txt")
-DEFAULT_SAMPLE = 80  # about 30 minutes on 2 cores (measured under load: ~6 min to list, generate and map tests, then ~0.05 mutants a second)
+DEFAULT_SAMPLE = 80  # 50-63 min on 2 cores (seeds 57-63: ~25 min to list, generate and map tests, then ~0.03 mutants a second)
 
 
 def all_mutants() -> list[str]:
