@@ -238,14 +238,14 @@ def override_field(dataset: Dataset, raw_key: str, where: str | None = None) -> 
     key = parse_override(raw_key, None).key
     if key in schema.SCENARIO:
         return schema.SCENARIO[key]
+    where = where or f"--set {raw_key}"
     tables = {name: dataset.table(name) for name in schema.TABLES_BY_NAME}
     try:
         table_name, field, match = _cells(tables, key)
     except _OverrideProblem as err:
-        raise InputError(Problem(where or f"--set {raw_key}", None, None, None, str(err))) from None
+        raise InputError(Problem(where, None, None, None, str(err))) from None
     rows = [int(row) for row in tables[table_name].index[match]]
-    problems = _replaced_by_bau_path(tables, where or f"--set {raw_key}", schema.TABLES_BY_NAME[table_name].file,
-                                     rows, field.name)
+    problems = _replaced_by_bau_path(tables, where, schema.TABLES_BY_NAME[table_name].file, rows, field.name)
     if problems:
         raise InputError(problems)
     return field

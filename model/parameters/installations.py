@@ -142,9 +142,7 @@ def _closed_form_pools(columns: AbatementColumns, pool: np.ndarray, sector_names
          columns.keys.levels[year_level].to_numpy()],
         [columns.rows[first_member] // n_years, step_code[first], np.arange(of_first.size),
          np.asarray(columns.keys.codes[year_level])[first_member]], names=["sector", "step", "pool", "year"])
-    group = group.astype(np.int32 if distinct.size < 2**31 else np.int64)  # kept: half the memory
-    group.flags.writeable = False
-    return {"group": group, "keys": keys}
+    return _read_only({"group": _positions(group, distinct.size), "keys": keys})
 
 
 @dataclass(frozen=True)
@@ -237,10 +235,7 @@ def _grid_shape(dataset: Dataset, years: np.ndarray) -> dict[str, Any]:
                 codes=[np.repeat(np.arange(n_facilities, dtype=np.int32), n_years),
                        np.tile(year_code.astype(np.int8 if n_years < 127 else np.int32), n_facilities)],
                 names=["facility_id", "year"], verify_integrity=False)}
-        for value in shape.values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
-        return shape
+        return _read_only(shape)
 
     key = (facilities, dataset.benchmarks, tuple(dataset.sectors["sector"].tolist()), int(years[0]), int(years[-1]))
     return fastpath.cached("facility_grid", key, make)
@@ -272,9 +267,10 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     # which steps are own columns in which years, their rows, costs and keys: of the registry's
     # steps and the phases, not of a draw's BAU (kept for a Monte Carlo's scenarios)
     sector_row = _grid_shape(dataset, years)["sector_row"]  # by facility-year row (kept: compared by identity)
+    phases = simulating.tobytes()  # the simulation years of every installation, as a cache key
     structure = fastpath.cached(
         "installation column structure",
-        (steps, sector_row, simulating.tobytes(), years.tobytes(), dataset.settings["base_year"], pool),
+        (steps, sector_row, phases, years.tobytes(), dataset.settings["base_year"], pool),
         lambda: _own_column_structure(dataset, steps, sector_row, simulating, years, pool))
     of_step, facility_rows = structure["of_step"], structure["facility_rows"]
     own_columns = AbatementColumns(
@@ -285,7 +281,7 @@ def installation_columns(dataset: Dataset, grid: pd.DataFrame, sector_bau_mt: np
     )
     if not pool:
         return [own_columns], None, None
-    pooled, members = _pools(dataset, steps, simulating, sector_bau_mt, years)
+    pooled, members = _pools(dataset, steps, simulating, phases, sector_bau_mt, years)
     # which steps the limits reach: of the registry's steps and the limits' names, not of a draw's BAU
     limited, build_limited = fastpath.cached(
         "steps the limits reach", (steps, limited_steps, build_limited_steps),
@@ -328,13 +324,9 @@ def _own_column_structure(dataset: Dataset, steps: pd.DataFrame, sector_row: np.
     step_codes, step_names = ((step.codes, step.categories) if isinstance(step, pd.Categorical)
                               else pd.factorize(steps["step"].to_numpy()))
     cost = steps["base_cost"].to_numpy()[of_step] * (1.0 + steps["cost_change"].to_numpy()[of_step]) ** elapsed
-    path_id, _, pool_number, _ = _cost_paths_of(steps)
     structure = {
-        "of_step": of_step.astype(np.int32 if len(steps) < 2**31 else np.int64),  # kept: half the memory
+        "of_step": _positions(of_step, len(steps)),
         "facility_rows": facility_rows,
-        "merit_order": _merit_order(facility_rows, cost).astype(np.int32 if of_step.size < 2**31 else np.int64),
-        "simulation_rows": np.flatnonzero(simulating.ravel()),
-        "pool": pool_number[path_id[of_step]],  # each column's pool number (its cost path's)
         "sector_rows": sector_row[facility_rows],
         "cost_cny_per_t": cost,
         "keys": pd.MultiIndex(
@@ -343,10 +335,27 @@ def _own_column_structure(dataset: Dataset, steps: pd.DataFrame, sector_row: np.
             codes=[facility_of_step[of_step], step_codes[of_step], year_position],
             names=["facility_id", "step", "year"], verify_integrity=False),
     }
-    for value in structure.values():
+    if pool:  # what the closed form of the simulation phase asks for
+        path_id, _, pool_number, _ = _cost_paths_of(steps)
+        structure.update(merit_order=_positions(_merit_order(facility_rows, cost), of_step.size),
+                         simulation_rows=np.flatnonzero(simulating.ravel()),
+                         pool=pool_number[path_id[of_step]])  # each column's pool number (its cost path's)
+    return _read_only(structure)
+
+
+def _read_only(arrays: dict[str, Any]) -> dict[str, Any]:
+    """``arrays`` with its numpy arrays made read-only: what fastpath.cached keeps is shared
+    by a study's scenarios, so that none changes it in place."""
+    for value in arrays.values():
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
-    return structure
+    return arrays
+
+
+def _positions(positions: np.ndarray, size: int) -> np.ndarray:
+    """Positions below ``size`` as int32 where they fit (half int64's memory, for the arrays
+    kept at a registry's size), else int64."""
+    return positions.astype(np.int32 if size < 2**31 else np.int64)
 
 
 def _unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -416,17 +425,18 @@ def closed_form_steps(columns: AbatementColumns, grid: pd.DataFrame, limited: np
     return cheap | closed
 
 
-def _pools(dataset: Dataset, steps: pd.DataFrame, simulating: np.ndarray, sector_bau_mt: np.ndarray,
+def _pools(dataset: Dataset, steps: pd.DataFrame, simulating: np.ndarray, phases: bytes, sector_bau_mt: np.ndarray,
            years: np.ndarray) -> tuple[AbatementColumns, PooledMembers]:
     """Pooled columns keyed (sector, step, pool, year), pool numbering the distinct cost paths
     of a sector's step from the cheapest. A pool's potential is its members' shares of their
     installations' BAU, i.e. the sector's BAU times the sum of share x emission share: no
     member needs to be spread over the years. A step is pooled in the years it is available
-    and its installation does not simulate (``simulating``: installation x year)."""
+    and its installation does not simulate (``simulating``: installation x year; ``phases``:
+    its bytes, the kept structure's key)."""
     path_id, paths, pool_number, first_member = _cost_paths_of(steps)
     shape = _grid_shape(dataset, years)  # kept: its arrays are compared by identity
     structure = fastpath.cached(
-        "pool structure", (paths, shape["sector_row"], simulating.tobytes(), years.tobytes(),
+        "pool structure", (paths, shape["sector_row"], phases, years.tobytes(),
                            dataset.settings["base_year"]),
         lambda: _pool_structure(dataset, steps, paths, path_id, pool_number, first_member, simulating, years))
     pooled = AbatementColumns(
@@ -479,10 +489,7 @@ def _pool_structure(dataset: Dataset, steps: pd.DataFrame, paths: pd.DataFrame, 
                                  [path_of_column, path_of_column, path_of_column, year_position],
                                  names=["sector", "step", "pool", "year"]),
     }
-    for value in structure.values():
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False
-    return structure
+    return _read_only(structure)
 
 
 def _keys_from_codes(values: list[Any], positions: list[np.ndarray], names: list[str]) -> pd.MultiIndex:
@@ -544,7 +551,7 @@ def _cost_paths(steps: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, pd.Dat
     sorted_rank = np.empty(n_paths, dtype=np.int64)  # the paths (a few thousand) in sorted key order
     sorted_rank[np.lexsort([column[first_appearance] for column in reversed([*codes, *order_by])])] = np.arange(
         n_paths)
-    path_id = sorted_rank.astype(np.int32 if n_paths < 2**31 else np.int64)[appearance]  # by step: int32
+    path_id = _positions(sorted_rank, n_paths)[appearance]  # by step: int32
     first = np.empty(n_paths, dtype=np.int64)
     first[sorted_rank] = first_appearance  # each path's first step, paths in sorted order
     paths = pd.DataFrame({name: steps[name].array.take(first) for name in key})  # each path's first step (no
