@@ -412,7 +412,7 @@ def monte_carlo(dataset: Dataset | str | Path, n: int, distributions: Mapping[st
                 abatement_steps: bool = False, reuse_model: bool = True, scenarios_per_task: int | None = None,
                 progress: Progress | None = None) -> Study:
     """Solve ``n`` scenarios whose inputs are drawn from ``distributions``, e.g.
-    ``{"sectors.steel.base_emissions_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05}}``
+    ``{"bau.steel.*.bau_mt*": {"kind": "uniform", "low": 0.95, "high": 1.05}}``
     (measurement error of +-5%). The same seed gives the same draws and the same results."""
     base = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     checked = {key: distribution(spec, f'monte_carlo distributions, key "{key}"')
