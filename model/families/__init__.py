@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
-import pandas as pd
 
 from . import (absolute_cap_incumbents, bank, bank_limits, borrowing, cap_split, deployment_limits,
                facility_compliance, grandfathered_allocation, intensity_benchmark, market_balance, national_target,
@@ -159,20 +158,8 @@ def dual_prices(p: Parameters, family: Family, duals: np.ndarray) -> np.ndarray:
     years = column.year_of_row(p) if column.year_of_row is not None else p.years
     value = column.sign * duals
     if column.discounted:
-        value = value / _discount_factors(p, years)
+        value = value / p.discount_factors(years)
     return np.where(np.abs(value) < 1e-9, 0.0, value)
-
-
-def _discount_factors(p: Parameters, years: np.ndarray) -> np.ndarray:
-    """``p.discount_factor.reindex(years)``: by position when every year is a model year."""
-    position = np.asarray(years, dtype=np.int64) - p.first_year
-    factors = p.discount_factor
-    index = factors.index
-    if (position.size and position.min() >= 0 and position.max() < len(factors)
-            and (isinstance(index, pd.RangeIndex) and index.start == p.first_year and index.step == 1
-                 or index.equals(pd.RangeIndex(p.first_year, p.first_year + len(factors))))):
-        return factors.to_numpy()[position]
-    return factors.reindex(years).to_numpy()
 
 
 def dual_columns(table: str, families: list[Family] | None = None) -> list[Family]:

@@ -197,7 +197,7 @@ def offset_costs(p: Parameters) -> list[Term]:
     supply = offset_supply(p)
     if supply.empty:
         return []
-    discount = p.discount_factor.reindex(supply["year"]).to_numpy()
+    discount = p.discount_factors(supply["year"])
     n = len(supply)
     return [Term("offset_mt", np.zeros(n, dtype=int), np.arange(n), discount * supply["cost_cny_per_t"].to_numpy())]
 

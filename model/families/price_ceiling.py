@@ -69,7 +69,7 @@ def ceiling_costs(p: Parameters) -> list[Term]:
     ceiling = np.nan_to_num(ceiling_by_year(p)[p.year_position(p.market_years)])
     n = p.market_years.size
     return [Term("ceiling_sales_mt", np.zeros(n, dtype=int), np.arange(n),
-                 p.discount_factor.reindex(p.market_years).to_numpy() * ceiling)]
+                 p.discount_factors(p.market_years) * ceiling)]
 
 
 def sales_as_supply(p: Parameters) -> Contribution:

@@ -138,7 +138,7 @@ def floor_pass(p: Parameters) -> MarketPass | None:
     if not _in_use(p):
         return None
     floor = _market_floor(p)
-    discount = p.discount_factor.reindex(p.market_years).to_numpy()
+    discount = p.discount_factors(p.market_years)
     return MarketPass("withdrawn_mt", np.where(np.isfinite(floor), np.inf, 0.0), -np.nan_to_num(floor) * discount)
 
 

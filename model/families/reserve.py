@@ -129,7 +129,7 @@ def reserve_costs(p: Parameters) -> list[Term]:
     n = len(offers)
     if not n:
         return []
-    discount = p.discount_factor.reindex(offers["year"]).to_numpy()
+    discount = p.discount_factors(offers["year"])
     return [Term("reserve_release_mt", np.zeros(n, dtype=int), np.arange(n),
                  discount * offers["trigger_price_cny_per_t"].to_numpy(dtype=float))]
 

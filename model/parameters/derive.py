@@ -114,6 +114,20 @@ class Parameters:
     def first_year(self) -> int:
         return int(self.years[0])
 
+    def discount_factors(self, years: np.ndarray) -> np.ndarray:
+        """``discount_factor.reindex(years)`` as an array: (1 + r)^-(t - first_year) of each
+        year t, NaN outside the horizon; by position when the factors are by consecutive years
+        from ``first_year`` (as derived), without a reindex (a few a scenario's tables make)."""
+        factors, index = self.discount_factor.to_numpy(), self.discount_factor.index
+        position = np.asarray(years, dtype=np.int64) - self.first_year
+        if not (len(index) and index.is_monotonic_increasing and index.is_unique and index[0] == self.first_year
+                and index[-1] == self.first_year + len(index) - 1):  # a script's own factors
+            return self.discount_factor.reindex(years).to_numpy()
+        inside = (position >= 0) & (position < factors.size)
+        if inside.all():
+            return factors[position]
+        return np.where(inside, factors[np.clip(position, 0, max(factors.size - 1, 0))], np.nan)
+
     @cached_property
     def _grid(self) -> "_GridRows":
         """What the phases of the sector-year grid give (rows, years, indexes), shared by
@@ -212,9 +226,10 @@ def derive_parameters(dataset: Dataset) -> Parameters:
     settings = dataset.settings
     years = np.arange(settings["first_year"], settings["last_year"] + 1)
     rate = settings["discount_rate"]
-    discount_factor = pd.Series(
-        (1.0 + rate) ** -(years - years[0]).astype(float), index=pd.Index(years, name="year")
-    )
+    # the same (read-only) Series for a study's scenarios of one horizon and rate: its index's
+    # order and uniqueness, which discount_factors tests, are then found once
+    discount_factor = fastpath.cached("discount_factor", (int(years[0]), int(years[-1]), float(rate)),
+                                      lambda: _discount_factor(years, rate))
     sector_years = _sector_years(dataset, years)
     by_installation = settings["model.resolution"] == "facility" and len(dataset.facilities) > 0
     grid, installation_families, pooled_members, presolved = (
@@ -282,6 +297,13 @@ def _installations(dataset: Dataset, sector_years: pd.DataFrame, years: np.ndarr
     _INSTALLATIONS.append((tables, settings, derived))
     del _INSTALLATIONS[:-2]
     return derived
+
+
+def _discount_factor(years: np.ndarray, rate: float) -> pd.Series:
+    """(1 + r)^-(t - first_year) by model year t, read-only."""
+    values = (1.0 + rate) ** -(years - years[0]).astype(float)
+    values.flags.writeable = False
+    return pd.Series(values, index=pd.Index(years, name="year"), copy=False)
 
 
 def _sector_years(dataset: Dataset, years: np.ndarray) -> pd.DataFrame:

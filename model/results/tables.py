@@ -297,12 +297,6 @@ def _stage1_outcome(p: Parameters, least_cost: Solution) -> dict[str, Any]:
             "allocation_objective": p.dataset.settings["allocation.objective"]}
 
 
-def prices(p: Parameters, duals: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """CNY/t in year-t money from the raw duals of '<=' rows indexed by ``years``."""
-    price = -duals / p.discount_factor.reindex(years).to_numpy()
-    return np.where(np.abs(price) < 1e-9, 0.0, price)
-
-
 def allowance_prices(p: Parameters, least_cost: Solution) -> pd.Series:
     """The allowance price by year (CNY/t, year-t money); NaN in years without a market."""
     family = market_balance.FAMILY

@@ -131,11 +131,14 @@ def test_a_dual_becomes_its_column_signed_undiscounted_with_tiny_values_zero():
     import numpy as np
     import pandas as pd
 
-    from model.families import _discount_factors, dual_prices
+    from model.families import dual_prices
     from model.families.base import DualColumn, Family
+    from model.parameters.derive import Parameters
 
     p = SimpleNamespace(years=np.array([2025, 2026, 2027]), first_year=2025,
                         discount_factor=pd.Series([1.0, 1 / 1.1, 1 / 1.21], index=pd.RangeIndex(2025, 2028)))
+    p.discount_factors = lambda years: Parameters.discount_factors(p, years)
+    _discount_factors = Parameters.discount_factors
     family = Family("f", None, None, dual=DualColumn("price", "years"))
     assert dual_prices(p, family, np.array([-4.4, -1e-10, 2.42])).tolist() == pytest.approx([4.4, 0.0, -2.42 * 1.21])
     assert dual_prices(p, family, np.array([-4.4, -1e-10, 2.42]))[1] == 0.0
@@ -147,3 +150,7 @@ def test_a_dual_becomes_its_column_signed_undiscounted_with_tiny_values_zero():
     assert outside[0] == pytest.approx(1 / 1.1) and np.isnan(outside[1])
     assert np.isnan(_discount_factors(p, np.array([2024, 2025]))[0])  # before the horizon: none, not the last
     assert np.isnan(_discount_factors(p, np.array([2027, 2028]))[1])
+    # a script's own factors, not by consecutive years from the first: read by year, as reindex does
+    gaps = SimpleNamespace(first_year=2025, discount_factor=pd.Series([1.0, 0.5, 0.25], index=[2025, 2027, 2028]))
+    assert _discount_factors(gaps, np.array([2027, 2026, 2028])).tolist() == pytest.approx([0.5, np.nan, 0.25],
+                                                                                          nan_ok=True)
