@@ -36,6 +36,8 @@ banks (a bank moved under a binding limit would leave a price path no bank could
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,7 +48,7 @@ from .checktools import (TOLERANCE_MT, TOLERANCE_PRICE, borrowed_mt, by_name, by
 from ..lp.blocks import RowBlock, Term, VarBlock
 from ..parameters.phases import TRADING
 from .base import (ALLOWANCE_DEMAND, Chart, Check, Contribution, Family, Sums, ValueColumn, abatement_terms,
-                   numbered)
+                   numbered, of_last_parameters)
 
 if TYPE_CHECKING:
     from ..parameters.derive import Parameters
@@ -107,33 +109,61 @@ INPUTS = Inputs(
 
 def active(p: Parameters) -> bool:
     """Whether any bank limit applies: banking on and a sector or market limit given."""
-    sectors = p.dataset.sectors
-    return p.banking and (p.dataset.settings.get("market.bank_limit_mt") is not None
-                          or bool(sectors["bank_limit_base_mt"].notna().any()))
+    return _rule(p).active
 
 
 def trading_rows(p: Parameters) -> np.ndarray:
     """Sector-year rows of the trading sectors (the rows the bank is held in)."""
-    return np.flatnonzero(p.phase == TRADING) if active(p) else np.zeros(0, dtype=int)
+    return _rule(p).rows
 
 
 def limits(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
     """Each trading row's base (Mt, inf: no limit of its own), with the bank room its entities'
     sales to one another earn (factor x ``intra_sector_sales_mt``), and sales factor."""
-    rows = trading_rows(p)
-    n_years = p.years.size
-    sector = rows // n_years
-    sectors = p.dataset.sectors
-    base = sectors["bank_limit_base_mt"].to_numpy(dtype=float, na_value=np.nan)[sector]
-    factor = sectors["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=np.nan)[sector]
-    factor = np.where(np.isnan(base) | np.isnan(factor), 0.0, factor)
-    intra = np.nan_to_num(sectors["intra_sector_sales_mt"].to_numpy(dtype=float, na_value=np.nan)[sector])
-    return np.where(np.isnan(base), np.inf, base + factor * intra), factor
+    rule = _rule(p)
+    return rule.base_mt, rule.sales_factor
 
 
 def with_regimes(p: Parameters) -> bool:
     """Whether a sales factor makes the rule a MIP (binaries for the regimes)."""
-    return bool(trading_rows(p).size) and bool((limits(p)[1] > 0).any())
+    return _rule(p).regimes
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """The rule as a scenario's parameters give it (read by its rows, variables, result
+    columns and summary many times a scenario: made once, ``of_last_parameters``)."""
+
+    active: bool
+    rows: np.ndarray  # the trading sector-year rows (none when no limit applies)
+    base_mt: np.ndarray  # by trading row
+    sales_factor: np.ndarray  # by trading row
+
+    @property
+    def regimes(self) -> bool:
+        return bool(self.rows.size) and bool((self.sales_factor > 0).any())
+
+
+_LAST: list = []  # (parameters, _Rule) of the last parameters asked for (fastpath.forget empties it)
+
+
+def _rule(p: Parameters) -> _Rule:
+    def make() -> _Rule:
+        sectors = p.dataset.sectors
+        active = p.banking and (p.dataset.settings.get("market.bank_limit_mt") is not None
+                                or bool(sectors["bank_limit_base_mt"].notna().any()))
+        rows = np.flatnonzero(p.phase == TRADING) if active else np.zeros(0, dtype=int)
+        sector = rows // p.years.size
+        base = sectors["bank_limit_base_mt"].to_numpy(dtype=float, na_value=np.nan)[sector]
+        factor = sectors["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=np.nan)[sector]
+        factor = np.where(np.isnan(base) | np.isnan(factor), 0.0, factor)
+        intra = np.nan_to_num(sectors["intra_sector_sales_mt"].to_numpy(dtype=float, na_value=np.nan)[sector])
+        base = np.where(np.isnan(base), np.inf, base + factor * intra)
+        for array in (rows, base, factor):
+            array.flags.writeable = False  # shared by the rule's readers
+        return _Rule(active, rows, base, factor)
+
+    return of_last_parameters(_LAST, p, make)
 
 
 def big_m(p: Parameters) -> tuple[np.ndarray, np.ndarray]:
@@ -316,15 +346,23 @@ def summary(p: Parameters) -> dict:
     each limited sector's base (Mt) and sales factor; nothing when no limit applies."""
     if not active(p):
         return {}
-    sectors = p.dataset.sectors
-    limited = sectors[sectors["bank_limit_base_mt"].notna().to_numpy()]
-    factor = limited["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=0.0)
-    intra = limited["intra_sector_sales_mt"].to_numpy(dtype=float, na_value=0.0)
-    return {"bank_limit_mt": p.dataset.settings.get("market.bank_limit_mt"),
-            "sector_bank_limits": {str(name): {"base_mt": float(base), "sales_factor": float(f),
-                                               "intra_sector_sales_mt": float(i)} for name, base, f, i
-                                   in zip(limited["sector"], limited["bank_limit_base_mt"].astype(float), factor,
-                                          intra)}}
+    from ..data import fastpath  # here, not at the top: the schema imports this module
+
+    sectors, market_limit = p.dataset.sectors, p.dataset.settings.get("market.bank_limit_mt")
+
+    def make() -> dict:
+        limited = sectors[sectors["bank_limit_base_mt"].notna().to_numpy()]
+        factor = limited["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=0.0)
+        intra = limited["intra_sector_sales_mt"].to_numpy(dtype=float, na_value=0.0)
+        return {"bank_limit_mt": market_limit,
+                "sector_bank_limits": {str(name): {"base_mt": float(base), "sales_factor": float(f),
+                                                   "intra_sector_sales_mt": float(i)} for name, base, f, i
+                                       in zip(limited["sector"], limited["bank_limit_base_mt"].astype(float), factor,
+                                              intra)}}
+
+    # the same sectors table (a study's scenarios of other inputs share it): made once; a copy
+    # for each summary (a caller may change its summary's dictionaries)
+    return copy.deepcopy(fastpath.cached("bank limits summary", (sectors, market_limit), make))
 
 
 def bank_limits(years, sector_years, steps, market) -> float:

@@ -38,7 +38,7 @@ pass 2.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -245,3 +245,23 @@ def numbered(rows: np.ndarray, size: int) -> np.ndarray:
     lookup = np.full(size, -1)
     lookup[rows] = np.arange(rows.size)
     return lookup
+
+
+_Kept = TypeVar("_Kept")
+
+
+def of_last_parameters(kept: list, p: Any, make: Callable[[], _Kept]) -> _Kept:
+    """``make()`` for the parameters ``p``, kept in ``kept`` (a family module's list) until
+    other parameters ask: what a rule derives from a scenario's parameters and reads many
+    times while its rows, variables, result columns and summary are made (found by the
+    parameters' identity; ``fastpath.forget`` empties it). What ``make`` returns is shared:
+    read, never changed in place."""
+    last = kept[0] if kept else None  # read once: another thread may replace it
+    if last is not None and last[0] is p:
+        return last[1]
+    value = make()
+    kept[:] = [(p, value)]
+    from ..data import fastpath  # here, not at the top: the schema imports the family files
+
+    fastpath.register(kept)
+    return value

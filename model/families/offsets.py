@@ -37,7 +37,7 @@ from .checktools import values, worst
 from ..lp.blocks import RowBlock, Term, VarBlock
 from ..parameters.phases import OUTSIDE, TRADING
 from .base import (ALLOWANCE_SUPPLY, Chart, Check, Contribution, DualColumn, Family, Sums, ValueColumn,
-                   abatement_terms)
+                   abatement_terms, of_last_parameters)
 
 if TYPE_CHECKING:
     from ..data.inputs import Dataset
@@ -132,18 +132,16 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
     its first; ``row``: the origin's sector-year row (-1 for a named source such as forestry).
     A sector origin offers nothing from the year the ETS covers it (its abatement is then the
     ETS's own)."""
-    if _LAST and _LAST[0][0] is p:
-        return _LAST[0][1]
     from ..data import fastpath  # here, not at the top: the schema imports this module
 
-    # the same supply for a study's scenarios that share offsets.csv, the sectors' names and
-    # phases: made once, not for each scenario's tables (the LP's offset blocks are its base's)
-    key = (p.dataset.offsets, tuple(p.dataset.sectors["sector"]), p.market_years.tobytes(), p.years.tobytes(),
-           p.first_year, (np.asarray(p.phase) != OUTSIDE).tobytes())
-    supply = fastpath.cached("offset_supply", key, lambda: _offset_supply(p))
-    _LAST[:] = [(p, supply)]
-    fastpath.register(_LAST)
-    return supply
+    def make() -> pd.DataFrame:
+        # the same supply for a study's scenarios that share offsets.csv, the sectors' names and
+        # phases: made once, not for each scenario's tables (the LP's offset blocks are its base's)
+        key = (p.dataset.offsets, tuple(p.dataset.sectors["sector"]), p.market_years.tobytes(), p.years.tobytes(),
+               p.first_year, (np.asarray(p.phase) != OUTSIDE).tobytes())
+        return fastpath.cached("offset_supply", key, lambda: _offset_supply(p))
+
+    return of_last_parameters(_LAST, p, make)
 
 
 def _offset_supply(p: Parameters) -> pd.DataFrame:

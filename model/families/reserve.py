@@ -20,7 +20,8 @@ from ..data.fields import REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, 
 from ..errors import Problem
 from .checktools import TOLERANCE_MT, TOLERANCE_PRICE, worst
 from ..lp.blocks import RowBlock, Term, VarBlock
-from .base import ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn
+from .base import (ALLOWANCE_SUPPLY, NATIONAL_COUNT, Chart, Check, Contribution, Family, Sums, ValueColumn,
+                   of_last_parameters)
 
 if TYPE_CHECKING:
     from ..data.inputs import Dataset
@@ -85,15 +86,13 @@ def reserve_offers(p: Parameters) -> pd.DataFrame:
     money) and volume (Mt) of its latest row at or before the year."""
     from ..data import fastpath  # here, not at the top: a family file imports only light modules
 
-    if _LAST and _LAST[0][0] is p:
-        return _LAST[0][1]
-    table, market_years = p.dataset.reserve, p.market_years
-    # kept for the same frozen reserve table and market years (a study's scenarios mostly share
-    # both: a target or BAU changes neither); shared, so read, never changed in place
-    offers = fastpath.cached("reserve offers", (table, market_years), lambda: _offers(table, market_years))
-    _LAST[:] = [(p, offers)]
-    fastpath.register(_LAST)
-    return offers
+    def make() -> pd.DataFrame:
+        table, market_years = p.dataset.reserve, p.market_years
+        # kept for the same frozen reserve table and market years (a study's scenarios mostly share
+        # both: a target or BAU changes neither); shared, so read, never changed in place
+        return fastpath.cached("reserve offers", (table, market_years), lambda: _offers(table, market_years))
+
+    return of_last_parameters(_LAST, p, make)
 
 
 def _offers(table: pd.DataFrame, market_years: np.ndarray) -> pd.DataFrame:
