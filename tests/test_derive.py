@@ -117,3 +117,25 @@ def test_sums_by_year_and_positions_on_the_toys_grid():
     assert p.year_position(np.array([2025, 2027])).tolist() == [0, 2]
     assert p.covered_rows.tolist() == [0, 1, 2, 3, 4, 5]
     assert p.covered_position(np.array([1, 5])).tolist() == [1, 5]
+
+
+def test_bau_paths_of_two_sectors_one_without_an_output_path(tmp_path, toy_path):
+    """bau.csv: power 100 Mt (output 100) in 2025 and 80 Mt (90) in 2027, steel 40 Mt in 2026
+    and 46 Mt in 2027 with no output: power 100, 90, 80 Mt and output 100, 95, 90; steel held
+    at 40 Mt before its first row, then 40, 46, its output sectors.csv's growth (rest: none)."""
+    import shutil
+
+    from model import load_dataset
+
+    folder = tmp_path / "toy"
+    shutil.copytree(toy_path, folder)
+    (folder / "bau.csv").write_text("sector,year,bau_mt,output\npower,2025,100,100\npower,2027,80,90\n"
+                                    "steel,2026,40,\nsteel,2027,46,\n")
+    dataset = load_dataset(folder)
+    grid = derive.derive_parameters(dataset).sector_years
+    assert grid.loc["power", "bau_mt"].tolist() == [100.0, 90.0, 80.0]
+    assert grid.loc["power", "output"].tolist() == [100.0, 95.0, 90.0]
+    assert grid.loc["steel", "bau_mt"].tolist() == [40.0, 40.0, 46.0]
+    grown = derive.derive_parameters(load_dataset(toy_path)).sector_years
+    assert grid.loc["steel", "output"].tolist() == grown.loc["steel", "output"].tolist()
+    assert grid.loc["rest", "bau_mt"].tolist() == grown.loc["rest", "bau_mt"].tolist()
