@@ -82,6 +82,9 @@ def test_the_toy_scenarios_lp_is_formulates(toy, overrides):
     {"discount_rate": 0.04},
     {"market.banking": False},
     {"model.resolution": "facility"},
+    {"sectors.power.bank_limit_base_mt": 100.0},  # the bank limits' rule made again for the scenario
+    {"sectors.steel.bank_limit_sales_factor": 1.5},  # ... with regimes (binaries) for steel
+    {"market.bank_limit_mt": 500.0},
 ])
 def test_the_default_datasets_scenarios_lp_is_formulates(china, overrides):
     kept = KeptFormulation(derive_parameters(china))

@@ -157,6 +157,21 @@ def test_the_sales_limit_is_a_mip_with_one_regime_per_limited_sector_year():
     assert "sold_for_cancellation_mt" not in {block.name for block in bank_limits.limit_variables(toy_parameters(BASES))}
 
 
+def test_the_rule_is_read_from_each_scenarios_own_parameters():
+    """The rule a scenario's parameters give (made once a scenario) is that scenario's: the toy
+    with power's base 2 Mt then 0 Mt and a 0.2 sales factor, then the first again, read in turn;
+    each gives its own bases by trading row (power's 3 years, then steel's 2: 1 Mt) and factors."""
+    first, second = toy_parameters(BASES), toy_parameters(SALES)
+    assert bank_limits.limits(first)[0].tolist() == [2.0, 2.0, 2.0, 1.0, 1.0]
+    assert bank_limits.limits(second)[0].tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert bank_limits.limits(second)[1].tolist() == [0.2, 0.2, 0.2, 1.5, 1.5]
+    assert bank_limits.limits(first)[1].tolist() == [0.0] * 5
+    assert not bank_limits.with_regimes(first) and bank_limits.with_regimes(second)
+    assert bank_limits.summary(second)["sector_bank_limits"]["power"] == {
+        "base_mt": 0.0, "sales_factor": 0.2, "intra_sector_sales_mt": 0.0}
+    assert bank_limits.summary(first)["sector_bank_limits"]["power"]["base_mt"] == 2.0
+
+
 def test_the_regime_found_is_the_rule_in_every_year():
     """A net seller's bank within base + 0.2 x its sales, a buyer's within its base."""
     results = toy_results(**SALES)
