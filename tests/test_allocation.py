@@ -347,3 +347,14 @@ def test_the_pyomo_route_keeps_the_second_goal_as_the_blocks_route_does(objectiv
         assert results.years["auction_revenue_bn_cny"].sum() == pytest.approx(1.47, abs=1e-9)
         assert results.sector_years["burden_share_of_value_added"].max() == pytest.approx(0.02, abs=1e-9)
     np.testing.assert_allclose(through_pyomo.sector_years["free_mt"], direct.sector_years["free_mt"], atol=1e-6)
+
+
+def test_verbose_shows_the_solver_log_of_every_solve_of_a_scripts_model(capfd):
+    """``solve(build_model(toy), verbose=True)``: HiGHS's log of each of the four solves
+    (stage 1, then stage 2's first goal, second goal and the uniform share), each ending
+    "Model status : Optimal"; without verbose, none."""
+    solve(build_model(load_dataset(TOY)), verbose=True)
+    shown = capfd.readouterr().out
+    assert shown.count("Model status        : Optimal") == 4
+    solve(build_model(load_dataset(TOY)))
+    assert "Model status" not in capfd.readouterr().out

@@ -139,3 +139,25 @@ def test_bau_paths_of_two_sectors_one_without_an_output_path(tmp_path, toy_path)
     grown = derive.derive_parameters(load_dataset(toy_path)).sector_years
     assert grid.loc["steel", "output"].tolist() == grown.loc["steel", "output"].tolist()
     assert grid.loc["rest", "bau_mt"].tolist() == grown.loc["rest", "bau_mt"].tolist()
+
+
+def test_the_discount_factors_are_by_year_read_only_and_shared_by_a_horizon():
+    """The toy at 10%: 1, 1/1.1, 1/1.21 by year 2025-2027, the index named ``year`` (a script's
+    ``p.discount_factor.reset_index()`` has a year column); a scenario of another target shares
+    the same read-only Series, another rate has its own; by position, a year outside is NaN."""
+    from model import apply_overrides, load_dataset
+    from tests.conftest import TOY
+
+    toy = load_dataset(TOY)
+    p = derive.derive_parameters(toy)
+    assert p.discount_factor.index.name == "year"
+    assert p.discount_factor.index.tolist() == [2025, 2026, 2027]
+    assert p.discount_factor.tolist() == pytest.approx([1.0, 1 / 1.1, 1 / 1.21], rel=1e-15)
+    assert p.discount_factor.reset_index().columns.tolist() == ["year", 0]
+    assert not p.discount_factor.to_numpy().flags.writeable
+    other_target = derive.derive_parameters(apply_overrides(toy, {"targets.2027.national_cap_mt": 140}))
+    assert other_target.discount_factor is p.discount_factor
+    other_rate = derive.derive_parameters(apply_overrides(toy, {"discount_rate": 0.05})).discount_factor
+    assert other_rate.tolist() == pytest.approx([1.0, 1 / 1.05, 1 / 1.05**2], rel=1e-15)
+    assert p.discount_factors(np.array([2027, 2024, 2026])).tolist() == pytest.approx(
+        [1 / 1.21, np.nan, 1 / 1.1], nan_ok=True)

@@ -90,3 +90,21 @@ def test_an_installation_that_cannot_meet_its_rule_cap_is_named(tmp_path):
     assert str(refused.value).startswith(
         "installations in their simulation phase cannot meet their share of the rule cap on their own: "
         "s1 in 2025: needs 9 Mt, can abate 7.5 Mt (lower the sector's simulation reduction")
+
+
+def test_a_simulation_sector_outside_the_registry_keeps_its_own_price(tmp_path):
+    """At facility resolution, rest (covered and simulating in 2025, no installation in the
+    registry) meets its own rule cap as a sector: 12% of its 50 Mt, 6 Mt, on its step A (5 Mt
+    at 30) and 1 Mt of B at 80 CNY/t, so its own price is 80; steel's is its installations'
+    mean weighted by BAU: s1's 60 x 25 Mt, s2 and s3 at 0, over 50 Mt, 30 CNY/t."""
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "facilities.csv").write_text(BINDING_REGISTRY)
+    dataset = apply_overrides(load_dataset(folder), {**FACILITY, "sectors.rest.covered_from": 2025,
+                                                     "sectors.rest.trading_from": 2026,
+                                                     "sectors.rest.simulation_reduction": 0.12})
+    rows = solve(dataset, allocation=False).sector_years.set_index(["sector", "year"])
+    assert rows.at[("rest", 2025), "phase"] == "simulation"
+    assert rows.at[("rest", 2025), "own_price_cny_per_t"] == pytest.approx(80.0)
+    assert rows.at[("rest", 2025), "emissions_mt"] == pytest.approx(44.0)
+    assert rows.at[("steel", 2025), "own_price_cny_per_t"] == pytest.approx(30.0)

@@ -653,3 +653,55 @@ def test_without_renameat2_a_rename_onto_an_existing_name_is_refused(tmp_path, m
     assert source.read_text() == "new" and target.is_symlink()
     files.rename_no_replace(source, tmp_path / "free")
     assert (tmp_path / "free").read_text() == "new" and not source.exists()
+
+
+def test_a_staging_folder_another_runs_cleanup_is_looking_at_is_waited_for(tmp_path, monkeypatch):
+    """Another run's cleanup locks each .NAME.writing-* it finds to ask whether a live run holds
+    it; if it holds our fresh folder when we lock it, we wait for it (0.3 s here) and keep the
+    folder, rather than fail: the folder is ours, locked, once its lock is let go."""
+    import threading
+
+    real_mkdtemp, held = files_module.tempfile.mkdtemp, []
+
+    def mkdtemp_seen_by_another_cleanup(*args, **kwargs):
+        folder = real_mkdtemp(*args, **kwargs)
+        descriptor = os.open(folder, os.O_RDONLY)  # another open file: its flock excludes ours
+        files_module.fcntl.flock(descriptor, files_module.fcntl.LOCK_EX)
+        held.append(time.monotonic())
+        threading.Timer(0.3, os.close, (descriptor,)).start()
+        return folder
+
+    monkeypatch.setattr(files_module.tempfile, "mkdtemp", mkdtemp_seen_by_another_cleanup)
+    staging = Staging(check_can_write(tmp_path / "s"))
+    try:
+        assert len(held) == 1 and time.monotonic() - held[0] >= 0.25  # waited for the other's lock
+        assert staging.folder.is_dir() and staging.folder.name.startswith(".s.writing-")
+        probe = os.open(staging.folder, os.O_RDONLY)
+        try:  # ours now: another run's cleanup finds it locked
+            with pytest.raises(BlockingIOError):
+                files_module.fcntl.flock(probe, files_module.fcntl.LOCK_EX | files_module.fcntl.LOCK_NB)
+        finally:
+            os.close(probe)
+    finally:
+        staging.discard()
+
+
+def test_an_old_folder_that_cannot_be_wholly_removed_does_not_fail_the_new_results(tmp_path, monkeypatch):
+    """With --force the old results are swapped out, then removed; a file of theirs that cannot
+    be removed (a plot someone holds open on a network share: EBUSY) leaves the old folder as
+    a leftover beside the results, and the new results are in place, the write reported done."""
+    out = tmp_path / "out"
+    write_folder(out, lambda folder: write_generation(folder, "old"))
+    real_unlink = os.unlink
+
+    def busy(path, *args, **kwargs):
+        if os.fspath(path).endswith("p00.png"):
+            raise OSError(errno.EBUSY, "Device or resource busy", os.fspath(path))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", busy)
+    assert write_folder(out, lambda folder: write_generation(folder, "new"), force=True) == out
+    assert generation_of(out) == "new"
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert len(leftovers) == 1 and leftovers[0].name.startswith(".out.")
+    assert (leftovers[0] / "plots" / "p00.png").read_text() == "old\n" * 5000

@@ -313,6 +313,24 @@ def test_trading_cap_shares_frozen_before_the_horizon_starts(tmp_path):
     assert shares.to_numpy() == pytest.approx(full.loc[shares.index].to_numpy(), rel=1e-12)
 
 
+def test_a_rule_without_rows_still_says_what_it_is():
+    """On the toy (no offsets.csv, reserve or bank limits) those families write no row, yet a
+    script's model names each in words, as with rows: offsets' doc is its rule, the default
+    dataset's (which has offsets) the same."""
+    from model.lp.formulation import formulate
+    from model.parameters.derive import derive_parameters
+    from tests.conftest import CHINA, TOY
+
+    empty = {block.name: block for block in formulate(derive_parameters(load_dataset(TOY))).rows}
+    assert len(empty["offsets"].keys) == 0
+    assert [name for name, block in empty.items() if not block.doc.strip()] == []
+    with_rows = {block.name: block for block in formulate(derive_parameters(load_dataset(CHINA))).rows}
+    assert len(with_rows["offsets"].keys) > 0
+    assert empty["offsets"].doc == with_rows["offsets"].doc == (
+        "offsets used - offset_limit_share x trading emissions <= 0 (Mt)")
+    assert build_model(load_dataset(TOY)).offsets.doc == empty["offsets"].doc
+
+
 def test_every_row_and_variable_of_the_default_model_says_what_it_is():
     """A script reading the model (``m.offsets.doc``, the LP's blocks) finds each of the 17
     constraint families, 9 variable blocks and the objective described in words: a doc that
