@@ -152,7 +152,10 @@ def _rule(p: Parameters) -> _Rule:
         sectors = p.dataset.sectors
         active = p.banking and (p.dataset.settings.get("market.bank_limit_mt") is not None
                                 or bool(sectors["bank_limit_base_mt"].notna().any()))
-        rows = np.flatnonzero(p.phase == TRADING) if active else np.zeros(0, dtype=int)
+        if not active:  # most datasets: nothing to read
+            rows = np.zeros(0, dtype=int)
+            return _Rule(False, rows, np.zeros(0), np.zeros(0))
+        rows = np.flatnonzero(p.phase == TRADING)
         sector = rows // p.years.size
         base = sectors["bank_limit_base_mt"].to_numpy(dtype=float, na_value=np.nan)[sector]
         factor = sectors["bank_limit_sales_factor"].to_numpy(dtype=float, na_value=np.nan)[sector]
