@@ -103,11 +103,11 @@ def export(commit: str, folder: Path) -> Path | None:
     return folder
 
 
-def compare_before(before: Path, commit: str, common: Path, china, kind: str, parts: list, distributions,
+def compare_before(before: Path, commit: str, common: Path, dataset, kind: str, parts: list, distributions,
                    label: str) -> float:
     """Each of ``parts`` (a sweep's caps, or a Monte Carlo's (draws, seed)) run on the dataset
     ``common`` by the code ``before`` in a child process (its imports and first solve not timed)
-    and by this process's fast path on ``china`` (``common`` loaded, and warmed as the child warms
+    and by this process's fast path on ``dataset`` (``common`` loaded, and warmed as the child warms
     its own load: a first solve of that object), alternately; the ratio of their scenarios per second."""
     before_s = fast_s = before_cpu = fast_cpu = 0.0
     difference, n = 0.0, 0
@@ -121,9 +121,9 @@ def compare_before(before: Path, commit: str, common: Path, china, kind: str, pa
         before_cpu += old["cpu"]
         started, cpu = time.perf_counter(), time.process_time()
         if kind == "sweep":
-            study = sweep(china, {"targets.2035.national_cap_mt": part})
+            study = sweep(dataset, {"targets.2035.national_cap_mt": part})
         else:
-            study = monte_carlo(china, part[0], distributions, seed=part[1])
+            study = monte_carlo(dataset, part[0], distributions, seed=part[1])
         fast_s += time.perf_counter() - started
         fast_cpu += time.process_time() - cpu
         n += len(study.scenarios)

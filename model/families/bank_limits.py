@@ -153,8 +153,7 @@ def _rule(p: Parameters) -> _Rule:
         active = p.banking and (p.dataset.settings.get("market.bank_limit_mt") is not None
                                 or bool(sectors["bank_limit_base_mt"].notna().any()))
         if not active:  # most datasets: nothing to read
-            rows = np.zeros(0, dtype=int)
-            return _Rule(False, rows, np.zeros(0), np.zeros(0))
+            return _Rule(False, np.zeros(0, dtype=int), np.zeros(0), np.zeros(0))
         rows = np.flatnonzero(p.phase == TRADING)
         sector = rows // p.years.size
         base = sectors["bank_limit_base_mt"].to_numpy(dtype=float, na_value=np.nan)[sector]

@@ -126,7 +126,7 @@ class Parameters:
         inside = (position >= 0) & (position < factors.size)
         if inside.all():
             return factors[position]
-        return np.where(inside, factors[np.clip(position, 0, max(factors.size - 1, 0))], np.nan)
+        return np.where(inside, factors[np.clip(position, 0, factors.size - 1)], np.nan)  # (a year at least)
 
     @cached_property
     def _grid(self) -> "_GridRows":
