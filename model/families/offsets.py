@@ -135,6 +135,9 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
     from ..data import fastpath  # here, not at the top: the schema imports this module
 
     def make() -> pd.DataFrame:
+        if p.dataset.offsets.empty:  # no offsets.csv rows (most datasets): the one empty supply, without
+            # the key below (the sectors' names and phases of every scenario: a few % of a sweep's time)
+            return fastpath.cached("offset_supply", (), _NO_SUPPLY.copy)
         # the same supply for a study's scenarios that share offsets.csv, the sectors' names and
         # phases: made once, not for each scenario's tables (the LP's offset blocks are its base's)
         key = (p.dataset.offsets, tuple(p.dataset.sectors["sector"]), p.market_years.tobytes(), p.years.tobytes(),

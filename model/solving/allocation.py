@@ -38,7 +38,7 @@ from ..lp.blocks import (LinearProgram, Objective, RowBlock, Term, VarBlock, add
                          add_variables, linear_expressions)
 from ..parameters.derive import Parameters
 from ..parameters.phases import OUTSIDE, SIMULATION, TRADING
-from .highs import Solution, solve_lp, solve_model
+from .highs import LpsInTurn, Solution, solve_model
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -125,14 +125,15 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
              define_uniform_share_gap(p)]
     if revenue_first:
         rows.append(define_burden_limit(p, prices_cny_per_t))
-    primary = solve_lp(LinearProgram(variables, rows, first), p.dataset.name, options, verbose)
+    goals = LpsInTurn(p.dataset.name, verbose)  # each goal from the last one's optimum
+    primary = goals.solve(LinearProgram(variables, rows, first), options)
     value = primary.objective
     keep = (value * (1 - LEXICOGRAPHIC_SLACK) - LEXICOGRAPHIC_SLACK if first.sense == "maximize" else
             value * (1 + LEXICOGRAPHIC_SLACK) + LEXICOGRAPHIC_SLACK)
     maximised = first.sense == "maximize"
     keep_row = _objective_row("keep_first_objective", first, lower=keep if maximised else None,
                               upper=None if maximised else keep)
-    middle = solve_lp(LinearProgram(variables, [*rows, keep_row], second), p.dataset.name, options, verbose)
+    middle = goals.solve(LinearProgram(variables, [*rows, keep_row], second), options)
     # the last goal, as in ``allocate``: of the equally good allocations, the one closest to
     # one free share for all (simplex: a vertex whichever method solved the goals before)
     slack = 1e-8 * (abs(middle.objective) + 1.0)
@@ -140,8 +141,8 @@ def allocate_lp(p: Parameters, stage1_lp: LinearProgram, stage1: Solution, price
     keep_second = _objective_row("keep_second_objective", second,
                                  lower=middle.objective - slack if maximised else None,
                                  upper=None if maximised else middle.objective + slack)
-    final = solve_lp(LinearProgram(variables, [*rows, keep_row, keep_second], define_uniform_share_objective(p)),
-                     p.dataset.name, {**(options or {}), "solver": "simplex"}, verbose)
+    final = goals.solve(LinearProgram(variables, [*rows, keep_row, keep_second], define_uniform_share_objective(p)),
+                        {**(options or {}), "solver": "simplex"})
     final.seconds = {f"allocation_{k}": v + primary.seconds.get(k, 0.0) + middle.seconds.get(k, 0.0)
                      for k, v in final.seconds.items()}
     return final

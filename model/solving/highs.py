@@ -155,23 +155,80 @@ def solve_lp(lp: LinearProgram, name: str, options: Mapping[str, Any] | None = N
     route for a dataset (no script has changed its model), skipping Pyomo's compiler and the
     imports it pulls in. Values and duals come back by block name, in the blocks' key order,
     as ``solve_model`` returns them by component; the objective in its own sense."""
-    started = time.perf_counter()
-    arrays = highs_arrays(lp)
-    highs = new_highs(verbose)
-    options = sized_options(options, arrays.matrix.shape[1])
-    set_options(highs, options)
-    if pass_to_highs(highs, arrays) == highspy.HighsStatus.kError:
-        raise SolverError(f"HiGHS could not load model {name!r}: {_HINTS['Load error']}")
-    passed_at = time.perf_counter()
-    run_highs(highs, options, arrays.integer_columns)  # as solve_model: an optimum without a basis is crossed over
-    raise_unless_optimal(highs, name)
-    device = solve_market_passes(highs, lp, options, name)
-    solved_at = time.perf_counter()
-    status = highs.modelStatusToString(highs.getModelStatus())
-    solution = read_block_solution(highs, lp, arrays, options, {"compile": passed_at - started,
-                                                                "solve": solved_at - passed_at}, status)
-    solution.objective -= device  # a market pass's device term is no cost
-    return solution
+    return LpsInTurn(name, verbose).solve(lp, options)
+
+
+class LpsInTurn:
+    """LPs solved one after another on one HiGHS, each from the last one's optimal basis when
+    it extends the last: the same columns and bounds, the last one's rows first, rows added
+    after them, any objective (stage 2's lexicographic goals: each goal kept as a row by the
+    next). A start from the last optimum left only 240 and 130 simplex iterations for the
+    default dataset's second and third goals, about a thousand each from nothing, with the
+    same allocation to 1e-9 Mt. An LP that does not extend the last is passed afresh."""
+
+    def __init__(self, name: str, verbose: bool = False):
+        self.name, self.verbose = name, verbose
+        self.highs: highspy.Highs | None = None
+        self.arrays: HighsArrays | None = None  # the LP in ``highs`` (None: nothing to start from)
+
+    def solve(self, lp: LinearProgram, options: Mapping[str, Any] | None = None) -> Solution:
+        started = time.perf_counter()
+        arrays = highs_arrays(lp)
+        options = sized_options(options, arrays.matrix.shape[1])
+        added = _rows_added(self.arrays, arrays) if self.arrays is not None else None
+        if self.highs is None or added is None:
+            highs = self.highs = new_highs(self.verbose)
+            set_options(highs, options)
+            if pass_to_highs(highs, arrays) == highspy.HighsStatus.kError:
+                raise SolverError(f"HiGHS could not load model {self.name!r}: {_HINTS['Load error']}")
+        else:
+            highs = self.highs
+            set_options(highs, options)
+            highs.addRows(*added)
+            n_cols = arrays.matrix.shape[1]
+            highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), arrays.col_cost)
+            highs.changeObjectiveOffset(float(arrays.offset))
+        self.arrays = None  # until solved: a failed LP is no start for the next
+        passed_at = time.perf_counter()
+        run_highs(highs, options, arrays.integer_columns)  # as solve_model: an optimum without a basis is crossed over
+        raise_unless_optimal(highs, self.name)
+        device = solve_market_passes(highs, lp, options, self.name)
+        solved_at = time.perf_counter()
+        status = highs.modelStatusToString(highs.getModelStatus())
+        solution = read_block_solution(highs, lp, arrays, options, {"compile": passed_at - started,
+                                                                    "solve": solved_at - passed_at}, status)
+        solution.objective -= device  # a market pass's device term is no cost
+        # a market pass, or a regime's columns fixed by a MIP, changed bounds: no LP extends what HiGHS holds
+        if not lp.market_passes and (arrays.integer_columns is None or not arrays.integer_columns.size):
+            self.arrays = arrays
+        return solution
+
+
+def _rows_added(before: HighsArrays, after: HighsArrays) -> tuple | None:
+    """``Highs.addRows``'s arguments for the rows ``after`` adds to ``before`` (rows below
+    them, row-wise), or None when ``after`` does not extend ``before``: other columns,
+    bounds, rows or integer columns."""
+    old, new = before.matrix, after.matrix
+    n_old = old.shape[0]
+    if (new.shape[1] != old.shape[1] or new.shape[0] < n_old or after.integer_columns is not None
+            or not (np.array_equal(before.col_lower, after.col_lower)
+                    and np.array_equal(before.col_upper, after.col_upper)
+                    and np.array_equal(before.row_lower, after.row_lower[:n_old])
+                    and np.array_equal(before.row_upper, after.row_upper[:n_old]))):
+        return None
+    column = np.repeat(np.arange(new.shape[1], dtype=np.int32), np.diff(new.indptr))
+    kept = new.indices < n_old  # within a column rows ascend: the old rows' entries come first, in order
+    if not (np.array_equal(new.indices[kept], old.indices) and np.array_equal(new.data[kept], old.data)
+            and np.array_equal(np.bincount(column[kept], minlength=new.shape[1]), np.diff(old.indptr))):
+        return None
+    row, col, value = new.indices[~kept] - n_old, column[~kept], new.data[~kept]
+    order = np.lexsort((col, row))
+    row, col, value = row[order], col[order], value[order]
+    n_added = new.shape[0] - n_old
+    starts = np.searchsorted(row, np.arange(n_added)).astype(np.int32)
+    return (n_added, np.ascontiguousarray(after.row_lower[n_old:], dtype=float),
+            np.ascontiguousarray(after.row_upper[n_old:], dtype=float), int(value.size), starts,
+            col.astype(np.int32), np.ascontiguousarray(value, dtype=float))
 
 
 def _columns(lp: LinearProgram, names: Iterable[str]) -> np.ndarray:
