@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from model import load_dataset, solve
+from model import InfeasibleError, load_dataset, solve
 from model.lp.blocks import LinearProgram, Objective, RowBlock, Term, VarBlock, highs_arrays
 from model.solving import highs as highs_module
 from model.solving.highs import LpsInTurn, _rows_added, solve_lp
@@ -76,6 +76,19 @@ def test_an_lp_that_does_not_extend_the_last_is_passed_afresh():
     solved = in_turn.solve(tighter)
     assert solved.objective == pytest.approx(4.0)
     np.testing.assert_allclose(solved.values["x"], [6.0, 4.0, 0.0], atol=1e-9)
+
+
+def test_after_an_lp_that_failed_the_next_starts_from_its_own_rows():
+    """An infeasible LP (x0 + x1 + x2 >= 20 as well as = 10) raises; the next LP, which extends the
+    first, is not added to the infeasible one HiGHS still holds."""
+    in_turn = LpsInTurn("hand")
+    first, second, _ = _goals()
+    in_turn.solve(first)
+    with pytest.raises(InfeasibleError):
+        in_turn.solve(LinearProgram(_x(), [BUDGET, _row("too_much", [1, 1, 1], 20.0, None)], COST))
+    solved = in_turn.solve(second)
+    assert solved.objective == pytest.approx(10.0)
+    np.testing.assert_allclose(solved.values["x"], [0.0, 10.0, 0.0], atol=1e-9)
 
 
 def test_rows_added_are_the_new_rows_row_wise_or_none_when_an_old_row_changed():

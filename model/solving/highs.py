@@ -194,9 +194,8 @@ class LpsInTurn:
         raise_unless_optimal(highs, self.name)
         device = solve_market_passes(highs, lp, options, self.name)
         solved_at = time.perf_counter()
-        status = highs.modelStatusToString(highs.getModelStatus())
         solution = read_block_solution(highs, lp, arrays, options, {"compile": passed_at - started,
-                                                                    "solve": solved_at - passed_at}, status)
+                                                                    "solve": solved_at - passed_at})
         solution.objective -= device  # a market pass's device term is no cost
         # a market pass, or a regime's columns fixed by a MIP, changed bounds: no LP extends what HiGHS holds
         if not lp.market_passes and (arrays.integer_columns is None or not arrays.integer_columns.size):
