@@ -63,6 +63,19 @@ def test_a_cap_changes_only_the_national_target_rows_by_hand(toy):
     assert kept.reused > 0
 
 
+def test_a_step_cost_changes_only_the_objective(toy):
+    """Power A's cost x 1.1 (10 -> 11 CNY/t): every family's rows are the base's own blocks,
+    and the LP is the one formulate writes afresh, its costs included."""
+    kept = KeptFormulation(derive_parameters(toy))
+    scenario = derive_parameters(apply_overrides(toy, {"mac.power.A.cost_cny_per_t*": 1.1}))
+    lp = kept.formulate(scenario)
+    base_rows = {block.name: block for block in kept.lp.rows}
+    assert [block.name for block in lp.rows if block is not base_rows[block.name]] == []
+    assert_same_lp(lp, formulate(scenario))
+    assert scenario.steps.loc[("power", "A", 2025), "cost_cny_per_t"] == pytest.approx(11.0)
+    assert not np.array_equal(highs_arrays(lp).col_cost, highs_arrays(kept.lp).col_cost)
+
+
 @pytest.mark.parametrize("overrides", [
     {"targets.2027.national_cap_mt": 140},
     {"sectors.steel.base_emissions_mt*": 1.1},

@@ -1993,3 +1993,81 @@ def test_an_override_of_one_target_column_alone_is_checked_against_the_others(ke
     column = key.rsplit(".", 1)[1]
     assert refusal(lambda: apply_overrides(toy, {key: value})) == (
         f"--set {key}={value}, in targets.csv, row 2, column {column}: {expected}")
+
+
+# -- survivors of ``benchmarks/mutation.py --seed 67`` on a66f350 ----------------------------------
+
+
+def test_the_progress_bar_of_a_terminal_is_labelled_scenarios(capsys):
+    """A study's progress bar on a terminal is click's, labelled "scenarios" (cli._ProgressBar
+    __call___36: the label dropped); click shows only its label where stderr is not a terminal."""
+    import contextlib
+
+    from model.cli import _ProgressBar
+
+    with contextlib.ExitStack() as stack:
+        bar = _ProgressBar(stack, shown=True, terminal=True)
+        bar(1, 4)
+        bar(4, 4)
+    assert capsys.readouterr().err == "scenarios\n"
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_a_bau_path_in_any_row_order_gives_the_same_bau(categorical):
+    """bau.csv's rows reversed (each sector's years from last to first), its sector column as
+    text or as a script's categorical: every sector-year's BAU is the sorted table's, to the
+    bit (derive._by_sector_37: a categorical's years left unsorted)."""
+    from model.data.inputs import load_dataset
+    from model.parameters.derive import derive_parameters
+    from tests.conftest import CHINA
+
+    china = load_dataset(CHINA)
+    reversed_bau = china.bau.iloc[::-1].reset_index(drop=True)
+    if categorical:
+        reversed_bau = reversed_bau.assign(sector=reversed_bau["sector"].astype("category"))
+    shuffled = china.replace(bau=reversed_bau)
+    assert reversed_bau["year"].iloc[0] > reversed_bau["year"].iloc[-1]
+    np.testing.assert_array_equal(derive_parameters(shuffled).sector_years["bau_mt"].to_numpy(),
+                                  derive_parameters(china).sector_years["bau_mt"].to_numpy())
+
+
+def test_a_schedule_lowers_the_free_share_floor_of_a_sector_not_leakage_exposed(tmp_path):
+    """Power (not leakage-exposed) with sectors.csv free_share_min 0.3 and an allocation.csv
+    schedule of min 0 and max 1 in 2025, 0 and 0 in 2027: the schedule replaces the minimum,
+    no floor is kept, and power gets nothing free in 2027 (derive._free_share_bounds_74:
+    ``leakage_exposed >= 0`` kept every sector's 0.3 as a floor, above the 2027 maximum 0,
+    and the dataset was refused)."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "allocation.csv").write_text(
+        "sector,year,free_share_min,free_share_max,source\npower,2025,0,1,test\npower,2027,0,0,test\n")
+    results = solve(folder, overrides={"sectors.power.free_share_min": 0.3, "targets.*.max_auction_share": 1.0})
+    power = results.sector_years.query("sector == 'power'").set_index("year")
+    assert power["free_share_min"].tolist() == [0.0, 0.0, 0.0]
+    assert power["free_share_max"].tolist() == pytest.approx([1.0, 0.5, 0.0])
+    assert power.loc[2027, "free_mt"] == pytest.approx(0.0, abs=1e-7)
+
+
+def test_a_verbose_solve_of_a_dataset_shows_the_log_of_each_of_its_four_solves(capfd):
+    """``solve(toy, verbose=True)`` on the blocks route: HiGHS's log of stage 1 and of stage 2's
+    three goals, each ending "Model status : Optimal" (pipeline._solve_blocks_26: stage 1
+    solved quietly, three shown); without verbose, none."""
+    solve(TOY, verbose=True, installations=False)
+    assert capfd.readouterr().out.count("Model status        : Optimal") == 4
+    solve(TOY, installations=False)
+    assert "Model status" not in capfd.readouterr().out
+
+
+def test_the_pyomo_model_of_a_script_documents_its_sets():
+    """A script's model (build_model) says what its sets hold (formulation.define_sets_32: the
+    steps' doc changed)."""
+    from model import build_model
+    from model.data.inputs import load_dataset
+
+    model = build_model(load_dataset(TOY))
+    assert {name: model.component(name).doc for name in ("years", "abatement_steps", "covered", "simulation")} == {
+        "years": "model years", "abatement_steps": "(sector, step, year) available",
+        "covered": "(sector, year) covered by the ETS, trading or in simulation",
+        "simulation": "(sector, year) in the simulation phase: own compliance against a rule cap"}

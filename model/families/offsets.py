@@ -109,7 +109,8 @@ def offset_problems(dataset: Dataset) -> list[Problem]:
         return problems
     covered_from = dataset.sectors.set_index("sector")["covered_from"]
     origin_from = offsets["origin"].map(covered_from).astype(float)
-    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).fillna(False).to_numpy()]:
+    # a float comparison: an origin that is no sector (NaN) compares False
+    for row in offsets.index[(offsets["year"].astype(float) >= origin_from).to_numpy()]:
         problems.append(Problem(file, row, "year", str(offsets.at[row, "year"]),
                                 f"a year before {offsets.at[row, 'origin']} is covered by the ETS "
                                 f"(covered_from {int(origin_from[row])}): its abatement is then the ETS's own, "

@@ -435,20 +435,16 @@ def _by_sector(table: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[Any,
     """The rows of ``table`` (bau.csv, allocation.csv) by sector, in order of first appearance:
     each sector's years sorted, and ``columns`` in that order, as float arrays."""
     def split() -> list[tuple[Any, np.ndarray, dict[str, np.ndarray]]]:
+        # codes in order of first appearance (as groupby(sort=False)), of text or of a
+        # script's categorical alike (its names as objects; a missing sector is no group)
+        code, names = pd.factorize(table["sector"].to_numpy(dtype=object))
+        year = table["year"].to_numpy(dtype=float)
+        values = {c: table[c].to_numpy(dtype=float) for c in columns}
         groups = []
-        if not isinstance(table["sector"].dtype, pd.CategoricalDtype):  # codes in order of first appearance
-            code, names = pd.factorize(table["sector"].to_numpy(dtype=object))  # (as groupby(sort=False))
-            year = table["year"].to_numpy(dtype=float)
-            values = {c: table[c].to_numpy(dtype=float) for c in columns}
-            for position, name in enumerate(names):  # a few sectors
-                rows = np.flatnonzero(code == position)
-                order = rows[np.argsort(year[rows], kind="stable")]
-                groups.append((name, year[order], {c: values[c][order] for c in columns}))
-            return groups
-        for name, part in table.groupby("sector", sort=False):
-            known = part["year"].to_numpy(dtype=float)
-            order = np.argsort(known, kind="stable")
-            groups.append((name, known[order], {c: part[c].to_numpy(dtype=float)[order] for c in columns}))
+        for position, name in enumerate(names):  # a few sectors
+            rows = np.flatnonzero(code == position)
+            order = rows[np.argsort(year[rows], kind="stable")]
+            groups.append((name, year[order], {c: values[c][order] for c in columns}))
         return groups
 
     return fastpath.cached("by_sector", (table, columns), split)
