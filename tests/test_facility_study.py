@@ -108,3 +108,18 @@ def test_a_simulation_sector_outside_the_registry_keeps_its_own_price(tmp_path):
     assert rows.at[("rest", 2025), "own_price_cny_per_t"] == pytest.approx(80.0)
     assert rows.at[("rest", 2025), "emissions_mt"] == pytest.approx(44.0)
     assert rows.at[("steel", 2025), "own_price_cny_per_t"] == pytest.approx(30.0)
+
+
+def test_a_resolver_warm_started_from_the_last_scenario_pushes_the_closed_form_cost(toy_binding_installation):
+    """A script's Resolver re-solving steel's step A at 20, then 30, then 20 CNY/t from the last
+    scenario's basis (``start="previous"``, the default: only the numbers that differ are pushed
+    into HiGHS): the closed-form installations' cost is the objective's constant, 272 then
+    297 million CNY in 2025, so each objective is its own solve's (3.3590248, 3.4708017 bn CNY)
+    and not the one before's constant with this scenario's LP."""
+    from model.solving.resolve import Resolver
+
+    resolver = Resolver(toy_binding_installation, installations=False)
+    for cost, expected in [(20.0, 3.3590248), (30.0, 3.4708017), (20.0, 3.3590248)]:
+        scenario = apply_overrides(toy_binding_installation, {"mac.steel.A.cost_cny_per_t": cost})
+        assert resolver.solve(scenario).summary["objective_bn_cny"] == pytest.approx(expected, abs=1e-7)
+    assert resolver.solves == 3
