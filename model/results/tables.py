@@ -6,7 +6,6 @@ factor, sign-flipped so that a binding cap gives a positive price (CNY per t CO2
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import json
 import os
@@ -109,19 +108,13 @@ class Results:
                             force, staging)
 
     def _write_into(self, folder: Path, installations_csv: bool = False) -> None:
-        tables = self.tables()
-        # the table by installation is written by a thread of its own while the other tables
-        # are (Arrow's writers let go of the GIL): the default solve's 239,812 rows took 60 ms
-        # of Parquet, the CSVs 40 ms; an error in either is raised here, before the folder is moved
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            parquet = (pool.submit(write_parquet, tables["facilities"], folder / FACILITIES_PARQUET)
-                       if "facilities" in tables else None)
-            for name, table in tables.items():
-                if name != "facilities" or installations_csv:
-                    write_csv(table, folder / TABLE_FILES[name])
-            (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
-            if parquet is not None:
-                parquet.result()
+        for name, table in self.tables().items():
+            if name == "facilities":
+                write_parquet(table, folder / FACILITIES_PARQUET)
+                if not installations_csv:
+                    continue
+            write_csv(table, folder / TABLE_FILES[name])
+        (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
 
     @classmethod
     def read(cls, folder: str | Path) -> "Results":
