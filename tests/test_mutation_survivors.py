@@ -2071,3 +2071,46 @@ def test_the_pyomo_model_of_a_script_documents_its_sets():
         "years": "model years", "abatement_steps": "(sector, step, year) available",
         "covered": "(sector, year) covered by the ETS, trading or in simulation",
         "simulation": "(sector, year) in the simulation phase: own compliance against a rule cap"}
+
+
+# -- survivors of ``benchmarks/mutation.py --seed 69`` on 8055cec ----------------------------------
+
+
+def test_dual_columns_are_those_of_the_families_given():
+    """``dual_columns(table, families)`` chooses among the families given, by column name; without
+    them, among every family (families.dual_columns_3: the families given ignored)."""
+    from model.families import dual_columns, market_balance, national_target
+
+    assert [f.name for f in dual_columns("years")] == ["market_balance", "national_target", "offsets"]
+    assert dual_columns("years", [national_target.FAMILY, market_balance.FAMILY]) == [
+        market_balance.FAMILY, national_target.FAMILY]  # allowance_price_cny_per_t before national_carbon_value
+    assert dual_columns("years", []) == []
+    assert [f.name for f in dual_columns("sector_years")] == ["simulation_compliance"]
+
+
+def test_a_schedule_below_the_leakage_floor_is_refused_at_its_column(tmp_path):
+    """Steel (leakage-exposed, floor 0.5) scheduled to at most 0.2 free in 2027: the refusal
+    names allocation.csv's column free_share_max (derive._free_share_bounds_91: no column)."""
+    import shutil
+
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    (folder / "allocation.csv").write_text(
+        "sector,year,free_share_min,free_share_max\nsteel,2025,0,1\nsteel,2027,0,0.2\n")
+    assert refusal(lambda: solve(folder)) == (
+        "allocation.csv, column free_share_max: found '0.2 for steel in 2027', expected at least the leakage "
+        "floor 0.5 (sectors.csv free_share_min of a leakage-exposed sector), or leakage_exposed = false")
+
+
+def test_a_study_with_no_optimal_scenario_has_empty_tables_with_their_scenario_column():
+    """National caps of 1 and 2 Mt in 2027 cannot be met by the toy: both scenarios are infeasible,
+    and each table of the study is empty with its ``scenario`` column, so a script can still
+    select by scenario (study._gather_85: the column named "SCENARIO")."""
+    from model import load_dataset
+    from model.studies.study import sweep
+
+    study = sweep(load_dataset(TOY), {"targets.2027.national_cap_mt": [1.0, 2.0]})
+    assert study.scenarios["status"].tolist() == ["infeasible", "infeasible"]
+    for table in (study.years, study.sector_years):
+        assert list(table.columns) == ["scenario"] and len(table) == 0
+    assert study.years[study.years["scenario"] == 0].empty
