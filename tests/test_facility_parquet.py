@@ -65,3 +65,18 @@ def test_to_arrow_is_pyarrows_conversion_of_the_frame(rows, extra_categories):
     assert ours.schema.equals(theirs.schema, check_metadata=True)
     assert ours.equals(theirs)
     pd.testing.assert_frame_equal(ours.to_pandas(), theirs.to_pandas(), check_exact=True)
+
+
+def test_to_arrow_of_numbers_whose_sum_overflows_warns_of_nothing():
+    """Numbers near the float maximum (their sum is inf, or NaN with -inf): written as they are,
+    with no RuntimeWarning from the check for NaN."""
+    import warnings
+
+    from model.results.facilities import to_arrow
+
+    frame = pd.DataFrame({"x": [1.7e308, 1.7e308], "y": [1.7e308, -np.inf]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = to_arrow(frame)
+    assert table.column("x").to_pylist() == [1.7e308, 1.7e308]
+    assert table.column("y").to_pylist() == [1.7e308, -np.inf]

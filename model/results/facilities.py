@@ -247,6 +247,8 @@ def to_arrow(table: pd.DataFrame) -> Any:
             # it looks for NaN element by element (40 ms a column of 7 million): a float column
             # whose sum is not NaN has none, and is passed as it is (no copy)
             array = values.to_numpy()
-            plain = array.dtype.kind in "iub" or (array.dtype.kind == "f" and not np.isnan(array.sum()))
+            with np.errstate(over="ignore", invalid="ignore"):  # a sum past 1.8e308 is inf (inf - inf: NaN,
+                # so such a column is looked at element by element): not a warning to the user
+                plain = array.dtype.kind in "iub" or (array.dtype.kind == "f" and not np.isnan(array.sum()))
             columns.append(pyarrow.array(array, type=field.type, from_pandas=not plain))
     return pyarrow.Table.from_arrays(columns, schema=schema)
