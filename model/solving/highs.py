@@ -172,6 +172,7 @@ class LpsInTurn:
         self.arrays: HighsArrays | None = None  # the LP in ``highs`` (None: nothing to start from)
 
     def solve(self, lp: LinearProgram, options: Mapping[str, Any] | None = None) -> Solution:
+        """``lp`` solved (as ``solve_lp`` solves it), from the last LP's optimum when it extends it."""
         started = time.perf_counter()
         arrays = highs_arrays(lp)
         options = sized_options(options, arrays.matrix.shape[1])
