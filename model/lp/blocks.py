@@ -237,10 +237,13 @@ class CscMatrix:
         np.cumsum(np.bincount(col_of, minlength=n_cols), out=indptr[1:])
         return cls(shape, indptr, (unique % max(n_rows, 1)).astype(np.int32), summed.astype(float))
 
+    def entry_columns(self) -> np.ndarray:
+        """The column of each entry (int32, as HiGHS takes indexes), in the entries' order."""
+        return np.repeat(np.arange(self.shape[1], dtype=np.int32), np.diff(self.indptr))
+
     def toarray(self) -> np.ndarray:
         dense = np.zeros(self.shape)
-        columns = np.repeat(np.arange(self.shape[1]), np.diff(self.indptr))
-        dense[self.indices, columns] = self.data
+        dense[self.indices, self.entry_columns()] = self.data
         return dense
 
 

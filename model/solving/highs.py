@@ -216,7 +216,7 @@ def _rows_added(before: HighsArrays, after: HighsArrays) -> tuple | None:
                     and np.array_equal(before.row_lower, after.row_lower[:n_old])
                     and np.array_equal(before.row_upper, after.row_upper[:n_old]))):
         return None
-    column = np.repeat(np.arange(new.shape[1], dtype=np.int32), np.diff(new.indptr))
+    column = new.entry_columns()
     kept = new.indices < n_old  # within a column rows ascend: the old rows' entries come first, in order
     if not (np.array_equal(new.indices[kept], old.indices) and np.array_equal(new.data[kept], old.data)
             and np.array_equal(np.bincount(column[kept], minlength=new.shape[1]), np.diff(old.indptr))):

@@ -140,7 +140,7 @@ class Resolver:
         if not same_pattern:
             pass_to_highs(highs, new)  # a coefficient appeared or vanished: start afresh
         else:
-            columns = np.repeat(np.arange(new.matrix.shape[1]), np.diff(new.matrix.indptr))
+            columns = new.matrix.entry_columns()
             for entry in np.flatnonzero(new.matrix.data != old.matrix.data):
                 highs.changeCoeff(int(new.matrix.indices[entry]), int(columns[entry]), float(new.matrix.data[entry]))
         self.arrays = new
