@@ -149,9 +149,7 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
 
 
 def _offset_supply(p: Parameters) -> pd.DataFrame:
-    table = p.dataset.offsets
-    if table.empty:  # no offsets.csv rows (most datasets): the empty supply, without grouping nothing
-        return _NO_SUPPLY.copy()
+    table = p.dataset.offsets  # not empty: offset_supply gives an empty table's supply itself
     years = p.market_years
     parts = []
     for (origin, step), rows in table.groupby(["origin", "step"], sort=False):  # per step: a handful
