@@ -70,6 +70,7 @@ class Resolver:
         pass_to_highs(self.highs, self.arrays)
         self.solves = 0
         self.reference_basis: Any = None  # the basis of the first optimal solve
+        self._holds_lp = True  # whether HiGHS holds self.arrays' LP as it is, to push a scenario's changes into
 
     def fits(self, parameters: Parameters) -> bool:
         """Whether ``parameters`` give an LP of the kept structure."""
@@ -80,7 +81,8 @@ class Resolver:
         """Push the scenario's numbers into HiGHS, re-solve, and tabulate.
 
         ``start``: "previous" warm-starts from the last solve's basis, changing in HiGHS only
-        the numbers that differ (fastest along a sequence); "reference" passes the scenario's
+        the numbers that differ (fastest along a sequence; after a solve that failed, or a MIP's,
+        the LP is passed afresh: HiGHS may hold another LP then); "reference" passes the scenario's
         LP afresh and starts from the basis of the first optimal solve, "cold" passes it afresh
         with no basis: with either, a result does not depend on the scenarios solved before
         (passing the LP measured 20.4 against 20.1 ms per default-dataset scenario). ``lp`` is the
@@ -94,7 +96,7 @@ class Resolver:
         if lp.structure() != self.structure:
             raise StructureChanged(f"scenario {parameters.dataset.name!r} changes the LP's structure")
         arrays = highs_arrays(lp)
-        if start == "previous" and arrays.integer_columns is None:
+        if start == "previous" and arrays.integer_columns is None and self._holds_lp:
             self._push(arrays)
         else:
             # The scenario's whole LP, passed afresh: HiGHS keeps nothing of earlier scenarios
@@ -105,6 +107,9 @@ class Resolver:
             if start == "reference" and self.reference_basis is not None:
                 self.highs.setBasis(self.reference_basis)
         pushed = time.perf_counter()
+        # until pass 1's LP is back in HiGHS: a failed solve or market pass leaves another LP there
+        # (pass 2's held caps), and a MIP's regime columns stay fixed; the next scenario is then passed afresh
+        self._holds_lp = False
         run_highs(self.highs, self.options, arrays.integer_columns)  # a MIP is passed afresh above
         raise_unless_optimal(self.highs, parameters.dataset.name)
         if self.reference_basis is None:
@@ -115,6 +120,7 @@ class Resolver:
                                        {"push": pushed - started, "solve": solved - pushed})
         solution.objective -= device
         undo_market_passes(self.highs, lp, self.arrays)  # HiGHS holds pass 1's LP again, as self.arrays says
+        self._holds_lp = arrays.integer_columns is None
         self.solves += 1
         return build_results(parameters, solution, None, seconds={"build": pushed - started},
                              hash_inputs=self.hash_inputs, installations=self.installations)

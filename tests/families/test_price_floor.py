@@ -387,3 +387,41 @@ def test_the_floor_check_by_hand_at_each_clause():
     assert check(withdrawn_mt=[-0.25], allowance_price_cny_per_t=[60.0]) == pytest.approx(0.25)
     assert check(withdrawn_mt=[5e-6], allowance_price_cny_per_t=[60.0]) == 0.0  # not withdrawing: any price
     assert price_floor_check(pd.DataFrame({"year": [2025]}), None, None, {}) == 0.0
+
+
+
+def test_a_resolver_whose_second_pass_failed_solves_the_next_scenario_afresh(monkeypatch):
+    """A market pass that fails (a time limit, say) leaves pass 2's LP in HiGHS: the caps held
+    at the failed scenario's values, the withdrawals freed at their device cost. The next
+    re-solve from the previous basis must not push its numbers into that LP. The toy with the
+    caps chosen by the model and a floor of 50 (10% auctioned); after its pass 2 fails, the same
+    toy with every national cap 5% lower must choose its own, lower caps, as solved alone."""
+    from model.parameters.derive import derive_parameters
+    from model.solving import highs
+    from model.solving.resolve import Resolver
+
+    def floored(national_cap_factor):
+        dataset = apply_overrides(load_dataset(TOY), {"targets.*.min_auction_share": 0.1,
+                                                      "targets.*.national_cap_mt*": national_cap_factor})
+        return dataset.replace(targets=dataset.targets.assign(price_floor_cny_per_t=[50.0, 50.0]))
+
+    resolver = Resolver(derive_parameters(floored(1.0)))
+    passes = []
+
+    def second_pass_fails(h, name):
+        passes.append(name)
+        raise EtscapError(f"model {name!r}: the time limit was reached")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(highs, "raise_unless_optimal", second_pass_fails)
+        with pytest.raises(EtscapError, match="time limit"):
+            resolver.solve(derive_parameters(floored(1.0)))
+    assert len(passes) == 1
+    after = resolver.solve(derive_parameters(floored(0.95)), start="previous")
+    alone = solve(floored(0.95), allocation=False)
+    assert by_year(alone)["ets_cap_mt"].to_numpy() == pytest.approx(
+        0.95 * by_year(solve(floored(1.0), allocation=False))["ets_cap_mt"].to_numpy(), rel=0.1)
+    assert by_year(after)["ets_cap_mt"].to_numpy() == pytest.approx(by_year(alone)["ets_cap_mt"].to_numpy(), abs=1e-9)
+    assert after.summary["objective_bn_cny"] == pytest.approx(alone.summary["objective_bn_cny"], abs=1e-12)
+    assert by_year(after)["withdrawn_mt"].to_numpy() == pytest.approx(by_year(alone)["withdrawn_mt"].to_numpy(),
+                                                                      abs=1e-9)
