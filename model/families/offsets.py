@@ -151,31 +151,46 @@ def offset_supply(p: Parameters) -> pd.DataFrame:
 def _offset_supply(p: Parameters) -> pd.DataFrame:
     table = p.dataset.offsets  # not empty: offset_supply gives an empty table's supply itself
     years = p.market_years
-    parts = []
-    for (origin, step), rows in table.groupby(["origin", "step"], sort=False):  # per step: a handful
-        rows = rows.sort_values("year")
-        given = rows["year"].to_numpy(dtype=float)
-        at = years[years >= given[0]]
-        parts.append(pd.DataFrame({
-            "origin": origin, "step": step, "year": at,
-            "potential_mt": np.interp(at, given, rows["potential_mt"].to_numpy(dtype=float)),
-            "cost_cny_per_t": np.interp(at, given, rows["cost_cny_per_t"].to_numpy(dtype=float))}))
-    supply = pd.concat(parts, ignore_index=True) if parts else _NO_SUPPLY.iloc[:, :5]
-    if supply.empty:
-        return supply.assign(row=np.zeros(0, int), removal=np.zeros(0, bool))
+    # each (origin, step)'s rows by year, the steps in the order they first appear: codes and one
+    # sort, then arrays a step (a DataFrame a step, and a MultiIndex's codes, took 6 of a default
+    # solve's 300 ms)
+    origin_code, origins = pd.factorize(table["origin"].to_numpy(dtype=object))
+    step_code, steps = pd.factorize(table["step"].to_numpy(dtype=object))
+    codes, pairs = pd.factorize(origin_code * len(steps) + step_code)
+    year = table["year"].to_numpy(dtype=float)
+    order = np.lexsort((year, codes))
+    codes, year = codes[order], year[order]
+    potential = table["potential_mt"].to_numpy(dtype=float)[order]
+    cost = table["cost_cny_per_t"].to_numpy(dtype=float)[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], codes.size]
+    at = [years[years >= year[start]] for start in starts]
+    counts = np.array([each.size for each in at], dtype=np.intp)
+    if not counts.sum():
+        return _NO_SUPPLY.copy()
+    step_of_row = np.repeat(codes[starts], counts)
+    origin = np.asarray(origins, dtype=object)[pairs // len(steps)][step_of_row]
+    at_year = np.concatenate(at)
     sectors = pd.Index(p.dataset.sectors["sector"])
-    code = name_positions(sectors, supply["origin"])
-    row = np.where(code >= 0, code * p.years.size + (supply["year"].to_numpy(int) - p.first_year), -1)
-    supply["row"] = row
-    flags = table.drop_duplicates(["origin", "step"]).set_index(["origin", "step"])
-    given = (flags["removal"] if "removal" in flags
-             else pd.Series(np.nan, index=flags.index, dtype=object)).astype(object)
-    removal = given.where(given.notna(), ~flags.index.get_level_values("origin").isin(sectors)).astype(bool)
-    by_step = removal.reindex(pd.MultiIndex.from_frame(supply[["origin", "step"]]))
-    supply["removal"] = by_step.to_numpy(dtype=bool) & (row < 0)
-    covered = (row >= 0) & (p.phase[np.maximum(row, 0)] != OUTSIDE)
-    supply.loc[covered, "potential_mt"] = 0.0
-    return supply
+    code = name_positions(sectors, origin)
+    row = np.where(code >= 0, code * p.years.size + (at_year.astype(int) - p.first_year), -1)
+    covered = (row >= 0) & (p.phase[np.maximum(row, 0)] != OUTSIDE)  # the ETS's own abatement from then
+    # a step's removal flag: as given on its first row, else whether its origin is no sector
+    first = order[starts]
+    given = table["removal"].to_numpy(dtype=object)[first] if "removal" in table else np.full(starts.size, None)
+    named_sector = np.asarray(pd.Index(table["origin"].to_numpy(dtype=object)[first]).isin(sectors))
+    removal = np.where(pd.isna(given), ~named_sector, given).astype(bool)
+    return pd.DataFrame({
+        "origin": origin,
+        "step": np.asarray(steps, dtype=object)[pairs % len(steps)][step_of_row],
+        "year": at_year,
+        "potential_mt": np.where(covered, 0.0, np.concatenate([np.interp(each, year[a:b], potential[a:b])
+                                                               for each, a, b in zip(at, starts, ends)])),
+        "cost_cny_per_t": np.concatenate([np.interp(each, year[a:b], cost[a:b])
+                                          for each, a, b in zip(at, starts, ends)]),
+        "row": row,
+        "removal": removal[np.repeat(np.arange(starts.size), counts)] & (row < 0),
+    })
 
 
 _NO_SUPPLY = pd.DataFrame({"origin": [], "step": [], "year": np.zeros(0, int), "potential_mt": [],
