@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from model import Dataset, EtscapError, derive_parameters, load_dataset, solve
 from model.data import schema
-from model.data.inputs import check_dataset, parse_table
+from model.data.inputs import check_dataset, parse_table, repeated_keys
 from model.parameters.phases import SIMULATION
 from tests.conftest import TOY
 
@@ -172,3 +172,28 @@ def test_random_edits_give_a_message_never_a_traceback(edits):
             solve(load_dataset(folder))
         except EtscapError as err:
             assert str(err)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([None, "power", "steel", "cement"]),
+                          st.sampled_from([np.nan, 2025.0, 2026.0, 2030.0]),
+                          st.sampled_from(["A", "B", None])), max_size=25))
+def test_repeated_keys_are_the_rows_a_key_of_an_earlier_row_repeats(rows):
+    """A row is refused when every cell of its key is given and an earlier row has the same key:
+    the rows ``DataFrame.duplicated`` marks (keep the first), less those with a blank key cell;
+    for keys of one, two and three columns, with blanks (None, NaN) among text and years."""
+    table = pd.DataFrame(rows or None, columns=["sector", "year", "step"])
+    for key in (["sector"], ["year"], ["sector", "year"], ["sector", "year", "step"]):
+        expected = table.duplicated(subset=key, keep="first") & table[key].notna().all(axis=1)
+        problems = repeated_keys("cap_rules.csv", table, key)
+        assert [problem.row for problem in problems] == [int(row) for row in table.index[expected.to_numpy()]]
+        assert all(problem.column == key[-1] for problem in problems)
+
+
+def test_repeated_keys_by_hand():
+    """Rows 0-4 of (sector, year): power 2025, power 2026, power 2025 (a repeat of row 0), then
+    twice a blank sector in 2025 (not a repeat: a blank cell is no key): row 2 alone, shown by its
+    key (the rows are the table's index: a file's, as a spreadsheet counts them)."""
+    table = pd.DataFrame({"sector": ["power", "power", "power", None, None], "year": [2025, 2026, 2025, 2025, 2025]})
+    problems = repeated_keys("bau.csv", table, ["sector", "year"])
+    assert [(problem.row, problem.column, problem.found) for problem in problems] == [(2, "year", "power / 2025")]
