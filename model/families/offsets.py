@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.fields import (REQUIRED, SOURCE_COLUMN, DatasetCheck, Field, Inputs, TableSpec, name_positions, share_field,
-                           year_field)
+                           text_codes, year_field)
 from ..errors import Problem
 from .checktools import values, worst
 from ..lp.blocks import RowBlock, Term, VarBlock
@@ -154,42 +154,42 @@ def _offset_supply(p: Parameters) -> pd.DataFrame:
     # each (origin, step)'s rows by year, the steps in the order they first appear: codes and one
     # sort, then arrays a step (a DataFrame a step, and a MultiIndex's codes, took 6 of a default
     # solve's 300 ms)
-    origin_code, origins = pd.factorize(table["origin"].to_numpy(dtype=object))
-    step_code, steps = pd.factorize(table["step"].to_numpy(dtype=object))
+    origins, origin_code = text_codes(table["origin"])
+    steps, step_code = text_codes(table["step"])
     codes, pairs = pd.factorize(origin_code * len(steps) + step_code)
     year = table["year"].to_numpy(dtype=float)
     order = np.lexsort((year, codes))
     codes, year = codes[order], year[order]
-    potential = table["potential_mt"].to_numpy(dtype=float)[order]
-    cost = table["cost_cny_per_t"].to_numpy(dtype=float)[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])  # each step's first row (steps 0, 1, ...)
     ends = np.r_[starts[1:], codes.size]
     at = [years[years >= year[start]] for start in starts]
     counts = np.array([each.size for each in at], dtype=np.intp)
     if not counts.sum():
         return _NO_SUPPLY.copy()
-    step_of_row = np.repeat(codes[starts], counts)
-    origin = np.asarray(origins, dtype=object)[pairs // len(steps)][step_of_row]
+
+    def interpolated(column: str) -> np.ndarray:
+        """The column between each step's given years, held after its last, at its market years."""
+        given = table[column].to_numpy(dtype=float)[order]
+        return np.concatenate([np.interp(each, year[a:b], given[a:b]) for each, a, b in zip(at, starts, ends)])
+
+    step_of_row = np.repeat(np.arange(starts.size), counts)
     at_year = np.concatenate(at)
-    sectors = pd.Index(p.dataset.sectors["sector"])
-    code = name_positions(sectors, origin)
+    step_origin = origins[pairs // len(steps)]
+    step_sector = name_positions(p.dataset.sectors["sector"], step_origin)  # -1: a named source, no sector
+    code = step_sector[step_of_row]
     row = np.where(code >= 0, code * p.years.size + (at_year.astype(int) - p.first_year), -1)
     covered = (row >= 0) & (p.phase[np.maximum(row, 0)] != OUTSIDE)  # the ETS's own abatement from then
     # a step's removal flag: as given on its first row, else whether its origin is no sector
-    first = order[starts]
-    given = table["removal"].to_numpy(dtype=object)[first] if "removal" in table else np.full(starts.size, None)
-    named_sector = np.asarray(pd.Index(table["origin"].to_numpy(dtype=object)[first]).isin(sectors))
-    removal = np.where(pd.isna(given), ~named_sector, given).astype(bool)
+    given = table["removal"].to_numpy(dtype=object)[order[starts]] if "removal" in table else np.full(starts.size, None)
+    removal = np.where(pd.isna(given), step_sector < 0, given).astype(bool)
     return pd.DataFrame({
-        "origin": origin,
-        "step": np.asarray(steps, dtype=object)[pairs % len(steps)][step_of_row],
+        "origin": step_origin[step_of_row],
+        "step": steps[pairs % len(steps)][step_of_row],
         "year": at_year,
-        "potential_mt": np.where(covered, 0.0, np.concatenate([np.interp(each, year[a:b], potential[a:b])
-                                                               for each, a, b in zip(at, starts, ends)])),
-        "cost_cny_per_t": np.concatenate([np.interp(each, year[a:b], cost[a:b])
-                                          for each, a, b in zip(at, starts, ends)]),
+        "potential_mt": np.where(covered, 0.0, interpolated("potential_mt")),
+        "cost_cny_per_t": interpolated("cost_cny_per_t"),
         "row": row,
-        "removal": removal[np.repeat(np.arange(starts.size), counts)] & (row < 0),
+        "removal": removal[step_of_row] & (row < 0),
     })
 
 
